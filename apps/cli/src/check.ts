@@ -1,0 +1,89 @@
+import {
+  Pipeline, RunLock, RunReportCollector, UsageError, hostnameTarget, readSwitches, type RunReport,
+} from '@certsmith/core';
+import { checkDirectoriesReadOnly, compose, prepareDirectories } from './compose.js';
+import { HumanLog } from './human-log.js';
+
+export interface CheckOptions {
+  configFile: string;
+  verbose: boolean;
+  json: boolean;
+  dryRun: boolean;
+  allowRetry: boolean;
+  version: string;
+  /** node and the script, to build the retry job's command line. */
+  invokedAs: string[];
+}
+
+/** `certsmith check`: one run over the server's targets. Returns the exit code. */
+export async function runCheck(options: CheckOptions): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  let lock: RunLock | undefined;
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const composition = await compose(options.configFile);
+    const { config, bus, clock, contributions } = composition;
+    if (options.dryRun) await checkDirectoriesReadOnly(config);
+    else await prepareDirectories(config);
+    if (!options.dryRun) lock = await RunLock.acquire(config.paths.stateDir);
+    const switches = await readSwitches(config.paths.stateDir);
+
+    const report = new RunReportCollector(bus);
+    const targets = [hostnameTarget(config)];
+    if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map(targets.map((t) => [t.id, t.names])) }).attach();
+    for (const notifier of contributions.notifiers) notifier.listen(bus);
+
+    const startedAt = clock.now();
+    if (!options.json) {
+      out(`certsmith ${options.version}: checking SSL certificates on ${config.hostname} (${config.profile} profile${options.dryRun ? ', dry run' : ''})`);
+      if (switches.noServiceManagement) out('Note: disable_service_certificate_management is set: certificates are inspected, not replaced.');
+      if (switches.noHostnameCertificate) out('Note: disable_auto_hostname_certificate is set: no CA-signed hostname certificate is ordered.');
+    }
+    const pipeline = new Pipeline({
+      config, switches, bus, clock, inspector: composition.inspector, csrFactory: composition.csrFactory,
+      issuers: contributions.issuers, installers: contributions.installers, dcv: contributions.dcv,
+      scheduler: contributions.schedulers[0], report,
+    });
+    await pipeline.run(targets, {
+      dryRun: options.dryRun,
+      allowRetry: options.allowRetry,
+      retryCommand: [...options.invokedAs, 'check', '--no-retry', '--config', config.file],
+      concurrency: 4,
+      signal: controller.signal,
+    });
+    const result: RunReport = report.finish({ hostname: config.hostname, startedAt, finishedAt: clock.now(), dryRun: options.dryRun });
+
+    if (!options.dryRun) {
+      for (const notifier of contributions.notifiers) {
+        const delivery = await notifier.deliver(result);
+        if (!options.json) out(`Notification (${notifier.id}): ${delivery.detail}`);
+      }
+    }
+    if (options.json) out(JSON.stringify({ version: options.version, plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), ...result }, null, 2));
+    else printSummary(result, out);
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await lock?.release();
+  }
+}
+
+function printSummary(report: RunReport, out: (line: string) => void): void {
+  out('');
+  out('Summary:');
+  for (const target of report.targets) {
+    out(`  ${target.target} (${target.names.join(', ')}): ${target.result}`);
+    for (const action of target.actions) out(`    ${action}`);
+  }
+  out(report.exitCode === 0 ? 'Done.' : 'Done, with failures (exit code 1).');
+}

@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import { mkdir, stat, access, constants } from 'node:fs/promises';
+import { Container } from 'inversify';
+import {
+  TOKENS, UsageError, createBus, loadConfig, loadPlugins, type Bus, type CertsmithConfig, type Clock,
+  type Contributions, type LoadedPlugin,
+} from '@certsmith/core';
+import { CertificateInspector, WebCryptoCsrFactory } from '@certsmith/x509';
+
+export interface Composition {
+  config: CertsmithConfig;
+  bus: Bus;
+  clock: Clock;
+  plugins: LoadedPlugin[];
+  contributions: Contributions;
+  inspector: CertificateInspector;
+  csrFactory: WebCryptoCsrFactory;
+}
+
+/** The system clock; tests may pin it with CERTSMITH_FAKE_NOW (an ISO date) to exercise expiry rules. */
+export function systemClock(): Clock {
+  const fake = process.env.CERTSMITH_FAKE_NOW;
+  if (fake) {
+    const at = new Date(fake);
+    if (Number.isNaN(at.getTime())) throw new UsageError('BAD_FAKE_NOW', `CERTSMITH_FAKE_NOW="${fake}" is not a date`);
+    return { now: () => new Date(at) };
+  }
+  return { now: () => new Date() };
+}
+
+/** The composition root: config, core services, plugins. Everything that can be wrong with the input fails here. */
+export async function compose(configFile: string): Promise<Composition> {
+  const config = await loadConfig(configFile);
+  const bus = createBus();
+  const clock = systemClock();
+  const inspector = new CertificateInspector();
+  const csrFactory = new WebCryptoCsrFactory();
+  const root = new Container();
+  root.bind(TOKENS.Config).toConstantValue(config);
+  root.bind(TOKENS.Bus).toConstantValue(bus);
+  root.bind(TOKENS.Clock).toConstantValue(clock);
+  root.bind(TOKENS.Inspector).toConstantValue(inspector);
+  root.bind(TOKENS.CsrFactory).toConstantValue(csrFactory);
+  const plugins = await loadPlugins(config, root, bus, [import.meta.filename]);
+  const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
+  for (const plugin of plugins) {
+    for (const key of Object.keys(contributions) as (keyof Contributions)[]) {
+      (contributions[key] as unknown[]).push(...plugin.contributes[key]);
+    }
+  }
+  config.issuers.forEach((id, index) => {
+    if (!contributions.issuers.some((i) => i.id === id)) {
+      const known = contributions.issuers.map((i) => `"${i.id}"`).join(', ') || 'none';
+      throw new UsageError('CONFIG_INVALID', `${config.file}: $.issuers[${index}]: no loaded plugin provides issuer "${id}" (loaded: ${known})`);
+    }
+  });
+  return { config, bus, clock, plugins, contributions, inspector, csrFactory };
+}
+
+/** The state and SSL directories exist (created when missing) and can be written; else a UsageError naming them. */
+export async function prepareDirectories(config: CertsmithConfig): Promise<void> {
+  const dirs: [string, string, number][] = [
+    ['paths.stateDir', config.paths.stateDir, 0o700],
+    ['paths.sslDir', config.paths.sslDir, 0o755],
+  ];
+  for (const [field, dir, mode] of dirs) {
+    try {
+      const st = await stat(dir);
+      if (!st.isDirectory()) throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not a directory`);
+      await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        try {
+          await mkdir(dir, { recursive: true, mode });
+          continue;
+        } catch (inner) {
+          throw new UsageError('DIR_INVALID', `${config.file}: ${field}: cannot create ${dir} (${(inner as NodeJS.ErrnoException).code ?? (inner as Error).message})`);
+        }
+      }
+      throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not usable (${code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message})`);
+    }
+  }
+}
+
+/** Does a dry run see usable directories, without creating anything? */
+export async function checkDirectoriesReadOnly(config: CertsmithConfig): Promise<void> {
+  for (const [field, dir] of [['paths.stateDir', config.paths.stateDir], ['paths.sslDir', config.paths.sslDir]] as const) {
+    try {
+      const st = await stat(dir);
+      if (!st.isDirectory()) throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not a directory`);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not usable (${(error as NodeJS.ErrnoException).code})`);
+      }
+    }
+  }
+}

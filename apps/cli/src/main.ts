@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// certsmith's command line. Kept small: each command imports what it needs only when it runs, so that
+// `--version` and `--help` start as fast as node itself.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const USAGE = `Usage: certsmith <command> [options]        (also installed as checkallsslcerts = certsmith check)
+
+Commands:
+  check      Inspect every service certificate; replace what is defective or expiring.
+  plugins    List the plugins the configuration loads, with their versions and contributions.
+
+Options for check:
+  --config F       configuration file (default: $CERTSMITH_CONFIG or /etc/certsmith/config.json)
+  --verbose        print certificate details, DNS paths and every event
+  --json           print one JSON document with the whole report instead of the log
+  --dry-run        inspect and say what would be done; write nothing
+  --allow-retry    when an order is still pending, schedule one re-run later (at queue)
+  --no-retry       never schedule a re-run (used by the scheduled re-run itself)
+
+  -h, --help       this text
+  -V, --version    the version
+
+Exit codes: 0 all healthy or fixed, 1 some target failed, 2 usage or configuration error.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const invokedAs = (process.argv[1] ?? '').split('/').pop() ?? '';
+  const args = invokedAs.startsWith('checkallsslcerts') ? ['check', ...argv] : argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        verbose: { type: 'boolean', short: 'v' },
+        json: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        'allow-retry': { type: 'boolean' },
+        'no-retry': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`certsmith: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`certsmith ${version()}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values['allow-retry'] && values['no-retry']) {
+    process.stderr.write('certsmith: --allow-retry and --no-retry exclude each other\n');
+    return 2;
+  }
+  const common = {
+    configFile: values.config ?? process.env.CERTSMITH_CONFIG ?? '/etc/certsmith/config.json',
+    verbose: values.verbose ?? false,
+    json: values.json ?? false,
+    version: version(),
+  };
+  switch (command) {
+    case 'check': {
+      const { runCheck } = await import('./check.js');
+      return runCheck({ ...common, dryRun: values['dry-run'] ?? false, allowRetry: values['allow-retry'] ?? false, invokedAs: process.argv.slice(0, 2) });
+    }
+    case 'plugins': {
+      const { runPlugins } = await import('./plugins-command.js');
+      return runPlugins(common);
+    }
+    case undefined:
+      process.stderr.write(`certsmith: no command given\n${USAGE}\n`);
+      return 2;
+    default:
+      process.stderr.write(`certsmith: unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`certsmith: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,30 @@
+import { UsageError } from '@certsmith/core';
+import { compose } from './compose.js';
+
+/** `certsmith plugins`: what the configuration loads, and what each plugin contributes. */
+export async function runPlugins(options: { configFile: string; json: boolean }): Promise<number> {
+  try {
+    const { plugins } = await compose(options.configFile);
+    const rows = plugins.map((p) => ({
+      name: p.name,
+      version: p.version,
+      from: p.spec,
+      contributes: [
+        ...p.contributes.issuers.map((i) => `issuer:${i.id}`),
+        ...p.contributes.installers.map((i) => `installer:${i.service}`),
+        ...p.contributes.dcv.map((d) => `dcv:${d.id}`),
+        ...p.contributes.notifiers.map((n) => `notifier:${n.id}`),
+        ...p.contributes.schedulers.map((s) => `scheduler:${s.id}`),
+      ],
+    }));
+    if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    else for (const row of rows) process.stdout.write(`${row.name} ${row.version}  ${row.contributes.join(' ') || '(listens only)'}  [${row.from}]\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

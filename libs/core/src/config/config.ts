@@ -1,0 +1,181 @@
+import { readFile } from 'node:fs/promises';
+import { hostname as systemHostname } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { UsageError } from '../errors.js';
+import type { KeySpec } from '../contracts.js';
+import schema from './config.schema.json' with { type: 'json' };
+import { PROFILES } from './profiles.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/certsmith/config.json';
+
+export interface PluginSpec {
+  module: string;
+  options: Record<string, unknown>;
+}
+
+export interface ServiceConfig {
+  endpoints?: { host: string; port: number; starttls?: 'smtp' | 'imap' | 'pop3' | 'ftp' | null; servername?: string }[];
+  reload?: string[] | false;
+  reloadTimeoutMs?: number;
+  [option: string]: unknown;
+}
+
+/** The configuration after the profile was applied and relative paths were resolved. */
+export interface CertsmithConfig {
+  /** Absolute path of the file this came from. */
+  file: string;
+  profile: 'full' | 'dnsonly';
+  hostname: string;
+  names: string[];
+  paths: { stateDir: string; sslDir: string; logDir: string };
+  plugins: PluginSpec[];
+  issuers: string[];
+  services: Record<string, ServiceConfig>;
+  inspection: {
+    providerIssuerPatterns: string[];
+    providerThresholdDays: number;
+    otherThresholdDays: number;
+    live: boolean;
+    timeoutMs: number;
+  };
+  key: KeySpec;
+  dcv: { method: 'http' | 'dns'; requireAllNames: boolean; exclude: string[] };
+  retry: { delayMinutes: number };
+}
+
+type RawConfig = {
+  profile?: 'full' | 'dnsonly';
+  hostname?: string;
+  names?: string[];
+  paths?: Partial<CertsmithConfig['paths']>;
+  plugins?: (string | { module: string; options?: Record<string, unknown> })[];
+  issuers?: string[];
+  services?: Record<string, ServiceConfig | false>;
+  inspection?: Partial<CertsmithConfig['inspection']>;
+  key?: Partial<KeySpec>;
+  dcv?: Partial<CertsmithConfig['dcv']>;
+  retry?: Partial<CertsmithConfig['retry']>;
+};
+
+// cPanel's own matcher (DOMAIN.md), with Sectigo and Let's Encrypt as the common providers.
+export const DEFAULT_PROVIDER_PATTERNS = [
+  'cPanel.*(Inc\\.|L\\.?L\\.?C\\.?).*Certificat.*Authority',
+  'Sectigo',
+  "Let's Encrypt",
+];
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+addFormats(ajv);
+const validateRaw = ajv.compile<RawConfig>(schema);
+
+/** Reads, validates and completes a config file. Every problem is a UsageError naming the file and the JSON path. */
+export async function loadConfig(file: string): Promise<CertsmithConfig> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
+    throw new UsageError('CONFIG_UNREADABLE', `${path}: cannot read the configuration (${why})`, {
+      hint: code === 'ENOENT' ? 'create it from examples/full.json or pass --config' : undefined,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError('CONFIG_INVALID_JSON', `${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return completeConfig(raw, path);
+}
+
+/** Validates a parsed config against the schema and applies its profile. */
+export function completeConfig(raw: unknown, file: string): CertsmithConfig {
+  if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', `${file}: ${describeSchemaError(validateRaw.errors?.[0])}`);
+  const dir = dirname(file);
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  const profileName = raw.profile ?? 'full';
+  const profile = PROFILES[profileName];
+
+  const services: Record<string, ServiceConfig> = {};
+  for (const [id, value] of Object.entries({ ...profile.services, ...(raw.services ?? {}) })) {
+    if (value !== false) services[id] = { ...(profile.services[id] ?? {}), ...value };
+  }
+
+  const plugins: PluginSpec[] = [];
+  const seen = new Set<string>();
+  for (const spec of [...profile.plugins, ...(raw.plugins ?? [])]) {
+    const entry = typeof spec === 'string' ? { module: spec, options: {} } : { module: spec.module, options: spec.options ?? {} };
+    if (entry.module.startsWith('.')) entry.module = at(entry.module);
+    const existing = plugins.findIndex((p) => p.module === entry.module);
+    if (existing >= 0) plugins[existing] = entry; // a config entry may give options to a profile plugin
+    else plugins.push(entry);
+    seen.add(entry.module);
+  }
+
+  const hostname = (raw.hostname ?? systemHostname()).toLowerCase().replace(/\.$/, '');
+  const stateDir = at(raw.paths?.stateDir ?? '/var/lib/certsmith');
+  return {
+    file,
+    profile: profileName,
+    hostname,
+    names: (raw.names ?? []).map((n) => n.toLowerCase().replace(/\.$/, '')),
+    paths: {
+      stateDir,
+      sslDir: at(raw.paths?.sslDir ?? '/var/cpanel/ssl'),
+      logDir: at(raw.paths?.logDir ?? resolve(stateDir, 'logs')),
+    },
+    plugins,
+    issuers: raw.issuers ?? profile.issuers,
+    services,
+    inspection: {
+      providerIssuerPatterns: raw.inspection?.providerIssuerPatterns ?? DEFAULT_PROVIDER_PATTERNS,
+      providerThresholdDays: raw.inspection?.providerThresholdDays ?? 25,
+      otherThresholdDays: raw.inspection?.otherThresholdDays ?? 3,
+      live: raw.inspection?.live ?? true,
+      timeoutMs: raw.inspection?.timeoutMs ?? 10_000,
+    },
+    key: { type: raw.key?.type ?? 'ecdsa-p256' },
+    dcv: {
+      method: profile.dcvMethod,
+      requireAllNames: raw.dcv?.requireAllNames ?? false,
+      exclude: (raw.dcv?.exclude ?? []).map((n) => n.toLowerCase()),
+    },
+    retry: { delayMinutes: raw.retry?.delayMinutes ?? 60 },
+  };
+}
+
+/** Resolves a path from a config value against the config file's directory. */
+export function resolveConfigPath(config: Pick<CertsmithConfig, 'file'>, path: string): string {
+  return isAbsolute(path) ? path : resolve(dirname(config.file), path);
+}
+
+/** Validates a plugin's options against the schema its manifest ships. */
+export function validateOptions(schemaOf: object, options: unknown, where: string): void {
+  const validate = ajv.compile(schemaOf);
+  if (!validate(options)) throw new UsageError('PLUGIN_OPTIONS_INVALID', `${where}: ${describeSchemaError(validate.errors?.[0])}`);
+}
+
+function describeSchemaError(error: ErrorObject | undefined): string {
+  if (!error) return 'does not match the schema';
+  const path = '$' + error.instancePath.replace(/\/([^/]*)/g, (_m, seg: string) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`));
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${path}: unknown field "${String(params.additionalProperty)}"`;
+    case 'required':
+      return `${path}: missing required field "${String(params.missingProperty)}"`;
+    case 'enum':
+      return `${path}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'type':
+      return `${path}: must be ${String(params.type)}`;
+    case 'oneOf':
+      return `${path}: does not match any allowed form (see the schema's description of this field)`;
+    default:
+      return `${path}: ${error.message ?? 'is not valid'}`;
+  }
+}

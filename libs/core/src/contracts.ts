@@ -1,0 +1,251 @@
+import type { webcrypto } from 'node:crypto';
+import type { Bus, FailedEvent, LiveObservation } from './events.js';
+import type {
+  CertificateSummary, Defect, Endpoint, NewMaterial, ServiceId, ServiceMaterial, Target,
+} from './model.js';
+import type { RunReport } from './report.js';
+
+/** Time, injected so that expiry rules are tested without waiting. */
+export interface Clock {
+  now(): Date;
+}
+
+// ---------------------------------------------------------------- inspection
+
+export interface InspectionPolicy {
+  /** Certificates whose issuer matches one of these are "from the configured provider". */
+  providerIssuerPatterns: RegExp[];
+  /** Replace a provider certificate with fewer days left than this (cPanel: 25). */
+  providerThresholdDays: number;
+  /** Replace any other certificate with fewer days left than this (cPanel: 3). */
+  otherThresholdDays: number;
+  /** Whether a CA issuer is configured: decides what a self-signed certificate means. */
+  caConfigured: boolean;
+  /** Whether to handshake with the service's endpoints. */
+  live: boolean;
+}
+
+export interface InspectContext {
+  target: Target;
+  now: Date;
+  policy: InspectionPolicy;
+  signal: AbortSignal;
+}
+
+export interface Inspection {
+  files: string[];
+  live: LiveObservation[];
+  summary: CertificateSummary | null;
+  chain: CertificateSummary[];
+  defects: Defect[];
+  providerIssued: boolean;
+}
+
+/** Reads a service's material and says what is wrong with it. Never throws for bad input: a defect names it. */
+export interface Inspector {
+  inspect(material: ServiceMaterial, ctx: InspectContext): Promise<Inspection>;
+  /** The summary of one PEM certificate (the first in the text). Throws a CertsmithError when it is not one. */
+  summarize(certificatePem: string): CertificateSummary;
+  /** Checks a freshly issued certificate against the key and names it was ordered for. */
+  verifyIssued(material: NewMaterial, names: string[], now: Date): Defect[];
+}
+
+// ---------------------------------------------------------------- keys and CSRs
+
+export interface KeySpec {
+  type: 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
+}
+
+/** A new key and a CSR for the target's names. */
+export interface KeyAndCsr {
+  keys: webcrypto.CryptoKeyPair;
+  /** PKCS#8 PEM; never logged. */
+  keyPem: string;
+  csrDer: Uint8Array;
+  csrPem: string;
+  spec: KeySpec;
+}
+
+export interface CsrFactory {
+  create(names: string[], spec: KeySpec): Promise<KeyAndCsr>;
+}
+
+// ---------------------------------------------------------------- DCV
+
+/** What a CA (or the local pre-check) asks to be published for one name. */
+export type Challenge =
+  /** cPanel's local pre-check: a random file (HTTP) or record (DNS) that only this run knows. */
+  | { kind: 'probe'; name: string; token: string; content: string }
+  | { kind: 'http-01'; name: string; token: string; keyAuthorization: string }
+  | { kind: 'dns-01'; name: string; value: string }
+  /** Sectigo's file: /.well-known/pki-validation/<MD5>.txt with the SHA-256 and the CA domain. */
+  | { kind: 'sectigo-http'; name: string; md5: string; sha256: string; caDomain: string; unique?: string }
+  | { kind: 'sectigo-cname'; name: string; md5: string; sha256: string; unique?: string };
+
+export interface Published {
+  method: string;
+  challenge: Challenge;
+  /** URL, file path or owner name, for the dcv-created event. */
+  where: string;
+  /** Private bookkeeping of the method, for cleanup. */
+  handle: unknown;
+}
+
+export interface NameVerdict {
+  name: string;
+  ok: boolean;
+  /** Stable code when not ok: DCV_HTTP_NOT_FOUND, DNS_NXDOMAIN, ... */
+  code?: string;
+  reason?: string;
+  via?: string;
+}
+
+/**
+ * Publish a challenge, prove locally that the CA will see it, undo it.
+ * publish() throws a CertsmithError when it cannot publish (docroot missing, update refused).
+ * check() never throws for a negative result: it returns a verdict with a reason.
+ * cleanup() must undo publish() even when publish() or check() failed half-way.
+ */
+export interface DcvMethod {
+  readonly id: string;
+  supports(challenge: Challenge): boolean;
+  publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published>;
+  check(published: Published, signal: AbortSignal): Promise<NameVerdict>;
+  cleanup(published: Published): Promise<void>;
+}
+
+// ---------------------------------------------------------------- issuers
+
+export interface IssueRequest {
+  target: Target;
+  /** Names that passed the pre-check, primary first. */
+  names: string[];
+  csr: KeyAndCsr;
+}
+
+export interface IssueContext {
+  bus: Bus;
+  /** DCV methods configured for this run, for the issuer's challenges. */
+  dcv: DcvMethod[];
+  clock: Clock;
+  signal: AbortSignal;
+  /** The state directory's area for this issuer (account keys, pending orders). */
+  stateDir: string;
+}
+
+export interface Issued {
+  status: 'issued';
+  certificatePem: string;
+  chainPem: string[];
+}
+
+/** A pending order is a value to resume next run, not an error. */
+export interface Pending {
+  status: 'pending';
+  order: PendingOrder;
+}
+
+export interface PendingOrder {
+  issuer: string;
+  target: string;
+  /** Order URL (ACME) or the CA's reference. */
+  reference: string;
+  names: string[];
+  createdAt: string;
+  detail?: string;
+}
+
+/**
+ * Gets a certificate for a CSR. Failures throw a CertsmithError with a stable code
+ * (ACME_RATE_LIMITED, EAB_REJECTED, CA_UNREACHABLE, ...); the pipeline then tries the next issuer.
+ */
+export interface Issuer {
+  readonly id: string;
+  /** True for an issuer whose certificates browsers trust; false for the self-signed fallback. */
+  readonly trusted: boolean;
+  /** Which local pre-check the issuer's challenges need: 'http', 'dns', or none. */
+  readonly precheck: 'http' | 'dns' | 'none';
+  /** Matches the issuer names of certificates from this provider (its renewal threshold applies). */
+  readonly issuerPatterns: RegExp[];
+  issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;
+  resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending>;
+}
+
+// ---------------------------------------------------------------- installers
+
+export interface InstallOptions {
+  dryRun: boolean;
+  signal: AbortSignal;
+}
+
+export interface InstallReceipt {
+  service: ServiceId;
+  target: string;
+  /** Files written (or that would be written on a dry run). */
+  files: string[];
+  /** Whether a reload was done (or would be). */
+  reloaded: boolean;
+  /** Fingerprint of the new leaf, for the live proof. */
+  fingerprint: string;
+  dryRun: boolean;
+  /** Private bookkeeping for rollback (backup paths, ...). */
+  handle: unknown;
+}
+
+export interface LiveProof {
+  ok: boolean;
+  observations: LiveObservation[];
+  reason?: string;
+}
+
+/**
+ * One per service: what is there now, put the new pair in atomically, prove it, undo it.
+ * install() either completes (all files written, reload done) or throws having restored what was there.
+ * prove() says whether the service now serves the new certificate; it does not throw for "not yet".
+ * rollback() restores the files of before install() and reloads; it is called when prove() fails.
+ */
+export interface Installer {
+  readonly service: ServiceId;
+  endpoints(target: Target): Endpoint[];
+  read(target: Target): Promise<ServiceMaterial>;
+  install(target: Target, material: NewMaterial, opts: InstallOptions): Promise<InstallReceipt>;
+  prove(receipt: InstallReceipt, signal: AbortSignal): Promise<LiveProof>;
+  rollback(receipt: InstallReceipt): Promise<void>;
+}
+
+// ---------------------------------------------------------------- notifiers and schedulers
+
+/**
+ * Tells a person. The pipeline never calls a notifier: it listens on the bus during the run, and the
+ * composition root hands it the finished report once, so that one run sends at most one message.
+ */
+export interface Notifier {
+  readonly id: string;
+  listen(bus: Bus): void;
+  /** Delivers what the run produced. Never throws: trouble is returned, the run's exit code is not changed. */
+  deliver(report: RunReport): Promise<{ delivered: boolean; detail: string; failures?: FailedEvent[] }>;
+}
+
+export interface RetryJob {
+  /** The command line to run again, e.g. ['certsmith', 'check', '--no-retry']. */
+  command: string[];
+  /** When to run, minutes from now. */
+  delayMinutes: number;
+  /** Tag that lets the job be found again. */
+  tag: string;
+}
+
+export interface JobRef {
+  id: string;
+  tag: string;
+  runAt: string;
+}
+
+export interface Scheduler {
+  readonly id: string;
+  schedule(job: RetryJob): Promise<JobRef>;
+  list(): Promise<JobRef[]>;
+  cancel(ref: JobRef): Promise<void>;
+}
+
+export type { Endpoint };

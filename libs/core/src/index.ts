@@ -1,0 +1,15 @@
+// The core of certsmith: the lifecycle bus, the plugin contracts and their tokens, the pipeline, the
+// configuration. It imports no plugin and no app.
+export * from './model.js';
+export * from './events.js';
+export * from './contracts.js';
+export * from './tokens.js';
+export * from './errors.js';
+export * from './config/config.js';
+export { PROFILES, type Profile } from './config/profiles.js';
+export * from './switches.js';
+export * from './run-lock.js';
+export * from './plugin.js';
+export * from './report.js';
+export * from './pipeline.js';
+export * from './targets.js';

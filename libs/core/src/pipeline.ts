@@ -1,0 +1,323 @@
+import { randomBytes } from 'node:crypto';
+import type { CertsmithConfig } from './config/config.js';
+import type {
+  Challenge, Clock, CsrFactory, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
+} from './contracts.js';
+import { describeError } from './errors.js';
+import type { Bus, FailedEvent, InspectEvent } from './events.js';
+import type { Defect, NewMaterial, ServiceId, Target } from './model.js';
+import type { RunReportCollector, TargetResult } from './report.js';
+import type { Switches } from './switches.js';
+
+export interface RunOptions {
+  dryRun: boolean;
+  /** Schedule one re-run later when an order is still pending (`--allow-retry`). */
+  allowRetry: boolean;
+  /** The command that the retry runs. */
+  retryCommand: string[];
+  /** Targets checked at once. */
+  concurrency: number;
+  signal: AbortSignal;
+}
+
+export interface PipelineDeps {
+  config: CertsmithConfig;
+  switches: Switches;
+  bus: Bus;
+  clock: Clock;
+  inspector: Inspector;
+  csrFactory: CsrFactory;
+  issuers: Issuer[];
+  installers: Installer[];
+  dcv: DcvMethod[];
+  scheduler?: Scheduler;
+  report: RunReportCollector;
+}
+
+interface ServiceState {
+  service: ServiceId;
+  installer: Installer;
+  action: InspectEvent['action'];
+}
+
+/**
+ * One run over the targets: inspect → (healthy: stop) → local DCV → issue (issuer chain, self-signed last) → install.
+ * Every step is an event on the bus; a failure anywhere is a `failed` event and the next fallback, never an
+ * exception out of a target. Targets are independent.
+ */
+export class Pipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  async run(targets: Target[], options: RunOptions): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length && !options.signal.aborted) {
+        const target = targets[next++]!;
+        await this.runTarget(target, options);
+      }
+    };
+    for (const target of targets) this.deps.report.begin(target.id, target.names);
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, targets.length)) }, worker));
+  }
+
+  async runTarget(target: Target, options: RunOptions): Promise<TargetResult> {
+    const { report } = this.deps;
+    try {
+      const [result, actions] = await this.process(target, options);
+      report.conclude(target.id, result, actions);
+      return result;
+    } catch (error) {
+      const { code, message } = describeError(error);
+      this.fail({ stage: 'inspect', target: target.id, code, message, next: 'skip this target', severity: 'error' });
+      report.conclude(target.id, 'failed', [`stopped: ${message}`]);
+      return 'failed';
+    }
+  }
+
+  private async process(target: Target, options: RunOptions): Promise<[TargetResult, string[]]> {
+    const { config, switches, bus, clock, inspector } = this.deps;
+    const chain = this.issuerChain(target);
+    const caConfigured = chain.some((i) => i.trusted);
+    const policy: InspectionPolicy = {
+      providerIssuerPatterns: [
+        ...config.inspection.providerIssuerPatterns.map((p) => new RegExp(p, 'i')),
+        ...chain.flatMap((i) => i.issuerPatterns),
+      ],
+      providerThresholdDays: config.inspection.providerThresholdDays,
+      otherThresholdDays: config.inspection.otherThresholdDays,
+      caConfigured,
+      live: config.inspection.live,
+    };
+
+    // 1. inspect
+    const states: ServiceState[] = [];
+    let broken = false;
+    for (const service of target.services) {
+      const installer = this.deps.installers.find((i) => i.service === service);
+      if (!installer) {
+        this.fail({
+          stage: 'inspect', target: target.id, service, code: 'NO_INSTALLER',
+          message: `no installer for service "${service}": add the plugin that provides it to "plugins"`,
+          next: 'skip this service', severity: 'error',
+        });
+        broken = true;
+        continue;
+      }
+      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(config.inspection.timeoutMs * 3)]);
+      const material = await installer.read(target);
+      const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
+      const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
+      bus.emit('inspect', {
+        target: target.id, service, files: inspection.files, live: inspection.live, summary: inspection.summary,
+        chain: inspection.chain, defects: inspection.defects, status: statusOf(inspection.defects), action,
+        providerIssued: inspection.providerIssued,
+      });
+      states.push({ service, installer, action });
+    }
+
+    if (switches.noServiceManagement) return ['unmanaged', ['inspected only: disable_service_certificate_management is set']];
+    const toReplace = states.filter((s) => s.action === 'replace');
+    const toUpgrade = states.filter((s) => s.action === 'upgrade');
+    if (toReplace.length === 0 && toUpgrade.length === 0) return [broken ? 'failed' : 'healthy', []];
+
+    // 2. names: drop what the administrator excluded
+    const names = target.names.filter((name) => {
+      if (!config.dcv.exclude.includes(name)) return true;
+      bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
+      return false;
+    });
+
+    if (options.dryRun) {
+      const which = [...toReplace, ...toUpgrade].map((s) => s.service).join(', ');
+      return ['planned', [`would issue a certificate for ${names.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`]];
+    }
+
+    // 3. issue, down the chain
+    const usable = chain.filter((issuer) => issuer.trusted || toReplace.length > 0);
+    let csr: KeyAndCsr | undefined;
+    let csrNames = '';
+    for (const [index, issuer] of usable.entries()) {
+      const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
+      let orderNames = names;
+      if (issuer.precheck !== 'none') {
+        const passed = await this.precheck(target, names, issuer, options.signal);
+        if (passed === null || !passed.includes(target.names[0]!)) {
+          this.fail({
+            stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_PRIMARY_FAILED',
+            message: passed === null ? 'local DCV could not run' : `the primary name ${target.names[0]} did not pass local DCV`,
+            next: nextStep, severity: 'warning',
+          });
+          continue;
+        }
+        if (passed.length < names.length && config.dcv.requireAllNames) {
+          this.fail({
+            stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_NAMES_FAILED',
+            message: `names failed local DCV and dcv.requireAllNames is set: ${names.filter((n) => !passed.includes(n)).join(', ')}`,
+            next: nextStep, severity: 'warning',
+          });
+          continue;
+        }
+        orderNames = passed;
+      }
+      try {
+        // One key per run of a target, a new CSR only when local DCV changed the names.
+        if (!csr || csrNames !== orderNames.join()) {
+          csr = await this.deps.csrFactory.create(orderNames, config.key);
+          csrNames = orderNames.join();
+        }
+        const result = await issuer.issue(
+          { target, names: orderNames, csr },
+          { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` },
+        );
+        if (result.status === 'pending') {
+          bus.emit('issued', { target: target.id, issuer: issuer.id, status: 'pending', order: result.order.reference, detail: result.order.detail });
+          const actions = [`order ${result.order.reference} at "${issuer.id}" is still being processed; it is resumed by the next run`];
+          if (options.allowRetry) actions.push(await this.scheduleRetry(target, options));
+          return ['pending', actions];
+        }
+        const material: NewMaterial = await this.materialOf(result.certificatePem, result.chainPem, csr, issuer);
+        const problems = this.deps.inspector.verifyIssued(material, orderNames, clock.now());
+        if (problems.length) {
+          this.fail({
+            stage: 'issue', target: target.id, issuer: issuer.id, code: 'ISSUED_MISMATCH',
+            message: `refused the certificate from "${issuer.id}": ${problems.map((p) => p.message).join('; ')}`,
+            next: nextStep, severity: 'error',
+          });
+          continue;
+        }
+        bus.emit('issued', {
+          target: target.id, issuer: issuer.id, status: 'issued', summary: material.summary,
+          chain: [], selfSigned: material.selfSigned,
+        });
+        const recipients = issuer.trusted ? [...toReplace, ...toUpgrade] : toReplace;
+        const installedAll = await this.install(target, material, recipients, options);
+        const what = material.selfSigned ? 'self-signed certificate' : `certificate from "${issuer.id}"`;
+        return [installedAll ? 'replaced' : 'failed', [`installed a ${what} for ${recipients.map((r) => r.service).join(', ')}`]];
+      } catch (error) {
+        const { code, message } = describeError(error);
+        this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code, message, next: nextStep, severity: index + 1 < usable.length ? 'warning' : 'error' });
+      }
+    }
+    if (toReplace.length === 0) return ['kept', ['no CA certificate could be had; the current certificate stays']];
+    return ['failed', ['no issuer produced a certificate']];
+  }
+
+  /** The configured issuer ids, in order, minus CA issuers where a switch forbids them. */
+  private issuerChain(target: Target): Issuer[] {
+    const chain: Issuer[] = [];
+    for (const id of this.deps.config.issuers) {
+      const issuer = this.deps.issuers.find((i) => i.id === id);
+      if (!issuer) continue; // checked by the composition root before the run
+      if (issuer.trusted && target.kind === 'hostname' && this.deps.switches.noHostnameCertificate) continue;
+      chain.push(issuer);
+    }
+    return chain;
+  }
+
+  /** cPanel's local DCV: publish a random probe per name, check it as the CA would, clean up. Returns the names that passed. */
+  private async precheck(target: Target, names: string[], issuer: Issuer, signal: AbortSignal): Promise<string[] | null> {
+    const { bus } = this.deps;
+    const family = issuer.precheck;
+    const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
+    if (!method) {
+      this.fail({
+        stage: 'dcv', target: target.id, issuer: issuer.id, code: 'NO_DCV_METHOD',
+        message: `issuer "${issuer.id}" needs ${family.toUpperCase()} validation but no such DCV plugin is loaded`,
+        next: 'skip this issuer', severity: 'error',
+      });
+      return null;
+    }
+    const passed: string[] = [];
+    await Promise.all(names.map(async (name) => {
+      const challenge: Challenge = { kind: 'probe', name, token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
+      let published;
+      try {
+        published = await method.publish(challenge, target, signal);
+        bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
+        const verdict = await method.check(published, signal);
+        bus.emit('validated', { target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason });
+        if (verdict.ok) passed.push(name);
+        else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: 'drop this name from the order', severity: 'warning' });
+      } catch (error) {
+        const { code, message } = describeError(error);
+        bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
+        this.fail({ stage: 'dcv', target: target.id, name, code, message, next: 'drop this name from the order', severity: 'warning' });
+      } finally {
+        if (published) await method.cleanup(published).catch(() => undefined);
+      }
+    }));
+    return names.filter((n) => passed.includes(n));
+  }
+
+  private async materialOf(certificatePem: string, chainPem: string[], csr: KeyAndCsr, issuer: Issuer): Promise<NewMaterial> {
+    const summary = this.deps.inspector.summarize(certificatePem);
+    return { certificatePem, chainPem, keyPem: csr.keyPem, summary, issuerId: issuer.id, selfSigned: !issuer.trusted };
+  }
+
+  private async install(target: Target, material: NewMaterial, recipients: ServiceState[], options: RunOptions): Promise<boolean> {
+    let all = true;
+    for (const { service, installer } of recipients) {
+      let receipt;
+      try {
+        receipt = await installer.install(target, material, { dryRun: options.dryRun, signal: options.signal });
+      } catch (error) {
+        const { code, message } = describeError(error);
+        this.fail({ stage: 'install', target: target.id, service, code, message, next: 'the previous certificate stays', severity: 'error' });
+        all = false;
+        continue;
+      }
+      const proof = await installer.prove(receipt, AbortSignal.any([options.signal, AbortSignal.timeout(30_000)]));
+      if (!proof.ok) {
+        await installer.rollback(receipt).catch((error: unknown) => {
+          const { code, message } = describeError(error);
+          this.fail({ stage: 'install', target: target.id, service, code, message: `rollback failed: ${message}`, next: 'fix by hand', severity: 'error' });
+        });
+        this.fail({
+          stage: 'install', target: target.id, service, code: 'INSTALL_NOT_LIVE',
+          message: `the new certificate is not served after reload (${proof.reason ?? 'no detail'})`, next: 'rolled back to the previous certificate', severity: 'error',
+        });
+        all = false;
+        continue;
+      }
+      this.deps.bus.emit('installed', {
+        target: target.id, service, files: receipt.files, reloaded: receipt.reloaded, live: proof.observations, dryRun: receipt.dryRun,
+      });
+    }
+    return all;
+  }
+
+  private async scheduleRetry(target: Target, options: RunOptions): Promise<string> {
+    const { scheduler, config } = this.deps;
+    if (!scheduler) {
+      this.fail({ stage: 'schedule', target: target.id, code: 'NO_SCHEDULER', message: '--allow-retry needs a scheduler plugin (e.g. @certsmith/scheduler-at)', next: 'the next scheduled run resumes the order', severity: 'warning' });
+      return 'no retry scheduled: no scheduler plugin';
+    }
+    try {
+      const ref = await scheduler.schedule({ command: options.retryCommand, delayMinutes: config.retry.delayMinutes, tag: `certsmith-retry:${target.id}` });
+      return `retry scheduled as job ${ref.id} at ${ref.runAt}`;
+    } catch (error) {
+      const { code, message } = describeError(error);
+      this.fail({ stage: 'schedule', target: target.id, code, message, next: 'the next scheduled run resumes the order', severity: 'warning' });
+      return `no retry scheduled: ${message}`;
+    }
+  }
+
+  private fail(event: FailedEvent): void {
+    this.deps.bus.emit('failed', event);
+  }
+}
+
+/** What the run does about one service's certificate. */
+export function decideAction(defects: Defect[], caConfigured: boolean): InspectEvent['action'] {
+  if (defects.some((d) => d.severity === 'replace')) return 'replace';
+  if (caConfigured && defects.some((d) => d.severity === 'upgrade')) return 'upgrade';
+  return 'keep';
+}
+
+/** cPanel's "TLS Status" words. */
+export function statusOf(defects: Defect[]): InspectEvent['status'] {
+  const serious = defects.filter((d) => d.severity === 'replace' || d.severity === 'upgrade');
+  if (serious.length === 0) return 'OK';
+  if (serious.every((d) => d.code === 'ALMOST_EXPIRED')) return 'Ready for Renewal';
+  return 'Defective';
+}

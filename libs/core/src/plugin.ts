@@ -1,0 +1,145 @@
+import { createRequire } from 'node:module';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Container, ContainerModule } from 'inversify';
+import type { CertsmithConfig } from './config/config.js';
+import { validateOptions } from './config/config.js';
+import type { DcvMethod, Installer, Issuer, Notifier, Scheduler } from './contracts.js';
+import { UsageError } from './errors.js';
+import type { Bus } from './events.js';
+import { TOKENS } from './tokens.js';
+
+/** The plugin API this core speaks. A plugin built for another version is refused. */
+export const PLUGIN_API_VERSION = 1;
+
+/** What a plugin package exports, as `manifest` or as its default export. */
+export interface PluginManifest {
+  name: string;
+  version?: string;
+  apiVersion: number;
+  /** JSON Schema for the `options` a config gives this plugin; checked before the plugin is set up. */
+  optionsSchema?: object;
+  /**
+   * An inversify ContainerModule (or a function of the plugin's options returning one) that binds the plugin's
+   * implementations to TOKENS.Issuer, TOKENS.Installer, ... It may inject TOKENS.Config, TOKENS.Bus, TOKENS.Clock.
+   */
+  module?: ContainerModule | ((options: Record<string, unknown>) => ContainerModule);
+  /** The plain alternative, for plugins that do not want inversify. */
+  setup?: (context: PluginSetupContext) => void | Promise<void>;
+}
+
+export interface PluginSetupContext {
+  options: Record<string, unknown>;
+  config: CertsmithConfig;
+  bus: Bus;
+  contribute: {
+    issuer(issuer: Issuer): void;
+    installer(installer: Installer): void;
+    dcv(method: DcvMethod): void;
+    notifier(notifier: Notifier): void;
+    scheduler(scheduler: Scheduler): void;
+  };
+}
+
+export interface Contributions {
+  issuers: Issuer[];
+  installers: Installer[];
+  dcv: DcvMethod[];
+  notifiers: Notifier[];
+  schedulers: Scheduler[];
+}
+
+export interface LoadedPlugin {
+  name: string;
+  version: string;
+  /** The package name or absolute path the config named. */
+  spec: string;
+  contributes: Contributions;
+}
+
+/** Helps a plugin declare itself with type checking. */
+export function definePlugin(manifest: PluginManifest): PluginManifest {
+  return manifest;
+}
+
+/**
+ * Imports every plugin the config names, checks its manifest and options, and instantiates what it contributes.
+ * Any fault is a UsageError naming the plugin, raised before any target is touched.
+ * `root` holds the core services (Bus, Config, Clock, ...) that plugin classes may inject.
+ */
+export async function loadPlugins(config: CertsmithConfig, root: Container, bus: Bus, resolveFrom: string[]): Promise<LoadedPlugin[]> {
+  const loaded: LoadedPlugin[] = [];
+  for (const spec of config.plugins) {
+    const manifest = await importManifest(spec.module, [config.file, ...resolveFrom]);
+    const label = `plugin "${manifest.name}" (${spec.module})`;
+    if (manifest.optionsSchema) validateOptions(manifest.optionsSchema, spec.options, `${config.file}: options of ${label}`);
+    const contributes: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
+    try {
+      if (manifest.module) {
+        const child = new Container({ parent: root });
+        const module = typeof manifest.module === 'function' ? manifest.module(spec.options) : manifest.module;
+        await child.load(module);
+        contributes.issuers.push(...child.getAll<Issuer>(TOKENS.Issuer));
+        contributes.installers.push(...child.getAll<Installer>(TOKENS.Installer));
+        contributes.dcv.push(...child.getAll<DcvMethod>(TOKENS.DcvMethod));
+        contributes.notifiers.push(...child.getAll<Notifier>(TOKENS.Notifier));
+        contributes.schedulers.push(...child.getAll<Scheduler>(TOKENS.Scheduler));
+      } else if (manifest.setup) {
+        await manifest.setup({
+          options: spec.options,
+          config,
+          bus,
+          contribute: {
+            issuer: (x) => contributes.issuers.push(x),
+            installer: (x) => contributes.installers.push(x),
+            dcv: (x) => contributes.dcv.push(x),
+            notifier: (x) => contributes.notifiers.push(x),
+            scheduler: (x) => contributes.schedulers.push(x),
+          },
+        });
+      }
+    } catch (error) {
+      throw new UsageError('PLUGIN_FAILED', `${label} failed to set up: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+    loaded.push({ name: manifest.name, version: manifest.version ?? 'unknown', spec: spec.module, contributes });
+  }
+  return loaded;
+}
+
+async function importManifest(spec: string, resolveFrom: string[]): Promise<PluginManifest> {
+  let url: string | undefined;
+  if (isAbsolute(spec)) url = pathToFileURL(spec).href;
+  else {
+    for (const base of resolveFrom) {
+      try {
+        url = pathToFileURL(createRequire(base).resolve(spec)).href;
+        break;
+      } catch {
+        // try the next base
+      }
+    }
+  }
+  if (!url) throw new UsageError('PLUGIN_NOT_FOUND', `plugin "${spec}" not found (is the package installed, or the path right?)`);
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && isAbsolute(spec)) throw new UsageError('PLUGIN_NOT_FOUND', `plugin "${spec}" not found (no such file)`);
+    throw new UsageError('PLUGIN_FAILED', `plugin "${spec}" could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+  const manifest = (exports.manifest ?? exports.default) as PluginManifest | undefined;
+  if (!manifest || typeof manifest !== 'object') {
+    throw new UsageError('PLUGIN_INVALID', `plugin "${spec}" exports no manifest (expected an export named "manifest" or a default export)`);
+  }
+  if (typeof manifest.name !== 'string' || manifest.name.length === 0) {
+    throw new UsageError('PLUGIN_INVALID', `plugin "${spec}": its manifest has no name`);
+  }
+  if (manifest.apiVersion !== PLUGIN_API_VERSION) {
+    throw new UsageError('PLUGIN_API_VERSION', `plugin "${manifest.name}" (${spec}) speaks plugin API ${String(manifest.apiVersion)}, this certsmith speaks ${PLUGIN_API_VERSION}`);
+  }
+  if (!manifest.module && typeof manifest.setup !== 'function') {
+    throw new UsageError('PLUGIN_INVALID', `plugin "${manifest.name}" (${spec}): its manifest has neither "module" nor "setup"`);
+  }
+  return manifest;
+}

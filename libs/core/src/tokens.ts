@@ -1,0 +1,18 @@
+/**
+ * One token per contribution kind. Kinds are multi-bound: every plugin that contributes an Issuer binds
+ * to TOKENS.Issuer, and the composition root asks for all of them (Theia's contribution points).
+ */
+export const TOKENS = {
+  DcvMethod: Symbol.for('certsmith.DcvMethod'),
+  Issuer: Symbol.for('certsmith.Issuer'),
+  Installer: Symbol.for('certsmith.Installer'),
+  Notifier: Symbol.for('certsmith.Notifier'),
+  Scheduler: Symbol.for('certsmith.Scheduler'),
+  Inspector: Symbol.for('certsmith.Inspector'),
+  CsrFactory: Symbol.for('certsmith.CsrFactory'),
+  Bus: Symbol.for('certsmith.Bus'),
+  Config: Symbol.for('certsmith.Config'),
+  Clock: Symbol.for('certsmith.Clock'),
+  /** The options object a config gave this plugin (bound per plugin module). */
+  PluginOptions: Symbol.for('certsmith.PluginOptions'),
+} as const;

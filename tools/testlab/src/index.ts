@@ -1,0 +1,7 @@
+// The test lab: installs (when missing and root) and starts the real servers that tests and benchmarks need,
+// on loopback addresses, each in its own temp directory. A server that cannot start throws a LabError with its
+// own output; tests never skip.
+export { LabError, labDir, run, mustRun, ServerProcess, portOpen, sleep, type RunResult } from './process.js';
+export { ensurePackages } from './packages.js';
+export { randomLoopback, addLoopbackAlias } from './loopback.js';
+export { CLI_PATH, runCli } from './cli.js';
