@@ -8,6 +8,7 @@ const USAGE = `Usage: certsmith <command> [options]        (also installed as ch
 
 Commands:
   check      Inspect every service certificate; replace what is defective or expiring.
+  dcv        Run the local DCV pre-check for every name (HTTP file or DNS TXT), without ordering.
   plugins    List the plugins the configuration loads, with their versions and contributions.
 
 Options for check:
@@ -75,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
     case 'check': {
       const { runCheck } = await import('./check.js');
       return runCheck({ ...common, dryRun: values['dry-run'] ?? false, allowRetry: values['allow-retry'] ?? false, invokedAs: process.argv.slice(0, 2) });
+    }
+    case 'dcv': {
+      const { runDcv } = await import('./dcv-command.js');
+      return runDcv(common);
     }
     case 'plugins': {
       const { runPlugins } = await import('./plugins-command.js');

@@ -70,6 +70,28 @@ export interface CsrFactory {
   create(names: string[], spec: KeySpec): Promise<KeyAndCsr>;
 }
 
+// ---------------------------------------------------------------- DNS
+
+/** How a name resolved, from the root down (never /etc/resolv.conf). */
+export interface Resolution {
+  name: string;
+  outcome: 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'timeout' | 'error';
+  /** AAAA addresses first, then A, in the order the servers gave them. */
+  addresses: string[];
+  /** The first address, the one cPanel's rule uses; null when there is none. */
+  chosen: string | null;
+  /** CNAMEs followed, in order. */
+  cnames: string[];
+  /** Servers asked and referrals taken, for the dns-resolved event and --verbose. */
+  path: string[];
+  detail?: string;
+}
+
+/** Resolves names iteratively from the configured root hints. Never throws for a DNS answer; throws only when aborted. */
+export interface Resolver {
+  resolveAddresses(name: string, signal: AbortSignal): Promise<Resolution>;
+}
+
 // ---------------------------------------------------------------- DCV
 
 /** What a CA (or the local pre-check) asks to be published for one name. */

@@ -140,7 +140,7 @@ export class Pipeline {
       const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
       let orderNames = names;
       if (issuer.precheck !== 'none') {
-        const passed = await this.precheck(target, names, issuer, options.signal);
+        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id);
         if (passed === null || !passed.includes(target.names[0]!)) {
           this.fail({
             stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_PRIMARY_FAILED',
@@ -214,16 +214,18 @@ export class Pipeline {
     return chain;
   }
 
-  /** cPanel's local DCV: publish a random probe per name, check it as the CA would, clean up. Returns the names that passed. */
-  private async precheck(target: Target, names: string[], issuer: Issuer, signal: AbortSignal): Promise<string[] | null> {
+  /**
+   * cPanel's local DCV: publish a random probe per name, check it as the CA would, clean up.
+   * Returns the names that passed, or null when no DCV method of that family is loaded.
+   */
+  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string): Promise<string[] | null> {
     const { bus } = this.deps;
-    const family = issuer.precheck;
     const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
     if (!method) {
       this.fail({
-        stage: 'dcv', target: target.id, issuer: issuer.id, code: 'NO_DCV_METHOD',
-        message: `issuer "${issuer.id}" needs ${family.toUpperCase()} validation but no such DCV plugin is loaded`,
-        next: 'skip this issuer', severity: 'error',
+        stage: 'dcv', target: target.id, issuer: issuerId, code: 'NO_DCV_METHOD',
+        message: `${issuerId ? `issuer "${issuerId}" needs` : 'local DCV needs'} ${family.toUpperCase()} validation but no such DCV plugin is loaded`,
+        next: issuerId ? 'skip this issuer' : 'stop', severity: 'error',
       });
       return null;
     }

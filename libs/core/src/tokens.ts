@@ -10,6 +10,7 @@ export const TOKENS = {
   Scheduler: Symbol.for('certsmith.Scheduler'),
   Inspector: Symbol.for('certsmith.Inspector'),
   CsrFactory: Symbol.for('certsmith.CsrFactory'),
+  Resolver: Symbol.for('certsmith.Resolver'),
   Bus: Symbol.for('certsmith.Bus'),
   Config: Symbol.for('certsmith.Config'),
   Clock: Symbol.for('certsmith.Clock'),

@@ -1,0 +1,37 @@
+import { Pipeline, RunReportCollector, UsageError, hostnameTarget, readSwitches } from '@certsmith/core';
+import { compose } from './compose.js';
+import { HumanLog } from './human-log.js';
+
+/**
+ * `certsmith dcv`: the local DCV pre-check alone, for every name of the hostname target, with the method of
+ * the profile (HTTP file on full servers, DNS TXT on DNS-only ones). Nothing is ordered. Exit 0 when every
+ * name passes, 1 when one fails.
+ */
+export async function runDcv(options: { configFile: string; verbose: boolean; json: boolean }): Promise<number> {
+  try {
+    const composition = await compose(options.configFile);
+    const { config, bus, clock, contributions } = composition;
+    const target = hostnameTarget(config);
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    const report = new RunReportCollector(bus);
+    const validations: { name: string; ok: boolean; reason?: string; via?: string }[] = [];
+    bus.on('validated', (e) => validations.push({ name: e.name, ok: e.ok, reason: e.reason, via: e.via }));
+    if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map([[target.id, target.names]]) }).attach();
+    const pipeline = new Pipeline({
+      config, switches: await readSwitches(config.paths.stateDir), bus, clock, inspector: composition.inspector,
+      csrFactory: composition.csrFactory, issuers: contributions.issuers, installers: contributions.installers,
+      dcv: contributions.dcv, report,
+    });
+    const names = target.names.filter((n) => !config.dcv.exclude.includes(n));
+    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000));
+    if (options.json) out(JSON.stringify({ method: config.dcv.method, names, passed, validations }, null, 2));
+    else out(passed === null ? 'Local DCV could not run.' : `${passed.length} of ${names.length} name(s) passed local ${config.dcv.method.toUpperCase()} DCV.`);
+    return passed !== null && passed.length === names.length ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
