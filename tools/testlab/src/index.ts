@@ -5,3 +5,4 @@ export { LabError, labDir, run, mustRun, ServerProcess, portOpen, sleep, type Ru
 export { ensurePackages } from './packages.js';
 export { randomLoopback, addLoopbackAlias } from './loopback.js';
 export { CLI_PATH, runCli } from './cli.js';
+export { startNginx, type Nginx, type NginxOptions, type NginxSite } from './nginx.js';

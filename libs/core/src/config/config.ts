@@ -43,6 +43,9 @@ export interface CertsmithConfig {
   key: KeySpec;
   dcv: { method: 'http' | 'dns'; requireAllNames: boolean; exclude: string[] };
   retry: { delayMinutes: number };
+  server: { addresses: string[] };
+  /** rootHints is null for the IANA hints shipped with the resolver. */
+  dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number };
 }
 
 type RawConfig = {
@@ -57,6 +60,8 @@ type RawConfig = {
   key?: Partial<KeySpec>;
   dcv?: Partial<CertsmithConfig['dcv']>;
   retry?: Partial<CertsmithConfig['retry']>;
+  server?: Partial<CertsmithConfig['server']>;
+  dns?: { rootHints?: string; timeoutMs?: number; retries?: number; port?: number };
 };
 
 // cPanel's own matcher (DOMAIN.md), with Sectigo and Let's Encrypt as the common providers.
@@ -146,6 +151,13 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
       exclude: (raw.dcv?.exclude ?? []).map((n) => n.toLowerCase()),
     },
     retry: { delayMinutes: raw.retry?.delayMinutes ?? 60 },
+    server: { addresses: raw.server?.addresses ?? [] },
+    dns: {
+      rootHints: raw.dns?.rootHints ? at(raw.dns.rootHints) : null,
+      timeoutMs: raw.dns?.timeoutMs ?? 2_000,
+      retries: raw.dns?.retries ?? 1,
+      port: raw.dns?.port ?? 53,
+    },
   };
 }
 
