@@ -6,16 +6,13 @@ import {
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { isValidHostname, nameCovers } from './names.js';
 import { parsePem } from './pem.js';
+import type { LiveProbe } from './live-probe.js';
 
 const DAY = 86_400_000;
 /** Larger files are not certificates anyone meant to install; refuse before parsing. */
 const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_CERTIFICATES = 100;
 
-/** Live handshakes are a separate concern (they need the network); the offline inspector takes one if given. */
-export interface LiveProbe {
-  observe(material: ServiceMaterial, ctx: InspectContext): Promise<Inspection['live']>;
-}
 
 interface Collected {
   files: string[];
@@ -48,7 +45,10 @@ export class CertificateInspector implements Inspector {
     defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued));
     defects.push(...keyDefects(leaf.parsed, collected.keys, material.sources));
     defects.push(...nameDefects(leaf.parsed, ctx.target.names));
-    const live = this.live && ctx.policy.live && material.endpoints.length > 0 ? await this.live.observe(material, ctx) : [];
+    const endpoints = material.endpoints.map((e) => ({ ...e, servername: e.servername ?? ctx.target.names[0] }));
+    const live = this.live && ctx.policy.live && endpoints.length > 0
+      ? (await this.live.observe(endpoints, ctx.signal)).map(({ endpoint, ok, fingerprint, error }) => ({ endpoint, ok, fingerprint, error }))
+      : [];
     for (const observation of live) {
       if (observation.ok && observation.fingerprint && observation.fingerprint !== leaf.parsed.summary.fingerprint) {
         defects.push({ code: 'STALE_LIVE', message: `${observation.endpoint} serves a different certificate than the files hold (reload the service)`, severity: 'warning' });

@@ -1,0 +1,71 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { parsePem } from './pem.js';
+
+/** Debian's and most distributions' bundle of the system trust store. */
+export const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * The certificates a chain must end in. The system bundle by default; SSL_CERT_FILE overrides it as it does for
+ * OpenSSL (tests point it at their own CA); node's built-in roots when neither can be read.
+ */
+export class TrustStore {
+  private bySubject: Map<string, X509Certificate[]> | null = null;
+  private fingerprints: Set<string> | null = null;
+  private pemList: string[] | null = null;
+
+  constructor(private readonly source: { file?: string; pems?: string[] } = {}) {}
+
+  /** The trust store the environment names (SSL_CERT_FILE, else the system bundle). */
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): TrustStore {
+    return new TrustStore({ file: env.SSL_CERT_FILE || SYSTEM_BUNDLE });
+  }
+
+  /** PEM texts, as tls.connect's `ca` option takes them. */
+  get pems(): string[] {
+    if (!this.pemList) {
+      let pems = this.source.pems ?? null;
+      if (!pems && this.source.file) {
+        try {
+          const text = readFileSync(this.source.file, 'latin1');
+          pems = parsePem(text).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE')
+            .map((b) => `-----BEGIN CERTIFICATE-----\n${b.der.toString('base64')}\n-----END CERTIFICATE-----\n`);
+        } catch {
+          pems = null;
+        }
+      }
+      this.pemList = pems && pems.length ? pems : [...rootCertificates];
+    }
+    return this.pemList;
+  }
+
+  /** Trusted certificates whose subject is this distinguished name (node's multi-line form). */
+  bySubjectName(subject: string): X509Certificate[] {
+    this.load();
+    return this.bySubject!.get(subject) ?? [];
+  }
+
+  contains(cert: X509Certificate): boolean {
+    this.load();
+    return this.fingerprints!.has(cert.fingerprint256);
+  }
+
+  private load(): void {
+    if (this.bySubject) return;
+    this.bySubject = new Map();
+    this.fingerprints = new Set();
+    for (const pem of this.pems) {
+      let cert: X509Certificate;
+      try {
+        cert = new X509Certificate(pem);
+      } catch {
+        continue; // one bad entry in a bundle must not hide the others
+      }
+      const list = this.bySubject.get(cert.subject) ?? [];
+      list.push(cert);
+      this.bySubject.set(cert.subject, list);
+      this.fingerprints.add(cert.fingerprint256);
+    }
+  }
+}
