@@ -1,5 +1,5 @@
 import {
-  Pipeline, RunLock, RunReportCollector, UsageError, hostnameTarget, readSwitches, type RunReport,
+  EventLog, Pipeline, RunLock, RunReportCollector, UsageError, hostnameTarget, readSwitches, type RunReport,
 } from '@certsmith/core';
 import { checkDirectoriesReadOnly, compose, prepareDirectories } from './compose.js';
 import { HumanLog } from './human-log.js';
@@ -19,6 +19,7 @@ export interface CheckOptions {
 export async function runCheck(options: CheckOptions): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   let lock: RunLock | undefined;
+  let eventLog: EventLog | undefined;
   const controller = new AbortController();
   const stop = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', stop);
@@ -30,6 +31,19 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     else await prepareDirectories(config);
     if (!options.dryRun) lock = await RunLock.acquire(config.paths.stateDir);
     const switches = await readSwitches(config.paths.stateDir);
+    // A dry run writes nothing, its log included.
+    if (!options.dryRun) {
+      try {
+        eventLog = await EventLog.open({ dir: config.paths.logDir, keepDays: config.log.keepDays, clock });
+      } catch (error) {
+        throw new UsageError('DIR_INVALID', `${config.file}: paths.logDir: cannot write the event log in ${config.paths.logDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+      eventLog.attach(bus);
+      eventLog.record('run-started', {
+        version: options.version, hostname: config.hostname, profile: config.profile, config: config.file,
+        plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), switches,
+      });
+    }
 
     const report = new RunReportCollector(bus);
     const targets = [hostnameTarget(config)];
@@ -55,15 +69,20 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       signal: controller.signal,
     });
     const result: RunReport = report.finish({ hostname: config.hostname, startedAt, finishedAt: clock.now(), dryRun: options.dryRun });
+    if (eventLog) result.logFile = eventLog.file;
 
     if (!options.dryRun) {
       for (const notifier of contributions.notifiers) {
         const delivery = await notifier.deliver(result);
+        // Mail trouble is logged and shown, never turned into the run's exit code.
+        for (const failure of delivery.failures ?? []) bus.emit('failed', failure);
+        eventLog?.record('notified', { notifier: notifier.id, delivered: delivery.delivered, detail: delivery.detail });
         if (!options.json) out(`Notification (${notifier.id}): ${delivery.detail}`);
       }
     }
     if (options.json) out(JSON.stringify({ version: options.version, plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), ...result }, null, 2));
     else printSummary(result, out);
+    eventLog?.record('run-finished', { exitCode: result.exitCode, targets: result.targets.map((t) => ({ target: t.target, result: t.result, actions: t.actions })) });
     return result.exitCode;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -74,6 +93,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    eventLog?.close();
     await lock?.release();
   }
 }
@@ -83,7 +103,20 @@ function printSummary(report: RunReport, out: (line: string) => void): void {
   out('Summary:');
   for (const target of report.targets) {
     out(`  ${target.target} (${target.names.join(', ')}): ${target.result}`);
+    for (const service of target.services) out(`    ${service.service}: ${serviceSummary(service)}`);
+    for (const failure of target.failures) out(`    ${failure.severity}: ${failure.code} (${failure.stage}${failure.issuer ? `, issuer ${failure.issuer}` : ''}) → ${failure.next}`);
     for (const action of target.actions) out(`    ${action}`);
   }
+  if (report.logFile) out(`Event log: ${report.logFile}`);
   out(report.exitCode === 0 ? 'Done.' : 'Done, with failures (exit code 1).');
+}
+
+/** One line per service: what inspection found and what the run did about it. */
+function serviceSummary(service: RunReport['targets'][number]['services'][number]): string {
+  const parts: string[] = [service.inspect ? service.inspect.status : 'not inspected'];
+  const defects = (service.inspect?.defects ?? []).filter((d) => d.severity !== 'info').map((d) => d.code);
+  if (defects.length) parts[0] += ` (${defects.join(', ')})`;
+  if (service.installed) parts.push(service.installed.dryRun ? 'would install a new certificate' : `new certificate installed${service.installed.reloaded ? ', service reloaded' : ''}`);
+  for (const failure of service.failures) parts.push(`${failure.code} → ${failure.next}`);
+  return parts.join('; ');
 }

@@ -11,5 +11,6 @@ export * from './switches.js';
 export * from './run-lock.js';
 export * from './plugin.js';
 export * from './report.js';
+export * from './event-log.js';
 export * from './pipeline.js';
 export * from './targets.js';

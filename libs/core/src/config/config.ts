@@ -43,6 +43,8 @@ export interface CertsmithConfig {
   key: KeySpec;
   dcv: { method: 'http' | 'dns'; requireAllNames: boolean; exclude: string[] };
   retry: { delayMinutes: number };
+  /** The per-run event logs under paths.logDir. */
+  log: { keepDays: number };
   server: { addresses: string[] };
   /** rootHints is null for the IANA hints shipped with the resolver. */
   dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number };
@@ -151,6 +153,7 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
       exclude: (raw.dcv?.exclude ?? []).map((n) => n.toLowerCase()),
     },
     retry: { delayMinutes: raw.retry?.delayMinutes ?? 60 },
+    log: { keepDays: raw.log?.keepDays ?? 30 },
     server: { addresses: raw.server?.addresses ?? [] },
     dns: {
       rootHints: raw.dns?.rootHints ? at(raw.dns.rootHints) : null,
