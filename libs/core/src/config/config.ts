@@ -170,8 +170,17 @@ export function resolveConfigPath(config: Pick<CertsmithConfig, 'file'>, path: s
 }
 
 /** Validates a plugin's options against the schema its manifest ships. */
+// Plugins' schemas are written by third parties: validate with them, do not lint them.
+const lenientAjv = new Ajv({ allErrors: false, strict: false, allowUnionTypes: true });
+addFormats(lenientAjv);
+
 export function validateOptions(schemaOf: object, options: unknown, where: string): void {
-  const validate = ajv.compile(schemaOf);
+  let validate;
+  try {
+    validate = lenientAjv.compile(schemaOf);
+  } catch (error) {
+    throw new UsageError('PLUGIN_INVALID', `${where}: the plugin's optionsSchema is not a valid JSON Schema (${(error as Error).message})`);
+  }
   if (!validate(options)) throw new UsageError('PLUGIN_OPTIONS_INVALID', `${where}: ${describeSchemaError(validate.errors?.[0])}`);
 }
 
