@@ -74,7 +74,7 @@ export const DEFAULT_PROVIDER_PATTERNS = [
 ];
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 addFormats(ajv);
 const validateRaw = ajv.compile<RawConfig>(schema);
 
@@ -102,7 +102,7 @@ export async function loadConfig(file: string): Promise<CertsmithConfig> {
 
 /** Validates a parsed config against the schema and applies its profile. */
 export function completeConfig(raw: unknown, file: string): CertsmithConfig {
-  if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', `${file}: ${describeSchemaError(validateRaw.errors?.[0])}`);
+  if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', `${file}: ${describeSchemaError(mostSpecific(validateRaw.errors ?? []))}`);
   const dir = dirname(file);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   const profileName = raw.profile ?? 'full';
@@ -185,6 +185,18 @@ export function validateOptions(schemaOf: object, options: unknown, where: strin
 }
 
 function describeSchemaError(error: ErrorObject | undefined): string {
+/**
+ * Of all the schema's complaints, the one a person should read: the deepest, and never "must be string" from the
+ * branch of a oneOf that the value obviously did not mean to take.
+ */
+function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
+  const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  const candidates = errors.filter((e) => !(e.keyword === 'type' && oneOfPaths.has(e.instancePath)) && !(e.keyword === 'const' && oneOfPaths.has(e.instancePath)));
+  const specific = candidates.filter((e) => e.keyword !== 'oneOf' || !candidates.some((o) => o !== e && o.instancePath.startsWith(e.instancePath)));
+  const pool = specific.length ? specific : errors;
+  return pool.reduce<ErrorObject | undefined>((best, e) => (!best || e.instancePath.length > best.instancePath.length ? e : best), undefined);
+}
+
   if (!error) return 'does not match the schema';
   const path = '$' + error.instancePath.replace(/\/([^/]*)/g, (_m, seg: string) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`));
   const params = error.params as Record<string, unknown>;

@@ -1,0 +1,65 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { completeConfig, loadConfig } from './config.js';
+
+describe('completeConfig', () => {
+  it('applies the full profile and resolves paths against the config file', () => {
+    const config = completeConfig({ hostname: 'Host.Example.COM.', paths: { stateDir: 'state' } }, '/etc/certsmith/config.json');
+    expect(config.hostname).toBe('host.example.com');
+    expect(config.paths.stateDir).toBe('/etc/certsmith/state');
+    expect(config.paths.sslDir).toBe('/var/cpanel/ssl');
+    expect(config.paths.logDir).toBe('/etc/certsmith/state/logs');
+    expect(Object.keys(config.services)).toEqual(['cpanel', 'dovecot', 'exim', 'ftp']);
+    expect(config.dcv.method).toBe('http');
+    expect(config.inspection.providerThresholdDays).toBe(25);
+    expect(config.inspection.otherThresholdDays).toBe(3);
+  });
+
+  it('gives DNS-only servers no mail or FTP service and DNS DCV', () => {
+    const config = completeConfig({ profile: 'dnsonly', hostname: 'ns1.example.com' }, '/c.json');
+    expect(Object.keys(config.services)).toEqual(['cpanel']);
+    expect(config.dcv.method).toBe('dns');
+    expect(config.plugins.map((p) => p.module)).not.toContain('@certsmith/installer-dovecot');
+  });
+
+  it('lets a config remove a profile service, add options to a profile plugin and add its own', () => {
+    const config = completeConfig({
+      hostname: 'h.example.com',
+      services: { ftp: false, dovecot: { reload: ['doveadm', 'reload'] } },
+      plugins: [{ module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 } }, './mine.mjs'],
+    }, '/srv/conf/c.json');
+    expect(Object.keys(config.services)).toEqual(['cpanel', 'dovecot', 'exim']);
+    expect(config.services.dovecot!.reload).toEqual(['doveadm', 'reload']);
+    const selfsigned = config.plugins.filter((p) => p.module === '@certsmith/issuer-selfsigned');
+    expect(selfsigned).toEqual([{ module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 } }]);
+    expect(config.plugins.at(-1)).toEqual({ module: '/srv/conf/mine.mjs', options: {} });
+  });
+
+  it.each([
+    [{ profile: 'mailonly' }, '/c.json: $.profile: must be one of "full", "dnsonly"'],
+    [{ names: ['ok', 7] }, '/c.json: $.names[1]: must be string'],
+    [{ inspection: { providerThresholdDays: -1 } }, '/c.json: $.inspection.providerThresholdDays: must be >= 0'],
+    [{ issuers: [] }, '/c.json: $.issuers: must NOT have fewer than 1 items'],
+    [{ plugins: [{ options: {} }] }, '/c.json: $.plugins[0]: missing required field "module"'],
+    [{ services: { ftp: true } }, '/c.json: $.services.ftp: does not match any allowed form'],
+    [{ key: { type: 'dsa-1024' } }, '/c.json: $.key.type: must be one of'],
+    [{ inspection: { providerIssuerPatterns: ['(unclosed'] } }, '/c.json: $.inspection.providerIssuerPatterns[0]: must match format "regex"'],
+    [[1, 2], '/c.json: $: must be object'],
+  ])('refuses %j naming the JSON path', (raw, message) => {
+    expect(() => completeConfig(raw, '/c.json')).toThrow(UsageError);
+    expect(() => completeConfig(raw, '/c.json')).toThrow(message);
+  });
+});
+
+describe('loadConfig', () => {
+  it('names the file when it is missing or not JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    await expect(loadConfig(join(dir, 'none.json'))).rejects.toThrow(`${dir}/none.json: cannot read the configuration (no such file)`);
+    await writeFile(join(dir, 'bad.json'), '{ "profile": ');
+    await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(`${dir}/bad.json: not valid JSON`);
+    await expect(loadConfig(dir)).rejects.toThrow('(is a directory)');
+  });
+});

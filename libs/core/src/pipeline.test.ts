@@ -1,0 +1,266 @@
+// The pipeline with every plugin faked: what it decides, in which order, and what it tells the bus.
+import { describe, expect, it, vi } from 'vitest';
+import { completeConfig } from './config/config.js';
+import type {
+  Challenge, CsrFactory, DcvMethod, Inspection, Inspector, Installer, Issuer, NameVerdict, Published, Scheduler,
+} from './contracts.js';
+import { CertsmithError } from './errors.js';
+import { createBus, type LifecycleEventName } from './events.js';
+import type { CertificateSummary, Defect, Target } from './model.js';
+import { Pipeline, type RunOptions } from './pipeline.js';
+import { RunReportCollector } from './report.js';
+
+const summary = (fingerprint: string, names: string[]): CertificateSummary => ({
+  subject: `CN=${names[0]}`, commonName: names[0]!, issuer: 'CN=Fake CA', serial: '01', notBefore: '2026-01-01T00:00:00.000Z',
+  notAfter: '2027-01-01T00:00:00.000Z', names, hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256',
+  fingerprint, selfSigned: false, extendedKeyUsage: ['serverAuth'],
+});
+
+const target: Target = { id: 'hostname', names: ['host.example.test', 'www.example.test'], services: ['dovecot', 'exim'], kind: 'hostname' };
+
+function inspectorWith(defects: Record<string, Defect[]>, issuedProblems: Defect[] = []): Inspector {
+  return {
+    async inspect(material): Promise<Inspection> {
+      if (material.service === 'explode') throw new Error('boom');
+      return { files: [], live: [], summary: null, chain: [], defects: defects[material.service] ?? [], providerIssued: false };
+    },
+    summarize: (pem) => summary(pem, ['host.example.test']),
+    verifyIssued: () => issuedProblems,
+  };
+}
+
+const csrFactory: CsrFactory = {
+  create: vi.fn(async (names: string[]) => ({ keys: {} as never, keyPem: 'KEY', csrDer: new Uint8Array(), csrPem: `CSR ${names.join(',')}`, spec: { type: 'ecdsa-p256' as const } })),
+};
+
+function issuer(id: string, trusted: boolean, behaviour: Issuer['issue'], precheck: Issuer['precheck'] = 'none'): Issuer & { calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    id, trusted, precheck, issuerPatterns: [], calls,
+    issue: async (request, ctx) => {
+      calls.push(request.names);
+      return behaviour(request, ctx);
+    },
+    resume: async () => {
+      throw new Error('not used');
+    },
+  };
+}
+
+function installer(service: string, proveOk = true): Installer & { installed: string[]; rolledBack: number } {
+  const self = {
+    service, installed: [] as string[], rolledBack: 0,
+    endpoints: () => [],
+    read: async () => ({ service, sources: [], endpoints: [] }),
+    install: async (_t: Target, m: { summary: CertificateSummary }) => {
+      self.installed.push(m.summary.fingerprint);
+      return { service, target: 'hostname', files: [`/ssl/${service}`], reloaded: false, fingerprint: m.summary.fingerprint, dryRun: false, handle: null };
+    },
+    prove: async () => (proveOk ? { ok: true, observations: [] } : { ok: false, observations: [], reason: 'old certificate served' }),
+    rollback: async () => {
+      self.rolledBack++;
+    },
+  };
+  return self;
+}
+
+function setup(opts: {
+  defects?: Record<string, Defect[]>;
+  issuers: Issuer[];
+  installers?: Installer[];
+  issuersConfig?: string[];
+  switches?: { noHostnameCertificate?: boolean; noServiceManagement?: boolean };
+  dcv?: DcvMethod[];
+  scheduler?: Scheduler;
+  issuedProblems?: Defect[];
+  config?: Record<string, unknown>;
+}) {
+  const bus = createBus();
+  const events: [LifecycleEventName, unknown][] = [];
+  bus.on('*', (type, e) => events.push([type as LifecycleEventName, e]));
+  const report = new RunReportCollector(bus);
+  const config = completeConfig({ hostname: 'host.example.test', issuers: opts.issuersConfig ?? opts.issuers.map((i) => i.id), ...opts.config }, '/etc/certsmith/config.json');
+  const pipeline = new Pipeline({
+    config, bus, report, csrFactory,
+    switches: { noHostnameCertificate: false, noServiceManagement: false, ...opts.switches },
+    clock: { now: () => new Date('2026-06-01T00:00:00Z') },
+    inspector: inspectorWith(opts.defects ?? {}, opts.issuedProblems),
+    issuers: opts.issuers, installers: opts.installers ?? [installer('dovecot'), installer('exim')], dcv: opts.dcv ?? [],
+    scheduler: opts.scheduler,
+  });
+  const run = async (t: Target | Target[] = target, extra: Partial<RunOptions> = {}) => {
+    await pipeline.run(Array.isArray(t) ? t : [t], { dryRun: false, allowRetry: false, retryCommand: ['certsmith', 'check', '--no-retry'], concurrency: 2, signal: new AbortController().signal, ...extra });
+    return report.finish({ hostname: 'host.example.test', startedAt: new Date(), finishedAt: new Date(), dryRun: false });
+  };
+  const failures = () => events.filter(([t]) => t === 'failed').map(([, e]) => e as { code: string; next: string; severity: string; stage: string; target: string });
+  return { run, events, failures };
+}
+
+const noSsl: Defect = { code: 'NO_SSL', message: 'No SSL certificate is installed.', severity: 'replace' };
+const selfSigned: Defect = { code: 'SELF_SIGNED', message: 'self-signed', severity: 'upgrade' };
+const ok = (pem: string) => async () => ({ status: 'issued' as const, certificatePem: pem, chainPem: [] });
+
+describe('Pipeline', () => {
+  it('stops at inspection when every service is healthy', async () => {
+    const ca = issuer('ca', true, ok('CA-CERT'));
+    const { run, events } = setup({ issuers: [ca] });
+    const report = await run();
+    expect(report.targets[0]!.result).toBe('healthy');
+    expect(ca.calls).toEqual([]);
+    expect(events.map(([t]) => t)).toEqual(['inspect', 'inspect']);
+  });
+
+  it('falls down the issuer chain to self-signed and installs where a service needs it', async () => {
+    const ca = issuer('ca', true, async () => {
+      throw new CertsmithError('CA_UNREACHABLE', 'connection refused by 127.0.0.1:14000');
+    });
+    const fallback = issuer('selfsigned', false, ok('SELF-CERT'));
+    const dovecot = installer('dovecot');
+    const exim = installer('exim');
+    const { run, failures, events } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, fallback], installers: [dovecot, exim] });
+    const report = await run();
+    expect(report.targets[0]!.result).toBe('replaced');
+    expect(failures()).toEqual([expect.objectContaining({ stage: 'issue', code: 'CA_UNREACHABLE', next: 'try issuer "selfsigned"', severity: 'warning' })]);
+    expect(dovecot.installed).toEqual(['SELF-CERT']);
+    expect(exim.installed).toEqual([]);
+    expect(events.map(([t]) => t)).toEqual(['inspect', 'inspect', 'failed', 'issued', 'installed']);
+  });
+
+  it('never replaces a self-signed certificate by another when the CA path fails (no churn)', async () => {
+    const ca = issuer('ca', true, async () => {
+      throw new CertsmithError('EAB_REJECTED', 'the CA rejected the external account binding');
+    });
+    const fallback = issuer('selfsigned', false, ok('SELF-CERT'));
+    const dovecot = installer('dovecot');
+    const { run } = setup({ defects: { dovecot: [selfSigned] }, issuers: [ca, fallback], installers: [dovecot, installer('exim')] });
+    const report = await run();
+    expect(report.targets[0]!.result).toBe('kept');
+    expect(fallback.calls).toEqual([]);
+    expect(dovecot.installed).toEqual([]);
+  });
+
+  it('offers a self-signed certificate to the CA and installs what the CA issues', async () => {
+    const ca = issuer('ca', true, ok('CA-CERT'));
+    const dovecot = installer('dovecot');
+    const { run } = setup({ defects: { dovecot: [selfSigned] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')] });
+    expect((await run()).targets[0]!.result).toBe('replaced');
+    expect(dovecot.installed).toEqual(['CA-CERT']);
+  });
+
+  it('skips CA issuers for the hostname when disable_auto_hostname_certificate is set', async () => {
+    const ca = issuer('ca', true, ok('CA-CERT'));
+    const dovecot = installer('dovecot');
+    const { run } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')], switches: { noHostnameCertificate: true } });
+    await run();
+    expect(ca.calls).toEqual([]);
+    expect(dovecot.installed).toEqual(['SELF']);
+  });
+
+  it('only inspects when disable_service_certificate_management is set', async () => {
+    const fallback = issuer('selfsigned', false, ok('SELF'));
+    const { run, events } = setup({ defects: { dovecot: [noSsl] }, issuers: [fallback], switches: { noServiceManagement: true } });
+    expect((await run()).targets[0]!.result).toBe('unmanaged');
+    expect(fallback.calls).toEqual([]);
+    expect(events.every(([t, e]) => t === 'inspect' && (e as { action: string }).action === 'keep')).toBe(true);
+  });
+
+  it('keeps a pending order as a value and schedules one retry only with --allow-retry', async () => {
+    const pending = issuer('ca', true, async () => ({ status: 'pending', order: { issuer: 'ca', target: 'hostname', reference: 'https://ca/order/1', names: [], createdAt: '' } }));
+    const scheduler: Scheduler = { id: 'at', schedule: vi.fn(async () => ({ id: '7', tag: 't', runAt: 'later' })), list: async () => [], cancel: async () => undefined };
+    const first = setup({ defects: { dovecot: [noSsl] }, issuers: [pending, issuer('selfsigned', false, ok('SELF'))], scheduler });
+    const report = await first.run();
+    expect(report.targets[0]!.result).toBe('pending');
+    expect(scheduler.schedule).not.toHaveBeenCalled();
+    const second = setup({ defects: { dovecot: [noSsl] }, issuers: [pending], scheduler });
+    const retried = await second.run(target, { allowRetry: true });
+    expect(scheduler.schedule).toHaveBeenCalledWith({ command: ['certsmith', 'check', '--no-retry'], delayMinutes: 60, tag: 'certsmith-retry:hostname' });
+    expect(retried.targets[0]!.actions).toContain('retry scheduled as job 7 at later');
+  });
+
+  it('refuses an issued certificate that does not match the request and tries the next issuer', async () => {
+    const dovecot = installer('dovecot');
+    const { run, failures } = setup({
+      defects: { dovecot: [noSsl] }, installers: [dovecot, installer('exim')],
+      issuers: [issuer('ca', true, ok('WRONG')), issuer('selfsigned', false, ok('SELF'))],
+      issuedProblems: [{ code: 'KEY_MISMATCH', message: 'the certificate does not belong to the key', severity: 'replace' }],
+    });
+    const report = await run();
+    expect(failures().map((f) => f.code)).toEqual(['ISSUED_MISMATCH', 'ISSUED_MISMATCH']);
+    expect(dovecot.installed).toEqual([]);
+    expect(report.targets[0]!.result).toBe('failed');
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('rolls back an install that the service does not serve', async () => {
+    const dovecot = installer('dovecot', false);
+    const { run, failures } = setup({ defects: { dovecot: [noSsl] }, issuers: [issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')] });
+    const report = await run();
+    expect(dovecot.rolledBack).toBe(1);
+    expect(failures()).toEqual([expect.objectContaining({ code: 'INSTALL_NOT_LIVE', next: 'rolled back to the previous certificate' })]);
+    expect(report.targets[0]!.result).toBe('failed');
+  });
+
+  it('reports a service without installer and keeps the target going; targets are independent', async () => {
+    const { run, failures } = setup({ defects: {}, issuers: [issuer('selfsigned', false, ok('SELF'))] });
+    const report = await run({ ...target, services: ['dovecot', 'web', 'explode'] });
+    expect(failures().map((f) => f.code)).toEqual(['NO_INSTALLER', 'NO_INSTALLER']);
+    expect(report.targets[0]!.result).toBe('failed');
+  });
+
+  it('drops names that fail local DCV, orders the rest, and falls back when the primary name fails', async () => {
+    const published: string[] = [];
+    const cleaned: string[] = [];
+    const httpDcv: DcvMethod = {
+      id: 'http-file',
+      supports: (c: Challenge) => c.kind === 'probe',
+      publish: async (c: Challenge) => {
+        published.push(c.name);
+        return { method: 'http-file', challenge: c, where: `/docroot/${c.name}`, handle: null } satisfies Published;
+      },
+      check: async (p: Published): Promise<NameVerdict> => (p.challenge.name.startsWith('www')
+        ? { name: p.challenge.name, ok: false, code: 'DCV_HTTP_NOT_FOUND', reason: '404 Not Found' }
+        : { name: p.challenge.name, ok: true }),
+      cleanup: async (p: Published) => {
+        cleaned.push(p.challenge.name);
+      },
+    };
+    const ca = issuer('ca', true, ok('CA'), 'http');
+    const dovecot = installer('dovecot');
+    const { run, failures } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')], dcv: [httpDcv] });
+    await run();
+    expect(ca.calls).toEqual([['host.example.test']]);
+    expect(failures()).toEqual([expect.objectContaining({ stage: 'validate', code: 'DCV_HTTP_NOT_FOUND', next: 'drop this name from the order' })]);
+    expect(cleaned.sort()).toEqual(published.sort());
+
+    const strict = setup({ defects: { dovecot: [noSsl] }, issuers: [issuer('ca', true, ok('CA'), 'http'), issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv], config: { dcv: { requireAllNames: true } } });
+    await strict.run();
+    expect(strict.failures().map((f) => f.code)).toEqual(['DCV_HTTP_NOT_FOUND', 'DCV_NAMES_FAILED']);
+  });
+
+  it('keeps going with the next target when one target breaks', async () => {
+    const broken = installer('broken');
+    broken.read = async () => {
+      throw new CertsmithError('SERVICE_UNREADABLE', 'cannot list /var/cpanel/ssl/broken');
+    };
+    const dovecot = installer('dovecot');
+    const { run, failures } = setup({ defects: { dovecot: [noSsl] }, issuers: [issuer('selfsigned', false, ok('SELF'))], installers: [broken, dovecot] });
+    const report = await run([
+      { id: 'site-a', names: ['a.example.test'], services: ['broken'], kind: 'site' },
+      { id: 'site-b', names: ['b.example.test'], services: ['dovecot'], kind: 'site' },
+    ]);
+    expect(failures()).toEqual([expect.objectContaining({ code: 'SERVICE_UNREADABLE', target: 'site-a', next: 'skip this target' })]);
+    expect(report.targets.map((t) => [t.target, t.result])).toEqual([['site-a', 'failed'], ['site-b', 'replaced']]);
+    expect(dovecot.installed).toEqual(['SELF']);
+  });
+
+  it('says what it would do on a dry run and touches no issuer or installer', async () => {
+    const fallback = issuer('selfsigned', false, ok('SELF'));
+    const dovecot = installer('dovecot');
+    const { run } = setup({ defects: { dovecot: [noSsl] }, issuers: [fallback], installers: [dovecot, installer('exim')] });
+    const report = await run(target, { dryRun: true });
+    expect(report.targets[0]!.result).toBe('planned');
+    expect(report.targets[0]!.actions[0]).toMatch(/^would issue a certificate for host\.example\.test, www\.example\.test \(issuers: selfsigned\) and install it for dovecot$/);
+    expect(fallback.calls).toEqual([]);
+    expect(dovecot.installed).toEqual([]);
+  });
+});

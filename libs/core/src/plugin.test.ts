@@ -1,0 +1,67 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Container } from 'inversify';
+import { describe, expect, it } from 'vitest';
+import { completeConfig } from './config/config.js';
+import { UsageError } from './errors.js';
+import { createBus } from './events.js';
+import { loadPlugins } from './plugin.js';
+import { TOKENS } from './tokens.js';
+
+async function pluginFile(source: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'plugin-'));
+  const file = join(dir, 'plugin.mjs');
+  await writeFile(file, source);
+  return file;
+}
+
+async function load(module: string, options: Record<string, unknown> = {}) {
+  const config = completeConfig({ hostname: 'h.example.test', plugins: [{ module, options }] }, '/nonexistent/config.json');
+  config.plugins = config.plugins.filter((p) => p.module === module); // only the plugin under test
+  const root = new Container();
+  root.bind(TOKENS.Config).toConstantValue(config);
+  return loadPlugins(config, root, createBus(), [import.meta.filename]);
+}
+
+const inversify = import.meta.resolve('inversify');
+
+describe('loadPlugins', () => {
+  it('instantiates what a ContainerModule binds, injecting the core services', async () => {
+    const file = await pluginFile(`
+      import { ContainerModule } from '${inversify}';
+      const Installer = Symbol.for('certsmith.Installer');
+      const Config = Symbol.for('certsmith.Config');
+      export const manifest = { name: 'mod', version: '2.0.0', apiVersion: 1,
+        module: (options) => new ContainerModule(({ bind }) => {
+          bind(Installer).toDynamicValue((ctx) => ({ service: options.service + '@' + ctx.get(Config).hostname }));
+        }) };`);
+    const [plugin] = await load(file, { service: 'dovecot' });
+    expect(plugin!.name).toBe('mod');
+    expect(plugin!.version).toBe('2.0.0');
+    expect(plugin!.contributes.installers.map((i) => i.service)).toEqual(['dovecot@h.example.test']);
+    expect(plugin!.contributes.issuers).toEqual([]);
+  });
+
+  it('refuses a plugin whose constructor throws, naming it', async () => {
+    const file = await pluginFile(`
+      import { ContainerModule } from '${inversify}';
+      class Exploding { constructor() { throw new Error('no licence key'); } }
+      export default { name: 'exploding', apiVersion: 1,
+        module: new ContainerModule(({ bind }) => { bind(Symbol.for('certsmith.Issuer')).toDynamicValue(() => new Exploding()); }) };`);
+    const error = await load(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).code).toBe('PLUGIN_FAILED');
+    expect((error as Error).message).toBe(`plugin "exploding" (${file}) failed to set up: no licence key`);
+  });
+
+  it('refuses a module that cannot even be imported', async () => {
+    const file = await pluginFile('export const manifest = {;');
+    await expect(load(file)).rejects.toThrow(/^plugin ".*plugin\.mjs" could not be loaded: /);
+  });
+
+  it('refuses a missing file and an unknown package', async () => {
+    await expect(load('/nonexistent/plugin.mjs')).rejects.toThrow('plugin "/nonexistent/plugin.mjs" not found (no such file)');
+    await expect(load('certsmith-plugin-that-does-not-exist')).rejects.toThrow('plugin "certsmith-plugin-that-does-not-exist" not found');
+  });
+});
