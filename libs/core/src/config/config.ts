@@ -62,6 +62,7 @@ type RawConfig = {
   key?: Partial<KeySpec>;
   dcv?: Partial<CertsmithConfig['dcv']>;
   retry?: Partial<CertsmithConfig['retry']>;
+  log?: Partial<CertsmithConfig['log']>;
   server?: Partial<CertsmithConfig['server']>;
   dns?: { rootHints?: string; timeoutMs?: number; retries?: number; port?: number };
 };
@@ -169,11 +170,11 @@ export function resolveConfigPath(config: Pick<CertsmithConfig, 'file'>, path: s
   return isAbsolute(path) ? path : resolve(dirname(config.file), path);
 }
 
-/** Validates a plugin's options against the schema its manifest ships. */
 // Plugins' schemas are written by third parties: validate with them, do not lint them.
 const lenientAjv = new Ajv({ allErrors: false, strict: false, allowUnionTypes: true });
 addFormats(lenientAjv);
 
+/** Validates a plugin's options against the schema its manifest ships. */
 export function validateOptions(schemaOf: object, options: unknown, where: string): void {
   let validate;
   try {
@@ -184,7 +185,6 @@ export function validateOptions(schemaOf: object, options: unknown, where: strin
   if (!validate(options)) throw new UsageError('PLUGIN_OPTIONS_INVALID', `${where}: ${describeSchemaError(validate.errors?.[0])}`);
 }
 
-function describeSchemaError(error: ErrorObject | undefined): string {
 /**
  * Of all the schema's complaints, the one a person should read: the deepest, and never "must be string" from the
  * branch of a oneOf that the value obviously did not mean to take.
@@ -197,6 +197,7 @@ function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
   return pool.reduce<ErrorObject | undefined>((best, e) => (!best || e.instancePath.length > best.instancePath.length ? e : best), undefined);
 }
 
+function describeSchemaError(error: ErrorObject | undefined): string {
   if (!error) return 'does not match the schema';
   const path = '$' + error.instancePath.replace(/\/([^/]*)/g, (_m, seg: string) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`));
   const params = error.params as Record<string, unknown>;
