@@ -1,0 +1,101 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Docroot } from './Docroot.js';
+
+let base: string;
+let root: string;
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), 'certsmith-docroot-'));
+  root = join(base, 'html');
+  await mkdir(root);
+});
+afterEach(() => rm(base, { recursive: true, force: true }));
+
+const bytes = (s: string) => new Uint8Array(Buffer.from(s));
+
+describe('Docroot', () => {
+  it('creates the file 0644 and its directories 0755 whatever the umask, and removes them all again', async () => {
+    const old = process.umask(0o077);
+    try {
+      const docroot = new Docroot(root, 'docroot');
+      const written = await docroot.write('/.well-known/pki-validation/ABC.txt', bytes('hello'));
+      expect(written.file).toBe(join(root, '.well-known/pki-validation/ABC.txt'));
+      expect((await stat(written.file)).mode & 0o777).toBe(0o644);
+      expect((await stat(join(root, '.well-known'))).mode & 0o777).toBe(0o755);
+      expect((await stat(join(root, '.well-known/pki-validation'))).mode & 0o777).toBe(0o755);
+      expect(await readFile(written.file, 'utf8')).toBe('hello');
+      await docroot.remove(written);
+      expect(await readdir(root)).toEqual([]);
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it('leaves directories that existed before and files still in use', async () => {
+    await mkdir(join(root, '.well-known'));
+    const docroot = new Docroot(root, 'docroot');
+    const a = await docroot.write('/.well-known/acme-challenge/tokenA', bytes('a'));
+    const b = await docroot.write('/.well-known/acme-challenge/tokenB', bytes('b'));
+    await docroot.remove(a);
+    expect(await readdir(join(root, '.well-known/acme-challenge'))).toEqual(['tokenB']);
+    await docroot.remove(b);
+    expect(await readdir(root)).toEqual(['.well-known']);
+    expect(await readdir(join(root, '.well-known'))).toEqual([]);
+  });
+
+  it('creates exclusively: an identical file is reused and kept, another file is refused and kept', async () => {
+    await mkdir(join(root, '.well-known/pki-validation'), { recursive: true });
+    await writeFile(join(root, '.well-known/pki-validation/SAME.txt'), 'same');
+    await writeFile(join(root, '.well-known/pki-validation/OTHER.txt'), 'theirs');
+    const docroot = new Docroot(root, 'docroot');
+    const same = await docroot.write('/.well-known/pki-validation/SAME.txt', bytes('same'));
+    expect(same.ours).toBe(false);
+    await docroot.remove(same);
+    expect(await readFile(join(root, '.well-known/pki-validation/SAME.txt'), 'utf8')).toBe('same');
+    await expect(docroot.write('/.well-known/pki-validation/OTHER.txt', bytes('mine'))).rejects.toThrowError(/already exists with other content/);
+    expect(await readFile(join(root, '.well-known/pki-validation/OTHER.txt'), 'utf8')).toBe('theirs');
+  });
+
+  it('refuses a symlink in the docroot that leads outside it, and writes nothing there', async () => {
+    const outside = join(base, 'outside');
+    await mkdir(outside);
+    await symlink(outside, join(root, '.well-known'));
+    const docroot = new Docroot(root, 'options.docroot');
+    await expect(docroot.write('/.well-known/pki-validation/X.txt', bytes('x'))).rejects.toMatchObject({
+      code: 'DCV_HTTP_DOCROOT_SYMLINK', message: expect.stringMatching(/is a symlink to .*outside the docroot/),
+    });
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it('refuses a symlink at the file name itself (O_EXCL does not follow it)', async () => {
+    const outside = join(base, 'victim');
+    await writeFile(outside, 'keep');
+    await mkdir(join(root, '.well-known/acme-challenge'), { recursive: true });
+    await symlink(outside, join(root, '.well-known/acme-challenge/tok12345'));
+    const docroot = new Docroot(root, 'docroot');
+    await expect(docroot.write('/.well-known/acme-challenge/tok12345', bytes('x'))).rejects.toThrowError(/already exists with other content \(a symlink\)/);
+    expect(await readFile(outside, 'utf8')).toBe('keep');
+  });
+
+  it('follows a symlink that stays inside the docroot', async () => {
+    await mkdir(join(root, 'real-wk'));
+    await symlink(join(root, 'real-wk'), join(root, '.well-known'));
+    const written = await new Docroot(root, 'docroot').write('/.well-known/x/F.txt', bytes('f'));
+    expect(await readFile(join(root, 'real-wk/x/F.txt'), 'utf8')).toBe('f');
+    expect(written.ours).toBe(true);
+  });
+
+  it('names the field and says what to do when the docroot is missing or not a directory', async () => {
+    await expect(new Docroot(join(base, 'nope'), 'options.docroot of @certsmith/dcv-http').ensureUsable()).rejects.toThrowError(
+      /options.docroot of @certsmith\/dcv-http: the docroot .*nope does not exist; set it/,
+    );
+    await writeFile(join(base, 'file'), '');
+    await expect(new Docroot(join(base, 'file'), 'docroot').ensureUsable()).rejects.toThrowError(/is not a directory/);
+  });
+
+  it('refuses paths that climb out', async () => {
+    await expect(new Docroot(root, 'docroot').write('/.well-known/../../x', bytes('x'))).rejects.toThrowError(/not a plain path/);
+  });
+});

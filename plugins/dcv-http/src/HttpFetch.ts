@@ -1,0 +1,77 @@
+import { Agent, request } from 'undici';
+import { urlHost } from './addresses.js';
+
+export interface FetchLimits {
+  /** cPanel: 5 s. */
+  connectTimeoutMs: number;
+  /** cPanel: 10 s, for the answer and its body together. */
+  readTimeoutMs: number;
+  /** cPanel: 16 KiB; a longer answer is not the file. */
+  maxBodyBytes: number;
+}
+
+export const CPANEL_LIMITS: FetchLimits = { connectTimeoutMs: 5_000, readTimeoutMs: 10_000, maxBodyBytes: 16 * 1024 };
+
+export type FetchOutcome =
+  | { kind: 'response'; status: number; location: string | null; body: Buffer; truncated: boolean }
+  | { kind: 'connect-timeout' }
+  | { kind: 'read-timeout' }
+  | { kind: 'refused' }
+  | { kind: 'error'; detail: string };
+
+/**
+ * One GET of `scheme://address/path` with the original Host header (and SNI for https), as a CA makes it:
+ * no redirect is followed here, the body is read up to the cap and not further. Only the caller's abort throws.
+ */
+export async function fetchOnce(
+  scheme: 'http' | 'https', address: string, host: string, path: string, limits: FetchLimits, signal: AbortSignal,
+): Promise<FetchOutcome> {
+  // A CA does not check the certificate of a server it was redirected to over https (RFC 8555 §8.3 fetches only).
+  const agent = new Agent({
+    connect: { timeout: limits.connectTimeoutMs, rejectUnauthorized: false },
+    headersTimeout: limits.readTimeoutMs,
+    bodyTimeout: limits.readTimeoutMs,
+    connections: 1,
+    pipelining: 0,
+  });
+  // The read deadline covers headers and body, so that a server trickling bytes cannot hold the check.
+  const deadline = AbortSignal.timeout(limits.connectTimeoutMs + limits.readTimeoutMs);
+  const both = AbortSignal.any([signal, deadline]);
+  try {
+    const response = await request(`${scheme}://${urlHost(address)}${path}`, {
+      method: 'GET',
+      headers: { host, 'user-agent': 'certsmith-dcv-http', accept: '*/*', connection: 'close' },
+      dispatcher: agent,
+      signal: both,
+    });
+    if (response.statusCode >= 300 && response.statusCode < 400) {
+      const location = response.headers.location;
+      await response.body.dump({ limit: limits.maxBodyBytes }).catch(() => undefined);
+      return { kind: 'response', status: response.statusCode, location: Array.isArray(location) ? location[0] ?? null : location ?? null, body: Buffer.alloc(0), truncated: false };
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let truncated = false;
+    for await (const chunk of response.body) {
+      const bytes = chunk as Buffer;
+      size += bytes.length;
+      if (size > limits.maxBodyBytes) {
+        truncated = true;
+        chunks.push(bytes.subarray(0, bytes.length - (size - limits.maxBodyBytes)));
+        response.body.destroy();
+        break;
+      }
+      chunks.push(bytes);
+    }
+    return { kind: 'response', status: response.statusCode, location: null, body: Buffer.concat(chunks), truncated };
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const code = (error as { code?: string }).code;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'connect-timeout' };
+    if (deadline.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'read-timeout' };
+    if (code === 'ECONNREFUSED') return { kind: 'refused' };
+    return { kind: 'error', detail: (error as Error).message || code || String(error) };
+  } finally {
+    await agent.destroy().catch(() => undefined);
+  }
+}

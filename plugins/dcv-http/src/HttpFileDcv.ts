@@ -1,0 +1,232 @@
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import {
+  CertsmithError, type Bus, type Challenge, type DcvMethod, type NameVerdict, type Published, type Resolver, type Target,
+} from '@certsmith/core';
+import { isPrivateAddress, sameAddress } from './addresses.js';
+import { Docroot, type DocrootFile } from './Docroot.js';
+import { CPANEL_LIMITS, fetchOnce, type FetchLimits } from './HttpFetch.js';
+import { hostForHttpDcv } from './names.js';
+import { PublishLedger } from './PublishLedger.js';
+import { sectigoFile } from './sectigo.js';
+
+/** How many redirects a CA follows, and where to. */
+export type RedirectPolicy = 'none' | 'acme';
+
+export interface HttpFileDcvSettings {
+  /** Docroot of every target without its own (cPanel: /var/www/html for the hostname). */
+  docroot: string;
+  /** Per-target docroots, by target id. */
+  docroots: Record<string, string>;
+  /** This server's own addresses (config `server.addresses`): private ones among them are fine. */
+  serverAddresses: string[];
+  /** Where the list of published files lives (a subdirectory of the state directory). */
+  ledgerDir: string;
+  /** Redirects allowed for the local probe: 'none' as Sectigo, 'acme' as RFC 8555 CAs. */
+  probeRedirects: RedirectPolicy;
+  limits: FetchLimits;
+}
+
+/** RFC 8555 leaves the number to the CA; Let's Encrypt follows 10. */
+const ACME_MAX_REDIRECTS = 10;
+
+interface Handle {
+  docroot: Docroot;
+  host: string;
+  urlPath: string;
+  content: Buffer;
+  written: DocrootFile;
+  ledgerId: string | null;
+}
+
+/**
+ * The HTTP file DCV method: publishes cPanel's local probe, Sectigo's pki-validation file or an ACME http-01
+ * file below the target's docroot, proves it as the CA will fetch it (the name resolved from the root, the first
+ * address, the original Host header), and removes it again.
+ */
+export class HttpFileDcv implements DcvMethod {
+  readonly id = 'http-file';
+  private readonly ledger: PublishLedger;
+  private readonly docroots = new Map<string, Docroot>();
+
+  constructor(
+    private readonly settings: HttpFileDcvSettings,
+    private readonly resolver: Resolver | undefined,
+    private readonly bus: Bus | undefined,
+  ) {
+    this.ledger = new PublishLedger(settings.ledgerDir);
+  }
+
+  supports(challenge: Challenge): boolean {
+    return challenge.kind === 'probe' || challenge.kind === 'http-01' || challenge.kind === 'sectigo-http';
+  }
+
+  async publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published> {
+    signal.throwIfAborted();
+    if (!this.supports(challenge)) throw new CertsmithError('DCV_HTTP_UNSUPPORTED', `HTTP file DCV cannot publish a "${challenge.kind}" challenge`);
+    const host = hostForHttpDcv(challenge.name);
+    if (!this.resolver) {
+      throw new CertsmithError('DCV_NO_RESOLVER', 'HTTP DCV needs the iterative resolver (core token Resolver), and none is bound: load the DNS library in the composition root');
+    }
+    const { urlPath, content } = fileOf(challenge);
+    const configured = this.settings.docroots[target.id];
+    const root = configured ?? this.settings.docroot;
+    let docroot = this.docroots.get(root);
+    if (!docroot) {
+      docroot = new Docroot(root, configured ? `options.docroots["${target.id}"] of @certsmith/dcv-http` : 'options.docroot of @certsmith/dcv-http');
+      this.docroots.set(root, docroot);
+    }
+    const real = await docroot.ensureUsable();
+    await this.ledger.sweep();
+    // Recorded before the write, so that a run killed between the two leaves a leftover the next run recognises.
+    const ledgerId = await this.ledger.record(join(real, ...urlPath.split('/').filter(Boolean)), content);
+    let written: DocrootFile;
+    try {
+      written = await docroot.write(urlPath, content);
+    } catch (error) {
+      await this.ledger.forget(ledgerId);
+      throw error;
+    }
+    if (!written.ours) await this.ledger.forget(ledgerId);
+    else if (written.createdDirs.length) await this.ledger.update(ledgerId, written.createdDirs);
+    const handle: Handle = { docroot, host, urlPath, content, written, ledgerId: written.ours ? ledgerId : null };
+    return { method: this.id, challenge, where: `http://${host}${urlPath} (${written.file})`, handle };
+  }
+
+  async check(published: Published, signal: AbortSignal): Promise<NameVerdict> {
+    const handle = published.handle as Handle;
+    const name = published.challenge.name;
+    const policy: RedirectPolicy = published.challenge.kind === 'sectigo-http' ? 'none' : published.challenge.kind === 'http-01' ? 'acme' : this.settings.probeRedirects;
+    const fail = (code: string, reason: string): NameVerdict => ({ name, ok: false, code, reason });
+
+    let scheme: 'http' | 'https' = 'http';
+    let host = handle.host;
+    let path = handle.urlPath;
+    const redirects: string[] = [];
+    for (;;) {
+      const located = await this.locate(host, signal);
+      if ('code' in located) return fail(located.code, located.reason);
+      const url = `${scheme}://${host}${path}`;
+      const outcome = await fetchOnce(scheme, located.address, host, path, this.settings.limits, signal);
+      const at = `${url} (at ${located.address})`;
+      switch (outcome.kind) {
+        case 'connect-timeout':
+          return fail('DCV_HTTP_TIMEOUT', `timeout: could not connect to ${located.address} port ${scheme === 'http' ? 80 : 443} within ${seconds(this.settings.limits.connectTimeoutMs)}; is the web server running and the port open in the firewall?`);
+        case 'read-timeout':
+          return fail('DCV_HTTP_TIMEOUT', `timeout: ${at} did not answer within ${seconds(this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`);
+        case 'refused':
+          return fail('DCV_HTTP_REFUSED', `${located.address} refused the connection on port ${scheme === 'http' ? 80 : 443}: no web server listens there for ${host}`);
+        case 'error':
+          return fail('DCV_HTTP_FETCH_FAILED', `fetching ${at} failed: ${outcome.detail}`);
+        case 'response':
+          break;
+      }
+      const { status } = outcome;
+      if (status >= 300 && status < 400 && outcome.location) {
+        const line = `Redirection #${redirects.length + 1} (${name}): ${url} → ${outcome.location}`;
+        redirects.push(line);
+        if (policy === 'none') {
+          return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (the CA follows none): ${line}; serve the file directly, e.g. exclude /.well-known/ from the redirect`);
+        }
+        if (redirects.length > ACME_MAX_REDIRECTS) return fail('DCV_HTTP_TOO_MANY_REDIRECTS', `more than ${ACME_MAX_REDIRECTS} redirects: ${line}`);
+        const next = this.followable(outcome.location, url);
+        if ('reason' in next) return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (${next.reason}): ${line}`);
+        ({ scheme, host, path } = next);
+        continue;
+      }
+      const history = redirects.length ? ` after ${redirects.join('; ')}` : '';
+      if (status === 404) {
+        return fail('DCV_HTTP_NOT_FOUND', `404: ${at} was not found${history}; the web server does not serve ${handle.docroot.root} for ${host}: set its document root, or this plugin's docroot option, so that they agree`);
+      }
+      if (status !== 200) return fail('DCV_HTTP_STATUS', `${at} answered HTTP ${status}${history} instead of 200 with the file; check the web server's configuration for ${host}`);
+      if (outcome.truncated) {
+        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered with more than ${this.settings.limits.maxBodyBytes / 1024} KiB${history}, not the ${handle.content.length}-byte file; another site or an error page answers for ${host}`);
+      }
+      if (!outcome.body.equals(handle.content)) {
+        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered ${outcome.body.length} bytes (${preview(outcome.body)})${history}, not the published file; another server, site or proxy answers for ${host}`);
+      }
+      return redirects.length ? { name, ok: true, reason: `followed ${redirects.join('; ')}` } : { name, ok: true };
+    }
+  }
+
+  async cleanup(published: Published): Promise<void> {
+    const handle = published.handle as Handle | undefined;
+    if (!handle) return;
+    await handle.docroot.remove(handle.written);
+    if (handle.ledgerId) await this.ledger.forget(handle.ledgerId);
+  }
+
+  /** Resolves a host as the CA will (the first address) and applies cPanel's address rule. */
+  private async locate(host: string, signal: AbortSignal): Promise<{ address: string } | { code: string; reason: string }> {
+    const resolution = await this.resolver!.resolveAddresses(host, signal);
+    this.bus?.emit('dns-resolved', { name: host, addresses: resolution.addresses, path: resolution.path, chosen: resolution.chosen });
+    const address = resolution.outcome === 'ok' ? resolution.chosen : null;
+    if (!address) {
+      const detail = resolution.detail ? ` (${resolution.detail})` : '';
+      switch (resolution.outcome) {
+        case 'nxdomain': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN)${detail}: create an A or AAAA record pointing at this server` };
+        case 'ok':
+        case 'nodata': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: it has no A or AAAA record${detail}; add one pointing at this server` };
+        case 'timeout': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: its nameservers did not answer in time${detail}` };
+        default: return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (${resolution.outcome})${detail}: check the zone's delegation and nameservers` };
+      }
+    }
+    const own = this.settings.serverAddresses.some((a) => sameAddress(a, address));
+    if (own) return { address };
+    if (isPrivateAddress(address)) {
+      return { code: 'DCV_HTTP_PRIVATE_ADDRESS', reason: `${host} resolves to the private address ${address}, which is not one of this server's (server.addresses): a CA cannot reach it; point the name at this server's public address, or list ${address} in server.addresses if it is this server's` };
+    }
+    if (this.settings.serverAddresses.length) {
+      return { code: 'DCV_HTTP_NOT_THIS_SERVER', reason: `${host} resolves to ${address}, which is not one of this server's addresses (server.addresses: ${this.settings.serverAddresses.join(', ')}): point its A/AAAA record at this server` };
+    }
+    return { address };
+  }
+
+  /** RFC 8555 §8.3 as CAs apply it: http or https, on the default ports, to a host name. */
+  private followable(location: string, base: string): { scheme: 'http' | 'https'; host: string; path: string } | { reason: string } {
+    let url: URL;
+    try {
+      url = new URL(location, base);
+    } catch {
+      return { reason: 'the Location header is not a URL' };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { reason: `the CA follows only http and https, not ${url.protocol.slice(0, -1)}` };
+    if (url.port !== '') return { reason: `the CA follows redirects only to ports 80 and 443, not ${url.port}` };
+    const bare = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(bare)) return { reason: 'the CA does not follow a redirect to an IP address' };
+    let host: string;
+    try {
+      host = hostForHttpDcv(bare);
+    } catch (error) {
+      return { reason: (error as Error).message };
+    }
+    return { scheme: url.protocol === 'https:' ? 'https' : 'http', host, path: `${url.pathname}${url.search}` };
+  }
+}
+
+function fileOf(challenge: Challenge): { urlPath: string; content: Buffer } {
+  switch (challenge.kind) {
+    case 'probe':
+      if (!/^[A-Za-z0-9_-]{8,128}$/.test(challenge.token)) throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `probe for ${challenge.name}: the token is not a plain file name`);
+      return { urlPath: `/.well-known/pki-validation/${challenge.token}.txt`, content: Buffer.from(challenge.content, 'utf8') };
+    case 'http-01':
+      if (!/^[A-Za-z0-9_-]{8,256}$/.test(challenge.token)) throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `http-01 for ${challenge.name}: the token is not base64url`);
+      return { urlPath: `/.well-known/acme-challenge/${challenge.token}`, content: Buffer.from(challenge.keyAuthorization, 'utf8') };
+    case 'sectigo-http': {
+      const file = sectigoFile(challenge);
+      return { urlPath: file.path, content: Buffer.from(file.content, 'utf8') };
+    }
+    default:
+      throw new CertsmithError('DCV_HTTP_UNSUPPORTED', `HTTP file DCV cannot publish a "${challenge.kind}" challenge`);
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A short, printable start of an unexpected body, for the reason. */
+function preview(body: Buffer): string {
+  const text = body.subarray(0, 40).toString('utf8').replace(/[^\x20-\x7e]/g, '?');
+  return body.length === 0 ? 'empty' : `"${text}${body.length > 40 ? '…' : ''}"`;
+}

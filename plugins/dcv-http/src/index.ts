@@ -1,0 +1,62 @@
+// HTTP DCV: the validation file in a docroot (cPanel's local probe, Sectigo's pki-validation file, ACME http-01),
+// proved through the address the name resolves to from the root, as the CA will fetch it.
+import { join } from 'node:path';
+import { ContainerModule } from 'inversify';
+import {
+  TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver,
+} from '@certsmith/core';
+import { CPANEL_LIMITS } from './HttpFetch.js';
+import { HttpFileDcv, type RedirectPolicy } from './HttpFileDcv.js';
+
+export { HttpFileDcv, type HttpFileDcvSettings, type RedirectPolicy } from './HttpFileDcv.js';
+export { Docroot, type DocrootFile } from './Docroot.js';
+export { PublishLedger } from './PublishLedger.js';
+export { CPANEL_LIMITS, fetchOnce, type FetchLimits, type FetchOutcome } from './HttpFetch.js';
+export { hostForHttpDcv } from './names.js';
+export { isPrivateAddress } from './addresses.js';
+export { DEFAULT_SECTIGO_CA_DOMAIN, sectigoChallenge, sectigoFile, type SectigoFile } from './sectigo.js';
+
+export const DEFAULT_DOCROOT = '/var/www/html';
+
+export const manifest = definePlugin({
+  name: '@certsmith/dcv-http',
+  version: '0.1.0',
+  apiVersion: 1,
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      docroot: { type: 'string', minLength: 1, description: 'Directory the web server serves for the names (default /var/www/html); relative to the config file.' },
+      docroots: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Per-target docroots, by target id ("hostname", ...).' },
+      probeRedirects: { enum: ['none', 'acme'], description: "Redirects the local probe may follow: 'none' as Sectigo (default), 'acme' as RFC 8555 CAs." },
+      connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 60_000 },
+      readTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
+    },
+  },
+  module: (options) =>
+    new ContainerModule(({ bind }) => {
+      bind(TOKENS.DcvMethod).toDynamicValue((ctx) => {
+        const config = ctx.get<CertsmithConfig>(TOKENS.Config);
+        const at = (path: string) => resolveConfigPath(config, path);
+        const docroots = Object.fromEntries(Object.entries((options.docroots ?? {}) as Record<string, string>).map(([id, path]) => [id, at(path)]));
+        return new HttpFileDcv(
+          {
+            docroot: at(typeof options.docroot === 'string' ? options.docroot : DEFAULT_DOCROOT),
+            docroots,
+            serverAddresses: config.server.addresses,
+            ledgerDir: join(config.paths.stateDir, 'dcv-http', 'published'),
+            probeRedirects: (options.probeRedirects as RedirectPolicy | undefined) ?? 'none',
+            limits: {
+              ...CPANEL_LIMITS,
+              ...(typeof options.connectTimeoutMs === 'number' ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+              ...(typeof options.readTimeoutMs === 'number' ? { readTimeoutMs: options.readTimeoutMs } : {}),
+            },
+          },
+          // Optional here so that servers that never run HTTP DCV load without a resolver; publish() refuses then.
+          ctx.get<Resolver>(TOKENS.Resolver, { optional: true }),
+          ctx.get<Bus>(TOKENS.Bus, { optional: true }),
+        );
+      });
+    }),
+});
+export default manifest;
