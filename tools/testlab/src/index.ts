@@ -6,3 +6,5 @@ export { ensurePackages } from './packages.js';
 export { randomLoopback, addLoopbackAlias } from './loopback.js';
 export { CLI_PATH, runCli } from './cli.js';
 export { startNginx, type Nginx, type NginxOptions, type NginxSite } from './nginx.js';
+export { startPebble, pebbleFailure, type Pebble, type PebbleOptions } from './pebble.js';
+export { ensureAtd, atJobsContaining, removeAtJobsContaining, type AtJob } from './atd.js';

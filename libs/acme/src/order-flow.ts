@@ -1,0 +1,195 @@
+import type { Bus, Challenge, DcvMethod, Published, Target } from '@certsmith/core';
+import type { AcmeChallenge, AcmeClient, Authorization, Order } from './client.js';
+import { dns01Value, type AccountKey } from './jws.js';
+import { AcmeError, codeOfProblemType, type ProblemDocument } from './problem.js';
+
+export type ChallengeType = 'http-01' | 'dns-01';
+
+export interface OrderFlowOptions {
+  /** Challenge types in order of preference; the first one a loaded DCV method supports is used. */
+  challengeTypes: ChallengeType[];
+  /** How long one run waits for the CA (validation, then issuance) before it leaves the order pending. */
+  maxWaitMs: number;
+  /** Polling: first delay, then doubling up to the cap, unless the CA says Retry-After. */
+  pollStartMs?: number;
+  pollMaxMs?: number;
+  preferredChain?: string;
+}
+
+export interface OrderFlowContext {
+  client: AcmeClient;
+  accountKey: AccountKey;
+  dcv: DcvMethod[];
+  target: Target;
+  bus: Bus;
+  signal: AbortSignal;
+  /** Challenges a previous run left published (it stopped waiting); they are cleaned up once their authorization is final. */
+  leftovers?: Challenge[];
+}
+
+export type OrderOutcome =
+  | { status: 'issued'; certificatePem: string; chainPem: string[]; order: Order }
+  /** `published`: challenges still in place because the CA may still be checking them. */
+  | { status: 'pending'; order: Order; detail: string; published: Challenge[] };
+
+interface Answer {
+  authz: Authorization;
+  challenge: AcmeChallenge;
+  method: DcvMethod;
+  published: Published;
+}
+
+/**
+ * Drives an order to a certificate: skips authorizations that are already valid, publishes every challenge of
+ * the order at once through the DCV methods, tells the CA about all of them, polls (fast first, then backing off,
+ * honouring Retry-After), finalizes with the CSR and downloads the chain. When the wait bound is reached first,
+ * the order is returned as pending, to be resumed by a later run with the same call.
+ */
+export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlowContext, options: OrderFlowOptions): Promise<OrderOutcome> {
+  // Real time, not the injected clock: a pinned test clock must not make the wait endless.
+  const deadline = Date.now() + options.maxWaitMs;
+  const poller = new Poller(ctx, deadline, options);
+  let order = start;
+  let stillPublished: Challenge[] = [];
+
+  if (order.status === 'pending') {
+    const answers: Answer[] = [];
+    try {
+      const authzs = await Promise.all(order.authorizations.map((url) => ctx.client.getAuthorization(url, ctx.signal)));
+      for (const authz of authzs) {
+        if (authz.status === 'valid') {
+          // Pre-validated (Sectigo) or reused (Let's Encrypt, Pebble's AUTHZREUSE): no challenge.
+          ctx.bus.emit('validated', { target: ctx.target.id, name: authz.identifier.value, ok: true, method: 'acme', reason: 'authorization already valid at the CA' });
+          continue;
+        }
+        if (authz.status !== 'pending') throw authorizationFailed(authz);
+        answers.push(await publish(authz, ctx, options));
+      }
+      // Every challenge is in place before the CA is told about any of them: it validates them in parallel.
+      await Promise.all(answers.map(async (a) => {
+        if (a.challenge.status === 'pending') a.challenge = await ctx.client.respond(a.challenge, ctx.signal);
+      }));
+      const final = await Promise.all(answers.map((a) => poller.until(
+        () => ctx.client.getAuthorization(a.authz.url, ctx.signal),
+        (z) => z.status !== 'pending',
+      )));
+      for (const [i, authz] of final.entries()) {
+        const answer = answers[i]!;
+        if (authz.status === 'pending') continue;
+        const ok = authz.status === 'valid';
+        const error = authz.challenges.find((c) => c.url === answer.challenge.url)?.error;
+        ctx.bus.emit('validated', { target: ctx.target.id, name: authz.identifier.value, ok, method: answer.method.id, reason: ok ? undefined : error?.detail ?? authz.status });
+        if (!ok) throw authorizationFailed(authz, answer.challenge.url);
+      }
+      stillPublished = final.flatMap((authz, i) => (authz.status === 'pending' ? [answers[i]!.published.challenge] : []));
+    } finally {
+      // Challenges the CA may still be checking stay in place; the rest go now.
+      await Promise.all(answers
+        .filter((a) => !stillPublished.includes(a.published.challenge))
+        .map((a) => a.method.cleanup(a.published).catch(() => undefined)));
+    }
+    if (stillPublished.length) {
+      return { status: 'pending', order, detail: `waiting for the CA to validate ${stillPublished.map((c) => c.name).join(', ')}`, published: stillPublished };
+    }
+    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending');
+  }
+  await tidyLeftovers(ctx);
+
+  if (order.status === 'ready') order = await ctx.client.finalize(order, csrDer, ctx.signal);
+  if (order.status === 'processing' || order.status === 'pending') {
+    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending');
+  }
+  if (order.status === 'invalid') throw orderFailed(order);
+  if (order.status !== 'valid') {
+    return { status: 'pending', order, detail: `the order is ${order.status} at the CA (asynchronous issuance)`, published: [] };
+  }
+  if (!order.certificate) throw new AcmeError('ACME_BAD_RESPONSE', `the order ${order.url} is valid but names no certificate URL`);
+  const chain = await ctx.client.certificate(order.certificate, ctx.signal, options.preferredChain);
+  return { status: 'issued', certificatePem: chain.pems[0]!, chainPem: chain.pems.slice(1), order };
+}
+
+/** The challenge to answer for one authorization, published through the first DCV method that supports it. */
+async function publish(authz: Authorization, ctx: OrderFlowContext, options: OrderFlowOptions): Promise<Answer> {
+  const name = authz.identifier.value;
+  for (const type of options.challengeTypes) {
+    const challenge = authz.challenges.find((c) => c.type === type && c.status !== 'invalid');
+    if (!challenge?.token) continue;
+    const wanted = challengeFor(type, name, challenge.token, ctx.accountKey);
+    const method = ctx.dcv.find((m) => m.supports(wanted));
+    if (!method) continue;
+    const published = await method.publish(wanted, ctx.target, ctx.signal);
+    ctx.bus.emit('dcv-created', { target: ctx.target.id, name, method: method.id, where: published.where, purpose: 'challenge' });
+    return { authz, challenge, method, published };
+  }
+  const offered = authz.challenges.map((c) => c.type).join(', ');
+  throw new AcmeError('ACME_NO_DCV_METHOD', `no loaded DCV method can answer the CA's challenges for ${name} (offered: ${offered}; wanted: ${options.challengeTypes.join(', ')}): add the DCV plugin for one of them`);
+}
+
+function challengeFor(type: ChallengeType, name: string, token: string, key: AccountKey): Challenge {
+  const keyAuthorization = key.keyAuthorization(token);
+  return type === 'http-01' ? { kind: 'http-01', name, token, keyAuthorization } : { kind: 'dns-01', name, value: dns01Value(keyAuthorization) };
+}
+
+/** Removes what an earlier run left published, now that its authorization is final (publish again, then clean up). */
+async function tidyLeftovers(ctx: OrderFlowContext): Promise<void> {
+  for (const challenge of ctx.leftovers ?? []) {
+    const method = ctx.dcv.find((m) => m.supports(challenge));
+    if (!method) continue;
+    try {
+      await method.cleanup(await method.publish(challenge, ctx.target, ctx.signal));
+    } catch {
+      // best effort: a leftover challenge file or record is harmless
+    }
+  }
+  ctx.leftovers = [];
+}
+
+function authorizationFailed(authz: Authorization, challengeUrl?: string): AcmeError {
+  const challenge = authz.challenges.find((c) => c.url === challengeUrl) ?? authz.challenges.find((c) => c.error);
+  const problem: ProblemDocument | undefined = challenge?.error;
+  const code = problem ? codeOfProblemType(problem.type) : 'ACME_AUTHORIZATION_FAILED';
+  return new AcmeError(code, `the CA did not validate ${authz.identifier.value} (authorization ${authz.status}${challenge ? `, ${challenge.type}` : ''}): ${problem?.detail ?? 'no detail'}`, { problem });
+}
+
+function orderFailed(order: Order): AcmeError {
+  const code = order.error ? codeOfProblemType(order.error.type) : 'ACME_ORDER_INVALID';
+  return new AcmeError(code === 'ACME_PROBLEM' ? 'ACME_ORDER_INVALID' : code, `the order ${order.url} is invalid: ${order.error?.detail ?? 'no detail'}`, { problem: order.error });
+}
+
+/** Polls fast first, then backs off; a Retry-After from the CA wins; never past the run's deadline. */
+class Poller {
+  constructor(private readonly ctx: OrderFlowContext, private readonly deadline: number, private readonly options: OrderFlowOptions) {}
+
+  async until<T extends { retryAfter?: Date }>(fetch: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+    let delay = this.options.pollStartMs ?? 200;
+    const cap = this.options.pollMaxMs ?? 5_000;
+    for (;;) {
+      const value = await fetch();
+      if (done(value)) return value;
+      const now = Date.now();
+      let wait = value.retryAfter ? Math.max(100, value.retryAfter.getTime() - now) : delay;
+      delay = Math.min(cap, delay * 2);
+      if (now + wait > this.deadline) {
+        // Use what is left of the wait bound once, then report the state as it is.
+        wait = this.deadline - now;
+        if (wait <= 0) return value;
+      }
+      await sleep(wait, this.ctx.signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
