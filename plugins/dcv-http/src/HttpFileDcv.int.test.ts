@@ -1,0 +1,187 @@
+// HttpFileDcv against a real nginx (Debian's) on a loopback address; the resolver is faked here (names → addresses),
+// the real iterative resolver with BIND is exercised by the CLI's end-to-end test.
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
+import { labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
+import { HttpFileDcv, type HttpFileDcvSettings } from './HttpFileDcv.js';
+import { PublishLedger } from './PublishLedger.js';
+
+const target: Target = { id: 'hostname', names: [], services: [], kind: 'hostname' };
+
+class FakeResolver implements Resolver {
+  constructor(private readonly table: Record<string, string[] | 'nxdomain'>) {}
+  async resolveAddresses(name: string): Promise<Resolution> {
+    const entry = this.table[name];
+    if (entry === undefined || entry === 'nxdomain') return { name, outcome: 'nxdomain', addresses: [], chosen: null, cnames: [], path: ['fake'] };
+    return { name, outcome: 'ok', addresses: entry, chosen: entry[0] ?? null, cnames: [], path: ['fake root', 'fake auth'] };
+  }
+}
+
+let nginx: Nginx;
+let lab: { path: string; cleanup: () => Promise<void> };
+let docroot: string;
+let settings: HttpFileDcvSettings;
+let table: Record<string, string[] | 'nxdomain'>;
+const elsewhere = randomLoopback();
+
+beforeAll(async () => {
+  lab = await labDir('dcv-http');
+  docroot = join(lab.path, 'html');
+  const bigRoot = join(lab.path, 'big');
+  await mkdir(bigRoot, { recursive: true });
+  await writeFile(join(bigRoot, 'big.bin'), Buffer.alloc(1024 * 1024, 0x61));
+  await mustRun('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=ok.example.test',
+    '-keyout', join(lab.path, 'tls.key'), '-out', join(lab.path, 'tls.crt')]);
+  const wk = (body: string) => `    location /.well-known/ { ${body} }\n`;
+  nginx = await startNginx({
+    address: randomLoopback(),
+    sites: [
+      { serverNames: ['ok.example.test', 'www.ok.example.test'], docroot, tls: { certFile: join(lab.path, 'tls.crt'), keyFile: join(lab.path, 'tls.key') } },
+      { serverNames: ['missing.example.test'], docroot, extra: wk('return 404;') },
+      { serverNames: ['moved.example.test'], docroot, extra: wk('return 301 http://ok.example.test$request_uri;') },
+      { serverNames: ['moved-tls.example.test'], docroot, extra: wk('return 302 https://ok.example.test$request_uri;') },
+      { serverNames: ['moved-port.example.test'], docroot, extra: wk('return 301 http://ok.example.test:8080$request_uri;') },
+      { serverNames: ['loop.example.test'], docroot, extra: wk('return 301 http://loop.example.test$request_uri;') },
+      { serverNames: ['slow.example.test'], docroot, extra: wk('limit_rate 1;') },
+      { serverNames: ['big.example.test'], docroot: bigRoot, extra: wk('rewrite ^ /big.bin break;') },
+      { serverNames: ['other.example.test'], docroot, extra: wk('return 200 "another site";') },
+    ],
+  });
+  table = {
+    'ok.example.test': [nginx.address], 'www.ok.example.test': [nginx.address], 'missing.example.test': [nginx.address],
+    'moved.example.test': [nginx.address], 'moved-tls.example.test': [nginx.address], 'moved-port.example.test': [nginx.address],
+    'loop.example.test': [nginx.address], 'slow.example.test': [nginx.address], 'big.example.test': [nginx.address],
+    'other.example.test': [nginx.address], 'xn--bcher-kva.example.test': [nginx.address],
+    'elsewhere.example.test': [elsewhere, nginx.address], 'public.example.test': ['203.0.113.7'],
+  };
+  settings = {
+    docroot, docroots: {}, serverAddresses: [nginx.address], ledgerDir: join(lab.path, 'state', 'dcv-http', 'published'),
+    probeRedirects: 'none', limits: { connectTimeoutMs: 2_000, readTimeoutMs: 1_500, maxBodyBytes: 16 * 1024 },
+  };
+});
+
+afterAll(async () => {
+  await nginx?.stop();
+  await lab?.cleanup();
+});
+
+function probe(name: string): Challenge {
+  return { kind: 'probe', name, token: Buffer.from(name).toString('hex').slice(0, 32).padEnd(32, '0'), content: `probe for ${name}` };
+}
+
+async function validate(dcv: HttpFileDcv, challenge: Challenge) {
+  const published = await dcv.publish(challenge, target, AbortSignal.timeout(10_000));
+  try {
+    return { published, verdict: await dcv.check(published, AbortSignal.timeout(20_000)) };
+  } finally {
+    await dcv.cleanup(published);
+  }
+}
+
+describe('HttpFileDcv with nginx', () => {
+  it('publishes the probe 0644 in pki-validation, proves it through the first address with the Host header, and removes it', async () => {
+    const bus = createBus();
+    const resolved: DnsResolvedEvent[] = [];
+    bus.on('dns-resolved', (e) => resolved.push(e));
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), bus);
+    const published = await dcv.publish(probe('OK.Example.Test.'), target, AbortSignal.timeout(5_000));
+    const file = join(docroot, '.well-known/pki-validation', `${Buffer.from('OK.Example.Test.').toString('hex').slice(0, 32)}.txt`);
+    expect(published.where).toContain(`http://ok.example.test/.well-known/pki-validation/`);
+    const st = spawnSync('stat', ['-c', '%a', file], { encoding: 'utf8' });
+    expect(st.stdout.trim()).toBe('644');
+    expect(await dcv.check(published, AbortSignal.timeout(10_000))).toEqual({ name: 'OK.Example.Test.', ok: true });
+    await dcv.cleanup(published);
+    expect(await readdir(docroot)).toEqual([]);
+    expect(resolved).toEqual([{ name: 'ok.example.test', addresses: [nginx.address], path: ['fake root', 'fake auth'], chosen: nginx.address }]);
+    const log = await readFile(join(nginx.dir, 'access.log'), 'utf8');
+    expect(log).toMatch(/GET \/\.well-known\/pki-validation\/[0-9a-f]{32}\.txt HTTP\/1\.1" 200/);
+  });
+
+  it('serves http-01 and the Sectigo file at their paths, IDNs by their A-label', async () => {
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    const acme = await validate(dcv, { kind: 'http-01', name: 'bücher.example.test', token: 'tok_EN-123456789', keyAuthorization: 'tok_EN-123456789.thumbprint' });
+    expect(acme.verdict.ok).toBe(true);
+    expect(acme.published.where).toContain('http://xn--bcher-kva.example.test/.well-known/acme-challenge/tok_EN-123456789');
+    const sectigo = await validate(dcv, { kind: 'sectigo-http', name: 'www.ok.example.test', md5: 'ab'.repeat(16), sha256: 'cd'.repeat(32), caDomain: 'sectigo.com', unique: 'u1' });
+    expect(sectigo.verdict.ok).toBe(true);
+    expect(sectigo.published.where).toContain(`/.well-known/pki-validation/${'AB'.repeat(16)}.txt`);
+    expect(await readdir(docroot)).toEqual([]);
+  });
+
+  it('gives reasons that say what to fix', async () => {
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    const cases: [string, string, RegExp][] = [
+      ['nowhere.example.test', 'DCV_HTTP_NO_ADDRESS', /nowhere\.example\.test does not resolve \(NXDOMAIN\): create an A or AAAA record/],
+      ['elsewhere.example.test', 'DCV_HTTP_PRIVATE_ADDRESS', new RegExp(`resolves to the private address ${elsewhere.replace(/\./g, '\\.')}, which is not one of this server's \\(server\\.addresses\\)`)],
+      ['public.example.test', 'DCV_HTTP_NOT_THIS_SERVER', /resolves to 203\.0\.113\.7, which is not one of this server's addresses/],
+      ['missing.example.test', 'DCV_HTTP_NOT_FOUND', /^404: http:\/\/missing\.example\.test\/.* was not found; the web server does not serve/],
+      ['other.example.test', 'DCV_HTTP_WRONG_CONTENT', /wrong content: .* answered 12 bytes \("another site"\)/],
+      ['big.example.test', 'DCV_HTTP_WRONG_CONTENT', /answered with more than 16 KiB/],
+      ['slow.example.test', 'DCV_HTTP_TIMEOUT', /^timeout: .* did not answer within 1\.5 s/],
+      ['moved.example.test', 'DCV_HTTP_REDIRECT_NOT_ALLOWED', /^redirect not allowed \(the CA follows none\): Redirection #1 \(moved\.example\.test\): http:\/\/moved\.example\.test\/\.well-known\/pki-validation\/\w+\.txt → http:\/\/ok\.example\.test\/\.well-known\/pki-validation\/\w+\.txt/],
+    ];
+    const verdicts = await Promise.all(cases.map(([name]) => validate(dcv, probe(name))));
+    for (const [index, [name, code, reason]] of cases.entries()) {
+      expect(verdicts[index]!.verdict, name).toMatchObject({ name, ok: false, code, reason: expect.stringMatching(reason) });
+    }
+    expect(await readdir(docroot)).toEqual([]);
+  });
+
+  it('follows redirects within RFC 8555 limits for ACME, and logs them', async () => {
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    const http01 = (name: string): Challenge => ({ kind: 'http-01', name, token: `token-${name.split('.')[0]}-0123`, keyAuthorization: `ka-${name}` });
+    const moved = await validate(dcv, http01('moved.example.test'));
+    expect(moved.verdict).toMatchObject({ ok: true, reason: expect.stringMatching(/^followed Redirection #1 \(moved\.example\.test\): http:\/\/moved\.example\.test\/\.well-known\/acme-challenge\/token-moved-0123 → http:\/\/ok\.example\.test\//) });
+    const tls = await validate(dcv, http01('moved-tls.example.test'));
+    expect(tls.verdict).toMatchObject({ ok: true, reason: expect.stringContaining('→ https://ok.example.test/') });
+    const port = await validate(dcv, http01('moved-port.example.test'));
+    expect(port.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED', reason: expect.stringMatching(/only to ports 80 and 443, not 8080/) });
+    const loop = await validate(dcv, http01('loop.example.test'));
+    expect(loop.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_TOO_MANY_REDIRECTS', reason: expect.stringMatching(/more than 10 redirects: Redirection #11/) });
+    const sectigo = await validate(dcv, { kind: 'sectigo-http', name: 'moved.example.test', md5: 'EF'.repeat(16), sha256: '01'.repeat(32), caDomain: 'sectigo.com' });
+    expect(sectigo.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED' });
+    const probeAcme = await validate(new HttpFileDcv({ ...settings, probeRedirects: 'acme' }, new FakeResolver(table), undefined), probe('moved.example.test'));
+    expect(probeAcme.verdict.ok).toBe(true);
+  });
+
+  it('refuses wildcards and bad names before writing anything, and refuses without a resolver', async () => {
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    await expect(dcv.publish(probe('*.ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toMatchObject({ code: 'DCV_HTTP_WILDCARD' });
+    await expect(dcv.publish(probe(`${'x'.repeat(64)}.example.test`), target, AbortSignal.timeout(1_000))).rejects.toMatchObject({ code: 'DCV_HTTP_BAD_NAME' });
+    const blind = new HttpFileDcv(settings, undefined, undefined);
+    await expect(blind.publish(probe('ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toMatchObject({ code: 'DCV_NO_RESOLVER' });
+    const lost = new HttpFileDcv({ ...settings, docroot: join(lab.path, 'no-such-dir') }, new FakeResolver(table), undefined);
+    await expect(lost.publish(probe('ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toThrowError(/options\.docroot of @certsmith\/dcv-http: the docroot .* does not exist/);
+    expect(await readdir(docroot)).toEqual([]);
+  });
+
+  it('removes leftovers of an interrupted run that it recognises as its own, and only those', async () => {
+    const ledger = new PublishLedger(settings.ledgerDir);
+    const dir = join(docroot, '.well-known/pki-validation');
+    await mkdir(dir, { recursive: true });
+    const ours = join(dir, 'LEFTOVER.txt');
+    const changed = join(dir, 'CHANGED.txt');
+    await writeFile(ours, 'ours');
+    await writeFile(changed, 'was ours');
+    // Entries written by a process that is gone (this test's child exits at once).
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const pid = Number(dead.stdout.trim());
+    for (const [file, content] of [[ours, 'ours'], [changed, 'was ours']] as const) {
+      const id = await ledger.record(file, Buffer.from(content), [dir, join(docroot, '.well-known')]);
+      const path = join(settings.ledgerDir, `${id}.json`);
+      const entry = JSON.parse(await readFile(path, 'utf8')) as { pid: number };
+      entry.pid = pid;
+      await writeFile(path, JSON.stringify(entry));
+    }
+    await writeFile(changed, 'the admin put something else here');
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    const { verdict } = await validate(dcv, probe('ok.example.test'));
+    expect(verdict.ok).toBe(true);
+    expect(await readdir(dir)).toEqual(['CHANGED.txt']);
+    expect(await readdir(settings.ledgerDir)).toEqual([]);
+    await writeFile(changed, '').then(() => mustRun('rm', ['-r', join(docroot, '.well-known')]));
+  });
+});
