@@ -6,12 +6,13 @@ export interface Profile {
   dcvMethod: 'http' | 'dns';
 }
 
-const common = ['@certsmith/issuer-selfsigned', '@certsmith/installer-cpanel'];
+// notify-email with no transport configured writes its notices to the outbox in the state directory.
+const common = ['@certsmith/issuer-selfsigned', '@certsmith/installer-cpanel', '@certsmith/notify-email'];
 
 export const PROFILES: Record<'full' | 'dnsonly', Profile> = {
   full: {
     services: { cpanel: {}, dovecot: {}, exim: {}, ftp: {} },
-    plugins: [...common, '@certsmith/installer-dovecot', '@certsmith/installer-exim', '@certsmith/installer-ftp'],
+    plugins: [...common, '@certsmith/installer-dovecot', '@certsmith/installer-exim', '@certsmith/installer-ftp', '@certsmith/dcv-http'],
     issuers: ['selfsigned'],
     dcvMethod: 'http',
   },
