@@ -107,7 +107,6 @@ export type Bus = Emitter<LifecycleEvents>;
  */
 export function createBus(onListenerError: (event: string, error: unknown) => void = defaultListenerError): Bus {
   const bus = mitt<LifecycleEvents>();
-  const emit = bus.emit.bind(bus);
   bus.emit = ((type: LifecycleEventName, event: unknown) => {
     const handlers = bus.all.get(type) ?? [];
     const star = bus.all.get('*') ?? [];
@@ -117,7 +116,7 @@ export function createBus(onListenerError: (event: string, error: unknown) => vo
     for (const handler of [...star]) {
       try { (handler as (t: unknown, e: unknown) => void)(type, event); } catch (error) { onListenerError(type, error); }
     }
-  }) as typeof emit;
+  }) as Bus['emit'];
   return bus;
 }
 
