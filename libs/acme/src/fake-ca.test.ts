@@ -1,0 +1,219 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBus, type Challenge, type DcvMethod, type IssueContext, type Published } from '@certsmith/core';
+import { WebCryptoCsrFactory } from '@certsmith/x509';
+import { randomLoopback } from '@certsmith/testlab';
+import { AcmeClient } from './client.js';
+import { AcmeIssuer } from './issuer.js';
+import { AcmeError, parseRetryAfter, problemToError } from './problem.js';
+import { AcmeTransport, parseLinks } from './transport.js';
+import { ariCertId, renewalTime } from './ari.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+/**
+ * A CA that misbehaves on purpose, for what Pebble cannot do: not ACME at all, garbage, huge bodies, a challenge
+ * stuck in processing, pre-validated authorizations, and the RFC 9773 ARI exchange. Plain HTTP on loopback.
+ */
+class FakeCa {
+  private server: Server | undefined;
+  readonly routes = new Map<string, Handler>();
+  readonly hits: string[] = [];
+  base = '';
+  async start(): Promise<void> {
+    const address = randomLoopback();
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        this.hits.push(`${req.method} ${req.url}`);
+        res.setHeader('replay-nonce', `n${this.hits.length}`);
+        const handler = this.routes.get(`${req.method} ${req.url}`) ?? this.routes.get(`* ${req.url}`);
+        if (handler) handler(req, res, body);
+        else res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: `no route ${req.url}` }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, address, resolve));
+    const port = (this.server.address() as { port: number }).port;
+    this.base = `http://${address}:${port}`;
+  }
+  json(path: string, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    this.routes.set(`* ${path}`, (_req, res) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body)));
+  }
+  acmeBasics(): void {
+    this.json('/dir', 200, { newNonce: `${this.base}/nonce`, newAccount: `${this.base}/acct`, newOrder: `${this.base}/order`, renewalInfo: `${this.base}/renewal-info` });
+    this.routes.set('HEAD /nonce', (_q, res) => res.writeHead(200).end());
+    this.json('/acct', 201, { status: 'valid' }, { location: `${this.base}/acct/1` });
+  }
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+class RecordingDcv implements DcvMethod {
+  readonly id = 'http-record';
+  readonly published: Challenge[] = [];
+  readonly cleaned: Challenge[] = [];
+  supports(c: Challenge): boolean {
+    return c.kind === 'http-01';
+  }
+  async publish(c: Challenge): Promise<Published> {
+    this.published.push(c);
+    return { method: this.id, challenge: c, where: c.name, handle: null };
+  }
+  async check(p: Published) {
+    return { name: p.challenge.name, ok: true };
+  }
+  async cleanup(p: Published): Promise<void> {
+    this.cleaned.push(p.challenge);
+  }
+}
+
+describe('ACME client against a misbehaving CA', () => {
+  const ca = new FakeCa();
+  let dir: string;
+  beforeAll(async () => {
+    await ca.start();
+    dir = await mkdtemp(join(tmpdir(), 'certsmith-fakeca-'));
+  });
+  afterAll(async () => {
+    await ca.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const client = () => new AcmeClient(`${ca.base}/dir`, new AcmeTransport({ timeoutMs: 5_000 }));
+
+  it('a URL that is not an ACME directory is ACME_NOT_A_DIRECTORY', async () => {
+    ca.json('/not-acme', 200, { hello: 'world' });
+    const c = new AcmeClient(`${ca.base}/not-acme`, new AcmeTransport());
+    const error = (await c.directory(AbortSignal.timeout(5_000)).catch((e: unknown) => e)) as AcmeError;
+    expect(error.code).toBe('ACME_NOT_A_DIRECTORY');
+    expect(error.message).toContain('/not-acme is not an ACME directory');
+    ca.routes.set('* /html', (_q, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>welcome</html>'));
+    const html = (await new AcmeClient(`${ca.base}/html`, new AcmeTransport()).directory(AbortSignal.timeout(5_000)).catch((e: unknown) => e)) as AcmeError;
+    expect(html.code).toBe('ACME_NOT_A_DIRECTORY');
+  });
+
+  it('garbage JSON is ACME_BAD_RESPONSE; a 10 MiB body is ACME_RESPONSE_TOO_LARGE without reading it all', async () => {
+    ca.routes.set('* /dir', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"newNonce": "http://x", garbage'));
+    const garbage = (await client().directory(AbortSignal.timeout(5_000)).catch((e: unknown) => e)) as AcmeError;
+    expect(garbage.code).toBe('ACME_BAD_RESPONSE');
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    ca.routes.set('* /dir', (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no content-length to refuse early
+      let sent = 0;
+      const more = () => {
+        while (sent < 10 && !res.destroyed) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    const big = (await client().directory(AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as AcmeError;
+    expect(big.code).toBe('ACME_RESPONSE_TOO_LARGE');
+    ca.routes.set('* /dir', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) }).end());
+    const declared = (await client().directory(AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as AcmeError;
+    expect(declared.code).toBe('ACME_RESPONSE_TOO_LARGE');
+  });
+
+  it('skips pre-validated authorizations and, with a challenge stuck in processing, stops at the wait bound and leaves the order pending', async () => {
+    ca.acmeBasics();
+    const order = { status: 'pending', identifiers: [{ type: 'dns', value: 'a.example.test' }, { type: 'dns', value: 'b.example.test' }], authorizations: [`${ca.base}/authz/a`, `${ca.base}/authz/b`], finalize: `${ca.base}/finalize` };
+    ca.json('/order', 201, order, { location: `${ca.base}/order/1` });
+    ca.json('/order/1', 200, order);
+    ca.json('/authz/a', 200, { status: 'valid', identifier: { type: 'dns', value: 'a.example.test' }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/a`, status: 'valid', token: 'ta' }] });
+    ca.json('/authz/b', 200, { status: 'pending', identifier: { type: 'dns', value: 'b.example.test' }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/b`, status: 'pending', token: 'tb' }] });
+    ca.json('/chall/b', 200, { type: 'http-01', url: `${ca.base}/chall/b`, status: 'processing', token: 'tb' });
+    const dcv = new RecordingDcv();
+    const bus = createBus();
+    const validated: string[] = [];
+    bus.on('validated', (e) => validated.push(`${e.name}:${e.reason ?? ''}`));
+    const ctx: IssueContext = { bus, dcv: [dcv], clock: { now: () => new Date() }, signal: AbortSignal.timeout(20_000), stateDir: join(dir, 'state') };
+    const issuer = new AcmeIssuer({
+      id: 'sectigo', directoryUrl: `${ca.base}/dir`, issuerPatterns: [], accountKeyType: 'ES256', challengeTypes: ['http-01'],
+      maxWaitMs: 1_500, pollStartMs: 100, pollMaxMs: 400, precheck: 'http',
+    });
+    const names = ['a.example.test', 'b.example.test'];
+    const csr = await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' });
+    const result = await issuer.issue({ target: { id: 'hostname', names, services: [], kind: 'hostname' }, names, csr }, ctx);
+    expect(result.status).toBe('pending');
+    if (result.status !== 'pending') return;
+    expect(result.order.reference).toBe(`${ca.base}/order/1`);
+    expect(result.order.detail).toContain('b.example.test');
+    expect(validated).toEqual(['a.example.test:authorization already valid at the CA']);
+    expect(dcv.published.map((c) => c.name)).toEqual(['b.example.test']);
+    expect(dcv.cleaned).toEqual([]); // the CA may still fetch it
+    const polls = ca.hits.filter((h) => h === 'POST /authz/b').length;
+    expect(polls).toBeGreaterThan(2); // polled fast first
+    expect(polls).toBeLessThan(20); // then backed off, and stopped at the bound
+    const leftovers = JSON.parse(await readFile(join(dir, 'state', 'challenges.json'), 'utf8')) as Record<string, Challenge[]>;
+    expect(leftovers[`${ca.base}/order/1`]?.[0]?.name).toBe('b.example.test');
+  });
+
+  it('honours Retry-After while polling', async () => {
+    ca.hits.length = 0;
+    ca.json('/authz/b', 200, { status: 'pending', identifier: { type: 'dns', value: 'b.example.test' }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/b`, status: 'processing', token: 'tb' }] }, { 'retry-after': '1' });
+    const c = client();
+    await c.createAccount(await (await import('./jws.js')).AccountKey.generate(), {}, AbortSignal.timeout(5_000));
+    const { driveOrder } = await import('./order-flow.js');
+    const order = await c.getOrder(`${ca.base}/order/1`, AbortSignal.timeout(5_000));
+    const outcome = await driveOrder(order, new Uint8Array([1]), {
+      client: c, accountKey: await (await import('./jws.js')).AccountKey.generate(), dcv: [new RecordingDcv()],
+      target: { id: 'hostname', names: [], services: [], kind: 'hostname' }, bus: createBus(), signal: AbortSignal.timeout(10_000),
+    }, { challengeTypes: ['http-01'], maxWaitMs: 2_500, pollStartMs: 50, pollMaxMs: 50 });
+    expect(outcome.status).toBe('pending');
+    // With a 50 ms schedule it would poll ~50 times; Retry-After: 1 allows about three.
+    expect(ca.hits.filter((h) => h === 'POST /authz/b').length).toBeLessThanOrEqual(5);
+  });
+
+  it('a problem document becomes a typed error with the CA\'s detail; rateLimited keeps its retry time', async () => {
+    ca.acmeBasics();
+    ca.json('/order', 429, { type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many certificates for example.test' }, { 'content-type': 'application/problem+json', 'retry-after': '3600' });
+    const c = client();
+    await c.createAccount(await (await import('./jws.js')).AccountKey.generate(), {}, AbortSignal.timeout(5_000));
+    const error = (await c.newOrder(['x.example.test'], AbortSignal.timeout(5_000)).catch((e: unknown) => e)) as AcmeError;
+    expect(error.code).toBe('ACME_RATE_LIMITED');
+    expect(error.message).toContain('too many certificates for example.test');
+    expect(error.retryAfter!.getTime() - Date.now()).toBeGreaterThan(3_500_000);
+    const codes = ['rejectedIdentifier', 'caa', 'dns', 'connection', 'unauthorized', 'badNonce', 'somethingNew'].map((t) =>
+      problemToError({ type: `urn:ietf:params:acme:error:${t}`, detail: 'd' }, { status: 400, url: 'u' }).code);
+    expect(codes).toEqual(['ACME_REJECTED_IDENTIFIER', 'ACME_CAA', 'ACME_DNS', 'ACME_CONNECTION', 'ACME_UNAUTHORIZED', 'ACME_BAD_NONCE', 'ACME_PROBLEM']);
+    const compound = problemToError({ type: 'urn:ietf:params:acme:error:compound', detail: 'several', subproblems: [{ identifier: { type: 'dns', value: 'a.test' }, detail: 'CAA forbids' }] }, { status: 403, url: 'u' });
+    expect(compound.message).toContain('a.test: CAA forbids');
+  });
+
+  it('reads Retry-After in seconds and as a date; Link headers by relation', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('120', now)?.toISOString()).toBe('2026-01-01T00:02:00.000Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 01:00:00 GMT', now)?.toISOString()).toBe('2026-01-01T01:00:00.000Z');
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseLinks(['<https://ca/cert/1/1>;rel="alternate"', '<https://ca/dir>;rel="index", <https://ca/cert/1/2>; rel="alternate"'])).toEqual({
+      alternate: ['https://ca/cert/1/1', 'https://ca/cert/1/2'], index: ['https://ca/dir'],
+    });
+  });
+
+  it('ARI: the RFC 9773 example exchange (recorded, Pebble 2.4 has none) gives the window and a renewal time inside it', async () => {
+    const recorded = JSON.parse(await readFile(new URL('./fixtures/ari-rfc9773-exchange.json', import.meta.url), 'utf8')) as {
+      certificate: { authorityKeyIdentifier: string; serial: string };
+      request: { path: string };
+      response: { status: number; headers: Record<string, string>; body: string };
+    };
+    const hex = (s: string) => Buffer.from(s.replace(/:/g, ''), 'hex');
+    const certId = ariCertId(hex(recorded.certificate.authorityKeyIdentifier), hex(recorded.certificate.serial));
+    expect(`/renewal-info/${certId}`).toBe(recorded.request.path);
+    ca.acmeBasics();
+    ca.routes.set(`GET ${recorded.request.path}`, (_q, res) => res.writeHead(recorded.response.status, recorded.response.headers).end(recorded.response.body));
+    const info = await client().renewalInfo(certId, AbortSignal.timeout(5_000));
+    expect(info?.suggestedWindow.start.toISOString()).toBe('2025-01-02T04:00:00.000Z');
+    expect(info?.suggestedWindow.end.toISOString()).toBe('2025-01-03T04:00:00.000Z');
+    expect(info?.explanationURL).toBe('https://acme.example.com/docs/ari');
+    expect(info!.retryAfter!.getTime() - Date.now()).toBeGreaterThan(21_000_000);
+    const when = renewalTime(info!.suggestedWindow, new Date('2025-01-01T00:00:00Z'), () => 0.5);
+    expect(when.toISOString()).toBe('2025-01-02T16:00:00.000Z');
+    expect(renewalTime(info!.suggestedWindow, new Date('2025-02-01T00:00:00Z')).toISOString()).toBe('2025-02-01T00:00:00.000Z');
+  });
+});
