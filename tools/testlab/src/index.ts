@@ -8,6 +8,7 @@ export { CLI_PATH, runCli } from './cli.js';
 export { startNginx, type Nginx, type NginxOptions, type NginxSite } from './nginx.js';
 export { startPebble, pebbleFailure, type Pebble, type PebbleOptions } from './pebble.js';
 export { ensureAtd, atJobsContaining, removeAtJobsContaining, type AtJob } from './atd.js';
+export { startDnsLab, type DnsLab, type DnsLabAddresses, type DnsLabOptions } from './bind.js';
 export { createCa, selfSignedCert, privateKey, type LabCa, type LabCert, type IssueOptions } from './certs.js';
 export { startDovecot, type Dovecot, type DovecotOptions } from './dovecot.js';
 export { startExim, type Exim, type EximOptions } from './exim.js';

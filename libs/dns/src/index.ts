@@ -1,0 +1,11 @@
+// @certsmith/dns: iterative resolution from the root hints (never /etc/resolv.conf), and RFC 2136 dynamic
+// updates signed with TSIG. dns-packet encodes and decodes; the iteration and the checks are ours.
+export { IterativeResolver, classifyResponse, isPrivateAddress, type IterativeResolverOptions, type Lookup, type NameServer } from './IterativeResolver.js';
+export { DnsTransport, type QueryResult, type TransportOptions, type TransportStats } from './transport.js';
+export { IANA_ROOT_HINTS, parseRootHints, readRootHints, type HintServer } from './root-hints.js';
+export { TsigKey, parseBindKey, readBindKeyFile, signMessage, verifyResponse, findTsig, type TsigRecord } from './tsig.js';
+export { sendUpdate, encodeUpdate, type RecordChange, type UpdateTarget } from './update.js';
+export {
+  acceptResponse, encodeQuery, normalizeName, fqdn, isWithin, txtValue, nameData, addressData, EDNS_UDP_SIZE,
+  type DnsRecord, type DnsResponse, type QueryType, type EncodedQuery,
+} from './wire.js';
