@@ -1,0 +1,112 @@
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunReport } from '@certsmith/core';
+import { EmailNotifier } from './EmailNotifier.js';
+import { settingsOf, type RawEmailOptions } from './options.js';
+import type { MailSender } from './sender.js';
+
+const PASSWORD = 'pl4nted-Secret-9f3';
+
+const failing: RunReport = {
+  hostname: 'host.example.test', startedAt: '2026-11-25T00:00:00.000Z', finishedAt: '2026-11-25T00:00:01.000Z', dryRun: false, exitCode: 1,
+  targets: [{
+    target: 'hostname', names: ['host.example.test'], result: 'failed', validations: [], failures: [], actions: [],
+    services: [{ service: 'cpanel', failures: [{ stage: 'install', target: 'hostname', service: 'cpanel', code: 'INSTALL_FAILED', message: `disk full (the server said ${PASSWORD})`, next: 'the previous certificate stays', severity: 'error' }] }],
+  }],
+};
+const healthy: RunReport = { ...failing, exitCode: 0, targets: [{ ...failing.targets[0]!, result: 'healthy', services: [] }] };
+
+/** A sender that fails with the given errors first, then accepts; records what it got. */
+function scripted(errors: object[]): MailSender & { sent: string[]; attempts: number } {
+  const queue = [...errors];
+  const sender = {
+    sent: [] as string[],
+    attempts: 0,
+    async send(raw: Buffer) {
+      sender.attempts++;
+      const error = queue.shift();
+      if (error) throw Object.assign(new Error((error as { message?: string }).message ?? 'failed'), error);
+      sender.sent.push(raw.toString('utf8'));
+    },
+  };
+  return sender;
+}
+
+describe('EmailNotifier delivery', () => {
+  let dir: string;
+  const clock = { now: () => new Date('2026-11-25T00:00:02Z') };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'certsmith-notify-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const settings = (raw: RawEmailOptions) => settingsOf(raw, { file: join(dir, 'config.json'), hostname: 'host.example.test', paths: { stateDir: join(dir, 'state'), sslDir: join(dir, 'ssl'), logDir: join(dir, 'logs') } });
+  const smtp = { smtp: { host: '127.0.0.1', port: 2525, user: 'certsmith', password: PASSWORD }, retry: { attempts: 3, delayMs: 100, maxDelayMs: 150 } };
+
+  it('sends nothing when nothing is wrong', async () => {
+    const sender = scripted([]);
+    const result = await new EmailNotifier(settings(smtp), clock, sender).deliver(healthy);
+    expect(result).toEqual({ delivered: false, detail: 'nothing to report', failures: [] });
+    expect(sender.attempts).toBe(0);
+  });
+
+  it('retries transient trouble with a doubling, capped delay, then keeps the message in a 0600 outbox file', async () => {
+    const waits: number[] = [];
+    const refused = { code: 'ESOCKET', message: 'connect ECONNREFUSED 127.0.0.1:2525' };
+    const sender = scripted([refused, refused, refused]);
+    const notifier = new EmailNotifier(settings(smtp), clock, sender, async (ms) => waits.push(ms));
+    const result = await notifier.deliver(failing);
+    expect(sender.attempts).toBe(3);
+    expect(waits).toEqual([100, 150]);
+    expect(result.delivered).toBe(false);
+    expect(result.failures).toEqual([expect.objectContaining({ stage: 'notify', code: 'MAIL_UNREACHABLE', severity: 'warning' })]);
+    const outbox = join(dir, 'state/outbox');
+    const files = await readdir(outbox);
+    expect(files).toHaveLength(1);
+    expect(result.detail).toContain(join(outbox, files[0]!));
+    expect((await stat(outbox)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(outbox, files[0]!))).mode & 0o777).toBe(0o600);
+    const kept = await readFile(join(outbox, files[0]!), 'utf8');
+    expect(kept).toContain('Subject: 1 service(s) generated warnings while checking SSL certificates.');
+    expect(kept).not.toContain(PASSWORD);
+
+    // The next run, server back: the outbox goes first, then nothing new is sent for a healthy run.
+    const back = scripted([]);
+    const next = await new EmailNotifier(settings(smtp), clock, back).deliver(healthy);
+    expect(back.sent).toEqual([kept]);
+    expect(next).toMatchObject({ delivered: true, detail: expect.stringContaining('1 of 1 waiting message(s) from the outbox') });
+    expect(await readdir(outbox)).toEqual([]);
+  });
+
+  it('does not retry a refused login, and says which user was refused without the password', async () => {
+    const waits: number[] = [];
+    const sender = scripted([{ code: 'EAUTH', responseCode: 535, response: `535 Incorrect authentication data ${Buffer.from(`\0certsmith\0${PASSWORD}`).toString('base64')}` }]);
+    const result = await new EmailNotifier(settings(smtp), clock, sender, async (ms) => waits.push(ms)).deliver(failing);
+    expect(sender.attempts).toBe(1);
+    expect(waits).toEqual([]);
+    expect(result.failures?.[0]?.code).toBe('MAIL_AUTH_REFUSED');
+    expect(result.failures?.[0]?.message).toMatch(/refused the login of user "certsmith": 535 Incorrect authentication data \[redacted\]/);
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+    expect(JSON.stringify(result)).not.toContain(Buffer.from(`\0certsmith\0${PASSWORD}`).toString('base64'));
+  });
+
+  it('writes to the outbox when no transport is configured', async () => {
+    const result = await new EmailNotifier(settings({}), clock).deliver(failing);
+    expect(result.delivered).toBe(false);
+    expect(result.detail).toMatch(/^no mail transport configured: the message was written to .*state\/outbox\/20261125T000002Z-[0-9a-f]{8}\.eml$/);
+    expect(result.failures).toBeUndefined();
+  });
+
+  it('composes one multipart message from the service warnings sender', async () => {
+    const composed = await new EmailNotifier(settings({ to: ['admin@example.test', 'ops@example.test'] }), clock).compose(failing);
+    const raw = composed!.raw.toString('utf8');
+    expect(raw).toMatch(/^From: Service SSL Certificate Warnings <certsmith@host\.example\.test>$/m);
+    expect(raw).toMatch(/^To: admin@example\.test, ops@example\.test$/m);
+    expect(raw).toMatch(/^Content-Type: multipart\/alternative;/m);
+    expect(raw).toMatch(/^Content-Type: text\/plain; charset=utf-8$/m);
+    expect(raw).toMatch(/^Content-Type: text\/html; charset=utf-8$/m);
+  });
+});
