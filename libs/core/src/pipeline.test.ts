@@ -237,6 +237,34 @@ describe('Pipeline', () => {
     expect(strict.failures().map((f) => f.code)).toEqual(['DCV_HTTP_NOT_FOUND', 'DCV_NAMES_FAILED']);
   });
 
+  it('never validates or orders excluded names, matched as DNS compares them, and says so', async () => {
+    const checked: string[] = [];
+    const httpDcv: DcvMethod = {
+      id: 'http-file',
+      supports: (c: Challenge) => c.kind === 'probe',
+      publish: async (c: Challenge) => ({ method: 'http-file', challenge: c, where: c.name, handle: null }),
+      check: async (p: Published): Promise<NameVerdict> => {
+        checked.push(p.challenge.name);
+        return { name: p.challenge.name, ok: true };
+      },
+      cleanup: async () => undefined,
+    };
+    const ca = issuer('ca', true, ok('CA'), 'http');
+    const idn: Target = { ...target, names: ['host.example.test', 'www.example.test', 'xn--bcher-kva.example.test', 'mail.example.test'] };
+    const { run, events } = setup({
+      defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv],
+      config: { dcv: { exclude: ['WWW.example.test.', 'bücher.example.test'] } },
+    });
+    await run(idn);
+    expect(checked.sort()).toEqual(['host.example.test', 'mail.example.test']);
+    expect(ca.calls).toEqual([['host.example.test', 'mail.example.test']]);
+    const excluded = events.filter(([t, e]) => t === 'validated' && (e as { method: string }).method === 'config').map(([, e]) => e);
+    expect(excluded).toEqual([
+      expect.objectContaining({ name: 'www.example.test', ok: false, reason: 'excluded by the configuration (dcv.exclude)' }),
+      expect.objectContaining({ name: 'xn--bcher-kva.example.test', ok: false }),
+    ]);
+  });
+
   it('keeps going with the next target when one target breaks', async () => {
     const broken = installer('broken');
     broken.read = async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
 import type {
   Challenge, Clock, CsrFactory, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
@@ -120,9 +121,10 @@ export class Pipeline {
     const toUpgrade = states.filter((s) => s.action === 'upgrade');
     if (toReplace.length === 0 && toUpgrade.length === 0) return [broken ? 'failed' : 'healthy', []];
 
-    // 2. names: drop what the administrator excluded
+    // 2. names: drop what the administrator excluded (compared as DNS does: case, trailing dot, IDN A-labels)
+    const excluded = new Set(config.dcv.exclude.map(comparableName));
     const names = target.names.filter((name) => {
-      if (!config.dcv.exclude.includes(name)) return true;
+      if (!excluded.has(comparableName(name))) return true;
       bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
       return false;
     });
@@ -307,6 +309,12 @@ export class Pipeline {
   private fail(event: FailedEvent): void {
     this.deps.bus.emit('failed', event);
   }
+}
+
+/** A name as DNS compares it: lowercase, no trailing dot, IDNs as A-labels. */
+function comparableName(name: string): string {
+  const bare = name.trim().toLowerCase().replace(/\.$/, '');
+  return domainToASCII(bare) || bare;
 }
 
 /** What the run does about one service's certificate. */
