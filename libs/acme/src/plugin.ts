@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { ContainerModule } from 'inversify';
+import { TOKENS, UsageError, definePlugin, resolveConfigPath, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
+import { readEabKey } from './eab.js';
+import { AcmeIssuer } from './issuer.js';
+import type { JwsAlgorithm } from './jws.js';
+import type { ChallengeType } from './order-flow.js';
+
+/** What an issuer plugin built on this client fixes or defaults (Sectigo's preset, the generic one). */
+export interface AcmePreset {
+  packageName: string;
+  version: string;
+  id: string;
+  /** Default directory; undefined = the option is required. */
+  directoryUrl?: string;
+  eabRequired: boolean;
+  issuerPatterns: string[];
+  maxWaitSeconds: number;
+  pollMaxMs: number;
+}
+
+export interface AcmePluginOptions {
+  id?: string;
+  directoryUrl?: string;
+  caFile?: string;
+  eab?: { kid: string; keyFile: string };
+  contact?: string[];
+  preferredChain?: string;
+  issuerPatterns?: string[];
+  accountKeyType?: JwsAlgorithm;
+  challengeTypes?: ChallengeType[];
+  maxWaitSeconds?: number;
+  requestTimeoutMs?: number;
+}
+
+function optionsSchema(preset: AcmePreset): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: [...(preset.directoryUrl ? [] : ['directoryUrl']), ...(preset.eabRequired ? ['eab'] : [])],
+    properties: {
+      id: { type: 'string', minLength: 1, description: `Issuer id for the config's "issuers" list (default "${preset.id}").` },
+      directoryUrl: { type: 'string', pattern: '^https://', description: `The CA's ACME directory${preset.directoryUrl ? ` (default ${preset.directoryUrl})` : ''}.` },
+      caFile: { type: 'string', minLength: 1, description: "PEM file of the CA that signed the ACME server's TLS certificate, for a private CA (Pebble); relative to the config file." },
+      eab: {
+        type: 'object', additionalProperties: false, required: ['kid', 'keyFile'],
+        properties: {
+          kid: { type: 'string', minLength: 1, description: 'External Account Binding key id.' },
+          keyFile: { type: 'string', minLength: 1, description: 'File holding the base64url HMAC key, mode 0600; relative to the config file.' },
+        },
+      },
+      contact: { type: 'array', items: { type: 'string', minLength: 3 }, description: 'Contact e-mail addresses (mailto: added when missing).' },
+      preferredChain: { type: 'string', minLength: 1, description: 'CN of the root (topmost issuer) of the chain to prefer among alternates.' },
+      issuerPatterns: { type: 'array', items: { type: 'string', format: 'regex' }, description: 'Issuer names of this CA (its renewal threshold applies).' },
+      accountKeyType: { enum: ['ES256', 'RS256'] },
+      challengeTypes: { type: 'array', minItems: 1, items: { enum: ['http-01', 'dns-01'] }, description: "Preference order; default from the profile's DCV method." },
+      maxWaitSeconds: { type: 'integer', minimum: 0, maximum: 3600, description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).` },
+      requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000 },
+    },
+  };
+}
+
+/** The plugin manifest of an ACME issuer: options checked, files (CA, EAB key) read at load time, so faults exit 2. */
+export function acmeIssuerPlugin(preset: AcmePreset): PluginManifest {
+  return definePlugin({
+    name: preset.packageName,
+    version: preset.version,
+    apiVersion: 1,
+    optionsSchema: optionsSchema(preset),
+    module: (raw) =>
+      new ContainerModule(({ bind }) => {
+        bind(TOKENS.Issuer).toDynamicValue((ctx) => acmeIssuerFromOptions(preset, raw as AcmePluginOptions, ctx.get<CertsmithConfig>(TOKENS.Config)));
+      }),
+  });
+}
+
+export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOptions, config: CertsmithConfig): AcmeIssuer {
+  const where = `${config.file}: options of ${preset.packageName}`;
+  const directoryUrl = options.directoryUrl ?? preset.directoryUrl;
+  if (!directoryUrl) throw new UsageError('CONFIG_INVALID', `${where}: directoryUrl is required`);
+  let caPem: string | undefined;
+  if (options.caFile) {
+    const file = resolveConfigPath(config, options.caFile);
+    try {
+      caPem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError('CA_FILE_UNREADABLE', `${where}: caFile ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError('CA_FILE_INVALID', `${where}: caFile ${file} holds no PEM certificate`);
+  }
+  const eab = options.eab ? readEabKey(options.eab.kid, resolveConfigPath(config, options.eab.keyFile), `${where}: eab.keyFile`) : undefined;
+  if (preset.eabRequired && !eab) throw new UsageError('EAB_REQUIRED', `${where}: "eab" (kid and keyFile) is required for ${preset.id}`);
+  const challengeTypes = options.challengeTypes ?? (config.dcv.method === 'dns' ? ['dns-01'] : ['http-01', 'dns-01']);
+  return new AcmeIssuer({
+    id: options.id ?? preset.id,
+    directoryUrl,
+    caPem,
+    eab,
+    contact: options.contact?.map((c) => (c.startsWith('mailto:') ? c : `mailto:${c}`)),
+    preferredChain: options.preferredChain,
+    issuerPatterns: (options.issuerPatterns ?? preset.issuerPatterns).map((p) => new RegExp(p, 'i')),
+    accountKeyType: options.accountKeyType ?? 'ES256',
+    challengeTypes,
+    maxWaitMs: (options.maxWaitSeconds ?? preset.maxWaitSeconds) * 1000,
+    precheck: challengeTypes[0] === 'dns-01' ? 'dns' : 'http',
+    requestTimeoutMs: options.requestTimeoutMs,
+    pollMaxMs: preset.pollMaxMs,
+  });
+}

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Container, type ContainerModule } from 'inversify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOKENS, completeConfig, validateOptions, type Issuer } from '@certsmith/core';
+import type { AcmeIssuer } from '@certsmith/acme';
+import { manifest } from './index.js';
+
+describe('@certsmith/issuer-acme', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'certsmith-issuer-acme-'));
+    await writeFile(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    await writeFile(join(dir, 'not-a-ca.pem'), 'hello');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const load = async (options: Record<string, unknown>, profile: 'full' | 'dnsonly' = 'full'): Promise<AcmeIssuer> => {
+    validateOptions(manifest.optionsSchema!, options, 'test');
+    const config = completeConfig({ profile, hostname: 'host.example.test', paths: { stateDir: dir } }, join(dir, 'config.json'));
+    const container = new Container();
+    container.bind(TOKENS.Config).toConstantValue(config);
+    await container.load((manifest.module as (o: Record<string, unknown>) => ContainerModule)(options));
+    return container.getAll<Issuer>(TOKENS.Issuer)[0] as AcmeIssuer;
+  };
+
+  it('takes any directory, a CA file for a private CA, contact, preferred chain and the profile\'s challenge type', async () => {
+    const issuer = await load({ directoryUrl: 'https://127.0.0.9:14000/dir', caFile: 'ca.pem', contact: ['admin@example.test'], preferredChain: 'Pebble Root CA', id: 'pebble' });
+    expect(issuer.id).toBe('pebble');
+    expect(issuer.options.caPem).toContain('BEGIN CERTIFICATE');
+    expect(issuer.options.contact).toEqual(['mailto:admin@example.test']);
+    expect(issuer.options.challengeTypes).toEqual(['http-01', 'dns-01']);
+    expect(issuer.precheck).toBe('http');
+    const dns = await load({ directoryUrl: 'https://127.0.0.9:14000/dir' }, 'dnsonly');
+    expect(dns.options.challengeTypes).toEqual(['dns-01']);
+    expect(dns.precheck).toBe('dns');
+  });
+
+  it('refuses a missing or non-https directory and a CA file that is not PEM', async () => {
+    expect(() => validateOptions(manifest.optionsSchema!, {}, 'cfg')).toThrow(/directoryUrl/);
+    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'http://ca/dir' }, 'cfg')).toThrow(/directoryUrl/);
+    await expect(load({ directoryUrl: 'https://ca.test/dir', caFile: 'not-a-ca.pem' })).rejects.toThrow(/not-a-ca.pem holds no PEM/);
+    await expect(load({ directoryUrl: 'https://ca.test/dir', caFile: 'missing.pem' })).rejects.toThrow(/missing.pem cannot be read/);
+  });
+});

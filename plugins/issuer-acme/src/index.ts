@@ -1,0 +1,14 @@
+// Any ACME CA (Let's Encrypt, ZeroSSL, a private CA such as Pebble): the directory URL is required; EAB when the
+// CA wants it; a CA file for a private CA's TLS certificate.
+import { acmeIssuerPlugin } from '@certsmith/acme';
+
+export const manifest = acmeIssuerPlugin({
+  packageName: '@certsmith/issuer-acme',
+  version: '0.1.0',
+  id: 'acme',
+  eabRequired: false,
+  issuerPatterns: ["Let's Encrypt", 'ZeroSSL'],
+  maxWaitSeconds: 60,
+  pollMaxMs: 5_000,
+});
+export default manifest;

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Container, type ContainerModule } from 'inversify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOKENS, completeConfig, validateOptions, type Issuer } from '@certsmith/core';
+import { AcmeIssuer } from '@certsmith/acme';
+import { manifest, SECTIGO_DV_DIRECTORY } from './index.js';
+
+describe('@certsmith/issuer-sectigo', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'certsmith-sectigo-'));
+    await writeFile(join(dir, 'eab.key'), '-x5PjNdQ2mYzq3Lk0wFhT8aBcDeFgHiJkLmNoPqRsTu\n', { mode: 0o600 });
+    await writeFile(join(dir, 'open.key'), 'x5PjNdQ2mYzq3Lk0wFhT8aBcDeFgHiJkLmNoPqRsTu\n');
+    await chmod(join(dir, 'open.key'), 0o644);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const load = async (options: Record<string, unknown>): Promise<Issuer> => {
+    validateOptions(manifest.optionsSchema!, options, 'test');
+    const config = completeConfig({ hostname: 'host.example.test', paths: { stateDir: dir } }, join(dir, 'config.json'));
+    const container = new Container();
+    container.bind(TOKENS.Config).toConstantValue(config);
+    await container.load((manifest.module as (o: Record<string, unknown>) => ContainerModule)(options));
+    return container.getAll<Issuer>(TOKENS.Issuer)[0]!;
+  };
+
+  it("is Sectigo's DV directory with EAB, long waits and /Sectigo/ issuer names; a key beginning with '-' is fine", async () => {
+    const issuer = await load({ eab: { kid: 'kid-1', keyFile: 'eab.key' } });
+    expect(issuer).toBeInstanceOf(AcmeIssuer);
+    const acme = issuer as AcmeIssuer;
+    expect(acme.id).toBe('sectigo');
+    expect(acme.options.directoryUrl).toBe(SECTIGO_DV_DIRECTORY);
+    expect(acme.options.eab?.hmacKey.startsWith('-')).toBe(true);
+    expect(acme.options.maxWaitMs).toBe(120_000);
+    expect(acme.issuerPatterns.some((p) => p.test('CN=Sectigo RSA Domain Validation Secure Server CA'))).toBe(true);
+    expect(acme.trusted).toBe(true);
+    expect(acme.precheck).toBe('http');
+  });
+
+  it('requires EAB, and refuses a key file others can read, naming the file and not the key', async () => {
+    expect(() => validateOptions(manifest.optionsSchema!, {}, 'cfg')).toThrow(/missing required field "eab"/);
+    const error = (await load({ eab: { kid: 'kid-1', keyFile: 'open.key' } }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain(join(dir, 'open.key'));
+    expect(error.message).toContain('chmod 600');
+    expect(error.message).not.toContain('x5PjNdQ2');
+  });
+});
