@@ -5,7 +5,7 @@ import {
 } from '@certsmith/core';
 import { isPrivateAddress, sameAddress } from './addresses.js';
 import { Docroot, type DocrootFile } from './Docroot.js';
-import { CPANEL_LIMITS, fetchOnce, type FetchLimits } from './HttpFetch.js';
+import { fetchOnce, type FetchLimits } from './HttpFetch.js';
 import { hostForHttpDcv } from './names.js';
 import { PublishLedger } from './PublishLedger.js';
 import { sectigoFile } from './sectigo.js';
