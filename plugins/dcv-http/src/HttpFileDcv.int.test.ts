@@ -16,7 +16,9 @@ class FakeResolver implements Resolver {
   async resolveAddresses(name: string): Promise<Resolution> {
     const entry = this.table[name];
     if (entry === undefined || entry === 'nxdomain') return { name, outcome: 'nxdomain', addresses: [], chosen: null, cnames: [], path: ['fake'] };
-    return { name, outcome: 'ok', addresses: entry, chosen: entry[0] ?? null, cnames: [], path: ['fake root', 'fake auth'] };
+    // As the iterative resolver does: a private first address that is not the server's is an 'error' outcome.
+    const outcome = entry[0] === elsewhere ? 'error' : 'ok';
+    return { name, outcome, addresses: entry, chosen: entry[0] ?? null, cnames: [], path: ['fake root', 'fake auth'], detail: outcome === 'error' ? 'private' : undefined };
   }
 }
 

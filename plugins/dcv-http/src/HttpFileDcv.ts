@@ -160,13 +160,14 @@ export class HttpFileDcv implements DcvMethod {
   private async locate(host: string, signal: AbortSignal): Promise<{ address: string } | { code: string; reason: string }> {
     const resolution = await this.resolver!.resolveAddresses(host, signal);
     this.bus?.emit('dns-resolved', { name: host, addresses: resolution.addresses, path: resolution.path, chosen: resolution.chosen });
-    const address = resolution.outcome === 'ok' ? resolution.chosen : null;
+    // The resolver may already call a private first address an error; the address rule below says it in full.
+    const address = resolution.chosen;
     if (!address) {
       const detail = resolution.detail ? ` (${resolution.detail})` : '';
       switch (resolution.outcome) {
-        case 'nxdomain': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN)${detail}: create an A or AAAA record pointing at this server` };
+        case 'nxdomain': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN): create an A or AAAA record pointing at this server` };
         case 'ok':
-        case 'nodata': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: it has no A or AAAA record${detail}; add one pointing at this server` };
+        case 'nodata': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: it has no A or AAAA record; add one pointing at this server` };
         case 'timeout': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: its nameservers did not answer in time${detail}` };
         default: return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (${resolution.outcome})${detail}: check the zone's delegation and nameservers` };
       }
