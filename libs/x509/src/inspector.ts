@@ -1,66 +1,117 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import {
   CertsmithError, type CertificateSummary, type Defect, type InspectContext, type Inspection, type Inspector,
-  type NewMaterial, type ServiceMaterial, type SourceFile,
+  type LiveObservation, type NewMaterial, type Resolution, type Resolver, type ServiceMaterial, type SourceFile,
 } from '@certsmith/core';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
+import { verifyChain } from './chain.js';
+import type { LiveProbe } from './live-probe.js';
 import { isValidHostname, nameCovers } from './names.js';
 import { parsePem } from './pem.js';
-import type { LiveProbe } from './live-probe.js';
+import { RevocationChecker, type RevocationResult } from './revocation.js';
+import { TrustStore } from './trust-store.js';
 
 const DAY = 86_400_000;
 /** Larger files are not certificates anyone meant to install; refuse before parsing. */
 const MAX_FILE_BYTES = 1024 * 1024;
+/** A chain needs a handful; a bundle of hundreds is a mistake (or an attack on the parser). */
 const MAX_CERTIFICATES = 100;
+const CERTIFICATE_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
 
+export interface CertificateInspectorOptions {
+  /** What chains must verify to; the system store (or SSL_CERT_FILE) by default. */
+  trustStore?: TrustStore;
+  /** OCSP/CRL checks, made when the policy allows network checks (`live`); null turns them off. */
+  revocation?: RevocationChecker | null;
+}
 
 interface Collected {
   files: string[];
   certificates: { parsed: ParsedCertificate; path: string }[];
   keys: { key: KeyObject; path: string }[];
   defects: Defect[];
-  anyCertificateSource: boolean;
 }
 
 /**
- * Every offline replacement rule of checkallsslcerts over what an installer read. Never throws for bad input:
- * each problem becomes a defect naming the file.
+ * Every replacement rule of checkallsslcerts over what an installer read: the files (offline rules, chain to the
+ * trust store), the CA's revocation status, the name in DNS, and what the service presents live. Never throws
+ * for bad input: each problem becomes a defect naming the file.
  */
 export class CertificateInspector implements Inspector {
-  constructor(private readonly live?: LiveProbe) {}
+  private readonly trustStore: TrustStore;
+  private readonly revocation: RevocationChecker | null;
+  /** One answer per name and per certificate in a run: services share them. */
+  private readonly resolutions = new Map<string, Promise<Resolution>>();
+  private readonly revocations = new Map<string, Promise<RevocationResult | null>>();
+
+  constructor(
+    private readonly live?: LiveProbe,
+    private readonly resolver?: Resolver,
+    options: CertificateInspectorOptions = {},
+  ) {
+    this.trustStore = options.trustStore ?? TrustStore.fromEnvironment();
+    this.revocation = options.revocation === undefined ? new RevocationChecker() : options.revocation;
+  }
 
   async inspect(material: ServiceMaterial, ctx: InspectContext): Promise<Inspection> {
+    try {
+      return await this.inspectMaterial(material, ctx);
+    } catch (error) {
+      // A bug must not stop the run: the stage reports it and the certificate is left alone.
+      return {
+        files: material.sources.map((s) => s.path), live: [], summary: null, chain: [], providerIssued: false,
+        defects: [{ code: 'INSPECTION_FAILED', message: `the inspection itself failed: ${(error as Error)?.message ?? String(error)}`, severity: 'warning' }],
+      };
+    }
+  }
+
+  private async inspectMaterial(material: ServiceMaterial, ctx: InspectContext): Promise<Inspection> {
+    // The network questions start first and run while the files are checked.
+    const livePromise = this.observe(material, ctx);
+    const dnsPromise = this.hostnameDefects(ctx);
     const collected = collect(material.sources);
     const defects = [...collected.defects];
-    const leaf = collected.certificates[0];
     const files = collected.files;
+    const leaf = pickLeaf(collected.certificates);
+    let summary: CertificateSummary | null = null;
+    let chain: CertificateSummary[] = [];
+    let providerIssued = false;
     if (!leaf) {
-      if (!collected.defects.some((d) => d.code.startsWith('EMPTY_CERTIFICATE') || d.code.startsWith('INVALID_CERTIFICATE'))) {
+      if (!collected.defects.some((d) => /^(EMPTY|INVALID|MISSING)_CERTIFICATE/.test(d.code))) {
         defects.unshift({ code: 'NO_SSL', message: 'No SSL certificate is installed.', severity: 'replace' });
       }
-      return { files, live: [], summary: null, chain: [], defects, providerIssued: false };
+      defects.push(...invalidHostname(ctx.target.names));
+    } else {
+      const others = collected.certificates.filter((c) => c !== leaf);
+      summary = leaf.parsed.summary;
+      chain = others.map((c) => c.parsed.summary);
+      providerIssued = ctx.policy.providerIssuerPatterns.some((re) => re.test(leaf.parsed.summary.issuer));
+      const threshold = providerIssued ? ctx.policy.providerThresholdDays : ctx.policy.otherThresholdDays;
+      defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued, threshold));
+      defects.push(...keyDefects(leaf.parsed, collected.keys, material.sources));
+      defects.push(...invalidHostname(ctx.target.names), ...nameMismatch(leaf.parsed, ctx.target.names));
+      const issuer = this.chainDefects(leaf, others, ctx, threshold, defects);
+      defects.push(...(await this.revocationDefects(leaf, issuer, ctx)));
     }
-    const chain = collected.certificates.slice(1);
-    const providerIssued = ctx.policy.providerIssuerPatterns.some((re) => re.test(leaf.parsed.summary.issuer));
-    defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued));
-    defects.push(...keyDefects(leaf.parsed, collected.keys, material.sources));
-    defects.push(...nameDefects(leaf.parsed, ctx.target.names));
-    const endpoints = material.endpoints.map((e) => ({ ...e, servername: e.servername ?? ctx.target.names[0] }));
-    const live = this.live && ctx.policy.live && endpoints.length > 0
-      ? (await this.live.observe(endpoints, ctx.signal)).map(({ endpoint, ok, fingerprint, error }) => ({ endpoint, ok, fingerprint, error }))
-      : [];
-    for (const observation of live) {
-      if (observation.ok && observation.fingerprint && observation.fingerprint !== leaf.parsed.summary.fingerprint) {
-        defects.push({ code: 'STALE_LIVE', message: `${observation.endpoint} serves a different certificate than the files hold (reload the service)`, severity: 'warning' });
-      } else if (!observation.ok) {
-        defects.push({ code: 'LIVE_UNREACHABLE', message: `${observation.endpoint}: ${observation.error ?? 'no TLS handshake'}`, severity: 'warning' });
+    defects.push(...(await dnsPromise));
+    const observations = await livePromise;
+    for (const observation of observations) {
+      if (!observation.ok) {
+        defects.push({ code: observation.code ?? 'LIVE_UNREACHABLE', message: `${observation.endpoint}: ${observation.error ?? 'no TLS handshake'}`, severity: 'warning' });
+      } else if (leaf && observation.fingerprint !== leaf.parsed.summary.fingerprint) {
+        defects.push({
+          code: 'STALE_LIVE',
+          message: `${observation.endpoint} serves a different certificate (sha256 ${observation.fingerprint?.slice(0, 16)}…) than the files hold: reload the service`,
+          severity: 'warning',
+        });
       }
     }
-    return { files, live, summary: leaf.parsed.summary, chain: chain.map((c) => c.parsed.summary), defects, providerIssued };
+    const live: LiveObservation[] = observations.map(({ endpoint, ok, fingerprint, error }) => ({ endpoint, ok, ...(fingerprint ? { fingerprint } : {}), ...(error ? { error } : {}) }));
+    return { files, live, summary, chain, defects, providerIssued };
   }
 
   summarize(certificatePem: string): CertificateSummary {
-    const block = parsePem(certificatePem).find((b) => b.label === 'CERTIFICATE');
+    const block = parsePem(certificatePem).find((b) => CERTIFICATE_LABELS.has(b.label));
     if (!block) throw new CertsmithError('INVALID_CERTIFICATE', 'no PEM certificate in the text');
     try {
       return parseCertificate(block.der).summary;
@@ -70,7 +121,7 @@ export class CertificateInspector implements Inspector {
   }
 
   verifyIssued(material: NewMaterial, names: string[], now: Date): Defect[] {
-    const block = parsePem(material.certificatePem).find((b) => b.label === 'CERTIFICATE');
+    const block = parsePem(material.certificatePem).find((b) => CERTIFICATE_LABELS.has(b.label));
     if (!block) return [{ code: 'INVALID_CERTIFICATE', message: 'the issuer returned no certificate', severity: 'replace' }];
     let parsed: ParsedCertificate;
     try {
@@ -91,10 +142,100 @@ export class CertificateInspector implements Inspector {
     if (parsed.notAfter.getTime() <= now.getTime()) defects.push({ code: 'EXPIRED', message: 'the issued certificate is already expired', severity: 'replace' });
     return defects;
   }
+
+  private async observe(material: ServiceMaterial, ctx: InspectContext) {
+    if (!this.live || !ctx.policy.live || material.endpoints.length === 0) return [];
+    const endpoints = material.endpoints.map((e) => ({ ...e, servername: e.servername ?? ctx.target.names[0] }));
+    return this.live.observe(endpoints, ctx.signal);
+  }
+
+  /** Verifies the chain to the trust store, reports chain certificates close to expiry; returns the issuer when found. */
+  private chainDefects(leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, threshold: number, defects: Defect[]): X509Certificate | null {
+    const verdict = verifyChain(leaf.parsed.x509, others.map((c) => c.parsed.x509), this.trustStore, ctx.now);
+    const failure = verdict.failure;
+    // Depth 0 self-signed and expiry are reported by their own rules, with the same cPanel codes.
+    const covered = failure && failure.depth === 0 && ['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'].includes(failure.name);
+    if (failure && !covered) {
+      const dated = failure.name === 'CERT_HAS_EXPIRED' || failure.name === 'CERT_NOT_YET_VALID';
+      defects.push({
+        code: `OPENSSL_VERIFY:${failure.depth}:${failure.code}:${failure.name}`,
+        message: `the chain does not verify to the trust store at depth ${failure.depth} (${failure.subject}): ${failure.reason}`,
+        severity: dated ? 'replace' : ctx.policy.caConfigured ? 'upgrade' : 'warning',
+        path: leaf.path,
+      });
+    }
+    const now = ctx.now.getTime();
+    for (const ca of others) {
+      const daysLeft = (ca.parsed.notAfter.getTime() - now) / DAY;
+      if (daysLeft > 0 && daysLeft < threshold) {
+        defects.push({
+          code: 'CA_CERTIFICATE_ALMOST_EXPIRED',
+          message: `the chain certificate "${ca.parsed.summary.subject}" expires in ${daysLeft.toFixed(2)} days (${utc(ca.parsed.notAfter)}), under the ${threshold}-day threshold`,
+          severity: 'replace', path: ca.path,
+        });
+      }
+    }
+    return verdict.path[1] ?? null;
+  }
+
+  private async revocationDefects(leaf: Collected['certificates'][number], issuer: X509Certificate | null, ctx: InspectContext): Promise<Defect[]> {
+    const cert = leaf.parsed;
+    if (!this.revocation || !ctx.policy.live || cert.summary.selfSigned || cert.notAfter.getTime() <= ctx.now.getTime()) return [];
+    const hasPointer = cert.x509.infoAccess?.includes('OCSP - URI:') || cert.der.includes(CRL_DP_OID);
+    if (!hasPointer) return [];
+    if (!issuer) {
+      return [{ code: 'REVOCATION_UNCHECKED', message: 'the revocation status cannot be asked: the issuer certificate is neither in the files nor in the trust store', severity: 'info', path: leaf.path }];
+    }
+    let pending = this.revocations.get(cert.summary.fingerprint);
+    if (!pending) {
+      pending = this.revocation.check(cert.der, issuer.raw, ctx.now, ctx.signal);
+      this.revocations.set(cert.summary.fingerprint, pending);
+    }
+    const result = await pending;
+    if (!result) return [];
+    const code = `${result.method.toUpperCase()}_${result.status.toUpperCase()}`;
+    const severity = result.status === 'revoked' ? 'replace' : result.status === 'good' ? 'info' : 'warning';
+    return [{ code, message: result.detail, severity, path: leaf.path }];
+  }
+
+  /** cPanel: the hostname must resolve. Asked through the Resolver (iterative, from the root) when one is bound. */
+  private async hostnameDefects(ctx: InspectContext): Promise<Defect[]> {
+    const primary = ctx.target.names[0];
+    if (!this.resolver || !primary || !isValidHostname(primary)) return [];
+    let pending = this.resolutions.get(primary);
+    if (!pending) {
+      pending = this.resolver.resolveAddresses(primary, ctx.signal).catch((error: unknown): Resolution => ({
+        name: primary, outcome: 'error', addresses: [], chosen: null, cnames: [], path: [], detail: (error as Error)?.message ?? String(error),
+      }));
+      this.resolutions.set(primary, pending);
+    }
+    const resolution = await pending;
+    if (resolution.outcome === 'ok' && resolution.addresses.length > 0) return [];
+    if (resolution.outcome === 'nxdomain' || resolution.outcome === 'nodata' || resolution.outcome === 'ok') {
+      return [{
+        code: 'HOSTNAME_DOES_NOT_RESOLVE',
+        message: `"${primary}" does not resolve (${resolution.outcome === 'nxdomain' ? 'no such name' : 'no A or AAAA record'}); a CA cannot validate it`,
+        severity: 'warning',
+      }];
+    }
+    return [{
+      code: 'HOSTNAME_RESOLUTION_FAILED',
+      message: `"${primary}" could not be resolved (${resolution.outcome}${resolution.detail ? `: ${resolution.detail}` : ''})`,
+      severity: 'warning',
+    }];
+  }
+}
+
+/** DER of the CRL distribution points extension's OID (2.5.29.31): a cheap test before parsing for it. */
+const CRL_DP_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1f]);
+
+/** The leaf: the first certificate that is not a CA (chains are sometimes written root first), else the first. */
+function pickLeaf(certificates: Collected['certificates']): Collected['certificates'][number] | undefined {
+  return certificates.find((c) => !c.parsed.x509.ca) ?? certificates[0];
 }
 
 function collect(sources: SourceFile[]): Collected {
-  const out: Collected = { files: [], certificates: [], keys: [], defects: [], anyCertificateSource: false };
+  const out: Collected = { files: [], certificates: [], keys: [], defects: [] };
   const seen = new Set<string>();
   const leafFirst = [...sources].sort((a, b) => rank(a.role) - rank(b.role));
   for (const source of leafFirst) {
@@ -105,18 +246,25 @@ function collect(sources: SourceFile[]): Collected {
           code: holdsCertificate ? `INVALID_CERTIFICATE:${source.path}` : `INVALID_KEY:${source.path}`,
           message: `${source.path}: cannot be read (${source.detail})`, severity: 'replace', path: source.path,
         });
-      } else if (source.role === 'key' && out.certificates.length > 0) {
+      } else if (holdsCertificate && source.role !== 'chain' && sources.some((s) => 'bytes' in s)) {
+        // Something of the service is there but its certificate is not; nothing at all is NO_SSL.
+        out.defects.push({ code: `MISSING_CERTIFICATE:${source.path}`, message: `${source.path}: the file is missing`, severity: 'replace', path: source.path });
+      } else if (source.role === 'key' && sources.some((s) => s.role !== 'key' && 'bytes' in s)) {
         out.defects.push({ code: `MISSING_KEY:${source.path}`, message: `${source.path}: the private key file is missing`, severity: 'replace', path: source.path });
       }
       continue;
     }
     out.files.push(source.path);
-    const bytes = Buffer.from(source.bytes);
+    const bytes = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
     if (bytes.length > MAX_FILE_BYTES) {
-      out.defects.push({ code: `INVALID_CERTIFICATE:${source.path}`, message: `${source.path}: ${bytes.length} bytes is too large for a certificate file`, severity: 'replace', path: source.path });
+      out.defects.push({
+        code: holdsCertificate ? `INVALID_CERTIFICATE:${source.path}` : `INVALID_KEY:${source.path}`,
+        message: `${source.path}: ${bytes.length} bytes is too large for a ${holdsCertificate ? 'certificate' : 'key'} file (limit ${MAX_FILE_BYTES})`,
+        severity: 'replace', path: source.path,
+      });
       continue;
     }
-    if (bytes.toString('latin1').trim().length === 0) {
+    if (isBlank(bytes)) {
       if (holdsCertificate) out.defects.push({ code: `EMPTY_CERTIFICATE:${source.path}`, message: `${source.path}: the file is empty`, severity: 'replace', path: source.path });
       else out.defects.push({ code: `MISSING_KEY:${source.path}`, message: `${source.path}: the key file is empty`, severity: 'replace', path: source.path });
       continue;
@@ -126,22 +274,37 @@ function collect(sources: SourceFile[]): Collected {
   return out;
 }
 
+function isBlank(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  return true;
+}
+
 function rank(role: SourceFile['role']): number {
   return role === 'combined' || role === 'certificate' ? 0 : role === 'chain' ? 1 : 2;
 }
 
+/** A DER SEQUENCE header: how a binary certificate or key file starts. */
+function looksLikeDer(bytes: Buffer): boolean {
+  return bytes[0] === 0x30 && (bytes[1] ?? 0) >= 0x80 && (bytes[1] ?? 0) <= 0x84;
+}
+
 function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set<string>): void {
-  const text = bytes.toString('latin1');
-  const isPem = text.includes('-----BEGIN ');
-  const blocks = isPem ? parsePem(text) : [{ label: source.role === 'key' ? 'PRIVATE KEY' : 'CERTIFICATE', der: bytes }];
-  const certs = blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
+  const isPem = bytes.includes('-----BEGIN ');
+  const holdsCertificate = source.role !== 'key';
+  const blocks = isPem
+    ? parsePem(bytes.toString('latin1'))
+    : looksLikeDer(bytes) ? [{ label: holdsCertificate ? 'CERTIFICATE' : 'PRIVATE KEY', der: bytes }] : [];
+  const certs = blocks.filter((b) => CERTIFICATE_LABELS.has(b.label));
   const keys = blocks.filter((b) => b.label.endsWith('PRIVATE KEY'));
+  const invalid = (message: string) => out.defects.push({ code: `INVALID_CERTIFICATE:${source.path}`, message: `${source.path}: ${message}`, severity: 'replace', path: source.path });
   if (certs.length > MAX_CERTIFICATES) {
-    out.defects.push({ code: `INVALID_CERTIFICATE:${source.path}`, message: `${source.path}: ${certs.length} certificates in one file is more than any chain needs`, severity: 'replace', path: source.path });
+    invalid(`${certs.length} certificates in one file is more than any chain needs (limit ${MAX_CERTIFICATES})`);
     return;
   }
-  if (source.role !== 'key' && certs.length === 0) {
-    out.defects.push({ code: `INVALID_CERTIFICATE:${source.path}`, message: `${source.path}: no certificate in this file${keys.length ? ' (it holds a private key)' : ''}`, severity: 'replace', path: source.path });
+  if (holdsCertificate && certs.length === 0) {
+    invalid(blocks.length === 0
+      ? `neither PEM nor DER: no certificate can be read${isPem ? ' (the PEM blocks are damaged)' : ''}`
+      : `no certificate in this file${keys.length ? ' (it holds a private key)' : ` (it holds ${blocks.map((b) => b.label).join(', ')})`}`);
   }
   for (const block of certs) {
     try {
@@ -150,7 +313,8 @@ function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set
       seen.add(parsed.summary.fingerprint);
       out.certificates.push({ parsed, path: source.path });
     } catch (error) {
-      out.defects.push({ code: `INVALID_CERTIFICATE:${source.path}`, message: `${source.path}: a certificate cannot be parsed (${(error as Error).message})`, severity: 'replace', path: source.path });
+      const what = !isPem && looksLikeKey(block.der) ? 'this is a private key, not a certificate' : `a certificate cannot be parsed (${(error as Error).message})`;
+      invalid(what);
     }
   }
   if (source.role === 'key' || source.role === 'combined') {
@@ -170,11 +334,19 @@ function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set
   }
 }
 
-function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectContext, providerIssued: boolean): Defect[] {
+function looksLikeKey(der: Buffer): boolean {
+  try {
+    createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectContext, providerIssued: boolean, threshold: number): Defect[] {
   const defects: Defect[] = [];
   const now = ctx.now.getTime();
   const daysLeft = (cert.notAfter.getTime() - now) / DAY;
-  const threshold = providerIssued ? ctx.policy.providerThresholdDays : ctx.policy.otherThresholdDays;
   if (cert.notAfter.getTime() <= now) {
     defects.push({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', message: `the certificate expired on ${utc(cert.notAfter)}`, severity: 'replace', path });
   } else if (cert.notBefore.getTime() > now) {
@@ -190,8 +362,8 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
   if (sig.includes('md5') || sig.includes('md2') || sig.includes('sha1')) {
     defects.push({ code: 'WEAK_SIGNATURE', message: `the signature algorithm ${cert.summary.signatureAlgorithm} is weak`, severity: 'replace', path });
   }
-  const key = /^(RSA|EC) (\S+)$/.exec(cert.summary.key);
-  if (key && ((key[1] === 'RSA' && Number(key[2]) < 2048) || (key[1] === 'EC' && !['P-256', 'P-384', 'P-521'].includes(key[2]!)))) {
+  const key = /^(RSA|EC|DSA) (\S+)$/.exec(cert.summary.key);
+  if (key && ((key[1] !== 'EC' && Number(key[2]) < 2048) || (key[1] === 'EC' && !['P-256', 'P-384', 'P-521'].includes(key[2]!)))) {
     defects.push({ code: 'WEAK_KEY', message: `the key ${cert.summary.key} is weak (RSA needs 2048 bits, EC at least P-256)`, severity: 'replace', path });
   }
   if (!cert.summary.hasSan) defects.push({ code: 'NO_SAN', message: 'the certificate has no subjectAltName extension', severity: 'replace', path });
@@ -215,8 +387,7 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
 
 function keyDefects(cert: ParsedCertificate, keys: Collected['keys'], sources: SourceFile[]): Defect[] {
   const expectsKey = sources.some((s) => s.role === 'key' || s.role === 'combined');
-  if (!expectsKey) return [];
-  if (keys.length === 0) return []; // reported as MISSING_KEY / INVALID_KEY while collecting
+  if (!expectsKey || keys.length === 0) return []; // a missing or unreadable key was reported while collecting
   const matching = keys.find(({ key }) => {
     try {
       return cert.x509.checkPrivateKey(key);
@@ -228,17 +399,18 @@ function keyDefects(cert: ParsedCertificate, keys: Collected['keys'], sources: S
   return [{ code: 'KEY_MISMATCH', message: `the private key in ${keys[0]!.path} does not belong to the certificate`, severity: 'replace', path: keys[0]!.path }];
 }
 
-function nameDefects(cert: ParsedCertificate, names: string[]): Defect[] {
-  const defects: Defect[] = [];
+function invalidHostname(names: string[]): Defect[] {
   const primary = names[0];
   if (primary && !isValidHostname(primary)) {
-    defects.push({ code: 'INVALID_HOSTNAME', message: `"${primary}" is not a valid DNS host name; no CA can issue for it`, severity: 'warning' });
+    return [{ code: 'INVALID_HOSTNAME', message: `"${primary}" is not a valid DNS host name; no CA can issue for it`, severity: 'warning' }];
   }
+  return [];
+}
+
+function nameMismatch(cert: ParsedCertificate, names: string[]): Defect[] {
   const missing = names.filter((n) => !cert.dnsNames.some((c) => nameCovers(c, n)));
-  if (missing.length) {
-    defects.push({ code: 'NAME_MISMATCH', message: `the certificate does not cover ${missing.join(', ')}`, severity: 'replace' });
-  }
-  return defects;
+  if (!missing.length) return [];
+  return [{ code: 'NAME_MISMATCH', message: `the certificate does not cover ${missing.join(', ')}`, severity: 'replace' }];
 }
 
 function utc(date: Date): string {

@@ -1,0 +1,269 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InspectContext, Resolution, Resolver, ServiceMaterial, SourceFile } from '@certsmith/core';
+import { createCa, labDir, privateKey, run, selfSignedCert, type LabCa, type LabCert } from '@certsmith/testlab';
+import { CertificateInspector } from './inspector.js';
+import { TrustStore } from './trust-store.js';
+
+const NAME = 'www.example.test';
+const DAY = 86_400_000;
+
+function context(overrides: Partial<InspectContext['policy']> = {}, now = new Date(), names = [NAME]): InspectContext {
+  return {
+    target: { id: 'hostname', names, services: ['dovecot'], kind: 'hostname' },
+    now,
+    policy: { providerIssuerPatterns: [/Lab Provider CA/], providerThresholdDays: 25, otherThresholdDays: 3, caConfigured: true, live: false, ...overrides },
+    signal: AbortSignal.timeout(20_000),
+  };
+}
+
+function source(path: string, role: SourceFile['role'], text: string | Uint8Array): SourceFile {
+  return { path, role, bytes: typeof text === 'string' ? Buffer.from(text) : text };
+}
+
+/** A service's files as an installer reads them: leaf (+chain) and key. */
+function material(cert: LabCert, chainPem = '', keyPem = cert.keyPem): ServiceMaterial {
+  return {
+    service: 'dovecot',
+    sources: [source('/ssl/dovecot/mydovecot.crt', 'certificate', cert.certPem + chainPem), source('/ssl/dovecot/mydovecot.key', 'key', keyPem)],
+    endpoints: [],
+  };
+}
+
+const codes = (defects: { code: string }[]) => defects.map((d) => d.code).sort();
+
+describe('CertificateInspector: the offline rules', () => {
+  let dir: Awaited<ReturnType<typeof labDir>>;
+  let root: LabCa;
+  let inter: LabCa;
+  let provider: LabCa;
+  let trust: TrustStore;
+  let inspector: CertificateInspector;
+  const certs: Record<string, LabCert> = {};
+  beforeAll(async () => {
+    dir = await labDir('inspect');
+    root = await createCa(join(dir.path, 'root'), { cn: 'Lab Root CA' });
+    inter = await root.intermediate('inter', { cn: 'Lab Intermediate CA' });
+    provider = await root.intermediate('provider', { cn: 'Lab Provider CA' });
+    const now = Date.now();
+    const specs: [string, LabCa, Parameters<LabCa['issue']>[1]][] = [
+      ['good', inter, {}],
+      ['sha1', inter, { md: 'sha1' }],
+      ['rsa1024', inter, { key: 'rsa-1024' }],
+      ['nosan', inter, { san: null }],
+      ['noeku', inter, { eku: null }],
+      ['clientauth', inter, { eku: ['clientAuth'] }],
+      ['expired', inter, { notBefore: new Date(now - 100 * DAY), notAfter: new Date(now - DAY) }],
+      ['future', inter, { notBefore: new Date(now + 2 * DAY), notAfter: new Date(now + 92 * DAY) }],
+      ['in2', inter, { notBefore: new Date(now - DAY), notAfter: new Date(now + 2 * DAY) }],
+      ['in10', inter, { notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }],
+      ['provider10', provider, { notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }],
+      ['provider24', provider, { notBefore: new Date(now - DAY), notAfter: new Date(now + 24 * DAY) }],
+      ['provider26', provider, { notBefore: new Date(now - DAY), notAfter: new Date(now + 26 * DAY) }],
+      ['othername', inter, { cn: 'other.example.test' }],
+      ['wildcard', inter, { cn: '*.example.test' }],
+    ];
+    await Promise.all(specs.map(async ([name, ca, options]) => {
+      certs[name] = await ca.issue(name, { cn: NAME, ...options });
+    }));
+    certs.self = await selfSignedCert(join(dir.path, 'self'), 'self', { cn: NAME });
+    trust = new TrustStore({ pems: [root.certPem] });
+    inspector = new CertificateInspector(undefined, undefined, { trustStore: trust, revocation: null });
+  });
+  afterAll(() => dir?.cleanup());
+
+  it('finds nothing wrong with a good certificate, its chain and its key', async () => {
+    const result = await inspector.inspect(material(certs.good!, inter.certPem), context());
+    expect(result.defects).toEqual([]);
+    expect(result.summary).toMatchObject({ commonName: NAME, names: [NAME], hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', extendedKeyUsage: ['serverAuth'], selfSigned: false });
+    expect(result.summary!.issuer).toBe('CN=Lab Intermediate CA');
+    expect(result.chain.map((c) => c.subject)).toEqual(['CN=Lab Intermediate CA']);
+    expect(result.files).toEqual(['/ssl/dovecot/mydovecot.crt', '/ssl/dovecot/mydovecot.key']);
+    expect(result.summary!.serial).toBe(certs.good!.serial.toLowerCase());
+  });
+
+  it.each([
+    ['sha1', ['WEAK_SIGNATURE']],
+    ['rsa1024', ['WEAK_KEY']],
+    ['nosan', ['NAME_MISMATCH', 'NO_SAN']], // without a SAN the CN covers nothing (as browsers see it)
+    ['noeku', ['NO_SERVER_AUTH_EKU']],
+    ['clientauth', ['NO_SERVER_AUTH_EKU']],
+    ['expired', ['EXPIRED']],
+    ['future', ['NOT_YET_VALID']],
+    ['in2', ['ALMOST_EXPIRED']],
+    ['in10', []],
+    ['provider10', ['ALMOST_EXPIRED']],
+    ['provider24', ['ALMOST_EXPIRED']],
+    ['provider26', []],
+    ['othername', ['NAME_MISMATCH']],
+    ['wildcard', []],
+  ])('%s → %j', async (name, expected) => {
+    const ca = name.startsWith('provider') ? provider : inter;
+    const result = await inspector.inspect(material(certs[name]!, ca.certPem), context());
+    expect(codes(result.defects)).toEqual(expected);
+    for (const defect of result.defects) expect(defect.message.length).toBeGreaterThan(10);
+    expect(result.providerIssued).toBe(name.startsWith('provider'));
+  });
+
+  it('words expiry with the threshold that applied, and maps expiry to cPanel codes', async () => {
+    const soon = await inspector.inspect(material(certs.provider24!, provider.certPem), context());
+    expect(soon.defects[0]!.message).toMatch(/expires in 2[34]\.\d\d days, under the 25-day threshold for certificates from the configured provider/);
+    const expired = await inspector.inspect(material(certs.expired!, inter.certPem), context());
+    expect(expired.defects[0]).toMatchObject({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', severity: 'replace', path: '/ssl/dovecot/mydovecot.crt' });
+    const custom = await inspector.inspect(material(certs.in10!, inter.certPem), context({ otherThresholdDays: 11 }));
+    expect(codes(custom.defects)).toEqual(['ALMOST_EXPIRED']);
+  });
+
+  it('reports a self-signed certificate as an upgrade when a CA is configured, a note otherwise', async () => {
+    const withCa = await inspector.inspect(material(certs.self!), context());
+    expect(withCa.defects).toEqual([expect.objectContaining({ code: 'SELF_SIGNED', cpanel: 'OPENSSL_VERIFY:0:18:DEPTH_ZERO_SELF_SIGNED_CERT', severity: 'upgrade' })]);
+    const without = await inspector.inspect(material(certs.self!), context({ caConfigured: false }));
+    expect(without.defects).toEqual([expect.objectContaining({ code: 'SELF_SIGNED', severity: 'info' })]);
+    expect(without.summary!.selfSigned).toBe(true);
+  });
+
+  it('reports a key that does not belong to the certificate, and a missing key', async () => {
+    const otherKey = await privateKey(join(dir.path, 'other.key'));
+    const result = await inspector.inspect(material(certs.good!, inter.certPem, otherKey), context());
+    expect(result.defects).toEqual([expect.objectContaining({ code: 'KEY_MISMATCH', severity: 'replace', path: '/ssl/dovecot/mydovecot.key' })]);
+    const missing = await inspector.inspect({
+      service: 'dovecot', endpoints: [],
+      sources: [source('/c.crt', 'certificate', certs.good!.certPem + inter.certPem), { path: '/c.key', role: 'key', error: 'missing', detail: 'ENOENT' }],
+    }, context());
+    expect(codes(missing.defects)).toEqual(['MISSING_KEY:/c.key']);
+  });
+
+  it('reads a combined key+cert+chain file (cpanel, pure-ftpd) in any block order', async () => {
+    const pem = certs.good!.keyPem + inter.certPem + certs.good!.certPem;
+    const result = await inspector.inspect({ service: 'ftp', endpoints: [], sources: [source('/ftp/pure-ftpd.pem', 'combined', pem)] }, context());
+    expect(result.defects).toEqual([]);
+    expect(result.summary!.commonName).toBe(NAME);
+  });
+
+  it('reads DER files', async () => {
+    const derFile = join(dir.path, 'good.der');
+    expect((await run('openssl', ['x509', '-in', certs.good!.certFile, '-outform', 'DER', '-out', derFile])).code).toBe(0);
+    const result = await inspector.inspect({
+      service: 'web', endpoints: [],
+      sources: [source('/good.der', 'certificate', await readFile(derFile)), source('/chain.pem', 'chain', inter.certPem), source('/good.key', 'key', certs.good!.keyPem)],
+    }, context());
+    expect(result.defects).toEqual([]);
+  });
+
+  it('says NO_SSL when nothing is installed, MISSING_CERTIFICATE when only the certificate is gone', async () => {
+    const none = await inspector.inspect({
+      service: 'exim', endpoints: [],
+      sources: [{ path: '/e.crt', role: 'certificate', error: 'missing', detail: 'ENOENT' }, { path: '/e.key', role: 'key', error: 'missing', detail: 'ENOENT' }],
+    }, context());
+    expect(codes(none.defects)).toEqual(['NO_SSL']);
+    expect(none.defects[0]!.message).toBe('No SSL certificate is installed.');
+    const certGone = await inspector.inspect({
+      service: 'exim', endpoints: [],
+      sources: [{ path: '/e.crt', role: 'certificate', error: 'missing', detail: 'ENOENT' }, source('/e.key', 'key', certs.good!.keyPem)],
+    }, context());
+    expect(codes(certGone.defects)).toEqual(['MISSING_CERTIFICATE:/e.crt']);
+  });
+
+  it('checks the host name: valid DNS name, and (with a resolver) that it resolves', async () => {
+    const invalid = await inspector.inspect(material(certs.good!, inter.certPem), context({}, new Date(), ['localhost']));
+    expect(codes(invalid.defects)).toEqual(['INVALID_HOSTNAME', 'NAME_MISMATCH']);
+    const answers: Record<string, Resolution['outcome'] | 'throw'> = { [NAME]: 'ok', 'gone.example.test': 'nxdomain', 'slow.example.test': 'timeout', 'boom.example.test': 'throw' };
+    const asked: string[] = [];
+    const resolver: Resolver = {
+      async resolveAddresses(name) {
+        asked.push(name);
+        const outcome = answers[name]!;
+        if (outcome === 'throw') throw new Error('resolver exploded');
+        const addresses = outcome === 'ok' ? ['127.0.0.2'] : [];
+        return { name, outcome, addresses, chosen: addresses[0] ?? null, cnames: [], path: ['.'] };
+      },
+    };
+    const withDns = new CertificateInspector(undefined, resolver, { trustStore: trust, revocation: null });
+    const ok = await withDns.inspect(material(certs.good!, inter.certPem), context());
+    expect(ok.defects).toEqual([]);
+    const gone = await withDns.inspect(material(certs.wildcard!, inter.certPem), context({}, new Date(), ['gone.example.test']));
+    expect(gone.defects).toEqual([expect.objectContaining({ code: 'HOSTNAME_DOES_NOT_RESOLVE', severity: 'warning' })]);
+    const slow = await withDns.inspect(material(certs.wildcard!, inter.certPem), context({}, new Date(), ['slow.example.test']));
+    expect(slow.defects).toEqual([expect.objectContaining({ code: 'HOSTNAME_RESOLUTION_FAILED', severity: 'warning' })]);
+    const boom = await withDns.inspect(material(certs.wildcard!, inter.certPem), context({}, new Date(), ['boom.example.test']));
+    expect(boom.defects[0]!.message).toContain('resolver exploded');
+    await withDns.inspect(material(certs.good!, inter.certPem), context());
+    expect(asked.filter((n) => n === NAME)).toHaveLength(1); // one question per name and run
+  });
+
+  it('summarize() and verifyIssued() work on PEM text', () => {
+    expect(inspector.summarize(certs.good!.certPem).commonName).toBe(NAME);
+    expect(() => inspector.summarize('nothing here')).toThrow(/no PEM certificate/);
+    const issued = { certificatePem: certs.good!.certPem, chainPem: [inter.certPem], keyPem: certs.good!.keyPem, summary: inspector.summarize(certs.good!.certPem), issuerId: 'x', selfSigned: false };
+    expect(inspector.verifyIssued(issued, [NAME], new Date())).toEqual([]);
+    expect(codes(inspector.verifyIssued(issued, ['nope.example.test'], new Date()))).toEqual(['NAME_MISMATCH']);
+  });
+});
+
+describe('CertificateInspector: the chain to the trust store, as openssl verify sees it', () => {
+  let dir: Awaited<ReturnType<typeof labDir>>;
+  let root: LabCa;
+  let inter: LabCa;
+  let shortInter: LabCa;
+  let leaf: LabCert;
+  let shortLeaf: LabCert;
+  beforeAll(async () => {
+    dir = await labDir('chain');
+    root = await createCa(join(dir.path, 'root'), { cn: 'Chain Root CA' });
+    inter = await root.intermediate('inter', { cn: 'Chain Intermediate CA' });
+    shortInter = await root.intermediate('short', { cn: 'Short-lived Intermediate CA', days: 2 });
+    leaf = await inter.issue('leaf', { cn: NAME });
+    shortLeaf = await shortInter.issue('short-leaf', { cn: NAME, days: 60 });
+  });
+  afterAll(() => dir?.cleanup());
+
+  /** `openssl verify`'s first error as OPENSSL_VERIFY:<depth>:<code>:<NAME>, for comparison. */
+  async function opensslVerify(trusted: string, untrusted: string, cert: LabCert, attime?: Date): Promise<string | null> {
+    const files = { trusted: join(dir.path, 'trusted.pem'), untrusted: join(dir.path, 'untrusted.pem') };
+    await writeFile(files.trusted, trusted);
+    await writeFile(files.untrusted, untrusted || '\n');
+    const args = ['verify', '-CAfile', files.trusted, ...(untrusted ? ['-untrusted', files.untrusted] : []), ...(attime ? ['-attime', String(Math.floor(attime.getTime() / 1000))] : []), cert.certFile];
+    const result = await run('openssl', args);
+    const match = /error (\d+) at (\d+) depth lookup: /.exec(result.stdout + result.stderr);
+    return match ? `${match[2]}:${match[1]}` : null;
+  }
+
+  async function ours(trusted: string, chain: string, cert: LabCert, now = new Date(), caConfigured = true) {
+    const inspector = new CertificateInspector(undefined, undefined, { trustStore: new TrustStore({ pems: [trusted] }), revocation: null });
+    const result = await inspector.inspect(material(cert, chain), context({ caConfigured }, now));
+    return result.defects;
+  }
+
+  it.each([
+    ['the intermediate is missing from the files', 'missing'],
+    ['the root is sent but not trusted', 'untrusted-root'],
+    ['a different root is trusted', 'other-root'],
+  ])('%s', async (_label, kind) => {
+    const other = await createCa(join(dir.path, `other-${kind}`), { cn: 'Unrelated Root' });
+    const trusted = kind === 'missing' ? root.certPem : other.certPem;
+    const chain = kind === 'missing' ? '' : kind === 'untrusted-root' ? inter.certPem + root.certPem : inter.certPem;
+    const expected = await opensslVerify(trusted, chain, leaf);
+    expect(expected).not.toBeNull();
+    const defects = await ours(trusted, chain, leaf);
+    const verify = defects.filter((d) => d.code.startsWith('OPENSSL_VERIFY:'));
+    expect(verify).toHaveLength(1);
+    expect(verify[0]!.code.split(':').slice(1, 3).join(':')).toBe(expected);
+    expect(verify[0]!.severity).toBe('upgrade');
+    expect((await ours(trusted, chain, leaf, new Date(), false)).find((d) => d.code.startsWith('OPENSSL_VERIFY'))!.severity).toBe('warning');
+  });
+
+  it('names an expired intermediate at depth 1 and warns about one that expires soon', async () => {
+    const later = new Date(Date.now() + 5 * DAY);
+    expect(await opensslVerify(root.certPem, shortInter.certPem, shortLeaf, later)).toBe('1:10');
+    expect(codes(await ours(root.certPem, shortInter.certPem, shortLeaf, later))).toEqual(['OPENSSL_VERIFY:1:10:CERT_HAS_EXPIRED']);
+    const soon = await ours(root.certPem, shortInter.certPem, shortLeaf);
+    expect(soon).toEqual([expect.objectContaining({ code: 'CA_CERTIFICATE_ALMOST_EXPIRED', severity: 'replace' })]);
+    expect(soon[0]!.message).toContain('Short-lived Intermediate CA');
+  });
+
+  it('accepts the chain openssl accepts', async () => {
+    expect(await opensslVerify(root.certPem, inter.certPem, leaf)).toBeNull();
+    expect(await ours(root.certPem, inter.certPem, leaf)).toEqual([]);
+  });
+});
