@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { CertificateSummary } from '@certsmith/core';
@@ -86,7 +86,12 @@ function safeVerify(x509: X509Certificate): boolean {
 }
 
 function describeKey(x509: X509Certificate): string {
-  const key = x509.publicKey;
+  let key: KeyObject;
+  try {
+    key = x509.publicKey;
+  } catch {
+    return 'unknown'; // an algorithm node cannot load (GOST, a damaged SPKI): reported, not fatal
+  }
   const details = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
     case 'rsa':
@@ -125,6 +130,7 @@ function headerLength(der: Buffer, at: number): { header: number; length: number
   if (first === undefined) throw new RangeError('truncated DER');
   if (first < 0x80) return { header: 2, length: first };
   const count = first & 0x7f;
+  if (count === 0 || count > 4 || at + 2 + count > der.length) throw new RangeError('bad DER length');
   let length = 0;
   for (let i = 0; i < count; i++) length = length * 256 + (der[at + 2 + i] ?? 0);
   return { header: 2 + count, length };
