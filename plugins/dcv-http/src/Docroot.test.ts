@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mustRun } from '@certsmith/testlab';
 import { Docroot } from './Docroot.js';
 
 let base: string;
@@ -93,6 +94,16 @@ describe('Docroot', () => {
     );
     await writeFile(join(base, 'file'), '');
     await expect(new Docroot(join(base, 'file'), 'docroot').ensureUsable()).rejects.toThrowError(/is not a directory/);
+  });
+
+  it('says when the docroot is not writable (immutable here, since tests run as root)', async () => {
+    await mustRun('chattr', ['+i', root]);
+    try {
+      await expect(new Docroot(root, 'docroot').write('/.well-known/pki-validation/X.txt', bytes('x'))).rejects.toThrowError(/docroot: the docroot .* is not writable by this user/);
+    } finally {
+      await mustRun('chattr', ['-i', root]);
+    }
+    expect(await readdir(root)).toEqual([]);
   });
 
   it('refuses paths that climb out', async () => {

@@ -38,7 +38,7 @@ export class Docroot {
       if (error instanceof CertsmithError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: the docroot ${this.root} does not exist; set it to the directory the web server serves for these names`);
-      if (code === 'EACCES') throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: the docroot ${this.root} is not writable by this user; run as root or fix its permissions`);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: the docroot ${this.root} is not writable by this user; run as root or fix its permissions`);
       throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: the docroot ${this.root} is not usable (${code ?? (error as Error).message})`);
     }
     return real;

@@ -26,6 +26,7 @@ describe('hostForHttpDcv', () => {
     expect(() => hostForHttpDcv('a..example.test')).toThrowError(/empty label/);
     expect(() => hostForHttpDcv('a b.example.test')).toThrowError(/DCV|valid|label/);
     expect(() => hostForHttpDcv('-a.example.test')).toThrowError(/letters, digits and inner hyphens/);
+    expect(() => hostForHttpDcv('_dmarc.example.test')).toThrowError(/letters, digits and inner hyphens/);
     expect(() => hostForHttpDcv('localhost')).toThrowError(/not a fully qualified name/);
     expect(() => hostForHttpDcv('.')).toThrowError(/empty name/);
   });

@@ -19,7 +19,8 @@ export function hostForHttpDcv(name: string): string {
   for (const label of ascii.split('.')) {
     if (label.length === 0) throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": has an empty label (two dots in a row)`);
     if (label.length > 63) throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": the label "${label.slice(0, 20)}…" is ${label.length} characters long; DNS allows 63`);
-    if (!/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/.test(label)) {
+    // No underscores: CAs may not put them in a certificate's names (CA/Browser Forum, since 2019).
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(label)) {
       throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": the label "${label}" may hold only letters, digits and inner hyphens`);
     }
   }
