@@ -1,4 +1,7 @@
 // The pipeline with every plugin faked: what it decides, in which order, and what it tells the bus.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { completeConfig } from './config/config.js';
 import type {
@@ -74,12 +77,13 @@ function setup(opts: {
   scheduler?: Scheduler;
   issuedProblems?: Defect[];
   config?: Record<string, unknown>;
+  stateDir?: string;
 }) {
   const bus = createBus();
   const events: [LifecycleEventName, unknown][] = [];
   bus.on('*', (type, e) => events.push([type as LifecycleEventName, e]));
   const report = new RunReportCollector(bus);
-  const config = completeConfig({ hostname: 'host.example.test', issuers: opts.issuersConfig ?? opts.issuers.map((i) => i.id), ...opts.config }, '/etc/certsmith/config.json');
+  const config = completeConfig({ hostname: 'host.example.test', issuers: opts.issuersConfig ?? opts.issuers.map((i) => i.id), paths: { stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), 'certsmith-pipeline-')) }, ...opts.config }, '/etc/certsmith/config.json');
   const pipeline = new Pipeline({
     config, bus, report, csrFactory,
     switches: { noHostnameCertificate: false, noServiceManagement: false, ...opts.switches },
@@ -173,7 +177,7 @@ describe('Pipeline', () => {
     expect(scheduler.schedule).not.toHaveBeenCalled();
     const second = setup({ defects: { dovecot: [noSsl] }, issuers: [pending], scheduler });
     const retried = await second.run(target, { allowRetry: true });
-    expect(scheduler.schedule).toHaveBeenCalledWith({ command: ['certsmith', 'check', '--no-retry'], delayMinutes: 60, tag: 'certsmith-retry:hostname' });
+    expect(scheduler.schedule).toHaveBeenCalledWith({ command: ['certsmith', 'check', '--no-retry'], delayMinutes: 60, tag: 'certsmith-retry:hostname:/etc/certsmith/config.json' });
     expect(retried.targets[0]!.actions).toContain('retry scheduled as job 7 at later');
   });
 

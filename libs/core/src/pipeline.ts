@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
 import type {
   Challenge, Clock, CsrFactory, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
 } from './contracts.js';
-import { describeError } from './errors.js';
+import { CertsmithError, describeError } from './errors.js';
 import type { Bus, FailedEvent, InspectEvent } from './events.js';
 import type { Defect, NewMaterial, ServiceId, Target } from './model.js';
 import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
+import { PendingOrderStore } from './pending-store.js';
 
 export interface RunOptions {
   dryRun: boolean;
@@ -138,10 +140,17 @@ export class Pipeline {
     const usable = chain.filter((issuer) => issuer.trusted || toReplace.length > 0);
     let csr: KeyAndCsr | undefined;
     let csrNames = '';
+    const pending = new PendingOrderStore(join(config.paths.stateDir, 'pending'));
+    // A CA path that failed for a reason that may pass (CA down, rate limit): --allow-retry schedules a re-run.
+    let retryable: string | undefined;
     for (const [index, issuer] of usable.entries()) {
       const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
-      let orderNames = names;
-      if (issuer.precheck !== 'none') {
+      const ctx = { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` };
+      // An order a previous run left with the CA is resumed, not ordered again (same names only).
+      let saved = issuer.trusted ? await pending.load(target.id, issuer.id) : null;
+      if (saved && saved.order.names.join() !== names.filter((n) => saved!.order.names.includes(n)).join()) saved = null;
+      let orderNames = saved ? saved.order.names : names;
+      if (!saved && issuer.precheck !== 'none') {
         const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id);
         if (passed === null || !passed.includes(target.names[0]!)) {
           this.fail({
@@ -162,21 +171,35 @@ export class Pipeline {
         orderNames = passed;
       }
       try {
-        // One key per run of a target, a new CSR only when local DCV changed the names.
-        if (!csr || csrNames !== orderNames.join()) {
-          csr = await this.deps.csrFactory.create(orderNames, config.key);
+        let result;
+        if (saved) {
+          csr = saved.csr;
           csrNames = orderNames.join();
+          try {
+            result = await issuer.resume(saved.order, saved.csr, ctx);
+          } catch (error) {
+            const { code, message } = describeError(error);
+            if (!/INVALID|NOT_FOUND|DOES_NOT_EXIST|MALFORMED|UNAUTHORIZED/.test(code)) throw error;
+            // The CA no longer has that order: forget it; the next run orders afresh after local DCV.
+            await pending.clear(target.id, issuer.id);
+            throw new CertsmithError(code, `the pending order ${saved.order.reference} cannot be resumed: ${message}`);
+          }
+        } else {
+          // One key per run of a target, a new CSR only when local DCV changed the names.
+          if (!csr || csrNames !== orderNames.join()) {
+            csr = await this.deps.csrFactory.create(orderNames, config.key);
+            csrNames = orderNames.join();
+          }
+          result = await issuer.issue({ target, names: orderNames, csr }, ctx);
         }
-        const result = await issuer.issue(
-          { target, names: orderNames, csr },
-          { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` },
-        );
         if (result.status === 'pending') {
+          await pending.save(result.order, csr);
           bus.emit('issued', { target: target.id, issuer: issuer.id, status: 'pending', order: result.order.reference, detail: result.order.detail });
           const actions = [`order ${result.order.reference} at "${issuer.id}" is still being processed; it is resumed by the next run`];
           if (options.allowRetry) actions.push(await this.scheduleRetry(target, options));
           return ['pending', actions];
         }
+        if (issuer.trusted) await pending.clear(target.id, issuer.id);
         const material: NewMaterial = await this.materialOf(result.certificatePem, result.chainPem, csr, issuer);
         const problems = this.deps.inspector.verifyIssued(material, orderNames, clock.now());
         if (problems.length) {
@@ -194,11 +217,19 @@ export class Pipeline {
         const recipients = issuer.trusted ? [...toReplace, ...toUpgrade] : toReplace;
         const installedAll = await this.install(target, material, recipients, options);
         const what = material.selfSigned ? 'self-signed certificate' : `certificate from "${issuer.id}"`;
-        return [installedAll ? 'replaced' : 'failed', [`installed a ${what} for ${recipients.map((r) => r.service).join(', ')}`]];
+        const actions = [`installed a ${what} for ${recipients.map((r) => r.service).join(', ')}`];
+        if (retryable && options.allowRetry) actions.push(await this.scheduleRetry(target, options));
+        return [installedAll ? 'replaced' : 'failed', actions];
       } catch (error) {
         const { code, message } = describeError(error);
+        if (issuer.trusted && /^(CA_UNREACHABLE|CA_UNAVAILABLE|TIMEOUT|ACME_RATE_LIMITED|ACME_SERVER_INTERNAL)$/.test(code)) retryable = code;
         this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code, message, next: nextStep, severity: index + 1 < usable.length ? 'warning' : 'error' });
       }
+    }
+    if (retryable && options.allowRetry) {
+      const scheduled = await this.scheduleRetry(target, options);
+      if (toReplace.length === 0) return ['kept', ['no CA certificate could be had; the current certificate stays', scheduled]];
+      return ['failed', ['no issuer produced a certificate', scheduled]];
     }
     if (toReplace.length === 0) return ['kept', ['no CA certificate could be had; the current certificate stays']];
     return ['failed', ['no issuer produced a certificate']];
@@ -296,8 +327,12 @@ export class Pipeline {
       this.fail({ stage: 'schedule', target: target.id, code: 'NO_SCHEDULER', message: '--allow-retry needs a scheduler plugin (e.g. @certsmith/scheduler-at)', next: 'the next scheduled run resumes the order', severity: 'warning' });
       return 'no retry scheduled: no scheduler plugin';
     }
+    // The config file is in the tag: two certsmith setups on one host (or parallel tests) keep apart.
+    const tag = `certsmith-retry:${target.id}:${config.file}`;
     try {
-      const ref = await scheduler.schedule({ command: options.retryCommand, delayMinutes: config.retry.delayMinutes, tag: `certsmith-retry:${target.id}` });
+      const queued = (await scheduler.list()).find((job) => job.tag === tag);
+      if (queued) return `retry already scheduled as job ${queued.id} at ${queued.runAt}`;
+      const ref = await scheduler.schedule({ command: options.retryCommand, delayMinutes: config.retry.delayMinutes, tag });
       return `retry scheduled as job ${ref.id} at ${ref.runAt}`;
     } catch (error) {
       const { code, message } = describeError(error);
