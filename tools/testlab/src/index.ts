@@ -14,3 +14,4 @@ export { startDovecot, type Dovecot, type DovecotOptions } from './dovecot.js';
 export { startExim, type Exim, type EximOptions } from './exim.js';
 export { startOcspResponder, freePort, type OcspResponder } from './ocsp.js';
 export { startStaticHttp, type StaticHttp, type StaticHttpOptions } from './http-static.js';
+export { startSmtpReceiver, type SmtpReceiver, type SmtpReceiverOptions } from './smtp.js';
