@@ -86,6 +86,7 @@ export type Rejection = 'malformed' | 'mismatch';
  */
 export function acceptResponse(bytes: Buffer, query: EncodedQuery): DnsResponse | Rejection {
   let packet: DecodedPacket & { rcode?: string };
+  if (!countsFit(bytes)) return 'malformed';
   try {
     packet = dnsPacket.decode(bytes) as typeof packet;
   } catch {
@@ -115,6 +116,17 @@ export function acceptResponse(bytes: Buffer, query: EncodedQuery): DnsResponse 
     authorities,
     additionals,
   };
+}
+
+/**
+ * Whether the header's section counts can fit in the message (a question takes at least 5 bytes, a record 11).
+ * dns-packet allocates per count before it fails, so absurd counts are refused before decoding.
+ */
+function countsFit(bytes: Buffer): boolean {
+  if (bytes.length < 12) return false;
+  const questions = bytes.readUInt16BE(4);
+  const records = bytes.readUInt16BE(6) + bytes.readUInt16BE(8) + bytes.readUInt16BE(10);
+  return 12 + questions * 5 + records * 11 <= bytes.length;
 }
 
 /** TXT record data as strings (each record's character-strings joined, as RFC 7208 and ACME read them). */

@@ -53,7 +53,7 @@ const BIG_TXT_RECORDS = 40;
  * A DNS hierarchy from Debian's BIND 9 on loopback aliases (BIND listens only on addresses an interface
  * has): a fake root, the `test.` TLD, a primary and a secondary for the test zones, and a slow relay.
  *
- * Zones (see the zone texts below): example.test (glue, two servers, TSIG updates, CNAME chains and loops),
+ * Zones (see the zone texts below): example.test (glue, two servers, TSIG updates, CNAME chains, a loop inside the zone that BIND itself fails, and xloop: a loop across two zones),
  * files.test (zone file + rndc reload), glueless.test (NS name without glue), lame.test (one server refuses),
  * dead.test (every server refuses), big.test (a TXT set that only fits over TCP), slow.test (slow server),
  * loop.test / loop2.test (glueless NS names that depend on each other).
@@ -147,6 +147,7 @@ alias2     IN CNAME www
 cross      IN CNAME www.glueless.test.
 loop-a     IN CNAME loop-b
 loop-b     IN CNAME loop-a
+xloop      IN CNAME xloop.glueless.test.
 private    IN A   10.1.2.3
 `,
       'files.test.zone': `$TTL 60
@@ -162,6 +163,7 @@ www     IN A   192.0.2.21
 @       IN SOA ns.hosts.example.test. hostmaster.glueless.test. 1 300 60 86400 30
 @       IN NS  ns.hosts.example.test.
 www     IN A   192.0.2.30
+xloop   IN CNAME xloop.example.test.
 `,
       'lame.test.zone': `$TTL 60
 @       IN SOA ns2.lame.test. hostmaster.lame.test. 1 300 60 86400 30
