@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '@certsmith/core';
 import { EmailNotifier } from './EmailNotifier.js';
 import { settingsOf, type RawEmailOptions } from './options.js';
+import { Outbox } from './outbox.js';
 import type { MailSender } from './sender.js';
 
 const PASSWORD = 'pl4nted-Secret-9f3';
@@ -79,6 +80,18 @@ describe('EmailNotifier delivery', () => {
     expect(back.sent).toEqual([kept]);
     expect(next).toMatchObject({ delivered: true, detail: expect.stringContaining('1 of 1 waiting message(s) from the outbox') });
     expect(await readdir(outbox)).toEqual([]);
+  });
+
+  it('sets aside an outbox message the server rejects for good, and sends the ones after it', async () => {
+    const outbox = new Outbox(join(dir, 'state/outbox'));
+    const first = await outbox.put(Buffer.from('Subject: one\r\n\r\nfirst\r\n'), new Date('2026-11-23T00:00:00Z'));
+    await outbox.put(Buffer.from('Subject: two\r\n\r\nsecond\r\n'), new Date('2026-11-24T00:00:00Z'));
+    const sender = scripted([{ code: 'EMESSAGE', responseCode: 550, response: '550 message refused' }]);
+    const result = await new EmailNotifier(settings(smtp), clock, sender).deliver(healthy);
+    expect(sender.sent).toEqual(['Subject: two\r\n\r\nsecond\r\n']);
+    expect(sender.attempts).toBe(2);
+    expect(result.failures).toEqual([expect.objectContaining({ code: 'MAIL_REJECTED', next: `set aside as ${first}.rejected; it is not sent again` })]);
+    expect(await readdir(join(dir, 'state/outbox'))).toEqual([`${first.split('/').pop()}.rejected`]);
   });
 
   it('does not retry a refused login, and says which user was refused without the password', async () => {

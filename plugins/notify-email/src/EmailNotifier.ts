@@ -89,8 +89,13 @@ export class EmailNotifier implements Notifier {
         await this.outbox.remove(entry);
         sentFromOutbox++;
       } catch (error) {
-        down = this.asMailError(error);
-        break;
+        const mailError = this.asMailError(error);
+        if (mailError.code !== 'MAIL_REJECTED') {
+          down = mailError;
+          break;
+        }
+        const file = await this.outbox.setAside(entry);
+        failures.push(this.failure(mailError.code, mailError.message, `set aside as ${file}; it is not sent again`));
       }
     }
     if (waiting.length) {

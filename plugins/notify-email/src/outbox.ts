@@ -46,4 +46,11 @@ export class Outbox {
   async remove(entry: OutboxEntry): Promise<void> {
     await rm(entry.file, { force: true });
   }
+
+  /** Sets aside a message the server refused for good, so that it does not block the ones after it. */
+  async setAside(entry: OutboxEntry): Promise<string> {
+    const file = `${entry.file}.rejected`;
+    await rename(entry.file, file);
+    return file;
+  }
 }
