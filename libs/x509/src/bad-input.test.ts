@@ -116,7 +116,7 @@ describe('bad input', () => {
     for (let i = 0; i < 1000; i++) {
       const mutated = Buffer.from(der);
       const kind = i % 5;
-      if (kind === 0) for (let j = 0; j < 1 + pick(8); j++) mutated[pick(mutated.length)] ^= 1 << pick(8); // bit flips
+      if (kind === 0) for (let j = 0; j < 1 + pick(8); j++) mutated[pick(mutated.length)]! ^= 1 << pick(8); // bit flips
       if (kind === 1) mutated[pick(Math.min(12, mutated.length))] = pick(256); // damaged headers and lengths
       if (kind === 2) cases.push(mutated.subarray(0, pick(mutated.length))); // truncation
       if (kind === 3) {

@@ -14,7 +14,10 @@ export interface TlsObservation extends LiveObservation {
   protocol?: string;
   /** OpenSSL's reason the presented chain does not verify to the trust store (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
   verifyError?: string;
-  /** DER of the certificates the service sent, leaf first. Kept out of events (the inspector copies what it shows). */
+  /**
+   * DER of the chain, leaf first: what the service sent, completed by OpenSSL with the trust anchor when it found
+   * one. Kept out of events (the inspector copies what it shows).
+   */
   chain?: Buffer[];
 }
 
