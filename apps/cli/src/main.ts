@@ -10,6 +10,8 @@ Commands:
   check      Inspect every service certificate; replace what is defective or expiring.
   dcv        Run the local DCV pre-check for every name (HTTP file or DNS TXT), without ordering.
   plugins    List the plugins the configuration loads, with their versions and contributions.
+  try-later  Run a command when a check passes, retrying later through the at queue (cPanel's try-later;
+             certsmith try-later --help).
 
 Options for check:
   --config F       configuration file (default: $CERTSMITH_CONFIG or /etc/certsmith/config.json)
@@ -32,6 +34,11 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const invokedAs = (process.argv[1] ?? '').split('/').pop() ?? '';
   const args = invokedAs.startsWith('checkallsslcerts') ? ['check', ...argv] : argv;
+  if (args[0] === 'try-later') {
+    // Its own options (cPanel's), parsed by the command.
+    const { runTryLater } = await import('./try-later-command.js');
+    return runTryLater(args.slice(1));
+  }
   let parsed;
   try {
     parsed = parseArgs({

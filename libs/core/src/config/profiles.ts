@@ -7,7 +7,8 @@ export interface Profile {
 }
 
 // notify-email with no transport configured writes its notices to the outbox in the state directory.
-const common = ['@certsmith/issuer-selfsigned', '@certsmith/installer-cpanel', '@certsmith/notify-email'];
+// scheduler-at makes --allow-retry work out of the box (cPanel queues its retry with at too).
+const common = ['@certsmith/issuer-selfsigned', '@certsmith/installer-cpanel', '@certsmith/notify-email', '@certsmith/scheduler-at'];
 
 export const PROFILES: Record<'full' | 'dnsonly', Profile> = {
   full: {
