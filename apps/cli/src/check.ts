@@ -1,5 +1,5 @@
 import {
-  EventLog, Pipeline, RunLock, RunReportCollector, UsageError, hostnameTarget, readSwitches, type RunReport,
+  EventLog, Pipeline, RunLock, RunReportCollector, UsageError, allTargets, describeError, readSwitches, selectTargets, type Notifier, type RunReport,
 } from '@certsmith/core';
 import { checkDirectoriesReadOnly, compose, prepareDirectories } from './compose.js';
 import { HumanLog } from './human-log.js';
@@ -10,6 +10,8 @@ export interface CheckOptions {
   json: boolean;
   dryRun: boolean;
   allowRetry: boolean;
+  /** --target: ids or names of the targets to check; empty for all. */
+  targets: string[];
   version: string;
   /** node and the script, to build the retry job's command line. */
   invokedAs: string[];
@@ -29,7 +31,9 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     const { config, bus, clock, contributions } = composition;
     if (options.dryRun) await checkDirectoriesReadOnly(config);
     else await prepareDirectories(config);
-    if (!options.dryRun) lock = await RunLock.acquire(config.paths.stateDir);
+    const targets = selectTargets(allTargets(config), options.targets);
+    // The run lock is for "one scheduled run at a time"; a run for chosen targets relies on their own locks.
+    if (!options.dryRun && options.targets.length === 0) lock = await RunLock.acquire(config.paths.stateDir);
     const switches = await readSwitches(config.paths.stateDir);
     // A dry run writes nothing, its log included.
     if (!options.dryRun) {
@@ -46,7 +50,6 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     }
 
     const report = new RunReportCollector(bus);
-    const targets = [hostnameTarget(config)];
     if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map(targets.map((t) => [t.id, t.names])) }).attach();
     for (const notifier of contributions.notifiers) notifier.listen(bus);
 
@@ -71,16 +74,22 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     const result: RunReport = report.finish({ hostname: config.hostname, startedAt, finishedAt: clock.now(), dryRun: options.dryRun });
     if (eventLog) result.logFile = eventLog.file;
 
+    const notifications: { notifier: string; delivered: boolean; detail: string }[] = [];
     if (!options.dryRun) {
       for (const notifier of contributions.notifiers) {
-        const delivery = await notifier.deliver(result);
+        const delivery = await notifier.deliver(result).catch((error: unknown): Awaited<ReturnType<Notifier['deliver']>> => {
+          // The contract says deliver() never throws; a third-party notifier that does still cannot fail the run.
+          const { code, message } = describeError(error);
+          return { delivered: false, detail: `failed: ${message}`, failures: [{ stage: 'notify', target: '(run)', code, message, next: 'no notice from this notifier this run', severity: 'warning' }] };
+        });
         // Mail trouble is logged and shown, never turned into the run's exit code.
         for (const failure of delivery.failures ?? []) bus.emit('failed', failure);
-        eventLog?.record('notified', { notifier: notifier.id, delivered: delivery.delivered, detail: delivery.detail });
+        notifications.push({ notifier: notifier.id, delivered: delivery.delivered, detail: delivery.detail });
+        eventLog?.record('notified', notifications.at(-1));
         if (!options.json) out(`Notification (${notifier.id}): ${delivery.detail}`);
       }
     }
-    if (options.json) out(JSON.stringify({ version: options.version, plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), ...result }, null, 2));
+    if (options.json) out(JSON.stringify({ version: options.version, plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), ...result, notifications }, null, 2));
     else printSummary(result, out);
     eventLog?.record('run-finished', { exitCode: result.exitCode, targets: result.targets.map((t) => ({ target: t.target, result: t.result, actions: t.actions })) });
     return result.exitCode;

@@ -20,6 +20,8 @@ Options for check:
   --dry-run        inspect and say what would be done; write nothing
   --allow-retry    when an order is still pending, schedule one re-run later (at queue)
   --no-retry       never schedule a re-run (used by the scheduled re-run itself)
+  --target T       check only this target (id or one of its names); repeatable. Runs beside a scheduled
+                   run: each target has its own lock
 
   -h, --help       this text
   -V, --version    the version
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
         'dry-run': { type: 'boolean' },
         'allow-retry': { type: 'boolean' },
         'no-retry': { type: 'boolean' },
+        target: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -82,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check': {
       const { runCheck } = await import('./check.js');
-      return runCheck({ ...common, dryRun: values['dry-run'] ?? false, allowRetry: values['allow-retry'] ?? false, invokedAs: process.argv.slice(0, 2) });
+      return runCheck({ ...common, dryRun: values['dry-run'] ?? false, allowRetry: values['allow-retry'] ?? false, targets: values.target ?? [], invokedAs: process.argv.slice(0, 2) });
     }
     case 'dcv': {
       const { runDcv } = await import('./dcv-command.js');

@@ -12,6 +12,7 @@ import { createBus, type LifecycleEventName } from './events.js';
 import type { CertificateSummary, Defect, Target } from './model.js';
 import { Pipeline, type RunOptions } from './pipeline.js';
 import { RunReportCollector } from './report.js';
+import { RunLock } from './run-lock.js';
 
 const summary = (fingerprint: string, names: string[]): CertificateSummary => ({
   subject: `CN=${names[0]}`, commonName: names[0]!, issuer: 'CN=Fake CA', serial: '01', notBefore: '2026-01-01T00:00:00.000Z',
@@ -83,7 +84,8 @@ function setup(opts: {
   const events: [LifecycleEventName, unknown][] = [];
   bus.on('*', (type, e) => events.push([type as LifecycleEventName, e]));
   const report = new RunReportCollector(bus);
-  const config = completeConfig({ hostname: 'host.example.test', issuers: opts.issuersConfig ?? opts.issuers.map((i) => i.id), paths: { stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), 'certsmith-pipeline-')) }, ...opts.config }, '/etc/certsmith/config.json');
+  const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'certsmith-pipeline-'));
+  const config = completeConfig({ hostname: 'host.example.test', issuers: opts.issuersConfig ?? opts.issuers.map((i) => i.id), paths: { stateDir }, ...opts.config }, '/etc/certsmith/config.json');
   const pipeline = new Pipeline({
     config, bus, report, csrFactory,
     switches: { noHostnameCertificate: false, noServiceManagement: false, ...opts.switches },
@@ -97,7 +99,7 @@ function setup(opts: {
     return report.finish({ hostname: 'host.example.test', startedAt: new Date(), finishedAt: new Date(), dryRun: false });
   };
   const failures = () => events.filter(([t]) => t === 'failed').map(([, e]) => e as { code: string; next: string; severity: string; stage: string; target: string });
-  return { run, events, failures };
+  return { run, events, failures, stateDir };
 }
 
 const noSsl: Defect = { code: 'NO_SSL', message: 'No SSL certificate is installed.', severity: 'replace' };
@@ -283,6 +285,19 @@ describe('Pipeline', () => {
     expect(failures()).toEqual([expect.objectContaining({ code: 'SERVICE_UNREADABLE', target: 'site-a', next: 'skip this target' })]);
     expect(report.targets.map((t) => [t.target, t.result])).toEqual([['site-a', 'failed'], ['site-b', 'replaced']]);
     expect(dovecot.installed).toEqual(['SELF']);
+  });
+
+  it('skips a target whose lock another run holds, and releases its own', async () => {
+    const fallback = issuer('selfsigned', false, ok('SELF'));
+    const { run, failures, stateDir } = setup({ defects: { dovecot: [noSsl] }, issuers: [fallback] });
+    const held = await RunLock.acquire(join(stateDir, 'locks'), 'hostname.lock');
+    const report = await run();
+    expect(report.targets[0]!.result).toBe('skipped');
+    expect(failures()).toEqual([expect.objectContaining({ code: 'TARGET_LOCKED', severity: 'warning' })]);
+    expect(fallback.calls).toEqual([]);
+    await held.release();
+    expect((await run()).targets[0]!.result).toBe('replaced');
+    await expect(RunLock.acquire(join(stateDir, 'locks'), 'hostname.lock')).resolves.toBeInstanceOf(RunLock);
   });
 
   it('says what it would do on a dry run and touches no issuer or installer', async () => {

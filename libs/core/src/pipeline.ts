@@ -11,6 +11,7 @@ import type { Defect, NewMaterial, ServiceId, Target } from './model.js';
 import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
 import { PendingOrderStore } from './pending-store.js';
+import { RunLock } from './run-lock.js';
 
 export interface RunOptions {
   dryRun: boolean;
@@ -64,7 +65,19 @@ export class Pipeline {
   }
 
   async runTarget(target: Target, options: RunOptions): Promise<TargetResult> {
-    const { report } = this.deps;
+    const { report, config } = this.deps;
+    // One lock per target, so a manual `check --target` and the scheduled run never touch the same files at once.
+    let lock: RunLock | undefined;
+    if (!options.dryRun) {
+      try {
+        lock = await RunLock.acquire(join(config.paths.stateDir, 'locks'), `${target.id}.lock`);
+      } catch (error) {
+        const { code, message } = describeError(error);
+        this.fail({ stage: 'inspect', target: target.id, code: code === 'RUN_LOCKED' ? 'TARGET_LOCKED' : code, message, next: 'skip this target; the other run handles it', severity: 'warning' });
+        report.conclude(target.id, 'skipped', ['skipped: another run is working on this target']);
+        return 'skipped';
+      }
+    }
     try {
       const [result, actions] = await this.process(target, options);
       report.conclude(target.id, result, actions);
@@ -74,6 +87,8 @@ export class Pipeline {
       this.fail({ stage: 'inspect', target: target.id, code, message, next: 'skip this target', severity: 'error' });
       report.conclude(target.id, 'failed', [`stopped: ${message}`]);
       return 'failed';
+    } finally {
+      await lock?.release();
     }
   }
 

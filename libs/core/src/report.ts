@@ -11,6 +11,7 @@ export type TargetResult =
   | 'kept'         // a replacement was wanted but not possible; the current certificate still works
   | 'unmanaged'    // disable_service_certificate_management: inspected only
   | 'planned'      // --dry-run: what would have been done
+  | 'skipped'      // another run holds this target's lock
   | 'failed';      // a service is left with a defective certificate
 
 export interface ServiceReport {

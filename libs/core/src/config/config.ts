@@ -46,6 +46,8 @@ export interface CertsmithConfig {
   /** The per-run event logs under paths.logDir. */
   log: { keepDays: number };
   server: { addresses: string[] };
+  /** Per-site targets; the hostname target is implicit. */
+  targets: { id: string; names: string[]; services: string[]; docroot?: string }[];
   /** rootHints is null for the IANA hints shipped with the resolver. */
   dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number };
 }
@@ -64,6 +66,7 @@ type RawConfig = {
   retry?: Partial<CertsmithConfig['retry']>;
   log?: Partial<CertsmithConfig['log']>;
   server?: Partial<CertsmithConfig['server']>;
+  targets?: { id: string; names: string[]; services?: string[]; docroot?: string }[];
   dns?: { rootHints?: string; timeoutMs?: number; retries?: number; port?: number };
 };
 
@@ -156,6 +159,11 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     retry: { delayMinutes: raw.retry?.delayMinutes ?? 60 },
     log: { keepDays: raw.log?.keepDays ?? 30 },
     server: { addresses: raw.server?.addresses ?? [] },
+    targets: (raw.targets ?? []).map((t, index) => {
+      if (t.id === 'hostname') throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "hostname" is the server's own target`);
+      if ((raw.targets ?? []).findIndex((o) => o.id === t.id) !== index) throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
+      return { id: t.id, names: t.names.map((n) => n.toLowerCase().replace(/\.$/, '')), services: t.services ?? ['web'], ...(t.docroot ? { docroot: at(t.docroot) } : {}) };
+    }),
     dns: {
       rootHints: raw.dns?.rootHints ? at(raw.dns.rootHints) : null,
       timeoutMs: raw.dns?.timeoutMs ?? 2_000,
