@@ -262,6 +262,12 @@ describe('CertificateInspector: the chain to the trust store, as openssl verify 
     expect(soon[0]!.message).toContain('Short-lived Intermediate CA');
   });
 
+  it('only warns when the configured provider\'s own chain does not verify (ordering again cannot fix it)', async () => {
+    const inspector = new CertificateInspector(undefined, undefined, { trustStore: new TrustStore({ pems: [shortInter.certPem] }), revocation: null });
+    const result = await inspector.inspect(material(leaf, inter.certPem), { ...context(), policy: { ...context().policy, providerIssuerPatterns: [/Chain Intermediate CA/] } });
+    expect(result.defects).toEqual([expect.objectContaining({ code: 'OPENSSL_VERIFY:1:20:UNABLE_TO_GET_ISSUER_CERT_LOCALLY', severity: 'warning' })]);
+  });
+
   it('accepts the chain openssl accepts', async () => {
     expect(await opensslVerify(root.certPem, inter.certPem, leaf)).toBeNull();
     expect(await ours(root.certPem, inter.certPem, leaf)).toEqual([]);

@@ -90,7 +90,7 @@ export class CertificateInspector implements Inspector {
       defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued, threshold));
       defects.push(...keyDefects(leaf.parsed, collected.keys, material.sources));
       defects.push(...invalidHostname(ctx.target.names), ...nameMismatch(leaf.parsed, ctx.target.names));
-      const issuer = this.chainDefects(leaf, others, ctx, threshold, defects);
+      const issuer = this.chainDefects(leaf, others, ctx, threshold, providerIssued, defects);
       defects.push(...(await this.revocationDefects(leaf, issuer, ctx)));
     }
     defects.push(...(await dnsPromise));
@@ -150,7 +150,9 @@ export class CertificateInspector implements Inspector {
   }
 
   /** Verifies the chain to the trust store, reports chain certificates close to expiry; returns the issuer when found. */
-  private chainDefects(leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, threshold: number, defects: Defect[]): X509Certificate | null {
+  private chainDefects(
+    leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, threshold: number, providerIssued: boolean, defects: Defect[],
+  ): X509Certificate | null {
     const verdict = verifyChain(leaf.parsed.x509, others.map((c) => c.parsed.x509), this.trustStore, ctx.now);
     const failure = verdict.failure;
     // Depth 0 self-signed and expiry are reported by their own rules, with the same cPanel codes.
@@ -160,7 +162,8 @@ export class CertificateInspector implements Inspector {
       defects.push({
         code: `OPENSSL_VERIFY:${failure.depth}:${failure.code}:${failure.name}`,
         message: `the chain does not verify to the trust store at depth ${failure.depth} (${failure.subject}): ${failure.reason}`,
-        severity: dated ? 'replace' : ctx.policy.caConfigured ? 'upgrade' : 'warning',
+        // Ordering again from the provider that issued it cannot fix its own chain (a lab CA, a private root): warn.
+        severity: dated ? 'replace' : ctx.policy.caConfigured && !providerIssued ? 'upgrade' : 'warning',
         path: leaf.path,
       });
     }
