@@ -3,9 +3,9 @@ import { mkdir, stat, access, constants } from 'node:fs/promises';
 import { Container } from 'inversify';
 import {
   TOKENS, UsageError, createBus, loadConfig, loadPlugins, type Bus, type CertsmithConfig, type Clock,
-  type Contributions, type LoadedPlugin,
+  type Contributions, type LoadedPlugin, type Resolver,
 } from '@certsmith/core';
-import { CertificateInspector, WebCryptoCsrFactory } from '@certsmith/x509';
+import { CertificateInspector, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
 
 export interface Composition {
   config: CertsmithConfig;
@@ -33,13 +33,18 @@ export async function compose(configFile: string): Promise<Composition> {
   const config = await loadConfig(configFile);
   const bus = createBus();
   const clock = systemClock();
-  const inspector = new CertificateInspector();
   const csrFactory = new WebCryptoCsrFactory();
   const root = new Container();
+  // Made on first use, so that it gets the Resolver when a plugin or library bound one ("the hostname must resolve").
+  let inspector: CertificateInspector | undefined;
+  const inspectorOf = () => (inspector ??= new CertificateInspector(
+    new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }),
+    root.isBound(TOKENS.Resolver) ? root.get<Resolver>(TOKENS.Resolver) : undefined,
+  ));
   root.bind(TOKENS.Config).toConstantValue(config);
   root.bind(TOKENS.Bus).toConstantValue(bus);
   root.bind(TOKENS.Clock).toConstantValue(clock);
-  root.bind(TOKENS.Inspector).toConstantValue(inspector);
+  root.bind(TOKENS.Inspector).toDynamicValue(inspectorOf);
   root.bind(TOKENS.CsrFactory).toConstantValue(csrFactory);
   const plugins = await loadPlugins(config, root, bus, [import.meta.filename]);
   const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
@@ -54,7 +59,7 @@ export async function compose(configFile: string): Promise<Composition> {
       throw new UsageError('CONFIG_INVALID', `${config.file}: $.issuers[${index}]: no loaded plugin provides issuer "${id}" (loaded: ${known})`);
     }
   });
-  return { config, bus, clock, plugins, contributions, inspector, csrFactory };
+  return { config, bus, clock, plugins, contributions, inspector: inspectorOf(), csrFactory };
 }
 
 /** The state and SSL directories exist (created when missing) and can be written; else a UsageError naming them. */
