@@ -1,0 +1,151 @@
+// The DNS DCV method against the lab's BIND: a primary with TSIG updates, a secondary fed by NOTIFY.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CertsmithError, createBus, type Bus, type Challenge, type LifecycleEvents, type Target } from '@certsmith/core';
+import { IterativeResolver, readBindKeyFile } from '@certsmith/dns';
+import { startDnsLab, type DnsLab } from '@certsmith/testlab';
+import { DnsTxtDcv } from './DnsTxtDcv.js';
+import { Rfc2136Publisher } from './Rfc2136Publisher.js';
+import { ZoneFilePublisher, bumpSerial } from './ZoneFilePublisher.js';
+import type { ZonePublisher } from './publishers.js';
+
+const target: Target = { id: 'hostname', names: ['www.example.test'], services: ['cpanel'], kind: 'hostname' };
+const signal = () => AbortSignal.timeout(30_000);
+const options = { ttl: 60, pollIntervalMs: 250, pollTimeoutMs: 10_000 };
+
+describe('DnsTxtDcv against BIND', () => {
+  let lab: DnsLab;
+  let resolver: IterativeResolver;
+  let bus: Bus;
+  const events: { type: string; event: unknown }[] = [];
+  const nsupdate = (keyFile = lab.tsigKeyFile) => new Rfc2136Publisher(resolver, { key: readBindKeyFile(keyFile), port: 53, timeoutMs: 3_000 });
+
+  beforeAll(async () => {
+    lab = await startDnsLab();
+    resolver = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 1_000 });
+    bus = createBus();
+    bus.on('*', (type, event) => events.push({ type: String(type), event }));
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  const both = async (name: string, type: string) => [await lab.dig(lab.addresses.primary, name, type), await lab.dig(lab.addresses.secondary, name, type)];
+
+  it('publishes the pre-check TXT in the zone by RFC 2136, sees it on every server, passes the subdomain via the zone, and cleans up', async () => {
+    const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, options);
+    const challenge: Challenge = { kind: 'probe', name: 'www.example.test', token: 't', content: 'probe-value-1' };
+    expect(dcv.supports(challenge)).toBe(true);
+    expect(dcv.supports({ kind: 'http-01', name: 'x', token: 't', keyAuthorization: 'k' })).toBe(false);
+    const published = await dcv.publish(challenge, target, signal());
+    expect(published.where).toMatch(/^_cpanel-dcv-test-record\.example\.test\. TXT \(RFC 2136 update of zone example\.test\. on its primary with TSIG key "certsmith-lab-key"/);
+    const verdict = await dcv.check(published, signal());
+    expect(verdict).toEqual({ name: 'www.example.test', ok: true, via: 'example.test' });
+    expect(await both('_cpanel-dcv-test-record.example.test', 'TXT')).toEqual(['"probe-value-1"', '"probe-value-1"']);
+    const resolved = events.filter((e) => e.type === 'dns-resolved').map((e) => e.event as LifecycleEvents['dns-resolved']);
+    expect(resolved.map((e) => e.name).sort()).toEqual(['ns1.example.test', 'ns2.example.test']);
+    expect(resolved[0]!.path.join(' ')).toMatch(/ns[12]\.example\.test\. \(127[.0-9]+\): answer/);
+    await dcv.cleanup(published);
+    expect(await lab.dig(lab.addresses.primary, '_cpanel-dcv-test-record.example.test', 'TXT')).toBe('');
+  });
+
+  it('keeps two probes of one zone apart: cleaning one up leaves the other', async () => {
+    const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, options);
+    const [apex, www] = await Promise.all([
+      dcv.publish({ kind: 'probe', name: 'example.test', token: 't', content: 'apex-value' }, target, signal()),
+      dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'www-value' }, target, signal()),
+    ]);
+    const verdicts = await Promise.all([dcv.check(apex, signal()), dcv.check(www, signal())]);
+    expect(verdicts).toEqual([{ name: 'example.test', ok: true, via: undefined }, { name: 'www.example.test', ok: true, via: 'example.test' }]);
+    await dcv.cleanup(apex);
+    expect(await lab.dig(lab.addresses.primary, '_cpanel-dcv-test-record.example.test', 'TXT')).toBe('"www-value"');
+    await dcv.cleanup(www);
+    expect(await lab.dig(lab.addresses.primary, '_cpanel-dcv-test-record.example.test', 'TXT')).toBe('');
+  });
+
+  it('publishes ACME dns-01 at _acme-challenge and Sectigo\'s CNAME', async () => {
+    const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, options);
+    const acme = await dcv.publish({ kind: 'dns-01', name: '*.host.example.test', value: 'base64url-digest' }, target, signal());
+    const sha = 'A'.repeat(32) + 'B'.repeat(32);
+    const sectigo = await dcv.publish({ kind: 'sectigo-cname', name: 'host.example.test', md5: 'ABCDEF0123', sha256: sha, unique: 'u1' }, target, signal());
+    expect((await dcv.check(acme, signal())).ok).toBe(true);
+    expect((await dcv.check(sectigo, signal())).ok).toBe(true);
+    expect(await both('_acme-challenge.host.example.test', 'TXT')).toEqual(['"base64url-digest"', '"base64url-digest"']);
+    expect(await lab.dig(lab.addresses.secondary, '_abcdef0123.host.example.test', 'CNAME')).toBe(`${'a'.repeat(32)}.${'b'.repeat(32)}.u1.sectigo.com.`);
+    await dcv.cleanup(acme);
+    await dcv.cleanup(sectigo);
+    expect(await lab.dig(lab.addresses.primary, '_acme-challenge.host.example.test', 'TXT')).toBe('');
+    expect(await lab.dig(lab.addresses.primary, '_abcdef0123.host.example.test', 'CNAME')).toBe('');
+  });
+
+  it('edits the zone file, raises the serial, reloads with rndc, and puts it back', async () => {
+    const zoneFiles = { 'files.test': lab.filesZoneFile };
+    const dcv = new DnsTxtDcv(resolver, new ZoneFilePublisher({ zoneFiles, reloadCommand: lab.reloadCommand, reloadTimeoutMs: 10_000 }), bus, options);
+    const serial = await lab.serial(lab.addresses.primary, 'files.test');
+    const published = await dcv.publish({ kind: 'probe', name: 'www.files.test', token: 't', content: 'file-probe' }, target, signal());
+    expect(await lab.serial(lab.addresses.primary, 'files.test')).toBeGreaterThan(serial!);
+    expect(await dcv.check(published, signal())).toEqual({ name: 'www.files.test', ok: true, via: 'files.test' });
+    expect(await both('_cpanel-dcv-test-record.files.test', 'TXT')).toEqual(['"file-probe"', '"file-probe"']);
+    await dcv.cleanup(published);
+    expect(await readFile(lab.filesZoneFile, 'utf8')).not.toContain('certsmith-dcv');
+    expect(await lab.dig(lab.addresses.primary, '_cpanel-dcv-test-record.files.test', 'TXT')).toBe('');
+  });
+
+  it('restores the zone file when the reload fails, and says which command failed', async () => {
+    const before = await readFile(lab.filesZoneFile, 'utf8');
+    const publisher = new ZoneFilePublisher({ zoneFiles: { 'files.test': lab.filesZoneFile }, reloadCommand: ['/bin/sh', '-c', 'echo "rndc: connect failed" >&2; exit 1', '{zone}'], reloadTimeoutMs: 5_000 });
+    const dcv = new DnsTxtDcv(resolver, publisher, bus, options);
+    const error = await dcv.publish({ kind: 'probe', name: 'www.files.test', token: 't', content: 'x' }, target, signal()).catch((e: unknown) => e);
+    expect((error as CertsmithError).code).toBe('DNS_ZONE_RELOAD_FAILED');
+    expect((error as Error).message).toMatch(/failed for zone files\.test\. \(the zone file was restored\): exit 1: rndc: connect failed/);
+    expect(await readFile(lab.filesZoneFile, 'utf8')).toBe(before);
+  });
+
+  it('names the zone and the server when the TSIG key is wrong', async () => {
+    const dcv = new DnsTxtDcv(resolver, nsupdate(lab.wrongTsigKeyFile), bus, options);
+    const error = await dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'x' }, target, signal()).catch((e: unknown) => e);
+    expect((error as CertsmithError).code).toBe('DNS_TSIG_REJECTED');
+    expect((error as Error).message).toContain(`zone example.test. on ${lab.addresses.primary}:53 (BADSIG)`);
+  });
+
+  it('fails the check by name when a server never serves the record, and reports a failed cleanup', async () => {
+    // A publisher that updates only the primary's file-less twin: nothing ever appears on the servers.
+    const silent: ZonePublisher = { describe: () => 'nowhere', add: async () => undefined, remove: async () => { throw new CertsmithError('DNS_UPDATE_REFUSED', 'refused'); } };
+    const dcv = new DnsTxtDcv(resolver, silent, bus, { ...options, pollTimeoutMs: 600 });
+    const published = await dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'never' }, target, signal());
+    const verdict = await dcv.check(published, signal());
+    expect(verdict.ok).toBe(false);
+    expect(verdict.code).toBe('DNS_DCV_NOT_SEEN');
+    expect(verdict.reason).toContain('TXT _cpanel-dcv-test-record.example.test. not served by every nameserver of zone example.test. after 0.6 s');
+    expect(verdict.reason).toContain(`ns1.example.test. (${lab.addresses.primary}): NXDOMAIN`);
+    expect(verdict.reason).toContain(`ns2.example.test. (${lab.addresses.secondary}): NXDOMAIN`);
+    await expect(dcv.cleanup(published)).rejects.toThrow('refused');
+    const failed = events.filter((e) => e.type === 'failed').map((e) => e.event as LifecycleEvents['failed']);
+    expect(failed.at(-1)).toMatchObject({ stage: 'dcv', target: 'hostname', code: 'DNS_UPDATE_REFUSED', next: 'remove the record by hand' });
+  });
+
+  it('publishes only in the configured zones', async () => {
+    const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, { ...options, zones: ['files.test'] });
+    await expect(dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'x' }, target, signal())).rejects.toThrow('www.example.test is in none of the zones dcv-dns may publish in (files.test)');
+  });
+});
+
+describe('bumpSerial', () => {
+  const now = new Date('2026-11-25T01:00:00Z');
+  it('moves a date serial to today, or up by one when it is already today or later', () => {
+    expect(bumpSerial('@ IN SOA ns. h. 2024010100 1 1 1 1', 'f', now)).toBe('@ IN SOA ns. h. 2026112500 1 1 1 1');
+    expect(bumpSerial('@ IN SOA ns. h. 2026112507 1 1 1 1', 'f', now)).toBe('@ IN SOA ns. h. 2026112508 1 1 1 1');
+  });
+  it('raises a plain counter, reads across parentheses and comments, and wraps at 2^32', () => {
+    expect(bumpSerial('@ IN SOA ns. h. (\n  ; the serial\n  41 ; serial\n 1 1 1 1 )', 'f', now)).toBe('@ IN SOA ns. h. (\n  ; the serial\n  42 ; serial\n 1 1 1 1 )');
+    expect(bumpSerial('@ SOA ns. h. 4294967295 1 1 1 1', 'f', now)).toBe('@ SOA ns. h. 0 1 1 1 1');
+    expect(() => bumpSerial('@ IN NS ns.', 'zone.db', now)).toThrow('zone.db: no SOA record with a serial found');
+  });
+});
+
+describe('ZoneFilePublisher without a configured file', () => {
+  it('says which zone has no file', async () => {
+    const publisher = new ZoneFilePublisher({ zoneFiles: {}, reloadCommand: ['true'], reloadTimeoutMs: 1_000 });
+    await expect(publisher.add('example.test', { owner: 'x.example.test', type: 'TXT', value: 'v', ttl: 60, marker: 'm' })).rejects.toThrow('no zone file configured for zone example.test.');
+  });
+});

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { CertsmithError, describeError, type Bus, type Challenge, type DcvMethod, type NameVerdict, type Published, type Target } from '@certsmith/core';
+import { fqdn, isWithin, nameData, normalizeName, txtValue, type IterativeResolver, type NameServer } from '@certsmith/dns';
+import type { ChallengeRecord, ZonePublisher } from './publishers.js';
+
+export interface DnsDcvOptions {
+  /** Zones this server may publish in; default: the zone that holds the name, found from the root. */
+  zones?: string[];
+  ttl: number;
+  pollIntervalMs: number;
+  pollTimeoutMs: number;
+}
+
+interface Handle {
+  target: string;
+  zone: string;
+  record: ChallengeRecord;
+}
+
+/** cPanel's pre-check record, one per zone (DOMAIN.md): a subdomain passes through its zone. */
+export const PROBE_LABEL = '_cpanel-dcv-test-record';
+
+/**
+ * DNS DCV for DNS-only servers: publishes the TXT (or Sectigo CNAME) record a challenge needs in the zone
+ * that holds the name, then waits until every authoritative server of that zone serves it.
+ */
+export class DnsTxtDcv implements DcvMethod {
+  readonly id = 'dns-txt';
+
+  constructor(
+    private readonly resolver: IterativeResolver,
+    private readonly publisher: ZonePublisher,
+    private readonly bus: Bus,
+    private readonly options: DnsDcvOptions,
+  ) {}
+
+  supports(challenge: Challenge): boolean {
+    return challenge.kind === 'probe' || challenge.kind === 'dns-01' || challenge.kind === 'sectigo-cname';
+  }
+
+  async publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published> {
+    const name = normalizeName(challenge.name).replace(/^\*\./, '');
+    let zone: string;
+    let record: ChallengeRecord;
+    const marker = randomBytes(6).toString('hex');
+    const ttl = this.options.ttl;
+    switch (challenge.kind) {
+      case 'probe':
+        zone = await this.zoneFor(name, signal);
+        record = { owner: `${PROBE_LABEL}.${zone}`, type: 'TXT', value: challenge.content, ttl, marker };
+        break;
+      case 'dns-01':
+        record = { owner: `_acme-challenge.${name}`, type: 'TXT', value: challenge.value, ttl, marker };
+        zone = await this.zoneFor(record.owner, signal);
+        break;
+      case 'sectigo-cname': {
+        const sha = challenge.sha256.toLowerCase();
+        const value = `${sha.slice(0, 32)}.${sha.slice(32, 64)}${challenge.unique ? `.${challenge.unique.toLowerCase()}` : ''}.sectigo.com`;
+        record = { owner: `_${challenge.md5.toLowerCase()}.${name}`, type: 'CNAME', value, ttl, marker };
+        zone = await this.zoneFor(record.owner, signal);
+        break;
+      }
+      default:
+        throw new CertsmithError('DCV_UNSUPPORTED', `${this.id} cannot publish a ${challenge.kind} challenge`);
+    }
+    // add() either completes or throws having undone its own work: nothing is left to clean up then.
+    await this.publisher.add(zone, record, signal);
+    const handle: Handle = { target: target.id, zone, record };
+    return { method: this.id, challenge, where: `${fqdn(record.owner)} ${record.type} (${this.publisher.describe(zone)})`, handle };
+  }
+
+  async check(published: Published, signal: AbortSignal): Promise<NameVerdict> {
+    const { zone, record } = published.handle as Handle;
+    const name = normalizeName(published.challenge.name).replace(/^\*\./, '');
+    const via = published.challenge.kind === 'probe' && name !== zone ? zone : undefined;
+    let servers: NameServer[];
+    try {
+      const found = await this.resolver.nameServers(zone, signal);
+      servers = found.servers;
+      for (const [ns, addresses] of found.byName) this.bus.emit('dns-resolved', { name: ns, addresses, path: found.path, chosen: addresses[0] ?? null });
+    } catch (error) {
+      const { code, message } = describeError(error);
+      return { name, ok: false, code, reason: message };
+    }
+    // Every authoritative server must serve the record: the CA may ask any of them.
+    const pending = new Map(servers.map((s) => [`${s.name}|${s.address}`, { server: s, last: 'not asked yet' }]));
+    const deadline = Date.now() + this.options.pollTimeoutMs;
+    for (;;) {
+      await Promise.all([...pending].map(async ([key, entry]) => {
+        const seen = await this.seenOn(entry.server, record, signal);
+        if (seen === true) pending.delete(key);
+        else entry.last = seen;
+      }));
+      if (pending.size === 0) return { name, ok: true, via };
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+      if (Date.now() + this.options.pollIntervalMs > deadline) break;
+      await sleep(this.options.pollIntervalMs, signal);
+    }
+    const missing = [...pending.values()].map((p) => `${fqdn(p.server.name)} (${p.server.address}): ${p.last}`).join('; ');
+    return {
+      name, ok: false, code: 'DNS_DCV_NOT_SEEN', via,
+      reason: `${record.type} ${fqdn(record.owner)} not served by every nameserver of zone ${fqdn(zone)} after ${this.options.pollTimeoutMs / 1000} s: ${missing}`,
+    };
+  }
+
+  async cleanup(published: Published): Promise<void> {
+    const { target, zone, record } = published.handle as Handle;
+    try {
+      await this.publisher.remove(zone, record, AbortSignal.timeout(30_000));
+    } catch (error) {
+      // The pipeline ignores a failed cleanup; a record left in a zone must still reach the administrator.
+      const { code, message } = describeError(error);
+      this.bus.emit('failed', {
+        stage: 'dcv', target, name: published.challenge.name, code, severity: 'warning',
+        message: `could not remove ${record.type} ${fqdn(record.owner)} from zone ${fqdn(zone)}: ${message}`, next: 'remove the record by hand',
+      });
+      throw error;
+    }
+  }
+
+  /** true when the server answers authoritatively with the value; else what it said instead. */
+  private async seenOn(server: NameServer, record: ChallengeRecord, signal: AbortSignal): Promise<true | string> {
+    const result = await this.resolver.ask(server.address, record.owner, record.type, signal);
+    if (result.kind !== 'response') return `${result.kind} (${result.detail})`;
+    const { response } = result;
+    if (response.rcode !== 'NOERROR') return response.rcode;
+    if (!response.aa) return 'not authoritative for the zone';
+    const owner = normalizeName(record.owner);
+    const values = response.answers.filter((r) => r.name === owner && r.type === record.type)
+      .map((r) => (record.type === 'TXT' ? txtValue(r) : nameData(r)));
+    const wanted = record.type === 'TXT' ? record.value : normalizeName(record.value);
+    if (values.includes(wanted)) return true;
+    return values.length ? `other ${record.type} value(s), not this one` : `no ${record.type} record yet`;
+  }
+
+  private async zoneFor(name: string, signal: AbortSignal): Promise<string> {
+    if (this.options.zones?.length) {
+      const zone = this.options.zones.map(normalizeName).filter((z) => isWithin(name, z)).sort((a, b) => b.length - a.length)[0];
+      if (zone === undefined) throw new CertsmithError('DNS_DCV_NO_ZONE', `${name} is in none of the zones dcv-dns may publish in (${this.options.zones.join(', ')})`);
+      return zone;
+    }
+    return (await this.resolver.zoneOf(name, signal)).zone;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
