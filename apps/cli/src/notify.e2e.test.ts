@@ -225,8 +225,9 @@ describe('email notification through a real SMTP server', () => {
     // Nothing listens on this port of the lab address.
     const down = await writeConfig(smtpOptions({ smtp: { ...(smtpOptions().smtp as Mail), port: 2599 } }));
     const first = await check(down, {}, ['--json']);
-    const report = JSON.parse(first.stdout) as { exitCode: number; logFile: string };
+    const report = JSON.parse(first.stdout) as { exitCode: number; logFile: string; notifications: { notifier: string; delivered: boolean; detail: string }[] };
     expect(first.code).toBe(report.exitCode); // mail trouble does not change the exit code
+    expect(report.notifications).toEqual([{ notifier: 'email', delivered: false, detail: expect.stringMatching(/^not sent \(MAIL_UNREACHABLE: cannot reach the SMTP server .*:2599 \(starttls\): .*ECONNREFUSED.*\); the message was written to /) }]);
 
     const outbox = join(dir.path, 'state/outbox');
     const waiting = await readdir(outbox);
