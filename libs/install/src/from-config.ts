@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   UsageError, resolveConfigPath, type Bus, type CertsmithConfig, type Endpoint, type LiveObservation, type ServiceConfig, type ServiceMaterial,
 } from '@certsmith/core';
@@ -75,7 +75,8 @@ export function installerFromConfig(config: CertsmithConfig, service: string, pr
       caSigned: base.caSigned.map(own),
       selfSigned: base.selfSigned.map(own),
       links: links.map(own),
-      metadataDir: settings.metadata === false ? undefined : dir,
+      // Beside the service's files (the web server's may live in its vhost directory).
+      metadataDir: settings.metadata === false ? undefined : dirname((base.caSigned[0] ?? base.selfSigned[0])!.path),
     },
     endpoints: (settings.endpoints ?? []).map((e) => ({ host: e.host, port: e.port, starttls: e.starttls ?? null, servername: e.servername })),
     reload,
