@@ -15,3 +15,4 @@ export { startExim, type Exim, type EximOptions } from './exim.js';
 export { startOcspResponder, freePort, type OcspResponder } from './ocsp.js';
 export { startStaticHttp, type StaticHttp, type StaticHttpOptions } from './http-static.js';
 export { startSmtpReceiver, type SmtpReceiver, type SmtpReceiverOptions } from './smtp.js';
+export { startPureFtpd, type PureFtpd, type PureFtpdOptions } from './pureftpd.js';
