@@ -180,15 +180,19 @@ describe('CertificateInspector: the offline rules', () => {
       },
     };
     const withDns = new CertificateInspector(undefined, resolver, { trustStore: trust, revocation: null });
-    const ok = await withDns.inspect(material(certs.good!, inter.certPem), context());
+    const offline = await withDns.inspect(material(certs.wildcard!, inter.certPem), context({}, new Date(), ['gone.example.test']));
+    expect(offline.defects).toEqual([]); // no network checks: nobody asked
+    expect(asked).toEqual([]);
+    const online = (names = [NAME]) => context({ live: true }, new Date(), names);
+    const ok = await withDns.inspect(material(certs.good!, inter.certPem), online());
     expect(ok.defects).toEqual([]);
-    const gone = await withDns.inspect(material(certs.wildcard!, inter.certPem), context({}, new Date(), ['gone.example.test']));
+    const gone = await withDns.inspect(material(certs.wildcard!, inter.certPem), online(['gone.example.test']));
     expect(gone.defects).toEqual([expect.objectContaining({ code: 'HOSTNAME_DOES_NOT_RESOLVE', severity: 'warning' })]);
-    const slow = await withDns.inspect(material(certs.wildcard!, inter.certPem), context({}, new Date(), ['slow.example.test']));
+    const slow = await withDns.inspect(material(certs.wildcard!, inter.certPem), online(['slow.example.test']));
     expect(slow.defects).toEqual([expect.objectContaining({ code: 'HOSTNAME_RESOLUTION_FAILED', severity: 'warning' })]);
-    const boom = await withDns.inspect(material(certs.wildcard!, inter.certPem), context({}, new Date(), ['boom.example.test']));
+    const boom = await withDns.inspect(material(certs.wildcard!, inter.certPem), online(['boom.example.test']));
     expect(boom.defects[0]!.message).toContain('resolver exploded');
-    await withDns.inspect(material(certs.good!, inter.certPem), context());
+    await withDns.inspect(material(certs.good!, inter.certPem), online());
     expect(asked.filter((n) => n === NAME)).toHaveLength(1); // one question per name and run
   });
 

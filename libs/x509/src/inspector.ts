@@ -201,10 +201,13 @@ export class CertificateInspector implements Inspector {
     return [{ code, message: result.detail, severity, path: leaf.path }];
   }
 
-  /** cPanel: the hostname must resolve. Asked through the Resolver (iterative, from the root) when one is bound. */
+  /**
+   * cPanel: the hostname must resolve. Asked through the Resolver (iterative, from the root) when one is bound and
+   * the policy allows network checks (`live`), as handshakes and revocation are.
+   */
   private async hostnameDefects(ctx: InspectContext): Promise<Defect[]> {
     const primary = ctx.target.names[0];
-    if (!this.resolver || !primary || !isValidHostname(primary)) return [];
+    if (!this.resolver || !ctx.policy.live || !primary || !isValidHostname(primary)) return [];
     let pending = this.resolutions.get(primary);
     if (!pending) {
       pending = this.resolver.resolveAddresses(primary, ctx.signal).catch((error: unknown): Resolution => ({
