@@ -4,8 +4,9 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomInt } from 'node:crypto';
 import {
-  createCa, labDir, mustRun, randomLoopback, runCli, startSmtpReceiver, type RunResult, type SmtpReceiver,
+  LabError, ServerProcess, createCa, labDir, mustRun, randomLoopback, run, runCli, startSmtpReceiver, type RunResult, type SmtpReceiver,
 } from '@certsmith/testlab';
 
 const SMTP_USER = 'certsmith';
@@ -15,6 +16,8 @@ const TO = 'admin@example.test';
 const HOST = 'host.sandbox.test';
 
 let receiver: SmtpReceiver;
+/** A BIND root on loopback where HOST resolves: the run checks that the hostname resolves, and must ask no real root. */
+let dns: { rootHints: string; port: number; server: ServerProcess };
 let caFile: string;
 let lab: { path: string; cleanup: () => Promise<void> };
 /** A healthy certificate for HOST: key PEM, certificate PEM, notAfter. */
@@ -38,10 +41,44 @@ beforeAll(async () => {
   const certPem = await readFile(join(d, 'c.pem'), 'utf8');
   const end = (await mustRun('openssl', ['x509', '-noout', '-enddate', '-in', join(d, 'c.pem')])).trim().replace('notAfter=', '');
   good = { keyPem: await readFile(join(d, 'k.pem'), 'utf8'), certPem, notAfter: new Date(end) };
+  dns = await startRoot(join(lab.path, 'dns'));
 });
+
+/** One named, authoritative for the root zone, which holds HOST itself (no delegation needed). */
+async function startRoot(d: string): Promise<typeof dns> {
+  await mkdir(d);
+  const port = randomInt(20_000, 60_000);
+  await writeFile(join(d, 'root.zone'), `$TTL 300
+.          IN SOA a.root. hostmaster.root. 1 300 60 86400 60
+.          IN NS  a.root.
+a.root.    IN A   127.0.0.1
+${HOST}.   IN A   127.0.0.1
+`);
+  await writeFile(join(d, 'named.conf'), `options {
+  directory "${d}";
+  pid-file "${d}/named.pid";
+  session-keyfile "${d}/session.key";
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  allow-query { 127.0.0.0/8; };
+  notify no;
+};
+controls { };
+zone "." { type primary; file "${d}/root.zone"; };
+`);
+  await writeFile(join(d, 'root.hints'), `.  3600000  NS  a.root.\na.root.  3600000  A  127.0.0.1\n`);
+  const check = await run('named-checkconf', ['-z', join(d, 'named.conf')]);
+  if (check.code !== 0) throw new LabError(`named-checkconf rejected the lab root:\n${check.stdout}${check.stderr}`);
+  const server = new ServerProcess('named (lab root)', '/usr/sbin/named', ['-4', '-n', '1', '-g', '-c', join(d, 'named.conf')]);
+  await server.waitUntil(async () => (await run('dig', [`@127.0.0.1`, '-p', String(port), '+norecurse', '+short', '+time=1', '+tries=1', HOST, 'A'])).stdout.trim() === '127.0.0.1');
+  return { rootHints: join(d, 'root.hints'), port, server };
+}
 
 afterAll(async () => {
   await receiver?.stop();
+  await dns?.server.stop();
   await lab?.cleanup();
 });
 
@@ -81,6 +118,7 @@ async function writeConfig(options: Mail | null): Promise<string> {
   await writeFile(file, JSON.stringify({
     profile: 'full', hostname: HOST, paths: { stateDir: './state', sslDir: './ssl', logDir: './logs' }, inspection: { live: false },
     log: { keepDays: 7 },
+    dns: { rootHints: dns.rootHints, port: dns.port, timeoutMs: 1000, retries: 1 }, server: { addresses: ['127.0.0.1'] },
     plugins: options ? [{ module: '@certsmith/notify-email', options }] : [],
   }, null, 2));
   return file;
@@ -163,7 +201,8 @@ async function parse(raw: string): Promise<ParsedMail> {
   return simpleParser(raw);
 }
 
-describe('email notification through a real SMTP server', () => {
+// Each test runs the CLI up to three times; on a loaded two-core machine one run may take several seconds.
+describe('email notification through a real SMTP server', { timeout: 120_000 }, () => {
   it('one broken service: exactly one message, with both parts and a table for that service', async () => {
     await brokenExim();
     const config = await writeConfig(smtpOptions());
@@ -209,14 +248,25 @@ describe('email notification through a real SMTP server', () => {
     expect(await receiver.messages()).toHaveLength(1);
   });
 
-  it('nothing wrong: no message, and no connection to the server', async () => {
+  it('nothing wrong: no message, and no connection to the server; old run logs are pruned', async () => {
     await healthySandbox();
     const config = await writeConfig(smtpOptions());
+    // log.keepDays is 7: a log of a run 8 days ago goes, one of 6 days ago stays.
+    await mkdir(join(dir.path, 'logs'));
+    const stamp = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const old = `certsmith-${stamp(8)}-1.jsonl`;
+    const recent = `certsmith-${stamp(6)}-1.jsonl`;
+    await writeFile(join(dir.path, 'logs', old), '');
+    await writeFile(join(dir.path, 'logs', recent), '');
     const result = await check(config);
     expect(result.code).toBe(0);
+    const logs = await readdir(join(dir.path, 'logs'));
+    expect(logs).toContain(recent);
+    expect(logs).not.toContain(old);
+    expect(logs).toHaveLength(2);
     expect(result.stdout).toContain('Notification (email): nothing to report');
     expect(await receiver.messages()).toEqual([]);
-    const notified = (await logOf((await logFiles())[0]!)).find((l) => l.type === 'notified')!;
+    const notified = (await logOf((await logFiles()).find((f) => !f.endsWith(recent))!)).find((l) => l.type === 'notified')!;
     expect(notified.event).toMatchObject({ delivered: false, detail: 'nothing to report' });
   });
 
@@ -298,7 +348,7 @@ describe('email notification through a real SMTP server', () => {
   });
 });
 
-describe('expiry notices', () => {
+describe('expiry notices', { timeout: 120_000 }, () => {
   it('warns of certificates expiring in under 30 days, unless disable_service_certificate_management is set', async () => {
     await healthySandbox();
     const config = await writeConfig(smtpOptions());
