@@ -5,6 +5,7 @@ import {
   TOKENS, UsageError, createBus, loadConfig, loadPlugins, type Bus, type CertsmithConfig, type Clock,
   type Contributions, type LoadedPlugin, type Resolver,
 } from '@certsmith/core';
+import { IterativeResolver } from '@certsmith/dns';
 import { CertificateInspector, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
 
 export interface Composition {
@@ -46,6 +47,8 @@ export async function compose(configFile: string): Promise<Composition> {
   root.bind(TOKENS.Clock).toConstantValue(clock);
   root.bind(TOKENS.Inspector).toDynamicValue(inspectorOf);
   root.bind(TOKENS.CsrFactory).toConstantValue(csrFactory);
+  // Bound before the plugins load, so that DCV plugins share the run's resolver and its cache.
+  root.bind(TOKENS.Resolver).toConstantValue(resolverOf(config));
   const plugins = await loadPlugins(config, root, bus, [import.meta.filename]);
   const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
   for (const plugin of plugins) {
@@ -60,6 +63,15 @@ export async function compose(configFile: string): Promise<Composition> {
     }
   });
   return { config, bus, clock, plugins, contributions, inspector: inspectorOf(), csrFactory };
+}
+
+/** Iterative resolution from the configured root hints (the IANA hints shipped with @certsmith/dns by default). */
+function resolverOf(config: CertsmithConfig): IterativeResolver {
+  try {
+    return IterativeResolver.fromConfig(config.dns, config.server.addresses);
+  } catch (error) {
+    throw new UsageError('CONFIG_INVALID', `${config.file}: $.dns.rootHints: ${(error as Error).message}`);
+  }
 }
 
 /** The state and SSL directories exist (created when missing) and can be written; else a UsageError naming them. */

@@ -211,3 +211,13 @@ describe('IterativeResolver against hostile servers', () => {
     expect(r.path.slice(1)).toEqual([`ns1.test. (${silent}): timeout`, `ns2.test. (${failing}): SERVFAIL, next server`, `ns3.test. (${good}): answer`]);
   });
 });
+
+describe('the loopback guard of tests', () => {
+  it('never sends a query outside loopback under vitest (the IANA root hints stay unasked)', async () => {
+    const resolver = new IterativeResolver({ timeoutMs: 5_000 });
+    const r = await resolver.resolveAddresses('www.example.com', AbortSignal.timeout(5_000));
+    expect(r.outcome).toBe('servfail');
+    expect(r.detail).toContain('a.root-servers.net. (198.41.0.4): network, not sent to 198.41.0.4: outside loopback');
+    expect(resolver.stats.udp).toBe(0);
+  });
+});

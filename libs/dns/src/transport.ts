@@ -39,6 +39,8 @@ export class DnsTransport {
   }
 
   async query(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
+    const refused = loopbackGuard(address);
+    if (refused) return refused;
     await this.acquire(signal);
     try {
       const query = encodeQuery(name, type);
@@ -52,6 +54,8 @@ export class DnsTransport {
 
   /** Over TCP only, for answers known to be large and for tests. */
   async queryTcp(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
+    const refused = loopbackGuard(address);
+    if (refused) return refused;
     await this.acquire(signal);
     try {
       return await this.tcp(address, encodeQuery(name, type), signal);
@@ -182,4 +186,15 @@ export function abortError(signal: AbortSignal): Error {
   const error = new Error('aborted');
   error.name = 'AbortError';
   return error;
+}
+
+/**
+ * Test safety: with CERTSMITH_DNS_LOOPBACK_ONLY=1, or under vitest (its workers and the CLI they spawn inherit
+ * VITEST), no query leaves 127.0.0.0/8 or ::1. A test whose config keeps the IANA root hints then gets a named
+ * failure at once instead of asking the real root servers.
+ */
+export function loopbackGuard(address: string): QueryResult | null {
+  const guarded = process.env.CERTSMITH_DNS_LOOPBACK_ONLY === '1' || Boolean(process.env.VITEST);
+  if (!guarded || address.startsWith('127.') || address === '::1') return null;
+  return { kind: 'network', detail: `not sent to ${address}: outside loopback (tests only ask the lab's servers)` };
 }

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { connect } from 'node:net';
 import { dnsPacket, type DecodedPacket } from './packet.js';
 import { CertsmithError } from '@certsmith/core';
+import { loopbackGuard } from './transport.js';
 import { TSIG_ERRORS, findTsig, signMessage, verifyResponse, type TsigKey } from './tsig.js';
 import { fqdn, normalizeName } from './wire.js';
 
@@ -35,6 +36,8 @@ const CLASS_ANY = 255;
 export async function sendUpdate(target: UpdateTarget, changes: RecordChange[], signal: AbortSignal): Promise<void> {
   const zone = normalizeName(target.zone);
   const where = `zone ${fqdn(zone)} on ${target.server}:${target.port}`;
+  const refused = loopbackGuard(target.server);
+  if (refused && refused.kind !== 'response') throw new CertsmithError('DNS_UPDATE_UNREACHABLE', `dynamic update of ${where} failed: ${refused.detail}`);
   const message = encodeUpdate(zone, changes);
   const { signed, mac } = signMessage(message, target.key);
   let reply: Buffer;

@@ -1,11 +1,12 @@
 // DNS DCV for DNS-only servers: TXT records (cPanel's pre-check, ACME dns-01) and Sectigo's CNAME, published by
 // RFC 2136 with TSIG or by zone file + rndc reload, and checked on every authoritative server of the zone.
 import { ContainerModule } from 'inversify';
-import { TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver } from '@certsmith/core';
+import { CertsmithError, TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver } from '@certsmith/core';
 import { IterativeResolver, readBindKeyFile } from '@certsmith/dns';
 import { DnsTxtDcv } from './DnsTxtDcv.js';
 import { Rfc2136Publisher } from './Rfc2136Publisher.js';
 import { ZoneFilePublisher } from './ZoneFilePublisher.js';
+import type { ZonePublisher } from './publishers.js';
 
 export { DnsTxtDcv, PROBE_LABEL, type DnsDcvOptions } from './DnsTxtDcv.js';
 export { Rfc2136Publisher, type Rfc2136Options } from './Rfc2136Publisher.js';
@@ -39,9 +40,6 @@ export const optionsSchema = {
     pollIntervalMs: { type: 'integer', minimum: 10, maximum: 60000 },
     pollTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, description: 'How long every authoritative server has to serve the record (default 10 s).' },
   },
-  allOf: [
-    { if: { properties: { mode: { const: 'zonefile' } }, required: ['mode'] }, then: { required: ['zoneFiles'] }, else: { required: ['tsigKeyFile'] } },
-  ],
 } as const;
 
 export const manifest = definePlugin({
@@ -58,18 +56,7 @@ export const manifest = definePlugin({
         // Share the run's resolver (and its cache) when the composition root bound the iterative one.
         const shared = ctx.get<Resolver>(TOKENS.Resolver, { optional: true });
         const resolver = shared instanceof IterativeResolver ? shared : IterativeResolver.fromConfig(config.dns, config.server.addresses);
-        const publisher = options.mode === 'zonefile'
-          ? new ZoneFilePublisher({
-            zoneFiles: Object.fromEntries(Object.entries(options.zoneFiles ?? {}).map(([zone, file]) => [zone, resolveConfigPath(config, file)])),
-            reloadCommand: options.reloadCommand ?? ['rndc', 'reload', '{zone}'],
-            reloadTimeoutMs: 30_000,
-          })
-          : new Rfc2136Publisher(resolver, {
-            key: readBindKeyFile(resolveConfigPath(config, options.tsigKeyFile!)),
-            server: options.server,
-            port: config.dns.port,
-            timeoutMs: Math.max(config.dns.timeoutMs, 3_000),
-          });
+        const publisher = publisherOf(options, config, resolver);
         return new DnsTxtDcv(resolver, publisher, bus, {
           zones: options.zones,
           ttl: options.ttl ?? 60,
@@ -80,3 +67,27 @@ export const manifest = definePlugin({
     }),
 });
 export default manifest;
+
+function publisherOf(options: DcvDnsOptions, config: CertsmithConfig, resolver: IterativeResolver): ZonePublisher {
+  if (options.mode === 'zonefile') {
+    return new ZoneFilePublisher({
+      zoneFiles: Object.fromEntries(Object.entries(options.zoneFiles ?? {}).map(([zone, file]) => [zone, resolveConfigPath(config, file)])),
+      reloadCommand: options.reloadCommand ?? ['rndc', 'reload', '{zone}'],
+      reloadTimeoutMs: 30_000,
+    });
+  }
+  // The dnsonly profile loads this plugin before anyone configured it: say what is missing when it is used.
+  if (!options.tsigKeyFile) return unconfigured(config.file);
+  return new Rfc2136Publisher(resolver, {
+    key: readBindKeyFile(resolveConfigPath(config, options.tsigKeyFile)),
+    server: options.server,
+    port: config.dns.port,
+    timeoutMs: Math.max(config.dns.timeoutMs, 3_000),
+  });
+}
+
+function unconfigured(file: string): ZonePublisher {
+  const fail = () => Promise.reject(new CertsmithError('DNS_DCV_NOT_CONFIGURED',
+    `${file}: @certsmith/dcv-dns has no way to publish: give it "tsigKeyFile" (RFC 2136 updates) or "mode": "zonefile" with "zoneFiles" in its plugin options`));
+  return { describe: () => 'not configured', add: fail, remove: fail };
+}

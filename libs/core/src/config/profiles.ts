@@ -20,7 +20,7 @@ export const PROFILES: Record<'full' | 'dnsonly', Profile> = {
   dnsonly: {
     // DNS-only servers have no mail or FTP service (DOMAIN.md).
     services: { cpanel: {} },
-    plugins: [...common],
+    plugins: [...common, '@certsmith/dcv-dns'],
     issuers: ['selfsigned'],
     dcvMethod: 'dns',
   },
