@@ -72,6 +72,7 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       const final = await Promise.all(answers.map((a) => poller.until(
         () => ctx.client.getAuthorization(a.authz.url, ctx.signal),
         (z) => z.status !== 'pending',
+        a.authz,
       )));
       for (const [i, authz] of final.entries()) {
         const answer = answers[i]!;
@@ -97,7 +98,7 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
 
   if (order.status === 'ready') order = await ctx.client.finalize(order, csrDer, ctx.signal);
   if (order.status === 'processing' || order.status === 'pending') {
-    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending');
+    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending', order);
   }
   if (order.status === 'invalid') throw orderFailed(order);
   if (order.status !== 'valid') {
@@ -160,7 +161,9 @@ function orderFailed(order: Order): AcmeError {
 class Poller {
   constructor(private readonly ctx: OrderFlowContext, private readonly deadline: number, private readonly options: OrderFlowOptions) {}
 
-  async until<T extends { retryAfter?: Date }>(fetch: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  /** With `current` (the state already known), a wait bound of zero returns it without asking the CA again. */
+  async until<T extends { retryAfter?: Date }>(fetch: () => Promise<T>, done: (value: T) => boolean, current?: T): Promise<T> {
+    if (current !== undefined && Date.now() >= this.deadline) return current;
     let delay = this.options.pollStartMs ?? 200;
     const cap = this.options.pollMaxMs ?? 5_000;
     for (;;) {

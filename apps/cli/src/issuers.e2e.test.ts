@@ -1,0 +1,294 @@
+// Issuers end to end: the built CLI orders from Debian's Pebble (EAB required) on the full profile. Names resolve
+// through the lab's BIND (certsmith iterates from the lab root; Pebble's VA asks the primary), http-01 is served by
+// Debian's nginx from the docroot the HTTP DCV plugin writes, the certificate lands in the sandbox layout and its
+// chain is verified with `openssl verify` against Pebble's root. Retries go to the real at queue.
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  atJobsContaining, ensureAtd, labDir, mustRun, randomLoopback, removeAtJobsContaining, run, runCli, sleep, startDnsLab,
+  startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
+} from '@certsmith/testlab';
+
+const HOST = `iss-${randomBytes(3).toString('hex')}.example.test`;
+const NAMES = [`www.${HOST}`, `mail.${HOST}`];
+
+let dns: DnsLab;
+let nginx: Nginx;
+let pebble: Pebble;
+let dir: { path: string; cleanup: () => Promise<void> };
+let docroot: string;
+
+beforeAll(async () => {
+  dir = await labDir('issuers-e2e');
+  docroot = join(dir.path, 'html');
+  [dns, nginx] = await Promise.all([
+    startDnsLab(),
+    startNginx({ address: randomLoopback(), sites: [{ serverNames: [HOST, ...NAMES], docroot }] }),
+  ]);
+  await ensureAtd();
+  const records = [HOST, ...NAMES].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
+  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${records.join('\n')}\nsend\n` });
+  const serial = await dns.serial(dns.addresses.primary, 'example.test');
+  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
+    if (tries > 100) throw new Error('the secondary did not transfer the update');
+    await sleep(100);
+  }
+  pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53` });
+}, 120_000);
+
+afterAll(async () => {
+  await removeAtJobsContaining(dir?.path ?? 'never-matches');
+  await pebble?.stop();
+  await nginx?.stop();
+  await dns?.stop();
+  await dir?.cleanup();
+});
+
+interface Setup {
+  name: string;
+  pebble?: Pebble;
+  issuer?: 'acme' | 'sectigo';
+  options?: Record<string, unknown>;
+  eabKey?: string;
+  extraPlugins?: unknown[];
+  issuers?: string[];
+  stateDir?: string;
+}
+
+/** A config in its own sandbox (state and ssl dirs named after it); returns its path. */
+async function config(setup: Setup): Promise<string> {
+  const ca = setup.pebble ?? pebble;
+  const keyFile = join(dir.path, `${setup.name}.eab`);
+  // A copy: the lab removes its own when that Pebble stops.
+  await copyFile(ca.tlsCaFile, join(dir.path, `${setup.name}-ca.pem`));
+  await writeFile(keyFile, `${setup.eabKey ?? ca.eab.hmacKey}\n`, { mode: 0o600 });
+  const issuer = setup.issuer ?? 'acme';
+  const file = join(dir.path, `${setup.name}.json`);
+  await writeFile(file, JSON.stringify({
+    profile: 'full', hostname: HOST, names: NAMES,
+    paths: { stateDir: setup.stateDir ?? `./state-${setup.name}`, sslDir: `./ssl-${setup.name}` },
+    inspection: { live: false },
+    plugins: [
+      { module: '@certsmith/dcv-http', options: { docroot } },
+      {
+        module: `@certsmith/issuer-${issuer}`,
+        options: {
+          directoryUrl: ca.directoryUrl, caFile: `./${setup.name}-ca.pem`, eab: { kid: ca.eab.kid, keyFile: `./${setup.name}.eab` },
+          ...(issuer === 'acme' ? { contact: ['hostmaster@example.test'], issuerPatterns: ['Pebble'] } : {}),
+          ...setup.options,
+        },
+      },
+      ...(setup.extraPlugins ?? []),
+    ],
+    issuers: setup.issuers ?? [issuer, 'selfsigned'],
+    server: { addresses: [nginx.address] },
+    dns: { rootHints: dns.rootHintsFile, port: 53 },
+  }, null, 2));
+  return file;
+}
+
+async function openssl(args: string[]): Promise<string> {
+  const result = await run('openssl', args);
+  expect(result.code, result.stderr + result.stdout).toBe(0);
+  return result.stdout;
+}
+
+/** Every file under a directory with its mtime, to prove a run wrote nothing. */
+async function snapshot(root: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else out.set(p, (await stat(p)).mtimeMs);
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+const challengeHits = async () => (await readFile(join(nginx.dir, 'access.log'), 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('/.well-known/acme-challenge/')).length;
+
+describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile', { timeout: 120_000 }, () => {
+  it('issues for the hostname and its extra names, installs in the sandbox, the chain verifies against Pebble\'s root; a second run does nothing', async () => {
+    const file = await config({ name: 'main' });
+    const orders = pebble.orderCount();
+    const hitsBefore = await challengeHits();
+    const first = await runCli(['check', '--config', file]);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toContain(`Local HTTP DCV OK: ${HOST}`);
+    expect(first.stdout).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
+    expect(first.code).toBe(0);
+    expect(pebble.orderCount() - orders).toBe(1);
+    // Pebble's VA fetched every name's token from nginx.
+    expect(await challengeHits() - hitsBefore).toBeGreaterThanOrEqual(3);
+
+    const ssl = join(dir.path, 'ssl-main');
+    await writeFile(join(dir.path, 'pebble-root.pem'), (await pebble.management('/roots/0')).body);
+    const text = await openssl(['x509', '-in', join(ssl, 'dovecot', 'mydovecot.crt'), '-noout', '-text']);
+    expect(text).toContain([HOST, ...NAMES].map((n) => `DNS:${n}`).join(', '));
+    expect(text).toMatch(/Issuer: CN ?= ?Pebble Intermediate CA/);
+    const verified = await openssl(['verify', '-CAfile', join(dir.path, 'pebble-root.pem'), '-untrusted', join(ssl, 'dovecot', 'mydovecot.crt'), join(ssl, 'dovecot', 'mydovecot.crt')]);
+    expect(verified).toContain(': OK');
+    const fromCert = await openssl(['x509', '-in', join(ssl, 'exim', 'myexim.crt'), '-noout', '-pubkey']);
+    expect(await openssl(['pkey', '-in', join(ssl, 'exim', 'myexim.key'), '-pubout'])).toBe(fromCert);
+    expect(await openssl(['verify', '-CAfile', join(dir.path, 'pebble-root.pem'), '-untrusted', join(ssl, 'cpanel', 'mycpanel.cabundle'), join(ssl, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+    // The account key and nothing pending in the state directory; secrets 0600; the docroot is clean again.
+    const account = join(dir.path, 'state-main', 'issuers', 'acme', 'account.json');
+    expect((await stat(account)).mode & 0o777).toBe(0o600);
+    expect(await readdir(join(dir.path, 'state-main', 'pending')).catch(() => [])).toEqual([]);
+    expect((await readdir(join(docroot, '.well-known', 'acme-challenge')).catch(() => []))).toEqual([]);
+    expect(first.stdout).not.toContain(pebble.eab.hmacKey);
+
+    const before = await snapshot(ssl);
+    const second = await runCli(['check', '--config', file]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('TLS Status: OK');
+    expect(pebble.orderCount() - orders).toBe(1);
+    expect(await snapshot(ssl)).toEqual(before);
+  });
+
+  it('a wrong EAB key (Sectigo preset pointed at Pebble) gives a clear error and the self-signed fallback', async () => {
+    const file = await config({ name: 'wrong-eab', issuer: 'sectigo', eabKey: `-${randomBytes(32).toString('base64url')}` });
+    const result = await runCli(['check', '--config', file]);
+    expect(result.stdout).toMatch(/EAB_REJECTED/);
+    expect(result.stdout).toContain(`the CA rejected the External Account Binding for key id "${pebble.eab.kid}"`);
+    expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
+    const text = await openssl(['x509', '-in', join(dir.path, 'ssl-wrong-eab', 'dovecot', 'dovecot.crt'), '-noout', '-issuer']);
+    expect(text).toContain(HOST);
+    expect(result.code).toBe(0);
+  });
+
+  it('an EAB key file that others can read is refused before anything runs (exit 2, names the file)', async () => {
+    const file = await config({ name: 'open-eab' });
+    await chmod(join(dir.path, 'open-eab.eab'), 0o644);
+    const result = await runCli(['check', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`the EAB HMAC key file ${join(dir.path, 'open-eab.eab')} is readable by others (mode 644): chmod 600 it`);
+    expect(result.stderr).not.toContain(pebble.eab.hmacKey);
+  });
+
+  it('a directory URL that is not ACME gives ACME_NOT_A_DIRECTORY and the fallback', async () => {
+    const file = await config({ name: 'not-acme', options: { directoryUrl: `${pebble.managementUrl}/roots/0` } });
+    const result = await runCli(['check', '--config', file]);
+    expect(result.stdout).toContain('ACME_NOT_A_DIRECTORY');
+    expect(result.stdout).toContain('/roots/0 is not an ACME directory');
+    expect(result.stdout).toMatch(/installed a self-signed certificate/);
+  });
+
+  it('an order left processing is resumed by the next run, without a second order', async () => {
+    const file = await config({ name: 'resume', options: { maxWaitSeconds: 0 } });
+    const orders = pebble.orderCount();
+    const first = await runCli(['check', '--config', file, '--no-retry']);
+    expect(first.stdout).toMatch(/order https:\/\/\S+\/my-order\/\S+ at "acme" is still being processed; it is resumed by the next run/);
+    const pendingDir = join(dir.path, 'state-resume', 'pending');
+    const [pendingFile] = await readdir(pendingDir);
+    expect(pendingFile).toBe('hostname.acme.json');
+    expect((await stat(join(pendingDir, pendingFile!))).mode & 0o777).toBe(0o600);
+    expect(await readdir(join(dir.path, 'ssl-resume')).catch(() => [])).toEqual([]);
+
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"maxWaitSeconds": 0', '"maxWaitSeconds": 30'));
+    const second = await runCli(['check', '--config', file]);
+    expect(second.stdout).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
+    expect(second.code).toBe(0);
+    expect(pebble.orderCount() - orders).toBe(1);
+    expect(await readdir(pendingDir)).toEqual([]);
+    expect((await readdir(join(docroot, '.well-known', 'acme-challenge')).catch(() => []))).toEqual([]);
+  });
+
+  it('refuses a certificate whose key and names do not match the CSR (never installed), then falls back', async () => {
+    // A third-party issuer that hands back the certificate issued to the main sandbox: another key, other names.
+    const stolen = await readFile(join(dir.path, 'ssl-main', 'dovecot', 'mydovecot.crt'), 'utf8');
+    const plugin = join(dir.path, 'liar-plugin.mjs');
+    await writeFile(plugin, `export const manifest = { name: 'liar', apiVersion: 1, setup(ctx) { ctx.contribute.issuer({
+      id: 'liar', trusted: true, precheck: 'none', issuerPatterns: [],
+      async issue() { return { status: 'issued', certificatePem: ${JSON.stringify(stolen.split(/(?<=-----END CERTIFICATE-----\n)/)[0])}, chainPem: [] }; },
+      async resume() { throw new Error('never pending'); } }); } };\n`);
+    const file = await config({ name: 'liar', extraPlugins: [plugin], issuers: ['liar', 'selfsigned'] });
+    const prefix = await readFile(file, 'utf8');
+    await writeFile(file, prefix.replace(`"hostname": "${HOST}"`, `"hostname": "other.${HOST}"`));
+    const result = await runCli(['check', '--config', file]);
+    expect(result.stdout).toContain('ISSUED_MISMATCH');
+    expect(result.stdout).toContain('refused the certificate from "liar"');
+    expect(result.stdout).toMatch(/installed a self-signed certificate/);
+    const installed = await readdir(join(dir.path, 'ssl-liar', 'dovecot'));
+    expect(installed).not.toContain('mydovecot.crt');
+  });
+
+  it('Pebble stopped mid-run: the self-signed fallback, a warning, and one retry queued in the real at queue', async () => {
+    const doomed = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53` });
+    const file = await config({ name: 'stopped', pebble: doomed });
+    // Stop Pebble the moment the run publishes its local probe, i.e. after start-up and before the first ACME request.
+    const probeDir = join(docroot, '.well-known', 'pki-validation');
+    let stopped = false;
+    const watcher = (async () => {
+      for (let i = 0; i < 6000 && !stopped; i++) {
+        if ((await readdir(probeDir).catch(() => [])).length > 0) {
+          await doomed.stop();
+          stopped = true;
+          return;
+        }
+        await sleep(5);
+      }
+    })();
+    const result = await runCli(['check', '--config', file, '--allow-retry']);
+    await watcher;
+    expect(stopped).toBe(true);
+    expect(result.stdout).toContain('CA_UNREACHABLE');
+    expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
+    expect(result.stdout).toMatch(/retry scheduled as job (\d+) at /);
+    const jobs = await atJobsContaining(file);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.script).toContain(`check --no-retry --config ${file}`);
+    expect(jobs[0]!.script).toContain(`# certsmith-job: certsmith-retry:hostname:${file}`);
+    // A second --allow-retry run does not queue a second job.
+    const again = await runCli(['check', '--config', file, '--allow-retry']);
+    expect(again.stdout).toMatch(/retry already scheduled as job \d+/);
+    expect(await atJobsContaining(file)).toHaveLength(1);
+    await removeAtJobsContaining(file);
+  });
+});
+
+describe('certsmith check against Pebble with its faults turned on', { timeout: 180_000 }, () => {
+  let faulty: Pebble;
+  beforeAll(async () => {
+    faulty = await startPebble({
+      address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53`,
+      env: { PEBBLE_WFE_NONCEREJECT: '50', PEBBLE_AUTHZREUSE: '100', PEBBLE_ALTERNATE_ROOTS: '1' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await faulty?.stop();
+  });
+
+  it('half the nonces rejected: every order succeeds; reused authorizations need no challenge; the preferred chain is picked', async () => {
+    // The alternate root's name, from the management interface: /roots/1 exists with PEBBLE_ALTERNATE_ROOTS=1.
+    const alternate = (await faulty.management('/roots/1')).body;
+    await writeFile(join(dir.path, 'alt-root.pem'), alternate);
+    const altName = (await openssl(['x509', '-in', join(dir.path, 'alt-root.pem'), '-noout', '-subject', '-nameopt', 'multiline'])).match(/commonName\s*=\s*(.+)/)![1]!.trim();
+    const stateDir = './state-faults';
+    const file = await config({ name: 'faults-1', pebble: faulty, stateDir, options: { preferredChain: altName } });
+    const orders = faulty.orderCount();
+    const first = await runCli(['check', '--config', file]);
+    expect(first.stdout).toMatch(/installed a certificate from "acme"/);
+    expect(first.code).toBe(0);
+    const ssl1 = join(dir.path, 'ssl-faults-1');
+    expect(await openssl(['verify', '-CAfile', join(dir.path, 'alt-root.pem'), '-untrusted', join(ssl1, 'cpanel', 'mycpanel.cabundle'), join(ssl1, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+
+    // Same account, new sandboxes: Pebble reuses the valid authorizations, so nginx sees no challenge fetch.
+    for (const n of [2, 3, 4]) {
+      const hits = await challengeHits();
+      const next = await runCli(['check', '--config', await config({ name: `faults-${n}`, pebble: faulty, stateDir })]);
+      expect(next.stdout, next.stdout).toMatch(/installed a certificate from "acme"/);
+      expect(next.code).toBe(0);
+      expect(await challengeHits()).toBe(hits);
+    }
+    expect(faulty.orderCount() - orders).toBe(4);
+    // Without a preferred chain the default root signed it.
+    await writeFile(join(dir.path, 'default-root.pem'), (await faulty.management('/roots/0')).body);
+    const ssl4 = join(dir.path, 'ssl-faults-4');
+    expect(await openssl(['verify', '-CAfile', join(dir.path, 'default-root.pem'), '-untrusted', join(ssl4, 'cpanel', 'mycpanel.cabundle'), join(ssl4, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+  });
+});
