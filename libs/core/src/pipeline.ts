@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
@@ -278,13 +279,19 @@ export class Pipeline {
       return null;
     }
     const passed: string[] = [];
+    // Every name listens for the abort at once (resolver, HTTP client): one relay keeps Node's listener warning off the run's signal.
+    const scope = new AbortController();
+    setMaxListeners(0, scope.signal);
+    const relay = () => scope.abort(signal.reason);
+    if (signal.aborted) relay();
+    else signal.addEventListener('abort', relay, { once: true });
     await Promise.all(names.map(async (name) => {
       const challenge: Challenge = { kind: 'probe', name, token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
       let published;
       try {
-        published = await method.publish(challenge, target, signal);
+        published = await method.publish(challenge, target, scope.signal);
         bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
-        const verdict = await method.check(published, signal);
+        const verdict = await method.check(published, scope.signal);
         bus.emit('validated', { target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason });
         if (verdict.ok) passed.push(name);
         else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: 'drop this name from the order', severity: 'warning' });
@@ -296,6 +303,7 @@ export class Pipeline {
         if (published) await method.cleanup(published).catch(() => undefined);
       }
     }));
+    signal.removeEventListener('abort', relay);
     return names.filter((n) => passed.includes(n));
   }
 

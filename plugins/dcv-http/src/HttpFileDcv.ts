@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -93,7 +94,21 @@ export class HttpFileDcv implements DcvMethod {
     return { method: this.id, challenge, where: `http://${host}${urlPath} (${written.file})`, handle };
   }
 
-  async check(published: Published, signal: AbortSignal): Promise<NameVerdict> {
+  async check(published: Published, outer: AbortSignal): Promise<NameVerdict> {
+    // The resolver and the HTTP client each listen on the signal: one relay per check keeps the caller's count low.
+    const scope = new AbortController();
+    setMaxListeners(0, scope.signal);
+    const relay = () => scope.abort(outer.reason);
+    if (outer.aborted) relay();
+    else outer.addEventListener('abort', relay, { once: true });
+    try {
+      return await this.checkWithin(published, scope.signal);
+    } finally {
+      outer.removeEventListener('abort', relay);
+    }
+  }
+
+  private async checkWithin(published: Published, signal: AbortSignal): Promise<NameVerdict> {
     const handle = published.handle as Handle;
     const name = published.challenge.name;
     const policy: RedirectPolicy = published.challenge.kind === 'sectigo-http' ? 'none' : published.challenge.kind === 'http-01' ? 'acme' : this.settings.probeRedirects;
