@@ -324,7 +324,8 @@ function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set
     }
   }
   if (source.role === 'key' || source.role === 'combined') {
-    if (keys.length === 0) {
+    // A combined file that holds nothing readable was reported once, as an invalid certificate.
+    if (keys.length === 0 && (source.role === 'key' || blocks.length > 0)) {
       out.defects.push({ code: `MISSING_KEY:${source.path}`, message: `${source.path}: no private key in this file`, severity: 'replace', path: source.path });
     }
     for (const block of keys) {
