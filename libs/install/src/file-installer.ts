@@ -238,17 +238,17 @@ export class FileInstaller implements Installer {
     });
   }
 
+  /** Handshakes until every endpoint shows `fingerprint` or the proof time is up; the last complete look is the answer. */
   private async waitForLive(endpoints: Endpoint[], fingerprint: string, signal: AbortSignal): Promise<LiveProof> {
     const observe = this.options.observe;
     if (!observe || endpoints.length === 0) return { ok: true, observations: [] };
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.options.proofTimeoutMs ?? 15_000)]);
-    let last: LiveObservation[] = [];
+    const until = Date.now() + (this.options.proofTimeoutMs ?? 15_000);
     for (;;) {
-      last = (await observe(endpoints, deadline)).map((o) => ({ endpoint: o.endpoint, ok: o.ok, fingerprint: o.fingerprint, error: o.error }));
-      const stale = last.filter((o) => !o.ok || o.fingerprint !== fingerprint);
-      if (stale.length === 0) return { ok: true, observations: last };
-      if (deadline.aborted) {
-        return { ok: false, observations: last, reason: stale.map((o) => `${o.endpoint}: ${o.error ?? 'serves another certificate'}`).join('; ') };
+      const seen = (await observe(endpoints, signal)).map((o) => ({ endpoint: o.endpoint, ok: o.ok, fingerprint: o.fingerprint, error: o.error }));
+      const stale = seen.filter((o) => !o.ok || o.fingerprint !== fingerprint);
+      if (stale.length === 0) return { ok: true, observations: seen };
+      if (signal.aborted || Date.now() >= until) {
+        return { ok: false, observations: seen, reason: stale.map((o) => `${o.endpoint}: ${o.error ?? 'serves another certificate'}`).join('; ') };
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -71,6 +71,10 @@ export class GenerationStore {
         await handle.chmod(entry.mode);
         if (entry.uid !== undefined || entry.gid !== undefined) await handle.chown(entry.uid ?? -1, entry.gid ?? -1);
         await handle.sync();
+      } catch (error) {
+        // Writes through a handle carry no path: name the service file the error is about.
+        (error as NodeJS.ErrnoException).path ??= entry.path;
+        throw error;
       } finally {
         await handle.close();
       }
