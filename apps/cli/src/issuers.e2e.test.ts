@@ -292,3 +292,40 @@ describe('certsmith check against Pebble with its faults turned on', { timeout: 
     expect(await openssl(['verify', '-CAfile', join(dir.path, 'default-root.pem'), '-untrusted', join(ssl4, 'cpanel', 'mycpanel.cabundle'), join(ssl4, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
   });
 });
+
+describe('certsmith check with dns-01 through the DNS DCV plugin on the dnsonly profile', { timeout: 120_000 }, () => {
+  it('publishes every _acme-challenge TXT by RFC 2136 update, Pebble validates at BIND, the certificate is installed, the zone is clean', async () => {
+    await copyFile(dns.tsigKeyFile, join(dir.path, 'tsig.key'));
+    await chmod(join(dir.path, 'tsig.key'), 0o600);
+    await copyFile(pebble.tlsCaFile, join(dir.path, 'dns01-ca.pem'));
+    await writeFile(join(dir.path, 'dns01.eab'), `${pebble.eab.hmacKey}\n`, { mode: 0o600 });
+    const file = join(dir.path, 'dns01.json');
+    const names = [`ns.${HOST}`];
+    await writeFile(file, JSON.stringify({
+      profile: 'dnsonly', hostname: HOST, names,
+      paths: { stateDir: './state-dns01', sslDir: './ssl-dns01' },
+      inspection: { live: false },
+      plugins: [
+        { module: '@certsmith/dcv-dns', options: { tsigKeyFile: './tsig.key' } },
+        { module: '@certsmith/issuer-acme', options: { directoryUrl: pebble.directoryUrl, caFile: './dns01-ca.pem', eab: { kid: pebble.eab.kid, keyFile: './dns01.eab' } } },
+      ],
+      issuers: ['acme', 'selfsigned'],
+      dns: { rootHints: dns.rootHintsFile, port: 53, timeoutMs: 1_000 },
+    }, null, 2));
+    const orders = pebble.orderCount();
+    const hits = await challengeHits();
+    const result = await runCli(['check', '--config', file]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(`Local DNS DCV OK: ${HOST}`);
+    expect(result.stdout).toMatch(/installed a certificate from "acme" for cpanel/);
+    expect(result.code).toBe(0);
+    expect(pebble.orderCount() - orders).toBe(1);
+    expect(await challengeHits()).toBe(hits); // no http-01 on a DNS-only server
+    const ssl = join(dir.path, 'ssl-dns01');
+    const text = await openssl(['x509', '-in', join(ssl, 'cpanel', 'mycpanel.pem'), '-noout', '-text']);
+    expect(text).toContain(`DNS:${HOST}, DNS:ns.${HOST}`);
+    await writeFile(join(dir.path, 'dns01-root.pem'), (await pebble.management('/roots/0')).body);
+    expect(await openssl(['verify', '-CAfile', join(dir.path, 'dns01-root.pem'), '-untrusted', join(ssl, 'cpanel', 'mycpanel.cabundle'), join(ssl, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+    for (const n of [HOST, ...names]) expect(await dns.dig(dns.addresses.primary, `_acme-challenge.${n}`, 'TXT')).toBe('');
+  });
+});
