@@ -199,16 +199,16 @@ describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile'
   });
 
   it('refuses a certificate whose key and names do not match the CSR (never installed), then falls back', async () => {
-    // A third-party issuer that hands back the certificate issued to the main sandbox: another key, other names.
-    const stolen = await readFile(join(dir.path, 'ssl-main', 'dovecot', 'mydovecot.crt'), 'utf8');
+    // A third-party issuer that hands back someone else's certificate: another key, other names.
+    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=elsewhere.example.test',
+      '-addext', 'subjectAltName=DNS:elsewhere.example.test', '-addext', 'extendedKeyUsage=serverAuth', '-keyout', join(dir.path, 'liar.key'), '-out', join(dir.path, 'liar.crt')]);
+    const stolen = await readFile(join(dir.path, 'liar.crt'), 'utf8');
     const plugin = join(dir.path, 'liar-plugin.mjs');
     await writeFile(plugin, `export const manifest = { name: 'liar', apiVersion: 1, setup(ctx) { ctx.contribute.issuer({
       id: 'liar', trusted: true, precheck: 'none', issuerPatterns: [],
       async issue() { return { status: 'issued', certificatePem: ${JSON.stringify(stolen.split(/(?<=-----END CERTIFICATE-----\n)/)[0])}, chainPem: [] }; },
       async resume() { throw new Error('never pending'); } }); } };\n`);
     const file = await config({ name: 'liar', extraPlugins: [plugin], issuers: ['liar', 'selfsigned'] });
-    const prefix = await readFile(file, 'utf8');
-    await writeFile(file, prefix.replace(`"hostname": "${HOST}"`, `"hostname": "other.${HOST}"`));
     const result = await runCli(['check', '--config', file]);
     expect(result.stdout).toContain('ISSUED_MISMATCH');
     expect(result.stdout).toContain('refused the certificate from "liar"');
