@@ -56,7 +56,8 @@ const BIG_TXT_RECORDS = 40;
  * Zones (see the zone texts below): example.test (glue, two servers, TSIG updates, CNAME chains, a loop inside the zone that BIND itself fails, and xloop: a loop across two zones),
  * files.test (zone file + rndc reload), glueless.test (NS name without glue), lame.test (one server refuses),
  * dead.test (every server refuses), big.test (a TXT set that only fits over TCP), slow.test (slow server),
- * loop.test / loop2.test (glueless NS names that depend on each other).
+ * loop.test / loop2.test (glueless NS names that depend on each other), bench.test (a wildcard: any number of
+ * distinct names that exist, for the resolver benchmark).
  */
 export async function startDnsLab(options: DnsLabOptions = {}): Promise<DnsLab> {
   await ensurePackages({ '/usr/sbin/named': 'bind9', '/usr/sbin/rndc': 'bind9-utils', '/usr/bin/dig': 'bind9-dnsutils' });
@@ -128,6 +129,7 @@ big                 IN NS  ns1.example.test.
 slow                IN NS  ns1.slow.test.
 ns1.slow            IN A   ${slow}
 loop                IN NS  ns.loop2.test.
+bench               IN NS  ns1.example.test.
 loop2               IN NS  ns.loop.test.
 `,
       'example.test.zone': `$TTL 60
@@ -185,6 +187,12 @@ www     IN A   192.0.2.50
 ns1     IN A   ${slow}
 www     IN A   192.0.2.60
 `,
+      'bench.test.zone': `$TTL 60
+@       IN SOA ns1.example.test. hostmaster.bench.test. 1 300 60 86400 30
+@       IN NS  ns1.example.test.
+*       IN A    192.0.2.80
+*       IN AAAA 2001:db8::80
+`,
       'loop.test.zone': `$TTL 60
 @       IN SOA ns.loop2.test. hostmaster.loop.test. 1 300 60 86400 30
 @       IN NS  ns.loop2.test.
@@ -232,10 +240,10 @@ ${zoneConf}
     await Promise.all([
       instance('root', root, 'zone "." { type primary; file "root.zone"; };', ['root.zone']),
       instance('tld', tld, 'zone "test" { type primary; file "test.zone"; };', ['test.zone']),
-      instance('primary', primary, primaryZones(['example.test', 'files.test', 'glueless.test', 'lame.test', 'big.test', 'slow.test', 'loop.test'], {
+      instance('primary', primary, primaryZones(['example.test', 'files.test', 'glueless.test', 'lame.test', 'big.test', 'slow.test', 'loop.test', 'bench.test'], {
         'example.test': ` allow-update { key "${tsigKeyName}"; }; notify explicit; also-notify { ${secondary}; };`,
         'files.test': ` notify explicit; also-notify { ${secondary}; };`,
-      }), ['example.test.zone', 'files.test.zone', 'glueless.test.zone', 'lame.test.zone', 'big.test.zone', 'slow.test.zone', 'loop.test.zone']),
+      }), ['example.test.zone', 'files.test.zone', 'glueless.test.zone', 'lame.test.zone', 'big.test.zone', 'slow.test.zone', 'loop.test.zone', 'bench.test.zone']),
     ]);
     await instance('secondary', secondary, ['example.test', 'files.test']
       .map((z) => `zone "${z}" { type secondary; primaries { ${primary}; }; file "${z}.zone"; };`).join('\n'), []);
