@@ -46,15 +46,14 @@ describe('Docroot', () => {
     expect(await readdir(join(root, '.well-known'))).toEqual([]);
   });
 
-  it('creates exclusively: an identical file is reused and kept, another file is refused and kept', async () => {
+  it('creates exclusively: an identical file is taken over (a leftover of this challenge), another file is refused and kept', async () => {
     await mkdir(join(root, '.well-known/pki-validation'), { recursive: true });
     await writeFile(join(root, '.well-known/pki-validation/SAME.txt'), 'same');
     await writeFile(join(root, '.well-known/pki-validation/OTHER.txt'), 'theirs');
     const docroot = new Docroot(root, 'docroot');
     const same = await docroot.write('/.well-known/pki-validation/SAME.txt', bytes('same'));
-    expect(same.ours).toBe(false);
     await docroot.remove(same);
-    expect(await readFile(join(root, '.well-known/pki-validation/SAME.txt'), 'utf8')).toBe('same');
+    expect(await readdir(join(root, '.well-known/pki-validation'))).toEqual(['OTHER.txt']);
     await expect(docroot.write('/.well-known/pki-validation/OTHER.txt', bytes('mine'))).rejects.toThrowError(/already exists with other content/);
     expect(await readFile(join(root, '.well-known/pki-validation/OTHER.txt'), 'utf8')).toBe('theirs');
   });
@@ -85,7 +84,7 @@ describe('Docroot', () => {
     await symlink(join(root, 'real-wk'), join(root, '.well-known'));
     const written = await new Docroot(root, 'docroot').write('/.well-known/x/F.txt', bytes('f'));
     expect(await readFile(join(root, 'real-wk/x/F.txt'), 'utf8')).toBe('f');
-    expect(written.ours).toBe(true);
+    expect(written.file).toBe(join(root, '.well-known/x/F.txt'));
   });
 
   it('names the field and says what to do when the docroot is missing or not a directory', async () => {

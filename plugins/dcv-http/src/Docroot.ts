@@ -11,8 +11,6 @@ export interface DocrootFile {
   urlPath: string;
   /** Directories this write created, deepest first, for cleanup. */
   createdDirs: string[];
-  /** False when an identical file was already there: it is not ours to delete. */
-  ours: boolean;
 }
 
 /**
@@ -81,9 +79,10 @@ export class Docroot {
       handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        // A file of the same name: the same content is fine (published by hand, or by a CA's own tool) but not ours to delete.
+        // The same name and content is this challenge already (a leftover an issuer tidies by publishing it again):
+        // taken over, so that cleanup removes it. Anything else is someone's file and stays untouched.
         const st = await lstat(file);
-        if (st.isFile() && Buffer.from(content).equals(await readFile(file))) return { file, urlPath, createdDirs, ours: false };
+        if (st.isFile() && Buffer.from(content).equals(await readFile(file))) return { file, urlPath, createdDirs };
         await this.removeDirs(createdDirs);
         throw new CertsmithError('DCV_HTTP_FILE_EXISTS', `${file} already exists with other content${st.isSymbolicLink() ? ' (a symlink)' : ''}; it was not written by this run: remove it and run again`);
       }
@@ -100,12 +99,12 @@ export class Docroot {
       throw this.writeError(error, file);
     }
     await handle.close();
-    return { file, urlPath, createdDirs, ours: true };
+    return { file, urlPath, createdDirs };
   }
 
   /** Removes what write() created; a directory another file still uses stays. */
   async remove(written: DocrootFile): Promise<void> {
-    if (written.ours) await unlink(written.file).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
+    await unlink(written.file).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
     for (const dir of [...this.created].sort((a, b) => b.length - a.length)) {
       try {
         await rmdir(dir);

@@ -1,7 +1,7 @@
 // HttpFileDcv against a real nginx (Debian's) on a loopback address; the resolver is faked here (names → addresses),
 // the real iterative resolver with BIND is exercised by the CLI's end-to-end test.
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
@@ -158,6 +158,16 @@ describe('HttpFileDcv with nginx', () => {
     const lost = new HttpFileDcv({ ...settings, docroot: join(lab.path, 'no-such-dir') }, new FakeResolver(table), undefined);
     await expect(lost.publish(probe('ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toThrowError(/options\.docroot of @certsmith\/dcv-http: the docroot .* does not exist/);
     expect(await readdir(docroot)).toEqual([]);
+  });
+
+  it('takes over a leftover of the same challenge, so that publishing it again and cleaning up removes it (how an issuer tidies)', async () => {
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    const challenge: Challenge = { kind: 'http-01', name: 'ok.example.test', token: 'leftover-token-1', keyAuthorization: 'leftover-token-1.thumb' };
+    await dcv.publish(challenge, target, AbortSignal.timeout(5_000)); // a run that never cleaned up
+    await dcv.cleanup(await dcv.publish(challenge, target, AbortSignal.timeout(5_000)));
+    expect(await readdir(docroot)).toEqual([]);
+    expect(await readdir(settings.ledgerDir)).toHaveLength(1); // the first publish's entry: swept by a later process
+    await rm(settings.ledgerDir, { recursive: true });
   });
 
   it('removes leftovers of an interrupted run that it recognises as its own, and only those', async () => {

@@ -37,7 +37,7 @@ interface Handle {
   urlPath: string;
   content: Buffer;
   written: DocrootFile;
-  ledgerId: string | null;
+  ledgerId: string;
 }
 
 /**
@@ -88,9 +88,8 @@ export class HttpFileDcv implements DcvMethod {
       await this.ledger.forget(ledgerId);
       throw error;
     }
-    if (!written.ours) await this.ledger.forget(ledgerId);
-    else if (written.createdDirs.length) await this.ledger.update(ledgerId, written.createdDirs);
-    const handle: Handle = { docroot, host, urlPath, content, written, ledgerId: written.ours ? ledgerId : null };
+    if (written.createdDirs.length) await this.ledger.update(ledgerId, written.createdDirs);
+    const handle: Handle = { docroot, host, urlPath, content, written, ledgerId };
     return { method: this.id, challenge, where: `http://${host}${urlPath} (${written.file})`, handle };
   }
 
@@ -168,7 +167,7 @@ export class HttpFileDcv implements DcvMethod {
     const handle = published.handle as Handle | undefined;
     if (!handle) return;
     await handle.docroot.remove(handle.written);
-    if (handle.ledgerId) await this.ledger.forget(handle.ledgerId);
+    await this.ledger.forget(handle.ledgerId);
   }
 
   /** Resolves a host as the CA will (the first address) and applies cPanel's address rule. */
