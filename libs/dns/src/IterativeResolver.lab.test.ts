@@ -22,7 +22,8 @@ describe('IterativeResolver against the lab hierarchy', () => {
     expect(r.addresses).toEqual(['2001:db8::10', '192.0.2.10']);
     expect(r.chosen).toBe('2001:db8::10');
     expect(r.path[0]).toBe(`a.root. (${lab.addresses.root}): referral to test. (ns1.test.)`);
-    expect(r.path.join('\n')).toContain('referral to example.test. (ns1.example.test., ns2.example.test.)');
+    // BIND rotates the order of the NS set.
+    expect(r.path.join('\n')).toMatch(/referral to example\.test\. \((ns1\.example\.test\., ns2\.example\.test\.|ns2\.example\.test\., ns1\.example\.test\.)\)/);
   });
 
   it('answers from its cache within the TTL, without asking again', async () => {

@@ -189,7 +189,13 @@ export class IterativeResolver implements Resolver {
       const a = await this.lookup(ns, 'A', signal);
       byName.set(ns, a.records.map(addressData).filter((x): x is string => x !== null));
     }));
-    const servers = names.flatMap((ns) => (byName.get(ns) ?? []).map((address) => ({ name: ns, address })));
+    // One server reachable over IPv4 and IPv6 is one server: ask it over IPv4 when it has such an address, since
+    // many hosts have no IPv6 route (an address that cannot be reached would fail every check).
+    const servers = names.flatMap((ns) => {
+      const all = byName.get(ns) ?? [];
+      const v4 = all.filter((a) => isIP(a) === 4);
+      return (v4.length ? v4 : all).map((address) => ({ name: ns, address }));
+    });
     if (servers.length === 0) {
       throw new CertsmithError('DNS_NO_NAMESERVERS', `no nameserver of zone ${fqdn(apex)} has an address (${lookup.detail ?? lookup.outcome})`);
     }
