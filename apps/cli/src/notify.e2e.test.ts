@@ -349,11 +349,12 @@ describe('email notification through a real SMTP server', { timeout: 120_000 }, 
 });
 
 describe('expiry notices', { timeout: 120_000 }, () => {
-  it('warns of certificates expiring in under 30 days, unless disable_service_certificate_management is set', async () => {
+  const daysBeforeExpiry = (days: number) => new Date(good.notAfter.getTime() - days * 86_400_000).toISOString();
+
+  it('warns of certificates expiring in under 30 days, and repeats it only after expiryNoticeRepeatDays', async () => {
     await healthySandbox();
     const config = await writeConfig(smtpOptions());
-    const soon = new Date(good.notAfter.getTime() - 20 * 86_400_000).toISOString();
-    const result = await check(config, { CERTSMITH_FAKE_NOW: soon });
+    const result = await check(config, { CERTSMITH_FAKE_NOW: daysBeforeExpiry(20) });
     expect(result.code).toBe(0);
     const [raw] = await receiver.waitForMessages(1);
     const mail = await parse(raw!);
@@ -361,11 +362,22 @@ describe('expiry notices', { timeout: 120_000 }, () => {
     expect(mail.text).toMatch(/The exim certificate for host\.sandbox\.test will expire in less than 30 days \(on .* UTC, 20\.0 days from now\)\./);
     expect([...htmlTables(mail.html as string).values()].map((rows) => rows.map((r) => r[0]))).toEqual([['EXPIRES_SOON'], ['EXPIRES_SOON'], ['EXPIRES_SOON'], ['EXPIRES_SOON']]);
 
-    await receiver.clear();
+    // The next nightly run: the same certificates, already noticed (default: repeated after 7 days).
+    const again = await check(config, { CERTSMITH_FAKE_NOW: daysBeforeExpiry(19) });
+    expect(again.stdout).toContain('Notification (email): nothing to report');
+    const weekLater = await check(config, { CERTSMITH_FAKE_NOW: daysBeforeExpiry(12) });
+    expect(weekLater.stdout).toMatch(/Notification \(email\): sent to/);
+    const both = await receiver.waitForMessages(2);
+    expect((await parse(both[1]!)).text).toMatch(/will expire in less than 30 days \(on .* UTC, 12\.0 days from now\)/);
+  });
+
+  it('disable_service_certificate_management silences the expiry notices', async () => {
+    await healthySandbox();
+    const config = await writeConfig(smtpOptions({ expiryNoticeRepeatDays: 0 }));
     await mkdir(join(dir.path, 'state'), { recursive: true });
     await writeFile(join(dir.path, 'state/disable_service_certificate_management'), '');
-    const silenced = await check(config, { CERTSMITH_FAKE_NOW: soon });
-    expect(silenced.stdout).toContain('Notification (email): nothing to report');
+    const soon = await check(config, { CERTSMITH_FAKE_NOW: daysBeforeExpiry(20) });
+    expect(soon.stdout).toContain('Notification (email): nothing to report');
     const expired = await check(config, { CERTSMITH_FAKE_NOW: new Date(good.notAfter.getTime() + 86_400_000).toISOString() });
     expect(expired.stdout).toContain('Notification (email): nothing to report');
     expect(await receiver.messages()).toEqual([]);

@@ -106,6 +106,24 @@ describe('EmailNotifier delivery', () => {
     expect(JSON.stringify(result)).not.toContain(Buffer.from(`\0certsmith\0${PASSWORD}`).toString('base64'));
   });
 
+  it('repeats a "will expire" notice about the same certificate only after expiryNoticeRepeatDays', async () => {
+    const summary = { subject: 'CN=host.example.test', commonName: 'host.example.test', issuer: 'CN=x', serial: '01', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-12-15T00:00:00.000Z', names: ['host.example.test'], hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', fingerprint: 'cd'.repeat(32), selfSigned: false, extendedKeyUsage: ['serverAuth'] };
+    const expiring = (startedAt: string): RunReport => ({
+      ...healthy, startedAt, finishedAt: startedAt,
+      targets: [{ ...healthy.targets[0]!, services: [{ service: 'exim', failures: [], inspect: { target: 'hostname', service: 'exim', files: [], live: [], summary, chain: [], defects: [], status: 'OK', action: 'keep', providerIssued: false } }] }],
+    });
+    const notifier = () => new EmailNotifier(settings({ expiryNoticeRepeatDays: 7 }), clock);
+    expect((await notifier().deliver(expiring('2026-11-25T00:00:00.000Z'))).detail).toMatch(/written to/);
+    expect((await notifier().deliver(expiring('2026-11-26T00:00:00.000Z'))).detail).toBe('nothing to report');
+    expect((await notifier().deliver(expiring('2026-12-02T01:00:00.000Z'))).detail).toMatch(/written to/);
+    const ledger = join(dir, 'state/notify-email/expiry-notices.json');
+    expect((await stat(ledger)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(ledger, 'utf8'))).toEqual({ [`hostname/exim/${'cd'.repeat(32)}`]: '2026-12-02T01:00:00.000Z' });
+    // 0: every run.
+    const every = new EmailNotifier(settings({ expiryNoticeRepeatDays: 0 }), clock);
+    expect((await every.deliver(expiring('2026-12-02T02:00:00.000Z'))).detail).toMatch(/written to/);
+  });
+
   it('writes to the outbox when no transport is configured', async () => {
     const result = await new EmailNotifier(settings({}), clock).deliver(failing);
     expect(result.delivered).toBe(false);

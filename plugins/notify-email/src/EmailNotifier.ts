@@ -3,6 +3,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Bus, Clock, FailedEvent, Notifier, RunReport } from '@certsmith/core';
 import { buildNotice, subjectOf, type Notice } from './notice.js';
 import type { EmailSettings } from './options.js';
+import { ExpiryNoticeLedger } from './expiry-ledger.js';
 import { Outbox } from './outbox.js';
 import { renderHtml, renderText } from './render.js';
 import { nodemailerSender, type MailSender } from './sender.js';
@@ -27,6 +28,7 @@ export class MailError extends Error {
 export class EmailNotifier implements Notifier {
   readonly id = 'email';
   private readonly outbox: Outbox;
+  private readonly ledger: ExpiryNoticeLedger;
   private readonly scrub: Scrub;
 
   constructor(
@@ -36,6 +38,7 @@ export class EmailNotifier implements Notifier {
     private readonly wait: (ms: number) => Promise<unknown> = sleep,
   ) {
     this.outbox = new Outbox(settings.outboxDir);
+    this.ledger = new ExpiryNoticeLedger(settings.ledgerFile, settings.expiryNoticeRepeatDays);
     this.scrub = scrubberOf(settings.secrets, settings.transport.kind === 'smtp' ? settings.transport.smtp.user : undefined);
   }
 
@@ -53,7 +56,9 @@ export class EmailNotifier implements Notifier {
 
   /** The message for a report, or null when there is nothing to tell. Exposed for tests and previews. */
   async compose(report: RunReport): Promise<{ notice: Notice; raw: Buffer } | null> {
-    const notice = buildNotice(report, { expiryNoticeDays: this.settings.expiryNoticeDays });
+    await this.ledger.load();
+    const at = new Date(report.startedAt);
+    const notice = buildNotice(report, { expiryNoticeDays: this.settings.expiryNoticeDays, recentlyNoticed: (key) => this.ledger.recentlyNoticed(key, at) });
     if (!notice) return null;
     const composer = new MailComposer({
       from: { name: FROM_NAME, address: this.settings.from },
@@ -74,6 +79,7 @@ export class EmailNotifier implements Notifier {
     if (!this.sender) {
       if (!composed) return { delivered: false, detail: 'nothing to report' };
       const file = await this.outbox.put(composed.raw, now);
+      await this.ledger.record(composed.notice.expiryKeys, new Date(report.startedAt));
       return { delivered: false, detail: `no mail transport configured: the message was written to ${file}` };
     }
 
@@ -107,11 +113,14 @@ export class EmailNotifier implements Notifier {
     try {
       // When the server just failed for the outbox, one more bounded try is enough.
       await this.sendWithRetry(composed.raw, down ? 1 : this.settings.retry.attempts);
+      await this.ledger.record(composed.notice.expiryKeys, new Date(report.startedAt));
       parts.unshift(`sent to ${this.settings.to.join(', ')} via ${this.describe()}`);
       return { delivered: true, detail: parts.join('; '), failures };
     } catch (error) {
       const mailError = this.asMailError(error);
       const file = await this.outbox.put(composed.raw, now);
+      // Waiting in the outbox counts as told: the next run sends it.
+      await this.ledger.record(composed.notice.expiryKeys, new Date(report.startedAt));
       failures.push(this.failure(mailError.code, mailError.message, `the message was written to ${file}; the next run sends it`));
       parts.unshift(`not sent (${mailError.code}: ${mailError.message}); the message was written to ${file}`);
       return { delivered: false, detail: parts.join('; '), failures };

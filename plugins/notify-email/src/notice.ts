@@ -26,11 +26,15 @@ export interface Notice {
   /** cPanel's separate notices, in sentences: expiring in under 30 days, expired and replaced by a self-signed one. */
   notices: string[];
   services: ServiceNotice[];
+  /** Keys (target/service/fingerprint) of the "will expire" notices included, for the repeat ledger. */
+  expiryKeys: string[];
 }
 
 export interface NoticeOptions {
   /** "will expire in less than N days" (cPanel: 30). */
   expiryNoticeDays: number;
+  /** Whether a "will expire" notice for this key went out recently (then it is not repeated yet). */
+  recentlyNoticed?: (key: string) => boolean;
 }
 
 const DAY = 86_400_000;
@@ -44,6 +48,7 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
   const now = new Date(report.startedAt).getTime();
   const notices: string[] = [];
   const services: ServiceNotice[] = [];
+  const expiryKeys: string[] = [];
   for (const target of report.targets) {
     const unmanaged = target.result === 'unmanaged';
     const primary = target.names[0] ?? target.target;
@@ -65,7 +70,8 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
         const daysLeft = (new Date(summary.notAfter).getTime() - now) / DAY;
         if (codes.has('EXPIRED') && service.installed && !service.installed.dryRun && target.issued?.status === 'issued' && target.issued.selfSigned) {
           notices.push(`The ${service.service} certificate for ${primary} expired on ${utc(summary.notAfter)}; a new self-signed certificate was installed.`);
-        } else if (daysLeft > 0 && daysLeft < options.expiryNoticeDays && !service.installed) {
+        } else if (daysLeft > 0 && daysLeft < options.expiryNoticeDays && !service.installed && !options.recentlyNoticed?.(expiryKey(target, service.service, summary.fingerprint))) {
+          expiryKeys.push(expiryKey(target, service.service, summary.fingerprint));
           notices.push(`The ${service.service} certificate for ${primary} will expire in less than ${options.expiryNoticeDays} days (on ${utc(summary.notAfter)}, ${daysLeft.toFixed(1)} days from now).`);
           if (!codes.has('ALMOST_EXPIRED')) {
             rows.push({ code: 'EXPIRES_SOON', detail: `the certificate expires on ${utc(summary.notAfter)}, in ${daysLeft.toFixed(1)} days`, done: inspect?.action === 'keep' ? keptWhy(target) : outcome });
@@ -86,7 +92,11 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
     }
   }
   if (services.length === 0 && notices.length === 0) return null;
-  return { hostname: report.hostname, startedAt: report.startedAt, finishedAt: report.finishedAt, logFile: report.logFile ?? null, notices, services };
+  return { hostname: report.hostname, startedAt: report.startedAt, finishedAt: report.finishedAt, logFile: report.logFile ?? null, notices, services, expiryKeys };
+}
+
+function expiryKey(target: TargetReport, service: string, fingerprint: string): string {
+  return `${target.target}/${service}/${fingerprint}`;
 }
 
 /** The subject cPanel uses, counting the services with warnings. */

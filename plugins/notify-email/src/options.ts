@@ -21,6 +21,7 @@ export interface RawEmailOptions {
   outboxDir?: string;
   retry?: { attempts?: number; delayMs?: number; maxDelayMs?: number };
   expiryNoticeDays?: number;
+  expiryNoticeRepeatDays?: number;
 }
 
 export const OPTIONS_SCHEMA = {
@@ -71,6 +72,7 @@ export const OPTIONS_SCHEMA = {
       },
     },
     expiryNoticeDays: { type: 'number', minimum: 1 },
+    expiryNoticeRepeatDays: { type: 'number', minimum: 0, description: 'Days before a "will expire" notice about the same certificate is repeated (0: every run).' },
   },
 } as const;
 
@@ -97,6 +99,9 @@ export interface EmailSettings {
   outboxDir: string;
   retry: { attempts: number; delayMs: number; maxDelayMs: number };
   expiryNoticeDays: number;
+  expiryNoticeRepeatDays: number;
+  /** Where the repeat ledger of expiry notices is kept. */
+  ledgerFile: string;
   /** Strings that must never appear in a message or a log line (the SMTP password). */
   secrets: string[];
 }
@@ -149,6 +154,8 @@ export function settingsOf(raw: RawEmailOptions, config: Pick<CertsmithConfig, '
     outboxDir: raw.outboxDir ? resolveConfigPath(config, raw.outboxDir) : `${config.paths.stateDir}/outbox`,
     retry: { attempts: raw.retry?.attempts ?? 3, delayMs: raw.retry?.delayMs ?? 2_000, maxDelayMs: raw.retry?.maxDelayMs ?? 30_000 },
     expiryNoticeDays: raw.expiryNoticeDays ?? 30,
+    expiryNoticeRepeatDays: raw.expiryNoticeRepeatDays ?? 7,
+    ledgerFile: `${config.paths.stateDir}/notify-email/expiry-notices.json`,
     secrets,
   };
 }
