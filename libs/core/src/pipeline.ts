@@ -326,13 +326,16 @@ export class Pipeline {
       }
       const proof = await installer.prove(receipt, AbortSignal.any([options.signal, AbortSignal.timeout(30_000)]));
       if (!proof.ok) {
+        // The rollback restores, reloads and proves the previous certificate live; say which of that happened.
+        let next = 'rolled back to the previous certificate';
         await installer.rollback(receipt).catch((error: unknown) => {
           const { code, message } = describeError(error);
           this.fail({ stage: 'install', target: target.id, service, code, message: `rollback failed: ${message}`, next: 'fix by hand', severity: 'error' });
+          next = 'the rollback failed too (see the previous error)';
         });
         this.fail({
           stage: 'install', target: target.id, service, code: 'INSTALL_NOT_LIVE',
-          message: `the new certificate is not served after reload (${proof.reason ?? 'no detail'})`, next: 'rolled back to the previous certificate', severity: 'error',
+          message: `the new certificate is not served after reload (${proof.reason ?? 'no detail'})`, next, severity: 'error',
         });
         all = false;
         continue;
