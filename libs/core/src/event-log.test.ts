@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventLog } from './event-log.js';
 import { createBus } from './events.js';
 
@@ -56,6 +57,18 @@ describe('EventLog', () => {
     log.close();
     expect(log.pruned).toEqual([old]);
     expect((await readdir(dir)).sort()).toEqual([foreign, log.file, recent].map((f) => f.slice(dir.length + 1)).sort());
+  });
+
+  it('stops logging, without throwing, when the file cannot be written', async () => {
+    const log = await EventLog.open({ dir, keepDays: 1, clock: at('2026-11-25T00:00:00Z') });
+    const fd = (log as unknown as { fd: number }).fd;
+    closeSync(fd); // as if the disk went away
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(() => log.record('inspect', {})).not.toThrow();
+    expect(() => log.record('inspect', {})).not.toThrow();
+    expect(stderr).toHaveBeenCalledTimes(1);
+    expect(String(stderr.mock.calls[0]![0])).toMatch(/the event log .* cannot be written \(EBADF\)/);
+    stderr.mockRestore();
   });
 
   it('never writes a private key or a secret field, whoever put it on an event', async () => {

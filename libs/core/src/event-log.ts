@@ -50,17 +50,30 @@ export class EventLog {
     onEveryEvent(bus, (type, event) => this.record(type, event));
   }
 
-  /** Appends one line: a lifecycle event, or a run-level record ('run-started', 'run-finished', 'notified'). */
+  /**
+   * Appends one line: a lifecycle event, or a run-level record ('run-started', 'run-finished', 'notified').
+   * A log that cannot be written (disk full) is reported once on stderr and closed; the run goes on.
+   */
   record(type: string, event: unknown): void {
     if (this.fd === null) return;
     const line = JSON.stringify({ at: this.clock.now().toISOString(), seq: ++this.seq, type, event }, redact);
-    writeSync(this.fd, `${line}\n`);
+    try {
+      writeSync(this.fd, `${line}\n`);
+    } catch (error) {
+      process.stderr.write(`certsmith: the event log ${this.file} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); no more events are logged in it\n`);
+      this.close();
+    }
   }
 
   close(): void {
     if (this.fd === null) return;
-    closeSync(this.fd);
+    const fd = this.fd;
     this.fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // nothing more to save
+    }
   }
 }
 
