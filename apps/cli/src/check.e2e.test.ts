@@ -163,6 +163,39 @@ describe('the run lock', () => {
   });
 });
 
+describe('targets', () => {
+  it('checks chosen targets beside a scheduled run, and each site target on its own', async () => {
+    const config = await writeConfig({ targets: [{ id: 'shop', names: ['Shop.Sandbox.Test.'], services: ['mailman'] }] });
+    await mkdir(join(dir.path, 'state'), { recursive: true });
+    await writeFile(join(dir.path, 'state/run.lock'), `${process.pid}\n`); // a scheduled run is under way
+
+    const all = await runCli(['check', '--config', config]);
+    expect(all.code).toBe(2);
+    const one = await runCli(['check', '--target', 'host.sandbox.test', '--config', config]);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/hostname \(host\.sandbox\.test, mail\.sandbox\.test\): replaced/);
+    expect(one.stdout).not.toContain('shop');
+
+    await writeFile(join(dir.path, 'state/run.lock'), '');
+    const both = await runCli(['check', '--config', config]);
+    expect(both.code).toBe(1);
+    expect(both.stdout).toContain('Analyzing "shop.sandbox.test" ...');
+    expect(both.stdout).toMatch(/Error \(inspect, service mailman\): NO_INSTALLER: no installer for service "mailman"/);
+    expect(both.stdout).toMatch(/hostname \(host\.sandbox\.test, mail\.sandbox\.test\): healthy/);
+
+    const unknown = await runCli(['check', '--target', 'nope.example', '--config', config]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe('certsmith: --target nope.example: no target has that id or name (targets: hostname, shop)');
+  });
+
+  it('refuses a site target named like the hostname target or used twice', async () => {
+    const twice = await writeConfig({ targets: [{ id: 'a', names: ['a.test'] }, { id: 'a', names: ['b.test'] }] });
+    expect((await runCli(['check', '--config', twice])).stderr.trim()).toMatch(/config\.json: \$\.targets\[1\]\.id: "a" is used twice$/);
+    const reserved = await writeConfig({ targets: [{ id: 'hostname', names: ['a.test'] }] });
+    expect((await runCli(['check', '--config', reserved])).stderr.trim()).toMatch(/\$\.targets\[0\]\.id: "hostname" is the server's own target$/);
+  });
+});
+
 describe('plugins', () => {
   it('loads a third-party plugin from a path in the config, which sees every event', async () => {
     const events = join(dir.path, 'events.jsonl');

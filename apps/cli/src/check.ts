@@ -50,7 +50,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     }
 
     const report = new RunReportCollector(bus);
-    if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map(targets.map((t) => [t.id, t.names])) }).attach();
+    const humanLog = options.json ? undefined : new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map(targets.map((t) => [t.id, t.names])), stream: targets.length === 1 });
+    humanLog?.attach();
     for (const notifier of contributions.notifiers) notifier.listen(bus);
 
     const startedAt = clock.now();
@@ -69,8 +70,10 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       allowRetry: options.allowRetry,
       retryCommand: [...options.invokedAs, 'check', '--no-retry', '--config', config.file],
       concurrency: 4,
+      onTargetDone: (id) => humanLog?.flush(id),
       signal: controller.signal,
     });
+    humanLog?.flushAll();
     const result: RunReport = report.finish({ hostname: config.hostname, startedAt, finishedAt: clock.now(), dryRun: options.dryRun });
     if (eventLog) result.logFile = eventLog.file;
 

@@ -74,12 +74,16 @@ function resolverOf(config: CertsmithConfig): IterativeResolver {
   }
 }
 
-/** The state and SSL directories exist (created when missing) and can be written; else a UsageError naming them. */
+/**
+ * The state and SSL directories exist (created when missing) and can be written; else a UsageError naming them.
+ * Both are checked before either is created, so that a bad path leaves nothing behind.
+ */
 export async function prepareDirectories(config: CertsmithConfig): Promise<void> {
   const dirs: [string, string, number][] = [
     ['paths.stateDir', config.paths.stateDir, 0o700],
     ['paths.sslDir', config.paths.sslDir, 0o755],
   ];
+  const missing: [string, string, number][] = [];
   for (const [field, dir, mode] of dirs) {
     try {
       const st = await stat(dir);
@@ -88,15 +92,15 @@ export async function prepareDirectories(config: CertsmithConfig): Promise<void>
     } catch (error) {
       if (error instanceof UsageError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        try {
-          await mkdir(dir, { recursive: true, mode });
-          continue;
-        } catch (inner) {
-          throw new UsageError('DIR_INVALID', `${config.file}: ${field}: cannot create ${dir} (${(inner as NodeJS.ErrnoException).code ?? (inner as Error).message})`);
-        }
-      }
-      throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not usable (${code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message})`);
+      if (code === 'ENOENT') missing.push([field, dir, mode]);
+      else throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not usable (${code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message})`);
+    }
+  }
+  for (const [field, dir, mode] of missing) {
+    try {
+      await mkdir(dir, { recursive: true, mode });
+    } catch (error) {
+      throw new UsageError('DIR_INVALID', `${config.file}: ${field}: cannot create ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
   }
 }

@@ -16,7 +16,7 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     const report = new RunReportCollector(bus);
     const validations: { name: string; ok: boolean; reason?: string; via?: string }[] = [];
     bus.on('validated', (e) => validations.push({ name: e.name, ok: e.ok, reason: e.reason, via: e.via }));
-    if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map([[target.id, target.names]]) }).attach();
+    if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map([[target.id, target.names]]), stream: true }).attach();
     const pipeline = new Pipeline({
       config, switches: await readSwitches(config.paths.stateDir), bus, clock, inspector: composition.inspector,
       csrFactory: composition.csrFactory, issuers: contributions.issuers, installers: contributions.installers,

@@ -1,70 +1,109 @@
 import type { Bus, CertificateSummary, Defect } from '@certsmith/core';
 
-/** Prints the lifecycle as cPanel's checkallsslcerts log reads, so administrators recognise it. */
+export interface HumanLogOptions {
+  verbose: boolean;
+  now: Date;
+  /** Names per target id, for the "Analyzing" header. */
+  names: Map<string, string[]>;
+  /** Stream lines as they come (one target at a time); otherwise each target's block is printed when it is done. */
+  stream: boolean;
+}
+
+/**
+ * Prints the lifecycle as cPanel's checkallsslcerts log reads, so administrators recognise it. Targets run
+ * concurrently; their lines are kept together per target so that the log reads target by target.
+ */
 export class HumanLog {
+  private readonly blocks = new Map<string, string[]>();
+
   constructor(
     private readonly bus: Bus,
     private readonly out: (line: string) => void,
-    private readonly options: { verbose: boolean; now: Date; names: Map<string, string[]> },
+    private readonly options: HumanLogOptions,
   ) {}
 
   attach(): void {
-    const { bus, out, options } = this;
-    let lastTarget = '';
+    const { bus, options } = this;
     bus.on('inspect', (e) => {
-      if (e.target !== lastTarget) {
-        lastTarget = e.target;
-        out('');
-        const names = options.names.get(e.target) ?? [e.target];
-        out(`Analyzing "${names[0]}"${names.length > 1 ? ` (and ${names.slice(1).join(', ')})` : ''} ...`);
-      }
-      out(`  Service ${e.service}:`);
-      if (e.files.length) out(`    Files: ${e.files.join(', ')}`);
-      for (const live of e.live) out(`    Live ${live.endpoint}: ${live.ok ? `sha256 ${live.fingerprint?.slice(0, 16)}…` : live.error}`);
-      if (e.summary) this.certificate(e.summary);
-      out(`    TLS Status: ${e.status}`);
-      for (const defect of e.defects) this.defect(defect);
-      if (e.action !== 'keep') out(`    Action: ${e.action === 'replace' ? 'replace the certificate' : 'request a CA-signed certificate'}`);
+      const line = (text: string) => this.line(e.target, text);
+      line(`  Service ${e.service}:`);
+      if (e.files.length) line(`    Files: ${e.files.join(', ')}`);
+      for (const live of e.live) line(`    Live ${live.endpoint}: ${live.ok ? `sha256 ${live.fingerprint?.slice(0, 16)}…` : live.error}`);
+      if (e.summary) this.certificate(e.target, e.summary);
+      line(`    TLS Status: ${e.status}`);
+      for (const defect of e.defects) this.defect(e.target, defect);
+      if (e.action !== 'keep') line(`    Action: ${e.action === 'replace' ? 'replace the certificate' : 'request a CA-signed certificate'}`);
     });
     bus.on('dcv-created', (e) => {
-      if (options.verbose) out(`  DCV (${e.method}) for ${e.name}: ${e.where}`);
+      if (options.verbose) this.line(e.target, `  DCV (${e.method}) for ${e.name}: ${e.where}`);
     });
     bus.on('dns-resolved', (e) => {
-      if (options.verbose) out(`  DNS ${e.name}: ${e.addresses.join(', ') || 'no address'} (via ${e.path.join(' → ')})`);
+      // DNS events carry no target: they belong to whichever target is resolving, shown in verbose mode only.
+      if (options.verbose) this.out(`  DNS ${e.name}: ${e.addresses.join(', ') || 'no address'} (via ${e.path.join(' → ')})`);
     });
     bus.on('validated', (e) => {
       const kind = e.method.startsWith('dns') ? 'DNS' : 'HTTP';
-      if (e.method === 'config') out(`  Excluded: ${e.name} (${e.reason})`);
-      else if (e.ok) out(`  Local ${kind} DCV OK: ${e.name}${e.via ? ` (via ${e.via})` : ''}`);
-      else out(`  Local ${kind} DCV error (${e.name}): ${e.reason}`);
+      if (e.method === 'config') this.line(e.target, `  Excluded: ${e.name} (${e.reason})`);
+      else if (e.ok) this.line(e.target, `  Local ${kind} DCV OK: ${e.name}${e.via ? ` (via ${e.via})` : ''}`);
+      else this.line(e.target, `  Local ${kind} DCV error (${e.name}): ${e.reason}`);
     });
     bus.on('issued', (e) => {
-      if (e.status === 'pending') out(`  Order pending at "${e.issuer}": ${e.order}${e.detail ? ` (${e.detail})` : ''}`);
-      else out(`  Issued by "${e.issuer}": ${e.selfSigned ? 'self-signed ' : ''}certificate for ${e.summary.names.join(', ')}, expires ${e.summary.notAfter}`);
+      if (e.status === 'pending') this.line(e.target, `  Order pending at "${e.issuer}": ${e.order}${e.detail ? ` (${e.detail})` : ''}`);
+      else this.line(e.target, `  Issued by "${e.issuer}": ${e.selfSigned ? 'self-signed ' : ''}certificate for ${e.summary.names.join(', ')}, expires ${e.summary.notAfter}`);
     });
     bus.on('installed', (e) => {
-      out(`  Installed for ${e.service}: ${e.files.join(', ')}${e.reloaded ? ' (service reloaded)' : ''}${e.live.length ? `, live on ${e.live.map((l) => l.endpoint).join(', ')}` : ''}`);
+      this.line(e.target, `  Installed for ${e.service}: ${e.files.join(', ')}${e.reloaded ? ' (service reloaded)' : ''}${e.live.length ? `, live on ${e.live.map((l) => l.endpoint).join(', ')}` : ''}`);
     });
     bus.on('failed', (e) => {
       const where = [e.stage, e.issuer && `issuer ${e.issuer}`, e.service && `service ${e.service}`, e.name].filter(Boolean).join(', ');
-      out(`  ${e.severity === 'error' ? 'Error' : 'Warning'} (${where}): ${e.code}: ${e.message} → ${e.next}`);
+      this.line(e.target, `  ${e.severity === 'error' ? 'Error' : 'Warning'} (${where}): ${e.code}: ${e.message} → ${e.next}`);
     });
   }
 
-  private certificate(s: CertificateSummary): void {
-    const days = (new Date(s.notAfter).getTime() - this.options.now.getTime()) / 86_400_000;
-    this.out(`    Certificate expiry: ${s.notAfter.replace('T', ' ').replace(/\.\d+Z$/, '')} UTC (${days.toFixed(2)} days from now)`);
-    if (!this.options.verbose) return;
-    this.out(`    Subject: ${s.subject}`);
-    this.out(`    Names: ${s.names.join(', ') || '(no SAN)'}`);
-    this.out(`    Issuer: ${s.issuer}`);
-    this.out(`    Serial: ${s.serial}; key ${s.key}; signature ${s.signatureAlgorithm}`);
-    this.out(`    SHA-256: ${s.fingerprint}`);
+  /** Prints what is buffered for a target (called when the pipeline is done with it). */
+  flush(target: string): void {
+    const block = this.blocks.get(target);
+    if (!block) return;
+    this.blocks.delete(target);
+    if (!this.options.stream) for (const text of block) this.out(text);
   }
 
-  private defect(d: Defect): void {
+  /** Prints every target still buffered (end of run). */
+  flushAll(): void {
+    for (const target of [...this.blocks.keys()]) this.flush(target);
+  }
+
+  private line(target: string, text: string): void {
+    let block = this.blocks.get(target);
+    if (!block) {
+      const names = this.options.names.get(target) ?? [target];
+      block = [];
+      this.blocks.set(target, block);
+      this.emit(block, '');
+      this.emit(block, `Analyzing "${names[0]}"${names.length > 1 ? ` (and ${names.slice(1).join(', ')})` : ''} ...`);
+    }
+    this.emit(block, text);
+  }
+
+  private emit(block: string[], text: string): void {
+    if (this.options.stream) this.out(text);
+    block.push(text);
+  }
+
+  private certificate(target: string, s: CertificateSummary): void {
+    const days = (new Date(s.notAfter).getTime() - this.options.now.getTime()) / 86_400_000;
+    this.line(target, `    Certificate expiry: ${s.notAfter.replace('T', ' ').replace(/\.\d+Z$/, '')} UTC (${days.toFixed(2)} days from now)`);
+    if (!this.options.verbose) return;
+    this.line(target, `    Subject: ${s.subject}`);
+    this.line(target, `    Names: ${s.names.join(', ') || '(no SAN)'}`);
+    this.line(target, `    Issuer: ${s.issuer}`);
+    this.line(target, `    Serial: ${s.serial}; key ${s.key}; signature ${s.signatureAlgorithm}`);
+    this.line(target, `    SHA-256: ${s.fingerprint}`);
+  }
+
+  private defect(target: string, d: Defect): void {
     if (d.severity === 'info' && !this.options.verbose) return;
     const label = d.severity === 'warning' ? 'Warning' : d.severity === 'info' ? 'Note' : 'Defect';
-    this.out(`    ${label}: ${d.code}: ${d.message}${d.cpanel ? ` [${d.cpanel}]` : ''}`);
+    this.line(target, `    ${label}: ${d.code}: ${d.message}${d.cpanel ? ` [${d.cpanel}]` : ''}`);
   }
 }

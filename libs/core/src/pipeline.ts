@@ -23,6 +23,8 @@ export interface RunOptions {
   /** Targets checked at once. */
   concurrency: number;
   signal: AbortSignal;
+  /** Called when a target is finished, e.g. to print its block of the log. */
+  onTargetDone?: (target: string) => void;
 }
 
 export interface PipelineDeps {
@@ -59,6 +61,7 @@ export class Pipeline {
       while (next < targets.length && !options.signal.aborted) {
         const target = targets[next++]!;
         await this.runTarget(target, options);
+        options.onTargetDone?.(target.id);
       }
     };
     for (const target of targets) this.deps.report.begin(target.id, target.names);
