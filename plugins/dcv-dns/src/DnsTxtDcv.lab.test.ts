@@ -1,5 +1,7 @@
 // The DNS DCV method against the lab's BIND: a primary with TSIG updates, a secondary fed by NOTIFY.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertsmithError, createBus, type Bus, type Challenge, type LifecycleEvents, type Target } from '@certsmith/core';
 import { IterativeResolver, readBindKeyFile } from '@certsmith/dns';
@@ -143,7 +145,22 @@ describe('bumpSerial', () => {
   });
 });
 
-describe('ZoneFilePublisher without a configured file', () => {
+describe('ZoneFilePublisher on its own', () => {
+  it('removes the leftover of an interrupted run with the same record, and leaves other values', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certsmith-zonefile-'));
+    const file = join(dir, 'z.zone');
+    await writeFile(file, '@ IN SOA ns. h. 7 1 1 1 1\n', { mode: 0o640 });
+    const publisher = new ZoneFilePublisher({ zoneFiles: { 'z.test': file }, reloadCommand: ['true', '{zone}'], reloadTimeoutMs: 5_000 });
+    const record = { owner: '_x.z.test', type: 'TXT' as const, value: 'same "quoted"', ttl: 60 };
+    await publisher.add('z.test', { ...record, marker: 'killed-run' });
+    await publisher.add('z.test', { ...record, value: 'other', marker: 'other' });
+    await publisher.add('z.test', { ...record, marker: 'this-run' });
+    await publisher.remove('z.test', { ...record, marker: 'this-run' });
+    expect(await readFile(file, 'utf8')).toBe('@ IN SOA ns. h. 11 1 1 1 1\n_x.z.test. 60 IN TXT "other" ; certsmith-dcv other\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o640);
+    await rm(dir, { recursive: true });
+  });
+
   it('says which zone has no file', async () => {
     const publisher = new ZoneFilePublisher({ zoneFiles: {}, reloadCommand: ['true'], reloadTimeoutMs: 1_000 });
     await expect(publisher.add('example.test', { owner: 'x.example.test', type: 'TXT', value: 'v', ttl: 60, marker: 'm' })).rejects.toThrow('no zone file configured for zone example.test.');

@@ -36,9 +36,10 @@ export class ZoneFilePublisher implements ZonePublisher {
     return this.edit(zone, (text) => `${text.replace(/\n?$/, '\n')}${lineFor(record)}\n`);
   }
 
+  /** Removes this record, and any copy of the same record that an earlier, interrupted run left (same owner, type and data). */
   remove(zone: string, record: ChallengeRecord): Promise<void> {
-    const tag = tagOf(record);
-    return this.edit(zone, (text) => text.split('\n').filter((line) => !line.endsWith(tag)).join('\n'));
+    const same = `${recordText(record)} ; certsmith-dcv `;
+    return this.edit(zone, (text) => text.split('\n').filter((line) => !line.startsWith(same)).join('\n'));
   }
 
   private command(zone: string): string[] {
@@ -73,9 +74,13 @@ function tagOf(record: ChallengeRecord): string {
   return `; certsmith-dcv ${record.marker}`;
 }
 
-function lineFor(record: ChallengeRecord): string {
+function recordText(record: ChallengeRecord): string {
   const data = record.type === 'TXT' ? txtStrings(record.value) : fqdn(normalizeName(record.value));
-  return `${fqdn(normalizeName(record.owner))} ${record.ttl} IN ${record.type} ${data} ${tagOf(record)}`;
+  return `${fqdn(normalizeName(record.owner))} ${record.ttl} IN ${record.type} ${data}`;
+}
+
+function lineFor(record: ChallengeRecord): string {
+  return `${recordText(record)} ${tagOf(record)}`;
 }
 
 /** Quoted character-strings of at most 255 bytes each, with quotes and backslashes escaped. */
