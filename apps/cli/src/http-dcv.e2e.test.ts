@@ -107,6 +107,26 @@ describe('certsmith dcv (HTTP, full profile) against BIND and nginx', () => {
     expect(await readdir(docroot)).toEqual([]);
   }, 90_000);
 
+  it('checks before ordering in `certsmith check`: a failing name is dropped with a warning, the hostname goes on', async () => {
+    // An ACME issuer with a directory where nothing listens: the local pre-check runs first, then the CA fails and the
+    // self-signed fallback takes over, as on a server whose CA is down.
+    const file = await config('check.json', [name('www')], {
+      issuers: ['acme', 'selfsigned'],
+      plugins: [
+        { module: '@certsmith/dcv-http', options: { docroot, readTimeoutMs: 2_000 } },
+        { module: '@certsmith/issuer-acme', options: { directoryUrl: 'https://127.0.0.1:9/directory' } },
+      ],
+    });
+    const result = await runCli(['check', '--config', file]);
+    const out = result.stdout;
+    expect(out).toContain(`Local HTTP DCV OK: ${HOST}\n`);
+    expect(out).toContain(`Local HTTP DCV error (${name('www')}): ${name('www')} resolves to the private address ${elsewhere}`);
+    expect(out).toMatch(new RegExp(`Warning \\(validate, ${esc(name('www'))}\\): DCV_HTTP_PRIVATE_ADDRESS: .* → drop this name from the order`));
+    expect(out).toMatch(/\((issue, )?issuer acme\)/);
+    expect(out).toContain('Issued by "selfsigned"');
+    expect(await readdir(docroot)).toEqual([]);
+  }, 90_000);
+
   it('shows the DNS path from the lab root with --verbose', async () => {
     const file = await config('verbose.json', []);
     const result = await runCli(['dcv', '--config', file, '--verbose']);
