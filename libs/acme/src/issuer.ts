@@ -78,6 +78,16 @@ export class AcmeIssuer implements Issuer {
     }
   }
 
+  /** The Issuer contract's ARI hook: the suggested window, or null when the CA offers no ARI (Pebble 2.4). */
+  async renewalWindow(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null> {
+    try {
+      return (await this.renewalInfo(certificatePem, signal))?.suggestedWindow ?? null;
+    } catch (error) {
+      if (error instanceof AcmeError && error.code === 'ARI_NO_AKI') return null;
+      throw error;
+    }
+  }
+
   private transport(): AcmeTransport {
     return new AcmeTransport({ caPem: this.options.caPem, timeoutMs: this.options.requestTimeoutMs });
   }

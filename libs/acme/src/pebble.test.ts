@@ -13,6 +13,7 @@ import { AcmeClient } from './client.js';
 import { AccountKey } from './jws.js';
 import { AcmeTransport } from './transport.js';
 import { AcmeError } from './problem.js';
+import { ariCertIdOf } from './ari.js';
 
 /** An http-01 responder that serves key authorizations itself on Pebble's httpPort (names all resolve to it). */
 class InTestHttp01 implements DcvMethod {
@@ -57,6 +58,7 @@ describe('ACME client against Pebble (EAB required)', () => {
   let dir: string;
   const csrs = new WebCryptoCsrFactory();
   const events: { type: string; event: unknown }[] = [];
+  let issuedPem = '';
 
   beforeAll(async () => {
     const address = randomLoopback();
@@ -89,6 +91,7 @@ describe('ACME client against Pebble (EAB required)', () => {
     const result = await new AcmeIssuer(options()).issue({ target: target(names), names, csr }, context('es256'));
     expect(result.status).toBe('issued');
     if (result.status !== 'issued') return;
+    issuedPem = result.certificatePem;
     const leaf = new X509Certificate(result.certificatePem);
     expect(leaf.subjectAltName).toBe(names.map((n) => `DNS:${n}`).join(', '));
     expect(leaf.publicKey.equals(new X509Certificate(result.certificatePem).publicKey)).toBe(true);
@@ -165,10 +168,15 @@ describe('ACME client against Pebble (EAB required)', () => {
     await client.transport.close();
   });
 
-  it('says the directory offers no ARI (Pebble 2.4)', async () => {
+  it('says the directory offers no ARI (Pebble 2.4), and computes the ARI identifier of its certificate', async () => {
     const client = new AcmeClient(pebble.directoryUrl, new AcmeTransport({ caPem: pebble.tlsCaPem }));
     expect(await client.renewalInfo('x.y', AbortSignal.timeout(5_000))).toBeNull();
     await client.transport.close();
+    expect(await new AcmeIssuer(options()).renewalWindow(issuedPem, AbortSignal.timeout(5_000))).toBeNull();
+    const [aki, serial] = ariCertIdOf(issuedPem).split('.');
+    const leaf = new X509Certificate(issuedPem);
+    expect(Buffer.from(serial!, 'base64url').toString('hex').replace(/^00/, '').toUpperCase()).toBe(leaf.serialNumber.replace(/^0+/, '').toUpperCase());
+    expect(Buffer.from(aki!, 'base64url')).toHaveLength(20);
   });
 
   it('refuses Pebble when its TLS certificate is not trusted (no CA file): CA_UNREACHABLE, never insecure', async () => {

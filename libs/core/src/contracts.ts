@@ -191,6 +191,11 @@ export interface Issuer {
   readonly issuerPatterns: RegExp[];
   issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;
   resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending>;
+  /**
+   * Optional: the CA's suggested renewal window for a certificate it issued (ACME Renewal Information, RFC 9773),
+   * or null when it offers none. Within the window the pipeline renews even before the expiry threshold.
+   */
+  renewalWindow?(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null>;
 }
 
 // ---------------------------------------------------------------- installers

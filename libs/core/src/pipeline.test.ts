@@ -26,7 +26,8 @@ function inspectorWith(defects: Record<string, Defect[]>, issuedProblems: Defect
   return {
     async inspect(material): Promise<Inspection> {
       if (material.service === 'explode') throw new Error('boom');
-      return { files: [], live: [], summary: null, chain: [], defects: defects[material.service] ?? [], providerIssued: false };
+      // A service whose files hold a certificate stands for one from the configured provider (for the ARI test).
+      return { files: [], live: [], summary: null, chain: [], defects: [...(defects[material.service] ?? [])], providerIssued: material.sources.length > 0 };
     },
     summarize: (pem) => summary(pem, ['host.example.test']),
     verifyIssued: () => issuedProblems,
@@ -168,6 +169,34 @@ describe('Pipeline', () => {
     expect((await run()).targets[0]!.result).toBe('unmanaged');
     expect(fallback.calls).toEqual([]);
     expect(events.every(([t, e]) => t === 'inspect' && (e as { action: string }).action === 'keep')).toBe(true);
+  });
+
+  it("renews a provider certificate early once the CA's renewal information (ARI) window has come, not before", async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n';
+    const withCert = (service: string) => {
+      const base = installer(service);
+      return Object.assign(base, { read: async () => ({ service, sources: [{ path: `/ssl/${service}`, role: 'certificate' as const, bytes: Buffer.from(pem) }], endpoints: [] }) });
+    };
+    const asked: string[] = [];
+    let window = { start: new Date('2026-07-01T00:00:00Z'), end: new Date('2026-07-02T00:00:00Z') };
+    const ca = Object.assign(issuer('ca', true, ok('NEW')), {
+      renewalWindow: async (certificatePem: string) => {
+        asked.push(certificatePem);
+        return window;
+      },
+    });
+    const early = setup({ issuers: [ca], installers: [withCert('dovecot'), withCert('exim')] });
+    const before = await early.run();
+    expect(asked).toEqual([pem]); // once for both services
+    expect(before.targets[0]!.result).toBe('healthy');
+    expect(ca.calls).toEqual([]);
+
+    window = { start: new Date('2026-05-30T00:00:00Z'), end: new Date('2026-05-31T00:00:00Z') }; // the clock says 2026-06-01
+    const due = setup({ issuers: [ca], installers: [withCert('dovecot'), withCert('exim')] });
+    const after = await due.run();
+    expect(due.events.filter(([t]) => t === 'inspect').map(([, e]) => (e as { defects: { code: string }[] }).defects.map((d) => d.code))).toEqual([['ARI_RENEWAL_DUE'], ['ARI_RENEWAL_DUE']]);
+    expect(ca.calls).toHaveLength(1);
+    expect(after.targets[0]!.result).toBe('replaced');
   });
 
   it('keeps a pending order as a value and schedules one retry only with --allow-retry', async () => {

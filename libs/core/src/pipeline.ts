@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
@@ -8,7 +8,7 @@ import type {
 } from './contracts.js';
 import { CertsmithError, describeError } from './errors.js';
 import type { Bus, FailedEvent, InspectEvent } from './events.js';
-import type { Defect, NewMaterial, ServiceId, Target } from './model.js';
+import type { Defect, NewMaterial, ServiceId, ServiceMaterial, Target } from './model.js';
 import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
 import { PendingOrderStore } from './pending-store.js';
@@ -53,6 +53,8 @@ interface ServiceState {
  * exception out of a target. Targets are independent.
  */
 export class Pipeline {
+  private readonly renewalWindows = new Map<string, Promise<{ start: Date; end: Date } | null>>();
+
   constructor(private readonly deps: PipelineDeps) {}
 
   async run(targets: Target[], options: RunOptions): Promise<void> {
@@ -128,6 +130,8 @@ export class Pipeline {
       const signal = AbortSignal.any([options.signal, AbortSignal.timeout(config.inspection.timeoutMs * 3)]);
       const material = await installer.read(target);
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
+      const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, signal) : null;
+      if (early) inspection.defects.push(early);
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
       bus.emit('inspect', {
         target: target.id, service, files: inspection.files, live: inspection.live, summary: inspection.summary,
@@ -368,6 +372,37 @@ export class Pipeline {
       this.fail({ stage: 'schedule', target: target.id, code, message, next: 'the next scheduled run resumes the order', severity: 'warning' });
       return `no retry scheduled: ${message}`;
     }
+  }
+
+  /**
+   * ACME Renewal Information (RFC 9773): a CA that offers it may ask for a certificate to be renewed before the
+   * expiry threshold (a mass revocation, a shorter policy). Asked only for a provider certificate that is otherwise
+   * kept; a CA without ARI or an unreachable one changes nothing.
+   */
+  private async renewalAdvice(chain: Issuer[], material: ServiceMaterial, defects: Defect[], signal: AbortSignal): Promise<Defect | null> {
+    if (defects.some((d) => d.severity === 'replace' || d.severity === 'upgrade')) return null;
+    const source = material.sources.find((s) => 'bytes' in s && (s.role === 'certificate' || s.role === 'combined'));
+    const block = source && 'bytes' in source ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(Buffer.from(source.bytes).toString('utf8'))?.[0] : undefined;
+    if (!block) return null;
+    const pem = `${block}\n`;
+    for (const issuer of chain) {
+      if (!issuer.trusted || !issuer.renewalWindow) continue;
+      // Services usually share one certificate: ask the CA once per certificate and run.
+      const key = `${issuer.id}\n${pem}`;
+      if (!this.renewalWindows.has(key)) this.renewalWindows.set(key, issuer.renewalWindow(pem, signal).catch(() => null));
+      const window = await this.renewalWindows.get(key)!;
+      if (!window) continue;
+      // A point in the window that is the same on every run for this certificate and spread across certificates
+      // (RFC 9773 section 4.2 wants a uniformly random one; a per-certificate hash keeps nightly runs consistent).
+      const spread = createHash('sha256').update(pem).digest().readUInt32BE(0) / 2 ** 32;
+      const due = window.start.getTime() + spread * Math.max(0, window.end.getTime() - window.start.getTime());
+      if (this.deps.clock.now().getTime() < due) return null;
+      return {
+        code: 'ARI_RENEWAL_DUE', severity: 'upgrade',
+        message: `the CA ("${issuer.id}") suggests renewing between ${window.start.toISOString()} and ${window.end.toISOString()} (ACME Renewal Information)`,
+      };
+    }
+    return null;
   }
 
   private fail(event: FailedEvent): void {
