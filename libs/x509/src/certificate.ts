@@ -1,6 +1,4 @@
 import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { CertificateSummary } from '@certsmith/core';
 
 const SIGNATURE_ALGORITHMS: Record<string, string> = {
@@ -41,24 +39,48 @@ export interface ParsedCertificate {
   dnsNames: string[];
 }
 
-/** Parses one DER certificate. Throws on anything that is not one. */
+/**
+ * Parsed certificates by DER, most recent last: services and sites share their chain certificates, so each CA
+ * certificate is parsed once per run instead of once per file. Bounded, so a run over many sites stays small.
+ */
+const CACHE_SIZE = 256;
+const cache = new Map<string, ParsedCertificate>();
+
+/** Parses one DER certificate. Throws on anything that is not one. The result is shared: do not modify it. */
 export function parseCertificate(der: Buffer): ParsedCertificate {
+  const cacheKey = der.toString('latin1');
+  const cached = cache.get(cacheKey);
+  if (cached) {
+    cache.delete(cacheKey);
+    cache.set(cacheKey, cached);
+    return cached;
+  }
+  const parsed = parseUncached(Buffer.from(der));
+  cache.set(cacheKey, parsed);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return parsed;
+}
+
+function parseUncached(der: Buffer): ParsedCertificate {
   const x509 = new X509Certificate(der);
-  const sanEntries = splitSan(x509.subjectAltName);
+  const subject = x509.subject;
+  const issuer = x509.issuer;
+  const san = x509.subjectAltName;
+  const sanEntries = splitSan(san);
   const dnsNames = sanEntries.filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4).toLowerCase());
   const notBefore = new Date(x509.validFrom);
   const notAfter = new Date(x509.validTo);
   const eku = x509.keyUsage; // node names the extended key usage "keyUsage"
-  const selfSigned = x509.subject === x509.issuer && safeVerify(x509);
+  const selfSigned = subject === issuer && safeVerify(x509);
   const summary: CertificateSummary = {
-    subject: oneLine(x509.subject),
-    commonName: /(?:^|\n)CN=([^\n]*)/.exec(x509.subject)?.[1] ?? null,
-    issuer: oneLine(x509.issuer),
+    subject: oneLine(subject),
+    commonName: /(?:^|\n)CN=([^\n]*)/.exec(subject)?.[1] ?? null,
+    issuer: oneLine(issuer),
     serial: x509.serialNumber.toLowerCase(),
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
     names: sanEntries.map((e) => e.replace(/^(DNS|IP Address):/, '')),
-    hasSan: x509.subjectAltName !== undefined,
+    hasSan: san !== undefined,
     key: describeKey(x509),
     signatureAlgorithm: signatureAlgorithm(der),
     fingerprint: createHash('sha256').update(der).digest('hex'),
@@ -66,6 +88,46 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     extendedKeyUsage: eku === undefined ? null : eku.map((oid) => EKU_NAMES[oid] ?? oid),
   };
   return { x509, der, summary, notBefore, notAfter, dnsNames };
+}
+
+/**
+ * The bytes that identify the public key inside a private key file: the EC point, or the RSA modulus and
+ * exponent (the content of RSAPublicKey). A private key whose DER holds them carries this public key, which
+ * is what OpenSSL's X509_check_private_key compares. Null when the key type has no such form here.
+ */
+export function publicKeyBytes(cert: ParsedCertificate): Buffer | null {
+  // Read from the certificate's own DER: KeyObject.export costs as much as parsing the certificate again.
+  try {
+    const der = cert.der;
+    const outer = headerLength(der, 0);
+    let at = outer.header;
+    const tbs = headerLength(der, at);
+    at += tbs.header;
+    if (der[at] === 0xa0) at = skip(der, at); // [0] version
+    for (let field = 0; field < 5; field++) at = skip(der, at); // serial, signature, issuer, validity, subject
+    const spki = headerLength(der, at);
+    const algAt = at + spki.header;
+    const alg = headerLength(der, algAt);
+    const oid = der.subarray(algAt + alg.header, algAt + alg.header + alg.length);
+    const bitsAt = algAt + alg.header + alg.length;
+    const bits = headerLength(der, bitsAt);
+    if (der[bitsAt] !== 0x03) return null;
+    const key = der.subarray(bitsAt + bits.header + 1, bitsAt + bits.header + bits.length); // after the unused-bits byte
+    if (oid.includes(EC_PUBLIC_KEY)) return key;
+    if (oid.includes(RSA_ENCRYPTION)) return key.subarray(headerLength(key, 0).header);
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/** DER of the OIDs 1.2.840.10045.2.1 (ecPublicKey) and 1.2.840.113549.1.1.1 (rsaEncryption). */
+const EC_PUBLIC_KEY = Buffer.from([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
+const RSA_ENCRYPTION = Buffer.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
+
+function skip(der: Buffer, at: number): number {
+  const h = headerLength(der, at);
+  return at + h.header + h.length;
 }
 
 function splitSan(san: string | undefined): string[] {
@@ -113,19 +175,36 @@ function curveName(curve: string | undefined): string {
   }
 }
 
-/** The outer signatureAlgorithm: the second element of the Certificate SEQUENCE. */
+/** The outer signatureAlgorithm: the OID at the start of the second element of the Certificate SEQUENCE. */
 function signatureAlgorithm(der: Buffer): string {
-  // Skip the outer SEQUENCE header and the tbsCertificate, then parse the AlgorithmIdentifier alone.
   const outer = headerLength(der, 0);
   const tbsStart = outer.header;
   const tbs = headerLength(der, tbsStart);
   const algStart = tbsStart + tbs.header + tbs.length;
   const alg = headerLength(der, algStart);
-  const id = AsnConvert.parse(der.subarray(algStart, algStart + alg.header + alg.length), AlgorithmIdentifier);
-  return SIGNATURE_ALGORITHMS[id.algorithm] ?? id.algorithm;
+  const oidAt = algStart + alg.header;
+  if (der[oidAt] !== 0x06) throw new RangeError('no algorithm OID');
+  const oid = headerLength(der, oidAt);
+  const id = decodeOid(der.subarray(oidAt + oid.header, oidAt + oid.header + oid.length));
+  return SIGNATURE_ALGORITHMS[id] ?? id;
 }
 
-function headerLength(der: Buffer, at: number): { header: number; length: number } {
+function decodeOid(bytes: Buffer): string {
+  if (bytes.length === 0 || bytes.length > 64) throw new RangeError('bad OID');
+  const parts: number[] = [];
+  let value = 0;
+  for (const byte of bytes) {
+    value = value * 128 + (byte & 0x7f);
+    if (!(byte & 0x80)) {
+      parts.push(value);
+      value = 0;
+    }
+  }
+  const first = parts.shift() ?? 0;
+  return [first < 80 ? Math.floor(first / 40) : 2, first < 80 ? first % 40 : first - 80, ...parts].join('.');
+}
+
+export function headerLength(der: Buffer, at: number): { header: number; length: number } {
   const first = der[at + 1];
   if (first === undefined) throw new RangeError('truncated DER');
   if (first < 0x80) return { header: 2, length: first };

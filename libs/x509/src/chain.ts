@@ -108,12 +108,22 @@ function selfIssued(cert: X509Certificate): boolean {
   return cert.subject === cert.issuer && cert.checkIssued(cert);
 }
 
+/** Signatures already checked, per certificate object: parsed CA certificates are shared, so each pair is verified once. */
+const verified = new WeakMap<X509Certificate, WeakMap<X509Certificate, boolean>>();
+
 function safeVerify(cert: X509Certificate, issuer: X509Certificate): boolean {
+  let byIssuer = verified.get(cert);
+  const known = byIssuer?.get(issuer);
+  if (known !== undefined) return known;
+  let ok: boolean;
   try {
-    return cert.verify(issuer.publicKey);
+    ok = cert.verify(issuer.publicKey);
   } catch {
-    return false;
+    ok = false;
   }
+  if (!byIssuer) verified.set(cert, (byIssuer = new WeakMap()));
+  byIssuer.set(issuer, ok);
+  return ok;
 }
 
 function oneLine(dn: string): string {

@@ -3,7 +3,7 @@ import {
   CertsmithError, type CertificateSummary, type Defect, type InspectContext, type Inspection, type Inspector,
   type LiveObservation, type NewMaterial, type Resolution, type Resolver, type ServiceMaterial, type SourceFile,
 } from '@certsmith/core';
-import { parseCertificate, type ParsedCertificate } from './certificate.js';
+import { parseCertificate, publicKeyBytes, type ParsedCertificate } from './certificate.js';
 import { verifyChain } from './chain.js';
 import type { LiveProbe } from './live-probe.js';
 import { isValidHostname, nameCovers } from './names.js';
@@ -28,7 +28,8 @@ export interface CertificateInspectorOptions {
 interface Collected {
   files: string[];
   certificates: { parsed: ParsedCertificate; path: string }[];
-  keys: { key: KeyObject; path: string }[];
+  /** Private keys as found (DER), parsed only when the fast check cannot decide: OpenSSL's key parsing is slow. */
+  keys: { der: Buffer; label: string; pem: boolean; path: string }[];
   defects: Defect[];
 }
 
@@ -328,16 +329,7 @@ function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set
     if (keys.length === 0 && (source.role === 'key' || blocks.length > 0)) {
       out.defects.push({ code: `MISSING_KEY:${source.path}`, message: `${source.path}: no private key in this file`, severity: 'replace', path: source.path });
     }
-    for (const block of keys) {
-      try {
-        const key = isPem
-          ? createPrivateKey(`-----BEGIN ${block.label}-----\n${block.der.toString('base64')}\n-----END ${block.label}-----\n`)
-          : createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8' });
-        out.keys.push({ key, path: source.path });
-      } catch (error) {
-        out.defects.push({ code: `INVALID_KEY:${source.path}`, message: `${source.path}: the private key cannot be read (${(error as Error).message})`, severity: 'replace', path: source.path });
-      }
-    }
+    for (const block of keys) out.keys.push({ der: block.der, label: block.label, pem: isPem, path: source.path });
   }
 }
 
@@ -394,16 +386,33 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
 
 function keyDefects(cert: ParsedCertificate, keys: Collected['keys'], sources: SourceFile[]): Defect[] {
   const expectsKey = sources.some((s) => s.role === 'key' || s.role === 'combined');
-  if (!expectsKey || keys.length === 0) return []; // a missing or unreadable key was reported while collecting
-  const matching = keys.find(({ key }) => {
+  if (!expectsKey || keys.length === 0) return []; // a missing key was reported while collecting
+  // Fast path: the key file carries this certificate's public key (what X509_check_private_key compares).
+  const publicBytes = publicKeyBytes(cert);
+  if (publicBytes && keys.some((k) => k.der.includes(publicBytes))) return [];
+  const defects: Defect[] = [];
+  let readable = 0;
+  for (const entry of keys) {
+    let key: KeyObject;
     try {
-      return cert.x509.checkPrivateKey(key);
-    } catch {
-      return false;
+      key = entry.pem
+        ? createPrivateKey(`-----BEGIN ${entry.label}-----\n${entry.der.toString('base64')}\n-----END ${entry.label}-----\n`)
+        : createPrivateKey({ key: entry.der, format: 'der', type: 'pkcs8' });
+    } catch (error) {
+      defects.push({ code: `INVALID_KEY:${entry.path}`, message: `${entry.path}: the private key cannot be read (${(error as Error).message})`, severity: 'replace', path: entry.path });
+      continue;
     }
-  });
-  if (matching) return [];
-  return [{ code: 'KEY_MISMATCH', message: `the private key in ${keys[0]!.path} does not belong to the certificate`, severity: 'replace', path: keys[0]!.path }];
+    readable++;
+    try {
+      if (cert.x509.checkPrivateKey(key)) return [];
+    } catch {
+      // a key of another type: not this certificate's
+    }
+  }
+  if (readable > 0) {
+    defects.push({ code: 'KEY_MISMATCH', message: `the private key in ${keys[0]!.path} does not belong to the certificate`, severity: 'replace', path: keys[0]!.path });
+  }
+  return defects;
 }
 
 function invalidHostname(names: string[]): Defect[] {
