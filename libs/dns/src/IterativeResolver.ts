@@ -381,9 +381,10 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
     if (!response.aa) return { kind: 'lame', why: 'CNAME without the AA flag' };
     return { kind: 'cname', chain, target: chain.at(-1)!, zone: soaZone() };
   }
-  if (!response.aa) {
-    // A referral: NS records for a zone strictly below the one asked and at or above the name.
-    const cut = response.authorities.find((r) => r.type === 'NS' && r.name !== zone && isWithin(r.name, zone) && isWithin(current, r.name));
+  // A referral: NS records for a zone strictly below the one asked and at or above the name. Some servers set AA
+  // on referrals; a response with an SOA in it is a negative answer, not a referral.
+  const cut = response.authorities.find((r) => r.type === 'NS' && r.name !== zone && isWithin(r.name, zone) && isWithin(current, r.name));
+  if (!response.aa || (cut && !response.authorities.some((r) => r.type === 'SOA'))) {
     if (!cut) {
       const upward = response.authorities.some((r) => r.type === 'NS');
       return { kind: 'lame', why: upward ? 'lame delegation (referral up or sideways)' : 'no answer and no referral' };

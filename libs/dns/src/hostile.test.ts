@@ -212,6 +212,25 @@ describe('IterativeResolver against hostile servers', () => {
   });
 });
 
+describe('IterativeResolver and sloppy servers', () => {
+  it('follows a referral that wrongly carries the AA flag', async () => {
+    const p = port();
+    const root = randomLoopback();
+    const tld = randomLoopback();
+    await fakeServer(p, (query, _raw, from, socket) => {
+      socket.send(answer(query, { authorities: [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }], additionals: [a('ns.test', tld)] }), from.port, from.address);
+    }, root);
+    await fakeServer(p, (query, _raw, from, socket) => {
+      const q = query.questions![0]!;
+      socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '192.0.2.5')] } : {}), from.port, from.address);
+    }, tld);
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 300, retries: 0 });
+    const r = await resolver.lookup('www.test', 'A', AbortSignal.timeout(5_000));
+    expect(r.outcome).toBe('ok');
+    expect(r.records.map((x) => x.data)).toEqual(['192.0.2.5']);
+  });
+});
+
 describe('the loopback guard of tests', () => {
   it('never sends a query outside loopback under vitest (the IANA root hints stay unasked)', async () => {
     const resolver = new IterativeResolver({ timeoutMs: 5_000 });
