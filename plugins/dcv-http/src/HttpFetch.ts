@@ -4,7 +4,7 @@ import { urlHost } from './addresses.js';
 export interface FetchLimits {
   /** cPanel: 5 s. */
   connectTimeoutMs: number;
-  /** cPanel: 10 s, for the answer and its body together. */
+  /** cPanel: 10 s without a byte; the whole answer must also come within connect + read timeouts (a trickle cannot hold the check). */
   readTimeoutMs: number;
   /** cPanel: 16 KiB; a longer answer is not the file. */
   maxBodyBytes: number;
@@ -15,7 +15,8 @@ export const CPANEL_LIMITS: FetchLimits = { connectTimeoutMs: 5_000, readTimeout
 export type FetchOutcome =
   | { kind: 'response'; status: number; location: string | null; body: Buffer; truncated: boolean }
   | { kind: 'connect-timeout' }
-  | { kind: 'read-timeout' }
+  /** idle: no byte for readTimeoutMs; total: the whole answer took longer than connect + read timeouts. */
+  | { kind: 'read-timeout'; total: boolean }
   | { kind: 'refused' }
   | { kind: 'error'; detail: string };
 
@@ -68,7 +69,8 @@ export async function fetchOnce(
     if (signal.aborted) throw signal.reason;
     const code = (error as { code?: string }).code;
     if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'connect-timeout' };
-    if (deadline.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'read-timeout' };
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'read-timeout', total: false };
+    if (deadline.aborted) return { kind: 'read-timeout', total: true };
     if (code === 'ECONNREFUSED') return { kind: 'refused' };
     return { kind: 'error', detail: (error as Error).message || code || String(error) };
   } finally {

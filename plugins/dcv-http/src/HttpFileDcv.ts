@@ -127,7 +127,9 @@ export class HttpFileDcv implements DcvMethod {
         case 'connect-timeout':
           return fail('DCV_HTTP_TIMEOUT', `timeout: could not connect to ${located.address} port ${scheme === 'http' ? 80 : 443} within ${seconds(this.settings.limits.connectTimeoutMs)}; is the web server running and the port open in the firewall?`);
         case 'read-timeout':
-          return fail('DCV_HTTP_TIMEOUT', `timeout: ${at} did not answer within ${seconds(this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`);
+          return fail('DCV_HTTP_TIMEOUT', outcome.total
+            ? `timeout: ${at} did not finish answering within ${seconds(this.settings.limits.connectTimeoutMs + this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`
+            : `timeout: ${at} did not answer within ${seconds(this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`);
         case 'refused':
           return fail('DCV_HTTP_REFUSED', `${located.address} refused the connection on port ${scheme === 'http' ? 80 : 443}: no web server listens there for ${host}`);
         case 'error':
