@@ -240,3 +240,14 @@ describe('the loopback guard of tests', () => {
     expect(resolver.stats.udp).toBe(0);
   });
 });
+
+describe('root hints', () => {
+  it('keeps only literal addresses and refuses hints without any', async () => {
+    const { parseRootHints } = await import('./root-hints.js');
+    expect(parseRootHints('. 3600000 NS a.root.\na.root. 3600000 A 127.0.0.10\na.root. 3600000 A localhost\na.root. 3600000 AAAA ::1\n'))
+      .toEqual([{ name: 'a.root', addresses: ['127.0.0.10', '::1'] }]);
+    expect(() => parseRootHints('. NS a.root.\na.root. A not-an-address\n', 'hints.txt')).toThrow('hints.txt: no root server with an address');
+    const transport = new DnsTransport({ port: 53, timeoutMs: 100, concurrency: 1 });
+    expect(await transport.query('localhost', 'x.test', 'A', AbortSignal.timeout(1_000))).toEqual({ kind: 'network', detail: '"localhost" is not an IP address' });
+  });
+});

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CertsmithError } from '@certsmith/core';
 import { normalizeName } from './wire.js';
@@ -29,7 +30,7 @@ export function parseRootHints(text: string, file = 'root hints'): HintServer[] 
     const data = fields[i + 1];
     if (!data) continue;
     if (type === 'NS' && owner === '') names.push(normalizeName(data));
-    else if (type === 'A' || type === 'AAAA') {
+    else if ((type === 'A' && isIP(data) === 4) || (type === 'AAAA' && isIP(data) === 6)) {
       const entry = addresses.get(owner) ?? { v4: [], v6: [] };
       (type === 'A' ? entry.v4 : entry.v6).push(data);
       addresses.set(owner, entry);

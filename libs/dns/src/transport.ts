@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { connect, isIPv6 } from 'node:net';
+import { connect, isIP, isIPv6 } from 'node:net';
 import { acceptResponse, encodeQuery, type DnsResponse, type EncodedQuery, type QueryType } from './wire.js';
 
 /** The outcome of one query to one server: a response that matched, or a named failure. */
@@ -194,6 +194,8 @@ export function abortError(signal: AbortSignal): Error {
  * failure at once instead of asking the real root servers.
  */
 export function loopbackGuard(address: string): QueryResult | null {
+  // Only literal addresses: a name here would make dgram/net ask the system resolver, which we never do.
+  if (isIP(address) === 0) return { kind: 'network', detail: `"${address}" is not an IP address` };
   const guarded = process.env.CERTSMITH_DNS_LOOPBACK_ONLY === '1' || Boolean(process.env.VITEST);
   if (!guarded || address.startsWith('127.') || address === '::1') return null;
   return { kind: 'network', detail: `not sent to ${address}: outside loopback (tests only ask the lab's servers)` };
