@@ -1,4 +1,4 @@
-import { Pipeline, RunReportCollector, UsageError, hostnameTarget, readSwitches } from '@certsmith/core';
+import { Pipeline, RunReportCollector, UsageError, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
 import { compose } from './compose.js';
 import { HumanLog } from './human-log.js';
 
@@ -22,7 +22,11 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
       csrFactory: composition.csrFactory, issuers: contributions.issuers, installers: contributions.installers,
       dcv: contributions.dcv, report,
     });
-    const names = target.names.filter((n) => !config.dcv.exclude.includes(n));
+    const excluded = new Set(config.dcv.exclude.map(comparableName));
+    const names = target.names.filter((n) => !excluded.has(comparableName(n)));
+    for (const name of target.names.filter((n) => !names.includes(n))) {
+      bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
+    }
     const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000));
     if (options.json) out(JSON.stringify({ method: config.dcv.method, names, passed, validations }, null, 2));
     else out(passed === null ? 'Local DCV could not run.' : `${passed.length} of ${names.length} name(s) passed local ${config.dcv.method.toUpperCase()} DCV.`);

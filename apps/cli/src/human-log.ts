@@ -45,6 +45,7 @@ export class HumanLog {
       const kind = e.method.startsWith('dns') ? 'DNS' : 'HTTP';
       if (e.method === 'config') this.line(e.target, `  Excluded: ${e.name} (${e.reason})`);
       else if (e.ok) this.line(e.target, `  Local ${kind} DCV OK: ${e.name}${e.via ? ` (via ${e.via})` : ''}`);
+      if (e.ok && e.reason) this.line(e.target, `    ${e.reason.replace(/^followed /, '')}`);
       else this.line(e.target, `  Local ${kind} DCV error (${e.name}): ${e.reason}`);
     });
     bus.on('issued', (e) => {

@@ -411,7 +411,7 @@ export class Pipeline {
 }
 
 /** A name as DNS compares it: lowercase, no trailing dot, IDNs as A-labels. */
-function comparableName(name: string): string {
+export function comparableName(name: string): string {
   const bare = name.trim().toLowerCase().replace(/\.$/, '');
   return domainToASCII(bare) || bare;
 }
