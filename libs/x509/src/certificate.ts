@@ -81,7 +81,7 @@ function parseUncached(der: Buffer): ParsedCertificate {
     notAfter: notAfter.toISOString(),
     names: sanEntries.map((e) => e.replace(/^(DNS|IP Address):/, '')),
     hasSan: san !== undefined,
-    key: describeKey(x509),
+    key: describeKey(x509, der),
     signatureAlgorithm: signatureAlgorithm(der),
     fingerprint: createHash('sha256').update(der).digest('hex'),
     selfSigned,
@@ -96,9 +96,19 @@ function parseUncached(der: Buffer): ParsedCertificate {
  * is what OpenSSL's X509_check_private_key compares. Null when the key type has no such form here.
  */
 export function publicKeyBytes(cert: ParsedCertificate): Buffer | null {
-  // Read from the certificate's own DER: KeyObject.export costs as much as parsing the certificate again.
+  const spki = spkiParts(cert.der);
+  if (!spki) return null;
+  if (spki.algorithm.equals(EC_PUBLIC_KEY)) return spki.key;
+  if (spki.algorithm.equals(RSA_ENCRYPTION)) return rsaPublicKeyContent(spki.key);
+  return null;
+}
+
+/**
+ * The SubjectPublicKeyInfo of a certificate, read from its own DER: KeyObject.export and asymmetricKeyDetails cost
+ * as much as parsing the certificate again. Null when the DER does not have the expected shape.
+ */
+function spkiParts(der: Buffer): { algorithm: Buffer; parameters: Buffer; key: Buffer } | null {
   try {
-    const der = cert.der;
     const outer = headerLength(der, 0);
     let at = outer.header;
     const tbs = headerLength(der, at);
@@ -108,18 +118,38 @@ export function publicKeyBytes(cert: ParsedCertificate): Buffer | null {
     const spki = headerLength(der, at);
     const algAt = at + spki.header;
     const alg = headerLength(der, algAt);
-    const oid = der.subarray(algAt + alg.header, algAt + alg.header + alg.length);
+    const oidAt = algAt + alg.header;
+    const algorithm = der.subarray(oidAt, skip(der, oidAt));
+    const parameters = der.subarray(oidAt + algorithm.length, algAt + alg.header + alg.length);
     const bitsAt = algAt + alg.header + alg.length;
-    const bits = headerLength(der, bitsAt);
     if (der[bitsAt] !== 0x03) return null;
+    const bits = headerLength(der, bitsAt);
     const key = der.subarray(bitsAt + bits.header + 1, bitsAt + bits.header + bits.length); // after the unused-bits byte
-    if (oid.includes(EC_PUBLIC_KEY)) return key;
-    if (oid.includes(RSA_ENCRYPTION)) return key.subarray(headerLength(key, 0).header);
-    return null;
+    return { algorithm, parameters, key };
   } catch {
     return null;
   }
 }
+
+/** The modulus and exponent TLVs inside RSAPublicKey, as they also appear in the private key. */
+function rsaPublicKeyContent(key: Buffer): Buffer {
+  return key.subarray(headerLength(key, 0).header);
+}
+
+/** Bits of an RSA modulus (the first INTEGER of RSAPublicKey). */
+function rsaBits(key: Buffer): number {
+  const content = rsaPublicKeyContent(key);
+  const modulus = headerLength(content, 0);
+  let bytes = content.subarray(modulus.header, modulus.header + modulus.length);
+  while (bytes.length > 1 && bytes[0] === 0) bytes = bytes.subarray(1);
+  return (bytes.length - 1) * 8 + (32 - Math.clz32(bytes[0] ?? 0));
+}
+
+const NAMED_CURVES: [Buffer, string][] = [
+  [Buffer.from('06082a8648ce3d030107', 'hex'), 'P-256'],
+  [Buffer.from('06052b81040022', 'hex'), 'P-384'],
+  [Buffer.from('06052b81040023', 'hex'), 'P-521'],
+];
 
 /** DER of the OIDs 1.2.840.10045.2.1 (ecPublicKey) and 1.2.840.113549.1.1.1 (rsaEncryption). */
 const EC_PUBLIC_KEY = Buffer.from([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
@@ -147,7 +177,19 @@ function safeVerify(x509: X509Certificate): boolean {
   }
 }
 
-function describeKey(x509: X509Certificate): string {
+function describeKey(x509: X509Certificate, der: Buffer): string {
+  const spki = spkiParts(der);
+  if (spki?.algorithm.equals(RSA_ENCRYPTION)) {
+    try {
+      return `RSA ${rsaBits(spki.key)}`;
+    } catch {
+      // fall through to node's view of the key
+    }
+  }
+  if (spki?.algorithm.equals(EC_PUBLIC_KEY)) {
+    const named = NAMED_CURVES.find(([oid]) => spki.parameters.equals(oid));
+    if (named) return `EC ${named[1]}`;
+  }
   let key: KeyObject;
   try {
     key = x509.publicKey;

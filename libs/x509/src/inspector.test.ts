@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +195,23 @@ describe('CertificateInspector: the offline rules', () => {
     expect(boom.defects[0]!.message).toContain('resolver exploded');
     await withDns.inspect(material(certs.good!, inter.certPem), online());
     expect(asked.filter((n) => n === NAME)).toHaveLength(1); // one question per name and run
+  });
+
+  it('reads key type and size from the DER as node sees them', async () => {
+    const p384 = await inter.issue('p384', { cn: NAME, key: 'ec-p384' });
+    const rsa2048 = await inter.issue('rsa2048', { cn: NAME, key: 'rsa-2048' });
+    for (const cert of [certs.good!, certs.rsa1024!, p384, rsa2048]) {
+      const x = new X509Certificate(cert.certPem);
+      const details = x.publicKey.asymmetricKeyDetails!;
+      const expected = x.publicKey.asymmetricKeyType === 'rsa' ? `RSA ${details.modulusLength}` : `EC ${{ prime256v1: 'P-256', secp384r1: 'P-384' }[details.namedCurve as string]}`;
+      expect(inspector.summarize(cert.certPem).key).toBe(expected);
+    }
+    expect(inspector.summarize(rsa2048.certPem).key).toBe('RSA 2048');
+    // The key check's fast path (public key inside the key file) and its fallback agree for RSA and EC.
+    const rsaResult = await inspector.inspect(material(rsa2048, inter.certPem), context());
+    expect(rsaResult.defects).toEqual([]);
+    const swapped = await inspector.inspect(material(rsa2048, inter.certPem, certs.rsa1024!.keyPem), context());
+    expect(swapped.defects.map((d) => d.code)).toEqual(['KEY_MISMATCH']);
   });
 
   it('summarize() and verifyIssued() work on PEM text', () => {
