@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   CertsmithError, type Bus, type Endpoint, type InstallOptions, type InstallReceipt, type Installer, type LiveObservation,
   type LiveProof, type NewMaterial, type ServiceId, type ServiceMaterial, type SourceFile, type SourceRole, type Target,
@@ -33,8 +33,12 @@ export interface ServiceLayout {
   metadataDir?: string;
 }
 
-/** The steps of an install, in order; a crash test kills the process at each (`adopt:N` per service path). */
-export const INSTALL_STEPS = ['adopt-generation', 'adopt:0', 'journal', 'staging', 'staged', 'linked', 'switched', 'reloaded', 'proved'] as const;
+/**
+ * The steps of an install, in order, after each of which a crash test kills the process. A first install also
+ * takes over the files that are there: `adopt-generation` (copied into a generation), then `adopt:<file name>`
+ * as each becomes a link.
+ */
+export const INSTALL_STEPS = ['journal', 'staging', 'staged', 'linked', 'switched', 'reloaded', 'proved'] as const;
 
 export interface FileInstallerOptions {
   service: ServiceId;
@@ -310,9 +314,9 @@ export class FileInstaller implements Installer {
     await this.store.switchTo(name);
     if (current) await this.store.remove(current);
     this.step('adopt-generation');
-    for (const [index, path] of pending.entries()) {
+    for (const path of pending) {
       await this.store.link(path);
-      this.step(`adopt:${index}`);
+      this.step(`adopt:${basename(path)}`);
     }
   }
 
