@@ -251,3 +251,11 @@ describe('root hints', () => {
     expect(await transport.query('localhost', 'x.test', 'A', AbortSignal.timeout(1_000))).toEqual({ kind: 'network', detail: '"localhost" is not an IP address' });
   });
 });
+
+describe('names', () => {
+  it('asks for IDNs as A-labels', async () => {
+    const { normalizeName } = await import('./wire.js');
+    expect(normalizeName('Bücher.Example.TEST.')).toBe('xn--bcher-kva.example.test');
+    expect(normalizeName('_acme-challenge.WWW.example.test')).toBe('_acme-challenge.www.example.test');
+  });
+});

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { dnsPacket, type Answer, type DecodedPacket } from './packet.js';
 
 /** The record types certsmith asks for. */
@@ -27,10 +28,11 @@ export interface DnsResponse {
 /** Our EDNS0 buffer: the DNS flag day 2020 size that avoids IP fragmentation. */
 export const EDNS_UDP_SIZE = 1232;
 
-/** Lower case, no trailing dot; '' stands for the root. */
+/** Lower case, no trailing dot, IDNs as A-labels (xn--); '' stands for the root. */
 export function normalizeName(name: string): string {
   const n = name.trim().toLowerCase().replace(/\.+$/, '');
-  return n;
+  // Only a name with non-ASCII letters needs UTS #46 mapping; decoded wire names are left as they came.
+  return /[^ -~]/.test(n) ? domainToASCII(n) || n : n;
 }
 
 /** Presentation form with the trailing dot, for messages and paths ('.' for the root). */
