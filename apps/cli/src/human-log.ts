@@ -28,8 +28,12 @@ export class HumanLog {
       const line = (text: string) => this.line(e.target, text);
       line(`  Service ${e.service}:`);
       if (e.files.length) line(`    Files: ${e.files.join(', ')}`);
-      for (const live of e.live) line(`    Live ${live.endpoint}: ${live.ok ? `sha256 ${live.fingerprint?.slice(0, 16)}…` : live.error}`);
+      for (const live of e.live) {
+        const other = live.ok && e.summary && live.fingerprint !== e.summary.fingerprint ? ' (not the certificate in the files)' : '';
+        line(`    Live ${live.endpoint}: ${live.ok ? `sha256 ${live.fingerprint?.slice(0, 16)}…${other}` : live.error}`);
+      }
       if (e.summary) this.certificate(e.target, e.summary);
+      if (options.verbose && e.chain.length) line(`    Chain: ${e.chain.map((c) => `${c.subject} (expires ${c.notAfter.slice(0, 10)})`).join(' → ')}`);
       line(`    TLS Status: ${e.status}`);
       for (const defect of e.defects) this.defect(e.target, defect);
       if (e.action !== 'keep') line(`    Action: ${e.action === 'replace' ? 'replace the certificate' : 'request a CA-signed certificate'}`);

@@ -146,6 +146,7 @@ describe('certsmith check: inspection of files and live services', () => {
     expect(cpanel).toContain('Issuer: CN=E2E Intermediate CA');
     expect(cpanel).toContain(`Names: ${HOST}`);
     expect(cpanel).toContain('Action: replace the certificate');
+    expect(cpanel).toMatch(/Chain: CN=E2E Intermediate CA \(expires \d{4}-\d\d-\d\d\)/);
 
     const dovecotBlock = block(result.stdout, 'dovecot');
     expect(dovecotBlock).toContain('TLS Status: OK');
@@ -159,6 +160,7 @@ describe('certsmith check: inspection of files and live services', () => {
     expect(eximBlock).toContain('(2.00 days from now)');
     expect(eximBlock).toMatch(/Defect: ALMOST_EXPIRED: the certificate expires in 2\.00 days, under the 3-day threshold for other certificates/);
     expect(eximBlock).toMatch(/Warning: STALE_LIVE: .*:\d+ \(STARTTLS smtp\) serves a different certificate .* reload the service/);
+    expect(eximBlock).toMatch(/Live .*\(STARTTLS smtp\): sha256 [0-9a-f]{16}… \(not the certificate in the files\)/);
 
     const ftp = block(result.stdout, 'ftp');
     expect(ftp).toContain('TLS Status: Defective');
