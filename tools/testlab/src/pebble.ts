@@ -93,6 +93,16 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   }
   const env = { ...process.env, ...DEFAULT_ENV, ...options.env };
   const server = new ServerProcess('pebble', '/usr/bin/pebble', ['-config', configFile, '-dnsserver', dnsServer], { cwd: dir, env });
+  // Counted from the streams, not from the kept log (which holds only its last 64 KiB).
+  let orders = 0;
+  for (const stream of [server.child.stdout, server.child.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      orders += lines.filter((line) => /Added order/i.test(line)).length;
+    });
+  }
   try {
     await server.waitUntil(async () => (await portOpen(address, 14000)) && (await portOpen(address, 15000)));
   } catch (error) {
@@ -115,9 +125,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       const response = await request(`${managementUrl}${path}`, { dispatcher });
       return { status: response.statusCode, body: await response.body.text() };
     },
-    orderCount() {
-      return server.log.split('\n').filter((line) => /Added order/i.test(line)).length;
-    },
+    orderCount: () => orders,
     log: () => server.log + (dns ? `\n--- challtestsrv ---\n${dns.log}` : ''),
     async stop() {
       await server.stop();
