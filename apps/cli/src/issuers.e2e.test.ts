@@ -161,6 +161,15 @@ describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile'
     expect(result.code).toBe(0);
   });
 
+  it('the Sectigo preset (EAB required, /Sectigo/ issuer names) pointed at Pebble issues and installs', async () => {
+    const file = await config({ name: 'sectigo', issuer: 'sectigo' });
+    const result = await runCli(['check', '--config', file]);
+    expect(result.stdout).toMatch(/installed a certificate from "sectigo" for cpanel, dovecot, exim, ftp/);
+    expect(result.code).toBe(0);
+    const account = JSON.parse(await readFile(join(dir.path, 'state-sectigo', 'issuers', 'sectigo', 'account.json'), 'utf8')) as { directoryUrl: string };
+    expect(account.directoryUrl).toBe(pebble.directoryUrl);
+  });
+
   it('an EAB key file that others can read is refused before anything runs (exit 2, names the file)', async () => {
     const file = await config({ name: 'open-eab' });
     await chmod(join(dir.path, 'open-eab.eab'), 0o644);
@@ -188,6 +197,7 @@ describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile'
     expect(pendingFile).toBe('hostname.acme.json');
     expect((await stat(join(pendingDir, pendingFile!))).mode & 0o777).toBe(0o600);
     expect(await readdir(join(dir.path, 'ssl-resume')).catch(() => [])).toEqual([]);
+    expect(await atJobsContaining(file)).toEqual([]); // --no-retry never schedules
 
     await writeFile(file, (await readFile(file, 'utf8')).replace('"maxWaitSeconds": 0', '"maxWaitSeconds": 30'));
     const second = await runCli(['check', '--config', file]);
