@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensurePackages } from './packages.js';
-import { LabError, labDir, portOpen, run, sleep } from './process.js';
+import { LabError, labDir, run, sleep } from './process.js';
 
 export interface PureFtpdOptions {
   address: string;
