@@ -6,7 +6,7 @@ import {
   type Contributions, type LoadedPlugin, type Resolver,
 } from '@certsmith/core';
 import { IterativeResolver } from '@certsmith/dns';
-import { CertificateInspector, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
+import { CertificateInspector, RevocationChecker, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
 
 export interface Composition {
   config: CertsmithConfig;
@@ -41,6 +41,7 @@ export async function compose(configFile: string): Promise<Composition> {
   const inspectorOf = () => (inspector ??= new CertificateInspector(
     new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }),
     root.isBound(TOKENS.Resolver) ? root.get<Resolver>(TOKENS.Resolver) : undefined,
+    { revocation: new RevocationChecker({ timeoutMs: config.inspection.timeoutMs }) },
   ));
   root.bind(TOKENS.Config).toConstantValue(config);
   root.bind(TOKENS.Bus).toConstantValue(bus);
