@@ -205,6 +205,11 @@ describe('Pipeline', () => {
     const first = setup({ defects: { dovecot: [noSsl] }, issuers: [pending, issuer('selfsigned', false, ok('SELF'))], scheduler });
     const report = await first.run();
     expect(report.targets[0]!.result).toBe('pending');
+    // dovecot had no certificate at all: the self-signed stopgap meanwhile, the order still pending.
+    expect(report.targets[0]!.actions).toEqual([
+      'order https://ca/order/1 at "ca" is still being processed; it is resumed by the next run',
+      'installed a self-signed certificate for dovecot until the pending order completes',
+    ]);
     expect(scheduler.schedule).not.toHaveBeenCalled();
     const second = setup({ defects: { dovecot: [noSsl] }, issuers: [pending], scheduler });
     const retried = await second.run(target, { allowRetry: true });

@@ -166,6 +166,7 @@ export class Pipeline {
     const pending = new PendingOrderStore(join(config.paths.stateDir, 'pending'));
     // A CA path that failed for a reason that may pass (CA down, rate limit): --allow-retry schedules a re-run.
     let retryable: string | undefined;
+    let pendingActions: string[] | undefined;
     for (const [index, issuer] of usable.entries()) {
       const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
       const ctx = { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` };
@@ -220,6 +221,12 @@ export class Pipeline {
           bus.emit('issued', { target: target.id, issuer: issuer.id, status: 'pending', order: result.order.reference, detail: result.order.detail });
           const actions = [`order ${result.order.reference} at "${issuer.id}" is still being processed; it is resumed by the next run`];
           if (options.allowRetry) actions.push(await this.scheduleRetry(target, options));
+          // A service that must not stay as it is (no certificate, expired, ...) gets the self-signed stopgap
+          // meanwhile; the order stays pending and replaces it when it completes.
+          if (toReplace.length > 0 && usable.slice(index + 1).some((i) => !i.trusted)) {
+            pendingActions = actions;
+            continue;
+          }
           return ['pending', actions];
         }
         if (issuer.trusted) await pending.clear(target.id, issuer.id);
@@ -240,15 +247,16 @@ export class Pipeline {
         const recipients = issuer.trusted ? [...toReplace, ...toUpgrade] : toReplace;
         const installedAll = await this.install(target, material, recipients, options);
         const what = material.selfSigned ? 'self-signed certificate' : `certificate from "${issuer.id}"`;
-        const actions = [`installed a ${what} for ${recipients.map((r) => r.service).join(', ')}`];
-        if (retryable && options.allowRetry) actions.push(await this.scheduleRetry(target, options));
-        return [installedAll ? 'replaced' : 'failed', actions];
+        const actions = [...(pendingActions ?? []), `installed a ${what} for ${recipients.map((r) => r.service).join(', ')}${pendingActions ? ' until the pending order completes' : ''}`];
+        if (retryable && options.allowRetry && !pendingActions) actions.push(await this.scheduleRetry(target, options));
+        return [installedAll ? (pendingActions ? 'pending' : 'replaced') : 'failed', actions];
       } catch (error) {
         const { code, message } = describeError(error);
         if (issuer.trusted && /^(CA_UNREACHABLE|CA_UNAVAILABLE|TIMEOUT|ACME_RATE_LIMITED|ACME_SERVER_INTERNAL)$/.test(code)) retryable = code;
         this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code, message, next: nextStep, severity: index + 1 < usable.length ? 'warning' : 'error' });
       }
     }
+    if (pendingActions) return ['pending', [...pendingActions, 'the self-signed stopgap could not be installed either']];
     if (retryable && options.allowRetry) {
       const scheduled = await this.scheduleRetry(target, options);
       if (toReplace.length === 0) return ['kept', ['no CA certificate could be had; the current certificate stays', scheduled]];
