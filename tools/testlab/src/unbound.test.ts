@@ -7,10 +7,10 @@ describe('startUnbound', () => {
   let lab: DnsLab;
   let unbound: Unbound;
   const ask = async (name: string, type: string) =>
-    (await mustRun('dig', [`@${unbound.address}`, '-p', '53', '+short', '+time=3', '+tries=1', name, type])).trim();
+    (await mustRun('dig', [`@${unbound.address}`, '-p', String(unbound.port), '+short', '+time=3', '+tries=1', name, type])).trim();
   beforeAll(async () => {
     lab = await startDnsLab();
-    unbound = await startUnbound({ rootHintsFile: lab.rootHintsFile });
+    unbound = await startUnbound({ rootHintsFile: lab.rootHintsFile, port: 5353 });
   }, 60_000);
   afterAll(async () => {
     await unbound?.stop();
@@ -22,7 +22,7 @@ describe('startUnbound', () => {
     expect(await ask('www.glueless.test', 'A')).toBe('192.0.2.30');
     expect((await ask('alias1.example.test', 'A')).split('\n')).toEqual(['alias2.example.test.', 'www.example.test.', 'host.example.test.', '192.0.2.10']);
     expect((await ask('big.test', 'TXT')).split('\n')).toHaveLength(40);
-    const nx = await run('dig', [`@${unbound.address}`, '-p', '53', '+time=3', '+tries=1', 'nope.example.test', 'A']);
+    const nx = await run('dig', [`@${unbound.address}`, '-p', String(unbound.port), '+time=3', '+tries=1', 'nope.example.test', 'A']);
     expect(nx.stdout).toMatch(/status: NXDOMAIN/);
   });
 

@@ -9,6 +9,8 @@ export interface UnboundOptions {
   rootHintsFile: string;
   /** Where it listens (port 53); default a random loopback address (Unbound needs no alias for it). */
   address?: string;
+  /** Its listening port (53 by default; Pebble's -dnsserver takes any host:port). */
+  port?: number;
   /** Upper bound of cached TTLs, so that records changed by a test show soon (LAB.md: 5 s). */
   cacheMaxTtl?: number;
 }
@@ -32,6 +34,7 @@ export async function startUnbound(options: UnboundOptions): Promise<Unbound> {
   const lab = await labDir('unbound');
   const dir = lab.path;
   const address = options.address ?? randomLoopback();
+  const port = options.port ?? 53;
   const configFile = join(dir, 'unbound.conf');
   const control = join(dir, 'control.sock');
   await writeFile(configFile, `server:
@@ -44,7 +47,7 @@ export async function startUnbound(options: UnboundOptions): Promise<Unbound> {
   verbosity: 1
   num-threads: 1
   interface: ${address}
-  port: 53
+  port: ${port}
   do-ip6: no
   access-control: 127.0.0.0/8 allow
   outgoing-interface: ${address}
@@ -67,7 +70,7 @@ remote-control:
   }
   const server = new ServerProcess(`unbound on ${address}`, '/usr/sbin/unbound', ['-d', '-c', configFile]);
   try {
-    await server.waitUntil(() => portOpen(address, 53), 20_000);
+    await server.waitUntil(() => portOpen(address, port), 20_000);
   } catch (error) {
     await server.stop();
     await lab.cleanup();
@@ -75,7 +78,7 @@ remote-control:
   }
   return {
     address,
-    port: 53,
+    port,
     configFile,
     async flushZone(zone) {
       const result = await run('unbound-control', ['-c', configFile, 'flush_zone', zone]);
