@@ -46,6 +46,7 @@ describe('DnsTxtDcv against BIND', () => {
     expect(await both('_cpanel-dcv-test-record.example.test', 'TXT')).toEqual(['"probe-value-1"', '"probe-value-1"']);
     const resolved = events.filter((e) => e.type === 'dns-resolved').map((e) => e.event as LifecycleEvents['dns-resolved']);
     expect(resolved.map((e) => e.name).sort()).toEqual(['ns1.example.test', 'ns2.example.test']);
+    expect(resolved[0]!.path[0]).toBe(`a.root. (${lab.addresses.root}): referral to test. (ns1.test.)`);
     expect(resolved[0]!.path.join(' ')).toMatch(/ns[12]\.example\.test\. \(127[.0-9]+\): answer/);
     await dcv.cleanup(published);
     expect(await lab.dig(lab.addresses.primary, '_cpanel-dcv-test-record.example.test', 'TXT')).toBe('');

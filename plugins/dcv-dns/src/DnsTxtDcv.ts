@@ -15,6 +15,8 @@ interface Handle {
   target: string;
   zone: string;
   record: ChallengeRecord;
+  /** How the zone was found from the root, for the dns-resolved events. */
+  zonePath: string[];
 }
 
 /** cPanel's pre-check record, one per zone (DOMAIN.md): a subdomain passes through its zone. */
@@ -40,44 +42,46 @@ export class DnsTxtDcv implements DcvMethod {
 
   async publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published> {
     const name = normalizeName(challenge.name).replace(/^\*\./, '');
-    let zone: string;
+    let found: { zone: string; path: string[] };
     let record: ChallengeRecord;
     const marker = randomBytes(6).toString('hex');
     const ttl = this.options.ttl;
     switch (challenge.kind) {
       case 'probe':
-        zone = await this.zoneFor(name, signal);
-        record = { owner: `${PROBE_LABEL}.${zone}`, type: 'TXT', value: challenge.content, ttl, marker };
+        found = await this.zoneFor(name, signal);
+        record = { owner: `${PROBE_LABEL}.${found.zone}`, type: 'TXT', value: challenge.content, ttl, marker };
         break;
       case 'dns-01':
         record = { owner: `_acme-challenge.${name}`, type: 'TXT', value: challenge.value, ttl, marker };
-        zone = await this.zoneFor(record.owner, signal);
+        found = await this.zoneFor(record.owner, signal);
         break;
       case 'sectigo-cname': {
         const sha = challenge.sha256.toLowerCase();
         const value = `${sha.slice(0, 32)}.${sha.slice(32, 64)}${challenge.unique ? `.${challenge.unique.toLowerCase()}` : ''}.sectigo.com`;
         record = { owner: `_${challenge.md5.toLowerCase()}.${name}`, type: 'CNAME', value, ttl, marker };
-        zone = await this.zoneFor(record.owner, signal);
+        found = await this.zoneFor(record.owner, signal);
         break;
       }
       default:
         throw new CertsmithError('DCV_UNSUPPORTED', `${this.id} cannot publish a ${challenge.kind} challenge`);
     }
     // add() either completes or throws having undone its own work: nothing is left to clean up then.
+    const { zone } = found;
     await this.publisher.add(zone, record, signal);
-    const handle: Handle = { target: target.id, zone, record };
+    const handle: Handle = { target: target.id, zone, record, zonePath: found.path };
     return { method: this.id, challenge, where: `${fqdn(record.owner)} ${record.type} (${this.publisher.describe(zone)})`, handle };
   }
 
   async check(published: Published, signal: AbortSignal): Promise<NameVerdict> {
-    const { zone, record } = published.handle as Handle;
+    const { zone, record, zonePath } = published.handle as Handle;
     const name = normalizeName(published.challenge.name).replace(/^\*\./, '');
     const via = published.challenge.kind === 'probe' && name !== zone ? zone : undefined;
     let servers: NameServer[];
     try {
       const found = await this.resolver.nameServers(zone, signal);
       servers = found.servers;
-      for (const [ns, addresses] of found.byName) this.bus.emit('dns-resolved', { name: ns, addresses, path: found.path, chosen: addresses[0] ?? null });
+      const path = [...zonePath, ...found.path];
+      for (const [ns, addresses] of found.byName) this.bus.emit('dns-resolved', { name: ns, addresses, path, chosen: addresses[0] ?? null });
     } catch (error) {
       const { code, message } = describeError(error);
       return { name, ok: false, code, reason: message };
@@ -133,13 +137,13 @@ export class DnsTxtDcv implements DcvMethod {
     return values.length ? `other ${record.type} value(s), not this one` : `no ${record.type} record yet`;
   }
 
-  private async zoneFor(name: string, signal: AbortSignal): Promise<string> {
+  private async zoneFor(name: string, signal: AbortSignal): Promise<{ zone: string; path: string[] }> {
     if (this.options.zones?.length) {
       const zone = this.options.zones.map(normalizeName).filter((z) => isWithin(name, z)).sort((a, b) => b.length - a.length)[0];
       if (zone === undefined) throw new CertsmithError('DNS_DCV_NO_ZONE', `${name} is in none of the zones dcv-dns may publish in (${this.options.zones.join(', ')})`);
-      return zone;
+      return { zone, path: [`zone ${fqdn(zone)} from the dcv-dns options`] };
     }
-    return (await this.resolver.zoneOf(name, signal)).zone;
+    return this.resolver.zoneOf(name, signal);
   }
 }
 
