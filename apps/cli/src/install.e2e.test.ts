@@ -186,7 +186,7 @@ describe('installing into running servers through the CLI', () => {
     const files = await pair(join(ssl, 'dovecot/dovecot.crt'), join(ssl, 'dovecot/dovecot.key'));
     const config = await writeConfig(lab.path, { dovecot: { ...dovecotService(), reload: ['/bin/true'], proofTimeoutMs: 1_500 } });
     const result = await runCli(['check', '--config', config], { env: { CERTSMITH_FAKE_NOW: LATER } });
-    expect(result.code, result.stdout).toBe(1);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
     expect(result.stdout).toMatch(/Error \(install, service dovecot\): INSTALL_NOT_LIVE: the new certificate is not served after reload \(.*serves another certificate.*\) → rolled back to the previous certificate/);
     expect(await pair(join(ssl, 'dovecot/dovecot.crt'), join(ssl, 'dovecot/dovecot.key'))).toEqual(files);
     expect(await served(dovecot.ports.imaps, null)).toBe(before);
@@ -198,7 +198,7 @@ describe('installing into running servers through the CLI', () => {
     const files = await pair(join(ssl, 'exim/exim.crt'), join(ssl, 'exim/exim.key'));
     const config = await writeConfig(lab.path, { exim: { ...eximService(), reload: ['sh', '-c', 'echo "exim: restart refused" >&2; exit 4'] } });
     const result = await runCli(['check', '--config', config], { env: { CERTSMITH_FAKE_NOW: LATER } });
-    expect(result.code, result.stdout).toBe(1);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
     expect(result.stdout).toMatch(/Error \(install, service exim\): RELOAD_FAILED: exim: reload command "sh -c .*" failed \(exit 4\): exim: restart refused; the previous files are back in place/);
     expect(await pair(join(ssl, 'exim/exim.crt'), join(ssl, 'exim/exim.key'))).toEqual(files);
     expect(await served(exim.ports.smtp, 'smtp')).toBe(before);
@@ -209,7 +209,7 @@ describe('installing into running servers through the CLI', () => {
     const files = await pair(join(ssl, 'ftp/pure-ftpd.pem'));
     const config = await writeConfig(lab.path, { ftp: { ...ftpService(), reload: ['sleep', '120'], reloadTimeoutMs: 500 } });
     const result = await runCli(['check', '--config', config], { env: { CERTSMITH_FAKE_NOW: LATER } });
-    expect(result.code, result.stdout).toBe(1);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
     expect(result.stdout).toContain('RELOAD_FAILED: ftp: reload command "sleep 120" did not finish within 500 ms (killed)');
     expect(await pair(join(ssl, 'ftp/pure-ftpd.pem'))).toEqual(files);
     expect(await served(ftp.port, 'ftp')).toBe(before);
@@ -228,7 +228,7 @@ describe('installing into running servers through the CLI', () => {
     const listing = await readdir(join(ssl, 'dovecot/.certsmith'));
     const config = await writeConfig(lab.path, { dovecot: dovecotService() }, { plugins: ['@certsmith/installer-web', plugin], issuers: ['mismatch'] });
     const result = await runCli(['check', '--config', config], { env: { CERTSMITH_FAKE_NOW: LATER } });
-    expect(result.code, result.stdout).toBe(1);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
     expect(result.stdout).toMatch(/ISSUED_MISMATCH: refused the certificate from "mismatch": .*key/i);
     expect(result.stdout).not.toContain('Installed for');
     expect(await readdir(join(ssl, 'dovecot/.certsmith'))).toEqual(listing);

@@ -97,7 +97,8 @@ export class FileInstaller implements Installer {
   }
 
   async read(target?: Target): Promise<ServiceMaterial> {
-    if (await this.holdsRunLock()) await this.recover(target?.id ?? 'hostname');
+    const targetId = target?.id ?? 'hostname';
+    if (await this.holdsRunLock(targetId)) await this.recover(targetId);
     return this.readFiles(target);
   }
 
@@ -364,10 +365,13 @@ export class FileInstaller implements Installer {
     if (this.options.faultKillAt === name) process.kill(process.pid, 'SIGKILL');
   }
 
-  /** Recovery writes; it runs only when this process holds the run lock (a dry run never does). */
-  private async holdsRunLock(): Promise<boolean> {
-    const holder = await readFile(join(this.options.stateDir, 'run.lock'), 'utf8').catch(() => '');
-    return Number.parseInt(holder, 10) === process.pid;
+  /** Recovery writes; it runs only when this process holds the target's lock or the run lock (a dry run holds none). */
+  private async holdsRunLock(targetId: string): Promise<boolean> {
+    for (const file of [join(this.options.stateDir, 'locks', `${targetId}.lock`), join(this.options.stateDir, 'run.lock')]) {
+      const holder = await readFile(file, 'utf8').catch(() => '');
+      if (Number.parseInt(holder, 10) === process.pid) return true;
+    }
+    return false;
   }
 }
 

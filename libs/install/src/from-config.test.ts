@@ -34,6 +34,6 @@ describe('installerFromConfig', () => {
     expect(() => installerFromConfig(config({ dovecot: { group: 'no-such-group-here' } }), 'dovecot', SERVICE_PROFILES.dovecot))
       .toThrow('$.services.dovecot.group: no group named "no-such-group-here" in /etc/group');
     expect(() => installerFromConfig(config({ dovecot: { links: { '/x.pem': 'cert+key' } } }), 'dovecot', SERVICE_PROFILES.dovecot))
-      .toThrow('$.services.dovecot.links["/x.pem"]: must be one of key+cert+chain, key+cert, cert+chain, cert, key, chain');
+      .toThrow('/etc/certsmith/config.json: $.services.dovecot.links./x.pem: must be one of "key+cert+chain", "key+cert"');
   });
 });
