@@ -4,7 +4,7 @@
 import { chmod, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, runCli, startDnsLab, type DnsLab } from '@certsmith/testlab';
+import { labDir, runCli, sleep, startDnsLab, type DnsLab } from '@certsmith/testlab';
 
 let dns: DnsLab;
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -38,9 +38,11 @@ async function config(file: string, fields: { hostname: string; names?: string[]
   return path;
 }
 
-/** Nothing left behind: no probe record on either server of the zone. */
+/** Nothing left behind: no probe record on the primary, and none on the secondary once it has the zone's new serial. */
 async function zoneIsClean(zone: string): Promise<void> {
   expect(await dns.dig(dns.addresses.primary, `${PROBE}.${zone}`, 'TXT')).toBe('');
+  const serial = await dns.serial(dns.addresses.primary, zone);
+  for (let tries = 0; (await dns.serial(dns.addresses.secondary, zone)) !== serial && tries < 100; tries++) await sleep(100);
   expect(await dns.dig(dns.addresses.secondary, `${PROBE}.${zone}`, 'TXT')).toBe('');
 }
 
