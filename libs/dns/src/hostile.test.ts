@@ -121,7 +121,7 @@ describe('DnsTransport against hostile answers', () => {
         socket.send(answer(query, { answers }), from.port, from.address);
       } else socket.send(answer(query, { flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.TRUNCATED_RESPONSE }), from.port, from.address);
     }, address);
-    const transport = new DnsTransport({ port: p, timeoutMs: 300, concurrency: 4 });
+    const transport = new DnsTransport({ port: p, timeoutMs: 2_000, concurrency: 4 });
     const many = await transport.query(address, 'many.example.test', 'A', AbortSignal.timeout(5_000));
     expect(many.kind === 'response' ? many.response.answers.length : many).toBe(1_500);
     const truncated = await transport.query(address, 'www.example.test', 'A', AbortSignal.timeout(5_000));
@@ -153,7 +153,7 @@ describe('IterativeResolver against hostile servers', () => {
       const authorities: Answer[] = upward ? [{ type: 'NS', name: '.', ttl: 60, data: 'a.root' }] : [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }];
       socket.send(answer(query, { flags: 0, authorities, additionals: [a('ns.test', other)] }), from.port, from.address);
     }, other);
-    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 300, retries: 0 });
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 2_000, retries: 0 });
     const same = await resolver.resolveAddresses('www.example.test', AbortSignal.timeout(5_000));
     expect(same.outcome).toBe('servfail');
     expect(same.detail).toContain('lame delegation (referral up or sideways)');
@@ -179,7 +179,7 @@ describe('IterativeResolver against hostile servers', () => {
       if (query.questions![0]!.type === 'A') socket.send(answer(query, { answers: [a(name, '192.0.2.9'), a('bank.org', '6.6.6.6')] }), from.port, from.address);
       else socket.send(answer(query, { authorities: [{ type: 'SOA', name: 'test', ttl: 60, data: { mname: 'ns.test', rname: 'h.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 } }] }), from.port, from.address);
     }, tld);
-    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 300, retries: 0 });
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 2_000, retries: 0 });
     const r = await resolver.resolveAddresses('www.example.test', AbortSignal.timeout(5_000));
     expect(r.outcome).toBe('ok');
     expect(r.addresses).toEqual(['192.0.2.9']);
@@ -205,7 +205,7 @@ describe('IterativeResolver against hostile servers', () => {
       const q = query.questions![0]!;
       socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '192.0.2.77')] } : {}), from.port, from.address);
     }, good);
-    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 150, retries: 1 });
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 400, retries: 1 });
     const r = await resolver.lookup('www.test', 'A', AbortSignal.timeout(5_000));
     expect(r.outcome).toBe('ok');
     expect(r.path.slice(1)).toEqual([`ns1.test. (${silent}): timeout`, `ns2.test. (${failing}): SERVFAIL, next server`, `ns3.test. (${good}): answer`]);
@@ -224,7 +224,7 @@ describe('IterativeResolver and sloppy servers', () => {
       const q = query.questions![0]!;
       socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '192.0.2.5')] } : {}), from.port, from.address);
     }, tld);
-    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 300, retries: 0 });
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 2_000, retries: 0 });
     const r = await resolver.lookup('www.test', 'A', AbortSignal.timeout(5_000));
     expect(r.outcome).toBe('ok');
     expect(r.records.map((x) => x.data)).toEqual(['192.0.2.5']);
