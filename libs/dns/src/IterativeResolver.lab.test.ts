@@ -86,7 +86,7 @@ describe('IterativeResolver against the lab hierarchy', () => {
     const slow = await resolver.resolveAddresses('www.slow.test', signal());
     expect(slow.outcome).toBe('ok');
     expect(slow.addresses).toEqual(['192.0.2.60']);
-    const impatient = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 100, retries: 1 });
+    const impatient = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 150, retries: 2 });
     const late = await impatient.resolveAddresses('www.slow.test', signal());
     expect(late.outcome).toBe('timeout');
     expect(late.detail).toContain(`ns1.slow.test. (${lab.addresses.slow}): timeout`);
