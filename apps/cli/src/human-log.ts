@@ -47,10 +47,15 @@ export class HumanLog {
     });
     bus.on('validated', (e) => {
       const kind = e.method.startsWith('dns') ? 'DNS' : 'HTTP';
-      if (e.method === 'config') this.line(e.target, `  Excluded: ${e.name} (${e.reason})`);
-      else if (e.ok) this.line(e.target, `  Local ${kind} DCV OK: ${e.name}${e.via ? ` (via ${e.via})` : ''}`);
-      if (e.ok && e.reason) this.line(e.target, `    ${e.reason.replace(/^followed /, '')}`);
-      else this.line(e.target, `  Local ${kind} DCV error (${e.name}): ${e.reason}`);
+      if (e.method === 'config') {
+        this.line(e.target, `  Excluded: ${e.name} (${e.reason})`);
+      } else if (e.ok) {
+        this.line(e.target, `  Local ${kind} DCV OK: ${e.name}${e.via ? ` (via ${e.via})` : ''}`);
+        // A followed redirect is worth knowing even when the name passed.
+        if (e.reason) this.line(e.target, `    ${e.reason.replace(/^followed /, '')}`);
+      } else {
+        this.line(e.target, `  Local ${kind} DCV error (${e.name}): ${e.reason}`);
+      }
     });
     bus.on('issued', (e) => {
       if (e.status === 'pending') this.line(e.target, `  Order pending at "${e.issuer}": ${e.order}${e.detail ? ` (${e.detail})` : ''}`);
