@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createBus } from '@certsmith/core';
+import { HumanLog } from './human-log.js';
+
+function logOf(stream: boolean) {
+  const lines: string[] = [];
+  const bus = createBus();
+  const log = new HumanLog(bus, (l) => lines.push(l), { verbose: false, now: new Date(), names: new Map([['a', ['a.test', 'www.a.test']], ['b', ['b.test']]]), stream });
+  log.attach();
+  return { bus, lines, log };
+}
+
+describe('HumanLog', () => {
+  it('prints one cPanel line per DCV verdict, with a followed redirect under the OK line', () => {
+    const { bus, lines } = logOf(true);
+    bus.emit('validated', { target: 'a', name: 'a.test', ok: true, method: 'http-file' });
+    bus.emit('validated', { target: 'a', name: 'www.a.test', ok: true, method: 'dns-txt', via: 'a.test' });
+    bus.emit('validated', { target: 'a', name: 'moved.a.test', ok: true, method: 'http-file', reason: 'followed Redirection #1 (moved.a.test): http://x → http://y' });
+    bus.emit('validated', { target: 'a', name: 'gone.a.test', ok: false, method: 'http-file', reason: 'does not resolve (NXDOMAIN)' });
+    bus.emit('validated', { target: 'a', name: 'skip.a.test', ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
+    expect(lines).toEqual([
+      '',
+      'Analyzing "a.test" (and www.a.test) ...',
+      '  Local HTTP DCV OK: a.test',
+      '  Local DNS DCV OK: www.a.test (via a.test)',
+      '  Local HTTP DCV OK: moved.a.test',
+      '    Redirection #1 (moved.a.test): http://x → http://y',
+      '  Local HTTP DCV error (gone.a.test): does not resolve (NXDOMAIN)',
+      '  Excluded: skip.a.test (excluded by the configuration (dcv.exclude))',
+    ]);
+  });
+
+  it('keeps each target\'s lines together when targets run at once', () => {
+    const { bus, lines, log } = logOf(false);
+    const failed = (target: string, code: string) => bus.emit('failed', { stage: 'issue', target, code, message: 'm', next: 'n', severity: 'warning' });
+    failed('a', 'A1');
+    failed('b', 'B1');
+    failed('a', 'A2');
+    expect(lines).toEqual([]);
+    log.flush('b');
+    log.flushAll();
+    expect(lines).toEqual([
+      '', 'Analyzing "b.test" ...', '  Warning (issue): B1: m → n',
+      '', 'Analyzing "a.test" (and www.a.test) ...', '  Warning (issue): A1: m → n', '  Warning (issue): A2: m → n',
+    ]);
+  });
+});
