@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint, InspectContext, ServiceMaterial } from '@certsmith/core';
 import {
-  createCa, labDir, randomLoopback, startDovecot, startExim, startNginx,
-  type Dovecot, type Exim, type LabCa, type LabCert, type Nginx,
+  createCa, labDir, randomLoopback, startDovecot, startExim, startNginx, startPureFtpd,
+  type Dovecot, type Exim, type LabCa, type LabCert, type Nginx, type PureFtpd,
 } from '@certsmith/testlab';
 import { parseCertificate } from './certificate.js';
 import { CertificateInspector } from './inspector.js';
@@ -133,8 +133,14 @@ describe('nginx: implicit TLS, SNI, a closed port, a stale service', () => {
     expect(stale.defects[0]!.message).toContain('reload the service');
 
     await nginx.reload();
-    // `nginx -s reload` returns once signalled; new workers take over shortly after.
-    await until(async () => (await probe.observe(endpoints.slice(0, 1), AbortSignal.timeout(5_000)))[0]!.fingerprint === fingerprint(b));
+    // `nginx -s reload` returns once signalled; new workers take over shortly after, and old ones may still accept
+    // a connection while they shut down: wait until several handshakes in a row see the new certificate.
+    let streak = 0;
+    await until(async () => {
+      const [seen] = await probe.observe(endpoints.slice(0, 1), AbortSignal.timeout(5_000));
+      streak = seen!.fingerprint === fingerprint(b) ? streak + 1 : 0;
+      return streak >= 5;
+    });
     const reloaded = await inspector.inspect(material(b, inter.certPem, endpoints.slice(0, 1)), ctx());
     expect(reloaded.defects).toEqual([]);
     expect(reloaded.live[0]!.fingerprint).toBe(fingerprint(b));
@@ -194,5 +200,21 @@ describe('Dovecot and Exim: STARTTLS', () => {
     await exim.reload();
     const fresh = await inspector.inspect(material(b, inter.certPem, endpoints), ctx());
     expect(fresh.defects, await exim.log()).toEqual([]);
+  });
+});
+
+describe('Pure-FTPd: FTP AUTH TLS', () => {
+  let ftp: PureFtpd;
+  beforeAll(async () => {
+    const pem = join(dir.path, 'pure-ftpd.pem');
+    await writeFile(pem, a.keyPem + a.certPem + inter.certPem, { mode: 0o600 });
+    ftp = await startPureFtpd({ address: randomLoopback(), port: 2121, certFile: pem });
+  });
+  afterAll(() => ftp?.stop());
+
+  it('upgrades the control connection with AUTH TLS and sees the certificate', async () => {
+    const [seen] = await probe.observe([{ host: ftp.address, port: ftp.port, starttls: 'ftp', servername: NAME }], AbortSignal.timeout(10_000));
+    expect(seen).toMatchObject({ ok: true, fingerprint: fingerprint(a), endpoint: `${ftp.address}:${ftp.port} (STARTTLS ftp)` });
+    expect(seen!.verifyError).toBeUndefined();
   });
 });
