@@ -38,7 +38,6 @@ describe('revocation: OCSP and CRL', () => {
   let responder: OcspResponder;
   let crlServer: StaticHttp;
   let slow: StaticHttp;
-  let closedPort: number;
   const address = randomLoopback();
   const certs: Record<string, LabCert> = {};
   let inspector: CertificateInspector;
@@ -48,7 +47,6 @@ describe('revocation: OCSP and CRL', () => {
     ca = await createCa(join(dir.path, 'ca'), { cn: 'OCSP Lab CA' });
     crlCa = await createCa(join(dir.path, 'crl-ca'), { cn: 'CRL Lab CA' });
     const [ocspPort, deadPort] = [await freePort(), await freePort()];
-    closedPort = deadPort;
     slow = await startStaticHttp({ address, delayMs: Infinity });
     crlServer = await startStaticHttp({ address });
     const ocspUrl = `http://${address}:${ocspPort}/`;
