@@ -348,14 +348,16 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
   }
 
   /** Runs the CLI; resolves with how it ended (a kill point ends it with SIGKILL). */
-  function runUntilKilled(config: string, killAt: string): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
+  function runUntilKilled(config: string, killAt: string): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [CLI_PATH, 'check', '--config', config], {
         env: { ...process.env, CERTSMITH_FAKE_NOW: LATER, CERTSMITH_FAULT_KILL_AT: killAt }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
+      let stderr = '';
       child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-      child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
+      child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
   }
 
@@ -398,7 +400,7 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
           const killed = await runUntilKilled(box.config, point);
           const bad = await mismatches(box.sslDir, box.vh);
           problems.push(...bad.map((m) => `${point}: ${m}`));
-          if (killed.signal !== 'SIGKILL') problems.push(`${point}: not reached (the run ended with ${killed.code}):\n${killed.stdout}`);
+          if (killed.signal !== 'SIGKILL') problems.push(`${point}: not reached (the run ended with ${killed.code}):\n${killed.stdout}${killed.stderr}`);
           rows.push({ point, killed: killed.signal === 'SIGKILL', mismatches: bad.length });
         }
         const next: RunResult = await runCli(['check', '--config', box.config], { env: { CERTSMITH_FAKE_NOW: LATER } });
