@@ -82,6 +82,9 @@ describe('certsmith check on the embedded sandbox layout', () => {
     expect(second.stdout).not.toContain('Installed');
     expect(second.stdout).toMatch(/hostname \(host\.sandbox\.test, mail\.sandbox\.test\): healthy/);
     expect(await snapshot(join(dir.path, 'ssl'))).toEqual(before);
+    // A healthy self-signed certificate without a CA is no reason to write to the administrator every night.
+    expect(second.stdout).not.toContain('Warning');
+    expect(await readdir(join(dir.path, 'state/outbox'))).toHaveLength(1);
   });
 
   it('--dry-run says what it would do and writes nothing', async () => {

@@ -157,7 +157,9 @@ export class CertificateInspector implements Inspector {
     const verdict = verifyChain(leaf.parsed.x509, others.map((c) => c.parsed.x509), this.trustStore, ctx.now);
     const failure = verdict.failure;
     // Depth 0 self-signed and expiry are reported by their own rules, with the same cPanel codes.
-    const covered = failure && failure.depth === 0 && ['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'].includes(failure.name);
+    // A self-signed leaf whose key usage has no keyCertSign makes OpenSSL say 20 (no issuer) rather than 18: same finding.
+    const covered = failure && failure.depth === 0
+      && (['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'].includes(failure.name) || leaf.parsed.summary.selfSigned);
     if (failure && !covered) {
       const dated = failure.name === 'CERT_HAS_EXPIRED' || failure.name === 'CERT_NOT_YET_VALID';
       defects.push({
