@@ -176,6 +176,8 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
       const m = await timed(process.execPath, [CLI_PATH, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
       add(m, 'certsmith check');
       await writeFile(join(dir, 'certsmith.out'), m.stdout + m.stderr);
+      // What went wrong stays readable after the lab is removed.
+      if (m.code !== 0) tally.failures.push(...(m.stdout + m.stderr).split('\n').filter((l) => /^\s*(Error|Warning)\b/.test(l)).map((l) => l.trim()).slice(0, 5));
       certs = targets.map((t) => ({ names: t.names, leafFile: join(dir, 'ssl', 'live', t.id, 'fullchain.pem'), chainFile: join(dir, 'ssl', 'live', t.id, 'fullchain.pem') }));
     } else if (tool === 'certbot') {
       const base = ['--config-dir', join(dir, 'certbot', 'config'), '--work-dir', join(dir, 'certbot', 'work'), '--logs-dir', join(dir, 'certbot', 'logs')];
