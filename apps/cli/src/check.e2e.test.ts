@@ -92,6 +92,7 @@ describe('certsmith check on the embedded sandbox layout', () => {
     const result = await runCli(['check', '--dry-run', '--config', config]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/would issue a certificate for host\.sandbox\.test, mail\.sandbox\.test .* install it for cpanel, dovecot, exim, ftp/);
+    expect(result.stdout).toContain(`would write for dovecot: ${join(dir.path, 'ssl/dovecot/dovecot.crt')}, ${join(dir.path, 'ssl/dovecot/dovecot.key')}; no reload command`);
     expect(await readdir(dir.path)).toEqual(['config.json']);
   });
 

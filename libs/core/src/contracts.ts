@@ -235,6 +235,8 @@ export interface Installer {
   readonly service: ServiceId;
   endpoints(target: Target): Endpoint[];
   read(target: Target): Promise<ServiceMaterial>;
+  /** For --dry-run: the files install() would write and the reload it would run; nothing is touched. */
+  plan?(material: Pick<NewMaterial, 'selfSigned'>, target: Target): { files: string[]; reload: string[] | null };
   install(target: Target, material: NewMaterial, opts: InstallOptions): Promise<InstallReceipt>;
   prove(receipt: InstallReceipt, signal: AbortSignal): Promise<LiveProof>;
   rollback(receipt: InstallReceipt): Promise<void>;

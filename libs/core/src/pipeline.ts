@@ -156,7 +156,15 @@ export class Pipeline {
 
     if (options.dryRun) {
       const which = [...toReplace, ...toUpgrade].map((s) => s.service).join(', ');
-      return ['planned', [`would issue a certificate for ${names.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`]];
+      const actions = [`would issue a certificate for ${names.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`];
+      // What the first issuer that could serve would lead to, file by file.
+      const selfSigned = !chain.some((i) => i.trusted);
+      for (const { service, installer } of [...toReplace, ...toUpgrade]) {
+        const plan = installer.plan?.({ selfSigned }, target);
+        if (!plan) continue;
+        actions.push(`would write for ${service}: ${plan.files.join(', ')}${plan.reload ? `; then reload with "${plan.reload.join(' ')}"` : '; no reload command'}`);
+      }
+      return ['planned', actions];
     }
 
     // 3. issue, down the chain
