@@ -1,7 +1,7 @@
 // Benchmark: renewal of N targets beside certbot and lego, on the same lab. Per tool and N: a fresh Pebble (EAB
-// required, NOSLEEP, no nonce faults, no authorization reuse), a fresh state directory, nginx serving one webroot on
-// Pebble's httpPort, and pebble-challtestsrv answering every name with nginx's address. Each target is a hostname
-// plus 3 names, validated by http-01. certsmith: one `check` with N site targets (installer-files); certbot and
+// required, NOSLEEP, no nonce faults, no authorization reuse), a fresh state directory, nginx with one vhost and
+// webroot per site on Pebble's httpPort, and pebble-challtestsrv answering every name with nginx's address. Each
+// target is a hostname plus 3 names, validated by http-01. certsmith: one `check` with N site targets (installer-files); certbot and
 // lego: one invocation per certificate, as an administrator's loop runs them. Every process runs under GNU time
 // (user+sys and max RSS of the process it waits for, children included). A certificate counts only when its file
 // exists, covers all four names and `openssl verify` chains it to that Pebble's root.
@@ -123,12 +123,17 @@ export interface RenewalRun {
 export async function runRenewal(tool: Tool, n: number, options: { keep?: boolean } = {}): Promise<RenewalRun> {
   const work = await labDir(`bench-renewal-${tool}-${n}`);
   const dir = work.path;
-  const webroot = join(dir, 'webroot');
   let nginx: Nginx | undefined;
   let pebble: Pebble | undefined;
   let dns: DnsLab | undefined;
   try {
-    nginx = await startNginx({ address: randomLoopback(), sites: [{ serverNames: ['_'], docroot: webroot }] });
+    const salt = Math.random().toString(36).slice(2, 8);
+    // One vhost and docroot per site, as on a shared web server (a default server first, for anything else).
+    const targets = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, names: targetNames(i, salt), webroot: join(dir, 'www', `t${i}`) }));
+    nginx = await startNginx({
+      address: randomLoopback(),
+      sites: [{ serverNames: ['_'], docroot: join(dir, 'www', 'default') }, ...targets.map((t) => ({ serverNames: t.names, docroot: t.webroot }))],
+    });
     pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, defaultIPv4: nginx.address });
     const caFile = join(dir, 'pebble-tls-ca.pem');
     await copyFile(pebble.tlsCaFile, caFile);
@@ -136,8 +141,6 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
     const root = await pebble.management('/roots/0');
     if (root.status !== 200) throw new Error(`Pebble's /roots/0 answered ${root.status}`);
     await writeFile(rootFile, root.body);
-    const salt = Math.random().toString(36).slice(2, 8);
-    const targets = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, names: targetNames(i, salt) }));
     const tally = { wallMs: 0, cpuMs: 0, maxRssKb: 0, invocations: 0, failures: [] as string[] };
     const add = (m: Measured, label: string) => {
       tally.cpuMs += m.cpuMs;
@@ -165,7 +168,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         services: { cpanel: false, dovecot: false, exim: false, ftp: false },
         plugins: [
           { module: '@certsmith/installer-files' },
-          { module: '@certsmith/dcv-http', options: { docroot: webroot } },
+          { module: '@certsmith/dcv-http', options: { docroot: join(dir, 'www', 'default'), docroots: Object.fromEntries(targets.map((t) => [t.id, t.webroot])) } },
           { module: '@certsmith/issuer-acme', options: { directoryUrl: pebble.directoryUrl, caFile, eab: { kid: pebble.eab.kid, keyFile: eabFile }, contact: ['hostmaster@example.test'], issuerPatterns: ['Pebble'] } },
         ],
         issuers: ['acme'],
@@ -185,7 +188,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         const m = await timed('certbot', [
           'certonly', '--non-interactive', '--agree-tos', '--register-unsafely-without-email', '--no-eff-email',
           '--server', pebble.directoryUrl, '--eab-kid', pebble.eab.kid, `--eab-hmac-key=${pebble.eab.hmacKey}`,
-          '--webroot', '-w', webroot, ...t.names.flatMap((name) => ['-d', name]), ...base,
+          '--webroot', '-w', t.webroot, ...t.names.flatMap((name) => ['-d', name]), ...base,
         ], { env: { REQUESTS_CA_BUNDLE: caFile }, timeFile });
         add(m, `certbot ${t.names[0]}`);
       }
@@ -196,7 +199,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         const m = await timed('lego', [
           '--server', pebble.directoryUrl, '--email', 'hostmaster@example.test', '--accept-tos',
           '--eab', '--kid', pebble.eab.kid, `--hmac=${pebble.eab.hmacKey}`, '--path', path,
-          '--http', '--http.webroot', webroot, ...t.names.flatMap((name) => ['--domains', name]), 'run',
+          '--http', '--http.webroot', t.webroot, ...t.names.flatMap((name) => ['--domains', name]), 'run',
         ], { env: { LEGO_CA_CERTIFICATES: caFile }, timeFile });
         add(m, `lego ${t.names[0]}`);
       }
@@ -260,7 +263,7 @@ export async function main(args: string[]): Promise<RenewalResult[]> {
       results.push(result);
     }
   }
-  process.stdout.write(`\n### Renewal of N targets (4 names each, http-01 via nginx webroot, Pebble with EAB)\n\n${renewalTable(results)}\n`);
+  process.stdout.write(`\n### Renewal of N targets (4 names each, http-01 via per-site nginx webroots, Pebble with EAB)\n\n${renewalTable(results)}\n`);
   await writeResults('renewal', results);
   return results;
 }
