@@ -120,7 +120,7 @@ export interface RenewalRun {
 }
 
 /** One tool, one N, on its own fresh lab. With keep, the files stay until cleanup() (the tests re-count them). */
-export async function runRenewal(tool: Tool, n: number, options: { keep?: boolean } = {}): Promise<RenewalRun> {
+export async function runRenewal(tool: Tool, n: number, options: { keep?: boolean; cpuProfDir?: string } = {}): Promise<RenewalRun> {
   const work = await labDir(`bench-renewal-${tool}-${n}`);
   const dir = work.path;
   let nginx: Nginx | undefined;
@@ -176,7 +176,8 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         dns: { rootHints: dns!.rootHintsFile, port: 53 },
         targets: targets.map((t) => ({ id: t.id, names: t.names, services: ['files'] })),
       }, null, 2));
-      const m = await timed(process.execPath, [CLI_PATH, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
+      const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+      const m = await timed(process.execPath, [...prof, CLI_PATH, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
       add(m, 'certsmith check');
       await writeFile(join(dir, 'certsmith.out'), m.stdout + m.stderr);
       // What went wrong stays readable after the lab is removed.
@@ -251,14 +252,14 @@ export function renewalTable(results: RenewalResult[]): string {
 }
 
 export async function main(args: string[]): Promise<RenewalResult[]> {
-  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10,50' }, tools: { type: 'string', default: TOOLS.join(',') } }, allowPositionals: true, strict: false });
+  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10,50' }, tools: { type: 'string', default: TOOLS.join(',') }, 'cpu-prof': { type: 'string' } } });
   const ns = String(values.n).split(',').map(Number).filter((x) => x > 0);
   const tools = String(values.tools).split(',').filter((t): t is Tool => (TOOLS as string[]).includes(t));
   const results: RenewalResult[] = [];
   for (const n of ns) {
     for (const tool of tools) {
       process.stderr.write(`renewal: ${tool} N=${n} ...\n`);
-      const { result } = await runRenewal(tool, n);
+      const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined });
       process.stderr.write(`renewal: ${tool} N=${n}: ${result.counted}/${n} in ${formatMs(result.wallMs)}${result.failures.length ? `; ${result.failures.slice(0, 3).join('; ')}` : ''}\n`);
       results.push(result);
     }
