@@ -73,37 +73,49 @@ export async function loadPlugins(config: CertsmithConfig, root: Container, bus:
     const manifest = await importManifest(spec.module, [config.file, ...resolveFrom]);
     const label = `plugin "${manifest.name}" (${spec.module})`;
     if (manifest.optionsSchema) validateOptions(manifest.optionsSchema, spec.options, `${config.file}: options of ${label}`);
-    const contributes: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
+    let contributes: Contributions;
     try {
-      if (manifest.module) {
-        const child = new Container({ parent: root });
-        const module = typeof manifest.module === 'function' ? manifest.module(spec.options) : manifest.module;
-        await child.load(module);
-        contributes.issuers.push(...child.getAll<Issuer>(TOKENS.Issuer));
-        contributes.installers.push(...child.getAll<Installer>(TOKENS.Installer));
-        contributes.dcv.push(...child.getAll<DcvMethod>(TOKENS.DcvMethod));
-        contributes.notifiers.push(...child.getAll<Notifier>(TOKENS.Notifier));
-        contributes.schedulers.push(...child.getAll<Scheduler>(TOKENS.Scheduler));
-      } else if (manifest.setup) {
-        await manifest.setup({
-          options: spec.options,
-          config,
-          bus,
-          contribute: {
-            issuer: (x) => contributes.issuers.push(x),
-            installer: (x) => contributes.installers.push(x),
-            dcv: (x) => contributes.dcv.push(x),
-            notifier: (x) => contributes.notifiers.push(x),
-            scheduler: (x) => contributes.schedulers.push(x),
-          },
-        });
-      }
+      contributes = await contributionsOf(manifest, spec.options, config, root, bus);
     } catch (error) {
       throw new UsageError('PLUGIN_FAILED', `${label} failed to set up: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
     loaded.push({ name: manifest.name, version: manifest.version ?? 'unknown', spec: spec.module, contributes });
   }
   return loaded;
+}
+
+/**
+ * Sets one plugin up and instantiates what it contributes: its ContainerModule in a child of `root` (so that the
+ * contributions are its own, and its classes may inject the core services bound in `root`), or its setup().
+ * Throws whatever the plugin throws; loadPlugins() turns that into a UsageError naming the plugin.
+ */
+export async function contributionsOf(
+  manifest: PluginManifest, options: Record<string, unknown>, config: CertsmithConfig, root: Container, bus: Bus,
+): Promise<Contributions> {
+  const contributes: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
+  if (manifest.module) {
+    const child = new Container({ parent: root });
+    await child.load(typeof manifest.module === 'function' ? manifest.module(options) : manifest.module);
+    contributes.issuers.push(...child.getAll<Issuer>(TOKENS.Issuer));
+    contributes.installers.push(...child.getAll<Installer>(TOKENS.Installer));
+    contributes.dcv.push(...child.getAll<DcvMethod>(TOKENS.DcvMethod));
+    contributes.notifiers.push(...child.getAll<Notifier>(TOKENS.Notifier));
+    contributes.schedulers.push(...child.getAll<Scheduler>(TOKENS.Scheduler));
+  } else if (manifest.setup) {
+    await manifest.setup({
+      options,
+      config,
+      bus,
+      contribute: {
+        issuer: (x) => contributes.issuers.push(x),
+        installer: (x) => contributes.installers.push(x),
+        dcv: (x) => contributes.dcv.push(x),
+        notifier: (x) => contributes.notifiers.push(x),
+        scheduler: (x) => contributes.schedulers.push(x),
+      },
+    });
+  }
+  return contributes;
 }
 
 async function importManifest(spec: string, resolveFrom: string[]): Promise<PluginManifest> {

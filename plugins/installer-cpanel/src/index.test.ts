@@ -1,21 +1,9 @@
-import { Container } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { TOKENS, completeConfig, createBus, type Installer } from '@certsmith/core';
-import type { FileInstaller } from '@certsmith/install';
+import { contributedInstaller } from '@certsmith/install/testing';
 import { manifest } from './index.js';
 
 /** The installer the plugin contributes for a config's services (what the CLI's composition root does). */
-async function installerFor(services: Record<string, unknown>): Promise<FileInstaller> {
-  const config = completeConfig({ hostname: 'host.example.test', paths: { stateDir: '/tmp/state', sslDir: '/ssl' }, services }, '/etc/certsmith/config.json');
-  const container = new Container();
-  container.bind(TOKENS.Config).toConstantValue(config);
-  container.bind(TOKENS.Bus).toConstantValue(createBus());
-  const module = typeof manifest.module === 'function' ? manifest.module({}) : manifest.module!;
-  await container.load(module);
-  const installers = container.getAll<Installer>(TOKENS.Installer);
-  expect(installers).toHaveLength(1);
-  return installers[0] as FileInstaller;
-}
+const installerFor = (services: Record<string, unknown>) => contributedInstaller(manifest, { services });
 
 describe('@certsmith/installer-cpanel', () => {
   it('installs cpsrvd\'s combined files: mycpanel.pem + mycpanel.cabundle, or cpanel.pem for a self-signed certificate', async () => {
