@@ -13,9 +13,9 @@ describe('ServerProcess', () => {
 
   it('waits for a port on a loopback address and stops the server', async () => {
     const host = randomLoopback();
-    const server = new ServerProcess('echo', process.execPath, ['-e', `require('net').createServer(s => s.end()).listen(0, '${host}', function () { console.log(this.address().port) })`]);
-    await server.waitUntil(async () => /\d+/.test(server.log));
-    const port = Number(server.log.trim());
+    const server = new ServerProcess('echo', process.execPath, ['-e', `require('net').createServer(s => s.end()).listen(0, '${host}', function () { console.log('PORT=' + this.address().port) })`]);
+    await server.waitUntil(async () => /PORT=\d+\n/.test(server.log));
+    const port = Number(/PORT=(\d+)/.exec(server.log)![1]);
     expect(await portOpen(host, port)).toBe(true);
     await server.stop();
     expect(server.running).toBe(false);
