@@ -57,6 +57,7 @@ describe('FilesInstaller', () => {
     const installer = new FilesInstaller(join(dir.path, 'live-3'));
     const receipt = await installer.install(TARGET, material(leaf), { dryRun: true, signal });
     expect(receipt.files).toHaveLength(4);
+    expect(installer.plan({ selfSigned: false }, TARGET)).toEqual({ files: receipt.files, reload: null });
     expect(await readdir(join(dir.path, 'live-3')).catch(() => [])).toEqual([]);
   });
 

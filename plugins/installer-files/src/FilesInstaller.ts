@@ -52,13 +52,18 @@ export class FilesInstaller implements Installer {
     return { service: this.service, sources, endpoints: [] };
   }
 
+  /** For --dry-run: the four files; nothing is reloaded. */
+  plan(_material: Pick<NewMaterial, 'selfSigned'>, target: Target): { files: string[]; reload: null } {
+    return { files: FILES.map((f) => join(this.dirOf(target), f.name)), reload: null };
+  }
+
   async install(target: Target, material: NewMaterial, opts: InstallOptions): Promise<InstallReceipt> {
     const problems = materialProblems(material, target);
     if (problems.length > 0) {
       throw new CertsmithError('INSTALL_REFUSED', `refused to install for target ${target.id} (files): ${problems.join('; ')}`);
     }
     const dir = this.dirOf(target);
-    const paths = FILES.map((f) => join(dir, f.name));
+    const paths = this.plan(material, target).files;
     const receipt = (handle: Handle | null): InstallReceipt => ({
       service: this.service, target: target.id, files: paths, reloaded: false, fingerprint: material.summary.fingerprint, dryRun: opts.dryRun, handle,
     });
