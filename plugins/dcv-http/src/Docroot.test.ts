@@ -105,6 +105,20 @@ describe('Docroot', () => {
     expect(await readdir(root)).toEqual([]);
   });
 
+  it('lets many targets that share a docroot publish and clean up at once (one instance per challenge)', async () => {
+    // Before writes and removals were serialised, a clean-up could remove .well-known/acme-challenge between
+    // another target's mkdir and its file: about one run in four lost a target at ten targets.
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+        const docroot = new Docroot(root, 'docroot');
+        const written = await docroot.write(`/.well-known/acme-challenge/token-${round}-${i}`, bytes(`key-${i}`));
+        expect(await readFile(written.file, 'utf8')).toBe(`key-${i}`);
+        await docroot.remove(written);
+      }));
+    }
+    expect(await readdir(root)).toEqual([]);
+  });
+
   it('refuses paths that climb out', async () => {
     await expect(new Docroot(root, 'docroot').write('/.well-known/../../x', bytes('x'))).rejects.toThrowError(/not a plain path/);
   });

@@ -14,15 +14,40 @@ export interface DocrootFile {
 }
 
 /**
+ * Writes and removals below one docroot, one at a time within this process: targets that share a docroot publish
+ * concurrently, and one target's clean-up must not remove `.well-known/...` between another's mkdir and its file.
+ */
+const docrootQueues = new Map<string, Promise<unknown>>();
+const createdBelow = new Map<string, Set<string>>();
+
+function serialized<T>(root: string, work: () => Promise<T>): Promise<T> {
+  const previous = docrootQueues.get(root) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const settled = next.catch(() => undefined);
+  docrootQueues.set(root, settled);
+  void settled.then(() => {
+    if (docrootQueues.get(root) === settled) docrootQueues.delete(root);
+  });
+  return next;
+}
+
+/**
  * Writes challenge files below one docroot and nowhere else: every directory on the way is checked to be a
  * real directory inside the docroot (a symlink leading out is refused), and files are created exclusively
  * (O_EXCL never follows a symlink), mode 0644 whatever the umask, directories 0755.
  */
 export class Docroot {
-  /** Directories any write of this instance created: the last remove() takes them away once empty. */
-  private readonly created = new Set<string>();
+  /**
+   * Directories any write below this docroot created, whichever instance wrote: the last remove() takes them away
+   * once empty (shared per docroot, since each challenge has its own instance).
+   */
+  private readonly created: Set<string>;
 
-  constructor(readonly root: string, private readonly field: string) {}
+  constructor(readonly root: string, private readonly field: string) {
+    let created = createdBelow.get(root);
+    if (!created) createdBelow.set(root, (created = new Set()));
+    this.created = created;
+  }
 
   /** The docroot exists, is a directory, and can be written; else a CertsmithError naming the config field. */
   async ensureUsable(): Promise<string> {
@@ -44,6 +69,10 @@ export class Docroot {
 
   /** Creates `urlPath` (e.g. /.well-known/acme-challenge/TOKEN) with `content`. */
   async write(urlPath: string, content: Uint8Array): Promise<DocrootFile> {
+    return serialized(this.root, () => this.writeNow(urlPath, content));
+  }
+
+  private async writeNow(urlPath: string, content: Uint8Array): Promise<DocrootFile> {
     const real = await this.ensureUsable();
     const parts = urlPath.split('/').filter(Boolean);
     if (parts.length === 0 || parts.some((p) => p === '.' || p === '..' || p.includes('\0') || p.includes('\\'))) {
@@ -104,6 +133,10 @@ export class Docroot {
 
   /** Removes what write() created; a directory another file still uses stays. */
   async remove(written: DocrootFile): Promise<void> {
+    return serialized(this.root, () => this.removeNow(written));
+  }
+
+  private async removeNow(written: DocrootFile): Promise<void> {
     await unlink(written.file).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
     for (const dir of [...this.created].sort((a, b) => b.length - a.length)) {
       try {
