@@ -47,6 +47,9 @@ export class AcmeIssuer implements Issuer {
   readonly precheck: 'http' | 'dns' | 'none';
   readonly issuerPatterns: RegExp[];
 
+  private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
+  private leftoversWrites: Promise<void> = Promise.resolve();
+
   constructor(readonly options: AcmeIssuerOptions) {
     this.id = options.id;
     this.precheck = options.precheck;
@@ -100,9 +103,10 @@ export class AcmeIssuer implements Issuer {
       challengeTypes: this.options.challengeTypes, maxWaitMs: this.options.maxWaitMs, preferredChain: this.options.preferredChain,
       pollStartMs: this.options.pollStartMs, pollMaxMs: this.options.pollMaxMs,
     });
-    if (outcome.status === 'pending' && outcome.published.length) leftovers[order.url] = outcome.published;
-    else delete leftovers[order.url];
-    await writeFileAtomic(join(ctx.stateDir, 'challenges.json'), JSON.stringify(leftovers, null, 2), { mode: 0o600 });
+    await this.updateLeftovers(ctx, (current) => {
+      if (outcome.status === 'pending' && outcome.published.length) current[order.url] = outcome.published;
+      else delete current[order.url];
+    });
     return outcome;
   }
 
@@ -114,15 +118,38 @@ export class AcmeIssuer implements Issuer {
     };
   }
 
+  /**
+   * One client (one TLS pool, one directory fetch) and one account per run, shared by the targets ordering at the
+   * same time: the account is looked up or created once, so a single-use EAB key is never spent twice, and the CA
+   * sees one connection pool instead of one per order. The session ends when its last user is done.
+   */
   private async withClient<T>(ctx: IssueContext, work: (client: AcmeClient, key: AccountKey) => Promise<T>): Promise<T> {
     await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 });
-    const client = new AcmeClient(this.options.directoryUrl, this.transport());
-    try {
-      const key = await this.account(client, ctx);
-      return await work(client, key);
-    } finally {
-      await client.transport.close();
+    if (!this.session) {
+      const client = new AcmeClient(this.options.directoryUrl, this.transport());
+      this.session = { client, ready: this.account(client, ctx), users: 0 };
     }
+    const session = this.session;
+    session.users++;
+    try {
+      return await work(session.client, await session.ready);
+    } finally {
+      if (--session.users === 0) {
+        if (this.session === session) this.session = null;
+        await session.client.transport.close();
+      }
+    }
+  }
+
+  /** Read-modify-write of challenges.json, one at a time (orders of several targets finish concurrently). */
+  private updateLeftovers(ctx: IssueContext, change: (leftovers: Record<string, Challenge[]>) => void): Promise<void> {
+    const next = this.leftoversWrites.then(async () => {
+      const leftovers = await this.leftovers(ctx);
+      change(leftovers);
+      await writeFileAtomic(join(ctx.stateDir, 'challenges.json'), JSON.stringify(leftovers, null, 2), { mode: 0o600 });
+    });
+    this.leftoversWrites = next.catch(() => undefined);
+    return next;
   }
 
   /** The account for this directory: the stored one, else a lookup by key, else a new one (with EAB). */
