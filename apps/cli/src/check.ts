@@ -69,7 +69,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       dryRun: options.dryRun,
       allowRetry: options.allowRetry,
       retryCommand: [...options.invokedAs, 'check', '--no-retry', '--config', config.file],
-      concurrency: 4,
+      concurrency: config.concurrency,
       onTargetDone: (id) => humanLog?.flush(id),
       signal: controller.signal,
     });

@@ -16,6 +16,7 @@ describe('completeConfig', () => {
     expect(config.dcv.method).toBe('http');
     expect(config.inspection.providerThresholdDays).toBe(25);
     expect(config.inspection.otherThresholdDays).toBe(3);
+    expect(config.concurrency).toBe(4);
   });
 
   it('gives DNS-only servers no mail or FTP service and DNS DCV', () => {
@@ -48,6 +49,7 @@ describe('completeConfig', () => {
     [{ key: { type: 'dsa-1024' } }, '/c.json: $.key.type: must be one of'],
     [{ inspection: { providerIssuerPatterns: ['(unclosed'] } }, '/c.json: $.inspection.providerIssuerPatterns[0]: must match format "regex"'],
     [[1, 2], '/c.json: $: must be object'],
+    [{ concurrency: 0 }, '/c.json: $.concurrency: must be >= 1'],
   ])('refuses %j naming the JSON path', (raw, message) => {
     expect(() => completeConfig(raw, '/c.json')).toThrow(UsageError);
     expect(() => completeConfig(raw, '/c.json')).toThrow(message);

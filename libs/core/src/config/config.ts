@@ -46,6 +46,8 @@ export interface CertsmithConfig {
   /** The per-run event logs under paths.logDir. */
   log: { keepDays: number };
   server: { addresses: string[] };
+  /** Targets processed at once: bounds the orders in flight at a CA. */
+  concurrency: number;
   /** Per-site targets; the hostname target is implicit. */
   targets: { id: string; names: string[]; services: string[]; docroot?: string }[];
   /** rootHints is null for the IANA hints shipped with the resolver. */
@@ -66,6 +68,7 @@ type RawConfig = {
   retry?: Partial<CertsmithConfig['retry']>;
   log?: Partial<CertsmithConfig['log']>;
   server?: Partial<CertsmithConfig['server']>;
+  concurrency?: number;
   targets?: { id: string; names: string[]; services?: string[]; docroot?: string }[];
   dns?: { rootHints?: string; timeoutMs?: number; retries?: number; port?: number };
 };
@@ -159,6 +162,7 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     retry: { delayMinutes: raw.retry?.delayMinutes ?? 60 },
     log: { keepDays: raw.log?.keepDays ?? 30 },
     server: { addresses: raw.server?.addresses ?? [] },
+    concurrency: raw.concurrency ?? 4,
     targets: (raw.targets ?? []).map((t, index) => {
       if (t.id === 'hostname') throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "hostname" is the server's own target`);
       if ((raw.targets ?? []).findIndex((o) => o.id === t.id) !== index) throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
