@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, stat, symlink, writeFile, chmod } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI_PATH, labDir, run, runCli } from '@certsmith/testlab';
+import { CLI_PATH, fileTimes, labDir, run, runCli } from '@certsmith/testlab';
 
 const SERVICES = {
   cpanel: { cert: 'cpanel/cpanel.pem', key: 'cpanel/cpanel.pem' },
@@ -30,19 +30,6 @@ async function writeConfig(extra: Record<string, unknown> = {}, name = 'config.j
   return file;
 }
 
-/** Every file under a directory with its mtime, to prove a run wrote nothing. */
-async function snapshot(root: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const walk = async (d: string): Promise<void> => {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) await walk(p);
-      else out.set(p, (await stat(p)).mtimeMs);
-    }
-  };
-  await walk(root);
-  return out;
-}
 
 async function openssl(args: string[]): Promise<string> {
   const result = await run('openssl', args);
@@ -75,13 +62,13 @@ describe('certsmith check on the embedded sandbox layout', () => {
       expect((await stat(keyFile)).mode & 0o777, `${service} key mode`).toBe(0o600);
     }
 
-    const before = await snapshot(join(dir.path, 'ssl'));
+    const before = await fileTimes(join(dir.path, 'ssl'));
     const second = await runCli(['check', '--config', config]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('TLS Status: OK');
     expect(second.stdout).not.toContain('Installed');
     expect(second.stdout).toMatch(/hostname \(host\.sandbox\.test, mail\.sandbox\.test\): healthy/);
-    expect(await snapshot(join(dir.path, 'ssl'))).toEqual(before);
+    expect(await fileTimes(join(dir.path, 'ssl'))).toEqual(before);
     // A healthy self-signed certificate without a CA is no reason to write to the administrator every night.
     expect(second.stdout).not.toContain('Warning');
     expect(await readdir(join(dir.path, 'state/outbox'))).toHaveLength(1);

@@ -6,10 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  atJobsContaining, ensureAtd, labDir, mustRun, randomLoopback, removeAtJobsContaining, run, runCli, sleep, startDnsLab,
-  startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
-} from '@certsmith/testlab';
+import { atJobsContaining, ensureAtd, fileTimes, labDir, mustRun, randomLoopback, removeAtJobsContaining, run, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble } from '@certsmith/testlab';
 
 const HOST = `iss-${randomBytes(3).toString('hex')}.example.test`;
 const NAMES = [`www.${HOST}`, `mail.${HOST}`];
@@ -95,19 +92,6 @@ async function openssl(args: string[]): Promise<string> {
   return result.stdout;
 }
 
-/** Every file under a directory with its mtime, to prove a run wrote nothing. */
-async function snapshot(root: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const walk = async (d: string): Promise<void> => {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) await walk(p);
-      else out.set(p, (await stat(p)).mtimeMs);
-    }
-  };
-  await walk(root);
-  return out;
-}
 
 const challengeHits = async () => (await readFile(join(nginx.dir, 'access.log'), 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('/.well-known/acme-challenge/')).length;
 
@@ -142,12 +126,12 @@ describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile'
     expect((await readdir(join(docroot, '.well-known', 'acme-challenge')).catch(() => []))).toEqual([]);
     expect(first.stdout).not.toContain(pebble.eab.hmacKey);
 
-    const before = await snapshot(ssl);
+    const before = await fileTimes(ssl);
     const second = await runCli(['check', '--config', file]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('TLS Status: OK');
     expect(pebble.orderCount() - orders).toBe(1);
-    expect(await snapshot(ssl)).toEqual(before);
+    expect(await fileTimes(ssl)).toEqual(before);
   });
 
   it('a wrong EAB key (Sectigo preset pointed at Pebble) gives a clear error and the self-signed fallback', async () => {

@@ -17,3 +17,4 @@ export { startOcspResponder, freePort, type OcspResponder } from './ocsp.js';
 export { startStaticHttp, type StaticHttp, type StaticHttpOptions } from './http-static.js';
 export { startSmtpReceiver, type SmtpReceiver, type SmtpReceiverOptions } from './smtp.js';
 export { startPureFtpd, type PureFtpd, type PureFtpdOptions } from './pureftpd.js';
+export { fileTimes } from './files.js';
