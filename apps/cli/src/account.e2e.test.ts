@@ -140,6 +140,22 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     expect((await readdir(join(stateDir, 'issuers', 'acme'))).filter((f) => f.startsWith('account'))).toEqual(['account.json']);
   });
 
+  it('another run holding the account lock too long: ACCOUNT_LOCKED after accountLockWaitSeconds, the fallback, no account made', async () => {
+    const file = await config({ name: 'held', options: { accountLockWaitSeconds: 1 } });
+    const lock = join(dir.path, 'state-held', 'issuers', 'acme', 'account.lock');
+    await mkdir(join(lock, '..'), { recursive: true, mode: 0o700 });
+    await writeFile(lock, `${process.pid}\n`); // a live process that never lets go
+    const requests = pebble.newAccountRequests();
+    const result = await cli(['check', '--json', '--target', 'hostname', '--config', file]);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    const failure = report.targets[0]!.failures.find((f) => f.issuer === 'acme')!;
+    expect(failure.code).toBe('ACCOUNT_LOCKED');
+    expect(failure.message).toBe(`waited 1 s for ${lock}, held by pid ${process.pid} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`);
+    expect(report.targets[0]!.result).toBe('replaced'); // self-signed meanwhile
+    expect(pebble.newAccountRequests() - requests).toBe(0);
+    expect(await readFile(lock, 'utf8')).toBe(`${process.pid}\n`);
+  });
+
   it('an EAB key id the CA does not know: EAB_KEY_UNKNOWN for every target with what to do, the CA asked once, the self-signed fallback', async () => {
     const eab = { kid: 'kid-nobody-knows', hmacKey: EAB.hmacKey };
     const requests = pebble.newAccountRequests();

@@ -12,6 +12,7 @@ import { AcmeError, parseRetryAfter, problemToError } from './problem.js';
 import { AcmeTransport, parseLinks } from './transport.js';
 import { ariCertId, renewalTime } from './ari.js';
 import { eabRefusalOf } from './eab.js';
+import { AccountKey } from './jws.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -329,6 +330,21 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
     expect(plain.code).toBe('ACME_SERVER_INTERNAL');
     expect(newAccountCalls()).toBe(2);
     expect(JSON.parse(await readFile(join(dir, 'plain', 'account.json'), 'utf8')).eab).toBeNull();
+  });
+
+  it('another directory URL keeps the old account beside the new one, never overwriting it', async () => {
+    ca.acmeBasics();
+    ca.hits.length = 0;
+    ca.routes.set('* /order', (_q, res) => res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' })));
+    const state = join(dir, 'moved');
+    await mkdir(state, { recursive: true });
+    const old = JSON.stringify({ directoryUrl: 'https://staging.example.test/dir', url: 'https://staging.example.test/acct/5', algorithm: 'ES256', keyPem: await (await AccountKey.generate()).toPem(), eab: { kid: 'kid-old', boundAt: '2026-01-01T00:00:00.000Z' } });
+    await writeFile(join(state, 'account.json'), old, { mode: 0o600 });
+    const error = (await issuer().issue(await request(), ctx('moved')).catch((e: unknown) => e)) as CertsmithError;
+    expect(error.code).toBe('ACME_SERVER_INTERNAL');
+    expect(await readFile(join(state, 'account.json.other-directory-20261125T040000Z'), 'utf8')).toBe(old);
+    expect(JSON.parse(await readFile(join(state, 'account.json'), 'utf8'))).toMatchObject({ directoryUrl: `${ca.base}/dir`, url: `${ca.base}/acct/1`, eab: { kid: 'kid-7' } });
+    expect(newAccountCalls()).toBe(1);
   });
 
   it('an account file edited into nonsense is ACCOUNT_FILE_INVALID naming it, is not overwritten, and the CA is not asked', async () => {
