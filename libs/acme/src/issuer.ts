@@ -237,8 +237,8 @@ export class AcmeIssuer implements Issuer {
           await this.register(client, key, file, ctx);
           return;
         }
-        const with_ = bound.kid ? `EAB key id "${bound.kid}"${bound.boundAt ? ` on ${bound.boundAt}` : ''}` : 'an EAB key';
-        throw new CertsmithError('ACME_ACCOUNT_GONE', `the CA no longer knows the account ${used} in ${file} (${error.problem?.detail ?? error.message}); it was registered with ${with_}, which is not sent again: ask the CA at ${new URL(this.options.directoryUrl).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in ${eab?.keyFile ?? "the issuer's eab.keyFile"}: the next run registers a new account with it (the old account file is kept beside it)`);
+        const boundWith = bound.kid ? `EAB key id "${bound.kid}"${bound.boundAt ? ` on ${bound.boundAt}` : ''}` : 'an EAB key';
+        throw new CertsmithError('ACME_ACCOUNT_GONE', `the CA no longer knows the account ${used} in ${file} (${error.problem?.detail ?? error.message}); it was registered with ${boundWith}, which is not sent again: ask the CA at ${new URL(this.options.directoryUrl).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in ${eab?.keyFile ?? "the issuer's eab.keyFile"}: the next run registers a new account with it (the old account file is kept beside it)`);
       });
       return work();
     }
