@@ -60,6 +60,12 @@ export const RATE_LIMIT_DEFAULT_MS = 3 * 3_600_000;
 
 /** When to ask again, given what the CA said, with a note when the value was floored, capped or assumed. */
 export function rateLimitUntil(retryAfter: Date | undefined, now: Date): { until: Date; note?: string } {
+  const { until, note } = boundedUntil(retryAfter, now);
+  // Whole seconds, rounded up: the time a line shows is the time kept, and never before what the CA said.
+  return { until: new Date(Math.ceil(until.getTime() / 1000) * 1000), ...(note ? { note } : {}) };
+}
+
+function boundedUntil(retryAfter: Date | undefined, now: Date): { until: Date; note?: string } {
   const at = (ms: number) => new Date(now.getTime() + ms);
   if (!retryAfter || Number.isNaN(retryAfter.getTime())) return { until: at(RATE_LIMIT_DEFAULT_MS), note: 'the CA gave no Retry-After: 3 hours assumed' };
   const wait = retryAfter.getTime() - now.getTime();
