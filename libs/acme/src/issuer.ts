@@ -10,6 +10,7 @@ import { driveOrder, type ChallengeType, type OrderOutcome } from './order-flow.
 import { AcmeError } from './problem.js';
 import { AcmeTransport } from './transport.js';
 import { ariCertIdOf } from './ari.js';
+import { rateLimitFrom, refusesReplaces } from './rate-limit.js';
 
 export interface AcmeIssuerOptions {
   /** Issuer id in the config's `issuers` list. */
@@ -51,6 +52,8 @@ export class AcmeIssuer implements Issuer {
   private leftoversWrites: Promise<void> = Promise.resolve();
   /** The run's account could not be had for a reason no retry within the run fixes: every later target gets it too. */
   private accountFailure: CertsmithError | null = null;
+  /** The account in use, for the record of a rate limit. */
+  private accountUrl: string | undefined;
 
   constructor(readonly options: AcmeIssuerOptions) {
     this.id = options.id;
@@ -59,18 +62,48 @@ export class AcmeIssuer implements Issuer {
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {
-    return this.withClient(ctx, async (client) => {
-      const order = await this.again(client, ctx, () => client.newOrder(request.names, ctx.signal));
-      return this.finish(await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target), request.target.id, request.names, ctx);
-    });
+    return this.rateLimited(request.names, this.withClient(ctx, async (client, key) => {
+      const order = await this.newOrder(request, client, key, ctx);
+      return this.finish(await this.drive(order, request.csr, client, key, ctx, request.target), request.target.id, request.names, ctx);
+    }));
   }
 
   async resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending> {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
-    return this.withClient(ctx, async (client) => {
+    return this.rateLimited(pending.names, this.withClient(ctx, async (client, key) => {
       const order = await client.getOrder(pending.reference, ctx.signal);
-      return this.finish(await this.drive(order, csr, client, client.accountKey!, ctx, target), pending.target, pending.names, ctx, pending.createdAt);
-    });
+      return this.finish(await this.drive(order, csr, client, key, ctx, target), pending.target, pending.names, ctx, pending.createdAt);
+    }));
+  }
+
+  /**
+   * The order; on a renewal, when the directory offers ARI, with RFC 9773's `replaces` naming the certificate in
+   * place (the CA may then exempt it from rate limits). An order the CA refuses because of `replaces` (already
+   * replaced, unknown to it) is placed once more without it, with a warning.
+   */
+  private async newOrder(request: IssueRequest, client: AcmeClient, key: AccountKey, ctx: IssueContext): Promise<Order> {
+    const order = (replaces?: string) => this.again(client, ctx, () => client.newOrder(request.names, ctx.signal, replaces ? { replaces } : {}));
+    const replaces = request.replaces && (await client.directory(ctx.signal)).renewalInfo ? certIdOrNull(request.replaces) : null;
+    if (!replaces) return order();
+    try {
+      return await order(replaces);
+    } catch (error) {
+      if (!refusesReplaces(error)) throw error;
+      ctx.bus.emit('failed', {
+        stage: 'issue', target: request.target.id, issuer: this.id, code: 'ARI_REPLACES_REFUSED',
+        message: `the CA refused the order with replaces "${replaces}": ${(error as Error).message}`, next: 'order again without "replaces"', severity: 'warning',
+      });
+      return order();
+    }
+  }
+
+  /** A rate limit from the CA becomes a RateLimitedError, which the pipeline records so later runs wait. */
+  private async rateLimited<T>(names: string[], work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw rateLimitFrom(error, names, this.accountUrl ?? this.options.directoryUrl) ?? error;
+    }
   }
 
   /** ARI for a certificate from this CA, or null when the directory offers none (Pebble 2.4). */
@@ -135,7 +168,9 @@ export class AcmeIssuer implements Issuer {
     const session = this.session;
     session.users++;
     try {
-      return await work(session.client, await session.ready);
+      const key = await session.ready;
+      this.accountUrl = session.client.accountUrl;
+      return await work(session.client, key);
     } catch (error) {
       if (error instanceof CertsmithError && FINAL_ACCOUNT_FAILURES.test(error.code)) this.accountFailure ??= error;
       throw error;
@@ -252,5 +287,14 @@ export class AcmeIssuer implements Issuer {
     } catch {
       return {};
     }
+  }
+}
+
+/** The ARI identifier of a PEM certificate, or null when it has none (no Authority Key Identifier, unreadable). */
+function certIdOrNull(certificatePem: string): string | null {
+  try {
+    return ariCertIdOf(certificatePem);
+  } catch {
+    return null;
   }
 }

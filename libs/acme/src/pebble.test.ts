@@ -192,7 +192,7 @@ describe('ACME client against Pebble (EAB required)', () => {
     expect(await new AcmeIssuer(options()).renewalWindow(issuedPem, AbortSignal.timeout(5_000))).toBeNull();
     const [aki, serial] = ariCertIdOf(issuedPem).split('.');
     const leaf = new X509Certificate(issuedPem);
-    expect(Buffer.from(serial!, 'base64url').toString('hex').replace(/^00/, '').toUpperCase()).toBe(leaf.serialNumber.replace(/^0+/, '').toUpperCase());
+    expect(Buffer.from(serial!, 'base64url').toString('hex').replace(/^0+/, '').toUpperCase()).toBe(leaf.serialNumber.replace(/^0+/, '').toUpperCase());
     expect(Buffer.from(aki!, 'base64url')).toHaveLength(20);
   });
 
