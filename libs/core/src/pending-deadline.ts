@@ -1,6 +1,6 @@
 import type { Clock, IssueContext, Issuer, KeyAndCsr, PendingOrder } from './contracts.js';
 import { describeError } from './errors.js';
-import type { Bus, FailedEvent, IssuedEvent } from './events.js';
+import type { FailedEvent, IssuedEvent } from './events.js';
 import { abandonPlan, formatAge, heldBy, reportAuthorizations } from './pending-report.js';
 import type { PendingOrderStore } from './pending-store.js';
 
