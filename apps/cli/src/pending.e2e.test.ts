@@ -4,6 +4,9 @@
 // the runs days apart: the per-name lines and the "order held by" summary carry their age from run to run (human
 // output and --json), and past retry.abandonPendingAfterHours the order is abandoned and ordered again without the
 // names that held it. Names resolve through the lab's BIND; local DCV fetches from Debian's nginx.
+// Pebble keeps an answered challenge 'pending' while its VA sleeps, so every resume answers it again and queues one
+// more validation; Pebble's VA runs a few validations at once and blocks new ones once its small queue is full. Keep
+// the runs and names of this file few (two names, five runs) or a later run hangs on a challenge POST.
 import { randomBytes } from 'node:crypto';
 import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
