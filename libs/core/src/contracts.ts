@@ -180,6 +180,21 @@ export interface PendingOrder {
   names: string[];
   createdAt: string;
   detail?: string;
+  /** The order's status at the CA when the run stopped waiting ('pending', 'processing', ...). */
+  orderStatus?: string;
+  /** Per name, why the order is still open; carried from run to run so that `since` survives. */
+  authorizations?: AuthorizationState[];
+}
+
+/** One name's authorization in a pending order, as the last run saw it at the CA. */
+export interface AuthorizationState {
+  name: string;
+  /** The CA's authorization status: pending, valid, invalid, deactivated, expired, revoked. */
+  status: string;
+  /** The challenge answered for it (none yet: not answered). */
+  challenge?: { type: string; status: string; error?: { type?: string; detail?: string } };
+  /** ISO time a run first saw this name in this state (status, challenge type and status); a change resets it. */
+  since: string;
 }
 
 /**
@@ -201,6 +216,10 @@ export interface Issuer {
    * or null when it offers none. Within the window the pipeline renews even before the expiry threshold.
    */
   renewalWindow?(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null>;
+  /** Optional: the pending order as the CA sees it now (fresh `authorizations`), without driving it. */
+  checkPending?(pending: PendingOrder, ctx: IssueContext): Promise<PendingOrder>;
+  /** Optional: give up a pending order at the CA (e.g. deactivate its open authorizations) and undo its challenges. */
+  abandon?(pending: PendingOrder, ctx: IssueContext): Promise<string>;
 }
 
 // ---------------------------------------------------------------- installers

@@ -13,6 +13,7 @@ import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
 import { PendingOrderStore } from './pending-store.js';
 import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
+import { abandonIfOverdue, loadPendingOrder, pendingIssuedEvent } from './pending-deadline.js';
 import { RunLock } from './run-lock.js';
 
 export interface RunOptions {
@@ -159,7 +160,7 @@ export class Pipeline {
 
     // 2. names: drop what the administrator excluded (compared as DNS does: case, trailing dot, IDN A-labels)
     const excluded = new Set(config.dcv.exclude.map(comparableName));
-    const names = target.names.filter((name) => {
+    let names = target.names.filter((name) => {
       if (!excluded.has(comparableName(name))) return true;
       bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
       return false;
@@ -192,8 +193,14 @@ export class Pipeline {
       const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
       const ctx = { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` };
       // An order a previous run left with the CA is resumed, not ordered again (same names only).
-      let saved = issuer.trusted ? await pending.load(target.id, issuer.id) : null;
+      let saved = issuer.trusted ? await loadPendingOrder(pending, target.id, issuer.id, (e) => this.fail(e)) : null;
       if (saved && saved.order.names.join() !== names.filter((n) => saved!.order.names.includes(n)).join()) saved = null;
+      // Past the deadline, an order some names still hold is given up; the new one goes without them.
+      const dropped = saved && await abandonIfOverdue({ saved, issuer, ctx, store: pending, clock, afterHours: config.retry.abandonPendingAfterHours, primary: target.names[0]!, fail: (e) => this.fail(e) });
+      if (dropped) {
+        saved = null;
+        names = names.filter((n) => !dropped.includes(n));
+      }
       let orderNames = saved ? saved.order.names : names;
       if (issuer.trusted) {
         const held = await this.rateLimitHold(target, issuer, orderNames, nextStep, toReplace.length === 0 || index + 1 < usable.length);
@@ -248,8 +255,10 @@ export class Pipeline {
         }
         if (result.status === 'pending') {
           await pending.save(result.order, csr);
-          bus.emit('issued', { target: target.id, issuer: issuer.id, status: 'pending', order: result.order.reference, detail: result.order.detail });
+          const event = pendingIssuedEvent(result.order, issuer.id, clock.now());
+          bus.emit('issued', event);
           const actions = [`order ${result.order.reference} at "${issuer.id}" is still being processed; it is resumed by the next run`];
+          if (event.heldBy) actions.push(`order held by: ${event.heldBy}`);
           if (options.allowRetry) actions.push(await this.scheduleRetry(target, options));
           // A service that must not stay as it is (no certificate, expired, ...) gets the self-signed stopgap
           // meanwhile; the order stays pending and replaces it when it completes.
