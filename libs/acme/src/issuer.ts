@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Challenge, IssueContext, IssueRequest, Issued, Issuer, KeyAndCsr, Pending, PendingOrder } from '@certsmith/core';
+import type { AddressPreference, Challenge, IssueContext, IssueRequest, Issued, Issuer, KeyAndCsr, Pending, PendingOrder } from '@certsmith/core';
 import { writeFileAtomic } from '@certsmith/install';
 import { AcmeClient, type Eab, type Order, type RenewalInfo } from './client.js';
 import { AccountKey, type JwsAlgorithm } from './jws.js';
@@ -28,6 +28,8 @@ export interface AcmeIssuerOptions {
   requestTimeoutMs?: number;
   pollStartMs?: number;
   pollMaxMs?: number;
+  /** How the CA picks the address it validates http-01 over (handed to the local pre-check). */
+  addressPreference?: AddressPreference;
 }
 
 interface AccountFile {
@@ -46,6 +48,7 @@ export class AcmeIssuer implements Issuer {
   readonly id: string;
   readonly precheck: 'http' | 'dns' | 'none';
   readonly issuerPatterns: RegExp[];
+  readonly addressPreference?: AddressPreference;
 
   private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
   private leftoversWrites: Promise<void> = Promise.resolve();
@@ -54,6 +57,7 @@ export class AcmeIssuer implements Issuer {
     this.id = options.id;
     this.precheck = options.precheck;
     this.issuerPatterns = options.issuerPatterns;
+    this.addressPreference = options.addressPreference;
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {

@@ -10,5 +10,7 @@ export const manifest = acmeIssuerPlugin({
   issuerPatterns: ["Let's Encrypt", 'ZeroSSL'],
   maxWaitSeconds: 60,
   pollMaxMs: 5_000,
+  // Let's Encrypt fetches http-01 over the AAAA address when a name has one (IPv4 only after a failed IPv6 connection).
+  addressPreference: 'ipv6',
 });
 export default manifest;
