@@ -140,8 +140,8 @@ export class HttpFileDcv implements DcvMethod {
     for (;;) {
       const located = this.locate(host, resolution ?? (await this.resolve(host, signal)), family);
       resolution = null;
+      address = located.address ?? null;
       if ('code' in located) return fail(located.code, located.reason, located.short);
-      address = located.address;
       const url = `${scheme}://${host}${path}`;
       const outcome = await fetchOnce(scheme, located.address, host, path, this.settings.limits, signal);
       const at = `${url} (at ${located.address})`;
@@ -205,7 +205,7 @@ export class HttpFileDcv implements DcvMethod {
    * The address the CA will use: the first of `family` when the host has one, else the first address; then cPanel's
    * address rule (a private address must be this server's; with server.addresses set, only those).
    */
-  private locate(host: string, resolution: Resolution, family: 4 | 6 | undefined): { address: string } | { code: string; reason: string; short: string } {
+  private locate(host: string, resolution: Resolution, family: 4 | 6 | undefined): { address: string } | { address?: string; code: string; reason: string; short: string } {
     // The resolver may already call a private first address an error; the address rule below says it in full.
     const address = (family && resolution.addresses.find((a) => isIP(a) === family)) || resolution.chosen;
     if (!address) {
@@ -222,10 +222,10 @@ export class HttpFileDcv implements DcvMethod {
     const own = this.settings.serverAddresses.some((a) => sameAddress(a, address));
     if (own) return { address };
     if (isPrivateAddress(address)) {
-      return { code: 'DCV_HTTP_PRIVATE_ADDRESS', reason: `${host} resolves to the private address ${address}, which is not one of this server's (server.addresses): a CA cannot reach it; point the name at this server's public address, or list ${address} in server.addresses if it is this server's`, short: "a private address that is not this server's" };
+      return { address, code: 'DCV_HTTP_PRIVATE_ADDRESS', reason: `${host} resolves to the private address ${address}, which is not one of this server's (server.addresses): a CA cannot reach it; point the name at this server's public address, or list ${address} in server.addresses if it is this server's`, short: "a private address that is not this server's" };
     }
     if (this.settings.serverAddresses.length) {
-      return { code: 'DCV_HTTP_NOT_THIS_SERVER', reason: `${host} resolves to ${address}, which is not one of this server's addresses (server.addresses: ${this.settings.serverAddresses.join(', ')}): point its A/AAAA record at this server`, short: "not one of this server's addresses" };
+      return { address, code: 'DCV_HTTP_NOT_THIS_SERVER', reason: `${host} resolves to ${address}, which is not one of this server's addresses (server.addresses: ${this.settings.serverAddresses.join(', ')}): point its A/AAAA record at this server`, short: "not one of this server's addresses" };
     }
     return { address };
   }

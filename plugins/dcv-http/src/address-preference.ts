@@ -47,7 +47,7 @@ export function judgeDualStack(name: string, host: string, v6: AddressOutcome, v
     const [decisive, other] = fallsBack ? [v4, v6] : [v6, v4];
     return { name, ok: false, code: decisive.code, reason: `${decisive.reason} (over ${other.address ? urlHost(other.address) : 'the other address'}: ${other.short})` };
   }
-  const finding = `${host}: the file is not served over ${urlHost(v6.address!)} (${v6.short}) but is over ${v4.address}`;
+  const finding = `${host}: the file is not served over ${v6.address ? urlHost(v6.address) : 'its AAAA address'} (${v6.short}) but is over ${v4.address}`;
   if (fallsBack) {
     return {
       ...verdictOf(name, v4),
