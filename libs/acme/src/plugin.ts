@@ -17,7 +17,7 @@ export interface AcmePreset {
   issuerPatterns: string[];
   maxWaitSeconds: number;
   pollMaxMs: number;
-  /** How the CA picks the address of a name with AAAA and A for http-01 (Let's Encrypt: 'ipv6'). */
+  /** How the CA picks the address of a name with AAAA and A for http-01. */
   addressPreference: AddressPreference;
 }
 
@@ -60,8 +60,8 @@ function optionsSchema(preset: AcmePreset): object {
       maxWaitSeconds: { type: 'integer', minimum: 0, maximum: 3600, description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).` },
       requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000 },
       addressPreference: {
-        enum: ['ipv6', 'first'],
-        description: `Which address of a name with AAAA and A records the CA fetches the HTTP file from, for the local pre-check: 'ipv6' (the AAAA address; the A address only after the IPv6 connection failed, as Let's Encrypt) or 'first' (the first address alone, cPanel's rule). Default '${preset.addressPreference}'.`,
+        enum: ['ipv6', 'ipv6-then-ipv4', 'first'],
+        description: `Which address of a name with AAAA and A records the CA fetches the HTTP file from, for the local pre-check: 'ipv6' (the AAAA address decides), 'ipv6-then-ipv4' (the A address after a failed IPv6 connection, as Let's Encrypt documents) or 'first' (the first address alone, cPanel's rule). Default '${preset.addressPreference}'.`,
       },
     },
   };

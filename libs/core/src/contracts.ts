@@ -125,11 +125,12 @@ export interface NameVerdict {
 }
 
 /**
- * Which address of a name with both AAAA and A the CA fetches the HTTP file from. 'ipv6': the AAAA address first,
- * the A address only after the IPv6 connection failed (Let's Encrypt); 'first': the first address alone decides
- * (cPanel's rule; the resolver lists AAAA first).
+ * Which address of a name with both AAAA and A the CA fetches the HTTP file from. 'ipv6': the AAAA address decides
+ * (Pebble's VA; the safe guess for an ACME CA); 'ipv6-then-ipv4': the AAAA address, and the A address only after the
+ * IPv6 connection itself failed (Let's Encrypt's documented retry); 'first': the first address alone decides (cPanel's
+ * rule; the resolver lists AAAA first).
  */
-export type AddressPreference = 'ipv6' | 'first';
+export type AddressPreference = 'ipv6' | 'ipv6-then-ipv4' | 'first';
 
 /** What the issuer a check stands for knows about how its CA validates. */
 export interface DcvCheckOptions {

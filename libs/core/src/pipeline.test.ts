@@ -287,15 +287,15 @@ describe('Pipeline', () => {
         seen.push(options);
         const aaaa = { code: 'AAAA_UNREACHABLE', message: `${p.challenge.name}: the file is not served over [2001:db8::1] (connection refused) but is over 192.0.2.1` };
         if (!p.challenge.name.startsWith('www')) return { name: p.challenge.name, ok: true };
-        return options?.addressPreference === 'ipv6' ? { name: p.challenge.name, ok: true, warnings: [aaaa] } : { name: p.challenge.name, ok: false, code: aaaa.code, reason: aaaa.message };
+        return options?.addressPreference === 'ipv6-then-ipv4' ? { name: p.challenge.name, ok: true, warnings: [aaaa] } : { name: p.challenge.name, ok: false, code: aaaa.code, reason: aaaa.message };
       },
       cleanup: async () => undefined,
     };
     const both: Target = { ...target, names: ['host.example.test', 'www.example.test'] };
-    const ca = { ...issuer('ca', true, ok('CA'), 'http'), addressPreference: 'ipv6' as const };
+    const ca = { ...issuer('ca', true, ok('CA'), 'http'), addressPreference: 'ipv6-then-ipv4' as const };
     const v6 = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv] });
     const report = await v6.run(both);
-    expect(seen).toEqual([{ addressPreference: 'ipv6' }, { addressPreference: 'ipv6' }]);
+    expect(seen).toEqual([{ addressPreference: 'ipv6-then-ipv4' }, { addressPreference: 'ipv6-then-ipv4' }]);
     expect(ca.calls).toEqual([['host.example.test', 'www.example.test']]);
     expect(v6.failures()).toEqual([expect.objectContaining({ stage: 'validate', code: 'AAAA_UNREACHABLE', severity: 'warning', next: 'keep the name in the order' })]);
     expect(report.targets[0]!.validations.find((v) => v.name === 'www.example.test')).toMatchObject({ ok: true, warnings: [{ code: 'AAAA_UNREACHABLE' }] });

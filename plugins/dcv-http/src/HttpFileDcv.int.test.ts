@@ -224,7 +224,7 @@ describe('HttpFileDcv with AAAA and A', () => {
 
   it("fails the name with AAAA_UNREACHABLE, both addresses and what failed, when the IPv6 answer is not the file, for both preferences", async () => {
     const ipv6 = new HttpFileDcv(dual, new FakeResolver(table), undefined);
-    for (const addressPreference of ['ipv6', 'first'] as const) {
+    for (const addressPreference of ['ipv6', 'ipv6-then-ipv4', 'first'] as const) {
       for (const [name, short] of [['dual.example.test', '404'], ['other6.example.test', 'wrong content']]) {
         const published = await ipv6.publish(probe(name!), target, AbortSignal.timeout(5_000));
         try {
@@ -252,19 +252,21 @@ describe('HttpFileDcv with AAAA and A', () => {
     expect((await validate(strict, probe('dual.example.test'))).verdict).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining("not served over [::1] (a private address that is not this server's) but is over") });
   });
 
-  it("passes with a warning when nothing listens on ::1 and the CA retries over IPv4 (Let's Encrypt); fails by the first-address rule", async () => {
+  it("passes with a warning when nothing listens on ::1 and the CA retries over IPv4 (Let's Encrypt); fails when the AAAA address decides", async () => {
     await nginx6!.stop();
     nginx6 = undefined;
     const dcv = new HttpFileDcv(dual, new FakeResolver(table), undefined);
     const published = await dcv.publish(probe('refused6.example.test'), target, AbortSignal.timeout(5_000));
     try {
-      expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference: 'ipv6' })).toEqual({
+      expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference: 'ipv6-then-ipv4' })).toEqual({
         name: 'refused6.example.test', ok: true,
         warnings: [{ code: 'AAAA_UNREACHABLE', message: expect.stringMatching(new RegExp(`^refused6\\.example\\.test: the file is not served over \\[::1\\] \\(connection refused\\) but is over ${nginx.address.replace(/\./g, '\\.')}; the CA retries over IPv4`)) }],
       });
-      expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference: 'first' })).toMatchObject({
-        ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining(`refused6.example.test: the file is not served over [::1] (connection refused) but is over ${nginx.address}`),
-      });
+      for (const addressPreference of ['ipv6', 'first'] as const) {
+        expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference })).toMatchObject({
+          ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining(`refused6.example.test: the file is not served over [::1] (connection refused) but is over ${nginx.address}`),
+        });
+      }
     } finally {
       await dcv.cleanup(published);
     }

@@ -33,14 +33,16 @@ export function verdictOf(name: string, outcome: AddressOutcome): NameVerdict {
 
 /**
  * The verdict for a name with both AAAA and A, as the issuer's CA would reach it:
- * - 'ipv6' (Let's Encrypt, https://letsencrypt.org/docs/ipv6-support/): the AAAA address first; the A address only
- *   when the IPv6 connection itself failed (refused, timed out), never after an IPv6 answer (404, wrong content);
+ * - 'ipv6': the AAAA address decides, whatever failed (Pebble's VA does not retry over IPv4: seen in the lab);
+ * - 'ipv6-then-ipv4' (Let's Encrypt, https://letsencrypt.org/docs/ipv6-support/, Boulder's fallbackErr): the AAAA
+ *   address, and the A address only when the first IPv6 connection itself failed (refused, timed out), never after
+ *   an IPv6 answer (404, wrong content);
  * - 'first' (cPanel's rule): the first address (AAAA, as the resolver lists them) alone decides.
- * A file served over A but not over AAAA is AAAA_UNREACHABLE either way: the verdict's code when the name fails,
+ * A file served over A but not over AAAA is AAAA_UNREACHABLE always: the verdict's code when the name fails,
  * a warning when the CA would still validate it over IPv4.
  */
 export function judgeDualStack(name: string, host: string, v6: AddressOutcome, v4: AddressOutcome, preference: AddressPreference): NameVerdict {
-  const fallsBack = preference === 'ipv6' && !v6.ok && v6.connection;
+  const fallsBack = preference === 'ipv6-then-ipv4' && !v6.ok && v6.connection;
   if (v6.ok) return verdictOf(name, v6);
   if (!v4.ok) {
     // Both fail: say what the CA ends with, and what the other address did.
@@ -55,7 +57,9 @@ export function judgeDualStack(name: string, host: string, v6: AddressOutcome, v
     };
   }
   const why = preference === 'ipv6'
-    ? 'the CA fetches over IPv6 first and does not retry over IPv4 after an IPv6 answer'
-    : 'the first address decides, and the AAAA address comes first';
+    ? 'the CA fetches over IPv6 when the name has an AAAA record'
+    : preference === 'ipv6-then-ipv4'
+      ? 'the CA fetches over IPv6 first and does not retry over IPv4 after an IPv6 answer'
+      : 'the first address decides, and the AAAA address comes first';
   return { name, ok: false, code: AAAA_UNREACHABLE, reason: `${finding}; ${why}: serve the file over IPv6 too (the same docroot) or remove the AAAA record` };
 }

@@ -40,9 +40,10 @@ describe('@certsmith/issuer-acme', () => {
     expect(dns.precheck).toBe('dns');
   });
 
-  it("prefers IPv6 as Let's Encrypt does unless told to use the first address, and refuses another value", async () => {
+  it('prefers IPv6 (the AAAA address decides) unless told otherwise, and refuses another value', async () => {
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir' })).addressPreference).toBe('ipv6');
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', addressPreference: 'first' })).addressPreference).toBe('first');
+    expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', addressPreference: 'ipv6-then-ipv4' })).addressPreference).toBe('ipv6-then-ipv4');
     expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', addressPreference: 'ipv4' }, 'cfg')).toThrow(/addressPreference/);
   });
 
