@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertsmithError, type Challenge, type IssueContext, type IssueRequest, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder } from '@certsmith/core';
+import { CertsmithError, type AddressPreference, type Challenge, type IssueContext, type IssueRequest, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder } from '@certsmith/core';
 import { writeFileAtomic } from '@certsmith/install';
 import { moveAccountFileAside, readAccountFile, writeAccountFile, type AccountFile } from './account-file.js';
 import { withAccountLock } from './account-lock.js';
@@ -34,6 +34,8 @@ export interface AcmeIssuerOptions {
   pollMaxMs?: number;
   /** How long account set-up waits for another run that holds the account lock (default 120 s). */
   accountLockWaitMs?: number;
+  /** How the CA picks the address it validates http-01 over (handed to the local pre-check). */
+  addressPreference?: AddressPreference;
 }
 
 // Account failures that the next target of the same run would meet again: said once, not asked of the CA again.
@@ -48,6 +50,7 @@ export class AcmeIssuer implements Issuer {
   readonly id: string;
   readonly precheck: 'http' | 'dns' | 'none';
   readonly issuerPatterns: RegExp[];
+  readonly addressPreference?: AddressPreference;
 
   private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
   private leftoversWrites: Promise<void> = Promise.resolve();
@@ -60,6 +63,7 @@ export class AcmeIssuer implements Issuer {
     this.id = options.id;
     this.precheck = options.precheck;
     this.issuerPatterns = options.issuerPatterns;
+    this.addressPreference = options.addressPreference;
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {

@@ -120,6 +120,21 @@ export interface NameVerdict {
   code?: string;
   reason?: string;
   via?: string;
+  /** Findings that leave the verdict as it is (AAAA_UNREACHABLE on a name that still passes): reported as warnings. */
+  warnings?: { code: string; message: string }[];
+}
+
+/**
+ * Which address of a name with both AAAA and A the CA fetches the HTTP file from. 'ipv6': the AAAA address decides
+ * (Pebble's VA; the safe guess for an ACME CA); 'ipv6-then-ipv4': the AAAA address, and the A address only after the
+ * IPv6 connection itself failed (Let's Encrypt's documented retry); 'first': the first address alone decides (cPanel's
+ * rule; the resolver lists AAAA first).
+ */
+export type AddressPreference = 'ipv6' | 'ipv6-then-ipv4' | 'first';
+
+/** What the issuer a check stands for knows about how its CA validates. */
+export interface DcvCheckOptions {
+  addressPreference?: AddressPreference;
 }
 
 /**
@@ -132,7 +147,7 @@ export interface DcvMethod {
   readonly id: string;
   supports(challenge: Challenge): boolean;
   publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published>;
-  check(published: Published, signal: AbortSignal): Promise<NameVerdict>;
+  check(published: Published, signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict>;
   cleanup(published: Published): Promise<void>;
 }
 
@@ -209,6 +224,8 @@ export interface Issuer {
   readonly precheck: 'http' | 'dns' | 'none';
   /** Matches the issuer names of certificates from this provider (its renewal threshold applies). */
   readonly issuerPatterns: RegExp[];
+  /** How its CA picks the address of a name for HTTP validation; the DCV method's default (cPanel's rule) when absent. */
+  readonly addressPreference?: AddressPreference;
   issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;
   resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending>;
   /**

@@ -50,6 +50,10 @@ export interface ValidatedEvent {
   /** The ancestor whose record covered this name, for DNS DCV. */
   via?: string;
   reason?: string;
+  /** The verdict's stable code (a failure's, e.g. DCV_HTTP_NOT_FOUND or AAAA_UNREACHABLE). */
+  code?: string;
+  /** Findings on a name that still passed (AAAA_UNREACHABLE when the CA falls back to the A address). */
+  warnings?: { code: string; message: string }[];
 }
 
 export type IssuedEvent =

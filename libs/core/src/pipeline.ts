@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
 import type {
-  Challenge, Clock, CsrFactory, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
+  Challenge, Clock, CsrFactory, DcvCheckOptions, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
 } from './contracts.js';
 import { CertsmithError, describeError } from './errors.js';
 import type { Bus, FailedEvent, InspectEvent } from './events.js';
@@ -211,7 +211,7 @@ export class Pipeline {
         }
       }
       if (!saved && issuer.precheck !== 'none') {
-        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id);
+        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id, { addressPreference: issuer.addressPreference });
         if (passed === null || !passed.includes(target.names[0]!)) {
           this.fail({
             stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_PRIMARY_FAILED',
@@ -333,7 +333,7 @@ export class Pipeline {
    * cPanel's local DCV: publish a random probe per name, check it as the CA would, clean up.
    * Returns the names that passed, or null when no DCV method of that family is loaded.
    */
-  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string): Promise<string[] | null> {
+  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string, checkOptions?: DcvCheckOptions): Promise<string[] | null> {
     const { bus } = this.deps;
     const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
     if (!method) {
@@ -357,10 +357,17 @@ export class Pipeline {
       try {
         published = await method.publish(challenge, target, scope.signal);
         bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
-        const verdict = await method.check(published, scope.signal);
-        bus.emit('validated', { target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason });
+        const verdict = await method.check(published, scope.signal, checkOptions);
+        bus.emit('validated', {
+          target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason,
+          ...(verdict.code ? { code: verdict.code } : {}), ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
+        });
         if (verdict.ok) passed.push(name);
         else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: 'drop this name from the order', severity: 'warning' });
+        // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
+        for (const warning of verdict.ok ? verdict.warnings ?? [] : []) {
+          this.fail({ stage: 'validate', target: target.id, name, code: warning.code, message: warning.message, next: 'keep the name in the order', severity: 'warning' });
+        }
       } catch (error) {
         const { code, message } = describeError(error);
         bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
