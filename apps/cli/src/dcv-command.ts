@@ -30,7 +30,7 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     // Addresses are judged as the first CA in the chain that validates this way would pick them (cPanel's rule without one).
     const issuer = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted && i.precheck === config.dcv.method);
     const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), undefined, { addressPreference: issuer?.addressPreference });
-    if (options.json) out(JSON.stringify({ method: config.dcv.method, addressPreference: issuer?.addressPreference ?? 'first', names, passed, validations }, null, 2));
+    if (options.json) out(JSON.stringify({ method: config.dcv.method, ...(config.dcv.method === 'http' ? { addressPreference: issuer?.addressPreference ?? 'first' } : {}), names, passed, validations }, null, 2));
     else out(passed === null ? 'Local DCV could not run.' : `${passed.length} of ${names.length} name(s) passed local ${config.dcv.method.toUpperCase()} DCV.`);
     return passed !== null && passed.length === names.length ? 0 : 1;
   } catch (error) {

@@ -91,12 +91,14 @@ beforeAll(async () => {
   await chmod(lab.path, 0o755); // Exim reads its key as Debian-exim after a HUP: the path must be traversable
   address = randomLoopback();
   ca = await createCa(join(lab.path, 'ca'), { cn: 'certsmith install lab CA' });
-  seed = await ca.issue('seed', { cn: HOST, days: 1 });
+  // Expired an hour ago: any issuer, the self-signed one included, replaces it (a still-valid CA certificate near
+  // expiry would be kept: only a CA may replace it).
+  seed = await ca.issue('seed', { cn: HOST, notBefore: new Date(Date.now() - 2 * 86_400_000), notAfter: new Date(Date.now() - 3_600_000) });
   other = await ca.issue('other', { cn: 'other.example.test', days: 30 });
   eximGid = Number((await mustRun('id', ['-g', 'Debian-exim'])).trim());
   ssl = join(lab.path, 'ssl');
   vhosts = join(lab.path, 'vhosts');
-  // The certificates the servers start with: the seed (1 day left: replaced), in the files of the self-signed set,
+  // The certificates the servers start with: the seed (expired: replaced), in the files of the self-signed set,
   // which is where the selfsigned issuer's certificate goes.
   for (const d of ['dovecot', 'exim', 'ftp']) await mkdir(join(ssl, d), { recursive: true });
   await mkdir(vhosts);

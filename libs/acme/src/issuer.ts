@@ -67,18 +67,18 @@ export class AcmeIssuer implements Issuer {
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {
-    return this.rateLimited(request.names, this.withClient(ctx, async (client, key) => {
+    return this.rateLimited(request.names, this.withClient(ctx, async (client) => {
       const order = await this.newOrder(request, client, ctx);
-      const outcome = await this.drive(order, request.csr, client, key, ctx, request.target);
+      const outcome = await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target);
       return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
     }));
   }
 
   async resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending> {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
-    return this.rateLimited(pending.names, this.withClient(ctx, async (client, key) => {
+    return this.rateLimited(pending.names, this.withClient(ctx, async (client) => {
       const order = await client.getOrder(pending.reference, ctx.signal);
-      const outcome = await this.drive(order, csr, client, key, ctx, target);
+      const outcome = await this.drive(order, csr, client, client.accountKey!, ctx, target);
       return this.finish(outcome, pending.target, pending.names, ctx, pending.createdAt, await this.states(outcome, pending.names, client, ctx, pending.authorizations));
     }));
   }
