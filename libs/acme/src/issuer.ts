@@ -20,6 +20,8 @@ export interface AcmeIssuerOptions {
   contact?: string[];
   preferredChain?: string;
   issuerPatterns: RegExp[];
+  /** The CA's CAA issuer domain names (RFC 8659); empty: CAA is not checked before ordering. */
+  caaIdentities?: string[];
   accountKeyType: JwsAlgorithm;
   challengeTypes: ChallengeType[];
   /** How long one run waits for validation and issuance before leaving the order pending. */
@@ -46,6 +48,7 @@ export class AcmeIssuer implements Issuer {
   readonly id: string;
   readonly precheck: 'http' | 'dns' | 'none';
   readonly issuerPatterns: RegExp[];
+  readonly caaIdentities: readonly string[];
 
   private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
   private leftoversWrites: Promise<void> = Promise.resolve();
@@ -54,6 +57,7 @@ export class AcmeIssuer implements Issuer {
     this.id = options.id;
     this.precheck = options.precheck;
     this.issuerPatterns = options.issuerPatterns;
+    this.caaIdentities = options.caaIdentities ?? [];
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {

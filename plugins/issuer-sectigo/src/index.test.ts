@@ -40,6 +40,7 @@ describe('@certsmith/issuer-sectigo', () => {
     expect(acme.issuerPatterns.some((p) => p.test('CN=Sectigo RSA Domain Validation Secure Server CA'))).toBe(true);
     expect(acme.trusted).toBe(true);
     expect(acme.precheck).toBe('http');
+    expect(acme.caaIdentities).toEqual(['sectigo.com', 'comodoca.com', 'comodo.com', 'usertrust.com', 'trust-provider.com']);
   });
 
   it('requires EAB, and refuses a key file others can read, naming the file and not the key', async () => {
