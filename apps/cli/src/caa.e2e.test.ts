@@ -15,7 +15,12 @@ const WWW = `www.${HOST}`;      // no CAA of its own: its parent HOST allows peb
 const SHOP = `shop.${HOST}`;    // issue "other-ca.example": forbidden
 const CRIT = `crit.${HOST}`;    // allows pebble.test, but a critical unknown tag forbids
 const ALIAS = `alias.${HOST}`;  // CNAME to SHOP: SHOP's CAA applies
-const NAMES = [WWW, SHOP, CRIT, ALIAS];
+const BAD = `bad.${HOST}`;      // issue "%%%%%": malformed, names no CA
+/** A zone of its own (the dynamic example.test refuses RRsets of over 100 records): 300 CAA records, none ours. */
+const HUGE_ZONE = `caa-${randomBytes(3).toString('hex')}.test`;
+const HUGE = `huge.${HUGE_ZONE}`;
+const HUGE_RECORDS = 300;
+const NAMES = [WWW, SHOP, CRIT, ALIAS, BAD, HUGE];
 
 let dns: DnsLab;
 let nginx: Nginx;
@@ -26,12 +31,20 @@ let docroot: string;
 beforeAll(async () => {
   dir = await labDir('caa-e2e');
   docroot = join(dir.path, 'html');
+  const web = randomLoopback();
+  const hugeZone = `$TTL 60
+@     IN SOA ns1.example.test. hostmaster.${HUGE_ZONE}. 1 300 60 86400 30
+@     IN NS  ns1.example.test.
+huge  IN A   ${web}
+${Array.from({ length: HUGE_RECORDS }, (_, i) => `huge  IN CAA 0 issue "ca-${i}.example"`).join('\n')}
+`;
   [dns, nginx] = await Promise.all([
-    startDnsLab(),
-    startNginx({ address: randomLoopback(), sites: [{ serverNames: [HOST, ...NAMES], docroot }] }),
+    startDnsLab({ extraZones: { [HUGE_ZONE]: hugeZone } }),
+    startNginx({ address: web, sites: [{ serverNames: [HOST, ...NAMES], docroot }] }),
   ]);
   const updates = [
-    ...[HOST, WWW, SHOP, CRIT].map((n) => `update add ${n}. 60 IN A ${nginx.address}`),
+    ...[HOST, WWW, SHOP, CRIT, BAD].map((n) => `update add ${n}. 60 IN A ${nginx.address}`),
+    `update add ${BAD}. 60 IN CAA 0 issue "%%%%%"`,
     `update add ${ALIAS}. 60 IN CNAME ${SHOP}.`,
     `update add ${HOST}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
     `update add ${SHOP}. 60 IN CAA 0 issue "other-ca.example"`,
@@ -108,13 +121,17 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     expect(result.stdout).toContain(`  Warning (validate, issuer acme, ${SHOP}): CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}) → drop this name from the order\n`);
     expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${CRIT} (128 tbs "unknown" at ${CRIT}): a critical property that no CA understands forbids issuance\n`);
     expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${ALIAS} (0 issue "other-ca.example" at ${SHOP} (CNAME from ${ALIAS})): no issue property names ${PEBBLE_CAA}\n`);
+    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${BAD} (0 issue "%%%%%" at ${BAD}): no issue property names ${PEBBLE_CAA}\n`);
+    // Too many records to read: the name stays, with a warning; the CA checks CAA itself.
+    expect(result.stdout).toContain(`  Warning (validate, issuer acme, ${HUGE}): CAA_LOOKUP_FAILED: the CAA check of ${HUGE} for "acme" could not be made (the CAA RRset at ${HUGE} has ${HUGE_RECORDS} records; only the first 256 were read, so it cannot be decided here) → keep this name in the order; the CA checks CAA itself and decides\n`);
     // --verbose: what CAA allowed, and where it found the record (www inherits its parent's).
     expect(result.stdout).toContain(`  CAA OK: ${HOST} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}" at ${HOST}))\n`);
     expect(result.stdout).toContain(`  CAA OK: ${WWW} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}" at ${HOST}))\n`);
     expect(result.stdout).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
     expect(result.code).toBe(0);
     expect(pebble.orderCount() - orders).toBe(1);
-    expect(await namesIn(join(dir.path, 'ssl-human', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, WWW].sort());
+    // HUGE too: Pebble does not check CAA (see the last test).
+    expect(await namesIn(join(dir.path, 'ssl-human', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, WWW, HUGE].sort());
   });
 
   it('--json carries the CAA verdicts in validations and CAA_FORBIDS in failures', async () => {
@@ -124,9 +141,10 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     const target = report.targets[0]!;
     expect(target.result).toBe('replaced');
     const caa = target.validations.filter((v) => v.method === 'caa').sort((a, b) => a.name.localeCompare(b.name));
-    expect(caa.map((v) => [v.name, v.ok])).toEqual([[ALIAS, false], [HOST, true], [CRIT, false], [SHOP, false], [WWW, true]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+    expect(Object.fromEntries(caa.map((v) => [v.name, v.ok]))).toEqual({ [HOST]: true, [WWW]: true, [SHOP]: false, [CRIT]: false, [ALIAS]: false, [BAD]: false });
+    expect(target.failures.find((f) => f.name === HUGE)).toMatchObject({ code: 'CAA_LOOKUP_FAILED', severity: 'warning' });
     expect(caa.find((v) => v.name === SHOP)?.reason).toBe(`CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}`);
-    expect(target.failures.filter((f) => f.code === 'CAA_FORBIDS').map((f) => f.name).sort()).toEqual([ALIAS, CRIT, SHOP].sort());
+    expect(target.failures.filter((f) => f.code === 'CAA_FORBIDS').map((f) => f.name).sort()).toEqual([ALIAS, BAD, CRIT, SHOP].sort());
     expect(target.failures.find((f) => f.name === SHOP)).toEqual({
       stage: 'validate', target: 'hostname', name: SHOP, issuer: 'acme', code: 'CAA_FORBIDS', severity: 'warning',
       message: `${SHOP} (0 issue "other-ca.example" at ${SHOP})`, next: 'drop this name from the order',
