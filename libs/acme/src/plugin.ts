@@ -34,6 +34,7 @@ export interface AcmePluginOptions {
   challengeTypes?: ChallengeType[];
   maxWaitSeconds?: number;
   requestTimeoutMs?: number;
+  accountLockWaitSeconds?: number;
 }
 
 function optionsSchema(preset: AcmePreset): object {
@@ -63,6 +64,7 @@ function optionsSchema(preset: AcmePreset): object {
       challengeTypes: { type: 'array', minItems: 1, items: { enum: ['http-01', 'dns-01'] }, description: "Preference order; default from the profile's DCV method." },
       maxWaitSeconds: { type: 'integer', minimum: 0, maximum: 3600, description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).` },
       requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000 },
+      accountLockWaitSeconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'How long account set-up waits for another run that is setting up the same account (default 120).' },
     },
   };
 }
@@ -113,6 +115,7 @@ export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOpt
     precheck: challengeTypes[0] === 'dns-01' ? 'dns' : 'http',
     requestTimeoutMs: options.requestTimeoutMs,
     pollMaxMs: preset.pollMaxMs,
+    accountLockWaitMs: options.accountLockWaitSeconds === undefined ? undefined : options.accountLockWaitSeconds * 1000,
   });
 }
 

@@ -146,6 +146,11 @@ export interface IssueRequest {
   /** Names that passed the pre-check, primary first. */
   names: string[];
   csr: KeyAndCsr;
+  /**
+   * A renewal: the PEM of the certificate this one replaces (from this issuer, still installed), so that an ACME
+   * issuer can send RFC 9773's `replaces`. Absent for a first issuance or another CA's certificate.
+   */
+  replaces?: string;
 }
 
 export interface IssueContext {

@@ -78,6 +78,8 @@ export interface FailedEvent {
   /** What the run does next: 'next issuer', 'self-signed fallback', 'keep current certificate', ... */
   next: string;
   severity: 'error' | 'warning';
+  /** A rate limit: when the run will ask that issuer again (ISO 8601). */
+  until?: string;
 }
 
 /** The lifecycle, named once. Stages emit; plugins and sinks listen. */

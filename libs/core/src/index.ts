@@ -15,3 +15,4 @@ export * from './report.js';
 export * from './event-log.js';
 export * from './pipeline.js';
 export * from './targets.js';
+export * from './rate-limits.js';

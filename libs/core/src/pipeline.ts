@@ -13,6 +13,7 @@ import type { Defect, NewMaterial, ServiceId, ServiceMaterial, Target } from './
 import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
 import { PendingOrderStore } from './pending-store.js';
+import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
 import { RunLock } from './run-lock.js';
 
 export interface RunOptions {
@@ -61,8 +62,12 @@ export class Pipeline {
   /** The config's provider matchers, compiled once per run rather than once per target (10,000 targets on the healthy path). */
   private readonly providerPatterns: RegExp[];
 
+  /** The CAs' rate limits, so a run does not ask again before the CA said it may (read once per run). */
+  private readonly rateLimits: RateLimitLedger;
+
   constructor(private readonly deps: PipelineDeps) {
     this.providerPatterns = deps.config.inspection.providerIssuerPatterns.map((p) => new RegExp(p, 'i'));
+    this.rateLimits = new RateLimitLedger(join(deps.config.paths.stateDir, 'rate-limits.json'), () => deps.clock.now());
   }
 
   async run(targets: Target[], options: RunOptions): Promise<void> {
@@ -121,6 +126,8 @@ export class Pipeline {
     // 1. inspect
     const states: ServiceState[] = [];
     let broken = false;
+    // The provider certificate in place, for RFC 9773's `replaces` on the renewal order.
+    let current: { pem: string; issuer: string } | undefined;
     for (const service of target.services) {
       const installer = this.deps.installers.find((i) => i.service === service);
       if (!installer) {
@@ -137,6 +144,8 @@ export class Pipeline {
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
       const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, signal) : null;
       if (early) inspection.defects.push(early);
+      const leaf = inspection.providerIssued && inspection.summary && !current ? leafPemOf(material) : undefined;
+      if (leaf) current = { pem: leaf, issuer: inspection.summary!.issuer };
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
       bus.emit('inspect', {
         target: target.id, service, files: inspection.files, live: inspection.live, summary: inspection.summary,
@@ -179,6 +188,8 @@ export class Pipeline {
     const pending = new PendingOrderStore(join(config.paths.stateDir, 'pending'));
     // A CA path that failed for a reason that may pass (CA down, rate limit): --allow-retry schedules a re-run.
     let retryable: string | undefined;
+    // The latest time a CA said to come back: a scheduled retry before it would only be refused again.
+    let notBefore: Date | undefined;
     let pendingActions: string[] | undefined;
     for (const [index, issuer] of usable.entries()) {
       const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
@@ -187,6 +198,14 @@ export class Pipeline {
       let saved = issuer.trusted ? await pending.load(target.id, issuer.id) : null;
       if (saved && saved.order.names.join() !== names.filter((n) => saved!.order.names.includes(n)).join()) saved = null;
       let orderNames = saved ? saved.order.names : names;
+      if (issuer.trusted) {
+        const held = await this.rateLimitHold(target, issuer, orderNames, nextStep, toReplace.length === 0 || index + 1 < usable.length);
+        if (held) {
+          retryable = 'RATE_LIMITED';
+          if (!notBefore || held > notBefore) notBefore = held;
+          continue;
+        }
+      }
       if (!saved && issuer.precheck !== 'none') {
         const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id);
         if (passed === null || !passed.includes(target.names[0]!)) {
@@ -232,7 +251,8 @@ export class Pipeline {
             csr = await this.deps.csrFactory.create(orderNames, config.key);
             csrNames = orderNames.join();
           }
-          result = await issuer.issue({ target, names: orderNames, csr }, ctx);
+          const replaces = current && issuer.issuerPatterns.some((p) => p.test(current!.issuer)) ? current.pem : undefined;
+          result = await issuer.issue({ target, names: orderNames, csr, ...(replaces ? { replaces } : {}) }, ctx);
         }
         if (result.status === 'pending') {
           await pending.save(result.order, csr);
@@ -266,17 +286,29 @@ export class Pipeline {
         const installedAll = await this.install(target, material, recipients, options);
         const what = material.selfSigned ? 'self-signed certificate' : `certificate from "${issuer.id}"`;
         const actions = [...(pendingActions ?? []), `installed a ${what} for ${recipients.map((r) => r.service).join(', ')}${pendingActions ? ' until the pending order completes' : ''}`];
-        if (retryable && options.allowRetry && !pendingActions) actions.push(await this.scheduleRetry(target, options));
+        if (retryable && options.allowRetry && !pendingActions) actions.push(await this.scheduleRetry(target, options, notBefore));
         return [installedAll ? (pendingActions ? 'pending' : 'replaced') : 'failed', actions];
       } catch (error) {
         const { code, message } = describeError(error);
         if (issuer.trusted && /^(CA_UNREACHABLE|CA_UNAVAILABLE|TIMEOUT|ACME_RATE_LIMITED|ACME_SERVER_INTERNAL)$/.test(code)) retryable = code;
+        const limit = issuer.trusted ? rateLimitOf(error) : null;
+        if (limit) {
+          // Recorded so that later runs do not ask before the CA said they may; while the certificate in place is
+          // still valid (nothing to 'replace'), a rate limit is a warning: that certificate simply stays.
+          const until = await this.recordRateLimit(target, issuer.id, code, limit, orderNames);
+          if (until && (!notBefore || until.at > notBefore)) notBefore = until.at;
+          this.fail({
+            stage: 'issue', target: target.id, issuer: issuer.id, code, message: `${message}${until?.text ?? ''}`, next: nextStep,
+            severity: toReplace.length === 0 || index + 1 < usable.length ? 'warning' : 'error', ...(until ? { until: isoSeconds(until.at) } : {}),
+          });
+          continue;
+        }
         this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code, message, next: nextStep, severity: index + 1 < usable.length ? 'warning' : 'error' });
       }
     }
     if (pendingActions) return ['pending', [...pendingActions, 'the self-signed stopgap could not be installed either']];
     if (retryable && options.allowRetry) {
-      const scheduled = await this.scheduleRetry(target, options);
+      const scheduled = await this.scheduleRetry(target, options, notBefore);
       if (toReplace.length === 0) return ['kept', ['no CA certificate could be had; the current certificate stays', scheduled]];
       return ['failed', ['no issuer produced a certificate', scheduled]];
     }
@@ -380,7 +412,7 @@ export class Pipeline {
     return all;
   }
 
-  private async scheduleRetry(target: Target, options: RunOptions): Promise<string> {
+  private async scheduleRetry(target: Target, options: RunOptions, notBefore?: Date): Promise<string> {
     const { scheduler, config } = this.deps;
     if (!scheduler) {
       this.fail({ stage: 'schedule', target: target.id, code: 'NO_SCHEDULER', message: '--allow-retry needs a scheduler plugin (e.g. @certsmith/scheduler-at)', next: 'the next scheduled run resumes the order', severity: 'warning' });
@@ -391,7 +423,8 @@ export class Pipeline {
     try {
       const queued = (await scheduler.list()).find((job) => job.tag === tag);
       if (queued) return `retry already scheduled as job ${queued.id} at ${queued.runAt}`;
-      const ref = await scheduler.schedule({ command: options.retryCommand, delayMinutes: config.retry.delayMinutes, tag });
+      const untilLimit = notBefore ? Math.ceil((notBefore.getTime() - this.deps.clock.now().getTime()) / 60_000) : 0;
+      const ref = await scheduler.schedule({ command: options.retryCommand, delayMinutes: Math.max(config.retry.delayMinutes, untilLimit), tag });
       return `retry scheduled as job ${ref.id} at ${ref.runAt}`;
     } catch (error) {
       const { code, message } = describeError(error);
@@ -431,9 +464,50 @@ export class Pipeline {
     return null;
   }
 
+  /**
+   * Whether a rate limit the CA imposed earlier still holds this issuer back for these names (or for anything, when
+   * it was account-wide): then it is not asked, and a line says until when. Returns that time, or null.
+   * A ledger file edited into nonsense is reported once, naming the file, and the run goes on without it.
+   */
+  private async rateLimitHold(target: Target, issuer: Issuer, names: string[], next: string, warning: boolean): Promise<Date | null> {
+    const hold = await this.rateLimits.hold(issuer.id, names).catch(() => null);
+    for (const problem of this.rateLimits.takeProblems()) {
+      this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code: 'RATE_LIMIT_LEDGER_INVALID', message: problem, next: 'go on as if no rate limit were recorded', severity: 'warning' });
+    }
+    if (!hold) return null;
+    const what = hold.scope === 'account' ? 'anything (account-wide limit)' : hold.names.join(', ');
+    const why = `${hold.entry.kind}${hold.entry.detail ? `: ${hold.entry.detail}` : ''}`;
+    this.fail({
+      stage: 'issue', target: target.id, issuer: issuer.id, code: 'RATE_LIMITED',
+      message: `not asking "${issuer.id}" for ${what} until ${isoSeconds(hold.until)} (${why})`,
+      next, severity: warning ? 'warning' : 'error', until: isoSeconds(hold.until),
+    });
+    return hold.until;
+  }
+
+  /** Writes a new rate limit to the ledger; returns when the run asks again, in words for the message. */
+  private async recordRateLimit(target: Target, issuerId: string, code: string, limit: NonNullable<ReturnType<typeof rateLimitOf>>, orderNames: string[]): Promise<{ at: Date; text: string } | null> {
+    try {
+      const { until, note, names } = await this.rateLimits.record(issuerId, code, limit, orderNames);
+      const what = limit.scope === 'account' ? 'anything (account-wide limit)' : names.join(', ');
+      return { at: until, text: `; not asking "${issuerId}" for ${what} again until ${isoSeconds(until)}${note ? ` (${note})` : ''}` };
+    } catch (error) {
+      const { code: failure, message } = describeError(error);
+      this.fail({ stage: 'issue', target: target.id, issuer: issuerId, code: failure, message: `the rate limit could not be recorded in ${this.rateLimits.file}: ${message}`, next: 'the next run may ask the CA again', severity: 'warning' });
+      return null;
+    }
+  }
+
   private fail(event: FailedEvent): void {
     this.deps.bus.emit('failed', event);
   }
+}
+
+/** The leaf PEM of a service's certificate file, or undefined when it has none readable. */
+function leafPemOf(material: ServiceMaterial): string | undefined {
+  const source = material.sources.find((s) => 'bytes' in s && (s.role === 'certificate' || s.role === 'combined'));
+  const block = source && 'bytes' in source ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(Buffer.from(source.bytes).toString('utf8'))?.[0] : undefined;
+  return block ? `${block}\n` : undefined;
 }
 
 /** A name as DNS compares it: lowercase, no trailing dot, IDNs as A-labels. */

@@ -18,3 +18,4 @@ export { startStaticHttp, type StaticHttp, type StaticHttpOptions } from './http
 export { startSmtpReceiver, type SmtpReceiver, type SmtpReceiverOptions } from './smtp.js';
 export { startPureFtpd, type PureFtpd, type PureFtpdOptions } from './pureftpd.js';
 export { fileTimes } from './files.js';
+export { startRateLimitingAcmeDouble, type RateLimitingAcmeDouble, type RateLimitingAcmeDoubleBehaviour, type RateLimitingAcmeDoubleRequest } from './rate-limiting-acme-double.js';
