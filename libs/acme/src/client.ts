@@ -216,6 +216,12 @@ export class AcmeClient {
     return { ...body, url, retryAfter: response.retryAfter };
   }
 
+  /** Gives up an authorization (RFC 8555 section 7.5.2): the CA stops checking it and no order can use it again. */
+  async deactivateAuthorization(url: string, signal: AbortSignal): Promise<Authorization> {
+    const response = await this.post(url, { status: 'deactivated' }, signal);
+    return { ...(expectObject(response, 'authorization') as Omit<Authorization, 'url'>), url };
+  }
+
   /** Tells the CA a challenge is ready to be checked (an empty JSON object, RFC 8555 section 7.5.1). */
   async respond(challenge: AcmeChallenge, signal: AbortSignal): Promise<AcmeChallenge> {
     const response = await this.post(challenge.url, {}, signal);

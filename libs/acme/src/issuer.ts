@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertsmithError, type Challenge, type IssueContext, type IssueRequest, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder } from '@certsmith/core';
+import { CertsmithError, type AddressPreference, type Challenge, type IssueContext, type IssueRequest, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder } from '@certsmith/core';
 import { writeFileAtomic } from '@certsmith/install';
 import { moveAccountFileAside, readAccountFile, writeAccountFile, type AccountFile } from './account-file.js';
 import { withAccountLock } from './account-lock.js';
@@ -11,6 +11,7 @@ import { AcmeError } from './problem.js';
 import { AcmeTransport } from './transport.js';
 import { ariCertIdOf } from './ari.js';
 import { rateLimitFrom, refusesReplaces } from './rate-limit.js';
+import { inNameOrder, readAuthorizationStates } from './authorization-states.js';
 
 export interface AcmeIssuerOptions {
   /** Issuer id in the config's `issuers` list. */
@@ -35,6 +36,8 @@ export interface AcmeIssuerOptions {
   pollMaxMs?: number;
   /** How long account set-up waits for another run that holds the account lock (default 120 s). */
   accountLockWaitMs?: number;
+  /** How the CA picks the address it validates http-01 over (handed to the local pre-check). */
+  addressPreference?: AddressPreference;
 }
 
 // Account failures that the next target of the same run would meet again: said once, not asked of the CA again.
@@ -50,6 +53,7 @@ export class AcmeIssuer implements Issuer {
   readonly precheck: 'http' | 'dns' | 'none';
   readonly issuerPatterns: RegExp[];
   readonly caaIdentities: readonly string[];
+  readonly addressPreference?: AddressPreference;
 
   private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
   private leftoversWrites: Promise<void> = Promise.resolve();
@@ -63,12 +67,14 @@ export class AcmeIssuer implements Issuer {
     this.precheck = options.precheck;
     this.issuerPatterns = options.issuerPatterns;
     this.caaIdentities = options.caaIdentities ?? [];
+    this.addressPreference = options.addressPreference;
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {
     return this.rateLimited(request.names, this.withClient(ctx, async (client, key) => {
-      const order = await this.newOrder(request, client, key, ctx);
-      return this.finish(await this.drive(order, request.csr, client, key, ctx, request.target), request.target.id, request.names, ctx);
+      const order = await this.newOrder(request, client, ctx);
+      const outcome = await this.drive(order, request.csr, client, key, ctx, request.target);
+      return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
     }));
   }
 
@@ -76,7 +82,8 @@ export class AcmeIssuer implements Issuer {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
     return this.rateLimited(pending.names, this.withClient(ctx, async (client, key) => {
       const order = await client.getOrder(pending.reference, ctx.signal);
-      return this.finish(await this.drive(order, csr, client, key, ctx, target), pending.target, pending.names, ctx, pending.createdAt);
+      const outcome = await this.drive(order, csr, client, key, ctx, target);
+      return this.finish(outcome, pending.target, pending.names, ctx, pending.createdAt, await this.states(outcome, pending.names, client, ctx, pending.authorizations));
     }));
   }
 
@@ -85,7 +92,7 @@ export class AcmeIssuer implements Issuer {
    * place (the CA may then exempt it from rate limits). An order the CA refuses because of `replaces` (already
    * replaced, unknown to it) is placed once more without it, with a warning.
    */
-  private async newOrder(request: IssueRequest, client: AcmeClient, key: AccountKey, ctx: IssueContext): Promise<Order> {
+  private async newOrder(request: IssueRequest, client: AcmeClient, ctx: IssueContext): Promise<Order> {
     const order = (replaces?: string) => this.again(client, ctx, () => client.newOrder(request.names, ctx.signal, replaces ? { replaces } : {}));
     const replaces = request.replaces && (await client.directory(ctx.signal)).renewalInfo ? certIdOrNull(request.replaces) : null;
     if (!replaces) return order();
@@ -108,6 +115,49 @@ export class AcmeIssuer implements Issuer {
     } catch (error) {
       throw rateLimitFrom(error, names, this.accountUrl ?? this.options.directoryUrl) ?? error;
     }
+  }
+
+  /** The pending order as the CA sees it now: its status and each name's authorization, `since` carried over. */
+  async checkPending(pending: PendingOrder, ctx: IssueContext): Promise<PendingOrder> {
+    return this.withClient(ctx, async (client) => {
+      const order = await client.getOrder(pending.reference, ctx.signal);
+      const authorizations = await readAuthorizationStates(client, order, pending.authorizations, ctx.clock.now(), this.options.challengeTypes, ctx.signal);
+      return { ...pending, orderStatus: order.status, authorizations: inNameOrder(authorizations, pending.names) };
+    });
+  }
+
+  /**
+   * Gives up a pending order: its authorizations still pending are deactivated (RFC 8555 section 7.5.2), so that the
+   * CA stops checking them and a new order for the same names gets fresh ones instead of the stuck ones (Let's
+   * Encrypt reuses pending authorizations); the challenges a run left published for it are removed. Valid
+   * authorizations are left alone: other orders may reuse them. The order itself simply expires at the CA.
+   */
+  async abandon(pending: PendingOrder, ctx: IssueContext): Promise<string> {
+    const deactivated = await this.withClient(ctx, async (client) => {
+      const order = await client.getOrder(pending.reference, ctx.signal);
+      const authzs = await Promise.all(order.authorizations.map((url) => client.getAuthorization(url, ctx.signal)));
+      const open = authzs.filter((a) => a.status === 'pending');
+      await Promise.all(open.map((a) => client.deactivateAuthorization(a.url, ctx.signal)));
+      return inNameOrder(open.map((a) => ({ name: a.identifier.value })), pending.names).map((a) => a.name);
+    });
+    const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
+    const leftovers = (await this.leftovers(ctx))[pending.reference] ?? [];
+    for (const challenge of leftovers) {
+      const method = ctx.dcv.find((m) => m.supports(challenge));
+      // Published again to get the method's handle, then removed: what the first publish left goes with it.
+      if (method) await method.cleanup(await method.publish(challenge, target, ctx.signal)).catch(() => undefined);
+    }
+    await this.updateLeftovers(ctx, (current) => {
+      delete current[pending.reference];
+    });
+    return deactivated.length ? `deactivated the authorizations of ${deactivated.join(', ')} at the CA` : 'no authorization left to deactivate at the CA';
+  }
+
+  /** For an order left pending: every authorization, read once more so that the report says why, per name. */
+  private async states(outcome: OrderOutcome, names: string[], client: AcmeClient, ctx: IssueContext, previous?: PendingOrder['authorizations']): Promise<PendingOrder['authorizations']> {
+    if (outcome.status !== 'pending') return undefined;
+    const answered = new Map(outcome.published.map((c) => [c.name, c.kind]));
+    return inNameOrder(await readAuthorizationStates(client, outcome.order, previous, ctx.clock.now(), this.options.challengeTypes, ctx.signal, answered), names);
   }
 
   /** ARI for a certificate from this CA, or null when the directory offers none (Pebble 2.4). */
@@ -149,11 +199,14 @@ export class AcmeIssuer implements Issuer {
     return outcome;
   }
 
-  private finish(outcome: OrderOutcome, target: string, names: string[], ctx: IssueContext, createdAt?: string): Issued | Pending {
+  private finish(outcome: OrderOutcome, target: string, names: string[], ctx: IssueContext, createdAt?: string, authorizations?: PendingOrder['authorizations']): Issued | Pending {
     if (outcome.status === 'issued') return { status: 'issued', certificatePem: outcome.certificatePem, chainPem: outcome.chainPem };
     return {
       status: 'pending',
-      order: { issuer: this.id, target, reference: outcome.order.url, names, createdAt: createdAt ?? ctx.clock.now().toISOString(), detail: outcome.detail },
+      order: {
+        issuer: this.id, target, reference: outcome.order.url, names, createdAt: createdAt ?? ctx.clock.now().toISOString(), detail: outcome.detail,
+        orderStatus: outcome.order.status, authorizations,
+      },
     };
   }
 

@@ -16,3 +16,4 @@ export * from './event-log.js';
 export * from './pipeline.js';
 export * from './targets.js';
 export * from './rate-limits.js';
+export * from './pending-report.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
 import type {
-  Challenge, Clock, CsrFactory, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Resolver, Scheduler,
+  Challenge, Clock, CsrFactory, DcvCheckOptions, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Resolver, Scheduler,
 } from './contracts.js';
 import { caaPrecheck } from './caa.js';
 import { CertsmithError, describeError } from './errors.js';
@@ -14,6 +14,7 @@ import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
 import { PendingOrderStore } from './pending-store.js';
 import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
+import { abandonIfOverdue, loadPendingOrder, pendingIssuedEvent } from './pending-deadline.js';
 import { RunLock } from './run-lock.js';
 
 export interface RunOptions {
@@ -162,7 +163,7 @@ export class Pipeline {
 
     // 2. names: drop what the administrator excluded (compared as DNS does: case, trailing dot, IDN A-labels)
     const excluded = new Set(config.dcv.exclude.map(comparableName));
-    const names = target.names.filter((name) => {
+    let names = target.names.filter((name) => {
       if (!excluded.has(comparableName(name))) return true;
       bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
       return false;
@@ -195,8 +196,14 @@ export class Pipeline {
       const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
       const ctx = { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` };
       // An order a previous run left with the CA is resumed, not ordered again (same names only).
-      let saved = issuer.trusted ? await pending.load(target.id, issuer.id) : null;
+      let saved = issuer.trusted ? await loadPendingOrder(pending, target.id, issuer.id, (e) => this.fail(e)) : null;
       if (saved && saved.order.names.join() !== names.filter((n) => saved!.order.names.includes(n)).join()) saved = null;
+      // Past the deadline, an order some names still hold is given up; the new one goes without them.
+      const dropped = saved && await abandonIfOverdue({ saved, issuer, ctx, store: pending, clock, afterHours: config.retry.abandonPendingAfterHours, primary: target.names[0]!, fail: (e) => this.fail(e) });
+      if (dropped) {
+        saved = null;
+        names = names.filter((n) => !dropped.includes(n));
+      }
       let orderNames = saved ? saved.order.names : names;
       if (issuer.trusted) {
         const held = await this.rateLimitHold(target, issuer, orderNames, nextStep, toReplace.length === 0 || index + 1 < usable.length);
@@ -207,7 +214,7 @@ export class Pipeline {
         }
       }
       if (!saved && issuer.precheck !== 'none') {
-        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id);
+        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id, { addressPreference: issuer.addressPreference });
         if (passed === null || !passed.includes(target.names[0]!)) {
           this.fail({
             stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_PRIMARY_FAILED',
@@ -226,7 +233,7 @@ export class Pipeline {
         }
         orderNames = passed;
       }
-      if (!saved) {
+      if (!saved && issuer.trusted) {
         const allowed = await caaPrecheck({ bus, resolver: this.deps.resolver, issuer, target, names: orderNames, signal: options.signal, next: nextStep, requireAllNames: config.dcv.requireAllNames });
         if (allowed === null) continue;
         orderNames = allowed;
@@ -256,8 +263,10 @@ export class Pipeline {
         }
         if (result.status === 'pending') {
           await pending.save(result.order, csr);
-          bus.emit('issued', { target: target.id, issuer: issuer.id, status: 'pending', order: result.order.reference, detail: result.order.detail });
+          const event = pendingIssuedEvent(result.order, issuer.id, clock.now());
+          bus.emit('issued', event);
           const actions = [`order ${result.order.reference} at "${issuer.id}" is still being processed; it is resumed by the next run`];
+          if (event.heldBy) actions.push(`order held by: ${event.heldBy}`);
           if (options.allowRetry) actions.push(await this.scheduleRetry(target, options));
           // A service that must not stay as it is (no certificate, expired, ...) gets the self-signed stopgap
           // meanwhile; the order stays pending and replaces it when it completes.
@@ -332,7 +341,7 @@ export class Pipeline {
    * cPanel's local DCV: publish a random probe per name, check it as the CA would, clean up.
    * Returns the names that passed, or null when no DCV method of that family is loaded.
    */
-  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string): Promise<string[] | null> {
+  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string, checkOptions?: DcvCheckOptions): Promise<string[] | null> {
     const { bus } = this.deps;
     const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
     if (!method) {
@@ -356,10 +365,17 @@ export class Pipeline {
       try {
         published = await method.publish(challenge, target, scope.signal);
         bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
-        const verdict = await method.check(published, scope.signal);
-        bus.emit('validated', { target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason });
+        const verdict = await method.check(published, scope.signal, checkOptions);
+        bus.emit('validated', {
+          target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason,
+          ...(verdict.code ? { code: verdict.code } : {}), ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
+        });
         if (verdict.ok) passed.push(name);
         else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: 'drop this name from the order', severity: 'warning' });
+        // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
+        for (const warning of verdict.ok ? verdict.warnings ?? [] : []) {
+          this.fail({ stage: 'validate', target: target.id, name, code: warning.code, message: warning.message, next: 'keep the name in the order', severity: 'warning' });
+        }
       } catch (error) {
         const { code, message } = describeError(error);
         bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
