@@ -63,7 +63,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     const pipeline = new Pipeline({
       config, switches, bus, clock, inspector: composition.inspector, csrFactory: composition.csrFactory,
       issuers: contributions.issuers, installers: contributions.installers, dcv: contributions.dcv,
-      scheduler: contributions.schedulers[0], report,
+      scheduler: contributions.schedulers[0], report, resolver: composition.resolver,
     });
     await pipeline.run(targets, {
       dryRun: options.dryRun,

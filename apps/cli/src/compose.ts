@@ -16,6 +16,8 @@ export interface Composition {
   contributions: Contributions;
   inspector: CertificateInspector;
   csrFactory: WebCryptoCsrFactory;
+  /** The run's resolver (the one bound to TOKENS.Resolver), for the pipeline's CAA step. */
+  resolver: Resolver;
 }
 
 /** The system clock; tests may pin it with CERTSMITH_FAKE_NOW (an ISO date) to exercise expiry rules. */
@@ -63,7 +65,7 @@ export async function compose(configFile: string): Promise<Composition> {
       throw new UsageError('CONFIG_INVALID', `${config.file}: $.issuers[${index}]: no loaded plugin provides issuer "${id}" (loaded: ${known})`);
     }
   });
-  return { config, bus, clock, plugins, contributions, inspector: inspectorOf(), csrFactory };
+  return { config, bus, clock, plugins, contributions, inspector: inspectorOf(), csrFactory, resolver: root.get<Resolver>(TOKENS.Resolver) };
 }
 
 /** Iterative resolution from the configured root hints (the IANA hints shipped with @certsmith/dns by default). */

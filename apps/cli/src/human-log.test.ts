@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createBus } from '@certsmith/core';
 import { HumanLog } from './human-log.js';
 
-function logOf(stream: boolean) {
+function logOf(stream: boolean, verbose = false) {
   const lines: string[] = [];
   const bus = createBus();
-  const log = new HumanLog(bus, (l) => lines.push(l), { verbose: false, now: new Date(), names: new Map([['a', ['a.test', 'www.a.test']], ['b', ['b.test']]]), stream });
+  const log = new HumanLog(bus, (l) => lines.push(l), { verbose, now: new Date(), names: new Map([['a', ['a.test', 'www.a.test']], ['b', ['b.test']]]), stream });
   log.attach();
   return { bus, lines, log };
 }
@@ -28,6 +28,20 @@ describe('HumanLog', () => {
       '  Local HTTP DCV error (gone.a.test): does not resolve (NXDOMAIN)',
       '  Excluded: skip.a.test (excluded by the configuration (dcv.exclude))',
     ]);
+  });
+
+  it('always shows a name CAA forbids; what CAA allows or leaves unchecked only with --verbose', () => {
+    for (const verbose of [false, true]) {
+      const { bus, lines } = logOf(true, verbose);
+      bus.emit('validated', { target: 'a', name: 'a.test', ok: true, method: 'caa', reason: '"acme" may issue: no CAA record from a.test up to its TLD' });
+      bus.emit('validated', { target: 'a', name: 'www.a.test', ok: false, method: 'caa', reason: 'CAA_FORBIDS: www.a.test (0 issue "other.example" at a.test): no issue property names ca.example' });
+      expect(lines).toEqual([
+        '',
+        'Analyzing "a.test" (and www.a.test) ...',
+        ...(verbose ? ['  CAA OK: a.test ("acme" may issue: no CAA record from a.test up to its TLD)'] : []),
+        '  CAA: CAA_FORBIDS: www.a.test (0 issue "other.example" at a.test): no issue property names ca.example',
+      ]);
+    }
   });
 
   it('keeps each target\'s lines together when targets run at once', () => {

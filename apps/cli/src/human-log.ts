@@ -49,6 +49,10 @@ export class HumanLog {
       const kind = e.method.startsWith('dns') ? 'DNS' : 'HTTP';
       if (e.method === 'config') {
         this.line(e.target, `  Excluded: ${e.name} (${e.reason})`);
+      } else if (e.method === 'caa') {
+        // A name CAA forbids is always shown; one it allows (or that is not checked) in verbose mode only.
+        if (!e.ok) this.line(e.target, `  CAA: ${e.reason}`);
+        else if (options.verbose) this.line(e.target, `  CAA OK: ${e.name} (${e.reason})`);
       } else if (e.ok) {
         this.line(e.target, `  Local ${kind} DCV OK: ${e.name}${e.via ? ` (via ${e.via})` : ''}`);
         // A followed redirect is worth knowing even when the name passed.

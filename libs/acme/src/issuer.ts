@@ -24,6 +24,8 @@ export interface AcmeIssuerOptions {
   contact?: string[];
   preferredChain?: string;
   issuerPatterns: RegExp[];
+  /** The CA's CAA issuer domain names (RFC 8659); empty: CAA is not checked before ordering. */
+  caaIdentities?: string[];
   accountKeyType: JwsAlgorithm;
   challengeTypes: ChallengeType[];
   /** How long one run waits for validation and issuance before leaving the order pending. */
@@ -50,6 +52,7 @@ export class AcmeIssuer implements Issuer {
   readonly id: string;
   readonly precheck: 'http' | 'dns' | 'none';
   readonly issuerPatterns: RegExp[];
+  readonly caaIdentities: readonly string[];
   readonly addressPreference?: AddressPreference;
 
   private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
@@ -63,6 +66,7 @@ export class AcmeIssuer implements Issuer {
     this.id = options.id;
     this.precheck = options.precheck;
     this.issuerPatterns = options.issuerPatterns;
+    this.caaIdentities = options.caaIdentities ?? [];
     this.addressPreference = options.addressPreference;
   }
 

@@ -15,6 +15,8 @@ export interface AcmePreset {
   directoryUrl?: string;
   eabRequired: boolean;
   issuerPatterns: string[];
+  /** The CA's CAA issuer domain names (RFC 8659); undefined: derived from the directory URL when it is well known. */
+  caaIdentities?: string[];
   maxWaitSeconds: number;
   pollMaxMs: number;
   /** How the CA picks the address of a name with AAAA and A for http-01. */
@@ -29,6 +31,7 @@ export interface AcmePluginOptions {
   contact?: string[];
   preferredChain?: string;
   issuerPatterns?: string[];
+  caaIdentities?: string[];
   accountKeyType?: JwsAlgorithm;
   challengeTypes?: ChallengeType[];
   maxWaitSeconds?: number;
@@ -56,6 +59,10 @@ function optionsSchema(preset: AcmePreset): object {
       contact: { type: 'array', items: { type: 'string', minLength: 3 }, description: 'Contact e-mail addresses (mailto: added when missing).' },
       preferredChain: { type: 'string', minLength: 1, description: 'CN of the root (topmost issuer) of the chain to prefer among alternates.' },
       issuerPatterns: { type: 'array', items: { type: 'string', format: 'regex' }, description: 'Issuer names of this CA (its renewal threshold applies).' },
+      caaIdentities: {
+        type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$' },
+        description: `The CA's CAA issuer domain names, checked against each name's CAA records before ordering; [] turns the check off (default: ${preset.caaIdentities?.length ? preset.caaIdentities.join(', ') : 'known for well-known directories such as Let\'s Encrypt, else none'}).`,
+      },
       accountKeyType: { enum: ['ES256', 'RS256'] },
       challengeTypes: { type: 'array', minItems: 1, items: { enum: ['http-01', 'dns-01'] }, description: "Preference order; default from the profile's DCV method." },
       maxWaitSeconds: { type: 'integer', minimum: 0, maximum: 3600, description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).` },
@@ -108,6 +115,7 @@ export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOpt
     contact: options.contact?.map((c) => (c.startsWith('mailto:') ? c : `mailto:${c}`)),
     preferredChain: options.preferredChain,
     issuerPatterns: (options.issuerPatterns ?? preset.issuerPatterns).map((p) => new RegExp(p, 'i')),
+    caaIdentities: options.caaIdentities ?? preset.caaIdentities ?? caaIdentitiesOf(directoryUrl),
     accountKeyType: options.accountKeyType ?? 'ES256',
     challengeTypes,
     maxWaitMs: (options.maxWaitSeconds ?? preset.maxWaitSeconds) * 1000,
@@ -117,4 +125,25 @@ export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOpt
     accountLockWaitMs: options.accountLockWaitSeconds === undefined ? undefined : options.accountLockWaitSeconds * 1000,
     addressPreference: options.addressPreference ?? preset.addressPreference,
   });
+}
+
+/**
+ * The CAA identities of well-known public ACME CAs, from their directory's host (each CA's CPS / CAA help page).
+ * Unknown directories get none: the run says CAA is not checked for that issuer rather than guess.
+ */
+const WELL_KNOWN_CAA: [RegExp, string[]][] = [
+  [/(^|\.)api\.letsencrypt\.org$/, ['letsencrypt.org']],
+  [/(^|\.)api\.pki\.goog$/, ['pki.goog']],
+  [/^acme\.zerossl\.com$/, ['sectigo.com']],
+  [/^acme\.ssl\.com$/, ['ssl.com']],
+];
+
+export function caaIdentitiesOf(directoryUrl: string): string[] {
+  let host: string;
+  try {
+    host = new URL(directoryUrl).hostname.toLowerCase();
+  } catch {
+    return [];
+  }
+  return WELL_KNOWN_CAA.find(([pattern]) => pattern.test(host))?.[1] ?? [];
 }

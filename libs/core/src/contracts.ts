@@ -1,4 +1,5 @@
 import type { webcrypto } from 'node:crypto';
+import type { CaaLookup } from './caa.js';
 import type { Bus, FailedEvent, LiveObservation } from './events.js';
 import type {
   CertificateSummary, Defect, Endpoint, NewMaterial, ServiceId, ServiceMaterial, Target,
@@ -90,6 +91,8 @@ export interface Resolution {
 /** Resolves names iteratively from the configured root hints. Never throws for a DNS answer; throws only when aborted. */
 export interface Resolver {
   resolveAddresses(name: string, signal: AbortSignal): Promise<Resolution>;
+  /** Optional: the relevant CAA RRset of a name (RFC 8659 climb, CNAMEs followed); lookup failures are an outcome. */
+  lookupCaa?(name: string, signal: AbortSignal): Promise<CaaLookup>;
 }
 
 // ---------------------------------------------------------------- DCV
@@ -224,6 +227,8 @@ export interface Issuer {
   readonly precheck: 'http' | 'dns' | 'none';
   /** Matches the issuer names of certificates from this provider (its renewal threshold applies). */
   readonly issuerPatterns: RegExp[];
+  /** Optional: the CA's CAA issuer domain names (RFC 8659), e.g. ['letsencrypt.org']; absent or empty: CAA is not checked. */
+  readonly caaIdentities?: readonly string[];
   /** How its CA picks the address of a name for HTTP validation; the DCV method's default (cPanel's rule) when absent. */
   readonly addressPreference?: AddressPreference;
   issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;

@@ -3,6 +3,7 @@
 export * from './model.js';
 export * from './events.js';
 export * from './contracts.js';
+export * from './caa.js';
 export * from './tokens.js';
 export * from './errors.js';
 export * from './config/config.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { completeConfig } from './config/config.js';
 import type {
-  Challenge, CsrFactory, DcvCheckOptions, DcvMethod, Inspection, Inspector, Installer, Issuer, NameVerdict, Published, Scheduler,
+  Challenge, CsrFactory, DcvCheckOptions, DcvMethod, Inspection, Inspector, Installer, Issuer, NameVerdict, Published, Resolver, Scheduler,
 } from './contracts.js';
 import { CertsmithError } from './errors.js';
 import { createBus, type LifecycleEventName } from './events.js';
@@ -80,6 +80,7 @@ function setup(opts: {
   issuedProblems?: Defect[];
   config?: Record<string, unknown>;
   stateDir?: string;
+  resolver?: Resolver;
 }) {
   const bus = createBus();
   const events: [LifecycleEventName, unknown][] = [];
@@ -93,7 +94,7 @@ function setup(opts: {
     clock: { now: () => new Date('2026-06-01T00:00:00Z') },
     inspector: inspectorWith(opts.defects ?? {}, opts.issuedProblems),
     issuers: opts.issuers, installers: opts.installers ?? [installer('dovecot'), installer('exim')], dcv: opts.dcv ?? [],
-    scheduler: opts.scheduler,
+    scheduler: opts.scheduler, resolver: opts.resolver,
   });
   const run = async (t: Target | Target[] = target, extra: Partial<RunOptions> = {}) => {
     await pipeline.run(Array.isArray(t) ? t : [t], { dryRun: false, allowRetry: false, retryCommand: ['certsmith', 'check', '--no-retry'], concurrency: 2, signal: new AbortController().signal, ...extra });
@@ -275,6 +276,36 @@ describe('Pipeline', () => {
     const strict = setup({ defects: { dovecot: [noSsl] }, issuers: [issuer('ca', true, ok('CA'), 'http'), issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv], config: { dcv: { requireAllNames: true } } });
     await strict.run();
     expect(strict.failures().map((f) => f.code)).toEqual(['DCV_HTTP_NOT_FOUND', 'DCV_NAMES_FAILED']);
+  });
+
+  it('drops a name whose CAA forbids the CA from the order, and skips the CA when CAA forbids the primary name', async () => {
+    const forbidden = new Set(['www.example.test']);
+    const resolver: Resolver = {
+      resolveAddresses: async () => { throw new Error('not used'); },
+      lookupCaa: async (name) => ({
+        name, outcome: 'found', level: 'example.test', owner: 'example.test', cnames: [], path: [],
+        records: [{ flags: 0, tag: 'issue', value: forbidden.has(name) ? 'other.example' : 'ca.example' }],
+      }),
+    };
+    const ca = Object.assign(issuer('ca', true, ok('CA')), { caaIdentities: ['ca.example'] });
+    const dovecot = installer('dovecot');
+    const { run, failures } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')], resolver });
+    const report = await run();
+    expect(ca.calls).toEqual([['host.example.test']]);
+    expect(dovecot.installed).toEqual(['CA']);
+    expect(failures()).toEqual([expect.objectContaining({ stage: 'validate', code: 'CAA_FORBIDS', issuer: 'ca', message: 'www.example.test (0 issue "other.example" at example.test)' })]);
+    expect(report.targets[0]!.validations.filter((v) => v.method === 'caa').map((v) => [v.name, v.ok])).toEqual([['host.example.test', true], ['www.example.test', false]]);
+
+    forbidden.add('host.example.test');
+    const skipped = Object.assign(issuer('ca', true, ok('CA')), { caaIdentities: ['ca.example'] });
+    const fallback = issuer('selfsigned', false, ok('SELF'));
+    const primary = setup({ defects: { dovecot: [noSsl] }, issuers: [skipped, fallback], resolver });
+    expect((await primary.run()).targets[0]!.result).toBe('replaced');
+    expect(skipped.calls).toEqual([]);
+    expect(fallback.calls).toEqual([['host.example.test', 'www.example.test']]);
+    expect(primary.failures().map((f) => [f.code, f.next])).toEqual([
+      ['CAA_FORBIDS', 'drop this name from the order'], ['CAA_FORBIDS', 'drop this name from the order'], ['CAA_PRIMARY_FORBIDDEN', 'try issuer "selfsigned"'],
+    ]);
   });
 
   it("hands the issuer's address preference to the DCV check, and reports a passing name's findings as warnings", async () => {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
 import type {
-  Challenge, Clock, CsrFactory, DcvCheckOptions, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
+  Challenge, Clock, CsrFactory, DcvCheckOptions, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Resolver, Scheduler,
 } from './contracts.js';
+import { caaPrecheck } from './caa.js';
 import { CertsmithError, describeError } from './errors.js';
 import type { Bus, FailedEvent, InspectEvent } from './events.js';
 import type { Defect, NewMaterial, ServiceId, ServiceMaterial, Target } from './model.js';
@@ -41,6 +42,8 @@ export interface PipelineDeps {
   dcv: DcvMethod[];
   scheduler?: Scheduler;
   report: RunReportCollector;
+  /** For the CAA step of the pre-order proof (when it offers lookupCaa). */
+  resolver?: Resolver;
 }
 
 interface ServiceState {
@@ -229,6 +232,11 @@ export class Pipeline {
           continue;
         }
         orderNames = passed;
+      }
+      if (!saved && issuer.trusted) {
+        const allowed = await caaPrecheck({ bus, resolver: this.deps.resolver, issuer, target, names: orderNames, signal: options.signal, next: nextStep, requireAllNames: config.dcv.requireAllNames });
+        if (allowed === null) continue;
+        orderNames = allowed;
       }
       try {
         let result;

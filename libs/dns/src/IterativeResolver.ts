@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
-import { CertsmithError, type Resolution, type Resolver } from '@certsmith/core';
+import { CertsmithError, type CaaLookup, type Resolution, type Resolver } from '@certsmith/core';
+import { lookupCaa } from './caa.js';
 import { readRootHints, type HintServer } from './root-hints.js';
 import { DnsTransport, abortError, type QueryResult, type TransportStats } from './transport.js';
 import {
@@ -137,6 +138,11 @@ export class IterativeResolver implements Resolver {
     if (failed) return { ...base, outcome: failed.outcome, detail: failed.detail };
     const outcome = four.outcome === 'nxdomain' && six.outcome === 'nxdomain' ? 'nxdomain' : 'nodata';
     return { ...base, outcome, detail: outcome === 'nxdomain' ? `${qname} does not exist (NXDOMAIN)` : `${qname} has no A or AAAA record` };
+  }
+
+  /** The relevant CAA RRset of a name (RFC 8659 climb, see caa.ts). Throws only when aborted. */
+  lookupCaa(name: string, signal: AbortSignal): Promise<CaaLookup> {
+    return lookupCaa(this, name, signal);
   }
 
   /** One name and type, from the root (or the closest cached delegation) down. Throws only when aborted. */

@@ -3,7 +3,7 @@ import { domainToASCII } from 'node:url';
 import { dnsPacket, type Answer, type DecodedPacket } from './packet.js';
 
 /** The record types certsmith asks for. */
-export type QueryType = 'A' | 'AAAA' | 'TXT' | 'CNAME' | 'NS' | 'SOA';
+export type QueryType = 'A' | 'AAAA' | 'TXT' | 'CNAME' | 'NS' | 'SOA' | 'CAA';
 
 /** One resource record as dns-packet decodes it (data depends on the type). */
 export interface DnsRecord {

@@ -40,6 +40,16 @@ describe('@certsmith/issuer-acme', () => {
     expect(dns.precheck).toBe('dns');
   });
 
+  it('CAA identities: from the option, derived for a well-known directory, none for an unknown one', async () => {
+    expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir' })).caaIdentities).toEqual([]);
+    expect((await load({ directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory' })).caaIdentities).toEqual(['letsencrypt.org']);
+    expect((await load({ directoryUrl: 'https://acme-staging-v02.api.letsencrypt.org/directory' })).caaIdentities).toEqual(['letsencrypt.org']);
+    expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', caaIdentities: ['Pebble.Test'] })).caaIdentities).toEqual(['Pebble.Test']);
+    // [] turns the check off even where a default is known.
+    expect((await load({ directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', caaIdentities: [] })).caaIdentities).toEqual([]);
+    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', caaIdentities: ['not a name'] }, 'cfg')).toThrow(/caaIdentities/);
+  });
+
   it('prefers IPv6 (the AAAA address decides) unless told otherwise, and refuses another value', async () => {
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir' })).addressPreference).toBe('ipv6');
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', addressPreference: 'first' })).addressPreference).toBe('first');

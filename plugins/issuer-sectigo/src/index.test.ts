@@ -40,6 +40,7 @@ describe('@certsmith/issuer-sectigo', () => {
     expect(acme.issuerPatterns.some((p) => p.test('CN=Sectigo RSA Domain Validation Secure Server CA'))).toBe(true);
     expect(acme.trusted).toBe(true);
     expect(acme.precheck).toBe('http');
+    expect(acme.caaIdentities).toEqual(['sectigo.com', 'comodoca.com', 'comodo.com', 'usertrust.com', 'trust-provider.com']);
     // cPanel's rule for Sectigo: the first address decides; an administrator who knows better may say 'ipv6'.
     expect(acme.addressPreference).toBe('first');
     expect((await load({ eab: { kid: 'kid-1', keyFile: 'eab.key' }, addressPreference: 'ipv6' }) as AcmeIssuer).addressPreference).toBe('ipv6');

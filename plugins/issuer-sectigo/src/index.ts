@@ -11,6 +11,8 @@ export const manifest = acmeIssuerPlugin({
   directoryUrl: SECTIGO_DV_DIRECTORY,
   eabRequired: true,
   issuerPatterns: ['Sectigo'],
+  // The issuer domain names Sectigo's CPS recognises in CAA issue/issuewild properties (Comodo CA's old names too).
+  caaIdentities: ['sectigo.com', 'comodoca.com', 'comodo.com', 'usertrust.com', 'trust-provider.com'],
   maxWaitSeconds: 120,
   // Sectigo validates and issues asynchronously: poll less often than a fast CA once the first quick polls fail.
   pollMaxMs: 15_000,

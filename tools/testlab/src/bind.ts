@@ -8,6 +8,11 @@ import { LabError, ServerProcess, labDir, mustRun, portOpen, run, sleep } from '
 export interface DnsLabOptions {
   /** How long the slow server (slow.test) holds every answer. */
   slowDelayMs?: number;
+  /**
+   * More zones below `test.`, served by the primary and delegated to ns1.example.test: zone name (e.g. 'caa.test')
+   * to zone text (`$ORIGIN` is the zone; `@ IN SOA` and `@ IN NS ns1.example.test.` are the caller's to write).
+   */
+  extraZones?: Record<string, string>;
 }
 
 /** The addresses of the lab's servers, all on port 53. */
@@ -64,6 +69,10 @@ export async function startDnsLab(options: DnsLabOptions = {}): Promise<DnsLab> 
   const lab = await labDir('dns');
   const dir = lab.path;
   const slowDelayMs = options.slowDelayMs ?? 400;
+  const extraZones = Object.keys(options.extraZones ?? {});
+  for (const zone of extraZones) {
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*\.test$/.test(zone) || zone === 'example.test') throw new LabError(`extraZones: "${zone}" is not a new zone below test.`);
+  }
   const used = new Set<string>();
   const fresh = () => {
     for (;;) {
@@ -131,6 +140,7 @@ ns1.slow            IN A   ${slow}
 loop                IN NS  ns.loop2.test.
 bench               IN NS  ns1.example.test.
 loop2               IN NS  ns.loop.test.
+${extraZones.map((z) => `${z.slice(0, -'.test'.length)}  IN NS  ns1.example.test.`).join('\n')}
 `,
       'example.test.zone': `$TTL 60
 @          IN SOA ns1.example.test. hostmaster.example.test. 2024010100 300 60 86400 30
@@ -200,6 +210,8 @@ www     IN A   192.0.2.70
 `,
     };
 
+    for (const zone of extraZones) zones[`${zone}.zone`] = options.extraZones![zone]!;
+
     const instance = async (name: string, address: string, zoneConf: string, zoneFiles: string[]) => {
       const idir = join(dir, name);
       await mkdir(idir, { recursive: true });
@@ -240,10 +252,12 @@ ${zoneConf}
     await Promise.all([
       instance('root', root, 'zone "." { type primary; file "root.zone"; };', ['root.zone']),
       instance('tld', tld, 'zone "test" { type primary; file "test.zone"; };', ['test.zone']),
-      instance('primary', primary, primaryZones(['example.test', 'files.test', 'glueless.test', 'lame.test', 'big.test', 'slow.test', 'loop.test', 'bench.test'], {
+      instance('primary', primary, primaryZones(['example.test', 'files.test', 'glueless.test', 'lame.test', 'big.test', 'slow.test', 'loop.test', 'bench.test', ...extraZones], {
         'example.test': ` allow-update { key "${tsigKeyName}"; }; notify explicit; also-notify { ${secondary}; };`,
         'files.test': ` notify explicit; also-notify { ${secondary}; };`,
-      }), ['example.test.zone', 'files.test.zone', 'glueless.test.zone', 'lame.test.zone', 'big.test.zone', 'slow.test.zone', 'loop.test.zone', 'bench.test.zone']),
+        // BIND 9.18.28+ refuses to load an RRset of more than 100 records by default; extra zones may test huge ones.
+        ...Object.fromEntries(extraZones.map((z) => [z, ' max-records-per-type 0;'])),
+      }), ['example.test.zone', 'files.test.zone', 'glueless.test.zone', 'lame.test.zone', 'big.test.zone', 'slow.test.zone', 'loop.test.zone', 'bench.test.zone', ...extraZones.map((z) => `${z}.zone`)]),
     ]);
     await instance('secondary', secondary, ['example.test', 'files.test']
       .map((z) => `zone "${z}" { type secondary; primaries { ${primary}; }; file "${z}.zone"; };`).join('\n'), []);

@@ -1,0 +1,177 @@
+// CAA in the pre-order proof, end to end: the built CLI climbs each name's CAA records through the lab's BIND (from
+// the lab root), drops the names whose CAA forbids the issuer (CAA_FORBIDS, in the human log and in --json), and
+// Debian's Pebble issues for the rest, fetching http-01 from nginx. The last test orders a forbidden name with the
+// check turned off, to see what Pebble itself does about CAA.
+import { randomBytes } from 'node:crypto';
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDir, mustRun, randomLoopback, run, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble } from '@certsmith/testlab';
+
+const HOST = `caa-${randomBytes(3).toString('hex')}.example.test`;
+/** The CAA identity the tests give the Pebble issuer (Pebble has none of its own: it does not check CAA). */
+const PEBBLE_CAA = 'pebble.test';
+const WWW = `www.${HOST}`;      // no CAA of its own: its parent HOST allows pebble.test
+const SHOP = `shop.${HOST}`;    // issue "other-ca.example": forbidden
+const CRIT = `crit.${HOST}`;    // allows pebble.test, but a critical unknown tag forbids
+const ALIAS = `alias.${HOST}`;  // CNAME to SHOP: SHOP's CAA applies
+const BAD = `bad.${HOST}`;      // issue "%%%%%": malformed, names no CA
+/** A zone of its own (the dynamic example.test refuses RRsets of over 100 records): 300 CAA records, none ours. */
+const HUGE_ZONE = `caa-${randomBytes(3).toString('hex')}.test`;
+const HUGE = `huge.${HUGE_ZONE}`;
+const HUGE_RECORDS = 300;
+const NAMES = [WWW, SHOP, CRIT, ALIAS, BAD, HUGE];
+
+let dns: DnsLab;
+let nginx: Nginx;
+let pebble: Pebble;
+let dir: { path: string; cleanup: () => Promise<void> };
+let docroot: string;
+
+beforeAll(async () => {
+  dir = await labDir('caa-e2e');
+  docroot = join(dir.path, 'html');
+  const web = randomLoopback();
+  const hugeZone = `$TTL 60
+@     IN SOA ns1.example.test. hostmaster.${HUGE_ZONE}. 1 300 60 86400 30
+@     IN NS  ns1.example.test.
+huge  IN A   ${web}
+${Array.from({ length: HUGE_RECORDS }, (_, i) => `huge  IN CAA 0 issue "ca-${i}.example"`).join('\n')}
+`;
+  [dns, nginx] = await Promise.all([
+    startDnsLab({ extraZones: { [HUGE_ZONE]: hugeZone } }),
+    startNginx({ address: web, sites: [{ serverNames: [HOST, ...NAMES], docroot }] }),
+  ]);
+  const updates = [
+    ...[HOST, WWW, SHOP, CRIT, BAD].map((n) => `update add ${n}. 60 IN A ${nginx.address}`),
+    `update add ${BAD}. 60 IN CAA 0 issue "%%%%%"`,
+    `update add ${ALIAS}. 60 IN CNAME ${SHOP}.`,
+    `update add ${HOST}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
+    `update add ${SHOP}. 60 IN CAA 0 issue "other-ca.example"`,
+    `update add ${CRIT}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
+    `update add ${CRIT}. 60 IN CAA 128 tbs "unknown"`,
+  ];
+  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${updates.join('\n')}\nsend\n` });
+  // The resolver may ask either server of example.test: wait for the secondary to have the update.
+  const serial = await dns.serial(dns.addresses.primary, 'example.test');
+  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
+    if (tries > 100) throw new Error('the secondary did not transfer the update');
+    await sleep(100);
+  }
+  pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53` });
+}, 120_000);
+
+afterAll(async () => {
+  await pebble?.stop();
+  await nginx?.stop();
+  await dns?.stop();
+  await dir?.cleanup();
+});
+
+/** A config in its own sandbox; returns its path. */
+async function config(name: string, fields: { hostname?: string; names?: string[]; caaIdentities?: string[] } = {}): Promise<string> {
+  await copyFile(pebble.tlsCaFile, join(dir.path, `${name}-ca.pem`));
+  await writeFile(join(dir.path, `${name}.eab`), `${pebble.eab.hmacKey}\n`, { mode: 0o600 });
+  const file = join(dir.path, `${name}.json`);
+  await writeFile(file, JSON.stringify({
+    profile: 'full', hostname: fields.hostname ?? HOST, names: fields.names ?? NAMES,
+    paths: { stateDir: `./state-${name}`, sslDir: `./ssl-${name}` },
+    inspection: { live: false },
+    plugins: [
+      { module: '@certsmith/dcv-http', options: { docroot } },
+      {
+        module: '@certsmith/issuer-acme',
+        options: {
+          directoryUrl: pebble.directoryUrl, caFile: `./${name}-ca.pem`, eab: { kid: pebble.eab.kid, keyFile: `./${name}.eab` },
+          issuerPatterns: ['Pebble'], caaIdentities: fields.caaIdentities ?? [PEBBLE_CAA],
+        },
+      },
+    ],
+    issuers: ['acme', 'selfsigned'],
+    server: { addresses: [nginx.address] },
+    dns: { rootHints: dns.rootHintsFile, port: 53 },
+  }, null, 2));
+  return file;
+}
+
+/** The DNS names of an installed certificate. */
+async function namesIn(certFile: string): Promise<string[]> {
+  const out = await run('openssl', ['x509', '-in', certFile, '-noout', '-ext', 'subjectAltName']);
+  expect(out.code, out.stderr).toBe(0);
+  return [...out.stdout.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]!).sort();
+}
+
+interface JsonReport {
+  targets: {
+    result: string;
+    validations: { name: string; ok: boolean; method: string; reason?: string }[];
+    failures: { code: string; name?: string; issuer?: string; message: string; stage: string; severity: string; next: string }[];
+    issued?: { status: string; issuer: string };
+  }[];
+}
+
+describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { timeout: 120_000 }, () => {
+  it('drops the names whose CAA forbids the issuer, says why, and gets the certificate for the rest', async () => {
+    const orders = pebble.orderCount();
+    const result = await runCli(['check', '--config', await config('human'), '--verbose']);
+    expect(result.stderr).toBe('');
+    // Every name passed local DCV (nginx serves them all); CAA then decides.
+    for (const name of [HOST, ...NAMES]) expect(result.stdout).toContain(`Local HTTP DCV OK: ${name}\n`);
+    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}\n`);
+    expect(result.stdout).toContain(`  Warning (validate, issuer acme, ${SHOP}): CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}) → drop this name from the order\n`);
+    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${CRIT} (128 tbs "unknown" at ${CRIT}): a critical property that no CA understands forbids issuance\n`);
+    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${ALIAS} (0 issue "other-ca.example" at ${SHOP} (CNAME from ${ALIAS})): no issue property names ${PEBBLE_CAA}\n`);
+    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${BAD} (0 issue "%%%%%" at ${BAD}): no issue property names ${PEBBLE_CAA}\n`);
+    // Too many records to read: the name stays, with a warning; the CA checks CAA itself.
+    expect(result.stdout).toContain(`  Warning (validate, issuer acme, ${HUGE}): CAA_LOOKUP_FAILED: the CAA check of ${HUGE} for "acme" could not be made (the CAA RRset at ${HUGE} has ${HUGE_RECORDS} records; only the first 256 were read, so it cannot be decided here) → keep this name in the order; the CA checks CAA itself and decides\n`);
+    // --verbose: what CAA allowed, and where it found the record (www inherits its parent's).
+    expect(result.stdout).toContain(`  CAA OK: ${HOST} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}" at ${HOST}))\n`);
+    expect(result.stdout).toContain(`  CAA OK: ${WWW} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}" at ${HOST}))\n`);
+    expect(result.stdout).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
+    expect(result.code).toBe(0);
+    expect(pebble.orderCount() - orders).toBe(1);
+    // HUGE too: Pebble does not check CAA (see the last test).
+    expect(await namesIn(join(dir.path, 'ssl-human', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, WWW, HUGE].sort());
+  });
+
+  it('--json carries the CAA verdicts in validations and CAA_FORBIDS in failures', async () => {
+    const result = await runCli(['check', '--config', await config('json'), '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    const target = report.targets[0]!;
+    expect(target.result).toBe('replaced');
+    const caa = target.validations.filter((v) => v.method === 'caa').sort((a, b) => a.name.localeCompare(b.name));
+    expect(Object.fromEntries(caa.map((v) => [v.name, v.ok]))).toEqual({ [HOST]: true, [WWW]: true, [SHOP]: false, [CRIT]: false, [ALIAS]: false, [BAD]: false });
+    expect(target.failures.find((f) => f.name === HUGE)).toMatchObject({ code: 'CAA_LOOKUP_FAILED', severity: 'warning' });
+    expect(caa.find((v) => v.name === SHOP)?.reason).toBe(`CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}`);
+    expect(target.failures.filter((f) => f.code === 'CAA_FORBIDS').map((f) => f.name).sort()).toEqual([ALIAS, BAD, CRIT, SHOP].sort());
+    expect(target.failures.find((f) => f.name === SHOP)).toEqual({
+      stage: 'validate', target: 'hostname', name: SHOP, issuer: 'acme', code: 'CAA_FORBIDS', severity: 'warning',
+      message: `${SHOP} (0 issue "other-ca.example" at ${SHOP})`, next: 'drop this name from the order',
+    });
+    expect(target.issued).toMatchObject({ status: 'issued', issuer: 'acme' });
+  });
+
+  it('skips the issuer when CAA forbids the primary name: the self-signed fallback, and Pebble is never asked', async () => {
+    const orders = pebble.orderCount();
+    const result = await runCli(['check', '--config', await config('primary', { hostname: SHOP, names: [WWW] })]);
+    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP})`);
+    expect(result.stdout).toContain(`  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`);
+    expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
+    expect(pebble.orderCount()).toBe(orders);
+  });
+
+  it('with no CAA identity the check is off (said with --verbose), and Debian\'s Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA', async () => {
+    const orders = pebble.orderCount();
+    const result = await runCli(['check', '--config', await config('unchecked', { names: [SHOP, CRIT], caaIdentities: [] }), '--verbose']);
+    expect(result.stdout).toContain(`  CAA OK: ${SHOP} (not checked: issuer "acme" names no CAA identity (its caaIdentities option))\n`);
+    expect(result.stdout).not.toContain('CAA_FORBIDS');
+    expect(result.stdout).toMatch(/installed a certificate from "acme"/);
+    expect(result.code).toBe(0);
+    expect(pebble.orderCount() - orders).toBe(1);
+    // Pebble's VA asked the lab's BIND (its -dnsserver), where SHOP says issue "other-ca.example" and CRIT has a
+    // critical unknown tag; a CA that enforced RFC 8659 would have refused both. Pebble signed them.
+    expect(await namesIn(join(dir.path, 'ssl-unchecked', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, SHOP, CRIT].sort());
+    expect(await dns.dig(dns.addresses.primary, SHOP, 'CAA')).toBe('0 issue "other-ca.example"');
+  });
+});
