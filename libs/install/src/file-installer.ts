@@ -99,6 +99,7 @@ export class FileInstaller implements Installer {
   async read(target?: Target): Promise<ServiceMaterial> {
     const targetId = target?.id ?? 'hostname';
     if (await this.holdsRunLock(targetId)) await this.recover(targetId);
+    else if (await this.journal.read()) return { ...(await this.readFiles(target)), interrupted: true };
     return this.readFiles(target);
   }
 
@@ -365,13 +366,13 @@ export class FileInstaller implements Installer {
     if (this.options.faultKillAt === name) process.kill(process.pid, 'SIGKILL');
   }
 
-  /** Recovery writes; it runs only when this process holds the target's lock or the run lock (a dry run holds none). */
+  /**
+   * Recovery writes; it runs only when this process holds the target's lock (a dry run holds none). The run lock is
+   * not enough: the scheduled run reads without the target's lock, while a `check --target` may be installing.
+   */
   private async holdsRunLock(targetId: string): Promise<boolean> {
-    for (const file of [join(this.options.stateDir, 'locks', `${targetId}.lock`), join(this.options.stateDir, 'run.lock')]) {
-      const holder = await readFile(file, 'utf8').catch(() => '');
-      if (Number.parseInt(holder, 10) === process.pid) return true;
-    }
-    return false;
+    const holder = await readFile(join(this.options.stateDir, 'locks', `${targetId}.lock`), 'utf8').catch(() => '');
+    return Number.parseInt(holder, 10) === process.pid;
   }
 }
 
