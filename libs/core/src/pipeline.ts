@@ -140,11 +140,14 @@ export class Pipeline {
         broken = true;
         continue;
       }
-      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(config.inspection.timeoutMs * 3)]);
+      // A deadline only where the inspection asks the network (live checks, ARI): a timer per service is a cost
+      // on a healthy run over 10,000 targets.
+      const deadline = () => AbortSignal.any([options.signal, AbortSignal.timeout(config.inspection.timeoutMs * 3)]);
+      const signal = policy.live ? deadline() : options.signal;
       const material = await installer.read(target);
       if (material.interrupted) interrupted = true;
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
-      const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, signal) : null;
+      const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, policy.live ? signal : deadline()) : null;
       if (early) inspection.defects.push(early);
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
       const event: InspectEvent = {
