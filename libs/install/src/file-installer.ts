@@ -9,6 +9,7 @@ import { parsePem } from '@certsmith/x509';
 import { materialProblems } from './checks.js';
 import { GenerationStore, type StagedEntry } from './generation-store.js';
 import { InstallJournal } from './journal.js';
+import { readFile as readSmallFile } from './read-file.js';
 import { runReload } from './reload.js';
 
 /** What goes into one file, in the order the service expects. */
@@ -402,7 +403,7 @@ function leafFingerprint(material: ServiceMaterial): string | null {
 
 async function readSource(file: LayoutFile): Promise<SourceFile> {
   try {
-    return { path: file.path, role: file.role, bytes: await readFile(file.path) };
+    return { path: file.path, role: file.role, bytes: await readSmallFile(file.path) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { path: file.path, role: file.role, error: 'missing', detail: 'no such file' };
