@@ -14,8 +14,8 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     const target = hostnameTarget(config);
     const out = (line: string) => process.stdout.write(`${line}\n`);
     const report = new RunReportCollector(bus);
-    const validations: { name: string; ok: boolean; reason?: string; via?: string }[] = [];
-    bus.on('validated', (e) => validations.push({ name: e.name, ok: e.ok, reason: e.reason, via: e.via }));
+    const validations: { name: string; ok: boolean; reason?: string; via?: string; code?: string; warnings?: { code: string; message: string }[] }[] = [];
+    bus.on('validated', (e) => validations.push({ name: e.name, ok: e.ok, reason: e.reason, via: e.via, code: e.code, warnings: e.warnings }));
     if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map([[target.id, target.names]]), stream: true }).attach();
     const pipeline = new Pipeline({
       config, switches: await readSwitches(config.paths.stateDir), bus, clock, inspector: composition.inspector,
@@ -27,8 +27,10 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     for (const name of target.names.filter((n) => !names.includes(n))) {
       bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
     }
-    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000));
-    if (options.json) out(JSON.stringify({ method: config.dcv.method, names, passed, validations }, null, 2));
+    // Addresses are judged as the first CA in the chain that validates this way would pick them (cPanel's rule without one).
+    const issuer = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted && i.precheck === config.dcv.method);
+    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), undefined, { addressPreference: issuer?.addressPreference });
+    if (options.json) out(JSON.stringify({ method: config.dcv.method, addressPreference: issuer?.addressPreference ?? 'first', names, passed, validations }, null, 2));
     else out(passed === null ? 'Local DCV could not run.' : `${passed.length} of ${names.length} name(s) passed local ${config.dcv.method.toUpperCase()} DCV.`);
     return passed !== null && passed.length === names.length ? 0 : 1;
   } catch (error) {

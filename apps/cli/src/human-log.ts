@@ -1,4 +1,4 @@
-import type { Bus, CertificateSummary, Defect } from '@certsmith/core';
+import { authorizationLine, type Bus, type CertificateSummary, type Defect } from '@certsmith/core';
 
 export interface HumanLogOptions {
   verbose: boolean;
@@ -58,8 +58,11 @@ export class HumanLog {
       }
     });
     bus.on('issued', (e) => {
-      if (e.status === 'pending') this.line(e.target, `  Order pending at "${e.issuer}": ${e.order}${e.detail ? ` (${e.detail})` : ''}`);
-      else this.line(e.target, `  Issued by "${e.issuer}": ${e.selfSigned ? 'self-signed ' : ''}certificate for ${e.summary.names.join(', ')}, expires ${e.summary.notAfter}`);
+      if (e.status === 'pending') {
+        this.line(e.target, `  Order pending at "${e.issuer}": ${e.order}${e.detail ? ` (${e.detail})` : ''}`);
+        for (const authorization of e.authorizations ?? []) this.line(e.target, `    ${authorizationLine(authorization)}`);
+        if (e.heldBy) this.line(e.target, `    order held by: ${e.heldBy}`);
+      } else this.line(e.target, `  Issued by "${e.issuer}": ${e.selfSigned ? 'self-signed ' : ''}certificate for ${e.summary.names.join(', ')}, expires ${e.summary.notAfter}`);
     });
     bus.on('installed', (e) => {
       this.line(e.target, `  Installed for ${e.service}: ${e.files.join(', ')}${e.reloaded ? ' (service reloaded)' : ''}${e.live.length ? `, live on ${e.live.map((l) => l.endpoint).join(', ')}` : ''}`);

@@ -186,7 +186,9 @@ describe('certsmith check: inspection of files and live services', () => {
     expect(by.cpanel!.defects).toEqual([expect.objectContaining({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', severity: 'replace', path: ssl('cpanel/mycpanel.pem') })]);
 
     expect(by.exim!.status).toBe('Ready for Renewal');
-    expect(by.exim!.defects.map((d) => [d.code, d.severity])).toEqual([['ALMOST_EXPIRED', 'replace'], ['STALE_LIVE', 'warning']]);
+    // Still valid and CA-signed: only a CA-signed certificate may replace it, and no CA is configured: it stays.
+    expect(by.exim!.defects.map((d) => [d.code, d.severity])).toEqual([['ALMOST_EXPIRED', 'upgrade'], ['STALE_LIVE', 'warning']]);
+    expect(by.exim!.action).toBe('keep');
     expect(by.exim!.live[0]!.fingerprint).not.toBe(by.exim!.summary!.fingerprint);
 
     expect(by.ftp!.summary).toBeNull();

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { AccountKey, b64u, externalAccountBinding } from './jws.js';
+import { eabRefusalOf } from './eab.js';
 import { AcmeError, type ProblemDocument } from './problem.js';
 import { AcmeTransport, type AcmeResponse } from './transport.js';
 
@@ -57,6 +58,8 @@ export interface Eab {
   kid: string;
   /** base64url; never logged. */
   hmacKey: string;
+  /** The 0600 file it was read from, named in what-to-do messages. */
+  keyFile?: string;
 }
 
 export interface RenewalInfo {
@@ -80,6 +83,11 @@ export class AcmeClient {
 
   get accountUrl(): string | undefined {
     return this.account?.url;
+  }
+
+  /** The key requests are signed with (it changes when the account is registered anew). */
+  get accountKey(): AccountKey | undefined {
+    return this.account?.key;
   }
 
   useAccount(key: AccountKey, url: string): void {
@@ -135,7 +143,9 @@ export class AcmeClient {
 
   /**
    * Creates the account (or finds the existing one for this key: newAccount answers 200 then). With EAB, the
-   * binding is an HS256 JWS over the account key. A rejected binding is EAB_REJECTED with the CA's words.
+   * binding is an HS256 JWS over the account key. A refused binding says what to do: EAB_KEY_SPENT (the CA has
+   * already bound that key to an account), EAB_KEY_UNKNOWN (the CA does not know the key id), EAB_REJECTED
+   * (anything else, usually a wrong HMAC key), each with the CA's own words and never the key.
    */
   async createAccount(key: AccountKey, options: { contact?: string[]; eab?: Eab }, signal: AbortSignal): Promise<string> {
     const dir = await this.directory(signal);
@@ -149,16 +159,27 @@ export class AcmeClient {
     try {
       response = await this.post(dir.newAccount, payload, signal, { jwk: key });
     } catch (error) {
-      if (options.eab && error instanceof AcmeError && ['unauthorized', 'malformed', 'externalAccountRequired', 'badPublicKey'].includes(error.type ?? '')) {
-        throw new AcmeError('EAB_REJECTED', `the CA rejected the External Account Binding for key id "${options.eab.kid}": ${error.problem?.detail ?? error.message} (check the EAB key id and the HMAC key file)`, {
-          problem: error.problem, status: error.status, cause: error,
-        });
-      }
+      if (options.eab && error instanceof AcmeError && error.problem) throw this.eabError(options.eab, error);
       throw error;
     }
     if (!response.location) throw new AcmeError('ACME_BAD_RESPONSE', 'the CA created an account but sent no Location header');
     this.account = { key, url: response.location };
     return response.location;
+  }
+
+  private eabError(eab: Eab, error: AcmeError): AcmeError {
+    const detail = error.problem?.detail ?? error.message;
+    const refusal = eabRefusalOf(error.type, detail);
+    if (refusal === 'rejected' && !['unauthorized', 'malformed', 'externalAccountRequired', 'badPublicKey'].includes(error.type ?? '')) return error;
+    const ca = `the CA at ${new URL(this.directoryUrl).host}`;
+    const file = eab.keyFile ?? "the issuer's eab.keyFile";
+    const renew = `ask ${ca} for a new EAB key, then put its key id in the issuer's eab.kid and its HMAC key in ${file} (mode 0600)`;
+    const [code, message] = refusal === 'spent'
+      ? ['EAB_KEY_SPENT', `${ca} says the EAB key id "${eab.kid}" has already been used (${detail}): an EAB key registers one account; ${renew}`]
+      : refusal === 'unknown'
+        ? ['EAB_KEY_UNKNOWN', `${ca} does not know the EAB key id "${eab.kid}" (${detail}): check the issuer's eab.kid, or ${renew}`]
+        : ['EAB_REJECTED', `the CA rejected the External Account Binding for key id "${eab.kid}": ${detail} (check the EAB key id and the HMAC key in ${file})`];
+    return new AcmeError(code, message, { problem: error.problem, status: error.status, cause: error });
   }
 
   /** The account URL for this key, or null when the CA knows no such account. */
@@ -193,6 +214,12 @@ export class AcmeClient {
     const body = expectObject(response, 'authorization') as Omit<Authorization, 'url'>;
     if (!Array.isArray(body.challenges) || !body.identifier) throw new AcmeError('ACME_BAD_RESPONSE', `the authorization at ${url} has no identifier or challenges`);
     return { ...body, url, retryAfter: response.retryAfter };
+  }
+
+  /** Gives up an authorization (RFC 8555 section 7.5.2): the CA stops checking it and no order can use it again. */
+  async deactivateAuthorization(url: string, signal: AbortSignal): Promise<Authorization> {
+    const response = await this.post(url, { status: 'deactivated' }, signal);
+    return { ...(expectObject(response, 'authorization') as Omit<Authorization, 'url'>), url };
   }
 
   /** Tells the CA a challenge is ready to be checked (an empty JSON object, RFC 8555 section 7.5.1). */

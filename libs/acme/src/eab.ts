@@ -22,5 +22,24 @@ export function readEabKey(kid: string, keyFile: string, field: string): Eab {
     throw new UsageError('EAB_KEY_INVALID', `${field}: the EAB HMAC key file ${keyFile} does not hold a base64url key of at least 16 bytes`);
   }
   if (!kid) throw new UsageError('EAB_KID_MISSING', `${field}: an EAB key id is required with the key file`);
-  return { kid, hmacKey };
+  return { kid, hmacKey, keyFile };
+}
+
+/** What a CA's refusal of an External Account Binding means for the administrator. */
+export type EabRefusal = 'spent' | 'unknown' | 'rejected';
+
+// CAs word these differently: Pebble says "the field 'kid' references a key that is not known to the ACME server";
+// step-ca "... references an unknown key" and "... was already bound to account ..."; others "has already been used".
+const SPENT = /\b(already (been )?(used|bound|associated|consumed|redeemed|in use)|has been (used|consumed|redeemed)|(is|was) (consumed|redeemed)|no longer (valid|usable|available)|spent|single[- ]use)\b/i;
+const UNKNOWN = /\b(not known|unknown|not found|does not exist|doesn'?t exist|no such|not recogni[sz]ed|unrecogni[sz]ed|invalid (key )?(id|kid|identifier))\b/i;
+
+/**
+ * Sorts a CA's refusal of a newAccount request that carried an EAB: a key the CA has already bound to an account
+ * (single-use keys: Sectigo, step-ca, Google), a key id it does not know, or anything else (usually a wrong HMAC key).
+ */
+export function eabRefusalOf(type: string | undefined, detail: string): EabRefusal {
+  if (!['unauthorized', 'malformed', 'externalAccountRequired', 'badPublicKey', 'accountDoesNotExist'].includes(type ?? '')) return 'rejected';
+  if (SPENT.test(detail)) return 'spent';
+  if (UNKNOWN.test(detail) && /\b(kid|key|id|identifier|binding|eab)\b/i.test(detail)) return 'unknown';
+  return 'rejected';
 }

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBus, type Challenge, type DcvMethod, type IssueContext, type Published } from '@certsmith/core';
+import { CertsmithError, createBus, type Challenge, type DcvMethod, type IssueContext, type Published } from '@certsmith/core';
 import { WebCryptoCsrFactory } from '@certsmith/x509';
 import { randomLoopback } from '@certsmith/testlab';
 import { AcmeClient } from './client.js';
@@ -11,6 +11,8 @@ import { AcmeIssuer } from './issuer.js';
 import { AcmeError, parseRetryAfter, problemToError } from './problem.js';
 import { AcmeTransport, parseLinks } from './transport.js';
 import { ariCertId, renewalTime } from './ari.js';
+import { eabRefusalOf } from './eab.js';
+import { AccountKey } from './jws.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -215,5 +217,173 @@ describe('ACME client against a misbehaving CA', () => {
     const when = renewalTime(info!.suggestedWindow, new Date('2025-01-01T00:00:00Z'), () => 0.5);
     expect(when.toISOString()).toBe('2025-01-02T16:00:00.000Z');
     expect(renewalTime(info!.suggestedWindow, new Date('2025-02-01T00:00:00Z')).toISOString()).toBe('2025-02-01T00:00:00.000Z');
+  });
+});
+
+describe('the ACME account and its EAB key against a CA that refuses them (what Pebble cannot answer)', () => {
+  const ca = new FakeCa();
+  let dir: string;
+  const hmacKey = '-PLANTED-hmac-key-never-printed-0123456789ab';
+  beforeAll(async () => {
+    await ca.start();
+    dir = await mkdtemp(join(tmpdir(), 'certsmith-eab-'));
+  });
+  afterAll(async () => {
+    await ca.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const problem = (path: string, status: number, type: string, detail: string) =>
+    ca.routes.set(`* ${path}`, (_q, res) => res.writeHead(status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: `urn:ietf:params:acme:error:${type}`, detail, status })));
+  const issuer = (extra: Partial<ConstructorParameters<typeof AcmeIssuer>[0]> = {}) => new AcmeIssuer({
+    id: 'sectigo', directoryUrl: `${ca.base}/dir`, eab: { kid: 'kid-7', hmacKey, keyFile: '/etc/certsmith/sectigo-eab.key' }, issuerPatterns: [],
+    accountKeyType: 'ES256', challengeTypes: ['http-01'], maxWaitMs: 1_000, precheck: 'http', ...extra,
+  });
+  const ctx = (state: string): IssueContext => ({ bus: createBus(), dcv: [new RecordingDcv()], clock: { now: () => new Date('2026-11-25T04:00:00Z') }, signal: AbortSignal.timeout(10_000), stateDir: join(dir, state) });
+  const names = ['a.example.test'];
+  const request = async () => ({ target: { id: 'hostname', names, services: [], kind: 'hostname' as const }, names, csr: await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' }) });
+  const newAccountCalls = () => ca.hits.filter((h) => h === 'POST /acct').length;
+
+  it('sorts the wordings of CAs: spent, unknown, or another refusal', () => {
+    const cases: [string, string, string][] = [
+      ['unauthorized', "external account binding key with id 'k1' was already bound to account 'a1' on 2026-01-01", 'spent'], // step-ca
+      ['unauthorized', 'The EAB credentials have already been used', 'spent'],
+      ['malformed', 'eab key is no longer valid', 'spent'],
+      ['unauthorized', "the field 'kid' references a key that is not known to the ACME server", 'unknown'], // Pebble
+      ['unauthorized', "the field 'kid' references an unknown key", 'unknown'], // step-ca
+      ['unauthorized', 'external account binding JWS verification error: square/go-jose: error in cryptographic primitive', 'rejected'], // Pebble, wrong HMAC
+      ['serverInternal', 'key already used', 'rejected'],
+    ];
+    expect(cases.map(([type, detail]) => eabRefusalOf(type, detail))).toEqual(cases.map((c) => c[2]));
+  });
+
+  it('a spent EAB key is EAB_KEY_SPENT with what to do, before any order; later targets get the same reason and the CA is asked once', async () => {
+    ca.acmeBasics();
+    ca.hits.length = 0;
+    problem('/acct', 403, 'unauthorized', "external account binding key with id 'kid-7' was already bound to account 'x' on 2026-11-01");
+    const sectigo = issuer();
+    const first = (await sectigo.issue(await request(), ctx('spent')).catch((e: unknown) => e)) as AcmeError;
+    expect(first.code).toBe('EAB_KEY_SPENT');
+    expect(first.message).toBe(`the CA at ${new URL(ca.base).host} says the EAB key id "kid-7" has already been used (external account binding key with id 'kid-7' was already bound to account 'x' on 2026-11-01): an EAB key registers one account; ask the CA at ${new URL(ca.base).host} for a new EAB key, then put its key id in the issuer's eab.kid and its HMAC key in /etc/certsmith/sectigo-eab.key (mode 0600)`);
+    const second = (await sectigo.issue(await request(), ctx('spent')).catch((e: unknown) => e)) as AcmeError;
+    expect(second).toBe(first);
+    expect(newAccountCalls()).toBe(1);
+    expect(ca.hits.filter((h) => h.startsWith('POST /order'))).toEqual([]);
+    // The key is kept (a retry next run finds it by key) and nothing in the state names the HMAC key.
+    const stored = await readFile(join(dir, 'spent', 'account.json'), 'utf8');
+    expect(JSON.parse(stored)).toMatchObject({ url: null, algorithm: 'ES256' });
+    expect(stored + first.message).not.toContain(hmacKey);
+  });
+
+  it('an unknown key id is EAB_KEY_UNKNOWN; a wrong HMAC key stays EAB_REJECTED', async () => {
+    problem('/acct', 403, 'unauthorized', "the field 'kid' references an unknown key");
+    const unknown = (await issuer().issue(await request(), ctx('unknown')).catch((e: unknown) => e)) as AcmeError;
+    expect(unknown.code).toBe('EAB_KEY_UNKNOWN');
+    expect(unknown.message).toContain(`does not know the EAB key id "kid-7" (the field 'kid' references an unknown key): check the issuer's eab.kid, or ask the CA at ${new URL(ca.base).host} for a new EAB key`);
+    problem('/acct', 403, 'unauthorized', 'external account binding JWS verification error');
+    const wrong = (await issuer().issue(await request(), ctx('wrong')).catch((e: unknown) => e)) as AcmeError;
+    expect(wrong.code).toBe('EAB_REJECTED');
+    expect(wrong.message).toContain('/etc/certsmith/sectigo-eab.key');
+    expect(unknown.message + wrong.message).not.toContain(hmacKey);
+  });
+
+  it('records the EAB key id and time of a new account; when the CA forgets it, the key is not sent again (ACME_ACCOUNT_GONE) until a new key id is configured', async () => {
+    ca.acmeBasics();
+    problem('/order', 400, 'accountDoesNotExist', `Account ${ca.base}/acct/1 not found.`);
+    ca.hits.length = 0;
+    const file = join(dir, 'gone', 'account.json');
+    const gone = (await issuer().issue(await request(), ctx('gone')).catch((e: unknown) => e)) as CertsmithError;
+    const stored = JSON.parse(await readFile(file, 'utf8')) as { url: string; eab: unknown };
+    expect(stored.url).toBe(`${ca.base}/acct/1`);
+    expect(stored.eab).toEqual({ kid: 'kid-7', boundAt: '2026-11-25T04:00:00.000Z' });
+    expect(gone.code).toBe('ACME_ACCOUNT_GONE');
+    expect(gone.message).toBe(`the CA no longer knows the account ${ca.base}/acct/1 in ${file} (Account ${ca.base}/acct/1 not found.); it was registered with EAB key id "kid-7" on 2026-11-25T04:00:00.000Z, which is not sent again: ask the CA at ${new URL(ca.base).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in /etc/certsmith/sectigo-eab.key: the next run registers a new account with it (the old account file is kept beside it)`);
+    expect(newAccountCalls()).toBe(1); // the first registration only
+
+    // A new key id in the config: the old file is kept aside, a new account is registered with the new key.
+    ca.json('/acct', 201, { status: 'valid' }, { location: `${ca.base}/acct/2` });
+    let orders = 0;
+    ca.routes.set('* /order', (_q, res) => {
+      if (orders++ === 0) res.writeHead(400, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:accountDoesNotExist', detail: 'gone' }));
+      else res.writeHead(201, { 'content-type': 'application/json', location: `${ca.base}/order/9` }).end(JSON.stringify({ status: 'valid', identifiers: [], authorizations: [], finalize: `${ca.base}/fin`, certificate: `${ca.base}/cert` }));
+    });
+    ca.routes.set('* /cert', (_q, res) => res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' })));
+    const renewed = (await issuer({ eab: { kid: 'kid-8', hmacKey, keyFile: '/k' } }).issue(await request(), ctx('gone')).catch((e: unknown) => e)) as CertsmithError;
+    expect(renewed.code).toBe('ACME_SERVER_INTERNAL'); // got past the account and the order
+    const now = JSON.parse(await readFile(file, 'utf8')) as { url: string; eab: { kid: string }; keyPem: string };
+    expect(now.url).toBe(`${ca.base}/acct/2`);
+    expect(now.eab.kid).toBe('kid-8');
+    const aside = (await readdir(join(dir, 'gone'))).filter((f) => f.startsWith('account.json.gone-'));
+    expect(aside).toEqual(['account.json.gone-20261125T040000Z']);
+    expect(JSON.parse(await readFile(join(dir, 'gone', aside[0]!), 'utf8')).url).toBe(`${ca.base}/acct/1`);
+    expect(newAccountCalls()).toBe(2);
+  });
+
+  it('an account registered without EAB is registered again with its key when the CA forgets it (a reset test CA)', async () => {
+    ca.acmeBasics();
+    ca.hits.length = 0;
+    let orders = 0;
+    ca.routes.set('* /order', (_q, res) => {
+      if (orders++ === 0) res.writeHead(400, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:accountDoesNotExist', detail: 'gone' }));
+      else res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' }));
+    });
+    const plain = (await issuer({ eab: undefined }).issue(await request(), ctx('plain')).catch((e: unknown) => e)) as CertsmithError;
+    expect(plain.code).toBe('ACME_SERVER_INTERNAL');
+    expect(newAccountCalls()).toBe(2);
+    expect(JSON.parse(await readFile(join(dir, 'plain', 'account.json'), 'utf8')).eab).toBeNull();
+  });
+
+  it('another directory URL keeps the old account beside the new one, never overwriting it', async () => {
+    ca.acmeBasics();
+    ca.hits.length = 0;
+    ca.routes.set('* /order', (_q, res) => res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' })));
+    const state = join(dir, 'moved');
+    await mkdir(state, { recursive: true });
+    const old = JSON.stringify({ directoryUrl: 'https://staging.example.test/dir', url: 'https://staging.example.test/acct/5', algorithm: 'ES256', keyPem: await (await AccountKey.generate()).toPem(), eab: { kid: 'kid-old', boundAt: '2026-01-01T00:00:00.000Z' } });
+    await writeFile(join(state, 'account.json'), old, { mode: 0o600 });
+    const error = (await issuer().issue(await request(), ctx('moved')).catch((e: unknown) => e)) as CertsmithError;
+    expect(error.code).toBe('ACME_SERVER_INTERNAL');
+    expect(await readFile(join(state, 'account.json.other-directory-20261125T040000Z'), 'utf8')).toBe(old);
+    expect(JSON.parse(await readFile(join(state, 'account.json'), 'utf8'))).toMatchObject({ directoryUrl: `${ca.base}/dir`, url: `${ca.base}/acct/1`, eab: { kid: 'kid-7' } });
+    expect(newAccountCalls()).toBe(1);
+  });
+
+  it('an account file edited into nonsense is ACCOUNT_FILE_INVALID naming it, is not overwritten, and the CA is not asked', async () => {
+    ca.acmeBasics();
+    ca.hits.length = 0;
+    const cases = ['{"directoryUrl": "https://ca/dir", garbage', '[1, 2, 3]', 'null', JSON.stringify({ directoryUrl: `${ca.base}/dir`, url: null, algorithm: 'ES256', keyPem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }), 'x'.repeat(100_000)];
+    const reasons: string[] = [];
+    for (const [i, text] of cases.entries()) {
+      const state = join(dir, `nonsense-${i}`);
+      await mkdir(state, { recursive: true });
+      await writeFile(join(state, 'account.json'), text, { mode: 0o600 });
+      const error = (await issuer().issue(await request(), ctx(`nonsense-${i}`)).catch((e: unknown) => e)) as CertsmithError;
+      expect(error.code).toBe('ACCOUNT_FILE_INVALID');
+      expect(error.message).toMatch(new RegExp(`^${join(state, 'account.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a certsmith account file \\(.+\\): move it aside to register a new account`));
+      reasons.push(error.message.split('(')[1]!.split(')')[0]!);
+      expect(await readFile(join(state, 'account.json'), 'utf8')).toBe(text);
+      expect(await readdir(state)).toEqual(['account.json']); // no lock left behind, nothing else written
+    }
+    expect(reasons).toEqual(['not JSON', 'not a JSON object', 'not a JSON object', 'keyPem is not an ES256 private key', 'larger than 64 KiB']);
+    expect(ca.hits.filter((h) => h.startsWith('POST'))).toEqual([]);
+  });
+
+  it('waits for the account lock, and says so when another run holds it too long (ACCOUNT_LOCKED)', async () => {
+    ca.acmeBasics();
+    ca.hits.length = 0;
+    const state = join(dir, 'locked');
+    await mkdir(state, { recursive: true });
+    await writeFile(join(state, 'account.lock'), `${process.pid}\n`); // a live process holds it
+    const error = (await issuer({ accountLockWaitMs: 300 }).issue(await request(), ctx('locked')).catch((e: unknown) => e)) as CertsmithError;
+    expect(error.code).toBe('ACCOUNT_LOCKED');
+    expect(error.message).toBe(`waited 0.3 s for ${join(state, 'account.lock')}, held by pid ${process.pid} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`);
+    expect(newAccountCalls()).toBe(0);
+    // Released while a second run waits: it goes on and registers.
+    const waiting = issuer({ accountLockWaitMs: 10_000 }).issue(await request(), ctx('locked')).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(newAccountCalls()).toBe(0);
+    await rm(join(state, 'account.lock'));
+    await waiting;
+    expect(newAccountCalls()).toBe(1);
+    expect(JSON.parse(await readFile(join(state, 'account.json'), 'utf8')).url).toBe(`${ca.base}/acct/1`);
   });
 });

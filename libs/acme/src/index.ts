@@ -10,3 +10,4 @@ export { AcmeIssuer, type AcmeIssuerOptions } from './issuer.js';
 export { readEabKey } from './eab.js';
 export { ariCertId, ariCertIdOf, renewalTime } from './ari.js';
 export { acmeIssuerPlugin, acmeIssuerFromOptions, type AcmePreset, type AcmePluginOptions } from './plugin.js';
+export { rateLimitFrom, refusesReplaces } from './rate-limit.js';

@@ -1,13 +1,17 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Challenge, IssueContext, IssueRequest, Issued, Issuer, KeyAndCsr, Pending, PendingOrder } from '@certsmith/core';
+import { CertsmithError, type AddressPreference, type Challenge, type IssueContext, type IssueRequest, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder } from '@certsmith/core';
 import { writeFileAtomic } from '@certsmith/install';
+import { moveAccountFileAside, readAccountFile, writeAccountFile, type AccountFile } from './account-file.js';
+import { withAccountLock } from './account-lock.js';
 import { AcmeClient, type Eab, type Order, type RenewalInfo } from './client.js';
 import { AccountKey, type JwsAlgorithm } from './jws.js';
 import { driveOrder, type ChallengeType, type OrderOutcome } from './order-flow.js';
 import { AcmeError } from './problem.js';
 import { AcmeTransport } from './transport.js';
 import { ariCertIdOf } from './ari.js';
+import { rateLimitFrom, refusesReplaces } from './rate-limit.js';
+import { inNameOrder, readAuthorizationStates } from './authorization-states.js';
 
 export interface AcmeIssuerOptions {
   /** Issuer id in the config's `issuers` list. */
@@ -28,14 +32,14 @@ export interface AcmeIssuerOptions {
   requestTimeoutMs?: number;
   pollStartMs?: number;
   pollMaxMs?: number;
+  /** How long account set-up waits for another run that holds the account lock (default 120 s). */
+  accountLockWaitMs?: number;
+  /** How the CA picks the address it validates http-01 over (handed to the local pre-check). */
+  addressPreference?: AddressPreference;
 }
 
-interface AccountFile {
-  directoryUrl: string;
-  url: string | null;
-  algorithm: JwsAlgorithm;
-  keyPem: string;
-}
+// Account failures that the next target of the same run would meet again: said once, not asked of the CA again.
+const FINAL_ACCOUNT_FAILURES = /^(EAB_KEY_SPENT|EAB_KEY_UNKNOWN|EAB_REJECTED|EAB_REQUIRED|ACCOUNT_FILE_INVALID|ACCOUNT_LOCKED|ACME_ACCOUNT_GONE)$/;
 
 /**
  * An Issuer for any ACME CA (Sectigo, Let's Encrypt, ZeroSSL, a private CA). Its state directory keeps the account
@@ -46,29 +50,110 @@ export class AcmeIssuer implements Issuer {
   readonly id: string;
   readonly precheck: 'http' | 'dns' | 'none';
   readonly issuerPatterns: RegExp[];
+  readonly addressPreference?: AddressPreference;
 
   private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
   private leftoversWrites: Promise<void> = Promise.resolve();
+  /** The run's account could not be had for a reason no retry within the run fixes: every later target gets it too. */
+  private accountFailure: CertsmithError | null = null;
+  /** The account in use, for the record of a rate limit. */
+  private accountUrl: string | undefined;
 
   constructor(readonly options: AcmeIssuerOptions) {
     this.id = options.id;
     this.precheck = options.precheck;
     this.issuerPatterns = options.issuerPatterns;
+    this.addressPreference = options.addressPreference;
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {
-    return this.withClient(ctx, async (client, key) => {
-      const order = await this.again(client, key, ctx, () => client.newOrder(request.names, ctx.signal));
-      return this.finish(await this.drive(order, request.csr, client, key, ctx, request.target), request.target.id, request.names, ctx);
-    });
+    return this.rateLimited(request.names, this.withClient(ctx, async (client, key) => {
+      const order = await this.newOrder(request, client, ctx);
+      const outcome = await this.drive(order, request.csr, client, key, ctx, request.target);
+      return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
+    }));
   }
 
   async resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending> {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
-    return this.withClient(ctx, async (client, key) => {
+    return this.rateLimited(pending.names, this.withClient(ctx, async (client, key) => {
       const order = await client.getOrder(pending.reference, ctx.signal);
-      return this.finish(await this.drive(order, csr, client, key, ctx, target), pending.target, pending.names, ctx, pending.createdAt);
+      const outcome = await this.drive(order, csr, client, key, ctx, target);
+      return this.finish(outcome, pending.target, pending.names, ctx, pending.createdAt, await this.states(outcome, pending.names, client, ctx, pending.authorizations));
+    }));
+  }
+
+  /**
+   * The order; on a renewal, when the directory offers ARI, with RFC 9773's `replaces` naming the certificate in
+   * place (the CA may then exempt it from rate limits). An order the CA refuses because of `replaces` (already
+   * replaced, unknown to it) is placed once more without it, with a warning.
+   */
+  private async newOrder(request: IssueRequest, client: AcmeClient, ctx: IssueContext): Promise<Order> {
+    const order = (replaces?: string) => this.again(client, ctx, () => client.newOrder(request.names, ctx.signal, replaces ? { replaces } : {}));
+    const replaces = request.replaces && (await client.directory(ctx.signal)).renewalInfo ? certIdOrNull(request.replaces) : null;
+    if (!replaces) return order();
+    try {
+      return await order(replaces);
+    } catch (error) {
+      if (!refusesReplaces(error)) throw error;
+      ctx.bus.emit('failed', {
+        stage: 'issue', target: request.target.id, issuer: this.id, code: 'ARI_REPLACES_REFUSED',
+        message: `the CA refused the order with replaces "${replaces}": ${(error as Error).message}`, next: 'order again without "replaces"', severity: 'warning',
+      });
+      return order();
+    }
+  }
+
+  /** A rate limit from the CA becomes a RateLimitedError, which the pipeline records so later runs wait. */
+  private async rateLimited<T>(names: string[], work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw rateLimitFrom(error, names, this.accountUrl ?? this.options.directoryUrl) ?? error;
+    }
+  }
+
+  /** The pending order as the CA sees it now: its status and each name's authorization, `since` carried over. */
+  async checkPending(pending: PendingOrder, ctx: IssueContext): Promise<PendingOrder> {
+    return this.withClient(ctx, async (client) => {
+      const order = await client.getOrder(pending.reference, ctx.signal);
+      const authorizations = await readAuthorizationStates(client, order, pending.authorizations, ctx.clock.now(), this.options.challengeTypes, ctx.signal);
+      return { ...pending, orderStatus: order.status, authorizations: inNameOrder(authorizations, pending.names) };
     });
+  }
+
+  /**
+   * Gives up a pending order: its authorizations still pending are deactivated (RFC 8555 section 7.5.2), so that the
+   * CA stops checking them and a new order for the same names gets fresh ones instead of the stuck ones (Let's
+   * Encrypt reuses pending authorizations); the challenges a run left published for it are removed. Valid
+   * authorizations are left alone: other orders may reuse them. The order itself simply expires at the CA.
+   */
+  async abandon(pending: PendingOrder, ctx: IssueContext): Promise<string> {
+    const deactivated = await this.withClient(ctx, async (client) => {
+      const order = await client.getOrder(pending.reference, ctx.signal);
+      const authzs = await Promise.all(order.authorizations.map((url) => client.getAuthorization(url, ctx.signal)));
+      const open = authzs.filter((a) => a.status === 'pending');
+      await Promise.all(open.map((a) => client.deactivateAuthorization(a.url, ctx.signal)));
+      return inNameOrder(open.map((a) => ({ name: a.identifier.value })), pending.names).map((a) => a.name);
+    });
+    const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
+    const leftovers = (await this.leftovers(ctx))[pending.reference] ?? [];
+    for (const challenge of leftovers) {
+      const method = ctx.dcv.find((m) => m.supports(challenge));
+      // Published again to get the method's handle, then removed: what the first publish left goes with it.
+      if (method) await method.cleanup(await method.publish(challenge, target, ctx.signal)).catch(() => undefined);
+    }
+    await this.updateLeftovers(ctx, (current) => {
+      delete current[pending.reference];
+    });
+    return deactivated.length ? `deactivated the authorizations of ${deactivated.join(', ')} at the CA` : 'no authorization left to deactivate at the CA';
+  }
+
+  /** For an order left pending: every authorization, read once more so that the report says why, per name. */
+  private async states(outcome: OrderOutcome, names: string[], client: AcmeClient, ctx: IssueContext, previous?: PendingOrder['authorizations']): Promise<PendingOrder['authorizations']> {
+    if (outcome.status !== 'pending') return undefined;
+    const answered = new Map(outcome.published.map((c) => [c.name, c.kind]));
+    return inNameOrder(await readAuthorizationStates(client, outcome.order, previous, ctx.clock.now(), this.options.challengeTypes, ctx.signal, answered), names);
   }
 
   /** ARI for a certificate from this CA, or null when the directory offers none (Pebble 2.4). */
@@ -110,11 +195,14 @@ export class AcmeIssuer implements Issuer {
     return outcome;
   }
 
-  private finish(outcome: OrderOutcome, target: string, names: string[], ctx: IssueContext, createdAt?: string): Issued | Pending {
+  private finish(outcome: OrderOutcome, target: string, names: string[], ctx: IssueContext, createdAt?: string, authorizations?: PendingOrder['authorizations']): Issued | Pending {
     if (outcome.status === 'issued') return { status: 'issued', certificatePem: outcome.certificatePem, chainPem: outcome.chainPem };
     return {
       status: 'pending',
-      order: { issuer: this.id, target, reference: outcome.order.url, names, createdAt: createdAt ?? ctx.clock.now().toISOString(), detail: outcome.detail },
+      order: {
+        issuer: this.id, target, reference: outcome.order.url, names, createdAt: createdAt ?? ctx.clock.now().toISOString(), detail: outcome.detail,
+        orderStatus: outcome.order.status, authorizations,
+      },
     };
   }
 
@@ -124,6 +212,7 @@ export class AcmeIssuer implements Issuer {
    * sees one connection pool instead of one per order. The session ends when its last user is done.
    */
   private async withClient<T>(ctx: IssueContext, work: (client: AcmeClient, key: AccountKey) => Promise<T>): Promise<T> {
+    if (this.accountFailure) throw this.accountFailure;
     await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 });
     if (!this.session) {
       const client = new AcmeClient(this.options.directoryUrl, this.transport());
@@ -132,7 +221,12 @@ export class AcmeIssuer implements Issuer {
     const session = this.session;
     session.users++;
     try {
-      return await work(session.client, await session.ready);
+      const key = await session.ready;
+      this.accountUrl = session.client.accountUrl;
+      return await work(session.client, key);
+    } catch (error) {
+      if (error instanceof CertsmithError && FINAL_ACCOUNT_FAILURES.test(error.code)) this.accountFailure ??= error;
+      throw error;
     } finally {
       if (--session.users === 0) {
         if (this.session === session) this.session = null;
@@ -152,60 +246,108 @@ export class AcmeIssuer implements Issuer {
     return next;
   }
 
-  /** The account for this directory: the stored one, else a lookup by key, else a new one (with EAB). */
+  /**
+   * The account for this directory: the stored one, else a lookup by key, else a new one (with EAB, recorded by
+   * key id and time, never the HMAC key). Runs under the account lock, so two runs starting together make one.
+   */
   private async account(client: AcmeClient, ctx: IssueContext): Promise<AccountKey> {
     const file = join(ctx.stateDir, 'account.json');
-    let stored: AccountFile | null = null;
-    try {
-      stored = JSON.parse(await readFile(file, 'utf8')) as AccountFile;
-    } catch {
-      stored = null;
-    }
-    if (stored && stored.directoryUrl === this.options.directoryUrl) {
-      const key = await AccountKey.fromPem(stored.keyPem, stored.algorithm);
-      if (stored.url) {
-        await client.directory(ctx.signal);
-        client.useAccount(key, stored.url);
+    return withAccountLock(ctx.stateDir, { waitMs: this.options.accountLockWaitMs ?? 120_000, signal: ctx.signal }, async () => {
+      const stored = await readAccountFile(file);
+      if (stored && stored.account.directoryUrl !== this.options.directoryUrl) {
+        // Another CA (or its staging directory): its account stays on disk beside the new one.
+        await moveAccountFileAside(file, 'other-directory', ctx.clock.now());
+      } else if (stored) {
+        const { account, key } = stored;
+        if (account.url) {
+          await client.directory(ctx.signal);
+          client.useAccount(key, account.url);
+          return key;
+        }
+        if (await client.findAccount(key, ctx.signal)) {
+          await writeAccountFile(file, { ...account, url: client.accountUrl! });
+          return key;
+        }
+        await this.register(client, key, file, ctx);
         return key;
       }
-      if (await client.findAccount(key, ctx.signal)) {
-        await this.saveAccount(file, key, client.accountUrl!);
-        return key;
-      }
-      await client.createAccount(key, { contact: this.options.contact, eab: this.options.eab }, ctx.signal);
-      await this.saveAccount(file, key, client.accountUrl!);
+      const key = await AccountKey.generate(this.options.accountKeyType);
+      // Saved before the account exists so that a crash in between finds it again by key (onlyReturnExisting).
+      await writeAccountFile(file, { directoryUrl: this.options.directoryUrl, url: null, algorithm: key.algorithm, keyPem: await key.toPem() });
+      await this.register(client, key, file, ctx);
       return key;
-    }
-    const key = await AccountKey.generate(this.options.accountKeyType);
-    // Saved before the account exists so that a crash in between finds it again by key (onlyReturnExisting).
-    await this.saveAccount(file, key, null);
-    await client.createAccount(key, { contact: this.options.contact, eab: this.options.eab }, ctx.signal);
-    await this.saveAccount(file, key, client.accountUrl!);
-    return key;
+    });
   }
 
-  /** Runs an account-bound request; when the CA forgot the account (a reset test CA), registers the key again once. */
-  private async again<T>(client: AcmeClient, key: AccountKey, ctx: IssueContext, work: () => Promise<T>): Promise<T> {
+  /** newAccount (with the configured EAB, if any), then the file with the URL and what the account was bound with. */
+  private async register(client: AcmeClient, key: AccountKey, file: string, ctx: IssueContext): Promise<void> {
+    const eab = this.options.eab;
+    await client.createAccount(key, { contact: this.options.contact, eab }, ctx.signal);
+    await writeAccountFile(file, {
+      directoryUrl: this.options.directoryUrl, url: client.accountUrl!, algorithm: key.algorithm, keyPem: await key.toPem(),
+      eab: eab ? { kid: eab.kid, boundAt: ctx.clock.now().toISOString() } : null,
+    });
+  }
+
+  /**
+   * Runs an account-bound request. When the CA no longer knows the account: one registered without EAB is
+   * registered again with its key (a reset test CA); one bound with an EAB key is not, as that key has been used
+   * (a single-use key would be refused, a reusable one would open a second account unasked): ACME_ACCOUNT_GONE
+   * says what to do, and a new EAB key id in the config is taken as that answer.
+   */
+  private async again<T>(client: AcmeClient, ctx: IssueContext, work: () => Promise<T>): Promise<T> {
+    const used = client.accountUrl;
     try {
       return await work();
     } catch (error) {
       if (!(error instanceof AcmeError) || (error.code !== 'ACME_ACCOUNT_DOES_NOT_EXIST' && !(error.code === 'ACME_UNAUTHORIZED' && /account/i.test(error.message)))) throw error;
-      await client.createAccount(key, { contact: this.options.contact, eab: this.options.eab }, ctx.signal);
-      await this.saveAccount(join(ctx.stateDir, 'account.json'), key, client.accountUrl!);
+      const file = join(ctx.stateDir, 'account.json');
+      await withAccountLock(ctx.stateDir, { waitMs: this.options.accountLockWaitMs ?? 120_000, signal: ctx.signal }, async () => {
+        if (client.accountUrl !== used) return; // another target of this run has dealt with it
+        const stored = await readAccountFile(file);
+        if (stored && stored.account.url && stored.account.url !== used && stored.account.directoryUrl === this.options.directoryUrl) {
+          client.useAccount(stored.key, stored.account.url); // another run has registered anew meanwhile
+          return;
+        }
+        const account: Partial<AccountFile> = stored?.account ?? {};
+        const eab = this.options.eab;
+        // A file from before EAB was recorded, with EAB configured: assume it was bound with it.
+        const bound = account.eab ?? (account.eab === undefined && eab ? { kid: '', boundAt: '' } : null);
+        if (!bound || !stored) {
+          await this.register(client, client.accountKey!, file, ctx);
+          return;
+        }
+        if (eab && bound.kid && eab.kid !== bound.kid) {
+          // The administrator has put a new EAB key in place: a new account (and key) with it; the old file stays.
+          await moveAccountFileAside(file, 'gone', ctx.clock.now());
+          const key = await AccountKey.generate(this.options.accountKeyType);
+          await writeAccountFile(file, { directoryUrl: this.options.directoryUrl, url: null, algorithm: key.algorithm, keyPem: await key.toPem() });
+          await this.register(client, key, file, ctx);
+          return;
+        }
+        const boundWith = bound.kid ? `EAB key id "${bound.kid}"${bound.boundAt ? ` on ${bound.boundAt}` : ''}` : 'an EAB key';
+        throw new CertsmithError('ACME_ACCOUNT_GONE', `the CA no longer knows the account ${used} in ${file} (${error.problem?.detail ?? error.message}); it was registered with ${boundWith}, which is not sent again: ask the CA at ${new URL(this.options.directoryUrl).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in ${eab?.keyFile ?? "the issuer's eab.keyFile"}: the next run registers a new account with it (the old account file is kept beside it)`);
+      });
       return work();
     }
   }
 
-  private async saveAccount(file: string, key: AccountKey, url: string | null): Promise<void> {
-    const data: AccountFile = { directoryUrl: this.options.directoryUrl, url, algorithm: key.algorithm, keyPem: await key.toPem() };
-    await writeFileAtomic(file, JSON.stringify(data, null, 2), { mode: 0o600 });
-  }
-
   private async leftovers(ctx: IssueContext): Promise<Record<string, Challenge[]>> {
     try {
-      return JSON.parse(await readFile(join(ctx.stateDir, 'challenges.json'), 'utf8')) as Record<string, Challenge[]>;
+      const data = JSON.parse(await readFile(join(ctx.stateDir, 'challenges.json'), 'utf8')) as unknown;
+      // A file edited into something else holds no challenge this run can tidy.
+      return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, Challenge[]>) : {};
     } catch {
       return {};
     }
+  }
+}
+
+/** The ARI identifier of a PEM certificate, or null when it has none (no Authority Key Identifier, unreadable). */
+function certIdOrNull(certificatePem: string): string | null {
+  try {
+    return ariCertIdOf(certificatePem);
+  } catch {
+    return null;
   }
 }

@@ -132,6 +132,23 @@ describe('ACME client against Pebble (EAB required)', () => {
     expect((error as AcmeError).message).not.toContain(pebble.eab.hmacKey);
     const none = await new AcmeIssuer(options({ eab: undefined })).issue(request, context('no-eab')).catch((e: unknown) => e);
     expect((none as AcmeError).code).toBe('EAB_REQUIRED');
+    // Pebble's words for a key id it does not know (wfe.go verifyEAB: unauthorized, 403).
+    const unknown = await new AcmeIssuer(options({ eab: { kid: 'kid-nobody', hmacKey: pebble.eab.hmacKey } })).issue(request, context('unknown-eab')).catch((e: unknown) => e);
+    expect((unknown as AcmeError).code).toBe('EAB_KEY_UNKNOWN');
+    expect((unknown as AcmeError).message).toContain(`does not know the EAB key id "kid-nobody" (the field 'kid' references a key that is not known to the ACME server)`);
+  });
+
+  it('records the EAB key id an account was registered with; Pebble 2.4 lets one EAB key register any number of accounts', async () => {
+    const stored = JSON.parse(await readFile(join(dir, 'es256', 'account.json'), 'utf8')) as { eab: { kid: string; boundAt: string } };
+    expect(stored.eab.kid).toBe(pebble.eab.kid);
+    expect(Number.isNaN(Date.parse(stored.eab.boundAt))).toBe(false);
+    expect(JSON.stringify(stored)).not.toContain(pebble.eab.hmacKey);
+    // Why EAB_KEY_SPENT is tested against the fake CA: Pebble never refuses a key for having been used.
+    const accounts = pebble.accountCount();
+    const client = new AcmeClient(pebble.directoryUrl, new AcmeTransport({ caPem: pebble.tlsCaPem }));
+    await client.createAccount(await AccountKey.generate(), { eab: pebble.eab }, AbortSignal.timeout(10_000));
+    expect(pebble.accountCount() - accounts).toBe(1);
+    await client.transport.close();
   });
 
   it('leaves an order pending when the wait bound is reached, and resumes it without a second order', async () => {
@@ -175,7 +192,7 @@ describe('ACME client against Pebble (EAB required)', () => {
     expect(await new AcmeIssuer(options()).renewalWindow(issuedPem, AbortSignal.timeout(5_000))).toBeNull();
     const [aki, serial] = ariCertIdOf(issuedPem).split('.');
     const leaf = new X509Certificate(issuedPem);
-    expect(Buffer.from(serial!, 'base64url').toString('hex').replace(/^00/, '').toUpperCase()).toBe(leaf.serialNumber.replace(/^0+/, '').toUpperCase());
+    expect(Buffer.from(serial!, 'base64url').toString('hex').replace(/^0+/, '').toUpperCase()).toBe(leaf.serialNumber.replace(/^0+/, '').toUpperCase());
     expect(Buffer.from(aki!, 'base64url')).toHaveLength(20);
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ContainerModule } from 'inversify';
-import { TOKENS, UsageError, definePlugin, resolveConfigPath, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
+import { TOKENS, UsageError, definePlugin, resolveConfigPath, type AddressPreference, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
 import { readEabKey } from './eab.js';
 import { AcmeIssuer } from './issuer.js';
 import type { JwsAlgorithm } from './jws.js';
@@ -17,6 +17,8 @@ export interface AcmePreset {
   issuerPatterns: string[];
   maxWaitSeconds: number;
   pollMaxMs: number;
+  /** How the CA picks the address of a name with AAAA and A for http-01. */
+  addressPreference: AddressPreference;
 }
 
 export interface AcmePluginOptions {
@@ -31,6 +33,8 @@ export interface AcmePluginOptions {
   challengeTypes?: ChallengeType[];
   maxWaitSeconds?: number;
   requestTimeoutMs?: number;
+  accountLockWaitSeconds?: number;
+  addressPreference?: AddressPreference;
 }
 
 function optionsSchema(preset: AcmePreset): object {
@@ -56,6 +60,11 @@ function optionsSchema(preset: AcmePreset): object {
       challengeTypes: { type: 'array', minItems: 1, items: { enum: ['http-01', 'dns-01'] }, description: "Preference order; default from the profile's DCV method." },
       maxWaitSeconds: { type: 'integer', minimum: 0, maximum: 3600, description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).` },
       requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000 },
+      accountLockWaitSeconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'How long account set-up waits for another run that is setting up the same account (default 120).' },
+      addressPreference: {
+        enum: ['ipv6', 'ipv6-then-ipv4', 'first'],
+        description: `Which address of a name with AAAA and A records the CA fetches the HTTP file from, for the local pre-check: 'ipv6' (the AAAA address decides), 'ipv6-then-ipv4' (the A address after a failed IPv6 connection, as Let's Encrypt documents) or 'first' (the first address alone, cPanel's rule). Default '${preset.addressPreference}'.`,
+      },
     },
   };
 }
@@ -105,5 +114,7 @@ export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOpt
     precheck: challengeTypes[0] === 'dns-01' ? 'dns' : 'http',
     requestTimeoutMs: options.requestTimeoutMs,
     pollMaxMs: preset.pollMaxMs,
+    accountLockWaitMs: options.accountLockWaitSeconds === undefined ? undefined : options.accountLockWaitSeconds * 1000,
+    addressPreference: options.addressPreference ?? preset.addressPreference,
   });
 }

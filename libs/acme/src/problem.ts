@@ -14,6 +14,7 @@ const ACME_NS = 'urn:ietf:params:acme:error:';
 // Stable codes for the ACME error types; anything else is ACME_PROBLEM with the CA's own type in the message.
 const CODES: Record<string, string> = {
   accountDoesNotExist: 'ACME_ACCOUNT_DOES_NOT_EXIST',
+  alreadyReplaced: 'ACME_ALREADY_REPLACED',
   alreadyRevoked: 'ACME_ALREADY_REVOKED',
   badCSR: 'ACME_BAD_CSR',
   badNonce: 'ACME_BAD_NONCE',

@@ -120,6 +120,21 @@ export interface NameVerdict {
   code?: string;
   reason?: string;
   via?: string;
+  /** Findings that leave the verdict as it is (AAAA_UNREACHABLE on a name that still passes): reported as warnings. */
+  warnings?: { code: string; message: string }[];
+}
+
+/**
+ * Which address of a name with both AAAA and A the CA fetches the HTTP file from. 'ipv6': the AAAA address decides
+ * (Pebble's VA; the safe guess for an ACME CA); 'ipv6-then-ipv4': the AAAA address, and the A address only after the
+ * IPv6 connection itself failed (Let's Encrypt's documented retry); 'first': the first address alone decides (cPanel's
+ * rule; the resolver lists AAAA first).
+ */
+export type AddressPreference = 'ipv6' | 'ipv6-then-ipv4' | 'first';
+
+/** What the issuer a check stands for knows about how its CA validates. */
+export interface DcvCheckOptions {
+  addressPreference?: AddressPreference;
 }
 
 /**
@@ -132,7 +147,7 @@ export interface DcvMethod {
   readonly id: string;
   supports(challenge: Challenge): boolean;
   publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published>;
-  check(published: Published, signal: AbortSignal): Promise<NameVerdict>;
+  check(published: Published, signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict>;
   cleanup(published: Published): Promise<void>;
 }
 
@@ -143,6 +158,11 @@ export interface IssueRequest {
   /** Names that passed the pre-check, primary first. */
   names: string[];
   csr: KeyAndCsr;
+  /**
+   * A renewal: the PEM of the certificate this one replaces (from this issuer, still installed), so that an ACME
+   * issuer can send RFC 9773's `replaces`. Absent for a first issuance or another CA's certificate.
+   */
+  replaces?: string;
 }
 
 export interface IssueContext {
@@ -175,6 +195,21 @@ export interface PendingOrder {
   names: string[];
   createdAt: string;
   detail?: string;
+  /** The order's status at the CA when the run stopped waiting ('pending', 'processing', ...). */
+  orderStatus?: string;
+  /** Per name, why the order is still open; carried from run to run so that `since` survives. */
+  authorizations?: AuthorizationState[];
+}
+
+/** One name's authorization in a pending order, as the last run saw it at the CA. */
+export interface AuthorizationState {
+  name: string;
+  /** The CA's authorization status: pending, valid, invalid, deactivated, expired, revoked. */
+  status: string;
+  /** The challenge answered for it (none yet: not answered). */
+  challenge?: { type: string; status: string; error?: { type?: string; detail?: string } };
+  /** ISO time a run first saw this name in this state (status, challenge type and status); a change resets it. */
+  since: string;
 }
 
 /**
@@ -189,6 +224,8 @@ export interface Issuer {
   readonly precheck: 'http' | 'dns' | 'none';
   /** Matches the issuer names of certificates from this provider (its renewal threshold applies). */
   readonly issuerPatterns: RegExp[];
+  /** How its CA picks the address of a name for HTTP validation; the DCV method's default (cPanel's rule) when absent. */
+  readonly addressPreference?: AddressPreference;
   issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;
   resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending>;
   /**
@@ -196,6 +233,10 @@ export interface Issuer {
    * or null when it offers none. Within the window the pipeline renews even before the expiry threshold.
    */
   renewalWindow?(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null>;
+  /** Optional: the pending order as the CA sees it now (fresh `authorizations`), without driving it. */
+  checkPending?(pending: PendingOrder, ctx: IssueContext): Promise<PendingOrder>;
+  /** Optional: give up a pending order at the CA (e.g. deactivate its open authorizations) and undo its challenges. */
+  abandon?(pending: PendingOrder, ctx: IssueContext): Promise<string>;
 }
 
 // ---------------------------------------------------------------- installers

@@ -1,5 +1,6 @@
 import mittImport, { type Emitter } from 'mitt';
 import type { CertificateSummary, Defect, ServiceId } from './model.js';
+import type { AuthorizationReport } from './pending-report.js';
 
 /** Where an inspected certificate was read: its files, and the live handshake when one was made. */
 export interface InspectEvent {
@@ -49,11 +50,21 @@ export interface ValidatedEvent {
   /** The ancestor whose record covered this name, for DNS DCV. */
   via?: string;
   reason?: string;
+  /** The verdict's stable code (a failure's, e.g. DCV_HTTP_NOT_FOUND or AAAA_UNREACHABLE). */
+  code?: string;
+  /** Findings on a name that still passed (AAAA_UNREACHABLE when the CA falls back to the A address). */
+  warnings?: { code: string; message: string }[];
 }
 
 export type IssuedEvent =
   | { target: string; issuer: string; status: 'issued'; summary: CertificateSummary; chain: CertificateSummary[]; selfSigned: boolean }
-  | { target: string; issuer: string; status: 'pending'; order: string; detail?: string };
+  | {
+    target: string; issuer: string; status: 'pending'; order: string; detail?: string;
+    /** When the order was placed, its status at the CA, each name's authorization and how long it has been so. */
+    createdAt?: string; orderStatus?: string; authorizations?: AuthorizationReport[];
+    /** Which names hold the order, e.g. `www.a.test (processing for 2d 3h), mail.a.test (pending for 2d 3h)`. */
+    heldBy?: string;
+  };
 
 export interface InstalledEvent {
   target: string;
@@ -78,6 +89,8 @@ export interface FailedEvent {
   /** What the run does next: 'next issuer', 'self-signed fallback', 'keep current certificate', ... */
   next: string;
   severity: 'error' | 'warning';
+  /** A rate limit: when the run will ask that issuer again (ISO 8601). */
+  until?: string;
 }
 
 /** The lifecycle, named once. Stages emit; plugins and sinks listen. */

@@ -14,3 +14,5 @@ export * from './report.js';
 export * from './event-log.js';
 export * from './pipeline.js';
 export * from './targets.js';
+export * from './rate-limits.js';
+export * from './pending-report.js';

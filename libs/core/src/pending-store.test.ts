@@ -1,5 +1,5 @@
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,36 @@ describe('PendingOrderStore', () => {
     const signature = await webcrypto.subtle.sign(algorithm, loaded!.csr.keys.privateKey, Buffer.from('x'));
     expect(await webcrypto.subtle.verify(algorithm, loaded!.csr.keys.publicKey, signature, Buffer.from('x'))).toBe(true);
     await store.clear('hostname', 'acme');
+    expect(await store.load('hostname', 'acme')).toBeNull();
+  });
+
+  it('refuses a file edited into nonsense with PENDING_STATE_INVALID naming the file, never a key in the message', async () => {
+    const store = new PendingOrderStore(join(dir, 'bad'));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const order = { issuer: 'acme', target: 'hostname', reference: 'https://ca/order/1', names: ['a.test'], createdAt: '2026-01-01T00:00:00Z' };
+    const csr = { keys: {} as never, keyPem, csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nAQ==\n-----END CERTIFICATE REQUEST-----\n', csrDer: new Uint8Array(), spec: { type: 'ecdsa-p256' as const } };
+    const file = join(dir, 'bad', 'hostname.acme.json');
+    const cases: [unknown, string][] = [
+      [{ ...order, names: 'a.test' }, '"order.names" is not a list of names'],
+      [{ ...order, target: 'site' }, '"order" is for target "site" and issuer "acme", not "hostname" and "acme"'],
+      [{ ...order, authorizations: [{ name: 'a.test', status: 'pending', since: 42 }] }, '"order.authorizations[0].since" is not a date (42)'],
+      [{ ...order, authorizations: {} }, '"order.authorizations" is not a list'],
+    ];
+    for (const [bad, why] of cases) {
+      await store.save(order, csr);
+      const data = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      await writeFile(file, JSON.stringify({ ...data, order: bad }));
+      await expect(store.load('hostname', 'acme')).rejects.toMatchObject({ code: 'PENDING_STATE_INVALID', message: `the pending-order file ${file} is not usable: ${why}` });
+    }
+    await store.save(order, csr);
+    const data = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...data, keyPem: keyPem.replace(/[A-Za-z]{8}/, '!!!!!!!!') }));
+    const error = await store.load('hostname', 'acme').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'PENDING_STATE_INVALID' });
+    expect((error as Error).message).toContain('its key or CSR cannot be read back');
+    expect((error as Error).message).not.toContain('PRIVATE KEY-----\n');
+    expect(await store.setAside('hostname', 'acme')).toBe(`${file}.invalid`);
     expect(await store.load('hostname', 'acme')).toBeNull();
   });
 });

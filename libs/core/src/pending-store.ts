@@ -2,6 +2,7 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyAndCsr, KeySpec, PendingOrder } from './contracts.js';
+import { CertsmithError } from './errors.js';
 
 /** What a run leaves for the next one when the CA is still working: the order, and the key and CSR it was made for. */
 interface PendingFile {
@@ -40,19 +41,41 @@ export class PendingOrderStore {
     });
   }
 
-  /** The saved order with its key and CSR, or null when there is none (or it cannot be read back). */
+  /**
+   * The saved order with its key and CSR, or null when there is none. A file that is there but cannot be read back
+   * (edited by hand into nonsense, truncated) is a PENDING_STATE_INVALID error naming the file and what is wrong.
+   */
   async load(target: string, issuer: string): Promise<{ order: PendingOrder; csr: KeyAndCsr } | null> {
-    let data: PendingFile;
+    const path = this.file(target, issuer);
+    let text: string;
     try {
-      data = JSON.parse(await readFile(this.file(target, issuer), 'utf8')) as PendingFile;
-    } catch {
-      return null;
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new CertsmithError('PENDING_STATE_INVALID', `the pending-order file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
+    const invalid = (why: string) => new CertsmithError('PENDING_STATE_INVALID', `the pending-order file ${path} is not usable: ${why}`);
+    let data: unknown;
     try {
-      return { order: data.order, csr: await keyAndCsrFromPem(data.keyPem, data.csrPem, data.spec) };
-    } catch {
-      return null;
+      data = JSON.parse(text);
+    } catch (error) {
+      throw invalid(`not JSON (${(error as Error).message})`);
     }
+    const problem = pendingFileProblem(data, target, issuer);
+    if (problem) throw invalid(problem);
+    const file = data as PendingFile;
+    try {
+      return { order: file.order, csr: await keyAndCsrFromPem(file.keyPem, file.csrPem, file.spec) };
+    } catch (error) {
+      throw invalid(`its key or CSR cannot be read back (${(error as Error).message})`);
+    }
+  }
+
+  /** Moves an unusable file aside (`<file>.invalid`, still 0600: it may hold a key) so that the next run starts clean. */
+  async setAside(target: string, issuer: string): Promise<string> {
+    const path = this.file(target, issuer);
+    await rename(path, `${path}.invalid`);
+    return `${path}.invalid`;
   }
 
   async clear(target: string, issuer: string): Promise<void> {
@@ -78,4 +101,30 @@ async function keyAndCsrFromPem(keyPem: string, csrPem: string, spec: KeySpec): 
     : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
   const publicKey = await webcrypto.subtle.importKey('jwk', publicJwk, algorithm, true, ['verify']);
   return { keys: { privateKey, publicKey }, keyPem, csrDer: new Uint8Array(pemBody(csrPem, 'CERTIFICATE REQUEST')), csrPem, spec };
+}
+
+const KEY_TYPES = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
+
+/** What is wrong with a parsed pending-order file, in words, or null when its shape is right. */
+function pendingFileProblem(data: unknown, target: string, issuer: string): string | null {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isDate = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+  if (!isObject(data)) return 'not a JSON object';
+  const { order, keyPem, csrPem, spec } = data;
+  if (!isObject(order)) return '"order" is missing or not an object';
+  if (order.target !== target || order.issuer !== issuer) return `"order" is for target "${String(order.target)}" and issuer "${String(order.issuer)}", not "${target}" and "${issuer}"`;
+  if (typeof order.reference !== 'string' || !order.reference) return '"order.reference" is not a string';
+  if (!Array.isArray(order.names) || order.names.length === 0 || !order.names.every((n) => typeof n === 'string' && n)) return '"order.names" is not a list of names';
+  if (!isDate(order.createdAt)) return `"order.createdAt" is not a date (${JSON.stringify(order.createdAt)})`;
+  if (order.authorizations !== undefined) {
+    if (!Array.isArray(order.authorizations)) return '"order.authorizations" is not a list';
+    for (const [i, a] of order.authorizations.entries()) {
+      if (!isObject(a) || typeof a.name !== 'string' || typeof a.status !== 'string') return `"order.authorizations[${i}]" has no name or status`;
+      if (!isDate(a.since)) return `"order.authorizations[${i}].since" is not a date (${JSON.stringify(a.since)})`;
+      if (a.challenge !== undefined && (!isObject(a.challenge) || typeof a.challenge.type !== 'string' || typeof a.challenge.status !== 'string')) return `"order.authorizations[${i}].challenge" has no type or status`;
+    }
+  }
+  if (typeof keyPem !== 'string' || typeof csrPem !== 'string') return '"keyPem" or "csrPem" is missing';
+  if (!isObject(spec) || !KEY_TYPES.includes(spec.type as string)) return `"spec.type" is not one of ${KEY_TYPES.join(', ')}`;
+  return null;
 }

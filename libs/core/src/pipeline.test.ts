@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { completeConfig } from './config/config.js';
 import type {
-  Challenge, CsrFactory, DcvMethod, Inspection, Inspector, Installer, Issuer, NameVerdict, Published, Scheduler,
+  Challenge, CsrFactory, DcvCheckOptions, DcvMethod, Inspection, Inspector, Installer, Issuer, NameVerdict, Published, Scheduler,
 } from './contracts.js';
 import { CertsmithError } from './errors.js';
 import { createBus, type LifecycleEventName } from './events.js';
@@ -276,6 +276,39 @@ describe('Pipeline', () => {
     const strict = setup({ defects: { dovecot: [noSsl] }, issuers: [issuer('ca', true, ok('CA'), 'http'), issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv], config: { dcv: { requireAllNames: true } } });
     await strict.run();
     expect(strict.failures().map((f) => f.code)).toEqual(['DCV_HTTP_NOT_FOUND', 'DCV_NAMES_FAILED']);
+  });
+
+  it("hands the issuer's address preference to the DCV check, and reports a passing name's findings as warnings", async () => {
+    const seen: (DcvCheckOptions | undefined)[] = [];
+    const httpDcv: DcvMethod = {
+      id: 'http-file',
+      supports: (c: Challenge) => c.kind === 'probe',
+      publish: async (c: Challenge) => ({ method: 'http-file', challenge: c, where: c.name, handle: null }),
+      check: async (p: Published, _signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict> => {
+        seen.push(options);
+        const aaaa = { code: 'AAAA_UNREACHABLE', message: `${p.challenge.name}: the file is not served over [2001:db8::1] (connection refused) but is over 192.0.2.1` };
+        if (!p.challenge.name.startsWith('www')) return { name: p.challenge.name, ok: true };
+        return options?.addressPreference === 'ipv6-then-ipv4' ? { name: p.challenge.name, ok: true, warnings: [aaaa] } : { name: p.challenge.name, ok: false, code: aaaa.code, reason: aaaa.message };
+      },
+      cleanup: async () => undefined,
+    };
+    const both: Target = { ...target, names: ['host.example.test', 'www.example.test'] };
+    const ca = { ...issuer('ca', true, ok('CA'), 'http'), addressPreference: 'ipv6-then-ipv4' as const };
+    const v6 = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv] });
+    const report = await v6.run(both);
+    expect(seen).toEqual([{ addressPreference: 'ipv6-then-ipv4' }, { addressPreference: 'ipv6-then-ipv4' }]);
+    expect(ca.calls).toEqual([['host.example.test', 'www.example.test']]);
+    expect(v6.failures()).toEqual([expect.objectContaining({ stage: 'validate', code: 'AAAA_UNREACHABLE', severity: 'warning', next: 'keep the name in the order' })]);
+    expect(report.targets[0]!.validations.find((v) => v.name === 'www.example.test')).toMatchObject({ ok: true, warnings: [{ code: 'AAAA_UNREACHABLE' }] });
+
+    seen.length = 0;
+    const cpanel = issuer('ca', true, ok('CA'), 'http');
+    const first = setup({ defects: { dovecot: [noSsl] }, issuers: [cpanel, issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv] });
+    const dropped = await first.run(both);
+    expect(seen).toEqual([{ addressPreference: undefined }, { addressPreference: undefined }]);
+    expect(cpanel.calls).toEqual([['host.example.test']]);
+    expect(first.failures()).toEqual([expect.objectContaining({ code: 'AAAA_UNREACHABLE', next: 'drop this name from the order' })]);
+    expect(dropped.targets[0]!.validations.find((v) => v.name === 'www.example.test')).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE' });
   });
 
   it('never validates or orders excluded names, matched as DNS compares them, and says so', async () => {

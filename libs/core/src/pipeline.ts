@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
 import type {
-  Challenge, Clock, CsrFactory, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
+  Challenge, Clock, CsrFactory, DcvCheckOptions, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Scheduler,
 } from './contracts.js';
 import { CertsmithError, describeError } from './errors.js';
 import type { Bus, FailedEvent, InspectEvent } from './events.js';
@@ -12,6 +12,8 @@ import type { Defect, NewMaterial, ServiceId, ServiceMaterial, Target } from './
 import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
 import { PendingOrderStore } from './pending-store.js';
+import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
+import { abandonIfOverdue, loadPendingOrder, pendingIssuedEvent } from './pending-deadline.js';
 import { RunLock } from './run-lock.js';
 
 /** process() found something to write: take the target's lock and inspect again. */
@@ -61,8 +63,12 @@ export class Pipeline {
   /** The config's provider matchers, compiled once per run rather than once per target (10,000 targets on the healthy path). */
   private readonly providerPatterns: RegExp[];
 
+  /** The CAs' rate limits, so a run does not ask again before the CA said it may (read once per run). */
+  private readonly rateLimits: RateLimitLedger;
+
   constructor(private readonly deps: PipelineDeps) {
     this.providerPatterns = deps.config.inspection.providerIssuerPatterns.map((p) => new RegExp(p, 'i'));
+    this.rateLimits = new RateLimitLedger(join(deps.config.paths.stateDir, 'rate-limits.json'), () => deps.clock.now());
   }
 
   async run(targets: Target[], options: RunOptions): Promise<void> {
@@ -129,6 +135,8 @@ export class Pipeline {
     let broken = false;
     let interrupted = false;
     const held: (() => void)[] = [];
+    // The provider certificate in place, for RFC 9773's `replaces` on the renewal order.
+    let current: { pem: string; issuer: string } | undefined;
     for (const service of target.services) {
       const installer = this.deps.installers.find((i) => i.service === service);
       if (!installer) {
@@ -149,6 +157,8 @@ export class Pipeline {
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
       const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, policy.live ? signal : deadline()) : null;
       if (early) inspection.defects.push(early);
+      const leaf = inspection.providerIssued && inspection.summary && !current ? leafPemOf(material) : undefined;
+      if (leaf) current = { pem: leaf, issuer: inspection.summary!.issuer };
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
       const event: InspectEvent = {
         target: target.id, service, files: inspection.files, live: inspection.live, summary: inspection.summary,
@@ -169,7 +179,7 @@ export class Pipeline {
 
     // 2. names: drop what the administrator excluded (compared as DNS does: case, trailing dot, IDN A-labels)
     const excluded = new Set(config.dcv.exclude.map(comparableName));
-    const names = target.names.filter((name) => {
+    let names = target.names.filter((name) => {
       if (!excluded.has(comparableName(name))) return true;
       bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
       return false;
@@ -195,16 +205,32 @@ export class Pipeline {
     const pending = new PendingOrderStore(join(config.paths.stateDir, 'pending'));
     // A CA path that failed for a reason that may pass (CA down, rate limit): --allow-retry schedules a re-run.
     let retryable: string | undefined;
+    // The latest time a CA said to come back: a scheduled retry before it would only be refused again.
+    let notBefore: Date | undefined;
     let pendingActions: string[] | undefined;
     for (const [index, issuer] of usable.entries()) {
       const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
       const ctx = { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` };
       // An order a previous run left with the CA is resumed, not ordered again (same names only).
-      let saved = issuer.trusted ? await pending.load(target.id, issuer.id) : null;
+      let saved = issuer.trusted ? await loadPendingOrder(pending, target.id, issuer.id, (e) => this.fail(e)) : null;
       if (saved && saved.order.names.join() !== names.filter((n) => saved!.order.names.includes(n)).join()) saved = null;
+      // Past the deadline, an order some names still hold is given up; the new one goes without them.
+      const dropped = saved && await abandonIfOverdue({ saved, issuer, ctx, store: pending, clock, afterHours: config.retry.abandonPendingAfterHours, primary: target.names[0]!, fail: (e) => this.fail(e) });
+      if (dropped) {
+        saved = null;
+        names = names.filter((n) => !dropped.includes(n));
+      }
       let orderNames = saved ? saved.order.names : names;
+      if (issuer.trusted) {
+        const held = await this.rateLimitHold(target, issuer, orderNames, nextStep, toReplace.length === 0 || index + 1 < usable.length);
+        if (held) {
+          retryable = 'RATE_LIMITED';
+          if (!notBefore || held > notBefore) notBefore = held;
+          continue;
+        }
+      }
       if (!saved && issuer.precheck !== 'none') {
-        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id);
+        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id, { addressPreference: issuer.addressPreference });
         if (passed === null || !passed.includes(target.names[0]!)) {
           this.fail({
             stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_PRIMARY_FAILED',
@@ -243,12 +269,15 @@ export class Pipeline {
             csr = await this.deps.csrFactory.create(orderNames, config.key);
             csrNames = orderNames.join();
           }
-          result = await issuer.issue({ target, names: orderNames, csr }, ctx);
+          const replaces = current && issuer.issuerPatterns.some((p) => p.test(current!.issuer)) ? current.pem : undefined;
+          result = await issuer.issue({ target, names: orderNames, csr, ...(replaces ? { replaces } : {}) }, ctx);
         }
         if (result.status === 'pending') {
           await pending.save(result.order, csr);
-          bus.emit('issued', { target: target.id, issuer: issuer.id, status: 'pending', order: result.order.reference, detail: result.order.detail });
+          const event = pendingIssuedEvent(result.order, issuer.id, clock.now());
+          bus.emit('issued', event);
           const actions = [`order ${result.order.reference} at "${issuer.id}" is still being processed; it is resumed by the next run`];
+          if (event.heldBy) actions.push(`order held by: ${event.heldBy}`);
           if (options.allowRetry) actions.push(await this.scheduleRetry(target, options));
           // A service that must not stay as it is (no certificate, expired, ...) gets the self-signed stopgap
           // meanwhile; the order stays pending and replaces it when it completes.
@@ -277,17 +306,29 @@ export class Pipeline {
         const installedAll = await this.install(target, material, recipients, options);
         const what = material.selfSigned ? 'self-signed certificate' : `certificate from "${issuer.id}"`;
         const actions = [...(pendingActions ?? []), `installed a ${what} for ${recipients.map((r) => r.service).join(', ')}${pendingActions ? ' until the pending order completes' : ''}`];
-        if (retryable && options.allowRetry && !pendingActions) actions.push(await this.scheduleRetry(target, options));
+        if (retryable && options.allowRetry && !pendingActions) actions.push(await this.scheduleRetry(target, options, notBefore));
         return [installedAll ? (pendingActions ? 'pending' : 'replaced') : 'failed', actions];
       } catch (error) {
         const { code, message } = describeError(error);
         if (issuer.trusted && /^(CA_UNREACHABLE|CA_UNAVAILABLE|TIMEOUT|ACME_RATE_LIMITED|ACME_SERVER_INTERNAL)$/.test(code)) retryable = code;
+        const limit = issuer.trusted ? rateLimitOf(error) : null;
+        if (limit) {
+          // Recorded so that later runs do not ask before the CA said they may; while the certificate in place is
+          // still valid (nothing to 'replace'), a rate limit is a warning: that certificate simply stays.
+          const until = await this.recordRateLimit(target, issuer.id, code, limit, orderNames);
+          if (until && (!notBefore || until.at > notBefore)) notBefore = until.at;
+          this.fail({
+            stage: 'issue', target: target.id, issuer: issuer.id, code, message: `${message}${until?.text ?? ''}`, next: nextStep,
+            severity: toReplace.length === 0 || index + 1 < usable.length ? 'warning' : 'error', ...(until ? { until: isoSeconds(until.at) } : {}),
+          });
+          continue;
+        }
         this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code, message, next: nextStep, severity: index + 1 < usable.length ? 'warning' : 'error' });
       }
     }
     if (pendingActions) return ['pending', [...pendingActions, 'the self-signed stopgap could not be installed either']];
     if (retryable && options.allowRetry) {
-      const scheduled = await this.scheduleRetry(target, options);
+      const scheduled = await this.scheduleRetry(target, options, notBefore);
       if (toReplace.length === 0) return ['kept', ['no CA certificate could be had; the current certificate stays', scheduled]];
       return ['failed', ['no issuer produced a certificate', scheduled]];
     }
@@ -311,7 +352,7 @@ export class Pipeline {
    * cPanel's local DCV: publish a random probe per name, check it as the CA would, clean up.
    * Returns the names that passed, or null when no DCV method of that family is loaded.
    */
-  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string): Promise<string[] | null> {
+  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string, checkOptions?: DcvCheckOptions): Promise<string[] | null> {
     const { bus } = this.deps;
     const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
     if (!method) {
@@ -335,10 +376,17 @@ export class Pipeline {
       try {
         published = await method.publish(challenge, target, scope.signal);
         bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
-        const verdict = await method.check(published, scope.signal);
-        bus.emit('validated', { target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason });
+        const verdict = await method.check(published, scope.signal, checkOptions);
+        bus.emit('validated', {
+          target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason,
+          ...(verdict.code ? { code: verdict.code } : {}), ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
+        });
         if (verdict.ok) passed.push(name);
         else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: 'drop this name from the order', severity: 'warning' });
+        // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
+        for (const warning of verdict.ok ? verdict.warnings ?? [] : []) {
+          this.fail({ stage: 'validate', target: target.id, name, code: warning.code, message: warning.message, next: 'keep the name in the order', severity: 'warning' });
+        }
       } catch (error) {
         const { code, message } = describeError(error);
         bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
@@ -391,7 +439,7 @@ export class Pipeline {
     return all;
   }
 
-  private async scheduleRetry(target: Target, options: RunOptions): Promise<string> {
+  private async scheduleRetry(target: Target, options: RunOptions, notBefore?: Date): Promise<string> {
     const { scheduler, config } = this.deps;
     if (!scheduler) {
       this.fail({ stage: 'schedule', target: target.id, code: 'NO_SCHEDULER', message: '--allow-retry needs a scheduler plugin (e.g. @certsmith/scheduler-at)', next: 'the next scheduled run resumes the order', severity: 'warning' });
@@ -402,7 +450,8 @@ export class Pipeline {
     try {
       const queued = (await scheduler.list()).find((job) => job.tag === tag);
       if (queued) return `retry already scheduled as job ${queued.id} at ${queued.runAt}`;
-      const ref = await scheduler.schedule({ command: options.retryCommand, delayMinutes: config.retry.delayMinutes, tag });
+      const untilLimit = notBefore ? Math.ceil((notBefore.getTime() - this.deps.clock.now().getTime()) / 60_000) : 0;
+      const ref = await scheduler.schedule({ command: options.retryCommand, delayMinutes: Math.max(config.retry.delayMinutes, untilLimit), tag });
       return `retry scheduled as job ${ref.id} at ${ref.runAt}`;
     } catch (error) {
       const { code, message } = describeError(error);
@@ -442,9 +491,50 @@ export class Pipeline {
     return null;
   }
 
+  /**
+   * Whether a rate limit the CA imposed earlier still holds this issuer back for these names (or for anything, when
+   * it was account-wide): then it is not asked, and a line says until when. Returns that time, or null.
+   * A ledger file edited into nonsense is reported once, naming the file, and the run goes on without it.
+   */
+  private async rateLimitHold(target: Target, issuer: Issuer, names: string[], next: string, warning: boolean): Promise<Date | null> {
+    const hold = await this.rateLimits.hold(issuer.id, names).catch(() => null);
+    for (const problem of this.rateLimits.takeProblems()) {
+      this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code: 'RATE_LIMIT_LEDGER_INVALID', message: problem, next: 'go on as if no rate limit were recorded', severity: 'warning' });
+    }
+    if (!hold) return null;
+    const what = hold.scope === 'account' ? 'anything (account-wide limit)' : hold.names.join(', ');
+    const why = `${hold.entry.kind}${hold.entry.detail ? `: ${hold.entry.detail}` : ''}`;
+    this.fail({
+      stage: 'issue', target: target.id, issuer: issuer.id, code: 'RATE_LIMITED',
+      message: `not asking "${issuer.id}" for ${what} until ${isoSeconds(hold.until)} (${why})`,
+      next, severity: warning ? 'warning' : 'error', until: isoSeconds(hold.until),
+    });
+    return hold.until;
+  }
+
+  /** Writes a new rate limit to the ledger; returns when the run asks again, in words for the message. */
+  private async recordRateLimit(target: Target, issuerId: string, code: string, limit: NonNullable<ReturnType<typeof rateLimitOf>>, orderNames: string[]): Promise<{ at: Date; text: string } | null> {
+    try {
+      const { until, note, names } = await this.rateLimits.record(issuerId, code, limit, orderNames);
+      const what = limit.scope === 'account' ? 'anything (account-wide limit)' : names.join(', ');
+      return { at: until, text: `; not asking "${issuerId}" for ${what} again until ${isoSeconds(until)}${note ? ` (${note})` : ''}` };
+    } catch (error) {
+      const { code: failure, message } = describeError(error);
+      this.fail({ stage: 'issue', target: target.id, issuer: issuerId, code: failure, message: `the rate limit could not be recorded in ${this.rateLimits.file}: ${message}`, next: 'the next run may ask the CA again', severity: 'warning' });
+      return null;
+    }
+  }
+
   private fail(event: FailedEvent): void {
     this.deps.bus.emit('failed', event);
   }
+}
+
+/** The leaf PEM of a service's certificate file, or undefined when it has none readable. */
+function leafPemOf(material: ServiceMaterial): string | undefined {
+  const source = material.sources.find((s) => 'bytes' in s && (s.role === 'certificate' || s.role === 'combined'));
+  const block = source && 'bytes' in source ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(Buffer.from(source.bytes).toString('utf8'))?.[0] : undefined;
+  return block ? `${block}\n` : undefined;
 }
 
 /** A name as DNS compares it: lowercase, no trailing dot, IDNs as A-labels. */

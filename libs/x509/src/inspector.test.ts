@@ -116,6 +116,19 @@ describe('CertificateInspector: the offline rules', () => {
     expect(codes(custom.defects)).toEqual(['ALMOST_EXPIRED']);
   });
 
+  it('a still-valid CA-signed certificate near expiry is an upgrade (only a CA may replace it); a self-signed one is a replace', async () => {
+    const provider10 = await inspector.inspect(material(certs.provider10!, provider.certPem), context());
+    expect(provider10.defects).toEqual([expect.objectContaining({ code: 'ALMOST_EXPIRED', severity: 'upgrade' })]);
+    const other2 = await inspector.inspect(material(certs.in2!, inter.certPem), context({ caConfigured: false }));
+    expect(other2.defects).toEqual([expect.objectContaining({ code: 'ALMOST_EXPIRED', severity: 'upgrade' })]);
+    const self = await selfSignedCert(join(dir.path, 'self-soon'), 'self-soon', { cn: NAME, days: 2 });
+    const selfSoon = await inspector.inspect(material(self), context({ caConfigured: false }, new Date(Date.now() + DAY)));
+    expect(selfSoon.defects.find((d) => d.code === 'ALMOST_EXPIRED')).toMatchObject({ severity: 'replace' });
+    // Once expired, any issuer (the self-signed fallback included) may replace it.
+    const expired = await inspector.inspect(material(certs.provider10!, provider.certPem), context({}, new Date(Date.now() + 11 * DAY)));
+    expect(expired.defects.find((d) => d.code === 'EXPIRED')).toMatchObject({ severity: 'replace' });
+  });
+
   it('reports a self-signed certificate as an upgrade when a CA is configured, a note otherwise', async () => {
     const withCa = await inspector.inspect(material(certs.self!), context());
     expect(withCa.defects).toEqual([expect.objectContaining({ code: 'SELF_SIGNED', cpanel: 'OPENSSL_VERIFY:0:18:DEPTH_ZERO_SELF_SIGNED_CERT', severity: 'upgrade' })]);
@@ -280,7 +293,8 @@ describe('CertificateInspector: the chain to the trust store, as openssl verify 
     expect(await opensslVerify(root.certPem, shortInter.certPem, shortLeaf, later)).toBe('1:10');
     expect(codes(await ours(root.certPem, shortInter.certPem, shortLeaf, later))).toEqual(['OPENSSL_VERIFY:1:10:CERT_HAS_EXPIRED']);
     const soon = await ours(root.certPem, shortInter.certPem, shortLeaf);
-    expect(soon).toEqual([expect.objectContaining({ code: 'CA_CERTIFICATE_ALMOST_EXPIRED', severity: 'replace' })]);
+    // The chain still verifies: only a CA-signed certificate may replace it until it expires (then it is 'replace').
+    expect(soon).toEqual([expect.objectContaining({ code: 'CA_CERTIFICATE_ALMOST_EXPIRED', severity: 'upgrade' })]);
     expect(soon[0]!.message).toContain('Short-lived Intermediate CA');
   });
 

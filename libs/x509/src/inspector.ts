@@ -177,7 +177,8 @@ export class CertificateInspector implements Inspector {
         defects.push({
           code: 'CA_CERTIFICATE_ALMOST_EXPIRED',
           message: `the chain certificate "${ca.parsed.summary.subject}" expires in ${daysLeft.toFixed(2)} days (${utc(ca.parsed.notAfter)}), under the ${threshold}-day threshold`,
-          severity: 'replace', path: ca.path,
+          // The chain still verifies: as for ALMOST_EXPIRED, only a CA-signed certificate replaces it until then.
+          severity: 'upgrade', path: ca.path,
         });
       }
     }
@@ -356,7 +357,9 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
     defects.push({
       code: 'ALMOST_EXPIRED',
       message: `the certificate expires in ${daysLeft.toFixed(2)} days, under the ${threshold}-day threshold for ${providerIssued ? 'certificates from the configured provider' : 'other certificates'}`,
-      severity: 'replace', path,
+      // Still valid and CA-signed: only a CA-signed certificate may take its place, so a failing CA (a rate limit,
+      // an outage) never swaps it for a self-signed one; once it expires, EXPIRED ('replace') takes over.
+      severity: cert.summary.selfSigned ? 'replace' : 'upgrade', path,
     });
   }
   const sig = cert.summary.signatureAlgorithm.toLowerCase();

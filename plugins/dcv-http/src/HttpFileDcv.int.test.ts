@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
-import { labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
+import { IPV6_LOOPBACK, holdIpv6Loopback, labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
 import { HttpFileDcv, type HttpFileDcvSettings } from './HttpFileDcv.js';
 import { PublishLedger } from './PublishLedger.js';
 
@@ -195,5 +195,81 @@ describe('HttpFileDcv with nginx', () => {
     expect(await readdir(dir)).toEqual(['CHANGED.txt']);
     expect(await readdir(settings.ledgerDir)).toEqual([]);
     await writeFile(changed, '').then(() => mustRun('rm', ['-r', join(docroot, '.well-known')]));
+  });
+});
+
+// A name with AAAA and A: the A address is the nginx above (its default server serves the docroot), the AAAA address
+// is ::1, where a second nginx serves an empty root (404), another site's text, or nothing at all (refused).
+describe('HttpFileDcv with AAAA and A', () => {
+  let nginx6: Nginx | undefined;
+  let release: (() => Promise<void>) | undefined;
+  let dual: HttpFileDcvSettings;
+  beforeAll(async () => {
+    release = await holdIpv6Loopback();
+    nginx6 = await startNginx({
+      address: IPV6_LOOPBACK,
+      sites: [
+        { serverNames: ['dual.example.test'], docroot: join(lab.path, 'empty6') },
+        { serverNames: ['other6.example.test'], docroot: join(lab.path, 'empty6'), extra: '    location /.well-known/ { return 200 "another site"; }\n' },
+      ],
+    });
+    for (const name of ['dual', 'other6', 'refused6', 'both404']) table[`${name}.example.test`] = [IPV6_LOOPBACK, nginx.address];
+    table['v6only.example.test'] = [IPV6_LOOPBACK];
+    dual = { ...settings, serverAddresses: [nginx.address, IPV6_LOOPBACK] };
+  }, 60_000);
+  afterAll(async () => {
+    await nginx6?.stop();
+    await release?.();
+  });
+
+  it("fails the name with AAAA_UNREACHABLE, both addresses and what failed, when the IPv6 answer is not the file, for both preferences", async () => {
+    const ipv6 = new HttpFileDcv(dual, new FakeResolver(table), undefined);
+    for (const addressPreference of ['ipv6', 'ipv6-then-ipv4', 'first'] as const) {
+      for (const [name, short] of [['dual.example.test', '404'], ['other6.example.test', 'wrong content']]) {
+        const published = await ipv6.publish(probe(name!), target, AbortSignal.timeout(5_000));
+        try {
+          const verdict = await ipv6.check(published, AbortSignal.timeout(20_000), { addressPreference });
+          expect(verdict, `${name} ${addressPreference}`).toEqual({
+            name, ok: false, code: 'AAAA_UNREACHABLE',
+            reason: expect.stringContaining(`${name}: the file is not served over [::1] (${short}) but is over ${nginx.address}; `),
+          });
+        } finally {
+          await ipv6.cleanup(published);
+        }
+      }
+    }
+    // Both addresses were asked: ::1 answered 404 for the file the A address served.
+    expect(await readFile(join(nginx6!.dir, 'access.log'), 'utf8')).toMatch(/GET \/\.well-known\/pki-validation\/[0-9a-f]{32}\.txt HTTP\/1\.1" 404/);
+    expect(await readdir(docroot)).toEqual([]);
+  });
+
+  it('keeps the first-address rule without a preference, and a name with AAAA only as it was', async () => {
+    const dcv = new HttpFileDcv(dual, new FakeResolver(table), undefined);
+    expect((await validate(dcv, probe('dual.example.test'))).verdict).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining('the first address decides') });
+    expect((await validate(dcv, probe('v6only.example.test'))).verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_NOT_FOUND', reason: expect.stringMatching(/^404: http:\/\/v6only\.example\.test\/.* \(at ::1\) was not found/) });
+    // ::1 not listed as this server's: a CA could not reach it either.
+    const strict = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    expect((await validate(strict, probe('dual.example.test'))).verdict).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining("not served over [::1] (a private address that is not this server's) but is over") });
+  });
+
+  it("passes with a warning when nothing listens on ::1 and the CA retries over IPv4 (Let's Encrypt); fails when the AAAA address decides", async () => {
+    await nginx6!.stop();
+    nginx6 = undefined;
+    const dcv = new HttpFileDcv(dual, new FakeResolver(table), undefined);
+    const published = await dcv.publish(probe('refused6.example.test'), target, AbortSignal.timeout(5_000));
+    try {
+      expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference: 'ipv6-then-ipv4' })).toEqual({
+        name: 'refused6.example.test', ok: true,
+        warnings: [{ code: 'AAAA_UNREACHABLE', message: expect.stringMatching(new RegExp(`^refused6\\.example\\.test: the file is not served over \\[::1\\] \\(connection refused\\) but is over ${nginx.address.replace(/\./g, '\\.')}; the CA retries over IPv4`)) }],
+      });
+      for (const addressPreference of ['ipv6', 'first'] as const) {
+        expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference })).toMatchObject({
+          ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining(`refused6.example.test: the file is not served over [::1] (connection refused) but is over ${nginx.address}`),
+        });
+      }
+    } finally {
+      await dcv.cleanup(published);
+    }
+    expect(await readdir(docroot)).toEqual([]);
   });
 });

@@ -2,8 +2,10 @@ import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import {
-  CertsmithError, type Bus, type Challenge, type DcvMethod, type NameVerdict, type Published, type Resolver, type Target,
+  CertsmithError, type AddressPreference, type Bus, type Challenge, type DcvCheckOptions, type DcvMethod, type NameVerdict, type Published,
+  type Resolution, type Resolver, type Target,
 } from '@certsmith/core';
+import { firstOfEachFamily, judgeDualStack, verdictOf, type AddressOutcome } from './address-preference.js';
 import { isPrivateAddress, sameAddress } from './addresses.js';
 import { Docroot, type DocrootFile } from './Docroot.js';
 import { fetchOnce, type FetchLimits } from './HttpFetch.js';
@@ -93,7 +95,7 @@ export class HttpFileDcv implements DcvMethod {
     return { method: this.id, challenge, where: `http://${host}${urlPath} (${written.file})`, handle };
   }
 
-  async check(published: Published, outer: AbortSignal): Promise<NameVerdict> {
+  async check(published: Published, outer: AbortSignal, options: DcvCheckOptions = {}): Promise<NameVerdict> {
     // The resolver and the HTTP client each listen on the signal: one relay per check keeps the caller's count low.
     const scope = new AbortController();
     setMaxListeners(0, scope.signal);
@@ -101,39 +103,59 @@ export class HttpFileDcv implements DcvMethod {
     if (outer.aborted) relay();
     else outer.addEventListener('abort', relay, { once: true });
     try {
-      return await this.checkWithin(published, scope.signal);
+      return await this.checkWithin(published, scope.signal, options.addressPreference ?? 'first');
     } finally {
       outer.removeEventListener('abort', relay);
     }
   }
 
-  private async checkWithin(published: Published, signal: AbortSignal): Promise<NameVerdict> {
+  /**
+   * A name with one address family is proved through its first address (cPanel's rule). A name with AAAA and A is
+   * proved over the first of each, at once, and judged by how the issuer's CA picks between them.
+   */
+  private async checkWithin(published: Published, signal: AbortSignal, preference: AddressPreference): Promise<NameVerdict> {
+    const handle = published.handle as Handle;
+    const name = published.challenge.name;
+    const resolution = await this.resolve(handle.host, signal);
+    const { v6, v4 } = firstOfEachFamily(resolution.addresses);
+    if (!v6 || !v4) return verdictOf(name, await this.prove(published, resolution, undefined, signal));
+    const [six, four] = await Promise.all([this.prove(published, resolution, 6, signal), this.prove(published, resolution, 4, signal)]);
+    return judgeDualStack(name, handle.host, six, four, preference);
+  }
+
+  /** Fetches the file as the CA will, over the first address of `family` (else the first address), following redirects as its policy allows. */
+  private async prove(published: Published, resolved: Resolution, family: 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
     const handle = published.handle as Handle;
     const name = published.challenge.name;
     const policy: RedirectPolicy = published.challenge.kind === 'sectigo-http' ? 'none' : published.challenge.kind === 'http-01' ? 'acme' : this.settings.probeRedirects;
-    const fail = (code: string, reason: string): NameVerdict => ({ name, ok: false, code, reason });
-
     let scheme: 'http' | 'https' = 'http';
     let host = handle.host;
     let path = handle.urlPath;
+    let resolution: Resolution | null = resolved;
+    let address: string | null = null;
     const redirects: string[] = [];
+    // Let's Encrypt retries over IPv4 only when the first request's connection failed, not a redirect's.
+    const fail = (code: string, reason: string, short: string, connection = false): AddressOutcome =>
+      ({ ok: false, address, code, reason, short, connection: connection && redirects.length === 0 });
     for (;;) {
-      const located = await this.locate(host, signal);
-      if ('code' in located) return fail(located.code, located.reason);
+      const located = this.locate(host, resolution ?? (await this.resolve(host, signal)), family);
+      resolution = null;
+      address = located.address ?? null;
+      if ('code' in located) return fail(located.code, located.reason, located.short);
       const url = `${scheme}://${host}${path}`;
       const outcome = await fetchOnce(scheme, located.address, host, path, this.settings.limits, signal);
       const at = `${url} (at ${located.address})`;
       switch (outcome.kind) {
         case 'connect-timeout':
-          return fail('DCV_HTTP_TIMEOUT', `timeout: could not connect to ${located.address} port ${scheme === 'http' ? 80 : 443} within ${seconds(this.settings.limits.connectTimeoutMs)}; is the web server running and the port open in the firewall?`);
+          return fail('DCV_HTTP_TIMEOUT', `timeout: could not connect to ${located.address} port ${scheme === 'http' ? 80 : 443} within ${seconds(this.settings.limits.connectTimeoutMs)}; is the web server running and the port open in the firewall?`, 'connection timed out', true);
         case 'read-timeout':
           return fail('DCV_HTTP_TIMEOUT', outcome.total
             ? `timeout: ${at} did not finish answering within ${seconds(this.settings.limits.connectTimeoutMs + this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`
-            : `timeout: ${at} did not answer within ${seconds(this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`);
+            : `timeout: ${at} did not answer within ${seconds(this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`, 'timeout');
         case 'refused':
-          return fail('DCV_HTTP_REFUSED', `${located.address} refused the connection on port ${scheme === 'http' ? 80 : 443}: no web server listens there for ${host}`);
+          return fail('DCV_HTTP_REFUSED', `${located.address} refused the connection on port ${scheme === 'http' ? 80 : 443}: no web server listens there for ${host}`, 'connection refused', true);
         case 'error':
-          return fail('DCV_HTTP_FETCH_FAILED', `fetching ${at} failed: ${outcome.detail}`);
+          return fail('DCV_HTTP_FETCH_FAILED', `fetching ${at} failed: ${outcome.detail}`, 'fetch failed');
         case 'response':
           break;
       }
@@ -142,26 +164,26 @@ export class HttpFileDcv implements DcvMethod {
         const line = `Redirection #${redirects.length + 1} (${name}): ${url} → ${outcome.location}`;
         redirects.push(line);
         if (policy === 'none') {
-          return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (the CA follows none): ${line}; serve the file directly, e.g. exclude /.well-known/ from the redirect`);
+          return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (the CA follows none): ${line}; serve the file directly, e.g. exclude /.well-known/ from the redirect`, 'redirect not allowed');
         }
-        if (redirects.length > ACME_MAX_REDIRECTS) return fail('DCV_HTTP_TOO_MANY_REDIRECTS', `more than ${ACME_MAX_REDIRECTS} redirects: ${line}`);
+        if (redirects.length > ACME_MAX_REDIRECTS) return fail('DCV_HTTP_TOO_MANY_REDIRECTS', `more than ${ACME_MAX_REDIRECTS} redirects: ${line}`, 'too many redirects');
         const next = this.followable(outcome.location, url);
-        if ('reason' in next) return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (${next.reason}): ${line}`);
+        if ('reason' in next) return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (${next.reason}): ${line}`, 'redirect not allowed');
         ({ scheme, host, path } = next);
         continue;
       }
       const history = redirects.length ? ` after ${redirects.join('; ')}` : '';
       if (status === 404) {
-        return fail('DCV_HTTP_NOT_FOUND', `404: ${at} was not found${history}; the web server does not serve ${handle.docroot.root} for ${host}: set its document root, or this plugin's docroot option, so that they agree`);
+        return fail('DCV_HTTP_NOT_FOUND', `404: ${at} was not found${history}; the web server does not serve ${handle.docroot.root} for ${host}: set its document root, or this plugin's docroot option, so that they agree`, '404');
       }
-      if (status !== 200) return fail('DCV_HTTP_STATUS', `${at} answered HTTP ${status}${history} instead of 200 with the file; check the web server's configuration for ${host}`);
+      if (status !== 200) return fail('DCV_HTTP_STATUS', `${at} answered HTTP ${status}${history} instead of 200 with the file; check the web server's configuration for ${host}`, `HTTP ${status}`);
       if (outcome.truncated) {
-        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered with more than ${this.settings.limits.maxBodyBytes / 1024} KiB${history}, not the ${handle.content.length}-byte file; another site or an error page answers for ${host}`);
+        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered with more than ${this.settings.limits.maxBodyBytes / 1024} KiB${history}, not the ${handle.content.length}-byte file; another site or an error page answers for ${host}`, 'wrong content');
       }
       if (!outcome.body.equals(handle.content)) {
-        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered ${outcome.body.length} bytes (${preview(outcome.body)})${history}, not the published file; another server, site or proxy answers for ${host}`);
+        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered ${outcome.body.length} bytes (${preview(outcome.body)})${history}, not the published file; another server, site or proxy answers for ${host}`, 'wrong content');
       }
-      return redirects.length ? { name, ok: true, reason: `followed ${redirects.join('; ')}` } : { name, ok: true };
+      return redirects.length ? { ok: true, address: located.address, reason: `followed ${redirects.join('; ')}` } : { ok: true, address: located.address };
     }
   }
 
@@ -172,29 +194,38 @@ export class HttpFileDcv implements DcvMethod {
     await this.ledger.forget(handle.ledgerId);
   }
 
-  /** Resolves a host as the CA will (the first address) and applies cPanel's address rule. */
-  private async locate(host: string, signal: AbortSignal): Promise<{ address: string } | { code: string; reason: string }> {
+  /** Resolves a host from the root, as the CA will, and says so on the bus. */
+  private async resolve(host: string, signal: AbortSignal): Promise<Resolution> {
     const resolution = await this.resolver!.resolveAddresses(host, signal);
     this.bus?.emit('dns-resolved', { name: host, addresses: resolution.addresses, path: resolution.path, chosen: resolution.chosen });
+    return resolution;
+  }
+
+  /**
+   * The address the CA will use: the first of `family` when the host has one, else the first address; then cPanel's
+   * address rule (a private address must be this server's; with server.addresses set, only those).
+   */
+  private locate(host: string, resolution: Resolution, family: 4 | 6 | undefined): { address: string } | { address?: string; code: string; reason: string; short: string } {
     // The resolver may already call a private first address an error; the address rule below says it in full.
-    const address = resolution.chosen;
+    const address = (family && resolution.addresses.find((a) => isIP(a) === family)) || resolution.chosen;
     if (!address) {
       const detail = resolution.detail ? ` (${resolution.detail})` : '';
+      const short = 'no address';
       switch (resolution.outcome) {
-        case 'nxdomain': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN): create an A or AAAA record pointing at this server` };
+        case 'nxdomain': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN): create an A or AAAA record pointing at this server`, short };
         case 'ok':
-        case 'nodata': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: it has no A or AAAA record; add one pointing at this server` };
-        case 'timeout': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: its nameservers did not answer in time${detail}` };
-        default: return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (${resolution.outcome})${detail}: check the zone's delegation and nameservers` };
+        case 'nodata': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: it has no A or AAAA record; add one pointing at this server`, short };
+        case 'timeout': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: its nameservers did not answer in time${detail}`, short };
+        default: return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (${resolution.outcome})${detail}: check the zone's delegation and nameservers`, short };
       }
     }
     const own = this.settings.serverAddresses.some((a) => sameAddress(a, address));
     if (own) return { address };
     if (isPrivateAddress(address)) {
-      return { code: 'DCV_HTTP_PRIVATE_ADDRESS', reason: `${host} resolves to the private address ${address}, which is not one of this server's (server.addresses): a CA cannot reach it; point the name at this server's public address, or list ${address} in server.addresses if it is this server's` };
+      return { address, code: 'DCV_HTTP_PRIVATE_ADDRESS', reason: `${host} resolves to the private address ${address}, which is not one of this server's (server.addresses): a CA cannot reach it; point the name at this server's public address, or list ${address} in server.addresses if it is this server's`, short: "a private address that is not this server's" };
     }
     if (this.settings.serverAddresses.length) {
-      return { code: 'DCV_HTTP_NOT_THIS_SERVER', reason: `${host} resolves to ${address}, which is not one of this server's addresses (server.addresses: ${this.settings.serverAddresses.join(', ')}): point its A/AAAA record at this server` };
+      return { address, code: 'DCV_HTTP_NOT_THIS_SERVER', reason: `${host} resolves to ${address}, which is not one of this server's addresses (server.addresses: ${this.settings.serverAddresses.join(', ')}): point its A/AAAA record at this server`, short: "not one of this server's addresses" };
     }
     return { address };
   }

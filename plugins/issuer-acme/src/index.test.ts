@@ -40,6 +40,13 @@ describe('@certsmith/issuer-acme', () => {
     expect(dns.precheck).toBe('dns');
   });
 
+  it('prefers IPv6 (the AAAA address decides) unless told otherwise, and refuses another value', async () => {
+    expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir' })).addressPreference).toBe('ipv6');
+    expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', addressPreference: 'first' })).addressPreference).toBe('first');
+    expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', addressPreference: 'ipv6-then-ipv4' })).addressPreference).toBe('ipv6-then-ipv4');
+    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', addressPreference: 'ipv4' }, 'cfg')).toThrow(/addressPreference/);
+  });
+
   it('refuses a missing or non-https directory and a CA file that is not PEM', async () => {
     expect(() => validateOptions(manifest.optionsSchema!, {}, 'cfg')).toThrow(/directoryUrl/);
     expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'http://ca/dir' }, 'cfg')).toThrow(/directoryUrl/);

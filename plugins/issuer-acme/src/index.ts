@@ -10,5 +10,8 @@ export const manifest = acmeIssuerPlugin({
   issuerPatterns: ["Let's Encrypt", 'ZeroSSL'],
   maxWaitSeconds: 60,
   pollMaxMs: 5_000,
+  // An ACME CA fetches http-01 over the AAAA address when a name has one. Let's Encrypt retries over IPv4 after a failed
+  // IPv6 connection ('ipv6-then-ipv4'), Pebble does not: the default assumes no retry, so no order fails on it.
+  addressPreference: 'ipv6',
 });
 export default manifest;

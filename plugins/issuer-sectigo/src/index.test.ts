@@ -40,6 +40,9 @@ describe('@certsmith/issuer-sectigo', () => {
     expect(acme.issuerPatterns.some((p) => p.test('CN=Sectigo RSA Domain Validation Secure Server CA'))).toBe(true);
     expect(acme.trusted).toBe(true);
     expect(acme.precheck).toBe('http');
+    // cPanel's rule for Sectigo: the first address decides; an administrator who knows better may say 'ipv6'.
+    expect(acme.addressPreference).toBe('first');
+    expect((await load({ eab: { kid: 'kid-1', keyFile: 'eab.key' }, addressPreference: 'ipv6' }) as AcmeIssuer).addressPreference).toBe('ipv6');
   });
 
   it('requires EAB, and refuses a key file others can read, naming the file and not the key', async () => {

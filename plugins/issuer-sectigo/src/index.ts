@@ -14,5 +14,7 @@ export const manifest = acmeIssuerPlugin({
   maxWaitSeconds: 120,
   // Sectigo validates and issues asynchronously: poll less often than a fast CA once the first quick polls fail.
   pollMaxMs: 15_000,
+  // Sectigo: cPanel's rule, the first address decides (how Sectigo picks is not documented).
+  addressPreference: 'first',
 });
 export default manifest;

@@ -1,7 +1,6 @@
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chown, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensurePackages } from './packages.js';
-import { LabError, ServerProcess, labDir, mustRun, portOpen, run } from './process.js';
+import { startEximDaemon } from './exim-daemon.js';
 
 export interface EximOptions {
   address: string;
@@ -31,92 +30,40 @@ export interface Exim {
   log(): Promise<string>;
 }
 
-/** Starts Exim (SMTP and submission with STARTTLS, SMTPS implicit TLS) in the foreground on a loopback address. */
+/** Exim as a service under test: SMTP and submission with STARTTLS, SMTPS implicit TLS, on a loopback address. */
 export async function startExim(options: EximOptions): Promise<Exim> {
-  await ensurePackages({ '/usr/sbin/exim4': 'exim4-daemon-light' });
-  const lab = await labDir('exim');
-  const dir = lab.path;
   const ports = { smtp: 2525, submission: 2587, smtps: 4465, ...options.ports };
-  const uid = Number((await mustRun('id', ['-u', 'Debian-exim'])).trim());
-  const gid = Number((await mustRun('id', ['-g', 'Debian-exim'])).trim());
-  await chmod(dir, 0o755);
-  for (const sub of ['spool', 'log', 'maildir']) {
-    await mkdir(join(dir, sub), { recursive: true });
-    await chown(join(dir, sub), uid, gid);
-  }
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  const writeCertificate = async (certPem: string, keyPem: string) => {
-    await writeFile(certFile, certPem, { mode: 0o644 });
-    await writeFile(keyFile, keyPem, { mode: 0o640 });
-    await chown(keyFile, 0, gid);
-  };
-  await writeCertificate(options.certPem, options.keyPem);
-  const configFile = join(dir, 'exim.conf');
-  const a = options.address;
-  await writeFile(configFile, `primary_hostname = ${options.primaryHostname ?? 'mail.example.test'}
-domainlist local_domains = example.test
-spool_directory = ${dir}/spool
-log_file_path = ${dir}/log/%slog
-pid_file_path = ${dir}/exim.pid
-exim_user = Debian-exim
-exim_group = Debian-exim
-keep_environment =
-local_interfaces = <; ${a}.${ports.smtp} ; ${a}.${ports.submission} ; ${a}.${ports.smtps}
-tls_on_connect_ports = ${ports.smtps}
-tls_advertise_hosts = *
-tls_certificate = ${certFile}
-tls_privatekey = ${keyFile}
-host_lookup =
-rfc1413_hosts =
-acl_smtp_rcpt = acl_rcpt
-begin acl
-acl_rcpt:
-  accept domains = +local_domains
-  deny message = relay not permitted
-begin routers
-to_maildir:
-  driver = accept
-  domains = +local_domains
-  transport = maildir_out
-begin transports
-maildir_out:
-  driver = appendfile
-  directory = ${dir}/maildir
-  maildir_format
-  create_directory
-  user = Debian-exim
-  group = Debian-exim
-  mode = 0640
-begin retry
-*  *  F,5m,1m
-`);
-  const check = await run('/usr/sbin/exim4', ['-C', configFile, '-bV']);
-  if (check.code !== 0) throw new LabError(`exim rejected its config:\n${check.stdout}${check.stderr}`);
-  const readLog = async () => `${await readFile(join(dir, 'log/mainlog'), 'utf8').catch(() => '')}${await readFile(join(dir, 'log/paniclog'), 'utf8').catch(() => '')}`;
-  const server = new ServerProcess('exim', '/usr/sbin/exim4', ['-C', configFile, '-bdf', '-q30m']);
-  const listening = async () => {
-    for (const port of Object.values(ports)) if (!(await portOpen(a, port))) return false;
-    return true;
-  };
-  try {
-    await server.waitUntil(listening);
-  } catch (error) {
-    await server.stop();
-    throw new LabError(`${(error as Error).message}\n${await readLog()}`);
-  }
+  let writeCertificate: Exim['writeCertificate'] = async () => undefined;
+  let certFile = '';
+  let keyFile = '';
+  const daemon = await startEximDaemon({
+    label: 'exim',
+    address: options.address,
+    ports: [ports.smtp, ports.submission, ports.smtps],
+    primaryHostname: options.primaryHostname ?? 'mail.example.test',
+    domain: 'example.test',
+    rcptAcl: '  accept domains = +local_domains\n  deny message = relay not permitted\n',
+    async tlsLines(dir, gid) {
+      certFile = join(dir, 'cert.pem');
+      keyFile = join(dir, 'key.pem');
+      writeCertificate = async (certPem, keyPem) => {
+        await writeFile(certFile, certPem, { mode: 0o644 });
+        await writeFile(keyFile, keyPem, { mode: 0o640 });
+        await chown(keyFile, 0, gid);
+      };
+      await writeCertificate(options.certPem, options.keyPem);
+      return `tls_on_connect_ports = ${ports.smtps}\ntls_advertise_hosts = *\ntls_certificate = ${certFile}\ntls_privatekey = ${keyFile}\n`;
+    },
+  });
   return {
-    address: a, ports, dir, certFile, keyFile, configFile, writeCertificate,
+    address: options.address, ports, dir: daemon.dir, certFile, keyFile, configFile: daemon.configFile, writeCertificate,
     async reload() {
-      const before = await readLog();
-      server.child.kill('SIGHUP');
+      const before = await daemon.readLog();
+      daemon.server.child.kill('SIGHUP');
       // The re-exec'd daemon logs a new start line; then it listens again.
-      await server.waitUntil(async () => /daemon started/.test((await readLog()).slice(before.length)) && (await listening()));
+      await daemon.server.waitUntil(async () => /daemon started/.test((await daemon.readLog()).slice(before.length)) && (await daemon.listening()));
     },
-    async stop() {
-      await server.stop('SIGTERM');
-      await lab.cleanup();
-    },
-    log: readLog,
+    stop: daemon.stop,
+    log: daemon.readLog,
   };
 }

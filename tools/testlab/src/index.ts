@@ -4,6 +4,7 @@
 export { LabError, labDir, run, mustRun, ServerProcess, portOpen, sleep, type RunResult } from './process.js';
 export { ensurePackages } from './packages.js';
 export { randomLoopback, addLoopbackAlias } from './loopback.js';
+export { IPV6_LOOPBACK, holdIpv6Loopback } from './ipv6-loopback.js';
 export { CLI_PATH, cliNodeFlags, runCli } from './cli.js';
 export { startNginx, type Nginx, type NginxOptions, type NginxSite } from './nginx.js';
 export { startPebble, pebbleFailure, type Pebble, type PebbleOptions } from './pebble.js';
@@ -18,3 +19,4 @@ export { startStaticHttp, type StaticHttp, type StaticHttpOptions } from './http
 export { startSmtpReceiver, type SmtpReceiver, type SmtpReceiverOptions } from './smtp.js';
 export { startPureFtpd, type PureFtpd, type PureFtpdOptions } from './pureftpd.js';
 export { fileTimes } from './files.js';
+export { startRateLimitingAcmeDouble, type RateLimitingAcmeDouble, type RateLimitingAcmeDoubleBehaviour, type RateLimitingAcmeDoubleRequest } from './rate-limiting-acme-double.js';

@@ -1,4 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ensurePackages } from './packages.js';
 import { LabError, ServerProcess, labDir, portOpen, run } from './process.js';
@@ -15,6 +16,7 @@ export interface NginxSite {
 }
 
 export interface NginxOptions {
+  /** A 127.x address, or ::1 (hold holdIpv6Loopback() around it: there is only one). */
   address: string;
   httpPort?: number;
   tlsPort?: number;
@@ -42,14 +44,15 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const dir = lab.path;
   const httpPort = options.httpPort ?? 80;
   const tlsPort = options.tlsPort ?? 443;
+  const listen = isIP(options.address) === 6 ? `[${options.address}]` : options.address;
   for (const sub of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) await mkdir(join(dir, sub), { recursive: true });
   const servers = await Promise.all(options.sites.map(async (site, index) => {
     await mkdir(site.docroot, { recursive: true });
     const def = index === 0 ? ' default_server' : '';
     const tls = site.tls
-      ? `    listen ${options.address}:${tlsPort} ssl${def};\n    ssl_certificate ${site.tls.certFile};\n    ssl_certificate_key ${site.tls.keyFile};\n`
+      ? `    listen ${listen}:${tlsPort} ssl${def};\n    ssl_certificate ${site.tls.certFile};\n    ssl_certificate_key ${site.tls.keyFile};\n`
       : '';
-    return `  server {\n    listen ${options.address}:${httpPort}${def};\n${tls}    server_name ${site.serverNames.join(' ')};\n    root ${site.docroot};\n${site.extra ?? ''}\n  }\n`;
+    return `  server {\n    listen ${listen}:${httpPort}${def};\n${tls}    server_name ${site.serverNames.join(' ')};\n    root ${site.docroot};\n${site.extra ?? ''}\n  }\n`;
   }));
   const configFile = join(dir, 'nginx.conf');
   // Workers run as root so that they can read temp dirs (mkdtemp makes them 0700); loopback lab only.

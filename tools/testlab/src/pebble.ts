@@ -16,6 +16,8 @@ export interface PebbleOptions {
   defaultIPv4?: string;
   /** EAB required (default true). */
   eab?: boolean;
+  /** The EAB key Pebble knows (default: a fresh random one whose key begins with '-'); fixed to restart "the same CA". */
+  eabKey?: { kid: string; hmacKey: string };
   /**
    * Fault injection, passed as environment; the defaults below are set explicitly because Pebble's own defaults
    * reject 5 % of nonces and reuse 50 % of authorizations.
@@ -38,6 +40,10 @@ export interface Pebble {
   management(path: string): Promise<{ status: number; body: string }>;
   /** How many orders Pebble created since it started (counted in its log). */
   orderCount(): number;
+  /** How many accounts Pebble created since it started (counted in its log). */
+  accountCount(): number;
+  /** How many newAccount requests it received, answered or refused (counted in its log). */
+  newAccountRequests(): number;
   log(): string;
   stop(): Promise<void>;
 }
@@ -64,7 +70,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   // base64url whose first character is '-': the first 6 bits are 62.
   const key = randomBytes(32);
   key[0] = 0xf8 | (key[0]! & 0x03);
-  const eab = { kid: `kid-${randomBytes(4).toString('hex')}`, hmacKey: key.toString('base64url') };
+  const eab = options.eabKey ?? { kid: `kid-${randomBytes(4).toString('hex')}`, hmacKey: key.toString('base64url') };
   const configFile = join(dir, 'pebble.json');
   await writeFile(configFile, JSON.stringify({
     pebble: {
@@ -95,12 +101,16 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const server = new ServerProcess('pebble', '/usr/bin/pebble', ['-config', configFile, '-dnsserver', dnsServer], { cwd: dir, env });
   // Counted from the streams, not from the kept log (which holds only its last 64 KiB).
   let orders = 0;
+  let accounts = 0;
+  let newAccounts = 0;
   for (const stream of [server.child.stdout, server.child.stderr]) {
     let partial = '';
     stream?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       orders += lines.filter((line) => /Added order/i.test(line)).length;
+      accounts += lines.filter((line) => /There are now \d+ accounts in memory/.test(line)).length;
+      newAccounts += lines.filter((line) => /POST \/sign-me-up /.test(line)).length;
     });
   }
   try {
@@ -126,6 +136,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       return { status: response.statusCode, body: await response.body.text() };
     },
     orderCount: () => orders,
+    accountCount: () => accounts,
+    newAccountRequests: () => newAccounts,
     log: () => server.log + (dns ? `\n--- challtestsrv ---\n${dns.log}` : ''),
     async stop() {
       await server.stop();

@@ -42,7 +42,8 @@ export interface CertsmithConfig {
   };
   key: KeySpec;
   dcv: { method: 'http' | 'dns'; requireAllNames: boolean; exclude: string[] };
-  retry: { delayMinutes: number };
+  /** abandonPendingAfterHours: a pending order older than this is abandoned and ordered again without the names holding it. */
+  retry: { delayMinutes: number; abandonPendingAfterHours: number };
   /** The per-run event logs under paths.logDir. */
   log: { keepDays: number };
   server: { addresses: string[] };
@@ -159,7 +160,7 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
       requireAllNames: raw.dcv?.requireAllNames ?? false,
       exclude: (raw.dcv?.exclude ?? []).map((n) => n.toLowerCase()),
     },
-    retry: { delayMinutes: raw.retry?.delayMinutes ?? 60 },
+    retry: { delayMinutes: raw.retry?.delayMinutes ?? 60, abandonPendingAfterHours: raw.retry?.abandonPendingAfterHours ?? 72 },
     log: { keepDays: raw.log?.keepDays ?? 30 },
     server: { addresses: raw.server?.addresses ?? [] },
     concurrency: raw.concurrency ?? 4,
