@@ -77,6 +77,11 @@ export interface ServiceMaterial {
   service: ServiceId;
   sources: SourceFile[];
   endpoints: Endpoint[];
+  /**
+   * An earlier install of this service was interrupted and the reader, not holding the target's lock, left its
+   * recovery alone: the pipeline takes the lock and reads again, and that read finishes the recovery.
+   */
+  interrupted?: boolean;
 }
 
 /** A new certificate with its key, ready to install. PEM text, leaf first. */

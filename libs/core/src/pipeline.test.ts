@@ -1,5 +1,6 @@
 // The pipeline with every plugin faked: what it decides, in which order, and what it tells the bus.
 import { mkdtempSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -396,6 +397,53 @@ describe('Pipeline', () => {
     await held.release();
     expect((await run()).targets[0]!.result).toBe('replaced');
     await expect(RunLock.acquire(join(stateDir, 'locks'), 'hostname.lock')).resolves.toBeInstanceOf(RunLock);
+  });
+
+  it('inspects a healthy target without its lock, so a run holding it does not make it skipped', async () => {
+    const { run, events, stateDir } = setup({ issuers: [issuer('selfsigned', false, ok('SELF'))] });
+    const held = await RunLock.acquire(join(stateDir, 'locks'), 'hostname.lock');
+    const report = await run();
+    expect(report.targets[0]!.result).toBe('healthy');
+    expect(events.map(([t]) => t)).toEqual(['inspect', 'inspect']);
+    await held.release();
+  });
+
+  it('inspects again under the lock, and does not redo what a concurrent run replaced meanwhile', async () => {
+    const fallback = issuer('selfsigned', false, ok('SELF'));
+    const dovecot = installer('dovecot');
+    const { run, events, stateDir } = setup({ defects: { dovecot: [noSsl] }, issuers: [fallback], installers: [dovecot, installer('exim')] });
+    // The other run finishes between this run's first look and its lock: the second look finds a healthy service.
+    let reads = 0;
+    dovecot.read = async () => {
+      reads++;
+      if (reads === 2) {
+        expect(await readFile(join(stateDir, 'locks', 'hostname.lock'), 'utf8')).toBe(`${process.pid}\n`);
+        return { service: 'healthy-now', sources: [], endpoints: [] };
+      }
+      return { service: 'dovecot', sources: [], endpoints: [] };
+    };
+    const report = await run();
+    expect(reads).toBe(2);
+    expect(report.targets[0]!.result).toBe('healthy');
+    expect(fallback.calls).toEqual([]);
+    // Only the inspection made under the lock is told.
+    expect(events.map(([t]) => t)).toEqual(['inspect', 'inspect']);
+    expect(await readdir(join(stateDir, 'locks'))).toEqual([]);
+  });
+
+  it('takes the lock and reads again when an installer reports an interrupted install', async () => {
+    const dovecot = installer('dovecot');
+    const lockedReads: boolean[] = [];
+    const { run, events, stateDir } = setup({ issuers: [issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')] });
+    dovecot.read = async () => {
+      const locked = await readFile(join(stateDir, 'locks', 'hostname.lock'), 'utf8').then(() => true, () => false);
+      lockedReads.push(locked);
+      return { service: 'dovecot', sources: [], endpoints: [], ...(locked ? {} : { interrupted: true }) };
+    };
+    const report = await run();
+    expect(lockedReads).toEqual([false, true]);
+    expect(report.targets[0]!.result).toBe('healthy');
+    expect(events.map(([t]) => t)).toEqual(['inspect', 'inspect']);
   });
 
   it('says what it would do on a dry run and touches no issuer or installer', async () => {

@@ -17,6 +17,9 @@ import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
 import { abandonIfOverdue, loadPendingOrder, pendingIssuedEvent } from './pending-deadline.js';
 import { RunLock } from './run-lock.js';
 
+/** process() found something to write: take the target's lock and inspect again. */
+const LOCK_NEEDED = Symbol('lock needed');
+
 export interface RunOptions {
   dryRun: boolean;
   /** Schedule one re-run later when an order is still pending (`--allow-retry`). */
@@ -87,19 +90,24 @@ export class Pipeline {
   async runTarget(target: Target, options: RunOptions): Promise<TargetResult> {
     const { report, config } = this.deps;
     // One lock per target, so a manual `check --target` and the scheduled run never touch the same files at once.
+    // Inspecting only reads: the lock is taken once the inspection finds something to write, and the target is then
+    // inspected again under it, so that what a concurrent run has just replaced is not replaced again. A healthy
+    // run over 10,000 targets takes no lock file at all.
     let lock: RunLock | undefined;
-    if (!options.dryRun) {
-      try {
-        lock = await RunLock.acquire(join(config.paths.stateDir, 'locks'), `${target.id}.lock`);
-      } catch (error) {
-        const { code, message } = describeError(error);
-        this.fail({ stage: 'inspect', target: target.id, code: code === 'RUN_LOCKED' ? 'TARGET_LOCKED' : code, message, next: 'skip this target; the other run handles it', severity: 'warning' });
-        report.conclude(target.id, 'skipped', ['skipped: another run is working on this target']);
-        return 'skipped';
-      }
-    }
     try {
-      const [result, actions] = await this.process(target, options);
+      let outcome = await this.process(target, options, false);
+      if (outcome === LOCK_NEEDED) {
+        try {
+          lock = await RunLock.acquire(join(config.paths.stateDir, 'locks'), `${target.id}.lock`);
+        } catch (error) {
+          const { code, message } = describeError(error);
+          this.fail({ stage: 'inspect', target: target.id, code: code === 'RUN_LOCKED' ? 'TARGET_LOCKED' : code, message, next: 'skip this target; the other run handles it', severity: 'warning' });
+          report.conclude(target.id, 'skipped', ['skipped: another run is working on this target']);
+          return 'skipped';
+        }
+        outcome = await this.process(target, options, true);
+      }
+      const [result, actions] = outcome as [TargetResult, string[]];
       report.conclude(target.id, result, actions);
       return result;
     } catch (error) {
@@ -112,7 +120,8 @@ export class Pipeline {
     }
   }
 
-  private async process(target: Target, options: RunOptions): Promise<[TargetResult, string[]]> {
+  /** Without `locked`, stops with LOCK_NEEDED (having emitted nothing) where the target needs a write. */
+  private async process(target: Target, options: RunOptions, locked: boolean): Promise<[TargetResult, string[]] | typeof LOCK_NEEDED> {
     const { config, switches, bus, clock, inspector } = this.deps;
     const chain = this.issuerChain(target);
     const caConfigured = chain.some((i) => i.trusted);
@@ -124,37 +133,47 @@ export class Pipeline {
       live: config.inspection.live,
     };
 
-    // 1. inspect
+    // 1. inspect (its events wait until it is known whether this inspection stands or is redone under the lock)
     const states: ServiceState[] = [];
     let broken = false;
+    let interrupted = false;
+    const held: (() => void)[] = [];
     // The provider certificate in place, for RFC 9773's `replaces` on the renewal order.
     let current: { pem: string; issuer: string } | undefined;
     for (const service of target.services) {
       const installer = this.deps.installers.find((i) => i.service === service);
       if (!installer) {
-        this.fail({
+        held.push(() => this.fail({
           stage: 'inspect', target: target.id, service, code: 'NO_INSTALLER',
           message: `no installer for service "${service}": add the plugin that provides it to "plugins"`,
           next: 'skip this service', severity: 'error',
-        });
+        }));
         broken = true;
         continue;
       }
-      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(config.inspection.timeoutMs * 3)]);
+      // A deadline only where the inspection asks the network (live checks, ARI): a timer per service is a cost
+      // on a healthy run over 10,000 targets.
+      const deadline = () => AbortSignal.any([options.signal, AbortSignal.timeout(config.inspection.timeoutMs * 3)]);
+      const signal = policy.live ? deadline() : options.signal;
       const material = await installer.read(target);
+      if (material.interrupted) interrupted = true;
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
-      const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, signal) : null;
+      const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, policy.live ? signal : deadline()) : null;
       if (early) inspection.defects.push(early);
       const leaf = inspection.providerIssued && inspection.summary && !current ? leafPemOf(material) : undefined;
       if (leaf) current = { pem: leaf, issuer: inspection.summary!.issuer };
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
-      bus.emit('inspect', {
+      const event: InspectEvent = {
         target: target.id, service, files: inspection.files, live: inspection.live, summary: inspection.summary,
         chain: inspection.chain, defects: inspection.defects, status: statusOf(inspection.defects), action,
         providerIssued: inspection.providerIssued,
-      });
+      };
+      held.push(() => bus.emit('inspect', event));
       states.push({ service, installer, action });
     }
+    const writes = interrupted || (!switches.noServiceManagement && states.some((s) => s.action !== 'keep'));
+    if (writes && !locked && !options.dryRun) return LOCK_NEEDED;
+    for (const emit of held) emit();
 
     if (switches.noServiceManagement) return ['unmanaged', ['inspected only: disable_service_certificate_management is set']];
     const toReplace = states.filter((s) => s.action === 'replace');

@@ -189,7 +189,7 @@ describe('FileInstaller', () => {
     await expect(new FileInstaller({ ...options, observe }).rollback(again)).rejects.toMatchObject({ code: 'ROLLBACK_NOT_LIVE' });
   });
 
-  it('the next run (holding the run lock) undoes an install that was interrupted after the switch, and says so', async () => {
+  it('the next run (holding the target\'s lock) undoes an install that was interrupted after the switch, and says so', async () => {
     const { installer, dir, state, options } = await sandbox();
     await installAndProve(installer, A);
     await installer.install(TARGET, B, { dryRun: false, signal: AbortSignal.timeout(5_000) }); // "killed" before the proof
@@ -198,10 +198,16 @@ describe('FileInstaller', () => {
     const failed: FailedEvent[] = [];
     bus.on('failed', (e) => failed.push(e));
     const next = new FileInstaller({ ...options, bus });
-    await next.read(TARGET); // no run lock: a dry run must not write
-    expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(B), matches: true });
+    // Without the target's lock (a dry run, or the pipeline's lock-free first look) nothing is written: the read says
+    // an install was interrupted, so that the pipeline takes the lock and reads again. The run lock alone is not
+    // enough: a `check --target` beside the scheduled run may be installing this very moment.
+    expect((await next.read(TARGET)).interrupted).toBe(true);
     await writeFile(join(state, 'run.lock'), `${process.pid}\n`);
-    await next.read(TARGET);
+    expect((await next.read(TARGET)).interrupted).toBe(true);
+    expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(B), matches: true });
+    await mkdir(join(state, 'locks'), { recursive: true });
+    await writeFile(join(state, 'locks', `${TARGET.id}.lock`), `${process.pid}\n`);
+    expect((await next.read(TARGET)).interrupted).toBeUndefined();
     expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(A), matches: true });
     expect(failed).toEqual([expect.objectContaining({ code: 'INSTALL_INTERRUPTED', severity: 'warning', message: expect.stringContaining('after step "switched"; the previous certificate was put back') })]);
     await expect(stat(join(state, 'installs/dovecot.json'))).rejects.toThrow(/ENOENT/);

@@ -9,6 +9,7 @@ import { parsePem } from '@certsmith/x509';
 import { materialProblems } from './checks.js';
 import { GenerationStore, type StagedEntry } from './generation-store.js';
 import { InstallJournal } from './journal.js';
+import { readFile as readSmallFile } from './read-file.js';
 import { runReload } from './reload.js';
 
 /** What goes into one file, in the order the service expects. */
@@ -99,6 +100,7 @@ export class FileInstaller implements Installer {
   async read(target?: Target): Promise<ServiceMaterial> {
     const targetId = target?.id ?? 'hostname';
     if (await this.holdsRunLock(targetId)) await this.recover(targetId);
+    else if (await this.journal.read()) return { ...(await this.readFiles(target)), interrupted: true };
     return this.readFiles(target);
   }
 
@@ -365,13 +367,13 @@ export class FileInstaller implements Installer {
     if (this.options.faultKillAt === name) process.kill(process.pid, 'SIGKILL');
   }
 
-  /** Recovery writes; it runs only when this process holds the target's lock or the run lock (a dry run holds none). */
+  /**
+   * Recovery writes; it runs only when this process holds the target's lock (a dry run holds none). The run lock is
+   * not enough: the scheduled run reads without the target's lock, while a `check --target` may be installing.
+   */
   private async holdsRunLock(targetId: string): Promise<boolean> {
-    for (const file of [join(this.options.stateDir, 'locks', `${targetId}.lock`), join(this.options.stateDir, 'run.lock')]) {
-      const holder = await readFile(file, 'utf8').catch(() => '');
-      if (Number.parseInt(holder, 10) === process.pid) return true;
-    }
-    return false;
+    const holder = await readFile(join(this.options.stateDir, 'locks', `${targetId}.lock`), 'utf8').catch(() => '');
+    return Number.parseInt(holder, 10) === process.pid;
   }
 }
 
@@ -401,7 +403,7 @@ function leafFingerprint(material: ServiceMaterial): string | null {
 
 async function readSource(file: LayoutFile): Promise<SourceFile> {
   try {
-    return { path: file.path, role: file.role, bytes: await readFile(file.path) };
+    return { path: file.path, role: file.role, bytes: await readSmallFile(file.path) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { path: file.path, role: file.role, error: 'missing', detail: 'no such file' };

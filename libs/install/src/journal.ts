@@ -1,6 +1,7 @@
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { readFile as readSmallFile } from './read-file.js';
 
 /** What an install in progress has done, so that the next run can undo it after a crash. */
 export interface JournalEntry {
@@ -26,7 +27,7 @@ export class InstallJournal {
   }
 
   async read(): Promise<JournalEntry | null> {
-    const text = await readFile(this.path, 'utf8').catch(() => null);
+    const text = await readSmallFile(this.path).then((b) => b.toString('utf8'), () => null);
     if (text === null) return null;
     try {
       return JSON.parse(text) as JournalEntry;

@@ -5,7 +5,7 @@ import {
   CertsmithError, type InstallOptions, type InstallReceipt, type Installer, type LiveProof, type NewMaterial, type ServiceMaterial,
   type SourceFile, type Target,
 } from '@certsmith/core';
-import { materialProblems, writeFileAtomic } from '@certsmith/install';
+import { materialProblems, readSmallFile, writeFileAtomic } from '@certsmith/install';
 
 function withNewline(pem: string): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;
@@ -104,7 +104,7 @@ export class FilesInstaller implements Installer {
 
 async function readSource(path: string, role: 'certificate' | 'key'): Promise<SourceFile> {
   try {
-    return { path, role, bytes: new Uint8Array(await readFile(path)) };
+    return { path, role, bytes: await readSmallFile(path) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return { path, role, error: code === 'ENOENT' ? 'missing' : 'unreadable', detail: (error as Error).message };

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI_PATH, labDir, mustRun } from '@certsmith/testlab';
+import { CLI_PATH, cliNodeFlags, labDir, mustRun } from '@certsmith/testlab';
 import { writeResults } from './report.js';
 
 export interface ColdStartResult {
@@ -22,7 +22,8 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export async function main(args: string[]): Promise<ColdStartResult[]> {
   const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '30' } } });
   const node = shellQuote(process.execPath);
-  const cli = shellQuote(CLI_PATH);
+  // As the installed command starts: node with the launcher line's flags.
+  const cli = [...cliNodeFlags(), CLI_PATH].map(shellQuote).join(' ');
   const commands: [string, string][] = [
     ['node -e 0', `${node} -e 0`],
     ['certsmith --version', `${node} ${cli} --version`],

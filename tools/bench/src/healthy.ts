@@ -6,7 +6,7 @@ import { webcrypto } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI_PATH, labDir } from '@certsmith/testlab';
+import { CLI_PATH, cliNodeFlags, labDir } from '@certsmith/testlab';
 import { createSelfSigned } from '@certsmith/x509';
 import { timed } from './renewal.js';
 import { formatKb, formatMs, writeResults } from './report.js';
@@ -66,7 +66,7 @@ export async function main(args: string[]): Promise<HealthyResult[]> {
     const results: HealthyResult[] = [];
     for (let r = 0; r < Number(values.runs); r++) {
       const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-      const m = await timed(process.execPath, [...prof, CLI_PATH, 'check', '--no-retry', '--json', '--config', config], { cwd: dir.path, timeFile: join(dir.path, 'time.txt') });
+      const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--json', '--config', config], { cwd: dir.path, timeFile: join(dir.path, 'time.txt') });
       let healthy = 0;
       try {
         const report = JSON.parse(m.stdout) as { targets: { result: string }[] };

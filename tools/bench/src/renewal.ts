@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
-  CLI_PATH, labDir, mustRun, randomLoopback, run, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
+  CLI_PATH, cliNodeFlags, labDir, mustRun, randomLoopback, run, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
 } from '@certsmith/testlab';
 import { formatMs, formatKb, writeResults } from './report.js';
 
@@ -177,7 +177,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         targets: targets.map((t) => ({ id: t.id, names: t.names, services: ['files'] })),
       }, null, 2));
       const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
-      const m = await timed(process.execPath, [...prof, CLI_PATH, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
+      const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
       add(m, 'certsmith check');
       await writeFile(join(dir, 'certsmith.out'), m.stdout + m.stderr);
       // What went wrong stays readable after the lab is removed.

@@ -1,9 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from './process.js';
 
 /** The built CLI, as a user runs it (`npm run build` first; the test target depends on it). */
 export const CLI_PATH = fileURLToPath(new URL('../../../apps/cli/dist/main.js', import.meta.url));
 
+/**
+ * The node flags of the CLI's launcher line (`#!/usr/bin/env -S node <flags>`), so that a test or a benchmark that
+ * starts the CLI with `node` (to profile it, say) runs it as the installed `certsmith` command does.
+ */
+export function cliNodeFlags(): string[] {
+  const first = readFileSync(CLI_PATH, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+  return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return run(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, timeoutMs: options.timeoutMs ?? 120_000 });
+  return run(process.execPath, [...cliNodeFlags(), CLI_PATH, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, timeoutMs: options.timeoutMs ?? 120_000 });
 }
