@@ -9,8 +9,7 @@ import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  IPV6_LOOPBACK, holdIpv6Loopback, labDir, mustRun, randomLoopback, run, runCli, sleep, startDnsLab, startNginx, startPebble,
-  type DnsLab, type Nginx, type Pebble,
+  IPV6_LOOPBACK, holdIpv6Loopback, labDir, randomLoopback, run, runCli, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
 } from '@certsmith/testlab';
 
 const HOST = `v6-${randomBytes(3).toString('hex')}.example.test`;
@@ -36,12 +35,7 @@ beforeAll(async () => {
   ]);
   const records = [HOST, WWW, DUAL].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
   records.push(`update add ${DUAL}. 60 IN AAAA ${IPV6_LOOPBACK}`);
-  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${records.join('\n')}\nsend\n` });
-  const serial = await dns.serial(dns.addresses.primary, 'example.test');
-  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
-    if (tries > 100) throw new Error('the secondary did not transfer the update');
-    await sleep(100);
-  }
+  await dns.updateExampleZone(records);
   expect(await dns.dig(dns.addresses.primary, DUAL, 'AAAA')).toBe(IPV6_LOOPBACK);
   pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53` });
 }, 120_000);

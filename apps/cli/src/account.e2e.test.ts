@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, mustRun, randomLoopback, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble, type RunResult } from '@certsmith/testlab';
+import {
+  labDir, randomLoopback, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble, type RunResult,
+} from '@certsmith/testlab';
 
 const HOST = `acct-${randomBytes(3).toString('hex')}.example.test`;
 const NAMES = [`www.${HOST}`];
@@ -32,12 +34,7 @@ beforeAll(async () => {
     startNginx({ address: randomLoopback(), sites: [{ serverNames: [HOST, ...NAMES, ...SHOP], docroot }] }),
   ]);
   const records = [HOST, ...NAMES, ...SHOP].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${records.join('\n')}\nsend\n` });
-  const serial = await dns.serial(dns.addresses.primary, 'example.test');
-  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
-    if (tries > 100) throw new Error('the secondary did not transfer the update');
-    await sleep(100);
-  }
+  await dns.updateExampleZone(records);
   pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53`, eabKey: EAB });
   await copyFile(dns.tsigKeyFile, join(dir.path, 'tsig.key'));
   await chmod(join(dir.path, 'tsig.key'), 0o600);

@@ -4,7 +4,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, mustRun, randomLoopback, runCli, sleep, startDnsLab, startNginx, type DnsLab, type Nginx } from '@certsmith/testlab';
+import { labDir, mustRun, randomLoopback, runCli, startDnsLab, startNginx, type DnsLab, type Nginx } from '@certsmith/testlab';
 
 const HOST = 'dcv-host.example.test';
 const name = (label: string) => `${label}.${HOST}`;
@@ -39,13 +39,7 @@ beforeAll(async () => {
   const records = [HOST, name('xn--bcher-kva'), name('excluded'), name('missing'), name('moved'), name('slow'), name('big')]
     .map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
   records.push(`update add ${name('www')}. 60 IN A ${elsewhere}`);
-  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${records.join('\n')}\nsend\n` });
-  // The resolver may ask either server of example.test: wait until the secondary has the update too.
-  const primarySerial = await dns.serial(dns.addresses.primary, 'example.test');
-  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== primarySerial; tries++) {
-    if (tries > 100) throw new Error(`the secondary did not transfer the update (primary serial ${primarySerial})`);
-    await sleep(100);
-  }
+  await dns.updateExampleZone(records);
 }, 120_000);
 
 afterAll(async () => {

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atJobsContaining, ensureAtd, fileTimes, labDir, mustRun, randomLoopback, removeAtJobsContaining, run, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble } from '@certsmith/testlab';
+import {
+  atJobsContaining, ensureAtd, fileTimes, labDir, randomLoopback, removeAtJobsContaining, run, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
+} from '@certsmith/testlab';
 
 const HOST = `iss-${randomBytes(3).toString('hex')}.example.test`;
 const NAMES = [`www.${HOST}`, `mail.${HOST}`];
@@ -26,12 +28,7 @@ beforeAll(async () => {
   ]);
   await ensureAtd();
   const records = [HOST, ...NAMES].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${records.join('\n')}\nsend\n` });
-  const serial = await dns.serial(dns.addresses.primary, 'example.test');
-  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
-    if (tries > 100) throw new Error('the secondary did not transfer the update');
-    await sleep(100);
-  }
+  await dns.updateExampleZone(records);
   pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53` });
 }, 120_000);
 

@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, mustRun, randomLoopback, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble } from '@certsmith/testlab';
+import {
+  labDir, randomLoopback, runCli, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
+} from '@certsmith/testlab';
 
 const HOST = `pend-${randomBytes(3).toString('hex')}.example.test`;
 const WWW = `www.${HOST}`;
@@ -34,12 +36,7 @@ beforeAll(async () => {
     startNginx({ address: randomLoopback(), sites: [{ serverNames: [HOST, WWW], docroot }] }),
   ]);
   const records = [HOST, WWW].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${records.join('\n')}\nsend\n` });
-  const serial = await dns.serial(dns.addresses.primary, 'example.test');
-  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
-    if (tries > 100) throw new Error('the secondary did not transfer the update');
-    await sleep(100);
-  }
+  await dns.updateExampleZone(records);
   pebble = await startPebble({
     address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53`,
     env: { PEBBLE_VA_NOSLEEP: '0', PEBBLE_VA_SLEEPTIME: '1000000' },

@@ -8,8 +8,7 @@ import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createCa, fileTimes, labDir, mustRun, run, runCli, sleep, startDnsLab, startNginx, startRateLimitingAcmeDouble,
-  type DnsLab, type LabCa, type LabCert, type Nginx, type RateLimitingAcmeDouble,
+  createCa, fileTimes, labDir, run, runCli, startDnsLab, startNginx, startRateLimitingAcmeDouble, type DnsLab, type LabCa, type LabCert, type Nginx, type RateLimitingAcmeDouble,
 } from '@certsmith/testlab';
 
 const ZONE = `rl-${randomBytes(3).toString('hex')}.example.test`;
@@ -33,12 +32,7 @@ beforeAll(async () => {
     startRateLimitingAcmeDouble({ renewalInfo: true }),
   ]);
   const records = [...SHOP, ...BLOG].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\n${records.join('\n')}\nsend\n` });
-  const serial = await dns.serial(dns.addresses.primary, 'example.test');
-  for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
-    if (tries > 100) throw new Error('the secondary did not transfer the update');
-    await sleep(100);
-  }
+  await dns.updateExampleZone(records);
   // The certificate in place: from the configured provider (a lab CA), valid, 10 days left (threshold 25).
   provider = await createCa(join(dir.path, 'provider'), { cn: 'Lab Provider CA' });
   current = await provider.issue('shop', { cn: SHOP[0], san: SHOP, days: 10 });

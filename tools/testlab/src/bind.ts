@@ -49,6 +49,11 @@ export interface DnsLab {
   dig(server: string, name: string, type: string, extra?: string[]): Promise<string>;
   /** SOA serial of a zone on one server (null when it does not answer for it). */
   serial(server: string, zone: string): Promise<number | null>;
+  /**
+   * Applies `update add|delete ...` lines to example.test on the primary (nsupdate, TSIG) and waits until the
+   * secondary has transferred them: the iterative resolver may ask either server.
+   */
+  updateExampleZone(lines: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -293,6 +298,15 @@ ${zoneConf}
       slowDelayMs,
       dig,
       serial,
+      async updateExampleZone(lines) {
+        await mustRun('nsupdate', ['-k', tsigKeyFile], { input: `server ${primary} 53\nzone example.test\n${lines.join('\n')}\nsend\n` });
+        const wanted = await serial(primary, 'example.test');
+        const until = Date.now() + 10_000;
+        while ((await serial(secondary, 'example.test')) !== wanted) {
+          if (Date.now() > until) throw new LabError(`the secondary did not transfer the update of example.test (serial ${wanted}):\n${servers.at(-1)?.log ?? ''}`);
+          await sleep(100);
+        }
+      },
       stop,
     };
   } catch (error) {
