@@ -135,6 +135,15 @@ describe('Pipeline', () => {
     expect(events.map(([t]) => t)).toEqual(['inspect', 'inspect', 'failed', 'issued', 'installed']);
   });
 
+  it('the issued event summarizes the chain the CA sent, leaf excluded', async () => {
+    const ca = issuer('ca', true, async () => ({ status: 'issued' as const, certificatePem: 'LEAF', chainPem: ['INTERMEDIATE', 'ROOT'] }));
+    const { run, events } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca], installers: [installer('dovecot')] });
+    await run();
+    const issued = events.find(([t]) => t === 'issued')![1] as { chain: { fingerprint: string }[]; summary: { fingerprint: string } };
+    expect(issued.chain.map((c) => c.fingerprint)).toEqual([summary('INTERMEDIATE', []).fingerprint, summary('ROOT', []).fingerprint]);
+    expect(issued.summary.fingerprint).toBe(summary('LEAF', []).fingerprint);
+  });
+
   it('never replaces a self-signed certificate by another when the CA path fails (no churn)', async () => {
     const ca = issuer('ca', true, async () => {
       throw new CertsmithError('EAB_REJECTED', 'the CA rejected the external account binding');

@@ -308,7 +308,7 @@ export class Pipeline {
         }
         bus.emit('issued', {
           target: target.id, issuer: issuer.id, status: 'issued', summary: material.summary,
-          chain: [], selfSigned: material.selfSigned,
+          chain: this.chainSummaries(material.chainPem), selfSigned: material.selfSigned,
         });
         const recipients = issuer.trusted ? [...toReplace, ...toUpgrade] : toReplace;
         const installedAll = await this.install(target, material, recipients, options);
@@ -407,6 +407,17 @@ export class Pipeline {
     return names.filter((n) => passed.includes(n));
   }
 
+  /** The issued chain as the event shows it; a block that is not a certificate is left out, not fatal. */
+  private chainSummaries(chainPem: string[]) {
+    return chainPem.flatMap((pem) => {
+      try {
+        return [this.deps.inspector.summarize(pem)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   private async materialOf(certificatePem: string, chainPem: string[], csr: KeyAndCsr, issuer: Issuer): Promise<NewMaterial> {
     const summary = this.deps.inspector.summarize(certificatePem);
     return { certificatePem, chainPem, keyPem: csr.keyPem, summary, issuerId: issuer.id, selfSigned: !issuer.trusted };
@@ -475,10 +486,8 @@ export class Pipeline {
    */
   private async renewalAdvice(chain: Issuer[], material: ServiceMaterial, defects: Defect[], signal: AbortSignal): Promise<Defect | null> {
     if (defects.some((d) => d.severity === 'replace' || d.severity === 'upgrade')) return null;
-    const source = material.sources.find((s) => 'bytes' in s && (s.role === 'certificate' || s.role === 'combined'));
-    const block = source && 'bytes' in source ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(Buffer.from(source.bytes).toString('utf8'))?.[0] : undefined;
-    if (!block) return null;
-    const pem = `${block}\n`;
+    const pem = leafPemOf(material);
+    if (!pem) return null;
     for (const issuer of chain) {
       if (!issuer.trusted || !issuer.renewalWindow) continue;
       // Services usually share one certificate: ask the CA once per certificate and run.
