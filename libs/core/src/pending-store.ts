@@ -1,8 +1,9 @@
-import { randomBytes, webcrypto } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { webcrypto } from 'node:crypto';
+import { readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyAndCsr, KeySpec, PendingOrder } from './contracts.js';
 import { CertsmithError } from './errors.js';
+import { writePrivateFileAtomic } from './private-file.js';
 
 /** What a run leaves for the next one when the CA is still working: the order, and the key and CSR it was made for. */
 interface PendingFile {
@@ -24,21 +25,9 @@ export class PendingOrderStore {
   }
 
   async save(order: PendingOrder, csr: KeyAndCsr): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const data: PendingFile = { order, keyPem: csr.keyPem, csrPem: csr.csrPem, spec: csr.spec };
     const path = this.file(order.target, order.issuer);
-    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(data, null, 2));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path).catch(async (error: unknown) => {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    });
+    await writePrivateFileAtomic(path, JSON.stringify(data, null, 2));
   }
 
   /**

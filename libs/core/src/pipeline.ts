@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { domainToASCII } from 'node:url';
 import type { CertsmithConfig } from './config/config.js';
 import type {
   Challenge, Clock, CsrFactory, DcvCheckOptions, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Resolver, Scheduler,
@@ -12,6 +11,7 @@ import type { Bus, FailedEvent, InspectEvent } from './events.js';
 import type { Defect, NewMaterial, ServiceId, ServiceMaterial, Target } from './model.js';
 import type { RunReportCollector, TargetResult } from './report.js';
 import type { Switches } from './switches.js';
+import { comparableName } from './names.js';
 import { PendingOrderStore } from './pending-store.js';
 import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
 import { abandonIfOverdue, loadPendingOrder, pendingIssuedEvent } from './pending-deadline.js';
@@ -554,11 +554,7 @@ function leafPemOf(material: ServiceMaterial): string | undefined {
   return block ? `${block}\n` : undefined;
 }
 
-/** A name as DNS compares it: lowercase, no trailing dot, IDNs as A-labels. */
-export function comparableName(name: string): string {
-  const bare = name.trim().toLowerCase().replace(/\.$/, '');
-  return domainToASCII(bare) || bare;
-}
+export { comparableName };
 
 /** What the run does about one service's certificate. */
 export function decideAction(defects: Defect[], caConfigured: boolean): InspectEvent['action'] {

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { domainToASCII } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { CertsmithError } from './errors.js';
+import { comparableName } from './names.js';
+import { writePrivateFileAtomic } from './private-file.js';
 
 /**
  * What an issuer attaches to the error it throws when the CA said "slow down" (an ACME `rateLimited` problem, or
@@ -140,11 +139,11 @@ export class RateLimitLedger {
       const entry = latest(account);
       return { scope: 'account', until: new Date(entry.until), names: [], entry };
     }
-    const wanted = new Set(names.map(comparable));
+    const wanted = new Set(names.map(comparableName));
     const byName = live.filter((e) => e.scope === 'name' && e.name !== undefined && wanted.has(e.name));
     if (byName.length === 0) return null;
     const entry = latest(byName);
-    return { scope: 'names', until: new Date(entry.until), names: names.filter((n) => byName.some((e) => e.name === comparable(n))), entry };
+    return { scope: 'names', until: new Date(entry.until), names: names.filter((n) => byName.some((e) => e.name === comparableName(n))), entry };
   }
 
   /** Records a limit the CA just imposed; returns when the run may ask again (floored/capped) and why it differs. */
@@ -155,14 +154,14 @@ export class RateLimitLedger {
     const base = { issuer, account: notice.account, until: until.toISOString(), recordedAt: now.toISOString(), code, kind: notice.kind, detail: notice.detail.slice(0, 500) };
     const fresh: RateLimitEntry[] = notice.scope === 'account'
       ? [{ ...base, scope: 'account' }]
-      : [...new Set(names.map(comparable))].map((name) => ({ ...base, scope: 'name' as const, name }));
+      : [...new Set(names.map(comparableName))].map((name) => ({ ...base, scope: 'name' as const, name }));
     const write = this.writes.then(async () => {
       // Re-read: another target of this run (or another run) may have recorded meanwhile.
       const kept = (await this.read()).filter((e) => new Date(e.until).getTime() > now.getTime()
         && !fresh.some((f) => f.issuer === e.issuer && f.scope === e.scope && f.name === e.name));
       this.entries = [...kept, ...fresh];
       const data: LedgerFile = { version: 1, entries: this.entries };
-      await writeAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
+      await writePrivateFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
     });
     this.writes = write.catch(() => undefined);
     await write;
@@ -206,7 +205,7 @@ export class RateLimitLedger {
       const entry = raw as RateLimitEntry;
       // An `until` edited to next century would silence the CA for good: no more than the cap from now.
       const until = Math.min(new Date(entry.until).getTime(), cap);
-      out.push({ ...entry, name: entry.name === undefined ? undefined : comparable(entry.name), until: new Date(until).toISOString(), kind: entry.kind ?? 'rate limit', detail: entry.detail ?? '', code: entry.code ?? 'RATE_LIMITED' });
+      out.push({ ...entry, name: entry.name === undefined ? undefined : comparableName(entry.name), until: new Date(until).toISOString(), kind: entry.kind ?? 'rate limit', detail: entry.detail ?? '', code: entry.code ?? 'RATE_LIMITED' });
     });
     return out;
   }
@@ -235,24 +234,3 @@ function latest(entries: RateLimitEntry[]): RateLimitEntry {
   return entries.reduce((a, b) => (new Date(b.until).getTime() > new Date(a.until).getTime() ? b : a));
 }
 
-function comparable(name: string): string {
-  const bare = name.trim().toLowerCase().replace(/\.$/, '');
-  return domainToASCII(bare) || bare;
-}
-
-/** Temp file (0600, fsynced) renamed over the target: a crash leaves the old ledger or the new one, never half. */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path).catch(async (error: unknown) => {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  });
-}
