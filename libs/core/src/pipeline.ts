@@ -160,9 +160,10 @@ export class Pipeline {
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
       const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, policy.live ? signal : deadline()) : null;
       if (early) inspection.defects.push(early);
-      const leaf = inspection.providerIssued && inspection.summary && !current ? leafPemOf(material) : undefined;
-      if (leaf) current = { pem: leaf, issuer: inspection.summary!.issuer };
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
+      // Only a certificate about to be replaced is named in `replaces`; the healthy path never reads its PEM here.
+      const leaf = action !== 'keep' && inspection.providerIssued && inspection.summary && !current ? leafPemOf(material) : undefined;
+      if (leaf) current = { pem: leaf, issuer: inspection.summary!.issuer };
       const event: InspectEvent = {
         target: target.id, service, files: inspection.files, live: inspection.live, summary: inspection.summary,
         chain: inspection.chain, defects: inspection.defects, status: statusOf(inspection.defects), action,
