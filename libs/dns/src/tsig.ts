@@ -33,7 +33,8 @@ export class TsigKey {
  *   key "NAME" { algorithm hmac-sha256; secret "BASE64"; };
  */
 export function parseBindKey(text: string, file = 'key file'): TsigKey {
-  const uncommented = text.replace(/(#|\/\/)[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  // Comments go, quoted strings stay: a base64 secret may hold '//' (seen: a random lab key cut short).
+  const uncommented = text.replace(/"[^"]*"|(?:#|\/\/)[^\n]*|\/\*[\s\S]*?\*\//g, (m) => (m.startsWith('"') ? m : ''));
   const block = /key\s+"?([^"\s{]+)"?\s*\{([\s\S]*?)\}\s*;/i.exec(uncommented);
   if (!block) throw new UsageError('TSIG_KEY_INVALID', `${file}: no key "NAME" { ... }; block (expected the output of tsig-keygen)`);
   const algorithm = /algorithm\s+"?([\w-]+)"?\s*;/i.exec(block[2]!)?.[1]?.toLowerCase();
