@@ -17,3 +17,4 @@ export * from './pipeline.js';
 export * from './targets.js';
 export * from './rate-limits.js';
 export * from './pending-report.js';
+export { OPTIONS_VALIDATOR_FILE, schemaHash, standaloneValidatorSource, type SchemaValidator, type SchemaMode } from './config/standalone.js';

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Container, ContainerModule } from 'inversify';
 import type { CertsmithConfig } from './config/config.js';
 import { validateOptions } from './config/config.js';
+import { OPTIONS_VALIDATOR_FILE } from './config/standalone.js';
 import type { DcvMethod, Installer, Issuer, Notifier, Scheduler } from './contracts.js';
 import { UsageError } from './errors.js';
 import type { Bus } from './events.js';
@@ -70,9 +71,10 @@ export function definePlugin(manifest: PluginManifest): PluginManifest {
 export async function loadPlugins(config: CertsmithConfig, root: Container, bus: Bus, resolveFrom: string[]): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   for (const spec of config.plugins) {
-    const manifest = await importManifest(spec.module, [config.file, ...resolveFrom]);
+    const { manifest, url } = await importManifest(spec.module, [config.file, ...resolveFrom]);
     const label = `plugin "${manifest.name}" (${spec.module})`;
-    if (manifest.optionsSchema) validateOptions(manifest.optionsSchema, spec.options, `${config.file}: options of ${label}`);
+    // A plugin's build may have compiled its schema beside its entry point (scripts/standalone-validator.mjs).
+    if (manifest.optionsSchema) validateOptions(manifest.optionsSchema, spec.options, `${config.file}: options of ${label}`, new URL(OPTIONS_VALIDATOR_FILE, url));
     let contributes: Contributions;
     try {
       contributes = await contributionsOf(manifest, spec.options, config, root, bus);
@@ -118,7 +120,7 @@ export async function contributionsOf(
   return contributes;
 }
 
-async function importManifest(spec: string, resolveFrom: string[]): Promise<PluginManifest> {
+async function importManifest(spec: string, resolveFrom: string[]): Promise<{ manifest: PluginManifest; url: string }> {
   let url: string | undefined;
   if (isAbsolute(spec)) url = pathToFileURL(spec).href;
   else {
@@ -153,5 +155,5 @@ async function importManifest(spec: string, resolveFrom: string[]): Promise<Plug
   if (!manifest.module && typeof manifest.setup !== 'function') {
     throw new UsageError('PLUGIN_INVALID', `plugin "${manifest.name}" (${spec}): its manifest has neither "module" nor "setup"`);
   }
-  return manifest;
+  return { manifest, url };
 }

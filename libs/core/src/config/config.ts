@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as systemHostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import { UsageError } from '../errors.js';
 import type { KeySpec } from '../contracts.js';
 import schema from './config.schema.json' with { type: 'json' };
 import { PROFILES } from './profiles.js';
+import { validatorFor, type SchemaValidator } from './standalone.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/certsmith/config.json';
 
@@ -81,10 +81,12 @@ export const DEFAULT_PROVIDER_PATTERNS = [
   "Let's Encrypt",
 ];
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
-const validateRaw = ajv.compile<RawConfig>(schema);
+// The schema compiled at build time into config-validator.cjs beside this file (dist/); from the sources (tests), by ajv.
+let configValidator: SchemaValidator | undefined;
+function validateRaw(raw: unknown): raw is RawConfig {
+  configValidator ??= validatorFor(schema, 'config', new URL('./config-validator.cjs', import.meta.url));
+  return configValidator(raw);
+}
 
 /** Reads, validates and completes a config file. Every problem is a UsageError naming the file and the JSON path. */
 export async function loadConfig(file: string): Promise<CertsmithConfig> {
@@ -110,7 +112,7 @@ export async function loadConfig(file: string): Promise<CertsmithConfig> {
 
 /** Validates a parsed config against the schema and applies its profile. */
 export function completeConfig(raw: unknown, file: string): CertsmithConfig {
-  if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', `${file}: ${describeSchemaError(mostSpecific(validateRaw.errors ?? []))}`);
+  if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', `${file}: ${describeSchemaError(mostSpecific(configValidator!.errors ?? []))}`);
   const dir = dirname(file);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   const profileName = raw.profile ?? 'full';
@@ -183,15 +185,14 @@ export function resolveConfigPath(config: Pick<CertsmithConfig, 'file'>, path: s
   return isAbsolute(path) ? path : resolve(dirname(config.file), path);
 }
 
-// Plugins' schemas are written by third parties: validate with them, do not lint them.
-const lenientAjv = new Ajv({ allErrors: false, strict: false, allowUnionTypes: true });
-addFormats(lenientAjv);
-
-/** Validates a plugin's options against the schema its manifest ships. */
-export function validateOptions(schemaOf: object, options: unknown, where: string): void {
+/**
+ * Validates a plugin's options against the schema its manifest ships. `generatedValidator`: the file where the
+ * plugin's build put the schema's standalone validator (used when it matches the schema; else ajv compiles it now).
+ */
+export function validateOptions(schemaOf: object, options: unknown, where: string, generatedValidator?: URL): void {
   let validate;
   try {
-    validate = lenientAjv.compile(schemaOf);
+    validate = validatorFor(schemaOf, 'plugin-options', generatedValidator);
   } catch (error) {
     throw new UsageError('PLUGIN_INVALID', `${where}: the plugin's optionsSchema is not a valid JSON Schema (${(error as Error).message})`);
   }
