@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Bus, Clock, FailedEvent, Notifier, RunReport } from '@certsmith/core';
 import { buildNotice, subjectOf, type Notice } from './notice.js';
 import type { EmailSettings } from './options.js';
@@ -60,6 +59,8 @@ export class EmailNotifier implements Notifier {
     const at = new Date(report.startedAt);
     const notice = buildNotice(report, { expiryNoticeDays: this.settings.expiryNoticeDays, recentlyNoticed: (key) => this.ledger.recentlyNoticed(key, at) });
     if (!notice) return null;
+    // Loaded only when there is something to tell (issue 11: a run that sends nothing does not load nodemailer).
+    const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
     const composer = new MailComposer({
       from: { name: FROM_NAME, address: this.settings.from },
       to: this.settings.to,

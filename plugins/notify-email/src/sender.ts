@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { EmailSettings } from './options.js';
 
 /** Hands one raw message to the configured transport; rejects with nodemailer's error (code, responseCode). */
@@ -6,13 +6,19 @@ export interface MailSender {
   send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<void>;
 }
 
-/** SMTP (implicit TLS, required STARTTLS or plain) or the local sendmail binary, through nodemailer. */
+/**
+ * SMTP (implicit TLS, required STARTTLS or plain) or the local sendmail binary, through nodemailer. nodemailer is
+ * loaded for the first message only: most runs have nothing to send and need not carry it (issue 11, memory).
+ */
 export function nodemailerSender(settings: EmailSettings): MailSender {
   const t = settings.transport;
-  let transporter: ReturnType<typeof nodemailer.createTransport>;
-  if (t.kind === 'smtp') {
+  if (t.kind !== 'smtp' && t.kind !== 'sendmail') throw new Error('the outbox transport sends nothing');
+  let transporter: Promise<Transporter> | undefined;
+  const createTransport = async (): Promise<Transporter> => {
+    const { default: nodemailer } = await import('nodemailer');
+    if (t.kind === 'sendmail') return nodemailer.createTransport({ sendmail: true, path: t.path, args: [...t.args, '-f', settings.from], newline: 'unix' });
     const s = t.smtp;
-    transporter = nodemailer.createTransport({
+    return nodemailer.createTransport({
       host: s.host,
       port: s.port,
       secure: s.security === 'tls',
@@ -27,14 +33,11 @@ export function nodemailerSender(settings: EmailSettings): MailSender {
       logger: false,
       debug: false,
     });
-  } else if (t.kind === 'sendmail') {
-    transporter = nodemailer.createTransport({ sendmail: true, path: t.path, args: [...t.args, '-f', settings.from], newline: 'unix' });
-  } else {
-    throw new Error('the outbox transport sends nothing');
-  }
+  };
   return {
     async send(raw, envelope) {
-      await transporter.sendMail({ envelope, raw });
+      transporter ??= createTransport();
+      await (await transporter).sendMail({ envelope, raw });
     },
   };
 }
