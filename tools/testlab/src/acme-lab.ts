@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startDnsLab, type DnsLab } from './bind.js';
 import { IPV6_LOOPBACK, holdIpv6Loopback } from './ipv6-loopback.js';
 import { randomLoopback } from './loopback.js';
-import { startNginx, type Nginx } from './nginx.js';
+import { startNginx, type Nginx, type NginxSite } from './nginx.js';
 import { startPebble, type Pebble, type PebbleOptions } from './pebble.js';
 import { LabError, labDir } from './process.js';
 
@@ -12,7 +12,9 @@ export interface AcmeLabOptions {
   name: string;
   /** The names nginx serves from `docroot` (the first is the default server). */
   webNames: string[];
-  /** The names that get an A record to nginx in example.test (default: webNames). */
+  /** More nginx server blocks after that one (their own docroots, redirects, slow locations, ...). */
+  extraSites?: (lab: { dir: string; docroot: string }) => NginxSite[];
+  /** The names that get an A record to nginx in example.test (default: every name nginx serves). */
   pointedNames?: string[];
   /** More update lines for example.test (AAAA, CNAME, CAA, ...), sent after the A records in the same update. */
   records?: string[];
@@ -100,9 +102,10 @@ export async function startAcmeLab(options: AcmeLabOptions): Promise<AcmeLab> {
     stops.push(lab.cleanup);
     const dir = lab.path;
     const docroot = join(dir, 'html');
+    const sites = [{ serverNames: options.webNames, docroot }, ...(options.extraSites?.({ dir, docroot }) ?? [])];
     const started = await Promise.allSettled([
       startDnsLab({ extraZones: options.extraZones }),
-      startNginx({ address: options.webAddress ?? randomLoopback(), sites: [{ serverNames: options.webNames, docroot }] }),
+      startNginx({ address: options.webAddress ?? randomLoopback(), sites }),
       options.ipv6WebNames ? startNginx({ address: IPV6_LOOPBACK, sites: [{ serverNames: options.ipv6WebNames, docroot: join(dir, 'empty6') }] }) : undefined,
     ]);
     for (const result of started) if (result.status === 'fulfilled' && result.value) stops.push(result.value.stop);
@@ -113,7 +116,7 @@ export async function startAcmeLab(options: AcmeLabOptions): Promise<AcmeLab> {
     const nginx6 = (started[2] as PromiseFulfilledResult<Nginx | undefined>).value;
 
     await dns.updateExampleZone([
-      ...(options.pointedNames ?? options.webNames).map((name) => `update add ${name}. 60 IN A ${nginx.address}`),
+      ...(options.pointedNames ?? sites.flatMap((site) => site.serverNames)).map((name) => `update add ${name}. 60 IN A ${nginx.address}`),
       ...(options.records ?? []),
     ]);
     const startLabPebble = (extra: Partial<PebbleOptions> = {}) =>
