@@ -1,4 +1,5 @@
 import { accessSync, chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { CertsmithError } from '@certsmith/core';
 
@@ -16,16 +17,18 @@ export interface DocrootFile {
  * Per docroot, shared by every instance in this process: the directories writes created, and the files written
  * here that are still in place. Only when the last is removed are the directories taken away (once empty).
  *
- * The file system calls are synchronous on purpose: a challenge file is a dozen calls of a few microseconds on a
- * local disk, where the promise API costs ten times the CPU (a thread-pool round trip, a promise and often an
- * error object per call). Being synchronous, one write or removal runs whole before any other: targets that
- * share a docroot cannot interleave, so one target's clean-up can never remove `.well-known/...` between
- * another's mkdir and its file.
+ * The file system calls are synchronous on purpose: a challenge file is a dozen small calls on a local disk, where
+ * the promise API costs two to three times the CPU (a thread-pool round trip, a promise and often an error object
+ * per call). Being synchronous, one write runs whole before any other: targets that share a docroot cannot
+ * interleave. Only the directories' removal (rmdir can block for a millisecond) runs in the background, and writes
+ * wait for it, so one target's clean-up can never remove `.well-known/...` between another's mkdir and its file.
  */
 interface RootState {
   created: Set<string>;
   /** A file published twice (a leftover taken over) is one entry: one removal takes it away. */
   live: Set<string>;
+  /** The directories' removal, while it runs: writes wait for it (see Docroot.write). */
+  removing: Promise<void> | null;
 }
 const roots = new Map<string, RootState>();
 
@@ -39,7 +42,7 @@ export class Docroot {
 
   constructor(readonly root: string, private readonly field: string) {
     let state = roots.get(root);
-    if (!state) roots.set(root, (state = { created: new Set(), live: new Set() }));
+    if (!state) roots.set(root, (state = { created: new Set(), live: new Set(), removing: null }));
     this.state = state;
   }
 
@@ -68,6 +71,9 @@ export class Docroot {
 
   /** Creates `urlPath` (e.g. /.well-known/acme-challenge/TOKEN) with `content`. */
   async write(urlPath: string, content: Uint8Array): Promise<DocrootFile> {
+    // rmdir blocks for a millisecond or more on some file systems (ext4 with discard), so directories are removed in
+    // the background; a write waits until none is under way, then runs whole: it never sees a directory vanish.
+    while (this.state.removing) await this.state.removing;
     return this.writeNow(urlPath, content);
   }
 
@@ -142,7 +148,29 @@ export class Docroot {
 
   /** Removes what write() created; a directory another file still uses stays. */
   async remove(written: DocrootFile): Promise<void> {
+    while (this.state.removing) await this.state.removing;
     this.removeNow(written);
+    // While another file written here is in place, its directories are in use: nothing to try yet.
+    if (this.state.live.size > 0 || this.state.created.size === 0) return;
+    const removing = this.removeCreatedInBackground();
+    this.state.removing = removing;
+    try {
+      await removing;
+    } finally {
+      if (this.state.removing === removing) this.state.removing = null;
+    }
+  }
+
+  private async removeCreatedInBackground(): Promise<void> {
+    for (const dir of [...this.state.created].sort((a, b) => b.length - a.length)) {
+      try {
+        await rmdir(dir);
+        this.state.created.delete(dir);
+      } catch (error) {
+        // ENOTEMPTY: someone else's file is there
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.state.created.delete(dir);
+      }
+    }
   }
 
   private removeNow(written: DocrootFile): void {
@@ -152,11 +180,9 @@ export class Docroot {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     this.state.live.delete(written.file);
-    // While another file written here is in place, its directories are in use: nothing to try yet.
-    if (this.state.live.size === 0) this.removeCreated();
   }
 
-  /** The directories writes created, deepest first; one that is not empty (someone else's file) stays. */
+  /** The directories writes created, deepest first, at once (after a failed write); one that is not empty stays. */
   private removeCreated(): void {
     for (const dir of [...this.state.created].sort((a, b) => b.length - a.length)) {
       try {
