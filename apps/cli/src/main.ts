@@ -1,4 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded-gc --liftoff-only
+#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded-gc --liftoff-only --interrupt-budget=270336
+// --interrupt-budget=270336 (4x V8's default): TurboFan optimises only functions that stay hot; in a renewal run its
+// background compiles were ~1.4 s of CPU for N=50 (docs/performance.md, issue 11).
 // certsmith's command line. Kept small: each command imports what it needs only when it runs, so that
 // `--version` and `--help` start as fast as node itself.
 // The launcher's node flags keep one run's memory down (docs/performance.md): a 1 MB young generation instead of
