@@ -5,65 +5,38 @@
 // first-address rule; 'ipv6-then-ipv4' models Let's Encrypt's retry over IPv4 after a failed IPv6 connection.
 // ::1 is the lab's only IPv6 address: the file holds the lab's IPv6 lock from start to end.
 import { randomBytes } from 'node:crypto';
-import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  IPV6_LOOPBACK, holdIpv6Loopback, labDir, randomLoopback, run, runCli, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
-} from '@certsmith/testlab';
+import { IPV6_LOOPBACK, run, runCli, startAcmeLab, type AcmeLab } from '@certsmith/testlab';
 
 const HOST = `v6-${randomBytes(3).toString('hex')}.example.test`;
 const WWW = `www.${HOST}`;
 const DUAL = `dual.${HOST}`;
 
-let release: (() => Promise<void>) | undefined;
-let dns: DnsLab;
-let nginx: Nginx;
-let nginx6: Nginx | undefined;
-let pebble: Pebble;
-let dir: { path: string; cleanup: () => Promise<void> };
-let docroot: string;
+let lab: AcmeLab;
 
 beforeAll(async () => {
-  release = await holdIpv6Loopback();
-  dir = await labDir('aaaa-e2e');
-  docroot = join(dir.path, 'html');
-  [dns, nginx, nginx6] = await Promise.all([
-    startDnsLab(),
-    startNginx({ address: randomLoopback(), sites: [{ serverNames: [HOST, WWW, DUAL], docroot }] }),
-    startNginx({ address: IPV6_LOOPBACK, sites: [{ serverNames: [DUAL], docroot: join(dir.path, 'empty6') }] }),
-  ]);
-  const records = [HOST, WWW, DUAL].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  records.push(`update add ${DUAL}. 60 IN AAAA ${IPV6_LOOPBACK}`);
-  await dns.updateExampleZone(records);
-  expect(await dns.dig(dns.addresses.primary, DUAL, 'AAAA')).toBe(IPV6_LOOPBACK);
-  pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53` });
+  lab = await startAcmeLab({
+    name: 'aaaa-e2e', webNames: [HOST, WWW, DUAL], ipv6WebNames: [DUAL], records: [`update add ${DUAL}. 60 IN AAAA ${IPV6_LOOPBACK}`],
+  });
+  expect(await lab.dns.dig(lab.dns.addresses.primary, DUAL, 'AAAA')).toBe(IPV6_LOOPBACK);
 }, 120_000);
 
 afterAll(async () => {
-  await pebble?.stop();
-  await nginx6?.stop();
-  await nginx?.stop();
-  await dns?.stop();
-  await dir?.cleanup();
-  await release?.();
+  await lab?.stop();
 });
 
 /** A config in its own sandbox; `acme` prefers IPv6 by default, `sectigo` (pointed at Pebble) keeps the first address. */
 async function config(name: string, issuer: 'acme' | 'sectigo', options: Record<string, unknown> = {}): Promise<string> {
-  await copyFile(pebble.tlsCaFile, join(dir.path, `${name}-ca.pem`));
-  await writeFile(join(dir.path, `${name}.eab`), `${pebble.eab.hmacKey}\n`, { mode: 0o600 });
-  const file = join(dir.path, `${name}.json`);
-  await writeFile(file, JSON.stringify({
+  return lab.writeConfig(name, {
     profile: 'full', hostname: HOST, names: [WWW, DUAL],
-    paths: { stateDir: `./state-${name}`, sslDir: `./ssl-${name}` },
-    inspection: { live: false },
     plugins: [
-      { module: '@certsmith/dcv-http', options: { docroot } },
+      lab.httpDcvPlugin,
       {
         module: `@certsmith/issuer-${issuer}`,
         options: {
-          directoryUrl: pebble.directoryUrl, caFile: `./${name}-ca.pem`, eab: { kid: pebble.eab.kid, keyFile: `./${name}.eab` },
+          ...(await lab.acmeIssuerOptions(name)),
           ...(issuer === 'acme' ? { issuerPatterns: ['Pebble'] } : {}),
           ...options,
         },
@@ -71,15 +44,13 @@ async function config(name: string, issuer: 'acme' | 'sectigo', options: Record<
     ],
     issuers: [issuer, 'selfsigned'],
     // ::1 is this server's (loopback lab): the address rule lets it through, and the HTTP check decides.
-    server: { addresses: [nginx.address, IPV6_LOOPBACK] },
-    dns: { rootHints: dns.rootHintsFile, port: 53 },
-  }, null, 2));
-  return file;
+    server: { addresses: [lab.nginx.address, IPV6_LOOPBACK] },
+  });
 }
 
 /** The names in the installed certificate's SAN. */
 async function certifiedNames(name: string): Promise<string[]> {
-  const result = await run('openssl', ['x509', '-in', join(dir.path, `ssl-${name}`, 'dovecot', 'mydovecot.crt'), '-noout', '-ext', 'subjectAltName']);
+  const result = await run('openssl', ['x509', '-in', join(lab.dir, `ssl-${name}`, 'dovecot', 'mydovecot.crt'), '-noout', '-ext', 'subjectAltName']);
   expect(result.code, result.stderr).toBe(0);
   return [...result.stdout.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]!).sort();
 }
@@ -89,12 +60,12 @@ interface JsonReport {
 }
 
 const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const finding = (what: string) => `${DUAL}: the file is not served over [::1] (${what}) but is over ${nginx.address}`;
+const finding = (what: string) => `${DUAL}: the file is not served over [::1] (${what}) but is over ${lab.nginx.address}`;
 
 describe('certsmith check/dcv with a name whose AAAA address does not serve the file', { timeout: 120_000 }, () => {
   it('an issuer that prefers IPv6 (generic ACME) drops the name on a 404 over IPv6; Pebble certifies the rest', async () => {
     const file = await config('v6-404', 'acme');
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const result = await runCli(['check', '--config', file]);
     const out = result.stdout;
     expect(result.stderr).toBe('');
@@ -103,9 +74,9 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
     expect(out).toMatch(new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('404'))}; .* → drop this name from the order`));
     expect(out).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
     expect(result.code).toBe(0);
-    expect(pebble.orderCount() - orders).toBe(1);
+    expect(lab.pebble.orderCount() - orders).toBe(1);
     expect(await certifiedNames('v6-404')).toEqual([HOST, WWW].sort());
-    expect(await readdir(docroot)).toEqual([]);
+    expect(await readdir(lab.docroot)).toEqual([]);
 
     const json = await runCli(['check', '--config', await config('v6-404-json', 'acme'), '--json']);
     const report = JSON.parse(json.stdout) as JsonReport;
@@ -143,15 +114,14 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
   });
 
   it("with nothing listening on ::1: dropped when the AAAA address decides (generic ACME, first-address rule); kept with a warning by Let's Encrypt's retry", async () => {
-    await nginx6!.stop();
-    nginx6 = undefined;
-    const orders = pebble.orderCount();
+    await lab.nginx6!.stop();
+    const orders = lab.pebble.orderCount();
     const dropped = await runCli(['check', '--config', await config('v6-refused', 'acme')]);
     expect(dropped.stdout).toContain(`Local HTTP DCV error (${DUAL}): ${finding('connection refused')}; the CA fetches over IPv6 when the name has an AAAA record`);
     expect(dropped.stdout).toMatch(new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('connection refused'))}; .* → drop this name from the order`));
     expect(dropped.stdout).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
     expect(dropped.code).toBe(0);
-    expect(pebble.orderCount() - orders).toBe(1);
+    expect(lab.pebble.orderCount() - orders).toBe(1);
     expect(await certifiedNames('v6-refused')).toEqual([HOST, WWW].sort());
 
     const first = await runCli(['check', '--config', await config('first-refused', 'sectigo')]);
@@ -172,6 +142,6 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
     expect(report.addressPreference).toBe('ipv6-then-ipv4');
     expect(report.passed).toEqual([HOST, WWW, DUAL]);
     expect(report.validations.find((v) => v.name === DUAL)).toMatchObject({ ok: true, warnings: [{ code: 'AAAA_UNREACHABLE', message: expect.stringContaining(finding('connection refused')) }] });
-    expect(await readdir(docroot)).toEqual([]);
+    expect(await readdir(lab.docroot)).toEqual([]);
   });
 });

@@ -3,12 +3,10 @@
 // an EAB key Pebble does not know, an account the CA forgot (Pebble restarted), an account file edited into
 // nonsense, and planted secrets (the EAB HMAC key, the TSIG secret) that must appear nowhere but in their own files.
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  labDir, randomLoopback, runCli, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble, type RunResult,
-} from '@certsmith/testlab';
+import { randomLoopback, runCli, sleep, startAcmeLab, type AcmeLab, type Pebble, type RunResult } from '@certsmith/testlab';
 
 const HOST = `acct-${randomBytes(3).toString('hex')}.example.test`;
 const NAMES = [`www.${HOST}`];
@@ -16,36 +14,20 @@ const SHOP = [`shop.${HOST}`];
 // Planted: recognisable, base64url, and beginning with '-' as Pebble's keys do in the lab.
 const EAB = { kid: 'kid-planted', hmacKey: '-PLANTED-eab-hmac-key-must-never-leak-0000' };
 
-let dns: DnsLab;
-let nginx: Nginx;
-let pebble: Pebble;
-let dir: { path: string; cleanup: () => Promise<void> };
-let docroot: string;
+let lab: AcmeLab;
 let tsigSecret: string;
 /** Every CLI run of this file: none may show a planted secret. */
 const outputs: RunResult[] = [];
 
 beforeAll(async () => {
   expect(Buffer.from(EAB.hmacKey, 'base64url').length).toBeGreaterThanOrEqual(16);
-  dir = await labDir('account-e2e');
-  docroot = join(dir.path, 'html');
-  [dns, nginx] = await Promise.all([
-    startDnsLab(),
-    startNginx({ address: randomLoopback(), sites: [{ serverNames: [HOST, ...NAMES, ...SHOP], docroot }] }),
-  ]);
-  const records = [HOST, ...NAMES, ...SHOP].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  await dns.updateExampleZone(records);
-  pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53`, eabKey: EAB });
-  await copyFile(dns.tsigKeyFile, join(dir.path, 'tsig.key'));
-  await chmod(join(dir.path, 'tsig.key'), 0o600);
-  tsigSecret = /secret\s+"([^"]+)"/.exec(await readFile(dns.tsigKeyFile, 'utf8'))![1]!;
+  lab = await startAcmeLab({ name: 'account-e2e', webNames: [HOST, ...NAMES, ...SHOP], pebble: { eabKey: EAB } });
+  await lab.copyTsigKey();
+  tsigSecret = /secret\s+"([^"]+)"/.exec(await readFile(lab.dns.tsigKeyFile, 'utf8'))![1]!;
 }, 120_000);
 
 afterAll(async () => {
-  await pebble?.stop();
-  await nginx?.stop();
-  await dns?.stop();
-  await dir?.cleanup();
+  await lab?.stop();
 });
 
 interface Setup {
@@ -60,33 +42,23 @@ interface Setup {
 
 /** A sandbox config: the hostname target (cPanel's services) and a site target "shop" (files), EAB from a 0600 file. */
 async function config(setup: Setup): Promise<string> {
-  const ca = setup.ca ?? pebble;
-  const eab = setup.eab ?? EAB;
-  await copyFile(ca.tlsCaFile, join(dir.path, `${setup.name}-ca.pem`));
-  await writeFile(join(dir.path, `${setup.name}.eab`), `${eab.hmacKey}\n`, { mode: 0o600 });
   const issuer = {
     module: '@certsmith/issuer-acme',
-    options: { directoryUrl: ca.directoryUrl, caFile: `./${setup.name}-ca.pem`, eab: { kid: eab.kid, keyFile: `./${setup.name}.eab` }, issuerPatterns: ['Pebble'], ...setup.options },
+    options: { ...(await lab.acmeIssuerOptions(setup.name, { ca: setup.ca, eab: setup.eab ?? EAB })), issuerPatterns: ['Pebble'], ...setup.options },
   };
-  const file = join(dir.path, `${setup.name}.json`);
-  await writeFile(file, JSON.stringify(setup.dnsOnly ? {
-    profile: 'dnsonly', hostname: HOST, names: [`ns.${HOST}`],
-    paths: { stateDir: setup.stateDir ?? `./state-${setup.name}`, sslDir: `./ssl-${setup.name}` },
-    inspection: { live: false },
+  const paths = { stateDir: setup.stateDir ?? `./state-${setup.name}`, sslDir: `./ssl-${setup.name}` };
+  return lab.writeConfig(setup.name, setup.dnsOnly ? {
+    profile: 'dnsonly', hostname: HOST, names: [`ns.${HOST}`], paths,
     plugins: [{ module: '@certsmith/dcv-dns', options: { tsigKeyFile: './tsig.key' } }, issuer],
     issuers: ['acme', 'selfsigned'],
-    dns: { rootHints: dns.rootHintsFile, port: 53, timeoutMs: 1_000 },
+    server: undefined,
+    dns: { rootHints: lab.dns.rootHintsFile, port: 53, timeoutMs: 1_000 },
   } : {
-    profile: 'full', hostname: HOST, names: NAMES,
-    paths: { stateDir: setup.stateDir ?? `./state-${setup.name}`, sslDir: `./ssl-${setup.name}` },
-    inspection: { live: false },
-    plugins: [{ module: '@certsmith/dcv-http', options: { docroot } }, { module: '@certsmith/installer-files' }, issuer],
+    profile: 'full', hostname: HOST, names: NAMES, paths,
+    plugins: [lab.httpDcvPlugin, { module: '@certsmith/installer-files' }, issuer],
     issuers: ['acme', 'selfsigned'],
     targets: [{ id: 'shop', names: SHOP, services: ['files'] }],
-    server: { addresses: [nginx.address] },
-    dns: { rootHints: dns.rootHintsFile, port: 53 },
-  }, null, 2));
-  return file;
+  });
 }
 
 async function cli(args: string[]): Promise<RunResult> {
@@ -101,18 +73,18 @@ interface JsonReport {
   targets: { target: string; result: string; actions: string[]; failures: { code: string; message: string; issuer?: string; next: string }[] }[];
 }
 
-const probeHits = async () => (await readFile(join(nginx.dir, 'access.log'), 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('/.well-known/pki-validation/')).length;
+const probeHits = () => lab.webHits('/.well-known/pki-validation/');
 
 describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 }, () => {
   it('two runs started together on a fresh state directory (check --target hostname, check --target shop) make one account: the second waits for the account lock', async () => {
     const file = await config({ name: 'together' });
-    const stateDir = join(dir.path, 'state-together');
+    const stateDir = join(lab.dir, 'state-together');
     const account = join(stateDir, 'issuers', 'acme', 'account.json');
     // Hold the account lock (a live pid: this test) until both runs are past local DCV, so that both really wait.
     await mkdir(join(stateDir, 'issuers', 'acme'), { recursive: true, mode: 0o700 });
     await writeFile(join(stateDir, 'issuers', 'acme', 'account.lock'), `${process.pid}\n`);
-    const accounts = pebble.accountCount();
-    const requests = pebble.newAccountRequests();
+    const accounts = lab.pebble.accountCount();
+    const requests = lab.pebble.newAccountRequests();
     const hits = await probeHits();
     let finished = 0;
     const runs = [cli(['check', '--target', 'hostname', '--config', file]), cli(['check', '--target', 'shop', '--config', file])].map((p) => p.finally(() => finished++));
@@ -120,7 +92,7 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     for (let i = 0; (await probeHits()) - hits < 3 && i < 600; i++) await sleep(50);
     await sleep(500);
     expect(finished).toBe(0); // waiting, not failed
-    expect(pebble.newAccountRequests() - requests).toBe(0);
+    expect(lab.pebble.newAccountRequests() - requests).toBe(0);
     await rm(join(stateDir, 'issuers', 'acme', 'account.lock')); // released
     const [hostname, shop] = await Promise.all(runs);
     expect(hostname!.stderr + shop!.stderr).toBe('');
@@ -129,8 +101,8 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     expect(hostname!.code).toBe(0);
     expect(shop!.code).toBe(0);
     // Pebble saw one account, registered once; one account file, no lock left behind.
-    expect(pebble.accountCount() - accounts).toBe(1);
-    expect(pebble.newAccountRequests() - requests).toBe(1);
+    expect(lab.pebble.accountCount() - accounts).toBe(1);
+    expect(lab.pebble.newAccountRequests() - requests).toBe(1);
     const stored = JSON.parse(await readFile(account, 'utf8')) as { url: string; eab: { kid: string; boundAt: string } };
     expect(stored.url).toMatch(/^https:\/\/.*\/my-account\//);
     expect(stored.eab.kid).toBe(EAB.kid);
@@ -139,32 +111,32 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
 
   it('another run holding the account lock too long: ACCOUNT_LOCKED after accountLockWaitSeconds, the fallback, no account made', async () => {
     const file = await config({ name: 'held', options: { accountLockWaitSeconds: 1 } });
-    const lock = join(dir.path, 'state-held', 'issuers', 'acme', 'account.lock');
+    const lock = join(lab.dir, 'state-held', 'issuers', 'acme', 'account.lock');
     await mkdir(join(lock, '..'), { recursive: true, mode: 0o700 });
     await writeFile(lock, `${process.pid}\n`); // a live process that never lets go
-    const requests = pebble.newAccountRequests();
+    const requests = lab.pebble.newAccountRequests();
     const result = await cli(['check', '--json', '--target', 'hostname', '--config', file]);
     const report = JSON.parse(result.stdout) as JsonReport;
     const failure = report.targets[0]!.failures.find((f) => f.issuer === 'acme')!;
     expect(failure.code).toBe('ACCOUNT_LOCKED');
     expect(failure.message).toBe(`waited 1 s for ${lock}, held by pid ${process.pid} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`);
     expect(report.targets[0]!.result).toBe('replaced'); // self-signed meanwhile
-    expect(pebble.newAccountRequests() - requests).toBe(0);
+    expect(lab.pebble.newAccountRequests() - requests).toBe(0);
     expect(await readFile(lock, 'utf8')).toBe(`${process.pid}\n`);
   });
 
   it('an EAB key id the CA does not know: EAB_KEY_UNKNOWN for every target with what to do, the CA asked once, the self-signed fallback', async () => {
     const eab = { kid: 'kid-nobody-knows', hmacKey: EAB.hmacKey };
-    const requests = pebble.newAccountRequests();
+    const requests = lab.pebble.newAccountRequests();
     const human = await cli(['check', '--config', await config({ name: 'unknown', eab })]);
     expect(human.stderr).toBe('');
-    const keyFile = join(dir.path, 'unknown.eab');
-    const line = `Warning (issue, issuer acme): EAB_KEY_UNKNOWN: the CA at ${new URL(pebble.directoryUrl).host} does not know the EAB key id "kid-nobody-knows" (the field 'kid' references a key that is not known to the ACME server): check the issuer's eab.kid, or ask the CA at ${new URL(pebble.directoryUrl).host} for a new EAB key, then put its key id in the issuer's eab.kid and its HMAC key in ${keyFile} (mode 0600) → try issuer "selfsigned"`;
+    const keyFile = join(lab.dir, 'unknown.eab');
+    const line = `Warning (issue, issuer acme): EAB_KEY_UNKNOWN: the CA at ${new URL(lab.pebble.directoryUrl).host} does not know the EAB key id "kid-nobody-knows" (the field 'kid' references a key that is not known to the ACME server): check the issuer's eab.kid, or ask the CA at ${new URL(lab.pebble.directoryUrl).host} for a new EAB key, then put its key id in the issuer's eab.kid and its HMAC key in ${keyFile} (mode 0600) → try issuer "selfsigned"`;
     expect(human.stdout.split('\n').filter((l) => l.trim() === line)).toHaveLength(2); // hostname and shop
     expect(human.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
     expect(human.stdout).toMatch(/installed a self-signed certificate for files/);
     expect(human.stdout).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
-    expect(pebble.newAccountRequests() - requests).toBe(1);
+    expect(lab.pebble.newAccountRequests() - requests).toBe(1);
 
     const json = await cli(['check', '--json', '--config', await config({ name: 'unknown-json', eab })]);
     const report = JSON.parse(json.stdout) as JsonReport;
@@ -172,16 +144,16 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     expect(failures.map((f) => f?.code)).toEqual(['EAB_KEY_UNKNOWN', 'EAB_KEY_UNKNOWN']);
     expect(failures[0]!.message).toBe(failures[1]!.message);
     expect(report.targets.map((t) => t.result)).toEqual(['replaced', 'replaced']);
-    expect(pebble.newAccountRequests() - requests).toBe(2);
+    expect(lab.pebble.newAccountRequests() - requests).toBe(2);
   });
 
   it('an account file edited into nonsense: ACCOUNT_FILE_INVALID naming it, the fallback for every target, the file left as it was', async () => {
     const file = await config({ name: 'nonsense' });
-    const account = join(dir.path, 'state-nonsense', 'issuers', 'acme', 'account.json');
+    const account = join(lab.dir, 'state-nonsense', 'issuers', 'acme', 'account.json');
     await mkdir(join(account, '..'), { recursive: true });
     const nonsense = '{"directoryUrl": "https://example.test/dir", "keyPem": <<edited by hand>> }\n';
     await writeFile(account, nonsense, { mode: 0o600 });
-    const requests = pebble.newAccountRequests();
+    const requests = lab.pebble.newAccountRequests();
     const result = await cli(['check', '--config', file]);
     expect(result.stderr).toBe('');
     const line = `Warning (issue, issuer acme): ACCOUNT_FILE_INVALID: ${account} is not a certsmith account file (not JSON): move it aside to register a new account; it is left as it is, as it may hold the only copy of an account key → try issuer "selfsigned"`;
@@ -189,7 +161,7 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
     expect(result.code).toBe(0);
     expect(await readFile(account, 'utf8')).toBe(nonsense);
-    expect(pebble.newAccountRequests() - requests).toBe(0);
+    expect(lab.pebble.newAccountRequests() - requests).toBe(0);
 
     const json = JSON.parse((await cli(['check', '--json', '--config', await config({ name: 'nonsense', stateDir: './state-nonsense' })])).stdout) as JsonReport;
     // The services have the self-signed stopgap now (healthy for the files target); the hostname's upgrade is asked again.
@@ -200,18 +172,18 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
   it('the CA forgot an account bound with EAB (Pebble restarted): ACME_ACCOUNT_GONE, the key not sent again; a new EAB key then registers a new account', async () => {
     const address = randomLoopback();
     const first = { kid: 'kid-first', hmacKey: randomBytes(32).toString('base64url') };
-    let ca = await startPebble({ address, httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53`, eabKey: first });
+    let ca = await lab.startPebble({ address, eabKey: first });
     try {
       const bound = await cli(['check', '--config', await config({ name: 'gone-1', ca, eab: first, stateDir: './state-gone' })]);
       expect(bound.stdout).toMatch(/installed a certificate from "acme" for cpanel/);
-      const account = join(dir.path, 'state-gone', 'issuers', 'acme', 'account.json');
+      const account = join(lab.dir, 'state-gone', 'issuers', 'acme', 'account.json');
       const before = await readFile(account, 'utf8');
       const url = (JSON.parse(before) as { url: string }).url;
 
       // Same address, memory wiped; it knows only a new EAB key.
       await ca.stop();
       const second = { kid: 'kid-second', hmacKey: randomBytes(32).toString('base64url') };
-      ca = await startPebble({ address, httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53`, eabKey: second });
+      ca = await lab.startPebble({ address, eabKey: second });
       const gone = await cli(['check', '--json', '--config', await config({ name: 'gone-2', ca, eab: first, stateDir: './state-gone' })]);
       const report = JSON.parse(gone.stdout) as JsonReport;
       const failures = report.targets.map((t) => t.failures.find((f) => f.issuer === 'acme'));
@@ -251,7 +223,7 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
       for (const entry of await readdir(d, { withFileTypes: true })) {
         const path = join(d, entry.name);
         if (entry.isDirectory()) {
-          if (path !== docroot) await walk(path);
+          if (path !== lab.docroot) await walk(path);
           continue;
         }
         if (!entry.isFile()) continue; // links point at files the walk reads anyway
@@ -264,7 +236,7 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
         if (path.includes('/outbox/') && entry.name.endsWith('.eml')) seen.outbox++;
       }
     };
-    await walk(dir.path);
+    await walk(lab.dir);
     for (const output of outputs) {
       for (const secret of [EAB.hmacKey, tsigSecret]) expect(output.stdout + output.stderr).not.toContain(secret);
     }

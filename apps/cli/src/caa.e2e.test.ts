@@ -3,12 +3,9 @@
 // Debian's Pebble issues for the rest, fetching http-01 from nginx. The last test orders a forbidden name with the
 // check turned off, to see what Pebble itself does about CAA.
 import { randomBytes } from 'node:crypto';
-import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  labDir, randomLoopback, run, runCli, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
-} from '@certsmith/testlab';
+import { randomLoopback, run, runCli, startAcmeLab, type AcmeLab } from '@certsmith/testlab';
 
 const HOST = `caa-${randomBytes(3).toString('hex')}.example.test`;
 /** The CAA identity the tests give the Pebble issuer (Pebble has none of its own: it does not check CAA). */
@@ -24,15 +21,9 @@ const HUGE = `huge.${HUGE_ZONE}`;
 const HUGE_RECORDS = 300;
 const NAMES = [WWW, SHOP, CRIT, ALIAS, BAD, HUGE];
 
-let dns: DnsLab;
-let nginx: Nginx;
-let pebble: Pebble;
-let dir: { path: string; cleanup: () => Promise<void> };
-let docroot: string;
+let lab: AcmeLab;
 
 beforeAll(async () => {
-  dir = await labDir('caa-e2e');
-  docroot = join(dir.path, 'html');
   const web = randomLoopback();
   const hugeZone = `$TTL 60
 @     IN SOA ns1.example.test. hostmaster.${HUGE_ZONE}. 1 300 60 86400 30
@@ -40,54 +31,37 @@ beforeAll(async () => {
 huge  IN A   ${web}
 ${Array.from({ length: HUGE_RECORDS }, (_, i) => `huge  IN CAA 0 issue "ca-${i}.example"`).join('\n')}
 `;
-  [dns, nginx] = await Promise.all([
-    startDnsLab({ extraZones: { [HUGE_ZONE]: hugeZone } }),
-    startNginx({ address: web, sites: [{ serverNames: [HOST, ...NAMES], docroot }] }),
-  ]);
-  const updates = [
-    ...[HOST, WWW, SHOP, CRIT, BAD].map((n) => `update add ${n}. 60 IN A ${nginx.address}`),
-    `update add ${BAD}. 60 IN CAA 0 issue "%%%%%"`,
-    `update add ${ALIAS}. 60 IN CNAME ${SHOP}.`,
-    `update add ${HOST}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
-    `update add ${SHOP}. 60 IN CAA 0 issue "other-ca.example"`,
-    `update add ${CRIT}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
-    `update add ${CRIT}. 60 IN CAA 128 tbs "unknown"`,
-  ];
-  await dns.updateExampleZone(updates);
-  pebble = await startPebble({ address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53` });
+  lab = await startAcmeLab({
+    name: 'caa-e2e', webAddress: web, webNames: [HOST, ...NAMES], pointedNames: [HOST, WWW, SHOP, CRIT, BAD],
+    extraZones: { [HUGE_ZONE]: hugeZone },
+    records: [
+      `update add ${BAD}. 60 IN CAA 0 issue "%%%%%"`,
+      `update add ${ALIAS}. 60 IN CNAME ${SHOP}.`,
+      `update add ${HOST}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
+      `update add ${SHOP}. 60 IN CAA 0 issue "other-ca.example"`,
+      `update add ${CRIT}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
+      `update add ${CRIT}. 60 IN CAA 128 tbs "unknown"`,
+    ],
+  });
 }, 120_000);
 
 afterAll(async () => {
-  await pebble?.stop();
-  await nginx?.stop();
-  await dns?.stop();
-  await dir?.cleanup();
+  await lab?.stop();
 });
 
 /** A config in its own sandbox; returns its path. */
 async function config(name: string, fields: { hostname?: string; names?: string[]; caaIdentities?: string[] } = {}): Promise<string> {
-  await copyFile(pebble.tlsCaFile, join(dir.path, `${name}-ca.pem`));
-  await writeFile(join(dir.path, `${name}.eab`), `${pebble.eab.hmacKey}\n`, { mode: 0o600 });
-  const file = join(dir.path, `${name}.json`);
-  await writeFile(file, JSON.stringify({
+  return lab.writeConfig(name, {
     profile: 'full', hostname: fields.hostname ?? HOST, names: fields.names ?? NAMES,
-    paths: { stateDir: `./state-${name}`, sslDir: `./ssl-${name}` },
-    inspection: { live: false },
     plugins: [
-      { module: '@certsmith/dcv-http', options: { docroot } },
+      lab.httpDcvPlugin,
       {
         module: '@certsmith/issuer-acme',
-        options: {
-          directoryUrl: pebble.directoryUrl, caFile: `./${name}-ca.pem`, eab: { kid: pebble.eab.kid, keyFile: `./${name}.eab` },
-          issuerPatterns: ['Pebble'], caaIdentities: fields.caaIdentities ?? [PEBBLE_CAA],
-        },
+        options: { ...(await lab.acmeIssuerOptions(name)), issuerPatterns: ['Pebble'], caaIdentities: fields.caaIdentities ?? [PEBBLE_CAA] },
       },
     ],
     issuers: ['acme', 'selfsigned'],
-    server: { addresses: [nginx.address] },
-    dns: { rootHints: dns.rootHintsFile, port: 53 },
-  }, null, 2));
-  return file;
+  });
 }
 
 /** The DNS names of an installed certificate. */
@@ -108,7 +82,7 @@ interface JsonReport {
 
 describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { timeout: 120_000 }, () => {
   it('drops the names whose CAA forbids the issuer, says why, and gets the certificate for the rest', async () => {
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const result = await runCli(['check', '--config', await config('human'), '--verbose']);
     expect(result.stderr).toBe('');
     // Every name passed local DCV (nginx serves them all); CAA then decides.
@@ -125,9 +99,9 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     expect(result.stdout).toContain(`  CAA OK: ${WWW} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}" at ${HOST}))\n`);
     expect(result.stdout).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
     expect(result.code).toBe(0);
-    expect(pebble.orderCount() - orders).toBe(1);
+    expect(lab.pebble.orderCount() - orders).toBe(1);
     // HUGE too: Pebble does not check CAA (see the last test).
-    expect(await namesIn(join(dir.path, 'ssl-human', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, WWW, HUGE].sort());
+    expect(await namesIn(join(lab.dir, 'ssl-human', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, WWW, HUGE].sort());
   });
 
   it('--json carries the CAA verdicts in validations and CAA_FORBIDS in failures', async () => {
@@ -149,25 +123,25 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
   });
 
   it('skips the issuer when CAA forbids the primary name: the self-signed fallback, and Pebble is never asked', async () => {
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const result = await runCli(['check', '--config', await config('primary', { hostname: SHOP, names: [WWW] })]);
     expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP})`);
     expect(result.stdout).toContain(`  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`);
     expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
-    expect(pebble.orderCount()).toBe(orders);
+    expect(lab.pebble.orderCount()).toBe(orders);
   });
 
   it('with no CAA identity the check is off (said with --verbose), and Debian\'s Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA', async () => {
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const result = await runCli(['check', '--config', await config('unchecked', { names: [SHOP, CRIT], caaIdentities: [] }), '--verbose']);
     expect(result.stdout).toContain(`  CAA OK: ${SHOP} (not checked: issuer "acme" names no CAA identity (its caaIdentities option))\n`);
     expect(result.stdout).not.toContain('CAA_FORBIDS');
     expect(result.stdout).toMatch(/installed a certificate from "acme"/);
     expect(result.code).toBe(0);
-    expect(pebble.orderCount() - orders).toBe(1);
+    expect(lab.pebble.orderCount() - orders).toBe(1);
     // Pebble's VA asked the lab's BIND (its -dnsserver), where SHOP says issue "other-ca.example" and CRIT has a
     // critical unknown tag; a CA that enforced RFC 8659 would have refused both. Pebble signed them.
-    expect(await namesIn(join(dir.path, 'ssl-unchecked', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, SHOP, CRIT].sort());
-    expect(await dns.dig(dns.addresses.primary, SHOP, 'CAA')).toBe('0 issue "other-ca.example"');
+    expect(await namesIn(join(lab.dir, 'ssl-unchecked', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, SHOP, CRIT].sort());
+    expect(await lab.dns.dig(lab.dns.addresses.primary, SHOP, 'CAA')).toBe('0 issue "other-ca.example"');
   });
 });

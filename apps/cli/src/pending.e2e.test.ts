@@ -8,12 +8,10 @@
 // more validation; Pebble's VA runs a few validations at once and blocks new ones once its small queue is full. Keep
 // the runs and names of this file few (two names, five runs) or a later run hangs on a challenge POST.
 import { randomBytes } from 'node:crypto';
-import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  labDir, randomLoopback, runCli, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
-} from '@certsmith/testlab';
+import { runCli, startAcmeLab, type AcmeLab } from '@certsmith/testlab';
 
 const HOST = `pend-${randomBytes(3).toString('hex')}.example.test`;
 const WWW = `www.${HOST}`;
@@ -21,54 +19,31 @@ const WWW = `www.${HOST}`;
 const T0 = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 const at = (hours: number) => new Date(T0.getTime() + hours * 3_600_000).toISOString();
 
-let dns: DnsLab;
-let nginx: Nginx;
-let pebble: Pebble;
-let dir: { path: string; cleanup: () => Promise<void> };
+let lab: AcmeLab;
 let file: string;
 let pendingFile: string;
 
 beforeAll(async () => {
-  dir = await labDir('pending-e2e');
-  const docroot = join(dir.path, 'html');
-  [dns, nginx] = await Promise.all([
-    startDnsLab(),
-    startNginx({ address: randomLoopback(), sites: [{ serverNames: [HOST, WWW], docroot }] }),
-  ]);
-  const records = [HOST, WWW].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  await dns.updateExampleZone(records);
-  pebble = await startPebble({
-    address: randomLoopback(), httpPort: nginx.httpPort, dnsServer: `${dns.addresses.primary}:53`,
-    env: { PEBBLE_VA_NOSLEEP: '0', PEBBLE_VA_SLEEPTIME: '1000000' },
-  });
-  if (!/Setting maximum random VA sleep time to 1000000 seconds/.test(pebble.log())) throw new Error(`Pebble's VA does not sleep as this test needs:\n${pebble.log()}`);
-  await copyFile(pebble.tlsCaFile, join(dir.path, 'ca.pem'));
-  await writeFile(join(dir.path, 'eab.key'), `${pebble.eab.hmacKey}\n`, { mode: 0o600 });
-  file = join(dir.path, 'config.json');
-  await writeFile(file, JSON.stringify({
+  lab = await startAcmeLab({ name: 'pending-e2e', webNames: [HOST, WWW], pebble: { env: { PEBBLE_VA_NOSLEEP: '0', PEBBLE_VA_SLEEPTIME: '1000000' } } });
+  if (!/Setting maximum random VA sleep time to 1000000 seconds/.test(lab.pebble.log())) throw new Error(`Pebble's VA does not sleep as this test needs:\n${lab.pebble.log()}`);
+  file = await lab.writeConfig('config', {
     profile: 'full', hostname: HOST, names: [WWW],
     paths: { stateDir: './state', sslDir: './ssl' },
-    inspection: { live: false },
     retry: { abandonPendingAfterHours: 72 },
     plugins: [
-      { module: '@certsmith/dcv-http', options: { docroot } },
+      lab.httpDcvPlugin,
       {
         module: '@certsmith/issuer-acme',
-        options: { directoryUrl: pebble.directoryUrl, caFile: './ca.pem', eab: { kid: pebble.eab.kid, keyFile: './eab.key' }, issuerPatterns: ['Pebble'], maxWaitSeconds: 0 },
+        options: { ...(await lab.acmeIssuerOptions('config')), issuerPatterns: ['Pebble'], maxWaitSeconds: 0 },
       },
     ],
     issuers: ['acme', 'selfsigned'],
-    server: { addresses: [nginx.address] },
-    dns: { rootHints: dns.rootHintsFile, port: 53 },
-  }, null, 2));
-  pendingFile = join(dir.path, 'state', 'pending', 'hostname.acme.json');
+  });
+  pendingFile = join(lab.dir, 'state', 'pending', 'hostname.acme.json');
 }, 120_000);
 
 afterAll(async () => {
-  await pebble?.stop();
-  await nginx?.stop();
-  await dns?.stop();
-  await dir?.cleanup();
+  await lab?.stop();
 });
 
 const check = (now: string, ...extra: string[]) => runCli(['check', '--config', file, '--no-retry', ...extra], { env: { CERTSMITH_FAKE_NOW: now } });
@@ -86,10 +61,10 @@ describe('certsmith check: why an order is still pending, per name, and the dead
   let first = '';
 
   it('prints each name\'s authorization and which names hold the order', async () => {
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const run = await check(T0.toISOString());
     expect(run.stderr).toBe('');
-    expect(pebble.orderCount() - orders).toBe(1);
+    expect(lab.pebble.orderCount() - orders).toBe(1);
     const order = await savedOrder();
     first = order.reference;
     expect(run.stdout).toContain(`  Order pending at "acme": ${first}`);
@@ -100,7 +75,7 @@ describe('certsmith check: why an order is still pending, per name, and the dead
   });
 
   it('two days later the same order is resumed and its names have been pending for 2d 3h (human and --json)', async () => {
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const human = await check(at(51));
     expect(human.stdout).toContain(`    ${HOST}: authorization pending, http-01 challenge pending for 2d 3h\n    ${WWW}: authorization pending, http-01 challenge pending for 2d 3h\n`);
     expect(human.stdout).toContain(`    order held by: ${HOST} (pending for 2d 3h), ${WWW} (pending for 2d 3h)\n`);
@@ -114,17 +89,17 @@ describe('certsmith check: why an order is still pending, per name, and the dead
     expect(issued).toMatchObject({ status: 'pending', order: first, heldBy: `${HOST} (pending for 2d 4h), ${WWW} (pending for 2d 4h)` });
     expect(issued.authorizations).toEqual([HOST, WWW].map((name) => ({ name, status: 'pending', challenge: { type: 'http-01', status: 'pending' }, since: T0.toISOString(), forSeconds: 52 * 3600 })));
     expect(report.targets[0]!.result).toBe('pending');
-    expect(pebble.orderCount() - orders).toBe(0);
+    expect(lab.pebble.orderCount() - orders).toBe(0);
     expect((await savedOrder()).reference).toBe(first);
   });
 
   it('past the deadline the order is abandoned: its authorizations deactivated, a new order without the names that held it', async () => {
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const run = await check(at(73));
     expect(run.stderr).toBe('');
     // The primary name held it too: it cannot be dropped, so the new order tries it again.
     expect(run.stdout).toContain(`  Warning (issue, issuer acme): ORDER_ABANDONED: the order ${first} is 3d 1h old (more than retry.abandonPendingAfterHours = 72h), held by ${HOST} (pending for 3d 1h), ${WWW} (pending for 3d 1h): abandoned (deactivated the authorizations of ${HOST}, ${WWW} at the CA); dropped from the new order: ${WWW}; the primary name ${HOST} cannot be dropped, so the new order tries it again from scratch → place a new order\n`);
-    expect(pebble.orderCount() - orders).toBe(1);
+    expect(lab.pebble.orderCount() - orders).toBe(1);
     const order = await savedOrder();
     expect(order.reference).not.toBe(first);
     expect(order.names).toEqual([HOST]);
@@ -139,7 +114,7 @@ describe('certsmith check: why an order is still pending, per name, and the dead
     const saved = JSON.parse(await readFile(pendingFile, 'utf8')) as { order: { names: unknown } };
     saved.order.names = 42;
     await writeFile(pendingFile, JSON.stringify(saved));
-    const orders = pebble.orderCount();
+    const orders = lab.pebble.orderCount();
     const run = await check(at(74), '--json');
     expect(run.stderr).toBe('');
     const target = (JSON.parse(run.stdout) as JsonReport).targets[0]!;
@@ -148,9 +123,9 @@ describe('certsmith check: why an order is still pending, per name, and the dead
       message: `the pending-order file ${pendingFile} is not usable: "order.names" is not a list of names`,
       next: `moved aside to ${pendingFile}.invalid; go on as if no order were pending`,
     }]);
-    expect(pebble.orderCount() - orders).toBe(1);
+    expect(lab.pebble.orderCount() - orders).toBe(1);
     expect(target.issued?.heldBy).toBe(`${HOST} (pending for 0s), ${WWW} (pending for 0s)`);
-    expect((await readdir(join(dir.path, 'state', 'pending'))).sort()).toEqual(['hostname.acme.json', 'hostname.acme.json.invalid']);
+    expect((await readdir(join(lab.dir, 'state', 'pending'))).sort()).toEqual(['hostname.acme.json', 'hostname.acme.json.invalid']);
     expect((await savedOrder()).names).toEqual([HOST, WWW]);
     expect(run.code).toBe(0);
   });

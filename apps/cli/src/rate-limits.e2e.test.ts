@@ -4,75 +4,60 @@
 // run reaches the CA as it would in production. A site with a valid CA certificate near its renewal threshold
 // must keep it; a site with none gets the self-signed stopgap; the ledger makes the next runs leave the CA alone.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createCa, fileTimes, labDir, run, runCli, startDnsLab, startNginx, startRateLimitingAcmeDouble, type DnsLab, type LabCa, type LabCert, type Nginx, type RateLimitingAcmeDouble,
+  createCa, fileTimes, run, runCli, startAcmeLab, startRateLimitingAcmeDouble, type AcmeLab, type LabCa, type LabCert, type RateLimitingAcmeDouble,
 } from '@certsmith/testlab';
 
 const ZONE = `rl-${randomBytes(3).toString('hex')}.example.test`;
 const SHOP = [`www.shop.${ZONE}`, `shop.${ZONE}`];
 const BLOG = [`blog.${ZONE}`];
 
-let dns: DnsLab;
-let nginx: Nginx;
+let lab: AcmeLab;
 let double: RateLimitingAcmeDouble;
-let dir: { path: string; cleanup: () => Promise<void> };
-let docroot: string;
+/** The double does not check EAB; a key of the right form. */
+const EAB = { kid: 'kid-1', hmacKey: randomBytes(32).toString('base64url') };
 let provider: LabCa;
 let current: LabCert;
 
 beforeAll(async () => {
-  dir = await labDir('rate-limits-e2e');
-  docroot = join(dir.path, 'html');
-  [dns, nginx, double] = await Promise.all([
-    startDnsLab(),
-    startNginx({ address: (await import('@certsmith/testlab')).randomLoopback(), sites: [{ serverNames: [...SHOP, ...BLOG], docroot }] }),
+  [lab, double] = await Promise.all([
+    startAcmeLab({ name: 'rate-limits-e2e', webNames: [...SHOP, ...BLOG], pebble: false }),
     startRateLimitingAcmeDouble({ renewalInfo: true }),
   ]);
-  const records = [...SHOP, ...BLOG].map((n) => `update add ${n}. 60 IN A ${nginx.address}`);
-  await dns.updateExampleZone(records);
   // The certificate in place: from the configured provider (a lab CA), valid, 10 days left (threshold 25).
-  provider = await createCa(join(dir.path, 'provider'), { cn: 'Lab Provider CA' });
+  provider = await createCa(join(lab.dir, 'provider'), { cn: 'Lab Provider CA' });
   current = await provider.issue('shop', { cn: SHOP[0], san: SHOP, days: 10 });
-  await copyFile(double.tlsCaFile, join(dir.path, 'double-ca.pem'));
-  await writeFile(join(dir.path, 'eab.key'), `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
 }, 120_000);
 
 afterAll(async () => {
   await double?.stop();
-  await nginx?.stop();
-  await dns?.stop();
-  await dir?.cleanup();
+  await lab?.stop();
 });
 
 /** A sandbox: its own state and ssl dirs, the shop's current certificate in place, the blog without one. */
 async function sandbox(name: string): Promise<{ config: string; state: string; ssl: string }> {
-  const ssl = join(dir.path, `ssl-${name}`);
+  const ssl = join(lab.dir, `ssl-${name}`);
   await mkdir(join(ssl, 'live', 'shop'), { recursive: true });
   await writeFile(join(ssl, 'live', 'shop', 'fullchain.pem'), current.certPem + provider.certPem);
   await writeFile(join(ssl, 'live', 'shop', 'privkey.pem'), current.keyPem, { mode: 0o600 });
-  const config = join(dir.path, `${name}.json`);
-  await writeFile(config, JSON.stringify({
+  const config = await lab.writeConfig(name, {
     hostname: `host.${ZONE}`,
-    paths: { stateDir: `./state-${name}`, sslDir: `./ssl-${name}` },
-    inspection: { live: false },
     services: { cpanel: false, dovecot: false, exim: false, ftp: false },
     plugins: [
-      { module: '@certsmith/dcv-http', options: { docroot } },
+      lab.httpDcvPlugin,
       {
         module: '@certsmith/issuer-sectigo',
-        options: { directoryUrl: double.directoryUrl, caFile: './double-ca.pem', eab: { kid: 'kid-1', keyFile: './eab.key' }, issuerPatterns: ['Lab Provider CA'] },
+        options: { ...(await lab.acmeIssuerOptions(name, { ca: double, eab: EAB })), issuerPatterns: ['Lab Provider CA'] },
       },
       { module: '@certsmith/installer-files' },
     ],
     issuers: ['sectigo', 'selfsigned'],
     targets: [{ id: 'shop', names: SHOP, services: ['files'] }, { id: 'blog', names: BLOG, services: ['files'] }],
-    server: { addresses: [nginx.address] },
-    dns: { rootHints: dns.rootHintsFile, port: 53 },
-  }, null, 2));
-  return { config, state: join(dir.path, `state-${name}`), ssl };
+  });
+  return { config, state: join(lab.dir, `state-${name}`), ssl };
 }
 
 // The lab provider's root in the trust store, so the certificate in place verifies as a real CA's would.

@@ -1,5 +1,6 @@
 import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
 import type { CertificateSummary } from '@certsmith/core';
+import { readCertificateFields } from './certificate-fields.js';
 
 const SIGNATURE_ALGORITHMS: Record<string, string> = {
   '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
@@ -28,66 +29,121 @@ export const EKU_NAMES: Record<string, string> = {
   '2.5.29.37.0': 'anyExtendedKeyUsage',
 };
 
-/** A parsed certificate: node's X509Certificate plus what node does not expose. */
-export interface ParsedCertificate {
-  x509: X509Certificate;
-  der: Buffer;
-  summary: CertificateSummary;
-  notBefore: Date;
-  notAfter: Date;
-  /** Only the DNS names of the SAN, lowercase. */
-  dnsNames: string[];
+/**
+ * A parsed certificate: the summary and dates the rules read, and node's X509Certificate, built only when something
+ * asks for it (a chain to a CA, a key that the fast comparison cannot match): on the healthy path the fields come
+ * from the DER (certificate-fields.ts) and OpenSSL never parses the certificate.
+ */
+export class ParsedCertificate {
+  private object: X509Certificate | null;
+
+  constructor(
+    readonly der: Buffer,
+    readonly summary: CertificateSummary,
+    readonly notBefore: Date,
+    readonly notAfter: Date,
+    /** Only the DNS names of the SAN, lowercase. */
+    readonly dnsNames: string[],
+    /** Whether this is a CA certificate (`X509Certificate.ca`). */
+    readonly ca: boolean,
+    /** The subject and issuer DN in node's multi-line form, as the trust store indexes them. */
+    readonly subjectName: string,
+    readonly issuerName: string,
+    /** Whether the authority information access names an OCSP responder. */
+    readonly hasOcsp: boolean,
+    x509: X509Certificate | null,
+  ) {
+    this.object = x509;
+  }
+
+  get x509(): X509Certificate {
+    return (this.object ??= new X509Certificate(this.der));
+  }
 }
 
 /**
- * Parsed certificates by DER, most recent last: services and sites share their chain certificates, so each CA
- * certificate is parsed once per run instead of once per file. Bounded, so a run over many sites stays small.
+ * Parsed certificates by SHA-256 of the DER, most recent last: services and sites share their chain certificates, so
+ * each CA certificate is parsed once per run instead of once per file. Bounded, so a run over many sites stays small.
  */
 const CACHE_SIZE = 256;
 const cache = new Map<string, ParsedCertificate>();
 
 /** Parses one DER certificate. Throws on anything that is not one. The result is shared: do not modify it. */
 export function parseCertificate(der: Buffer): ParsedCertificate {
-  const cacheKey = der.toString('latin1');
-  const cached = cache.get(cacheKey);
+  const fingerprint = createHash('sha256').update(der).digest('hex');
+  const cached = cache.get(fingerprint);
   if (cached) {
-    cache.delete(cacheKey);
-    cache.set(cacheKey, cached);
+    cache.delete(fingerprint);
+    cache.set(fingerprint, cached);
     return cached;
   }
-  const parsed = parseUncached(Buffer.from(der));
-  cache.set(cacheKey, parsed);
+  const copy = Buffer.from(der); // der may be a view into a whole file: keep only the certificate
+  const parsed = parseFast(copy, fingerprint) ?? parseWithOpenSsl(copy, fingerprint);
+  cache.set(fingerprint, parsed);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
   return parsed;
 }
 
-function parseUncached(der: Buffer): ParsedCertificate {
+/** From the DER alone (exported for the test that holds it to parseWithOpenSsl); null when the certificate has anything that only OpenSSL reads the way node reports it. */
+export function parseFast(der: Buffer, fingerprint: string): ParsedCertificate | null {
+  const fields = readCertificateFields(der);
+  if (!fields) return null;
+  let selfSigned = fields.selfSigned;
+  let x509: X509Certificate | null = null;
+  if (selfSigned === null) {
+    x509 = new X509Certificate(der);
+    selfSigned = safeVerify(x509);
+  }
+  // X509_check_ca() also says no for a certificate with any extension OpenSSL cannot decode (SKI, AKI, CRL
+  // distribution points...), which this reader does not decode: a CA certificate (a chain's, parsed once and cached)
+  // asks OpenSSL; a leaf is not a CA either way.
+  const ca = fields.ca && (x509 ??= new X509Certificate(der)).ca;
+  let key = keyFromDer(der);
+  if (key === null) key = describeKey((x509 ??= new X509Certificate(der)));
+  const summary = summaryOf(fields.subject, fields.issuer, fields.serial, fields.notBefore, fields.notAfter, fields.san,
+    key, signatureAlgorithm(der), fingerprint, selfSigned, fields.eku);
+  return new ParsedCertificate(der, summary, fields.notBefore, fields.notAfter, dnsNamesOf(fields.san), ca,
+    fields.subject, fields.issuer, fields.hasOcsp, x509);
+}
+
+export function parseWithOpenSsl(der: Buffer, fingerprint: string): ParsedCertificate {
   const x509 = new X509Certificate(der);
   const subject = x509.subject;
   const issuer = x509.issuer;
   const san = x509.subjectAltName;
-  const sanEntries = splitSan(san);
-  const dnsNames = sanEntries.filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4).toLowerCase());
+  const sanEntries = san === undefined ? null : splitSan(san);
   const notBefore = new Date(x509.validFrom);
   const notAfter = new Date(x509.validTo);
-  const eku = x509.keyUsage; // node names the extended key usage "keyUsage"
   const selfSigned = subject === issuer && safeVerify(x509);
-  const summary: CertificateSummary = {
+  const summary = summaryOf(subject, issuer, x509.serialNumber.toLowerCase(), notBefore, notAfter, sanEntries,
+    keyFromDer(der) ?? describeKey(x509), signatureAlgorithm(der), fingerprint, selfSigned, x509.keyUsage ?? null); // node names the extended key usage "keyUsage"
+  return new ParsedCertificate(der, summary, notBefore, notAfter, dnsNamesOf(sanEntries), x509.ca, subject, issuer,
+    x509.infoAccess?.includes('OCSP - URI:') ?? false, x509);
+}
+
+function summaryOf(
+  subject: string, issuer: string, serial: string, notBefore: Date, notAfter: Date, san: string[] | null, key: string,
+  signature: string, fingerprint: string, selfSigned: boolean, eku: string[] | null,
+): CertificateSummary {
+  return {
     subject: oneLine(subject),
     commonName: /(?:^|\n)CN=([^\n]*)/.exec(subject)?.[1] ?? null,
     issuer: oneLine(issuer),
-    serial: x509.serialNumber.toLowerCase(),
+    serial,
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
-    names: sanEntries.map((e) => e.replace(/^(DNS|IP Address):/, '')),
-    hasSan: san !== undefined,
-    key: describeKey(x509, der),
-    signatureAlgorithm: signatureAlgorithm(der),
-    fingerprint: createHash('sha256').update(der).digest('hex'),
+    names: (san ?? []).map((e) => e.replace(/^(DNS|IP Address):/, '')),
+    hasSan: san !== null,
+    key,
+    signatureAlgorithm: signature,
+    fingerprint,
     selfSigned,
-    extendedKeyUsage: eku === undefined ? null : eku.map((oid) => EKU_NAMES[oid] ?? oid),
+    extendedKeyUsage: eku === null ? null : eku.map((oid) => EKU_NAMES[oid] ?? oid),
   };
-  return { x509, der, summary, notBefore, notAfter, dnsNames };
+}
+
+function dnsNamesOf(san: string[] | null): string[] {
+  return (san ?? []).filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4).toLowerCase());
 }
 
 /**
@@ -160,8 +216,7 @@ function skip(der: Buffer, at: number): number {
   return at + h.header + h.length;
 }
 
-function splitSan(san: string | undefined): string[] {
-  if (!san) return [];
+function splitSan(san: string): string[] {
   return san.split(/,\s*/).map((s) => s.trim()).filter(Boolean);
 }
 
@@ -177,19 +232,24 @@ function safeVerify(x509: X509Certificate): boolean {
   }
 }
 
-function describeKey(x509: X509Certificate, der: Buffer): string {
+/** 'RSA 2048' or 'EC P-256' from the SPKI bytes; null for other keys (node's view of the key decides then). */
+function keyFromDer(der: Buffer): string | null {
   const spki = spkiParts(der);
   if (spki?.algorithm.equals(RSA_ENCRYPTION)) {
     try {
       return `RSA ${rsaBits(spki.key)}`;
     } catch {
-      // fall through to node's view of the key
+      return null;
     }
   }
   if (spki?.algorithm.equals(EC_PUBLIC_KEY)) {
     const named = NAMED_CURVES.find(([oid]) => spki.parameters.equals(oid));
     if (named) return `EC ${named[1]}`;
   }
+  return null;
+}
+
+function describeKey(x509: X509Certificate): string {
   let key: KeyObject;
   try {
     key = x509.publicKey;

@@ -154,6 +154,10 @@ export class CertificateInspector implements Inspector {
   private chainDefects(
     leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, threshold: number, providerIssued: boolean, defects: Defect[],
   ): X509Certificate | null {
+    // A self-signed leaf alone, neither trusted itself nor named by a trusted certificate: verifyChain would stop at
+    // depth 0 with what SELF_SIGNED already reports. Said here without OpenSSL parsing the leaf (the healthy path).
+    if (others.length === 0 && leaf.parsed.summary.selfSigned && !this.trustStore.containsFingerprint(leaf.parsed.summary.fingerprint)
+      && this.trustStore.bySubjectName(leaf.parsed.issuerName).length === 0) return null;
     const verdict = verifyChain(leaf.parsed.x509, others.map((c) => c.parsed.x509), this.trustStore, ctx.now);
     const failure = verdict.failure;
     // Depth 0 self-signed and expiry are reported by their own rules, with the same cPanel codes.
@@ -188,7 +192,7 @@ export class CertificateInspector implements Inspector {
   private async revocationDefects(leaf: Collected['certificates'][number], issuer: X509Certificate | null, ctx: InspectContext): Promise<Defect[]> {
     const cert = leaf.parsed;
     if (!this.revocation || !ctx.policy.live || cert.summary.selfSigned || cert.notAfter.getTime() <= ctx.now.getTime()) return [];
-    const hasPointer = cert.x509.infoAccess?.includes('OCSP - URI:') || cert.der.includes(CRL_DP_OID);
+    const hasPointer = cert.hasOcsp || cert.der.includes(CRL_DP_OID);
     if (!hasPointer) return [];
     if (!issuer) {
       return [{ code: 'REVOCATION_UNCHECKED', message: 'the revocation status cannot be asked: the issuer certificate is neither in the files nor in the trust store', severity: 'info', path: leaf.path }];
@@ -241,7 +245,7 @@ const CRL_DP_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1f]);
 
 /** The leaf: the first certificate that is not a CA (chains are sometimes written root first), else the first. */
 function pickLeaf(certificates: Collected['certificates']): Collected['certificates'][number] | undefined {
-  return certificates.find((c) => !c.parsed.x509.ca) ?? certificates[0];
+  return certificates.find((c) => !c.parsed.ca) ?? certificates[0];
 }
 
 function collect(sources: SourceFile[]): Collected {

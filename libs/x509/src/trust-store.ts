@@ -47,8 +47,13 @@ export class TrustStore {
   }
 
   contains(cert: X509Certificate): boolean {
+    return this.containsFingerprint(cert.fingerprint256.replaceAll(':', '').toLowerCase());
+  }
+
+  /** By SHA-256 of the DER, lowercase hex. */
+  containsFingerprint(sha256: string): boolean {
     this.load();
-    return this.fingerprints!.has(cert.fingerprint256);
+    return this.fingerprints!.has(sha256);
   }
 
   private load(): void {
@@ -65,7 +70,7 @@ export class TrustStore {
       const list = this.bySubject.get(cert.subject) ?? [];
       list.push(cert);
       this.bySubject.set(cert.subject, list);
-      this.fingerprints.add(cert.fingerprint256);
+      this.fingerprints.add(cert.fingerprint256.replaceAll(':', '').toLowerCase());
     }
   }
 }

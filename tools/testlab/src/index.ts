@@ -10,6 +10,7 @@ export { startNginx, type Nginx, type NginxOptions, type NginxSite } from './ngi
 export { startPebble, pebbleFailure, type Pebble, type PebbleOptions } from './pebble.js';
 export { ensureAtd, atJobsContaining, removeAtJobsContaining, type AtJob } from './atd.js';
 export { startDnsLab, type DnsLab, type DnsLabAddresses, type DnsLabOptions } from './bind.js';
+export { startAcmeLab, type AcmeLab, type AcmeLabOptions, type ConfigFields, type LabCaEndpoint } from './acme-lab.js';
 export { startUnbound, type Unbound, type UnboundOptions } from './unbound.js';
 export { createCa, selfSignedCert, privateKey, type LabCa, type LabCert, type IssueOptions } from './certs.js';
 export { startDovecot, type Dovecot, type DovecotOptions } from './dovecot.js';
