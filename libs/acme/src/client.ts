@@ -77,6 +77,7 @@ export interface RenewalInfo {
 export class AcmeClient {
   private directoryDoc: Directory | undefined;
   private nonces: string[] = [];
+  private nonceByGet = true;
   private account: { key: AccountKey; url: string } | undefined;
 
   constructor(readonly directoryUrl: string, readonly transport: AcmeTransport, private readonly badNonceRetries = 16) {}
@@ -110,6 +111,18 @@ export class AcmeClient {
     const pooled = this.nonces.pop();
     if (pooled) return pooled;
     const { newNonce } = await this.directory(signal);
+    // GET (204) first, as RFC 8555 section 7.2 allows: a HEAD answered 200 without a body length makes some servers
+    // (Pebble, Go's net/http) close the connection, so each HEAD cost a new TLS handshake. A CA that refuses GET
+    // is asked by HEAD from then on.
+    if (this.nonceByGet) {
+      try {
+        const response = await this.transport.send('GET', newNonce, signal);
+        if (response.nonce) return response.nonce;
+      } catch (error) {
+        if (signal.aborted || (error instanceof AcmeError && error.code === 'CA_UNREACHABLE')) throw error;
+      }
+      this.nonceByGet = false;
+    }
     const response = await this.transport.send('HEAD', newNonce, signal);
     if (!response.nonce) throw new AcmeError('ACME_BAD_RESPONSE', `the CA's newNonce (${newNonce}) gave no Replay-Nonce header`);
     return response.nonce;

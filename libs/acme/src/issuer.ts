@@ -243,8 +243,11 @@ export class AcmeIssuer implements Issuer {
   private updateLeftovers(ctx: IssueContext, change: (leftovers: Record<string, Challenge[]>) => void): Promise<void> {
     const next = this.leftoversWrites.then(async () => {
       const leftovers = await this.leftovers(ctx);
+      const before = JSON.stringify(leftovers, null, 2);
       change(leftovers);
-      await writeFileAtomic(join(ctx.stateDir, 'challenges.json'), JSON.stringify(leftovers, null, 2), { mode: 0o600 });
+      const after = JSON.stringify(leftovers, null, 2);
+      // Most orders leave nothing published: no rewrite (and no two fsyncs) when the record stays the same.
+      if (after !== before) await writeFileAtomic(join(ctx.stateDir, 'challenges.json'), after, { mode: 0o600 });
     });
     this.leftoversWrites = next.catch(() => undefined);
     return next;

@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { AcmeError, parseRetryAfter, problemToError, type ProblemDocument } from './problem.js';
 
@@ -39,8 +40,10 @@ export class AcmeTransport {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.userAgent = options.userAgent ?? 'certsmith-acme/0.1';
     this.now = options.now ?? (() => new Date());
+    // One TLS context for every connection: given `ca`, node would build a context (and parse the PEM) per connection.
+    const secureContext = createSecureContext(options.caPem ? { ca: options.caPem } : {});
     this.dispatcher = new Agent({
-      connect: options.caPem ? { ca: options.caPem, timeout: this.timeoutMs } : { timeout: this.timeoutMs },
+      connect: { secureContext, timeout: this.timeoutMs },
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, open, rename, unlink } from 'node:fs/promises';
+import { closeSync, fchmodSync, fchownSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface WriteOptions {
@@ -8,37 +8,68 @@ export interface WriteOptions {
   gid?: number;
 }
 
+/*
+ * Small files (certificates, keys, state): open, write, chmod, close and rename are synchronous calls, a few
+ * microseconds each, which cost far less CPU than the promise API (a thread-pool round trip and a promise per
+ * call). Only fsync, which waits for the disk, goes to the thread pool, so that the event loop keeps serving
+ * other targets meanwhile.
+ */
+
 /**
  * Writes a file so that a reader sees the old content or the new, never a part: a temp file in the same
  * directory (same filesystem), fsync, chmod before the content is visible, rename, fsync of the directory.
  * On any failure the temp file is removed and the old file is untouched.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.certsmith-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', options.mode);
+  await writeFilesAtomic([{ path, data, ...options }]);
+}
+
+/**
+ * Several files, each atomic as in writeFileAtomic: every temp file is written and synced first, then they are
+ * renamed in order, then each directory is synced once (not once per file). When any temp file cannot be written,
+ * none is renamed and every temp file is removed; a rename that fails leaves the files renamed before it in place
+ * (as separate writeFileAtomic calls would) and removes the rest of the temp files.
+ */
+export async function writeFilesAtomic(files: (WriteOptions & { path: string; data: string | Uint8Array })[]): Promise<void> {
+  const temps: string[] = [];
+  let renamed = 0;
   try {
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    for (const file of files) {
+      const temp = join(dirname(file.path), `.${basename(file.path)}.certsmith-${randomBytes(6).toString('hex')}`);
+      const fd = openSync(temp, 'wx', file.mode);
+      temps.push(temp);
+      try {
+        const bytes = typeof file.data === 'string' ? Buffer.from(file.data, 'utf8') : file.data;
+        for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
+        await fsyncOf(fd);
+        fchmodSync(fd, file.mode); // the umask may have narrowed the mode given to open()
+        if (file.uid !== undefined || file.gid !== undefined) fchownSync(fd, file.uid ?? -1, file.gid ?? -1);
+      } finally {
+        closeSync(fd);
+      }
     }
-    await chmod(temp, options.mode); // the umask may have narrowed the mode given to open()
-    if (options.uid !== undefined || options.gid !== undefined) await chown(temp, options.uid ?? -1, options.gid ?? -1);
-    await rename(temp, path);
+    for (const [i, file] of files.entries()) {
+      renameSync(temps[i]!, file.path);
+      renamed++;
+    }
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    for (const temp of temps.slice(renamed)) {
+      try { unlinkSync(temp); } catch { /* not there */ }
+    }
     throw error;
   }
-  await syncDirectory(dir);
+  for (const dir of new Set(files.map((f) => dirname(f.path)))) await syncDirectory(dir);
 }
 
 export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await handle.sync();
+    await fsyncOf(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+}
+
+function fsyncOf(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
 }

@@ -1,6 +1,7 @@
-import { webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { CsrFactory, KeyAndCsr, KeySpec } from '@certsmith/core';
+import { csrDer } from './csr-der.js';
 import { toPem } from './pem.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -32,14 +33,8 @@ export async function generateKeys(spec: KeySpec): Promise<{ keys: CryptoKeyPair
 export class WebCryptoCsrFactory implements CsrFactory {
   async create(names: string[], spec: KeySpec): Promise<KeyAndCsr> {
     const { keys, keyPem } = await generateKeys(spec);
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: [{ CN: [names[0]!] }],
-      keys,
-      signingAlgorithm: algorithmOf(spec).sign,
-      extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))],
-    });
-    const csrDer = new Uint8Array(csr.rawData);
-    return { keys: keys as unknown as KeyAndCsr['keys'], keyPem, csrDer, csrPem: toPem('CERTIFICATE REQUEST', csrDer), spec };
+    const der = csrDer(names, spec, KeyObject.from(keys.privateKey as webcrypto.CryptoKey), KeyObject.from(keys.publicKey as webcrypto.CryptoKey));
+    return { keys: keys as unknown as KeyAndCsr['keys'], keyPem, csrDer: der, csrPem: toPem('CERTIFICATE REQUEST', der), spec };
   }
 }
 

@@ -119,6 +119,24 @@ describe('Docroot', () => {
     expect(await readdir(root)).toEqual([]);
   });
 
+  it('keeps the directories it created while another file written below the same docroot is in place, then removes them all', async () => {
+    const probe = await new Docroot(root, 'docroot').write('/.well-known/pki-validation/P.txt', bytes('p'));
+    const challenge = await new Docroot(root, 'docroot').write('/.well-known/acme-challenge/tokenC', bytes('c'));
+    await new Docroot(root, 'docroot').remove(challenge);
+    // acme-challenge is empty, but nothing is removed while the probe (another instance's file) is in place
+    expect((await readdir(join(root, '.well-known'))).sort()).toEqual(['acme-challenge', 'pki-validation']);
+    await new Docroot(root, 'docroot').remove(probe);
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it('counts a file published twice (a leftover taken over) once: one removal takes it and its directories away', async () => {
+    const docroot = new Docroot(root, 'docroot');
+    await docroot.write('/.well-known/acme-challenge/again123', bytes('k'));
+    const again = await docroot.write('/.well-known/acme-challenge/again123', bytes('k'));
+    await docroot.remove(again);
+    expect(await readdir(root)).toEqual([]);
+  });
+
   it('refuses paths that climb out', async () => {
     await expect(new Docroot(root, 'docroot').write('/.well-known/../../x', bytes('x'))).rejects.toThrowError(/not a plain path/);
   });

@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { access, chmod, lstat, mkdir, open, readFile, realpath, rmdir, unlink } from 'node:fs/promises';
+import { accessSync, chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { CertsmithError } from '@certsmith/core';
 
@@ -14,22 +14,23 @@ export interface DocrootFile {
 }
 
 /**
- * Writes and removals below one docroot, one at a time within this process: targets that share a docroot publish
- * concurrently, and one target's clean-up must not remove `.well-known/...` between another's mkdir and its file.
+ * Per docroot, shared by every instance in this process: the directories writes created, and the files written
+ * here that are still in place. Only when the last is removed are the directories taken away (once empty).
+ *
+ * The file system calls are synchronous on purpose: a challenge file is a dozen small calls on a local disk, where
+ * the promise API costs two to three times the CPU (a thread-pool round trip, a promise and often an error object
+ * per call). Being synchronous, one write runs whole before any other: targets that share a docroot cannot
+ * interleave. Only the directories' removal (rmdir can block for a millisecond) runs in the background, and writes
+ * wait for it, so one target's clean-up can never remove `.well-known/...` between another's mkdir and its file.
  */
-const docrootQueues = new Map<string, Promise<unknown>>();
-const createdBelow = new Map<string, Set<string>>();
-
-function serialized<T>(root: string, work: () => Promise<T>): Promise<T> {
-  const previous = docrootQueues.get(root) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  const settled = next.catch(() => undefined);
-  docrootQueues.set(root, settled);
-  void settled.then(() => {
-    if (docrootQueues.get(root) === settled) docrootQueues.delete(root);
-  });
-  return next;
+interface RootState {
+  created: Set<string>;
+  /** A file published twice (a leftover taken over) is one entry: one removal takes it away. */
+  live: Set<string>;
+  /** The directories' removal, while it runs: writes wait for it (see Docroot.write). */
+  removing: Promise<void> | null;
 }
+const roots = new Map<string, RootState>();
 
 /**
  * Writes challenge files below one docroot and nowhere else: every directory on the way is checked to be a
@@ -37,26 +38,27 @@ function serialized<T>(root: string, work: () => Promise<T>): Promise<T> {
  * (O_EXCL never follows a symlink), mode 0644 whatever the umask, directories 0755.
  */
 export class Docroot {
-  /**
-   * Directories any write below this docroot created, whichever instance wrote: the last remove() takes them away
-   * once empty (shared per docroot, since each challenge has its own instance).
-   */
-  private readonly created: Set<string>;
+  private readonly state: RootState;
 
   constructor(readonly root: string, private readonly field: string) {
-    let created = createdBelow.get(root);
-    if (!created) createdBelow.set(root, (created = new Set()));
-    this.created = created;
+    let state = roots.get(root);
+    if (!state) roots.set(root, (state = { created: new Set(), live: new Set(), removing: null }));
+    this.state = state;
   }
 
   /** The docroot exists, is a directory, and can be written; else a CertsmithError naming the config field. */
   async ensureUsable(): Promise<string> {
+    return this.usable();
+  }
+
+  /** Resolved anew on every write: a docroot the administrator moves or relinks during a run is followed. */
+  private usable(): string {
     let real: string;
     try {
-      real = await realpath(this.root);
-      const st = await lstat(real);
+      real = realpathSync.native(this.root);
+      const st = lstatSync(real);
       if (!st.isDirectory()) throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${this.root} is not a directory; set it to the web server's document root`);
-      await access(real, constants.W_OK | constants.X_OK);
+      accessSync(real, constants.W_OK | constants.X_OK);
     } catch (error) {
       if (error instanceof CertsmithError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
@@ -69,11 +71,14 @@ export class Docroot {
 
   /** Creates `urlPath` (e.g. /.well-known/acme-challenge/TOKEN) with `content`. */
   async write(urlPath: string, content: Uint8Array): Promise<DocrootFile> {
-    return serialized(this.root, () => this.writeNow(urlPath, content));
+    // rmdir blocks for a millisecond or more on some file systems (ext4 with discard), so directories are removed in
+    // the background; a write waits until none is under way, then runs whole: it never sees a directory vanish.
+    while (this.state.removing) await this.state.removing;
+    return this.writeNow(urlPath, content);
   }
 
-  private async writeNow(urlPath: string, content: Uint8Array): Promise<DocrootFile> {
-    const real = await this.ensureUsable();
+  private writeNow(urlPath: string, content: Uint8Array): DocrootFile {
+    const real = this.usable();
     const parts = urlPath.split('/').filter(Boolean);
     if (parts.length === 0 || parts.some((p) => p === '.' || p === '..' || p.includes('\0') || p.includes('\\'))) {
       throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `refusing to publish "${urlPath}": not a plain path below the docroot`);
@@ -82,82 +87,117 @@ export class Docroot {
     let dir = real;
     for (const part of parts.slice(0, -1)) {
       dir = join(dir, part);
-      try {
-        await mkdir(dir, { mode: 0o755 });
-        await chmod(dir, 0o755);
-        createdDirs.unshift(dir);
-        this.created.add(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.writeError(error, dir);
+      // lstat first: an existing directory (the usual case) costs one call and no error object.
+      let st = lstatSync(dir, { throwIfNoEntry: false });
+      if (!st) {
+        try {
+          mkdirSync(dir, { mode: 0o755 });
+          chmodSync(dir, 0o755); // the umask may have narrowed the mode given to mkdir
+          createdDirs.unshift(dir);
+          this.state.created.add(dir);
+          continue; // made just now by this call: a real directory inside the docroot
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.failed(this.writeError(error, dir), createdDirs);
+          st = lstatSync(dir); // someone else made it in between: checked like any existing entry
+        }
       }
-      const st = await lstat(dir);
       if (st.isSymbolicLink()) {
-        const target = await realpath(dir).catch(() => '(dangling)');
+        let target: string;
+        try {
+          target = realpathSync.native(dir);
+        } catch {
+          target = '(dangling)';
+        }
         if (!inside(real, target)) {
-          await this.removeDirs(createdDirs);
-          throw new CertsmithError('DCV_HTTP_DOCROOT_SYMLINK', `${this.field}: ${dir} is a symlink to ${target}, outside the docroot ${this.root}; refusing to write there (remove the link or make it point inside the docroot)`);
+          throw this.failed(new CertsmithError('DCV_HTTP_DOCROOT_SYMLINK', `${this.field}: ${dir} is a symlink to ${target}, outside the docroot ${this.root}; refusing to write there (remove the link or make it point inside the docroot)`), createdDirs);
         }
       } else if (!st.isDirectory()) {
-        await this.removeDirs(createdDirs);
-        throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${dir} exists and is not a directory; remove it so the validation file can be published`);
+        throw this.failed(new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${dir} exists and is not a directory; remove it so the validation file can be published`), createdDirs);
       }
     }
     const file = join(dir, parts.at(-1)!);
-    let handle;
+    let fd: number;
     try {
-      handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         // The same name and content is this challenge already (a leftover an issuer tidies by publishing it again):
         // taken over, so that cleanup removes it. Anything else is someone's file and stays untouched.
-        const st = await lstat(file);
-        if (st.isFile() && Buffer.from(content).equals(await readFile(file))) return { file, urlPath, createdDirs };
-        await this.removeDirs(createdDirs);
-        throw new CertsmithError('DCV_HTTP_FILE_EXISTS', `${file} already exists with other content${st.isSymbolicLink() ? ' (a symlink)' : ''}; it was not written by this run: remove it and run again`);
+        const st = lstatSync(file);
+        if (st.isFile() && Buffer.from(content).equals(readFileSync(file))) {
+          this.state.live.add(file);
+          return { file, urlPath, createdDirs };
+        }
+        throw this.failed(new CertsmithError('DCV_HTTP_FILE_EXISTS', `${file} already exists with other content${st.isSymbolicLink() ? ' (a symlink)' : ''}; it was not written by this run: remove it and run again`), createdDirs);
       }
-      await this.removeDirs(createdDirs);
-      throw this.writeError(error, file);
+      throw this.failed(this.writeError(error, file), createdDirs);
     }
     try {
-      await handle.writeFile(content);
-      await handle.chmod(0o644);
+      for (let at = 0; at < content.length;) at += writeSync(fd, content, at);
+      fchmodSync(fd, 0o644);
+      closeSync(fd);
     } catch (error) {
-      await handle.close().catch(() => undefined);
-      await unlink(file).catch(() => undefined);
-      await this.removeDirs(createdDirs);
-      throw this.writeError(error, file);
+      try { closeSync(fd); } catch { /* already closed */ }
+      try { unlinkSync(file); } catch { /* nothing to remove */ }
+      throw this.failed(this.writeError(error, file), createdDirs);
     }
-    await handle.close();
+    // Challenge files are ephemeral (removed within the run, swept after a crash): no fsync.
+    this.state.live.add(file);
     return { file, urlPath, createdDirs };
   }
 
   /** Removes what write() created; a directory another file still uses stays. */
   async remove(written: DocrootFile): Promise<void> {
-    return serialized(this.root, () => this.removeNow(written));
+    while (this.state.removing) await this.state.removing;
+    this.removeNow(written);
+    // While another file written here is in place, its directories are in use: nothing to try yet.
+    if (this.state.live.size > 0 || this.state.created.size === 0) return;
+    const removing = this.removeCreatedInBackground();
+    this.state.removing = removing;
+    try {
+      await removing;
+    } finally {
+      if (this.state.removing === removing) this.state.removing = null;
+    }
   }
 
-  private async removeNow(written: DocrootFile): Promise<void> {
-    await unlink(written.file).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
-    for (const dir of [...this.created].sort((a, b) => b.length - a.length)) {
+  private async removeCreatedInBackground(): Promise<void> {
+    for (const dir of [...this.state.created].sort((a, b) => b.length - a.length)) {
       try {
         await rmdir(dir);
-        this.created.delete(dir);
+        this.state.created.delete(dir);
       } catch (error) {
-        // ENOTEMPTY: still holds another challenge in flight
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.created.delete(dir);
+        // ENOTEMPTY: someone else's file is there
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.state.created.delete(dir);
       }
     }
   }
 
-  private async removeDirs(dirs: string[]): Promise<void> {
-    for (const dir of dirs) {
+  private removeNow(written: DocrootFile): void {
+    try {
+      unlinkSync(written.file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    this.state.live.delete(written.file);
+  }
+
+  /** The directories writes created, deepest first, at once (after a failed write); one that is not empty stays. */
+  private removeCreated(): void {
+    for (const dir of [...this.state.created].sort((a, b) => b.length - a.length)) {
       try {
-        await rmdir(dir);
-        this.created.delete(dir);
-      } catch {
-        return; // not empty (another challenge in flight): the outer ones are not empty either
+        rmdirSync(dir);
+        this.state.created.delete(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.state.created.delete(dir);
       }
     }
+  }
+
+  /** After a failed write: the directories it created go again unless files written here are in place. */
+  private failed(error: CertsmithError, createdDirs: string[]): CertsmithError {
+    if (createdDirs.length && this.state.live.size === 0) this.removeCreated();
+    return error;
   }
 
   private writeError(error: unknown, path: string): CertsmithError {

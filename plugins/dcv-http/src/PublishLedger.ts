@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstat, readdir, readFile, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CertsmithError } from '@certsmith/core';
 
@@ -20,32 +21,60 @@ interface Entry {
  */
 export class PublishLedger {
   private swept: Promise<string[]> | undefined;
+  /** The entries this process wrote and has not forgotten, so that an update need not read its file back. */
+  private readonly entries = new Map<string, Entry>();
+  private dirMade = false;
 
   constructor(private readonly dir: string) {}
 
-  /** Records a file about to be written; returns the entry's id. */
+  /**
+   * Records a file about to be written; returns the entry's id. Synchronous calls (one small write), as in
+   * Docroot; no fsync: after a power loss a lost entry only leaves a challenge file behind, which is harmless.
+   */
   async record(file: string, content: Uint8Array, createdDirs: string[] = []): Promise<string> {
-    try {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw new CertsmithError('DCV_HTTP_STATE', `paths.stateDir: cannot create ${this.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); HTTP DCV keeps its list of published files there`);
-    }
     const id = `${Date.now()}-${randomBytes(6).toString('hex')}`;
     const entry: Entry = { file, sha256: sha256(content), createdDirs, pid: process.pid, createdAt: new Date().toISOString() };
-    await writeFile(join(this.dir, `${id}.json`), JSON.stringify(entry), { mode: 0o600 });
+    this.write(id, entry);
+    this.entries.set(id, entry);
     return id;
   }
 
   /** Adds the directories a write created, once they are known. */
   async update(id: string, createdDirs: string[]): Promise<void> {
-    const path = join(this.dir, `${id}.json`);
-    const entry = JSON.parse(await readFile(path, 'utf8')) as Entry;
+    const entry = this.entries.get(id);
+    if (!entry) return;
     entry.createdDirs = createdDirs;
-    await writeFile(path, JSON.stringify(entry), { mode: 0o600 });
+    this.write(id, entry);
   }
 
   async forget(id: string): Promise<void> {
-    await unlink(join(this.dir, `${id}.json`)).catch(() => undefined);
+    this.entries.delete(id);
+    try {
+      unlinkSync(join(this.dir, `${id}.json`));
+    } catch {
+      // already gone
+    }
+  }
+
+  private write(id: string, entry: Entry): void {
+    const path = join(this.dir, `${id}.json`);
+    if (!this.dirMade) this.makeDir();
+    try {
+      writeFileSync(path, JSON.stringify(entry), { mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.makeDir(); // removed during the run: made again
+      writeFileSync(path, JSON.stringify(entry), { mode: 0o600 });
+    }
+  }
+
+  private makeDir(): void {
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      this.dirMade = true;
+    } catch (error) {
+      throw new CertsmithError('DCV_HTTP_STATE', `paths.stateDir: cannot create ${this.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); HTTP DCV keeps its list of published files there`);
+    }
   }
 
   /** Removes leftovers of runs that are gone, once per process; returns the files removed. */

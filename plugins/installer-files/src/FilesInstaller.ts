@@ -5,7 +5,7 @@ import {
   CertsmithError, type InstallOptions, type InstallReceipt, type Installer, type LiveProof, type NewMaterial, type ServiceMaterial,
   type SourceFile, type Target,
 } from '@certsmith/core';
-import { materialProblems, readSmallFile, writeFileAtomic } from '@certsmith/install';
+import { materialProblems, readSmallFile, writeFileAtomic, writeFilesAtomic } from '@certsmith/install';
 
 function withNewline(pem: string): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;
@@ -75,10 +75,9 @@ export class FilesInstaller implements Installer {
       handle.before.push({ path, mode: f.mode, data: await readFile(path).catch(() => null) });
     }
     try {
-      for (const f of FILES) {
-        opts.signal.throwIfAborted();
-        await writeFileAtomic(join(dir, f.name), f.content(material), { mode: f.mode });
-      }
+      opts.signal.throwIfAborted();
+      // Each file atomic; the four synced, then renamed, then the directory synced once.
+      await writeFilesAtomic(FILES.map((f) => ({ path: join(dir, f.name), data: f.content(material), mode: f.mode })));
     } catch (error) {
       await restore(handle);
       throw new CertsmithError('INSTALL_FAILED', `could not write the certificate files in ${dir}: ${(error as Error).message}`, { cause: error });
