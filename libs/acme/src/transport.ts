@@ -1,5 +1,5 @@
 import { createSecureContext } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { AcmeError, parseRetryAfter, problemToError, type ProblemDocument } from './problem.js';
 
 export interface TransportOptions {
@@ -29,7 +29,9 @@ export interface AcmeResponse {
 
 /** HTTP for ACME: one TLS dispatcher, bounded time and size, problem documents turned into typed errors. */
 export class AcmeTransport {
-  private readonly dispatcher: Dispatcher;
+  /** Made on the first request: a run whose targets are all healthy never loads the HTTP client (~0.2 s of CPU). */
+  private dispatcher: Promise<{ dispatcher: Dispatcher; request: typeof import('undici').request }> | null = null;
+  private readonly caPem: string | undefined;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
   private readonly userAgent: string;
@@ -40,17 +42,24 @@ export class AcmeTransport {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.userAgent = options.userAgent ?? 'certsmith-acme/0.1';
     this.now = options.now ?? (() => new Date());
-    // One TLS context for every connection: given `ca`, node would build a context (and parse the PEM) per connection.
-    const secureContext = createSecureContext(options.caPem ? { ca: options.caPem } : {});
-    this.dispatcher = new Agent({
-      connect: { secureContext, timeout: this.timeoutMs },
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
+    this.caPem = options.caPem;
+  }
+
+  private client(): Promise<{ dispatcher: Dispatcher; request: typeof import('undici').request }> {
+    return (this.dispatcher ??= import('undici').then(({ Agent, request }) => {
+      // One TLS context for every connection: given `ca`, node would build a context (and parse the PEM) per connection.
+      const secureContext = createSecureContext(this.caPem ? { ca: this.caPem } : {});
+      const dispatcher = new Agent({
+        connect: { secureContext, timeout: this.timeoutMs },
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      return { dispatcher, request };
+    }));
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (this.dispatcher) await (await this.dispatcher).dispatcher.close();
   }
 
   /**
@@ -62,8 +71,9 @@ export class AcmeTransport {
     if (body !== undefined) headers['content-type'] = 'application/jose+json';
     let response: Dispatcher.ResponseData;
     try {
+      const { dispatcher, request } = await this.client();
       response = await request(url, {
-        method, body, headers, dispatcher: this.dispatcher,
+        method, body, headers, dispatcher,
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
       });
     } catch (error) {

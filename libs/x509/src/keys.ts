@@ -1,10 +1,8 @@
 import { KeyObject, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import type { CsrFactory, KeyAndCsr, KeySpec } from '@certsmith/core';
 import { csrDer } from './csr-der.js';
+import { peculiarX509 } from './peculiar.js';
 import { toPem } from './pem.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 /** WebCrypto parameters for a key type: generation and signing. */
 export function algorithmOf(spec: KeySpec): { generate: RsaHashedKeyGenParams | EcKeyGenParams; sign: Algorithm | EcdsaParams } {
@@ -52,6 +50,7 @@ export interface SelfSignedOptions {
  */
 export async function createSelfSigned(options: SelfSignedOptions): Promise<string> {
   const { names, keys, spec, validityDays, now } = options;
+  const x509 = await peculiarX509();
   const serial = webcrypto.getRandomValues(new Uint8Array(16));
   serial[0] = serial[0]! & 0x7f; // positive
   const usage = spec.type.startsWith('rsa')

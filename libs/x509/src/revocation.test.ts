@@ -80,10 +80,10 @@ describe('revocation: OCSP and CRL', () => {
     await dir?.cleanup();
   });
 
-  it('reads the responder and distribution point URLs from the certificates', () => {
+  it('reads the responder and distribution point URLs from the certificates', async () => {
     expect(ocspUrls(new X509Certificate(certs.good!.certPem))).toEqual([responder.url]);
-    expect(crlUrls(der(certs.crlGood!))).toEqual([crlServer.url('/lab.crl')]);
-    expect(crlUrls(der(certs.good!))).toEqual([]);
+    expect(await crlUrls(der(certs.crlGood!))).toEqual([crlServer.url('/lab.crl')]);
+    expect(await crlUrls(der(certs.good!))).toEqual([]);
   });
 
   it.each([

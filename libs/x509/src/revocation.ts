@@ -1,13 +1,8 @@
-import { X509Certificate, createHash, verify as verifySignature, webcrypto } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, CRLDistributionPoints, Certificate, id_ce_cRLDistributionPoints } from '@peculiar/asn1-x509';
-import {
-  BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest, id_pkix_ocsp_basic,
-} from '@peculiar/asn1-ocsp';
-import * as px509 from '@peculiar/x509';
-import { request, type Dispatcher } from 'undici';
+import { X509Certificate } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 
-px509.cryptoProvider.set(webcrypto as unknown as Crypto);
+/** The ASN.1 half, loaded on the first check that goes on the network. */
+const codec = () => import('./revocation-codec.js');
 
 /**
  * good / revoked / unknown are the responder's answers; unreachable means no answer (down, slow, HTTP error);
@@ -33,34 +28,14 @@ export interface RevocationCheckerOptions {
   dispatcher?: Dispatcher;
 }
 
-const SHA1 = '1.3.14.3.2.26';
-const CRL_REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'unused', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
-/** Signature algorithms of OCSP responses, by OID, to node's digest names (null: the key implies it, Ed25519). */
-const SIGNATURE_DIGESTS: Record<string, string | null> = {
-  '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
-  '1.2.840.10045.4.1': 'sha1', '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
-  '1.3.101.112': null,
-};
-const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
-
 /** The OCSP responder URLs of a certificate's AIA extension. */
 export function ocspUrls(cert: X509Certificate): string[] {
   return [...(cert.infoAccess ?? '').matchAll(/^OCSP - URI:(\S+)$/gm)].map((m) => m[1]!);
 }
 
 /** The CRL distribution point URLs of a certificate (http and https only). */
-export function crlUrls(der: Uint8Array): string[] {
-  try {
-    const cert = AsnConvert.parse(der, Certificate);
-    const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_cRLDistributionPoints);
-    if (!ext) return [];
-    const points = AsnConvert.parse(ext.extnValue.buffer, CRLDistributionPoints);
-    return points.flatMap((p) => p.distributionPoint?.fullName ?? [])
-      .map((n) => n.uniformResourceIdentifier)
-      .filter((u): u is string => typeof u === 'string' && /^https?:\/\//i.test(u));
-  } catch {
-    return [];
-  }
+export async function crlUrls(der: Uint8Array): Promise<string[]> {
+  return (await codec()).crlUrls(der);
 }
 
 /**
@@ -89,77 +64,35 @@ export class RevocationChecker {
     }
     const ocsp = ocspUrls(cert).find((u) => /^https?:\/\//i.test(u));
     if (ocsp) return this.ocsp(ocsp, certDer, issuerDer, issuer, now, signal);
-    const crl = crlUrls(certDer)[0];
+    const crl = (await crlUrls(certDer))[0];
     if (crl) return this.crl(crl, certDer, issuerDer, now, signal);
     return null;
   }
 
   async ocsp(url: string, certDer: Uint8Array, issuerDer: Uint8Array, issuer: X509Certificate, now: Date, signal: AbortSignal): Promise<RevocationResult> {
-    const result = (status: RevocationStatus, detail: string, extra: Partial<RevocationResult> = {}): RevocationResult => ({ method: 'ocsp', status, url, detail, ...extra });
-    let certId: CertID;
+    const { ocspRequest, ocspVerdict } = await codec();
+    let ask: ReturnType<typeof ocspRequest>;
     try {
-      certId = certIdOf(certDer, issuerDer);
+      ask = ocspRequest(certDer, issuerDer);
     } catch (error) {
-      return result('invalid', `cannot build the OCSP request: ${(error as Error).message}`);
+      return { method: 'ocsp', status: 'invalid', url, detail: `cannot build the OCSP request: ${(error as Error).message}` };
     }
-    const body = Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
-    const fetched = await this.fetch(url, { method: 'POST', body, contentType: 'application/ocsp-request' }, signal);
-    if ('error' in fetched) return result('unreachable', `OCSP responder ${url}: ${fetched.error}`);
-    try {
-      const response = AsnConvert.parse(fetched.body, OCSPResponse);
-      if (response.responseStatus !== OCSPResponseStatus.successful) {
-        return result('unreachable', `OCSP responder ${url} answered "${OCSPResponseStatus[response.responseStatus] ?? response.responseStatus}"`);
-      }
-      if (!response.responseBytes || response.responseBytes.responseType !== id_pkix_ocsp_basic) return result('invalid', `OCSP responder ${url} sent no basic response`);
-      const basic = AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse);
-      const signer = authorizedSigner(basic, issuer);
-      if (!signer) return result('invalid', `the OCSP response from ${url} is not signed by the issuer or a responder it authorised`);
-      const single = basic.tbsResponseData.responses.find((r) => sameCertId(r.certID, certId));
-      if (!single) return result('invalid', `the OCSP response from ${url} does not mention this certificate`);
-      if (single.nextUpdate && single.nextUpdate.getTime() < now.getTime()) {
-        return result('invalid', `the OCSP response from ${url} is stale (next update ${single.nextUpdate.toISOString()})`);
-      }
-      if (single.thisUpdate.getTime() > now.getTime() + 5 * 60_000) return result('invalid', `the OCSP response from ${url} is dated in the future`);
-      const status = single.certStatus;
-      if (status.revoked) {
-        const reason = status.revoked.revocationReason !== undefined ? CRL_REASONS[Number(status.revoked.revocationReason)] ?? String(status.revoked.revocationReason) : undefined;
-        return result('revoked', `the CA revoked this certificate on ${status.revoked.revocationTime.toISOString()}${reason ? ` (${reason})` : ''}`, {
-          revokedAt: status.revoked.revocationTime.toISOString(), ...(reason ? { reason } : {}),
-        });
-      }
-      if (status.good !== undefined) return result('good', `OCSP responder ${url}: good`);
-      return result('unknown', `OCSP responder ${url} does not know this certificate`);
-    } catch (error) {
-      return result('invalid', `OCSP responder ${url} sent an unreadable response (${(error as Error).message})`);
-    }
+    const fetched = await this.fetch(url, { method: 'POST', body: ask.body, contentType: 'application/ocsp-request' }, signal);
+    if ('error' in fetched) return { method: 'ocsp', status: 'unreachable', url, detail: `OCSP responder ${url}: ${fetched.error}` };
+    return ocspVerdict(url, fetched.body, ask.certId, issuer, now);
   }
 
   async crl(url: string, certDer: Uint8Array, issuerDer: Uint8Array, now: Date, signal: AbortSignal): Promise<RevocationResult> {
-    const result = (status: RevocationStatus, detail: string, extra: Partial<RevocationResult> = {}): RevocationResult => ({ method: 'crl', status, url, detail, ...extra });
     const fetched = await this.fetch(url, { method: 'GET' }, signal);
-    if ('error' in fetched) return result('unreachable', `CRL ${url}: ${fetched.error}`);
-    try {
-      const crl = new px509.X509Crl(new Uint8Array(fetched.body));
-      const issuer = new px509.X509Certificate(new Uint8Array(issuerDer));
-      if (crl.issuer !== issuer.subject || !(await crl.verify({ publicKey: issuer }))) {
-        return result('invalid', `the CRL at ${url} is not signed by the certificate's issuer`);
-      }
-      if (crl.nextUpdate && crl.nextUpdate.getTime() < now.getTime()) return result('invalid', `the CRL at ${url} is stale (next update ${crl.nextUpdate.toISOString()})`);
-      const entry = crl.findRevoked(new px509.X509Certificate(new Uint8Array(certDer)));
-      if (!entry) return result('good', `CRL ${url}: not listed`);
-      const reason = entry.reason !== undefined ? CRL_REASONS[Number(entry.reason)] : undefined;
-      return result('revoked', `the CA revoked this certificate on ${entry.revocationDate.toISOString()}${reason ? ` (${reason})` : ''} (CRL ${url})`, {
-        revokedAt: entry.revocationDate.toISOString(), ...(reason ? { reason } : {}),
-      });
-    } catch (error) {
-      return result('invalid', `the CRL at ${url} cannot be read (${(error as Error).message})`);
-    }
+    if ('error' in fetched) return { method: 'crl', status: 'unreachable', url, detail: `CRL ${url}: ${fetched.error}` };
+    return (await codec()).crlVerdict(url, fetched.body, certDer, issuerDer, now);
   }
 
   private async fetch(url: string, req: { method: 'GET' | 'POST'; body?: Buffer; contentType?: string }, signal: AbortSignal): Promise<{ body: Buffer } | { error: string }> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const bounded = AbortSignal.any([signal, timeout]);
     try {
+      const { request } = await import('undici'); // only a network check needs the HTTP client
       const response = await request(url, {
         method: req.method, body: req.body, signal: bounded, maxRedirections: 0,
         headers: req.contentType ? { 'content-type': req.contentType } : {},
@@ -188,55 +121,4 @@ export class RevocationChecker {
       return { error: code === 'ECONNREFUSED' ? 'connection refused' : `${code ? `${code}: ` : ''}${e.cause?.message ?? e.message}` };
     }
   }
-}
-
-/** RFC 6960 CertID with SHA-1, as responders universally accept: hashes of the issuer's name and key, and the serial. */
-function certIdOf(certDer: Uint8Array, issuerDer: Uint8Array): CertID {
-  const cert = AsnConvert.parse(certDer, Certificate);
-  const issuer = AsnConvert.parse(issuerDer, Certificate);
-  const sha1 = (data: ArrayBuffer | Uint8Array) => new OctetString(createHash('sha1').update(new Uint8Array(data)).digest());
-  return new CertID({
-    hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA1, parameters: null }),
-    issuerNameHash: sha1(AsnConvert.serialize(cert.tbsCertificate.issuer)),
-    issuerKeyHash: sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey),
-    serialNumber: cert.tbsCertificate.serialNumber,
-  });
-}
-
-function bytesEqual(a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Array): boolean {
-  return Buffer.from(new Uint8Array(a)).equals(Buffer.from(new Uint8Array(b)));
-}
-
-function sameCertId(a: CertID, b: CertID): boolean {
-  return a.hashAlgorithm.algorithm === b.hashAlgorithm.algorithm
-    && bytesEqual(a.serialNumber, b.serialNumber)
-    && bytesEqual(a.issuerNameHash.buffer, b.issuerNameHash.buffer)
-    && bytesEqual(a.issuerKeyHash.buffer, b.issuerKeyHash.buffer);
-}
-
-/** The issuer itself, or a certificate in the response that the issuer signed for OCSPSigning (RFC 6960 4.2.2.2). */
-function authorizedSigner(basic: BasicOCSPResponse, issuer: X509Certificate): X509Certificate | null {
-  const data = basic.tbsResponseDataRaw ?? AsnConvert.serialize(basic.tbsResponseData);
-  const algorithm = basic.signatureAlgorithm.algorithm;
-  if (!(algorithm in SIGNATURE_DIGESTS)) return null;
-  const digest = SIGNATURE_DIGESTS[algorithm]!;
-  const signs = (cert: X509Certificate) => {
-    try {
-      return verifySignature(digest, new Uint8Array(data), cert.publicKey, new Uint8Array(basic.signature));
-    } catch {
-      return false;
-    }
-  };
-  if (signs(issuer)) return issuer;
-  for (const asn of basic.certs ?? []) {
-    let candidate: X509Certificate;
-    try {
-      candidate = new X509Certificate(Buffer.from(AsnConvert.serialize(asn)));
-    } catch {
-      continue;
-    }
-    const delegated = candidate.checkIssued(issuer) && candidate.verify(issuer.publicKey) && (candidate.keyUsage ?? []).includes(OCSP_SIGNING);
-    if (delegated && signs(candidate)) return candidate;
-  }
-  return null;
 }

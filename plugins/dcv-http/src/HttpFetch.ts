@@ -1,4 +1,3 @@
-import { Agent, request } from 'undici';
 import { urlHost } from './addresses.js';
 
 export interface FetchLimits {
@@ -27,6 +26,7 @@ export type FetchOutcome =
 export async function fetchOnce(
   scheme: 'http' | 'https', address: string, host: string, path: string, limits: FetchLimits, signal: AbortSignal,
 ): Promise<FetchOutcome> {
+  const { Agent, request } = await import('undici'); // loaded by the first fetch, not by every run that loads the plugin
   // A CA does not check the certificate of a server it was redirected to over https (RFC 8555 §8.3 fetches only).
   const agent = new Agent({
     connect: { timeout: limits.connectTimeoutMs, rejectUnauthorized: false },
