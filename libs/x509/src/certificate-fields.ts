@@ -66,16 +66,19 @@ const CURVES: Record<string, { crv: string; size: number }> = {
   '1.3.132.0.35': { crv: 'P-521', size: 66 },
 };
 
-/** The fields, or null when the certificate has anything this reader leaves to OpenSSL (or is not DER at all). */
-export function readCertificateFields(der: Buffer): CertificateFields | null {
+/**
+ * The fields, or null when the certificate has anything this reader leaves to OpenSSL (or is not DER at all).
+ * Without `checkSelfSignature`, selfSigned is null (a caller that needs only names, such as the trust store index).
+ */
+export function readCertificateFields(der: Buffer, checkSelfSignature = true): CertificateFields | null {
   try {
-    return read(der);
+    return read(der, checkSelfSignature);
   } catch {
     return null;
   }
 }
 
-function read(der: Buffer): CertificateFields | null {
+function read(der: Buffer, checkSelfSignature: boolean): CertificateFields | null {
   const certificate = readTlv(der, 0);
   if (certificate.tag !== 0x30 || certificate.end !== der.length) return null;
   const [tbs, outerAlgorithm, signatureBits, ...rest] = children(der, certificate);
@@ -116,8 +119,8 @@ function read(der: Buffer): CertificateFields | null {
   const hasOcsp = extensions.has(EXT_AIA) ? aiaHasOcsp(der, extensions.get(EXT_AIA)!) : false;
   if (hasOcsp === null) return null;
 
-  let selfSigned: boolean | null = false;
-  if (subjectText === issuerText) {
+  let selfSigned: boolean | null = checkSelfSignature ? false : null;
+  if (checkSelfSignature && subjectText === issuerText) {
     const sameAlgorithm = der.subarray(outerAlgorithm.start, outerAlgorithm.end).equals(der.subarray(innerAlgorithm.start, innerAlgorithm.end));
     selfSigned = sameAlgorithm ? verifiesWithOwnKey(der, tbs, outerAlgorithm, signatureBits, spki) : false;
   }

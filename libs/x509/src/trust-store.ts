@@ -1,6 +1,7 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { readCertificateFields } from './certificate-fields.js';
 import { parsePem } from './pem.js';
 
 /** Debian's and most distributions' bundle of the system trust store. */
@@ -11,7 +12,7 @@ export const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
  * OpenSSL (tests point it at their own CA); node's built-in roots when neither can be read.
  */
 export class TrustStore {
-  private bySubject: Map<string, X509Certificate[]> | null = null;
+  private bySubject: Map<string, { der: Buffer; x509?: X509Certificate }[]> | null = null;
   private fingerprints: Set<string> | null = null;
   private pemList: string[] | null = null;
 
@@ -43,7 +44,17 @@ export class TrustStore {
   /** Trusted certificates whose subject is this distinguished name (node's multi-line form). */
   bySubjectName(subject: string): X509Certificate[] {
     this.load();
-    return this.bySubject!.get(subject) ?? [];
+    const entries = this.bySubject!.get(subject);
+    if (!entries) return [];
+    const out: X509Certificate[] = [];
+    for (const entry of entries) {
+      try {
+        out.push((entry.x509 ??= new X509Certificate(entry.der)));
+      } catch {
+        // a damaged entry the DER reader indexed but OpenSSL refuses: as if it were not in the bundle
+      }
+    }
+    return out;
   }
 
   contains(cert: X509Certificate): boolean {
@@ -56,21 +67,31 @@ export class TrustStore {
     return this.fingerprints!.has(sha256);
   }
 
+  /**
+   * Indexes the store by subject and fingerprint. Subjects come from the DER reader where it can say them (most
+   * roots), node's X509Certificate is built only for the rest and for the certificates a chain actually asks for:
+   * every run indexes ~140 roots, and parsing them all cost ~30 ms of each run.
+   */
   private load(): void {
     if (this.bySubject) return;
     this.bySubject = new Map();
     this.fingerprints = new Set();
     for (const pem of this.pems) {
-      let cert: X509Certificate;
-      try {
-        cert = new X509Certificate(pem);
-      } catch {
-        continue; // one bad entry in a bundle must not hide the others
+      const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+      let subject = readCertificateFields(der, false)?.subject;
+      let x509: X509Certificate | undefined;
+      if (subject === undefined) {
+        try {
+          x509 = new X509Certificate(der);
+          subject = x509.subject;
+        } catch {
+          continue; // one bad entry in a bundle must not hide the others
+        }
       }
-      const list = this.bySubject.get(cert.subject) ?? [];
-      list.push(cert);
-      this.bySubject.set(cert.subject, list);
-      this.fingerprints.add(cert.fingerprint256.replaceAll(':', '').toLowerCase());
+      const list = this.bySubject.get(subject) ?? [];
+      list.push({ der, x509 });
+      this.bySubject.set(subject, list);
+      this.fingerprints.add(createHash('sha256').update(der).digest('hex'));
     }
   }
 }
