@@ -1,18 +1,23 @@
 // Benchmark: the healthy run at scale. `certsmith check` over N site targets (default 10,000) whose certificates are
 // all valid, in the installer-files layout (<sslDir>/live/<id>/fullchain.pem + privkey.pem): no CA traffic, nothing to
 // replace. Wall time, CPU and peak memory of the whole process (GNU time). Aim: under 10 s and 300 MB on 2 cores.
-//   npm run bench -- healthy [--n 10000] [--runs 1] [--cpu-prof <dir>]
+// --chain: each leaf signed by one intermediate (in fullchain.pem) under a root the run trusts through SSL_CERT_FILE,
+// as a server full of CA-issued certificates is; the default is self-signed leaves (the first measurements' set).
+//   npm run bench -- healthy [--n 10000] [--runs 1] [--chain] [--cpu-prof <dir>]
 import { webcrypto } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI_PATH, cliNodeFlags, labDir } from '@certsmith/testlab';
 import { createSelfSigned } from '@certsmith/x509';
+import * as x509 from '@peculiar/x509';
 import { timed } from './renewal.js';
 import { formatKb, formatMs, writeResults } from './report.js';
 
 export interface HealthyResult {
   targets: number;
+  /** 'self-signed' leaves, or 'chain': leaf + intermediate under a trusted root. */
+  kind: 'self-signed' | 'chain';
   exitCode: number;
   healthy: number;
   wallMs: number;
@@ -21,9 +26,55 @@ export interface HealthyResult {
 }
 
 
-/** Writes n targets' files (one shared key: the run reads and checks each pair, whatever key it is) and the config. */
-export async function prepareHealthy(dir: string, n: number): Promise<string> {
+const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+
+/** A root and an intermediate under it (the root goes into `rootFile`), and a signer of leaves by that intermediate. */
+async function benchCa(rootFile: string): Promise<(names: string[], keys: webcrypto.CryptoKeyPair, serial: number, now: Date) => Promise<string>> {
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  const generate = async () => await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+  const [rootKeys, intermediateKeys] = [await generate(), await generate()];
+  const now = Date.now();
+  const caUsage = new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true);
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01', name: 'CN=certsmith bench root', notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 3650 * 86_400_000),
+    keys: rootKeys, signingAlgorithm: EC,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), caUsage, await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey)],
+  });
+  const intermediate = await x509.X509CertificateGenerator.create({
+    serialNumber: '02', subject: 'CN=certsmith bench intermediate', issuer: root.subject, notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 1000 * 86_400_000), publicKey: intermediateKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: EC,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), caUsage, await x509.SubjectKeyIdentifierExtension.create(intermediateKeys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey)],
+  });
+  await writeFile(rootFile, `${root.toString('pem')}\n`);
+  const intermediatePem = `${intermediate.toString('pem')}\n`;
+  return async (names, keys, serial, issuedAt) => {
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: (0x10000 + serial).toString(16), subject: `CN=${names[0]}`, issuer: intermediate.subject,
+      notBefore: new Date(issuedAt.getTime() - 60_000), notAfter: new Date(issuedAt.getTime() + 80 * 86_400_000),
+      publicKey: keys.publicKey, signingKey: intermediateKeys.privateKey, signingAlgorithm: EC,
+      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value }))),
+        await x509.AuthorityKeyIdentifierExtension.create(intermediateKeys.publicKey)],
+    });
+    return `${leaf.toString('pem')}\n${intermediatePem}`;
+  };
+}
+
+/** The root a `chain` set's run must trust (SSL_CERT_FILE), beside the config. */
+export function benchRootFile(dir: string): string {
+  return join(dir, 'bench-root.pem');
+}
+
+/**
+ * Writes n targets' files (one shared key: the run reads and checks each pair, whatever key it is) and the config.
+ * `chain`: leaves signed by an intermediate (leaf + intermediate in fullchain.pem), root in benchRootFile(dir).
+ */
+export async function prepareHealthy(dir: string, n: number, kind: HealthyResult['kind'] = 'self-signed'): Promise<string> {
+  await mkdir(dir, { recursive: true });
   const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+  const signByCa = kind === 'chain' ? await benchCa(benchRootFile(dir)) : null;
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64').replace(/.{64}/g, '$&\n');
   const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`.replace('\n\n', '\n');
   const now = new Date();
@@ -34,7 +85,7 @@ export async function prepareHealthy(dir: string, n: number): Promise<string> {
       const i = start + k;
       const host = `site${i}.healthy.test`;
       const names = [host, `www.${host}`, `mail.${host}`, `shop.${host}`];
-      const pem = await createSelfSigned({ names, keys, spec: { type: 'ecdsa-p256' }, validityDays: 80, now });
+      const pem = signByCa ? await signByCa(names, keys, i, now) : await createSelfSigned({ names, keys, spec: { type: 'ecdsa-p256' }, validityDays: 80, now });
       const live = join(dir, 'ssl', 'live', `t${i}`);
       await mkdir(live, { recursive: true });
       await Promise.all([
@@ -57,16 +108,18 @@ export async function prepareHealthy(dir: string, n: number): Promise<string> {
 }
 
 export async function main(args: string[]): Promise<HealthyResult[]> {
-  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10000' }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10000' }, runs: { type: 'string', default: '1' }, chain: { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' } } });
   const n = Number(values.n);
+  const kind: HealthyResult['kind'] = values.chain ? 'chain' : 'self-signed';
   const dir = await labDir('bench-healthy');
   try {
-    process.stderr.write(`healthy: writing ${n} targets' certificates ...\n`);
-    const config = await prepareHealthy(dir.path, n);
+    process.stderr.write(`healthy: writing ${n} targets' ${kind} certificates ...\n`);
+    const config = await prepareHealthy(dir.path, n, kind);
     const results: HealthyResult[] = [];
     for (let r = 0; r < Number(values.runs); r++) {
       const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-      const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--json', '--config', config], { cwd: dir.path, timeFile: join(dir.path, 'time.txt') });
+      const env = kind === 'chain' ? { SSL_CERT_FILE: benchRootFile(dir.path) } : {};
+      const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--json', '--config', config], { cwd: dir.path, env, timeFile: join(dir.path, 'time.txt') });
       let healthy = 0;
       try {
         const report = JSON.parse(m.stdout) as { targets: { result: string }[] };
@@ -74,10 +127,10 @@ export async function main(args: string[]): Promise<HealthyResult[]> {
       } catch {
         process.stderr.write(`healthy: the run printed no JSON report (exit ${m.code}): ${m.stderr.slice(0, 2000)}\n`);
       }
-      results.push({ targets: n, exitCode: m.code, healthy, wallMs: m.wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb });
+      results.push({ targets: n, kind, exitCode: m.code, healthy, wallMs: m.wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb });
     }
-    process.stdout.write(`\n### Healthy run at scale (aim: under 10 s and 300 MB)\n\n| site targets | healthy | exit | wall | CPU (user+sys) | peak RSS |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n`);
-    for (const r of results) process.stdout.write(`| ${r.targets} | ${r.healthy} | ${r.exitCode} | ${formatMs(r.wallMs)} | ${formatMs(r.cpuMs)} | ${formatKb(r.maxRssKb)} |\n`);
+    process.stdout.write(`\n### Healthy run at scale (aim: under 10 s and 300 MB)\n\n| site targets | certificates | healthy | exit | wall | CPU (user+sys) | peak RSS |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n`);
+    for (const r of results) process.stdout.write(`| ${r.targets} | ${r.kind} | ${r.healthy} | ${r.exitCode} | ${formatMs(r.wallMs)} | ${formatMs(r.cpuMs)} | ${formatKb(r.maxRssKb)} |\n`);
     await writeResults('healthy', results);
     return results;
   } finally {

@@ -1,0 +1,41 @@
+// The healthy benchmark's own check (no timed assertion): both kinds of prepared set are what the table says they
+// are: every target healthy through the CLI, the chain set's leaves issued by the bench intermediate and trusted only
+// through the root the benchmark hands the run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, cliNodeFlags, labDir } from '@certsmith/testlab';
+import { benchRootFile, prepareHealthy } from './healthy.js';
+import { timed } from './renewal.js';
+import { join } from 'node:path';
+
+interface Report { exitCode: number; targets: { target: string; result: string; services: { inspect: { chain: { subject: string }[]; defects: { code: string }[] } }[] }[] }
+
+let dir: { path: string; cleanup: () => Promise<void> };
+beforeAll(async () => { dir = await labDir('bench-healthy-test'); });
+afterAll(async () => { await dir?.cleanup(); });
+
+async function check(config: string, env: NodeJS.ProcessEnv = {}): Promise<Report> {
+  const run = await timed(process.execPath, [...cliNodeFlags(), CLI_PATH, 'check', '--no-retry', '--json', '--config', config], { cwd: join(config, '..'), env, timeFile: join(config, '..', 'time.txt') });
+  expect(run.stdout, run.stderr).toMatch(/^\{/);
+  return JSON.parse(run.stdout) as Report;
+}
+
+describe('healthy benchmark sets', () => {
+  it('self-signed: every site target is healthy', async () => {
+    const config = await prepareHealthy(join(dir.path, 'self'), 3);
+    const report = await check(config);
+    expect(report.targets.filter((t) => t.target !== 'hostname').map((t) => t.result)).toEqual(['healthy', 'healthy', 'healthy']);
+  }, 60_000);
+
+  it('chain: leaf + intermediate, healthy when the run trusts the bench root, not otherwise', async () => {
+    const base = join(dir.path, 'chain');
+    const config = await prepareHealthy(base, 3, 'chain');
+    const trusted = await check(config, { SSL_CERT_FILE: benchRootFile(base) });
+    const sites = trusted.targets.filter((t) => t.target !== 'hostname');
+    expect(sites.map((t) => t.result)).toEqual(['healthy', 'healthy', 'healthy']);
+    expect(sites[0]!.services[0]!.inspect.chain.map((c) => c.subject)).toEqual(['CN=certsmith bench intermediate']);
+    // The same files against the system store: the chain ends in an unknown root, which the inspection reports.
+    const untrusted = await check(config, { SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' });
+    const codes = untrusted.targets.find((t) => t.target === 't0')!.services[0]!.inspect.defects.map((d) => d.code);
+    expect(codes.some((c) => c.startsWith('OPENSSL_VERIFY:1:'))).toBe(true);
+  }, 60_000);
+});
