@@ -71,6 +71,12 @@ async function namesIn(certFile: string): Promise<string[]> {
   return [...out.stdout.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]!).sort();
 }
 
+/** The names of a certificate file, or null when there is no such file (a dry run writes none). */
+async function namesInOrNull(certFile: string): Promise<string[] | null> {
+  const exists = await run('test', ['-e', certFile]);
+  return exists.code === 0 ? namesIn(certFile) : null;
+}
+
 interface JsonReport {
   targets: {
     result: string;
@@ -129,6 +135,26 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     expect(result.stdout).toContain(`  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`);
     expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
     expect(lab.pebble.orderCount()).toBe(orders);
+  });
+
+  it('--dry-run reads CAA too: says which names the order would leave out, writes nothing, asks Pebble nothing', async () => {
+    const orders = lab.pebble.orderCount();
+    const result = await runCli(['check', '--dry-run', '--config', await config('dry', { names: [WWW, SHOP] })]);
+    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}\n`);
+    expect(result.stdout).toContain(`would issue a certificate for ${HOST}, ${WWW} (issuers: acme → selfsigned)`);
+    expect(result.stdout).toContain(`would leave out of the "acme" order, as CAA forbids them: ${SHOP}`);
+    expect(lab.pebble.orderCount()).toBe(orders);
+    const json = await runCli(['check', '--dry-run', '--json', '--config', await config('dry-json', { names: [WWW, SHOP] })]);
+    const target = (JSON.parse(json.stdout) as JsonReport).targets[0]!;
+    expect(target.result).toBe('planned');
+    expect(target.failures.map((f) => [f.code, f.name])).toEqual([['CAA_FORBIDS', SHOP]]);
+    expect(await namesInOrNull(join(lab.dir, 'ssl-dry', 'dovecot', 'mydovecot.crt'))).toBeNull();
+  });
+
+  it('--dry-run with the primary name forbidden: says the issuer would be skipped', async () => {
+    const result = await runCli(['check', '--dry-run', '--config', await config('dry-primary', { hostname: SHOP, names: [WWW] })]);
+    expect(result.stdout).toContain(`  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`);
+    expect(result.stdout).toContain(`would not order from "acme": CAA forbids it (see the warnings); the run would try issuer "selfsigned"`);
   });
 
   it('with no CAA identity the check is off (said with --verbose), and Debian\'s Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA', async () => {

@@ -191,7 +191,21 @@ export class Pipeline {
 
     if (options.dryRun) {
       const which = [...toReplace, ...toUpgrade].map((s) => s.service).join(', ');
-      const actions = [`would issue a certificate for ${names.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`];
+      // CAA is only read (DNS queries, nothing written): a dry run says now which names the first CA would be refused.
+      let orderNames = names;
+      const ca = chain.find((i) => i.trusted);
+      const caActions: string[] = [];
+      if (ca) {
+        const caIndex = chain.indexOf(ca);
+        const next = caIndex + 1 < chain.length ? `try issuer "${chain[caIndex + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
+        const allowed = await caaPrecheck({ bus, resolver: this.deps.resolver, issuer: ca, target, names, signal: options.signal, next, requireAllNames: config.dcv.requireAllNames });
+        if (allowed === null) caActions.push(`would not order from "${ca.id}": CAA forbids it (see the warnings); the run would ${next}`);
+        else if (allowed.length < names.length) {
+          caActions.push(`would leave out of the "${ca.id}" order, as CAA forbids them: ${names.filter((n) => !allowed.includes(n)).join(', ')}`);
+          orderNames = allowed;
+        }
+      }
+      const actions = [`would issue a certificate for ${orderNames.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`, ...caActions];
       // What the first issuer that could serve would lead to, file by file.
       const selfSigned = !chain.some((i) => i.trusted);
       for (const { service, installer } of [...toReplace, ...toUpgrade]) {
