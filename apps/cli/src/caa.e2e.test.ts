@@ -157,6 +157,21 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     expect(result.stdout).toContain(`would not order from "acme": CAA forbids it (see the warnings); the run would try issuer "selfsigned"`);
   });
 
+  it('certsmith dcv: the CAA check after local DCV, in the log, in --json and in the exit code', async () => {
+    const file = await config('dcv', { names: [WWW, SHOP] });
+    const human = await runCli(['dcv', '--config', file]);
+    expect(human.stdout).toContain('3 of 3 name(s) passed local HTTP DCV.\n');
+    expect(human.stdout).toContain(`  CAA: CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}\n`);
+    expect(human.stdout).toContain('CAA allows "acme" 2 of 3 of them.\n');
+    expect(human.code).toBe(1);
+    const json = await runCli(['dcv', '--json', '--config', file]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ passed: [HOST, WWW, SHOP], caa: { issuer: 'acme', allowed: [HOST, WWW] } });
+    expect(json.code).toBe(1);
+    const allowed = await runCli(['dcv', '--config', await config('dcv-ok', { names: [WWW] })]);
+    expect(allowed.stdout).toContain('CAA allows "acme" 2 of 2 of them.\n');
+    expect(allowed.code).toBe(0);
+  });
+
   it('with no CAA identity the check is off (said with --verbose), and Debian\'s Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA', async () => {
     const orders = lab.pebble.orderCount();
     const result = await runCli(['check', '--config', await config('unchecked', { names: [SHOP, CRIT], caaIdentities: [] }), '--verbose']);

@@ -1,11 +1,11 @@
-import { Pipeline, RunReportCollector, UsageError, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
+import { Pipeline, RunReportCollector, UsageError, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
 import { compose } from './compose.js';
 import { HumanLog } from './human-log.js';
 
 /**
  * `certsmith dcv`: the local DCV pre-check alone, for every name of the hostname target, with the method of
- * the profile (HTTP file on full servers, DNS TXT on DNS-only ones). Nothing is ordered. Exit 0 when every
- * name passes, 1 when one fails.
+ * the profile (HTTP file on full servers, DNS TXT on DNS-only ones), then the CAA check for the first CA of the
+ * chain over the names that passed. Nothing is ordered. Exit 0 when every name passes both, 1 when one fails.
  */
 export async function runDcv(options: { configFile: string; verbose: boolean; json: boolean }): Promise<number> {
   try {
@@ -30,9 +30,23 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     // Addresses are judged as the first CA in the chain that validates this way would pick them (cPanel's rule without one).
     const issuer = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted && i.precheck === config.dcv.method);
     const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), undefined, { addressPreference: issuer?.addressPreference });
-    if (options.json) out(JSON.stringify({ method: config.dcv.method, ...(config.dcv.method === 'http' ? { addressPreference: issuer?.addressPreference ?? 'first' } : {}), names, passed, validations }, null, 2));
-    else out(passed === null ? 'Local DCV could not run.' : `${passed.length} of ${names.length} name(s) passed local ${config.dcv.method.toUpperCase()} DCV.`);
-    return passed !== null && passed.length === names.length ? 0 : 1;
+    // CAA as the run would check it before ordering: for the first CA of the chain, over the names that passed.
+    const ca = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted);
+    let caa: { issuer: string; allowed: string[] | null } | null = null;
+    if (ca && passed !== null && passed.length > 0) {
+      const allowed = await caaPrecheck({
+        bus, resolver: composition.resolver, issuer: ca, target, names: passed, signal: AbortSignal.timeout(120_000),
+        next: 'the run would try the next issuer', requireAllNames: config.dcv.requireAllNames,
+      });
+      caa = { issuer: ca.id, allowed };
+    }
+    if (options.json) out(JSON.stringify({ method: config.dcv.method, ...(config.dcv.method === 'http' ? { addressPreference: issuer?.addressPreference ?? 'first' } : {}), names, passed, ...(caa ? { caa } : {}), validations }, null, 2));
+    else {
+      out(passed === null ? 'Local DCV could not run.' : `${passed.length} of ${names.length} name(s) passed local ${config.dcv.method.toUpperCase()} DCV.`);
+      if (caa) out(caa.allowed === null ? `CAA forbids "${caa.issuer}" to issue for this target.` : `CAA allows "${caa.issuer}" ${caa.allowed.length} of ${passed!.length} of them.`);
+    }
+    const caaOk = caa === null || (caa.allowed !== null && caa.allowed.length === passed!.length);
+    return passed !== null && passed.length === names.length && caaOk ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
