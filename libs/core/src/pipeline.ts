@@ -196,8 +196,7 @@ export class Pipeline {
       const ca = chain.find((i) => i.trusted);
       const caActions: string[] = [];
       if (ca) {
-        const caIndex = chain.indexOf(ca);
-        const next = caIndex + 1 < chain.length ? `try issuer "${chain[caIndex + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
+        const next = nextStepAfter(chain, chain.indexOf(ca), toReplace.length > 0);
         const allowed = await caaPrecheck({ bus, resolver: this.deps.resolver, issuer: ca, target, names, signal: options.signal, next, requireAllNames: config.dcv.requireAllNames });
         if (allowed === null) caActions.push(`would not order from "${ca.id}": CAA forbids it (see the warnings); the run would ${next}`);
         else if (allowed.length < names.length) {
@@ -227,7 +226,7 @@ export class Pipeline {
     let notBefore: Date | undefined;
     let pendingActions: string[] | undefined;
     for (const [index, issuer] of usable.entries()) {
-      const nextStep = index + 1 < usable.length ? `try issuer "${usable[index + 1]!.id}"` : toReplace.length ? 'no issuer left' : 'keep the current certificate';
+      const nextStep = nextStepAfter(usable, index, toReplace.length > 0);
       const ctx = { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` };
       // An order a previous run left with the CA is resumed, not ordered again (same names only).
       let saved = issuer.trusted ? await loadPendingOrder(pending, target.id, issuer.id, (e) => this.fail(e)) : null;
@@ -584,4 +583,10 @@ export function statusOf(defects: Defect[]): InspectEvent['status'] {
   if (serious.length === 0) return 'OK';
   if (serious.every((d) => d.code === 'ALMOST_EXPIRED')) return 'Ready for Renewal';
   return 'Defective';
+}
+
+/** What the run does when the issuer at `index` gives nothing: the next one, the self-signed end, or keep. */
+function nextStepAfter(issuers: readonly Issuer[], index: number, mustReplace: boolean): string {
+  const following = issuers[index + 1];
+  return following ? `try issuer "${following.id}"` : mustReplace ? 'no issuer left' : 'keep the current certificate';
 }

@@ -10,3 +10,4 @@ export { parseCertificate, type ParsedCertificate, EKU_NAMES } from './certifica
 export { WebCryptoCsrFactory, createSelfSigned, generateKeys, algorithmOf, type SelfSignedOptions } from './keys.js';
 export { parsePem, toPem, type PemBlock } from './pem.js';
 export { nameCovers, isValidHostname } from './names.js';
+export { readTlv, children, type Tlv } from './der.js';
