@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { AcmeTransport, parseLinks } from './transport.js';
 import { ariCertId, renewalTime } from './ari.js';
 import { eabRefusalOf } from './eab.js';
 import { AccountKey } from './jws.js';
+import { driveOrder, type OrderOutcome } from './order-flow.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -149,8 +151,8 @@ describe('ACME client against a misbehaving CA', () => {
     expect(validated).toEqual(['a.example.test:authorization already valid at the CA']);
     expect(dcv.published.map((c) => c.name)).toEqual(['b.example.test']);
     expect(dcv.cleaned).toEqual([]); // the CA may still fetch it
-    const polls = ca.hits.filter((h) => h === 'POST /authz/b').length;
-    expect(polls).toBeGreaterThan(2); // polled fast first
+    const polls = ca.hits.filter((h) => h === 'POST /order/1').length;
+    expect(polls).toBeGreaterThan(2); // polled fast first (the order, not each authorization)
     expect(polls).toBeLessThan(20); // then backed off, and stopped at the bound
     const leftovers = JSON.parse(await readFile(join(dir, 'state', 'challenges.json'), 'utf8')) as Record<string, Challenge[]>;
     expect(leftovers[`${ca.base}/order/1`]?.[0]?.name).toBe('b.example.test');
@@ -158,18 +160,87 @@ describe('ACME client against a misbehaving CA', () => {
 
   it('honours Retry-After while polling', async () => {
     ca.hits.length = 0;
-    ca.json('/authz/b', 200, { status: 'pending', identifier: { type: 'dns', value: 'b.example.test' }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/b`, status: 'processing', token: 'tb' }] }, { 'retry-after': '1' });
+    ca.json('/order/1', 200, { status: 'pending', identifiers: [{ type: 'dns', value: 'a.example.test' }, { type: 'dns', value: 'b.example.test' }], authorizations: [`${ca.base}/authz/a`, `${ca.base}/authz/b`], finalize: `${ca.base}/finalize` }, { 'retry-after': '1' });
     const c = client();
     await c.createAccount(await (await import('./jws.js')).AccountKey.generate(), {}, AbortSignal.timeout(5_000));
     const { driveOrder } = await import('./order-flow.js');
     const order = await c.getOrder(`${ca.base}/order/1`, AbortSignal.timeout(5_000));
+    ca.hits.length = 0;
     const outcome = await driveOrder(order, new Uint8Array([1]), {
       client: c, accountKey: await (await import('./jws.js')).AccountKey.generate(), dcv: [new RecordingDcv()],
       target: { id: 'hostname', names: [], services: [], kind: 'hostname' }, bus: createBus(), signal: AbortSignal.timeout(10_000),
     }, { challengeTypes: ['http-01'], maxWaitMs: 2_500, pollStartMs: 50, pollMaxMs: 50 });
     expect(outcome.status).toBe('pending');
     // With a 50 ms schedule it would poll ~50 times; Retry-After: 1 allows about three.
-    expect(ca.hits.filter((h) => h === 'POST /authz/b').length).toBeLessThanOrEqual(5);
+    expect(ca.hits.filter((h) => h === 'POST /order/1').length).toBeLessThanOrEqual(5);
+  });
+
+  /** driveOrder on one order of `names` whose authorizations are all pending (routes of its own set by `also`), answered through a RecordingDcv. */
+  async function driveFresh(id: string, names: string[], also: () => void = () => undefined) {
+    const c = client();
+    await c.createAccount(await AccountKey.generate(), {}, AbortSignal.timeout(5_000));
+    for (const name of names) {
+      ca.json(`/authz/${id}-${name}`, 200, { status: 'pending', identifier: { type: 'dns', value: name }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/${id}-${name}`, status: 'pending', token: `t-${name}` }] });
+      ca.json(`/chall/${id}-${name}`, 200, { type: 'http-01', url: `${ca.base}/chall/${id}-${name}`, status: 'processing', token: `t-${name}` });
+    }
+    also();
+    const order = { url: `${ca.base}/order/${id}`, status: 'pending' as const, identifiers: names.map((value) => ({ type: 'dns', value })), authorizations: names.map((n) => `${ca.base}/authz/${id}-${n}`), finalize: `${ca.base}/finalize/${id}` };
+    const dcv = new RecordingDcv();
+    const bus = createBus();
+    const validated: string[] = [];
+    bus.on('validated', (e) => validated.push(`${e.name}:${e.ok ? 'ok' : `failed: ${e.reason}`}`));
+    ca.hits.length = 0;
+    const outcome = await driveOrder(order, new Uint8Array([1]), {
+      client: c, accountKey: await AccountKey.generate(), dcv: [dcv], target: { id: 'site', names, services: [], kind: 'site' }, bus, signal: AbortSignal.timeout(10_000),
+    }, { challengeTypes: ['http-01'], maxWaitMs: 5_000, pollStartMs: 20, pollMaxMs: 40 }).catch((e: unknown) => e as AcmeError);
+    return { outcome, dcv, validated, hits: (path: string) => ca.hits.filter((h) => h === `POST ${path}`).length };
+  }
+
+  it('waits on the order, not on each authorization: one request per poll whatever the number of names', async () => {
+    ca.acmeBasics();
+    const names = ['a.poll.test', 'www.poll.test', 'mail.poll.test', 'shop.poll.test'];
+    const pem = execFileSync('sh', ['-c', 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=poll.test -days 5 2>/dev/null'], { encoding: 'utf8' });
+    let polls = 0;
+    const body = (status: string, extra: object = {}) => JSON.stringify({ status, identifiers: names.map((value) => ({ type: 'dns', value })), authorizations: names.map((n) => `${ca.base}/authz/p-${n}`), finalize: `${ca.base}/finalize/p`, ...extra });
+    // Pending for three polls, then ready; valid once finalized.
+    let finalized = false;
+    ca.routes.set('* /order/p', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(finalized ? body('valid', { certificate: `${ca.base}/cert/p` }) : body(++polls > 3 ? 'ready' : 'pending')));
+    ca.routes.set('* /finalize/p', (_q, res) => {
+      finalized = true;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body('processing'));
+    });
+    ca.routes.set('* /cert/p', (_q, res) => res.writeHead(200, { 'content-type': 'application/pem-certificate-chain' }).end(pem));
+    const { outcome, dcv, validated, hits } = await driveFresh('p', names);
+    expect((outcome as OrderOutcome).status).toBe('issued');
+    expect(validated).toEqual(names.map((n) => `${n}:ok`));
+    expect(dcv.cleaned.map((c) => c.name).sort()).toEqual([...names].sort());
+    for (const name of names) expect(hits(`/authz/p-${name}`)).toBe(1); // read once for its challenge, never polled
+    expect(hits('/order/p')).toBe(5); // four polls until ready, one after finalizing
+  });
+
+  it('an order turned invalid reads its authorizations once to name the failed one and its problem; nothing stays published', async () => {
+    ca.acmeBasics();
+    const names = ['a.bad.test', 'www.bad.test'];
+    let answered = 0;
+    ca.routes.set('* /order/i', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+      status: answered >= 2 ? 'invalid' : 'pending', identifiers: names.map((value) => ({ type: 'dns', value })), authorizations: names.map((n) => `${ca.base}/authz/i-${n}`), finalize: `${ca.base}/finalize/i`,
+    })));
+    // Once both challenges are answered, www's authorization is invalid and a's valid.
+    const { outcome: error, dcv, validated, hits } = await driveFresh('i', names, () => names.forEach((name) => {
+      ca.routes.set(`* /chall/i-${name}`, (_q, res) => {
+        answered++;
+        const status = name === 'www.bad.test' ? 'invalid' : 'valid';
+        const error = name === 'www.bad.test' ? { type: 'urn:ietf:params:acme:error:connection', detail: '127.0.0.9: Connection refused' } : undefined;
+        ca.json(`/authz/i-${name}`, 200, { status, identifier: { type: 'dns', value: name }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/i-${name}`, status, token: `t-${name}`, error }] });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'http-01', url: `${ca.base}/chall/i-${name}`, status: 'processing', token: `t-${name}` }));
+      });
+    }));
+    expect(error).toBeInstanceOf(AcmeError);
+    expect((error as AcmeError).code).toBe('ACME_CONNECTION');
+    expect((error as AcmeError).message).toBe('the CA did not validate www.bad.test (authorization invalid, http-01): 127.0.0.9: Connection refused');
+    expect(validated).toContain('www.bad.test:failed: 127.0.0.9: Connection refused');
+    expect(dcv.cleaned.map((c) => c.name).sort()).toEqual([...names].sort());
+    for (const name of names) expect(hits(`/authz/i-${name}`)).toBe(2); // its challenge, then once to see why
   });
 
   it('a problem document becomes a typed error with the CA\'s detail; rateLimited keeps its retry time', async () => {

@@ -41,8 +41,8 @@ interface Answer {
 
 /**
  * Drives an order to a certificate: skips authorizations that are already valid, publishes every challenge of
- * the order at once through the DCV methods, tells the CA about all of them, polls (fast first, then backing off,
- * honouring Retry-After), finalizes with the CSR and downloads the chain. When the wait bound is reached first,
+ * the order at once through the DCV methods, tells the CA about all of them, polls the order (fast first, then
+ * backing off, honouring Retry-After), finalizes with the CSR and downloads the chain. When the wait bound is reached first,
  * the order is returned as pending, to be resumed by a later run with the same call.
  */
 export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlowContext, options: OrderFlowOptions): Promise<OrderOutcome> {
@@ -69,11 +69,14 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       await Promise.all(answers.map(async (a) => {
         if (a.challenge.status === 'pending') a.challenge = await ctx.client.respond(a.challenge, ctx.signal);
       }));
-      const final = await Promise.all(answers.map((a) => poller.until(
-        () => ctx.client.getAuthorization(a.authz.url, ctx.signal),
-        (z) => z.status !== 'pending',
-        a.authz,
-      )));
+      // One request per poll however many names the order has: the order turns ready once every authorization is
+      // valid and invalid once any is not (RFC 8555 section 7.1.6). Only when it is neither (the wait bound came
+      // first) or invalid are the answered authorizations read, once each, to say which name holds it or failed.
+      if (answers.length) order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending');
+      const decided = order.status !== 'pending' && order.status !== 'invalid';
+      const final = decided
+        ? answers.map((a) => ({ ...a.authz, status: 'valid' as const }))
+        : await Promise.all(answers.map((a) => ctx.client.getAuthorization(a.authz.url, ctx.signal)));
       for (const [i, authz] of final.entries()) {
         const answer = answers[i]!;
         if (authz.status === 'pending') continue;
@@ -82,6 +85,8 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
         ctx.bus.emit('validated', { target: ctx.target.id, name: authz.identifier.value, ok, method: answer.method.id, reason: ok ? undefined : error?.detail ?? authz.status });
         if (!ok) throw authorizationFailed(authz, answer.challenge.url);
       }
+      // Invalid with no answered authorization to blame: it failed for another reason (it expired, say).
+      if (order.status === 'invalid') throw orderFailed(order);
       stillPublished = final.flatMap((authz, i) => (authz.status === 'pending' ? [answers[i]!.published.challenge] : []));
     } finally {
       // Challenges the CA may still be checking stay in place; the rest go now.
@@ -92,7 +97,8 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
     if (stillPublished.length) {
       return { status: 'pending', order, detail: `waiting for the CA to validate ${stillPublished.map((c) => c.name).join(', ')}`, published: stillPublished };
     }
-    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending');
+    // Nothing was answered (every authorization was already valid): the order's state as the CA has it now.
+    if (!answers.length) order = await ctx.client.getOrder(order.url, ctx.signal);
   }
   await tidyLeftovers(ctx);
 
