@@ -1,13 +1,13 @@
 // HttpFileDcv against a real nginx (Debian's) on a loopback address; the resolver is faked here (names → addresses),
 // the real iterative resolver with BIND is exercised by the CLI's end-to-end test.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
 import { IPV6_LOOPBACK, holdIpv6Loopback, labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
 import { HttpFileDcv, type HttpFileDcvSettings } from './HttpFileDcv.js';
-import { PublishLedger } from './PublishLedger.js';
 
 const target: Target = { id: 'hostname', names: [], services: [], kind: 'hostname' };
 
@@ -171,29 +171,39 @@ describe('HttpFileDcv with nginx', () => {
   });
 
   it('removes leftovers of an interrupted run that it recognises as its own, and only those', async () => {
-    const ledger = new PublishLedger(settings.ledgerDir);
     const dir = join(docroot, '.well-known/pki-validation');
     await mkdir(dir, { recursive: true });
     const ours = join(dir, 'LEFTOVER.txt');
     const changed = join(dir, 'CHANGED.txt');
+    const forgotten = join(dir, 'FORGOTTEN.txt');
     await writeFile(ours, 'ours');
     await writeFile(changed, 'was ours');
-    // Entries written by a process that is gone (this test's child exits at once).
+    await writeFile(forgotten, 'cleaned up by its run');
+    // The journal of a process that is gone (this test's child exits at once), killed while writing its last line.
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
     const pid = Number(dead.stdout.trim());
-    for (const [file, content] of [[ours, 'ours'], [changed, 'was ours']] as const) {
-      const id = await ledger.record(file, Buffer.from(content), [dir, join(docroot, '.well-known')]);
-      const path = join(settings.ledgerDir, `${id}.json`);
-      const entry = JSON.parse(await readFile(path, 'utf8')) as { pid: number };
-      entry.pid = pid;
-      await writeFile(path, JSON.stringify(entry));
-    }
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const createdDirs = [dir, join(docroot, '.well-known')];
+    await mkdir(settings.ledgerDir, { recursive: true });
+    await writeFile(join(settings.ledgerDir, `${pid}-1-abcd.jsonl`), [
+      { pid, startedAt: '2026-12-04T10:00:00.000Z' },
+      { add: 'a', file: ours, sha256: sha('ours'), createdDirs: [], createdAt: '2026-12-04T10:00:00.000Z' },
+      { dirs: 'a', createdDirs },
+      { add: 'b', file: changed, sha256: sha('was ours'), createdDirs, createdAt: '2026-12-04T10:00:00.000Z' },
+      { add: 'c', file: forgotten, sha256: sha('cleaned up by its run'), createdDirs, createdAt: '2026-12-04T10:00:00.000Z' },
+      { forget: 'c' },
+    ].map((line) => JSON.stringify(line)).join('\n') + '\n{"forget": "a"');
+    // A live process's journal is left alone.
+    await writeFile(join(settings.ledgerDir, `${process.ppid}-1-live.jsonl`), `${JSON.stringify({ pid: process.ppid, startedAt: '2026-12-04T10:00:00.000Z' })}\n${JSON.stringify({ add: 'x', file: forgotten, sha256: sha('cleaned up by its run'), createdDirs: [] })}\n`);
     await writeFile(changed, 'the admin put something else here');
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
     const { verdict } = await validate(dcv, probe('ok.example.test'));
     expect(verdict.ok).toBe(true);
-    expect(await readdir(dir)).toEqual(['CHANGED.txt']);
-    expect(await readdir(settings.ledgerDir)).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['CHANGED.txt', 'FORGOTTEN.txt']);
+    // Left: the live process's journal, and this process's own (emptied, removed when it exits).
+    expect((await readdir(settings.ledgerDir)).filter((n) => !n.startsWith(`${process.pid}-`))).toEqual([`${process.ppid}-1-live.jsonl`]);
+    await rm(join(settings.ledgerDir, `${process.ppid}-1-live.jsonl`));
+    await rm(forgotten);
     await writeFile(changed, '').then(() => mustRun('rm', ['-r', join(docroot, '.well-known')]));
   });
 });
