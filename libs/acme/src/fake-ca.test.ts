@@ -204,18 +204,33 @@ describe('ACME client against a misbehaving CA', () => {
     const body = (status: string, extra: object = {}) => JSON.stringify({ status, identifiers: names.map((value) => ({ type: 'dns', value })), authorizations: names.map((n) => `${ca.base}/authz/p-${n}`), finalize: `${ca.base}/finalize/p`, ...extra });
     // Pending for three polls, then ready; valid once finalized.
     let finalized = false;
-    ca.routes.set('* /order/p', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(finalized ? body('valid', { certificate: `${ca.base}/cert/p` }) : body(++polls > 3 ? 'ready' : 'pending')));
+    const asked: number[] = [];
+    ca.routes.set('* /order/p', (_q, res) => {
+      asked.push(Date.now());
+      res.writeHead(200, { 'content-type': 'application/json' }).end(finalized ? body('valid', { certificate: `${ca.base}/cert/p` }) : body(++polls > 3 ? 'ready' : 'pending'));
+    });
+    let finalizedAt = 0;
     ca.routes.set('* /finalize/p', (_q, res) => {
       finalized = true;
+      finalizedAt = Date.now();
       res.writeHead(200, { 'content-type': 'application/json' }).end(body('processing'));
     });
     ca.routes.set('* /cert/p', (_q, res) => res.writeHead(200, { 'content-type': 'application/pem-certificate-chain' }).end(pem));
-    const { outcome, dcv, validated, hits } = await driveFresh('p', names);
+    let answeredAt = 0;
+    const { outcome, dcv, validated, hits } = await driveFresh('p', names, () => names.forEach((name) => {
+      ca.routes.set(`* /chall/p-${name}`, (_q, res) => {
+        answeredAt = Date.now();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'http-01', url: `${ca.base}/chall/p-${name}`, status: 'processing', token: `t-${name}` }));
+      });
+    }));
     expect((outcome as OrderOutcome).status).toBe('issued');
     expect(validated).toEqual(names.map((n) => `${n}:ok`));
     expect(dcv.cleaned.map((c) => c.name).sort()).toEqual([...names].sort());
     for (const name of names) expect(hits(`/authz/p-${name}`)).toBe(1); // read once for its challenge, never polled
     expect(hits('/order/p')).toBe(5); // four polls until ready, one after finalizing
+    // Neither just after the challenges were answered nor just after finalizing is the CA asked at once (pollStartMs: 20).
+    expect(asked[0]! - answeredAt).toBeGreaterThanOrEqual(18);
+    expect(asked[4]! - finalizedAt).toBeGreaterThanOrEqual(18);
   });
 
   it('an order turned invalid reads its authorizations once to name the failed one and its problem; nothing stays published', async () => {

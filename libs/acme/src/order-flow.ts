@@ -72,7 +72,8 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       // One request per poll however many names the order has: the order turns ready once every authorization is
       // valid and invalid once any is not (RFC 8555 section 7.1.6). Only when it is neither (the wait bound came
       // first) or invalid are the answered authorizations read, once each, to say which name holds it or failed.
-      if (answers.length) order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending');
+      // The CA has only just been told: asked at once, it would all but always still be checking (a wasted request).
+      if (answers.length) order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending', undefined, { waitFirst: true });
       const decided = order.status !== 'pending' && order.status !== 'invalid';
       const final = decided
         ? answers.map((a) => ({ ...a.authz, status: 'valid' as const }))
@@ -102,9 +103,14 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
   }
   await tidyLeftovers(ctx);
 
-  if (order.status === 'ready') order = await ctx.client.finalize(order, csrDer, ctx.signal);
+  let finalized = false;
+  if (order.status === 'ready') {
+    order = await ctx.client.finalize(order, csrDer, ctx.signal);
+    finalized = true;
+  }
   if (order.status === 'processing' || order.status === 'pending') {
-    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending', order);
+    // Just finalized: the CA is signing; the first look waits a moment (or as long as its Retry-After says).
+    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending', order, { waitFirst: finalized });
   }
   if (order.status === 'invalid') throw orderFailed(order);
   if (order.status !== 'valid') {
@@ -167,24 +173,37 @@ function orderFailed(order: Order): AcmeError {
 class Poller {
   constructor(private readonly ctx: OrderFlowContext, private readonly deadline: number, private readonly options: OrderFlowOptions) {}
 
-  /** With `current` (the state already known), a wait bound of zero returns it without asking the CA again. */
-  async until<T extends { retryAfter?: Date }>(fetch: () => Promise<T>, done: (value: T) => boolean, current?: T): Promise<T> {
+  /**
+   * With `current` (the state already known), a wait bound of zero returns it without asking the CA again. With
+   * `waitFirst`, the first request waits one step (or the Retry-After `current` carries) as later ones do.
+   */
+  async until<T extends { retryAfter?: Date }>(fetch: () => Promise<T>, done: (value: T) => boolean, current?: T, options: { waitFirst?: boolean } = {}): Promise<T> {
     if (current !== undefined && Date.now() >= this.deadline) return current;
     let delay = this.options.pollStartMs ?? 200;
     const cap = this.options.pollMaxMs ?? 5_000;
+    if (options.waitFirst) {
+      const wait = this.waitAfter(current, delay);
+      delay = Math.min(cap, delay * 2);
+      if (wait === null) return current ?? fetch();
+      await sleep(wait, this.ctx.signal);
+    }
     for (;;) {
       const value = await fetch();
       if (done(value)) return value;
-      const now = Date.now();
-      let wait = value.retryAfter ? Math.max(100, value.retryAfter.getTime() - now) : delay;
+      const wait = this.waitAfter(value, delay);
       delay = Math.min(cap, delay * 2);
-      if (now + wait > this.deadline) {
-        // Use what is left of the wait bound once, then report the state as it is.
-        wait = this.deadline - now;
-        if (wait <= 0) return value;
-      }
+      if (wait === null) return value;
       await sleep(wait, this.ctx.signal);
     }
+  }
+
+  /** How long to wait before asking again: the CA's Retry-After, else the schedule's step; within the wait bound (null: it is spent). */
+  private waitAfter(value: { retryAfter?: Date } | undefined, step: number): number | null {
+    const now = Date.now();
+    const wait = value?.retryAfter ? Math.max(100, value.retryAfter.getTime() - now) : step;
+    // Past the bound, what is left of it is used once, then the state is reported as it is.
+    if (now + wait <= this.deadline) return wait;
+    return this.deadline - now > 0 ? this.deadline - now : null;
   }
 }
 
