@@ -213,7 +213,7 @@ describe('ACME client against a misbehaving CA', () => {
     ca.routes.set('* /finalize/p', (_q, res) => {
       finalized = true;
       finalizedAt = Date.now();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body('processing'));
+      res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '1' }).end(body('processing'));
     });
     ca.routes.set('* /cert/p', (_q, res) => res.writeHead(200, { 'content-type': 'application/pem-certificate-chain' }).end(pem));
     let answeredAt = 0;
@@ -228,9 +228,10 @@ describe('ACME client against a misbehaving CA', () => {
     expect(dcv.cleaned.map((c) => c.name).sort()).toEqual([...names].sort());
     for (const name of names) expect(hits(`/authz/p-${name}`)).toBe(1); // read once for its challenge, never polled
     expect(hits('/order/p')).toBe(5); // four polls until ready, one after finalizing
-    // Neither just after the challenges were answered nor just after finalizing is the CA asked at once (pollStartMs: 20).
+    // Just after the challenges were answered the CA is not asked at once (pollStartMs: 20), nor before the
+    // Retry-After its answer to finalize gave.
     expect(asked[0]! - answeredAt).toBeGreaterThanOrEqual(18);
-    expect(asked[4]! - finalizedAt).toBeGreaterThanOrEqual(18);
+    expect(asked[4]! - finalizedAt).toBeGreaterThanOrEqual(900);
   });
 
   it('an order turned invalid reads its authorizations once to name the failed one and its problem; nothing stays published', async () => {

@@ -40,6 +40,18 @@ export interface AcmeIssuerOptions {
   addressPreference?: AddressPreference;
 }
 
+/** The run's connection to the CA: see AcmeIssuer.withClient. */
+interface AcmeSession {
+  client: AcmeClient;
+  ready: Promise<AccountKey>;
+  users: number;
+  /** While no order uses it: the timer that ends it. */
+  idle: ReturnType<typeof setTimeout> | null;
+}
+
+/** How long a session with no order in flight waits for the next one before it ends. */
+const SESSION_LINGER_MS = 5_000;
+
 // Account failures that the next target of the same run would meet again: said once, not asked of the CA again.
 const FINAL_ACCOUNT_FAILURES = /^(EAB_KEY_SPENT|EAB_KEY_UNKNOWN|EAB_REJECTED|EAB_REQUIRED|ACCOUNT_FILE_INVALID|ACCOUNT_LOCKED|ACME_ACCOUNT_GONE)$/;
 
@@ -55,7 +67,7 @@ export class AcmeIssuer implements Issuer {
   readonly caaIdentities: readonly string[];
   readonly addressPreference?: AddressPreference;
 
-  private session: { client: AcmeClient; ready: Promise<AccountKey>; users: number } | null = null;
+  private session: AcmeSession | null = null;
   private leftoversWrites: Promise<void> = Promise.resolve();
   /** The run's account could not be had for a reason no retry within the run fixes: every later target gets it too. */
   private accountFailure: CertsmithError | null = null;
@@ -211,18 +223,27 @@ export class AcmeIssuer implements Issuer {
   }
 
   /**
-   * One client (one TLS pool, one directory fetch) and one account per run, shared by the targets ordering at the
-   * same time: the account is looked up or created once, so a single-use EAB key is never spent twice, and the CA
-   * sees one connection pool instead of one per order. The session ends when its last user is done.
+   * One client (one TLS pool, one directory fetch, one nonce pool) and one account per run, shared by the targets
+   * ordering: the account is looked up or created once, so a single-use EAB key is never spent twice, and the CA
+   * sees one connection pool instead of one per order. When its last user is done the session lingers a few
+   * seconds for the next target (which is often still in its local DCV); then it ends. Its idle connections never
+   * keep the process alive. A session whose account could not be had is not reused.
    */
   private async withClient<T>(ctx: IssueContext, work: (client: AcmeClient, key: AccountKey) => Promise<T>): Promise<T> {
     if (this.accountFailure) throw this.accountFailure;
     await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 });
     if (!this.session) {
       const client = new AcmeClient(this.options.directoryUrl, this.transport());
-      this.session = { client, ready: this.account(client, ctx), users: 0 };
+      const session: AcmeSession = { client, ready: this.account(client, ctx), users: 0, idle: null };
+      // An account that could not be had (the CA down, a lock held) is asked for again by the next target.
+      session.ready.catch(() => {
+        if (this.session === session) this.session = null;
+      });
+      this.session = session;
     }
     const session = this.session;
+    if (session.idle) clearTimeout(session.idle);
+    session.idle = null;
     session.users++;
     try {
       const key = await session.ready;
@@ -233,8 +254,12 @@ export class AcmeIssuer implements Issuer {
       throw error;
     } finally {
       if (--session.users === 0) {
-        if (this.session === session) this.session = null;
-        await session.client.transport.close();
+        const end = () => {
+          if (this.session === session) this.session = null;
+          return session.client.transport.close();
+        };
+        if (this.session !== session) await end();
+        else session.idle = setTimeout(() => void end().catch(() => undefined), SESSION_LINGER_MS).unref();
       }
     }
   }

@@ -109,8 +109,9 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
     finalized = true;
   }
   if (order.status === 'processing' || order.status === 'pending') {
-    // Just finalized: the CA is signing; the first look waits a moment (or as long as its Retry-After says).
-    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending', order, { waitFirst: finalized });
+    // Just finalized: a CA that says how long signing takes (Retry-After) is not asked before; one that does not
+    // is usually done by the time it is asked.
+    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending', order, { waitFirst: finalized && order.retryAfter !== undefined });
   }
   if (order.status === 'invalid') throw orderFailed(order);
   if (order.status !== 'valid') {
