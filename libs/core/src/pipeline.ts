@@ -371,7 +371,9 @@ export class Pipeline {
   }
 
   /**
-   * cPanel's local DCV: publish a random probe per name, check it as the CA would, clean up.
+   * cPanel's local DCV: publish a random probe for each name, check it as the CA would, clean up. The names of a
+   * target share one probe (token and content): a DCV method that serves them from one place (one docroot) writes
+   * one file instead of one per name, and what is proved per name (its own answer, through its own address) is the same.
    * Returns the names that passed, or null when no DCV method of that family is loaded.
    */
   async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string, checkOptions?: DcvCheckOptions): Promise<string[] | null> {
@@ -392,8 +394,9 @@ export class Pipeline {
     const relay = () => scope.abort(signal.reason);
     if (signal.aborted) relay();
     else signal.addEventListener('abort', relay, { once: true });
+    const probe = { token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
     await Promise.all(names.map(async (name) => {
-      const challenge: Challenge = { kind: 'probe', name, token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
+      const challenge: Challenge = { kind: 'probe', name, ...probe };
       let published;
       try {
         published = await method.publish(challenge, target, scope.signal);

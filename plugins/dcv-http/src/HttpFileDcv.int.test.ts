@@ -102,6 +102,30 @@ describe('HttpFileDcv with nginx', () => {
     expect(log).toMatch(/GET \/\.well-known\/pki-validation\/[0-9a-f]{32}\.txt HTTP\/1\.1" 200/);
   });
 
+  it('names that share a probe share one file: written once, proved per name, removed after the last name', async () => {
+    const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
+    const shared = { token: 'ab'.repeat(16), content: 'one probe for the target' };
+    const names = ['ok.example.test', 'www.ok.example.test', 'other.example.test'];
+    const published = await Promise.all(names.map((name) => dcv.publish({ kind: 'probe', name, ...shared }, target, AbortSignal.timeout(5_000))));
+    const dir = join(docroot, '.well-known/pki-validation');
+    expect(await readdir(dir)).toEqual([`${'ab'.repeat(16)}.txt`]);
+    expect(published.map((p) => p.where)).toEqual(names.map((n) => `http://${n}/.well-known/pki-validation/${'ab'.repeat(16)}.txt (${join(dir, `${'ab'.repeat(16)}.txt`)})`));
+    const verdicts = await Promise.all(published.map((p) => dcv.check(p, AbortSignal.timeout(10_000))));
+    expect(verdicts.map((v) => v.ok)).toEqual([true, true, false]); // other.example.test answers "another site"
+    await dcv.cleanup(published[0]!);
+    await dcv.cleanup(published[0]!); // twice is once
+    expect(await readdir(dir)).toHaveLength(1); // still used by the other names
+    expect((await dcv.check(published[1]!, AbortSignal.timeout(10_000))).ok).toBe(true);
+    await dcv.cleanup(published[1]!);
+    await dcv.cleanup(published[2]!);
+    expect(await readdir(docroot)).toEqual([]);
+    // Another probe with the same token but other content is not the shared one: refused as someone else's file.
+    const first = await dcv.publish({ kind: 'probe', name: 'ok.example.test', ...shared }, target, AbortSignal.timeout(5_000));
+    await expect(dcv.publish({ kind: 'probe', name: 'www.ok.example.test', ...shared, content: 'other' }, target, AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'DCV_HTTP_FILE_EXISTS' });
+    await dcv.cleanup(first);
+    expect(await readdir(docroot)).toEqual([]);
+  });
+
   it('serves http-01 and the Sectigo file at their paths, IDNs by their A-label', async () => {
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
     const acme = await validate(dcv, { kind: 'http-01', name: 'bücher.example.test', token: 'tok_EN-123456789', keyAuthorization: 'tok_EN-123456789.thumbprint' });

@@ -33,13 +33,28 @@ export interface HttpFileDcvSettings {
 /** RFC 8555 leaves the number to the CA; Let's Encrypt follows 10. */
 const ACME_MAX_REDIRECTS = 10;
 
-interface Handle {
+/** A file in place below a docroot, with its ledger entry. */
+interface PublishedFile {
   docroot: Docroot;
-  host: string;
   urlPath: string;
   content: Buffer;
   written: DocrootFile;
   ledgerId: string;
+}
+
+interface Handle extends PublishedFile {
+  host: string;
+  /** Key of the shared probe this name uses (see HttpFileDcv.shared). */
+  shared?: string;
+  /** Cleaned up already: a second cleanup must not count as another name's. */
+  cleaned?: boolean;
+}
+
+/** A probe file the names of a target use together; removed when the last of them is cleaned up. */
+interface SharedProbe {
+  content: Buffer;
+  file: Promise<PublishedFile>;
+  users: number;
 }
 
 /**
@@ -51,6 +66,11 @@ export class HttpFileDcv implements DcvMethod {
   readonly id = 'http-file';
   private readonly ledger: PublishLedger;
   private readonly docroots = new Map<string, Docroot>();
+  /**
+   * Probes in place, by docroot and URL path. The pipeline gives the names of a target one probe: they share a
+   * docroot, so one file serves them all (creating a file is the costly part of a probe on some file systems).
+   */
+  private readonly shared = new Map<string, SharedProbe>();
 
   constructor(
     private readonly settings: HttpFileDcvSettings,
@@ -79,6 +99,35 @@ export class HttpFileDcv implements DcvMethod {
       docroot = new Docroot(root, configured ? `options.docroots["${target.id}"] of @certsmith/dcv-http` : 'options.docroot of @certsmith/dcv-http');
       this.docroots.set(root, docroot);
     }
+    let file: PublishedFile;
+    let shared: string | undefined;
+    if (challenge.kind === 'probe') {
+      // Set before the first await, so that names published at the same time find it.
+      shared = `${root}\0${urlPath}`;
+      const probe = this.shared.get(shared);
+      if (probe && probe.content.equals(content)) {
+        probe.users++;
+        file = await probe.file;
+      } else if (probe) {
+        shared = undefined; // the same token with other content: written (and refused) as any other file
+        file = await this.write(docroot, urlPath, content);
+      } else {
+        const entry: SharedProbe = { content, file: this.write(docroot, urlPath, content), users: 1 };
+        this.shared.set(shared, entry);
+        file = await entry.file.catch((error: unknown) => {
+          if (this.shared.get(shared!) === entry) this.shared.delete(shared!);
+          throw error;
+        });
+      }
+    } else {
+      file = await this.write(docroot, urlPath, content);
+    }
+    const handle: Handle = { ...file, host, ...(shared ? { shared } : {}) };
+    return { method: this.id, challenge, where: `http://${host}${urlPath} (${file.written.file})`, handle };
+  }
+
+  /** Writes one file below the docroot, recorded in the ledger first. */
+  private async write(docroot: Docroot, urlPath: string, content: Buffer): Promise<PublishedFile> {
     const real = await docroot.ensureUsable();
     await this.ledger.sweep();
     // Recorded before the write, so that a run killed between the two leaves a leftover the next run recognises.
@@ -91,8 +140,7 @@ export class HttpFileDcv implements DcvMethod {
       throw error;
     }
     if (written.createdDirs.length) await this.ledger.update(ledgerId, written.createdDirs);
-    const handle: Handle = { docroot, host, urlPath, content, written, ledgerId };
-    return { method: this.id, challenge, where: `http://${host}${urlPath} (${written.file})`, handle };
+    return { docroot, urlPath, content, written, ledgerId };
   }
 
   async check(published: Published, outer: AbortSignal, options: DcvCheckOptions = {}): Promise<NameVerdict> {
@@ -189,7 +237,13 @@ export class HttpFileDcv implements DcvMethod {
 
   async cleanup(published: Published): Promise<void> {
     const handle = published.handle as Handle | undefined;
-    if (!handle) return;
+    if (!handle || handle.cleaned) return;
+    handle.cleaned = true;
+    if (handle.shared) {
+      const probe = this.shared.get(handle.shared);
+      if (probe && --probe.users > 0) return; // another name still uses the file
+      this.shared.delete(handle.shared);
+    }
     await handle.docroot.remove(handle.written);
     await this.ledger.forget(handle.ledgerId);
   }
