@@ -57,6 +57,7 @@ if (first === '--help' || first === '-h' || first === 'help') {
       n: { type: 'string', default: '10,50' },
       tools: { type: 'string', default: 'certsmith,certbot,lego' },
       'healthy-n': { type: 'string', default: '10000' },
+      runs: { type: 'string', default: '1' },
     },
   });
   const parts = values.parts.split(',').filter(Boolean);
@@ -67,7 +68,7 @@ if (first === '--help' || first === '-h' || first === 'help') {
   }
   process.stdout.write(`# certsmith benchmarks (${process.env.CERTSMITH_BENCH_NETNS === '1' ? 'private network namespace' : 'host network'})\n`);
   for (const part of parts) {
-    const partArgs = part === 'renewal' ? ['--n', values.n, '--tools', values.tools] : part === 'healthy' ? ['--n', values['healthy-n']] : [];
+    const partArgs = part === 'renewal' ? ['--n', values.n, '--tools', values.tools, '--runs', values.runs] : part === 'healthy' ? ['--n', values['healthy-n']] : [];
     await BENCHMARKS[part]!.run(partArgs);
   }
 }

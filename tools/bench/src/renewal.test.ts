@@ -5,7 +5,7 @@ import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCert } from '@certsmith/testlab';
-import { countCertificates, renewalTable, runRenewal, type RenewalRun } from './renewal.js';
+import { countCertificates, renewalTable, runRenewal, type RenewalResult, type RenewalRun } from './renewal.js';
 
 let renewal: RenewalRun;
 beforeAll(async () => {
@@ -44,5 +44,18 @@ describe('renewal benchmark, certsmith, N=2', () => {
     expect((await countCertificates([b], renewal.rootFile)).counted).toBe(0);
     await writeFile(b.leafFile, await readFile(kept, 'utf8'));
     expect((await countCertificates([a, b], renewal.rootFile)).counted).toBe(2);
+  });
+});
+
+describe('renewal table', () => {
+  const run = (tool: RenewalResult['tool'], cpuMs: number, wallMs: number, counted = 50): RenewalResult => ({
+    tool, n: 50, counted, wallMs, cpuMs, maxRssKb: 80_000, invocations: tool === 'certsmith' ? 1 : 50, failures: [], pebbleOrders: 50,
+  });
+
+  it('adds the median of each tool\'s runs and takes the ratios between medians', () => {
+    const table = renewalTable([run('certsmith', 2_600, 4_000), run('lego', 5_000, 1_000_000), run('certsmith', 2_000, 3_000, 49), run('certsmith', 3_000, 5_000)]);
+    expect(table).toContain('| **certsmith, median of 3** | 50 | 49/50 | 4.00 s | 80 ms | 2.60 s | 52 ms | 78 MB | 1 | 50 |');
+    expect(table).not.toContain('lego, median');
+    expect(table).toContain('| 50 | certsmith / lego | 0.004 (1/250.0) | 0.520 | 1.00 |');
   });
 });

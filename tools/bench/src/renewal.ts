@@ -5,7 +5,7 @@
 // lego: one invocation per certificate, as an administrator's loop runs them. Every process runs under GNU time
 // (user+sys and max RSS of the process it waits for, children included). A certificate counts only when its file
 // exists, covers all four names and `openssl verify` chains it to that Pebble's root.
-//   npm run bench -- renewal [--n 10,50] [--tools certsmith,certbot,lego]
+//   npm run bench -- renewal [--n 10,50] [--tools certsmith,certbot,lego] [--runs K] (K interleaved runs, and their medians)
 import { X509Certificate } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -229,19 +229,25 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
   }
 }
 
+/**
+ * One row per run; with several runs of a tool at one N, a median row for it too (each figure's own median), and
+ * the ratios are taken between medians: this VM's run-to-run spread is about ±15 %.
+ */
 export function renewalTable(results: RenewalResult[]): string {
   const lines = [
     '| tool | N | certificates counted | wall total | wall / cert | CPU total | CPU / cert | peak RSS | invocations | Pebble orders |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of results) {
-    lines.push(`| ${r.tool} | ${r.n} | ${r.counted}/${r.n} | ${formatMs(r.wallMs)} | ${formatMs(r.wallMs / r.n)} | ${formatMs(r.cpuMs)} | ${formatMs(r.cpuMs / r.n)} | ${formatKb(r.maxRssKb)} | ${r.invocations} | ${r.pebbleOrders} |`);
-  }
+  const row = (r: RenewalResult, label: string = r.tool) =>
+    `| ${label} | ${r.n} | ${r.counted}/${r.n} | ${formatMs(r.wallMs)} | ${formatMs(r.wallMs / r.n)} | ${formatMs(r.cpuMs)} | ${formatMs(r.cpuMs / r.n)} | ${formatKb(r.maxRssKb)} | ${r.invocations} | ${r.pebbleOrders} |`;
+  for (const r of results) lines.push(row(r));
+  const summaries = summarize(results);
+  for (const s of summaries.filter((x) => x.runs > 1)) lines.push(row(s, `**${s.tool}, median of ${s.runs}**`));
   const ratios: string[] = [];
-  for (const n of [...new Set(results.map((r) => r.n))]) {
-    const mine = results.find((r) => r.tool === 'certsmith' && r.n === n);
+  for (const n of [...new Set(summaries.map((r) => r.n))]) {
+    const mine = summaries.find((r) => r.tool === 'certsmith' && r.n === n);
     if (!mine) continue;
-    for (const peer of results.filter((r) => r.tool !== 'certsmith' && r.n === n)) {
+    for (const peer of summaries.filter((r) => r.tool !== 'certsmith' && r.n === n)) {
       ratios.push(`| ${n} | certsmith / ${peer.tool} | ${(mine.wallMs / peer.wallMs).toFixed(3)} (1/${(peer.wallMs / mine.wallMs).toFixed(1)}) | ${(mine.cpuMs / mine.n / (peer.cpuMs / peer.n)).toFixed(3)} | ${(mine.maxRssKb / peer.maxRssKb).toFixed(2)} |`);
     }
   }
@@ -251,14 +257,37 @@ export function renewalTable(results: RenewalResult[]): string {
   return lines.join('\n');
 }
 
+/** Per tool and N: the median of each figure over its runs (the fewest certificates counted). */
+export function summarize(results: RenewalResult[]): (RenewalResult & { runs: number })[] {
+  const groups = new Map<string, RenewalResult[]>();
+  for (const r of results) groups.set(`${r.tool} ${r.n}`, [...(groups.get(`${r.tool} ${r.n}`) ?? []), r]);
+  return [...groups.values()].map((runs) => ({
+    ...runs[0]!,
+    counted: Math.min(...runs.map((r) => r.counted)),
+    wallMs: median(runs.map((r) => r.wallMs)),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    maxRssKb: median(runs.map((r) => r.maxRssKb)),
+    failures: runs.flatMap((r) => r.failures).slice(0, 10),
+    runs: runs.length,
+  }));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export async function main(args: string[]): Promise<RenewalResult[]> {
-  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10,50' }, tools: { type: 'string', default: TOOLS.join(',') }, 'cpu-prof': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10,50' }, tools: { type: 'string', default: TOOLS.join(',') }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } } });
   const ns = String(values.n).split(',').map(Number).filter((x) => x > 0);
   const tools = String(values.tools).split(',').filter((t): t is Tool => (TOOLS as string[]).includes(t));
+  const runs = Math.max(1, Number(values.runs) || 1);
   const results: RenewalResult[] = [];
+  // Repetitions interleave the tools, so that a slow spell of the machine falls on all of them alike.
   for (const n of ns) {
-    for (const tool of tools) {
-      process.stderr.write(`renewal: ${tool} N=${n} ...\n`);
+    for (let rep = 0; rep < runs; rep++) for (const tool of tools) {
+      process.stderr.write(`renewal: ${tool} N=${n}${runs > 1 ? ` (run ${rep + 1} of ${runs})` : ''} ...\n`);
       const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined });
       process.stderr.write(`renewal: ${tool} N=${n}: ${result.counted}/${n} in ${formatMs(result.wallMs)}${result.failures.length ? `; ${result.failures.slice(0, 3).join('; ')}` : ''}\n`);
       results.push(result);
