@@ -1,6 +1,6 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { NewMaterial, Target } from '@certsmith/core';
-import { nameCovers, parsePem } from '@certsmith/x509';
+import { nameCovers, parseCertificate, parsePem, privateKeyOf } from '@certsmith/x509';
 
 /**
  * What is wrong with a certificate before it is written: the key must be its key, each chain certificate
@@ -13,12 +13,13 @@ export function materialProblems(material: NewMaterial, target: Target): string[
   if (!leafBlock) return ['the certificate text holds no PEM certificate'];
   let leaf: X509Certificate;
   try {
-    leaf = new X509Certificate(leafBlock.der);
+    // Through the run's parse cache: the pipeline has just parsed this certificate, and the chain is every target's.
+    leaf = parseCertificate(leafBlock.der).x509;
   } catch (error) {
     return [`the certificate cannot be parsed (${(error as Error).message})`];
   }
   try {
-    if (!leaf.checkPrivateKey(createPrivateKey(material.keyPem))) problems.push('the private key does not belong to the certificate');
+    if (!leaf.checkPrivateKey(privateKeyOf(material.keyPem))) problems.push('the private key does not belong to the certificate');
   } catch (error) {
     problems.push(`the private key cannot be read (${(error as Error).message})`);
   }
@@ -28,7 +29,7 @@ export function materialProblems(material: NewMaterial, target: Target): string[
     let parent: X509Certificate;
     try {
       if (!block) throw new Error('no PEM certificate');
-      parent = new X509Certificate(block.der);
+      parent = parseCertificate(block.der).x509;
     } catch (error) {
       problems.push(`chain certificate ${index + 1} cannot be parsed (${(error as Error).message})`);
       break;

@@ -10,6 +10,7 @@ import { isValidHostname, nameCovers } from './names.js';
 import { parsePem } from './pem.js';
 import { RevocationChecker, type RevocationResult } from './revocation.js';
 import { TrustStore } from './trust-store.js';
+import { privateKeyOf } from './keys.js';
 
 const DAY = 86_400_000;
 /** Larger files are not certificates anyone meant to install; refuse before parsing. */
@@ -132,7 +133,7 @@ export class CertificateInspector implements Inspector {
     }
     const defects: Defect[] = [];
     try {
-      if (!parsed.x509.checkPrivateKey(createPrivateKey(material.keyPem))) {
+      if (!parsed.x509.checkPrivateKey(privateKeyOf(material.keyPem))) {
         defects.push({ code: 'KEY_MISMATCH', message: 'the certificate does not belong to the key it was ordered with', severity: 'replace' });
       }
     } catch {

@@ -1,4 +1,4 @@
-import { KeyObject, webcrypto } from 'node:crypto';
+import { KeyObject, createPrivateKey, webcrypto } from 'node:crypto';
 import type { CsrFactory, KeyAndCsr, KeySpec } from '@certsmith/core';
 import { csrDer } from './csr-der.js';
 import { peculiarX509 } from './peculiar.js';
@@ -73,4 +73,19 @@ export async function createSelfSigned(options: SelfSignedOptions): Promise<stri
     ],
   });
   return cert.toString('pem') + '\n';
+}
+
+/**
+ * The private key of a PEM, parsed once: the pipeline checks a new certificate against its key, and the installer
+ * checks it again before writing (OpenSSL's parse is ~0.5 ms on this kind of machine). The last few keys only.
+ */
+const keyObjects = new Map<string, KeyObject>();
+export function privateKeyOf(pem: string): KeyObject {
+  let key = keyObjects.get(pem);
+  if (!key) {
+    key = createPrivateKey(pem);
+    keyObjects.set(pem, key);
+    if (keyObjects.size > 8) keyObjects.delete(keyObjects.keys().next().value!);
+  }
+  return key;
 }
