@@ -11,6 +11,8 @@ export { PROFILES, type Profile } from './config/profiles.js';
 export * from './switches.js';
 export * from './run-lock.js';
 export * from './plugin.js';
+// The one inversify of a run (built as one bundled file): plugins bind their ContainerModule with these.
+export { Container, ContainerModule } from './inversify.js';
 export * from './report.js';
 export * from './event-log.js';
 export * from './pipeline.js';

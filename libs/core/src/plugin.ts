@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Container, ContainerModule } from 'inversify';
+import { Container, ContainerModule } from './inversify.js';
 import type { CertsmithConfig } from './config/config.js';
 import { validateOptions } from './config/config.js';
 import { OPTIONS_VALIDATOR_FILE } from './config/standalone.js';
