@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { mkdir, stat, access, constants } from 'node:fs/promises';
-import { Container } from 'inversify';
 import {
-  TOKENS, UsageError, createBus, loadConfig, loadPlugins, type Bus, type CertsmithConfig, type Clock,
+  Container, TOKENS, UsageError, createBus, loadConfig, loadPlugins, type Bus, type CertsmithConfig, type Clock,
   type Contributions, type LoadedPlugin, type Resolver,
 } from '@certsmith/core';
 import { IterativeResolver } from '@certsmith/dns';

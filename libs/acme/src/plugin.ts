@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ContainerModule } from 'inversify';
-import { TOKENS, UsageError, definePlugin, resolveConfigPath, type AddressPreference, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
+import { ContainerModule, TOKENS, UsageError, definePlugin, resolveConfigPath, type AddressPreference, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
 import { readEabKey } from './eab.js';
 import { AcmeIssuer } from './issuer.js';
 import type { JwsAlgorithm } from './jws.js';

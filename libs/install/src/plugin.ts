@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { TOKENS, definePlugin, type Bus, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
+import { ContainerModule, TOKENS, definePlugin, type Bus, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
 import { installerFromConfig } from './from-config.js';
 import type { ServiceProfile } from './layouts.js';
 

@@ -1,6 +1,5 @@
 // For plugin tests: the installer a plugin contributes for a config, set up as the CLI's composition root does.
-import { Container } from 'inversify';
-import { TOKENS, completeConfig, contributionsOf, createBus, type PluginManifest } from '@certsmith/core';
+import { Container, TOKENS, completeConfig, contributionsOf, createBus, type PluginManifest } from '@certsmith/core';
 import type { FileInstaller } from './file-installer.js';
 
 export async function contributedInstaller(manifest: PluginManifest, raw: Record<string, unknown>): Promise<FileInstaller> {

@@ -1,7 +1,7 @@
 // HTTP DCV: the validation file in a docroot (cPanel's local probe, Sectigo's pki-validation file, ACME http-01),
 // proved through the address the name resolves to from the root, as the CA will fetch it.
 import { join } from 'node:path';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@certsmith/core';
 import {
   TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver,
 } from '@certsmith/core';

@@ -2,8 +2,7 @@
 // <paths.sslDir>/live/<target id>/{fullchain,privkey,cert,chain}.pem. What a site target uses when no web server
 // installer applies: `"targets": [{ "id": "shop", "names": [...], "services": ["files"] }]`.
 import { join } from 'node:path';
-import { ContainerModule } from 'inversify';
-import { TOKENS, definePlugin, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
+import { ContainerModule, TOKENS, definePlugin, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
 import { FilesInstaller } from './FilesInstaller.js';
 
 export { FilesInstaller } from './FilesInstaller.js';

@@ -3,9 +3,8 @@
 // hostname certificate (found in `configFiles`), all switched together in one generation.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerModule } from 'inversify';
 import {
-  TOKENS, UsageError, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type PluginManifest, type ServiceMaterial,
+  ContainerModule, TOKENS, UsageError, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type PluginManifest, type ServiceMaterial,
 } from '@certsmith/core';
 import { installerFromConfig, type LayoutFile, type ServiceProfile } from '@certsmith/install';
 import { leafFingerprintOf, vhostPairs } from './vhosts.js';

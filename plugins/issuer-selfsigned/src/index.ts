@@ -1,6 +1,5 @@
 // The self-signed issuer: the fallback when the CA path fails, as cPanel does.
-import { ContainerModule } from 'inversify';
-import { TOKENS, definePlugin } from '@certsmith/core';
+import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
 import { SelfSignedIssuer } from './SelfSignedIssuer.js';
 
 export { SelfSignedIssuer, type SelfSignedOptions } from './SelfSignedIssuer.js';

@@ -1,7 +1,6 @@
 // Email notification: one message per run when services produced warnings, over SMTP or the local sendmail,
 // with an outbox so that a notice that cannot be sent now is sent by the next run.
-import { ContainerModule } from 'inversify';
-import { TOKENS, definePlugin, type CertsmithConfig, type Clock } from '@certsmith/core';
+import { ContainerModule, TOKENS, definePlugin, type CertsmithConfig, type Clock } from '@certsmith/core';
 import { EmailNotifier } from './EmailNotifier.js';
 import { OPTIONS_SCHEMA, settingsOf, type RawEmailOptions } from './options.js';
 
