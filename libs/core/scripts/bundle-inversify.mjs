@@ -5,7 +5,7 @@
 // compiling them one by one costs every run ~0.1 s of CPU more than the same code as one file (issue #11).
 // Only the run-time JavaScript changes: dist/inversify.d.ts stays as tsc wrote it, so types still come from the
 // 'inversify' package, the very version bundled here; sources and tests (the @certsmith/source condition) read it too.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
@@ -20,14 +20,16 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // The map replaces tsc's (which would point at src/inversify.ts); it names the node_modules files, without
-  // copying their text, and node reads it only under --enable-source-maps.
-  sourcemap: 'linked',
-  sourcesContent: false,
+  // No source map: the bundle is plain, unminified JavaScript that names each module it inlines (// node_modules/...),
+  // and a map would chain to the packages' own maps, whose src/*.ts npm does not ship (vite warns of each).
+  sourcemap: false,
   banner: { js: `// inversify ${inversifyPackage.version} (${inversifyPackage.license} license) with its dependencies, bundled by scripts/bundle-inversify.mjs: do not edit.` },
   metafile: true,
   logLevel: 'warning',
 });
+
+// tsc's map described its one-line re-export, not this file.
+rmSync('dist/inversify.js.map', { force: true });
 
 // Everything inlined is the point: an import left in the bundle (a new dependency of inversify's, say) would load
 // files from node_modules again, one by one.
