@@ -73,11 +73,15 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       // valid and invalid once any is not (RFC 8555 section 7.1.6). Only when it is neither (the wait bound came
       // first) or invalid are the answered authorizations read, once each, to say which name holds it or failed.
       // The CA has only just been told: asked at once, it would all but always still be checking (a wasted request).
-      if (answers.length) order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending', undefined, { waitFirst: true });
+      // A wait bound of zero asks nothing: every answered name is left pending as it is.
+      const known = order;
+      if (answers.length) order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending', known, { waitFirst: true });
       const decided = order.status !== 'pending' && order.status !== 'invalid';
       const final = decided
         ? answers.map((a) => ({ ...a.authz, status: 'valid' as const }))
-        : await Promise.all(answers.map((a) => ctx.client.getAuthorization(a.authz.url, ctx.signal)));
+        : order === known
+          ? answers.map((a) => a.authz)
+          : await Promise.all(answers.map((a) => ctx.client.getAuthorization(a.authz.url, ctx.signal)));
       for (const [i, authz] of final.entries()) {
         const answer = answers[i]!;
         if (authz.status === 'pending') continue;
