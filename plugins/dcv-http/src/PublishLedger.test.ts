@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,14 +56,13 @@ describe('PublishLedger', () => {
 
   it('sweeps a dead run\'s journal and an earlier version\'s entry files; a file changed since is not removed', async () => {
     const www = join(dir, 'www');
-    await import('node:fs/promises').then((fs) => fs.mkdir(www, { recursive: true }));
+    await mkdir(www, { recursive: true });
     const [a, b, c] = ['a', 'b', 'c'].map((n) => join(www, n));
     await writeFile(a!, 'A');
     await writeFile(b!, 'B, edited by the administrator');
     await writeFile(c!, 'C');
-    const sha = (text: string) => require256(text);
     const ledgerDir = join(dir, 'sweep');
-    await import('node:fs/promises').then((fs) => fs.mkdir(ledgerDir, { recursive: true }));
+    await mkdir(ledgerDir, { recursive: true });
     const deadPid = 4_194_305; // above pid_max: never a live process
     await writeFile(join(ledgerDir, `${deadPid}-1-dead.jsonl`), `${JSON.stringify({ pid: deadPid, startedAt: 'x' })}\n${JSON.stringify({ add: '1', file: a, sha256: sha('A'), createdDirs: [] })}\n${JSON.stringify({ add: '2', file: b, sha256: sha('B'), createdDirs: [] })}\n{"add":`);
     await writeFile(join(ledgerDir, 'old-entry.json'), JSON.stringify({ file: c, sha256: sha('C'), createdDirs: [], pid: deadPid, createdAt: 'x' }));
@@ -74,6 +73,6 @@ describe('PublishLedger', () => {
   });
 });
 
-function require256(text: string): string {
+function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
