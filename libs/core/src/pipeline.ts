@@ -371,8 +371,8 @@ export class Pipeline {
   }
 
   /**
-   * cPanel's local DCV: publish a random probe for each name, check it as the CA would, clean up. The names of a
-   * target share one probe (token and content): a DCV method that serves them from one place (one docroot) writes
+   * cPanel's local DCV: publish a random probe, check it for each name as the CA would, clean up. The names of a
+   * target share the probe (token and content): a DCV method that serves them from one place (one docroot) writes
    * one file instead of one per name, and what is proved per name (its own answer, through its own address) is the same.
    * Returns the names that passed, or null when no DCV method of that family is loaded.
    */
