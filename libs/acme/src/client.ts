@@ -293,7 +293,7 @@ export class AcmeClient {
     const start = new Date(body?.suggestedWindow?.start ?? NaN);
     const end = new Date(body?.suggestedWindow?.end ?? NaN);
     if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) {
-      throw new AcmeError('ACME_BAD_RESPONSE', `the CA's renewal information for ${certId} has no valid suggestedWindow`);
+      throw new AcmeError('ARI_INVALID', `the CA's answer for ${certId} has no valid suggestedWindow (${JSON.stringify(body?.suggestedWindow ?? null).slice(0, 120)})`);
     }
     return { suggestedWindow: { start, end }, explanationURL: body?.explanationURL, retryAfter: response.retryAfter };
   }

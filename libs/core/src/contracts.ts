@@ -235,7 +235,8 @@ export interface Issuer {
   resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending>;
   /**
    * Optional: the CA's suggested renewal window for a certificate it issued (ACME Renewal Information, RFC 9773),
-   * or null when it offers none. Within the window the pipeline renews even before the expiry threshold.
+   * or null when it offers none. When it offers one, the window decides when the certificate is due (before or after
+   * what its lifetime would say). Throws a CertsmithError with code ARI_INVALID for an answer that is not a window.
    */
   renewalWindow?(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null>;
   /** Optional: the pending order as the CA sees it now (fresh `authorizations`), without driving it. */
@@ -286,6 +287,11 @@ export interface Installer {
   install(target: Target, material: NewMaterial, opts: InstallOptions): Promise<InstallReceipt>;
   prove(receipt: InstallReceipt, signal: AbortSignal): Promise<LiveProof>;
   rollback(receipt: InstallReceipt): Promise<void>;
+  /**
+   * Optional: narrows the permission bits of one of this service's own files (a key readable by others) in place.
+   * Refuses a path that is not one of its files.
+   */
+  restrictMode?(path: string, mode: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- notifiers and schedulers

@@ -52,11 +52,17 @@ export interface Defect {
   path?: string;
   /** cPanel's code for the same finding, where it differs from `code` (e.g. OPENSSL_VERIFY:0:18:DEPTH_ZERO_SELF_SIGNED_CERT). */
   cpanel?: string;
+  /** The names the finding is about (NAME_MISMATCH: the names the certificate does not cover). */
+  names?: string[];
+  /** A fault fixed in place, without a new certificate: the file's permission bits are narrowed to `mode`. */
+  repair?: { path: string; mode: number };
+  /** On a renewal finding: which rule made the certificate due, and since when (ISO 8601). */
+  renewal?: { rule: 'ari' | 'lifetime' | 'threshold'; dueAt: string };
 }
 
 /** One file a service reads its certificate or key from, as the installer found it. */
 export type SourceFile =
-  | { path: string; role: SourceRole; bytes: Uint8Array }
+  | { path: string; role: SourceRole; bytes: Uint8Array; /** Permission bits, read for files that hold a key. */ mode?: number }
   | { path: string; role: SourceRole; error: 'missing' | 'unreadable'; detail: string };
 
 /** certificate: leaf (+chain); key: private key; chain: CA bundle; combined: key + certificate (+chain). */

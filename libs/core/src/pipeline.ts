@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { CertsmithConfig } from './config/config.js';
@@ -16,6 +16,8 @@ import { PendingOrderStore } from './pending-store.js';
 import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
 import { abandonIfOverdue, loadPendingOrder, pendingIssuedEvent } from './pending-deadline.js';
 import { RunLock } from './run-lock.js';
+import { RenewalAdvisor } from './renewal-advice.js';
+import { mayShrink, namesLost, uncoveredOnly, type CoveredCertificate } from './coverage.js';
 
 /** process() found something to write: take the target's lock and inspect again. */
 const LOCK_NEEDED = Symbol('lock needed');
@@ -49,7 +51,7 @@ export interface PipelineDeps {
   resolver?: Resolver;
 }
 
-interface ServiceState {
+interface ServiceState extends CoveredCertificate {
   service: ServiceId;
   installer: Installer;
   action: InspectEvent['action'];
@@ -61,7 +63,7 @@ interface ServiceState {
  * exception out of a target. Targets are independent.
  */
 export class Pipeline {
-  private readonly renewalWindows = new Map<string, Promise<{ start: Date; end: Date } | null>>();
+  private readonly advisor: RenewalAdvisor;
 
   /** The config's provider matchers, compiled once per run rather than once per target (10,000 targets on the healthy path). */
   private readonly providerPatterns: RegExp[];
@@ -72,6 +74,7 @@ export class Pipeline {
   constructor(private readonly deps: PipelineDeps) {
     this.providerPatterns = deps.config.inspection.providerIssuerPatterns.map((p) => new RegExp(p, 'i'));
     this.rateLimits = new RateLimitLedger(join(deps.config.paths.stateDir, 'rate-limits.json'), () => deps.clock.now());
+    this.advisor = new RenewalAdvisor(() => deps.clock.now());
   }
 
   async run(targets: Target[], options: RunOptions): Promise<void> {
@@ -158,8 +161,9 @@ export class Pipeline {
       const material = await installer.read(target);
       if (material.interrupted) interrupted = true;
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
-      const early = inspection.providerIssued ? await this.renewalAdvice(chain, material, inspection.defects, policy.live ? signal : deadline()) : null;
-      if (early) inspection.defects.push(early);
+      if (inspection.providerIssued) {
+        inspection.defects = await this.advisor.adjust(chain, () => leafPemOf(material), inspection.summary, inspection.defects, policy.live ? signal : deadline());
+      }
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
       // Only a certificate about to be replaced is named in `replaces`; the healthy path never reads its PEM here.
       const leaf = action !== 'keep' && inspection.providerIssued && inspection.summary && !current ? leafPemOf(material) : undefined;
@@ -170,16 +174,18 @@ export class Pipeline {
         providerIssued: inspection.providerIssued,
       };
       held.push(() => bus.emit('inspect', event));
-      states.push({ service, installer, action });
+      states.push({ service, installer, action, summary: inspection.summary, defects: inspection.defects });
     }
-    const writes = interrupted || (!switches.noServiceManagement && states.some((s) => s.action !== 'keep'));
+    const repairs = switches.noServiceManagement ? false : states.some((s) => s.defects.some((d) => d.repair));
+    const writes = interrupted || (!switches.noServiceManagement && (repairs || states.some((s) => s.action !== 'keep')));
     if (writes && !locked && !options.dryRun) return LOCK_NEEDED;
     for (const emit of held) emit();
 
     if (switches.noServiceManagement) return ['unmanaged', ['inspected only: disable_service_certificate_management is set']];
+    const repaired = repairs ? await this.repair(target, states, options.dryRun) : [];
     const toReplace = states.filter((s) => s.action === 'replace');
     const toUpgrade = states.filter((s) => s.action === 'upgrade');
-    if (toReplace.length === 0 && toUpgrade.length === 0) return [broken ? 'failed' : 'healthy', []];
+    if (toReplace.length === 0 && toUpgrade.length === 0) return [broken ? 'failed' : 'healthy', repaired];
 
     // 2. names: drop what the administrator excluded (compared as DNS does: case, trailing dot, IDN A-labels)
     const excluded = new Set(config.dcv.exclude.map(comparableName));
@@ -188,6 +194,14 @@ export class Pipeline {
       bus.emit('validated', { target: target.id, name, ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
       return false;
     });
+
+    // A CA-signed certificate whose only fault is names it lacks stays while none of them can be validated: ordering
+    // the same reduced certificate again on every run would only burn the CA's limits.
+    const uncovered = options.dryRun ? null : uncoveredOnly([...toReplace, ...toUpgrade]);
+    if (uncovered) {
+      const kept = await this.keepUncoverable(target, chain, names, uncovered, options.signal);
+      if (kept) return ['kept', [...repaired, kept]];
+    }
 
     if (options.dryRun) {
       const which = [...toReplace, ...toUpgrade].map((s) => s.service).join(', ');
@@ -270,6 +284,8 @@ export class Pipeline {
         const allowed = await caaPrecheck({ bus, resolver: this.deps.resolver, issuer, target, names: orderNames, signal: options.signal, next: nextStep, requireAllNames: config.dcv.requireAllNames });
         if (allowed === null) continue;
         orderNames = allowed;
+        const deferred = this.deferShrinking(target, issuer, [...toReplace, ...toUpgrade], orderNames);
+        if (deferred) return ['kept', [...repaired, deferred]];
       }
       try {
         let result;
@@ -376,7 +392,10 @@ export class Pipeline {
    * one file instead of one per name, and what is proved per name (its own answer, through its own address) is the same.
    * Returns the names that passed, or null when no DCV method of that family is loaded.
    */
-  async localDcv(target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string, checkOptions?: DcvCheckOptions): Promise<string[] | null> {
+  async localDcv(
+    target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string, checkOptions?: DcvCheckOptions,
+    onFailure = 'drop this name from the order',
+  ): Promise<string[] | null> {
     const { bus } = this.deps;
     const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
     if (!method) {
@@ -407,7 +426,7 @@ export class Pipeline {
           ...(verdict.code ? { code: verdict.code } : {}), ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
         });
         if (verdict.ok) passed.push(name);
-        else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: 'drop this name from the order', severity: 'warning' });
+        else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: onFailure, severity: 'warning' });
         // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
         for (const warning of verdict.ok ? verdict.warnings ?? [] : []) {
           this.fail({ stage: 'validate', target: target.id, name, code: warning.code, message: warning.message, next: 'keep the name in the order', severity: 'warning' });
@@ -415,7 +434,7 @@ export class Pipeline {
       } catch (error) {
         const { code, message } = describeError(error);
         bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
-        this.fail({ stage: 'dcv', target: target.id, name, code, message, next: 'drop this name from the order', severity: 'warning' });
+        this.fail({ stage: 'dcv', target: target.id, name, code, message, next: onFailure, severity: 'warning' });
       } finally {
         if (published) await method.cleanup(published).catch(() => undefined);
       }
@@ -496,33 +515,62 @@ export class Pipeline {
     }
   }
 
-  /**
-   * ACME Renewal Information (RFC 9773): a CA that offers it may ask for a certificate to be renewed before the
-   * expiry threshold (a mass revocation, a shorter policy). Asked only for a provider certificate that is otherwise
-   * kept; a CA without ARI or an unreachable one changes nothing.
-   */
-  private async renewalAdvice(chain: Issuer[], material: ServiceMaterial, defects: Defect[], signal: AbortSignal): Promise<Defect | null> {
-    if (defects.some((d) => d.severity === 'replace' || d.severity === 'upgrade')) return null;
-    const pem = leafPemOf(material);
-    if (!pem) return null;
-    for (const issuer of chain) {
-      if (!issuer.trusted || !issuer.renewalWindow) continue;
-      // Services usually share one certificate: ask the CA once per certificate and run.
-      const key = `${issuer.id}\n${pem}`;
-      if (!this.renewalWindows.has(key)) this.renewalWindows.set(key, issuer.renewalWindow(pem, signal).catch(() => null));
-      const window = await this.renewalWindows.get(key)!;
-      if (!window) continue;
-      // A point in the window that is the same on every run for this certificate and spread across certificates
-      // (RFC 9773 section 4.2 wants a uniformly random one; a per-certificate hash keeps nightly runs consistent).
-      const spread = createHash('sha256').update(pem).digest().readUInt32BE(0) / 2 ** 32;
-      const due = window.start.getTime() + spread * Math.max(0, window.end.getTime() - window.start.getTime());
-      if (this.deps.clock.now().getTime() < due) return null;
-      return {
-        code: 'ARI_RENEWAL_DUE', severity: 'upgrade',
-        message: `the CA ("${issuer.id}") suggests renewing between ${window.start.toISOString()} and ${window.end.toISOString()} (ACME Renewal Information)`,
-      };
+  /** Narrows what the inspection found too open (a key readable by others) in place; returns what was done, in words. */
+  private async repair(target: Target, states: ServiceState[], dryRun: boolean): Promise<string[]> {
+    const done: string[] = [];
+    for (const { service, installer, defects } of states) {
+      for (const { repair } of defects) {
+        if (!repair) continue;
+        const mode = `0${repair.mode.toString(8)}`;
+        if (dryRun) {
+          done.push(`would narrow ${repair.path} to mode ${mode}`);
+          continue;
+        }
+        try {
+          if (!installer.restrictMode) throw new CertsmithError('REPAIR_UNSUPPORTED', `the installer of "${service}" cannot change file modes`);
+          await installer.restrictMode(repair.path, repair.mode);
+          done.push(`narrowed ${repair.path} to mode ${mode}`);
+        } catch (error) {
+          const { code, message } = describeError(error);
+          this.fail({ stage: 'install', target: target.id, service, code, message, next: `set the mode of ${repair.path} to ${mode} by hand`, severity: 'error' });
+        }
+      }
     }
-    return null;
+    return done;
+  }
+
+  /**
+   * AutoSSL's rule for a certificate that lacks some of the target's names: it stays while none of them passes local
+   * DCV (each failure is said, with its reason, on every run); returns the action in words, or null to order now.
+   */
+  private async keepUncoverable(target: Target, chain: Issuer[], names: string[], uncovered: string[], signal: AbortSignal): Promise<string | null> {
+    const candidates = uncovered.filter((name) => names.includes(name));
+    const ca = chain.find((issuer) => issuer.trusted);
+    if (!ca) return null;
+    const keep = `kept the certificate: it covers every name that can be validated now; not covered: ${uncovered.join(', ')}`;
+    if (candidates.length === 0) return `${keep} (excluded by dcv.exclude)`;
+    if (ca.precheck === 'none') return null;
+    const passed = await this.localDcv(target, candidates, ca.precheck, signal, ca.id, { addressPreference: ca.addressPreference }, 'keep the current certificate; order again once the name passes');
+    if (passed === null || passed.length > 0) return null;
+    return `${keep} (they fail local DCV, see the warnings); a new order is placed once one of them passes, or when the certificate is due`;
+  }
+
+  /**
+   * A certificate is not replaced by one that covers fewer of its names unless it is defective otherwise or in its last
+   * days: returns the action in words when the order must wait, after saying why; null to order now.
+   */
+  private deferShrinking(target: Target, issuer: Issuer, recipients: ServiceState[], orderNames: string[]): string | null {
+    const lost = namesLost(recipients, target.names, orderNames);
+    if (lost.length === 0) return null;
+    const shrink = mayShrink(recipients, this.deps.clock.now(), this.deps.config.inspection.otherThresholdDays);
+    if (shrink.allowed) return null;
+    const until = isoSeconds(shrink.until!);
+    this.fail({
+      stage: 'issue', target: target.id, issuer: issuer.id, code: 'ORDER_WOULD_DROP_NAMES',
+      message: `not ordering from "${issuer.id}" yet: the new certificate would not cover ${lost.join(', ')}, which the current one covers; it is renewed without them from ${until} if they still fail`,
+      next: 'keep the current certificate', severity: 'warning',
+    });
+    return `kept the certificate: a renewal now would drop ${lost.join(', ')}; renewed without them from ${until} if they still fail`;
   }
 
   /**
@@ -584,7 +632,7 @@ export function decideAction(defects: Defect[], caConfigured: boolean): InspectE
 export function statusOf(defects: Defect[]): InspectEvent['status'] {
   const serious = defects.filter((d) => d.severity === 'replace' || d.severity === 'upgrade');
   if (serious.length === 0) return 'OK';
-  if (serious.every((d) => d.code === 'ALMOST_EXPIRED')) return 'Ready for Renewal';
+  if (serious.every((d) => d.renewal)) return 'Ready for Renewal';
   return 'Defective';
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,21 @@ describe('FileInstaller', () => {
     await installAndProve(installer, A);
     const generations = (await readdir(join(dir, '.certsmith'))).filter((e) => e.startsWith('gen-'));
     expect(generations).toHaveLength(2); // the current one and the one before, for a rollback
+  });
+
+  it('reads the mode of its key files, and narrows one in place (only its own key files)', async () => {
+    const { installer, dir } = await sandbox();
+    await installAndProve(installer, A);
+    const key = join(dir, 'mydovecot.key');
+    await chmod(key, 0o644);
+    const material = await installer.read(TARGET);
+    expect(material.sources.find((s) => s.role === 'key')).toMatchObject({ path: key, mode: 0o644 });
+    expect(material.sources.find((s) => s.role === 'certificate')).not.toHaveProperty('mode');
+    await installer.restrictMode(key, 0o600);
+    expect((await stat(key)).mode & 0o777).toBe(0o600);
+    expect(await pairIn(join(dir, 'mydovecot.crt'), key)).toEqual({ fingerprint: fingerprintOf(A), matches: true });
+    await expect(installer.restrictMode(join(dir, 'mydovecot.crt'), 0o600)).rejects.toThrow(/is not one of its key files/);
+    await expect(installer.restrictMode('/etc/passwd', 0o600)).rejects.toThrow(/is not one of its key files/);
   });
 
   it('adopts files that are already there without changing what they hold', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   CertsmithError, type Bus, type Endpoint, type InstallOptions, type InstallReceipt, type Installer, type LiveObservation,
@@ -9,7 +9,7 @@ import { parsePem } from '@certsmith/x509';
 import { materialProblems } from './checks.js';
 import { GenerationStore, type StagedEntry } from './generation-store.js';
 import { InstallJournal } from './journal.js';
-import { readFile as readSmallFile } from './read-file.js';
+import { readFile as readSmallFile, readSmallFileWithMode } from './read-file.js';
 import { runReload } from './reload.js';
 
 /** What goes into one file, in the order the service expects. */
@@ -111,6 +111,20 @@ export class FileInstaller implements Installer {
     const sources: SourceFile[] = [];
     for (const file of files) sources.push(await readSource(file));
     return { service: this.service, sources, endpoints: this.endpoints(target) };
+  }
+
+  /**
+   * Narrows a key file's permission bits in place (a key readable by its group or the world): no new certificate is
+   * needed, and the owner, who is the service, still reads it. Only a file of this service's layout is touched.
+   */
+  async restrictMode(path: string, mode: number): Promise<void> {
+    const { caSigned, selfSigned } = this.options.layout;
+    if (![...caSigned, ...selfSigned].some((f) => f.path === path && (f.role === 'key' || f.role === 'combined'))) {
+      throw new CertsmithError('INSTALL_REFUSED', `${this.service}: ${path} is not one of its key files`);
+    }
+    await chmod(path, mode).catch((error: unknown) => {
+      throw new CertsmithError(writeErrorCode(error), `${this.service}: could not narrow the permissions of ${path}: ${describeFsError(error)}`);
+    });
   }
 
   /** The argv of the reload command and the files an install would write, for --dry-run and the receipt. */
@@ -403,6 +417,10 @@ function leafFingerprint(material: ServiceMaterial): string | null {
 
 async function readSource(file: LayoutFile): Promise<SourceFile> {
   try {
+    if (file.role === 'key' || file.role === 'combined') {
+      const { bytes, mode } = readSmallFileWithMode(file.path);
+      return { path: file.path, role: file.role, bytes, mode };
+    }
     return { path: file.path, role: file.role, bytes: await readSmallFile(file.path) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

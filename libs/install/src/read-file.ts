@@ -11,25 +11,35 @@ export const MAX_SMALL_FILE_BYTES = 8 * 1024 * 1024;
  * MAX_SMALL_FILE_BYTES are refused with an error that says so, so a misnamed path can neither block nor fill memory.
  */
 export function readSmallFileSync(path: string): Buffer {
+  return readSmallFileWithMode(path).bytes;
+}
+
+/** readSmallFileSync, with the file's permission bits (from the same fstat: a key's mode costs no extra call). */
+export function readSmallFileWithMode(path: string): { bytes: Buffer; mode: number } {
   // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; on a regular file it changes nothing.
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw Object.assign(new Error(`${path}: not a regular file`), { code: 'ENOTREG' });
-    if (stat.size > MAX_SMALL_FILE_BYTES) {
-      throw Object.assign(new Error(`${path}: ${stat.size} bytes is larger than any certificate or key file (limit ${MAX_SMALL_FILE_BYTES})`), { code: 'EFBIG' });
-    }
-    const bytes = Buffer.allocUnsafe(stat.size);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const n = readSync(fd, bytes, filled, bytes.length - filled, null);
-      if (n === 0) break; // the file shrank while being read: what is there is what it holds
-      filled += n;
-    }
-    return filled === bytes.length ? bytes : bytes.subarray(0, filled);
+    return { bytes: readOpen(fd, path, stat.size, stat.isFile()), mode: stat.mode & 0o7777 };
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads an open file of `size` bytes, refusing what is not a regular file or is too large to be a key or certificate. */
+function readOpen(fd: number, path: string, size: number, regular: boolean): Buffer {
+  if (!regular) throw Object.assign(new Error(`${path}: not a regular file`), { code: 'ENOTREG' });
+  if (size > MAX_SMALL_FILE_BYTES) {
+    throw Object.assign(new Error(`${path}: ${size} bytes is larger than any certificate or key file (limit ${MAX_SMALL_FILE_BYTES})`), { code: 'EFBIG' });
+  }
+  const bytes = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < bytes.length) {
+    const n = readSync(fd, bytes, filled, bytes.length - filled, null);
+    if (n === 0) break; // the file shrank while being read: what is there is what it holds
+    filled += n;
+  }
+  return filled === bytes.length ? bytes : bytes.subarray(0, filled);
 }
 
 /** readSmallFileSync as a promise, for callers written against fs/promises; rejects instead of throwing. */

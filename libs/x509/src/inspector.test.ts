@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectContext, Resolution, Resolver, ServiceMaterial, SourceFile } from '@certsmith/core';
 import { createCa, labDir, privateKey, run, selfSignedCert, type LabCa, type LabCert } from '@certsmith/testlab';
-import { CertificateInspector } from './inspector.js';
+import { CertificateInspector, matchesProvider } from './inspector.js';
 import { TrustStore } from './trust-store.js';
 
 const NAME = 'www.example.test';
@@ -57,11 +57,20 @@ describe('CertificateInspector: the offline rules', () => {
       ['clientauth', inter, { eku: ['clientAuth'] }],
       ['expired', inter, { notBefore: new Date(now - 100 * DAY), notAfter: new Date(now - DAY) }],
       ['future', inter, { notBefore: new Date(now + 2 * DAY), notAfter: new Date(now + 92 * DAY) }],
-      ['in2', inter, { notBefore: new Date(now - DAY), notAfter: new Date(now + 2 * DAY) }],
-      ['in10', inter, { notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }],
-      ['provider10', provider, { notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }],
-      ['provider24', provider, { notBefore: new Date(now - DAY), notAfter: new Date(now + 24 * DAY) }],
-      ['provider26', provider, { notBefore: new Date(now - DAY), notAfter: new Date(now + 26 * DAY) }],
+      // Long lifetimes, so the cPanel thresholds apply (provider24 lives 60 days: 25 days before expiry is earlier
+      // than a third); short and 45-day lifetimes renew by their own lifetime (core's renewal-timing tests).
+      ['in2', inter, { notBefore: new Date(now - 88 * DAY), notAfter: new Date(now + 2 * DAY) }],
+      ['in10', inter, { notBefore: new Date(now - 80 * DAY), notAfter: new Date(now + 10 * DAY) }],
+      ['provider10', provider, { notBefore: new Date(now - 80 * DAY), notAfter: new Date(now + 10 * DAY) }],
+      ['provider24', provider, { notBefore: new Date(now - 36 * DAY), notAfter: new Date(now + 24 * DAY) }],
+      ['provider26', provider, { notBefore: new Date(now - 34 * DAY), notAfter: new Date(now + 26 * DAY) }],
+      ['provider31', provider, { notBefore: new Date(now - 59 * DAY), notAfter: new Date(now + 31 * DAY) }],
+      ['provider29', provider, { notBefore: new Date(now - 61 * DAY), notAfter: new Date(now + 29 * DAY) }],
+      ['short6', provider, { notBefore: new Date(now - 2 * DAY), notAfter: new Date(now + 4 * DAY) }],
+      ['short6half', provider, { notBefore: new Date(now - 3.5 * DAY), notAfter: new Date(now + 2.5 * DAY) }],
+      ['fresh6', provider, { notBefore: new Date(now - 60_000), notAfter: new Date(now + 6 * DAY - 60_000) }],
+      ['mid45', provider, { notBefore: new Date(now - 28 * DAY), notAfter: new Date(now + 17 * DAY) }],
+      ['late45', provider, { notBefore: new Date(now - 31 * DAY), notAfter: new Date(now + 14 * DAY) }],
       ['othername', inter, { cn: 'other.example.test' }],
       ['wildcard', inter, { cn: '*.example.test' }],
     ];
@@ -97,14 +106,21 @@ describe('CertificateInspector: the offline rules', () => {
     ['provider10', ['ALMOST_EXPIRED']],
     ['provider24', ['ALMOST_EXPIRED']],
     ['provider26', []],
+    ['provider31', []],
+    ['provider29', ['ALMOST_EXPIRED']],
+    ['short6', []],
+    ['short6half', ['ALMOST_EXPIRED']],
+    ['fresh6', []],
+    ['mid45', []],
+    ['late45', ['ALMOST_EXPIRED']],
     ['othername', ['NAME_MISMATCH']],
     ['wildcard', []],
   ])('%s → %j', async (name, expected) => {
-    const ca = name.startsWith('provider') ? provider : inter;
+    const ca = /^(provider|short|fresh|mid|late)/.test(name) ? provider : inter;
     const result = await inspector.inspect(material(certs[name]!, ca.certPem), context());
     expect(codes(result.defects)).toEqual(expected);
     for (const defect of result.defects) expect(defect.message.length).toBeGreaterThan(10);
-    expect(result.providerIssued).toBe(name.startsWith('provider'));
+    expect(result.providerIssued).toBe(ca === provider);
   });
 
   it('words expiry with the threshold that applied, and maps expiry to cPanel codes', async () => {
@@ -114,6 +130,42 @@ describe('CertificateInspector: the offline rules', () => {
     expect(expired.defects[0]).toMatchObject({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', severity: 'replace', path: '/ssl/dovecot/mydovecot.crt' });
     const custom = await inspector.inspect(material(certs.in10!, inter.certPem), context({ otherThresholdDays: 11 }));
     expect(codes(custom.defects)).toEqual(['ALMOST_EXPIRED']);
+    expect(soon.defects[0]!.renewal).toMatchObject({ rule: 'threshold' });
+  });
+
+  it('words a lifetime-based renewal with the rule and the moment it became due', async () => {
+    const half = await inspector.inspect(material(certs.short6half!, provider.certPem), context());
+    expect(half.defects[0]!.message).toMatch(/expires in 2\.50 days: due for renewal since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, at half of its 6-day lifetime/);
+    expect(half.defects[0]!.renewal).toMatchObject({ rule: 'lifetime' });
+    const third = await inspector.inspect(material(certs.late45!, provider.certPem), context());
+    expect(third.defects[0]!.message).toContain('at a third of its 45-day lifetime');
+    const cpanel = await inspector.inspect(material(certs.provider29!, provider.certPem), context());
+    expect(cpanel.defects[0]!.message).toMatch(/expires in 2[89]\.\d\d days: due for renewal since .*, at a third of its 90-day lifetime/);
+  });
+
+  it('reports a key file open to its group or every user, to be narrowed to 0600 in place (no new certificate)', async () => {
+    const base = material(certs.good!, inter.certPem);
+    const withMode = (mode: number): ServiceMaterial => ({ ...base, sources: base.sources.map((s) => (s.role === 'key' ? { ...s, mode } : s)) });
+    const open = await inspector.inspect(withMode(0o644), context());
+    expect(open.defects).toEqual([expect.objectContaining({
+      code: 'KEY_PERMISSIONS', severity: 'warning', repair: { path: '/ssl/dovecot/mydovecot.key', mode: 0o600 },
+      message: '/ssl/dovecot/mydovecot.key: the private key is open to its group and every user (mode 0644); it is narrowed to 0600 in place',
+    })]);
+    expect((await inspector.inspect(withMode(0o640), context())).defects[0]!.message).toContain('open to its group (mode 0640)');
+    expect((await inspector.inspect(withMode(0o600), context())).defects).toEqual([]);
+    expect((await inspector.inspect(withMode(0o400), context())).defects).toEqual([]);
+  });
+
+  it('matches provider patterns written without the DN escapes (CN=cPanel, Inc. ...)', async () => {
+    const cpanelCa = await root.intermediate('cpanel-ca', { cn: 'cPanel, Inc. Certification Authority' });
+    const cert = await cpanelCa.issue('cpanel-leaf', { cn: NAME, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 89 * DAY) });
+    const result = await inspector.inspect(material(cert, cpanelCa.certPem), context({ providerIssuerPatterns: [/CN=cPanel, Inc\. Certification Authority/] }));
+    expect(result.summary!.issuer).toBe('CN=cPanel\\, Inc. Certification Authority');
+    expect(result.providerIssued).toBe(true);
+    const escaped = await inspector.inspect(material(cert, cpanelCa.certPem), context({ providerIssuerPatterns: [/cPanel\\, Inc\./] }));
+    expect(escaped.providerIssued).toBe(true);
+    expect(matchesProvider([/O=cPanel, Inc\./], 'C=US, O=cPanel\\, Inc., CN=cPanel\\, Inc. Certification Authority')).toBe(true);
+    expect(matchesProvider([/O=Other/], 'C=US, O=cPanel\\, Inc.')).toBe(false);
   });
 
   it('a still-valid CA-signed certificate near expiry is an upgrade (only a CA may replace it); a self-signed one is a replace', async () => {

@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import {
   CertsmithError, type CertificateSummary, type Defect, type InspectContext, type Inspection, type Inspector,
-  type LiveObservation, type NewMaterial, type Resolution, type Resolver, type ServiceMaterial, type SourceFile,
+  type LiveObservation, type NewMaterial, type RenewalTiming, type Resolution, type Resolver, type ServiceMaterial, type SourceFile,
+  renewalByLifetime,
 } from '@certsmith/core';
 import { parseCertificate, publicKeyBytes, type ParsedCertificate } from './certificate.js';
 import { verifyChain } from './chain.js';
@@ -87,14 +88,15 @@ export class CertificateInspector implements Inspector {
       const others = collected.certificates.filter((c) => c !== leaf);
       summary = leaf.parsed.summary;
       chain = others.map((c) => c.parsed.summary);
-      providerIssued = ctx.policy.providerIssuerPatterns.some((re) => re.test(leaf.parsed.summary.issuer));
-      const threshold = providerIssued ? ctx.policy.providerThresholdDays : ctx.policy.otherThresholdDays;
-      defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued, threshold));
+      providerIssued = matchesProvider(ctx.policy.providerIssuerPatterns, leaf.parsed.summary.issuer);
+      defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued));
       defects.push(...keyDefects(leaf.parsed, collected.keys, material.sources));
       defects.push(...invalidHostname(ctx.target.names), ...nameMismatch(leaf.parsed, ctx.target.names));
-      const issuer = this.chainDefects(leaf, others, ctx, threshold, providerIssued, defects);
+      const renewBy = renewalByLifetime(leaf.parsed.notBefore, leaf.parsed.notAfter, providerIssued, ctx.policy).dueAt;
+      const issuer = this.chainDefects(leaf, others, ctx, renewBy, providerIssued, defects);
       defects.push(...(await this.revocationDefects(leaf, issuer, ctx)));
     }
+    defects.push(...keyModeDefects(material.sources));
     defects.push(...(await dnsPromise));
     const observations = await livePromise;
     for (const observation of observations) {
@@ -153,7 +155,7 @@ export class CertificateInspector implements Inspector {
 
   /** Verifies the chain to the trust store, reports chain certificates close to expiry; returns the issuer when found. */
   private chainDefects(
-    leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, threshold: number, providerIssued: boolean, defects: Defect[],
+    leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, renewBy: Date, providerIssued: boolean, defects: Defect[],
   ): X509Certificate | null {
     // A self-signed leaf alone, neither trusted itself nor named by a trusted certificate: verifyChain would stop at
     // depth 0 with what SELF_SIGNED already reports. Said here without OpenSSL parsing the leaf (the healthy path).
@@ -178,10 +180,12 @@ export class CertificateInspector implements Inspector {
     const now = ctx.now.getTime();
     for (const ca of others) {
       const daysLeft = (ca.parsed.notAfter.getTime() - now) / DAY;
-      if (daysLeft > 0 && daysLeft < threshold) {
+      // Due when the chain breaks before the certificate's own renewal would replace it: a fixed threshold here would
+      // re-order a short-lived certificate on every run while its CA's intermediate nears its end.
+      if (daysLeft > 0 && ca.parsed.notAfter.getTime() < renewBy.getTime()) {
         defects.push({
           code: 'CA_CERTIFICATE_ALMOST_EXPIRED',
-          message: `the chain certificate "${ca.parsed.summary.subject}" expires in ${daysLeft.toFixed(2)} days (${utc(ca.parsed.notAfter)}), under the ${threshold}-day threshold`,
+          message: `the chain certificate "${ca.parsed.summary.subject}" expires in ${daysLeft.toFixed(2)} days (${utc(ca.parsed.notAfter)}), before the certificate itself is due for renewal (${utc(renewBy)})`,
           // The chain still verifies: as for ALMOST_EXPIRED, only a CA-signed certificate replaces it until then.
           severity: 'upgrade', path: ca.path,
         });
@@ -350,7 +354,7 @@ function looksLikeKey(der: Buffer): boolean {
   }
 }
 
-function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectContext, providerIssued: boolean, threshold: number): Defect[] {
+function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectContext, providerIssued: boolean): Defect[] {
   const defects: Defect[] = [];
   const now = ctx.now.getTime();
   const daysLeft = (cert.notAfter.getTime() - now) / DAY;
@@ -358,14 +362,9 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
     defects.push({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', message: `the certificate expired on ${utc(cert.notAfter)}`, severity: 'replace', path });
   } else if (cert.notBefore.getTime() > now) {
     defects.push({ code: 'NOT_YET_VALID', cpanel: 'OPENSSL_VERIFY:0:9:CERT_NOT_YET_VALID', message: `the certificate is not valid before ${utc(cert.notBefore)}`, severity: 'replace', path });
-  } else if (daysLeft < threshold) {
-    defects.push({
-      code: 'ALMOST_EXPIRED',
-      message: `the certificate expires in ${daysLeft.toFixed(2)} days, under the ${threshold}-day threshold for ${providerIssued ? 'certificates from the configured provider' : 'other certificates'}`,
-      // Still valid and CA-signed: only a CA-signed certificate may take its place, so a failing CA (a rate limit,
-      // an outage) never swaps it for a self-signed one; once it expires, EXPIRED ('replace') takes over.
-      severity: cert.summary.selfSigned ? 'replace' : 'upgrade', path,
-    });
+  } else {
+    const timing = renewalByLifetime(cert.notBefore, cert.notAfter, providerIssued, ctx.policy);
+    if (now >= timing.dueAt.getTime()) defects.push(almostExpired(cert, daysLeft, timing, path));
   }
   const sig = cert.summary.signatureAlgorithm.toLowerCase();
   if (sig.includes('md5') || sig.includes('md2') || sig.includes('sha1')) {
@@ -425,6 +424,30 @@ function keyDefects(cert: ParsedCertificate, keys: Collected['keys'], sources: S
   return defects;
 }
 
+/**
+ * A private key that its group or every user can read: a defect no new certificate fixes. The installer narrows it to
+ * 0600 in place (the service reads it as its owner); other bits (setuid, sticky) were never meant for a key either.
+ */
+function keyModeDefects(sources: SourceFile[]): Defect[] {
+  const defects: Defect[] = [];
+  for (const source of sources) {
+    if (!('bytes' in source) || source.mode === undefined || (source.role !== 'key' && source.role !== 'combined')) continue;
+    const exposed = source.mode & 0o077;
+    if (!exposed) continue;
+    const who = [exposed & 0o070 ? 'its group' : '', exposed & 0o007 ? 'every user' : ''].filter(Boolean).join(' and ');
+    defects.push({
+      code: 'KEY_PERMISSIONS',
+      message: `${source.path}: the private key is open to ${who} (mode ${octal(source.mode)}); it is narrowed to 0600 in place`,
+      severity: 'warning', path: source.path, repair: { path: source.path, mode: 0o600 },
+    });
+  }
+  return defects;
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+}
+
 function invalidHostname(names: string[]): Defect[] {
   const primary = names[0];
   if (primary && !isValidHostname(primary)) {
@@ -436,7 +459,37 @@ function invalidHostname(names: string[]): Defect[] {
 function nameMismatch(cert: ParsedCertificate, names: string[]): Defect[] {
   const missing = names.filter((n) => !cert.dnsNames.some((c) => nameCovers(c, n)));
   if (!missing.length) return [];
-  return [{ code: 'NAME_MISMATCH', message: `the certificate does not cover ${missing.join(', ')}`, severity: 'replace' }];
+  // A CA-signed certificate that covers some of the names still serves them: only a CA-signed one covering more may
+  // take its place (a self-signed stopgap would break the names it covers); the pipeline decides whether it is due.
+  const covers = names.some((n) => !missing.includes(n));
+  return [{
+    code: 'NAME_MISMATCH', message: `the certificate does not cover ${missing.join(', ')}`, names: missing,
+    severity: covers && !cert.summary.selfSigned ? 'upgrade' : 'replace',
+  }];
+}
+
+/** The ALMOST_EXPIRED finding, naming the rule that made the certificate due. */
+function almostExpired(cert: ParsedCertificate, daysLeft: number, timing: RenewalTiming, path: string): Defect {
+  return {
+    code: 'ALMOST_EXPIRED',
+    message: timing.rule === 'threshold'
+      ? `the certificate expires in ${daysLeft.toFixed(2)} days, under ${timing.reason}`
+      : `the certificate expires in ${daysLeft.toFixed(2)} days: due for renewal since ${utc(timing.dueAt)}, at ${timing.reason}`,
+    // Still valid and CA-signed: only a CA-signed certificate may take its place, so a failing CA (a rate limit,
+    // an outage) never swaps it for a self-signed one; once it expires, EXPIRED ('replace') takes over.
+    severity: cert.summary.selfSigned ? 'replace' : 'upgrade', path,
+    renewal: { rule: timing.rule, dueAt: timing.dueAt.toISOString() },
+  };
+}
+
+/**
+ * Whether the issuer is the configured provider's. Patterns are matched against the issuer DN as the report shows it
+ * (`C=US, O=cPanel\, Inc., CN=...`: RFC 4514 escapes a comma inside a value) and against the same text with the
+ * escapes removed (`C=US, O=cPanel, Inc., CN=...`), so a pattern written as an administrator reads the name matches.
+ */
+export function matchesProvider(patterns: RegExp[], issuer: string): boolean {
+  const plain = issuer.replace(/\\(.)/g, '$1');
+  return patterns.some((re) => re.test(issuer) || (plain !== issuer && re.test(plain)));
 }
 
 function utc(date: Date): string {
