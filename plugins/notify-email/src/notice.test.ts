@@ -73,6 +73,16 @@ describe('buildNotice', () => {
     expect(buildNotice(report({ services: unmanagedExpired, result: 'unmanaged' }), { expiryNoticeDays: 30 })).toBeNull();
   });
 
+  it('warns of a short-lived certificate only once its renewal is overdue (a third of its lifetime left), not for each new one', () => {
+    const sixDay = (daysLeft: number) => [{
+      service: 'ftp', failures: [],
+      inspect: { ...inspect('ftp', day(daysLeft), [], 'keep' as const), summary: { ...summary(day(daysLeft)), notBefore: day(daysLeft - 6) } },
+    }];
+    expect(buildNotice(report({ services: sixDay(5) }), { expiryNoticeDays: 30 })).toBeNull();
+    expect(buildNotice(report({ services: sixDay(2.5) }), { expiryNoticeDays: 30 })).toBeNull();
+    expect(buildNotice(report({ services: sixDay(1.5) }), { expiryNoticeDays: 30 })!.notices[0]).toMatch(/will expire in less than 30 days \(on .*, 1\.5 days from now\)/);
+  });
+
   it('puts target-level failures and dropped names in the table of the service being fixed', () => {
     const notice = buildNotice(report({
       result: 'failed',

@@ -38,6 +38,16 @@ export interface NoticeOptions {
 }
 
 const DAY = 86_400_000;
+
+/**
+ * How close to its expiry a certificate gets a "will expire" notice: the configured days, or a third of its lifetime
+ * when that is shorter. A 6-day certificate lives its whole life inside 30 days; it is worth a notice only when its
+ * renewal is overdue, not once per certificate.
+ */
+function noticeDays(summary: { notBefore: string; notAfter: string }, configured: number): number {
+  const lifetimeDays = (new Date(summary.notAfter).getTime() - new Date(summary.notBefore).getTime()) / DAY;
+  return Number.isFinite(lifetimeDays) && lifetimeDays > 0 ? Math.min(configured, lifetimeDays / 3) : configured;
+}
 const EXPIRY_CODES = new Set(['EXPIRED', 'ALMOST_EXPIRED', 'CA_CERTIFICATE_ALMOST_EXPIRED']);
 
 /**
@@ -70,7 +80,7 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
         const daysLeft = (new Date(summary.notAfter).getTime() - now) / DAY;
         if (codes.has('EXPIRED') && service.installed && !service.installed.dryRun && target.issued?.status === 'issued' && target.issued.selfSigned) {
           notices.push(`The ${service.service} certificate for ${primary} expired on ${utc(summary.notAfter)}; a new self-signed certificate was installed.`);
-        } else if (daysLeft > 0 && daysLeft < options.expiryNoticeDays && !service.installed && !options.recentlyNoticed?.(expiryKey(target, service.service, summary.fingerprint))) {
+        } else if (daysLeft > 0 && daysLeft < noticeDays(summary, options.expiryNoticeDays) && !service.installed && !options.recentlyNoticed?.(expiryKey(target, service.service, summary.fingerprint))) {
           expiryKeys.push(expiryKey(target, service.service, summary.fingerprint));
           notices.push(`The ${service.service} certificate for ${primary} will expire in less than ${options.expiryNoticeDays} days (on ${utc(summary.notAfter)}, ${daysLeft.toFixed(1)} days from now).`);
           if (!codes.has('ALMOST_EXPIRED')) {
