@@ -12,4 +12,4 @@ export { uidOf, gidOf } from './accounts.js';
 export { CPANEL_LAYOUTS, SERVICE_PROFILES, type ServiceProfile } from './layouts.js';
 export { installerFromConfig, type InstallSettings, type InstallerDeps } from './from-config.js';
 export { layoutInstallerPlugin } from './plugin.js';
-export { readFile as readSmallFile } from './read-file.js';
+export { readFile as readSmallFile, readSmallFileWithMode } from './read-file.js';

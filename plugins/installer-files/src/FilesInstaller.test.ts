@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateSummary, NewMaterial, Target } from '@certsmith/core';
@@ -45,6 +45,18 @@ describe('FilesInstaller', () => {
     const read = await installer.read(TARGET);
     expect(read.sources.map((s) => [s.path, s.role])).toEqual([[join(live, 'fullchain.pem'), 'certificate'], [join(live, 'privkey.pem'), 'key']]);
     expect(await installer.prove(receipt)).toEqual({ ok: true, observations: [] });
+  });
+
+  it('reads the key file\'s mode and narrows privkey.pem in place, and nothing else', async () => {
+    const installer = new FilesInstaller(join(dir.path, 'live-5'));
+    const live = join(dir.path, 'live-5', 'shop');
+    await installer.install(TARGET, material(leaf), { dryRun: false, signal });
+    await chmod(join(live, 'privkey.pem'), 0o644);
+    expect((await installer.read(TARGET)).sources[1]).toMatchObject({ role: 'key', mode: 0o644 });
+    await installer.restrictMode(join(live, 'privkey.pem'), 0o600);
+    expect((await stat(join(live, 'privkey.pem'))).mode & 0o777).toBe(0o600);
+    await expect(installer.restrictMode(join(live, 'fullchain.pem'), 0o600)).rejects.toThrow(/not one of its key files/);
+    await expect(installer.restrictMode(join(dir.path, 'privkey.pem'), 0o600)).rejects.toThrow(/not one of its key files/);
   });
 
   it('refuses a key that is not the certificate\'s and writes nothing', async () => {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   CertsmithError, type InstallOptions, type InstallReceipt, type Installer, type LiveProof, type NewMaterial, type ServiceMaterial,
   type SourceFile, type Target,
 } from '@certsmith/core';
-import { materialProblems, readSmallFile, writeFileAtomic, writeFilesAtomic } from '@certsmith/install';
+import { materialProblems, readSmallFile, readSmallFileWithMode, writeFileAtomic, writeFilesAtomic } from '@certsmith/install';
 
 function withNewline(pem: string): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;
@@ -50,6 +50,14 @@ export class FilesInstaller implements Installer {
       readSource(join(dir, 'privkey.pem'), 'key'),
     ]);
     return { service: this.service, sources, endpoints: [] };
+  }
+
+  /** Narrows a target's privkey.pem in place (found open to others); no other file is touched. */
+  async restrictMode(path: string, mode: number): Promise<void> {
+    if (basename(path) !== 'privkey.pem' || dirname(dirname(resolve(path))) !== resolve(this.root)) {
+      throw new CertsmithError('INSTALL_REFUSED', `files: ${path} is not one of its key files`);
+    }
+    await chmod(path, mode);
   }
 
   /** For --dry-run: the four files; nothing is reloaded. */
@@ -103,6 +111,7 @@ export class FilesInstaller implements Installer {
 
 async function readSource(path: string, role: 'certificate' | 'key'): Promise<SourceFile> {
   try {
+    if (role === 'key') return { path, role, ...readSmallFileWithMode(path) };
     return { path, role, bytes: await readSmallFile(path) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
