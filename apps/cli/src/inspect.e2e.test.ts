@@ -73,13 +73,14 @@ describe('certsmith check: inspection of files and live services', () => {
     const validFor = (days: number) => ({ cn: HOST, san, notBefore: new Date(now.getTime() - DAY), notAfter: new Date(now.getTime() + days * DAY) });
     certs.expired = await inter.issue('expired', { cn: HOST, san, notBefore: new Date(now.getTime() - 90 * DAY), notAfter: new Date(now.getTime() - 2 * DAY) });
     certs.good = await inter.issue('good', validFor(60));
-    certs.soon = await inter.issue('soon', validFor(2));
+    // A 90-day certificate in its last 2 days (a 3-day one would not be due yet: half its life is left).
+    certs.soon = await inter.issue('soon', { ...validFor(2), notBefore: new Date(now.getTime() - 88 * DAY) });
     certs.other = await inter.issue('other', validFor(60));
     await writeFile(join(dir.path, 'trust.pem'), root.certPem);
 
     // cPanel layout: cpanel (combined, expired), dovecot (CA-signed files, good), exim (expires in 2 days), ftp (garbage).
     for (const sub of ['cpanel', 'dovecot', 'exim', 'ftp']) await mkdir(ssl(sub), { recursive: true });
-    await writeFile(ssl('cpanel/mycpanel.pem'), certs.expired!.keyPem + certs.expired!.certPem + inter.certPem);
+    await writeFile(ssl('cpanel/mycpanel.pem'), certs.expired!.keyPem + certs.expired!.certPem + inter.certPem, { mode: 0o600 });
     await writeFile(ssl('cpanel/mycpanel.cabundle'), inter.certPem);
     await writeFile(ssl('dovecot/mydovecot.crt'), certs.good!.certPem + inter.certPem);
     await copyFile(certs.good!.keyFile, ssl('dovecot/mydovecot.key'));

@@ -96,7 +96,7 @@ export class CertificateInspector implements Inspector {
       const issuer = this.chainDefects(leaf, others, ctx, renewBy, providerIssued, defects);
       defects.push(...(await this.revocationDefects(leaf, issuer, ctx)));
     }
-    defects.push(...keyModeDefects(material.sources));
+    defects.push(...keyModeDefects(material.sources, new Set(collected.keys.map((k) => k.path))));
     defects.push(...(await dnsPromise));
     const observations = await livePromise;
     for (const observation of observations) {
@@ -428,10 +428,10 @@ function keyDefects(cert: ParsedCertificate, keys: Collected['keys'], sources: S
  * A private key that its group or every user can read: a defect no new certificate fixes. The installer narrows it to
  * 0600 in place (the service reads it as its owner); other bits (setuid, sticky) were never meant for a key either.
  */
-function keyModeDefects(sources: SourceFile[]): Defect[] {
+function keyModeDefects(sources: SourceFile[], holdingKeys: Set<string>): Defect[] {
   const defects: Defect[] = [];
   for (const source of sources) {
-    if (!('bytes' in source) || source.mode === undefined || (source.role !== 'key' && source.role !== 'combined')) continue;
+    if (!('bytes' in source) || source.mode === undefined || !holdingKeys.has(source.path)) continue;
     const exposed = source.mode & 0o077;
     if (!exposed) continue;
     const who = [exposed & 0o070 ? 'its group' : '', exposed & 0o007 ? 'every user' : ''].filter(Boolean).join(' and ');

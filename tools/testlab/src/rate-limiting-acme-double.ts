@@ -107,7 +107,8 @@ export async function startRateLimitingAcmeDouble(behaviour: RateLimitingAcmeDou
       return problem(res, 429, 'rateLimited', current.detail ?? 'too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s', headers);
     }
     if (req.method === 'GET' && path.startsWith('/renewal-info/') && current.renewalInfo) {
-      const start = new Date(Date.now() + 30 * 86_400_000);
+      // A window that has passed: the CA asks for a renewal now (the order it then meets is rate-limited).
+      const start = new Date(Date.now() - 2 * 86_400_000);
       return send(res, 200, { suggestedWindow: { start: start.toISOString(), end: new Date(start.getTime() + 86_400_000).toISOString() } }, { 'retry-after': '21600' });
     }
     return problem(res, 404, 'malformed', `the rate-limiting ACME double has no ${req.method} ${path}`);
