@@ -4,10 +4,10 @@
 // 6-day certificate is renewed once, at half its life; a name that fails local DCV causes no order loop; ARI's
 // window comes first; a key file open to others is narrowed in place without an order.
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startAcmeLab, startIssuingAcmeDouble, type AcmeLab, type IssuingAcmeDouble } from '@certsmith/testlab';
+import { createCa, runCli, startAcmeLab, startIssuingAcmeDouble, type AcmeLab, type IssuingAcmeDouble } from '@certsmith/testlab';
 
 const ZONE = `ren-${randomBytes(3).toString('hex')}.example.test`;
 const HOST = `host.${ZONE}`;
@@ -159,5 +159,27 @@ describe('certsmith check over several runs', { timeout: 180_000 }, () => {
     expect(await readFile(join(lab.dir, 'ssl-keymode', 'dovecot', 'mydovecot.crt'), 'utf8')).toBe(certificate);
     const clean = await checkAt(file, later(now, 0.2));
     expect(clean.stdout).not.toContain('KEY_PERMISSIONS');
+  });
+
+  it('a provider pattern matches the issuer as an administrator writes it (a comma inside a name, unescaped)', async () => {
+    const provider = await createCa(join(lab.dir, 'comma-ca'), { cn: 'Lab, Inc. Provider CA' });
+    // A 60-day certificate with 24 days left: due for a provider certificate (25 days), not for another one (3 days).
+    const now = Date.now();
+    const cert = await provider.issue('comma', { cn: HOST, san: [HOST], notBefore: new Date(now - 36 * DAY), notAfter: new Date(now + 24 * DAY) });
+    const ssl = join(lab.dir, 'ssl-comma', 'dovecot');
+    await mkdir(ssl, { recursive: true });
+    await writeFile(join(ssl, 'mydovecot.crt'), cert.certPem + provider.certPem);
+    await writeFile(join(ssl, 'mydovecot.key'), cert.keyPem, { mode: 0o600 });
+    const file = await lab.writeConfig('comma', {
+      profile: 'full', hostname: HOST, services: { exim: false, ftp: false, cpanel: false }, issuers: ['selfsigned'],
+      inspection: { live: false, providerIssuerPatterns: ['CN=Lab, Inc\\. Provider CA'] },
+    });
+    const result = await runCli(['check', '--dry-run', '--json', '--config', file], { env: { SSL_CERT_FILE: provider.certFile } });
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout) as { targets: { services: { inspect: { providerIssued: boolean; summary: { issuer: string }; defects: { code: string; message: string }[] } }[] }[] };
+    const inspect = report.targets[0]!.services[0]!.inspect;
+    expect(inspect.summary.issuer).toBe('CN=Lab\\, Inc. Provider CA');
+    expect(inspect.providerIssued).toBe(true);
+    expect(inspect.defects).toEqual([expect.objectContaining({ code: 'ALMOST_EXPIRED', message: expect.stringContaining('under the 25-day threshold for certificates from the configured provider') })]);
   });
 });
