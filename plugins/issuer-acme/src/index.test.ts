@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, completeConfig, contributionsOf, createBus, validateOptions, type Issuer } from '@certsmith/core';
+import { Container, completeConfig, contributionsOf, createBus, validateOptions } from '@certsmith/core';
 import type { AcmeIssuer } from '@certsmith/acme';
 import { manifest } from './index.js';
 
