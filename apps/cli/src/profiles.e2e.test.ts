@@ -1,6 +1,7 @@
 // ACME profiles end to end: the built CLI orders through the generic ACME issuer from the testlab's issuing ACME
 // double (Pebble 2.4 has no profiles), which offers Let's Encrypt-like `classic` and `tlsserver` profiles and checks
-// http-01 through the lab's nginx. Names resolve through the lab's BIND, local HTTP DCV goes through that nginx.
+// http-01 through the lab's nginx, and answers ARI (RFC 9773) with a Let's Encrypt-like window. Names resolve
+// through the lab's BIND, local HTTP DCV goes through that nginx.
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -123,5 +124,34 @@ describe('certsmith check with an ACME profile', { timeout: 120_000 }, () => {
     expect(ISSUED.exec(result.stdout)?.[1]).toBe('classic');
     const subject = (await run('openssl', ['x509', '-noout', '-subject', '-in', join(ssl, 'live', 'site', 'fullchain.pem')])).stdout;
     expect(subject.trim()).toBe(`subject=CN = ${SITE[0]}`);
+  });
+
+  it('a certificate the CA\'s ARI window says to renew is renewed under the same profile, naming the one it replaces', async () => {
+    const { config, ssl } = await sandbox('renew', { profile: 'classic' });
+    const first = await runCli(['check', '--config', config], { env: env() });
+    expect(first.code).toBe(0);
+    const installed = double.issued().at(-1)!;
+    expect(installed.profile).toBe('classic');
+    // Past the end of the window the double suggests (around two thirds of 90 days), still 28 days before expiry:
+    // only ARI makes it due. The double dates the new certificate by the same clock.
+    const life = installed.notAfter.getTime() - installed.notBefore.getTime();
+    const later = new Date(installed.notBefore.getTime() + (2 * life) / 3 + life / 50 + 3_600_000);
+    expect(installed.notAfter.getTime() - later.getTime()).toBeGreaterThan(25 * 86_400_000);
+    double.behave({ now: () => later });
+    try {
+      const orders = double.orderCount();
+      const renewal = await runCli(['check', '--config', config], { env: { ...env(), CERTSMITH_FAKE_NOW: later.toISOString() } });
+      expect(renewal.stderr).toBe('');
+      expect(renewal.stdout).toContain('ARI_RENEWAL_DUE');
+      expect(ISSUED.exec(renewal.stdout)?.[1]).toBe('classic');
+      expect(renewal.code).toBe(0);
+      expect(double.orderCount()).toBe(orders + 1);
+      expect(double.orders().at(-1)).toEqual({ identifiers: SITE.map((value) => ({ type: 'dns', value })), profile: 'classic', replaces: installed.certId });
+      const renewed = double.issued().at(-1)!;
+      expect(renewed.notBefore.getTime()).toBe(later.getTime() - 60_000);
+      expect((await readFile(join(ssl, 'live', 'site', 'cert.pem'), 'utf8')).trim()).toBe(renewed.pem.trim());
+    } finally {
+      double.behave({ now: undefined });
+    }
   });
 });
