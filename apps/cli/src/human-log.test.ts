@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBus } from '@certsmith/core';
+import { createBus, type CertificateSummary } from '@certsmith/core';
 import { HumanLog } from './human-log.js';
 
 function logOf(stream: boolean, verbose = false) {
@@ -56,6 +56,20 @@ describe('HumanLog', () => {
     expect(lines).toEqual([
       '', 'Analyzing "b.test" ...', '  Warning (issue): B1: m → n',
       '', 'Analyzing "a.test" (and www.a.test) ...', '  Warning (issue): A1: m → n', '  Warning (issue): A2: m → n',
+    ]);
+  });
+
+  it('names the CA\'s profile in the issued line when the issuer says which one issued', () => {
+    const { bus, lines } = logOf(true);
+    const summary: CertificateSummary = {
+      subject: '', commonName: null, issuer: 'CN=Lab Intermediate', serial: '01', notBefore: '2026-12-01T00:00:00Z', notAfter: '2026-12-07T16:00:00Z',
+      names: ['a.test', 'www.a.test'], hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', fingerprint: 'ab', selfSigned: false, extendedKeyUsage: ['serverAuth'],
+    };
+    bus.emit('issued', { target: 'a', issuer: 'acme', status: 'issued', summary, chain: [], selfSigned: false, profile: 'shortlived' });
+    bus.emit('issued', { target: 'a', issuer: 'acme', status: 'issued', summary, chain: [], selfSigned: false });
+    expect(lines.slice(2)).toEqual([
+      '  Issued by "acme" (profile shortlived): certificate for a.test, www.a.test, expires 2026-12-07T16:00:00Z',
+      '  Issued by "acme": certificate for a.test, www.a.test, expires 2026-12-07T16:00:00Z',
     ]);
   });
 });

@@ -12,7 +12,11 @@ export interface Directory {
   keyChange?: string;
   /** RFC 9773 (ACME Renewal Information). */
   renewalInfo?: string;
-  meta?: { externalAccountRequired?: boolean; termsOfService?: string; website?: string; caaIdentities?: string[] };
+  meta?: {
+    externalAccountRequired?: boolean; termsOfService?: string; website?: string; caaIdentities?: string[];
+    /** ACME profiles (draft-aaron-acme-profiles): profile name → description. */
+    profiles?: Record<string, string>;
+  };
 }
 
 export type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
@@ -26,6 +30,8 @@ export interface Order {
   certificate?: string;
   error?: ProblemDocument;
   expires?: string;
+  /** The profile the CA issues this order under, as it echoes it (ACME profiles). */
+  profile?: string;
   retryAfter?: Date;
 }
 
@@ -209,10 +215,11 @@ export class AcmeClient {
     }
   }
 
-  async newOrder(names: string[], signal: AbortSignal, options: { replaces?: string } = {}): Promise<Order> {
+  async newOrder(names: string[], signal: AbortSignal, options: { replaces?: string; profile?: string } = {}): Promise<Order> {
     const dir = await this.directory(signal);
     const payload: Record<string, unknown> = { identifiers: names.map((value) => ({ type: 'dns', value })) };
     if (options.replaces) payload.replaces = options.replaces;
+    if (options.profile) payload.profile = options.profile;
     const response = await this.post(dir.newOrder, payload, signal);
     if (!response.location) throw new AcmeError('ACME_BAD_RESPONSE', 'the CA created an order but sent no Location header');
     return this.orderOf(response, response.location);

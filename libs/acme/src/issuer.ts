@@ -12,6 +12,7 @@ import { AcmeTransport } from './transport.js';
 import { ariCertIdOf } from './ari.js';
 import { rateLimitFrom, refusesReplaces } from './rate-limit.js';
 import { inNameOrder, readAuthorizationStates } from './authorization-states.js';
+import { profileRefusal } from './profiles.js';
 
 export interface AcmeIssuerOptions {
   /** Issuer id in the config's `issuers` list. */
@@ -38,6 +39,8 @@ export interface AcmeIssuerOptions {
   accountLockWaitMs?: number;
   /** How the CA picks the address it validates http-01 over (handed to the local pre-check). */
   addressPreference?: AddressPreference;
+  /** The ACME profile to order under (one the directory's `meta.profiles` offers); the CA's default when absent. */
+  profile?: string;
 }
 
 /** The run's connection to the CA: see AcmeIssuer.withClient. */
@@ -73,6 +76,8 @@ export class AcmeIssuer implements Issuer {
   private accountFailure: CertsmithError | null = null;
   /** The account in use, for the record of a rate limit. */
   private accountUrl: string | undefined;
+  /** The configured profile has been seen in the CA's directory (at load time or before the first order). */
+  private profileOffered = false;
 
   constructor(readonly options: AcmeIssuerOptions) {
     this.id = options.id;
@@ -105,7 +110,14 @@ export class AcmeIssuer implements Issuer {
    * replaced, unknown to it) is placed once more without it, with a warning.
    */
   private async newOrder(request: IssueRequest, client: AcmeClient, ctx: IssueContext): Promise<Order> {
-    const order = (replaces?: string) => this.again(client, ctx, () => client.newOrder(request.names, ctx.signal, replaces ? { replaces } : {}));
+    const profile = this.options.profile;
+    if (profile && !this.profileOffered) {
+      // Checked when the plugin loaded unless the CA could not be reached then: no order under a profile it lacks.
+      const refusal = profileRefusal(await client.directory(ctx.signal), this.options.directoryUrl, profile);
+      if (refusal) throw new CertsmithError('ACME_PROFILE_NOT_OFFERED', `${refusal}: set the issuer's "profile" to one it offers, or remove it`);
+      this.profileOffered = true;
+    }
+    const order = (replaces?: string) => this.again(client, ctx, () => client.newOrder(request.names, ctx.signal, { ...(replaces ? { replaces } : {}), ...(profile ? { profile } : {}) }));
     const replaces = request.replaces && (await client.directory(ctx.signal)).renewalInfo ? certIdOrNull(request.replaces) : null;
     if (!replaces) return order();
     try {
@@ -117,6 +129,23 @@ export class AcmeIssuer implements Issuer {
         message: `the CA refused the order with replaces "${replaces}": ${(error as Error).message}`, next: 'order again without "replaces"', severity: 'warning',
       });
       return order();
+    }
+  }
+
+  /**
+   * Why the CA cannot issue under the configured profile (its directory's `meta.profiles` lacks it), or null when it
+   * can or no profile is configured. Throws what reading the directory throws (the CA unreachable, say).
+   */
+  async profileRefusal(signal: AbortSignal): Promise<string | null> {
+    const profile = this.options.profile;
+    if (!profile || this.profileOffered) return null;
+    const client = new AcmeClient(this.options.directoryUrl, this.transport());
+    try {
+      const refusal = profileRefusal(await client.directory(signal), this.options.directoryUrl, profile);
+      this.profileOffered = refusal === null;
+      return refusal;
+    } finally {
+      await client.transport.close();
     }
   }
 
@@ -212,7 +241,11 @@ export class AcmeIssuer implements Issuer {
   }
 
   private finish(outcome: OrderOutcome, target: string, names: string[], ctx: IssueContext, createdAt?: string, authorizations?: PendingOrder['authorizations']): Issued | Pending {
-    if (outcome.status === 'issued') return { status: 'issued', certificatePem: outcome.certificatePem, chainPem: outcome.chainPem };
+    if (outcome.status === 'issued') {
+      // The CA's word on the profile (it echoes it in the order); else the one asked for, which it offers.
+      const profile = outcome.order.profile ?? this.options.profile;
+      return { status: 'issued', certificatePem: outcome.certificatePem, chainPem: outcome.chainPem, ...(profile ? { profile } : {}) };
+    }
     return {
       status: 'pending',
       order: {

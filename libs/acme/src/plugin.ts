@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ContainerModule, TOKENS, UsageError, definePlugin, resolveConfigPath, type AddressPreference, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
+import { UsageError, definePlugin, resolveConfigPath, type AddressPreference, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
 import { readEabKey } from './eab.js';
 import { AcmeIssuer } from './issuer.js';
 import type { JwsAlgorithm } from './jws.js';
@@ -37,6 +37,7 @@ export interface AcmePluginOptions {
   requestTimeoutMs?: number;
   accountLockWaitSeconds?: number;
   addressPreference?: AddressPreference;
+  profile?: string;
 }
 
 function optionsSchema(preset: AcmePreset): object {
@@ -67,6 +68,10 @@ function optionsSchema(preset: AcmePreset): object {
       maxWaitSeconds: { type: 'integer', minimum: 0, maximum: 3600, description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).` },
       requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000 },
       accountLockWaitSeconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'How long account set-up waits for another run that is setting up the same account (default 120).' },
+      profile: {
+        type: 'string', minLength: 1, maxLength: 64,
+        description: "The CA's ACME profile to order under (e.g. Let's Encrypt's classic, tlsserver, shortlived); one its directory offers, checked when the plugin loads. Default: the CA's default profile.",
+      },
       addressPreference: {
         enum: ['ipv6', 'ipv6-then-ipv4', 'first'],
         description: `Which address of a name with AAAA and A records the CA fetches the HTTP file from, for the local pre-check: 'ipv6' (the AAAA address decides), 'ipv6-then-ipv4' (the A address after a failed IPv6 connection, as Let's Encrypt documents) or 'first' (the first address alone, cPanel's rule). Default '${preset.addressPreference}'.`,
@@ -75,18 +80,53 @@ function optionsSchema(preset: AcmePreset): object {
   };
 }
 
-/** The plugin manifest of an ACME issuer: options checked, files (CA, EAB key) read at load time, so faults exit 2. */
+/**
+ * The plugin manifest of an ACME issuer: options checked, files (CA, EAB key) read at load time, and a configured
+ * profile looked up in the CA's directory, so that faults exit 2 before any target is touched. A setup() rather
+ * than a ContainerModule: inversify loads modules synchronously, and the profile check is a request to the CA.
+ */
 export function acmeIssuerPlugin(preset: AcmePreset): PluginManifest {
   return definePlugin({
     name: preset.packageName,
     version: preset.version,
     apiVersion: 1,
     optionsSchema: optionsSchema(preset),
-    module: (raw) =>
-      new ContainerModule(({ bind }) => {
-        bind(TOKENS.Issuer).toDynamicValue((ctx) => acmeIssuerFromOptions(preset, raw as AcmePluginOptions, ctx.get<CertsmithConfig>(TOKENS.Config)));
-      }),
+    setup: async ({ options, config, contribute }) => {
+      const issuer = acmeIssuerFromOptions(preset, options as AcmePluginOptions, config);
+      await refuseProfileNotOffered(issuer, preset, config);
+      contribute.issuer(issuer);
+    },
   });
+}
+
+/** How long loading waits for the CA's directory before leaving the profile check to the first order. */
+const PROFILE_CHECK_TIMEOUT_MS = 10_000;
+
+/**
+ * A profile the CA does not offer is a configuration error (UsageError: exit 2, nothing ordered). A CA that cannot
+ * be reached now is not: the issuer checks again before its first order and refuses to order then.
+ */
+async function refuseProfileNotOffered(issuer: AcmeIssuer, preset: AcmePreset, config: CertsmithConfig): Promise<void> {
+  if (!issuer.options.profile) return;
+  let refusal: string | null;
+  try {
+    refusal = await issuer.profileRefusal(AbortSignal.timeout(PROFILE_CHECK_TIMEOUT_MS));
+  } catch {
+    return;
+  }
+  if (refusal) throw new UsageError('ACME_PROFILE_NOT_OFFERED', `${optionPath(config, preset.packageName, 'profile')}: ${refusal}`);
+}
+
+/** `<config file>: $.plugins[N].options.<option>`, N as the config file lists the plugin; its package name otherwise. */
+function optionPath(config: CertsmithConfig, packageName: string, option: string): string {
+  try {
+    const raw = JSON.parse(readFileSync(config.file, 'utf8')) as { plugins?: (string | { module?: string })[] };
+    const index = (raw.plugins ?? []).findIndex((p) => (typeof p === 'string' ? p : p.module) === packageName);
+    if (index >= 0) return `${config.file}: $.plugins[${index}].options.${option}`;
+  } catch {
+    // a config given some other way: named by package below
+  }
+  return `${config.file}: options of ${packageName}: ${option}`;
 }
 
 export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOptions, config: CertsmithConfig): AcmeIssuer {
@@ -123,6 +163,7 @@ export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOpt
     pollMaxMs: preset.pollMaxMs,
     accountLockWaitMs: options.accountLockWaitSeconds === undefined ? undefined : options.accountLockWaitSeconds * 1000,
     addressPreference: options.addressPreference ?? preset.addressPreference,
+    profile: options.profile,
   });
 }
 

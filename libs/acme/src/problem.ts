@@ -28,6 +28,7 @@ const CODES: Record<string, string> = {
   externalAccountRequired: 'EAB_REQUIRED',
   incorrectResponse: 'ACME_INCORRECT_RESPONSE',
   invalidContact: 'ACME_INVALID_CONTACT',
+  invalidProfile: 'ACME_INVALID_PROFILE',
   malformed: 'ACME_MALFORMED',
   orderNotReady: 'ACME_ORDER_NOT_READY',
   rateLimited: 'ACME_RATE_LIMITED',

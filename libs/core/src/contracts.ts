@@ -182,6 +182,8 @@ export interface Issued {
   status: 'issued';
   certificatePem: string;
   chainPem: string[];
+  /** The CA's profile the certificate was issued under (ACME profiles), when the issuer knows it. */
+  profile?: string;
 }
 
 /** A pending order is a value to resume next run, not an error. */

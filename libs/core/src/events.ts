@@ -57,7 +57,11 @@ export interface ValidatedEvent {
 }
 
 export type IssuedEvent =
-  | { target: string; issuer: string; status: 'issued'; summary: CertificateSummary; chain: CertificateSummary[]; selfSigned: boolean }
+  | {
+    target: string; issuer: string; status: 'issued'; summary: CertificateSummary; chain: CertificateSummary[]; selfSigned: boolean;
+    /** The CA's profile it was issued under (ACME profiles), when the issuer says. */
+    profile?: string;
+  }
   | {
     target: string; issuer: string; status: 'pending'; order: string; detail?: string;
     /** When the order was placed, its status at the CA, each name's authorization and how long it has been so. */

@@ -338,7 +338,7 @@ export class Pipeline {
         }
         bus.emit('issued', {
           target: target.id, issuer: issuer.id, status: 'issued', summary: material.summary,
-          chain: this.chainSummaries(material.chainPem), selfSigned: material.selfSigned,
+          chain: this.chainSummaries(material.chainPem), selfSigned: material.selfSigned, ...(result.profile ? { profile: result.profile } : {}),
         });
         const recipients = issuer.trusted ? [...toReplace, ...toUpgrade] : toReplace;
         const installedAll = await this.install(target, material, recipients, options);

@@ -2,9 +2,8 @@ import 'reflect-metadata';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Container, type ContainerModule } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, completeConfig, validateOptions, type Issuer } from '@certsmith/core';
+import { Container, completeConfig, contributionsOf, createBus, validateOptions } from '@certsmith/core';
 import type { AcmeIssuer } from '@certsmith/acme';
 import { manifest } from './index.js';
 
@@ -22,10 +21,9 @@ describe('@certsmith/issuer-acme', () => {
   const load = async (options: Record<string, unknown>, profile: 'full' | 'dnsonly' = 'full'): Promise<AcmeIssuer> => {
     validateOptions(manifest.optionsSchema!, options, 'test');
     const config = completeConfig({ profile, hostname: 'host.example.test', paths: { stateDir: dir } }, join(dir, 'config.json'));
-    const container = new Container();
-    container.bind(TOKENS.Config).toConstantValue(config);
-    await container.load((manifest.module as (o: Record<string, unknown>) => ContainerModule)(options));
-    return container.getAll<Issuer>(TOKENS.Issuer)[0] as AcmeIssuer;
+    // As the CLI loads it, whatever the manifest uses (setup or a ContainerModule).
+    const contributes = await contributionsOf(manifest, options, config, new Container(), createBus());
+    return contributes.issuers[0] as AcmeIssuer;
   };
 
   it('takes any directory, a CA file for a private CA, contact, preferred chain and the profile\'s challenge type', async () => {

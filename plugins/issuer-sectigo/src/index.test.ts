@@ -2,9 +2,8 @@ import 'reflect-metadata';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Container, type ContainerModule } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, completeConfig, validateOptions, type Issuer } from '@certsmith/core';
+import { Container, completeConfig, contributionsOf, createBus, validateOptions, type Issuer } from '@certsmith/core';
 import { AcmeIssuer } from '@certsmith/acme';
 import { manifest, SECTIGO_DV_DIRECTORY } from './index.js';
 
@@ -23,10 +22,9 @@ describe('@certsmith/issuer-sectigo', () => {
   const load = async (options: Record<string, unknown>): Promise<Issuer> => {
     validateOptions(manifest.optionsSchema!, options, 'test');
     const config = completeConfig({ hostname: 'host.example.test', paths: { stateDir: dir } }, join(dir, 'config.json'));
-    const container = new Container();
-    container.bind(TOKENS.Config).toConstantValue(config);
-    await container.load((manifest.module as (o: Record<string, unknown>) => ContainerModule)(options));
-    return container.getAll<Issuer>(TOKENS.Issuer)[0]!;
+    // As the CLI loads it, whatever the manifest uses (setup or a ContainerModule).
+    const contributes = await contributionsOf(manifest, options, config, new Container(), createBus());
+    return contributes.issuers[0]!;
   };
 
   it("is Sectigo's DV directory with EAB, long waits and /Sectigo/ issuer names; a key beginning with '-' is fine", async () => {
