@@ -1,6 +1,6 @@
 import type { CertificateStructure } from './certificate-structure.js';
 import {
-  ANY_EKU, EXT, SERVER_AUTH, authorityKeyIdentifier, basicConstraints, extendedKeyUsage, keyCertSign,
+  ANY_EKU, EXT, SERVER_AUTH, basicConstraints, extendedKeyUsage, keyCertSign,
   subjectKeyIdentifier, wellFormedAia,
 } from './x509-extensions.js';
 import { nameConstraintsProblem } from './name-constraints.js';

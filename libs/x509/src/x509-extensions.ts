@@ -52,15 +52,6 @@ export function extendedKeyUsage(cert: CertificateStructure): string[] | null {
   return children(ext.value, readTlv(ext.value, 0)).map((t) => oidText(ext.value, t));
 }
 
-/** The AKI's parts: keyIdentifier [0], authorityCertIssuer [1], authorityCertSerialNumber [2]. */
-export function authorityKeyIdentifier(cert: CertificateStructure): { keyId: Buffer | null; issuerOrSerial: boolean } | null {
-  const ext = cert.extensions.get(EXT.authorityKeyIdentifier);
-  if (!ext) return null;
-  const parts = children(ext.value, readTlv(ext.value, 0));
-  const keyId = parts.find((t) => t.tag === 0x80);
-  return { keyId: keyId ? ext.value.subarray(keyId.content, keyId.end) : null, issuerOrSerial: parts.some((t) => t.tag === 0xa1 || t.tag === 0x82) };
-}
-
 export function subjectKeyIdentifier(cert: CertificateStructure): Buffer | null {
   const ext = cert.extensions.get(EXT.subjectKeyIdentifier);
   if (!ext) return null;
