@@ -162,7 +162,7 @@ function validSpki(der: Buffer, t: Tlv): boolean {
   return parts.length === 2 && validAlgorithm(der, parts[0]!) && validBitString(der, parts[1]!);
 }
 
-/** node's multi-line DN; null for anything whose printing needs OpenSSL's escaping or string conversion. */
+/** node's multi-line DN ('' when empty); null for anything whose printing needs OpenSSL's escaping or string conversion. */
 function nameText(der: Buffer, name: Tlv): string | null {
   if (name.tag !== 0x30) return null;
   const lines: string[] = [];
@@ -177,7 +177,7 @@ function nameText(der: Buffer, name: Tlv): string | null {
     if (!short || text === null) return null;
     lines.push(`${short}=${text}`);
   }
-  return lines.length ? lines.join('\n') : null;
+  return lines.join('\n'); // '' for an empty DN (a subject with the names only in the SAN)
 }
 
 /** Printable ASCII that RFC 2253 escaping leaves alone; null otherwise. */

@@ -108,8 +108,9 @@ export function parseFast(der: Buffer, fingerprint: string): ParsedCertificate |
 
 export function parseWithOpenSsl(der: Buffer, fingerprint: string): ParsedCertificate {
   const x509 = new X509Certificate(der);
-  const subject = x509.subject;
-  const issuer = x509.issuer;
+  // node leaves an empty DN undefined; the DER reader says ''.
+  const subject = x509.subject ?? '';
+  const issuer = x509.issuer ?? '';
   const san = x509.subjectAltName;
   const sanEntries = san === undefined ? null : splitSan(san);
   const notBefore = new Date(x509.validFrom);
@@ -126,7 +127,7 @@ function summaryOf(
   signature: string, fingerprint: string, selfSigned: boolean, eku: string[] | null,
 ): CertificateSummary {
   return {
-    subject: oneLine(subject),
+    subject: oneLine(subject) || EMPTY_SUBJECT,
     commonName: /(?:^|\n)CN=([^\n]*)/.exec(subject)?.[1] ?? null,
     issuer: oneLine(issuer),
     serial,
@@ -141,6 +142,12 @@ function summaryOf(
     extendedKeyUsage: eku === null ? null : eku.map((oid) => EKU_NAMES[oid] ?? oid),
   };
 }
+
+/**
+ * How the summary shows an empty subject DN: CAs issue such certificates with the names only in the SAN (Let's
+ * Encrypt's short-lived profiles), and logs and mails print the subject as it is.
+ */
+export const EMPTY_SUBJECT = '(empty subject)';
 
 function dnsNamesOf(san: string[] | null): string[] {
   return (san ?? []).filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4).toLowerCase());

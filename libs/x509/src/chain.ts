@@ -1,5 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
+import { certificateProblem, type Problem } from './certificate-rules.js';
+import { certificateStructure, type CertificateStructure } from './certificate-structure.js';
+import { nameConstraintViolation } from './name-constraints.js';
 import type { TrustStore } from './trust-store.js';
+import { hasExpired, notYetValid, validAt } from './validity.js';
+import { basicConstraints } from './x509-extensions.js';
 
 /** OpenSSL's verify error numbers and names (x509_vfy.h), as cPanel prints them in OPENSSL_VERIFY:<depth>:<code>:<NAME>. */
 export const OPENSSL_VERIFY_ERRORS = {
@@ -11,6 +16,7 @@ export const OPENSSL_VERIFY_ERRORS = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20,
   CERT_CHAIN_TOO_LONG: 22,
   INVALID_CA: 24,
+  PATH_LENGTH_EXCEEDED: 25,
 } as const;
 
 export type VerifyErrorName = keyof typeof OPENSSL_VERIFY_ERRORS;
@@ -24,12 +30,14 @@ const REASONS: Record<VerifyErrorName, string> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer certificate is neither in the files nor in the trust store',
   CERT_CHAIN_TOO_LONG: 'the chain is too long',
   INVALID_CA: 'an issuing certificate is not a CA',
+  PATH_LENGTH_EXCEEDED: 'a CA\'s pathLenConstraint allows fewer CA certificates below it',
 };
 
 export interface ChainFailure {
   depth: number;
-  code: number;
-  name: VerifyErrorName;
+  /** OpenSSL's verify error number; null for a rule OpenSSL does not have (certsmith's own name then). */
+  code: number | null;
+  name: string;
   reason: string;
   /** Subject of the certificate at that depth. */
   subject: string;
@@ -45,63 +53,111 @@ export interface ChainVerdict {
 }
 
 const MAX_DEPTH = 10;
+/** Paths and issuer lookups tried before giving up: a bundle of many look-alike CAs must not make this exponential. */
+const MAX_PATHS = 16;
+const MAX_STEPS = 256;
 
 /**
- * Builds and verifies a chain the way `openssl verify` does (trusted issuers first, then the untrusted ones from
- * the files), and names the first error with OpenSSL's depth and code. Node exposes no chain verifier; this is
- * the part of OpenSSL's logic an administrator sees: missing issuer, self-signed, expiry, signature, CA flag.
+ * Builds and verifies a chain the way a browser does: every path from the leaf through the trust store and the
+ * untrusted certificates of the files (trusted issuers first, issuers that verify and are valid now before the
+ * others), judged by the rules OpenSSL applies (issuer, signature, validity, CA flag) and those of RFC 5280 and the
+ * Web PKI (path length, name constraints, critical extensions, keys, EKU); the first path that passes wins. When
+ * none does, the failure of the first is reported with OpenSSL's depth and code.
  */
 export function verifyChain(leaf: X509Certificate, untrusted: X509Certificate[], trust: TrustStore, now: Date): ChainVerdict {
-  const path: X509Certificate[] = [leaf];
-  const verified: boolean[] = [];
-  const fail = (depth: number, name: VerifyErrorName): ChainVerdict => ({
-    path, anchored, failure: { depth, code: OPENSSL_VERIFY_ERRORS[name], name, reason: REASONS[name], subject: oneLine(path[depth]!.subject) },
-  });
-  let anchored = false;
-  for (;;) {
-    const current = path[path.length - 1]!;
-    if (trust.contains(current)) {
-      anchored = true;
-      break;
-    }
-    if (path.length > MAX_DEPTH) return fail(path.length - 1, 'CERT_CHAIN_TOO_LONG');
-    const fromStore = findIssuer(current, trust.bySubjectName(current.issuer), now);
-    if (fromStore) {
-      path.push(fromStore.cert);
-      verified[path.length - 2] = fromStore.signatureOk;
-      anchored = true;
-      break;
-    }
-    if (selfIssued(current)) return fail(path.length - 1, path.length === 1 ? 'DEPTH_ZERO_SELF_SIGNED_CERT' : 'SELF_SIGNED_CERT_IN_CHAIN');
-    const fromFiles = findIssuer(current, untrusted.filter((c) => !path.includes(c) && c.subject === current.issuer), now);
-    if (!fromFiles) return fail(path.length - 1, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
-    path.push(fromFiles.cert);
-    verified[path.length - 2] = fromFiles.signatureOk;
+  let first: ChainVerdict | null = null;
+  let tried = 0;
+  const budget = { steps: MAX_STEPS };
+  for (const candidate of candidatePaths([leaf], untrusted, trust, now, budget)) {
+    const verdict = candidate.failure ? candidate : judge(candidate.path, candidate.anchored, now);
+    if (!verdict.failure) return verdict;
+    first ??= verdict;
+    if (++tried >= MAX_PATHS) break;
   }
-  // check_chain_extensions before internal_verify, as OpenSSL orders them.
+  return first ?? failed([leaf], false, 0, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+}
+
+function failed(path: X509Certificate[], anchored: boolean, depth: number, name: VerifyErrorName): ChainVerdict {
+  return { path, anchored, failure: { depth, code: OPENSSL_VERIFY_ERRORS[name], name, reason: REASONS[name], subject: oneLine(path[depth]!.subject) } };
+}
+
+function broken(path: X509Certificate[], anchored: boolean, depth: number, problem: Problem): ChainVerdict {
+  return { path, anchored, failure: { depth, code: problem.code, name: problem.name, reason: problem.reason, subject: oneLine(path[depth]!.subject) } };
+}
+
+/** Every path upwards from `path`, depth first; a dead end is yielded as its failure. */
+function* candidatePaths(path: X509Certificate[], untrusted: X509Certificate[], trust: TrustStore, now: Date, budget: { steps: number }): Generator<ChainVerdict> {
+  if (--budget.steps < 0) return;
+  const current = path[path.length - 1]!;
+  if (trust.contains(current)) {
+    yield { path, anchored: true, failure: null };
+    return;
+  }
+  if (path.length > MAX_DEPTH) {
+    yield failed(path, false, path.length - 1, 'CERT_CHAIN_TOO_LONG');
+    return;
+  }
+  const fromStore = issuers(current, trust.bySubjectName(current.issuer), now);
+  for (const issuer of fromStore) yield { path: [...path, issuer], anchored: true, failure: null };
+  if (fromStore.length === 0 && selfIssued(current)) {
+    yield failed(path, false, path.length - 1, path.length === 1 ? 'DEPTH_ZERO_SELF_SIGNED_CERT' : 'SELF_SIGNED_CERT_IN_CHAIN');
+    return;
+  }
+  const fromFiles = issuers(current, untrusted.filter((c) => !path.includes(c) && c.subject === current.issuer), now);
+  if (fromStore.length === 0 && fromFiles.length === 0) {
+    yield failed(path, false, path.length - 1, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+    return;
+  }
+  for (const issuer of fromFiles) yield* candidatePaths([...path, issuer], untrusted, trust, now, budget);
+}
+
+/** The candidates that issued `cert` (names and key identifiers match): those that verify and are valid now first. */
+function issuers(cert: X509Certificate, candidates: X509Certificate[], now: Date): X509Certificate[] {
+  const rank = (c: X509Certificate) => (safeVerify(cert, c) ? 0 : 2) + (validAt(Date.parse(c.validFrom), Date.parse(c.validTo), now) ? 0 : 1);
+  return candidates.filter((c) => c !== cert && cert.checkIssued(c)).sort((a, b) => rank(a) - rank(b));
+}
+
+/** OpenSSL's order: the CA flags, then signatures and validity from the top down; then the rules it does not apply. */
+function judge(path: X509Certificate[], anchored: boolean, now: Date): ChainVerdict {
   for (let depth = path.length - 1; depth >= 1; depth--) {
-    if (!path[depth]!.ca) return fail(depth, 'INVALID_CA');
+    if (!path[depth]!.ca) return failed(path, anchored, depth, 'INVALID_CA');
   }
   for (let depth = path.length - 1; depth >= 0; depth--) {
     const cert = path[depth]!;
-    if (depth < path.length - 1 && !verified[depth]) return fail(depth, 'CERT_SIGNATURE_FAILURE');
-    if (Date.parse(cert.validFrom) > now.getTime()) return fail(depth, 'CERT_NOT_YET_VALID');
-    if (Date.parse(cert.validTo) < now.getTime()) return fail(depth, 'CERT_HAS_EXPIRED');
+    if (depth < path.length - 1 && !safeVerify(cert, path[depth + 1]!)) return failed(path, anchored, depth, 'CERT_SIGNATURE_FAILURE');
+    if (notYetValid(Date.parse(cert.validFrom), now)) return failed(path, anchored, depth, 'CERT_NOT_YET_VALID');
+    if (hasExpired(Date.parse(cert.validTo), now)) return failed(path, anchored, depth, 'CERT_HAS_EXPIRED');
+  }
+  const structures = path.map(structureOf);
+  for (let depth = 1; depth < path.length; depth++) {
+    const cert = structures[depth];
+    if (!cert) continue; // OpenSSL read it; this reader cannot: its checks stand
+    const problem = certificateProblem(cert, anchored && depth === path.length - 1 ? 'anchor' : 'intermediate');
+    if (problem) return broken(path, anchored, depth, problem);
+    const pathLen = basicConstraints(cert)?.pathLen ?? null;
+    // Self-issued intermediates below it do not count (RFC 5280 6.1.4 (l)).
+    if (pathLen !== null && path.slice(1, depth).filter((c) => !sameNames(c)).length > pathLen) return failed(path, anchored, depth, 'PATH_LENGTH_EXCEEDED');
+    for (let below = 0; below < depth; below++) {
+      const subject = structures[below];
+      if (!subject || (below > 0 && sameNames(path[below]!))) continue;
+      const violation = nameConstraintViolation(cert, subject);
+      if (violation) return broken(path, anchored, below, violation);
+    }
   }
   return { path, anchored, failure: null };
 }
 
-/** The candidate that issued `cert` (names and key identifiers match), preferring one whose signature verifies and that is valid now. */
-function findIssuer(cert: X509Certificate, candidates: X509Certificate[], now: Date): { cert: X509Certificate; signatureOk: boolean } | null {
-  let fallback: { cert: X509Certificate; signatureOk: boolean } | null = null;
-  for (const candidate of candidates) {
-    if (candidate === cert || !cert.checkIssued(candidate)) continue;
-    const signatureOk = safeVerify(cert, candidate);
-    const valid = Date.parse(candidate.validFrom) <= now.getTime() && Date.parse(candidate.validTo) >= now.getTime();
-    if (signatureOk && valid) return { cert: candidate, signatureOk };
-    if (!fallback || (signatureOk && !fallback.signatureOk)) fallback = { cert: candidate, signatureOk };
-  }
-  return fallback;
+const structures = new WeakMap<X509Certificate, CertificateStructure | null>();
+
+function structureOf(cert: X509Certificate): CertificateStructure | null {
+  let known = structures.get(cert);
+  if (known === undefined) structures.set(cert, (known = certificateStructure(cert.raw)));
+  return known;
+}
+
+/** RFC 5280's "self-issued": subject and issuer are the same DN (a CA's new key signed by its old one, say). */
+function sameNames(cert: X509Certificate): boolean {
+  return cert.subject === cert.issuer;
 }
 
 function selfIssued(cert: X509Certificate): boolean {
@@ -126,6 +182,7 @@ function safeVerify(cert: X509Certificate, issuer: X509Certificate): boolean {
   return ok;
 }
 
-function oneLine(dn: string): string {
-  return dn.split('\n').filter(Boolean).join(', ');
+/** node leaves `subject` undefined for an empty DN. */
+function oneLine(dn: string | undefined): string {
+  return (dn ?? '').split('\n').filter(Boolean).join(', ') || '(empty subject)';
 }

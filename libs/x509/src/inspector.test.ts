@@ -200,11 +200,12 @@ describe('CertificateInspector: the offline rules', () => {
     expect(codes(missing.defects)).toEqual(['MISSING_KEY:/c.key']);
   });
 
-  it('reads a combined key+cert+chain file (cpanel, pure-ftpd) in any block order', async () => {
-    const pem = certs.good!.keyPem + inter.certPem + certs.good!.certPem;
-    const result = await inspector.inspect({ service: 'ftp', endpoints: [], sources: [source('/ftp/pure-ftpd.pem', 'combined', pem)] }, context());
-    expect(result.defects).toEqual([]);
-    expect(result.summary!.commonName).toBe(NAME);
+  it('reads a combined key+cert+chain file (cpanel, pure-ftpd) with the key anywhere, the server certificate first', async () => {
+    for (const pem of [certs.good!.keyPem + certs.good!.certPem + inter.certPem, certs.good!.certPem + inter.certPem + certs.good!.keyPem]) {
+      const result = await inspector.inspect({ service: 'ftp', endpoints: [], sources: [source('/ftp/pure-ftpd.pem', 'combined', pem)] }, context());
+      expect(result.defects).toEqual([]);
+      expect(result.summary!.commonName).toBe(NAME);
+    }
   });
 
   it('reads DER files', async () => {

@@ -12,6 +12,8 @@ import { parsePem } from './pem.js';
 import { RevocationChecker, type RevocationResult } from './revocation.js';
 import { TrustStore } from './trust-store.js';
 import { privateKeyOf } from './keys.js';
+import { leafRuleDefects, servedCertificateDefect, weakKeyReason } from './leaf-rules.js';
+import { hasExpired, notYetValid } from './validity.js';
 
 const DAY = 86_400_000;
 /** Larger files are not certificates anyone meant to install; refuse before parsing. */
@@ -75,7 +77,9 @@ export class CertificateInspector implements Inspector {
     const collected = collect(material.sources);
     const defects = [...collected.defects];
     const files = collected.files;
-    const leaf = pickLeaf(collected.certificates);
+    // The service presents the first certificate of its certificate file (collect reads that file first).
+    const leaf = collected.certificates[0];
+    const misplaced = servedCertificateDefect(collected.certificates);
     let summary: CertificateSummary | null = null;
     let chain: CertificateSummary[] = [];
     let providerIssued = false;
@@ -84,17 +88,21 @@ export class CertificateInspector implements Inspector {
         defects.unshift({ code: 'NO_SSL', message: 'No SSL certificate is installed.', severity: 'replace' });
       }
       defects.push(...invalidHostname(ctx.target.names));
+    } else if (misplaced) {
+      summary = leaf.parsed.summary;
+      chain = collected.certificates.slice(1).map((c) => c.parsed.summary);
+      defects.push(misplaced, ...invalidHostname(ctx.target.names));
     } else {
       const others = collected.certificates.filter((c) => c !== leaf);
       summary = leaf.parsed.summary;
       chain = others.map((c) => c.parsed.summary);
       providerIssued = matchesProvider(ctx.policy.providerIssuerPatterns, leaf.parsed.summary.issuer);
-      defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued));
+      defects.push(...certificateDefects(leaf.parsed, leaf.path, ctx, providerIssued), ...leafRuleDefects(leaf));
       defects.push(...keyDefects(leaf.parsed, collected.keys, material.sources));
       defects.push(...invalidHostname(ctx.target.names), ...nameMismatch(leaf.parsed, ctx.target.names));
       const renewBy = renewalByLifetime(leaf.parsed.notBefore, leaf.parsed.notAfter, providerIssued, ctx.policy).dueAt;
-      const issuer = this.chainDefects(leaf, others, ctx, renewBy, providerIssued, defects);
-      defects.push(...(await this.revocationDefects(leaf, issuer, ctx)));
+      const path = this.chainDefects(leaf, others, ctx, renewBy, providerIssued, defects);
+      defects.push(...(await this.revocationDefects(leaf, path[1] ?? null, ctx)), ...(await this.chainRevocationDefects(path, others, ctx)));
     }
     defects.push(...keyModeDefects(material.sources, new Set(collected.keys.map((k) => k.path))));
     defects.push(...(await dnsPromise));
@@ -153,14 +161,17 @@ export class CertificateInspector implements Inspector {
     return this.live.observe(endpoints, ctx.signal);
   }
 
-  /** Verifies the chain to the trust store, reports chain certificates close to expiry; returns the issuer when found. */
+  /**
+   * Verifies the chain to the trust store, reports chain certificates close to expiry; returns the path as far as
+   * it was built (the leaf's issuer at [1]), verified or not.
+   */
   private chainDefects(
     leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, renewBy: Date, providerIssued: boolean, defects: Defect[],
-  ): X509Certificate | null {
+  ): X509Certificate[] {
     // A self-signed leaf alone, neither trusted itself nor named by a trusted certificate: verifyChain would stop at
     // depth 0 with what SELF_SIGNED already reports. Said here without OpenSSL parsing the leaf (the healthy path).
     if (others.length === 0 && leaf.parsed.summary.selfSigned && !this.trustStore.containsFingerprint(leaf.parsed.summary.fingerprint)
-      && this.trustStore.bySubjectName(leaf.parsed.issuerName).length === 0) return null;
+      && this.trustStore.bySubjectName(leaf.parsed.issuerName).length === 0) return [];
     const verdict = verifyChain(leaf.parsed.x509, others.map((c) => c.parsed.x509), this.trustStore, ctx.now);
     const failure = verdict.failure;
     // Depth 0 self-signed and expiry are reported by their own rules, with the same cPanel codes.
@@ -170,7 +181,7 @@ export class CertificateInspector implements Inspector {
     if (failure && !covered) {
       const dated = failure.name === 'CERT_HAS_EXPIRED' || failure.name === 'CERT_NOT_YET_VALID';
       defects.push({
-        code: `OPENSSL_VERIFY:${failure.depth}:${failure.code}:${failure.name}`,
+        code: failure.code === null ? failure.name : `OPENSSL_VERIFY:${failure.depth}:${failure.code}:${failure.name}`,
         message: `the chain does not verify to the trust store at depth ${failure.depth} (${failure.subject}): ${failure.reason}`,
         // Ordering again from the provider that issued it cannot fix its own chain (a lab CA, a private root): warn.
         severity: dated ? 'replace' : ctx.policy.caConfigured && !providerIssued ? 'upgrade' : 'warning',
@@ -191,27 +202,52 @@ export class CertificateInspector implements Inspector {
         });
       }
     }
-    return verdict.path[1] ?? null;
+    return verdict.failure ? verdict.path.slice(0, 2) : verdict.path;
   }
 
   private async revocationDefects(leaf: Collected['certificates'][number], issuer: X509Certificate | null, ctx: InspectContext): Promise<Defect[]> {
     const cert = leaf.parsed;
-    if (!this.revocation || !ctx.policy.live || cert.summary.selfSigned || cert.notAfter.getTime() <= ctx.now.getTime()) return [];
+    if (!this.revocation || !ctx.policy.live || cert.summary.selfSigned || hasExpired(cert.notAfter, ctx.now)) return [];
     const hasPointer = cert.hasOcsp || cert.der.includes(CRL_DP_OID);
     if (!hasPointer) return [];
     if (!issuer) {
       return [{ code: 'REVOCATION_UNCHECKED', message: 'the revocation status cannot be asked: the issuer certificate is neither in the files nor in the trust store', severity: 'info', path: leaf.path }];
     }
-    let pending = this.revocations.get(cert.summary.fingerprint);
-    if (!pending) {
-      pending = this.revocation.check(cert.der, issuer.raw, ctx.now, ctx.signal);
-      this.revocations.set(cert.summary.fingerprint, pending);
-    }
-    const result = await pending;
+    const result = await this.revocationOf(cert.summary.fingerprint, cert.der, issuer.raw, ctx);
     if (!result) return [];
     const code = `${result.method.toUpperCase()}_${result.status.toUpperCase()}`;
     const severity = result.status === 'revoked' ? 'replace' : result.status === 'good' ? 'info' : 'warning';
     return [{ code, message: result.detail, severity, path: leaf.path }];
+  }
+
+  /**
+   * Revocation of each CA certificate of the verified path below the trust anchor (a revoked intermediate makes
+   * browsers refuse the leaf), asked as for the leaf and cached per certificate for the run.
+   */
+  private async chainRevocationDefects(path: X509Certificate[], others: Collected['certificates'], ctx: InspectContext): Promise<Defect[]> {
+    if (!this.revocation || !ctx.policy.live || path.length < 3) return [];
+    const checks = path.slice(1, -1).map(async (ca, i): Promise<Defect[]> => {
+      const der = ca.raw;
+      if (!ca.infoAccess?.includes('OCSP - URI:') && !der.includes(CRL_DP_OID)) return [];
+      const fingerprint = ca.fingerprint256.replaceAll(':', '').toLowerCase();
+      const result = await this.revocationOf(fingerprint, der, path[i + 2]!.raw, ctx);
+      if (!result) return [];
+      const file = others.find((c) => c.parsed.summary.fingerprint === fingerprint)?.path;
+      const severity = result.status === 'revoked' ? 'replace' : result.status === 'good' ? 'info' : 'warning';
+      const subject = ca.subject?.split('\n').join(', ') ?? '';
+      return [{ code: `${result.method.toUpperCase()}_${result.status.toUpperCase()}`, message: `the chain certificate "${subject}": ${result.detail}`, severity, ...(file ? { path: file } : {}) }];
+    });
+    return (await Promise.all(checks)).flat();
+  }
+
+  /** One OCSP/CRL question per certificate and run: services and sites share their certificates. */
+  private revocationOf(fingerprint: string, der: Buffer, issuerDer: Buffer, ctx: InspectContext): Promise<RevocationResult | null> {
+    let pending = this.revocations.get(fingerprint);
+    if (!pending) {
+      pending = this.revocation!.check(der, issuerDer, ctx.now, ctx.signal);
+      this.revocations.set(fingerprint, pending);
+    }
+    return pending;
   }
 
   /**
@@ -247,11 +283,6 @@ export class CertificateInspector implements Inspector {
 
 /** DER of the CRL distribution points extension's OID (2.5.29.31): a cheap test before parsing for it. */
 const CRL_DP_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1f]);
-
-/** The leaf: the first certificate that is not a CA (chains are sometimes written root first), else the first. */
-function pickLeaf(certificates: Collected['certificates']): Collected['certificates'][number] | undefined {
-  return certificates.find((c) => !c.parsed.ca) ?? certificates[0];
-}
 
 function collect(sources: SourceFile[]): Collected {
   const out: Collected = { files: [], certificates: [], keys: [], defects: [] };
@@ -358,9 +389,9 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
   const defects: Defect[] = [];
   const now = ctx.now.getTime();
   const daysLeft = (cert.notAfter.getTime() - now) / DAY;
-  if (cert.notAfter.getTime() <= now) {
+  if (hasExpired(cert.notAfter, now)) {
     defects.push({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', message: `the certificate expired on ${utc(cert.notAfter)}`, severity: 'replace', path });
-  } else if (cert.notBefore.getTime() > now) {
+  } else if (notYetValid(cert.notBefore, now)) {
     defects.push({ code: 'NOT_YET_VALID', cpanel: 'OPENSSL_VERIFY:0:9:CERT_NOT_YET_VALID', message: `the certificate is not valid before ${utc(cert.notBefore)}`, severity: 'replace', path });
   } else {
     const timing = renewalByLifetime(cert.notBefore, cert.notAfter, providerIssued, ctx.policy);
@@ -371,12 +402,14 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
     defects.push({ code: 'WEAK_SIGNATURE', message: `the signature algorithm ${cert.summary.signatureAlgorithm} is weak`, severity: 'replace', path });
   }
   const key = /^(RSA|EC|DSA) (\S+)$/.exec(cert.summary.key);
-  if (key && ((key[1] !== 'EC' && Number(key[2]) < 2048) || (key[1] === 'EC' && !['P-256', 'P-384', 'P-521'].includes(key[2]!)))) {
-    defects.push({ code: 'WEAK_KEY', message: `the key ${cert.summary.key} is weak (RSA needs 2048 bits, EC at least P-256)`, severity: 'replace', path });
+  const weakKey = weakKeyReason(cert);
+  if (weakKey || (key && ((key[1] !== 'EC' && Number(key[2]) < 2048) || (key[1] === 'EC' && !['P-256', 'P-384', 'P-521'].includes(key[2]!))))) {
+    defects.push({ code: 'WEAK_KEY', message: `the key ${cert.summary.key} is weak (${weakKey ?? 'RSA needs 2048 bits, EC at least P-256'})`, severity: 'replace', path });
   }
   if (!cert.summary.hasSan) defects.push({ code: 'NO_SAN', message: 'the certificate has no subjectAltName extension', severity: 'replace', path });
   const eku = cert.summary.extendedKeyUsage;
-  if (!eku || !(eku.includes('serverAuth') || eku.includes('anyExtendedKeyUsage'))) {
+  // anyExtendedKeyUsage alone is not serverAuth (Baseline Requirements 7.1.2.7.10): browsers refuse it for a server.
+  if (!eku || !eku.includes('serverAuth')) {
     defects.push({
       code: 'NO_SERVER_AUTH_EKU',
       message: eku ? `the extended key usage (${eku.join(', ')}) does not allow serverAuth` : 'the certificate has no extended key usage extension with serverAuth',

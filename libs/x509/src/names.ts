@@ -1,13 +1,28 @@
 import { isIP } from 'node:net';
+import { getPublicSuffix } from 'tldts';
 
-/** Whether a certificate name (possibly a wildcard) covers a host name. A wildcard covers exactly one label. */
+/** A DNS label as certificates may carry it: letters, digits and hyphens (an underscore is not a host name). */
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Whether a certificate name (possibly a wildcard) covers a host name. A wildcard is the whole leftmost label and
+ * covers exactly one label; over a public suffix (`*.com`, `*.co.uk`, `*.s3.amazonaws.com`) it covers nothing, as
+ * browsers rule. A name that is not a host name (an underscore, an empty label) covers nothing either.
+ */
 export function nameCovers(certName: string, host: string): boolean {
   const c = certName.toLowerCase().replace(/\.$/, '');
   const h = host.toLowerCase().replace(/\.$/, '');
-  if (c === h) return true;
-  if (!c.startsWith('*.')) return false;
+  const wildcard = c.startsWith('*.');
+  const base = wildcard ? c.slice(2) : c;
+  if (!base.split('.').every((label) => LABEL.test(label))) return false;
+  if (!wildcard) return c === h;
   const dot = h.indexOf('.');
-  return dot > 0 && h.slice(dot + 1) === c.slice(2);
+  return dot > 0 && h.slice(dot + 1) === base && !isPublicSuffix(base);
+}
+
+/** From the Public Suffix List shipped inside tldts (ICANN and private sections; no network). */
+function isPublicSuffix(domain: string): boolean {
+  return getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
 }
 
 /** A host name a public CA could issue for: LDH labels of 1-63 characters, 253 in all, not an IP, at least two labels. */

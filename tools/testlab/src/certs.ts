@@ -52,6 +52,11 @@ export interface IssueOptions {
   unlisted?: boolean;
   /** Extra extension lines (openssl x509v3 config syntax). */
   extensions?: string[];
+  /**
+   * An empty subject DN with the names only in a critical SAN, as Let's Encrypt's short-lived profiles issue them.
+   * Signed without the CA database, as `unlisted` is.
+   */
+  emptySubject?: boolean;
 }
 
 const KEY_ARGS: Record<NonNullable<IssueOptions['key']>, string[]> = {
@@ -175,7 +180,7 @@ async function issue(ca: LabCa, name: string, options: IssueOptions): Promise<La
   const san = options.san === undefined ? [cn] : options.san;
   const eku = options.eku === undefined ? ['serverAuth'] : options.eku;
   const lines = ['basicConstraints = CA:false', 'keyUsage = critical,digitalSignature,keyEncipherment', 'authorityKeyIdentifier = keyid'];
-  if (san && san.length) lines.push(`subjectAltName = ${san.map((n) => `DNS:${n}`).join(',')}`);
+  if (san && san.length) lines.push(`subjectAltName = ${options.emptySubject ? 'critical,' : ''}${san.map((n) => `DNS:${n}`).join(',')}`);
   if (eku && eku.length) lines.push(`extendedKeyUsage = ${eku.join(',')}`);
   lines.push(...aiaLines(options.ocspUrl, options.crlUrl), ...(options.extensions ?? []));
   const outDir = join(ca.dir, 'certs');
@@ -194,12 +199,12 @@ async function signWithCa(
   await mustRun('openssl', ['req', '-new', ...KEY_ARGS[options.key ?? 'ec'], '-nodes', '-subj', `/CN=${options.cn}`, '-keyout', keyFile, '-out', csr]);
   const start = options.notBefore ?? new Date(Date.now() - 3_600_000);
   const end = options.notAfter ?? new Date(start.getTime() + 3_600_000 + (options.days ?? 90) * 86_400_000);
-  if (options.unlisted) {
+  if (options.unlisted || options.emptySubject) {
     // Signed by the CA key without touching index.txt: the responder has never heard of it.
     const serial = `0x${randomBytes(8).toString('hex').replace(/^./, '7')}`;
     await mustRun('openssl', [
       'x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', serial, '-days', String(options.days ?? 90),
-      '-extfile', ext, '-extensions', 'ext', `-${options.md ?? 'sha256'}`, '-out', certFile,
+      '-extfile', ext, '-extensions', 'ext', `-${options.md ?? 'sha256'}`, '-out', certFile, ...(options.emptySubject ? ['-subj', '/'] : []),
     ]);
   } else {
     await mustRun('openssl', [
