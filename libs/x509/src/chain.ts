@@ -1,10 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
-import { certificateProblem, type Problem } from './certificate-rules.js';
+import { certificateProblem, type Problem, type Role } from './certificate-rules.js';
 import { certificateStructure, type CertificateStructure } from './certificate-structure.js';
 import { nameConstraintViolation } from './name-constraints.js';
 import type { TrustStore } from './trust-store.js';
 import { hasExpired, notYetValid, validAt } from './validity.js';
-import { basicConstraints } from './x509-extensions.js';
+import { EXT, basicConstraints } from './x509-extensions.js';
 
 /** OpenSSL's verify error numbers and names (x509_vfy.h), as cPanel prints them in OPENSSL_VERIFY:<depth>:<code>:<NAME>. */
 export const OPENSSL_VERIFY_ERRORS = {
@@ -128,17 +128,16 @@ function judge(path: X509Certificate[], anchored: boolean, now: Date): ChainVerd
     if (notYetValid(Date.parse(cert.validFrom), now)) return failed(path, anchored, depth, 'CERT_NOT_YET_VALID');
     if (hasExpired(Date.parse(cert.validTo), now)) return failed(path, anchored, depth, 'CERT_HAS_EXPIRED');
   }
-  const structures = path.map(structureOf);
   for (let depth = 1; depth < path.length; depth++) {
-    const cert = structures[depth];
+    const cert = structureOf(path[depth]!);
     if (!cert) continue; // OpenSSL read it; this reader cannot: its checks stand
-    const problem = certificateProblem(cert, anchored && depth === path.length - 1 ? 'anchor' : 'intermediate');
+    const problem = problemOf(cert, anchored && depth === path.length - 1 ? 'anchor' : 'intermediate');
     if (problem) return broken(path, anchored, depth, problem);
     const pathLen = basicConstraints(cert)?.pathLen ?? null;
     // Self-issued intermediates below it do not count (RFC 5280 6.1.4 (l)).
     if (pathLen !== null && path.slice(1, depth).filter((c) => !sameNames(c)).length > pathLen) return failed(path, anchored, depth, 'PATH_LENGTH_EXCEEDED');
-    for (let below = 0; below < depth; below++) {
-      const subject = structures[below];
+    for (let below = 0; cert.extensions.has(EXT.nameConstraints) && below < depth; below++) {
+      const subject = structureOf(path[below]!);
       if (!subject || (below > 0 && sameNames(path[below]!))) continue;
       const violation = nameConstraintViolation(cert, subject);
       if (violation) return broken(path, anchored, below, violation);
@@ -148,6 +147,15 @@ function judge(path: X509Certificate[], anchored: boolean, now: Date): ChainVerd
 }
 
 const structures = new WeakMap<X509Certificate, CertificateStructure | null>();
+/** A CA's own problems, per role: CA certificates are shared by every leaf of a run, so each is judged once. */
+const problems = new WeakMap<CertificateStructure, Map<Role, Problem | null>>();
+
+function problemOf(cert: CertificateStructure, role: Role): Problem | null {
+  let byRole = problems.get(cert);
+  if (!byRole) problems.set(cert, (byRole = new Map()));
+  if (!byRole.has(role)) byRole.set(role, certificateProblem(cert, role));
+  return byRole.get(role)!;
+}
 
 function structureOf(cert: X509Certificate): CertificateStructure | null {
   let known = structures.get(cert);

@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { getPublicSuffix } from 'tldts';
+
+/** Loaded on the first wildcard: the list costs ~30 ms and ~13 MiB, which a run without wildcards need not pay. */
+let tldts: typeof import('tldts') | null = null;
 
 /** A DNS label as certificates may carry it: letters, digits and hyphens (an underscore is not a host name). */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -22,7 +25,8 @@ export function nameCovers(certName: string, host: string): boolean {
 
 /** From the Public Suffix List shipped inside tldts (ICANN and private sections; no network). */
 function isPublicSuffix(domain: string): boolean {
-  return getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
+  tldts ??= createRequire(import.meta.url)('tldts') as typeof import('tldts');
+  return tldts.getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
 }
 
 /** A host name a public CA could issue for: LDH labels of 1-63 characters, 253 in all, not an IP, at least two labels. */
