@@ -91,7 +91,7 @@ describe('certsmith check with an ACME profile', { timeout: 120_000 }, () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { targets: { target: string; issued: { status: string; issuer: string; profile?: string; summary: { subject: string } } }[] };
-    expect(report.targets.find((t) => t.target === 'site')!.issued).toMatchObject({ status: 'issued', issuer: 'acme', profile: 'tlsserver', summary: { subject: '' } });
+    expect(report.targets.find((t) => t.target === 'site')!.issued).toMatchObject({ status: 'issued', issuer: 'acme', profile: 'tlsserver', summary: { subject: '(empty subject)', commonName: null } });
   });
 
   it('a profile the CA does not offer: exit 2 with one line naming the option and what the CA offers; nothing ordered, nothing written', async () => {
