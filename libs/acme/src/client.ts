@@ -328,5 +328,5 @@ function commonName(distinguishedName: string): string | null {
 function matchesChain(chain: CertificateChain, name: string): boolean {
   const wanted = name.toLowerCase();
   if (chain.topIssuer?.toLowerCase() === wanted) return true;
-  return chain.pems.slice(1).some((pem) => commonName(new X509Certificate(pem).subject)?.toLowerCase() === wanted);
+  return chain.pems.slice(1).some((pem) => commonName(new X509Certificate(pem).subject ?? '')?.toLowerCase() === wanted);
 }
