@@ -18,7 +18,10 @@ let lab: AcmeLab;
 
 beforeAll(async () => {
   lab = await startAcmeLab({
-    name: 'aaaa-e2e', webNames: [HOST, WWW, DUAL], ipv6WebNames: [DUAL], records: [`update add ${DUAL}. 60 IN AAAA ${IPV6_LOOPBACK}`],
+    name: 'aaaa-e2e',
+    webNames: [HOST, WWW, DUAL],
+    ipv6WebNames: [DUAL],
+    records: [`update add ${DUAL}. 60 IN AAAA ${IPV6_LOOPBACK}`],
   });
   expect(await lab.dns.dig(lab.dns.addresses.primary, DUAL, 'AAAA')).toBe(IPV6_LOOPBACK);
 }, 120_000);
@@ -30,7 +33,9 @@ afterAll(async () => {
 /** A config in its own sandbox; `acme` prefers IPv6 by default, `sectigo` (pointed at Pebble) keeps the first address. */
 async function config(name: string, issuer: 'acme' | 'sectigo', options: Record<string, unknown> = {}): Promise<string> {
   return lab.writeConfig(name, {
-    profile: 'full', hostname: HOST, names: [WWW, DUAL],
+    profile: 'full',
+    hostname: HOST,
+    names: [WWW, DUAL],
     plugins: [
       lab.httpDcvPlugin,
       {
@@ -56,7 +61,11 @@ async function certifiedNames(name: string): Promise<string[]> {
 }
 
 interface JsonReport {
-  targets: { result: string; validations: { name: string; ok: boolean; code?: string; reason?: string; warnings?: { code: string; message: string }[] }[]; failures: { code: string; name?: string; message: string; next: string; severity: string }[] }[];
+  targets: {
+    result: string;
+    validations: { name: string; ok: boolean; code?: string; reason?: string; warnings?: { code: string; message: string }[] }[];
+    failures: { code: string; name?: string; message: string; next: string; severity: string }[];
+  }[];
 }
 
 const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -70,7 +79,9 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
     const out = result.stdout;
     expect(result.stderr).toBe('');
     expect(out).toContain(`Local HTTP DCV OK: ${WWW}\n`);
-    expect(out).toContain(`Local HTTP DCV error (${DUAL}): ${finding('404')}; the CA fetches over IPv6 when the name has an AAAA record: serve the file over IPv6 too (the same docroot) or remove the AAAA record\n`);
+    expect(out).toContain(
+      `Local HTTP DCV error (${DUAL}): ${finding('404')}; the CA fetches over IPv6 when the name has an AAAA record: serve the file over IPv6 too (the same docroot) or remove the AAAA record\n`,
+    );
     expect(out).toMatch(new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('404'))}; .* → drop this name from the order`));
     expect(out).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
     expect(result.code).toBe(0);
@@ -81,16 +92,24 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
     const json = await runCli(['check', '--config', await config('v6-404-json', 'acme'), '--json']);
     const report = JSON.parse(json.stdout) as JsonReport;
     const target = report.targets[0]!;
-    expect(target.validations.find((v) => v.name === DUAL)).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining(finding('404')) });
-    expect(target.failures).toContainEqual(expect.objectContaining({ code: 'AAAA_UNREACHABLE', name: DUAL, severity: 'warning', next: 'drop this name from the order' }));
+    expect(target.validations.find((v) => v.name === DUAL)).toMatchObject({
+      ok: false,
+      code: 'AAAA_UNREACHABLE',
+      reason: expect.stringContaining(finding('404')),
+    });
+    expect(target.failures).toContainEqual(
+      expect.objectContaining({ code: 'AAAA_UNREACHABLE', name: DUAL, severity: 'warning', next: 'drop this name from the order' }),
+    );
     expect(await certifiedNames('v6-404-json')).toEqual([HOST, WWW].sort());
   });
 
-  it("the first-address rule (Sectigo preset) follows the first address, AAAA: the name is dropped as well, and says why", async () => {
+  it('the first-address rule (Sectigo preset) follows the first address, AAAA: the name is dropped as well, and says why', async () => {
     const file = await config('first-404', 'sectigo');
     const result = await runCli(['check', '--config', file]);
     expect(result.stdout).toContain(`Local HTTP DCV error (${DUAL}): ${finding('404')}; the first address decides, and the AAAA address comes first`);
-    expect(result.stdout).toMatch(new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('404'))}; .* → drop this name from the order`));
+    expect(result.stdout).toMatch(
+      new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('404'))}; .* → drop this name from the order`),
+    );
     expect(result.stdout).toMatch(/installed a certificate from "sectigo" for cpanel, dovecot, exim, ftp/);
     expect(result.code).toBe(0);
     expect(await certifiedNames('first-404')).toEqual([HOST, WWW].sort());
@@ -98,7 +117,9 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
     const json = await runCli(['check', '--config', await config('first-404-json', 'sectigo'), '--json']);
     const report = JSON.parse(json.stdout) as JsonReport;
     expect(report.targets[0]!.validations.find((v) => v.name === DUAL)).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE' });
-    expect(report.targets[0]!.failures).toContainEqual(expect.objectContaining({ code: 'AAAA_UNREACHABLE', name: DUAL, next: 'drop this name from the order' }));
+    expect(report.targets[0]!.failures).toContainEqual(
+      expect.objectContaining({ code: 'AAAA_UNREACHABLE', name: DUAL, next: 'drop this name from the order' }),
+    );
   });
 
   it('`certsmith dcv` shows the line and carries the code, judged as the configured issuer picks addresses', async () => {
@@ -107,18 +128,30 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
     expect(human.stdout).toContain('2 of 3 name(s) passed local HTTP DCV.');
     expect(human.code).toBe(1);
     const json = await runCli(['dcv', '--config', await config('dcv-first', 'sectigo'), '--json']);
-    const report = JSON.parse(json.stdout) as { addressPreference: string; passed: string[]; validations: { name: string; ok: boolean; code?: string; reason?: string }[] };
+    const report = JSON.parse(json.stdout) as {
+      addressPreference: string;
+      passed: string[];
+      validations: { name: string; ok: boolean; code?: string; reason?: string }[];
+    };
     expect(report.addressPreference).toBe('first');
     expect(report.passed).toEqual([HOST, WWW]);
-    expect(report.validations.find((v) => v.name === DUAL)).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining('the first address decides') });
+    expect(report.validations.find((v) => v.name === DUAL)).toMatchObject({
+      ok: false,
+      code: 'AAAA_UNREACHABLE',
+      reason: expect.stringContaining('the first address decides'),
+    });
   });
 
   it("with nothing listening on ::1: dropped when the AAAA address decides (generic ACME, first-address rule); kept with a warning by Let's Encrypt's retry", async () => {
     await lab.nginx6!.stop();
     const orders = lab.pebble.orderCount();
     const dropped = await runCli(['check', '--config', await config('v6-refused', 'acme')]);
-    expect(dropped.stdout).toContain(`Local HTTP DCV error (${DUAL}): ${finding('connection refused')}; the CA fetches over IPv6 when the name has an AAAA record`);
-    expect(dropped.stdout).toMatch(new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('connection refused'))}; .* → drop this name from the order`));
+    expect(dropped.stdout).toContain(
+      `Local HTTP DCV error (${DUAL}): ${finding('connection refused')}; the CA fetches over IPv6 when the name has an AAAA record`,
+    );
+    expect(dropped.stdout).toMatch(
+      new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('connection refused'))}; .* → drop this name from the order`),
+    );
     expect(dropped.stdout).toMatch(/installed a certificate from "acme" for cpanel, dovecot, exim, ftp/);
     expect(dropped.code).toBe(0);
     expect(lab.pebble.orderCount() - orders).toBe(1);
@@ -134,14 +167,25 @@ describe('certsmith check/dcv with a name whose AAAA address does not serve the 
     const retry = await config('le-refused', 'acme', { addressPreference: 'ipv6-then-ipv4' });
     const human = await runCli(['dcv', '--config', retry]);
     expect(human.stdout).toContain(`Local HTTP DCV OK: ${DUAL}\n`);
-    expect(human.stdout).toMatch(new RegExp(`Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('connection refused'))}; the CA retries over IPv4 after a failed IPv6 connection, so the name passes: .* → keep the name in the order`));
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `Warning \\(validate, ${esc(DUAL)}\\): AAAA_UNREACHABLE: ${esc(finding('connection refused'))}; the CA retries over IPv4 after a failed IPv6 connection, so the name passes: .* → keep the name in the order`,
+      ),
+    );
     expect(human.stdout).toContain('3 of 3 name(s) passed local HTTP DCV.');
     expect(human.code).toBe(0);
     const json = await runCli(['dcv', '--config', retry, '--json']);
-    const report = JSON.parse(json.stdout) as { addressPreference: string; passed: string[]; validations: { name: string; ok: boolean; warnings?: { code: string; message: string }[] }[] };
+    const report = JSON.parse(json.stdout) as {
+      addressPreference: string;
+      passed: string[];
+      validations: { name: string; ok: boolean; warnings?: { code: string; message: string }[] }[];
+    };
     expect(report.addressPreference).toBe('ipv6-then-ipv4');
     expect(report.passed).toEqual([HOST, WWW, DUAL]);
-    expect(report.validations.find((v) => v.name === DUAL)).toMatchObject({ ok: true, warnings: [{ code: 'AAAA_UNREACHABLE', message: expect.stringContaining(finding('connection refused')) }] });
+    expect(report.validations.find((v) => v.name === DUAL)).toMatchObject({
+      ok: true,
+      warnings: [{ code: 'AAAA_UNREACHABLE', message: expect.stringContaining(finding('connection refused')) }],
+    });
     expect(await readdir(lab.docroot)).toEqual([]);
   });
 });

@@ -47,18 +47,29 @@ async function config(setup: Setup): Promise<string> {
     options: { ...(await lab.acmeIssuerOptions(setup.name, { ca: setup.ca, eab: setup.eab ?? EAB })), issuerPatterns: ['Pebble'], ...setup.options },
   };
   const paths = { stateDir: setup.stateDir ?? `./state-${setup.name}`, sslDir: `./ssl-${setup.name}` };
-  return lab.writeConfig(setup.name, setup.dnsOnly ? {
-    profile: 'dnsonly', hostname: HOST, names: [`ns.${HOST}`], paths,
-    plugins: [{ module: '@certsmith/dcv-dns', options: { tsigKeyFile: './tsig.key' } }, issuer],
-    issuers: ['acme', 'selfsigned'],
-    server: undefined,
-    dns: { rootHints: lab.dns.rootHintsFile, port: 53, timeoutMs: 1_000 },
-  } : {
-    profile: 'full', hostname: HOST, names: NAMES, paths,
-    plugins: [lab.httpDcvPlugin, { module: '@certsmith/installer-files' }, issuer],
-    issuers: ['acme', 'selfsigned'],
-    targets: [{ id: 'shop', names: SHOP, services: ['files'] }],
-  });
+  return lab.writeConfig(
+    setup.name,
+    setup.dnsOnly
+      ? {
+          profile: 'dnsonly',
+          hostname: HOST,
+          names: [`ns.${HOST}`],
+          paths,
+          plugins: [{ module: '@certsmith/dcv-dns', options: { tsigKeyFile: './tsig.key' } }, issuer],
+          issuers: ['acme', 'selfsigned'],
+          server: undefined,
+          dns: { rootHints: lab.dns.rootHintsFile, port: 53, timeoutMs: 1_000 },
+        }
+      : {
+          profile: 'full',
+          hostname: HOST,
+          names: NAMES,
+          paths,
+          plugins: [lab.httpDcvPlugin, { module: '@certsmith/installer-files' }, issuer],
+          issuers: ['acme', 'selfsigned'],
+          targets: [{ id: 'shop', names: SHOP, services: ['files'] }],
+        },
+  );
 }
 
 async function cli(args: string[]): Promise<RunResult> {
@@ -87,7 +98,9 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     const requests = lab.pebble.newAccountRequests();
     const hits = await probeHits();
     let finished = 0;
-    const runs = [cli(['check', '--target', 'hostname', '--config', file]), cli(['check', '--target', 'shop', '--config', file])].map((p) => p.finally(() => finished++));
+    const runs = [cli(['check', '--target', 'hostname', '--config', file]), cli(['check', '--target', 'shop', '--config', file])].map((p) =>
+      p.finally(() => finished++),
+    );
     // HOST, www and shop each get a local DCV probe before their issuer is asked.
     for (let i = 0; (await probeHits()) - hits < 3 && i < 600; i++) await sleep(50);
     await sleep(500);
@@ -119,7 +132,9 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     const report = JSON.parse(result.stdout) as JsonReport;
     const failure = report.targets[0]!.failures.find((f) => f.issuer === 'acme')!;
     expect(failure.code).toBe('ACCOUNT_LOCKED');
-    expect(failure.message).toBe(`waited 1 s for ${lock}, held by pid ${process.pid} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`);
+    expect(failure.message).toBe(
+      `waited 1 s for ${lock}, held by pid ${process.pid} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`,
+    );
     expect(report.targets[0]!.result).toBe('replaced'); // self-signed meanwhile
     expect(lab.pebble.newAccountRequests() - requests).toBe(0);
     expect(await readFile(lock, 'utf8')).toBe(`${process.pid}\n`);
@@ -163,7 +178,9 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     expect(await readFile(account, 'utf8')).toBe(nonsense);
     expect(lab.pebble.newAccountRequests() - requests).toBe(0);
 
-    const json = JSON.parse((await cli(['check', '--json', '--config', await config({ name: 'nonsense', stateDir: './state-nonsense' })])).stdout) as JsonReport;
+    const json = JSON.parse(
+      (await cli(['check', '--json', '--config', await config({ name: 'nonsense', stateDir: './state-nonsense' })])).stdout,
+    ) as JsonReport;
     // The services have the self-signed stopgap now (healthy for the files target); the hostname's upgrade is asked again.
     expect(json.targets.flatMap((t) => t.failures).filter((f) => f.code === 'ACCOUNT_FILE_INVALID').length).toBeGreaterThan(0);
     expect(await readFile(account, 'utf8')).toBe(nonsense);
@@ -188,7 +205,11 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
       const report = JSON.parse(gone.stdout) as JsonReport;
       const failures = report.targets.map((t) => t.failures.find((f) => f.issuer === 'acme'));
       expect(failures.map((f) => f?.code)).toEqual(['ACME_ACCOUNT_GONE', 'ACME_ACCOUNT_GONE']);
-      expect(failures[0]!.message).toMatch(new RegExp(`^the CA no longer knows the account ${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} in ${account.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(Account .* not found\\.\\); it was registered with EAB key id "kid-first" on \\S+, which is not sent again: ask the CA at ${address}:14000 for a new EAB key`));
+      expect(failures[0]!.message).toMatch(
+        new RegExp(
+          `^the CA no longer knows the account ${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} in ${account.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(Account .* not found\\.\\); it was registered with EAB key id "kid-first" on \\S+, which is not sent again: ask the CA at ${address}:14000 for a new EAB key`,
+        ),
+      );
       expect(report.targets.map((t) => t.result)).toEqual(['replaced', 'replaced']); // self-signed for the fresh sandbox
       expect(ca.newAccountRequests()).toBe(0);
       expect(await readFile(account, 'utf8')).toBe(before);
@@ -214,7 +235,12 @@ describe('the ACME account through the CLI (Pebble, EAB)', { timeout: 180_000 },
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toMatch(/installed a certificate from "acme" for cpanel/);
     expect(ok.stdout).toContain(`_acme-challenge.${HOST}`);
-    const refused = await cli(['check', '--json', '--config', await config({ name: 'secrets-refused', dnsOnly: true, eab: { kid: 'kid-nobody-knows', hmacKey: EAB.hmacKey } })]);
+    const refused = await cli([
+      'check',
+      '--json',
+      '--config',
+      await config({ name: 'secrets-refused', dnsOnly: true, eab: { kid: 'kid-nobody-knows', hmacKey: EAB.hmacKey } }),
+    ]);
     expect((JSON.parse(refused.stdout) as JsonReport).targets[0]!.failures.map((f) => f.code)).toContain('EAB_KEY_UNKNOWN');
 
     // Everything this file's runs wrote: outputs, event logs, outbox mail, account and pending state, installed files.

@@ -10,11 +10,11 @@ import { randomLoopback, run, runCli, startAcmeLab, type AcmeLab } from '@certsm
 const HOST = `caa-${randomBytes(3).toString('hex')}.example.test`;
 /** The CAA identity the tests give the Pebble issuer (Pebble has none of its own: it does not check CAA). */
 const PEBBLE_CAA = 'pebble.test';
-const WWW = `www.${HOST}`;      // no CAA of its own: its parent HOST allows pebble.test
-const SHOP = `shop.${HOST}`;    // issue "other-ca.example": forbidden
-const CRIT = `crit.${HOST}`;    // allows pebble.test, but a critical unknown tag forbids
-const ALIAS = `alias.${HOST}`;  // CNAME to SHOP: SHOP's CAA applies
-const BAD = `bad.${HOST}`;      // issue "%%%%%": malformed, names no CA
+const WWW = `www.${HOST}`; // no CAA of its own: its parent HOST allows pebble.test
+const SHOP = `shop.${HOST}`; // issue "other-ca.example": forbidden
+const CRIT = `crit.${HOST}`; // allows pebble.test, but a critical unknown tag forbids
+const ALIAS = `alias.${HOST}`; // CNAME to SHOP: SHOP's CAA applies
+const BAD = `bad.${HOST}`; // issue "%%%%%": malformed, names no CA
 /** A zone of its own (the dynamic example.test refuses RRsets of over 100 records): 300 CAA records, none ours. */
 const HUGE_ZONE = `caa-${randomBytes(3).toString('hex')}.test`;
 const HUGE = `huge.${HUGE_ZONE}`;
@@ -32,7 +32,10 @@ huge  IN A   ${web}
 ${Array.from({ length: HUGE_RECORDS }, (_, i) => `huge  IN CAA 0 issue "ca-${i}.example"`).join('\n')}
 `;
   lab = await startAcmeLab({
-    name: 'caa-e2e', webAddress: web, webNames: [HOST, ...NAMES], pointedNames: [HOST, WWW, SHOP, CRIT, BAD],
+    name: 'caa-e2e',
+    webAddress: web,
+    webNames: [HOST, ...NAMES],
+    pointedNames: [HOST, WWW, SHOP, CRIT, BAD],
     extraZones: { [HUGE_ZONE]: hugeZone },
     records: [
       `update add ${BAD}. 60 IN CAA 0 issue "%%%%%"`,
@@ -52,7 +55,9 @@ afterAll(async () => {
 /** A config in its own sandbox; returns its path. */
 async function config(name: string, fields: { hostname?: string; names?: string[]; caaIdentities?: string[] } = {}): Promise<string> {
   return lab.writeConfig(name, {
-    profile: 'full', hostname: fields.hostname ?? HOST, names: fields.names ?? NAMES,
+    profile: 'full',
+    hostname: fields.hostname ?? HOST,
+    names: fields.names ?? NAMES,
     plugins: [
       lab.httpDcvPlugin,
       {
@@ -94,12 +99,20 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     // Every name passed local DCV (nginx serves them all); CAA then decides.
     for (const name of [HOST, ...NAMES]) expect(result.stdout).toContain(`Local HTTP DCV OK: ${name}\n`);
     expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}\n`);
-    expect(result.stdout).toContain(`  Warning (validate, issuer acme, ${SHOP}): CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}) → drop this name from the order\n`);
-    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${CRIT} (128 tbs "unknown" at ${CRIT}): a critical property that no CA understands forbids issuance\n`);
-    expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${ALIAS} (0 issue "other-ca.example" at ${SHOP} (CNAME from ${ALIAS})): no issue property names ${PEBBLE_CAA}\n`);
+    expect(result.stdout).toContain(
+      `  Warning (validate, issuer acme, ${SHOP}): CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}) → drop this name from the order\n`,
+    );
+    expect(result.stdout).toContain(
+      `  CAA: CAA_FORBIDS: ${CRIT} (128 tbs "unknown" at ${CRIT}): a critical property that no CA understands forbids issuance\n`,
+    );
+    expect(result.stdout).toContain(
+      `  CAA: CAA_FORBIDS: ${ALIAS} (0 issue "other-ca.example" at ${SHOP} (CNAME from ${ALIAS})): no issue property names ${PEBBLE_CAA}\n`,
+    );
     expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${BAD} (0 issue "%%%%%" at ${BAD}): no issue property names ${PEBBLE_CAA}\n`);
     // Too many records to read: the name stays, with a warning; the CA checks CAA itself.
-    expect(result.stdout).toContain(`  Warning (validate, issuer acme, ${HUGE}): CAA_LOOKUP_FAILED: the CAA check of ${HUGE} for "acme" could not be made (the CAA RRset at ${HUGE} has ${HUGE_RECORDS} records; only the first 256 were read, so it cannot be decided here) → keep this name in the order; the CA checks CAA itself and decides\n`);
+    expect(result.stdout).toContain(
+      `  Warning (validate, issuer acme, ${HUGE}): CAA_LOOKUP_FAILED: the CAA check of ${HUGE} for "acme" could not be made (the CAA RRset at ${HUGE} has ${HUGE_RECORDS} records; only the first 256 were read, so it cannot be decided here) → keep this name in the order; the CA checks CAA itself and decides\n`,
+    );
     // --verbose: what CAA allowed, and where it found the record (www inherits its parent's).
     expect(result.stdout).toContain(`  CAA OK: ${HOST} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}" at ${HOST}))\n`);
     expect(result.stdout).toContain(`  CAA OK: ${WWW} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}" at ${HOST}))\n`);
@@ -117,13 +130,33 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     const target = report.targets[0]!;
     expect(target.result).toBe('replaced');
     const caa = target.validations.filter((v) => v.method === 'caa').sort((a, b) => a.name.localeCompare(b.name));
-    expect(Object.fromEntries(caa.map((v) => [v.name, v.ok]))).toEqual({ [HOST]: true, [WWW]: true, [SHOP]: false, [CRIT]: false, [ALIAS]: false, [BAD]: false });
+    expect(Object.fromEntries(caa.map((v) => [v.name, v.ok]))).toEqual({
+      [HOST]: true,
+      [WWW]: true,
+      [SHOP]: false,
+      [CRIT]: false,
+      [ALIAS]: false,
+      [BAD]: false,
+    });
     expect(target.failures.find((f) => f.name === HUGE)).toMatchObject({ code: 'CAA_LOOKUP_FAILED', severity: 'warning' });
-    expect(caa.find((v) => v.name === SHOP)?.reason).toBe(`CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}`);
-    expect(target.failures.filter((f) => f.code === 'CAA_FORBIDS').map((f) => f.name).sort()).toEqual([ALIAS, BAD, CRIT, SHOP].sort());
+    expect(caa.find((v) => v.name === SHOP)?.reason).toBe(
+      `CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP}): no issue property names ${PEBBLE_CAA}`,
+    );
+    expect(
+      target.failures
+        .filter((f) => f.code === 'CAA_FORBIDS')
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual([ALIAS, BAD, CRIT, SHOP].sort());
     expect(target.failures.find((f) => f.name === SHOP)).toEqual({
-      stage: 'validate', target: 'hostname', name: SHOP, issuer: 'acme', code: 'CAA_FORBIDS', severity: 'warning',
-      message: `${SHOP} (0 issue "other-ca.example" at ${SHOP})`, next: 'drop this name from the order',
+      stage: 'validate',
+      target: 'hostname',
+      name: SHOP,
+      issuer: 'acme',
+      code: 'CAA_FORBIDS',
+      severity: 'warning',
+      message: `${SHOP} (0 issue "other-ca.example" at ${SHOP})`,
+      next: 'drop this name from the order',
     });
     expect(target.issued).toMatchObject({ status: 'issued', issuer: 'acme' });
   });
@@ -132,7 +165,9 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     const orders = lab.pebble.orderCount();
     const result = await runCli(['check', '--config', await config('primary', { hostname: SHOP, names: [WWW] })]);
     expect(result.stdout).toContain(`  CAA: CAA_FORBIDS: ${SHOP} (0 issue "other-ca.example" at ${SHOP})`);
-    expect(result.stdout).toContain(`  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`);
+    expect(result.stdout).toContain(
+      `  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`,
+    );
     expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
     expect(lab.pebble.orderCount()).toBe(orders);
   });
@@ -153,7 +188,9 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
 
   it('--dry-run with the primary name forbidden: says the issuer would be skipped', async () => {
     const result = await runCli(['check', '--dry-run', '--config', await config('dry-primary', { hostname: SHOP, names: [WWW] })]);
-    expect(result.stdout).toContain(`  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`);
+    expect(result.stdout).toContain(
+      `  Warning (validate, issuer acme): CAA_PRIMARY_FORBIDDEN: CAA forbids "acme" to issue for the primary name ${SHOP} → try issuer "selfsigned"\n`,
+    );
     expect(result.stdout).toContain(`would not order from "acme": CAA forbids it (see the warnings); the run would try issuer "selfsigned"`);
   });
 
@@ -172,7 +209,7 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     expect(allowed.code).toBe(0);
   });
 
-  it('with no CAA identity the check is off (said with --verbose), and Debian\'s Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA', async () => {
+  it("with no CAA identity the check is off (said with --verbose), and Debian's Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA", async () => {
     const orders = lab.pebble.orderCount();
     const result = await runCli(['check', '--config', await config('unchecked', { names: [SHOP, CRIT], caaIdentities: [] }), '--verbose']);
     expect(result.stdout).toContain(`  CAA OK: ${SHOP} (not checked: issuer "acme" names no CAA identity (its caaIdentities option))\n`);

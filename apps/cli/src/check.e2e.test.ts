@@ -23,13 +23,23 @@ afterEach(async () => {
 
 async function writeConfig(extra: Record<string, unknown> = {}, name = 'config.json'): Promise<string> {
   const file = join(dir.path, name);
-  await writeFile(file, JSON.stringify({
-    profile: 'full', hostname: 'host.sandbox.test', names: ['mail.sandbox.test'],
-    paths: { stateDir: './state', sslDir: './ssl' }, inspection: { live: false }, ...extra,
-  }, null, 2));
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        profile: 'full',
+        hostname: 'host.sandbox.test',
+        names: ['mail.sandbox.test'],
+        paths: { stateDir: './state', sslDir: './ssl' },
+        inspection: { live: false },
+        ...extra,
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
-
 
 async function openssl(args: string[]): Promise<string> {
   const result = await run('openssl', args);
@@ -79,7 +89,9 @@ describe('certsmith check on the embedded sandbox layout', () => {
     const result = await runCli(['check', '--dry-run', '--config', config]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/would issue a certificate for host\.sandbox\.test, mail\.sandbox\.test .* install it for cpanel, dovecot, exim, ftp/);
-    expect(result.stdout).toContain(`would write for dovecot: ${join(dir.path, 'ssl/dovecot/dovecot.crt')}, ${join(dir.path, 'ssl/dovecot/dovecot.key')}; no reload command`);
+    expect(result.stdout).toContain(
+      `would write for dovecot: ${join(dir.path, 'ssl/dovecot/dovecot.crt')}, ${join(dir.path, 'ssl/dovecot/dovecot.key')}; no reload command`,
+    );
     expect(await readdir(dir.path)).toEqual(['config.json']);
   });
 
@@ -87,7 +99,10 @@ describe('certsmith check on the embedded sandbox layout', () => {
     const config = await writeConfig();
     const result = await runCli(['check', '--json', '--config', config]);
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { exitCode: number; targets: { result: string; services: { service: string; inspect: { defects: { code: string }[] }; installed: { files: string[] } }[] }[] };
+    const report = JSON.parse(result.stdout) as {
+      exitCode: number;
+      targets: { result: string; services: { service: string; inspect: { defects: { code: string }[] }; installed: { files: string[] } }[] }[];
+    };
     expect(report.exitCode).toBe(0);
     expect(report.targets[0]!.result).toBe('replaced');
     expect(report.targets[0]!.services.map((s) => s.service)).toEqual(['cpanel', 'dovecot', 'exim', 'ftp']);
@@ -180,7 +195,12 @@ describe('targets', () => {
   });
 
   it('refuses a site target named like the hostname target or used twice', async () => {
-    const twice = await writeConfig({ targets: [{ id: 'a', names: ['a.test'] }, { id: 'a', names: ['b.test'] }] });
+    const twice = await writeConfig({
+      targets: [
+        { id: 'a', names: ['a.test'] },
+        { id: 'a', names: ['b.test'] },
+      ],
+    });
     expect((await runCli(['check', '--config', twice])).stderr.trim()).toMatch(/config\.json: \$\.targets\[1\]\.id: "a" is used twice$/);
     const reserved = await writeConfig({ targets: [{ id: 'hostname', names: ['a.test'] }] });
     expect((await runCli(['check', '--config', reserved])).stderr.trim()).toMatch(/\$\.targets\[0\]\.id: "hostname" is the server's own target$/);
@@ -197,7 +217,10 @@ describe('plugins', () => {
     expect(listed.stdout).toMatch(/^@certsmith\/issuer-selfsigned 0\.1\.0 {2}issuer:selfsigned/m);
 
     expect((await runCli(['check', '--config', config])).code).toBe(0);
-    const lines = (await readFile(events, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; event: Record<string, unknown> });
+    const lines = (await readFile(events, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; event: Record<string, unknown> });
     expect(lines.filter((l) => l.type === 'inspect')).toHaveLength(4);
     expect(lines.filter((l) => l.type === 'issued')).toHaveLength(1);
     expect(lines.filter((l) => l.type === 'installed').map((l) => l.event.service)).toEqual(['cpanel', 'dovecot', 'exim', 'ftp']);
@@ -208,10 +231,22 @@ describe('plugins', () => {
   });
 
   const broken: [string, string, RegExp][] = [
-    ['wrong API version', 'export const manifest = { name: "old-plugin", apiVersion: 0, setup() {} };', /^certsmith: plugin "old-plugin" \(.*\) speaks plugin API 0, this certsmith speaks 1$/],
+    [
+      'wrong API version',
+      'export const manifest = { name: "old-plugin", apiVersion: 0, setup() {} };',
+      /^certsmith: plugin "old-plugin" \(.*\) speaks plugin API 0, this certsmith speaks 1$/,
+    ],
     ['no manifest', 'export const something = 1;', /^certsmith: plugin ".*broken\.mjs" exports no manifest/],
-    ['a setup that throws', 'export const manifest = { name: "thrower", apiVersion: 1, setup() { throw new Error("cannot open /nonexistent"); } };', /^certsmith: plugin "thrower" \(.*\) failed to set up: cannot open \/nonexistent$/],
-    ['bad options', 'export const manifest = { name: "strict", apiVersion: 1, optionsSchema: { type: "object", required: ["file"] }, setup() {} };', /^certsmith: .*config\.json: options of plugin "strict" \(.*\): \$: missing required field "file"$/],
+    [
+      'a setup that throws',
+      'export const manifest = { name: "thrower", apiVersion: 1, setup() { throw new Error("cannot open /nonexistent"); } };',
+      /^certsmith: plugin "thrower" \(.*\) failed to set up: cannot open \/nonexistent$/,
+    ],
+    [
+      'bad options',
+      'export const manifest = { name: "strict", apiVersion: 1, optionsSchema: { type: "object", required: ["file"] }, setup() {} };',
+      /^certsmith: .*config\.json: options of plugin "strict" \(.*\): \$: missing required field "file"$/,
+    ],
   ];
   for (const [what, source, message] of broken) {
     it(`refuses a plugin with ${what} before touching any target`, async () => {
@@ -230,13 +265,36 @@ describe('plugins', () => {
 describe('bad input: one clear line, exit 2, nothing written', () => {
   const cases: [string, () => Promise<string>, RegExp][] = [
     ['a missing config', async () => join(dir.path, 'absent.json'), /absent\.json: cannot read the configuration \(no such file\)/],
-    ['invalid JSON', async () => { const f = join(dir.path, 'config.json'); await writeFile(f, '{"profile": "full",'); return f; }, /config\.json: not valid JSON \(/],
+    [
+      'invalid JSON',
+      async () => {
+        const f = join(dir.path, 'config.json');
+        await writeFile(f, '{"profile": "full",');
+        return f;
+      },
+      /config\.json: not valid JSON \(/,
+    ],
     ['an unknown profile', () => writeConfig({ profile: 'mailonly' }), /config\.json: \$\.profile: must be one of "full", "dnsonly"$/],
-    ['a wrong type deep inside', () => writeConfig({ services: { dovecot: { endpoints: [{ host: 'x', port: 'imap' }] } } }), /config\.json: \$\.services\.dovecot/],
+    [
+      'a wrong type deep inside',
+      () => writeConfig({ services: { dovecot: { endpoints: [{ host: 'x', port: 'imap' }] } } }),
+      /config\.json: \$\.services\.dovecot/,
+    ],
     ['an unknown field', () => writeConfig({ hostnmae: 'x' }), /config\.json: \$: unknown field "hostnmae"$/],
     ['an unknown plugin', () => writeConfig({ plugins: ['@certsmith/no-such-plugin'] }), /plugin "@certsmith\/no-such-plugin" not found/],
-    ['an issuer no plugin provides', () => writeConfig({ issuers: ['sectigo', 'selfsigned'] }), /config\.json: \$\.issuers\[0\]: no loaded plugin provides issuer "sectigo"/],
-    ['an sslDir that is a file', async () => { await writeFile(join(dir.path, 'ssl'), 'not a dir'); return writeConfig(); }, /config\.json: paths\.sslDir: .*\/ssl is not a directory$/],
+    [
+      'an issuer no plugin provides',
+      () => writeConfig({ issuers: ['sectigo', 'selfsigned'] }),
+      /config\.json: \$\.issuers\[0\]: no loaded plugin provides issuer "sectigo"/,
+    ],
+    [
+      'an sslDir that is a file',
+      async () => {
+        await writeFile(join(dir.path, 'ssl'), 'not a dir');
+        return writeConfig();
+      },
+      /config\.json: paths\.sslDir: .*\/ssl is not a directory$/,
+    ],
   ];
   for (const [what, makeConfig, message] of cases) {
     it(what, async () => {

@@ -1,5 +1,15 @@
 import {
-  EventLog, Pipeline, RunLock, RunReportCollector, UsageError, allTargets, describeError, readSwitches, selectTargets, type Notifier, type RunReport,
+  EventLog,
+  Pipeline,
+  RunLock,
+  RunReportCollector,
+  UsageError,
+  allTargets,
+  describeError,
+  readSwitches,
+  selectTargets,
+  type Notifier,
+  type RunReport,
 } from '@certsmith/core';
 import { checkDirectoriesReadOnly, compose, prepareDirectories } from './compose.js';
 import { HumanLog } from './human-log.js';
@@ -40,17 +50,31 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       try {
         eventLog = await EventLog.open({ dir: config.paths.logDir, keepDays: config.log.keepDays, clock });
       } catch (error) {
-        throw new UsageError('DIR_INVALID', `${config.file}: paths.logDir: cannot write the event log in ${config.paths.logDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+        throw new UsageError(
+          'DIR_INVALID',
+          `${config.file}: paths.logDir: cannot write the event log in ${config.paths.logDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        );
       }
       eventLog.attach(bus);
       eventLog.record('run-started', {
-        version: options.version, hostname: config.hostname, profile: config.profile, config: config.file,
-        plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), switches,
+        version: options.version,
+        hostname: config.hostname,
+        profile: config.profile,
+        config: config.file,
+        plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })),
+        switches,
       });
     }
 
     const report = new RunReportCollector(bus);
-    const humanLog = options.json ? undefined : new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map(targets.map((t) => [t.id, t.names])), stream: targets.length === 1 });
+    const humanLog = options.json
+      ? undefined
+      : new HumanLog(bus, out, {
+          verbose: options.verbose,
+          now: clock.now(),
+          names: new Map(targets.map((t) => [t.id, t.names])),
+          stream: targets.length === 1,
+        });
     humanLog?.attach();
     for (const notifier of contributions.notifiers) notifier.listen(bus);
 
@@ -61,9 +85,18 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       if (switches.noHostnameCertificate) out('Note: disable_auto_hostname_certificate is set: no CA-signed hostname certificate is ordered.');
     }
     const pipeline = new Pipeline({
-      config, switches, bus, clock, inspector: composition.inspector, csrFactory: composition.csrFactory,
-      issuers: contributions.issuers, installers: contributions.installers, dcv: contributions.dcv,
-      scheduler: contributions.schedulers[0], report, resolver: composition.resolver,
+      config,
+      switches,
+      bus,
+      clock,
+      inspector: composition.inspector,
+      csrFactory: composition.csrFactory,
+      issuers: contributions.issuers,
+      installers: contributions.installers,
+      dcv: contributions.dcv,
+      scheduler: contributions.schedulers[0],
+      report,
+      resolver: composition.resolver,
     });
     await pipeline.run(targets, {
       dryRun: options.dryRun,
@@ -83,7 +116,11 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         const delivery = await notifier.deliver(result).catch((error: unknown): Awaited<ReturnType<Notifier['deliver']>> => {
           // The contract says deliver() never throws; a third-party notifier that does still cannot fail the run.
           const { code, message } = describeError(error);
-          return { delivered: false, detail: `failed: ${message}`, failures: [{ stage: 'notify', target: '(run)', code, message, next: 'no notice from this notifier this run', severity: 'warning' }] };
+          return {
+            delivered: false,
+            detail: `failed: ${message}`,
+            failures: [{ stage: 'notify', target: '(run)', code, message, next: 'no notice from this notifier this run', severity: 'warning' }],
+          };
         });
         // Mail trouble is logged and shown, never turned into the run's exit code.
         for (const failure of delivery.failures ?? []) bus.emit('failed', failure);
@@ -92,9 +129,19 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         if (!options.json) out(`Notification (${notifier.id}): ${delivery.detail}`);
       }
     }
-    if (options.json) out(JSON.stringify({ version: options.version, plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), ...result, notifications }, null, 2));
+    if (options.json)
+      out(
+        JSON.stringify(
+          { version: options.version, plugins: composition.plugins.map((p) => ({ name: p.name, version: p.version })), ...result, notifications },
+          null,
+          2,
+        ),
+      );
     else printSummary(result, out);
-    eventLog?.record('run-finished', { exitCode: result.exitCode, targets: result.targets.map((t) => ({ target: t.target, result: t.result, actions: t.actions })) });
+    eventLog?.record('run-finished', {
+      exitCode: result.exitCode,
+      targets: result.targets.map((t) => ({ target: t.target, result: t.result, actions: t.actions })),
+    });
     return result.exitCode;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -116,7 +163,8 @@ function printSummary(report: RunReport, out: (line: string) => void): void {
   for (const target of report.targets) {
     out(`  ${target.target} (${target.names.join(', ')}): ${target.result}`);
     for (const service of target.services) out(`    ${service.service}: ${serviceSummary(service)}`);
-    for (const failure of target.failures) out(`    ${failure.severity}: ${failure.code} (${failure.stage}${failure.issuer ? `, issuer ${failure.issuer}` : ''}) → ${failure.next}`);
+    for (const failure of target.failures)
+      out(`    ${failure.severity}: ${failure.code} (${failure.stage}${failure.issuer ? `, issuer ${failure.issuer}` : ''}) → ${failure.next}`);
     for (const action of target.actions) out(`    ${action}`);
   }
   if (report.logFile) out(`Event log: ${report.logFile}`);
@@ -128,7 +176,10 @@ function serviceSummary(service: RunReport['targets'][number]['services'][number
   const parts: string[] = [service.inspect ? service.inspect.status : 'not inspected'];
   const defects = (service.inspect?.defects ?? []).filter((d) => d.severity !== 'info').map((d) => d.code);
   if (defects.length) parts[0] += ` (${defects.join(', ')})`;
-  if (service.installed) parts.push(service.installed.dryRun ? 'would install a new certificate' : `new certificate installed${service.installed.reloaded ? ', service reloaded' : ''}`);
+  if (service.installed)
+    parts.push(
+      service.installed.dryRun ? 'would install a new certificate' : `new certificate installed${service.installed.reloaded ? ', service reloaded' : ''}`,
+    );
   for (const failure of service.failures) parts.push(`${failure.code} → ${failure.next}`);
   return parts.join('; ');
 }

@@ -1,8 +1,18 @@
 import 'reflect-metadata';
 import { mkdir, stat, access, constants } from 'node:fs/promises';
 import {
-  Container, TOKENS, UsageError, createBus, loadConfig, loadPlugins, type Bus, type CertsmithConfig, type Clock,
-  type Contributions, type LoadedPlugin, type Resolver,
+  Container,
+  TOKENS,
+  UsageError,
+  createBus,
+  loadConfig,
+  loadPlugins,
+  type Bus,
+  type CertsmithConfig,
+  type Clock,
+  type Contributions,
+  type LoadedPlugin,
+  type Resolver,
 } from '@certsmith/core';
 import { IterativeResolver } from '@certsmith/dns';
 import { CertificateInspector, RevocationChecker, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
@@ -39,11 +49,12 @@ export async function compose(configFile: string): Promise<Composition> {
   const root = new Container();
   // Made on first use, so that it gets the Resolver when a plugin or library bound one ("the hostname must resolve").
   let inspector: CertificateInspector | undefined;
-  const inspectorOf = () => (inspector ??= new CertificateInspector(
-    new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }),
-    root.isBound(TOKENS.Resolver) ? root.get<Resolver>(TOKENS.Resolver) : undefined,
-    { revocation: new RevocationChecker({ timeoutMs: config.inspection.timeoutMs }) },
-  ));
+  const inspectorOf = () =>
+    (inspector ??= new CertificateInspector(
+      new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }),
+      root.isBound(TOKENS.Resolver) ? root.get<Resolver>(TOKENS.Resolver) : undefined,
+      { revocation: new RevocationChecker({ timeoutMs: config.inspection.timeoutMs }) },
+    ));
   root.bind(TOKENS.Config).toConstantValue(config);
   root.bind(TOKENS.Bus).toConstantValue(bus);
   root.bind(TOKENS.Clock).toConstantValue(clock);
@@ -95,21 +106,31 @@ export async function prepareDirectories(config: CertsmithConfig): Promise<void>
       if (error instanceof UsageError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') missing.push([field, dir, mode]);
-      else throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not usable (${code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message})`);
+      else
+        throw new UsageError(
+          'DIR_INVALID',
+          `${config.file}: ${field}: ${dir} is not usable (${code === 'EACCES' ? 'permission denied' : (code ?? (error as Error).message)})`,
+        );
     }
   }
   for (const [field, dir, mode] of missing) {
     try {
       await mkdir(dir, { recursive: true, mode });
     } catch (error) {
-      throw new UsageError('DIR_INVALID', `${config.file}: ${field}: cannot create ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new UsageError(
+        'DIR_INVALID',
+        `${config.file}: ${field}: cannot create ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
   }
 }
 
 /** Does a dry run see usable directories, without creating anything? */
 export async function checkDirectoriesReadOnly(config: CertsmithConfig): Promise<void> {
-  for (const [field, dir] of [['paths.stateDir', config.paths.stateDir], ['paths.sslDir', config.paths.sslDir]] as const) {
+  for (const [field, dir] of [
+    ['paths.stateDir', config.paths.stateDir],
+    ['paths.sslDir', config.paths.sslDir],
+  ] as const) {
     try {
       const st = await stat(dir);
       if (!st.isDirectory()) throw new UsageError('DIR_INVALID', `${config.file}: ${field}: ${dir} is not a directory`);

@@ -16,11 +16,19 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     const report = new RunReportCollector(bus);
     const validations: { name: string; ok: boolean; reason?: string; via?: string; code?: string; warnings?: { code: string; message: string }[] }[] = [];
     bus.on('validated', (e) => validations.push({ name: e.name, ok: e.ok, reason: e.reason, via: e.via, code: e.code, warnings: e.warnings }));
-    if (!options.json) new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map([[target.id, target.names]]), stream: true }).attach();
+    if (!options.json)
+      new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map([[target.id, target.names]]), stream: true }).attach();
     const pipeline = new Pipeline({
-      config, switches: await readSwitches(config.paths.stateDir), bus, clock, inspector: composition.inspector,
-      csrFactory: composition.csrFactory, issuers: contributions.issuers, installers: contributions.installers,
-      dcv: contributions.dcv, report,
+      config,
+      switches: await readSwitches(config.paths.stateDir),
+      bus,
+      clock,
+      inspector: composition.inspector,
+      csrFactory: composition.csrFactory,
+      issuers: contributions.issuers,
+      installers: contributions.installers,
+      dcv: contributions.dcv,
+      report,
     });
     const excluded = new Set(config.dcv.exclude.map(comparableName));
     const names = target.names.filter((n) => !excluded.has(comparableName(n)));
@@ -29,21 +37,48 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     }
     // Addresses are judged as the first CA in the chain that validates this way would pick them (cPanel's rule without one).
     const issuer = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted && i.precheck === config.dcv.method);
-    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), undefined, { addressPreference: issuer?.addressPreference });
+    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), undefined, {
+      addressPreference: issuer?.addressPreference,
+    });
     // CAA as the run would check it before ordering: for the first CA of the chain, over the names that passed.
     const ca = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted);
     let caa: { issuer: string; allowed: string[] | null } | null = null;
     if (ca && passed !== null && passed.length > 0) {
       const allowed = await caaPrecheck({
-        bus, resolver: composition.resolver, issuer: ca, target, names: passed, signal: AbortSignal.timeout(120_000),
-        next: 'the run would try the next issuer', requireAllNames: config.dcv.requireAllNames,
+        bus,
+        resolver: composition.resolver,
+        issuer: ca,
+        target,
+        names: passed,
+        signal: AbortSignal.timeout(120_000),
+        next: 'the run would try the next issuer',
+        requireAllNames: config.dcv.requireAllNames,
       });
       caa = { issuer: ca.id, allowed };
     }
-    if (options.json) out(JSON.stringify({ method: config.dcv.method, ...(config.dcv.method === 'http' ? { addressPreference: issuer?.addressPreference ?? 'first' } : {}), names, passed, ...(caa ? { caa } : {}), validations }, null, 2));
+    if (options.json)
+      out(
+        JSON.stringify(
+          {
+            method: config.dcv.method,
+            ...(config.dcv.method === 'http' ? { addressPreference: issuer?.addressPreference ?? 'first' } : {}),
+            names,
+            passed,
+            ...(caa ? { caa } : {}),
+            validations,
+          },
+          null,
+          2,
+        ),
+      );
     else {
       out(passed === null ? 'Local DCV could not run.' : `${passed.length} of ${names.length} name(s) passed local ${config.dcv.method.toUpperCase()} DCV.`);
-      if (caa) out(caa.allowed === null ? `CAA forbids "${caa.issuer}" to issue for this target.` : `CAA allows "${caa.issuer}" ${caa.allowed.length} of ${passed!.length} of them.`);
+      if (caa)
+        out(
+          caa.allowed === null
+            ? `CAA forbids "${caa.issuer}" to issue for this target.`
+            : `CAA allows "${caa.issuer}" ${caa.allowed.length} of ${passed!.length} of them.`,
+        );
     }
     const caaOk = caa === null || (caa.allowed !== null && caa.allowed.length === passed!.length);
     return passed !== null && passed.length === names.length && caaOk ? 0 : 1;

@@ -27,14 +27,21 @@ afterAll(async () => {
 
 async function config(file: string, fields: { hostname: string; names?: string[] }, options: Record<string, unknown>): Promise<string> {
   const path = join(dir.path, file);
-  await writeFile(path, JSON.stringify({
-    profile: 'dnsonly',
-    ...fields,
-    paths: { stateDir: `./state-${file}`, sslDir: `./ssl-${file}` },
-    inspection: { live: false },
-    plugins: [{ module: '@certsmith/dcv-dns', options }],
-    dns: { rootHints: dns.rootHintsFile, port: 53, timeoutMs: 1_000 },
-  }, null, 2));
+  await writeFile(
+    path,
+    JSON.stringify(
+      {
+        profile: 'dnsonly',
+        ...fields,
+        paths: { stateDir: `./state-${file}`, sslDir: `./ssl-${file}` },
+        inspection: { live: false },
+        plugins: [{ module: '@certsmith/dcv-dns', options }],
+        dns: { rootHints: dns.rootHintsFile, port: 53, timeoutMs: 1_000 },
+      },
+      null,
+      2,
+    ),
+  );
   return path;
 }
 
@@ -63,11 +70,15 @@ describe('certsmith dcv (DNS, dnsonly profile) against BIND', () => {
     const json = await runCli(['dcv', '--config', file, '--json']);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
-      method: 'dns', names: ['www.example.test'], passed: ['www.example.test'],
+      method: 'dns',
+      names: ['www.example.test'],
+      passed: ['www.example.test'],
       validations: [{ name: 'www.example.test', ok: true, via: 'example.test' }],
     });
     const verbose = await runCli(['dcv', '--config', file, '--verbose']);
-    expect(verbose.stdout).toMatch(new RegExp(`DCV \\(dns-txt\\) for www\\.example\\.test: ${PROBE}\\.example\\.test\\. TXT \\(RFC 2136 update of zone example\\.test\\.`));
+    expect(verbose.stdout).toMatch(
+      new RegExp(`DCV \\(dns-txt\\) for www\\.example\\.test: ${PROBE}\\.example\\.test\\. TXT \\(RFC 2136 update of zone example\\.test\\.`),
+    );
     expect(verbose.stdout).toContain(`DNS ns1.example.test: ${dns.addresses.primary} (via `);
     expect(verbose.stdout).toContain(`DNS ns2.example.test: ${dns.addresses.secondary} (via `);
     await zoneIsClean('example.test');
@@ -75,9 +86,15 @@ describe('certsmith dcv (DNS, dnsonly profile) against BIND', () => {
 
   it('edits the zone file and reloads with rndc in zonefile mode, keeping the serial moving', async () => {
     const before = await dns.serial(dns.addresses.primary, 'files.test');
-    const file = await config('zonefile.json', { hostname: 'www.files.test' }, {
-      mode: 'zonefile', zoneFiles: { 'files.test': dns.filesZoneFile }, reloadCommand: dns.reloadCommand,
-    });
+    const file = await config(
+      'zonefile.json',
+      { hostname: 'www.files.test' },
+      {
+        mode: 'zonefile',
+        zoneFiles: { 'files.test': dns.filesZoneFile },
+        reloadCommand: dns.reloadCommand,
+      },
+    );
     const result = await runCli(['dcv', '--config', file]);
     expect(result.stdout).toContain('  Local DNS DCV OK: www.files.test (via files.test)\n');
     expect(result.code).toBe(0);
@@ -90,7 +107,9 @@ describe('certsmith dcv (DNS, dnsonly profile) against BIND', () => {
     const file = await config('wrong-key.json', { hostname: 'www.example.test' }, { tsigKeyFile: './wrong.key' });
     const result = await runCli(['dcv', '--config', file]);
     // Seen once under load in CI: an empty stdout; the message then carries what the CLI said instead.
-    expect(result.stdout, `exit ${result.code}, stderr: ${result.stderr}`).toContain(`  Local DNS DCV error (www.example.test): TSIG key "${dns.tsigKeyName}" (hmac-sha256) was rejected for zone example.test. on ${dns.addresses.primary}:53 (BADSIG)`);
+    expect(result.stdout, `exit ${result.code}, stderr: ${result.stderr}`).toContain(
+      `  Local DNS DCV error (www.example.test): TSIG key "${dns.tsigKeyName}" (hmac-sha256) was rejected for zone example.test. on ${dns.addresses.primary}:53 (BADSIG)`,
+    );
     expect(result.stdout).toContain('0 of 1 name(s) passed local DNS DCV.');
     expect(result.code).toBe(1);
     const secret = /secret "([^"]+)"/.exec(await readFile(join(dir.path, 'wrong.key'), 'utf8'))![1]!;
@@ -116,10 +135,16 @@ describe('certsmith dcv (DNS, dnsonly profile) against BIND', () => {
 
   it('says what to configure when the dnsonly profile loads the plugin without options', async () => {
     const path = join(dir.path, 'bare.json');
-    await writeFile(path, JSON.stringify({
-      profile: 'dnsonly', hostname: 'www.example.test', paths: { stateDir: './state-bare', sslDir: './ssl-bare' },
-      inspection: { live: false }, dns: { rootHints: dns.rootHintsFile, port: 53 },
-    }));
+    await writeFile(
+      path,
+      JSON.stringify({
+        profile: 'dnsonly',
+        hostname: 'www.example.test',
+        paths: { stateDir: './state-bare', sslDir: './ssl-bare' },
+        inspection: { live: false },
+        dns: { rootHints: dns.rootHintsFile, port: 53 },
+      }),
+    );
     const result = await runCli(['dcv', '--config', path]);
     expect(result.stdout).toContain(`  Local DNS DCV error (www.example.test): ${path}: @certsmith/dcv-dns has no way to publish: give it "tsigKeyFile"`);
     expect(result.code).toBe(1);

@@ -17,7 +17,8 @@ beforeAll(async () => {
   // The names live in the lab's dynamic zone: added with a TSIG-signed update, as an administrator would (every name
   // nginx serves points at it; www elsewhere).
   lab = await startAcmeLab({
-    name: 'http-dcv-e2e', pebble: false,
+    name: 'http-dcv-e2e',
+    pebble: false,
     webNames: [HOST, name('xn--bcher-kva'), name('excluded')],
     extraSites: ({ dir, docroot }) => [
       { serverNames: [name('missing')], docroot, extra: wk('return 404;') },
@@ -37,7 +38,9 @@ afterAll(async () => {
 async function config(file: string, names: string[], extra: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Promise<string> {
   // Named as before the lab wrote configs: the file `<file>`, its sandbox `state-<file>` and `ssl-<file>`.
   return lab.writeConfig(file.replace(/\.json$/, ''), {
-    profile: 'full', hostname: HOST, names,
+    profile: 'full',
+    hostname: HOST,
+    names,
     paths: { stateDir: `./state-${file}`, sslDir: `./ssl-${file}` },
     plugins: [{ module: '@certsmith/dcv-http', options: { docroot: lab.docroot, readTimeoutMs: 2_000, ...options } }],
     ...extra,
@@ -46,19 +49,30 @@ async function config(file: string, names: string[], extra: Record<string, unkno
 
 describe('certsmith dcv (HTTP, full profile) against BIND and nginx', () => {
   it("prints cPanel's line for every case and drops nothing it should keep", async () => {
-    const file = await config('sectigo.json', [
-      name('www'), name('gone'), name('missing'), name('moved'), name('slow'), name('big'), 'Bücher.DCV-HOST.example.test.',
-      `*.${HOST}`, name('excluded'),
-    ], { dcv: { exclude: [name('excluded')] } });
+    const file = await config(
+      'sectigo.json',
+      [name('www'), name('gone'), name('missing'), name('moved'), name('slow'), name('big'), 'Bücher.DCV-HOST.example.test.', `*.${HOST}`, name('excluded')],
+      { dcv: { exclude: [name('excluded')] } },
+    );
     const result = await runCli(['dcv', '--config', file]);
     const out = result.stdout;
     expect(result.stderr).toBe('');
     expect(out).toContain(`Local HTTP DCV OK: ${HOST}\n`);
     expect(out).toContain('Local HTTP DCV OK: bücher.dcv-host.example.test\n');
-    expect(out).toContain(`Local HTTP DCV error (${name('www')}): ${name('www')} resolves to the private address ${elsewhere}, which is not one of this server's (server.addresses)`);
+    expect(out).toContain(
+      `Local HTTP DCV error (${name('www')}): ${name('www')} resolves to the private address ${elsewhere}, which is not one of this server's (server.addresses)`,
+    );
     expect(out).toContain(`Local HTTP DCV error (${name('gone')}): ${name('gone')} does not resolve (NXDOMAIN)`);
-    expect(out).toMatch(new RegExp(`Local HTTP DCV error \\(${esc(name('missing'))}\\): 404: http://${esc(name('missing'))}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt \\(at ${esc(lab.nginx.address)}\\) was not found`));
-    expect(out).toMatch(new RegExp(`Local HTTP DCV error \\(${esc(name('moved'))}\\): redirect not allowed \\(the CA follows none\\): Redirection #1 \\(${esc(name('moved'))}\\): http://${esc(name('moved'))}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt → http://${esc(HOST)}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt`));
+    expect(out).toMatch(
+      new RegExp(
+        `Local HTTP DCV error \\(${esc(name('missing'))}\\): 404: http://${esc(name('missing'))}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt \\(at ${esc(lab.nginx.address)}\\) was not found`,
+      ),
+    );
+    expect(out).toMatch(
+      new RegExp(
+        `Local HTTP DCV error \\(${esc(name('moved'))}\\): redirect not allowed \\(the CA follows none\\): Redirection #1 \\(${esc(name('moved'))}\\): http://${esc(name('moved'))}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt → http://${esc(HOST)}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt`,
+      ),
+    );
     expect(out).toContain(`Local HTTP DCV error (${name('slow')}): timeout: http://${name('slow')}/`);
     expect(out).toMatch(new RegExp(`Local HTTP DCV error \\(${esc(name('big'))}\\): wrong content: .* answered with more than 16 KiB`));
     expect(out).toContain(`Local HTTP DCV error (*.${HOST}): "*.${HOST}": a wildcard name cannot be validated over HTTP; use DNS validation`);
@@ -79,7 +93,11 @@ describe('certsmith dcv (HTTP, full profile) against BIND and nginx', () => {
     const json = await runCli(['dcv', '--config', file, '--json']);
     const report = JSON.parse(json.stdout) as { passed: string[]; validations: { name: string; ok: boolean; reason?: string }[] };
     expect(report.passed).toEqual([HOST, name('moved')]);
-    expect(report.validations.find((v) => v.name === name('moved'))?.reason).toMatch(new RegExp(`^followed Redirection #1 \\(${esc(name('moved'))}\\): http://${esc(name('moved'))}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt → http://${esc(HOST)}/`));
+    expect(report.validations.find((v) => v.name === name('moved'))?.reason).toMatch(
+      new RegExp(
+        `^followed Redirection #1 \\(${esc(name('moved'))}\\): http://${esc(name('moved'))}/\\.well-known/pki-validation/[0-9a-f]{32}\\.txt → http://${esc(HOST)}/`,
+      ),
+    );
     expect(await readdir(lab.docroot)).toEqual([]);
   }, 90_000);
 
@@ -115,7 +133,9 @@ describe('certsmith dcv (HTTP, full profile) against BIND and nginx', () => {
   it('refuses a docroot that is missing, or that links outside itself, and writes nothing there', async () => {
     const missing = await config('missing-docroot.json', [], {}, { docroot: './no-such-docroot' });
     const gone = await runCli(['dcv', '--config', missing]);
-    expect(gone.stdout).toContain(`Local HTTP DCV error (${HOST}): options.docroot of @certsmith/dcv-http: the docroot ${join(lab.dir, 'no-such-docroot')} does not exist`);
+    expect(gone.stdout).toContain(
+      `Local HTTP DCV error (${HOST}): options.docroot of @certsmith/dcv-http: the docroot ${join(lab.dir, 'no-such-docroot')} does not exist`,
+    );
     expect(gone.code).toBe(1);
 
     const linked = join(lab.dir, 'linked');
@@ -125,7 +145,9 @@ describe('certsmith dcv (HTTP, full profile) against BIND and nginx', () => {
     await mustRun('ln', ['-s', outside, join(linked, '.well-known')]);
     const file = await config('symlink-docroot.json', [], {}, { docroot: linked });
     const refused = await runCli(['dcv', '--config', file]);
-    expect(refused.stdout).toContain(`Local HTTP DCV error (${HOST}): options.docroot of @certsmith/dcv-http: ${join(linked, '.well-known')} is a symlink to ${outside}, outside the docroot`);
+    expect(refused.stdout).toContain(
+      `Local HTTP DCV error (${HOST}): options.docroot of @certsmith/dcv-http: ${join(linked, '.well-known')} is a symlink to ${outside}, outside the docroot`,
+    );
     expect(await readdir(outside)).toEqual([]);
     expect(refused.code).toBe(1);
   }, 90_000);
@@ -139,7 +161,16 @@ describe('certsmith dcv (HTTP, full profile) against BIND and nginx', () => {
     await writeFile(leftover, 'left by a killed run');
     const sha256 = (await mustRun('sha256sum', [leftover])).split(' ')[0];
     // What a run killed between publish and cleanup leaves in its ledger (pid 2^22+1 is never a live process here).
-    await writeFile(join(state, 'killed.json'), JSON.stringify({ file: leftover, sha256, createdDirs: [join(lab.docroot, '.well-known', 'pki-validation'), join(lab.docroot, '.well-known')], pid: 4_194_305, createdAt: new Date().toISOString() }));
+    await writeFile(
+      join(state, 'killed.json'),
+      JSON.stringify({
+        file: leftover,
+        sha256,
+        createdDirs: [join(lab.docroot, '.well-known', 'pki-validation'), join(lab.docroot, '.well-known')],
+        pid: 4_194_305,
+        createdAt: new Date().toISOString(),
+      }),
+    );
     const result = await runCli(['dcv', '--config', file]);
     expect(result.stdout).toContain(`Local HTTP DCV OK: ${HOST}`);
     expect(await readdir(lab.docroot)).toEqual([]);

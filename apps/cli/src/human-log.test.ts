@@ -5,7 +5,15 @@ import { HumanLog } from './human-log.js';
 function logOf(stream: boolean, verbose = false) {
   const lines: string[] = [];
   const bus = createBus();
-  const log = new HumanLog(bus, (l) => lines.push(l), { verbose, now: new Date(), names: new Map([['a', ['a.test', 'www.a.test']], ['b', ['b.test']]]), stream });
+  const log = new HumanLog(bus, (l) => lines.push(l), {
+    verbose,
+    now: new Date(),
+    names: new Map([
+      ['a', ['a.test', 'www.a.test']],
+      ['b', ['b.test']],
+    ]),
+    stream,
+  });
   log.attach();
   return { bus, lines, log };
 }
@@ -15,7 +23,13 @@ describe('HumanLog', () => {
     const { bus, lines } = logOf(true);
     bus.emit('validated', { target: 'a', name: 'a.test', ok: true, method: 'http-file' });
     bus.emit('validated', { target: 'a', name: 'www.a.test', ok: true, method: 'dns-txt', via: 'a.test' });
-    bus.emit('validated', { target: 'a', name: 'moved.a.test', ok: true, method: 'http-file', reason: 'followed Redirection #1 (moved.a.test): http://x → http://y' });
+    bus.emit('validated', {
+      target: 'a',
+      name: 'moved.a.test',
+      ok: true,
+      method: 'http-file',
+      reason: 'followed Redirection #1 (moved.a.test): http://x → http://y',
+    });
     bus.emit('validated', { target: 'a', name: 'gone.a.test', ok: false, method: 'http-file', reason: 'does not resolve (NXDOMAIN)' });
     bus.emit('validated', { target: 'a', name: 'skip.a.test', ok: false, method: 'config', reason: 'excluded by the configuration (dcv.exclude)' });
     expect(lines).toEqual([
@@ -34,7 +48,13 @@ describe('HumanLog', () => {
     for (const verbose of [false, true]) {
       const { bus, lines } = logOf(true, verbose);
       bus.emit('validated', { target: 'a', name: 'a.test', ok: true, method: 'caa', reason: '"acme" may issue: no CAA record from a.test up to its TLD' });
-      bus.emit('validated', { target: 'a', name: 'www.a.test', ok: false, method: 'caa', reason: 'CAA_FORBIDS: www.a.test (0 issue "other.example" at a.test): no issue property names ca.example' });
+      bus.emit('validated', {
+        target: 'a',
+        name: 'www.a.test',
+        ok: false,
+        method: 'caa',
+        reason: 'CAA_FORBIDS: www.a.test (0 issue "other.example" at a.test): no issue property names ca.example',
+      });
       expect(lines).toEqual([
         '',
         'Analyzing "a.test" (and www.a.test) ...',
@@ -44,7 +64,7 @@ describe('HumanLog', () => {
     }
   });
 
-  it('keeps each target\'s lines together when targets run at once', () => {
+  it("keeps each target's lines together when targets run at once", () => {
     const { bus, lines, log } = logOf(false);
     const failed = (target: string, code: string) => bus.emit('failed', { stage: 'issue', target, code, message: 'm', next: 'n', severity: 'warning' });
     failed('a', 'A1');
@@ -54,16 +74,32 @@ describe('HumanLog', () => {
     log.flush('b');
     log.flushAll();
     expect(lines).toEqual([
-      '', 'Analyzing "b.test" ...', '  Warning (issue): B1: m → n',
-      '', 'Analyzing "a.test" (and www.a.test) ...', '  Warning (issue): A1: m → n', '  Warning (issue): A2: m → n',
+      '',
+      'Analyzing "b.test" ...',
+      '  Warning (issue): B1: m → n',
+      '',
+      'Analyzing "a.test" (and www.a.test) ...',
+      '  Warning (issue): A1: m → n',
+      '  Warning (issue): A2: m → n',
     ]);
   });
 
-  it('names the CA\'s profile in the issued line when the issuer says which one issued', () => {
+  it("names the CA's profile in the issued line when the issuer says which one issued", () => {
     const { bus, lines } = logOf(true);
     const summary: CertificateSummary = {
-      subject: '', commonName: null, issuer: 'CN=Lab Intermediate', serial: '01', notBefore: '2026-12-01T00:00:00Z', notAfter: '2026-12-07T16:00:00Z',
-      names: ['a.test', 'www.a.test'], hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', fingerprint: 'ab', selfSigned: false, extendedKeyUsage: ['serverAuth'],
+      subject: '',
+      commonName: null,
+      issuer: 'CN=Lab Intermediate',
+      serial: '01',
+      notBefore: '2026-12-01T00:00:00Z',
+      notAfter: '2026-12-07T16:00:00Z',
+      names: ['a.test', 'www.a.test'],
+      hasSan: true,
+      key: 'EC P-256',
+      signatureAlgorithm: 'ecdsa-with-SHA256',
+      fingerprint: 'ab',
+      selfSigned: false,
+      extendedKeyUsage: ['serverAuth'],
     };
     bus.emit('issued', { target: 'a', issuer: 'acme', status: 'issued', summary, chain: [], selfSigned: false, profile: 'shortlived' });
     bus.emit('issued', { target: 'a', issuer: 'acme', status: 'issued', summary, chain: [], selfSigned: false });

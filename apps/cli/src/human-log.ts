@@ -66,10 +66,17 @@ export class HumanLog {
         this.line(e.target, `  Order pending at "${e.issuer}": ${e.order}${e.detail ? ` (${e.detail})` : ''}`);
         for (const authorization of e.authorizations ?? []) this.line(e.target, `    ${authorizationLine(authorization)}`);
         if (e.heldBy) this.line(e.target, `    order held by: ${e.heldBy}`);
-      } else this.line(e.target, `  Issued by "${e.issuer}"${e.profile ? ` (profile ${e.profile})` : ''}: ${e.selfSigned ? 'self-signed ' : ''}certificate for ${e.summary.names.join(', ')}, expires ${e.summary.notAfter}`);
+      } else
+        this.line(
+          e.target,
+          `  Issued by "${e.issuer}"${e.profile ? ` (profile ${e.profile})` : ''}: ${e.selfSigned ? 'self-signed ' : ''}certificate for ${e.summary.names.join(', ')}, expires ${e.summary.notAfter}`,
+        );
     });
     bus.on('installed', (e) => {
-      this.line(e.target, `  Installed for ${e.service}: ${e.files.join(', ')}${e.reloaded ? ' (service reloaded)' : ''}${e.live.length ? `, live on ${e.live.map((l) => l.endpoint).join(', ')}` : ''}`);
+      this.line(
+        e.target,
+        `  Installed for ${e.service}: ${e.files.join(', ')}${e.reloaded ? ' (service reloaded)' : ''}${e.live.length ? `, live on ${e.live.map((l) => l.endpoint).join(', ')}` : ''}`,
+      );
     });
     bus.on('failed', (e) => {
       const where = [e.stage, e.issuer && `issuer ${e.issuer}`, e.service && `service ${e.service}`, e.name].filter(Boolean).join(', ');

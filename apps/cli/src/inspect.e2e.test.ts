@@ -6,8 +6,18 @@ import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createCa, labDir, randomLoopback, runCli, startDovecot, startExim, startNginx,
-  type Dovecot, type Exim, type LabCa, type LabCert, type Nginx,
+  createCa,
+  labDir,
+  randomLoopback,
+  runCli,
+  startDovecot,
+  startExim,
+  startNginx,
+  type Dovecot,
+  type Exim,
+  type LabCa,
+  type LabCert,
+  type Nginx,
 } from '@certsmith/testlab';
 
 const HOST = 'host.example.test';
@@ -18,7 +28,16 @@ interface InspectJson {
   action: string;
   files: string[];
   live: { endpoint: string; ok: boolean; fingerprint?: string; error?: string }[];
-  summary: { subject: string; names: string[]; issuer: string; serial: string; notAfter: string; key: string; signatureAlgorithm: string; fingerprint: string } | null;
+  summary: {
+    subject: string;
+    names: string[];
+    issuer: string;
+    serial: string;
+    notAfter: string;
+    key: string;
+    signatureAlgorithm: string;
+    fingerprint: string;
+  } | null;
   chain: { subject: string }[];
   defects: { code: string; message: string; severity: string; path?: string; cpanel?: string }[];
 }
@@ -37,11 +56,23 @@ async function startFakeRoot(address: string, answer: () => 'address' | 'nxdomai
     questions.push(`${question.name} ${question.type}`);
     const mode = answer();
     const reply = dnsPacket.encode({
-      type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | (mode === 'nxdomain' ? 3 : 0), questions: [question],
+      type: 'response',
+      id: query.id,
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | (mode === 'nxdomain' ? 3 : 0),
+      questions: [question],
       answers: mode === 'address' && question.type === 'A' ? [{ type: 'A', name: question.name, ttl: 60, class: 'IN', data: '127.0.0.2' }] : [],
-      authorities: mode === 'nxdomain' || question.type !== 'A'
-        ? [{ type: 'SOA', name: 'test', ttl: 60, class: 'IN', data: { mname: 'a.root', rname: 'hostmaster.test', serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 60 } }]
-        : [],
+      authorities:
+        mode === 'nxdomain' || question.type !== 'A'
+          ? [
+              {
+                type: 'SOA',
+                name: 'test',
+                ttl: 60,
+                class: 'IN',
+                data: { mname: 'a.root', rname: 'hostmaster.test', serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 60 },
+              },
+            ]
+          : [],
     });
     socket.send(reply, peer.port, peer.address);
   });
@@ -95,7 +126,12 @@ describe('certsmith check: inspection of files and live services', () => {
     await copyFile(certs.expired!.keyFile, join(web, 'key.pem'));
     [nginx, dovecot, exim] = await Promise.all([
       // cpsrvd's port, served by nginx with the same (expired) certificate as the files.
-      startNginx({ address, httpPort: 2082, tlsPort: 2083, sites: [{ serverNames: [HOST], docroot: join(web, 'docroot'), tls: { certFile: join(web, 'cert.pem'), keyFile: join(web, 'key.pem') } }] }),
+      startNginx({
+        address,
+        httpPort: 2082,
+        tlsPort: 2083,
+        sites: [{ serverNames: [HOST], docroot: join(web, 'docroot'), tls: { certFile: join(web, 'cert.pem'), keyFile: join(web, 'key.pem') } }],
+      }),
       startDovecot({ address, certFile: ssl('dovecot/mydovecot.crt'), keyFile: ssl('dovecot/mydovecot.key') }),
       // Exim still serves the previous certificate: the files changed, the service was not reloaded.
       startExim({ address, certPem: certs.other!.certPem + inter.certPem, keyPem: certs.other!.keyPem }),
@@ -103,19 +139,33 @@ describe('certsmith check: inspection of files and live services', () => {
     dns = await startFakeRoot(address, () => dnsAnswer);
     await writeFile(join(dir.path, 'root.hints'), `.  3600000  NS  a.root.\na.root.  3600000  A  ${address}\n`);
     config = join(dir.path, 'config.json');
-    await writeFile(config, JSON.stringify({
-      profile: 'full', hostname: HOST, paths: { stateDir: './state', sslDir: './ssl' },
-      dns: { rootHints: './root.hints', port: dns.port, timeoutMs: 1_000, retries: 0 },
-      // The fake root says the host is at 127.0.0.2: this server's own address, as on a lab machine.
-      server: { addresses: ['127.0.0.2'] },
-      inspection: { live: true, timeoutMs: 5_000 },
-      services: {
-        cpanel: { endpoints: [{ host: address, port: nginx.tlsPort }] },
-        dovecot: { endpoints: [{ host: address, port: dovecot.ports.imap, starttls: 'imap' }, { host: address, port: dovecot.ports.imaps }] },
-        exim: { endpoints: [{ host: address, port: exim.ports.smtp, starttls: 'smtp' }] },
-        ftp: { endpoints: [{ host: address, port: 9, starttls: 'ftp' }] },
-      },
-    }, null, 2));
+    await writeFile(
+      config,
+      JSON.stringify(
+        {
+          profile: 'full',
+          hostname: HOST,
+          paths: { stateDir: './state', sslDir: './ssl' },
+          dns: { rootHints: './root.hints', port: dns.port, timeoutMs: 1_000, retries: 0 },
+          // The fake root says the host is at 127.0.0.2: this server's own address, as on a lab machine.
+          server: { addresses: ['127.0.0.2'] },
+          inspection: { live: true, timeoutMs: 5_000 },
+          services: {
+            cpanel: { endpoints: [{ host: address, port: nginx.tlsPort }] },
+            dovecot: {
+              endpoints: [
+                { host: address, port: dovecot.ports.imap, starttls: 'imap' },
+                { host: address, port: dovecot.ports.imaps },
+              ],
+            },
+            exim: { endpoints: [{ host: address, port: exim.ports.smtp, starttls: 'smtp' }] },
+            ftp: { endpoints: [{ host: address, port: 9, starttls: 'ftp' }] },
+          },
+        },
+        null,
+        2,
+      ),
+    );
     env = { CERTSMITH_FAKE_NOW: now.toISOString(), SSL_CERT_FILE: join(dir.path, 'trust.pem') };
   });
   afterAll(async () => {
@@ -177,18 +227,30 @@ describe('certsmith check: inspection of files and live services', () => {
     expect(report.targets[0]!.result).toBe('planned');
 
     expect(by.dovecot!.status).toBe('OK');
-    expect(by.dovecot!.summary).toMatchObject({ subject: `CN=${HOST}`, names: [HOST], issuer: 'CN=E2E Intermediate CA', key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', serial: certs.good!.serial.toLowerCase() });
+    expect(by.dovecot!.summary).toMatchObject({
+      subject: `CN=${HOST}`,
+      names: [HOST],
+      issuer: 'CN=E2E Intermediate CA',
+      key: 'EC P-256',
+      signatureAlgorithm: 'ecdsa-with-SHA256',
+      serial: certs.good!.serial.toLowerCase(),
+    });
     expect(by.dovecot!.chain.map((c) => c.subject)).toEqual(['CN=E2E Intermediate CA']);
     expect(by.dovecot!.live).toHaveLength(2);
     for (const live of by.dovecot!.live) expect(live).toMatchObject({ ok: true, fingerprint: by.dovecot!.summary!.fingerprint });
 
     expect(by.cpanel!.status).toBe('Defective');
     expect(by.cpanel!.action).toBe('replace');
-    expect(by.cpanel!.defects).toEqual([expect.objectContaining({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', severity: 'replace', path: ssl('cpanel/mycpanel.pem') })]);
+    expect(by.cpanel!.defects).toEqual([
+      expect.objectContaining({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', severity: 'replace', path: ssl('cpanel/mycpanel.pem') }),
+    ]);
 
     expect(by.exim!.status).toBe('Ready for Renewal');
     // Still valid and CA-signed: only a CA-signed certificate may replace it, and no CA is configured: it stays.
-    expect(by.exim!.defects.map((d) => [d.code, d.severity])).toEqual([['ALMOST_EXPIRED', 'upgrade'], ['STALE_LIVE', 'warning']]);
+    expect(by.exim!.defects.map((d) => [d.code, d.severity])).toEqual([
+      ['ALMOST_EXPIRED', 'upgrade'],
+      ['STALE_LIVE', 'warning'],
+    ]);
     expect(by.exim!.action).toBe('keep');
     expect(by.exim!.live[0]!.fingerprint).not.toBe(by.exim!.summary!.fingerprint);
 
@@ -197,8 +259,10 @@ describe('certsmith check: inspection of files and live services', () => {
     expect(by.ftp!.live).toEqual([{ endpoint: `${nginx.address}:9 (STARTTLS ftp)`, ok: false, error: 'connection refused: nothing listens on this port' }]);
   });
 
-  it('without the lab root in the trust store, the chain is reported with OpenSSL\'s depth and reason', async () => {
-    const result = await runCli(['check', '--dry-run', '--json', '--config', config], { env: { ...env, SSL_CERT_FILE: join(dir.path, 'missing-bundle.pem'), CERTSMITH_FAKE_NOW: now.toISOString() } });
+  it("without the lab root in the trust store, the chain is reported with OpenSSL's depth and reason", async () => {
+    const result = await runCli(['check', '--dry-run', '--json', '--config', config], {
+      env: { ...env, SSL_CERT_FILE: join(dir.path, 'missing-bundle.pem'), CERTSMITH_FAKE_NOW: now.toISOString() },
+    });
     const report = JSON.parse(result.stdout) as { targets: { services: { service: string; inspect: InspectJson }[] }[] };
     const dovecotInspect = report.targets[0]!.services.find((s) => s.service === 'dovecot')!.inspect;
     // Node's own root list stands in when the bundle cannot be read; the lab root is in neither.

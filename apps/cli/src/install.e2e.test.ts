@@ -8,8 +8,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTALL_STEPS } from '@certsmith/install';
 import {
-  CLI_PATH, createCa, labDir, mustRun, randomLoopback, runCli, startDovecot, startExim, startNginx, startPureFtpd,
-  type Dovecot, type Exim, type LabCa, type LabCert, type Nginx, type PureFtpd, type RunResult,
+  CLI_PATH,
+  createCa,
+  labDir,
+  mustRun,
+  randomLoopback,
+  runCli,
+  startDovecot,
+  startExim,
+  startNginx,
+  startPureFtpd,
+  type Dovecot,
+  type Exim,
+  type LabCa,
+  type LabCert,
+  type Nginx,
+  type PureFtpd,
+  type RunResult,
 } from '@certsmith/testlab';
 import { TlsLiveProbe } from '@certsmith/x509';
 
@@ -48,7 +63,9 @@ function fingerprintOfPem(pem: string): string {
 async function pair(certFile: string, keyFile = certFile): Promise<{ fingerprint: string; matches: boolean }> {
   const text = await readFile(certFile, 'utf8');
   const cert = new X509Certificate(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)![0]);
-  const key = createPrivateKey(/-----BEGIN (?:EC |RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:EC |RSA )?PRIVATE KEY-----/.exec(await readFile(keyFile, 'utf8'))![0]);
+  const key = createPrivateKey(
+    /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:EC |RSA )?PRIVATE KEY-----/.exec(await readFile(keyFile, 'utf8'))![0],
+  );
   return { fingerprint: createHash('sha256').update(cert.raw).digest('hex'), matches: cert.checkPrivateKey(key) };
 }
 
@@ -61,29 +78,59 @@ async function deadRootHints(dir: string): Promise<Record<string, unknown>> {
 
 async function writeConfig(dir: string, services: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<string> {
   const file = join(dir, `config-${randomInt(1e9)}.json`);
-  await writeFile(file, JSON.stringify({
-    profile: 'full', hostname: HOST, paths: { stateDir: join(dir, 'state'), sslDir: ssl }, plugins: ['@certsmith/installer-web'],
-    services: { cpanel: false, dovecot: false, exim: false, ftp: false, ...services }, dns: await deadRootHints(dir), ...extra,
-  }, null, 2));
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        profile: 'full',
+        hostname: HOST,
+        paths: { stateDir: join(dir, 'state'), sslDir: ssl },
+        plugins: ['@certsmith/installer-web'],
+        services: { cpanel: false, dovecot: false, exim: false, ftp: false, ...services },
+        dns: await deadRootHints(dir),
+        ...extra,
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
 
 const dovecotService = () => ({
-  endpoints: [{ host: address, port: dovecot.ports.imaps }, { host: address, port: dovecot.ports.imap, starttls: 'imap' }],
-  reload: dovecot.reloadCommand, proofTimeoutMs: 5_000,
+  endpoints: [
+    { host: address, port: dovecot.ports.imaps },
+    { host: address, port: dovecot.ports.imap, starttls: 'imap' },
+  ],
+  reload: dovecot.reloadCommand,
+  proofTimeoutMs: 5_000,
 });
 const eximService = () => ({
-  endpoints: [{ host: address, port: exim.ports.smtp, starttls: 'smtp' }, { host: address, port: exim.ports.smtps }],
+  endpoints: [
+    { host: address, port: exim.ports.smtp, starttls: 'smtp' },
+    { host: address, port: exim.ports.smtps },
+  ],
   // High ports: a HUP re-reads the files (on ports below 1024 Exim started with -C must be restarted, LAB.md).
-  reload: ['sh', '-c', `kill -HUP "$(cat ${exim.dir}/exim.pid)"`], group: 'Debian-exim', proofTimeoutMs: 10_000,
+  reload: ['sh', '-c', `kill -HUP "$(cat ${exim.dir}/exim.pid)"`],
+  group: 'Debian-exim',
+  proofTimeoutMs: 10_000,
 });
 const ftpService = () => ({
-  endpoints: [{ host: address, port: ftp.port, starttls: 'ftp' }], reload: ftp.restartCommand, proofTimeoutMs: 5_000,
+  endpoints: [{ host: address, port: ftp.port, starttls: 'ftp' }],
+  reload: ftp.restartCommand,
+  proofTimeoutMs: 5_000,
 });
 const webService = () => ({
-  server: 'nginx', certFile: join(vhosts, 'host.crt'), keyFile: join(vhosts, 'host.key'), configFiles: [nginx.configFile],
-  endpoints: [{ host: address, port: nginx.tlsPort }, { host: address, port: nginx.tlsPort, servername: 'www.example.test' }],
-  reload: nginx.reloadCommand, proofTimeoutMs: 5_000,
+  server: 'nginx',
+  certFile: join(vhosts, 'host.crt'),
+  keyFile: join(vhosts, 'host.key'),
+  configFiles: [nginx.configFile],
+  endpoints: [
+    { host: address, port: nginx.tlsPort },
+    { host: address, port: nginx.tlsPort, servername: 'www.example.test' },
+  ],
+  reload: nginx.reloadCommand,
+  proofTimeoutMs: 5_000,
 });
 
 beforeAll(async () => {
@@ -108,7 +155,11 @@ beforeAll(async () => {
   await writeFile(join(ssl, 'exim/exim.key'), seed.keyPem, { mode: 0o640 });
   await chown(join(ssl, 'exim/exim.key'), 0, eximGid);
   await writeFile(join(ssl, 'ftp/pure-ftpd.pem'), seed.keyPem + seed.certPem, { mode: 0o600 });
-  for (const [name, cert] of [['host', seed], ['shared', seed], ['other', other]] as const) {
+  for (const [name, cert] of [
+    ['host', seed],
+    ['shared', seed],
+    ['other', other],
+  ] as const) {
     await writeFile(join(vhosts, `${name}.crt`), cert.certPem);
     await writeFile(join(vhosts, `${name}.key`), cert.keyPem, { mode: 0o600 });
   }
@@ -117,10 +168,19 @@ beforeAll(async () => {
     startExim({ address, certPem: seed.certPem, keyPem: seed.keyPem }),
     startPureFtpd({ address, certFile: join(ssl, 'ftp/pure-ftpd.pem') }),
     startNginx({
-      address, sites: [
+      address,
+      sites: [
         { serverNames: [HOST], docroot: join(lab.path, 'www-host'), tls: { certFile: join(vhosts, 'host.crt'), keyFile: join(vhosts, 'host.key') } },
-        { serverNames: ['www.example.test'], docroot: join(lab.path, 'www-shared'), tls: { certFile: join(vhosts, 'shared.crt'), keyFile: join(vhosts, 'shared.key') } },
-        { serverNames: ['other.example.test'], docroot: join(lab.path, 'www-other'), tls: { certFile: join(vhosts, 'other.crt'), keyFile: join(vhosts, 'other.key') } },
+        {
+          serverNames: ['www.example.test'],
+          docroot: join(lab.path, 'www-shared'),
+          tls: { certFile: join(vhosts, 'shared.crt'), keyFile: join(vhosts, 'shared.key') },
+        },
+        {
+          serverNames: ['other.example.test'],
+          docroot: join(lab.path, 'www-other'),
+          tls: { certFile: join(vhosts, 'other.crt'), keyFile: join(vhosts, 'other.key') },
+        },
       ],
     }),
   ]);
@@ -147,7 +207,8 @@ describe('installing into running servers through the CLI', () => {
     const result = await runCli(['check', '--config', config]);
     expect(result.stdout, `${result.stderr}\n${await exim.log()}`).toContain('Done.');
     expect(result.code).toBe(0);
-    for (const service of ['dovecot', 'exim', 'ftp', 'web']) expect(result.stdout).toMatch(new RegExp(`Installed for ${service}: .*\\(service reloaded\\), live on `));
+    for (const service of ['dovecot', 'exim', 'ftp', 'web'])
+      expect(result.stdout).toMatch(new RegExp(`Installed for ${service}: .*\\(service reloaded\\), live on `));
 
     const installed = await pair(join(ssl, 'dovecot/dovecot.crt'), join(ssl, 'dovecot/dovecot.key'));
     expect(installed.matches).toBe(true);
@@ -189,7 +250,9 @@ describe('installing into running servers through the CLI', () => {
     const config = await writeConfig(lab.path, { dovecot: { ...dovecotService(), reload: ['/bin/true'], proofTimeoutMs: 1_500 } });
     const result = await runCli(['check', '--config', config], { env: { CERTSMITH_FAKE_NOW: LATER } });
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
-    expect(result.stdout).toMatch(/Error \(install, service dovecot\): INSTALL_NOT_LIVE: the new certificate is not served after reload \(.*serves another certificate.*\) → rolled back to the previous certificate/);
+    expect(result.stdout).toMatch(
+      /Error \(install, service dovecot\): INSTALL_NOT_LIVE: the new certificate is not served after reload \(.*serves another certificate.*\) → rolled back to the previous certificate/,
+    );
     expect(await pair(join(ssl, 'dovecot/dovecot.crt'), join(ssl, 'dovecot/dovecot.key'))).toEqual(files);
     expect(await served(dovecot.ports.imaps, null)).toBe(before);
     expect(await served(dovecot.ports.imap, 'imap')).toBe(before);
@@ -201,7 +264,9 @@ describe('installing into running servers through the CLI', () => {
     const config = await writeConfig(lab.path, { exim: { ...eximService(), reload: ['sh', '-c', 'echo "exim: restart refused" >&2; exit 4'] } });
     const result = await runCli(['check', '--config', config], { env: { CERTSMITH_FAKE_NOW: LATER } });
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
-    expect(result.stdout).toMatch(/Error \(install, service exim\): RELOAD_FAILED: exim: reload command "sh -c .*" failed \(exit 4\): exim: restart refused; the previous files are back in place/);
+    expect(result.stdout).toMatch(
+      /Error \(install, service exim\): RELOAD_FAILED: exim: reload command "sh -c .*" failed \(exit 4\): exim: restart refused; the previous files are back in place/,
+    );
     expect(await pair(join(ssl, 'exim/exim.crt'), join(ssl, 'exim/exim.key'))).toEqual(files);
     expect(await served(exim.ports.smtp, 'smtp')).toBe(before);
   }, 60_000);
@@ -220,11 +285,14 @@ describe('installing into running servers through the CLI', () => {
   it('a certificate whose key does not match is refused before anything is written', async () => {
     const plugin = join(lab.path, 'mismatch-issuer.mjs');
     // A third-party issuer that returns the lab's certificate for HOST whatever key the CSR had.
-    await writeFile(plugin, `export const manifest = { name: 'mismatch-issuer', apiVersion: 1, setup({ contribute }) {
+    await writeFile(
+      plugin,
+      `export const manifest = { name: 'mismatch-issuer', apiVersion: 1, setup({ contribute }) {
   contribute.issuer({ id: 'mismatch', trusted: false, precheck: 'none', issuerPatterns: [],
     async issue() { return { status: 'issued', certificatePem: ${JSON.stringify(seed.certPem)}, chainPem: [] }; },
     async resume() { throw new Error('no'); } });
-} };\n`);
+} };\n`,
+    );
     const files = await pair(join(ssl, 'dovecot/dovecot.crt'), join(ssl, 'dovecot/dovecot.key'));
     const before = await served(dovecot.ports.imaps, null);
     const listing = await readdir(join(ssl, 'dovecot/.certsmith'));
@@ -253,10 +321,15 @@ describe('bad service directories through the CLI', () => {
     const sslDir = join(base, 'ssl');
     await mkdir(sslDir, { recursive: true });
     const file = join(base, 'config.json');
-    await writeFile(file, JSON.stringify({
-      hostname: HOST, paths: { stateDir: join(base, 'state'), sslDir }, services: { cpanel: false, exim: false, ftp: false, dovecot: { reload: ['/bin/true'] } },
-      inspection: { live: false },
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        hostname: HOST,
+        paths: { stateDir: join(base, 'state'), sslDir },
+        services: { cpanel: false, exim: false, ftp: false, dovecot: { reload: ['/bin/true'] } },
+        inspection: { live: false },
+      }),
+    );
     return { config: file, sslDir };
   }
 
@@ -273,7 +346,9 @@ describe('bad service directories through the CLI', () => {
     await symlink(elsewhere, join(sslDir, 'dovecot'));
     const result = await runCli(['check', '--config', config]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`INSTALL_DIR_INVALID: dovecot: the directory ${join(sslDir, 'dovecot')} is a symlink to ${elsewhere}; certsmith writes only into real directories`);
+    expect(result.stdout).toContain(
+      `INSTALL_DIR_INVALID: dovecot: the directory ${join(sslDir, 'dovecot')} is a symlink to ${elsewhere}; certsmith writes only into real directories`,
+    );
     expect((await readdir(elsewhere)).sort()).toEqual(['dovecot.crt', 'dovecot.key']);
     expect(await readFile(join(elsewhere, 'dovecot.crt'), 'utf8')).toBe(seed.certPem);
   });
@@ -288,7 +363,9 @@ describe('bad service directories through the CLI', () => {
       await writeFile(join(d, 'filler'), Buffer.alloc(256 * 1024)).catch(() => undefined); // fills what is left
       const full = await runCli(['check', '--config', config]);
       expect(full.code).toBe(1);
-      expect(full.stdout).toMatch(/INSTALL_DISK_FULL: dovecot: could not write the new certificate: no space left on the device \(.*dovecot.(crt|key)\); nothing was changed/);
+      expect(full.stdout).toMatch(
+        /INSTALL_DISK_FULL: dovecot: could not write the new certificate: no space left on the device \(.*dovecot.(crt|key)\); nothing was changed/,
+      );
       expect(await pair(join(d, 'dovecot.crt'), join(d, 'dovecot.key'))).toEqual({ fingerprint: fingerprintOfPem(seed.certPem), matches: true });
 
       await rm(join(d, 'filler'));
@@ -318,7 +395,10 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
     dovecot: (s) => [[join(s, 'dovecot/dovecot.crt'), join(s, 'dovecot/dovecot.key')]],
     exim: (s) => [[join(s, 'exim/exim.crt'), join(s, 'exim/exim.key')]],
     ftp: (s) => [[join(s, 'ftp/pure-ftpd.pem'), join(s, 'ftp/pure-ftpd.pem')]],
-    web: (_s, v) => [[join(v, 'host.crt'), join(v, 'host.key')], [join(v, 'shared.crt'), join(v, 'shared.key')]],
+    web: (_s, v) => [
+      [join(v, 'host.crt'), join(v, 'host.key')],
+      [join(v, 'shared.crt'), join(v, 'shared.key')],
+    ],
   };
 
   async function sandbox(name: string): Promise<{ config: string; sslDir: string; vh: string; state: string }> {
@@ -342,10 +422,22 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
     const state = join(base, 'state');
     const config = join(base, 'config.json');
     const reload = { reload: ['/bin/true'] };
-    await writeFile(config, JSON.stringify({
-      hostname: HOST, paths: { stateDir: state, sslDir }, plugins: ['@certsmith/installer-web'], inspection: { live: false },
-      services: { cpanel: reload, dovecot: reload, exim: reload, ftp: reload, web: { ...reload, certFile: join(vh, 'host.crt'), keyFile: join(vh, 'host.key'), configFiles: [nginxConf] } },
-    }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        hostname: HOST,
+        paths: { stateDir: state, sslDir },
+        plugins: ['@certsmith/installer-web'],
+        inspection: { live: false },
+        services: {
+          cpanel: reload,
+          dovecot: reload,
+          exim: reload,
+          ftp: reload,
+          web: { ...reload, certFile: join(vh, 'host.crt'), keyFile: join(vh, 'host.key'), configFiles: [nginxConf] },
+        },
+      }),
+    );
     return { config, sslDir, vh, state };
   }
 
@@ -353,12 +445,17 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
   function runUntilKilled(config: string, killAt: string): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [CLI_PATH, 'check', '--config', config], {
-        env: { ...process.env, CERTSMITH_FAKE_NOW: LATER, CERTSMITH_FAULT_KILL_AT: killAt }, stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, CERTSMITH_FAKE_NOW: LATER, CERTSMITH_FAULT_KILL_AT: killAt },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-      child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
   }
@@ -379,7 +476,10 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
 
   /** The files each service has before its first install, in the order they are taken over. */
   const FILES: Record<string, string[]> = {
-    cpanel: ['cpanel.pem'], dovecot: ['dovecot.crt', 'dovecot.key'], exim: ['exim.crt', 'exim.key'], ftp: ['pure-ftpd.pem'],
+    cpanel: ['cpanel.pem'],
+    dovecot: ['dovecot.crt', 'dovecot.key'],
+    exim: ['exim.crt', 'exim.key'],
+    ftp: ['pure-ftpd.pem'],
     web: ['host.crt', 'host.key', 'shared.crt', 'shared.key'],
   };
 
@@ -409,7 +509,8 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
         if (next.code !== 0) problems.push(`${service}: the run after the last kill exited ${next.code}:\n${next.stdout}`);
         problems.push(...(await mismatches(box.sslDir, box.vh)).map((m) => `${service} (after the last run): ${m}`));
         for (const [cert] of PAIRS[service]!(box.sslDir, box.vh)) {
-          if (fingerprintOfPem(await readFile(cert, 'utf8')) === fingerprintOfPem(seed.certPem)) problems.push(`${service}: ${cert} still holds the old certificate after the last run`);
+          if (fingerprintOfPem(await readFile(cert, 'utf8')) === fingerprintOfPem(seed.certPem))
+            problems.push(`${service}: ${cert} still holds the old certificate after the last run`);
         }
         if ((await readdir(join(box.state, 'installs')).catch(() => [])).length) problems.push(`${service}: a journal is left after the last run`);
       }
@@ -417,7 +518,9 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
     await Promise.all([worker(), worker(), worker()]);
     const tried = rows.filter((r) => r.killed).length;
     const found = rows.reduce((n, r) => n + r.mismatches, 0);
-    process.stdout.write(`\nfault injection: ${tried} kill points tried, ${found} mismatches\n${rows.map((r) => `  ${r.point.padEnd(26)} ${r.killed ? 'killed' : 'NOT REACHED'}, mismatches ${r.mismatches}`).join('\n')}\n`);
+    process.stdout.write(
+      `\nfault injection: ${tried} kill points tried, ${found} mismatches\n${rows.map((r) => `  ${r.point.padEnd(26)} ${r.killed ? 'killed' : 'NOT REACHED'}, mismatches ${r.mismatches}`).join('\n')}\n`,
+    );
     expect(problems).toEqual([]);
     expect(tried).toBe(Object.values(FILES).reduce((n, f) => n + f.length + 1 + INSTALL_STEPS.length, 0));
   }, 600_000);
@@ -432,10 +535,15 @@ describe('--dry-run with services to replace', () => {
       await writeFile(join(sslDir, 'dovecot/dovecot.crt'), seed.certPem);
       await writeFile(join(sslDir, 'dovecot/dovecot.key'), seed.keyPem, { mode: 0o600 });
       const config = join(box.path, 'config.json');
-      await writeFile(config, JSON.stringify({
-        hostname: HOST, paths: { stateDir: join(box.path, 'state'), sslDir }, inspection: { live: false },
-        services: { cpanel: false, exim: false, ftp: false, dovecot: { reload: ['/bin/false'] } },
-      }));
+      await writeFile(
+        config,
+        JSON.stringify({
+          hostname: HOST,
+          paths: { stateDir: join(box.path, 'state'), sslDir },
+          inspection: { live: false },
+          services: { cpanel: false, exim: false, ftp: false, dovecot: { reload: ['/bin/false'] } },
+        }),
+      );
       const result = await runCli(['check', '--dry-run', '--config', config], { env: { CERTSMITH_FAKE_NOW: LATER } });
       expect(result.code, result.stdout).toBe(0);
       expect(result.stdout).toContain('would issue a certificate for host.example.test');
@@ -447,4 +555,3 @@ describe('--dry-run with services to replace', () => {
     }
   });
 });
-

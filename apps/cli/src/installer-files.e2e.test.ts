@@ -14,12 +14,17 @@ afterAll(() => dir?.cleanup());
 describe('certsmith check with a site target served by files', { timeout: 60_000 }, () => {
   it('installs fullchain/privkey/cert/chain under live/<id>, the key matches, the names are covered; the next run is healthy', async () => {
     const config = join(dir.path, 'config.json');
-    await writeFile(config, JSON.stringify({
-      hostname: 'host.example.test', paths: { stateDir: './state', sslDir: './ssl' }, inspection: { live: false },
-      services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-      plugins: [{ module: '@certsmith/installer-files' }],
-      targets: [{ id: 'shop', names: ['shop.example.test', 'www.shop.example.test'], services: ['files'] }],
-    }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        hostname: 'host.example.test',
+        paths: { stateDir: './state', sslDir: './ssl' },
+        inspection: { live: false },
+        services: { cpanel: false, dovecot: false, exim: false, ftp: false },
+        plugins: [{ module: '@certsmith/installer-files' }],
+        targets: [{ id: 'shop', names: ['shop.example.test', 'www.shop.example.test'], services: ['files'] }],
+      }),
+    );
     const first = await runCli(['check', '--config', config]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);

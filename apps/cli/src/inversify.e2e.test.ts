@@ -21,15 +21,21 @@ beforeAll(async () => {
   // Records the URL of every module the ESM loader loads (inversify's packages are ESM, so all of them go through
   // it), one line each, in MODULES_FILE. The hooks run on the loader's own thread: they append to the file as they go.
   const hooks = join(dir.path, 'record-modules-hooks.mjs');
-  await writeFile(hooks, `import { appendFileSync } from 'node:fs';
+  await writeFile(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
 let file;
 export function initialize(data) { file = data.file; }
 export async function load(url, context, nextLoad) { appendFileSync(file, url + '\\n'); return nextLoad(url, context); }
-`);
+`,
+  );
   preload = join(dir.path, 'record-modules.mjs');
-  await writeFile(preload, `import { register } from 'node:module';
+  await writeFile(
+    preload,
+    `import { register } from 'node:module';
 register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { file: process.env.MODULES_FILE } });
-`);
+`,
+  );
 });
 afterAll(async () => {
   await dir.cleanup();
@@ -53,7 +59,9 @@ async function writeOwnInversifyPlugin(): Promise<string> {
   await mkdir(join(pluginDir, 'node_modules'), { recursive: true });
   await symlink(INVERSIFY_PACKAGE, join(pluginDir, 'node_modules', 'inversify'), 'dir');
   const entry = join(pluginDir, 'index.mjs');
-  await writeFile(entry, `import { appendFileSync } from 'node:fs';
+  await writeFile(
+    entry,
+    `import { appendFileSync } from 'node:fs';
 import { ContainerModule } from 'inversify';
 
 const NOTIFIER = Symbol.for('certsmith.Notifier');
@@ -79,7 +87,8 @@ export const manifest = {
     });
   }),
 };
-`);
+`,
+  );
   return entry;
 }
 
@@ -93,33 +102,57 @@ describe('inversify in a built run', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
-    expect(result.modules.filter((url) => BUNDLE.test(url)), 'the recording sees the bundle').toHaveLength(1);
+    expect(
+      result.modules.filter((url) => BUNDLE.test(url)),
+      'the recording sees the bundle',
+    ).toHaveLength(1);
     expect(result.modules.filter((url) => FROM_NODE_MODULES.test(url))).toEqual([]);
   });
 
-  it('a third-party plugin with its own inversify still loads: its ContainerModule goes into the core\'s Container and gets the core\'s services', async () => {
+  it("a third-party plugin with its own inversify still loads: its ContainerModule goes into the core's Container and gets the core's services", async () => {
     const entry = await writeOwnInversifyPlugin();
     const seen = join(dir.path, 'own-inversify.jsonl');
     const config = join(dir.path, 'own-inversify.json');
-    await writeFile(config, JSON.stringify({
-      profile: 'full', hostname: 'host.sandbox.test', paths: { stateDir: './own-state', sslDir: './own-ssl' }, inspection: { live: false },
-      plugins: [{ module: entry, options: { file: seen } }],
-    }, null, 2));
+    await writeFile(
+      config,
+      JSON.stringify(
+        {
+          profile: 'full',
+          hostname: 'host.sandbox.test',
+          paths: { stateDir: './own-state', sslDir: './own-ssl' },
+          inspection: { live: false },
+          plugins: [{ module: entry, options: { file: seen } }],
+        },
+        null,
+        2,
+      ),
+    );
 
     const listed = await runRecorded(['plugins', '--config', config]);
     expect(listed.stderr).toBe('');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^own-inversify 1\.0\.0 {2}notifier:own-inversify/m);
     // Two copies in one process: the plugin's, from node_modules, and the core's bundle.
-    expect(listed.modules.some((url) => /\/node_modules\/inversify\/lib\/index\.js$/.test(url)), 'the plugin loads its own inversify').toBe(true);
+    expect(
+      listed.modules.some((url) => /\/node_modules\/inversify\/lib\/index\.js$/.test(url)),
+      'the plugin loads its own inversify',
+    ).toBe(true);
     expect(listed.modules.filter((url) => BUNDLE.test(url))).toHaveLength(1);
 
     const checked = await runCli(['check', '--config', config]);
     expect(checked.stderr).toBe('');
     expect(checked.code).toBe(0);
     expect(checked.stdout).toContain('Notification (own-inversify): written');
-    const lines = (await readFile(seen, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.filter((l) => l.type === 'inspect').map((l) => l.service).sort()).toEqual(['cpanel', 'dovecot', 'exim', 'ftp']);
+    const lines = (await readFile(seen, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      lines
+        .filter((l) => l.type === 'inspect')
+        .map((l) => l.service)
+        .sort(),
+    ).toEqual(['cpanel', 'dovecot', 'exim', 'ftp']);
     expect(lines.filter((l) => l.type === 'deliver')).toEqual([{ type: 'deliver', hostname: 'host.sandbox.test', exitCode: 0 }]);
   });
 });

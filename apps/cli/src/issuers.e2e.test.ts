@@ -7,7 +7,16 @@ import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  atJobsContaining, ensureAtd, fileTimes, removeAtJobsContaining, run, runCli, sleep, startAcmeLab, type AcmeLab, type Pebble,
+  atJobsContaining,
+  ensureAtd,
+  fileTimes,
+  removeAtJobsContaining,
+  run,
+  runCli,
+  sleep,
+  startAcmeLab,
+  type AcmeLab,
+  type Pebble,
 } from '@certsmith/testlab';
 
 const HOST = `iss-${randomBytes(3).toString('hex')}.example.test`;
@@ -41,7 +50,9 @@ async function config(setup: Setup): Promise<string> {
   const issuer = setup.issuer ?? 'acme';
   const access = await lab.acmeIssuerOptions(setup.name, { ca: setup.pebble, eab: { hmacKey: setup.eabKey } });
   return lab.writeConfig(setup.name, {
-    profile: 'full', hostname: HOST, names: NAMES,
+    profile: 'full',
+    hostname: HOST,
+    names: NAMES,
     paths: { stateDir: setup.stateDir ?? `./state-${setup.name}`, sslDir: `./ssl-${setup.name}` },
     plugins: [
       lab.httpDcvPlugin,
@@ -65,11 +76,10 @@ async function openssl(args: string[]): Promise<string> {
   return result.stdout;
 }
 
-
 const challengeHits = () => lab.webHits('/.well-known/acme-challenge/');
 
 describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile', { timeout: 120_000 }, () => {
-  it('issues for the hostname and its extra names, installs in the sandbox, the chain verifies against Pebble\'s root; a second run does nothing', async () => {
+  it("issues for the hostname and its extra names, installs in the sandbox, the chain verifies against Pebble's root; a second run does nothing", async () => {
     const file = await config({ name: 'main' });
     const orders = lab.pebble.orderCount();
     const hitsBefore = await challengeHits();
@@ -80,23 +90,39 @@ describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile'
     expect(first.code).toBe(0);
     expect(lab.pebble.orderCount() - orders).toBe(1);
     // Pebble's VA fetched every name's token from nginx.
-    expect(await challengeHits() - hitsBefore).toBeGreaterThanOrEqual(3);
+    expect((await challengeHits()) - hitsBefore).toBeGreaterThanOrEqual(3);
 
     const ssl = join(lab.dir, 'ssl-main');
     await writeFile(join(lab.dir, 'pebble-root.pem'), (await lab.pebble.management('/roots/0')).body);
     const text = await openssl(['x509', '-in', join(ssl, 'dovecot', 'mydovecot.crt'), '-noout', '-text']);
     expect(text).toContain([HOST, ...NAMES].map((n) => `DNS:${n}`).join(', '));
     expect(text).toMatch(/Issuer: CN ?= ?Pebble Intermediate CA/);
-    const verified = await openssl(['verify', '-CAfile', join(lab.dir, 'pebble-root.pem'), '-untrusted', join(ssl, 'dovecot', 'mydovecot.crt'), join(ssl, 'dovecot', 'mydovecot.crt')]);
+    const verified = await openssl([
+      'verify',
+      '-CAfile',
+      join(lab.dir, 'pebble-root.pem'),
+      '-untrusted',
+      join(ssl, 'dovecot', 'mydovecot.crt'),
+      join(ssl, 'dovecot', 'mydovecot.crt'),
+    ]);
     expect(verified).toContain(': OK');
     const fromCert = await openssl(['x509', '-in', join(ssl, 'exim', 'myexim.crt'), '-noout', '-pubkey']);
     expect(await openssl(['pkey', '-in', join(ssl, 'exim', 'myexim.key'), '-pubout'])).toBe(fromCert);
-    expect(await openssl(['verify', '-CAfile', join(lab.dir, 'pebble-root.pem'), '-untrusted', join(ssl, 'cpanel', 'mycpanel.cabundle'), join(ssl, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+    expect(
+      await openssl([
+        'verify',
+        '-CAfile',
+        join(lab.dir, 'pebble-root.pem'),
+        '-untrusted',
+        join(ssl, 'cpanel', 'mycpanel.cabundle'),
+        join(ssl, 'cpanel', 'mycpanel.pem'),
+      ]),
+    ).toContain(': OK');
     // The account key and nothing pending in the state directory; secrets 0600; the docroot is clean again.
     const account = join(lab.dir, 'state-main', 'issuers', 'acme', 'account.json');
     expect((await stat(account)).mode & 0o777).toBe(0o600);
     expect(await readdir(join(lab.dir, 'state-main', 'pending')).catch(() => [])).toEqual([]);
-    expect((await readdir(join(lab.docroot, '.well-known', 'acme-challenge')).catch(() => []))).toEqual([]);
+    expect(await readdir(join(lab.docroot, '.well-known', 'acme-challenge')).catch(() => [])).toEqual([]);
     expect(first.stdout).not.toContain(lab.pebble.eab.hmacKey);
 
     const before = await fileTimes(ssl);
@@ -166,19 +192,41 @@ describe('certsmith check with an ACME issuer (Pebble, EAB) on the full profile'
     expect(second.code).toBe(0);
     expect(lab.pebble.orderCount() - orders).toBe(1);
     expect(await readdir(pendingDir)).toEqual([]);
-    expect((await readdir(join(lab.docroot, '.well-known', 'acme-challenge')).catch(() => []))).toEqual([]);
+    expect(await readdir(join(lab.docroot, '.well-known', 'acme-challenge')).catch(() => [])).toEqual([]);
   });
 
   it('refuses a certificate whose key and names do not match the CSR (never installed), then falls back', async () => {
     // A third-party issuer that hands back someone else's certificate: another key, other names.
-    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=elsewhere.example.test',
-      '-addext', 'subjectAltName=DNS:elsewhere.example.test', '-addext', 'extendedKeyUsage=serverAuth', '-keyout', join(lab.dir, 'liar.key'), '-out', join(lab.dir, 'liar.crt')]);
+    await openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=elsewhere.example.test',
+      '-addext',
+      'subjectAltName=DNS:elsewhere.example.test',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-keyout',
+      join(lab.dir, 'liar.key'),
+      '-out',
+      join(lab.dir, 'liar.crt'),
+    ]);
     const stolen = await readFile(join(lab.dir, 'liar.crt'), 'utf8');
     const plugin = join(lab.dir, 'liar-plugin.mjs');
-    await writeFile(plugin, `export const manifest = { name: 'liar', apiVersion: 1, setup(ctx) { ctx.contribute.issuer({
+    await writeFile(
+      plugin,
+      `export const manifest = { name: 'liar', apiVersion: 1, setup(ctx) { ctx.contribute.issuer({
       id: 'liar', trusted: true, precheck: 'none', issuerPatterns: [],
       async issue() { return { status: 'issued', certificatePem: ${JSON.stringify(stolen.split(/(?<=-----END CERTIFICATE-----\n)/)[0])}, chainPem: [] }; },
-      async resume() { throw new Error('never pending'); } }); } };\n`);
+      async resume() { throw new Error('never pending'); } }); } };\n`,
+    );
     const file = await config({ name: 'liar', extraPlugins: [plugin], issuers: ['liar', 'selfsigned'] });
     const result = await runCli(['check', '--config', file]);
     expect(result.stdout).toContain('ISSUED_MISMATCH');
@@ -235,7 +283,9 @@ describe('certsmith check against Pebble with its faults turned on', { timeout: 
     // The alternate root's name, from the management interface: /roots/1 exists with PEBBLE_ALTERNATE_ROOTS=1.
     const alternate = (await faulty.management('/roots/1')).body;
     await writeFile(join(lab.dir, 'alt-root.pem'), alternate);
-    const altName = (await openssl(['x509', '-in', join(lab.dir, 'alt-root.pem'), '-noout', '-subject', '-nameopt', 'multiline'])).match(/commonName\s*=\s*(.+)/)![1]!.trim();
+    const altName = (await openssl(['x509', '-in', join(lab.dir, 'alt-root.pem'), '-noout', '-subject', '-nameopt', 'multiline']))
+      .match(/commonName\s*=\s*(.+)/)![1]!
+      .trim();
     const stateDir = './state-faults';
     const file = await config({ name: 'faults-1', pebble: faulty, stateDir, options: { preferredChain: altName } });
     const orders = faulty.orderCount();
@@ -243,7 +293,16 @@ describe('certsmith check against Pebble with its faults turned on', { timeout: 
     expect(first.stdout).toMatch(/installed a certificate from "acme"/);
     expect(first.code).toBe(0);
     const ssl1 = join(lab.dir, 'ssl-faults-1');
-    expect(await openssl(['verify', '-CAfile', join(lab.dir, 'alt-root.pem'), '-untrusted', join(ssl1, 'cpanel', 'mycpanel.cabundle'), join(ssl1, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+    expect(
+      await openssl([
+        'verify',
+        '-CAfile',
+        join(lab.dir, 'alt-root.pem'),
+        '-untrusted',
+        join(ssl1, 'cpanel', 'mycpanel.cabundle'),
+        join(ssl1, 'cpanel', 'mycpanel.pem'),
+      ]),
+    ).toContain(': OK');
 
     // Same account, new sandboxes: Pebble reuses the valid authorizations, so nginx sees no challenge fetch.
     for (const n of [2, 3, 4]) {
@@ -257,7 +316,16 @@ describe('certsmith check against Pebble with its faults turned on', { timeout: 
     // Without a preferred chain the default root signed it.
     await writeFile(join(lab.dir, 'default-root.pem'), (await faulty.management('/roots/0')).body);
     const ssl4 = join(lab.dir, 'ssl-faults-4');
-    expect(await openssl(['verify', '-CAfile', join(lab.dir, 'default-root.pem'), '-untrusted', join(ssl4, 'cpanel', 'mycpanel.cabundle'), join(ssl4, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+    expect(
+      await openssl([
+        'verify',
+        '-CAfile',
+        join(lab.dir, 'default-root.pem'),
+        '-untrusted',
+        join(ssl4, 'cpanel', 'mycpanel.cabundle'),
+        join(ssl4, 'cpanel', 'mycpanel.pem'),
+      ]),
+    ).toContain(': OK');
   });
 });
 
@@ -265,7 +333,9 @@ describe('certsmith check with dns-01 through the DNS DCV plugin on the dnsonly 
   it('publishes every _acme-challenge TXT by RFC 2136 update, Pebble validates at BIND, the certificate is installed, the zone is clean', async () => {
     const names = [`ns.${HOST}`];
     const file = await lab.writeConfig('dns01', {
-      profile: 'dnsonly', hostname: HOST, names,
+      profile: 'dnsonly',
+      hostname: HOST,
+      names,
       plugins: [
         { module: '@certsmith/dcv-dns', options: { tsigKeyFile: await lab.copyTsigKey() } },
         { module: '@certsmith/issuer-acme', options: await lab.acmeIssuerOptions('dns01') },
@@ -287,7 +357,16 @@ describe('certsmith check with dns-01 through the DNS DCV plugin on the dnsonly 
     const text = await openssl(['x509', '-in', join(ssl, 'cpanel', 'mycpanel.pem'), '-noout', '-text']);
     expect(text).toContain(`DNS:${HOST}, DNS:ns.${HOST}`);
     await writeFile(join(lab.dir, 'dns01-root.pem'), (await lab.pebble.management('/roots/0')).body);
-    expect(await openssl(['verify', '-CAfile', join(lab.dir, 'dns01-root.pem'), '-untrusted', join(ssl, 'cpanel', 'mycpanel.cabundle'), join(ssl, 'cpanel', 'mycpanel.pem')])).toContain(': OK');
+    expect(
+      await openssl([
+        'verify',
+        '-CAfile',
+        join(lab.dir, 'dns01-root.pem'),
+        '-untrusted',
+        join(ssl, 'cpanel', 'mycpanel.cabundle'),
+        join(ssl, 'cpanel', 'mycpanel.pem'),
+      ]),
+    ).toContain(': OK');
     for (const n of [HOST, ...names]) expect(await lab.dns.dig(lab.dns.addresses.primary, `_acme-challenge.${n}`, 'TXT')).toBe('');
   });
 });

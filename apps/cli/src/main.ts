@@ -91,7 +91,13 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check': {
       const { runCheck } = await import('./check.js');
-      return runCheck({ ...common, dryRun: values['dry-run'] ?? false, allowRetry: values['allow-retry'] ?? false, targets: values.target ?? [], invokedAs: process.argv.slice(0, 2) });
+      return runCheck({
+        ...common,
+        dryRun: values['dry-run'] ?? false,
+        allowRetry: values['allow-retry'] ?? false,
+        targets: values.target ?? [],
+        invokedAs: process.argv.slice(0, 2),
+      });
     }
     case 'dcv': {
       const { runDcv } = await import('./dcv-command.js');

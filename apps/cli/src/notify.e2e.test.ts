@@ -6,7 +6,17 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import {
-  LabError, ServerProcess, createCa, labDir, mustRun, randomLoopback, run, runCli, startSmtpReceiver, type RunResult, type SmtpReceiver,
+  LabError,
+  ServerProcess,
+  createCa,
+  labDir,
+  mustRun,
+  randomLoopback,
+  run,
+  runCli,
+  startSmtpReceiver,
+  type RunResult,
+  type SmtpReceiver,
 } from '@certsmith/testlab';
 
 const SMTP_USER = 'certsmith';
@@ -30,14 +40,35 @@ beforeAll(async () => {
   const server = await ca.issue('mail.example.test', { days: 2 });
   caFile = ca.certFile;
   receiver = await startSmtpReceiver({
-    address, ports: { smtp: 2525, smtps: 4465 }, tls: { certFile: server.certFile, keyFile: server.keyFile },
+    address,
+    ports: { smtp: 2525, smtps: 4465 },
+    tls: { certFile: server.certFile, keyFile: server.keyFile },
     auth: { user: SMTP_USER, password: SMTP_PASSWORD },
   });
   // The sandbox's own certificate: self-signed for HOST with SAN and serverAuth, as the selfsigned issuer makes them.
   const d = join(lab.path, 'sandbox-cert');
   await mkdir(d);
-  await mustRun('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '90', '-subj', `/CN=${HOST}`,
-    '-addext', `subjectAltName=DNS:${HOST}`, '-addext', 'extendedKeyUsage=serverAuth', '-keyout', join(d, 'k.pem'), '-out', join(d, 'c.pem')]);
+  await mustRun('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '90',
+    '-subj',
+    `/CN=${HOST}`,
+    '-addext',
+    `subjectAltName=DNS:${HOST}`,
+    '-addext',
+    'extendedKeyUsage=serverAuth',
+    '-keyout',
+    join(d, 'k.pem'),
+    '-out',
+    join(d, 'c.pem'),
+  ]);
   const certPem = await readFile(join(d, 'c.pem'), 'utf8');
   const end = (await mustRun('openssl', ['x509', '-noout', '-enddate', '-in', join(d, 'c.pem')])).trim().replace('notAfter=', '');
   good = { keyPem: await readFile(join(d, 'k.pem'), 'utf8'), certPem, notAfter: new Date(end) };
@@ -48,13 +79,18 @@ beforeAll(async () => {
 async function startRoot(d: string): Promise<typeof dns> {
   await mkdir(d);
   const port = randomInt(20_000, 60_000);
-  await writeFile(join(d, 'root.zone'), `$TTL 300
+  await writeFile(
+    join(d, 'root.zone'),
+    `$TTL 300
 .          IN SOA a.root. hostmaster.root. 1 300 60 86400 60
 .          IN NS  a.root.
 a.root.    IN A   127.0.0.1
 ${HOST}.   IN A   127.0.0.1
-`);
-  await writeFile(join(d, 'named.conf'), `options {
+`,
+  );
+  await writeFile(
+    join(d, 'named.conf'),
+    `options {
   directory "${d}";
   pid-file "${d}/named.pid";
   session-keyfile "${d}/session.key";
@@ -67,12 +103,15 @@ ${HOST}.   IN A   127.0.0.1
 };
 controls { };
 zone "." { type primary; file "${d}/root.zone"; };
-`);
+`,
+  );
   await writeFile(join(d, 'root.hints'), `.  3600000  NS  a.root.\na.root.  3600000  A  127.0.0.1\n`);
   const check = await run('named-checkconf', ['-z', join(d, 'named.conf')]);
   if (check.code !== 0) throw new LabError(`named-checkconf rejected the lab root:\n${check.stdout}${check.stderr}`);
   const server = new ServerProcess('named (lab root)', '/usr/sbin/named', ['-4', '-n', '1', '-g', '-c', join(d, 'named.conf')]);
-  await server.waitUntil(async () => (await run('dig', [`@127.0.0.1`, '-p', String(port), '+norecurse', '+short', '+time=1', '+tries=1', HOST, 'A'])).stdout.trim() === '127.0.0.1');
+  await server.waitUntil(
+    async () => (await run('dig', [`@127.0.0.1`, '-p', String(port), '+norecurse', '+short', '+time=1', '+tries=1', HOST, 'A'])).stdout.trim() === '127.0.0.1',
+  );
   return { rootHints: join(d, 'root.hints'), port, server };
 }
 
@@ -95,7 +134,12 @@ afterEach(async () => {
   const haystacks = [...(await receiver.messages()), ...(await logLines()), ...(await outboxMessages()), ...outputs.map((o) => o.stdout + o.stderr)];
   for (const text of haystacks) {
     const flat = text.replace(/=\r?\n/g, '');
-    for (const secret of [SMTP_PASSWORD, Buffer.from(`\0${SMTP_USER}\0${SMTP_PASSWORD}`).toString('base64'), Buffer.from(SMTP_PASSWORD).toString('base64'), ...keys]) {
+    for (const secret of [
+      SMTP_PASSWORD,
+      Buffer.from(`\0${SMTP_USER}\0${SMTP_PASSWORD}`).toString('base64'),
+      Buffer.from(SMTP_PASSWORD).toString('base64'),
+      ...keys,
+    ]) {
       expect(flat, 'a planted secret leaked').not.toContain(secret);
     }
   }
@@ -107,7 +151,16 @@ type Mail = Record<string, unknown>;
 function smtpOptions(extra: Mail = {}): Mail {
   return {
     to: TO,
-    smtp: { host: receiver.address, port: receiver.ports.smtp, security: 'starttls', servername: 'mail.example.test', caFile, user: SMTP_USER, password: SMTP_PASSWORD, timeoutMs: 3000 },
+    smtp: {
+      host: receiver.address,
+      port: receiver.ports.smtp,
+      security: 'starttls',
+      servername: 'mail.example.test',
+      caFile,
+      user: SMTP_USER,
+      password: SMTP_PASSWORD,
+      timeoutMs: 3000,
+    },
     retry: { attempts: 2, delayMs: 100, maxDelayMs: 200 },
     ...extra,
   };
@@ -115,12 +168,23 @@ function smtpOptions(extra: Mail = {}): Mail {
 
 async function writeConfig(options: Mail | null): Promise<string> {
   const file = join(dir.path, 'config.json');
-  await writeFile(file, JSON.stringify({
-    profile: 'full', hostname: HOST, paths: { stateDir: './state', sslDir: './ssl', logDir: './logs' }, inspection: { live: false },
-    log: { keepDays: 7 },
-    dns: { rootHints: dns.rootHints, port: dns.port, timeoutMs: 1000, retries: 1 }, server: { addresses: ['127.0.0.1'] },
-    plugins: options ? [{ module: '@certsmith/notify-email', options }] : [],
-  }, null, 2));
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        profile: 'full',
+        hostname: HOST,
+        paths: { stateDir: './state', sslDir: './ssl', logDir: './logs' },
+        inspection: { live: false },
+        log: { keepDays: 7 },
+        dns: { rootHints: dns.rootHints, port: dns.port, timeoutMs: 1000, retries: 1 },
+        server: { addresses: ['127.0.0.1'] },
+        plugins: options ? [{ module: '@certsmith/notify-email', options }] : [],
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
 
@@ -154,7 +218,10 @@ async function check(config: string, env: NodeJS.ProcessEnv = {}, args: string[]
 
 async function logFiles(): Promise<string[]> {
   const names = await readdir(join(dir.path, 'logs')).catch(() => [] as string[]);
-  return names.filter((n) => n.endsWith('.jsonl')).sort().map((n) => join(dir.path, 'logs', n));
+  return names
+    .filter((n) => n.endsWith('.jsonl'))
+    .sort()
+    .map((n) => join(dir.path, 'logs', n));
 }
 async function logLines(): Promise<string[]> {
   const lines: string[] = [];
@@ -163,7 +230,10 @@ async function logLines(): Promise<string[]> {
 }
 type LogLine = { type: string; event: Record<string, unknown> };
 async function logOf(file: string): Promise<LogLine[]> {
-  return (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as LogLine);
+  return (await readFile(file, 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as LogLine);
 }
 async function outboxMessages(): Promise<string[]> {
   const d = join(dir.path, 'state/outbox');
@@ -178,7 +248,8 @@ async function sandboxKeyBodies(): Promise<string[]> {
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) {
         const text = await readFile(p, 'utf8');
-        for (const m of text.matchAll(/-----BEGIN [A-Z ]*PRIVATE KEY-----\n([\s\S]*?)\n-----END/g)) out.push(...m[1]!.split('\n').filter((l) => l.length >= 40));
+        for (const m of text.matchAll(/-----BEGIN [A-Z ]*PRIVATE KEY-----\n([\s\S]*?)\n-----END/g))
+          out.push(...m[1]!.split('\n').filter((l) => l.length >= 40));
       }
     }
   };
@@ -253,7 +324,11 @@ describe('email notification through a real SMTP server', { timeout: 120_000 }, 
     const config = await writeConfig(smtpOptions());
     // log.keepDays is 7: a log of a run 8 days ago goes, one of 6 days ago stays.
     await mkdir(join(dir.path, 'logs'));
-    const stamp = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = (days: number) =>
+      new Date(Date.now() - days * 86_400_000)
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
     const old = `certsmith-${stamp(8)}-1.jsonl`;
     const recent = `certsmith-${stamp(6)}-1.jsonl`;
     await writeFile(join(dir.path, 'logs', old), '');
@@ -277,7 +352,15 @@ describe('email notification through a real SMTP server', { timeout: 120_000 }, 
     const first = await check(down, {}, ['--json']);
     const report = JSON.parse(first.stdout) as { exitCode: number; logFile: string; notifications: { notifier: string; delivered: boolean; detail: string }[] };
     expect(first.code).toBe(report.exitCode); // mail trouble does not change the exit code
-    expect(report.notifications).toEqual([{ notifier: 'email', delivered: false, detail: expect.stringMatching(/^not sent \(MAIL_UNREACHABLE: cannot reach the SMTP server .*:2599 \(starttls\): .*ECONNREFUSED.*\); the message was written to /) }]);
+    expect(report.notifications).toEqual([
+      {
+        notifier: 'email',
+        delivered: false,
+        detail: expect.stringMatching(
+          /^not sent \(MAIL_UNREACHABLE: cannot reach the SMTP server .*:2599 \(starttls\): .*ECONNREFUSED.*\); the message was written to /,
+        ),
+      },
+    ]);
 
     const outbox = join(dir.path, 'state/outbox');
     const waiting = await readdir(outbox);
@@ -322,7 +405,9 @@ describe('email notification through a real SMTP server', { timeout: 120_000 }, 
     expect(result.code).toBe(report.exitCode);
     const failed = (await logOf(report.logFile)).find((l) => l.type === 'failed' && l.event.stage === 'notify')!;
     expect(failed.event.code).toBe('MAIL_AUTH_REFUSED');
-    expect(failed.event.message).toMatch(/^the SMTP server .*:2525 \(starttls\) refused the login of user "certsmith": 535 Incorrect authentication data \(check smtp\.user and smtp\.password or smtp\.passwordFile\)$/);
+    expect(failed.event.message).toMatch(
+      /^the SMTP server .*:2525 \(starttls\) refused the login of user "certsmith": 535 Incorrect authentication data \(check smtp\.user and smtp\.password or smtp\.passwordFile\)$/,
+    );
     expect(JSON.stringify(await logLines())).not.toContain('wrong-password');
     expect(await outboxMessages()).toHaveLength(1);
     expect(await receiver.messages()).toEqual([]);
@@ -360,7 +445,12 @@ describe('expiry notices', { timeout: 120_000 }, () => {
     const mail = await parse(raw!);
     expect(mail.subject).toBe('4 service(s) generated warnings while checking SSL certificates.');
     expect(mail.text).toMatch(/The exim certificate for host\.sandbox\.test will expire in less than 30 days \(on .* UTC, 20\.0 days from now\)\./);
-    expect([...htmlTables(mail.html as string).values()].map((rows) => rows.map((r) => r[0]))).toEqual([['EXPIRES_SOON'], ['EXPIRES_SOON'], ['EXPIRES_SOON'], ['EXPIRES_SOON']]);
+    expect([...htmlTables(mail.html as string).values()].map((rows) => rows.map((r) => r[0]))).toEqual([
+      ['EXPIRES_SOON'],
+      ['EXPIRES_SOON'],
+      ['EXPIRES_SOON'],
+      ['EXPIRES_SOON'],
+    ]);
 
     // The next nightly run: the same certificates, already noticed (default: repeated after 7 days).
     const again = await check(config, { CERTSMITH_FAKE_NOW: daysBeforeExpiry(19) });

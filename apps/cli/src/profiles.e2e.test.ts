@@ -51,7 +51,9 @@ async function sandbox(name: string, options: Record<string, unknown>): Promise<
 // The double's root in the trust store, so that what it issued verifies as a public CA's would.
 const env = () => ({ SSL_CERT_FILE: double.rootFile });
 
-const ISSUED = new RegExp(`Issued by "acme" \\(profile (\\w+)\\): certificate for ${SITE[0]!.replace(/\./g, '\\.')}, ${SITE[1]!.replace(/\./g, '\\.')}, expires `);
+const ISSUED = new RegExp(
+  `Issued by "acme" \\(profile (\\w+)\\): certificate for ${SITE[0]!.replace(/\./g, '\\.')}, ${SITE[1]!.replace(/\./g, '\\.')}, expires `,
+);
 
 describe('certsmith check with an ACME profile', { timeout: 120_000 }, () => {
   it('orders under the configured profile, installs its empty-subject certificate and says which profile issued it; a second run orders nothing', async () => {
@@ -90,8 +92,15 @@ describe('certsmith check with an ACME profile', { timeout: 120_000 }, () => {
     const result = await runCli(['check', '--json', '--config', config], { env: env() });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { targets: { target: string; issued: { status: string; issuer: string; profile?: string; summary: { subject: string } } }[] };
-    expect(report.targets.find((t) => t.target === 'site')!.issued).toMatchObject({ status: 'issued', issuer: 'acme', profile: 'tlsserver', summary: { subject: '(empty subject)', commonName: null } });
+    const report = JSON.parse(result.stdout) as {
+      targets: { target: string; issued: { status: string; issuer: string; profile?: string; summary: { subject: string } } }[];
+    };
+    expect(report.targets.find((t) => t.target === 'site')!.issued).toMatchObject({
+      status: 'issued',
+      issuer: 'acme',
+      profile: 'tlsserver',
+      summary: { subject: '(empty subject)', commonName: null },
+    });
   });
 
   it('a profile the CA does not offer: exit 2 with one line naming the option and what the CA offers; nothing ordered, nothing written', async () => {
@@ -104,7 +113,9 @@ describe('certsmith check with an ACME profile', { timeout: 120_000 }, () => {
     const lines = result.stderr.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^certsmith: /);
-    expect(lines[0]).toContain(`${config}: $.plugins[1].options.profile: the CA at ${double.directoryUrl} offers no profile "shortlived" (it offers: classic, tlsserver)`);
+    expect(lines[0]).toContain(
+      `${config}: $.plugins[1].options.profile: the CA at ${double.directoryUrl} offers no profile "shortlived" (it offers: classic, tlsserver)`,
+    );
     expect(lines[0]).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
     // The directory was read, nothing else.
     expect(double.requests.slice(requests).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /dir']);
@@ -113,20 +124,23 @@ describe('certsmith check with an ACME profile', { timeout: 120_000 }, () => {
     await expect(stat(join(lab.dir, 'state-unknown'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('no profile configured: the order names none and the CA\'s default issues; the log says which', async () => {
+  it("no profile configured: the order names none and the CA's default issues; the log says which", async () => {
     const { config, ssl } = await sandbox('default', {});
     const requests = double.requests.length;
     const result = await runCli(['check', '--config', config], { env: env() });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const orders = double.requests.slice(requests).filter((r) => r.path === '/new-order').map((r) => r.payload);
+    const orders = double.requests
+      .slice(requests)
+      .filter((r) => r.path === '/new-order')
+      .map((r) => r.payload);
     expect(orders).toEqual([{ identifiers: SITE.map((value) => ({ type: 'dns', value })) }]);
     expect(ISSUED.exec(result.stdout)?.[1]).toBe('classic');
     const subject = (await run('openssl', ['x509', '-noout', '-subject', '-in', join(ssl, 'live', 'site', 'fullchain.pem')])).stdout;
     expect(subject.trim()).toBe(`subject=CN = ${SITE[0]}`);
   });
 
-  it('a certificate the CA\'s ARI window says to renew is renewed under the same profile, naming the one it replaces', async () => {
+  it("a certificate the CA's ARI window says to renew is renewed under the same profile, naming the one it replaces", async () => {
     const { config, ssl } = await sandbox('renew', { profile: 'classic' });
     const first = await runCli(['check', '--config', config], { env: env() });
     expect(first.code).toBe(0);

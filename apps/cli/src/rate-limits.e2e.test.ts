@@ -8,7 +8,16 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createCa, fileTimes, run, runCli, startAcmeLab, startRateLimitingAcmeDouble, type AcmeLab, type LabCa, type LabCert, type RateLimitingAcmeDouble,
+  createCa,
+  fileTimes,
+  run,
+  runCli,
+  startAcmeLab,
+  startRateLimitingAcmeDouble,
+  type AcmeLab,
+  type LabCa,
+  type LabCert,
+  type RateLimitingAcmeDouble,
 } from '@certsmith/testlab';
 
 const ZONE = `rl-${randomBytes(3).toString('hex')}.example.test`;
@@ -29,7 +38,12 @@ beforeAll(async () => {
   ]);
   // The certificate in place: from the configured provider (a lab CA), a 90-day one with 10 days left (due).
   provider = await createCa(join(lab.dir, 'provider'), { cn: 'Lab Provider CA' });
-  current = await provider.issue('shop', { cn: SHOP[0], san: SHOP, notBefore: new Date(Date.now() - 80 * 86_400_000), notAfter: new Date(Date.now() + 10 * 86_400_000) });
+  current = await provider.issue('shop', {
+    cn: SHOP[0],
+    san: SHOP,
+    notBefore: new Date(Date.now() - 80 * 86_400_000),
+    notAfter: new Date(Date.now() + 10 * 86_400_000),
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -55,7 +69,10 @@ async function sandbox(name: string): Promise<{ config: string; state: string; s
       { module: '@certsmith/installer-files' },
     ],
     issuers: ['sectigo', 'selfsigned'],
-    targets: [{ id: 'shop', names: SHOP, services: ['files'] }, { id: 'blog', names: BLOG, services: ['files'] }],
+    targets: [
+      { id: 'shop', names: SHOP, services: ['files'] },
+      { id: 'blog', names: BLOG, services: ['files'] },
+    ],
   });
   return { config, state: join(lab.dir, `state-${name}`), ssl };
 }
@@ -90,7 +107,9 @@ describe('certsmith check when the CA rate-limits', { timeout: 120_000 }, () => 
     expect(first.stdout).toContain('TLS Status: Ready for Renewal');
     expect(first.stdout).toContain('Action: request a CA-signed certificate');
     expect(first.stdout).toContain(`Local HTTP DCV OK: ${SHOP[0]}`);
-    expect(first.stdout).toMatch(/Warning \(issue, issuer sectigo\): ACME_RATE_LIMITED: the CA said: too many certificates \(5\) already issued for this exact set of identifiers in the last 168h0m0s \(retry after [^)]+\); not asking "sectigo" for www\.shop\.[\w.-]+, shop\.[\w.-]+ again until \S+ → keep the current certificate/);
+    expect(first.stdout).toMatch(
+      /Warning \(issue, issuer sectigo\): ACME_RATE_LIMITED: the CA said: too many certificates \(5\) already issued for this exact set of identifiers in the last 168h0m0s \(retry after [^)]+\); not asking "sectigo" for www\.shop\.[\w.-]+, shop\.[\w.-]+ again until \S+ → keep the current certificate/,
+    );
     const until = UNTIL.exec(first.stdout)![1]!;
     // Retry-After: 10800 seconds, as the double said.
     expect(Math.abs(new Date(until).getTime() - (started + 10_800_000))).toBeLessThan(60_000);
@@ -112,7 +131,9 @@ describe('certsmith check when the CA rate-limits', { timeout: 120_000 }, () => 
     // The ledger: 0600, one entry per name, with the CA's words.
     const ledgerFile = join(state, 'rate-limits.json');
     expect((await stat(ledgerFile)).mode & 0o777).toBe(0o600);
-    const ledger = JSON.parse(await readFile(ledgerFile, 'utf8')) as { entries: { issuer: string; scope: string; name: string; until: string; detail: string }[] };
+    const ledger = JSON.parse(await readFile(ledgerFile, 'utf8')) as {
+      entries: { issuer: string; scope: string; name: string; until: string; detail: string }[];
+    };
     expect(ledger.entries.map((e) => e.name).sort()).toEqual([...SHOP, ...BLOG].sort());
     expect(ledger.entries.every((e) => e.issuer === 'sectigo' && e.scope === 'name' && e.detail.includes('too many certificates'))).toBe(true);
     expect(new Date(ledger.entries.find((e) => e.name === SHOP[0])!.until).toISOString().replace('.000Z', 'Z')).toBe(until);
@@ -123,7 +144,9 @@ describe('certsmith check when the CA rate-limits', { timeout: 120_000 }, () => 
     const second = await runCli(['check', '--config', config], { env: env() });
     expect(second.code).toBe(0);
     expect(beyondAri(asked)).toEqual([]); // the CA was asked nothing but its renewal information
-    expect(second.stdout).toContain(`Warning (issue, issuer sectigo): RATE_LIMITED: not asking "sectigo" for ${SHOP.join(', ')} until ${until} (rateLimited: too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s) → keep the current certificate`);
+    expect(second.stdout).toContain(
+      `Warning (issue, issuer sectigo): RATE_LIMITED: not asking "sectigo" for ${SHOP.join(', ')} until ${until} (rateLimited: too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s) → keep the current certificate`,
+    );
     expect(second.stdout).toContain(`RATE_LIMITED: not asking "sectigo" for ${BLOG[0]} until `);
     expect(second.stdout).not.toContain(`Local HTTP DCV OK: ${SHOP[0]}`); // not even the local pre-check
     expect(await fileTimes(join(ssl, 'live', 'shop'))).toEqual(shopTimes);
@@ -131,7 +154,10 @@ describe('certsmith check when the CA rate-limits', { timeout: 120_000 }, () => 
     const json = await runCli(['check', '--json', '--config', config], { env: env() });
     expect(json.code).toBe(0);
     expect(beyondAri(asked)).toEqual([]);
-    const report = JSON.parse(json.stdout) as { exitCode: number; targets: { target: string; result: string; failures: { code: string; severity: string; until?: string; message: string }[] }[] };
+    const report = JSON.parse(json.stdout) as {
+      exitCode: number;
+      targets: { target: string; result: string; failures: { code: string; severity: string; until?: string; message: string }[] }[];
+    };
     expect(report.exitCode).toBe(0);
     const shop = report.targets.find((t) => t.target === 'shop')!;
     expect(shop.result).toBe('kept');
@@ -190,7 +216,9 @@ describe('certsmith check when the CA rate-limits', { timeout: 120_000 }, () => 
     expect(result.code).toBe(0);
     const placed = double.orders().slice(orders);
     expect(placed.map((o) => o.replaces)).toEqual([await ariId(current.certPem), undefined]);
-    expect(result.stdout).toMatch(/Warning \(issue, issuer sectigo\): ARI_REPLACES_REFUSED: the CA refused the order with replaces "[\w-]+\.[\w-]+": the CA said: the certificate [\w.-]+ has already been replaced by another order → order again without "replaces"/);
+    expect(result.stdout).toMatch(
+      /Warning \(issue, issuer sectigo\): ARI_REPLACES_REFUSED: the CA refused the order with replaces "[\w-]+\.[\w-]+": the CA said: the certificate [\w.-]+ has already been replaced by another order → order again without "replaces"/,
+    );
     expect(result.stdout).toContain('ACME_RATE_LIMITED');
     double.behave({ rejectReplaces: false });
   });

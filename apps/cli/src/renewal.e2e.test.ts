@@ -33,14 +33,17 @@ afterAll(async () => {
 /** A full-profile config of its own (state and ssl dirs named after it) ordering from the double. */
 async function config(name: string, fields: { names?: string[]; profile?: string } = {}): Promise<string> {
   return lab.writeConfig(name, {
-    profile: 'full', hostname: HOST, names: fields.names ?? [],
+    profile: 'full',
+    hostname: HOST,
+    names: fields.names ?? [],
     services: { exim: false, ftp: false, cpanel: false },
     plugins: [
       lab.httpDcvPlugin,
       {
         module: '@certsmith/issuer-acme',
         options: {
-          ...(await lab.acmeIssuerOptions(name, { ca: double, eab: EAB })), issuerPatterns: [double.issuerPattern],
+          ...(await lab.acmeIssuerOptions(name, { ca: double, eab: EAB })),
+          issuerPatterns: [double.issuerPattern],
           ...(fields.profile ? { profile: fields.profile } : {}),
         },
       },
@@ -89,7 +92,12 @@ describe('certsmith check over several runs', { timeout: 180_000 }, () => {
       expect(after.stdout, `day ${days}`).toContain('TLS Status: OK');
       expect(after.orders, `day ${days}`).toBe(0);
     }
-    expect(double.issued().slice(-2).map((c) => c.profile)).toEqual(['shortlived', 'shortlived']);
+    expect(
+      double
+        .issued()
+        .slice(-2)
+        .map((c) => c.profile),
+    ).toEqual(['shortlived', 'shortlived']);
   });
 
   it('a name that fails local DCV is dropped once: three runs, one order; it is ordered again once it passes', async () => {
@@ -111,7 +119,10 @@ describe('certsmith check over several runs', { timeout: 180_000 }, () => {
     await lab.dns.updateExampleZone([`update add ${BROKEN}. 60 IN A ${lab.nginx.address}`]);
     const fixed = await checkAt(file, later(now, 1.5));
     expect(fixed.orders).toBe(1);
-    expect(double.orders().at(-1)!.identifiers).toEqual([{ type: 'dns', value: HOST }, { type: 'dns', value: BROKEN }]);
+    expect(double.orders().at(-1)!.identifiers).toEqual([
+      { type: 'dns', value: HOST },
+      { type: 'dns', value: BROKEN },
+    ]);
     const settled = await checkAt(file, later(now, 2));
     expect(settled.orders).toBe(0);
     expect(settled.stdout).toContain('TLS Status: OK');
@@ -135,7 +146,9 @@ describe('certsmith check over several runs', { timeout: 180_000 }, () => {
     const next = later(start, 4.4);
     const malformed = await checkAt(file, next);
     expect(malformed.orders).toBe(0);
-    expect(malformed.stdout).toMatch(/Warning: ARI_INVALID: the renewal information \(ARI\) of issuer "acme" for this certificate is unusable: .*suggestedWindow.*; renewal follows the certificate's own lifetime/);
+    expect(malformed.stdout).toMatch(
+      /Warning: ARI_INVALID: the renewal information \(ARI\) of issuer "acme" for this certificate is unusable: .*suggestedWindow.*; renewal follows the certificate's own lifetime/,
+    );
     expect(malformed.stderr).toBe('');
     expect(malformed.code).toBe(0);
     const dueByLifetime = await checkAt(file, later(next, 3.05));
@@ -152,7 +165,9 @@ describe('certsmith check over several runs', { timeout: 180_000 }, () => {
     const certificate = await readFile(join(lab.dir, 'ssl-keymode', 'dovecot', 'mydovecot.crt'), 'utf8');
     await chmod(key, 0o644);
     const open = await checkAt(file, later(now, 0.1));
-    expect(open.stdout).toMatch(/Warning: KEY_PERMISSIONS: \S+mydovecot\.key: the private key is open to its group and every user \(mode 0644\); it is narrowed to 0600 in place/);
+    expect(open.stdout).toMatch(
+      /Warning: KEY_PERMISSIONS: \S+mydovecot\.key: the private key is open to its group and every user \(mode 0644\); it is narrowed to 0600 in place/,
+    );
     expect(open.stdout).toContain('narrowed');
     expect(open.orders).toBe(0);
     expect((await stat(key)).mode & 0o777).toBe(0o600);
@@ -171,15 +186,25 @@ describe('certsmith check over several runs', { timeout: 180_000 }, () => {
     await writeFile(join(ssl, 'mydovecot.crt'), cert.certPem + provider.certPem);
     await writeFile(join(ssl, 'mydovecot.key'), cert.keyPem, { mode: 0o600 });
     const file = await lab.writeConfig('comma', {
-      profile: 'full', hostname: HOST, services: { exim: false, ftp: false, cpanel: false }, issuers: ['selfsigned'],
+      profile: 'full',
+      hostname: HOST,
+      services: { exim: false, ftp: false, cpanel: false },
+      issuers: ['selfsigned'],
       inspection: { live: false, providerIssuerPatterns: ['CN=Lab, Inc\\. Provider CA'] },
     });
     const result = await runCli(['check', '--dry-run', '--json', '--config', file], { env: { SSL_CERT_FILE: provider.certFile } });
     expect(result.stderr).toBe('');
-    const report = JSON.parse(result.stdout) as { targets: { services: { inspect: { providerIssued: boolean; summary: { issuer: string }; defects: { code: string; message: string }[] } }[] }[] };
+    const report = JSON.parse(result.stdout) as {
+      targets: { services: { inspect: { providerIssued: boolean; summary: { issuer: string }; defects: { code: string; message: string }[] } }[] }[];
+    };
     const inspect = report.targets[0]!.services[0]!.inspect;
     expect(inspect.summary.issuer).toBe('CN=Lab\\, Inc. Provider CA');
     expect(inspect.providerIssued).toBe(true);
-    expect(inspect.defects).toEqual([expect.objectContaining({ code: 'ALMOST_EXPIRED', message: expect.stringContaining('under the 25-day threshold for certificates from the configured provider') })]);
+    expect(inspect.defects).toEqual([
+      expect.objectContaining({
+        code: 'ALMOST_EXPIRED',
+        message: expect.stringContaining('under the 25-day threshold for certificates from the configured provider'),
+      }),
+    ]);
   });
 });

@@ -59,7 +59,8 @@ export async function runTryLater(argv: string[]): Promise<number> {
   const delay = values.delay === undefined ? 5 : Number(values.delay);
   if (!Number.isInteger(delay) || delay < 1) return usage(`--delay must be a whole number of minutes (1 or more), not "${values.delay}"`);
   const maxRetries = values['max-retries'] === undefined ? undefined : Number(values['max-retries']);
-  if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0)) return usage(`--max-retries must be a whole number (0 or more), not "${values['max-retries']}"`);
+  if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0))
+    return usage(`--max-retries must be a whole number (0 or more), not "${values['max-retries']}"`);
   if (values.at !== undefined && !/^[\w :.+/-]+$/.test(values.at)) return usage(`--at "${values.at}" is not an at(1) time specification`);
 
   const queueNext = async (): Promise<number> => {
@@ -70,7 +71,9 @@ export async function runTryLater(argv: string[]): Promise<number> {
     if (values['act-finally']) command.push('--act-finally');
     const job = { command, tag: tag!, delayMinutes: delay };
     const ref = values.at ? await scheduler.scheduleAt(job, values.at) : await scheduler.schedule(job);
-    out(`try-later: queued job ${ref.id} at ${ref.runAt} (${ref.tag})${remaining === undefined ? '' : `, ${remaining} retr${remaining === 1 ? 'y' : 'ies'} left after it`}`);
+    out(
+      `try-later: queued job ${ref.id} at ${ref.runAt} (${ref.tag})${remaining === undefined ? '' : `, ${remaining} retr${remaining === 1 ? 'y' : 'ies'} left after it`}`,
+    );
     return 0;
   };
 

@@ -30,7 +30,20 @@ async function waitForFile(path: string): Promise<string> {
 describe('certsmith try-later', () => {
   it("queues cPanel's retry (--skip-first, --delay 60, --max-retries 1) as a tagged at job, lists it with --has-jobs", async () => {
     const out = join(dir.path, 'never.txt');
-    const queued = await runCli(['try-later', '--action', `echo ran > ${out}`, '--check', '/bin/sh -c exit 1', '--delay', '60', '--max-retries', '1', '--skip-first', '--tag', `${tag}-a`]);
+    const queued = await runCli([
+      'try-later',
+      '--action',
+      `echo ran > ${out}`,
+      '--check',
+      '/bin/sh -c exit 1',
+      '--delay',
+      '60',
+      '--max-retries',
+      '1',
+      '--skip-first',
+      '--tag',
+      `${tag}-a`,
+    ]);
     expect(queued.stderr).toBe('');
     expect(queued.stdout).toMatch(new RegExp(`^try-later: queued job \\d+ at \\S+ \\(${tag}-a\\), 0 retries left after it\\n$`));
     expect(queued.code).toBe(0);
@@ -50,7 +63,20 @@ describe('certsmith try-later', () => {
 
   it('the queued attempt really runs through atd: check passes, action runs', async () => {
     const out = join(dir.path, 'ran.txt');
-    const queued = await runCli(['try-later', '--action', `echo "ran $((1+1))" > ${out}`, '--check', 'test -d /', '--at', 'now', '--max-retries', '1', '--skip-first', '--tag', `${tag}-b`]);
+    const queued = await runCli([
+      'try-later',
+      '--action',
+      `echo "ran $((1+1))" > ${out}`,
+      '--check',
+      'test -d /',
+      '--at',
+      'now',
+      '--max-retries',
+      '1',
+      '--skip-first',
+      '--tag',
+      `${tag}-b`,
+    ]);
     expect(queued.code).toBe(0);
     expect(await waitForFile(out)).toBe('ran 2\n');
   });
@@ -66,7 +92,18 @@ describe('certsmith try-later', () => {
     expect(await atJobsContaining(`${tag}-d`)).toHaveLength(1);
 
     const final = join(dir.path, 'final.txt');
-    const finally_ = await runCli(['try-later', '--action', `echo final > ${final}`, '--check', 'false', '--max-retries', '0', '--act-finally', '--tag', `${tag}-e`]);
+    const finally_ = await runCli([
+      'try-later',
+      '--action',
+      `echo final > ${final}`,
+      '--check',
+      'false',
+      '--max-retries',
+      '0',
+      '--act-finally',
+      '--tag',
+      `${tag}-e`,
+    ]);
     expect(finally_.stdout).toContain('running the action anyway (--act-finally)');
     expect(await readFile(final, 'utf8')).toBe('final\n');
     const gaveUp = await runCli(['try-later', '--action', 'true', '--check', 'exit 3', '--max-retries', '0', '--tag', `${tag}-f`]);

@@ -11,11 +11,14 @@ beforeAll(async () => {
   dir = await labDir('validators');
   // Records, as the CLI exits, every CommonJS module of ajv it loaded (ajv is CommonJS: all of it goes through this cache).
   preload = join(dir.path, 'ajv-modules.mjs');
-  await writeFile(preload, `import { createRequire } from 'node:module';
+  await writeFile(
+    preload,
+    `import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 const cache = createRequire(import.meta.url).cache;
 process.on('exit', () => writeFileSync(process.env.AJV_MODULES_FILE, JSON.stringify(Object.keys(cache).filter((f) => /\\/node_modules\\/ajv(-formats)?\\//.test(f)))));
-`);
+`,
+  );
 });
 afterAll(async () => {
   await dir.cleanup();
@@ -23,10 +26,20 @@ afterAll(async () => {
 
 async function writeConfig(name: string, extra: Record<string, unknown>): Promise<string> {
   const file = join(dir.path, name);
-  await writeFile(file, JSON.stringify({
-    profile: 'full', hostname: 'host.sandbox.test', paths: { stateDir: `./${name}-state`, sslDir: `./${name}-ssl` }, inspection: { live: false },
-    ...extra,
-  }, null, 2));
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        profile: 'full',
+        hostname: 'host.sandbox.test',
+        paths: { stateDir: `./${name}-state`, sslDir: `./${name}-ssl` },
+        inspection: { live: false },
+        ...extra,
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
 
@@ -50,7 +63,7 @@ describe('validation through the generated validators', () => {
     expect(human.stderr).toBe('');
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
-    expect(human.ajvModules.length, 'the generated validators need ajv\'s runtime helpers').toBeGreaterThan(0);
+    expect(human.ajvModules.length, "the generated validators need ajv's runtime helpers").toBeGreaterThan(0);
     expect(compilerLoaded(human.ajvModules)).toEqual([]);
 
     const json = await checkWithAjvRecorded(['check', '--json', '--config', config]);
@@ -70,11 +83,13 @@ describe('validation through the generated validators', () => {
     expect(compilerLoaded(result.ajvModules)).toEqual([]);
   });
 
-  it('names the option at fault in a built-in plugin\'s options, exactly as before', async () => {
+  it("names the option at fault in a built-in plugin's options, exactly as before", async () => {
     const config = await writeConfig('bad-options', { plugins: [{ module: '@certsmith/dcv-http', options: { docrot: './www' } }] });
     const result = await checkWithAjvRecorded(['check', '--config', config]);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toMatch(/^certsmith: .*bad-options: options of plugin "@certsmith\/dcv-http" \(@certsmith\/dcv-http\): \$: unknown field "docrot"$/);
+    expect(result.stderr.trim()).toMatch(
+      /^certsmith: .*bad-options: options of plugin "@certsmith\/dcv-http" \(@certsmith\/dcv-http\): \$: unknown field "docrot"$/,
+    );
     expect(compilerLoaded(result.ajvModules)).toEqual([]);
   });
 });

@@ -27,7 +27,10 @@ describe('certsmith check: X.509 rules on the service files', () => {
   afterAll(() => dir?.cleanup());
 
   /** A sandbox whose four services hold the given certificate file text (chain after it) and key. */
-  async function sandbox(name: string, files: { cpanel: LabCert; dovecot: string; dovecotKey: LabCert; exim: string; eximKey: LabCert; ftp: LabCert }): Promise<{ config: string; ssl: string }> {
+  async function sandbox(
+    name: string,
+    files: { cpanel: LabCert; dovecot: string; dovecotKey: LabCert; exim: string; eximKey: LabCert; ftp: LabCert },
+  ): Promise<{ config: string; ssl: string }> {
     const base = join(dir.path, name);
     const ssl = join(base, 'ssl');
     for (const sub of ['cpanel', 'dovecot', 'exim', 'ftp']) await mkdir(join(ssl, sub), { recursive: true });
@@ -39,9 +42,19 @@ describe('certsmith check: X.509 rules on the service files', () => {
     await writeFile(join(ssl, 'exim/myexim.key'), files.eximKey.keyPem, { mode: 0o600 });
     await writeFile(join(ssl, 'ftp/pure-ftpd.pem'), files.ftp.keyPem + files.ftp.certPem + inter.certPem, { mode: 0o600 });
     const config = join(base, 'config.json');
-    await writeFile(config, JSON.stringify({
-      profile: 'full', hostname: HOST, paths: { stateDir: './state', sslDir: './ssl' }, inspection: { live: false },
-    }, null, 2));
+    await writeFile(
+      config,
+      JSON.stringify(
+        {
+          profile: 'full',
+          hostname: HOST,
+          paths: { stateDir: './state', sslDir: './ssl' },
+          inspection: { live: false },
+        },
+        null,
+        2,
+      ),
+    );
     return { config, ssl };
   }
 
@@ -57,7 +70,12 @@ describe('certsmith check: X.509 rules on the service files', () => {
   it('takes a certificate with an empty subject (names only in the SAN) as OK, and a second run orders nothing', async () => {
     const empty = certs.empty!;
     const { config, ssl } = await sandbox('empty-subject', {
-      cpanel: empty, dovecot: empty.certPem + inter.certPem, dovecotKey: empty, exim: empty.certPem + inter.certPem, eximKey: empty, ftp: empty,
+      cpanel: empty,
+      dovecot: empty.certPem + inter.certPem,
+      dovecotKey: empty,
+      exim: empty.certPem + inter.certPem,
+      eximKey: empty,
+      ftp: empty,
     });
     const before = await fileTimes(ssl);
     const first = await runCli(['check', '--verbose', '--config', config], { env });
@@ -76,7 +94,12 @@ describe('certsmith check: X.509 rules on the service files', () => {
   it('reports a certificate file in reverse order (CA first) and an anyExtendedKeyUsage-only certificate as defects', async () => {
     const good = certs.good!;
     const { config, ssl } = await sandbox('wrong', {
-      cpanel: good, dovecot: inter.certPem + good.certPem, dovecotKey: good, exim: certs.anyEku!.certPem + inter.certPem, eximKey: certs.anyEku!, ftp: good,
+      cpanel: good,
+      dovecot: inter.certPem + good.certPem,
+      dovecotKey: good,
+      exim: certs.anyEku!.certPem + inter.certPem,
+      eximKey: certs.anyEku!,
+      ftp: good,
     });
     const result = await runCli(['check', '--dry-run', '--config', config], { env });
     expect(result.stderr).toBe('');

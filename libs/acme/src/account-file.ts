@@ -50,10 +50,15 @@ export async function readAccountFile(file: string): Promise<{ account: AccountF
   const account = data as Partial<AccountFile> | null;
   if (!account || typeof account !== 'object' || Array.isArray(account)) throw invalid(file, 'not a JSON object');
   if (typeof account.directoryUrl !== 'string' || !/^https?:\/\//.test(account.directoryUrl)) throw invalid(file, 'no directoryUrl');
-  if (account.url !== null && (typeof account.url !== 'string' || !/^https?:\/\//.test(account.url))) throw invalid(file, 'url is neither an account URL nor null');
+  if (account.url !== null && (typeof account.url !== 'string' || !/^https?:\/\//.test(account.url)))
+    throw invalid(file, 'url is neither an account URL nor null');
   if (account.algorithm !== 'ES256' && account.algorithm !== 'RS256') throw invalid(file, 'algorithm is neither ES256 nor RS256');
   if (typeof account.keyPem !== 'string' || !account.keyPem.includes('-----BEGIN PRIVATE KEY-----')) throw invalid(file, 'no PKCS#8 keyPem');
-  if (account.eab !== undefined && account.eab !== null && (typeof account.eab !== 'object' || typeof account.eab.kid !== 'string' || typeof account.eab.boundAt !== 'string')) {
+  if (
+    account.eab !== undefined &&
+    account.eab !== null &&
+    (typeof account.eab !== 'object' || typeof account.eab.kid !== 'string' || typeof account.eab.boundAt !== 'string')
+  ) {
     throw invalid(file, 'eab is not { kid, boundAt }');
   }
   let key: AccountKey;
@@ -71,11 +76,17 @@ export async function writeAccountFile(file: string, account: AccountFile): Prom
 
 /** Renames an account file that no longer serves (another directory, an account the CA forgot): kept, 0600, never deleted. */
 export async function moveAccountFileAside(file: string, why: string, now: Date): Promise<string> {
-  const aside = `${file}.${why}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const aside = `${file}.${why}-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
   await rename(file, aside);
   return aside;
 }
 
 function invalid(file: string, why: string): CertsmithError {
-  return new CertsmithError('ACCOUNT_FILE_INVALID', `${file} is not a certsmith account file (${why}): move it aside to register a new account; it is left as it is, as it may hold the only copy of an account key`);
+  return new CertsmithError(
+    'ACCOUNT_FILE_INVALID',
+    `${file} is not a certsmith account file (${why}): move it aside to register a new account; it is left as it is, as it may hold the only copy of an account key`,
+  );
 }

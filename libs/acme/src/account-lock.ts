@@ -15,14 +15,16 @@ const queues = new Map<string, Promise<unknown>>();
 export async function withAccountLock<T>(stateDir: string, options: { waitMs: number; signal: AbortSignal }, work: () => Promise<T>): Promise<T> {
   const path = join(stateDir, 'account.lock');
   const before = queues.get(path) ?? Promise.resolve();
-  const run = before.catch(() => undefined).then(async () => {
-    const lock = await acquire(stateDir, path, options);
-    try {
-      return await work();
-    } finally {
-      await lock.release();
-    }
-  });
+  const run = before
+    .catch(() => undefined)
+    .then(async () => {
+      const lock = await acquire(stateDir, path, options);
+      try {
+        return await work();
+      } finally {
+        await lock.release();
+      }
+    });
   const tail = run.catch(() => undefined);
   queues.set(path, tail);
   void tail.then(() => {
@@ -42,7 +44,10 @@ async function acquire(stateDir: string, path: string, options: { waitMs: number
     }
     if (Date.now() >= deadline) {
       const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      throw new CertsmithError('ACCOUNT_LOCKED', `waited ${(options.waitMs / 1000).toFixed(options.waitMs % 1000 ? 1 : 0)} s for ${path}, held by ${Number.isInteger(holder) ? `pid ${holder}` : 'another run'} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`);
+      throw new CertsmithError(
+        'ACCOUNT_LOCKED',
+        `waited ${(options.waitMs / 1000).toFixed(options.waitMs % 1000 ? 1 : 0)} s for ${path}, held by ${Number.isInteger(holder) ? `pid ${holder}` : 'another run'} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`,
+      );
     }
     // Creating an account takes a second or two: ask often at first, then less.
     await sleep(Math.min(50 * 2 ** Math.min(attempt, 4), Math.max(10, deadline - Date.now())), undefined, { signal: options.signal });

@@ -5,7 +5,11 @@ import { AcmeError } from './problem.js';
 import { ariCertIdOf } from './ari.js';
 
 function selfSigned(extra: string[]): string {
-  return execFileSync('sh', ['-c', `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=ari.test -days 5 ${extra.join(' ')} 2>/dev/null`], { encoding: 'utf8' });
+  return execFileSync(
+    'sh',
+    ['-c', `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=ari.test -days 5 ${extra.join(' ')} 2>/dev/null`],
+    { encoding: 'utf8' },
+  );
 }
 
 describe('ariCertIdOf', () => {

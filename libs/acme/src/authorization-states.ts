@@ -8,11 +8,20 @@ import type { AcmeClient, Authorization, Order } from './client.js';
  * run answered per name: a CA may keep an answered challenge 'pending' until its VA gets to it (Pebble does).
  */
 export async function readAuthorizationStates(
-  client: AcmeClient, order: Order, previous: AuthorizationState[] | undefined, now: Date, preferred: string[], signal: AbortSignal,
+  client: AcmeClient,
+  order: Order,
+  previous: AuthorizationState[] | undefined,
+  now: Date,
+  preferred: string[],
+  signal: AbortSignal,
   answered: Map<string, string> = new Map(),
 ): Promise<AuthorizationState[]> {
   const authzs = await Promise.all(order.authorizations.map((url) => client.getAuthorization(url, signal)));
-  return carrySince(authzs.map((authz) => stateOf(authz, preferred, previous, answered)), previous, now);
+  return carrySince(
+    authzs.map((authz) => stateOf(authz, preferred, previous, answered)),
+    previous,
+    now,
+  );
 }
 
 /** In the order the target lists its names (primary first), whatever order the CA keeps them in. */
@@ -24,17 +33,21 @@ export function inNameOrder<T extends { name: string }>(states: T[], names: stri
   return [...states].sort((a, b) => rank(a.name) - rank(b.name));
 }
 
-function stateOf(authz: Authorization, preferred: string[], previous: AuthorizationState[] | undefined, answeredNow: Map<string, string>): Omit<AuthorizationState, 'since'> {
+function stateOf(
+  authz: Authorization,
+  preferred: string[],
+  previous: AuthorizationState[] | undefined,
+  answeredNow: Map<string, string>,
+): Omit<AuthorizationState, 'since'> {
   const name = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
   const rank = (type: string) => {
     const at = preferred.indexOf(type);
     return at < 0 ? preferred.length : at;
   };
-  const answered = authz.challenges
-    .filter((c) => c.status !== 'pending')
-    .sort((a, b) => rank(a.type) - rank(b.type))[0]
+  const answered =
+    authz.challenges.filter((c) => c.status !== 'pending').sort((a, b) => rank(a.type) - rank(b.type))[0] ??
     // The CA has not started on it: the type this run or the last one answered, if the CA offers it.
-    ?? authz.challenges.find((c) => c.type === (answeredNow.get(name) ?? previous?.find((p) => p.name === name)?.challenge?.type));
+    authz.challenges.find((c) => c.type === (answeredNow.get(name) ?? previous?.find((p) => p.name === name)?.challenge?.type));
   const state: Omit<AuthorizationState, 'since'> = { name, status: authz.status };
   if (answered) {
     state.challenge = { type: answered.type, status: answered.status };

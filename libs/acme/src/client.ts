@@ -13,7 +13,10 @@ export interface Directory {
   /** RFC 9773 (ACME Renewal Information). */
   renewalInfo?: string;
   meta?: {
-    externalAccountRequired?: boolean; termsOfService?: string; website?: string; caaIdentities?: string[];
+    externalAccountRequired?: boolean;
+    termsOfService?: string;
+    website?: string;
+    caaIdentities?: string[];
     /** ACME profiles (draft-aaron-acme-profiles): profile name → description. */
     profiles?: Record<string, string>;
   };
@@ -86,7 +89,11 @@ export class AcmeClient {
   private nonceByGet = true;
   private account: { key: AccountKey; url: string } | undefined;
 
-  constructor(readonly directoryUrl: string, readonly transport: AcmeTransport, private readonly badNonceRetries = 16) {}
+  constructor(
+    readonly directoryUrl: string,
+    readonly transport: AcmeTransport,
+    private readonly badNonceRetries = 16,
+  ) {}
 
   get accountUrl(): string | undefined {
     return this.account?.url;
@@ -107,7 +114,10 @@ export class AcmeClient {
     const doc = response.json as Partial<Directory> | undefined;
     const isUrl = (v: unknown) => typeof v === 'string' && /^https?:\/\//.test(v);
     if (!doc || typeof doc !== 'object' || !isUrl(doc.newNonce) || !isUrl(doc.newAccount) || !isUrl(doc.newOrder)) {
-      throw new AcmeError('ACME_NOT_A_DIRECTORY', `${this.directoryUrl} is not an ACME directory (no newNonce/newAccount/newOrder URLs in its answer): check the directory URL`);
+      throw new AcmeError(
+        'ACME_NOT_A_DIRECTORY',
+        `${this.directoryUrl} is not an ACME directory (no newNonce/newAccount/newOrder URLs in its answer): check the directory URL`,
+      );
     }
     this.directoryDoc = doc as Directory;
     return this.directoryDoc;
@@ -172,7 +182,10 @@ export class AcmeClient {
     if (options.contact?.length) payload.contact = options.contact;
     if (options.eab) payload.externalAccountBinding = externalAccountBinding(key.jwk, options.eab, dir.newAccount);
     else if (dir.meta?.externalAccountRequired) {
-      throw new AcmeError('EAB_REQUIRED', `the CA at ${this.directoryUrl} requires External Account Binding: set the EAB key id and HMAC key file in the issuer's options`);
+      throw new AcmeError(
+        'EAB_REQUIRED',
+        `the CA at ${this.directoryUrl} requires External Account Binding: set the EAB key id and HMAC key file in the issuer's options`,
+      );
     }
     let response: AcmeResponse;
     try {
@@ -193,11 +206,15 @@ export class AcmeClient {
     const ca = `the CA at ${new URL(this.directoryUrl).host}`;
     const file = eab.keyFile ?? "the issuer's eab.keyFile";
     const renew = `ask ${ca} for a new EAB key, then put its key id in the issuer's eab.kid and its HMAC key in ${file} (mode 0600)`;
-    const [code, message] = refusal === 'spent'
-      ? ['EAB_KEY_SPENT', `${ca} says the EAB key id "${eab.kid}" has already been used (${detail}): an EAB key registers one account; ${renew}`]
-      : refusal === 'unknown'
-        ? ['EAB_KEY_UNKNOWN', `${ca} does not know the EAB key id "${eab.kid}" (${detail}): check the issuer's eab.kid, or ${renew}`]
-        : ['EAB_REJECTED', `the CA rejected the External Account Binding for key id "${eab.kid}": ${detail} (check the EAB key id and the HMAC key in ${file})`];
+    const [code, message] =
+      refusal === 'spent'
+        ? ['EAB_KEY_SPENT', `${ca} says the EAB key id "${eab.kid}" has already been used (${detail}): an EAB key registers one account; ${renew}`]
+        : refusal === 'unknown'
+          ? ['EAB_KEY_UNKNOWN', `${ca} does not know the EAB key id "${eab.kid}" (${detail}): check the issuer's eab.kid, or ${renew}`]
+          : [
+              'EAB_REJECTED',
+              `the CA rejected the External Account Binding for key id "${eab.kid}": ${detail} (check the EAB key id and the HMAC key in ${file})`,
+            ];
     return new AcmeError(code, message, { problem: error.problem, status: error.status, cause: error });
   }
 
@@ -232,7 +249,8 @@ export class AcmeClient {
   async getAuthorization(url: string, signal: AbortSignal): Promise<Authorization> {
     const response = await this.post(url, undefined, signal);
     const body = expectObject(response, 'authorization') as Omit<Authorization, 'url'>;
-    if (!Array.isArray(body.challenges) || !body.identifier) throw new AcmeError('ACME_BAD_RESPONSE', `the authorization at ${url} has no identifier or challenges`);
+    if (!Array.isArray(body.challenges) || !body.identifier)
+      throw new AcmeError('ACME_BAD_RESPONSE', `the authorization at ${url} has no identifier or challenges`);
     return { ...body, url, retryAfter: response.retryAfter };
   }
 
@@ -300,7 +318,10 @@ export class AcmeClient {
     const start = new Date(body?.suggestedWindow?.start ?? NaN);
     const end = new Date(body?.suggestedWindow?.end ?? NaN);
     if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) {
-      throw new AcmeError('ARI_INVALID', `the CA's answer for ${certId} has no valid suggestedWindow (${JSON.stringify(body?.suggestedWindow ?? null).slice(0, 120)})`);
+      throw new AcmeError(
+        'ARI_INVALID',
+        `the CA's answer for ${certId} has no valid suggestedWindow (${JSON.stringify(body?.suggestedWindow ?? null).slice(0, 120)})`,
+      );
     }
     return { suggestedWindow: { start, end }, explanationURL: body?.explanationURL, retryAfter: response.retryAfter };
   }

@@ -15,7 +15,10 @@ export function readEabKey(kid: string, keyFile: string, field: string): Eab {
     throw new UsageError('EAB_KEY_FILE', `${field}: cannot read the EAB HMAC key file ${keyFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if ((mode & 0o077) !== 0) {
-    throw new UsageError('EAB_KEY_FILE_MODE', `${field}: the EAB HMAC key file ${keyFile} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
+    throw new UsageError(
+      'EAB_KEY_FILE_MODE',
+      `${field}: the EAB HMAC key file ${keyFile} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 it`,
+    );
   }
   const hmacKey = readFileSync(keyFile, 'utf8').trim();
   if (!/^[A-Za-z0-9_-]+={0,2}$/.test(hmacKey) || Buffer.from(hmacKey, 'base64url').length < 16) {
@@ -30,7 +33,8 @@ export type EabRefusal = 'spent' | 'unknown' | 'rejected';
 
 // CAs word these differently: Pebble says "the field 'kid' references a key that is not known to the ACME server";
 // step-ca "... references an unknown key" and "... was already bound to account ..."; others "has already been used".
-const SPENT = /\b(already (been )?(used|bound|associated|consumed|redeemed|in use)|has been (used|consumed|redeemed)|(is|was) (consumed|redeemed)|no longer (valid|usable|available)|spent|single[- ]use)\b/i;
+const SPENT =
+  /\b(already (been )?(used|bound|associated|consumed|redeemed|in use)|has been (used|consumed|redeemed)|(is|was) (consumed|redeemed)|no longer (valid|usable|available)|spent|single[- ]use)\b/i;
 const UNKNOWN = /\b(not known|unknown|not found|does not exist|doesn'?t exist|no such|not recogni[sz]ed|unrecogni[sz]ed|invalid (key )?(id|kid|identifier))\b/i;
 
 /**

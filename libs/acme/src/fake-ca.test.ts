@@ -37,7 +37,10 @@ class FakeCa {
         res.setHeader('replay-nonce', `n${this.hits.length}`);
         const handler = this.routes.get(`${req.method} ${req.url}`) ?? this.routes.get(`* ${req.url}`);
         if (handler) handler(req, res, body);
-        else res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: `no route ${req.url}` }));
+        else
+          res
+            .writeHead(404, { 'content-type': 'application/problem+json' })
+            .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: `no route ${req.url}` }));
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, address, resolve));
@@ -48,7 +51,12 @@ class FakeCa {
     this.routes.set(`* ${path}`, (_req, res) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body)));
   }
   acmeBasics(): void {
-    this.json('/dir', 200, { newNonce: `${this.base}/nonce`, newAccount: `${this.base}/acct`, newOrder: `${this.base}/order`, renewalInfo: `${this.base}/renewal-info` });
+    this.json('/dir', 200, {
+      newNonce: `${this.base}/nonce`,
+      newAccount: `${this.base}/acct`,
+      newOrder: `${this.base}/order`,
+      renewalInfo: `${this.base}/renewal-info`,
+    });
     this.routes.set('HEAD /nonce', (_q, res) => res.writeHead(200).end());
     this.json('/acct', 201, { status: 'valid' }, { location: `${this.base}/acct/1` });
   }
@@ -102,7 +110,9 @@ describe('ACME client against a misbehaving CA', () => {
 
   it('garbage JSON is ACME_BAD_RESPONSE; a 10 MiB body is ACME_RESPONSE_TOO_LARGE without reading it all', async () => {
     ca.routes.set('* /dir', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"newNonce": "http://x", garbage'));
-    const garbage = (await client().directory(AbortSignal.timeout(5_000)).catch((e: unknown) => e)) as AcmeError;
+    const garbage = (await client()
+      .directory(AbortSignal.timeout(5_000))
+      .catch((e: unknown) => e)) as AcmeError;
     expect(garbage.code).toBe('ACME_BAD_RESPONSE');
     const chunk = Buffer.alloc(1024 * 1024, 0x61);
     ca.routes.set('* /dir', (_q, res) => {
@@ -117,20 +127,40 @@ describe('ACME client against a misbehaving CA', () => {
       };
       more();
     });
-    const big = (await client().directory(AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as AcmeError;
+    const big = (await client()
+      .directory(AbortSignal.timeout(10_000))
+      .catch((e: unknown) => e)) as AcmeError;
     expect(big.code).toBe('ACME_RESPONSE_TOO_LARGE');
     ca.routes.set('* /dir', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) }).end());
-    const declared = (await client().directory(AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as AcmeError;
+    const declared = (await client()
+      .directory(AbortSignal.timeout(10_000))
+      .catch((e: unknown) => e)) as AcmeError;
     expect(declared.code).toBe('ACME_RESPONSE_TOO_LARGE');
   });
 
   it('skips pre-validated authorizations and, with a challenge stuck in processing, stops at the wait bound and leaves the order pending', async () => {
     ca.acmeBasics();
-    const order = { status: 'pending', identifiers: [{ type: 'dns', value: 'a.example.test' }, { type: 'dns', value: 'b.example.test' }], authorizations: [`${ca.base}/authz/a`, `${ca.base}/authz/b`], finalize: `${ca.base}/finalize` };
+    const order = {
+      status: 'pending',
+      identifiers: [
+        { type: 'dns', value: 'a.example.test' },
+        { type: 'dns', value: 'b.example.test' },
+      ],
+      authorizations: [`${ca.base}/authz/a`, `${ca.base}/authz/b`],
+      finalize: `${ca.base}/finalize`,
+    };
     ca.json('/order', 201, order, { location: `${ca.base}/order/1` });
     ca.json('/order/1', 200, order);
-    ca.json('/authz/a', 200, { status: 'valid', identifier: { type: 'dns', value: 'a.example.test' }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/a`, status: 'valid', token: 'ta' }] });
-    ca.json('/authz/b', 200, { status: 'pending', identifier: { type: 'dns', value: 'b.example.test' }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/b`, status: 'pending', token: 'tb' }] });
+    ca.json('/authz/a', 200, {
+      status: 'valid',
+      identifier: { type: 'dns', value: 'a.example.test' },
+      challenges: [{ type: 'http-01', url: `${ca.base}/chall/a`, status: 'valid', token: 'ta' }],
+    });
+    ca.json('/authz/b', 200, {
+      status: 'pending',
+      identifier: { type: 'dns', value: 'b.example.test' },
+      challenges: [{ type: 'http-01', url: `${ca.base}/chall/b`, status: 'pending', token: 'tb' }],
+    });
     ca.json('/chall/b', 200, { type: 'http-01', url: `${ca.base}/chall/b`, status: 'processing', token: 'tb' });
     const dcv = new RecordingDcv();
     const bus = createBus();
@@ -138,8 +168,15 @@ describe('ACME client against a misbehaving CA', () => {
     bus.on('validated', (e) => validated.push(`${e.name}:${e.reason ?? ''}`));
     const ctx: IssueContext = { bus, dcv: [dcv], clock: { now: () => new Date() }, signal: AbortSignal.timeout(20_000), stateDir: join(dir, 'state') };
     const issuer = new AcmeIssuer({
-      id: 'sectigo', directoryUrl: `${ca.base}/dir`, issuerPatterns: [], accountKeyType: 'ES256', challengeTypes: ['http-01'],
-      maxWaitMs: 1_500, pollStartMs: 100, pollMaxMs: 400, precheck: 'http',
+      id: 'sectigo',
+      directoryUrl: `${ca.base}/dir`,
+      issuerPatterns: [],
+      accountKeyType: 'ES256',
+      challengeTypes: ['http-01'],
+      maxWaitMs: 1_500,
+      pollStartMs: 100,
+      pollMaxMs: 400,
+      precheck: 'http',
     });
     const names = ['a.example.test', 'b.example.test'];
     const csr = await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' });
@@ -160,16 +197,38 @@ describe('ACME client against a misbehaving CA', () => {
 
   it('honours Retry-After while polling', async () => {
     ca.hits.length = 0;
-    ca.json('/order/1', 200, { status: 'pending', identifiers: [{ type: 'dns', value: 'a.example.test' }, { type: 'dns', value: 'b.example.test' }], authorizations: [`${ca.base}/authz/a`, `${ca.base}/authz/b`], finalize: `${ca.base}/finalize` }, { 'retry-after': '1' });
+    ca.json(
+      '/order/1',
+      200,
+      {
+        status: 'pending',
+        identifiers: [
+          { type: 'dns', value: 'a.example.test' },
+          { type: 'dns', value: 'b.example.test' },
+        ],
+        authorizations: [`${ca.base}/authz/a`, `${ca.base}/authz/b`],
+        finalize: `${ca.base}/finalize`,
+      },
+      { 'retry-after': '1' },
+    );
     const c = client();
     await c.createAccount(await (await import('./jws.js')).AccountKey.generate(), {}, AbortSignal.timeout(5_000));
     const { driveOrder } = await import('./order-flow.js');
     const order = await c.getOrder(`${ca.base}/order/1`, AbortSignal.timeout(5_000));
     ca.hits.length = 0;
-    const outcome = await driveOrder(order, new Uint8Array([1]), {
-      client: c, accountKey: await (await import('./jws.js')).AccountKey.generate(), dcv: [new RecordingDcv()],
-      target: { id: 'hostname', names: [], services: [], kind: 'hostname' }, bus: createBus(), signal: AbortSignal.timeout(10_000),
-    }, { challengeTypes: ['http-01'], maxWaitMs: 2_500, pollStartMs: 50, pollMaxMs: 50 });
+    const outcome = await driveOrder(
+      order,
+      new Uint8Array([1]),
+      {
+        client: c,
+        accountKey: await (await import('./jws.js')).AccountKey.generate(),
+        dcv: [new RecordingDcv()],
+        target: { id: 'hostname', names: [], services: [], kind: 'hostname' },
+        bus: createBus(),
+        signal: AbortSignal.timeout(10_000),
+      },
+      { challengeTypes: ['http-01'], maxWaitMs: 2_500, pollStartMs: 50, pollMaxMs: 50 },
+    );
     expect(outcome.status).toBe('pending');
     // With a 50 ms schedule it would poll ~50 times; Retry-After: 1 allows about three.
     expect(ca.hits.filter((h) => h === 'POST /order/1').length).toBeLessThanOrEqual(5);
@@ -180,34 +239,67 @@ describe('ACME client against a misbehaving CA', () => {
     const c = client();
     await c.createAccount(await AccountKey.generate(), {}, AbortSignal.timeout(5_000));
     for (const name of names) {
-      ca.json(`/authz/${id}-${name}`, 200, { status: 'pending', identifier: { type: 'dns', value: name }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/${id}-${name}`, status: 'pending', token: `t-${name}` }] });
+      ca.json(`/authz/${id}-${name}`, 200, {
+        status: 'pending',
+        identifier: { type: 'dns', value: name },
+        challenges: [{ type: 'http-01', url: `${ca.base}/chall/${id}-${name}`, status: 'pending', token: `t-${name}` }],
+      });
       ca.json(`/chall/${id}-${name}`, 200, { type: 'http-01', url: `${ca.base}/chall/${id}-${name}`, status: 'processing', token: `t-${name}` });
     }
     also();
-    const order = { url: `${ca.base}/order/${id}`, status: 'pending' as const, identifiers: names.map((value) => ({ type: 'dns', value })), authorizations: names.map((n) => `${ca.base}/authz/${id}-${n}`), finalize: `${ca.base}/finalize/${id}` };
+    const order = {
+      url: `${ca.base}/order/${id}`,
+      status: 'pending' as const,
+      identifiers: names.map((value) => ({ type: 'dns', value })),
+      authorizations: names.map((n) => `${ca.base}/authz/${id}-${n}`),
+      finalize: `${ca.base}/finalize/${id}`,
+    };
     const dcv = new RecordingDcv();
     const bus = createBus();
     const validated: string[] = [];
     bus.on('validated', (e) => validated.push(`${e.name}:${e.ok ? 'ok' : `failed: ${e.reason}`}`));
     ca.hits.length = 0;
-    const outcome = await driveOrder(order, new Uint8Array([1]), {
-      client: c, accountKey: await AccountKey.generate(), dcv: [dcv], target: { id: 'site', names, services: [], kind: 'site' }, bus, signal: AbortSignal.timeout(10_000),
-    }, { challengeTypes: ['http-01'], maxWaitMs: 5_000, pollStartMs: 20, pollMaxMs: 40 }).catch((e: unknown) => e as AcmeError);
+    const outcome = await driveOrder(
+      order,
+      new Uint8Array([1]),
+      {
+        client: c,
+        accountKey: await AccountKey.generate(),
+        dcv: [dcv],
+        target: { id: 'site', names, services: [], kind: 'site' },
+        bus,
+        signal: AbortSignal.timeout(10_000),
+      },
+      { challengeTypes: ['http-01'], maxWaitMs: 5_000, pollStartMs: 20, pollMaxMs: 40 },
+    ).catch((e: unknown) => e as AcmeError);
     return { outcome, dcv, validated, hits: (path: string) => ca.hits.filter((h) => h === `POST ${path}`).length };
   }
 
   it('waits on the order, not on each authorization: one request per poll whatever the number of names', async () => {
     ca.acmeBasics();
     const names = ['a.poll.test', 'www.poll.test', 'mail.poll.test', 'shop.poll.test'];
-    const pem = execFileSync('sh', ['-c', 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=poll.test -days 5 2>/dev/null'], { encoding: 'utf8' });
+    const pem = execFileSync(
+      'sh',
+      ['-c', 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=poll.test -days 5 2>/dev/null'],
+      { encoding: 'utf8' },
+    );
     let polls = 0;
-    const body = (status: string, extra: object = {}) => JSON.stringify({ status, identifiers: names.map((value) => ({ type: 'dns', value })), authorizations: names.map((n) => `${ca.base}/authz/p-${n}`), finalize: `${ca.base}/finalize/p`, ...extra });
+    const body = (status: string, extra: object = {}) =>
+      JSON.stringify({
+        status,
+        identifiers: names.map((value) => ({ type: 'dns', value })),
+        authorizations: names.map((n) => `${ca.base}/authz/p-${n}`),
+        finalize: `${ca.base}/finalize/p`,
+        ...extra,
+      });
     // Pending for three polls, then ready; valid once finalized.
     let finalized = false;
     const asked: number[] = [];
     ca.routes.set('* /order/p', (_q, res) => {
       asked.push(Date.now());
-      res.writeHead(200, { 'content-type': 'application/json' }).end(finalized ? body('valid', { certificate: `${ca.base}/cert/p` }) : body(++polls > 3 ? 'ready' : 'pending'));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(finalized ? body('valid', { certificate: `${ca.base}/cert/p` }) : body(++polls > 3 ? 'ready' : 'pending'));
     });
     let finalizedAt = 0;
     ca.routes.set('* /finalize/p', (_q, res) => {
@@ -217,12 +309,16 @@ describe('ACME client against a misbehaving CA', () => {
     });
     ca.routes.set('* /cert/p', (_q, res) => res.writeHead(200, { 'content-type': 'application/pem-certificate-chain' }).end(pem));
     let answeredAt = 0;
-    const { outcome, dcv, validated, hits } = await driveFresh('p', names, () => names.forEach((name) => {
-      ca.routes.set(`* /chall/p-${name}`, (_q, res) => {
-        answeredAt = Date.now();
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'http-01', url: `${ca.base}/chall/p-${name}`, status: 'processing', token: `t-${name}` }));
-      });
-    }));
+    const { outcome, dcv, validated, hits } = await driveFresh('p', names, () =>
+      names.forEach((name) => {
+        ca.routes.set(`* /chall/p-${name}`, (_q, res) => {
+          answeredAt = Date.now();
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ type: 'http-01', url: `${ca.base}/chall/p-${name}`, status: 'processing', token: `t-${name}` }));
+        });
+      }),
+    );
     expect((outcome as OrderOutcome).status).toBe('issued');
     expect(validated).toEqual(names.map((n) => `${n}:ok`));
     expect(dcv.cleaned.map((c) => c.name).sort()).toEqual([...names].sort());
@@ -238,19 +334,39 @@ describe('ACME client against a misbehaving CA', () => {
     ca.acmeBasics();
     const names = ['a.bad.test', 'www.bad.test'];
     let answered = 0;
-    ca.routes.set('* /order/i', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-      status: answered >= 2 ? 'invalid' : 'pending', identifiers: names.map((value) => ({ type: 'dns', value })), authorizations: names.map((n) => `${ca.base}/authz/i-${n}`), finalize: `${ca.base}/finalize/i`,
-    })));
+    ca.routes.set('* /order/i', (_q, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          status: answered >= 2 ? 'invalid' : 'pending',
+          identifiers: names.map((value) => ({ type: 'dns', value })),
+          authorizations: names.map((n) => `${ca.base}/authz/i-${n}`),
+          finalize: `${ca.base}/finalize/i`,
+        }),
+      ),
+    );
     // Once both challenges are answered, www's authorization is invalid and a's valid.
-    const { outcome: error, dcv, validated, hits } = await driveFresh('i', names, () => names.forEach((name) => {
-      ca.routes.set(`* /chall/i-${name}`, (_q, res) => {
-        answered++;
-        const status = name === 'www.bad.test' ? 'invalid' : 'valid';
-        const error = name === 'www.bad.test' ? { type: 'urn:ietf:params:acme:error:connection', detail: '127.0.0.9: Connection refused' } : undefined;
-        ca.json(`/authz/i-${name}`, 200, { status, identifier: { type: 'dns', value: name }, challenges: [{ type: 'http-01', url: `${ca.base}/chall/i-${name}`, status, token: `t-${name}`, error }] });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'http-01', url: `${ca.base}/chall/i-${name}`, status: 'processing', token: `t-${name}` }));
-      });
-    }));
+    const {
+      outcome: error,
+      dcv,
+      validated,
+      hits,
+    } = await driveFresh('i', names, () =>
+      names.forEach((name) => {
+        ca.routes.set(`* /chall/i-${name}`, (_q, res) => {
+          answered++;
+          const status = name === 'www.bad.test' ? 'invalid' : 'valid';
+          const error = name === 'www.bad.test' ? { type: 'urn:ietf:params:acme:error:connection', detail: '127.0.0.9: Connection refused' } : undefined;
+          ca.json(`/authz/i-${name}`, 200, {
+            status,
+            identifier: { type: 'dns', value: name },
+            challenges: [{ type: 'http-01', url: `${ca.base}/chall/i-${name}`, status, token: `t-${name}`, error }],
+          });
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ type: 'http-01', url: `${ca.base}/chall/i-${name}`, status: 'processing', token: `t-${name}` }));
+        });
+      }),
+    );
     expect(error).toBeInstanceOf(AcmeError);
     expect((error as AcmeError).code).toBe('ACME_CONNECTION');
     expect((error as AcmeError).message).toBe('the CA did not validate www.bad.test (authorization invalid, http-01): 127.0.0.9: Connection refused');
@@ -259,19 +375,32 @@ describe('ACME client against a misbehaving CA', () => {
     for (const name of names) expect(hits(`/authz/i-${name}`)).toBe(2); // its challenge, then once to see why
   });
 
-  it('a problem document becomes a typed error with the CA\'s detail; rateLimited keeps its retry time', async () => {
+  it("a problem document becomes a typed error with the CA's detail; rateLimited keeps its retry time", async () => {
     ca.acmeBasics();
-    ca.json('/order', 429, { type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many certificates for example.test' }, { 'content-type': 'application/problem+json', 'retry-after': '3600' });
+    ca.json(
+      '/order',
+      429,
+      { type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many certificates for example.test' },
+      { 'content-type': 'application/problem+json', 'retry-after': '3600' },
+    );
     const c = client();
     await c.createAccount(await (await import('./jws.js')).AccountKey.generate(), {}, AbortSignal.timeout(5_000));
     const error = (await c.newOrder(['x.example.test'], AbortSignal.timeout(5_000)).catch((e: unknown) => e)) as AcmeError;
     expect(error.code).toBe('ACME_RATE_LIMITED');
     expect(error.message).toContain('too many certificates for example.test');
     expect(error.retryAfter!.getTime() - Date.now()).toBeGreaterThan(3_500_000);
-    const codes = ['rejectedIdentifier', 'caa', 'dns', 'connection', 'unauthorized', 'badNonce', 'somethingNew'].map((t) =>
-      problemToError({ type: `urn:ietf:params:acme:error:${t}`, detail: 'd' }, { status: 400, url: 'u' }).code);
+    const codes = ['rejectedIdentifier', 'caa', 'dns', 'connection', 'unauthorized', 'badNonce', 'somethingNew'].map(
+      (t) => problemToError({ type: `urn:ietf:params:acme:error:${t}`, detail: 'd' }, { status: 400, url: 'u' }).code,
+    );
     expect(codes).toEqual(['ACME_REJECTED_IDENTIFIER', 'ACME_CAA', 'ACME_DNS', 'ACME_CONNECTION', 'ACME_UNAUTHORIZED', 'ACME_BAD_NONCE', 'ACME_PROBLEM']);
-    const compound = problemToError({ type: 'urn:ietf:params:acme:error:compound', detail: 'several', subproblems: [{ identifier: { type: 'dns', value: 'a.test' }, detail: 'CAA forbids' }] }, { status: 403, url: 'u' });
+    const compound = problemToError(
+      {
+        type: 'urn:ietf:params:acme:error:compound',
+        detail: 'several',
+        subproblems: [{ identifier: { type: 'dns', value: 'a.test' }, detail: 'CAA forbids' }],
+      },
+      { status: 403, url: 'u' },
+    );
     expect(compound.message).toContain('a.test: CAA forbids');
   });
 
@@ -281,7 +410,8 @@ describe('ACME client against a misbehaving CA', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 01:00:00 GMT', now)?.toISOString()).toBe('2026-01-01T01:00:00.000Z');
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseLinks(['<https://ca/cert/1/1>;rel="alternate"', '<https://ca/dir>;rel="index", <https://ca/cert/1/2>; rel="alternate"'])).toEqual({
-      alternate: ['https://ca/cert/1/1', 'https://ca/cert/1/2'], index: ['https://ca/dir'],
+      alternate: ['https://ca/cert/1/1', 'https://ca/cert/1/2'],
+      index: ['https://ca/dir'],
     });
   });
 
@@ -320,14 +450,34 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
     await rm(dir, { recursive: true, force: true });
   });
   const problem = (path: string, status: number, type: string, detail: string) =>
-    ca.routes.set(`* ${path}`, (_q, res) => res.writeHead(status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: `urn:ietf:params:acme:error:${type}`, detail, status })));
-  const issuer = (extra: Partial<ConstructorParameters<typeof AcmeIssuer>[0]> = {}) => new AcmeIssuer({
-    id: 'sectigo', directoryUrl: `${ca.base}/dir`, eab: { kid: 'kid-7', hmacKey, keyFile: '/etc/certsmith/sectigo-eab.key' }, issuerPatterns: [],
-    accountKeyType: 'ES256', challengeTypes: ['http-01'], maxWaitMs: 1_000, precheck: 'http', ...extra,
+    ca.routes.set(`* ${path}`, (_q, res) =>
+      res.writeHead(status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: `urn:ietf:params:acme:error:${type}`, detail, status })),
+    );
+  const issuer = (extra: Partial<ConstructorParameters<typeof AcmeIssuer>[0]> = {}) =>
+    new AcmeIssuer({
+      id: 'sectigo',
+      directoryUrl: `${ca.base}/dir`,
+      eab: { kid: 'kid-7', hmacKey, keyFile: '/etc/certsmith/sectigo-eab.key' },
+      issuerPatterns: [],
+      accountKeyType: 'ES256',
+      challengeTypes: ['http-01'],
+      maxWaitMs: 1_000,
+      precheck: 'http',
+      ...extra,
+    });
+  const ctx = (state: string): IssueContext => ({
+    bus: createBus(),
+    dcv: [new RecordingDcv()],
+    clock: { now: () => new Date('2026-11-25T04:00:00Z') },
+    signal: AbortSignal.timeout(10_000),
+    stateDir: join(dir, state),
   });
-  const ctx = (state: string): IssueContext => ({ bus: createBus(), dcv: [new RecordingDcv()], clock: { now: () => new Date('2026-11-25T04:00:00Z') }, signal: AbortSignal.timeout(10_000), stateDir: join(dir, state) });
   const names = ['a.example.test'];
-  const request = async () => ({ target: { id: 'hostname', names, services: [], kind: 'hostname' as const }, names, csr: await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' }) });
+  const request = async () => ({
+    target: { id: 'hostname', names, services: [], kind: 'hostname' as const },
+    names,
+    csr: await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' }),
+  });
   const newAccountCalls = () => ca.hits.filter((h) => h === 'POST /acct').length;
 
   it('sorts the wordings of CAs: spent, unknown, or another refusal', () => {
@@ -350,7 +500,9 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
     const sectigo = issuer();
     const first = (await sectigo.issue(await request(), ctx('spent')).catch((e: unknown) => e)) as AcmeError;
     expect(first.code).toBe('EAB_KEY_SPENT');
-    expect(first.message).toBe(`the CA at ${new URL(ca.base).host} says the EAB key id "kid-7" has already been used (external account binding key with id 'kid-7' was already bound to account 'x' on 2026-11-01): an EAB key registers one account; ask the CA at ${new URL(ca.base).host} for a new EAB key, then put its key id in the issuer's eab.kid and its HMAC key in /etc/certsmith/sectigo-eab.key (mode 0600)`);
+    expect(first.message).toBe(
+      `the CA at ${new URL(ca.base).host} says the EAB key id "kid-7" has already been used (external account binding key with id 'kid-7' was already bound to account 'x' on 2026-11-01): an EAB key registers one account; ask the CA at ${new URL(ca.base).host} for a new EAB key, then put its key id in the issuer's eab.kid and its HMAC key in /etc/certsmith/sectigo-eab.key (mode 0600)`,
+    );
     const second = (await sectigo.issue(await request(), ctx('spent')).catch((e: unknown) => e)) as AcmeError;
     expect(second).toBe(first);
     expect(newAccountCalls()).toBe(1);
@@ -363,11 +515,17 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
 
   it('an unknown key id is EAB_KEY_UNKNOWN; a wrong HMAC key stays EAB_REJECTED', async () => {
     problem('/acct', 403, 'unauthorized', "the field 'kid' references an unknown key");
-    const unknown = (await issuer().issue(await request(), ctx('unknown')).catch((e: unknown) => e)) as AcmeError;
+    const unknown = (await issuer()
+      .issue(await request(), ctx('unknown'))
+      .catch((e: unknown) => e)) as AcmeError;
     expect(unknown.code).toBe('EAB_KEY_UNKNOWN');
-    expect(unknown.message).toContain(`does not know the EAB key id "kid-7" (the field 'kid' references an unknown key): check the issuer's eab.kid, or ask the CA at ${new URL(ca.base).host} for a new EAB key`);
+    expect(unknown.message).toContain(
+      `does not know the EAB key id "kid-7" (the field 'kid' references an unknown key): check the issuer's eab.kid, or ask the CA at ${new URL(ca.base).host} for a new EAB key`,
+    );
     problem('/acct', 403, 'unauthorized', 'external account binding JWS verification error');
-    const wrong = (await issuer().issue(await request(), ctx('wrong')).catch((e: unknown) => e)) as AcmeError;
+    const wrong = (await issuer()
+      .issue(await request(), ctx('wrong'))
+      .catch((e: unknown) => e)) as AcmeError;
     expect(wrong.code).toBe('EAB_REJECTED');
     expect(wrong.message).toContain('/etc/certsmith/sectigo-eab.key');
     expect(unknown.message + wrong.message).not.toContain(hmacKey);
@@ -378,23 +536,39 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
     problem('/order', 400, 'accountDoesNotExist', `Account ${ca.base}/acct/1 not found.`);
     ca.hits.length = 0;
     const file = join(dir, 'gone', 'account.json');
-    const gone = (await issuer().issue(await request(), ctx('gone')).catch((e: unknown) => e)) as CertsmithError;
+    const gone = (await issuer()
+      .issue(await request(), ctx('gone'))
+      .catch((e: unknown) => e)) as CertsmithError;
     const stored = JSON.parse(await readFile(file, 'utf8')) as { url: string; eab: unknown };
     expect(stored.url).toBe(`${ca.base}/acct/1`);
     expect(stored.eab).toEqual({ kid: 'kid-7', boundAt: '2026-11-25T04:00:00.000Z' });
     expect(gone.code).toBe('ACME_ACCOUNT_GONE');
-    expect(gone.message).toBe(`the CA no longer knows the account ${ca.base}/acct/1 in ${file} (Account ${ca.base}/acct/1 not found.); it was registered with EAB key id "kid-7" on 2026-11-25T04:00:00.000Z, which is not sent again: ask the CA at ${new URL(ca.base).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in /etc/certsmith/sectigo-eab.key: the next run registers a new account with it (the old account file is kept beside it)`);
+    expect(gone.message).toBe(
+      `the CA no longer knows the account ${ca.base}/acct/1 in ${file} (Account ${ca.base}/acct/1 not found.); it was registered with EAB key id "kid-7" on 2026-11-25T04:00:00.000Z, which is not sent again: ask the CA at ${new URL(ca.base).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in /etc/certsmith/sectigo-eab.key: the next run registers a new account with it (the old account file is kept beside it)`,
+    );
     expect(newAccountCalls()).toBe(1); // the first registration only
 
     // A new key id in the config: the old file is kept aside, a new account is registered with the new key.
     ca.json('/acct', 201, { status: 'valid' }, { location: `${ca.base}/acct/2` });
     let orders = 0;
     ca.routes.set('* /order', (_q, res) => {
-      if (orders++ === 0) res.writeHead(400, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:accountDoesNotExist', detail: 'gone' }));
-      else res.writeHead(201, { 'content-type': 'application/json', location: `${ca.base}/order/9` }).end(JSON.stringify({ status: 'valid', identifiers: [], authorizations: [], finalize: `${ca.base}/fin`, certificate: `${ca.base}/cert` }));
+      if (orders++ === 0)
+        res
+          .writeHead(400, { 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:accountDoesNotExist', detail: 'gone' }));
+      else
+        res
+          .writeHead(201, { 'content-type': 'application/json', location: `${ca.base}/order/9` })
+          .end(JSON.stringify({ status: 'valid', identifiers: [], authorizations: [], finalize: `${ca.base}/fin`, certificate: `${ca.base}/cert` }));
     });
-    ca.routes.set('* /cert', (_q, res) => res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' })));
-    const renewed = (await issuer({ eab: { kid: 'kid-8', hmacKey, keyFile: '/k' } }).issue(await request(), ctx('gone')).catch((e: unknown) => e)) as CertsmithError;
+    ca.routes.set('* /cert', (_q, res) =>
+      res
+        .writeHead(500, { 'content-type': 'application/problem+json' })
+        .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' })),
+    );
+    const renewed = (await issuer({ eab: { kid: 'kid-8', hmacKey, keyFile: '/k' } })
+      .issue(await request(), ctx('gone'))
+      .catch((e: unknown) => e)) as CertsmithError;
     expect(renewed.code).toBe('ACME_SERVER_INTERNAL'); // got past the account and the order
     const now = JSON.parse(await readFile(file, 'utf8')) as { url: string; eab: { kid: string }; keyPem: string };
     expect(now.url).toBe(`${ca.base}/acct/2`);
@@ -410,10 +584,18 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
     ca.hits.length = 0;
     let orders = 0;
     ca.routes.set('* /order', (_q, res) => {
-      if (orders++ === 0) res.writeHead(400, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:accountDoesNotExist', detail: 'gone' }));
-      else res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' }));
+      if (orders++ === 0)
+        res
+          .writeHead(400, { 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:accountDoesNotExist', detail: 'gone' }));
+      else
+        res
+          .writeHead(500, { 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' }));
     });
-    const plain = (await issuer({ eab: undefined }).issue(await request(), ctx('plain')).catch((e: unknown) => e)) as CertsmithError;
+    const plain = (await issuer({ eab: undefined })
+      .issue(await request(), ctx('plain'))
+      .catch((e: unknown) => e)) as CertsmithError;
     expect(plain.code).toBe('ACME_SERVER_INTERNAL');
     expect(newAccountCalls()).toBe(2);
     expect(JSON.parse(await readFile(join(dir, 'plain', 'account.json'), 'utf8')).eab).toBeNull();
@@ -422,30 +604,63 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
   it('another directory URL keeps the old account beside the new one, never overwriting it', async () => {
     ca.acmeBasics();
     ca.hits.length = 0;
-    ca.routes.set('* /order', (_q, res) => res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' })));
+    ca.routes.set('* /order', (_q, res) =>
+      res
+        .writeHead(500, { 'content-type': 'application/problem+json' })
+        .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'stop here' })),
+    );
     const state = join(dir, 'moved');
     await mkdir(state, { recursive: true });
-    const old = JSON.stringify({ directoryUrl: 'https://staging.example.test/dir', url: 'https://staging.example.test/acct/5', algorithm: 'ES256', keyPem: await (await AccountKey.generate()).toPem(), eab: { kid: 'kid-old', boundAt: '2026-01-01T00:00:00.000Z' } });
+    const old = JSON.stringify({
+      directoryUrl: 'https://staging.example.test/dir',
+      url: 'https://staging.example.test/acct/5',
+      algorithm: 'ES256',
+      keyPem: await (await AccountKey.generate()).toPem(),
+      eab: { kid: 'kid-old', boundAt: '2026-01-01T00:00:00.000Z' },
+    });
     await writeFile(join(state, 'account.json'), old, { mode: 0o600 });
-    const error = (await issuer().issue(await request(), ctx('moved')).catch((e: unknown) => e)) as CertsmithError;
+    const error = (await issuer()
+      .issue(await request(), ctx('moved'))
+      .catch((e: unknown) => e)) as CertsmithError;
     expect(error.code).toBe('ACME_SERVER_INTERNAL');
     expect(await readFile(join(state, 'account.json.other-directory-20261125T040000Z'), 'utf8')).toBe(old);
-    expect(JSON.parse(await readFile(join(state, 'account.json'), 'utf8'))).toMatchObject({ directoryUrl: `${ca.base}/dir`, url: `${ca.base}/acct/1`, eab: { kid: 'kid-7' } });
+    expect(JSON.parse(await readFile(join(state, 'account.json'), 'utf8'))).toMatchObject({
+      directoryUrl: `${ca.base}/dir`,
+      url: `${ca.base}/acct/1`,
+      eab: { kid: 'kid-7' },
+    });
     expect(newAccountCalls()).toBe(1);
   });
 
   it('an account file edited into nonsense is ACCOUNT_FILE_INVALID naming it, is not overwritten, and the CA is not asked', async () => {
     ca.acmeBasics();
     ca.hits.length = 0;
-    const cases = ['{"directoryUrl": "https://ca/dir", garbage', '[1, 2, 3]', 'null', JSON.stringify({ directoryUrl: `${ca.base}/dir`, url: null, algorithm: 'ES256', keyPem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }), 'x'.repeat(100_000)];
+    const cases = [
+      '{"directoryUrl": "https://ca/dir", garbage',
+      '[1, 2, 3]',
+      'null',
+      JSON.stringify({
+        directoryUrl: `${ca.base}/dir`,
+        url: null,
+        algorithm: 'ES256',
+        keyPem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+      }),
+      'x'.repeat(100_000),
+    ];
     const reasons: string[] = [];
     for (const [i, text] of cases.entries()) {
       const state = join(dir, `nonsense-${i}`);
       await mkdir(state, { recursive: true });
       await writeFile(join(state, 'account.json'), text, { mode: 0o600 });
-      const error = (await issuer().issue(await request(), ctx(`nonsense-${i}`)).catch((e: unknown) => e)) as CertsmithError;
+      const error = (await issuer()
+        .issue(await request(), ctx(`nonsense-${i}`))
+        .catch((e: unknown) => e)) as CertsmithError;
       expect(error.code).toBe('ACCOUNT_FILE_INVALID');
-      expect(error.message).toMatch(new RegExp(`^${join(state, 'account.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a certsmith account file \\(.+\\): move it aside to register a new account`));
+      expect(error.message).toMatch(
+        new RegExp(
+          `^${join(state, 'account.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a certsmith account file \\(.+\\): move it aside to register a new account`,
+        ),
+      );
       reasons.push(error.message.split('(')[1]!.split(')')[0]!);
       expect(await readFile(join(state, 'account.json'), 'utf8')).toBe(text);
       expect(await readdir(state)).toEqual(['account.json']); // no lock left behind, nothing else written
@@ -460,12 +675,18 @@ describe('the ACME account and its EAB key against a CA that refuses them (what 
     const state = join(dir, 'locked');
     await mkdir(state, { recursive: true });
     await writeFile(join(state, 'account.lock'), `${process.pid}\n`); // a live process holds it
-    const error = (await issuer({ accountLockWaitMs: 300 }).issue(await request(), ctx('locked')).catch((e: unknown) => e)) as CertsmithError;
+    const error = (await issuer({ accountLockWaitMs: 300 })
+      .issue(await request(), ctx('locked'))
+      .catch((e: unknown) => e)) as CertsmithError;
     expect(error.code).toBe('ACCOUNT_LOCKED');
-    expect(error.message).toBe(`waited 0.3 s for ${join(state, 'account.lock')}, held by pid ${process.pid} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`);
+    expect(error.message).toBe(
+      `waited 0.3 s for ${join(state, 'account.lock')}, held by pid ${process.pid} while it sets up the ACME account: the next run tries again (remove the file only if no certsmith process is running)`,
+    );
     expect(newAccountCalls()).toBe(0);
     // Released while a second run waits: it goes on and registers.
-    const waiting = issuer({ accountLockWaitMs: 10_000 }).issue(await request(), ctx('locked')).catch((e: unknown) => e);
+    const waiting = issuer({ accountLockWaitMs: 10_000 })
+      .issue(await request(), ctx('locked'))
+      .catch((e: unknown) => e);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(newAccountCalls()).toBe(0);
     await rm(join(state, 'account.lock'));

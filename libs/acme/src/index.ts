@@ -1,7 +1,17 @@
 // An RFC 8555 ACME client on undici and WebCrypto (written here: ordering is the product), with External
 // Account Binding, alternate chains, revocation and ACME Renewal Information (RFC 9773), and the Issuer that
 // drives it through the DCV plugins.
-export { AcmeClient, type Directory, type Order, type OrderStatus, type Authorization, type AcmeChallenge, type CertificateChain, type Eab, type RenewalInfo } from './client.js';
+export {
+  AcmeClient,
+  type Directory,
+  type Order,
+  type OrderStatus,
+  type Authorization,
+  type AcmeChallenge,
+  type CertificateChain,
+  type Eab,
+  type RenewalInfo,
+} from './client.js';
 export { AcmeTransport, parseLinks, type TransportOptions, type AcmeResponse } from './transport.js';
 export { AccountKey, externalAccountBinding, dns01Value, type JwsAlgorithm, type FlattenedJws, type Jwk } from './jws.js';
 export { AcmeError, problemToError, codeOfProblemType, parseRetryAfter, type ProblemDocument } from './problem.js';

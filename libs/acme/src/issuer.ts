@@ -1,6 +1,17 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertsmithError, type AddressPreference, type Challenge, type IssueContext, type IssueRequest, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder } from '@certsmith/core';
+import {
+  CertsmithError,
+  type AddressPreference,
+  type Challenge,
+  type IssueContext,
+  type IssueRequest,
+  type Issued,
+  type Issuer,
+  type KeyAndCsr,
+  type Pending,
+  type PendingOrder,
+} from '@certsmith/core';
 import { writeFileAtomic } from '@certsmith/install';
 import { moveAccountFileAside, readAccountFile, writeAccountFile, type AccountFile } from './account-file.js';
 import { withAccountLock } from './account-lock.js';
@@ -88,20 +99,33 @@ export class AcmeIssuer implements Issuer {
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {
-    return this.rateLimited(request.names, this.withClient(ctx, async (client) => {
-      const order = await this.newOrder(request, client, ctx);
-      const outcome = await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target);
-      return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
-    }));
+    return this.rateLimited(
+      request.names,
+      this.withClient(ctx, async (client) => {
+        const order = await this.newOrder(request, client, ctx);
+        const outcome = await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target);
+        return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
+      }),
+    );
   }
 
   async resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending> {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
-    return this.rateLimited(pending.names, this.withClient(ctx, async (client) => {
-      const order = await client.getOrder(pending.reference, ctx.signal);
-      const outcome = await this.drive(order, csr, client, client.accountKey!, ctx, target);
-      return this.finish(outcome, pending.target, pending.names, ctx, pending.createdAt, await this.states(outcome, pending.names, client, ctx, pending.authorizations));
-    }));
+    return this.rateLimited(
+      pending.names,
+      this.withClient(ctx, async (client) => {
+        const order = await client.getOrder(pending.reference, ctx.signal);
+        const outcome = await this.drive(order, csr, client, client.accountKey!, ctx, target);
+        return this.finish(
+          outcome,
+          pending.target,
+          pending.names,
+          ctx,
+          pending.createdAt,
+          await this.states(outcome, pending.names, client, ctx, pending.authorizations),
+        );
+      }),
+    );
   }
 
   /**
@@ -117,7 +141,8 @@ export class AcmeIssuer implements Issuer {
       if (refusal) throw new CertsmithError('ACME_PROFILE_NOT_OFFERED', `${refusal}: set the issuer's "profile" to one it offers, or remove it`);
       this.profileOffered = true;
     }
-    const order = (replaces?: string) => this.again(client, ctx, () => client.newOrder(request.names, ctx.signal, { ...(replaces ? { replaces } : {}), ...(profile ? { profile } : {}) }));
+    const order = (replaces?: string) =>
+      this.again(client, ctx, () => client.newOrder(request.names, ctx.signal, { ...(replaces ? { replaces } : {}), ...(profile ? { profile } : {}) }));
     const replaces = request.replaces && (await client.directory(ctx.signal)).renewalInfo ? certIdOrNull(request.replaces) : null;
     if (!replaces) return order();
     try {
@@ -125,8 +150,13 @@ export class AcmeIssuer implements Issuer {
     } catch (error) {
       if (!refusesReplaces(error)) throw error;
       ctx.bus.emit('failed', {
-        stage: 'issue', target: request.target.id, issuer: this.id, code: 'ARI_REPLACES_REFUSED',
-        message: `the CA refused the order with replaces "${replaces}": ${(error as Error).message}`, next: 'order again without "replaces"', severity: 'warning',
+        stage: 'issue',
+        target: request.target.id,
+        issuer: this.id,
+        code: 'ARI_REPLACES_REFUSED',
+        message: `the CA refused the order with replaces "${replaces}": ${(error as Error).message}`,
+        next: 'order again without "replaces"',
+        severity: 'warning',
       });
       return order();
     }
@@ -179,7 +209,10 @@ export class AcmeIssuer implements Issuer {
       const authzs = await Promise.all(order.authorizations.map((url) => client.getAuthorization(url, ctx.signal)));
       const open = authzs.filter((a) => a.status === 'pending');
       await Promise.all(open.map((a) => client.deactivateAuthorization(a.url, ctx.signal)));
-      return inNameOrder(open.map((a) => ({ name: a.identifier.value })), pending.names).map((a) => a.name);
+      return inNameOrder(
+        open.map((a) => ({ name: a.identifier.value })),
+        pending.names,
+      ).map((a) => a.name);
     });
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
     const leftovers = (await this.leftovers(ctx))[pending.reference] ?? [];
@@ -195,10 +228,19 @@ export class AcmeIssuer implements Issuer {
   }
 
   /** For an order left pending: every authorization, read once more so that the report says why, per name. */
-  private async states(outcome: OrderOutcome, names: string[], client: AcmeClient, ctx: IssueContext, previous?: PendingOrder['authorizations']): Promise<PendingOrder['authorizations']> {
+  private async states(
+    outcome: OrderOutcome,
+    names: string[],
+    client: AcmeClient,
+    ctx: IssueContext,
+    previous?: PendingOrder['authorizations'],
+  ): Promise<PendingOrder['authorizations']> {
     if (outcome.status !== 'pending') return undefined;
     const answered = new Map(outcome.published.map((c) => [c.name, c.kind]));
-    return inNameOrder(await readAuthorizationStates(client, outcome.order, previous, ctx.clock.now(), this.options.challengeTypes, ctx.signal, answered), names);
+    return inNameOrder(
+      await readAuthorizationStates(client, outcome.order, previous, ctx.clock.now(), this.options.challengeTypes, ctx.signal, answered),
+      names,
+    );
   }
 
   /** ARI for a certificate from this CA, or null when the directory offers none (Pebble 2.4). */
@@ -225,14 +267,35 @@ export class AcmeIssuer implements Issuer {
     return new AcmeTransport({ caPem: this.options.caPem, timeoutMs: this.options.requestTimeoutMs });
   }
 
-  private async drive(order: Order, csr: KeyAndCsr, client: AcmeClient, key: AccountKey, ctx: IssueContext, target: IssueRequest['target']): Promise<OrderOutcome> {
+  private async drive(
+    order: Order,
+    csr: KeyAndCsr,
+    client: AcmeClient,
+    key: AccountKey,
+    ctx: IssueContext,
+    target: IssueRequest['target'],
+  ): Promise<OrderOutcome> {
     const leftovers = await this.leftovers(ctx);
-    const outcome = await driveOrder(order, csr.csrDer, {
-      client, accountKey: key, dcv: ctx.dcv, target, bus: ctx.bus, signal: ctx.signal, leftovers: leftovers[order.url] ?? [],
-    }, {
-      challengeTypes: this.options.challengeTypes, maxWaitMs: this.options.maxWaitMs, preferredChain: this.options.preferredChain,
-      pollStartMs: this.options.pollStartMs, pollMaxMs: this.options.pollMaxMs,
-    });
+    const outcome = await driveOrder(
+      order,
+      csr.csrDer,
+      {
+        client,
+        accountKey: key,
+        dcv: ctx.dcv,
+        target,
+        bus: ctx.bus,
+        signal: ctx.signal,
+        leftovers: leftovers[order.url] ?? [],
+      },
+      {
+        challengeTypes: this.options.challengeTypes,
+        maxWaitMs: this.options.maxWaitMs,
+        preferredChain: this.options.preferredChain,
+        pollStartMs: this.options.pollStartMs,
+        pollMaxMs: this.options.pollMaxMs,
+      },
+    );
     await this.updateLeftovers(ctx, (current) => {
       if (outcome.status === 'pending' && outcome.published.length) current[order.url] = outcome.published;
       else delete current[order.url];
@@ -240,7 +303,14 @@ export class AcmeIssuer implements Issuer {
     return outcome;
   }
 
-  private finish(outcome: OrderOutcome, target: string, names: string[], ctx: IssueContext, createdAt?: string, authorizations?: PendingOrder['authorizations']): Issued | Pending {
+  private finish(
+    outcome: OrderOutcome,
+    target: string,
+    names: string[],
+    ctx: IssueContext,
+    createdAt?: string,
+    authorizations?: PendingOrder['authorizations'],
+  ): Issued | Pending {
     if (outcome.status === 'issued') {
       // The CA's word on the profile (it echoes it in the order); else the one asked for, which it offers.
       const profile = outcome.order.profile ?? this.options.profile;
@@ -249,8 +319,14 @@ export class AcmeIssuer implements Issuer {
     return {
       status: 'pending',
       order: {
-        issuer: this.id, target, reference: outcome.order.url, names, createdAt: createdAt ?? ctx.clock.now().toISOString(), detail: outcome.detail,
-        orderStatus: outcome.order.status, authorizations,
+        issuer: this.id,
+        target,
+        reference: outcome.order.url,
+        names,
+        createdAt: createdAt ?? ctx.clock.now().toISOString(),
+        detail: outcome.detail,
+        orderStatus: outcome.order.status,
+        authorizations,
       },
     };
   }
@@ -349,7 +425,10 @@ export class AcmeIssuer implements Issuer {
     const eab = this.options.eab;
     await client.createAccount(key, { contact: this.options.contact, eab }, ctx.signal);
     await writeAccountFile(file, {
-      directoryUrl: this.options.directoryUrl, url: client.accountUrl!, algorithm: key.algorithm, keyPem: await key.toPem(),
+      directoryUrl: this.options.directoryUrl,
+      url: client.accountUrl!,
+      algorithm: key.algorithm,
+      keyPem: await key.toPem(),
       eab: eab ? { kid: eab.kid, boundAt: ctx.clock.now().toISOString() } : null,
     });
   }
@@ -365,7 +444,11 @@ export class AcmeIssuer implements Issuer {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof AcmeError) || (error.code !== 'ACME_ACCOUNT_DOES_NOT_EXIST' && !(error.code === 'ACME_UNAUTHORIZED' && /account/i.test(error.message)))) throw error;
+      if (
+        !(error instanceof AcmeError) ||
+        (error.code !== 'ACME_ACCOUNT_DOES_NOT_EXIST' && !(error.code === 'ACME_UNAUTHORIZED' && /account/i.test(error.message)))
+      )
+        throw error;
       const file = join(ctx.stateDir, 'account.json');
       await withAccountLock(ctx.stateDir, { waitMs: this.options.accountLockWaitMs ?? 120_000, signal: ctx.signal }, async () => {
         if (client.accountUrl !== used) return; // another target of this run has dealt with it
@@ -391,7 +474,10 @@ export class AcmeIssuer implements Issuer {
           return;
         }
         const boundWith = bound.kid ? `EAB key id "${bound.kid}"${bound.boundAt ? ` on ${bound.boundAt}` : ''}` : 'an EAB key';
-        throw new CertsmithError('ACME_ACCOUNT_GONE', `the CA no longer knows the account ${used} in ${file} (${error.problem?.detail ?? error.message}); it was registered with ${boundWith}, which is not sent again: ask the CA at ${new URL(this.options.directoryUrl).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in ${eab?.keyFile ?? "the issuer's eab.keyFile"}: the next run registers a new account with it (the old account file is kept beside it)`);
+        throw new CertsmithError(
+          'ACME_ACCOUNT_GONE',
+          `the CA no longer knows the account ${used} in ${file} (${error.problem?.detail ?? error.message}); it was registered with ${boundWith}, which is not sent again: ask the CA at ${new URL(this.options.directoryUrl).host} for a new EAB key and put its key id in the issuer's eab.kid and its HMAC key in ${eab?.keyFile ?? "the issuer's eab.keyFile"}: the next run registers a new account with it (the old account file is kept beside it)`,
+        );
       });
       return work();
     }

@@ -66,7 +66,10 @@ export class AccountKey {
 
   async toPem(): Promise<string> {
     const der = Buffer.from(await subtle.exportKey('pkcs8', this.privateKey));
-    return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+    return `-----BEGIN PRIVATE KEY-----\n${der
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')
+      .replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
   }
 
   /** RFC 7638 thumbprint, base64url. */
@@ -88,9 +91,8 @@ export class AccountKey {
     const encodedProtected = b64u(JSON.stringify(protectedHeader));
     const encodedPayload = payload === undefined ? '' : b64u(JSON.stringify(payload));
     const data = Buffer.from(`${encodedProtected}.${encodedPayload}`, 'ascii');
-    const signature = this.algorithm === 'ES256'
-      ? sign('sha256', data, { key: this.signingKey, dsaEncoding: 'ieee-p1363' })
-      : sign('sha256', data, this.signingKey);
+    const signature =
+      this.algorithm === 'ES256' ? sign('sha256', data, { key: this.signingKey, dsaEncoding: 'ieee-p1363' }) : sign('sha256', data, this.signingKey);
     return { protected: encodedProtected, payload: encodedPayload, signature: signature.toString('base64url') };
   }
 }

@@ -17,7 +17,10 @@ class NonceCa {
       req.resume();
       req.on('end', () => {
         this.hits.push(`${req.method} ${req.url}`);
-        if (req.url === '/dir') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ newNonce: `${this.base}/nonce`, newAccount: `${this.base}/acct`, newOrder: `${this.base}/order` }));
+        if (req.url === '/dir')
+          return res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ newNonce: `${this.base}/nonce`, newAccount: `${this.base}/acct`, newOrder: `${this.base}/order` }));
         if (req.url === '/nonce' && req.method === 'HEAD') return res.writeHead(200, { 'replay-nonce': `n${++this.n}` }).end();
         if (req.url === '/nonce' && req.method === 'GET' && this.getAllowed) return res.writeHead(204, { 'replay-nonce': `n${++this.n}` }).end();
         if (req.url === '/nonce') return res.writeHead(405, { allow: 'HEAD' }).end();

@@ -59,23 +59,37 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       for (const authz of authzs) {
         if (authz.status === 'valid') {
           // Pre-validated (Sectigo) or reused (Let's Encrypt, Pebble's AUTHZREUSE): no challenge.
-          ctx.bus.emit('validated', { target: ctx.target.id, name: authz.identifier.value, ok: true, method: 'acme', reason: 'authorization already valid at the CA' });
+          ctx.bus.emit('validated', {
+            target: ctx.target.id,
+            name: authz.identifier.value,
+            ok: true,
+            method: 'acme',
+            reason: 'authorization already valid at the CA',
+          });
           continue;
         }
         if (authz.status !== 'pending') throw authorizationFailed(authz);
         answers.push(await publish(authz, ctx, options));
       }
       // Every challenge is in place before the CA is told about any of them: it validates them in parallel.
-      await Promise.all(answers.map(async (a) => {
-        if (a.challenge.status === 'pending') a.challenge = await ctx.client.respond(a.challenge, ctx.signal);
-      }));
+      await Promise.all(
+        answers.map(async (a) => {
+          if (a.challenge.status === 'pending') a.challenge = await ctx.client.respond(a.challenge, ctx.signal);
+        }),
+      );
       // One request per poll however many names the order has: the order turns ready once every authorization is
       // valid and invalid once any is not (RFC 8555 section 7.1.6). Only when it is neither (the wait bound came
       // first) or invalid are the answered authorizations read, once each, to say which name holds it or failed.
       // The CA has only just been told: asked at once, it would all but always still be checking (a wasted request).
       // A wait bound of zero asks nothing: every answered name is left pending as it is.
       const known = order;
-      if (answers.length) order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'pending', known, { waitFirst: true });
+      if (answers.length)
+        order = await poller.until(
+          () => ctx.client.getOrder(order.url, ctx.signal),
+          (o) => o.status !== 'pending',
+          known,
+          { waitFirst: true },
+        );
       const decided = order.status !== 'pending' && order.status !== 'invalid';
       const final = decided
         ? answers.map((a) => ({ ...a.authz, status: 'valid' as const }))
@@ -87,7 +101,13 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
         if (authz.status === 'pending') continue;
         const ok = authz.status === 'valid';
         const error = authz.challenges.find((c) => c.url === answer.challenge.url)?.error;
-        ctx.bus.emit('validated', { target: ctx.target.id, name: authz.identifier.value, ok, method: answer.method.id, reason: ok ? undefined : error?.detail ?? authz.status });
+        ctx.bus.emit('validated', {
+          target: ctx.target.id,
+          name: authz.identifier.value,
+          ok,
+          method: answer.method.id,
+          reason: ok ? undefined : (error?.detail ?? authz.status),
+        });
         if (!ok) throw authorizationFailed(authz, answer.challenge.url);
       }
       // Invalid with no answered authorization to blame: it failed for another reason (it expired, say).
@@ -95,9 +115,9 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       stillPublished = final.flatMap((authz, i) => (authz.status === 'pending' ? [answers[i]!.published.challenge] : []));
     } finally {
       // Challenges the CA may still be checking stay in place; the rest go now.
-      await Promise.all(answers
-        .filter((a) => !stillPublished.includes(a.published.challenge))
-        .map((a) => a.method.cleanup(a.published).catch(() => undefined)));
+      await Promise.all(
+        answers.filter((a) => !stillPublished.includes(a.published.challenge)).map((a) => a.method.cleanup(a.published).catch(() => undefined)),
+      );
     }
     if (stillPublished.length) {
       return { status: 'pending', order, detail: `waiting for the CA to validate ${stillPublished.map((c) => c.name).join(', ')}`, published: stillPublished };
@@ -115,7 +135,12 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
   if (order.status === 'processing' || order.status === 'pending') {
     // Just finalized: a CA that says how long signing takes (Retry-After) is not asked before; one that does not
     // is usually done by the time it is asked.
-    order = await poller.until(() => ctx.client.getOrder(order.url, ctx.signal), (o) => o.status !== 'processing' && o.status !== 'pending', order, { waitFirst: finalized && order.retryAfter !== undefined });
+    order = await poller.until(
+      () => ctx.client.getOrder(order.url, ctx.signal),
+      (o) => o.status !== 'processing' && o.status !== 'pending',
+      order,
+      { waitFirst: finalized && order.retryAfter !== undefined },
+    );
   }
   if (order.status === 'invalid') throw orderFailed(order);
   if (order.status !== 'valid') {
@@ -140,7 +165,10 @@ async function publish(authz: Authorization, ctx: OrderFlowContext, options: Ord
     return { authz, challenge, method, published };
   }
   const offered = authz.challenges.map((c) => c.type).join(', ');
-  throw new AcmeError('ACME_NO_DCV_METHOD', `no loaded DCV method can answer the CA's challenges for ${name} (offered: ${offered}; wanted: ${options.challengeTypes.join(', ')}): add the DCV plugin for one of them`);
+  throw new AcmeError(
+    'ACME_NO_DCV_METHOD',
+    `no loaded DCV method can answer the CA's challenges for ${name} (offered: ${offered}; wanted: ${options.challengeTypes.join(', ')}): add the DCV plugin for one of them`,
+  );
 }
 
 function challengeFor(type: ChallengeType, name: string, token: string, key: AccountKey): Challenge {
@@ -166,23 +194,38 @@ function authorizationFailed(authz: Authorization, challengeUrl?: string): AcmeE
   const challenge = authz.challenges.find((c) => c.url === challengeUrl) ?? authz.challenges.find((c) => c.error);
   const problem: ProblemDocument | undefined = challenge?.error;
   const code = problem ? codeOfProblemType(problem.type) : 'ACME_AUTHORIZATION_FAILED';
-  return new AcmeError(code, `the CA did not validate ${authz.identifier.value} (authorization ${authz.status}${challenge ? `, ${challenge.type}` : ''}): ${problem?.detail ?? 'no detail'}`, { problem });
+  return new AcmeError(
+    code,
+    `the CA did not validate ${authz.identifier.value} (authorization ${authz.status}${challenge ? `, ${challenge.type}` : ''}): ${problem?.detail ?? 'no detail'}`,
+    { problem },
+  );
 }
 
 function orderFailed(order: Order): AcmeError {
   const code = order.error ? codeOfProblemType(order.error.type) : 'ACME_ORDER_INVALID';
-  return new AcmeError(code === 'ACME_PROBLEM' ? 'ACME_ORDER_INVALID' : code, `the order ${order.url} is invalid: ${order.error?.detail ?? 'no detail'}`, { problem: order.error });
+  return new AcmeError(code === 'ACME_PROBLEM' ? 'ACME_ORDER_INVALID' : code, `the order ${order.url} is invalid: ${order.error?.detail ?? 'no detail'}`, {
+    problem: order.error,
+  });
 }
 
 /** Polls fast first, then backs off; a Retry-After from the CA wins; never past the run's deadline. */
 class Poller {
-  constructor(private readonly ctx: OrderFlowContext, private readonly deadline: number, private readonly options: OrderFlowOptions) {}
+  constructor(
+    private readonly ctx: OrderFlowContext,
+    private readonly deadline: number,
+    private readonly options: OrderFlowOptions,
+  ) {}
 
   /**
    * With `current` (the state already known), a wait bound of zero returns it without asking the CA again. With
    * `waitFirst`, the first request waits one step (or the Retry-After `current` carries) as later ones do.
    */
-  async until<T extends { retryAfter?: Date }>(fetch: () => Promise<T>, done: (value: T) => boolean, current?: T, options: { waitFirst?: boolean } = {}): Promise<T> {
+  async until<T extends { retryAfter?: Date }>(
+    fetch: () => Promise<T>,
+    done: (value: T) => boolean,
+    current?: T,
+    options: { waitFirst?: boolean } = {},
+  ): Promise<T> {
     if (current !== undefined && Date.now() >= this.deadline) return current;
     let delay = this.options.pollStartMs ?? 200;
     const cap = this.options.pollMaxMs ?? 5_000;

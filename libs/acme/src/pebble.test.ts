@@ -21,7 +21,10 @@ class InTestHttp01 implements DcvMethod {
   readonly served = new Map<string, string>();
   readonly log: string[] = [];
   private server: Server | undefined;
-  constructor(private readonly address: string, private readonly port: number) {}
+  constructor(
+    private readonly address: string,
+    private readonly port: number,
+  ) {}
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       const token = req.url?.split('/').pop() ?? '';
@@ -74,8 +77,16 @@ describe('ACME client against Pebble (EAB required)', () => {
   });
 
   const options = (extra: Partial<AcmeIssuerOptions> = {}): AcmeIssuerOptions => ({
-    id: 'acme', directoryUrl: pebble.directoryUrl, caPem: pebble.tlsCaPem, eab: pebble.eab, issuerPatterns: [/Pebble/],
-    accountKeyType: 'ES256', challengeTypes: ['http-01'], maxWaitMs: 30_000, precheck: 'http', ...extra,
+    id: 'acme',
+    directoryUrl: pebble.directoryUrl,
+    caPem: pebble.tlsCaPem,
+    eab: pebble.eab,
+    issuerPatterns: [/Pebble/],
+    accountKeyType: 'ES256',
+    challengeTypes: ['http-01'],
+    maxWaitMs: 30_000,
+    precheck: 'http',
+    ...extra,
   });
   const context = (stateDir: string): IssueContext => {
     const bus = createBus();
@@ -102,7 +113,9 @@ describe('ACME client against Pebble (EAB required)', () => {
     await writeFile(join(dir, 'root.pem'), root);
     await writeFile(join(dir, 'chain.pem'), result.chainPem.join(''));
     await writeFile(join(dir, 'leaf.pem'), result.certificatePem);
-    const verify = execFileSync('openssl', ['verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'chain.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
+    const verify = execFileSync('openssl', ['verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'chain.pem'), join(dir, 'leaf.pem')], {
+      encoding: 'utf8',
+    });
     expect(verify).toContain('leaf.pem: OK');
     const account = JSON.parse(await readFile(join(dir, 'es256', 'account.json'), 'utf8')) as { url: string; algorithm: string };
     expect(account.algorithm).toBe('ES256');
@@ -113,15 +126,21 @@ describe('ACME client against Pebble (EAB required)', () => {
   it('reuses the stored account on the next order; RS256 account keys work too', async () => {
     const before = await readFile(join(dir, 'es256', 'account.json'), 'utf8');
     const names = ['again.example.test'];
-    const again = await new AcmeIssuer(options()).issue({ target: target(names), names, csr: await csrs.create(names, { type: 'ecdsa-p256' }) }, context('es256'));
+    const again = await new AcmeIssuer(options()).issue(
+      { target: target(names), names, csr: await csrs.create(names, { type: 'ecdsa-p256' }) },
+      context('es256'),
+    );
     expect(again.status).toBe('issued');
     expect(await readFile(join(dir, 'es256', 'account.json'), 'utf8')).toBe(before);
-    const rsa = await new AcmeIssuer(options({ accountKeyType: 'RS256' })).issue({ target: target(names), names, csr: await csrs.create(names, { type: 'rsa-2048' }) }, context('rs256'));
+    const rsa = await new AcmeIssuer(options({ accountKeyType: 'RS256' })).issue(
+      { target: target(names), names, csr: await csrs.create(names, { type: 'rsa-2048' }) },
+      context('rs256'),
+    );
     expect(rsa.status).toBe('issued');
     expect(JSON.parse(await readFile(join(dir, 'rs256', 'account.json'), 'utf8')).algorithm).toBe('RS256');
   });
 
-  it('a wrong EAB key is EAB_REJECTED with the CA\'s words; none at all is EAB_REQUIRED', async () => {
+  it("a wrong EAB key is EAB_REJECTED with the CA's words; none at all is EAB_REQUIRED", async () => {
     const names = ['eab.example.test'];
     const request = { target: target(names), names, csr: await csrs.create(names, { type: 'ecdsa-p256' }) };
     const wrong = new AcmeIssuer(options({ eab: { kid: pebble.eab.kid, hmacKey: Buffer.alloc(32, 7).toString('base64url') } }));
@@ -133,9 +152,13 @@ describe('ACME client against Pebble (EAB required)', () => {
     const none = await new AcmeIssuer(options({ eab: undefined })).issue(request, context('no-eab')).catch((e: unknown) => e);
     expect((none as AcmeError).code).toBe('EAB_REQUIRED');
     // Pebble's words for a key id it does not know (wfe.go verifyEAB: unauthorized, 403).
-    const unknown = await new AcmeIssuer(options({ eab: { kid: 'kid-nobody', hmacKey: pebble.eab.hmacKey } })).issue(request, context('unknown-eab')).catch((e: unknown) => e);
+    const unknown = await new AcmeIssuer(options({ eab: { kid: 'kid-nobody', hmacKey: pebble.eab.hmacKey } }))
+      .issue(request, context('unknown-eab'))
+      .catch((e: unknown) => e);
     expect((unknown as AcmeError).code).toBe('EAB_KEY_UNKNOWN');
-    expect((unknown as AcmeError).message).toContain(`does not know the EAB key id "kid-nobody" (the field 'kid' references a key that is not known to the ACME server)`);
+    expect((unknown as AcmeError).message).toContain(
+      `does not know the EAB key id "kid-nobody" (the field 'kid' references a key that is not known to the ACME server)`,
+    );
   });
 
   it('records the EAB key id an account was registered with; Pebble 2.4 lets one EAB key register any number of accounts', async () => {
@@ -226,8 +249,15 @@ describe('ACME client against Pebble with faults injected', () => {
     const names = ['reuse.example.test', 'www.reuse.example.test'];
     const csrs = new WebCryptoCsrFactory();
     const issuer = new AcmeIssuer({
-      id: 'acme', directoryUrl: pebble.directoryUrl, caPem: pebble.tlsCaPem, eab: pebble.eab, issuerPatterns: [],
-      accountKeyType: 'ES256', challengeTypes: ['http-01'], maxWaitMs: 30_000, precheck: 'http',
+      id: 'acme',
+      directoryUrl: pebble.directoryUrl,
+      caPem: pebble.tlsCaPem,
+      eab: pebble.eab,
+      issuerPatterns: [],
+      accountKeyType: 'ES256',
+      challengeTypes: ['http-01'],
+      maxWaitMs: 30_000,
+      precheck: 'http',
     });
     let done = 0;
     // Five orders at 50 % rejection: without retries nearly every one would fail.
@@ -235,7 +265,10 @@ describe('ACME client against Pebble with faults injected', () => {
       const bus = createBus();
       bus.on('validated', (e) => events.push(e));
       const ctx: IssueContext = { bus, dcv: [responder], clock: { now: () => new Date() }, signal: AbortSignal.timeout(60_000), stateDir: join(dir, 'state') };
-      const r = await issuer.issue({ target: { id: 'hostname', names, services: [], kind: 'hostname' }, names, csr: await csrs.create(names, { type: 'ecdsa-p256' }) }, ctx);
+      const r = await issuer.issue(
+        { target: { id: 'hostname', names, services: [], kind: 'hostname' }, names, csr: await csrs.create(names, { type: 'ecdsa-p256' }) },
+        ctx,
+      );
       if (r.status === 'issued') done++;
     }
     expect(done).toBe(5);

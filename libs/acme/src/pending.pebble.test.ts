@@ -48,13 +48,27 @@ describe('pending orders against Pebble with a slow VA', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const issuer = () => new AcmeIssuer({
-    id: 'acme', directoryUrl: pebble.directoryUrl, caPem: pebble.tlsCaPem, eab: pebble.eab, issuerPatterns: [/Pebble/],
-    accountKeyType: 'ES256', challengeTypes: ['http-01'], maxWaitMs: 0, precheck: 'http',
+  const issuer = () =>
+    new AcmeIssuer({
+      id: 'acme',
+      directoryUrl: pebble.directoryUrl,
+      caPem: pebble.tlsCaPem,
+      eab: pebble.eab,
+      issuerPatterns: [/Pebble/],
+      accountKeyType: 'ES256',
+      challengeTypes: ['http-01'],
+      maxWaitMs: 0,
+      precheck: 'http',
+    });
+  const context = (now: Date): IssueContext => ({
+    bus: createBus(),
+    dcv: [dcv],
+    clock: { now: () => now },
+    signal: AbortSignal.timeout(60_000),
+    stateDir: join(dir, 'state'),
   });
-  const context = (now: Date): IssueContext => ({ bus: createBus(), dcv: [dcv], clock: { now: () => now }, signal: AbortSignal.timeout(60_000), stateDir: join(dir, 'state') });
 
-  it('records each name\'s authorization and answered challenge, keeps `since` on resume, and abandons by deactivating', async () => {
+  it("records each name's authorization and answered challenge, keeps `since` on resume, and abandons by deactivating", async () => {
     const names = ['slow.example.test', 'www.slow.example.test'];
     const csr = await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' });
     const first = await issuer().issue({ target: { id: 'hostname', names, services: [], kind: 'hostname' }, names, csr }, context(T0));
@@ -62,7 +76,9 @@ describe('pending orders against Pebble with a slow VA', () => {
     const order = (first as { order: PendingOrder }).order;
     expect(slowVa(pebble)).toBe(true);
     expect(order.orderStatus).toBe('pending');
-    expect(order.authorizations).toEqual(names.map((name) => ({ name, status: 'pending', challenge: { type: 'http-01', status: 'pending' }, since: T0.toISOString() })));
+    expect(order.authorizations).toEqual(
+      names.map((name) => ({ name, status: 'pending', challenge: { type: 'http-01', status: 'pending' }, since: T0.toISOString() })),
+    );
     expect(dcv.live.size).toBe(2); // left published: the CA may still fetch them
 
     // Two days later: still waiting, `since` carried, the order's age kept.
@@ -89,7 +105,10 @@ describe('pending orders against Pebble with a slow VA', () => {
       const statuses = await Promise.all(atCa.authorizations.map(async (url) => (await client.getAuthorization(url, AbortSignal.timeout(10_000))).status));
       expect(statuses).toEqual(['deactivated', 'deactivated']);
       const after = await issuer().checkPending(resumed, context(later));
-      expect(after.authorizations?.map((a) => [a.status, a.since])).toEqual([['deactivated', later.toISOString()], ['deactivated', later.toISOString()]]);
+      expect(after.authorizations?.map((a) => [a.status, a.since])).toEqual([
+        ['deactivated', later.toISOString()],
+        ['deactivated', later.toISOString()],
+      ]);
     } finally {
       await client.transport.close();
     }

@@ -47,10 +47,20 @@ function optionsSchema(preset: AcmePreset): object {
     required: [...(preset.directoryUrl ? [] : ['directoryUrl']), ...(preset.eabRequired ? ['eab'] : [])],
     properties: {
       id: { type: 'string', minLength: 1, description: `Issuer id for the config's "issuers" list (default "${preset.id}").` },
-      directoryUrl: { type: 'string', pattern: '^https://', description: `The CA's ACME directory${preset.directoryUrl ? ` (default ${preset.directoryUrl})` : ''}.` },
-      caFile: { type: 'string', minLength: 1, description: "PEM file of the CA that signed the ACME server's TLS certificate, for a private CA (Pebble); relative to the config file." },
+      directoryUrl: {
+        type: 'string',
+        pattern: '^https://',
+        description: `The CA's ACME directory${preset.directoryUrl ? ` (default ${preset.directoryUrl})` : ''}.`,
+      },
+      caFile: {
+        type: 'string',
+        minLength: 1,
+        description: "PEM file of the CA that signed the ACME server's TLS certificate, for a private CA (Pebble); relative to the config file.",
+      },
       eab: {
-        type: 'object', additionalProperties: false, required: ['kid', 'keyFile'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['kid', 'keyFile'],
         properties: {
           kid: { type: 'string', minLength: 1, description: 'External Account Binding key id.' },
           keyFile: { type: 'string', minLength: 1, description: 'File holding the base64url HMAC key, mode 0600; relative to the config file.' },
@@ -60,17 +70,36 @@ function optionsSchema(preset: AcmePreset): object {
       preferredChain: { type: 'string', minLength: 1, description: 'CN of the root (topmost issuer) of the chain to prefer among alternates.' },
       issuerPatterns: { type: 'array', items: { type: 'string', format: 'regex' }, description: 'Issuer names of this CA (its renewal threshold applies).' },
       caaIdentities: {
-        type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$' },
-        description: `The CA's CAA issuer domain names, checked against each name's CAA records before ordering; [] turns the check off (default: ${preset.caaIdentities?.length ? preset.caaIdentities.join(', ') : 'known for well-known directories such as Let\'s Encrypt, else none'}).`,
+        type: 'array',
+        items: { type: 'string', pattern: '^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$' },
+        description: `The CA's CAA issuer domain names, checked against each name's CAA records before ordering; [] turns the check off (default: ${preset.caaIdentities?.length ? preset.caaIdentities.join(', ') : "known for well-known directories such as Let's Encrypt, else none"}).`,
       },
       accountKeyType: { enum: ['ES256', 'RS256'] },
-      challengeTypes: { type: 'array', minItems: 1, items: { enum: ['http-01', 'dns-01'] }, description: "Preference order; default from the profile's DCV method." },
-      maxWaitSeconds: { type: 'integer', minimum: 0, maximum: 3600, description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).` },
+      challengeTypes: {
+        type: 'array',
+        minItems: 1,
+        items: { enum: ['http-01', 'dns-01'] },
+        description: "Preference order; default from the profile's DCV method.",
+      },
+      maxWaitSeconds: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 3600,
+        description: `How long one run waits for the CA before leaving the order pending (default ${preset.maxWaitSeconds}).`,
+      },
       requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000 },
-      accountLockWaitSeconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'How long account set-up waits for another run that is setting up the same account (default 120).' },
+      accountLockWaitSeconds: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 3600,
+        description: 'How long account set-up waits for another run that is setting up the same account (default 120).',
+      },
       profile: {
-        type: 'string', minLength: 1, maxLength: 64,
-        description: "The CA's ACME profile to order under (e.g. Let's Encrypt's classic, tlsserver, shortlived); one its directory offers, checked when the plugin loads. Default: the CA's default profile.",
+        type: 'string',
+        minLength: 1,
+        maxLength: 64,
+        description:
+          "The CA's ACME profile to order under (e.g. Let's Encrypt's classic, tlsserver, shortlived); one its directory offers, checked when the plugin loads. Default: the CA's default profile.",
       },
       addressPreference: {
         enum: ['ipv6', 'ipv6-then-ipv4', 'first'],

@@ -75,13 +75,13 @@ export function codeOfProblemType(type: string | undefined): string {
 export function problemToError(problem: ProblemDocument, context: { status: number; url: string; retryAfter?: Date }): AcmeError {
   const code = codeOfProblemType(problem.type);
   const detail = problem.detail ?? '(no detail)';
-  const subs = (problem.subproblems ?? [])
-    .map((s) => `${s.identifier?.value ?? '?'}: ${s.detail ?? s.type ?? ''}`)
-    .join('; ');
+  const subs = (problem.subproblems ?? []).map((s) => `${s.identifier?.value ?? '?'}: ${s.detail ?? s.type ?? ''}`).join('; ');
   const when = context.retryAfter ? ` (retry after ${context.retryAfter.toISOString()})` : '';
   const kind = code === 'ACME_PROBLEM' ? ` [${problem.type ?? 'untyped'}]` : '';
   return new AcmeError(code, `the CA said${kind}: ${detail}${subs ? ` (${subs})` : ''}${when}`, {
-    problem, status: context.status, retryAfter: context.retryAfter,
+    problem,
+    status: context.status,
+    retryAfter: context.retryAfter,
   });
 }
 

@@ -32,10 +32,19 @@ afterAll(async () => {
 });
 
 const signal = () => AbortSignal.timeout(20_000);
-const issuer = (extra: Partial<AcmeIssuerOptions> = {}) => new AcmeIssuer({
-  id: 'acme', directoryUrl: double.directoryUrl, caPem: double.tlsCaPem, issuerPatterns: [], accountKeyType: 'ES256',
-  challengeTypes: ['http-01'], maxWaitMs: 10_000, pollStartMs: 50, precheck: 'http', ...extra,
-});
+const issuer = (extra: Partial<AcmeIssuerOptions> = {}) =>
+  new AcmeIssuer({
+    id: 'acme',
+    directoryUrl: double.directoryUrl,
+    caPem: double.tlsCaPem,
+    issuerPatterns: [],
+    accountKeyType: 'ES256',
+    challengeTypes: ['http-01'],
+    maxWaitMs: 10_000,
+    pollStartMs: 50,
+    precheck: 'http',
+    ...extra,
+  });
 
 describe('ACME profiles', () => {
   it('the client reads the offered profiles, orders under one and keeps the profile the CA echoes; an unknown one is ACME_INVALID_PROFILE', async () => {
@@ -56,7 +65,7 @@ describe('ACME profiles', () => {
     }
   });
 
-  it('the issuer orders under its profile and says which one issued; the certificate has an empty subject and the double\'s ARI id', async () => {
+  it("the issuer orders under its profile and says which one issued; the certificate has an empty subject and the double's ARI id", async () => {
     const names = ['b.profiles.test', 'www.b.profiles.test'];
     const ctx: IssueContext = { bus: createBus(), dcv: [], clock: { now: () => new Date() }, signal: signal(), stateDir: join(tmp.path, 'state-issue') };
     const csr = await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' });
@@ -75,7 +84,9 @@ describe('ACME profiles', () => {
     const ctx: IssueContext = { bus: createBus(), dcv: [], clock: { now: () => new Date() }, signal: signal(), stateDir: join(tmp.path, 'state-lazy') };
     const csr = await new WebCryptoCsrFactory().create(names, { type: 'ecdsa-p256' });
     const orders = double.orderCount();
-    const error = (await issuer({ profile: 'shortlived' }).issue({ target: { id: 'c', names, services: [], kind: 'hostname' }, names, csr }, ctx).catch((e: unknown) => e)) as AcmeError;
+    const error = (await issuer({ profile: 'shortlived' })
+      .issue({ target: { id: 'c', names, services: [], kind: 'hostname' }, names, csr }, ctx)
+      .catch((e: unknown) => e)) as AcmeError;
     expect(error.code).toBe('ACME_PROFILE_NOT_OFFERED');
     expect(error.message).toContain('offers no profile "shortlived" (it offers: classic, tlsserver)');
     expect(double.orderCount()).toBe(orders);
@@ -84,18 +95,30 @@ describe('ACME profiles', () => {
   it('profileRefusal names the profiles the CA offers, or says it offers none', async () => {
     expect(await issuer({ profile: 'tlsserver' }).profileRefusal(signal())).toBeNull();
     expect(await issuer().profileRefusal(signal())).toBeNull();
-    expect(await issuer({ profile: 'shortlived' }).profileRefusal(signal())).toBe(`the CA at ${double.directoryUrl} offers no profile "shortlived" (it offers: classic, tlsserver)`);
+    expect(await issuer({ profile: 'shortlived' }).profileRefusal(signal())).toBe(
+      `the CA at ${double.directoryUrl} offers no profile "shortlived" (it offers: classic, tlsserver)`,
+    );
     const bare = await startIssuingAcmeDouble();
     try {
-      expect(await issuer({ directoryUrl: bare.directoryUrl, caPem: bare.tlsCaPem, profile: 'tlsserver' }).profileRefusal(signal()))
-        .toBe(`the CA at ${bare.directoryUrl} offers no profile "tlsserver" (it offers no profiles at all)`);
+      expect(await issuer({ directoryUrl: bare.directoryUrl, caPem: bare.tlsCaPem, profile: 'tlsserver' }).profileRefusal(signal())).toBe(
+        `the CA at ${bare.directoryUrl} offers no profile "tlsserver" (it offers no profiles at all)`,
+      );
     } finally {
       await bare.stop();
     }
   });
 
   it('loading the plugin with a profile the CA lacks is a usage error naming the option; with the CA unreachable, loading goes on', async () => {
-    const manifest = acmeIssuerPlugin({ packageName: '@certsmith/issuer-acme', version: '0', id: 'acme', eabRequired: false, issuerPatterns: [], maxWaitSeconds: 1, pollMaxMs: 100, addressPreference: 'ipv6' });
+    const manifest = acmeIssuerPlugin({
+      packageName: '@certsmith/issuer-acme',
+      version: '0',
+      id: 'acme',
+      eabRequired: false,
+      issuerPatterns: [],
+      maxWaitSeconds: 1,
+      pollMaxMs: 100,
+      addressPreference: 'ipv6',
+    });
     const file = join(tmp.path, 'config.json');
     await writeFile(join(tmp.path, 'ca.pem'), double.tlsCaPem);
     const load = async (options: Record<string, unknown>) => {

@@ -32,17 +32,32 @@ describe('AcmeIssuer and a CA that rate-limits', () => {
     const failures: FailedEvent[] = [];
     const bus = createBus();
     bus.on('failed', (e) => failures.push(e));
-    const ctx: IssueContext = { bus, dcv: [], clock: { now: () => new Date() }, signal: AbortSignal.timeout(20_000), stateDir: join(dir.path, `state-${++runs}`) };
+    const ctx: IssueContext = {
+      bus,
+      dcv: [],
+      clock: { now: () => new Date() },
+      signal: AbortSignal.timeout(20_000),
+      stateDir: join(dir.path, `state-${++runs}`),
+    };
     const issuer = new AcmeIssuer({
-      id: 'sectigo', directoryUrl: double.directoryUrl, caPem: double.tlsCaPem, issuerPatterns: [], accountKeyType: 'ES256',
-      challengeTypes: ['http-01'], maxWaitMs: 1_000, precheck: 'http',
+      id: 'sectigo',
+      directoryUrl: double.directoryUrl,
+      caPem: double.tlsCaPem,
+      issuerPatterns: [],
+      accountKeyType: 'ES256',
+      challengeTypes: ['http-01'],
+      maxWaitMs: 1_000,
+      precheck: 'http',
     });
     const csr = await new WebCryptoCsrFactory().create(NAMES, { type: 'ecdsa-p256' });
-    const error = await issuer.issue({ target: { id: 'shop', names: NAMES, services: [], kind: 'site' }, names: NAMES, csr, replaces }, ctx).then(() => null, (e: unknown) => e);
+    const error = await issuer.issue({ target: { id: 'shop', names: NAMES, services: [], kind: 'site' }, names: NAMES, csr, replaces }, ctx).then(
+      () => null,
+      (e: unknown) => e,
+    );
     return { error: error as RateLimitedError, failures };
   }
 
-  it('a 429 rateLimited problem becomes ACME_RATE_LIMITED with the names, the CA\'s Retry-After, its detail and the account', async () => {
+  it("a 429 rateLimited problem becomes ACME_RATE_LIMITED with the names, the CA's Retry-After, its detail and the account", async () => {
     double.behave({ retryAfter: '7200', detail: 'too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s' });
     const before = Date.now();
     const { error } = await issue();
@@ -71,7 +86,9 @@ describe('AcmeIssuer and a CA that rate-limits', () => {
     expect(double.orders().slice(orders)).toEqual([{ identifiers: NAMES.map((value) => ({ type: 'dns', value })) }]);
     double.behave({ renewalInfo: true });
     await issue(current.certPem);
-    expect(double.orders().slice(orders + 1)).toEqual([{ identifiers: NAMES.map((value) => ({ type: 'dns', value })), replaces: ariCertIdOf(current.certPem) }]);
+    expect(double.orders().slice(orders + 1)).toEqual([
+      { identifiers: NAMES.map((value) => ({ type: 'dns', value })), replaces: ariCertIdOf(current.certPem) },
+    ]);
   });
 
   it('an order refused because of `replaces` is placed once more without it, with a warning', async () => {
@@ -80,7 +97,9 @@ describe('AcmeIssuer and a CA that rate-limits', () => {
     const { error, failures } = await issue(current.certPem);
     const placed = double.orders().slice(orders);
     expect(placed.map((o) => o.replaces)).toEqual([ariCertIdOf(current.certPem), undefined]);
-    expect(failures).toEqual([expect.objectContaining({ code: 'ARI_REPLACES_REFUSED', severity: 'warning', target: 'shop', issuer: 'sectigo', next: 'order again without "replaces"' })]);
+    expect(failures).toEqual([
+      expect.objectContaining({ code: 'ARI_REPLACES_REFUSED', severity: 'warning', target: 'shop', issuer: 'sectigo', next: 'order again without "replaces"' }),
+    ]);
     expect(failures[0]!.message).toContain('has already been replaced');
     expect(error.code).toBe('ACME_RATE_LIMITED'); // the second order met the rate limit
     double.behave({ rejectReplaces: false });
@@ -89,13 +108,23 @@ describe('AcmeIssuer and a CA that rate-limits', () => {
 
 describe('rateLimitFrom', () => {
   const problem = (detail: string, extra: Record<string, unknown> = {}) =>
-    new AcmeError('ACME_RATE_LIMITED', `the CA said: ${detail}`, { status: 429, problem: { type: 'urn:ietf:params:acme:error:rateLimited', detail, ...extra } });
+    new AcmeError('ACME_RATE_LIMITED', `the CA said: ${detail}`, {
+      status: 429,
+      problem: { type: 'urn:ietf:params:acme:error:rateLimited', detail, ...extra },
+    });
 
-  it('names the problem\'s identifiers, else the order names under a quoted domain, else the whole order', () => {
+  it("names the problem's identifiers, else the order names under a quoted domain, else the whole order", () => {
     const names = ['www.a.test', 'a.test', 'b.test'];
-    expect(rateLimitOf(rateLimitFrom(problem('limits', { subproblems: [{ identifier: { type: 'dns', value: 'b.test' }, detail: 'x' }] }), names, 'acct'))).toMatchObject({ scope: 'names', names: ['b.test'] });
-    expect(rateLimitOf(rateLimitFrom(problem('too many certificates (50) already issued for "a.test" in the last 168h0m0s'), names, 'acct'))).toMatchObject({ scope: 'names', names: ['www.a.test', 'a.test'] });
-    expect(rateLimitOf(rateLimitFrom(problem('Error creating new order :: too many certificates already issued for exact set of domains'), names, 'acct'))).toMatchObject({ scope: 'names', names: [] });
+    expect(
+      rateLimitOf(rateLimitFrom(problem('limits', { subproblems: [{ identifier: { type: 'dns', value: 'b.test' }, detail: 'x' }] }), names, 'acct')),
+    ).toMatchObject({ scope: 'names', names: ['b.test'] });
+    expect(rateLimitOf(rateLimitFrom(problem('too many certificates (50) already issued for "a.test" in the last 168h0m0s'), names, 'acct'))).toMatchObject({
+      scope: 'names',
+      names: ['www.a.test', 'a.test'],
+    });
+    expect(
+      rateLimitOf(rateLimitFrom(problem('Error creating new order :: too many certificates already issued for exact set of domains'), names, 'acct')),
+    ).toMatchObject({ scope: 'names', names: [] });
     expect(rateLimitOf(rateLimitFrom(problem('too many new registrations (10) from this IP'), names, 'acct'))).toMatchObject({ scope: 'account' });
   });
 
@@ -111,7 +140,12 @@ describe('rateLimitFrom', () => {
   it('refusesReplaces: a client-side problem other than rate limits, nonces and the account itself', () => {
     const e = (type: string, status: number) => new AcmeError('X', 'x', { status, problem: { type: `urn:ietf:params:acme:error:${type}` } });
     expect([e('alreadyReplaced', 409), e('malformed', 400), e('conflict', 409)].map(refusesReplaces)).toEqual([true, true, true]);
-    expect([e('rateLimited', 429), e('badNonce', 400), e('accountDoesNotExist', 400), e('serverInternal', 500)].map(refusesReplaces)).toEqual([false, false, false, false]);
+    expect([e('rateLimited', 429), e('badNonce', 400), e('accountDoesNotExist', 400), e('serverInternal', 500)].map(refusesReplaces)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(refusesReplaces(new Error('x'))).toBe(false);
   });
 });

@@ -19,7 +19,12 @@ export function rateLimitFrom(error: unknown, orderNames: string[], account: str
   if (!typed && error.status !== 429 && !(error.status === 503 && error.retryAfter)) return null;
   const detail = error.problem?.detail ?? error.message;
   const notice: RateLimitNotice = {
-    scope: 'names', names: [], retryAfter: error.retryAfter, kind: typed ? 'rateLimited' : `HTTP ${error.status}`, detail, account,
+    scope: 'names',
+    names: [],
+    retryAfter: error.retryAfter,
+    kind: typed ? 'rateLimited' : `HTTP ${error.status}`,
+    detail,
+    account,
   };
   const identifiers = [
     ...(error.problem?.identifier ? [error.problem.identifier.value] : []),

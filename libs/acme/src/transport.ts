@@ -73,7 +73,10 @@ export class AcmeTransport {
     try {
       const { dispatcher, request } = await this.client();
       response = await request(url, {
-        method, body, headers, dispatcher,
+        method,
+        body,
+        headers,
+        dispatcher,
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
       });
     } catch (error) {
@@ -90,7 +93,11 @@ export class AcmeTransport {
       try {
         json = JSON.parse(text);
       } catch {
-        throw new AcmeError('ACME_BAD_RESPONSE', `the CA at ${url} sent ${contentType} that is not JSON (HTTP ${response.statusCode}): ${JSON.stringify(text.slice(0, 80))}`, { status: response.statusCode });
+        throw new AcmeError(
+          'ACME_BAD_RESPONSE',
+          `the CA at ${url} sent ${contentType} that is not JSON (HTTP ${response.statusCode}): ${JSON.stringify(text.slice(0, 80))}`,
+          { status: response.statusCode },
+        );
       }
     }
     const retryAfter = parseRetryAfter(responseHeaders['retry-after'], this.now());
@@ -111,9 +118,14 @@ export class AcmeTransport {
         error.nonce = result.nonce;
         throw error;
       }
-      throw new AcmeError(response.statusCode >= 500 ? 'CA_UNAVAILABLE' : 'ACME_BAD_RESPONSE', `the CA at ${url} answered HTTP ${response.statusCode} without a problem document: ${JSON.stringify(text.slice(0, 80))}`, {
-        status: response.statusCode, retryAfter,
-      });
+      throw new AcmeError(
+        response.statusCode >= 500 ? 'CA_UNAVAILABLE' : 'ACME_BAD_RESPONSE',
+        `the CA at ${url} answered HTTP ${response.statusCode} without a problem document: ${JSON.stringify(text.slice(0, 80))}`,
+        {
+          status: response.statusCode,
+          retryAfter,
+        },
+      );
     }
     return result;
   }
@@ -122,7 +134,10 @@ export class AcmeTransport {
     const declared = Number(first(response.headers['content-length'] as string | string[] | undefined) ?? NaN);
     if (declared > this.maxBodyBytes) {
       response.body.destroy();
-      throw new AcmeError('ACME_RESPONSE_TOO_LARGE', `the CA at ${url} sent ${declared} bytes (more than the ${this.maxBodyBytes} allowed): not an ACME server?`);
+      throw new AcmeError(
+        'ACME_RESPONSE_TOO_LARGE',
+        `the CA at ${url} sent ${declared} bytes (more than the ${this.maxBodyBytes} allowed): not an ACME server?`,
+      );
     }
     const chunks: Buffer[] = [];
     let size = 0;

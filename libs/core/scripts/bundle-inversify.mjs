@@ -23,7 +23,9 @@ const result = await build({
   // No source map: the bundle is plain, unminified JavaScript that names each module it inlines (// node_modules/...),
   // and a map would chain to the packages' own maps, whose src/*.ts npm does not ship (vite warns of each).
   sourcemap: false,
-  banner: { js: `// inversify ${inversifyPackage.version} (${inversifyPackage.license} license) with its dependencies, bundled by scripts/bundle-inversify.mjs: do not edit.` },
+  banner: {
+    js: `// inversify ${inversifyPackage.version} (${inversifyPackage.license} license) with its dependencies, bundled by scripts/bundle-inversify.mjs: do not edit.`,
+  },
   metafile: true,
   logLevel: 'warning',
 });

@@ -10,7 +10,14 @@ const rec = (flags: number, tag: string, value: string): CaaRecord => {
   return problem ? { flags, tag, value, malformed: problem } : { flags, tag, value };
 };
 const found = (records: CaaRecord[], extra: Partial<CaaLookup> = {}): CaaLookup => ({
-  name: 'www.example.test', outcome: 'found', records, level: 'example.test', owner: 'example.test', cnames: [], path: [], ...extra,
+  name: 'www.example.test',
+  outcome: 'found',
+  records,
+  level: 'example.test',
+  owner: 'example.test',
+  cnames: [],
+  path: [],
+  ...extra,
 });
 const LE = ['letsencrypt.org'];
 
@@ -18,7 +25,9 @@ describe('parseIssueValue (RFC 8659 section 4.2)', () => {
   it('reads the issuer domain name, ignoring parameters and the white space around them', () => {
     expect(parseIssueValue('letsencrypt.org')).toEqual({ issuer: 'letsencrypt.org' });
     expect(parseIssueValue('  LetsEncrypt.ORG  ')).toEqual({ issuer: 'letsencrypt.org' });
-    expect(parseIssueValue('letsencrypt.org; accounturi=https://acme-v02.api.letsencrypt.org/acme/acct/1; validationmethods=http-01')).toEqual({ issuer: 'letsencrypt.org' });
+    expect(parseIssueValue('letsencrypt.org; accounturi=https://acme-v02.api.letsencrypt.org/acme/acct/1; validationmethods=http-01')).toEqual({
+      issuer: 'letsencrypt.org',
+    });
     expect(parseIssueValue('ca.example;')).toEqual({ issuer: 'ca.example' });
     expect(parseIssueValue('ca.example ;  key = value ')).toEqual({ issuer: 'ca.example' });
     expect(parseIssueValue('x-1.ca--2.example')).toEqual({ issuer: 'x-1.ca--2.example' });
@@ -31,7 +40,21 @@ describe('parseIssueValue (RFC 8659 section 4.2)', () => {
   });
 
   it('anything outside the grammar is malformed', () => {
-    for (const value of ['%%%%%', 'ca..example', '-ca.example', 'ca-.example', 'ca.example.', 'ca example', 'ca.example; a=b;', 'ca.example; a b', 'ca.example; =b', 'ca.example;; a=b', 'ca.example; a=b c', 'ça.example', 'ca.example\u0000']) {
+    for (const value of [
+      '%%%%%',
+      'ca..example',
+      '-ca.example',
+      'ca-.example',
+      'ca.example.',
+      'ca example',
+      'ca.example; a=b;',
+      'ca.example; a b',
+      'ca.example; =b',
+      'ca.example;; a=b',
+      'ca.example; a=b c',
+      'ça.example',
+      'ca.example\u0000',
+    ]) {
       expect(parseIssueValue(value), value).toHaveProperty('malformed');
     }
   });
@@ -67,7 +90,12 @@ describe('decideCaa (RFC 8659 section 4)', () => {
 
   it('issue properties that name other CAs forbid, and say which record and where', () => {
     const verdict = decideCaa('www.example.test', found([rec(0, 'issue', 'other.example'), rec(0, 'issue', 'third.example')]), LE);
-    expect(verdict).toEqual({ allowed: false, record: '0 issue "other.example" and 1 more', where: 'example.test', reason: 'no issue property names letsencrypt.org' });
+    expect(verdict).toEqual({
+      allowed: false,
+      record: '0 issue "other.example" and 1 more',
+      where: 'example.test',
+      reason: 'no issue property names letsencrypt.org',
+    });
   });
 
   it('issue ";" forbids every CA', () => {
@@ -76,7 +104,10 @@ describe('decideCaa (RFC 8659 section 4)', () => {
 
   it('a malformed issue value names no CA (forbids unless another record allows)', () => {
     expect(decideCaa('example.test', found([rec(0, 'issue', '%%%%%')]), LE)).toMatchObject({ allowed: false, record: '0 issue "%%%%%"' });
-    expect(decideCaa('example.test', found([rec(0, 'issue', 'letsencrypt.org;;'), rec(0, 'issue', 'letsencrypt.org')]), LE)).toMatchObject({ allowed: true, record: '0 issue "letsencrypt.org"' });
+    expect(decideCaa('example.test', found([rec(0, 'issue', 'letsencrypt.org;;'), rec(0, 'issue', 'letsencrypt.org')]), LE)).toMatchObject({
+      allowed: true,
+      record: '0 issue "letsencrypt.org"',
+    });
     // A value that only looks like ours once trimmed of junk is still not ours.
     expect(decideCaa('example.test', found([rec(0, 'issue', 'letsencrypt.org!')]), LE).allowed).toBe(false);
   });
@@ -88,25 +119,38 @@ describe('decideCaa (RFC 8659 section 4)', () => {
     expect(decideCaa('www.example.test', onlyWild, LE)).toMatchObject({ allowed: true, reason: 'the CAA RRset at example.test has no issue property' });
     const issueYesWildNo = found([rec(0, 'issue', 'letsencrypt.org'), rec(0, 'issuewild', ';')]);
     expect(decideCaa('www.example.test', issueYesWildNo, LE).allowed).toBe(true);
-    expect(decideCaa('*.example.test', issueYesWildNo, LE)).toMatchObject({ allowed: false, record: '0 issuewild ";"', reason: 'no issuewild property names letsencrypt.org' });
+    expect(decideCaa('*.example.test', issueYesWildNo, LE)).toMatchObject({
+      allowed: false,
+      record: '0 issuewild ";"',
+      reason: 'no issuewild property names letsencrypt.org',
+    });
     const issueNoWildYes = found([rec(0, 'issue', 'other.example'), rec(0, 'issuewild', 'letsencrypt.org')]);
     expect(decideCaa('*.example.test', issueNoWildYes, LE).allowed).toBe(true);
     expect(decideCaa('www.example.test', issueNoWildYes, LE).allowed).toBe(false);
     // Without issuewild, a wildcard follows issue.
-    expect(decideCaa('*.example.test', found([rec(0, 'issue', 'other.example')]), LE)).toMatchObject({ allowed: false, reason: 'no issue property names letsencrypt.org' });
+    expect(decideCaa('*.example.test', found([rec(0, 'issue', 'other.example')]), LE)).toMatchObject({
+      allowed: false,
+      reason: 'no issue property names letsencrypt.org',
+    });
   });
 
   it('a critical flag on an unknown tag forbids even an allowed CA; on a known tag, or without the flag, it does not', () => {
     const critical = found([rec(0, 'issue', 'letsencrypt.org'), rec(128, 'future', 'x')]);
     expect(decideCaa('www.example.test', critical, LE)).toEqual({
-      allowed: false, record: '128 future "x"', where: 'example.test', reason: 'a critical property that no CA understands forbids issuance',
+      allowed: false,
+      record: '128 future "x"',
+      where: 'example.test',
+      reason: 'a critical property that no CA understands forbids issuance',
     });
     expect(decideCaa('www.example.test', found([rec(128, 'issue', 'letsencrypt.org')]), LE).allowed).toBe(true);
     expect(decideCaa('www.example.test', found([rec(0, 'future', 'x'), rec(0, 'issue', 'letsencrypt.org')]), LE).allowed).toBe(true);
     // Only bit 128 is the critical flag; the reserved bits mean nothing.
     expect(decideCaa('www.example.test', found([rec(1, 'future', 'x'), rec(0, 'issue', 'letsencrypt.org')]), LE).allowed).toBe(true);
     // A critical record whose tag is malformed is a tag no CA knows.
-    expect(decideCaa('www.example.test', found([rec(128, 'bad tag', 'x'), rec(0, 'issue', 'letsencrypt.org')]), LE)).toMatchObject({ allowed: false, record: '128 "bad tag" "x"' });
+    expect(decideCaa('www.example.test', found([rec(128, 'bad tag', 'x'), rec(0, 'issue', 'letsencrypt.org')]), LE)).toMatchObject({
+      allowed: false,
+      record: '128 "bad tag" "x"',
+    });
   });
 
   it('iodef alone restricts nothing', () => {
@@ -120,7 +164,10 @@ describe('decideCaa (RFC 8659 section 4)', () => {
 
   it('cannot decide over an RRset that was cut, unless a critical unknown tag already forbids', () => {
     const cut = found([rec(0, 'issue', 'other.example')], { total: 5000 });
-    expect(decideCaa('www.example.test', cut, LE)).toMatchObject({ allowed: null, reason: expect.stringContaining('has 5000 records; only the first 1 were read') });
+    expect(decideCaa('www.example.test', cut, LE)).toMatchObject({
+      allowed: null,
+      reason: expect.stringContaining('has 5000 records; only the first 1 were read'),
+    });
     expect(decideCaa('www.example.test', { ...cut, records: [rec(128, 'future', '')] }, LE).allowed).toBe(false);
   });
 
@@ -134,14 +181,26 @@ describe('decideCaa (RFC 8659 section 4)', () => {
 describe('caaPrecheck', () => {
   const target: Target = { id: 'hostname', names: ['host.example.test', 'www.example.test', 'shop.example.test'], services: ['dovecot'], kind: 'hostname' };
   const issuer = (extra: Partial<Issuer> = {}): Issuer => ({
-    id: 'acme', trusted: true, precheck: 'http', issuerPatterns: [], caaIdentities: LE,
-    issue: async () => { throw new Error('not used'); }, resume: async () => { throw new Error('not used'); }, ...extra,
+    id: 'acme',
+    trusted: true,
+    precheck: 'http',
+    issuerPatterns: [],
+    caaIdentities: LE,
+    issue: async () => {
+      throw new Error('not used');
+    },
+    resume: async () => {
+      throw new Error('not used');
+    },
+    ...extra,
   });
   const resolverOf = (answers: Record<string, CaaLookup | Error>): Resolver & { asked: string[] } => {
     const asked: string[] = [];
     return {
       asked,
-      resolveAddresses: async () => { throw new Error('not used'); },
+      resolveAddresses: async () => {
+        throw new Error('not used');
+      },
       lookupCaa: async (name) => {
         asked.push(name);
         const answer = answers[name] ?? { name, outcome: 'none', records: [], level: null, owner: null, cnames: [], path: [] };
@@ -154,7 +213,16 @@ describe('caaPrecheck', () => {
     const bus = createBus();
     const events: [LifecycleEventName, Record<string, unknown>][] = [];
     bus.on('*', (type, e) => events.push([type as LifecycleEventName, e as Record<string, unknown>]));
-    const kept = await caaPrecheck({ bus, resolver, issuer: iss, target, names, signal: new AbortController().signal, next: 'try issuer "selfsigned"', requireAllNames });
+    const kept = await caaPrecheck({
+      bus,
+      resolver,
+      issuer: iss,
+      target,
+      names,
+      signal: new AbortController().signal,
+      next: 'try issuer "selfsigned"',
+      requireAllNames,
+    });
     return { kept, events };
   };
   const forbid = (name: string): CaaLookup => ({ ...found([rec(0, 'issue', 'other.example')]), name, level: 'example.test', owner: 'example.test' });
@@ -162,30 +230,73 @@ describe('caaPrecheck', () => {
   it('drops a forbidden name with a validated (not ok) and a CAA_FORBIDS warning; the others are ordered', async () => {
     const { kept, events } = await run(resolverOf({ 'shop.example.test': forbid('shop.example.test') }), issuer());
     expect(kept).toEqual(['host.example.test', 'www.example.test']);
-    expect(events).toContainEqual(['validated', { target: 'hostname', name: 'shop.example.test', ok: false, method: 'caa', reason: 'CAA_FORBIDS: shop.example.test (0 issue "other.example" at example.test): no issue property names letsencrypt.org' }]);
-    expect(events).toContainEqual(['failed', {
-      stage: 'validate', target: 'hostname', issuer: 'acme', name: 'shop.example.test', code: 'CAA_FORBIDS', severity: 'warning',
-      message: 'shop.example.test (0 issue "other.example" at example.test)', next: 'drop this name from the order',
-    }]);
-    expect(events).toContainEqual(['validated', { target: 'hostname', name: 'www.example.test', ok: true, method: 'caa', reason: '"acme" may issue: no CAA record from www.example.test up to its TLD' }]);
+    expect(events).toContainEqual([
+      'validated',
+      {
+        target: 'hostname',
+        name: 'shop.example.test',
+        ok: false,
+        method: 'caa',
+        reason: 'CAA_FORBIDS: shop.example.test (0 issue "other.example" at example.test): no issue property names letsencrypt.org',
+      },
+    ]);
+    expect(events).toContainEqual([
+      'failed',
+      {
+        stage: 'validate',
+        target: 'hostname',
+        issuer: 'acme',
+        name: 'shop.example.test',
+        code: 'CAA_FORBIDS',
+        severity: 'warning',
+        message: 'shop.example.test (0 issue "other.example" at example.test)',
+        next: 'drop this name from the order',
+      },
+    ]);
+    expect(events).toContainEqual([
+      'validated',
+      { target: 'hostname', name: 'www.example.test', ok: true, method: 'caa', reason: '"acme" may issue: no CAA record from www.example.test up to its TLD' },
+    ]);
   });
 
   it('skips the issuer when the primary name is forbidden, or any name with dcv.requireAllNames', async () => {
     const primary = await run(resolverOf({ 'host.example.test': forbid('host.example.test') }), issuer());
     expect(primary.kept).toBeNull();
-    expect(primary.events.at(-1)).toEqual(['failed', expect.objectContaining({ code: 'CAA_PRIMARY_FORBIDDEN', next: 'try issuer "selfsigned"', message: 'CAA forbids "acme" to issue for the primary name host.example.test' })]);
+    expect(primary.events.at(-1)).toEqual([
+      'failed',
+      expect.objectContaining({
+        code: 'CAA_PRIMARY_FORBIDDEN',
+        next: 'try issuer "selfsigned"',
+        message: 'CAA forbids "acme" to issue for the primary name host.example.test',
+      }),
+    ]);
     const strict = await run(resolverOf({ 'www.example.test': forbid('www.example.test') }), issuer(), target.names, true);
     expect(strict.kept).toBeNull();
     expect(strict.events.at(-1)).toEqual(['failed', expect.objectContaining({ code: 'CAA_NAMES_FORBIDDEN' })]);
   });
 
   it('keeps a name whose lookup failed, with a CAA_LOOKUP_FAILED warning: the CA decides', async () => {
-    const failed: CaaLookup = { name: 'www.example.test', outcome: 'loop', records: [], level: 'www.example.test', owner: null, cnames: [], path: [], detail: 'CAA at www.example.test.: CNAME loop at a.test.' };
+    const failed: CaaLookup = {
+      name: 'www.example.test',
+      outcome: 'loop',
+      records: [],
+      level: 'www.example.test',
+      owner: null,
+      cnames: [],
+      path: [],
+      detail: 'CAA at www.example.test.: CNAME loop at a.test.',
+    };
     const { kept, events } = await run(resolverOf({ 'www.example.test': failed, 'shop.example.test': new Error('socket exploded') }), issuer());
     expect(kept).toEqual(target.names);
     const warnings = events.filter(([t]) => t === 'failed').map(([, e]) => e);
     expect(warnings).toEqual([
-      expect.objectContaining({ name: 'www.example.test', code: 'CAA_LOOKUP_FAILED', severity: 'warning', message: 'the CAA check of www.example.test for "acme" could not be made (loop: CAA at www.example.test.: CNAME loop at a.test.)', next: 'keep this name in the order; the CA checks CAA itself and decides' }),
+      expect.objectContaining({
+        name: 'www.example.test',
+        code: 'CAA_LOOKUP_FAILED',
+        severity: 'warning',
+        message: 'the CAA check of www.example.test for "acme" could not be made (loop: CAA at www.example.test.: CNAME loop at a.test.)',
+        next: 'keep this name in the order; the CA checks CAA itself and decides',
+      }),
       expect.objectContaining({ name: 'shop.example.test', code: 'CAA_LOOKUP_FAILED' }),
     ]);
   });
@@ -194,7 +305,18 @@ describe('caaPrecheck', () => {
     const resolver = resolverOf({});
     const { kept, events } = await run(resolver, issuer({ caaIdentities: [] }), ['host.example.test']);
     expect(kept).toEqual(['host.example.test']);
-    expect(events).toEqual([['validated', { target: 'hostname', name: 'host.example.test', ok: true, method: 'caa', reason: 'not checked: issuer "acme" names no CAA identity (its caaIdentities option)' }]]);
+    expect(events).toEqual([
+      [
+        'validated',
+        {
+          target: 'hostname',
+          name: 'host.example.test',
+          ok: true,
+          method: 'caa',
+          reason: 'not checked: issuer "acme" names no CAA identity (its caaIdentities option)',
+        },
+      ],
+    ]);
     expect((await run(resolver, issuer({ trusted: false }))).events).toEqual([]);
     expect((await run(undefined, issuer())).kept).toEqual(target.names);
     expect(resolver.asked).toEqual([]);

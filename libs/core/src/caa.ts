@@ -110,7 +110,11 @@ export function decideCaa(name: string, lookup: CaaLookup, identities: readonly 
     return { allowed: false, record: formatCaaRecord(critical), where, reason: 'a critical property that no CA understands forbids issuance' };
   }
   if (lookup.total !== undefined && lookup.total > lookup.records.length) {
-    return { allowed: null, where, reason: `the CAA RRset at ${where} has ${lookup.total} records; only the first ${lookup.records.length} were read, so it cannot be decided here` };
+    return {
+      allowed: null,
+      where,
+      reason: `the CAA RRset at ${where} has ${lookup.total} records; only the first ${lookup.records.length} were read, so it cannot be decided here`,
+    };
   }
   const wildcard = name.startsWith('*.');
   const of = (tag: string) => lookup.records.filter((r) => r.tag.toLowerCase() === tag);
@@ -165,7 +169,13 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
   const identities = issuer.caaIdentities ?? [];
   if (identities.length === 0) {
     for (const name of names) {
-      bus.emit('validated', { target: target.id, name, ok: true, method: 'caa', reason: `not checked: issuer "${issuer.id}" names no CAA identity (its caaIdentities option)` });
+      bus.emit('validated', {
+        target: target.id,
+        name,
+        ok: true,
+        method: 'caa',
+        reason: `not checked: issuer "${issuer.id}" names no CAA identity (its caaIdentities option)`,
+      });
     }
     return names;
   }
@@ -174,21 +184,38 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
   const scope = AbortSignal.any([input.signal, AbortSignal.timeout(CAA_TIMEOUT_MS)]);
   setMaxListeners(0, scope);
   const lookupCaa = resolver.lookupCaa.bind(resolver);
-  const verdicts = await Promise.all(names.map(async (name) => {
-    try {
-      const lookup = await lookupCaa(name, scope);
-      return { name, lookup, verdict: lookup.outcome === 'found' || lookup.outcome === 'none' ? decideCaa(name, lookup, identities) : null };
-    } catch (error) {
-      if (input.signal.aborted) throw error;
-      const lookup: CaaLookup = { name, outcome: 'timeout', records: [], level: null, owner: null, cnames: [], path: [], detail: `no answer within ${CAA_TIMEOUT_MS / 1000} s` };
-      return { name, lookup, verdict: null };
-    }
-  }));
+  const verdicts = await Promise.all(
+    names.map(async (name) => {
+      try {
+        const lookup = await lookupCaa(name, scope);
+        return { name, lookup, verdict: lookup.outcome === 'found' || lookup.outcome === 'none' ? decideCaa(name, lookup, identities) : null };
+      } catch (error) {
+        if (input.signal.aborted) throw error;
+        const lookup: CaaLookup = {
+          name,
+          outcome: 'timeout',
+          records: [],
+          level: null,
+          owner: null,
+          cnames: [],
+          path: [],
+          detail: `no answer within ${CAA_TIMEOUT_MS / 1000} s`,
+        };
+        return { name, lookup, verdict: null };
+      }
+    }),
+  );
   const forbidden: string[] = [];
   for (const { name, lookup, verdict } of verdicts) {
     if (verdict === null || verdict.allowed === null) {
       const why = verdict ? verdict.reason : `${lookup.outcome}${lookup.detail ? `: ${lookup.detail}` : ''}`;
-      fail({ stage: 'validate', name, code: 'CAA_LOOKUP_FAILED', message: `the CAA check of ${name} for "${issuer.id}" could not be made (${why})`, next: 'keep this name in the order; the CA checks CAA itself and decides' });
+      fail({
+        stage: 'validate',
+        name,
+        code: 'CAA_LOOKUP_FAILED',
+        message: `the CAA check of ${name} for "${issuer.id}" could not be made (${why})`,
+        next: 'keep this name in the order; the CA checks CAA itself and decides',
+      });
     } else if (verdict.allowed) {
       const at = verdict.record ? `${verdict.record} at ${verdict.where}` : verdict.where ? `at ${verdict.where}` : '';
       bus.emit('validated', { target: target.id, name, ok: true, method: 'caa', reason: `"${issuer.id}" may issue: ${verdict.reason}${at ? ` (${at})` : ''}` });
@@ -201,11 +228,21 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
   }
   const primary = target.names[0]!;
   if (forbidden.includes(primary)) {
-    fail({ stage: 'validate', code: 'CAA_PRIMARY_FORBIDDEN', message: `CAA forbids "${issuer.id}" to issue for the primary name ${primary}`, next: input.next });
+    fail({
+      stage: 'validate',
+      code: 'CAA_PRIMARY_FORBIDDEN',
+      message: `CAA forbids "${issuer.id}" to issue for the primary name ${primary}`,
+      next: input.next,
+    });
     return null;
   }
   if (forbidden.length && (input.requireAllNames || forbidden.length === names.length)) {
-    fail({ stage: 'validate', code: 'CAA_NAMES_FORBIDDEN', message: `CAA forbids "${issuer.id}" to issue for ${forbidden.join(', ')}${forbidden.length === names.length ? ', every name left' : ' and dcv.requireAllNames is set'}`, next: input.next });
+    fail({
+      stage: 'validate',
+      code: 'CAA_NAMES_FORBIDDEN',
+      message: `CAA forbids "${issuer.id}" to issue for ${forbidden.join(', ')}${forbidden.length === names.length ? ', every name left' : ' and dcv.requireAllNames is set'}`,
+      next: input.next,
+    });
     return null;
   }
   return names.filter((n) => !forbidden.includes(n));

@@ -1,9 +1,7 @@
 import type { webcrypto } from 'node:crypto';
 import type { CaaLookup } from './caa.js';
 import type { Bus, FailedEvent, LiveObservation } from './events.js';
-import type {
-  CertificateSummary, Defect, Endpoint, NewMaterial, ServiceId, ServiceMaterial, Target,
-} from './model.js';
+import type { CertificateSummary, Defect, Endpoint, NewMaterial, ServiceId, ServiceMaterial, Target } from './model.js';
 import type { RunReport } from './report.js';
 
 /** Time, injected so that expiry rules are tested without waiting. */

@@ -33,8 +33,10 @@ export function uncoveredOnly(certificates: CoveredCertificate[]): string[] | nu
  */
 export function namesLost(certificates: CoveredCertificate[], targetNames: string[], orderNames: string[]): string[] {
   const ordered = new Set(orderNames.map(comparableName));
-  return targetNames.filter((name) => !ordered.has(comparableName(name))
-    && certificates.some(({ summary }) => summary && !summary.selfSigned && summary.names.some((n) => covers(n, name))));
+  return targetNames.filter(
+    (name) =>
+      !ordered.has(comparableName(name)) && certificates.some(({ summary }) => summary && !summary.selfSigned && summary.names.some((n) => covers(n, name))),
+  );
 }
 
 /**

@@ -31,7 +31,10 @@ describe('EventLog', () => {
     expect(log.file).toBe(join(logDir, `certsmith-20261125T010203Z-${process.pid}.jsonl`));
     expect((await stat(log.file)).mode & 0o777).toBe(0o600);
     expect((await stat(logDir)).mode & 0o777).toBe(0o700);
-    const lines = (await readFile(log.file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; seq: number; at: string; event: Record<string, unknown> });
+    const lines = (await readFile(log.file, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; seq: number; at: string; event: Record<string, unknown> });
     expect(lines.map((l) => l.type)).toEqual(['run-started', 'validated', 'failed']);
     expect(lines.map((l) => l.seq)).toEqual([1, 2, 3]);
     expect(lines[0]!.at).toBe('2026-11-25T01:02:03.456Z');
@@ -80,6 +83,8 @@ describe('EventLog', () => {
     expect(text).not.toContain('PLANTED');
     expect(text).not.toContain('hunter2-planted');
     expect(text).toContain('[redacted private key]');
-    expect(JSON.parse(text)).toMatchObject({ event: { message: 'oops [redacted private key] after', password: '[redacted]', nested: { keyPem: '[redacted]' } } });
+    expect(JSON.parse(text)).toMatchObject({
+      event: { message: 'oops [redacted private key] after', password: '[redacted]', nested: { keyPem: '[redacted]' } },
+    });
   });
 });

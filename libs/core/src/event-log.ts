@@ -24,7 +24,12 @@ export class EventLog {
   private fd: number | null;
   private seq = 0;
 
-  private constructor(readonly file: string, fd: number, private readonly clock: Clock, readonly pruned: string[]) {
+  private constructor(
+    readonly file: string,
+    fd: number,
+    private readonly clock: Clock,
+    readonly pruned: string[],
+  ) {
     this.fd = fd;
   }
 
@@ -32,7 +37,10 @@ export class EventLog {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const now = options.clock.now();
     const pruned = await prune(options.dir, now, options.keepDays);
-    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+    const stamp = now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, '');
     for (let attempt = 0; ; attempt++) {
       const file = join(options.dir, `certsmith-${stamp}Z-${process.pid}${attempt ? `-${attempt}` : ''}.jsonl`);
       try {
@@ -64,7 +72,9 @@ export class EventLog {
     try {
       writeSync(this.fd, `${line}\n`);
     } catch (error) {
-      process.stderr.write(`certsmith: the event log ${this.file} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); no more events are logged in it\n`);
+      process.stderr.write(
+        `certsmith: the event log ${this.file} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); no more events are logged in it\n`,
+      );
       this.close();
     }
   }

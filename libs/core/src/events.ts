@@ -58,17 +58,28 @@ export interface ValidatedEvent {
 
 export type IssuedEvent =
   | {
-    target: string; issuer: string; status: 'issued'; summary: CertificateSummary; chain: CertificateSummary[]; selfSigned: boolean;
-    /** The CA's profile it was issued under (ACME profiles), when the issuer says. */
-    profile?: string;
-  }
+      target: string;
+      issuer: string;
+      status: 'issued';
+      summary: CertificateSummary;
+      chain: CertificateSummary[];
+      selfSigned: boolean;
+      /** The CA's profile it was issued under (ACME profiles), when the issuer says. */
+      profile?: string;
+    }
   | {
-    target: string; issuer: string; status: 'pending'; order: string; detail?: string;
-    /** When the order was placed, its status at the CA, each name's authorization and how long it has been so. */
-    createdAt?: string; orderStatus?: string; authorizations?: AuthorizationReport[];
-    /** Which names hold the order, e.g. `www.a.test (processing for 2d 3h), mail.a.test (pending for 2d 3h)`. */
-    heldBy?: string;
-  };
+      target: string;
+      issuer: string;
+      status: 'pending';
+      order: string;
+      detail?: string;
+      /** When the order was placed, its status at the CA, each name's authorization and how long it has been so. */
+      createdAt?: string;
+      orderStatus?: string;
+      authorizations?: AuthorizationReport[];
+      /** Which names hold the order, e.g. `www.a.test (processing for 2d 3h), mail.a.test (pending for 2d 3h)`. */
+      heldBy?: string;
+    };
 
 export interface InstalledEvent {
   target: string;
@@ -112,9 +123,7 @@ export type LifecycleEventName = keyof LifecycleEvents;
 
 // mitt ships CommonJS typings for an ES module: its default export is the function itself at run time.
 const mitt = mittImport as unknown as typeof mittImport.default;
-export const LIFECYCLE_EVENTS: readonly LifecycleEventName[] = [
-  'inspect', 'dcv-created', 'dns-resolved', 'validated', 'issued', 'installed', 'failed',
-];
+export const LIFECYCLE_EVENTS: readonly LifecycleEventName[] = ['inspect', 'dcv-created', 'dns-resolved', 'validated', 'issued', 'installed', 'failed'];
 
 export type Bus = Emitter<LifecycleEvents>;
 
@@ -128,10 +137,18 @@ export function createBus(onListenerError: (event: string, error: unknown) => vo
     const handlers = bus.all.get(type) ?? [];
     const star = bus.all.get('*') ?? [];
     for (const handler of [...handlers]) {
-      try { (handler as (e: unknown) => void)(event); } catch (error) { onListenerError(type, error); }
+      try {
+        (handler as (e: unknown) => void)(event);
+      } catch (error) {
+        onListenerError(type, error);
+      }
     }
     for (const handler of [...star]) {
-      try { (handler as (t: unknown, e: unknown) => void)(type, event); } catch (error) { onListenerError(type, error); }
+      try {
+        (handler as (t: unknown, e: unknown) => void)(type, event);
+      } catch (error) {
+        onListenerError(type, error);
+      }
     }
   }) as Bus['emit'];
   return bus;

@@ -21,16 +21,37 @@ const site: Target = { id: 'site', names: ['site.test'], services: ['dovecot'], 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const csrFactory: CsrFactory = {
-  create: async () => ({ keys: {} as never, keyPem, csrDer: new Uint8Array([1]), csrPem: `-----BEGIN CERTIFICATE REQUEST-----\nAQ==\n-----END CERTIFICATE REQUEST-----\n`, spec: { type: 'ecdsa-p256' } }),
+  create: async () => ({
+    keys: {} as never,
+    keyPem,
+    csrDer: new Uint8Array([1]),
+    csrPem: `-----BEGIN CERTIFICATE REQUEST-----\nAQ==\n-----END CERTIFICATE REQUEST-----\n`,
+    spec: { type: 'ecdsa-p256' },
+  }),
 };
 const inspector: Inspector = {
-  inspect: async () => ({ files: [], live: [], summary: null, chain: [], defects: [{ code: 'SELF_SIGNED', message: 'self-signed', severity: 'upgrade' }], providerIssued: false }),
-  summarize: () => { throw new Error('not used'); },
+  inspect: async () => ({
+    files: [],
+    live: [],
+    summary: null,
+    chain: [],
+    defects: [{ code: 'SELF_SIGNED', message: 'self-signed', severity: 'upgrade' }],
+    providerIssued: false,
+  }),
+  summarize: () => {
+    throw new Error('not used');
+  },
   verifyIssued: () => [],
 };
 const installer: Installer = {
-  service: 'dovecot', endpoints: () => [], read: async () => ({ service: 'dovecot', sources: [], endpoints: [] }),
-  install: async () => { throw new Error('not used'); }, prove: async () => ({ ok: true, observations: [] }), rollback: async () => undefined,
+  service: 'dovecot',
+  endpoints: () => [],
+  read: async () => ({ service: 'dovecot', sources: [], endpoints: [] }),
+  install: async () => {
+    throw new Error('not used');
+  },
+  prove: async () => ({ ok: true, observations: [] }),
+  rollback: async () => undefined,
 };
 
 const processing = (name: string): Omit<AuthorizationState, 'since'> => ({ name, status: 'pending', challenge: { type: 'http-01', status: 'processing' } });
@@ -49,11 +70,17 @@ class StuckCa implements Issuer {
   private orders = 0;
   async issue(request: { target: Target; names: string[] }, ctx: { clock: { now(): Date } }) {
     this.issued.push(request.names);
-    return { status: 'pending' as const, order: this.order(request.target.id, `https://ca.test/order/${++this.orders}`, request.names, ctx.clock.now().toISOString(), undefined, ctx.clock.now()) };
+    return {
+      status: 'pending' as const,
+      order: this.order(request.target.id, `https://ca.test/order/${++this.orders}`, request.names, ctx.clock.now().toISOString(), undefined, ctx.clock.now()),
+    };
   }
   async resume(pending: PendingOrder, _csr: unknown, ctx: { clock: { now(): Date } }) {
     this.resumed.push(pending.reference);
-    return { status: 'pending' as const, order: this.order(pending.target, pending.reference, pending.names, pending.createdAt, pending.authorizations, ctx.clock.now()) };
+    return {
+      status: 'pending' as const,
+      order: this.order(pending.target, pending.reference, pending.names, pending.createdAt, pending.authorizations, ctx.clock.now()),
+    };
   }
   async checkPending(pending: PendingOrder, ctx: { clock: { now(): Date } }) {
     return this.order(pending.target, pending.reference, pending.names, pending.createdAt, pending.authorizations, ctx.clock.now());
@@ -63,10 +90,12 @@ class StuckCa implements Issuer {
     return 'deactivated 2 authorizations';
   }
   private order(targetId: string, reference: string, names: string[], createdAt: string, previous: AuthorizationState[] | undefined, now: Date): PendingOrder {
-    const authorizations = this.states.filter((s) => names.includes(s.name)).map((s) => {
-      const before = previous?.find((p) => p.name === s.name && p.status === s.status && p.challenge?.status === s.challenge?.status);
-      return { ...s, since: before?.since ?? now.toISOString() };
-    });
+    const authorizations = this.states
+      .filter((s) => names.includes(s.name))
+      .map((s) => {
+        const before = previous?.find((p) => p.name === s.name && p.status === s.status && p.challenge?.status === s.challenge?.status);
+        return { ...s, since: before?.since ?? now.toISOString() };
+      });
     return { issuer: this.id, target: targetId, reference, names, createdAt, orderStatus: 'pending', authorizations };
   }
 }
@@ -78,12 +107,24 @@ function run(stateDir: string, ca: Issuer, now: Date, targets: Target[] = [targe
   bus.on('failed', (e) => failures.push(e));
   bus.on('issued', (e) => issued.push(e));
   const report = new RunReportCollector(bus);
-  const config = completeConfig({ hostname: 'a.test', names: ['www.a.test', 'mail.a.test'], issuers: ['ca'], paths: { stateDir }, retry: { abandonPendingAfterHours: 72 } }, '/etc/certsmith/config.json');
+  const config = completeConfig(
+    { hostname: 'a.test', names: ['www.a.test', 'mail.a.test'], issuers: ['ca'], paths: { stateDir }, retry: { abandonPendingAfterHours: 72 } },
+    '/etc/certsmith/config.json',
+  );
   const pipeline = new Pipeline({
-    config, bus, report, csrFactory, clock: { now: () => now }, inspector, issuers: [ca], installers: [installer], dcv: [],
+    config,
+    bus,
+    report,
+    csrFactory,
+    clock: { now: () => now },
+    inspector,
+    issuers: [ca],
+    installers: [installer],
+    dcv: [],
     switches: { noHostnameCertificate: false, noServiceManagement: false },
   });
-  return pipeline.run(targets, { dryRun: false, allowRetry: false, retryCommand: [], concurrency: 1, signal: new AbortController().signal })
+  return pipeline
+    .run(targets, { dryRun: false, allowRetry: false, retryCommand: [], concurrency: 1, signal: new AbortController().signal })
     .then(() => ({ failures, issued, report: report.finish({ hostname: 'a.test', startedAt: now, finishedAt: now, dryRun: false }) }));
 }
 
@@ -102,7 +143,11 @@ describe('pending orders in the pipeline', () => {
     const second = await run(stateDir, ca, at(51));
     expect(ca.resumed).toEqual(['https://ca.test/order/1']);
     const later = second.issued[0] as Extract<IssuedEvent, { status: 'pending' }>;
-    expect(later.authorizations?.map((a) => [a.name, a.forSeconds])).toEqual([['a.test', 51 * 3600], ['www.a.test', 51 * 3600], ['mail.a.test', 0]]);
+    expect(later.authorizations?.map((a) => [a.name, a.forSeconds])).toEqual([
+      ['a.test', 51 * 3600],
+      ['www.a.test', 51 * 3600],
+      ['mail.a.test', 0],
+    ]);
     expect(later.heldBy).toBe('www.a.test (processing for 2d 3h), mail.a.test (processing for 0s)');
     expect(second.report.targets[0]!.issued).toEqual(later);
     expect(second.report.targets[0]!.actions).toContain('order held by: www.a.test (processing for 2d 3h), mail.a.test (processing for 0s)');
@@ -114,7 +159,9 @@ describe('pending orders in the pipeline', () => {
     expect(ca.issued).toEqual([['a.test', 'www.a.test', 'mail.a.test'], ['a.test']]);
     const warning = third.failures.find((f) => f.code === 'ORDER_ABANDONED')!;
     expect(warning).toMatchObject({ severity: 'warning', issuer: 'ca', next: 'place a new order' });
-    expect(warning.message).toBe('the order https://ca.test/order/1 is 3d 1h old (more than retry.abandonPendingAfterHours = 72h), held by www.a.test (processing for 3d 1h), mail.a.test (processing for 22h 0m): abandoned (deactivated 2 authorizations); dropped from the new order: www.a.test, mail.a.test');
+    expect(warning.message).toBe(
+      'the order https://ca.test/order/1 is 3d 1h old (more than retry.abandonPendingAfterHours = 72h), held by www.a.test (processing for 3d 1h), mail.a.test (processing for 22h 0m): abandoned (deactivated 2 authorizations); dropped from the new order: www.a.test, mail.a.test',
+    );
     const saved = JSON.parse(await readFile(join(stateDir, 'pending', 'hostname.ca.json'), 'utf8')) as { order: PendingOrder };
     expect(saved.order).toMatchObject({ reference: 'https://ca.test/order/2', names: ['a.test'], createdAt: at(73).toISOString() });
   });
@@ -125,9 +172,14 @@ describe('pending orders in the pipeline', () => {
     ca.states = [processing('a.test'), processing('www.a.test'), valid('mail.a.test')];
     await run(stateDir, ca, T0);
     const late = await run(stateDir, ca, at(100));
-    expect(ca.issued).toEqual([['a.test', 'www.a.test', 'mail.a.test'], ['a.test', 'mail.a.test']]);
+    expect(ca.issued).toEqual([
+      ['a.test', 'www.a.test', 'mail.a.test'],
+      ['a.test', 'mail.a.test'],
+    ]);
     expect(late.failures.map((f) => f.code)).toEqual(['ORDER_ABANDONED']);
-    expect(late.failures[0]!.message).toContain('dropped from the new order: www.a.test; the primary name a.test cannot be dropped, so the new order tries it again from scratch');
+    expect(late.failures[0]!.message).toContain(
+      'dropped from the new order: www.a.test; the primary name a.test cannot be dropped, so the new order tries it again from scratch',
+    );
   });
 
   it('resumes, never abandons, an old order that no name holds any more (the CA is issuing)', async () => {
@@ -153,11 +205,15 @@ describe('pending orders in the pipeline', () => {
     data.order.createdAt = 'last tuesday';
     await writeFile(file, JSON.stringify(data));
     const second = await run(stateDir, ca, at(1), [target, site]);
-    expect(second.failures).toEqual([expect.objectContaining({
-      code: 'PENDING_STATE_INVALID', target: 'hostname', severity: 'warning',
-      message: `the pending-order file ${file} is not usable: "order.createdAt" is not a date ("last tuesday")`,
-      next: `moved aside to ${file}.invalid; go on as if no order were pending`,
-    })]);
+    expect(second.failures).toEqual([
+      expect.objectContaining({
+        code: 'PENDING_STATE_INVALID',
+        target: 'hostname',
+        severity: 'warning',
+        message: `the pending-order file ${file} is not usable: "order.createdAt" is not a date ("last tuesday")`,
+        next: `moved aside to ${file}.invalid; go on as if no order were pending`,
+      }),
+    ]);
     // hostname ordered afresh; the site's order was resumed.
     expect(ca.issued.length).toBe(3);
     expect(ca.resumed).toEqual(['https://ca.test/order/2']);
@@ -165,7 +221,10 @@ describe('pending orders in the pipeline', () => {
     expect((await readdir(join(stateDir, 'pending'))).sort()).toEqual(['hostname.ca.json', 'hostname.ca.json.invalid', 'site.ca.json']);
 
     // Not JSON at all, then not an object.
-    for (const [text, why] of [['{"order": {', 'not JSON'], ['[1,2]', 'not a JSON object']] as const) {
+    for (const [text, why] of [
+      ['{"order": {', 'not JSON'],
+      ['[1,2]', 'not a JSON object'],
+    ] as const) {
       await writeFile(file, text);
       const again = await run(stateDir, ca, at(2), [target]);
       expect(again.failures[0]!.message).toContain(`the pending-order file ${file} is not usable: ${why}`);

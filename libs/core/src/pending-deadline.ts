@@ -15,7 +15,10 @@ export async function loadPendingOrder(store: PendingOrderStore, target: string,
     return await store.load(target, issuer);
   } catch (error) {
     const { code, message } = describeError(error);
-    const aside = await store.setAside(target, issuer).then((to) => `moved aside to ${to}; `, () => '');
+    const aside = await store.setAside(target, issuer).then(
+      (to) => `moved aside to ${to}; `,
+      () => '',
+    );
     fail({ stage: 'issue', target, issuer, code, message, next: `${aside}go on as if no order were pending`, severity: 'warning' });
     return null;
   }
@@ -30,7 +33,13 @@ export async function loadPendingOrder(store: PendingOrderStore, target: string,
  * order, the new order tries it again from scratch (fresh authorizations, since the old ones are deactivated).
  */
 export async function abandonIfOverdue(args: {
-  saved: Saved; issuer: Issuer; ctx: IssueContext; store: PendingOrderStore; clock: Clock; afterHours: number; primary: string;
+  saved: Saved;
+  issuer: Issuer;
+  ctx: IssueContext;
+  store: PendingOrderStore;
+  clock: Clock;
+  afterHours: number;
+  primary: string;
   fail: (e: FailedEvent) => void;
 }): Promise<string[] | null> {
   const { saved, issuer, ctx, store, clock, afterHours, primary, fail } = args;
@@ -43,7 +52,15 @@ export async function abandonIfOverdue(args: {
     } catch (error) {
       // The CA cannot say how it stands now: decide on what the last run saw.
       const { code, message } = describeError(error);
-      fail({ stage: 'issue', target: order.target, issuer: issuer.id, code, message: `could not read the pending order ${order.reference} again: ${message}`, next: 'decide on what the last run saw', severity: 'warning' });
+      fail({
+        stage: 'issue',
+        target: order.target,
+        issuer: issuer.id,
+        code,
+        message: `could not read the pending order ${order.reference} again: ${message}`,
+        next: 'decide on what the last run saw',
+        severity: 'warning',
+      });
     }
   }
   const plan = abandonPlan(order, now, afterHours, primary);
@@ -58,9 +75,13 @@ export async function abandonIfOverdue(args: {
   const dropped = plan.dropped.length ? `dropped from the new order: ${plan.dropped.join(', ')}` : 'no name dropped';
   const primaryNote = plan.primaryHeld ? `; the primary name ${primary} cannot be dropped, so the new order tries it again from scratch` : '';
   fail({
-    stage: 'issue', target: order.target, issuer: issuer.id, code: 'ORDER_ABANDONED',
+    stage: 'issue',
+    target: order.target,
+    issuer: issuer.id,
+    code: 'ORDER_ABANDONED',
     message: `the order ${order.reference} is ${formatAge(plan.ageMs)} old (more than retry.abandonPendingAfterHours = ${afterHours}h), ${holders}: abandoned (${undone}); ${dropped}${primaryNote}`,
-    next: 'place a new order', severity: 'warning',
+    next: 'place a new order',
+    severity: 'warning',
   });
   return plan.dropped;
 }

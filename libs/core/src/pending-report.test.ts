@@ -6,10 +6,20 @@ const T0 = new Date('2026-03-01T00:00:00Z');
 const hours = (h: number) => new Date(T0.getTime() + h * 3_600_000);
 
 const order = (authorizations?: AuthorizationState[], extra: Partial<PendingOrder> = {}): PendingOrder => ({
-  issuer: 'acme', target: 'hostname', reference: 'https://ca.test/order/1', names: ['a.test', 'www.a.test', 'mail.a.test'],
-  createdAt: T0.toISOString(), authorizations, ...extra,
+  issuer: 'acme',
+  target: 'hostname',
+  reference: 'https://ca.test/order/1',
+  names: ['a.test', 'www.a.test', 'mail.a.test'],
+  createdAt: T0.toISOString(),
+  authorizations,
+  ...extra,
 });
-const processing = (name: string, since = T0): AuthorizationState => ({ name, status: 'pending', challenge: { type: 'http-01', status: 'processing' }, since: since.toISOString() });
+const processing = (name: string, since = T0): AuthorizationState => ({
+  name,
+  status: 'pending',
+  challenge: { type: 'http-01', status: 'processing' },
+  since: since.toISOString(),
+});
 const valid = (name: string): AuthorizationState => ({ name, status: 'valid', challenge: { type: 'http-01', status: 'valid' }, since: T0.toISOString() });
 
 describe('pending order report', () => {
@@ -31,22 +41,33 @@ describe('pending order report', () => {
   it('carries `since` across runs while nothing changed, and resets it on any change of status or challenge', () => {
     const previous = [processing('a.test', T0), { name: 'www.a.test', status: 'pending', since: T0.toISOString() }, processing('mail.a.test', T0)];
     const now = hours(51);
-    const next = carrySince([
-      { name: 'a.test', status: 'pending', challenge: { type: 'http-01', status: 'processing' } }, // unchanged
-      { name: 'www.a.test', status: 'pending', challenge: { type: 'http-01', status: 'processing' } }, // answered since
-      { name: 'mail.a.test', status: 'valid', challenge: { type: 'http-01', status: 'valid' } }, // passed
-      { name: 'new.a.test', status: 'pending' }, // first seen
-    ], previous, now);
+    const next = carrySince(
+      [
+        { name: 'a.test', status: 'pending', challenge: { type: 'http-01', status: 'processing' } }, // unchanged
+        { name: 'www.a.test', status: 'pending', challenge: { type: 'http-01', status: 'processing' } }, // answered since
+        { name: 'mail.a.test', status: 'valid', challenge: { type: 'http-01', status: 'valid' } }, // passed
+        { name: 'new.a.test', status: 'pending' }, // first seen
+      ],
+      previous,
+      now,
+    );
     expect(next.map((a) => a.since)).toEqual([T0.toISOString(), now.toISOString(), now.toISOString(), now.toISOString()]);
     // A `since` that is not a date is not carried.
-    expect(carrySince([{ name: 'a.test', status: 'pending' }], [{ name: 'a.test', status: 'pending', since: 'yesterday' }], now)[0]!.since).toBe(now.toISOString());
+    expect(carrySince([{ name: 'a.test', status: 'pending' }], [{ name: 'a.test', status: 'pending', since: 'yesterday' }], now)[0]!.since).toBe(
+      now.toISOString(),
+    );
   });
 
   it('prints one line per name and a summary of the names holding the order, with their ages', () => {
     const o = order([
       valid('a.test'),
       processing('www.a.test', T0),
-      { name: 'mail.a.test', status: 'pending', challenge: { type: 'http-01', status: 'pending', error: { type: 'urn:ietf:params:acme:error:connection', detail: 'timeout fetching the token' } }, since: hours(24).toISOString() },
+      {
+        name: 'mail.a.test',
+        status: 'pending',
+        challenge: { type: 'http-01', status: 'pending', error: { type: 'urn:ietf:params:acme:error:connection', detail: 'timeout fetching the token' } },
+        since: hours(24).toISOString(),
+      },
     ]);
     const reports = reportAuthorizations(o, hours(51));
     expect(reports.map((r) => r.forSeconds)).toEqual([51 * 3600, 51 * 3600, 27 * 3600]);
@@ -57,7 +78,9 @@ describe('pending order report', () => {
     ]);
     expect(heldBy(o, reports)).toBe('www.a.test (processing for 2d 3h), mail.a.test (pending for 1d 3h)');
     expect(holdersOf(o).map((a) => a.name)).toEqual(['www.a.test', 'mail.a.test']);
-    expect(authorizationLine({ name: 'x.test', status: 'pending', since: T0.toISOString(), forSeconds: 90 })).toBe('x.test: authorization pending, no challenge answered yet for 1m');
+    expect(authorizationLine({ name: 'x.test', status: 'pending', since: T0.toISOString(), forSeconds: 90 })).toBe(
+      'x.test: authorization pending, no challenge answered yet for 1m',
+    );
   });
 
   it('says the CA holds an order whose names are all valid', () => {

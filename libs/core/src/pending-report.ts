@@ -22,8 +22,12 @@ export function nameState(a: Pick<AuthorizationState, 'status' | 'challenge'>): 
 export function carrySince(fresh: Omit<AuthorizationState, 'since'>[], previous: AuthorizationState[] | undefined, now: Date): AuthorizationState[] {
   return fresh.map((a) => {
     const before = previous?.find((p) => p.name === a.name);
-    const same = before && before.status === a.status && before.challenge?.type === a.challenge?.type
-      && before.challenge?.status === a.challenge?.status && !Number.isNaN(Date.parse(before.since));
+    const same =
+      before &&
+      before.status === a.status &&
+      before.challenge?.type === a.challenge?.type &&
+      before.challenge?.status === a.challenge?.status &&
+      !Number.isNaN(Date.parse(before.since));
     return { ...a, since: same ? before.since : now.toISOString() };
   });
 }
@@ -52,9 +56,7 @@ export function reportAuthorizations(order: Pick<PendingOrder, 'authorizations'>
 
 /** One name's line: `www.a.test: authorization pending, http-01 challenge processing for 2d 3h (error: ...)`. */
 export function authorizationLine(a: AuthorizationReport): string {
-  const challenge = a.challenge
-    ? `${a.challenge.type} challenge ${a.challenge.status}`
-    : a.status === 'pending' ? 'no challenge answered yet' : '';
+  const challenge = a.challenge ? `${a.challenge.type} challenge ${a.challenge.status}` : a.status === 'pending' ? 'no challenge answered yet' : '';
   const problem = a.challenge?.error;
   const error = problem ? ` (error: ${[problem.type?.replace(/^urn:ietf:params:acme:error:/, ''), problem.detail].filter(Boolean).join(': ')})` : '';
   return `${a.name}: authorization ${a.status}${challenge ? `, ${challenge}` : ''} for ${formatAge(a.forSeconds * 1000)}${error}`;

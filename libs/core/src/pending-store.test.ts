@@ -39,7 +39,13 @@ describe('PendingOrderStore', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const order = { issuer: 'acme', target: 'hostname', reference: 'https://ca/order/1', names: ['a.test'], createdAt: '2026-01-01T00:00:00Z' };
-    const csr = { keys: {} as never, keyPem, csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nAQ==\n-----END CERTIFICATE REQUEST-----\n', csrDer: new Uint8Array(), spec: { type: 'ecdsa-p256' as const } };
+    const csr = {
+      keys: {} as never,
+      keyPem,
+      csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nAQ==\n-----END CERTIFICATE REQUEST-----\n',
+      csrDer: new Uint8Array(),
+      spec: { type: 'ecdsa-p256' as const },
+    };
     const file = join(dir, 'bad', 'hostname.acme.json');
     const cases: [unknown, string][] = [
       [{ ...order, names: 'a.test' }, '"order.names" is not a list of names'],
@@ -51,7 +57,10 @@ describe('PendingOrderStore', () => {
       await store.save(order, csr);
       const data = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
       await writeFile(file, JSON.stringify({ ...data, order: bad }));
-      await expect(store.load('hostname', 'acme')).rejects.toMatchObject({ code: 'PENDING_STATE_INVALID', message: `the pending-order file ${file} is not usable: ${why}` });
+      await expect(store.load('hostname', 'acme')).rejects.toMatchObject({
+        code: 'PENDING_STATE_INVALID',
+        message: `the pending-order file ${file} is not usable: ${why}`,
+      });
     }
     await store.save(order, csr);
     const data = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;

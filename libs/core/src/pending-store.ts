@@ -41,7 +41,10 @@ export class PendingOrderStore {
       text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new CertsmithError('PENDING_STATE_INVALID', `the pending-order file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new CertsmithError(
+        'PENDING_STATE_INVALID',
+        `the pending-order file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     const invalid = (why: string) => new CertsmithError('PENDING_STATE_INVALID', `the pending-order file ${path} is not usable: ${why}`);
     let data: unknown;
@@ -85,9 +88,7 @@ async function keyAndCsrFromPem(keyPem: string, csrPem: string, spec: KeySpec): 
     : { name: 'ECDSA', namedCurve: spec.type === 'ecdsa-p384' ? 'P-384' : 'P-256' };
   const privateKey = await webcrypto.subtle.importKey('pkcs8', pemBody(keyPem, 'PRIVATE KEY'), algorithm, true, ['sign']);
   const jwk = await webcrypto.subtle.exportKey('jwk', privateKey);
-  const publicJwk = spec.type.startsWith('rsa')
-    ? { kty: jwk.kty, n: jwk.n, e: jwk.e }
-    : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
+  const publicJwk = spec.type.startsWith('rsa') ? { kty: jwk.kty, n: jwk.n, e: jwk.e } : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
   const publicKey = await webcrypto.subtle.importKey('jwk', publicJwk, algorithm, true, ['verify']);
   return { keys: { privateKey, publicKey }, keyPem, csrDer: new Uint8Array(pemBody(csrPem, 'CERTIFICATE REQUEST')), csrPem, spec };
 }
@@ -101,16 +102,19 @@ function pendingFileProblem(data: unknown, target: string, issuer: string): stri
   if (!isObject(data)) return 'not a JSON object';
   const { order, keyPem, csrPem, spec } = data;
   if (!isObject(order)) return '"order" is missing or not an object';
-  if (order.target !== target || order.issuer !== issuer) return `"order" is for target "${String(order.target)}" and issuer "${String(order.issuer)}", not "${target}" and "${issuer}"`;
+  if (order.target !== target || order.issuer !== issuer)
+    return `"order" is for target "${String(order.target)}" and issuer "${String(order.issuer)}", not "${target}" and "${issuer}"`;
   if (typeof order.reference !== 'string' || !order.reference) return '"order.reference" is not a string';
-  if (!Array.isArray(order.names) || order.names.length === 0 || !order.names.every((n) => typeof n === 'string' && n)) return '"order.names" is not a list of names';
+  if (!Array.isArray(order.names) || order.names.length === 0 || !order.names.every((n) => typeof n === 'string' && n))
+    return '"order.names" is not a list of names';
   if (!isDate(order.createdAt)) return `"order.createdAt" is not a date (${JSON.stringify(order.createdAt)})`;
   if (order.authorizations !== undefined) {
     if (!Array.isArray(order.authorizations)) return '"order.authorizations" is not a list';
     for (const [i, a] of order.authorizations.entries()) {
       if (!isObject(a) || typeof a.name !== 'string' || typeof a.status !== 'string') return `"order.authorizations[${i}]" has no name or status`;
       if (!isDate(a.since)) return `"order.authorizations[${i}].since" is not a date (${JSON.stringify(a.since)})`;
-      if (a.challenge !== undefined && (!isObject(a.challenge) || typeof a.challenge.type !== 'string' || typeof a.challenge.status !== 'string')) return `"order.authorizations[${i}].challenge" has no type or status`;
+      if (a.challenge !== undefined && (!isObject(a.challenge) || typeof a.challenge.type !== 'string' || typeof a.challenge.status !== 'string'))
+        return `"order.authorizations[${i}].challenge" has no type or status`;
     }
   }
   if (typeof keyPem !== 'string' || typeof csrPem !== 'string') return '"keyPem" or "csrPem" is missing';

@@ -19,8 +19,19 @@ const almostExpired: Defect = { code: 'ALMOST_EXPIRED', message: 'the certificat
 const noSsl: Defect = { code: 'NO_SSL', message: 'No SSL certificate is installed.', severity: 'replace' };
 
 const summary = (fingerprint: string, issuer = 'CN=Lab Provider CA'): CertificateSummary => ({
-  subject: 'CN=www.a.test', commonName: 'www.a.test', issuer, serial: '01', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-12-05T00:00:00.000Z',
-  names: ['www.a.test'], hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', fingerprint, selfSigned: false, extendedKeyUsage: ['serverAuth'],
+  subject: 'CN=www.a.test',
+  commonName: 'www.a.test',
+  issuer,
+  serial: '01',
+  notBefore: '2026-01-01T00:00:00.000Z',
+  notAfter: '2026-12-05T00:00:00.000Z',
+  names: ['www.a.test'],
+  hasSan: true,
+  key: 'EC P-256',
+  signatureAlgorithm: 'ecdsa-with-SHA256',
+  fingerprint,
+  selfSigned: false,
+  extendedKeyUsage: ['serverAuth'],
 });
 
 const shop: Target = { id: 'shop', names: ['www.a.test', 'a.test'], services: ['files'], kind: 'site' };
@@ -35,13 +46,20 @@ const inspector: Inspector = {
   summarize: (pem) => summary(pem),
   verifyIssued: () => [],
 };
-const csrFactory: CsrFactory = { create: async () => ({ keys: {} as never, keyPem: 'KEY', csrDer: new Uint8Array(), csrPem: 'CSR', spec: { type: 'ecdsa-p256' } }) };
+const csrFactory: CsrFactory = {
+  create: async () => ({ keys: {} as never, keyPem: 'KEY', csrDer: new Uint8Array(), csrPem: 'CSR', spec: { type: 'ecdsa-p256' } }),
+};
 
 function files(): Installer & { installed: Record<string, string[]> } {
   const self = {
-    service: 'files', installed: {} as Record<string, string[]>,
+    service: 'files',
+    installed: {} as Record<string, string[]>,
     endpoints: () => [],
-    read: async (t: Target) => ({ service: 'files', sources: t.id === 'shop' ? [{ path: '/ssl/shop/fullchain.pem', role: 'certificate' as const, bytes: new TextEncoder().encode(`${PEM}\n`) }] : [], endpoints: [] }),
+    read: async (t: Target) => ({
+      service: 'files',
+      sources: t.id === 'shop' ? [{ path: '/ssl/shop/fullchain.pem', role: 'certificate' as const, bytes: new TextEncoder().encode(`${PEM}\n`) }] : [],
+      endpoints: [],
+    }),
     install: async (t: Target, m: { summary: CertificateSummary }) => {
       (self.installed[t.id] ??= []).push(m.summary.fingerprint);
       return { service: 'files', target: t.id, files: [], reloaded: false, fingerprint: m.summary.fingerprint, dryRun: false, handle: null };
@@ -52,10 +70,18 @@ function files(): Installer & { installed: Record<string, string[]> } {
   return self;
 }
 
-function ca(behaviour: (request: IssueRequest) => Promise<never | { status: 'issued'; certificatePem: string; chainPem: string[] }>, id = 'sectigo', patterns = [/Lab Provider CA/]): Issuer & { requests: IssueRequest[] } {
+function ca(
+  behaviour: (request: IssueRequest) => Promise<never | { status: 'issued'; certificatePem: string; chainPem: string[] }>,
+  id = 'sectigo',
+  patterns = [/Lab Provider CA/],
+): Issuer & { requests: IssueRequest[] } {
   const requests: IssueRequest[] = [];
   return {
-    id, trusted: true, precheck: 'none', issuerPatterns: patterns, requests,
+    id,
+    trusted: true,
+    precheck: 'none',
+    issuerPatterns: patterns,
+    requests,
     issue: async (request) => {
       requests.push(request);
       return behaviour(request);
@@ -66,18 +92,27 @@ function ca(behaviour: (request: IssueRequest) => Promise<never | { status: 'iss
   };
 }
 const selfSigned: Issuer = {
-  id: 'selfsigned', trusted: false, precheck: 'none', issuerPatterns: [],
+  id: 'selfsigned',
+  trusted: false,
+  precheck: 'none',
+  issuerPatterns: [],
   issue: async () => ({ status: 'issued', certificatePem: 'SELF', chainPem: [] }),
   resume: async () => {
     throw new Error('not used');
   },
 };
 
-const rateLimited = (retryAfter?: Date, scope: 'names' | 'account' = 'names') => async (): Promise<never> => {
-  throw new RateLimitedError('ACME_RATE_LIMITED', 'the CA said: too many certificates (5) already issued for this exact set of identifiers', {
-    scope, names: [], retryAfter, kind: 'rateLimited', detail: 'too many certificates (5) already issued for this exact set of identifiers',
-  });
-};
+const rateLimited =
+  (retryAfter?: Date, scope: 'names' | 'account' = 'names') =>
+  async (): Promise<never> => {
+    throw new RateLimitedError('ACME_RATE_LIMITED', 'the CA said: too many certificates (5) already issued for this exact set of identifiers', {
+      scope,
+      names: [],
+      retryAfter,
+      kind: 'rateLimited',
+      detail: 'too many certificates (5) already issued for this exact set of identifiers',
+    });
+  };
 
 async function runOnce(stateDir: string, issuers: Issuer[], targets: Target[], extra: { scheduler?: Scheduler; allowRetry?: boolean } = {}) {
   const bus = createBus();
@@ -87,10 +122,25 @@ async function runOnce(stateDir: string, issuers: Issuer[], targets: Target[], e
   const installer = files();
   const config = completeConfig({ hostname: 'host.example.test', issuers: issuers.map((i) => i.id), paths: { stateDir } }, '/etc/certsmith/config.json');
   const pipeline = new Pipeline({
-    config, bus, report, csrFactory, inspector, issuers, installers: [installer], dcv: [], scheduler: extra.scheduler,
-    switches: { noHostnameCertificate: false, noServiceManagement: false }, clock: { now: () => NOW },
+    config,
+    bus,
+    report,
+    csrFactory,
+    inspector,
+    issuers,
+    installers: [installer],
+    dcv: [],
+    scheduler: extra.scheduler,
+    switches: { noHostnameCertificate: false, noServiceManagement: false },
+    clock: { now: () => NOW },
   });
-  await pipeline.run(targets, { dryRun: false, allowRetry: extra.allowRetry ?? false, retryCommand: ['certsmith'], concurrency: 2, signal: new AbortController().signal });
+  await pipeline.run(targets, {
+    dryRun: false,
+    allowRetry: extra.allowRetry ?? false,
+    retryCommand: ['certsmith'],
+    concurrency: 2,
+    signal: new AbortController().signal,
+  });
   return { report: report.finish({ hostname: 'h', startedAt: NOW, finishedAt: NOW, dryRun: false }), failures, installed: installer.installed };
 }
 
@@ -102,10 +152,16 @@ describe('Pipeline and rate limits', () => {
     expect(first.report.targets[0]!.result).toBe('kept');
     expect(first.report.exitCode).toBe(0);
     expect(first.installed).toEqual({});
-    expect(first.failures).toEqual([expect.objectContaining({
-      code: 'ACME_RATE_LIMITED', severity: 'warning', until: '2026-11-25T09:00:00Z', next: 'keep the current certificate',
-      message: 'the CA said: too many certificates (5) already issued for this exact set of identifiers; not asking "sectigo" for www.a.test, a.test again until 2026-11-25T09:00:00Z',
-    })]);
+    expect(first.failures).toEqual([
+      expect.objectContaining({
+        code: 'ACME_RATE_LIMITED',
+        severity: 'warning',
+        until: '2026-11-25T09:00:00Z',
+        next: 'keep the current certificate',
+        message:
+          'the CA said: too many certificates (5) already issued for this exact set of identifiers; not asking "sectigo" for www.a.test, a.test again until 2026-11-25T09:00:00Z',
+      }),
+    ]);
     const ledger = JSON.parse(await readFile(join(stateDir, 'rate-limits.json'), 'utf8')) as { entries: { issuer: string; name: string }[] };
     expect(ledger.entries.map((e) => `${e.issuer}:${e.name}`)).toEqual(['sectigo:www.a.test', 'sectigo:a.test']);
 
@@ -113,10 +169,15 @@ describe('Pipeline and rate limits', () => {
     const second = await runOnce(stateDir, [again, selfSigned], [shop]);
     expect(again.requests).toEqual([]);
     expect(second.report.targets[0]!.result).toBe('kept');
-    expect(second.failures).toEqual([expect.objectContaining({
-      code: 'RATE_LIMITED', severity: 'warning', until: '2026-11-25T09:00:00Z',
-      message: 'not asking "sectigo" for www.a.test, a.test until 2026-11-25T09:00:00Z (rateLimited: too many certificates (5) already issued for this exact set of identifiers)',
-    })]);
+    expect(second.failures).toEqual([
+      expect.objectContaining({
+        code: 'RATE_LIMITED',
+        severity: 'warning',
+        until: '2026-11-25T09:00:00Z',
+        message:
+          'not asking "sectigo" for www.a.test, a.test until 2026-11-25T09:00:00Z (rateLimited: too many certificates (5) already issued for this exact set of identifiers)',
+      }),
+    ]);
     expect(second.installed).toEqual({});
   });
 
@@ -130,7 +191,10 @@ describe('Pipeline and rate limits', () => {
     expect(run.installed).toEqual({ blog: [summary('SELF').fingerprint] });
     // Targets run concurrently: the order of their events is not part of the contract.
     const held = run.failures.filter((f) => f.code === 'RATE_LIMITED').sort((a, b) => (a.target ?? '').localeCompare(b.target ?? ''));
-    expect(held.map((f) => [f.target, f.severity, f.next])).toEqual([['blog', 'warning', 'try issuer "selfsigned"'], ['shop', 'warning', 'keep the current certificate']]);
+    expect(held.map((f) => [f.target, f.severity, f.next])).toEqual([
+      ['blog', 'warning', 'try issuer "selfsigned"'],
+      ['shop', 'warning', 'keep the current certificate'],
+    ]);
     expect(held[1]!.message).toMatch(/^not asking "sectigo" for anything \(account-wide limit\) until 2026-11-25T09:00:00Z \(rateLimited: /);
   });
 
@@ -172,7 +236,9 @@ describe('Pipeline and rate limits', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'certsmith-rl-'));
     const jobs: RetryJob[] = [];
     const scheduler: Scheduler = {
-      id: 'fake', list: async () => [], cancel: async () => undefined,
+      id: 'fake',
+      list: async () => [],
+      cancel: async () => undefined,
       schedule: async (job) => {
         jobs.push(job);
         return { id: '1', tag: job.tag, runAt: 'later' };

@@ -18,8 +18,19 @@ const PEM = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n'
 
 function certificate(names: string[], notBefore: Date, notAfter: Date): CertificateSummary {
   return {
-    subject: '', commonName: null, issuer: 'CN=Fake CA', serial: '01', notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(),
-    names, hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', fingerprint: 'f', selfSigned: false, extendedKeyUsage: ['serverAuth'],
+    subject: '',
+    commonName: null,
+    issuer: 'CN=Fake CA',
+    serial: '01',
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    names,
+    hasSan: true,
+    key: 'EC P-256',
+    signatureAlgorithm: 'ecdsa-with-SHA256',
+    fingerprint: 'f',
+    selfSigned: false,
+    extendedKeyUsage: ['serverAuth'],
   };
 }
 
@@ -34,12 +45,15 @@ function inspector(summary: CertificateSummary, defects: Defect[]): Inspector {
 function dcvFailing(prefix: string): DcvMethod & { checked: string[] } {
   const checked: string[] = [];
   return {
-    id: 'http-file', checked,
+    id: 'http-file',
+    checked,
     supports: (c: Challenge) => c.kind === 'probe',
     publish: async (c: Challenge) => ({ method: 'http-file', challenge: c, where: c.name, handle: null }) satisfies Published,
     check: async (p: Published): Promise<NameVerdict> => {
       checked.push(p.challenge.name);
-      return p.challenge.name.startsWith(prefix) ? { name: p.challenge.name, ok: false, code: 'DNS_NXDOMAIN', reason: 'no such name' } : { name: p.challenge.name, ok: true };
+      return p.challenge.name.startsWith(prefix)
+        ? { name: p.challenge.name, ok: false, code: 'DNS_NXDOMAIN', reason: 'no such name' }
+        : { name: p.challenge.name, ok: true };
     },
     cleanup: async () => undefined,
   };
@@ -48,7 +62,11 @@ function dcvFailing(prefix: string): DcvMethod & { checked: string[] } {
 function ca(window?: () => Promise<{ start: Date; end: Date } | null>): Issuer & { orders: string[][] } {
   const orders: string[][] = [];
   return {
-    id: 'ca', trusted: true, precheck: 'http', issuerPatterns: [], orders,
+    id: 'ca',
+    trusted: true,
+    precheck: 'http',
+    issuerPatterns: [],
+    orders,
     issue: async (request) => {
       orders.push(request.names);
       return { status: 'issued', certificatePem: 'NEW', chainPem: [] };
@@ -63,7 +81,8 @@ function ca(window?: () => Promise<{ start: Date; end: Date } | null>): Issuer &
 function installer(): Installer & { restricted: [string, number][] } {
   const restricted: [string, number][] = [];
   return {
-    service: 'dovecot', restricted,
+    service: 'dovecot',
+    restricted,
     endpoints: () => [],
     read: async () => ({ service: 'dovecot', sources: [{ path: '/ssl/dovecot.crt', role: 'certificate', bytes: Buffer.from(PEM) }], endpoints: [] }),
     install: async () => ({ service: 'dovecot', target: 'hostname', files: [], reloaded: false, fingerprint: 'n', dryRun: false, handle: null }),
@@ -85,16 +104,28 @@ async function run(opts: { inspector: Inspector; issuer: Issuer; dcv?: DcvMethod
   const stateDir = mkdtempSync(join(tmpdir(), 'certsmith-renewal-'));
   const config = completeConfig({ hostname: 'host.example.test', issuers: ['ca'], paths: { stateDir } }, '/etc/certsmith/config.json');
   const pipeline = new Pipeline({
-    config, bus, report, switches: { noHostnameCertificate: false, noServiceManagement: false }, clock: { now: () => NOW },
-    inspector: opts.inspector, csrFactory: { create: async () => ({ keys: {} as never, keyPem: 'KEY', csrDer: new Uint8Array(), csrPem: 'CSR', spec: { type: 'ecdsa-p256' } }) },
-    issuers: [opts.issuer], installers: [opts.installer ?? installer()], dcv: opts.dcv ? [opts.dcv] : [],
+    config,
+    bus,
+    report,
+    switches: { noHostnameCertificate: false, noServiceManagement: false },
+    clock: { now: () => NOW },
+    inspector: opts.inspector,
+    csrFactory: { create: async () => ({ keys: {} as never, keyPem: 'KEY', csrDer: new Uint8Array(), csrPem: 'CSR', spec: { type: 'ecdsa-p256' } }) },
+    issuers: [opts.issuer],
+    installers: [opts.installer ?? installer()],
+    dcv: opts.dcv ? [opts.dcv] : [],
   });
   await pipeline.run([target], { dryRun: false, allowRetry: false, retryCommand: [], concurrency: 1, signal: new AbortController().signal });
   const result = report.finish({ hostname: 'host.example.test', startedAt: NOW, finishedAt: NOW, dryRun: false }).targets[0]!;
   return { result, failures, inspections };
 }
 
-const lacksWww: Defect = { code: 'NAME_MISMATCH', message: 'the certificate does not cover www.example.test', names: ['www.example.test'], severity: 'upgrade' };
+const lacksWww: Defect = {
+  code: 'NAME_MISMATCH',
+  message: 'the certificate does not cover www.example.test',
+  names: ['www.example.test'],
+  severity: 'upgrade',
+};
 const dueByLifetime: Defect = { code: 'ALMOST_EXPIRED', message: 'due', severity: 'upgrade', renewal: { rule: 'lifetime', dueAt: NOW.toISOString() } };
 const hostOnly = certificate(['host.example.test'], new Date(NOW.getTime() - 10 * DAY), new Date(NOW.getTime() + 80 * DAY));
 const both = certificate(['host.example.test', 'www.example.test'], new Date(NOW.getTime() - 60 * DAY), new Date(NOW.getTime() + 30 * DAY));
@@ -108,7 +139,14 @@ describe('a certificate that lacks names that cannot be validated', () => {
     expect(dcv.checked).toEqual(['www.example.test']);
     expect(result.result).toBe('kept');
     expect(result.actions.join('\n')).toMatch(/covers every name that can be validated now; not covered: www\.example\.test/);
-    expect(failures).toEqual([expect.objectContaining({ name: 'www.example.test', code: 'DNS_NXDOMAIN', severity: 'warning', next: expect.stringMatching(/keep the current certificate/) })]);
+    expect(failures).toEqual([
+      expect.objectContaining({
+        name: 'www.example.test',
+        code: 'DNS_NXDOMAIN',
+        severity: 'warning',
+        next: expect.stringMatching(/keep the current certificate/),
+      }),
+    ]);
   });
 
   it('is ordered again once a missing name passes', async () => {
@@ -133,7 +171,9 @@ describe('a renewal that would cover fewer names', () => {
     expect(issuer.orders).toEqual([]);
     expect(result.result).toBe('kept');
     expect(failures.map((f) => f.code)).toEqual(['DNS_NXDOMAIN', 'ORDER_WOULD_DROP_NAMES']);
-    expect(failures[1]!.message).toMatch(/would not cover www\.example\.test, which the current one covers; it is renewed without them from 2026-06-28T00:00:00Z/);
+    expect(failures[1]!.message).toMatch(
+      /would not cover www\.example\.test, which the current one covers; it is renewed without them from 2026-06-28T00:00:00Z/,
+    );
   });
 
   it('goes ahead in the last days, or when the certificate is defective otherwise', async () => {
@@ -169,7 +209,10 @@ describe('ARI first', () => {
   it('an unusable window is one warning, and the lifetime rule decides', async () => {
     const issuer = ca(async () => ({ start: new Date(NOW.getTime() + 10 * DAY), end: new Date(NOW.getTime() + 11 * DAY) }));
     const { inspections } = await run({ inspector: inspector(sixDay, [dueByLifetime]), issuer, dcv: dcvFailing('nothing') });
-    expect(inspections[0]!.defects.map((d) => [d.code, d.severity])).toEqual([['ALMOST_EXPIRED', 'upgrade'], ['ARI_INVALID', 'warning']]);
+    expect(inspections[0]!.defects.map((d) => [d.code, d.severity])).toEqual([
+      ['ALMOST_EXPIRED', 'upgrade'],
+      ['ARI_INVALID', 'warning'],
+    ]);
     expect(inspections[0]!.defects[1]!.message).toMatch(/issuer "ca" .* unusable: the suggested window starts .* after the certificate expires/);
     expect(issuer.orders).toHaveLength(1);
   });
@@ -179,7 +222,13 @@ describe('a key file open to others', () => {
   it('is narrowed to 0600 in place, with no order', async () => {
     const issuer = ca();
     const target = installer();
-    const open: Defect = { code: 'KEY_PERMISSIONS', message: 'open', severity: 'warning', path: '/ssl/dovecot.key', repair: { path: '/ssl/dovecot.key', mode: 0o600 } };
+    const open: Defect = {
+      code: 'KEY_PERMISSIONS',
+      message: 'open',
+      severity: 'warning',
+      path: '/ssl/dovecot.key',
+      repair: { path: '/ssl/dovecot.key', mode: 0o600 },
+    };
     const { result } = await run({ inspector: inspector(both, [open]), issuer, installer: target });
     expect(target.restricted).toEqual([['/ssl/dovecot.key', 0o600]]);
     expect(issuer.orders).toEqual([]);

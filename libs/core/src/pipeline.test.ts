@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { completeConfig } from './config/config.js';
 import type {
-  Challenge, CsrFactory, DcvCheckOptions, DcvMethod, Inspection, Inspector, Installer, Issuer, NameVerdict, Published, Resolver, Scheduler,
+  Challenge,
+  CsrFactory,
+  DcvCheckOptions,
+  DcvMethod,
+  Inspection,
+  Inspector,
+  Installer,
+  Issuer,
+  NameVerdict,
+  Published,
+  Resolver,
+  Scheduler,
 } from './contracts.js';
 import { CertsmithError } from './errors.js';
 import { createBus, type LifecycleEventName } from './events.js';
@@ -16,9 +27,19 @@ import { RunReportCollector } from './report.js';
 import { RunLock } from './run-lock.js';
 
 const summary = (fingerprint: string, names: string[]): CertificateSummary => ({
-  subject: `CN=${names[0]}`, commonName: names[0]!, issuer: 'CN=Fake CA', serial: '01', notBefore: '2026-01-01T00:00:00.000Z',
-  notAfter: '2027-01-01T00:00:00.000Z', names, hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256',
-  fingerprint, selfSigned: false, extendedKeyUsage: ['serverAuth'],
+  subject: `CN=${names[0]}`,
+  commonName: names[0]!,
+  issuer: 'CN=Fake CA',
+  serial: '01',
+  notBefore: '2026-01-01T00:00:00.000Z',
+  notAfter: '2027-01-01T00:00:00.000Z',
+  names,
+  hasSan: true,
+  key: 'EC P-256',
+  signatureAlgorithm: 'ecdsa-with-SHA256',
+  fingerprint,
+  selfSigned: false,
+  extendedKeyUsage: ['serverAuth'],
 });
 
 const target: Target = { id: 'hostname', names: ['host.example.test', 'www.example.test'], services: ['dovecot', 'exim'], kind: 'hostname' };
@@ -36,13 +57,23 @@ function inspectorWith(defects: Record<string, Defect[]>, issuedProblems: Defect
 }
 
 const csrFactory: CsrFactory = {
-  create: vi.fn(async (names: string[]) => ({ keys: {} as never, keyPem: 'KEY', csrDer: new Uint8Array(), csrPem: `CSR ${names.join(',')}`, spec: { type: 'ecdsa-p256' as const } })),
+  create: vi.fn(async (names: string[]) => ({
+    keys: {} as never,
+    keyPem: 'KEY',
+    csrDer: new Uint8Array(),
+    csrPem: `CSR ${names.join(',')}`,
+    spec: { type: 'ecdsa-p256' as const },
+  })),
 };
 
 function issuer(id: string, trusted: boolean, behaviour: Issuer['issue'], precheck: Issuer['precheck'] = 'none'): Issuer & { calls: string[][] } {
   const calls: string[][] = [];
   return {
-    id, trusted, precheck, issuerPatterns: [], calls,
+    id,
+    trusted,
+    precheck,
+    issuerPatterns: [],
+    calls,
     issue: async (request, ctx) => {
       calls.push(request.names);
       return behaviour(request, ctx);
@@ -55,7 +86,9 @@ function issuer(id: string, trusted: boolean, behaviour: Issuer['issue'], preche
 
 function installer(service: string, proveOk = true): Installer & { installed: string[]; rolledBack: number } {
   const self = {
-    service, installed: [] as string[], rolledBack: 0,
+    service,
+    installed: [] as string[],
+    rolledBack: 0,
     endpoints: () => [],
     read: async () => ({ service, sources: [], endpoints: [] }),
     install: async (_t: Target, m: { summary: CertificateSummary }) => {
@@ -88,20 +121,37 @@ function setup(opts: {
   bus.on('*', (type, e) => events.push([type as LifecycleEventName, e]));
   const report = new RunReportCollector(bus);
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'certsmith-pipeline-'));
-  const config = completeConfig({ hostname: 'host.example.test', issuers: opts.issuersConfig ?? opts.issuers.map((i) => i.id), paths: { stateDir }, ...opts.config }, '/etc/certsmith/config.json');
+  const config = completeConfig(
+    { hostname: 'host.example.test', issuers: opts.issuersConfig ?? opts.issuers.map((i) => i.id), paths: { stateDir }, ...opts.config },
+    '/etc/certsmith/config.json',
+  );
   const pipeline = new Pipeline({
-    config, bus, report, csrFactory,
+    config,
+    bus,
+    report,
+    csrFactory,
     switches: { noHostnameCertificate: false, noServiceManagement: false, ...opts.switches },
     clock: { now: () => new Date('2026-06-01T00:00:00Z') },
     inspector: inspectorWith(opts.defects ?? {}, opts.issuedProblems),
-    issuers: opts.issuers, installers: opts.installers ?? [installer('dovecot'), installer('exim')], dcv: opts.dcv ?? [],
-    scheduler: opts.scheduler, resolver: opts.resolver,
+    issuers: opts.issuers,
+    installers: opts.installers ?? [installer('dovecot'), installer('exim')],
+    dcv: opts.dcv ?? [],
+    scheduler: opts.scheduler,
+    resolver: opts.resolver,
   });
   const run = async (t: Target | Target[] = target, extra: Partial<RunOptions> = {}) => {
-    await pipeline.run(Array.isArray(t) ? t : [t], { dryRun: false, allowRetry: false, retryCommand: ['certsmith', 'check', '--no-retry'], concurrency: 2, signal: new AbortController().signal, ...extra });
+    await pipeline.run(Array.isArray(t) ? t : [t], {
+      dryRun: false,
+      allowRetry: false,
+      retryCommand: ['certsmith', 'check', '--no-retry'],
+      concurrency: 2,
+      signal: new AbortController().signal,
+      ...extra,
+    });
     return report.finish({ hostname: 'host.example.test', startedAt: new Date(), finishedAt: new Date(), dryRun: false });
   };
-  const failures = () => events.filter(([t]) => t === 'failed').map(([, e]) => e as { code: string; next: string; severity: string; stage: string; target: string });
+  const failures = () =>
+    events.filter(([t]) => t === 'failed').map(([, e]) => e as { code: string; next: string; severity: string; stage: string; target: string });
   return { run, events, failures, stateDir };
 }
 
@@ -160,7 +210,11 @@ describe('Pipeline', () => {
   it('offers a self-signed certificate to the CA and installs what the CA issues', async () => {
     const ca = issuer('ca', true, ok('CA-CERT'));
     const dovecot = installer('dovecot');
-    const { run } = setup({ defects: { dovecot: [selfSigned] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')] });
+    const { run } = setup({
+      defects: { dovecot: [selfSigned] },
+      issuers: [ca, issuer('selfsigned', false, ok('SELF'))],
+      installers: [dovecot, installer('exim')],
+    });
     expect((await run()).targets[0]!.result).toBe('replaced');
     expect(dovecot.installed).toEqual(['CA-CERT']);
   });
@@ -168,7 +222,12 @@ describe('Pipeline', () => {
   it('skips CA issuers for the hostname when disable_auto_hostname_certificate is set', async () => {
     const ca = issuer('ca', true, ok('CA-CERT'));
     const dovecot = installer('dovecot');
-    const { run } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')], switches: { noHostnameCertificate: true } });
+    const { run } = setup({
+      defects: { dovecot: [noSsl] },
+      issuers: [ca, issuer('selfsigned', false, ok('SELF'))],
+      installers: [dovecot, installer('exim')],
+      switches: { noHostnameCertificate: true },
+    });
     await run();
     expect(ca.calls).toEqual([]);
     expect(dovecot.installed).toEqual(['SELF']);
@@ -186,7 +245,9 @@ describe('Pipeline', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n';
     const withCert = (service: string) => {
       const base = installer(service);
-      return Object.assign(base, { read: async () => ({ service, sources: [{ path: `/ssl/${service}`, role: 'certificate' as const, bytes: Buffer.from(pem) }], endpoints: [] }) });
+      return Object.assign(base, {
+        read: async () => ({ service, sources: [{ path: `/ssl/${service}`, role: 'certificate' as const, bytes: Buffer.from(pem) }], endpoints: [] }),
+      });
     };
     const asked: string[] = [];
     let window = { start: new Date('2026-07-01T00:00:00Z'), end: new Date('2026-07-02T00:00:00Z') };
@@ -205,14 +266,25 @@ describe('Pipeline', () => {
     window = { start: new Date('2026-05-30T00:00:00Z'), end: new Date('2026-05-31T00:00:00Z') }; // the clock says 2026-06-01
     const due = setup({ issuers: [ca], installers: [withCert('dovecot'), withCert('exim')] });
     const after = await due.run();
-    expect(due.events.filter(([t]) => t === 'inspect').map(([, e]) => (e as { defects: { code: string }[] }).defects.map((d) => d.code))).toEqual([['ARI_RENEWAL_DUE'], ['ARI_RENEWAL_DUE']]);
+    expect(due.events.filter(([t]) => t === 'inspect').map(([, e]) => (e as { defects: { code: string }[] }).defects.map((d) => d.code))).toEqual([
+      ['ARI_RENEWAL_DUE'],
+      ['ARI_RENEWAL_DUE'],
+    ]);
     expect(ca.calls).toHaveLength(1);
     expect(after.targets[0]!.result).toBe('replaced');
   });
 
   it('keeps a pending order as a value and schedules one retry only with --allow-retry', async () => {
-    const pending = issuer('ca', true, async () => ({ status: 'pending', order: { issuer: 'ca', target: 'hostname', reference: 'https://ca/order/1', names: [], createdAt: '' } }));
-    const scheduler: Scheduler = { id: 'at', schedule: vi.fn(async () => ({ id: '7', tag: 't', runAt: 'later' })), list: async () => [], cancel: async () => undefined };
+    const pending = issuer('ca', true, async () => ({
+      status: 'pending',
+      order: { issuer: 'ca', target: 'hostname', reference: 'https://ca/order/1', names: [], createdAt: '' },
+    }));
+    const scheduler: Scheduler = {
+      id: 'at',
+      schedule: vi.fn(async () => ({ id: '7', tag: 't', runAt: 'later' })),
+      list: async () => [],
+      cancel: async () => undefined,
+    };
     const first = setup({ defects: { dovecot: [noSsl] }, issuers: [pending, issuer('selfsigned', false, ok('SELF'))], scheduler });
     const report = await first.run();
     expect(report.targets[0]!.result).toBe('pending');
@@ -224,14 +296,19 @@ describe('Pipeline', () => {
     expect(scheduler.schedule).not.toHaveBeenCalled();
     const second = setup({ defects: { dovecot: [noSsl] }, issuers: [pending], scheduler });
     const retried = await second.run(target, { allowRetry: true });
-    expect(scheduler.schedule).toHaveBeenCalledWith({ command: ['certsmith', 'check', '--no-retry'], delayMinutes: 60, tag: 'certsmith-retry:hostname:/etc/certsmith/config.json' });
+    expect(scheduler.schedule).toHaveBeenCalledWith({
+      command: ['certsmith', 'check', '--no-retry'],
+      delayMinutes: 60,
+      tag: 'certsmith-retry:hostname:/etc/certsmith/config.json',
+    });
     expect(retried.targets[0]!.actions).toContain('retry scheduled as job 7 at later');
   });
 
   it('refuses an issued certificate that does not match the request and tries the next issuer', async () => {
     const dovecot = installer('dovecot');
     const { run, failures } = setup({
-      defects: { dovecot: [noSsl] }, installers: [dovecot, installer('exim')],
+      defects: { dovecot: [noSsl] },
+      installers: [dovecot, installer('exim')],
       issuers: [issuer('ca', true, ok('WRONG')), issuer('selfsigned', false, ok('SELF'))],
       issuedProblems: [{ code: 'KEY_MISMATCH', message: 'the certificate does not belong to the key', severity: 'replace' }],
     });
@@ -244,7 +321,11 @@ describe('Pipeline', () => {
 
   it('rolls back an install that the service does not serve', async () => {
     const dovecot = installer('dovecot', false);
-    const { run, failures } = setup({ defects: { dovecot: [noSsl] }, issuers: [issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')] });
+    const { run, failures } = setup({
+      defects: { dovecot: [noSsl] },
+      issuers: [issuer('selfsigned', false, ok('SELF'))],
+      installers: [dovecot, installer('exim')],
+    });
     const report = await run();
     expect(dovecot.rolledBack).toBe(1);
     expect(failures()).toEqual([expect.objectContaining({ code: 'INSTALL_NOT_LIVE', next: 'rolled back to the previous certificate' })]);
@@ -268,22 +349,33 @@ describe('Pipeline', () => {
         published.push(c.name);
         return { method: 'http-file', challenge: c, where: `/docroot/${c.name}`, handle: null } satisfies Published;
       },
-      check: async (p: Published): Promise<NameVerdict> => (p.challenge.name.startsWith('www')
-        ? { name: p.challenge.name, ok: false, code: 'DCV_HTTP_NOT_FOUND', reason: '404 Not Found' }
-        : { name: p.challenge.name, ok: true }),
+      check: async (p: Published): Promise<NameVerdict> =>
+        p.challenge.name.startsWith('www')
+          ? { name: p.challenge.name, ok: false, code: 'DCV_HTTP_NOT_FOUND', reason: '404 Not Found' }
+          : { name: p.challenge.name, ok: true },
       cleanup: async (p: Published) => {
         cleaned.push(p.challenge.name);
       },
     };
     const ca = issuer('ca', true, ok('CA'), 'http');
     const dovecot = installer('dovecot');
-    const { run, failures } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')], dcv: [httpDcv] });
+    const { run, failures } = setup({
+      defects: { dovecot: [noSsl] },
+      issuers: [ca, issuer('selfsigned', false, ok('SELF'))],
+      installers: [dovecot, installer('exim')],
+      dcv: [httpDcv],
+    });
     await run();
     expect(ca.calls).toEqual([['host.example.test']]);
     expect(failures()).toEqual([expect.objectContaining({ stage: 'validate', code: 'DCV_HTTP_NOT_FOUND', next: 'drop this name from the order' })]);
     expect(cleaned.sort()).toEqual(published.sort());
 
-    const strict = setup({ defects: { dovecot: [noSsl] }, issuers: [issuer('ca', true, ok('CA'), 'http'), issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv], config: { dcv: { requireAllNames: true } } });
+    const strict = setup({
+      defects: { dovecot: [noSsl] },
+      issuers: [issuer('ca', true, ok('CA'), 'http'), issuer('selfsigned', false, ok('SELF'))],
+      dcv: [httpDcv],
+      config: { dcv: { requireAllNames: true } },
+    });
     await strict.run();
     expect(strict.failures().map((f) => f.code)).toEqual(['DCV_HTTP_NOT_FOUND', 'DCV_NAMES_FAILED']);
   });
@@ -291,20 +383,37 @@ describe('Pipeline', () => {
   it('drops a name whose CAA forbids the CA from the order, and skips the CA when CAA forbids the primary name', async () => {
     const forbidden = new Set(['www.example.test']);
     const resolver: Resolver = {
-      resolveAddresses: async () => { throw new Error('not used'); },
+      resolveAddresses: async () => {
+        throw new Error('not used');
+      },
       lookupCaa: async (name) => ({
-        name, outcome: 'found', level: 'example.test', owner: 'example.test', cnames: [], path: [],
+        name,
+        outcome: 'found',
+        level: 'example.test',
+        owner: 'example.test',
+        cnames: [],
+        path: [],
         records: [{ flags: 0, tag: 'issue', value: forbidden.has(name) ? 'other.example' : 'ca.example' }],
       }),
     };
     const ca = Object.assign(issuer('ca', true, ok('CA')), { caaIdentities: ['ca.example'] });
     const dovecot = installer('dovecot');
-    const { run, failures } = setup({ defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')], resolver });
+    const { run, failures } = setup({
+      defects: { dovecot: [noSsl] },
+      issuers: [ca, issuer('selfsigned', false, ok('SELF'))],
+      installers: [dovecot, installer('exim')],
+      resolver,
+    });
     const report = await run();
     expect(ca.calls).toEqual([['host.example.test']]);
     expect(dovecot.installed).toEqual(['CA']);
-    expect(failures()).toEqual([expect.objectContaining({ stage: 'validate', code: 'CAA_FORBIDS', issuer: 'ca', message: 'www.example.test (0 issue "other.example" at example.test)' })]);
-    expect(report.targets[0]!.validations.filter((v) => v.method === 'caa').map((v) => [v.name, v.ok])).toEqual([['host.example.test', true], ['www.example.test', false]]);
+    expect(failures()).toEqual([
+      expect.objectContaining({ stage: 'validate', code: 'CAA_FORBIDS', issuer: 'ca', message: 'www.example.test (0 issue "other.example" at example.test)' }),
+    ]);
+    expect(report.targets[0]!.validations.filter((v) => v.method === 'caa').map((v) => [v.name, v.ok])).toEqual([
+      ['host.example.test', true],
+      ['www.example.test', false],
+    ]);
 
     forbidden.add('host.example.test');
     const skipped = Object.assign(issuer('ca', true, ok('CA')), { caaIdentities: ['ca.example'] });
@@ -314,7 +423,9 @@ describe('Pipeline', () => {
     expect(skipped.calls).toEqual([]);
     expect(fallback.calls).toEqual([['host.example.test', 'www.example.test']]);
     expect(primary.failures().map((f) => [f.code, f.next])).toEqual([
-      ['CAA_FORBIDS', 'drop this name from the order'], ['CAA_FORBIDS', 'drop this name from the order'], ['CAA_PRIMARY_FORBIDDEN', 'try issuer "selfsigned"'],
+      ['CAA_FORBIDS', 'drop this name from the order'],
+      ['CAA_FORBIDS', 'drop this name from the order'],
+      ['CAA_PRIMARY_FORBIDDEN', 'try issuer "selfsigned"'],
     ]);
   });
 
@@ -326,9 +437,14 @@ describe('Pipeline', () => {
       publish: async (c: Challenge) => ({ method: 'http-file', challenge: c, where: c.name, handle: null }),
       check: async (p: Published, _signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict> => {
         seen.push(options);
-        const aaaa = { code: 'AAAA_UNREACHABLE', message: `${p.challenge.name}: the file is not served over [2001:db8::1] (connection refused) but is over 192.0.2.1` };
+        const aaaa = {
+          code: 'AAAA_UNREACHABLE',
+          message: `${p.challenge.name}: the file is not served over [2001:db8::1] (connection refused) but is over 192.0.2.1`,
+        };
         if (!p.challenge.name.startsWith('www')) return { name: p.challenge.name, ok: true };
-        return options?.addressPreference === 'ipv6-then-ipv4' ? { name: p.challenge.name, ok: true, warnings: [aaaa] } : { name: p.challenge.name, ok: false, code: aaaa.code, reason: aaaa.message };
+        return options?.addressPreference === 'ipv6-then-ipv4'
+          ? { name: p.challenge.name, ok: true, warnings: [aaaa] }
+          : { name: p.challenge.name, ok: false, code: aaaa.code, reason: aaaa.message };
       },
       cleanup: async () => undefined,
     };
@@ -338,7 +454,9 @@ describe('Pipeline', () => {
     const report = await v6.run(both);
     expect(seen).toEqual([{ addressPreference: 'ipv6-then-ipv4' }, { addressPreference: 'ipv6-then-ipv4' }]);
     expect(ca.calls).toEqual([['host.example.test', 'www.example.test']]);
-    expect(v6.failures()).toEqual([expect.objectContaining({ stage: 'validate', code: 'AAAA_UNREACHABLE', severity: 'warning', next: 'keep the name in the order' })]);
+    expect(v6.failures()).toEqual([
+      expect.objectContaining({ stage: 'validate', code: 'AAAA_UNREACHABLE', severity: 'warning', next: 'keep the name in the order' }),
+    ]);
     expect(report.targets[0]!.validations.find((v) => v.name === 'www.example.test')).toMatchObject({ ok: true, warnings: [{ code: 'AAAA_UNREACHABLE' }] });
 
     seen.length = 0;
@@ -366,7 +484,9 @@ describe('Pipeline', () => {
     const ca = issuer('ca', true, ok('CA'), 'http');
     const idn: Target = { ...target, names: ['host.example.test', 'www.example.test', 'xn--bcher-kva.example.test', 'mail.example.test'] };
     const { run, events } = setup({
-      defects: { dovecot: [noSsl] }, issuers: [ca, issuer('selfsigned', false, ok('SELF'))], dcv: [httpDcv],
+      defects: { dovecot: [noSsl] },
+      issuers: [ca, issuer('selfsigned', false, ok('SELF'))],
+      dcv: [httpDcv],
       config: { dcv: { exclude: ['WWW.example.test.', 'bücher.example.test'] } },
     });
     await run(idn);
@@ -391,7 +511,10 @@ describe('Pipeline', () => {
       { id: 'site-b', names: ['b.example.test'], services: ['dovecot'], kind: 'site' },
     ]);
     expect(failures()).toEqual([expect.objectContaining({ code: 'SERVICE_UNREADABLE', target: 'site-a', next: 'skip this target' })]);
-    expect(report.targets.map((t) => [t.target, t.result])).toEqual([['site-a', 'failed'], ['site-b', 'replaced']]);
+    expect(report.targets.map((t) => [t.target, t.result])).toEqual([
+      ['site-a', 'failed'],
+      ['site-b', 'replaced'],
+    ]);
     expect(dovecot.installed).toEqual(['SELF']);
   });
 
@@ -445,7 +568,10 @@ describe('Pipeline', () => {
     const lockedReads: boolean[] = [];
     const { run, events, stateDir } = setup({ issuers: [issuer('selfsigned', false, ok('SELF'))], installers: [dovecot, installer('exim')] });
     dovecot.read = async () => {
-      const locked = await readFile(join(stateDir, 'locks', 'hostname.lock'), 'utf8').then(() => true, () => false);
+      const locked = await readFile(join(stateDir, 'locks', 'hostname.lock'), 'utf8').then(
+        () => true,
+        () => false,
+      );
       lockedReads.push(locked);
       return { service: 'dovecot', sources: [], endpoints: [], ...(locked ? {} : { interrupted: true }) };
     };
@@ -461,7 +587,9 @@ describe('Pipeline', () => {
     const { run } = setup({ defects: { dovecot: [noSsl] }, issuers: [fallback], installers: [dovecot, installer('exim')] });
     const report = await run(target, { dryRun: true });
     expect(report.targets[0]!.result).toBe('planned');
-    expect(report.targets[0]!.actions[0]).toMatch(/^would issue a certificate for host\.example\.test, www\.example\.test \(issuers: selfsigned\) and install it for dovecot$/);
+    expect(report.targets[0]!.actions[0]).toMatch(
+      /^would issue a certificate for host\.example\.test, www\.example\.test \(issuers: selfsigned\) and install it for dovecot$/,
+    );
     expect(fallback.calls).toEqual([]);
     expect(dovecot.installed).toEqual([]);
   });

@@ -3,7 +3,18 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { CertsmithConfig } from './config/config.js';
 import type {
-  Challenge, Clock, CsrFactory, DcvCheckOptions, DcvMethod, InspectionPolicy, Inspector, Installer, Issuer, KeyAndCsr, Resolver, Scheduler,
+  Challenge,
+  Clock,
+  CsrFactory,
+  DcvCheckOptions,
+  DcvMethod,
+  InspectionPolicy,
+  Inspector,
+  Installer,
+  Issuer,
+  KeyAndCsr,
+  Resolver,
+  Scheduler,
 } from './contracts.js';
 import { caaPrecheck } from './caa.js';
 import { CertsmithError, describeError } from './errors.js';
@@ -104,7 +115,14 @@ export class Pipeline {
           lock = await RunLock.acquire(join(config.paths.stateDir, 'locks'), `${target.id}.lock`);
         } catch (error) {
           const { code, message } = describeError(error);
-          this.fail({ stage: 'inspect', target: target.id, code: code === 'RUN_LOCKED' ? 'TARGET_LOCKED' : code, message, next: 'skip this target; the other run handles it', severity: 'warning' });
+          this.fail({
+            stage: 'inspect',
+            target: target.id,
+            code: code === 'RUN_LOCKED' ? 'TARGET_LOCKED' : code,
+            message,
+            next: 'skip this target; the other run handles it',
+            severity: 'warning',
+          });
           report.conclude(target.id, 'skipped', ['skipped: another run is working on this target']);
           return 'skipped';
         }
@@ -146,11 +164,17 @@ export class Pipeline {
     for (const service of target.services) {
       const installer = this.deps.installers.find((i) => i.service === service);
       if (!installer) {
-        held.push(() => this.fail({
-          stage: 'inspect', target: target.id, service, code: 'NO_INSTALLER',
-          message: `no installer for service "${service}": add the plugin that provides it to "plugins"`,
-          next: 'skip this service', severity: 'error',
-        }));
+        held.push(() =>
+          this.fail({
+            stage: 'inspect',
+            target: target.id,
+            service,
+            code: 'NO_INSTALLER',
+            message: `no installer for service "${service}": add the plugin that provides it to "plugins"`,
+            next: 'skip this service',
+            severity: 'error',
+          }),
+        );
         broken = true;
         continue;
       }
@@ -162,15 +186,28 @@ export class Pipeline {
       if (material.interrupted) interrupted = true;
       const inspection = await inspector.inspect(material, { target, now: clock.now(), policy, signal });
       if (inspection.providerIssued) {
-        inspection.defects = await this.advisor.adjust(chain, () => leafPemOf(material), inspection.summary, inspection.defects, policy.live ? signal : deadline());
+        inspection.defects = await this.advisor.adjust(
+          chain,
+          () => leafPemOf(material),
+          inspection.summary,
+          inspection.defects,
+          policy.live ? signal : deadline(),
+        );
       }
       const action = switches.noServiceManagement ? 'keep' : decideAction(inspection.defects, caConfigured);
       // Only a certificate about to be replaced is named in `replaces`; the healthy path never reads its PEM here.
       const leaf = action !== 'keep' && inspection.providerIssued && inspection.summary && !current ? leafPemOf(material) : undefined;
       if (leaf) current = { pem: leaf, issuer: inspection.summary!.issuer };
       const event: InspectEvent = {
-        target: target.id, service, files: inspection.files, live: inspection.live, summary: inspection.summary,
-        chain: inspection.chain, defects: inspection.defects, status: statusOf(inspection.defects), action,
+        target: target.id,
+        service,
+        files: inspection.files,
+        live: inspection.live,
+        summary: inspection.summary,
+        chain: inspection.chain,
+        defects: inspection.defects,
+        status: statusOf(inspection.defects),
+        action,
         providerIssued: inspection.providerIssued,
       };
       held.push(() => bus.emit('inspect', event));
@@ -211,20 +248,34 @@ export class Pipeline {
       const caActions: string[] = [];
       if (ca) {
         const next = nextStepAfter(chain, chain.indexOf(ca), toReplace.length > 0);
-        const allowed = await caaPrecheck({ bus, resolver: this.deps.resolver, issuer: ca, target, names, signal: options.signal, next, requireAllNames: config.dcv.requireAllNames });
+        const allowed = await caaPrecheck({
+          bus,
+          resolver: this.deps.resolver,
+          issuer: ca,
+          target,
+          names,
+          signal: options.signal,
+          next,
+          requireAllNames: config.dcv.requireAllNames,
+        });
         if (allowed === null) caActions.push(`would not order from "${ca.id}": CAA forbids it (see the warnings); the run would ${next}`);
         else if (allowed.length < names.length) {
           caActions.push(`would leave out of the "${ca.id}" order, as CAA forbids them: ${names.filter((n) => !allowed.includes(n)).join(', ')}`);
           orderNames = allowed;
         }
       }
-      const actions = [`would issue a certificate for ${orderNames.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`, ...caActions];
+      const actions = [
+        `would issue a certificate for ${orderNames.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`,
+        ...caActions,
+      ];
       // What the first issuer that could serve would lead to, file by file.
       const selfSigned = !chain.some((i) => i.trusted);
       for (const { service, installer } of [...toReplace, ...toUpgrade]) {
         const plan = installer.plan?.({ selfSigned }, target);
         if (!plan) continue;
-        actions.push(`would write for ${service}: ${plan.files.join(', ')}${plan.reload ? `; then reload with "${plan.reload.join(' ')}"` : '; no reload command'}`);
+        actions.push(
+          `would write for ${service}: ${plan.files.join(', ')}${plan.reload ? `; then reload with "${plan.reload.join(' ')}"` : '; no reload command'}`,
+        );
       }
       return ['planned', actions];
     }
@@ -246,7 +297,18 @@ export class Pipeline {
       let saved = issuer.trusted ? await loadPendingOrder(pending, target.id, issuer.id, (e) => this.fail(e)) : null;
       if (saved && saved.order.names.join() !== names.filter((n) => saved!.order.names.includes(n)).join()) saved = null;
       // Past the deadline, an order some names still hold is given up; the new one goes without them.
-      const dropped = saved && await abandonIfOverdue({ saved, issuer, ctx, store: pending, clock, afterHours: config.retry.abandonPendingAfterHours, primary: target.names[0]!, fail: (e) => this.fail(e) });
+      const dropped =
+        saved &&
+        (await abandonIfOverdue({
+          saved,
+          issuer,
+          ctx,
+          store: pending,
+          clock,
+          afterHours: config.retry.abandonPendingAfterHours,
+          primary: target.names[0]!,
+          fail: (e) => this.fail(e),
+        }));
       if (dropped) {
         saved = null;
         names = names.filter((n) => !dropped.includes(n));
@@ -264,24 +326,41 @@ export class Pipeline {
         const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id, { addressPreference: issuer.addressPreference });
         if (passed === null || !passed.includes(target.names[0]!)) {
           this.fail({
-            stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_PRIMARY_FAILED',
+            stage: 'dcv',
+            target: target.id,
+            issuer: issuer.id,
+            code: 'DCV_PRIMARY_FAILED',
             message: passed === null ? 'local DCV could not run' : `the primary name ${target.names[0]} did not pass local DCV`,
-            next: nextStep, severity: 'warning',
+            next: nextStep,
+            severity: 'warning',
           });
           continue;
         }
         if (passed.length < names.length && config.dcv.requireAllNames) {
           this.fail({
-            stage: 'dcv', target: target.id, issuer: issuer.id, code: 'DCV_NAMES_FAILED',
+            stage: 'dcv',
+            target: target.id,
+            issuer: issuer.id,
+            code: 'DCV_NAMES_FAILED',
             message: `names failed local DCV and dcv.requireAllNames is set: ${names.filter((n) => !passed.includes(n)).join(', ')}`,
-            next: nextStep, severity: 'warning',
+            next: nextStep,
+            severity: 'warning',
           });
           continue;
         }
         orderNames = passed;
       }
       if (!saved && issuer.trusted) {
-        const allowed = await caaPrecheck({ bus, resolver: this.deps.resolver, issuer, target, names: orderNames, signal: options.signal, next: nextStep, requireAllNames: config.dcv.requireAllNames });
+        const allowed = await caaPrecheck({
+          bus,
+          resolver: this.deps.resolver,
+          issuer,
+          target,
+          names: orderNames,
+          signal: options.signal,
+          next: nextStep,
+          requireAllNames: config.dcv.requireAllNames,
+        });
         if (allowed === null) continue;
         orderNames = allowed;
         const deferred = this.deferShrinking(target, issuer, [...toReplace, ...toUpgrade], orderNames);
@@ -330,20 +409,32 @@ export class Pipeline {
         const problems = this.deps.inspector.verifyIssued(material, orderNames, clock.now());
         if (problems.length) {
           this.fail({
-            stage: 'issue', target: target.id, issuer: issuer.id, code: 'ISSUED_MISMATCH',
+            stage: 'issue',
+            target: target.id,
+            issuer: issuer.id,
+            code: 'ISSUED_MISMATCH',
             message: `refused the certificate from "${issuer.id}": ${problems.map((p) => p.message).join('; ')}`,
-            next: nextStep, severity: 'error',
+            next: nextStep,
+            severity: 'error',
           });
           continue;
         }
         bus.emit('issued', {
-          target: target.id, issuer: issuer.id, status: 'issued', summary: material.summary,
-          chain: this.chainSummaries(material.chainPem), selfSigned: material.selfSigned, ...(result.profile ? { profile: result.profile } : {}),
+          target: target.id,
+          issuer: issuer.id,
+          status: 'issued',
+          summary: material.summary,
+          chain: this.chainSummaries(material.chainPem),
+          selfSigned: material.selfSigned,
+          ...(result.profile ? { profile: result.profile } : {}),
         });
         const recipients = issuer.trusted ? [...toReplace, ...toUpgrade] : toReplace;
         const installedAll = await this.install(target, material, recipients, options);
         const what = material.selfSigned ? 'self-signed certificate' : `certificate from "${issuer.id}"`;
-        const actions = [...(pendingActions ?? []), `installed a ${what} for ${recipients.map((r) => r.service).join(', ')}${pendingActions ? ' until the pending order completes' : ''}`];
+        const actions = [
+          ...(pendingActions ?? []),
+          `installed a ${what} for ${recipients.map((r) => r.service).join(', ')}${pendingActions ? ' until the pending order completes' : ''}`,
+        ];
         if (retryable && options.allowRetry && !pendingActions) actions.push(await this.scheduleRetry(target, options, notBefore));
         return [installedAll ? (pendingActions ? 'pending' : 'replaced') : 'failed', actions];
       } catch (error) {
@@ -356,12 +447,26 @@ export class Pipeline {
           const until = await this.recordRateLimit(target, issuer.id, code, limit, orderNames);
           if (until && (!notBefore || until.at > notBefore)) notBefore = until.at;
           this.fail({
-            stage: 'issue', target: target.id, issuer: issuer.id, code, message: `${message}${until?.text ?? ''}`, next: nextStep,
-            severity: toReplace.length === 0 || index + 1 < usable.length ? 'warning' : 'error', ...(until ? { until: isoSeconds(until.at) } : {}),
+            stage: 'issue',
+            target: target.id,
+            issuer: issuer.id,
+            code,
+            message: `${message}${until?.text ?? ''}`,
+            next: nextStep,
+            severity: toReplace.length === 0 || index + 1 < usable.length ? 'warning' : 'error',
+            ...(until ? { until: isoSeconds(until.at) } : {}),
           });
           continue;
         }
-        this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code, message, next: nextStep, severity: index + 1 < usable.length ? 'warning' : 'error' });
+        this.fail({
+          stage: 'issue',
+          target: target.id,
+          issuer: issuer.id,
+          code,
+          message,
+          next: nextStep,
+          severity: index + 1 < usable.length ? 'warning' : 'error',
+        });
       }
     }
     if (pendingActions) return ['pending', [...pendingActions, 'the self-signed stopgap could not be installed either']];
@@ -393,16 +498,25 @@ export class Pipeline {
    * Returns the names that passed, or null when no DCV method of that family is loaded.
    */
   async localDcv(
-    target: Target, names: string[], family: 'http' | 'dns', signal: AbortSignal, issuerId?: string, checkOptions?: DcvCheckOptions,
+    target: Target,
+    names: string[],
+    family: 'http' | 'dns',
+    signal: AbortSignal,
+    issuerId?: string,
+    checkOptions?: DcvCheckOptions,
     onFailure = 'drop this name from the order',
   ): Promise<string[] | null> {
     const { bus } = this.deps;
     const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
     if (!method) {
       this.fail({
-        stage: 'dcv', target: target.id, issuer: issuerId, code: 'NO_DCV_METHOD',
+        stage: 'dcv',
+        target: target.id,
+        issuer: issuerId,
+        code: 'NO_DCV_METHOD',
         message: `${issuerId ? `issuer "${issuerId}" needs` : 'local DCV needs'} ${family.toUpperCase()} validation but no such DCV plugin is loaded`,
-        next: issuerId ? 'skip this issuer' : 'stop', severity: 'error',
+        next: issuerId ? 'skip this issuer' : 'stop',
+        severity: 'error',
       });
       return null;
     }
@@ -414,31 +528,56 @@ export class Pipeline {
     if (signal.aborted) relay();
     else signal.addEventListener('abort', relay, { once: true });
     const probe = { token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
-    await Promise.all(names.map(async (name) => {
-      const challenge: Challenge = { kind: 'probe', name, ...probe };
-      let published;
-      try {
-        published = await method.publish(challenge, target, scope.signal);
-        bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
-        const verdict = await method.check(published, scope.signal, checkOptions);
-        bus.emit('validated', {
-          target: target.id, name, ok: verdict.ok, method: method.id, via: verdict.via, reason: verdict.reason,
-          ...(verdict.code ? { code: verdict.code } : {}), ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
-        });
-        if (verdict.ok) passed.push(name);
-        else this.fail({ stage: 'validate', target: target.id, name, code: verdict.code ?? 'DCV_FAILED', message: verdict.reason ?? 'failed', next: onFailure, severity: 'warning' });
-        // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
-        for (const warning of verdict.ok ? verdict.warnings ?? [] : []) {
-          this.fail({ stage: 'validate', target: target.id, name, code: warning.code, message: warning.message, next: 'keep the name in the order', severity: 'warning' });
+    await Promise.all(
+      names.map(async (name) => {
+        const challenge: Challenge = { kind: 'probe', name, ...probe };
+        let published;
+        try {
+          published = await method.publish(challenge, target, scope.signal);
+          bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
+          const verdict = await method.check(published, scope.signal, checkOptions);
+          bus.emit('validated', {
+            target: target.id,
+            name,
+            ok: verdict.ok,
+            method: method.id,
+            via: verdict.via,
+            reason: verdict.reason,
+            ...(verdict.code ? { code: verdict.code } : {}),
+            ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
+          });
+          if (verdict.ok) passed.push(name);
+          else
+            this.fail({
+              stage: 'validate',
+              target: target.id,
+              name,
+              code: verdict.code ?? 'DCV_FAILED',
+              message: verdict.reason ?? 'failed',
+              next: onFailure,
+              severity: 'warning',
+            });
+          // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
+          for (const warning of verdict.ok ? (verdict.warnings ?? []) : []) {
+            this.fail({
+              stage: 'validate',
+              target: target.id,
+              name,
+              code: warning.code,
+              message: warning.message,
+              next: 'keep the name in the order',
+              severity: 'warning',
+            });
+          }
+        } catch (error) {
+          const { code, message } = describeError(error);
+          bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
+          this.fail({ stage: 'dcv', target: target.id, name, code, message, next: onFailure, severity: 'warning' });
+        } finally {
+          if (published) await method.cleanup(published).catch(() => undefined);
         }
-      } catch (error) {
-        const { code, message } = describeError(error);
-        bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
-        this.fail({ stage: 'dcv', target: target.id, name, code, message, next: onFailure, severity: 'warning' });
-      } finally {
-        if (published) await method.cleanup(published).catch(() => undefined);
-      }
-    }));
+      }),
+    );
     signal.removeEventListener('abort', relay);
     return names.filter((n) => passed.includes(n));
   }
@@ -481,14 +620,24 @@ export class Pipeline {
           next = 'the rollback failed too (see the previous error)';
         });
         this.fail({
-          stage: 'install', target: target.id, service, code: 'INSTALL_NOT_LIVE',
-          message: `the new certificate is not served after reload (${proof.reason ?? 'no detail'})`, next, severity: 'error',
+          stage: 'install',
+          target: target.id,
+          service,
+          code: 'INSTALL_NOT_LIVE',
+          message: `the new certificate is not served after reload (${proof.reason ?? 'no detail'})`,
+          next,
+          severity: 'error',
         });
         all = false;
         continue;
       }
       this.deps.bus.emit('installed', {
-        target: target.id, service, files: receipt.files, reloaded: receipt.reloaded, live: proof.observations, dryRun: receipt.dryRun,
+        target: target.id,
+        service,
+        files: receipt.files,
+        reloaded: receipt.reloaded,
+        live: proof.observations,
+        dryRun: receipt.dryRun,
       });
     }
     return all;
@@ -497,7 +646,14 @@ export class Pipeline {
   private async scheduleRetry(target: Target, options: RunOptions, notBefore?: Date): Promise<string> {
     const { scheduler, config } = this.deps;
     if (!scheduler) {
-      this.fail({ stage: 'schedule', target: target.id, code: 'NO_SCHEDULER', message: '--allow-retry needs a scheduler plugin (e.g. @certsmith/scheduler-at)', next: 'the next scheduled run resumes the order', severity: 'warning' });
+      this.fail({
+        stage: 'schedule',
+        target: target.id,
+        code: 'NO_SCHEDULER',
+        message: '--allow-retry needs a scheduler plugin (e.g. @certsmith/scheduler-at)',
+        next: 'the next scheduled run resumes the order',
+        severity: 'warning',
+      });
       return 'no retry scheduled: no scheduler plugin';
     }
     // The config file is in the tag: two certsmith setups on one host (or parallel tests) keep apart.
@@ -532,7 +688,15 @@ export class Pipeline {
           done.push(`narrowed ${repair.path} to mode ${mode}`);
         } catch (error) {
           const { code, message } = describeError(error);
-          this.fail({ stage: 'install', target: target.id, service, code, message, next: `set the mode of ${repair.path} to ${mode} by hand`, severity: 'error' });
+          this.fail({
+            stage: 'install',
+            target: target.id,
+            service,
+            code,
+            message,
+            next: `set the mode of ${repair.path} to ${mode} by hand`,
+            severity: 'error',
+          });
         }
       }
     }
@@ -550,7 +714,15 @@ export class Pipeline {
     const keep = `kept the certificate: it covers every name that can be validated now; not covered: ${uncovered.join(', ')}`;
     if (candidates.length === 0) return `${keep} (excluded by dcv.exclude)`;
     if (ca.precheck === 'none') return null;
-    const passed = await this.localDcv(target, candidates, ca.precheck, signal, ca.id, { addressPreference: ca.addressPreference }, 'keep the current certificate; order again once the name passes');
+    const passed = await this.localDcv(
+      target,
+      candidates,
+      ca.precheck,
+      signal,
+      ca.id,
+      { addressPreference: ca.addressPreference },
+      'keep the current certificate; order again once the name passes',
+    );
     if (passed === null || passed.length > 0) return null;
     return `${keep} (they fail local DCV, see the warnings); a new order is placed once one of them passes, or when the certificate is due`;
   }
@@ -566,9 +738,13 @@ export class Pipeline {
     if (shrink.allowed) return null;
     const until = isoSeconds(shrink.until!);
     this.fail({
-      stage: 'issue', target: target.id, issuer: issuer.id, code: 'ORDER_WOULD_DROP_NAMES',
+      stage: 'issue',
+      target: target.id,
+      issuer: issuer.id,
+      code: 'ORDER_WOULD_DROP_NAMES',
       message: `not ordering from "${issuer.id}" yet: the new certificate would not cover ${lost.join(', ')}, which the current one covers; it is renewed without them from ${until} if they still fail`,
-      next: 'keep the current certificate', severity: 'warning',
+      next: 'keep the current certificate',
+      severity: 'warning',
     });
     return `kept the certificate: a renewal now would drop ${lost.join(', ')}; renewed without them from ${until} if they still fail`;
   }
@@ -581,28 +757,55 @@ export class Pipeline {
   private async rateLimitHold(target: Target, issuer: Issuer, names: string[], next: string, warning: boolean): Promise<Date | null> {
     const hold = await this.rateLimits.hold(issuer.id, names).catch(() => null);
     for (const problem of this.rateLimits.takeProblems()) {
-      this.fail({ stage: 'issue', target: target.id, issuer: issuer.id, code: 'RATE_LIMIT_LEDGER_INVALID', message: problem, next: 'go on as if no rate limit were recorded', severity: 'warning' });
+      this.fail({
+        stage: 'issue',
+        target: target.id,
+        issuer: issuer.id,
+        code: 'RATE_LIMIT_LEDGER_INVALID',
+        message: problem,
+        next: 'go on as if no rate limit were recorded',
+        severity: 'warning',
+      });
     }
     if (!hold) return null;
     const what = hold.scope === 'account' ? 'anything (account-wide limit)' : hold.names.join(', ');
     const why = `${hold.entry.kind}${hold.entry.detail ? `: ${hold.entry.detail}` : ''}`;
     this.fail({
-      stage: 'issue', target: target.id, issuer: issuer.id, code: 'RATE_LIMITED',
+      stage: 'issue',
+      target: target.id,
+      issuer: issuer.id,
+      code: 'RATE_LIMITED',
       message: `not asking "${issuer.id}" for ${what} until ${isoSeconds(hold.until)} (${why})`,
-      next, severity: warning ? 'warning' : 'error', until: isoSeconds(hold.until),
+      next,
+      severity: warning ? 'warning' : 'error',
+      until: isoSeconds(hold.until),
     });
     return hold.until;
   }
 
   /** Writes a new rate limit to the ledger; returns when the run asks again, in words for the message. */
-  private async recordRateLimit(target: Target, issuerId: string, code: string, limit: NonNullable<ReturnType<typeof rateLimitOf>>, orderNames: string[]): Promise<{ at: Date; text: string } | null> {
+  private async recordRateLimit(
+    target: Target,
+    issuerId: string,
+    code: string,
+    limit: NonNullable<ReturnType<typeof rateLimitOf>>,
+    orderNames: string[],
+  ): Promise<{ at: Date; text: string } | null> {
     try {
       const { until, note, names } = await this.rateLimits.record(issuerId, code, limit, orderNames);
       const what = limit.scope === 'account' ? 'anything (account-wide limit)' : names.join(', ');
       return { at: until, text: `; not asking "${issuerId}" for ${what} again until ${isoSeconds(until)}${note ? ` (${note})` : ''}` };
     } catch (error) {
       const { code: failure, message } = describeError(error);
-      this.fail({ stage: 'issue', target: target.id, issuer: issuerId, code: failure, message: `the rate limit could not be recorded in ${this.rateLimits.file}: ${message}`, next: 'the next run may ask the CA again', severity: 'warning' });
+      this.fail({
+        stage: 'issue',
+        target: target.id,
+        issuer: issuerId,
+        code: failure,
+        message: `the rate limit could not be recorded in ${this.rateLimits.file}: ${message}`,
+        next: 'the next run may ask the CA again',
+        severity: 'warning',
+      });
       return null;
     }
   }
@@ -615,7 +818,10 @@ export class Pipeline {
 /** The leaf PEM of a service's certificate file, or undefined when it has none readable. */
 function leafPemOf(material: ServiceMaterial): string | undefined {
   const source = material.sources.find((s) => 'bytes' in s && (s.role === 'certificate' || s.role === 'combined'));
-  const block = source && 'bytes' in source ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(Buffer.from(source.bytes).toString('utf8'))?.[0] : undefined;
+  const block =
+    source && 'bytes' in source
+      ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(Buffer.from(source.bytes).toString('utf8'))?.[0]
+      : undefined;
   return block ? `${block}\n` : undefined;
 }
 

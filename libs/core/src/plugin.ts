@@ -74,7 +74,8 @@ export async function loadPlugins(config: CertsmithConfig, root: Container, bus:
     const { manifest, url } = await importManifest(spec.module, [config.file, ...resolveFrom]);
     const label = `plugin "${manifest.name}" (${spec.module})`;
     // A plugin's build may have compiled its schema beside its entry point (scripts/standalone-validator.mjs).
-    if (manifest.optionsSchema) validateOptions(manifest.optionsSchema, spec.options, `${config.file}: options of ${label}`, new URL(OPTIONS_VALIDATOR_FILE, url));
+    if (manifest.optionsSchema)
+      validateOptions(manifest.optionsSchema, spec.options, `${config.file}: options of ${label}`, new URL(OPTIONS_VALIDATOR_FILE, url));
     let contributes: Contributions;
     try {
       contributes = await contributionsOf(manifest, spec.options, config, root, bus);
@@ -92,7 +93,11 @@ export async function loadPlugins(config: CertsmithConfig, root: Container, bus:
  * Throws whatever the plugin throws; loadPlugins() turns that into a UsageError naming the plugin.
  */
 export async function contributionsOf(
-  manifest: PluginManifest, options: Record<string, unknown>, config: CertsmithConfig, root: Container, bus: Bus,
+  manifest: PluginManifest,
+  options: Record<string, unknown>,
+  config: CertsmithConfig,
+  root: Container,
+  bus: Bus,
 ): Promise<Contributions> {
   const contributes: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
   if (manifest.module) {
@@ -150,7 +155,10 @@ async function importManifest(spec: string, resolveFrom: string[]): Promise<{ ma
     throw new UsageError('PLUGIN_INVALID', `plugin "${spec}": its manifest has no name`);
   }
   if (manifest.apiVersion !== PLUGIN_API_VERSION) {
-    throw new UsageError('PLUGIN_API_VERSION', `plugin "${manifest.name}" (${spec}) speaks plugin API ${String(manifest.apiVersion)}, this certsmith speaks ${PLUGIN_API_VERSION}`);
+    throw new UsageError(
+      'PLUGIN_API_VERSION',
+      `plugin "${manifest.name}" (${spec}) speaks plugin API ${String(manifest.apiVersion)}, this certsmith speaks ${PLUGIN_API_VERSION}`,
+    );
   }
   if (!manifest.module && typeof manifest.setup !== 'function') {
     throw new UsageError('PLUGIN_INVALID', `plugin "${manifest.name}" (${spec}): its manifest has neither "module" nor "setup"`);

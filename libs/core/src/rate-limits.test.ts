@@ -5,12 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  RATE_LIMIT_CAP_MS, RATE_LIMIT_DEFAULT_MS, RATE_LIMIT_FLOOR_MS, RateLimitLedger, RateLimitedError, rateLimitOf, rateLimitUntil, type RateLimitNotice,
+  RATE_LIMIT_CAP_MS,
+  RATE_LIMIT_DEFAULT_MS,
+  RATE_LIMIT_FLOOR_MS,
+  RateLimitLedger,
+  RateLimitedError,
+  rateLimitOf,
+  rateLimitUntil,
+  type RateLimitNotice,
 } from './rate-limits.js';
 
 const NOW = new Date('2026-11-25T06:00:00Z');
 const limit = (over: Partial<RateLimitNotice> = {}): RateLimitNotice => ({
-  scope: 'names', names: [], kind: 'rateLimited', detail: 'too many certificates (5) already issued for this exact set of identifiers', ...over,
+  scope: 'names',
+  names: [],
+  kind: 'rateLimited',
+  detail: 'too many certificates (5) already issued for this exact set of identifiers',
+  ...over,
 });
 
 describe('rateLimitUntil: how far a Retry-After is believed', () => {
@@ -44,7 +55,12 @@ describe('rateLimitOf', () => {
     const error = new RateLimitedError('ACME_RATE_LIMITED', 'slow down', limit({ names: ['a.test'] }));
     expect(rateLimitOf(error)).toMatchObject({ scope: 'names', names: ['a.test'], kind: 'rateLimited' });
     expect(rateLimitOf(Object.assign(new Error('x'), { rateLimit: { scope: 'account', retryAfter: 'soon' } }))).toEqual({
-      scope: 'account', names: [], retryAfter: undefined, kind: 'rate limit', detail: '', account: undefined,
+      scope: 'account',
+      names: [],
+      retryAfter: undefined,
+      kind: 'rate limit',
+      detail: '',
+      account: undefined,
     });
     expect(rateLimitOf(new Error('plain'))).toBeNull();
     expect(rateLimitOf(Object.assign(new Error('x'), { rateLimit: { scope: 'galaxy' } }))).toBeNull();
@@ -71,7 +87,10 @@ describe('RateLimitLedger', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const data = JSON.parse(await readFile(file, 'utf8')) as { version: number; entries: { name: string; until: string; detail: string }[] };
     expect(data.version).toBe(1);
-    expect(data.entries.map((e) => [e.name, e.until])).toEqual([['www.a.test', '2026-11-25T09:00:00.000Z'], ['a.test', '2026-11-25T09:00:00.000Z']]);
+    expect(data.entries.map((e) => [e.name, e.until])).toEqual([
+      ['www.a.test', '2026-11-25T09:00:00.000Z'],
+      ['a.test', '2026-11-25T09:00:00.000Z'],
+    ]);
     expect(data.entries[0]!.detail).toContain('too many certificates');
 
     const b = ledger(); // the next run
@@ -84,11 +103,16 @@ describe('RateLimitLedger', () => {
     expect(b.takeProblems()).toEqual([]);
   });
 
-  it('an account-wide limit holds the issuer back for every name; the CA\'s own names win over the order\'s', async () => {
+  it("an account-wide limit holds the issuer back for every name; the CA's own names win over the order's", async () => {
     const a = ledger();
-    await a.record('sectigo', 'ACME_RATE_LIMITED', limit({ scope: 'account', detail: 'too many new orders recently', account: 'https://ca/acct/1' }), ['x.test']);
+    await a.record('sectigo', 'ACME_RATE_LIMITED', limit({ scope: 'account', detail: 'too many new orders recently', account: 'https://ca/acct/1' }), [
+      'x.test',
+    ]);
     const hold = await ledger().hold('sectigo', ['anything.test']);
-    expect(hold).toMatchObject({ scope: 'account', entry: { account: 'https://ca/acct/1', kind: 'rateLimited', until: new Date(NOW.getTime() + RATE_LIMIT_DEFAULT_MS).toISOString() } });
+    expect(hold).toMatchObject({
+      scope: 'account',
+      entry: { account: 'https://ca/acct/1', kind: 'rateLimited', until: new Date(NOW.getTime() + RATE_LIMIT_DEFAULT_MS).toISOString() },
+    });
     await a.record('le', 'ACME_RATE_LIMITED', limit({ names: ['b.test'] }), ['a.test', 'b.test']);
     expect(await ledger().hold('le', ['a.test'])).toBeNull();
     expect(await ledger().hold('le', ['b.test'])).not.toBeNull();
@@ -134,18 +158,21 @@ describe('RateLimitLedger', () => {
 
   it('drops entries that make no sense one by one (naming them) and caps an `until` edited absurdly far', async () => {
     await ledger().record('ca', 'X', limit(), ['seed.test']);
-    await writeFile(file, JSON.stringify({
-      version: 1,
-      entries: [
-        { issuer: 'ca', scope: 'name', name: 'good.test', until: '2026-11-25T08:00:00Z', code: 'ACME_RATE_LIMITED', kind: 'rateLimited', detail: 'd' },
-        { issuer: 'ca', scope: 'name', name: 'forever.test', until: '9999-12-31T00:00:00Z' },
-        { issuer: 'ca', scope: 'name', name: 'when.test', until: 'tomorrow' },
-        { issuer: 'ca', scope: 'planet', until: '2026-11-25T08:00:00Z' },
-        { scope: 'account', until: '2026-11-25T08:00:00Z' },
-        'just text',
-        { issuer: 'ca', scope: 'name', name: 'odd.test', until: '2026-11-25T08:00:00Z', detail: 42 },
-      ],
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        version: 1,
+        entries: [
+          { issuer: 'ca', scope: 'name', name: 'good.test', until: '2026-11-25T08:00:00Z', code: 'ACME_RATE_LIMITED', kind: 'rateLimited', detail: 'd' },
+          { issuer: 'ca', scope: 'name', name: 'forever.test', until: '9999-12-31T00:00:00Z' },
+          { issuer: 'ca', scope: 'name', name: 'when.test', until: 'tomorrow' },
+          { issuer: 'ca', scope: 'planet', until: '2026-11-25T08:00:00Z' },
+          { scope: 'account', until: '2026-11-25T08:00:00Z' },
+          'just text',
+          { issuer: 'ca', scope: 'name', name: 'odd.test', until: '2026-11-25T08:00:00Z', detail: 42 },
+        ],
+      }),
+    );
     const l = ledger();
     expect(await l.hold('ca', ['good.test'])).toMatchObject({ until: new Date('2026-11-25T08:00:00Z') });
     expect((await l.hold('ca', ['forever.test']))!.until.toISOString()).toBe(new Date(NOW.getTime() + RATE_LIMIT_CAP_MS).toISOString());

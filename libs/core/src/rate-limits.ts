@@ -68,7 +68,8 @@ function boundedUntil(retryAfter: Date | undefined, now: Date): { until: Date; n
   const at = (ms: number) => new Date(now.getTime() + ms);
   if (!retryAfter || Number.isNaN(retryAfter.getTime())) return { until: at(RATE_LIMIT_DEFAULT_MS), note: 'the CA gave no Retry-After: 3 hours assumed' };
   const wait = retryAfter.getTime() - now.getTime();
-  if (wait < RATE_LIMIT_FLOOR_MS) return { until: at(RATE_LIMIT_FLOOR_MS), note: `the CA's Retry-After (${isoSeconds(retryAfter)}) is not in the future: 1 minute floor` };
+  if (wait < RATE_LIMIT_FLOOR_MS)
+    return { until: at(RATE_LIMIT_FLOOR_MS), note: `the CA's Retry-After (${isoSeconds(retryAfter)}) is not in the future: 1 minute floor` };
   if (wait > RATE_LIMIT_CAP_MS) return { until: at(RATE_LIMIT_CAP_MS), note: `the CA's Retry-After (${isoSeconds(retryAfter)}) is beyond the 7-day cap` };
   return { until: retryAfter };
 }
@@ -121,7 +122,10 @@ export class RateLimitLedger {
   private readonly reported = new Set<string>();
   private writes: Promise<void> = Promise.resolve();
 
-  constructor(readonly file: string, private readonly now: () => Date) {}
+  constructor(
+    readonly file: string,
+    private readonly now: () => Date,
+  ) {}
 
   /** Problems found in the file since the last call (each reported once per run). */
   takeProblems(): string[] {
@@ -151,14 +155,24 @@ export class RateLimitLedger {
     const now = this.now();
     const { until, note } = rateLimitUntil(notice.retryAfter, now);
     const names = notice.scope === 'names' ? (notice.names.length ? notice.names : orderNames) : [];
-    const base = { issuer, account: notice.account, until: until.toISOString(), recordedAt: now.toISOString(), code, kind: notice.kind, detail: notice.detail.slice(0, 500) };
-    const fresh: RateLimitEntry[] = notice.scope === 'account'
-      ? [{ ...base, scope: 'account' }]
-      : [...new Set(names.map(comparableName))].map((name) => ({ ...base, scope: 'name' as const, name }));
+    const base = {
+      issuer,
+      account: notice.account,
+      until: until.toISOString(),
+      recordedAt: now.toISOString(),
+      code,
+      kind: notice.kind,
+      detail: notice.detail.slice(0, 500),
+    };
+    const fresh: RateLimitEntry[] =
+      notice.scope === 'account'
+        ? [{ ...base, scope: 'account' }]
+        : [...new Set(names.map(comparableName))].map((name) => ({ ...base, scope: 'name' as const, name }));
     const write = this.writes.then(async () => {
       // Re-read: another target of this run (or another run) may have recorded meanwhile.
-      const kept = (await this.read()).filter((e) => new Date(e.until).getTime() > now.getTime()
-        && !fresh.some((f) => f.issuer === e.issuer && f.scope === e.scope && f.name === e.name));
+      const kept = (await this.read()).filter(
+        (e) => new Date(e.until).getTime() > now.getTime() && !fresh.some((f) => f.issuer === e.issuer && f.scope === e.scope && f.name === e.name),
+      );
       this.entries = [...kept, ...fresh];
       const data: LedgerFile = { version: 1, entries: this.entries };
       await writePrivateFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
@@ -205,7 +219,14 @@ export class RateLimitLedger {
       const entry = raw as RateLimitEntry;
       // An `until` edited to next century would silence the CA for good: no more than the cap from now.
       const until = Math.min(new Date(entry.until).getTime(), cap);
-      out.push({ ...entry, name: entry.name === undefined ? undefined : comparableName(entry.name), until: new Date(until).toISOString(), kind: entry.kind ?? 'rate limit', detail: entry.detail ?? '', code: entry.code ?? 'RATE_LIMITED' });
+      out.push({
+        ...entry,
+        name: entry.name === undefined ? undefined : comparableName(entry.name),
+        until: new Date(until).toISOString(),
+        kind: entry.kind ?? 'rate limit',
+        detail: entry.detail ?? '',
+        code: entry.code ?? 'RATE_LIMITED',
+      });
     });
     return out;
   }
@@ -233,4 +254,3 @@ function invalidEntry(raw: unknown): string | null {
 function latest(entries: RateLimitEntry[]): RateLimitEntry {
   return entries.reduce((a, b) => (new Date(b.until).getTime() > new Date(a.until).getTime() ? b : a));
 }
-

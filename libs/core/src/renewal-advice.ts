@@ -22,7 +22,13 @@ export class RenewalAdvisor {
    * The defects with the renewal decision taken by ARI where a CA offers it. A certificate that must go for another
    * reason (expired, weak, revoked, ...) is returned as it was: ARI cannot keep it.
    */
-  async adjust(chain: Issuer[], pemOf: () => string | undefined, summary: CertificateSummary | null, defects: Defect[], signal: AbortSignal): Promise<Defect[]> {
+  async adjust(
+    chain: Issuer[],
+    pemOf: () => string | undefined,
+    summary: CertificateSummary | null,
+    defects: Defect[],
+    signal: AbortSignal,
+  ): Promise<Defect[]> {
     const serious = defects.filter((d) => d.severity === 'replace' || d.severity === 'upgrade');
     if (serious.some((d) => !d.renewal)) return defects;
     let pem: string | undefined;
@@ -33,7 +39,8 @@ export class RenewalAdvisor {
       if (!pem) return defects;
       const answer = await this.ask(issuer, pem, signal);
       // An answer that is not a window is the CA's fault and worth a warning; a CA that cannot be reached tonight is not.
-      if ('error' in answer) return [...defects, unusable(issuer, answer.invalid ? answer.error : `it could not be read: ${answer.error}`, answer.invalid ? 'warning' : 'info')];
+      if ('error' in answer)
+        return [...defects, unusable(issuer, answer.invalid ? answer.error : `it could not be read: ${answer.error}`, answer.invalid ? 'warning' : 'info')];
       if (!answer.window) continue;
       const problem = ariWindowProblem(answer.window, summary ? new Date(summary.notAfter) : null);
       if (problem) return [...defects, unusable(issuer, problem, 'warning')];
@@ -48,21 +55,28 @@ export class RenewalAdvisor {
     const timing = renewalByAri(window, spread);
     const kept = defects.filter((d) => !d.renewal);
     if (this.now().getTime() < timing.dueAt.getTime()) return kept;
-    return [...kept, {
-      code: 'ARI_RENEWAL_DUE', severity: 'upgrade',
-      message: `the CA ("${issuer.id}") suggests renewing between ${iso(window.start)} and ${iso(window.end)} (ACME Renewal Information); due since ${iso(timing.dueAt)}`,
-      renewal: { rule: 'ari', dueAt: timing.dueAt.toISOString() },
-    }];
+    return [
+      ...kept,
+      {
+        code: 'ARI_RENEWAL_DUE',
+        severity: 'upgrade',
+        message: `the CA ("${issuer.id}") suggests renewing between ${iso(window.start)} and ${iso(window.end)} (ACME Renewal Information); due since ${iso(timing.dueAt)}`,
+        renewal: { rule: 'ari', dueAt: timing.dueAt.toISOString() },
+      },
+    ];
   }
 
   private ask(issuer: Issuer, pem: string, signal: AbortSignal) {
     const key = `${issuer.id}\n${pem}`;
     let answer = this.windows.get(key);
     if (!answer) {
-      answer = issuer.renewalWindow!(pem, signal).then((window) => ({ window }), (error: unknown) => {
-        const { code, message } = describeError(error);
-        return { error: message, invalid: code === 'ARI_INVALID' };
-      });
+      answer = issuer.renewalWindow!(pem, signal).then(
+        (window) => ({ window }),
+        (error: unknown) => {
+          const { code, message } = describeError(error);
+          return { error: message, invalid: code === 'ARI_INVALID' };
+        },
+      );
       this.windows.set(key, answer);
     }
     return answer;
@@ -71,7 +85,8 @@ export class RenewalAdvisor {
 
 function unusable(issuer: Issuer, why: string, severity: 'warning' | 'info'): Defect {
   return {
-    code: severity === 'warning' ? 'ARI_INVALID' : 'ARI_UNAVAILABLE', severity,
+    code: severity === 'warning' ? 'ARI_INVALID' : 'ARI_UNAVAILABLE',
+    severity,
     message: `the renewal information (ARI) of issuer "${issuer.id}" for this certificate is unusable: ${why}; renewal follows the certificate's own lifetime`,
   };
 }

@@ -14,14 +14,14 @@ const lead = (lifetimeDays: number, provider: boolean) => {
 describe('renewalByLifetime', () => {
   it.each([
     // lifetime, provider, days before expiry, rule
-    [6, true, 3, 'lifetime'],      // shortlived: at half its life
+    [6, true, 3, 'lifetime'], // shortlived: at half its life
     [6, false, 3, 'lifetime'],
-    [45, true, 15, 'lifetime'],    // 25 days would be more than half of 45: a third
-    [90, true, 30, 'lifetime'],    // a third (30) is earlier than cPanel's 25
-    [60, true, 25, 'threshold'],   // cPanel's 25 is earlier than a third (20): never later than cPanel
-    [90, false, 3, 'threshold'],   // someone else's certificate: taken over in its last 3 days only
+    [45, true, 15, 'lifetime'], // 25 days would be more than half of 45: a third
+    [90, true, 30, 'lifetime'], // a third (30) is earlier than cPanel's 25
+    [60, true, 25, 'threshold'], // cPanel's 25 is earlier than a third (20): never later than cPanel
+    [90, false, 3, 'threshold'], // someone else's certificate: taken over in its last 3 days only
     [365, false, 3, 'threshold'],
-    [4, false, 2, 'lifetime'],     // 3 days would be most of its life: half
+    [4, false, 2, 'lifetime'], // 3 days would be most of its life: half
     [1, true, 0.5, 'lifetime'],
   ])('a %d-day certificate (provider %s) is due %d days before it expires (%s)', (days, provider, expected, rule) => {
     const timing = lead(days, provider);

@@ -40,7 +40,8 @@ export function renewalByLifetime(notBefore: Date, notAfter: Date, providerIssue
   const lifetimeTiming = (): RenewalTiming => ({ dueAt: new Date(notAfter.getTime() - byLifetime), rule: 'lifetime', reason: lifetimeWords });
   const threshold = (providerIssued ? thresholds.providerThresholdDays : thresholds.otherThresholdDays) * DAY;
   const thresholdTiming = (): RenewalTiming => ({
-    dueAt: new Date(notAfter.getTime() - threshold), rule: 'threshold',
+    dueAt: new Date(notAfter.getTime() - threshold),
+    rule: 'threshold',
     reason: `the ${formatDays(threshold / DAY)}-day threshold for ${providerIssued ? 'certificates from the configured provider' : 'other certificates'}`,
   });
   if (threshold > lifetime / 2) return lifetimeTiming();
@@ -67,7 +68,8 @@ export function ariWindowProblem(window: { start: Date; end: Date }, notAfter: D
 export function renewalByAri(window: { start: Date; end: Date }, spread: number): RenewalTiming {
   const at = window.start.getTime() + spread * Math.max(0, window.end.getTime() - window.start.getTime());
   return {
-    dueAt: new Date(at), rule: 'ari',
+    dueAt: new Date(at),
+    rule: 'ari',
     reason: `the CA's renewal window (ACME Renewal Information) ${iso(window.start)} to ${iso(window.end)}`,
   };
 }

@@ -1,18 +1,16 @@
-import type {
-  Bus, FailedEvent, InspectEvent, InstalledEvent, IssuedEvent, LifecycleEventName, LifecycleEvents, ValidatedEvent,
-} from './events.js';
+import type { Bus, FailedEvent, InspectEvent, InstalledEvent, IssuedEvent, LifecycleEventName, LifecycleEvents, ValidatedEvent } from './events.js';
 import { LIFECYCLE_EVENTS } from './events.js';
 
 /** How a target ended. */
 export type TargetResult =
-  | 'healthy'      // nothing needed replacing
-  | 'replaced'     // a new certificate was installed where needed
-  | 'pending'      // the CA is still working on an order; it is resumed next run
-  | 'kept'         // a replacement was wanted but not possible; the current certificate still works
-  | 'unmanaged'    // disable_service_certificate_management: inspected only
-  | 'planned'      // --dry-run: what would have been done
-  | 'skipped'      // another run holds this target's lock
-  | 'failed';      // a service is left with a defective certificate
+  | 'healthy' // nothing needed replacing
+  | 'replaced' // a new certificate was installed where needed
+  | 'pending' // the CA is still working on an order; it is resumed next run
+  | 'kept' // a replacement was wanted but not possible; the current certificate still works
+  | 'unmanaged' // disable_service_certificate_management: inspected only
+  | 'planned' // --dry-run: what would have been done
+  | 'skipped' // another run holds this target's lock
+  | 'failed'; // a service is left with a defective certificate
 
 export interface ServiceReport {
   service: string;
@@ -120,8 +118,13 @@ export function warningsByService(report: RunReport): Map<string, FailedEvent[]>
       const defects = (service.inspect?.defects ?? []).filter((d) => d.severity !== 'info');
       const items: FailedEvent[] = [
         ...defects.map((d): FailedEvent => ({
-          stage: 'inspect', target: target.target, service: service.service, code: d.code, message: d.message,
-          next: service.inspect?.action === 'keep' ? 'keep' : 'replace', severity: 'warning',
+          stage: 'inspect',
+          target: target.target,
+          service: service.service,
+          code: d.code,
+          message: d.message,
+          next: service.inspect?.action === 'keep' ? 'keep' : 'replace',
+          severity: 'warning',
         })),
         ...service.failures,
       ];

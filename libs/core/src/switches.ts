@@ -15,7 +15,11 @@ export const SWITCH_FILES = {
 } as const;
 
 export async function readSwitches(stateDir: string): Promise<Switches> {
-  const exists = (name: string) => access(join(stateDir, name)).then(() => true, () => false);
+  const exists = (name: string) =>
+    access(join(stateDir, name)).then(
+      () => true,
+      () => false,
+    );
   return {
     noHostnameCertificate: await exists(SWITCH_FILES.noHostnameCertificate),
     noServiceManagement: await exists(SWITCH_FILES.noServiceManagement),

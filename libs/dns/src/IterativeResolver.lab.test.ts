@@ -23,7 +23,9 @@ describe('IterativeResolver against the lab hierarchy', () => {
     expect(r.chosen).toBe('2001:db8::10');
     expect(r.path[0]).toBe(`a.root. (${lab.addresses.root}): referral to test. (ns1.test.)`);
     // BIND rotates the order of the NS set.
-    expect(r.path.join('\n')).toMatch(/referral to example\.test\. \((ns1\.example\.test\., ns2\.example\.test\.|ns2\.example\.test\., ns1\.example\.test\.)\)/);
+    expect(r.path.join('\n')).toMatch(
+      /referral to example\.test\. \((ns1\.example\.test\., ns2\.example\.test\.|ns2\.example\.test\., ns1\.example\.test\.)\)/,
+    );
   });
 
   it('answers from its cache within the TTL, without asking again', async () => {
@@ -55,7 +57,7 @@ describe('IterativeResolver against the lab hierarchy', () => {
     expect(tldNx.outcome).toBe('nxdomain');
   });
 
-  it('refuses a private answer unless it is one of the server\'s own addresses', async () => {
+  it("refuses a private answer unless it is one of the server's own addresses", async () => {
     const r = await resolver.resolveAddresses('private.example.test', signal());
     expect(r.outcome).toBe('error');
     expect(r.detail).toMatch(/10\.1\.2\.3, a private or loopback address/);

@@ -3,10 +3,7 @@ import { CertsmithError, type CaaLookup, type Resolution, type Resolver } from '
 import { lookupCaa } from './caa.js';
 import { readRootHints, type HintServer } from './root-hints.js';
 import { DnsTransport, abortError, type QueryResult, type TransportStats } from './transport.js';
-import {
-  addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf,
-  type DnsRecord, type DnsResponse, type QueryType,
-} from './wire.js';
+import { addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf, type DnsRecord, type DnsResponse, type QueryType } from './wire.js';
 
 export interface IterativeResolverOptions {
   /** Root servers to start from; default: the IANA hints shipped with this package. */
@@ -129,7 +126,11 @@ export class IterativeResolver implements Resolver {
     if (addresses.length) {
       const chosen = addresses[0]!;
       if (isPrivateAddress(chosen) && !this.own.has(chosen.toLowerCase())) {
-        return { ...base, outcome: 'error', detail: `${qname} resolves to ${chosen}, a private or loopback address that is not one of this server's (server.addresses)` };
+        return {
+          ...base,
+          outcome: 'error',
+          detail: `${qname} resolves to ${chosen}, a private or loopback address that is not one of this server's (server.addresses)`,
+        };
       }
       return { ...base, outcome: 'ok' };
     }
@@ -186,15 +187,20 @@ export class IterativeResolver implements Resolver {
     const delegation = this.delegations.get(apex);
     for (const entry of delegation?.servers ?? []) if (!names.includes(entry.name)) names.push(entry.name);
     const byName = new Map<string, string[]>();
-    await Promise.all(names.map(async (ns) => {
-      const glue = delegation?.servers.find((s) => s.name === ns)?.addresses;
-      if (glue?.length) {
-        byName.set(ns, glue);
-        return;
-      }
-      const a = await this.lookup(ns, 'A', signal);
-      byName.set(ns, a.records.map(addressData).filter((x): x is string => x !== null));
-    }));
+    await Promise.all(
+      names.map(async (ns) => {
+        const glue = delegation?.servers.find((s) => s.name === ns)?.addresses;
+        if (glue?.length) {
+          byName.set(ns, glue);
+          return;
+        }
+        const a = await this.lookup(ns, 'A', signal);
+        byName.set(
+          ns,
+          a.records.map(addressData).filter((x): x is string => x !== null),
+        );
+      }),
+    );
     // One server reachable over IPv4 and IPv6 is one server: ask it over IPv4 when it has such an address, since
     // many hosts have no IPv6 route (an address that cannot be reached would fail every check).
     const servers = names.flatMap((ns) => {
@@ -235,19 +241,31 @@ export class IterativeResolver implements Resolver {
     const cnames: string[] = [];
     let current = qname;
     const done = (outcome: Lookup['outcome'], extra: Partial<Lookup> = {}): Lookup => ({
-      name: qname, type, outcome, records: [], cnames, zone: null, path: walk.path, ...extra,
+      name: qname,
+      type,
+      outcome,
+      records: [],
+      cnames,
+      zone: null,
+      path: walk.path,
+      ...extra,
     });
     for (let hop = 0; hop <= MAX_CNAMES; hop++) {
       const step = await this.resolveOne(current, type, walk);
       if (step.kind === 'fail') return done(step.outcome, { detail: step.detail });
       for (const target of step.chain) {
-        if (target === qname || cnames.includes(target)) return done('error', { detail: `CNAME loop at ${fqdn(target)} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
+        if (target === qname || cnames.includes(target))
+          return done('error', { detail: `CNAME loop at ${fqdn(target)} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
         cnames.push(target);
-        if (cnames.length > MAX_CNAMES) return done('error', { detail: `CNAME chain longer than ${MAX_CNAMES} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
+        if (cnames.length > MAX_CNAMES)
+          return done('error', { detail: `CNAME chain longer than ${MAX_CNAMES} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
       }
       if (step.kind === 'answer') return done('ok', { records: step.records, zone: step.zone });
       if (step.kind === 'nxdomain' || step.kind === 'nodata') {
-        return Object.assign(done(step.kind, { zone: step.zone, detail: `${fqdn(cnames.at(-1) ?? qname)}: ${step.kind === 'nxdomain' ? 'NXDOMAIN' : `no ${type} record`}` }), { negativeTtl: step.ttl });
+        return Object.assign(
+          done(step.kind, { zone: step.zone, detail: `${fqdn(cnames.at(-1) ?? qname)}: ${step.kind === 'nxdomain' ? 'NXDOMAIN' : `no ${type} record`}` }),
+          { negativeTtl: step.ttl },
+        );
       }
       // step.kind === 'cname': the chain leaves the zone that answered
       if (!follow) return done('ok', { zone: step.zone, detail: `${fqdn(qname)} is an alias of ${fqdn(step.target)}` });
@@ -313,7 +331,11 @@ export class IterativeResolver implements Resolver {
       }
     }
     const outcome = tried > 0 && timeouts === tried ? 'timeout' : 'servfail';
-    return { kind: 'fail', outcome, detail: `no server of ${fqdn(delegation.zone)} answered for ${fqdn(qname)} ${type}: ${failures.join('; ') || 'no server'}` };
+    return {
+      kind: 'fail',
+      outcome,
+      detail: `no server of ${fqdn(delegation.zone)} answered for ${fqdn(qname)} ${type}: ${failures.join('; ') || 'no server'}`,
+    };
   }
 
   /** The addresses of one NS, resolving a glueless name (bounded, cycle-safe); a string says why there is none. */
@@ -402,7 +424,10 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
       if (!name || servers.some((s) => s.name === name)) continue;
       // Glue is believed only inside the bailiwick of the server that gave it.
       const glue = isWithin(name, zone)
-        ? response.additionals.filter((g) => g.name === name && (g.type === 'A' || g.type === 'AAAA')).map(addressData).filter((a): a is string => a !== null)
+        ? response.additionals
+            .filter((g) => g.name === name && (g.type === 'A' || g.type === 'AAAA'))
+            .map(addressData)
+            .filter((a): a is string => a !== null)
         : [];
       servers.push({ name, addresses: glue.length ? orderAddresses(glue) : null });
     }
@@ -414,11 +439,16 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
 
 function describeStep(step: Exclude<Step, { kind: 'lame' }>): string {
   switch (step.kind) {
-    case 'referral': return `referral to ${fqdn(step.zone)} (${step.servers.map((s) => fqdn(s.name)).join(', ')})`;
-    case 'answer': return `answer${step.chain.length ? ` via CNAME ${step.chain.map(fqdn).join(' → ')}` : ''}`;
-    case 'cname': return `CNAME to ${fqdn(step.target)}`;
-    case 'nxdomain': return 'NXDOMAIN';
-    case 'nodata': return 'no data (NODATA)';
+    case 'referral':
+      return `referral to ${fqdn(step.zone)} (${step.servers.map((s) => fqdn(s.name)).join(', ')})`;
+    case 'answer':
+      return `answer${step.chain.length ? ` via CNAME ${step.chain.map(fqdn).join(' → ')}` : ''}`;
+    case 'cname':
+      return `CNAME to ${fqdn(step.target)}`;
+    case 'nxdomain':
+      return 'NXDOMAIN';
+    case 'nodata':
+      return 'no data (NODATA)';
   }
 }
 
@@ -428,10 +458,24 @@ function orderAddresses(addresses: string[]): string[] {
 }
 
 const privateRanges = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) {
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
   privateRanges.addSubnet(net, prefix, 'ipv4');
 }
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) privateRanges.addSubnet(net, prefix, 'ipv6');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  privateRanges.addSubnet(net, prefix, 'ipv6');
 
 /** Private, loopback, link-local, CGNAT or unspecified (IPv4-mapped IPv6 is judged as its IPv4). */
 export function isPrivateAddress(address: string): boolean {

@@ -68,20 +68,30 @@ describe('lookupCaa against the lab hierarchy (RFC 8659 section 3)', () => {
     expect(r.outcome).toBe('found');
     expect(r.owner).toBe('allowed.caa.test');
     expect(r.level).toBe('allowed.caa.test');
-    expect(r.records).toEqual(expect.arrayContaining([
-      { flags: 0, tag: 'issue', value: 'ca.example; accounturi=https://ca.example/acct/1' },
-      { flags: 0, tag: 'iodef', value: 'mailto:security@caa.test' },
-    ]));
+    expect(r.records).toEqual(
+      expect.arrayContaining([
+        { flags: 0, tag: 'issue', value: 'ca.example; accounturi=https://ca.example/acct/1' },
+        { flags: 0, tag: 'iodef', value: 'mailto:security@caa.test' },
+      ]),
+    );
     expect(decideCaa('allowed.caa.test', r, ['ca.example']).allowed).toBe(true);
     expect(decideCaa('allowed.caa.test', r, ['other.example']).allowed).toBe(false);
   });
 
   it('forbidden, issue ";" and a critical unknown tag forbid; issuewild only counts for a wildcard', async () => {
     expect(decideCaa('forbidden.caa.test', await resolver.lookupCaa('forbidden.caa.test', signal()), ['ca.example'])).toMatchObject({
-      allowed: false, record: '0 issue "other.example"', where: 'forbidden.caa.test',
+      allowed: false,
+      record: '0 issue "other.example"',
+      where: 'forbidden.caa.test',
     });
-    expect(decideCaa('nobody.caa.test', await resolver.lookupCaa('nobody.caa.test', signal()), ['ca.example'])).toMatchObject({ allowed: false, record: '0 issue ";"' });
-    expect(decideCaa('critical.caa.test', await resolver.lookupCaa('critical.caa.test', signal()), ['ca.example'])).toMatchObject({ allowed: false, record: '128 tbs "unknown"' });
+    expect(decideCaa('nobody.caa.test', await resolver.lookupCaa('nobody.caa.test', signal()), ['ca.example'])).toMatchObject({
+      allowed: false,
+      record: '0 issue ";"',
+    });
+    expect(decideCaa('critical.caa.test', await resolver.lookupCaa('critical.caa.test', signal()), ['ca.example'])).toMatchObject({
+      allowed: false,
+      record: '128 tbs "unknown"',
+    });
     const wild = await resolver.lookupCaa('*.wild.caa.test', signal());
     expect(wild.name).toBe('wild.caa.test'); // a wildcard's climb starts at its base domain
     expect(decideCaa('*.wild.caa.test', wild, ['ca.example'])).toMatchObject({ allowed: true, reason: 'issuewild names this CA' });
@@ -97,7 +107,7 @@ describe('lookupCaa against the lab hierarchy (RFC 8659 section 3)', () => {
     expect(deep.path[0]).toBe('a.b.c.caa.test.: NXDOMAIN');
   });
 
-  it('follows a CNAME chain at a level into another zone; a target without CAA climbs the alias\'s tree, not the target\'s', async () => {
+  it("follows a CNAME chain at a level into another zone; a target without CAA climbs the alias's tree, not the target's", async () => {
     const cdn = await resolver.lookupCaa('cdn.caa.test', signal());
     expect(cdn).toMatchObject({ outcome: 'found', level: 'cdn.caa.test', owner: 'edge.caa-cdn.test', cnames: ['hop.caa.test', 'edge.caa-cdn.test'] });
     expect(decideCaa('cdn.caa.test', cdn, ['ca.example'])).toMatchObject({ allowed: false, where: 'edge.caa-cdn.test (CNAME from cdn.caa.test)' });
@@ -114,10 +124,12 @@ describe('lookupCaa against the lab hierarchy (RFC 8659 section 3)', () => {
 
   it('keeps malformed values, marked, and never throws; a malformed issue value names no CA', async () => {
     const r = await resolver.lookupCaa('bad.caa.test', signal());
-    expect(r.records).toEqual(expect.arrayContaining([
-      { flags: 0, tag: 'issue', value: '%%%%%', malformed: expect.stringContaining('RFC 8659 section 4.2') },
-      { flags: 0, tag: 'issue', value: 'ca.example;;', malformed: expect.stringContaining('RFC 8659 section 4.2') },
-    ]));
+    expect(r.records).toEqual(
+      expect.arrayContaining([
+        { flags: 0, tag: 'issue', value: '%%%%%', malformed: expect.stringContaining('RFC 8659 section 4.2') },
+        { flags: 0, tag: 'issue', value: 'ca.example;;', malformed: expect.stringContaining('RFC 8659 section 4.2') },
+      ]),
+    );
     expect(decideCaa('bad.caa.test', r, ['ca.example']).allowed).toBe(false);
   });
 
@@ -131,7 +143,10 @@ describe('lookupCaa against the lab hierarchy (RFC 8659 section 3)', () => {
     const huge = await resolver.lookupCaa('huge.caa.test', signal());
     expect(huge.records).toHaveLength(CAA_MAX_RECORDS);
     expect(huge.total).toBe(HUGE);
-    expect(decideCaa('huge.caa.test', huge, ['ca.example'])).toMatchObject({ allowed: null, reason: expect.stringContaining(`has ${HUGE} records; only the first ${CAA_MAX_RECORDS} were read`) });
+    expect(decideCaa('huge.caa.test', huge, ['ca.example'])).toMatchObject({
+      allowed: null,
+      reason: expect.stringContaining(`has ${HUGE} records; only the first ${CAA_MAX_RECORDS} were read`),
+    });
   });
 
   it('reports a server that does not answer as timeout, and one that refuses as servfail', async () => {

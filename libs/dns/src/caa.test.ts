@@ -10,7 +10,9 @@ import { acceptResponse, encodeQuery } from './wire.js';
 function crafted(rdatas: Buffer[]): ReturnType<typeof encodeQuery> & { response: Buffer } {
   const query = encodeQuery('x.caa.test', 'CAA');
   // Encode with placeholder records, then splice the raw RDATA in (dns-packet can only write well-formed CAA).
-  const parts = [dnsPacket.encode({ type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: [{ type: 'CAA', name: 'x.caa.test', class: 'IN' }] })];
+  const parts = [
+    dnsPacket.encode({ type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: [{ type: 'CAA', name: 'x.caa.test', class: 'IN' }] }),
+  ];
   for (const rdata of rdatas) {
     const owner = dnsPacket.name.encode('x.caa.test');
     const fixed = Buffer.alloc(10);
@@ -30,9 +32,9 @@ const rdata = (flags: number, tagLength: number, rest: string) => Buffer.concat(
 describe('caaRecordOf on crafted answers', () => {
   it('keeps records with bad tags or overrunning lengths, marked, and decodes the well-formed one beside them', () => {
     const { response, ...query } = crafted([
-      rdata(0, 3, 'a-bx'),          // a tag with a dash
-      rdata(128, 0, 'x'),           // an empty tag, critical
-      rdata(0, 9, 'ab'),            // a tag length that runs past the record
+      rdata(0, 3, 'a-bx'), // a tag with a dash
+      rdata(128, 0, 'x'), // an empty tag, critical
+      rdata(0, 9, 'ab'), // a tag length that runs past the record
       rdata(0, 5, 'issueca.example'),
       rdata(0, 5, 'issue\xff\xfe'), // a value that is not UTF-8
     ]);
@@ -49,7 +51,12 @@ describe('caaRecordOf on crafted answers', () => {
 
   it('marks a record whose data did not decode at all', () => {
     expect(caaRecordOf({ name: 'x', type: 'CAA', data: undefined })).toEqual({ flags: 0, tag: '', value: '', malformed: 'undecodable record data' });
-    expect(caaRecordOf({ name: 'x', type: 'CAA', data: { flags: 'no', tag: 5, value: null } })).toMatchObject({ flags: 0, tag: '', value: '', malformed: expect.any(String) });
+    expect(caaRecordOf({ name: 'x', type: 'CAA', data: { flags: 'no', tag: 5, value: null } })).toMatchObject({
+      flags: 0,
+      tag: '',
+      value: '',
+      malformed: expect.any(String),
+    });
   });
 });
 
@@ -64,7 +71,7 @@ describe('lookupCaa (scripted levels)', () => {
       },
     };
   };
-  const caa = (name: string, value: string): Answer => ({ type: 'CAA', name, ttl: 60, data: { flags: 0, tag: 'issue', value } } as unknown as Answer);
+  const caa = (name: string, value: string): Answer => ({ type: 'CAA', name, ttl: 60, data: { flags: 0, tag: 'issue', value } }) as unknown as Answer;
 
   it('asks each level from the name to the TLD, never the root, and stops at the first RRset', async () => {
     const resolver = scripted({ 'b.example.test': { outcome: 'ok', records: [caa('b.example.test', 'ca.example')] } });
@@ -81,7 +88,11 @@ describe('lookupCaa (scripted levels)', () => {
     const r = await lookupCaa(resolver, 'a.example.test', AbortSignal.timeout(1_000));
     expect(r).toMatchObject({ outcome: 'servfail', level: 'a.example.test', detail: 'CAA at a.example.test.: all servers failed' });
     expect(resolver.asked).toEqual(['a.example.test CAA']);
-    const loop = await lookupCaa(scripted({ 'a.example.test': { outcome: 'error', detail: 'CNAME loop at b.example.test.' } }), 'a.example.test', AbortSignal.timeout(1_000));
+    const loop = await lookupCaa(
+      scripted({ 'a.example.test': { outcome: 'error', detail: 'CNAME loop at b.example.test.' } }),
+      'a.example.test',
+      AbortSignal.timeout(1_000),
+    );
     expect(loop.outcome).toBe('loop');
   });
 });

@@ -28,7 +28,14 @@ export async function lookupCaa(resolver: CaaLevelResolver, name: string, signal
   const base = normalizeName(name.replace(/^\*\./, ''));
   const path: string[] = [];
   const result = (outcome: CaaLookup['outcome'], extra: Partial<CaaLookup> = {}): CaaLookup => ({
-    name: base, outcome, records: [], level: null, owner: null, cnames: [], path, ...extra,
+    name: base,
+    outcome,
+    records: [],
+    level: null,
+    owner: null,
+    cnames: [],
+    path,
+    ...extra,
   });
   // The root is not part of the climb (RFC 8659: "up to but not including the DNS root").
   for (const level of ancestors(base).filter((l) => l !== '')) {
@@ -40,7 +47,11 @@ export async function lookupCaa(resolver: CaaLevelResolver, name: string, signal
       path.push(`${fqdn(level)}: ${found.length} CAA record(s)${via}`);
       const kept = found.slice(0, CAA_MAX_RECORDS).map(caaRecordOf);
       return result('found', {
-        records: kept, level, owner, cnames: lookup.cnames, total: found.length > kept.length ? found.length : undefined,
+        records: kept,
+        level,
+        owner,
+        cnames: lookup.cnames,
+        total: found.length > kept.length ? found.length : undefined,
       });
     }
     if (lookup.outcome === 'ok' || lookup.outcome === 'nodata' || lookup.outcome === 'nxdomain') {

@@ -17,25 +17,52 @@ function prng(seed: number): () => number {
   };
 }
 
-const soa = { type: 'SOA', name: 'example.test', ttl: 60, data: { mname: 'ns1.example.test', rname: 'h.example.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 30 } } as Answer;
+const soa = {
+  type: 'SOA',
+  name: 'example.test',
+  ttl: 60,
+  data: { mname: 'ns1.example.test', rname: 'h.example.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 30 },
+} as Answer;
 
 function seedPackets(): { query: EncodedQuery; zone: string; bytes: Buffer }[] {
-  const make = (name: string, type: QueryType, zone: string, flags: number, sections: { answers?: Answer[]; authorities?: Answer[]; additionals?: Answer[] }) => {
+  const make = (
+    name: string,
+    type: QueryType,
+    zone: string,
+    flags: number,
+    sections: { answers?: Answer[]; authorities?: Answer[]; additionals?: Answer[] },
+  ) => {
     const query: EncodedQuery = { id: 4242, name, type, bytes: Buffer.alloc(0) };
     const bytes = dnsPacket.encode({ type: 'response', id: 4242, flags, questions: [{ type, name, class: 'IN' }], ...sections });
     return { query, zone, bytes };
   };
   const AA = dnsPacket.AUTHORITATIVE_ANSWER;
   return [
-    make('www.example.test', 'A', 'example.test', AA, { answers: [{ type: 'CNAME', name: 'www.example.test', ttl: 60, data: 'host.example.test' }, { type: 'A', name: 'host.example.test', ttl: 60, data: '192.0.2.1' }] }),
+    make('www.example.test', 'A', 'example.test', AA, {
+      answers: [
+        { type: 'CNAME', name: 'www.example.test', ttl: 60, data: 'host.example.test' },
+        { type: 'A', name: 'host.example.test', ttl: 60, data: '192.0.2.1' },
+      ],
+    }),
     make('www.example.test', 'AAAA', 'example.test', AA, { answers: [{ type: 'AAAA', name: 'www.example.test', ttl: 60, data: '2001:db8::1' }] }),
     make('www.example.test', 'A', '', 0, {
-      authorities: [{ type: 'NS', name: 'test', ttl: 60, data: 'ns1.test' }, { type: 'NS', name: 'test', ttl: 60, data: 'ns2.test' }],
-      additionals: [{ type: 'A', name: 'ns1.test', ttl: 60, data: '127.0.0.11' }, { type: 'AAAA', name: 'ns2.test', ttl: 60, data: '::1' }],
+      authorities: [
+        { type: 'NS', name: 'test', ttl: 60, data: 'ns1.test' },
+        { type: 'NS', name: 'test', ttl: 60, data: 'ns2.test' },
+      ],
+      additionals: [
+        { type: 'A', name: 'ns1.test', ttl: 60, data: '127.0.0.11' },
+        { type: 'AAAA', name: 'ns2.test', ttl: 60, data: '::1' },
+      ],
     }),
     make('nope.example.test', 'A', 'example.test', AA | 3, { authorities: [soa] }),
-    make('_cpanel-dcv-test-record.example.test', 'TXT', 'example.test', AA, { answers: [{ type: 'TXT', name: '_cpanel-dcv-test-record.example.test', ttl: 60, data: ['abc', 'def'] }] }),
-    make('example.test', 'NS', 'example.test', AA, { answers: [{ type: 'NS', name: 'example.test', ttl: 60, data: 'ns1.example.test' }], additionals: [{ type: 'A', name: 'ns1.example.test', ttl: 60, data: '127.0.0.12' }] }),
+    make('_cpanel-dcv-test-record.example.test', 'TXT', 'example.test', AA, {
+      answers: [{ type: 'TXT', name: '_cpanel-dcv-test-record.example.test', ttl: 60, data: ['abc', 'def'] }],
+    }),
+    make('example.test', 'NS', 'example.test', AA, {
+      answers: [{ type: 'NS', name: 'example.test', ttl: 60, data: 'ns1.example.test' }],
+      additionals: [{ type: 'A', name: 'ns1.example.test', ttl: 60, data: '127.0.0.12' }],
+    }),
   ];
 }
 
@@ -48,7 +75,8 @@ function mutate(bytes: Buffer, random: () => number): Buffer {
       return out;
     case 1: // cut short
       return out.subarray(0, pick(out.length));
-    case 2: { // a compression pointer to anywhere, including itself and later data
+    case 2: {
+      // a compression pointer to anywhere, including itself and later data
       if (out.length < 14) return out;
       const at = 12 + pick(out.length - 13);
       const target = pick(out.length + 16);
@@ -56,14 +84,16 @@ function mutate(bytes: Buffer, random: () => number): Buffer {
       if (at + 1 < out.length) out[at + 1] = target & 0xff;
       return out;
     }
-    case 3: { // absurd section counts
+    case 3: {
+      // absurd section counts
       if (out.length < 12) return out;
       out.writeUInt16BE(pick(65_536), 4 + 2 * pick(4));
       return out;
     }
     case 4: // append junk
       return Buffer.concat([out, Buffer.from(Array.from({ length: 1 + pick(64) }, () => pick(256)))]);
-    default: { // splice a slice of the message into another place
+    default: {
+      // splice a slice of the message into another place
       const from = pick(out.length);
       const slice = out.subarray(from, from + pick(32));
       const at = pick(out.length);

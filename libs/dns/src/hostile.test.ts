@@ -25,7 +25,10 @@ async function fakeServer(port: number, reply: Reply, address = randomLoopback()
   return address;
 }
 
-function answer(query: ReturnType<typeof dnsPacket.decode>, fields: { flags?: number; answers?: Answer[]; authorities?: Answer[]; additionals?: Answer[]; id?: number; questionName?: string }): Buffer {
+function answer(
+  query: ReturnType<typeof dnsPacket.decode>,
+  fields: { flags?: number; answers?: Answer[]; authorities?: Answer[]; additionals?: Answer[]; id?: number; questionName?: string },
+): Buffer {
   const q = query.questions![0]!;
   return dnsPacket.encode({
     type: 'response',
@@ -114,13 +117,17 @@ describe('DnsTransport against hostile answers', () => {
     });
     sockets.push(tcp);
     await new Promise<void>((resolve) => tcp.listen(p, address, resolve));
-    await fakeServer(p, (query, _raw, from, socket) => {
-      const name = query.questions![0]!.name;
-      if (name.startsWith('many')) {
-        const answers = Array.from({ length: 1_500 }, (_, i) => a(name, `192.0.${Math.floor(i / 250)}.${i % 250}`));
-        socket.send(answer(query, { answers }), from.port, from.address);
-      } else socket.send(answer(query, { flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.TRUNCATED_RESPONSE }), from.port, from.address);
-    }, address);
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        const name = query.questions![0]!.name;
+        if (name.startsWith('many')) {
+          const answers = Array.from({ length: 1_500 }, (_, i) => a(name, `192.0.${Math.floor(i / 250)}.${i % 250}`));
+          socket.send(answer(query, { answers }), from.port, from.address);
+        } else socket.send(answer(query, { flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.TRUNCATED_RESPONSE }), from.port, from.address);
+      },
+      address,
+    );
     const transport = new DnsTransport({ port: p, timeoutMs: 2_000, concurrency: 4 });
     const many = await transport.query(address, 'many.example.test', 'A', AbortSignal.timeout(5_000));
     expect(many.kind === 'response' ? many.response.answers.length : many).toBe(1_500);
@@ -144,15 +151,27 @@ describe('IterativeResolver against hostile servers', () => {
     const p = port();
     const root = randomLoopback();
     const other = randomLoopback();
-    await fakeServer(p, (query, _raw, from, socket) => {
-      // Refers test. to a server that refers test. again (no progress), and then back up to the root.
-      socket.send(answer(query, { flags: 0, authorities: [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }], additionals: [a('ns.test', other)] }), from.port, from.address);
-    }, root);
-    await fakeServer(p, (query, _raw, from, socket) => {
-      const upward = query.questions![0]!.name.startsWith('up');
-      const authorities: Answer[] = upward ? [{ type: 'NS', name: '.', ttl: 60, data: 'a.root' }] : [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }];
-      socket.send(answer(query, { flags: 0, authorities, additionals: [a('ns.test', other)] }), from.port, from.address);
-    }, other);
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        // Refers test. to a server that refers test. again (no progress), and then back up to the root.
+        socket.send(
+          answer(query, { flags: 0, authorities: [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }], additionals: [a('ns.test', other)] }),
+          from.port,
+          from.address,
+        );
+      },
+      root,
+    );
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        const upward = query.questions![0]!.name.startsWith('up');
+        const authorities: Answer[] = upward ? [{ type: 'NS', name: '.', ttl: 60, data: 'a.root' }] : [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }];
+        socket.send(answer(query, { flags: 0, authorities, additionals: [a('ns.test', other)] }), from.port, from.address);
+      },
+      other,
+    );
     const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 2_000, retries: 0 });
     const same = await resolver.resolveAddresses('www.example.test', AbortSignal.timeout(5_000));
     expect(same.outcome).toBe('servfail');
@@ -165,20 +184,45 @@ describe('IterativeResolver against hostile servers', () => {
     const p = port();
     const root = randomLoopback();
     const tld = randomLoopback();
-    await fakeServer(p, (query, _raw, from, socket) => {
-      // The root refers test. and slips in an address for www.example.test and glue for a name outside test.
-      socket.send(answer(query, {
-        flags: 0,
-        authorities: [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }, { type: 'NS', name: 'test', ttl: 60, data: 'ns.elsewhere.org' }],
-        additionals: [a('ns.test', tld), a('ns.elsewhere.org', '6.6.6.6')],
-      }), from.port, from.address);
-    }, root);
-    await fakeServer(p, (query, _raw, from, socket) => {
-      const name = query.questions![0]!.name;
-      // Authoritative for test., it also answers for a name in another TLD: that record must not be believed.
-      if (query.questions![0]!.type === 'A') socket.send(answer(query, { answers: [a(name, '192.0.2.9'), a('bank.org', '6.6.6.6')] }), from.port, from.address);
-      else socket.send(answer(query, { authorities: [{ type: 'SOA', name: 'test', ttl: 60, data: { mname: 'ns.test', rname: 'h.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 } }] }), from.port, from.address);
-    }, tld);
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        // The root refers test. and slips in an address for www.example.test and glue for a name outside test.
+        socket.send(
+          answer(query, {
+            flags: 0,
+            authorities: [
+              { type: 'NS', name: 'test', ttl: 60, data: 'ns.test' },
+              { type: 'NS', name: 'test', ttl: 60, data: 'ns.elsewhere.org' },
+            ],
+            additionals: [a('ns.test', tld), a('ns.elsewhere.org', '6.6.6.6')],
+          }),
+          from.port,
+          from.address,
+        );
+      },
+      root,
+    );
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        const name = query.questions![0]!.name;
+        // Authoritative for test., it also answers for a name in another TLD: that record must not be believed.
+        if (query.questions![0]!.type === 'A')
+          socket.send(answer(query, { answers: [a(name, '192.0.2.9'), a('bank.org', '6.6.6.6')] }), from.port, from.address);
+        else
+          socket.send(
+            answer(query, {
+              authorities: [
+                { type: 'SOA', name: 'test', ttl: 60, data: { mname: 'ns.test', rname: 'h.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 } },
+              ],
+            }),
+            from.port,
+            from.address,
+          );
+      },
+      tld,
+    );
     const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 2_000, retries: 0 });
     const r = await resolver.resolveAddresses('www.example.test', AbortSignal.timeout(5_000));
     expect(r.outcome).toBe('ok');
@@ -192,19 +236,31 @@ describe('IterativeResolver against hostile servers', () => {
     const silent = randomLoopback();
     const failing = randomLoopback();
     const good = randomLoopback();
-    await fakeServer(p, (query, _raw, from, socket) => {
-      socket.send(answer(query, {
-        flags: 0,
-        authorities: ['ns1.test', 'ns2.test', 'ns3.test'].map((data) => ({ type: 'NS', name: 'test', ttl: 60, data } as Answer)),
-        additionals: [a('ns1.test', silent), a('ns2.test', failing), a('ns3.test', good)],
-      }), from.port, from.address);
-    }, root);
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        socket.send(
+          answer(query, {
+            flags: 0,
+            authorities: ['ns1.test', 'ns2.test', 'ns3.test'].map((data) => ({ type: 'NS', name: 'test', ttl: 60, data }) as Answer),
+            additionals: [a('ns1.test', silent), a('ns2.test', failing), a('ns3.test', good)],
+          }),
+          from.port,
+          from.address,
+        );
+      },
+      root,
+    );
     await fakeServer(p, () => undefined, silent);
     await fakeServer(p, (query, _raw, from, socket) => socket.send(answer(query, { flags: 2 }), from.port, from.address), failing);
-    await fakeServer(p, (query, _raw, from, socket) => {
-      const q = query.questions![0]!;
-      socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '192.0.2.77')] } : {}), from.port, from.address);
-    }, good);
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        const q = query.questions![0]!;
+        socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '192.0.2.77')] } : {}), from.port, from.address);
+      },
+      good,
+    );
     const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 400, retries: 1 });
     const r = await resolver.lookup('www.test', 'A', AbortSignal.timeout(5_000));
     expect(r.outcome).toBe('ok');
@@ -217,13 +273,25 @@ describe('IterativeResolver and sloppy servers', () => {
     const p = port();
     const root = randomLoopback();
     const tld = randomLoopback();
-    await fakeServer(p, (query, _raw, from, socket) => {
-      socket.send(answer(query, { authorities: [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }], additionals: [a('ns.test', tld)] }), from.port, from.address);
-    }, root);
-    await fakeServer(p, (query, _raw, from, socket) => {
-      const q = query.questions![0]!;
-      socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '192.0.2.5')] } : {}), from.port, from.address);
-    }, tld);
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        socket.send(
+          answer(query, { authorities: [{ type: 'NS', name: 'test', ttl: 60, data: 'ns.test' }], additionals: [a('ns.test', tld)] }),
+          from.port,
+          from.address,
+        );
+      },
+      root,
+    );
+    await fakeServer(
+      p,
+      (query, _raw, from, socket) => {
+        const q = query.questions![0]!;
+        socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '192.0.2.5')] } : {}), from.port, from.address);
+      },
+      tld,
+    );
     const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 2_000, retries: 0 });
     const r = await resolver.lookup('www.test', 'A', AbortSignal.timeout(5_000));
     expect(r.outcome).toBe('ok');
@@ -244,11 +312,15 @@ describe('the loopback guard of tests', () => {
 describe('root hints', () => {
   it('keeps only literal addresses and refuses hints without any', async () => {
     const { parseRootHints } = await import('./root-hints.js');
-    expect(parseRootHints('. 3600000 NS a.root.\na.root. 3600000 A 127.0.0.10\na.root. 3600000 A localhost\na.root. 3600000 AAAA ::1\n'))
-      .toEqual([{ name: 'a.root', addresses: ['127.0.0.10', '::1'] }]);
+    expect(parseRootHints('. 3600000 NS a.root.\na.root. 3600000 A 127.0.0.10\na.root. 3600000 A localhost\na.root. 3600000 AAAA ::1\n')).toEqual([
+      { name: 'a.root', addresses: ['127.0.0.10', '::1'] },
+    ]);
     expect(() => parseRootHints('. NS a.root.\na.root. A not-an-address\n', 'hints.txt')).toThrow('hints.txt: no root server with an address');
     const transport = new DnsTransport({ port: 53, timeoutMs: 100, concurrency: 1 });
-    expect(await transport.query('localhost', 'x.test', 'A', AbortSignal.timeout(1_000))).toEqual({ kind: 'network', detail: '"localhost" is not an IP address' });
+    expect(await transport.query('localhost', 'x.test', 'A', AbortSignal.timeout(1_000))).toEqual({
+      kind: 'network',
+      detail: '"localhost" is not an IP address',
+    });
   });
 });
 

@@ -7,6 +7,17 @@ export { IANA_ROOT_HINTS, parseRootHints, readRootHints, type HintServer } from 
 export { TsigKey, parseBindKey, readBindKeyFile, signMessage, verifyResponse, findTsig, type TsigRecord } from './tsig.js';
 export { sendUpdate, encodeUpdate, type RecordChange, type UpdateTarget } from './update.js';
 export {
-  acceptResponse, encodeQuery, normalizeName, fqdn, isWithin, txtValue, nameData, addressData, EDNS_UDP_SIZE,
-  type DnsRecord, type DnsResponse, type QueryType, type EncodedQuery,
+  acceptResponse,
+  encodeQuery,
+  normalizeName,
+  fqdn,
+  isWithin,
+  txtValue,
+  nameData,
+  addressData,
+  EDNS_UDP_SIZE,
+  type DnsRecord,
+  type DnsResponse,
+  type QueryType,
+  type EncodedQuery,
 } from './wire.js';

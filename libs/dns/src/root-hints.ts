@@ -39,7 +39,8 @@ export function parseRootHints(text: string, file = 'root hints'): HintServer[] 
   const servers = names
     .map((name) => ({ name, addresses: [...(addresses.get(name)?.v4 ?? []), ...(addresses.get(name)?.v6 ?? [])] }))
     .filter((s) => s.addresses.length > 0);
-  if (servers.length === 0) throw new CertsmithError('DNS_ROOT_HINTS_INVALID', `${file}: no root server with an address (expected ". NS name." and "name. A address" lines)`);
+  if (servers.length === 0)
+    throw new CertsmithError('DNS_ROOT_HINTS_INVALID', `${file}: no root server with an address (expected ". NS name." and "name. A address" lines)`);
   return servers;
 }
 
@@ -48,7 +49,10 @@ export function readRootHints(file: string = IANA_ROOT_HINTS): HintServer[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CertsmithError('DNS_ROOT_HINTS_UNREADABLE', `${file}: cannot read the root hints (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new CertsmithError(
+      'DNS_ROOT_HINTS_UNREADABLE',
+      `${file}: cannot read the root hints (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   return parseRootHints(text, file);
 }

@@ -3,9 +3,7 @@ import { connect, isIP, isIPv6 } from 'node:net';
 import { acceptResponse, encodeQuery, type DnsResponse, type EncodedQuery, type QueryType } from './wire.js';
 
 /** The outcome of one query to one server: a response that matched, or a named failure. */
-export type QueryResult =
-  | { kind: 'response'; response: DnsResponse; tcp: boolean }
-  | { kind: 'timeout' | 'network' | 'malformed'; detail: string };
+export type QueryResult = { kind: 'response'; response: DnsResponse; tcp: boolean } | { kind: 'timeout' | 'network' | 'malformed'; detail: string };
 
 export interface TransportOptions {
   /** Port of every server asked (53; tests use it too, because referral glue carries no port). */

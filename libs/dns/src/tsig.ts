@@ -39,7 +39,11 @@ export function parseBindKey(text: string, file = 'key file'): TsigKey {
   if (!block) throw new UsageError('TSIG_KEY_INVALID', `${file}: no key "NAME" { ... }; block (expected the output of tsig-keygen)`);
   const algorithm = /algorithm\s+"?([\w-]+)"?\s*;/i.exec(block[2]!)?.[1]?.toLowerCase();
   const secret = /secret\s+"([A-Za-z0-9+/=\s]+)"\s*;/i.exec(block[2]!)?.[1]?.replace(/\s+/g, '');
-  if (algorithm !== 'hmac-sha256') throw new UsageError('TSIG_KEY_INVALID', `${file}: key "${block[1]}" uses algorithm ${algorithm ?? '(none)'}; certsmith signs with hmac-sha256 (tsig-keygen -a hmac-sha256)`);
+  if (algorithm !== 'hmac-sha256')
+    throw new UsageError(
+      'TSIG_KEY_INVALID',
+      `${file}: key "${block[1]}" uses algorithm ${algorithm ?? '(none)'}; certsmith signs with hmac-sha256 (tsig-keygen -a hmac-sha256)`,
+    );
   if (!secret) throw new UsageError('TSIG_KEY_INVALID', `${file}: key "${block[1]}" has no base64 secret`);
   const bytes = Buffer.from(secret, 'base64');
   if (bytes.length < 16) throw new UsageError('TSIG_KEY_INVALID', `${file}: key "${block[1]}" has a secret shorter than 16 bytes`);
@@ -52,7 +56,10 @@ export function readBindKeyFile(file: string): TsigKey {
   try {
     mode = statSync(file).mode;
   } catch (error) {
-    throw new UsageError('TSIG_KEY_UNREADABLE', `${file}: cannot read the TSIG key file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      'TSIG_KEY_UNREADABLE',
+      `${file}: cannot read the TSIG key file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   if ((mode & 0o077) !== 0) {
     throw new UsageError('TSIG_KEY_MODE', `${file}: the TSIG key file is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}`);
@@ -83,7 +90,11 @@ function variables(key: TsigKey, timeSigned: number, fudge: number, error: numbe
 
 /** Appends a TSIG record to an unsigned message; returns the signed message and the MAC (the response is checked against it). */
 export function signMessage(message: Buffer, key: TsigKey, now: number = Math.floor(Date.now() / 1000)): { signed: Buffer; mac: Buffer } {
-  const mac = key.hmac().update(message).update(variables(key, now, TSIG_FUDGE, 0, Buffer.alloc(0))).digest();
+  const mac = key
+    .hmac()
+    .update(message)
+    .update(variables(key, now, TSIG_FUDGE, 0, Buffer.alloc(0)))
+    .digest();
   const id = message.readUInt16BE(0);
   const rdataHead = Buffer.alloc(6 + 2 + 2);
   writeUint48(rdataHead, now, 0);
@@ -164,7 +175,13 @@ export function verifyResponse(message: Buffer, requestMac: Buffer, key: TsigKey
   unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
   const macLength = Buffer.alloc(2);
   macLength.writeUInt16BE(requestMac.length);
-  const expected = key.hmac().update(macLength).update(requestMac).update(unsigned).update(variables(key, tsig.timeSigned, tsig.fudge, tsig.error, tsig.other)).digest();
+  const expected = key
+    .hmac()
+    .update(macLength)
+    .update(requestMac)
+    .update(unsigned)
+    .update(variables(key, tsig.timeSigned, tsig.fudge, tsig.error, tsig.other))
+    .digest();
   if (tsig.mac.length !== expected.length || !timingSafeEqual(tsig.mac, expected)) return 'the response signature does not verify';
   if (Math.abs(now - tsig.timeSigned) > tsig.fudge) return 'the response was signed outside the allowed time window';
   return null;

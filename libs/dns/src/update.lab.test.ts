@@ -57,7 +57,14 @@ describe('sendUpdate against BIND', () => {
   it('adds and deletes TXT records, one value at a time', async () => {
     const name = '_acme-challenge.www.example.test';
     const signal = AbortSignal.timeout(10_000);
-    await sendUpdate(target, [{ op: 'add', name, type: 'TXT', ttl: 60, data: 'one' }, { op: 'add', name, type: 'TXT', ttl: 60, data: 'two' }], signal);
+    await sendUpdate(
+      target,
+      [
+        { op: 'add', name, type: 'TXT', ttl: 60, data: 'one' },
+        { op: 'add', name, type: 'TXT', ttl: 60, data: 'two' },
+      ],
+      signal,
+    );
     expect((await lab.dig(lab.addresses.primary, name, 'TXT')).split('\n').sort()).toEqual(['"one"', '"two"']);
     await sendUpdate(target, [{ op: 'delete', name, type: 'TXT', data: 'one' }], signal);
     expect(await lab.dig(lab.addresses.primary, name, 'TXT')).toBe('"two"');
@@ -68,10 +75,24 @@ describe('sendUpdate against BIND', () => {
   it('adds a long TXT value split into 255-byte strings, and a CNAME', async () => {
     const signal = AbortSignal.timeout(10_000);
     const long = 'v'.repeat(300);
-    await sendUpdate(target, [{ op: 'add', name: 'long.example.test', type: 'TXT', ttl: 60, data: long }, { op: 'add', name: '_abc.example.test', type: 'CNAME', ttl: 60, data: 'x.y.sectigo.com' }], signal);
+    await sendUpdate(
+      target,
+      [
+        { op: 'add', name: 'long.example.test', type: 'TXT', ttl: 60, data: long },
+        { op: 'add', name: '_abc.example.test', type: 'CNAME', ttl: 60, data: 'x.y.sectigo.com' },
+      ],
+      signal,
+    );
     expect((await lab.dig(lab.addresses.primary, 'long.example.test', 'TXT')).replace(/[" ]/g, '')).toBe(long);
     expect(await lab.dig(lab.addresses.primary, '_abc.example.test', 'CNAME')).toBe('x.y.sectigo.com.');
-    await sendUpdate(target, [{ op: 'delete-rrset', name: 'long.example.test', type: 'TXT' }, { op: 'delete-rrset', name: '_abc.example.test', type: 'CNAME' }], signal);
+    await sendUpdate(
+      target,
+      [
+        { op: 'delete-rrset', name: 'long.example.test', type: 'TXT' },
+        { op: 'delete-rrset', name: '_abc.example.test', type: 'CNAME' },
+      ],
+      signal,
+    );
   });
 
   it('names the zone and the server when the key is wrong, the zone is not allowed, or nobody listens', async () => {
@@ -80,7 +101,9 @@ describe('sendUpdate against BIND', () => {
     const wrong = await sendUpdate({ ...target, key: readBindKeyFile(lab.wrongTsigKeyFile) }, change, signal).catch((e: unknown) => e);
     expect(wrong).toBeInstanceOf(CertsmithError);
     expect((wrong as CertsmithError).code).toBe('DNS_TSIG_REJECTED');
-    expect((wrong as Error).message).toBe(`TSIG key "${lab.tsigKeyName}" (hmac-sha256) was rejected for zone example.test. on ${lab.addresses.primary}:53 (BADSIG): check the key name and secret against the server's allow-update`);
+    expect((wrong as Error).message).toBe(
+      `TSIG key "${lab.tsigKeyName}" (hmac-sha256) was rejected for zone example.test. on ${lab.addresses.primary}:53 (BADSIG): check the key name and secret against the server's allow-update`,
+    );
     expect((wrong as Error).message).not.toContain((await readFile(lab.wrongTsigKeyFile, 'utf8')).match(/secret "([^"]+)"/)![1]!);
     const refused = await sendUpdate({ ...target, zone: 'files.test' }, [{ ...change[0]!, name: 'x.files.test' }], signal).catch((e: unknown) => e);
     expect((refused as CertsmithError).code).toBe('DNS_UPDATE_REFUSED');

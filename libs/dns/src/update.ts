@@ -53,12 +53,16 @@ export async function sendUpdate(target: UpdateTarget, changes: RecordChange[], 
   } catch {
     throw new CertsmithError('DNS_UPDATE_MALFORMED', `dynamic update of ${where}: the server's answer does not decode`);
   }
-  if (decoded.id !== message.readUInt16BE(0) || !decoded.flag_qr) throw new CertsmithError('DNS_UPDATE_MALFORMED', `dynamic update of ${where}: the answer does not match the request`);
+  if (decoded.id !== message.readUInt16BE(0) || !decoded.flag_qr)
+    throw new CertsmithError('DNS_UPDATE_MALFORMED', `dynamic update of ${where}: the answer does not match the request`);
   const tsig = findTsig(reply);
   const rcode = decoded.rcode ?? 'UNKNOWN';
   if (rcode === 'NOTAUTH' || (tsig && tsig.error !== 0)) {
-    const why = tsig && tsig.error ? TSIG_ERRORS[tsig.error] ?? `TSIG error ${tsig.error}` : 'NOTAUTH';
-    throw new CertsmithError('DNS_TSIG_REJECTED', `${target.key} was rejected for ${where} (${why}): check the key name and secret against the server's allow-update`);
+    const why = tsig && tsig.error ? (TSIG_ERRORS[tsig.error] ?? `TSIG error ${tsig.error}`) : 'NOTAUTH';
+    throw new CertsmithError(
+      'DNS_TSIG_REJECTED',
+      `${target.key} was rejected for ${where} (${why}): check the key name and secret against the server's allow-update`,
+    );
   }
   const unverified = verifyResponse(reply, mac, target.key);
   if (unverified) throw new CertsmithError('DNS_TSIG_INVALID', `dynamic update of ${where}: ${unverified}`);

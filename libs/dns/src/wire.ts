@@ -102,7 +102,8 @@ export function acceptResponse(bytes: Buffer, query: EncodedQuery): DnsResponse 
   if (typeof q.name !== 'string' || normalizeName(q.name) !== query.name || q.type !== query.type || (q.class ?? 'IN') !== 'IN') return 'mismatch';
   const records = (list: unknown): DnsRecord[] | null => {
     if (!Array.isArray(list)) return [];
-    for (const r of list) if (!r || typeof r !== 'object' || typeof (r as DnsRecord).name !== 'string' || typeof (r as DnsRecord).type !== 'string') return null;
+    for (const r of list)
+      if (!r || typeof r !== 'object' || typeof (r as DnsRecord).name !== 'string' || typeof (r as DnsRecord).type !== 'string') return null;
     return (list as DnsRecord[]).map((r) => ({ ...r, name: normalizeName(r.name) }));
   };
   const answers = records(packet.answers);

@@ -31,10 +31,12 @@ describe('writeFilesAtomic', () => {
 
   it('renames none when one temp file cannot be written, and removes the temp files it made', async () => {
     await writeFile(join(dir, 'cert.pem'), 'old cert');
-    await expect(writeFilesAtomic([
-      { path: join(dir, 'cert.pem'), data: 'new cert', mode: 0o644 },
-      { path: join(dir, 'no-such-dir', 'key.pem'), data: 'new key', mode: 0o600 },
-    ])).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(
+      writeFilesAtomic([
+        { path: join(dir, 'cert.pem'), data: 'new cert', mode: 0o644 },
+        { path: join(dir, 'no-such-dir', 'key.pem'), data: 'new key', mode: 0o600 },
+      ]),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readFile(join(dir, 'cert.pem'), 'utf8')).toBe('old cert');
     expect(await readdir(dir)).toEqual(['cert.pem']);
   });

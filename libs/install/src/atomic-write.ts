@@ -54,7 +54,11 @@ export async function writeFilesAtomic(files: (WriteOptions & { path: string; da
     }
   } catch (error) {
     for (const temp of temps.slice(renamed)) {
-      try { unlinkSync(temp); } catch { /* not there */ }
+      try {
+        unlinkSync(temp);
+      } catch {
+        /* not there */
+      }
     }
     throw error;
   }

@@ -35,7 +35,9 @@ export function materialProblems(material: NewMaterial, target: Target): string[
       break;
     }
     if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) {
-      problems.push(`chain certificate ${index + 1} (${(parent.subject ?? '').replace(/\n/g, ', ')}) did not sign ${index === 0 ? 'the certificate' : `chain certificate ${index}`}`);
+      problems.push(
+        `chain certificate ${index + 1} (${(parent.subject ?? '').replace(/\n/g, ', ')}) did not sign ${index === 0 ? 'the certificate' : `chain certificate ${index}`}`,
+      );
       break;
     }
     child = parent;

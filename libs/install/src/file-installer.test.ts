@@ -22,15 +22,49 @@ function issue(name: string, names: string[], selfSigned = false): NewMaterial {
   execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
   execFileSync('sh', ['-c', `printf 'subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\\nextendedKeyUsage=serverAuth\\n' > ${ext}`]);
   if (selfSigned) {
-    execFileSync('openssl', ['req', '-x509', '-new', '-key', key, '-subj', `/CN=${names[0]}`, '-days', '30', '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`, '-out', crt]);
+    execFileSync('openssl', [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      key,
+      '-subj',
+      `/CN=${names[0]}`,
+      '-days',
+      '30',
+      '-addext',
+      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      '-out',
+      crt,
+    ]);
   } else {
     execFileSync('openssl', ['req', '-new', '-key', key, '-subj', `/CN=${names[0]}`, '-out', `${crt}.csr`]);
-    execFileSync('openssl', ['x509', '-req', '-in', `${crt}.csr`, '-CA', join(pki, 'ca.crt'), '-CAkey', join(pki, 'ca.key'), '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', crt]);
+    execFileSync('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${crt}.csr`,
+      '-CA',
+      join(pki, 'ca.crt'),
+      '-CAkey',
+      join(pki, 'ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      ext,
+      '-out',
+      crt,
+    ]);
   }
   const certificatePem = execFileSync('cat', [crt], { encoding: 'utf8' });
   return {
-    certificatePem, chainPem: selfSigned ? [] : [execFileSync('cat', [join(pki, 'ca.crt')], { encoding: 'utf8' })],
-    keyPem: execFileSync('cat', [key], { encoding: 'utf8' }), summary: inspector.summarize(certificatePem), issuerId: 'test', selfSigned,
+    certificatePem,
+    chainPem: selfSigned ? [] : [execFileSync('cat', [join(pki, 'ca.crt')], { encoding: 'utf8' })],
+    keyPem: execFileSync('cat', [key], { encoding: 'utf8' }),
+    summary: inspector.summarize(certificatePem),
+    issuerId: 'test',
+    selfSigned,
   };
 }
 
@@ -42,7 +76,27 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'certsmith-install-'));
   pki = join(root, 'pki');
   await mkdir(pki);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=Install Test CA', '-keyout', join(pki, 'ca.key'), '-out', join(pki, 'ca.crt')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Install Test CA',
+      '-keyout',
+      join(pki, 'ca.key'),
+      '-out',
+      join(pki, 'ca.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   A = issue('a', ['host.example.test']);
   B = issue('b', ['host.example.test', 'mail.example.test']);
   C = issue('c', ['host.example.test'], true);
@@ -52,14 +106,21 @@ afterAll(async () => {
 });
 
 let counter = 0;
-async function sandbox(overrides: Partial<FileInstallerOptions> = {}): Promise<{ installer: FileInstaller; dir: string; state: string; options: FileInstallerOptions }> {
+async function sandbox(
+  overrides: Partial<FileInstallerOptions> = {},
+): Promise<{ installer: FileInstaller; dir: string; state: string; options: FileInstallerOptions }> {
   const base = join(root, `case-${counter++}`);
   const dir = join(base, 'ssl', 'dovecot');
   const state = join(base, 'state');
   await mkdir(join(base, 'ssl'), { recursive: true });
   const options: FileInstallerOptions = {
-    service: 'dovecot', layout: { ...SERVICE_PROFILES.dovecot.layout(dir), metadataDir: dir }, endpoints: [], reload: null,
-    reloadTimeoutMs: 2_000, stateDir: state, ...overrides,
+    service: 'dovecot',
+    layout: { ...SERVICE_PROFILES.dovecot.layout(dir), metadataDir: dir },
+    endpoints: [],
+    reload: null,
+    reloadTimeoutMs: 2_000,
+    stateDir: state,
+    ...overrides,
   };
   return { installer: new FileInstaller(options), dir, state, options };
 }
@@ -144,14 +205,20 @@ describe('FileInstaller', () => {
   it('refuses, before writing anything, a key that does not match, a chain that does not link, names that do not cover', async () => {
     const { installer, dir, state } = await sandbox();
     const wrongKey = { ...A, keyPem: B.keyPem };
-    await expect(installer.install(TARGET, wrongKey, { dryRun: false, signal: AbortSignal.timeout(5_000) }))
-      .rejects.toMatchObject({ code: 'INSTALL_REFUSED', message: expect.stringContaining('the private key does not belong to the certificate') });
+    await expect(installer.install(TARGET, wrongKey, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
+      code: 'INSTALL_REFUSED',
+      message: expect.stringContaining('the private key does not belong to the certificate'),
+    });
     const brokenChain = { ...A, chainPem: [C.certificatePem] };
-    await expect(installer.install(TARGET, brokenChain, { dryRun: false, signal: AbortSignal.timeout(5_000) }))
-      .rejects.toMatchObject({ code: 'INSTALL_REFUSED', message: expect.stringContaining('did not sign the certificate') });
+    await expect(installer.install(TARGET, brokenChain, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
+      code: 'INSTALL_REFUSED',
+      message: expect.stringContaining('did not sign the certificate'),
+    });
     const other: Target = { ...TARGET, names: ['other.example.test'] };
-    await expect(installer.install(other, A, { dryRun: false, signal: AbortSignal.timeout(5_000) }))
-      .rejects.toMatchObject({ code: 'INSTALL_REFUSED', message: expect.stringContaining('do not cover other.example.test') });
+    await expect(installer.install(other, A, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
+      code: 'INSTALL_REFUSED',
+      message: expect.stringContaining('do not cover other.example.test'),
+    });
     await expect(stat(dir)).rejects.toThrow(/ENOENT/);
     await expect(stat(state)).rejects.toThrow(/ENOENT/);
   });
@@ -170,7 +237,10 @@ describe('FileInstaller', () => {
     const generations = await readdir(join(dir, '.certsmith'));
     const failing = new FileInstaller({ ...options, reload: ['sh', '-c', 'echo "unit dovecot not found" >&2; exit 3'] });
     await expect(failing.install(TARGET, B, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
-      code: 'RELOAD_FAILED', message: expect.stringMatching(/reload command "sh -c .*" failed \(exit 3\): unit dovecot not found; the previous files are back in place, but reloading them failed too/),
+      code: 'RELOAD_FAILED',
+      message: expect.stringMatching(
+        /reload command "sh -c .*" failed \(exit 3\): unit dovecot not found; the previous files are back in place, but reloading them failed too/,
+      ),
     });
     expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(A), matches: true });
     expect(await readdir(join(dir, '.certsmith'))).toEqual(generations); // the new generation is gone
@@ -182,7 +252,8 @@ describe('FileInstaller', () => {
     const hanging = new FileInstaller({ ...options, reload: ['sh', '-c', 'sleep 60 & wait'], reloadTimeoutMs: 300 });
     const started = process.hrtime.bigint();
     await expect(hanging.install(TARGET, B, { dryRun: false, signal: AbortSignal.timeout(20_000) })).rejects.toMatchObject({
-      code: 'RELOAD_FAILED', message: expect.stringContaining('did not finish within 300 ms (killed)'),
+      code: 'RELOAD_FAILED',
+      message: expect.stringContaining('did not finish within 300 ms (killed)'),
     });
     expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(15_000); // bounded, not the 60 s of the hang
     expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(A), matches: true });
@@ -204,7 +275,7 @@ describe('FileInstaller', () => {
     await expect(new FileInstaller({ ...options, observe }).rollback(again)).rejects.toMatchObject({ code: 'ROLLBACK_NOT_LIVE' });
   });
 
-  it('the next run (holding the target\'s lock) undoes an install that was interrupted after the switch, and says so', async () => {
+  it("the next run (holding the target's lock) undoes an install that was interrupted after the switch, and says so", async () => {
     const { installer, dir, state, options } = await sandbox();
     await installAndProve(installer, A);
     await installer.install(TARGET, B, { dryRun: false, signal: AbortSignal.timeout(5_000) }); // "killed" before the proof
@@ -224,7 +295,13 @@ describe('FileInstaller', () => {
     await writeFile(join(state, 'locks', `${TARGET.id}.lock`), `${process.pid}\n`);
     expect((await next.read(TARGET)).interrupted).toBeUndefined();
     expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(A), matches: true });
-    expect(failed).toEqual([expect.objectContaining({ code: 'INSTALL_INTERRUPTED', severity: 'warning', message: expect.stringContaining('after step "switched"; the previous certificate was put back') })]);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        code: 'INSTALL_INTERRUPTED',
+        severity: 'warning',
+        message: expect.stringContaining('after step "switched"; the previous certificate was put back'),
+      }),
+    ]);
     await expect(stat(join(state, 'installs/dovecot.json'))).rejects.toThrow(/ENOENT/);
   });
 
@@ -233,15 +310,19 @@ describe('FileInstaller', () => {
     const elsewhere = join(dir, '..', '..', 'elsewhere');
     await mkdir(elsewhere);
     await symlink(elsewhere, dir);
-    await expect(installer.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) }))
-      .rejects.toMatchObject({ code: 'INSTALL_DIR_INVALID', message: expect.stringContaining(`is a symlink to ${elsewhere}`) });
+    await expect(installer.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
+      code: 'INSTALL_DIR_INVALID',
+      message: expect.stringContaining(`is a symlink to ${elsewhere}`),
+    });
     expect(await readdir(elsewhere)).toEqual([]);
 
     const second = await sandbox();
     await mkdir(second.dir, { recursive: true });
     await symlink('/etc/passwd', join(second.dir, 'mydovecot.key'));
-    await expect(second.installer.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) }))
-      .rejects.toMatchObject({ code: 'INSTALL_UNEXPECTED_SYMLINK', message: expect.stringContaining('is a symlink to /etc/passwd') });
+    await expect(second.installer.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
+      code: 'INSTALL_UNEXPECTED_SYMLINK',
+      message: expect.stringContaining('is a symlink to /etc/passwd'),
+    });
     expect(await readdir(second.dir)).toEqual(['mydovecot.key']);
   });
 
@@ -249,25 +330,38 @@ describe('FileInstaller', () => {
     const { installer, dir } = await sandbox();
     const missing = join(dir, '..', 'no-such-dir', 'dovecot.crt');
     const withLink = new FileInstaller({
-      service: 'dovecot', layout: { ...SERVICE_PROFILES.dovecot.layout(dir), links: [{ path: missing, role: 'certificate', content: 'cert+chain', mode: 0o644 }] },
-      endpoints: [], reload: null, reloadTimeoutMs: 1_000, stateDir: join(dir, '..', 'state'),
+      service: 'dovecot',
+      layout: { ...SERVICE_PROFILES.dovecot.layout(dir), links: [{ path: missing, role: 'certificate', content: 'cert+chain', mode: 0o644 }] },
+      endpoints: [],
+      reload: null,
+      reloadTimeoutMs: 1_000,
+      stateDir: join(dir, '..', 'state'),
     });
-    await expect(withLink.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) }))
-      .rejects.toMatchObject({ code: 'INSTALL_DIR_INVALID', message: expect.stringContaining('no-such-dir does not exist') });
+    await expect(withLink.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
+      code: 'INSTALL_DIR_INVALID',
+      message: expect.stringContaining('no-such-dir does not exist'),
+    });
     await expect(stat(dir)).rejects.toThrow(/ENOENT/);
     void installer;
   });
 
-  it('writes links (cPanel\'s /etc/exim.crt kind) as part of the same generation', async () => {
+  it("writes links (cPanel's /etc/exim.crt kind) as part of the same generation", async () => {
     const { dir, state } = await sandbox();
     const etc = join(dir, '..', 'etc');
     await mkdir(etc);
     const installer = new FileInstaller({
-      service: 'exim', layout: { ...SERVICE_PROFILES.exim.layout(dir), links: [
-        { path: join(etc, 'exim.crt'), role: 'certificate', content: 'cert+chain', mode: 0o644 },
-        { path: join(etc, 'exim.key'), role: 'key', content: 'key', mode: 0o600 },
-      ] },
-      endpoints: [], reload: null, reloadTimeoutMs: 1_000, stateDir: state,
+      service: 'exim',
+      layout: {
+        ...SERVICE_PROFILES.exim.layout(dir),
+        links: [
+          { path: join(etc, 'exim.crt'), role: 'certificate', content: 'cert+chain', mode: 0o644 },
+          { path: join(etc, 'exim.key'), role: 'key', content: 'key', mode: 0o600 },
+        ],
+      },
+      endpoints: [],
+      reload: null,
+      reloadTimeoutMs: 1_000,
+      stateDir: state,
     });
     await installAndProve(installer, A);
     await installAndProve(installer, C);
@@ -286,13 +380,15 @@ describe('FileInstaller on a full or read-only file system (tmpfs, root only)', 
       // Fill what is left, then ask for a new pair.
       await writeFile(join(dir, 'filler'), Buffer.alloc(256 * 1024)).catch(() => undefined);
       await expect(new FileInstaller(options).install(TARGET, B, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
-        code: 'INSTALL_DISK_FULL', message: expect.stringContaining('no space left on the device'),
+        code: 'INSTALL_DISK_FULL',
+        message: expect.stringContaining('no space left on the device'),
       });
       expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(A), matches: true });
       await rm(join(dir, 'filler'));
       execFileSync('mount', ['-o', 'remount,ro', dir]);
       await expect(new FileInstaller(options).install(TARGET, B, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({
-        code: 'INSTALL_READ_ONLY', message: expect.stringContaining('read-only'),
+        code: 'INSTALL_READ_ONLY',
+        message: expect.stringContaining('read-only'),
       });
       expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(A), matches: true });
     } finally {

@@ -2,8 +2,20 @@ import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
-  CertsmithError, type Bus, type Endpoint, type InstallOptions, type InstallReceipt, type Installer, type LiveObservation,
-  type LiveProof, type NewMaterial, type ServiceId, type ServiceMaterial, type SourceFile, type SourceRole, type Target,
+  CertsmithError,
+  type Bus,
+  type Endpoint,
+  type InstallOptions,
+  type InstallReceipt,
+  type Installer,
+  type LiveObservation,
+  type LiveProof,
+  type NewMaterial,
+  type ServiceId,
+  type ServiceMaterial,
+  type SourceFile,
+  type SourceRole,
+  type Target,
 } from '@certsmith/core';
 import { parsePem } from '@certsmith/x509';
 import { materialProblems } from './checks.js';
@@ -141,7 +153,11 @@ export class FileInstaller implements Installer {
     const { layout } = this.options;
     const files = material.selfSigned ? layout.selfSigned : layout.caSigned;
     const receiptBase = {
-      service: this.service, target: target.id, reloaded: this.options.reload !== null, fingerprint: material.summary.fingerprint, dryRun: opts.dryRun,
+      service: this.service,
+      target: target.id,
+      reloaded: this.options.reload !== null,
+      fingerprint: material.summary.fingerprint,
+      dryRun: opts.dryRun,
     };
     if (opts.dryRun) return { ...receiptBase, files: this.plan(material).files, handle: null };
 
@@ -150,7 +166,9 @@ export class FileInstaller implements Installer {
     const followers = this.options.followers ? await this.options.followers(before) : [];
     const written: LayoutFile[] = dedupe([...files, ...(layout.links ?? []), ...followers]);
     const meta = this.metadataEntries(material);
-    const managed = dedupe([...layout.caSigned, ...layout.selfSigned, ...(layout.links ?? []), ...followers]).map((f) => f.path).concat(meta.map((m) => m.path));
+    const managed = dedupe([...layout.caSigned, ...layout.selfSigned, ...(layout.links ?? []), ...followers])
+      .map((f) => f.path)
+      .concat(meta.map((m) => m.path));
     await this.checkPaths(managed);
 
     let handle: Handle | null = null;
@@ -188,8 +206,9 @@ export class FileInstaller implements Installer {
     } catch (error) {
       const undo = handle
         ? await this.undo(handle).then(
-          (reloadError) => `the previous files are back in place${reloadError ? `, but reloading them failed too (${reloadError.message})` : ''}`,
-          (e: Error) => `and putting the previous files back failed too: ${e.message}`)
+            (reloadError) => `the previous files are back in place${reloadError ? `, but reloading them failed too (${reloadError.message})` : ''}`,
+            (e: Error) => `and putting the previous files back failed too: ${e.message}`,
+          )
         : 'nothing was changed';
       throw new CertsmithError(
         error instanceof CertsmithError ? error.code : writeErrorCode(error),
@@ -223,7 +242,8 @@ export class FileInstaller implements Installer {
     if (!handle.previousFingerprint) return;
     const signal = AbortSignal.timeout(this.options.proofTimeoutMs ?? 15_000);
     const back = await this.waitForLive(handle.endpoints, handle.previousFingerprint, signal);
-    if (!back.ok) throw new CertsmithError('ROLLBACK_NOT_LIVE', `${this.service}: the previous files are back but the previous certificate is not served (${back.reason})`);
+    if (!back.ok)
+      throw new CertsmithError('ROLLBACK_NOT_LIVE', `${this.service}: the previous files are back but the previous certificate is not served (${back.reason})`);
   }
 
   /**
@@ -236,7 +256,9 @@ export class FileInstaller implements Installer {
     if (current === handle.next) {
       await this.linkEntriesOf(handle.previous, handle.managed);
       await this.store.switchTo(handle.previous);
-      await this.reload(AbortSignal.timeout(this.options.reloadTimeoutMs + 1_000)).catch((e: Error) => { reloadError = e; });
+      await this.reload(AbortSignal.timeout(this.options.reloadTimeoutMs + 1_000)).catch((e: Error) => {
+        reloadError = e;
+      });
     }
     await this.store.remove(handle.next);
     await this.journal.clear();
@@ -250,12 +272,21 @@ export class FileInstaller implements Installer {
     const handle: Handle = { previous: entry.previous, next: entry.next, previousFingerprint: null, endpoints: [], managed: entry.managed };
     let outcome = 'the previous certificate was put back';
     await this.undo(handle).then(
-      (reloadError) => { if (reloadError) outcome += `, but reloading the service failed (${reloadError.message})`; },
-      (error: Error) => { outcome = `putting the previous certificate back failed: ${error.message}`; });
+      (reloadError) => {
+        if (reloadError) outcome += `, but reloading the service failed (${reloadError.message})`;
+      },
+      (error: Error) => {
+        outcome = `putting the previous certificate back failed: ${error.message}`;
+      },
+    );
     this.options.bus?.emit('failed', {
-      stage: 'install', target: targetId, service: this.service, code: 'INSTALL_INTERRUPTED',
+      stage: 'install',
+      target: targetId,
+      service: this.service,
+      code: 'INSTALL_INTERRUPTED',
       message: `an install begun at ${entry.startedAt} was interrupted after step "${entry.step}"; ${outcome}`,
-      next: 'inspect again and install anew', severity: 'warning',
+      next: 'inspect again and install anew',
+      severity: 'warning',
     });
   }
 
@@ -281,11 +312,17 @@ export class FileInstaller implements Installer {
       const st = await lstat(dir).catch((error: NodeJS.ErrnoException) => error);
       if (st instanceof Error) {
         if (st.code === 'ENOENT' && dir === this.serviceDir && (await exists(dirname(dir)))) continue; // made by adopt()
-        throw new CertsmithError('INSTALL_DIR_INVALID', `${this.service}: the directory ${dir} ${st.code === 'ENOENT' ? 'does not exist' : `cannot be read (${st.code})`}; create it or fix the path in services.${this.service}`);
+        throw new CertsmithError(
+          'INSTALL_DIR_INVALID',
+          `${this.service}: the directory ${dir} ${st.code === 'ENOENT' ? 'does not exist' : `cannot be read (${st.code})`}; create it or fix the path in services.${this.service}`,
+        );
       }
       if (st.isSymbolicLink()) {
         const to = await realpath(dir).catch(() => 'nowhere');
-        throw new CertsmithError('INSTALL_DIR_INVALID', `${this.service}: the directory ${dir} is a symlink to ${to}; certsmith writes only into real directories (point services.${this.service} at the real path)`);
+        throw new CertsmithError(
+          'INSTALL_DIR_INVALID',
+          `${this.service}: the directory ${dir} is a symlink to ${to}; certsmith writes only into real directories (point services.${this.service} at the real path)`,
+        );
       }
       if (!st.isDirectory()) throw new CertsmithError('INSTALL_DIR_INVALID', `${this.service}: ${dir} is not a directory`);
     }
@@ -295,7 +332,10 @@ export class FileInstaller implements Installer {
       if (st.isSymbolicLink()) {
         if (await this.store.isOurLink(path)) continue;
         const to = await readlink(path).catch(() => '?');
-        throw new CertsmithError('INSTALL_UNEXPECTED_SYMLINK', `${this.service}: ${path} is a symlink to ${to}, which certsmith did not make; move it aside or point the config at the real file`);
+        throw new CertsmithError(
+          'INSTALL_UNEXPECTED_SYMLINK',
+          `${this.service}: ${path} is a symlink to ${to}, which certsmith did not make; move it aside or point the config at the real file`,
+        );
       }
       throw new CertsmithError('INSTALL_PATH_INVALID', `${this.service}: ${path} is not a regular file`);
     }
@@ -396,12 +436,18 @@ function render(content: FileContent, m: NewMaterial): string {
   const chain = m.chainPem.map(ensureNewline).join('');
   const key = ensureNewline(m.keyPem);
   switch (content) {
-    case 'key+cert+chain': return key + cert + chain;
-    case 'key+cert': return key + cert;
-    case 'cert+chain': return cert + chain;
-    case 'cert': return cert;
-    case 'key': return key;
-    case 'chain': return chain;
+    case 'key+cert+chain':
+      return key + cert + chain;
+    case 'key+cert':
+      return key + cert;
+    case 'cert+chain':
+      return cert + chain;
+    case 'cert':
+      return cert;
+    case 'key':
+      return key;
+    case 'chain':
+      return chain;
   }
 }
 
@@ -410,8 +456,7 @@ function ensureNewline(pem: string): string {
 }
 
 function leafFingerprint(material: ServiceMaterial): string | null {
-  const leaf = material.sources.flatMap((s) => ('bytes' in s ? parsePem(Buffer.from(s.bytes).toString('latin1')) : []))
-    .find((b) => b.label === 'CERTIFICATE');
+  const leaf = material.sources.flatMap((s) => ('bytes' in s ? parsePem(Buffer.from(s.bytes).toString('latin1')) : [])).find((b) => b.label === 'CERTIFICATE');
   return leaf ? createHash('sha256').update(leaf.der).digest('hex') : null;
 }
 
@@ -435,7 +480,10 @@ function dedupe(files: LayoutFile[]): LayoutFile[] {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function writeErrorCode(error: unknown): string {
@@ -447,8 +495,14 @@ function writeErrorCode(error: unknown): string {
 
 function describeFsError(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
-  const why = e.code === 'ENOSPC' ? 'no space left on the device' : e.code === 'EROFS' ? 'the file system is read-only'
-    : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code ?? e.message;
+  const why =
+    e.code === 'ENOSPC'
+      ? 'no space left on the device'
+      : e.code === 'EROFS'
+        ? 'the file system is read-only'
+        : e.code === 'EACCES' || e.code === 'EPERM'
+          ? 'permission denied'
+          : (e.code ?? e.message);
   return `${why}${e.path ? ` (${e.path})` : ''}`;
 }
 
@@ -457,4 +511,3 @@ function rethrowAs(service: string): (error: unknown) => never {
     throw new CertsmithError(writeErrorCode(error), `${service}: could not create the service directory: ${describeFsError(error)}`);
   };
 }
-

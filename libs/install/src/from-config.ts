@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  UsageError, resolveConfigPath, type Bus, type CertsmithConfig, type Endpoint, type LiveObservation, type ServiceConfig, type ServiceMaterial,
+  UsageError,
+  resolveConfigPath,
+  type Bus,
+  type CertsmithConfig,
+  type Endpoint,
+  type LiveObservation,
+  type ServiceConfig,
+  type ServiceMaterial,
 } from '@certsmith/core';
 import { TlsLiveProbe } from '@certsmith/x509';
 import { gidOf, uidOf } from './accounts.js';
@@ -44,7 +51,10 @@ export function installerFromConfig(config: CertsmithConfig, service: string, pr
   let keyMode = gid !== undefined ? 0o640 : 0o600;
   if (settings.keyMode !== undefined) {
     if (typeof settings.keyMode !== 'string' || !/^0?[0-7]{3}$/.test(settings.keyMode) || (Number.parseInt(settings.keyMode, 8) & 0o037) !== 0) {
-      throw new UsageError('CONFIG_INVALID', `${where}.keyMode: must be an octal mode that others cannot read and the group cannot write, e.g. "0600" or "0640"`);
+      throw new UsageError(
+        'CONFIG_INVALID',
+        `${where}.keyMode: must be an octal mode that others cannot read and the group cannot write, e.g. "0600" or "0640"`,
+      );
     }
     keyMode = Number.parseInt(settings.keyMode, 8);
   }

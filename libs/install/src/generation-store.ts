@@ -21,7 +21,10 @@ export interface StagedEntry {
 export class GenerationStore {
   readonly current: string;
 
-  constructor(readonly dir: string, private readonly serviceDir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly serviceDir: string,
+  ) {
     this.current = join(dir, 'current');
   }
 
@@ -36,12 +39,18 @@ export class GenerationStore {
   }
 
   async currentGeneration(): Promise<string | null> {
-    return readlink(this.current).then((t) => basename(t), () => null);
+    return readlink(this.current).then(
+      (t) => basename(t),
+      () => null,
+    );
   }
 
   /** Whether a service path is already our link. */
   async isOurLink(path: string, target = this.linkTarget(path)): Promise<boolean> {
-    return readlink(path).then((t) => t === target, () => false);
+    return readlink(path).then(
+      (t) => t === target,
+      () => false,
+    );
   }
 
   newGenerationName(): string {
@@ -115,7 +124,10 @@ export class GenerationStore {
   }
 
   async exists(): Promise<boolean> {
-    return lstat(this.current).then(() => true, () => false);
+    return lstat(this.current).then(
+      () => true,
+      () => false,
+    );
   }
 }
 

@@ -27,7 +27,10 @@ export class InstallJournal {
   }
 
   async read(): Promise<JournalEntry | null> {
-    const text = await readSmallFile(this.path).then((b) => b.toString('utf8'), () => null);
+    const text = await readSmallFile(this.path).then(
+      (b) => b.toString('utf8'),
+      () => null,
+    );
     if (text === null) return null;
     try {
       return JSON.parse(text) as JournalEntry;

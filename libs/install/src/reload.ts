@@ -38,7 +38,12 @@ export function runReload(argv: string[], timeoutMs: number, signal: AbortSignal
       if (why) return done(new CertsmithError('RELOAD_FAILED', `${service}: reload command "${command}" ${why}`));
       if (code === 0) return done(null);
       const last = stderr.trim().split('\n').pop();
-      done(new CertsmithError('RELOAD_FAILED', `${service}: reload command "${command}" failed (${sig ? `signal ${sig}` : `exit ${code}`})${last ? `: ${last}` : ''}`));
+      done(
+        new CertsmithError(
+          'RELOAD_FAILED',
+          `${service}: reload command "${command}" failed (${sig ? `signal ${sig}` : `exit ${code}`})${last ? `: ${last}` : ''}`,
+        ),
+      );
     });
   });
 }

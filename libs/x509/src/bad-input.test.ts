@@ -15,7 +15,8 @@ const KEY = '/ssl/exim/myexim.key';
 
 function ctx(): InspectContext {
   return {
-    target: { id: 'hostname', names: [NAME], services: ['exim'], kind: 'hostname' }, now: new Date(),
+    target: { id: 'hostname', names: [NAME], services: ['exim'], kind: 'hostname' },
+    now: new Date(),
     policy: { providerIssuerPatterns: [], providerThresholdDays: 25, otherThresholdDays: 3, caConfigured: true, live: false },
     signal: AbortSignal.timeout(10_000),
   };
@@ -64,14 +65,22 @@ describe('bad input', () => {
 
   it.each([
     ['garbage PEM', () => '-----BEGIN CERTIFICATE-----\nthis is not base64 !!!\n-----END CERTIFICATE-----\n', /damaged|no certificate/],
-    ['PEM with valid base64 of garbage', () => `-----BEGIN CERTIFICATE-----\n${Buffer.from('hello world, not DER').toString('base64')}\n-----END CERTIFICATE-----\n`, /cannot be parsed/],
+    [
+      'PEM with valid base64 of garbage',
+      () => `-----BEGIN CERTIFICATE-----\n${Buffer.from('hello world, not DER').toString('base64')}\n-----END CERTIFICATE-----\n`,
+      /cannot be parsed/,
+    ],
     ['truncated DER', () => der.subarray(0, der.length - 40), /cannot be parsed/],
     ['truncated PEM', () => leaf.certPem.slice(0, 200), /no certificate|neither/],
     ['a private key where the certificate should be', () => leaf.keyPem, /holds a private key/],
     ['a DER private key where the certificate should be', () => parsePem(leaf.keyPem)[0]!.der, /private key, not a certificate/],
     ['a 10 MiB file', () => Buffer.alloc(10 * 1024 * 1024, 0x41), /too large/],
     ['non-UTF-8 bytes', () => Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0x80, 0x00, 0x9f]), /neither PEM nor DER/],
-    ['a CSR where the certificate should be', () => '-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n', /holds CERTIFICATE REQUEST/],
+    [
+      'a CSR where the certificate should be',
+      () => '-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n',
+      /holds CERTIFICATE REQUEST/,
+    ],
   ])('%s → INVALID_CERTIFICATE with the path', async (_label, bytes, message) => {
     const defects = await defectsFor(bytes());
     expect(defects.map((d) => d.code)).toEqual([`INVALID_CERTIFICATE:${CERT}`]);
@@ -101,10 +110,17 @@ describe('bad input', () => {
   it('an unreadable key file and a damaged key → INVALID_KEY with the path', async () => {
     const damaged = await inspector.inspect(material(leaf.certPem, '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n'), ctx());
     expect(damaged.defects.map((d) => d.code)).toEqual([`INVALID_KEY:${KEY}`]);
-    const unreadable = await inspector.inspect({
-      service: 'exim', endpoints: [],
-      sources: [{ path: CERT, role: 'certificate', bytes: Buffer.from(leaf.certPem) }, { path: KEY, role: 'key', error: 'unreadable', detail: 'EACCES' }],
-    }, ctx());
+    const unreadable = await inspector.inspect(
+      {
+        service: 'exim',
+        endpoints: [],
+        sources: [
+          { path: CERT, role: 'certificate', bytes: Buffer.from(leaf.certPem) },
+          { path: KEY, role: 'key', error: 'unreadable', detail: 'EACCES' },
+        ],
+      },
+      ctx(),
+    );
     expect(unreadable.defects.map((d) => d.code)).toEqual([`INVALID_KEY:${KEY}`]);
   });
 
@@ -136,11 +152,17 @@ describe('bad input', () => {
         expect(error).toBeInstanceOf(Error);
       }
       const asDer = await inspector.inspect(material(bytes, leaf.keyPem), ctx());
-      const asPem = await inspector.inspect(material(`-----BEGIN CERTIFICATE-----\n${bytes.toString('base64')}\n-----END CERTIFICATE-----\n`, leaf.keyPem), ctx());
+      const asPem = await inspector.inspect(
+        material(`-----BEGIN CERTIFICATE-----\n${bytes.toString('base64')}\n-----END CERTIFICATE-----\n`, leaf.keyPem),
+        ctx(),
+      );
       for (const result of [asDer, asPem]) {
         const unchanged = result.summary?.fingerprint === original;
         expect(result.defects.length > 0 || unchanged, 'a changed certificate is always a finding').toBe(true);
-        expect(result.defects.every((d) => d.code !== 'INSPECTION_FAILED'), JSON.stringify(result.defects)).toBe(true);
+        expect(
+          result.defects.every((d) => d.code !== 'INSPECTION_FAILED'),
+          JSON.stringify(result.defects),
+        ).toBe(true);
       }
     }
     // Some bit flips land in the signature or a name and still parse: the rules then judge them.

@@ -13,8 +13,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function view(p: ParsedCertificate) {
   return {
-    summary: p.summary, notBefore: p.notBefore.getTime(), notAfter: p.notAfter.getTime(), dnsNames: p.dnsNames, ca: p.ca,
-    subjectName: p.subjectName, issuerName: p.issuerName, hasOcsp: p.hasOcsp,
+    summary: p.summary,
+    notBefore: p.notBefore.getTime(),
+    notAfter: p.notAfter.getTime(),
+    dnsNames: p.dnsNames,
+    ca: p.ca,
+    subjectName: p.subjectName,
+    issuerName: p.issuerName,
+    hasOcsp: p.hasOcsp,
   };
 }
 
@@ -34,8 +40,28 @@ function openssl(keyAlgorithm: string[], subject: string, ext: string[], extra: 
   const key = join(dir, `k${serial}.pem`);
   const crt = join(dir, `c${serial}.pem`);
   execFileSync('openssl', ['genpkey', ...keyAlgorithm, '-out', key], { stdio: 'ignore' });
-  execFileSync('openssl', ['req', '-x509', '-new', '-key', key, '-subj', subject, '-utf8', '-set_serial', String(serial++),
-    '-days', '30', ...ext.flatMap((e) => ['-addext', e]), ...extra, '-out', crt], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      key,
+      '-subj',
+      subject,
+      '-utf8',
+      '-set_serial',
+      String(serial++),
+      '-days',
+      '30',
+      ...ext.flatMap((e) => ['-addext', e]),
+      ...extra,
+      '-out',
+      crt,
+    ],
+    { stdio: 'ignore' },
+  );
   return parsePem(readFileSync(crt, 'latin1'))[0]!.der;
 }
 
@@ -51,11 +77,18 @@ describe('the DER reader against OpenSSL', () => {
   });
 
   it('reads a usual server certificate (EC and RSA, DNS and IP names, EKU, OCSP) itself, and agrees', () => {
-    const common = ['subjectAltName=DNS:www.example.test,DNS:*.example.test,IP:127.0.0.1,IP:::1', 'extendedKeyUsage=serverAuth,clientAuth',
-      'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'authorityInfoAccess=OCSP;URI:http://127.0.0.1/ocsp'];
+    const common = [
+      'subjectAltName=DNS:www.example.test,DNS:*.example.test,IP:127.0.0.1,IP:::1',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'authorityInfoAccess=OCSP;URI:http://127.0.0.1/ocsp',
+    ];
     expect(compare(openssl(EC, '/CN=www.example.test/O=Example/C=DE', common))).toBe('fast');
     expect(compare(openssl(['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], '/CN=www.example.test', common))).toBe('fast');
-    expect(compare(openssl(['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], '/CN=a.test/emailAddress=ssl@a.test', ['subjectAltName=DNS:a.test']))).toBe('fast');
+    expect(
+      compare(openssl(['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], '/CN=a.test/emailAddress=ssl@a.test', ['subjectAltName=DNS:a.test'])),
+    ).toBe('fast');
     expect(compare(openssl(EC, '/CN=ca.test', ['basicConstraints=critical,CA:TRUE,pathlen:0', 'keyUsage=critical,keyCertSign,cRLSign']))).toBe('fast');
   });
 
@@ -80,7 +113,10 @@ describe('the DER reader against OpenSSL', () => {
   });
 
   it('asks OpenSSL for the self-signature of keys it does not import itself (Ed25519, RSA-PSS), and agrees', () => {
-    for (const [key, name] of [[['-algorithm', 'ED25519'], 'ed.test'], [['-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'], 'pss.test']] as [string[], string][]) {
+    for (const [key, name] of [
+      [['-algorithm', 'ED25519'], 'ed.test'],
+      [['-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'], 'pss.test'],
+    ] as [string[], string][]) {
       const der = openssl(key, `/CN=${name}`, [`subjectAltName=DNS:${name}`]);
       compare(der);
       expect(parseFast(der, 'x')?.summary.selfSigned, name).toBe(true);
@@ -99,7 +135,9 @@ describe('the DER reader against OpenSSL', () => {
     const ext = join(dir, 'same-name.ext');
     writeFileSync(ext, 'subjectAltName=DNS:same.test\n');
     const crt = join(dir, 'same-name.crt');
-    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-set_serial', '77', '-days', '30', '-extfile', ext, '-out', crt], { stdio: 'ignore' });
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-set_serial', '77', '-days', '30', '-extfile', ext, '-out', crt], {
+      stdio: 'ignore',
+    });
     const der = parsePem(readFileSync(crt, 'latin1'))[0]!.der;
     expect(compare(der)).toBe('fast');
     expect(parseFast(der, 'x')!.summary.selfSigned).toBe(false);
@@ -117,7 +155,11 @@ describe('the DER reader against OpenSSL', () => {
     const pick = (n: number) => Math.floor(random() * n);
     const originals = [
       openssl(EC, '/CN=leaf.test/O=Org', ['subjectAltName=DNS:leaf.test', 'extendedKeyUsage=serverAuth', 'authorityInfoAccess=OCSP;URI:http://127.0.0.1/']),
-      openssl(['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], '/CN=leaf.test', ['subjectAltName=DNS:leaf.test,IP:::1', 'basicConstraints=critical,CA:TRUE,pathlen:1', 'keyUsage=keyCertSign']),
+      openssl(['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], '/CN=leaf.test', [
+        'subjectAltName=DNS:leaf.test,IP:::1',
+        'basicConstraints=critical,CA:TRUE,pathlen:1',
+        'keyUsage=keyCertSign',
+      ]),
     ];
     let readHere = 0;
     for (const der of originals) {

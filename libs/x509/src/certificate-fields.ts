@@ -31,12 +31,28 @@ export interface CertificateFields {
 }
 
 const NAME_ATTRIBUTES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.4': 'SN', '2.5.4.5': 'serialNumber', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST',
-  '2.5.4.9': 'street', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.12': 'title', '2.5.4.15': 'businessCategory',
-  '2.5.4.17': 'postalCode', '2.5.4.42': 'GN', '2.5.4.43': 'initials', '2.5.4.46': 'dnQualifier',
-  '2.5.4.97': 'organizationIdentifier', '1.2.840.113549.1.9.1': 'emailAddress',
-  '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
-  '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionL', '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST', '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'street',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.15': 'businessCategory',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.42': 'GN',
+  '2.5.4.43': 'initials',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionL',
+  '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST',
+  '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
 };
 
 /** UTF8String, PrintableString, T61String, IA5String: printed byte for byte when they hold plain ASCII. */
@@ -125,9 +141,16 @@ function read(der: Buffer, checkSelfSignature: boolean): CertificateFields | nul
     selfSigned = sameAlgorithm ? verifiesWithOwnKey(der, tbs, outerAlgorithm, signatureBits, spki) : false;
   }
   return {
-    subject: subjectText, issuer: issuerText, serial: serialHex(der, serial),
-    notBefore: timeValue(der, times[0]!), notAfter: timeValue(der, times[1]!),
-    san, eku, ca, hasOcsp, selfSigned,
+    subject: subjectText,
+    issuer: issuerText,
+    serial: serialHex(der, serial),
+    notBefore: timeValue(der, times[0]!),
+    notAfter: timeValue(der, times[1]!),
+    san,
+    eku,
+    ca,
+    hasOcsp,
+    selfSigned,
   };
 }
 
@@ -136,7 +159,7 @@ function validInteger(der: Buffer, t: Tlv): boolean {
   const length = t.end - t.content;
   if (t.tag !== 0x02 || length === 0) return false;
   // Minimal encoding: no 0x00 before a byte without its top bit, no 0xff before one with it.
-  return length === 1 || !((der[t.content] === 0 && !(der[t.content + 1]! & 0x80)) || (der[t.content] === 0xff && (der[t.content + 1]! & 0x80)));
+  return length === 1 || !((der[t.content] === 0 && !(der[t.content + 1]! & 0x80)) || (der[t.content] === 0xff && der[t.content + 1]! & 0x80));
 }
 
 function validBitString(der: Buffer, t: Tlv): boolean {

@@ -1,8 +1,5 @@
 import type { CertificateStructure } from './certificate-structure.js';
-import {
-  ANY_EKU, EXT, SERVER_AUTH, basicConstraints, extendedKeyUsage, keyCertSign,
-  subjectKeyIdentifier, wellFormedAia,
-} from './x509-extensions.js';
+import { ANY_EKU, EXT, SERVER_AUTH, basicConstraints, extendedKeyUsage, keyCertSign, subjectKeyIdentifier, wellFormedAia } from './x509-extensions.js';
 import { nameConstraintsProblem } from './name-constraints.js';
 
 /** A rule a certificate breaks: OpenSSL's verify error name and number where OpenSSL has one, else certsmith's name. */
@@ -17,8 +14,17 @@ export type Role = 'leaf' | 'intermediate' | 'anchor';
 
 /** Extensions certsmith understands; any other marked critical makes the certificate unusable (RFC 5280 4.2). */
 const HANDLED = new Set<string>([
-  EXT.keyUsage, EXT.subjectAltName, EXT.basicConstraints, EXT.nameConstraints, EXT.certificatePolicies, EXT.policyMappings,
-  EXT.policyConstraints, EXT.extendedKeyUsage, EXT.inhibitAnyPolicy, EXT.authorityKeyIdentifier, EXT.subjectKeyIdentifier,
+  EXT.keyUsage,
+  EXT.subjectAltName,
+  EXT.basicConstraints,
+  EXT.nameConstraints,
+  EXT.certificatePolicies,
+  EXT.policyMappings,
+  EXT.policyConstraints,
+  EXT.extendedKeyUsage,
+  EXT.inhibitAnyPolicy,
+  EXT.authorityKeyIdentifier,
+  EXT.subjectKeyIdentifier,
   EXT.authorityInfoAccess,
 ]);
 
@@ -46,8 +52,12 @@ export function certificateProblem(cert: CertificateStructure, role: Role): Prob
 
 function firstProblem(cert: CertificateStructure, role: Role): Problem | null {
   if (role === 'leaf') return criticalityProblem(cert, role) ?? leafProblem(cert) ?? serialProblem(cert); // its key: WEAK_KEY
-  return criticalityProblem(cert, role) ?? caProblem(cert, role) ?? keyProblem(cert, role)
-    ?? (role === 'intermediate' ? serialProblem(cert) ?? weakSignature(cert) : null);
+  return (
+    criticalityProblem(cert, role) ??
+    caProblem(cert, role) ??
+    keyProblem(cert, role) ??
+    (role === 'intermediate' ? (serialProblem(cert) ?? weakSignature(cert)) : null)
+  );
 }
 
 /** A self-signed anchor's own signature does not count: browsers ignore it. */
@@ -60,9 +70,12 @@ function criticalityProblem(cert: CertificateStructure, role: Role): Problem | n
     if (extension.critical && !HANDLED.has(oid)) return problem('UNHANDLED_CRITICAL_EXTENSION', 34, `the extension ${oid} is marked critical and unknown`);
   }
   if (role === 'anchor') return null;
-  if (cert.extensions.get(EXT.authorityKeyIdentifier)?.critical) return problem('AUTHORITY_KEY_IDENTIFIER_CRITICAL', 90, 'the authority key identifier is marked critical');
-  if (cert.extensions.get(EXT.subjectKeyIdentifier)?.critical) return problem('SUBJECT_KEY_IDENTIFIER_CRITICAL', 91, 'the subject key identifier is marked critical');
-  if (cert.extensions.get(EXT.authorityInfoAccess)?.critical || !wellFormedAia(cert)) return problem('INVALID_EXTENSION', 41, 'the authority information access is critical or malformed');
+  if (cert.extensions.get(EXT.authorityKeyIdentifier)?.critical)
+    return problem('AUTHORITY_KEY_IDENTIFIER_CRITICAL', 90, 'the authority key identifier is marked critical');
+  if (cert.extensions.get(EXT.subjectKeyIdentifier)?.critical)
+    return problem('SUBJECT_KEY_IDENTIFIER_CRITICAL', 91, 'the subject key identifier is marked critical');
+  if (cert.extensions.get(EXT.authorityInfoAccess)?.critical || !wellFormedAia(cert))
+    return problem('INVALID_EXTENSION', 41, 'the authority information access is critical or malformed');
   if (cert.extensions.has(EXT.policyConstraints) && !cert.extensions.get(EXT.policyConstraints)!.critical) {
     return problem('INVALID_POLICY_EXTENSION', 42, 'the policy constraints extension is not marked critical');
   }
@@ -77,31 +90,38 @@ function leafProblem(cert: CertificateStructure): Problem | null {
   // by default: SELF_SIGNED judges it.
   const selfIssued = cert.issuer.equals(cert.subject);
   if (!selfIssued && basicConstraints(cert)?.ca) return problem('INVALID_NON_CA', 37, 'a server certificate must not be a CA (basicConstraints cA=TRUE)');
-  if (!selfIssued && keyCertSign(cert)) return problem('KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA', 82, 'a server certificate must not have the keyCertSign key usage');
+  if (!selfIssued && keyCertSign(cert))
+    return problem('KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA', 82, 'a server certificate must not have the keyCertSign key usage');
   if (cert.extensions.has(EXT.nameConstraints)) return problem('INVALID_EXTENSION', 41, 'a server certificate must not carry name constraints');
   const san = cert.extensions.get(EXT.subjectAltName);
-  if (cert.subjectEmpty && san && !san.critical) return problem('EMPTY_SUBJECT_SAN_NOT_CRITICAL', 88, 'the subject is empty and the subjectAltName is not marked critical');
-  if (!cert.subjectEmpty && san?.critical) return problem('SAN_CRITICAL_WITH_SUBJECT', null, 'the subjectAltName is marked critical although the subject is not empty');
-  if (cert.extensions.get(EXT.extendedKeyUsage)?.critical) return problem('EXTENDED_KEY_USAGE_CRITICAL', null, 'the extended key usage of a server certificate is marked critical');
-  if (extendedKeyUsage(cert)?.includes(ANY_EKU)) return problem('ANY_EXTENDED_KEY_USAGE', null, 'a server certificate must not assert anyExtendedKeyUsage (Baseline Requirements 7.1.2.7.10)');
+  if (cert.subjectEmpty && san && !san.critical)
+    return problem('EMPTY_SUBJECT_SAN_NOT_CRITICAL', 88, 'the subject is empty and the subjectAltName is not marked critical');
+  if (!cert.subjectEmpty && san?.critical)
+    return problem('SAN_CRITICAL_WITH_SUBJECT', null, 'the subjectAltName is marked critical although the subject is not empty');
+  if (cert.extensions.get(EXT.extendedKeyUsage)?.critical)
+    return problem('EXTENDED_KEY_USAGE_CRITICAL', null, 'the extended key usage of a server certificate is marked critical');
+  if (extendedKeyUsage(cert)?.includes(ANY_EKU))
+    return problem('ANY_EXTENDED_KEY_USAGE', null, 'a server certificate must not assert anyExtendedKeyUsage (Baseline Requirements 7.1.2.7.10)');
   return null;
 }
 
 function caProblem(cert: CertificateStructure, role: Role): Problem | null {
   if (role === 'intermediate') {
-    if (!cert.extensions.has(EXT.subjectKeyIdentifier) || !subjectKeyIdentifier(cert)?.length) return problem('MISSING_SUBJECT_KEY_IDENTIFIER', 86, 'the CA certificate has no subject key identifier');
+    if (!cert.extensions.has(EXT.subjectKeyIdentifier) || !subjectKeyIdentifier(cert)?.length)
+      return problem('MISSING_SUBJECT_KEY_IDENTIFIER', 86, 'the CA certificate has no subject key identifier');
     if (cert.extensions.has(EXT.basicConstraints) && !cert.extensions.get(EXT.basicConstraints)!.critical) {
-      return problem('CA_BCONS_NOT_CRITICAL', 89, 'the CA certificate\'s basicConstraints is not marked critical');
+      return problem('CA_BCONS_NOT_CRITICAL', 89, "the CA certificate's basicConstraints is not marked critical");
     }
   }
   const eku = extendedKeyUsage(cert);
-  if (eku && !eku.includes(SERVER_AUTH) && !eku.includes(ANY_EKU)) return problem('INVALID_PURPOSE', 26, 'the CA certificate\'s extended key usage does not allow serverAuth');
+  if (eku && !eku.includes(SERVER_AUTH) && !eku.includes(ANY_EKU))
+    return problem('INVALID_PURPOSE', 26, "the CA certificate's extended key usage does not allow serverAuth");
   return nameConstraintsProblem(cert);
 }
 
 /** A key the Web PKI refuses: DSA, EC off P-256/384/521 or with explicit parameters, RSA under 2048 bits or not a multiple of 8. */
 export function keyProblem(cert: CertificateStructure, role: Role): Problem | null {
-  const [name, code] = role === 'leaf' ? ['EE_KEY_TOO_SMALL', 66] as const : ['CA_KEY_TOO_SMALL', 67] as const;
+  const [name, code] = role === 'leaf' ? (['EE_KEY_TOO_SMALL', 66] as const) : (['CA_KEY_TOO_SMALL', 67] as const);
   if (cert.keyAlgorithm === DSA) return problem(name, code, 'DSA keys are not allowed');
   if (cert.keyAlgorithm === EC) {
     if (cert.keyParameters?.[0] === 0x30) return problem('EC_KEY_EXPLICIT_PARAMS', 94, 'the EC key has explicit curve parameters instead of a named curve');

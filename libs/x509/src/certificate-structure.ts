@@ -60,7 +60,10 @@ function read(der: Buffer): CertificateStructure {
   }
   const [serial, , issuer, , subject, spki, ...optional] = fields.slice(at);
   if (!serial || !issuer || !subject || !spki) throw new RangeError('missing TBSCertificate fields');
-  const { extensions, duplicated } = readExtensions(der, optional.find((t) => t.tag === 0xa3));
+  const { extensions, duplicated } = readExtensions(
+    der,
+    optional.find((t) => t.tag === 0xa3),
+  );
   const [keyAlgorithm, keyBits] = children(der, spki);
   const [keyOid, keyParameters] = children(der, keyAlgorithm!);
   return {

@@ -100,10 +100,31 @@ export function parseFast(der: Buffer, fingerprint: string): ParsedCertificate |
   const ca = fields.ca && (x509 ??= new X509Certificate(der)).ca;
   let key = keyFromDer(der);
   if (key === null) key = describeKey((x509 ??= new X509Certificate(der)));
-  const summary = summaryOf(fields.subject, fields.issuer, fields.serial, fields.notBefore, fields.notAfter, fields.san,
-    key, signatureAlgorithm(der), fingerprint, selfSigned, fields.eku);
-  return new ParsedCertificate(der, summary, fields.notBefore, fields.notAfter, dnsNamesOf(fields.san), ca,
-    fields.subject, fields.issuer, fields.hasOcsp, x509);
+  const summary = summaryOf(
+    fields.subject,
+    fields.issuer,
+    fields.serial,
+    fields.notBefore,
+    fields.notAfter,
+    fields.san,
+    key,
+    signatureAlgorithm(der),
+    fingerprint,
+    selfSigned,
+    fields.eku,
+  );
+  return new ParsedCertificate(
+    der,
+    summary,
+    fields.notBefore,
+    fields.notAfter,
+    dnsNamesOf(fields.san),
+    ca,
+    fields.subject,
+    fields.issuer,
+    fields.hasOcsp,
+    x509,
+  );
 }
 
 export function parseWithOpenSsl(der: Buffer, fingerprint: string): ParsedCertificate {
@@ -116,15 +137,45 @@ export function parseWithOpenSsl(der: Buffer, fingerprint: string): ParsedCertif
   const notBefore = new Date(x509.validFrom);
   const notAfter = new Date(x509.validTo);
   const selfSigned = subject === issuer && safeVerify(x509);
-  const summary = summaryOf(subject, issuer, x509.serialNumber.toLowerCase(), notBefore, notAfter, sanEntries,
-    keyFromDer(der) ?? describeKey(x509), signatureAlgorithm(der), fingerprint, selfSigned, x509.keyUsage ?? null); // node names the extended key usage "keyUsage"
-  return new ParsedCertificate(der, summary, notBefore, notAfter, dnsNamesOf(sanEntries), x509.ca, subject, issuer,
-    x509.infoAccess?.includes('OCSP - URI:') ?? false, x509);
+  const summary = summaryOf(
+    subject,
+    issuer,
+    x509.serialNumber.toLowerCase(),
+    notBefore,
+    notAfter,
+    sanEntries,
+    keyFromDer(der) ?? describeKey(x509),
+    signatureAlgorithm(der),
+    fingerprint,
+    selfSigned,
+    x509.keyUsage ?? null,
+  ); // node names the extended key usage "keyUsage"
+  return new ParsedCertificate(
+    der,
+    summary,
+    notBefore,
+    notAfter,
+    dnsNamesOf(sanEntries),
+    x509.ca,
+    subject,
+    issuer,
+    x509.infoAccess?.includes('OCSP - URI:') ?? false,
+    x509,
+  );
 }
 
 function summaryOf(
-  subject: string, issuer: string, serial: string, notBefore: Date, notAfter: Date, san: string[] | null, key: string,
-  signature: string, fingerprint: string, selfSigned: boolean, eku: string[] | null,
+  subject: string,
+  issuer: string,
+  serial: string,
+  notBefore: Date,
+  notAfter: Date,
+  san: string[] | null,
+  key: string,
+  signature: string,
+  fingerprint: string,
+  selfSigned: boolean,
+  eku: string[] | null,
 ): CertificateSummary {
   return {
     subject: oneLine(subject) || EMPTY_SUBJECT,
@@ -224,7 +275,10 @@ function skip(der: Buffer, at: number): number {
 }
 
 function splitSan(san: string): string[] {
-  return san.split(/,\s*/).map((s) => s.trim()).filter(Boolean);
+  return san
+    .split(/,\s*/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function oneLine(dn: string): string {
@@ -277,10 +331,14 @@ function describeKey(x509: X509Certificate): string {
 
 function curveName(curve: string | undefined): string {
   switch (curve) {
-    case 'prime256v1': return 'P-256';
-    case 'secp384r1': return 'P-384';
-    case 'secp521r1': return 'P-521';
-    default: return curve ?? '?';
+    case 'prime256v1':
+      return 'P-256';
+    case 'secp384r1':
+      return 'P-384';
+    case 'secp521r1':
+      return 'P-521';
+    default:
+      return curve ?? '?';
   }
 }
 

@@ -22,7 +22,7 @@ export const OPENSSL_VERIFY_ERRORS = {
 export type VerifyErrorName = keyof typeof OPENSSL_VERIFY_ERRORS;
 
 const REASONS: Record<VerifyErrorName, string> = {
-  CERT_SIGNATURE_FAILURE: 'the signature does not verify with the issuer\'s key',
+  CERT_SIGNATURE_FAILURE: "the signature does not verify with the issuer's key",
   CERT_NOT_YET_VALID: 'the certificate is not valid yet',
   CERT_HAS_EXPIRED: 'the certificate has expired',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed and not trusted',
@@ -30,7 +30,7 @@ const REASONS: Record<VerifyErrorName, string> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer certificate is neither in the files nor in the trust store',
   CERT_CHAIN_TOO_LONG: 'the chain is too long',
   INVALID_CA: 'an issuing certificate is not a CA',
-  PATH_LENGTH_EXCEEDED: 'a CA\'s pathLenConstraint allows fewer CA certificates below it',
+  PATH_LENGTH_EXCEEDED: "a CA's pathLenConstraint allows fewer CA certificates below it",
 };
 
 export interface ChainFailure {
@@ -86,7 +86,13 @@ function broken(path: X509Certificate[], anchored: boolean, depth: number, probl
 }
 
 /** Every path upwards from `path`, depth first; a dead end is yielded as its failure. */
-function* candidatePaths(path: X509Certificate[], untrusted: X509Certificate[], trust: TrustStore, now: Date, budget: { steps: number }): Generator<ChainVerdict> {
+function* candidatePaths(
+  path: X509Certificate[],
+  untrusted: X509Certificate[],
+  trust: TrustStore,
+  now: Date,
+  budget: { steps: number },
+): Generator<ChainVerdict> {
   if (--budget.steps < 0) return;
   const current = path[path.length - 1]!;
   if (trust.contains(current)) {
@@ -103,7 +109,11 @@ function* candidatePaths(path: X509Certificate[], untrusted: X509Certificate[], 
     yield failed(path, false, path.length - 1, path.length === 1 ? 'DEPTH_ZERO_SELF_SIGNED_CERT' : 'SELF_SIGNED_CERT_IN_CHAIN');
     return;
   }
-  const fromFiles = issuers(current, untrusted.filter((c) => !path.includes(c) && c.subject === current.issuer), now);
+  const fromFiles = issuers(
+    current,
+    untrusted.filter((c) => !path.includes(c) && c.subject === current.issuer),
+    now,
+  );
   if (fromStore.length === 0 && fromFiles.length === 0) {
     yield failed(path, false, path.length - 1, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
     return;

@@ -21,7 +21,10 @@ describe('the CSR written in DER', () => {
       const { text, verified } = openssl(made.csrPem);
       expect(verified).toBe(true);
       expect(text).toMatch(/Subject: CN=a\.example\.test\n/);
-      const san = /DNS:.*/.exec(text)![0].split(', ').map((n) => n.replace(/^DNS:/, ''));
+      const san = /DNS:.*/
+        .exec(text)![0]
+        .split(', ')
+        .map((n) => n.replace(/^DNS:/, ''));
       expect(san).toEqual(names);
       expect(text).toContain(type.startsWith('rsa') ? 'sha256WithRSAEncryption' : type === 'ecdsa-p384' ? 'ecdsa-with-SHA384' : 'ecdsa-with-SHA256');
     });

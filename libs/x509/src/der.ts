@@ -84,6 +84,7 @@ export function timeValue(der: Uint8Array, tlv: Tlv): Date {
   const ms = Date.UTC(year, month! - 1, day, hour, minute, second);
   const date = new Date(ms);
   // Date.UTC rolls over (Feb 30 becomes Mar 2); OpenSSL refuses such a time, so the caller must fall back.
-  if (date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day || hour! > 23 || minute! > 59 || second! > 59) throw new RangeError(`invalid time "${text}"`);
+  if (date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day || hour! > 23 || minute! > 59 || second! > 59)
+    throw new RangeError(`invalid time "${text}"`);
   return date;
 }

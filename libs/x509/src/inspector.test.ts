@@ -74,9 +74,11 @@ describe('CertificateInspector: the offline rules', () => {
       ['othername', inter, { cn: 'other.example.test' }],
       ['wildcard', inter, { cn: '*.example.test' }],
     ];
-    await Promise.all(specs.map(async ([name, ca, options]) => {
-      certs[name] = await ca.issue(name, { cn: NAME, ...options });
-    }));
+    await Promise.all(
+      specs.map(async ([name, ca, options]) => {
+        certs[name] = await ca.issue(name, { cn: NAME, ...options });
+      }),
+    );
     certs.self = await selfSignedCert(join(dir.path, 'self'), 'self', { cn: NAME });
     trust = new TrustStore({ pems: [root.certPem] });
     inspector = new CertificateInspector(undefined, undefined, { trustStore: trust, revocation: null });
@@ -86,7 +88,15 @@ describe('CertificateInspector: the offline rules', () => {
   it('finds nothing wrong with a good certificate, its chain and its key', async () => {
     const result = await inspector.inspect(material(certs.good!, inter.certPem), context());
     expect(result.defects).toEqual([]);
-    expect(result.summary).toMatchObject({ commonName: NAME, names: [NAME], hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', extendedKeyUsage: ['serverAuth'], selfSigned: false });
+    expect(result.summary).toMatchObject({
+      commonName: NAME,
+      names: [NAME],
+      hasSan: true,
+      key: 'EC P-256',
+      signatureAlgorithm: 'ecdsa-with-SHA256',
+      extendedKeyUsage: ['serverAuth'],
+      selfSigned: false,
+    });
     expect(result.summary!.issuer).toBe('CN=Lab Intermediate CA');
     expect(result.chain.map((c) => c.subject)).toEqual(['CN=Lab Intermediate CA']);
     expect(result.files).toEqual(['/ssl/dovecot/mydovecot.crt', '/ssl/dovecot/mydovecot.key']);
@@ -127,7 +137,12 @@ describe('CertificateInspector: the offline rules', () => {
     const soon = await inspector.inspect(material(certs.provider24!, provider.certPem), context());
     expect(soon.defects[0]!.message).toMatch(/expires in 2[34]\.\d\d days, under the 25-day threshold for certificates from the configured provider/);
     const expired = await inspector.inspect(material(certs.expired!, inter.certPem), context());
-    expect(expired.defects[0]).toMatchObject({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', severity: 'replace', path: '/ssl/dovecot/mydovecot.crt' });
+    expect(expired.defects[0]).toMatchObject({
+      code: 'EXPIRED',
+      cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED',
+      severity: 'replace',
+      path: '/ssl/dovecot/mydovecot.crt',
+    });
     const custom = await inspector.inspect(material(certs.in10!, inter.certPem), context({ otherThresholdDays: 11 }));
     expect(codes(custom.defects)).toEqual(['ALMOST_EXPIRED']);
     expect(soon.defects[0]!.renewal).toMatchObject({ rule: 'threshold' });
@@ -147,10 +162,14 @@ describe('CertificateInspector: the offline rules', () => {
     const base = material(certs.good!, inter.certPem);
     const withMode = (mode: number): ServiceMaterial => ({ ...base, sources: base.sources.map((s) => (s.role === 'key' ? { ...s, mode } : s)) });
     const open = await inspector.inspect(withMode(0o644), context());
-    expect(open.defects).toEqual([expect.objectContaining({
-      code: 'KEY_PERMISSIONS', severity: 'warning', repair: { path: '/ssl/dovecot/mydovecot.key', mode: 0o600 },
-      message: '/ssl/dovecot/mydovecot.key: the private key is open to its group and every user (mode 0644); it is narrowed to 0600 in place',
-    })]);
+    expect(open.defects).toEqual([
+      expect.objectContaining({
+        code: 'KEY_PERMISSIONS',
+        severity: 'warning',
+        repair: { path: '/ssl/dovecot/mydovecot.key', mode: 0o600 },
+        message: '/ssl/dovecot/mydovecot.key: the private key is open to its group and every user (mode 0644); it is narrowed to 0600 in place',
+      }),
+    ]);
     expect((await inspector.inspect(withMode(0o640), context())).defects[0]!.message).toContain('open to its group (mode 0640)');
     expect((await inspector.inspect(withMode(0o600), context())).defects).toEqual([]);
     expect((await inspector.inspect(withMode(0o400), context())).defects).toEqual([]);
@@ -183,7 +202,9 @@ describe('CertificateInspector: the offline rules', () => {
 
   it('reports a self-signed certificate as an upgrade when a CA is configured, a note otherwise', async () => {
     const withCa = await inspector.inspect(material(certs.self!), context());
-    expect(withCa.defects).toEqual([expect.objectContaining({ code: 'SELF_SIGNED', cpanel: 'OPENSSL_VERIFY:0:18:DEPTH_ZERO_SELF_SIGNED_CERT', severity: 'upgrade' })]);
+    expect(withCa.defects).toEqual([
+      expect.objectContaining({ code: 'SELF_SIGNED', cpanel: 'OPENSSL_VERIFY:0:18:DEPTH_ZERO_SELF_SIGNED_CERT', severity: 'upgrade' }),
+    ]);
     const without = await inspector.inspect(material(certs.self!), context({ caConfigured: false }));
     expect(without.defects).toEqual([expect.objectContaining({ code: 'SELF_SIGNED', severity: 'info' })]);
     expect(without.summary!.selfSigned).toBe(true);
@@ -193,10 +214,14 @@ describe('CertificateInspector: the offline rules', () => {
     const otherKey = await privateKey(join(dir.path, 'other.key'));
     const result = await inspector.inspect(material(certs.good!, inter.certPem, otherKey), context());
     expect(result.defects).toEqual([expect.objectContaining({ code: 'KEY_MISMATCH', severity: 'replace', path: '/ssl/dovecot/mydovecot.key' })]);
-    const missing = await inspector.inspect({
-      service: 'dovecot', endpoints: [],
-      sources: [source('/c.crt', 'certificate', certs.good!.certPem + inter.certPem), { path: '/c.key', role: 'key', error: 'missing', detail: 'ENOENT' }],
-    }, context());
+    const missing = await inspector.inspect(
+      {
+        service: 'dovecot',
+        endpoints: [],
+        sources: [source('/c.crt', 'certificate', certs.good!.certPem + inter.certPem), { path: '/c.key', role: 'key', error: 'missing', detail: 'ENOENT' }],
+      },
+      context(),
+    );
     expect(codes(missing.defects)).toEqual(['MISSING_KEY:/c.key']);
   });
 
@@ -211,31 +236,55 @@ describe('CertificateInspector: the offline rules', () => {
   it('reads DER files', async () => {
     const derFile = join(dir.path, 'good.der');
     expect((await run('openssl', ['x509', '-in', certs.good!.certFile, '-outform', 'DER', '-out', derFile])).code).toBe(0);
-    const result = await inspector.inspect({
-      service: 'web', endpoints: [],
-      sources: [source('/good.der', 'certificate', await readFile(derFile)), source('/chain.pem', 'chain', inter.certPem), source('/good.key', 'key', certs.good!.keyPem)],
-    }, context());
+    const result = await inspector.inspect(
+      {
+        service: 'web',
+        endpoints: [],
+        sources: [
+          source('/good.der', 'certificate', await readFile(derFile)),
+          source('/chain.pem', 'chain', inter.certPem),
+          source('/good.key', 'key', certs.good!.keyPem),
+        ],
+      },
+      context(),
+    );
     expect(result.defects).toEqual([]);
   });
 
   it('says NO_SSL when nothing is installed, MISSING_CERTIFICATE when only the certificate is gone', async () => {
-    const none = await inspector.inspect({
-      service: 'exim', endpoints: [],
-      sources: [{ path: '/e.crt', role: 'certificate', error: 'missing', detail: 'ENOENT' }, { path: '/e.key', role: 'key', error: 'missing', detail: 'ENOENT' }],
-    }, context());
+    const none = await inspector.inspect(
+      {
+        service: 'exim',
+        endpoints: [],
+        sources: [
+          { path: '/e.crt', role: 'certificate', error: 'missing', detail: 'ENOENT' },
+          { path: '/e.key', role: 'key', error: 'missing', detail: 'ENOENT' },
+        ],
+      },
+      context(),
+    );
     expect(codes(none.defects)).toEqual(['NO_SSL']);
     expect(none.defects[0]!.message).toBe('No SSL certificate is installed.');
-    const certGone = await inspector.inspect({
-      service: 'exim', endpoints: [],
-      sources: [{ path: '/e.crt', role: 'certificate', error: 'missing', detail: 'ENOENT' }, source('/e.key', 'key', certs.good!.keyPem)],
-    }, context());
+    const certGone = await inspector.inspect(
+      {
+        service: 'exim',
+        endpoints: [],
+        sources: [{ path: '/e.crt', role: 'certificate', error: 'missing', detail: 'ENOENT' }, source('/e.key', 'key', certs.good!.keyPem)],
+      },
+      context(),
+    );
     expect(codes(certGone.defects)).toEqual(['MISSING_CERTIFICATE:/e.crt']);
   });
 
   it('checks the host name: valid DNS name, and (with a resolver) that it resolves', async () => {
     const invalid = await inspector.inspect(material(certs.good!, inter.certPem), context({}, new Date(), ['localhost']));
     expect(codes(invalid.defects)).toEqual(['INVALID_HOSTNAME', 'NAME_MISMATCH']);
-    const answers: Record<string, Resolution['outcome'] | 'throw'> = { [NAME]: 'ok', 'gone.example.test': 'nxdomain', 'slow.example.test': 'timeout', 'boom.example.test': 'throw' };
+    const answers: Record<string, Resolution['outcome'] | 'throw'> = {
+      [NAME]: 'ok',
+      'gone.example.test': 'nxdomain',
+      'slow.example.test': 'timeout',
+      'boom.example.test': 'throw',
+    };
     const asked: string[] = [];
     const resolver: Resolver = {
       async resolveAddresses(name) {
@@ -269,7 +318,10 @@ describe('CertificateInspector: the offline rules', () => {
     for (const cert of [certs.good!, certs.rsa1024!, p384, rsa2048]) {
       const x = new X509Certificate(cert.certPem);
       const details = x.publicKey.asymmetricKeyDetails!;
-      const expected = x.publicKey.asymmetricKeyType === 'rsa' ? `RSA ${details.modulusLength}` : `EC ${{ prime256v1: 'P-256', secp384r1: 'P-384' }[details.namedCurve as string]}`;
+      const expected =
+        x.publicKey.asymmetricKeyType === 'rsa'
+          ? `RSA ${details.modulusLength}`
+          : `EC ${{ prime256v1: 'P-256', secp384r1: 'P-384' }[details.namedCurve as string]}`;
       expect(inspector.summarize(cert.certPem).key).toBe(expected);
     }
     expect(inspector.summarize(rsa2048.certPem).key).toBe('RSA 2048');
@@ -283,7 +335,14 @@ describe('CertificateInspector: the offline rules', () => {
   it('summarize() and verifyIssued() work on PEM text', () => {
     expect(inspector.summarize(certs.good!.certPem).commonName).toBe(NAME);
     expect(() => inspector.summarize('nothing here')).toThrow(/no PEM certificate/);
-    const issued = { certificatePem: certs.good!.certPem, chainPem: [inter.certPem], keyPem: certs.good!.keyPem, summary: inspector.summarize(certs.good!.certPem), issuerId: 'x', selfSigned: false };
+    const issued = {
+      certificatePem: certs.good!.certPem,
+      chainPem: [inter.certPem],
+      keyPem: certs.good!.keyPem,
+      summary: inspector.summarize(certs.good!.certPem),
+      issuerId: 'x',
+      selfSigned: false,
+    };
     expect(inspector.verifyIssued(issued, [NAME], new Date())).toEqual([]);
     expect(codes(inspector.verifyIssued(issued, ['nope.example.test'], new Date()))).toEqual(['NAME_MISMATCH']);
   });
@@ -311,7 +370,14 @@ describe('CertificateInspector: the chain to the trust store, as openssl verify 
     const files = { trusted: join(dir.path, 'trusted.pem'), untrusted: join(dir.path, 'untrusted.pem') };
     await writeFile(files.trusted, trusted);
     await writeFile(files.untrusted, untrusted || '\n');
-    const args = ['verify', '-CAfile', files.trusted, ...(untrusted ? ['-untrusted', files.untrusted] : []), ...(attime ? ['-attime', String(Math.floor(attime.getTime() / 1000))] : []), cert.certFile];
+    const args = [
+      'verify',
+      '-CAfile',
+      files.trusted,
+      ...(untrusted ? ['-untrusted', files.untrusted] : []),
+      ...(attime ? ['-attime', String(Math.floor(attime.getTime() / 1000))] : []),
+      cert.certFile,
+    ];
     const result = await run('openssl', args);
     const match = /error (\d+) at (\d+) depth lookup: /.exec(result.stdout + result.stderr);
     return match ? `${match[2]}:${match[1]}` : null;
@@ -351,9 +417,12 @@ describe('CertificateInspector: the chain to the trust store, as openssl verify 
     expect(soon[0]!.message).toContain('Short-lived Intermediate CA');
   });
 
-  it('only warns when the configured provider\'s own chain does not verify (ordering again cannot fix it)', async () => {
+  it("only warns when the configured provider's own chain does not verify (ordering again cannot fix it)", async () => {
     const inspector = new CertificateInspector(undefined, undefined, { trustStore: new TrustStore({ pems: [shortInter.certPem] }), revocation: null });
-    const result = await inspector.inspect(material(leaf, inter.certPem), { ...context(), policy: { ...context().policy, providerIssuerPatterns: [/Chain Intermediate CA/] } });
+    const result = await inspector.inspect(material(leaf, inter.certPem), {
+      ...context(),
+      policy: { ...context().policy, providerIssuerPatterns: [/Chain Intermediate CA/] },
+    });
     expect(result.defects).toEqual([expect.objectContaining({ code: 'OPENSSL_VERIFY:1:20:UNABLE_TO_GET_ISSUER_CERT_LOCALLY', severity: 'warning' })]);
   });
 

@@ -1,7 +1,18 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import {
-  CertsmithError, type CertificateSummary, type Defect, type InspectContext, type Inspection, type Inspector,
-  type LiveObservation, type NewMaterial, type RenewalTiming, type Resolution, type Resolver, type ServiceMaterial, type SourceFile,
+  CertsmithError,
+  type CertificateSummary,
+  type Defect,
+  type InspectContext,
+  type Inspection,
+  type Inspector,
+  type LiveObservation,
+  type NewMaterial,
+  type RenewalTiming,
+  type Resolution,
+  type Resolver,
+  type ServiceMaterial,
+  type SourceFile,
   renewalByLifetime,
 } from '@certsmith/core';
 import { parseCertificate, publicKeyBytes, type ParsedCertificate } from './certificate.js';
@@ -64,7 +75,11 @@ export class CertificateInspector implements Inspector {
     } catch (error) {
       // A bug must not stop the run: the stage reports it and the certificate is left alone.
       return {
-        files: material.sources.map((s) => s.path), live: [], summary: null, chain: [], providerIssued: false,
+        files: material.sources.map((s) => s.path),
+        live: [],
+        summary: null,
+        chain: [],
+        providerIssued: false,
         defects: [{ code: 'INSPECTION_FAILED', message: `the inspection itself failed: ${(error as Error)?.message ?? String(error)}`, severity: 'warning' }],
       };
     }
@@ -109,7 +124,11 @@ export class CertificateInspector implements Inspector {
     const observations = await livePromise;
     for (const observation of observations) {
       if (!observation.ok) {
-        defects.push({ code: observation.code ?? 'LIVE_UNREACHABLE', message: `${observation.endpoint}: ${observation.error ?? 'no TLS handshake'}`, severity: 'warning' });
+        defects.push({
+          code: observation.code ?? 'LIVE_UNREACHABLE',
+          message: `${observation.endpoint}: ${observation.error ?? 'no TLS handshake'}`,
+          severity: 'warning',
+        });
       } else if (leaf && observation.fingerprint !== leaf.parsed.summary.fingerprint) {
         defects.push({
           code: 'STALE_LIVE',
@@ -118,7 +137,12 @@ export class CertificateInspector implements Inspector {
         });
       }
     }
-    const live: LiveObservation[] = observations.map(({ endpoint, ok, fingerprint, error }) => ({ endpoint, ok, ...(fingerprint ? { fingerprint } : {}), ...(error ? { error } : {}) }));
+    const live: LiveObservation[] = observations.map(({ endpoint, ok, fingerprint, error }) => ({
+      endpoint,
+      ok,
+      ...(fingerprint ? { fingerprint } : {}),
+      ...(error ? { error } : {}),
+    }));
     return { files, live, summary, chain, defects, providerIssued };
   }
 
@@ -151,7 +175,8 @@ export class CertificateInspector implements Inspector {
     }
     const missing = names.filter((n) => !parsed.dnsNames.some((c) => nameCovers(c, n)));
     if (missing.length) defects.push({ code: 'NAME_MISMATCH', message: `the certificate does not cover ${missing.join(', ')}`, severity: 'replace' });
-    if (parsed.notAfter.getTime() <= now.getTime()) defects.push({ code: 'EXPIRED', message: 'the issued certificate is already expired', severity: 'replace' });
+    if (parsed.notAfter.getTime() <= now.getTime())
+      defects.push({ code: 'EXPIRED', message: 'the issued certificate is already expired', severity: 'replace' });
     return defects;
   }
 
@@ -166,18 +191,35 @@ export class CertificateInspector implements Inspector {
    * it was built (the leaf's issuer at [1]), verified or not.
    */
   private chainDefects(
-    leaf: Collected['certificates'][number], others: Collected['certificates'], ctx: InspectContext, renewBy: Date, providerIssued: boolean, defects: Defect[],
+    leaf: Collected['certificates'][number],
+    others: Collected['certificates'],
+    ctx: InspectContext,
+    renewBy: Date,
+    providerIssued: boolean,
+    defects: Defect[],
   ): X509Certificate[] {
     // A self-signed leaf alone, neither trusted itself nor named by a trusted certificate: verifyChain would stop at
     // depth 0 with what SELF_SIGNED already reports. Said here without OpenSSL parsing the leaf (the healthy path).
-    if (others.length === 0 && leaf.parsed.summary.selfSigned && !this.trustStore.containsFingerprint(leaf.parsed.summary.fingerprint)
-      && this.trustStore.bySubjectName(leaf.parsed.issuerName).length === 0) return [];
-    const verdict = verifyChain(leaf.parsed.x509, others.map((c) => c.parsed.x509), this.trustStore, ctx.now);
+    if (
+      others.length === 0 &&
+      leaf.parsed.summary.selfSigned &&
+      !this.trustStore.containsFingerprint(leaf.parsed.summary.fingerprint) &&
+      this.trustStore.bySubjectName(leaf.parsed.issuerName).length === 0
+    )
+      return [];
+    const verdict = verifyChain(
+      leaf.parsed.x509,
+      others.map((c) => c.parsed.x509),
+      this.trustStore,
+      ctx.now,
+    );
     const failure = verdict.failure;
     // Depth 0 self-signed and expiry are reported by their own rules, with the same cPanel codes.
     // A self-signed leaf whose key usage has no keyCertSign makes OpenSSL say 20 (no issuer) rather than 18: same finding.
-    const covered = failure && failure.depth === 0
-      && (['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'].includes(failure.name) || leaf.parsed.summary.selfSigned);
+    const covered =
+      failure &&
+      failure.depth === 0 &&
+      (['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'].includes(failure.name) || leaf.parsed.summary.selfSigned);
     if (failure && !covered) {
       const dated = failure.name === 'CERT_HAS_EXPIRED' || failure.name === 'CERT_NOT_YET_VALID';
       defects.push({
@@ -198,7 +240,8 @@ export class CertificateInspector implements Inspector {
           code: 'CA_CERTIFICATE_ALMOST_EXPIRED',
           message: `the chain certificate "${ca.parsed.summary.subject}" expires in ${daysLeft.toFixed(2)} days (${utc(ca.parsed.notAfter)}), before the certificate itself is due for renewal (${utc(renewBy)})`,
           // The chain still verifies: as for ALMOST_EXPIRED, only a CA-signed certificate replaces it until then.
-          severity: 'upgrade', path: ca.path,
+          severity: 'upgrade',
+          path: ca.path,
         });
       }
     }
@@ -211,7 +254,14 @@ export class CertificateInspector implements Inspector {
     const hasPointer = cert.hasOcsp || cert.der.includes(CRL_DP_OID);
     if (!hasPointer) return [];
     if (!issuer) {
-      return [{ code: 'REVOCATION_UNCHECKED', message: 'the revocation status cannot be asked: the issuer certificate is neither in the files nor in the trust store', severity: 'info', path: leaf.path }];
+      return [
+        {
+          code: 'REVOCATION_UNCHECKED',
+          message: 'the revocation status cannot be asked: the issuer certificate is neither in the files nor in the trust store',
+          severity: 'info',
+          path: leaf.path,
+        },
+      ];
     }
     const result = await this.revocationOf(cert.summary.fingerprint, cert.der, issuer.raw, ctx);
     if (!result) return [];
@@ -235,7 +285,14 @@ export class CertificateInspector implements Inspector {
       const file = others.find((c) => c.parsed.summary.fingerprint === fingerprint)?.path;
       const severity = result.status === 'revoked' ? 'replace' : result.status === 'good' ? 'info' : 'warning';
       const subject = ca.subject?.split('\n').join(', ') ?? '';
-      return [{ code: `${result.method.toUpperCase()}_${result.status.toUpperCase()}`, message: `the chain certificate "${subject}": ${result.detail}`, severity, ...(file ? { path: file } : {}) }];
+      return [
+        {
+          code: `${result.method.toUpperCase()}_${result.status.toUpperCase()}`,
+          message: `the chain certificate "${subject}": ${result.detail}`,
+          severity,
+          ...(file ? { path: file } : {}),
+        },
+      ];
     });
     return (await Promise.all(checks)).flat();
   }
@@ -260,24 +317,34 @@ export class CertificateInspector implements Inspector {
     let pending = this.resolutions.get(primary);
     if (!pending) {
       pending = this.resolver.resolveAddresses(primary, ctx.signal).catch((error: unknown): Resolution => ({
-        name: primary, outcome: 'error', addresses: [], chosen: null, cnames: [], path: [], detail: (error as Error)?.message ?? String(error),
+        name: primary,
+        outcome: 'error',
+        addresses: [],
+        chosen: null,
+        cnames: [],
+        path: [],
+        detail: (error as Error)?.message ?? String(error),
       }));
       this.resolutions.set(primary, pending);
     }
     const resolution = await pending;
     if (resolution.outcome === 'ok' && resolution.addresses.length > 0) return [];
     if (resolution.outcome === 'nxdomain' || resolution.outcome === 'nodata' || resolution.outcome === 'ok') {
-      return [{
-        code: 'HOSTNAME_DOES_NOT_RESOLVE',
-        message: `"${primary}" does not resolve (${resolution.outcome === 'nxdomain' ? 'no such name' : 'no A or AAAA record'}); a CA cannot validate it`,
-        severity: 'warning',
-      }];
+      return [
+        {
+          code: 'HOSTNAME_DOES_NOT_RESOLVE',
+          message: `"${primary}" does not resolve (${resolution.outcome === 'nxdomain' ? 'no such name' : 'no A or AAAA record'}); a CA cannot validate it`,
+          severity: 'warning',
+        },
+      ];
     }
-    return [{
-      code: 'HOSTNAME_RESOLUTION_FAILED',
-      message: `"${primary}" could not be resolved (${resolution.outcome}${resolution.detail ? `: ${resolution.detail}` : ''})`,
-      severity: 'warning',
-    }];
+    return [
+      {
+        code: 'HOSTNAME_RESOLUTION_FAILED',
+        message: `"${primary}" could not be resolved (${resolution.outcome}${resolution.detail ? `: ${resolution.detail}` : ''})`,
+        severity: 'warning',
+      },
+    ];
   }
 }
 
@@ -294,13 +361,25 @@ function collect(sources: SourceFile[]): Collected {
       if (source.error === 'unreadable') {
         out.defects.push({
           code: holdsCertificate ? `INVALID_CERTIFICATE:${source.path}` : `INVALID_KEY:${source.path}`,
-          message: `${source.path}: cannot be read (${source.detail})`, severity: 'replace', path: source.path,
+          message: `${source.path}: cannot be read (${source.detail})`,
+          severity: 'replace',
+          path: source.path,
         });
       } else if (holdsCertificate && source.role !== 'chain' && sources.some((s) => 'bytes' in s)) {
         // Something of the service is there but its certificate is not; nothing at all is NO_SSL.
-        out.defects.push({ code: `MISSING_CERTIFICATE:${source.path}`, message: `${source.path}: the file is missing`, severity: 'replace', path: source.path });
+        out.defects.push({
+          code: `MISSING_CERTIFICATE:${source.path}`,
+          message: `${source.path}: the file is missing`,
+          severity: 'replace',
+          path: source.path,
+        });
       } else if (source.role === 'key' && sources.some((s) => s.role !== 'key' && 'bytes' in s)) {
-        out.defects.push({ code: `MISSING_KEY:${source.path}`, message: `${source.path}: the private key file is missing`, severity: 'replace', path: source.path });
+        out.defects.push({
+          code: `MISSING_KEY:${source.path}`,
+          message: `${source.path}: the private key file is missing`,
+          severity: 'replace',
+          path: source.path,
+        });
       }
       continue;
     }
@@ -310,12 +389,14 @@ function collect(sources: SourceFile[]): Collected {
       out.defects.push({
         code: holdsCertificate ? `INVALID_CERTIFICATE:${source.path}` : `INVALID_KEY:${source.path}`,
         message: `${source.path}: ${bytes.length} bytes is too large for a ${holdsCertificate ? 'certificate' : 'key'} file (limit ${MAX_FILE_BYTES})`,
-        severity: 'replace', path: source.path,
+        severity: 'replace',
+        path: source.path,
       });
       continue;
     }
     if (isBlank(bytes)) {
-      if (holdsCertificate) out.defects.push({ code: `EMPTY_CERTIFICATE:${source.path}`, message: `${source.path}: the file is empty`, severity: 'replace', path: source.path });
+      if (holdsCertificate)
+        out.defects.push({ code: `EMPTY_CERTIFICATE:${source.path}`, message: `${source.path}: the file is empty`, severity: 'replace', path: source.path });
       else out.defects.push({ code: `MISSING_KEY:${source.path}`, message: `${source.path}: the key file is empty`, severity: 'replace', path: source.path });
       continue;
     }
@@ -343,18 +424,23 @@ function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set
   const holdsCertificate = source.role !== 'key';
   const blocks = isPem
     ? parsePem(bytes.toString('latin1'))
-    : looksLikeDer(bytes) ? [{ label: holdsCertificate ? 'CERTIFICATE' : 'PRIVATE KEY', der: bytes }] : [];
+    : looksLikeDer(bytes)
+      ? [{ label: holdsCertificate ? 'CERTIFICATE' : 'PRIVATE KEY', der: bytes }]
+      : [];
   const certs = blocks.filter((b) => CERTIFICATE_LABELS.has(b.label));
   const keys = blocks.filter((b) => b.label.endsWith('PRIVATE KEY'));
-  const invalid = (message: string) => out.defects.push({ code: `INVALID_CERTIFICATE:${source.path}`, message: `${source.path}: ${message}`, severity: 'replace', path: source.path });
+  const invalid = (message: string) =>
+    out.defects.push({ code: `INVALID_CERTIFICATE:${source.path}`, message: `${source.path}: ${message}`, severity: 'replace', path: source.path });
   if (certs.length > MAX_CERTIFICATES) {
     invalid(`${certs.length} certificates in one file is more than any chain needs (limit ${MAX_CERTIFICATES})`);
     return;
   }
   if (holdsCertificate && certs.length === 0) {
-    invalid(blocks.length === 0
-      ? `neither PEM nor DER: no certificate can be read${isPem ? ' (the PEM blocks are damaged)' : ''}`
-      : `no certificate in this file${keys.length ? ' (it holds a private key)' : ` (it holds ${blocks.map((b) => b.label).join(', ')})`}`);
+    invalid(
+      blocks.length === 0
+        ? `neither PEM nor DER: no certificate can be read${isPem ? ' (the PEM blocks are damaged)' : ''}`
+        : `no certificate in this file${keys.length ? ' (it holds a private key)' : ` (it holds ${blocks.map((b) => b.label).join(', ')})`}`,
+    );
   }
   for (const block of certs) {
     try {
@@ -363,7 +449,8 @@ function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set
       seen.add(parsed.summary.fingerprint);
       out.certificates.push({ parsed, path: source.path });
     } catch (error) {
-      const what = !isPem && looksLikeKey(block.der) ? 'this is a private key, not a certificate' : `a certificate cannot be parsed (${(error as Error).message})`;
+      const what =
+        !isPem && looksLikeKey(block.der) ? 'this is a private key, not a certificate' : `a certificate cannot be parsed (${(error as Error).message})`;
       invalid(what);
     }
   }
@@ -390,9 +477,21 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
   const now = ctx.now.getTime();
   const daysLeft = (cert.notAfter.getTime() - now) / DAY;
   if (hasExpired(cert.notAfter, now)) {
-    defects.push({ code: 'EXPIRED', cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED', message: `the certificate expired on ${utc(cert.notAfter)}`, severity: 'replace', path });
+    defects.push({
+      code: 'EXPIRED',
+      cpanel: 'OPENSSL_VERIFY:0:10:CERT_HAS_EXPIRED',
+      message: `the certificate expired on ${utc(cert.notAfter)}`,
+      severity: 'replace',
+      path,
+    });
   } else if (notYetValid(cert.notBefore, now)) {
-    defects.push({ code: 'NOT_YET_VALID', cpanel: 'OPENSSL_VERIFY:0:9:CERT_NOT_YET_VALID', message: `the certificate is not valid before ${utc(cert.notBefore)}`, severity: 'replace', path });
+    defects.push({
+      code: 'NOT_YET_VALID',
+      cpanel: 'OPENSSL_VERIFY:0:9:CERT_NOT_YET_VALID',
+      message: `the certificate is not valid before ${utc(cert.notBefore)}`,
+      severity: 'replace',
+      path,
+    });
   } else {
     const timing = renewalByLifetime(cert.notBefore, cert.notAfter, providerIssued, ctx.policy);
     if (now >= timing.dueAt.getTime()) defects.push(almostExpired(cert, daysLeft, timing, path));
@@ -404,7 +503,12 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
   const key = /^(RSA|EC|DSA) (\S+)$/.exec(cert.summary.key);
   const weakKey = weakKeyReason(cert);
   if (weakKey || (key && ((key[1] !== 'EC' && Number(key[2]) < 2048) || (key[1] === 'EC' && !['P-256', 'P-384', 'P-521'].includes(key[2]!))))) {
-    defects.push({ code: 'WEAK_KEY', message: `the key ${cert.summary.key} is weak (${weakKey ?? 'RSA needs 2048 bits, EC at least P-256'})`, severity: 'replace', path });
+    defects.push({
+      code: 'WEAK_KEY',
+      message: `the key ${cert.summary.key} is weak (${weakKey ?? 'RSA needs 2048 bits, EC at least P-256'})`,
+      severity: 'replace',
+      path,
+    });
   }
   if (!cert.summary.hasSan) defects.push({ code: 'NO_SAN', message: 'the certificate has no subjectAltName extension', severity: 'replace', path });
   const eku = cert.summary.extendedKeyUsage;
@@ -412,15 +516,22 @@ function certificateDefects(cert: ParsedCertificate, path: string, ctx: InspectC
   if (!eku || !eku.includes('serverAuth')) {
     defects.push({
       code: 'NO_SERVER_AUTH_EKU',
-      message: eku ? `the extended key usage (${eku.join(', ')}) does not allow serverAuth` : 'the certificate has no extended key usage extension with serverAuth',
-      severity: 'replace', path,
+      message: eku
+        ? `the extended key usage (${eku.join(', ')}) does not allow serverAuth`
+        : 'the certificate has no extended key usage extension with serverAuth',
+      severity: 'replace',
+      path,
     });
   }
   if (cert.summary.selfSigned) {
     defects.push({
-      code: 'SELF_SIGNED', cpanel: 'OPENSSL_VERIFY:0:18:DEPTH_ZERO_SELF_SIGNED_CERT',
-      message: ctx.policy.caConfigured ? 'the certificate is self-signed; a CA-signed one is requested' : 'the certificate is self-signed (no CA is configured)',
-      severity: ctx.policy.caConfigured ? 'upgrade' : 'info', path,
+      code: 'SELF_SIGNED',
+      cpanel: 'OPENSSL_VERIFY:0:18:DEPTH_ZERO_SELF_SIGNED_CERT',
+      message: ctx.policy.caConfigured
+        ? 'the certificate is self-signed; a CA-signed one is requested'
+        : 'the certificate is self-signed (no CA is configured)',
+      severity: ctx.policy.caConfigured ? 'upgrade' : 'info',
+      path,
     });
   }
   return defects;
@@ -441,7 +552,12 @@ function keyDefects(cert: ParsedCertificate, keys: Collected['keys'], sources: S
         ? createPrivateKey(`-----BEGIN ${entry.label}-----\n${entry.der.toString('base64')}\n-----END ${entry.label}-----\n`)
         : createPrivateKey({ key: entry.der, format: 'der', type: 'pkcs8' });
     } catch (error) {
-      defects.push({ code: `INVALID_KEY:${entry.path}`, message: `${entry.path}: the private key cannot be read (${(error as Error).message})`, severity: 'replace', path: entry.path });
+      defects.push({
+        code: `INVALID_KEY:${entry.path}`,
+        message: `${entry.path}: the private key cannot be read (${(error as Error).message})`,
+        severity: 'replace',
+        path: entry.path,
+      });
       continue;
     }
     readable++;
@@ -452,7 +568,12 @@ function keyDefects(cert: ParsedCertificate, keys: Collected['keys'], sources: S
     }
   }
   if (readable > 0) {
-    defects.push({ code: 'KEY_MISMATCH', message: `the private key in ${keys[0]!.path} does not belong to the certificate`, severity: 'replace', path: keys[0]!.path });
+    defects.push({
+      code: 'KEY_MISMATCH',
+      message: `the private key in ${keys[0]!.path} does not belong to the certificate`,
+      severity: 'replace',
+      path: keys[0]!.path,
+    });
   }
   return defects;
 }
@@ -471,7 +592,9 @@ function keyModeDefects(sources: SourceFile[], holdingKeys: Set<string>): Defect
     defects.push({
       code: 'KEY_PERMISSIONS',
       message: `${source.path}: the private key is open to ${who} (mode ${octal(source.mode)}); it is narrowed to 0600 in place`,
-      severity: 'warning', path: source.path, repair: { path: source.path, mode: 0o600 },
+      severity: 'warning',
+      path: source.path,
+      repair: { path: source.path, mode: 0o600 },
     });
   }
   return defects;
@@ -495,22 +618,28 @@ function nameMismatch(cert: ParsedCertificate, names: string[]): Defect[] {
   // A CA-signed certificate that covers some of the names still serves them: only a CA-signed one covering more may
   // take its place (a self-signed stopgap would break the names it covers); the pipeline decides whether it is due.
   const covers = names.some((n) => !missing.includes(n));
-  return [{
-    code: 'NAME_MISMATCH', message: `the certificate does not cover ${missing.join(', ')}`, names: missing,
-    severity: covers && !cert.summary.selfSigned ? 'upgrade' : 'replace',
-  }];
+  return [
+    {
+      code: 'NAME_MISMATCH',
+      message: `the certificate does not cover ${missing.join(', ')}`,
+      names: missing,
+      severity: covers && !cert.summary.selfSigned ? 'upgrade' : 'replace',
+    },
+  ];
 }
 
 /** The ALMOST_EXPIRED finding, naming the rule that made the certificate due. */
 function almostExpired(cert: ParsedCertificate, daysLeft: number, timing: RenewalTiming, path: string): Defect {
   return {
     code: 'ALMOST_EXPIRED',
-    message: timing.rule === 'threshold'
-      ? `the certificate expires in ${daysLeft.toFixed(2)} days, under ${timing.reason}`
-      : `the certificate expires in ${daysLeft.toFixed(2)} days: due for renewal since ${utc(timing.dueAt)}, at ${timing.reason}`,
+    message:
+      timing.rule === 'threshold'
+        ? `the certificate expires in ${daysLeft.toFixed(2)} days, under ${timing.reason}`
+        : `the certificate expires in ${daysLeft.toFixed(2)} days: due for renewal since ${utc(timing.dueAt)}, at ${timing.reason}`,
     // Still valid and CA-signed: only a CA-signed certificate may take its place, so a failing CA (a rate limit,
     // an outage) never swaps it for a self-signed one; once it expires, EXPIRED ('replace') takes over.
-    severity: cert.summary.selfSigned ? 'replace' : 'upgrade', path,
+    severity: cert.summary.selfSigned ? 'replace' : 'upgrade',
+    path,
     renewal: { rule: timing.rule, dueAt: timing.dueAt.toISOString() },
   };
 }
@@ -526,5 +655,8 @@ export function matchesProvider(patterns: RegExp[], issuer: string): boolean {
 }
 
 function utc(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }

@@ -53,9 +53,7 @@ export async function createSelfSigned(options: SelfSignedOptions): Promise<stri
   const x509 = await peculiarX509();
   const serial = webcrypto.getRandomValues(new Uint8Array(16));
   serial[0] = serial[0]! & 0x7f; // positive
-  const usage = spec.type.startsWith('rsa')
-    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-    : x509.KeyUsageFlags.digitalSignature;
+  const usage = spec.type.startsWith('rsa') ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
   const notBefore = new Date(now.getTime() - 60_000); // tolerate a little clock skew between hosts
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: Buffer.from(serial).toString('hex'),

@@ -17,10 +17,15 @@ export function leafRuleDefects(leaf: Placed): Defect[] {
   const structure = certificateStructure(leaf.parsed.der);
   const problem = structure && certificateProblem(structure, 'leaf');
   if (!problem) return [];
-  return [{
-    code: problem.name, ...(problem.code !== null ? { cpanel: `OPENSSL_VERIFY:0:${problem.code}:${problem.name}` } : {}),
-    message: problem.reason, severity: 'replace', path: leaf.path,
-  }];
+  return [
+    {
+      code: problem.name,
+      ...(problem.code !== null ? { cpanel: `OPENSSL_VERIFY:0:${problem.code}:${problem.name}` } : {}),
+      message: problem.reason,
+      severity: 'replace',
+      path: leaf.path,
+    },
+  ];
 }
 
 /** Why the leaf's key is weak beyond its size (DSA, explicit EC parameters, RSA not a multiple of 8), or null. */
@@ -45,12 +50,14 @@ export function servedCertificateDefect(certificates: Placed[]): Defect | null {
     return {
       code: `WRONG_CERTIFICATE_ORDER:${first.path}`,
       message: `${first.path}: the first certificate is the CA ${ca}, which the service presents as its own; the server certificate "${meant.parsed.summary.subject}"${meant.path === first.path ? '' : ` (in ${meant.path})`} must come first`,
-      severity: 'replace', path: first.path,
+      severity: 'replace',
+      path: first.path,
     };
   }
   return {
     code: `INVALID_CERTIFICATE:${first.path}`,
     message: `${first.path}: holds only CA certificates (the first is ${ca}), no server certificate`,
-    severity: 'replace', path: first.path,
+    severity: 'replace',
+    path: first.path,
   };
 }

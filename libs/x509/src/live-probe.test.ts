@@ -6,8 +6,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint, InspectContext, ServiceMaterial } from '@certsmith/core';
 import {
-  createCa, labDir, randomLoopback, startDovecot, startExim, startNginx, startPureFtpd,
-  type Dovecot, type Exim, type LabCa, type LabCert, type Nginx, type PureFtpd,
+  createCa,
+  labDir,
+  randomLoopback,
+  startDovecot,
+  startExim,
+  startNginx,
+  startPureFtpd,
+  type Dovecot,
+  type Exim,
+  type LabCa,
+  type LabCert,
+  type Nginx,
+  type PureFtpd,
 } from '@certsmith/testlab';
 import { parseCertificate } from './certificate.js';
 import { CertificateInspector } from './inspector.js';
@@ -23,7 +34,8 @@ function fingerprint(cert: LabCert): string {
 
 function ctx(): InspectContext {
   return {
-    target: { id: 'hostname', names: [NAME], services: ['x'], kind: 'hostname' }, now: new Date(),
+    target: { id: 'hostname', names: [NAME], services: ['x'], kind: 'hostname' },
+    now: new Date(),
     policy: { providerIssuerPatterns: [], providerThresholdDays: 25, otherThresholdDays: 3, caConfigured: true, live: true },
     signal: AbortSignal.timeout(20_000),
   };
@@ -31,8 +43,12 @@ function ctx(): InspectContext {
 
 function material(cert: LabCert, chainPem: string, endpoints: Endpoint[]): ServiceMaterial {
   return {
-    service: 'x', endpoints,
-    sources: [{ path: '/files/x.crt', role: 'certificate', bytes: Buffer.from(cert.certPem + chainPem) }, { path: '/files/x.key', role: 'key', bytes: Buffer.from(cert.keyPem) }],
+    service: 'x',
+    endpoints,
+    sources: [
+      { path: '/files/x.crt', role: 'certificate', bytes: Buffer.from(cert.certPem + chainPem) },
+      { path: '/files/x.key', role: 'key', bytes: Buffer.from(cert.keyPem) },
+    ],
   };
 }
 
@@ -73,8 +89,12 @@ describe('nginx: implicit TLS, SNI, a closed port, a stale service', () => {
     await writeFile(join(site, 'cert.pem'), a.certPem + inter.certPem);
     await copyFile(a.keyFile, join(site, 'key.pem'));
     nginx = await startNginx({
-      address: randomLoopback(), httpPort: 8080, tlsPort: 8443,
-      sites: [{ serverNames: [NAME, 'www.example.test'], docroot: join(site, 'docroot'), tls: { certFile: join(site, 'cert.pem'), keyFile: join(site, 'key.pem') } }],
+      address: randomLoopback(),
+      httpPort: 8080,
+      tlsPort: 8443,
+      sites: [
+        { serverNames: [NAME, 'www.example.test'], docroot: join(site, 'docroot'), tls: { certFile: join(site, 'cert.pem'), keyFile: join(site, 'key.pem') } },
+      ],
     });
   });
   afterAll(() => nginx?.stop());
@@ -121,7 +141,10 @@ describe('nginx: implicit TLS, SNI, a closed port, a stale service', () => {
 
   it('the inspector reports STALE_LIVE when the files changed but nginx was not reloaded, and not after the reload', async () => {
     const inspector = new CertificateInspector(probe, undefined, { trustStore: trust, revocation: null });
-    const endpoints: Endpoint[] = [{ host: nginx.address, port: nginx.tlsPort, starttls: null }, { host: nginx.address, port: 9, starttls: null }];
+    const endpoints: Endpoint[] = [
+      { host: nginx.address, port: nginx.tlsPort, starttls: null },
+      { host: nginx.address, port: 9, starttls: null },
+    ];
     const fresh = await inspector.inspect(material(a, inter.certPem, endpoints), ctx());
     expect(fresh.defects.map((d) => d.code)).toEqual(['LIVE_REFUSED']);
     expect(fresh.live[0]).toEqual({ endpoint: `${nginx.address}:${nginx.tlsPort}`, ok: true, fingerprint: fingerprint(a) });

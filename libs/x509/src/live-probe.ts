@@ -76,7 +76,11 @@ export class TlsLiveProbe implements LiveProbe {
       tls.destroy();
       if (!leaf) return { ...base, ok: false, code: 'LIVE_TLS_FAILED', error: 'the service presented no certificate' };
       return {
-        ...base, ok: true, fingerprint: createHash('sha256').update(leaf).digest('hex'), protocol, chain,
+        ...base,
+        ok: true,
+        fingerprint: createHash('sha256').update(leaf).digest('hex'),
+        protocol,
+        chain,
         ...(verifyError ? { verifyError } : {}),
       };
     } catch (error) {
@@ -97,7 +101,10 @@ export function describeEndpoint(endpoint: Endpoint): string {
 }
 
 class ProbeError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -106,9 +113,13 @@ function classify(error: unknown): { code: string; error: string } {
   if (error instanceof ProbeError) return { code: error.code, error: error.message };
   const e = error as NodeJS.ErrnoException;
   switch (e?.code) {
-    case 'ECONNREFUSED': return { code: 'LIVE_REFUSED', error: 'connection refused: nothing listens on this port' };
-    case 'ECONNRESET': return { code: 'LIVE_TLS_FAILED', error: 'the connection was reset during the handshake' };
-    case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
+    case 'ECONNREFUSED':
+      return { code: 'LIVE_REFUSED', error: 'connection refused: nothing listens on this port' };
+    case 'ECONNRESET':
+      return { code: 'LIVE_TLS_FAILED', error: 'the connection was reset during the handshake' };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
       return { code: 'LIVE_UNREACHABLE', error: `the address cannot be reached (${e.code})` };
     default:
       if (typeof e?.code === 'string' && e.code.startsWith('ERR_SSL')) return { code: 'LIVE_TLS_FAILED', error: `TLS handshake failed: ${e.message}` };

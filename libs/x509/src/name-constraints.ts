@@ -86,28 +86,44 @@ export function nameConstraintViolation(ca: CertificateStructure, cert: Certific
   }
   for (const name of names) {
     if (name.tag === DNS && !dnsSyntax(name.value.toString('latin1'))) {
-      return { name: 'UNSUPPORTED_NAME_SYNTAX', code: 53, reason: `the name "${name.value.toString('latin1')}" is not a DNS name and cannot be checked against name constraints` };
+      return {
+        name: 'UNSUPPORTED_NAME_SYNTAX',
+        code: 53,
+        reason: `the name "${name.value.toString('latin1')}" is not a DNS name and cannot be checked against name constraints`,
+      };
     }
     const excluded = constraints.excluded.find((c) => c.tag === name.tag && (excludes(c, name) ?? true));
     if (excluded) return violation('EXCLUDED_VIOLATION', 48, name, 'falls in an excluded subtree');
     const permitted = constraints.permitted.filter((c) => c.tag === name.tag);
-    if (permitted.length && !permitted.some((c) => permits(c, name) ?? false)) return violation('PERMITTED_VIOLATION', 47, name, 'is outside the permitted subtrees');
+    if (permitted.length && !permitted.some((c) => permits(c, name) ?? false))
+      return violation('PERMITTED_VIOLATION', 47, name, 'is outside the permitted subtrees');
   }
   return null;
 }
 
 function violation(name: string, code: number, general: GeneralName, what: string): Problem {
-  const text = general.tag === DNS ? `the name "${general.value.toString('latin1')}"` : general.tag === IP ? 'an IP address' : general.tag === DIRECTORY ? 'the subject' : 'a name';
+  const text =
+    general.tag === DNS
+      ? `the name "${general.value.toString('latin1')}"`
+      : general.tag === IP
+        ? 'an IP address'
+        : general.tag === DIRECTORY
+          ? 'the subject'
+          : 'a name';
   return { name, code, reason: `${text} ${what} of an issuing CA's name constraints` };
 }
 
 /** Whether the constraint covers the name; null for a name type certsmith does not judge. */
 function permits(constraint: GeneralName, name: GeneralName): boolean | null {
   switch (name.tag) {
-    case DNS: return dnsWithin(name.value.toString('latin1').toLowerCase(), constraint.value.toString('latin1').toLowerCase());
-    case IP: return ipWithin(name.value, constraint.value);
-    case DIRECTORY: return dnWithin(name.value, constraint.value);
-    default: return null;
+    case DNS:
+      return dnsWithin(name.value.toString('latin1').toLowerCase(), constraint.value.toString('latin1').toLowerCase());
+    case IP:
+      return ipWithin(name.value, constraint.value);
+    case DIRECTORY:
+      return dnWithin(name.value, constraint.value);
+    default:
+      return null;
   }
 }
 

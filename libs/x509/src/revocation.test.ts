@@ -5,8 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectContext, ServiceMaterial } from '@certsmith/core';
 import {
-  createCa, freePort, labDir, randomLoopback, startOcspResponder, startStaticHttp,
-  type LabCa, type LabCert, type OcspResponder, type StaticHttp,
+  createCa,
+  freePort,
+  labDir,
+  randomLoopback,
+  startOcspResponder,
+  startStaticHttp,
+  type LabCa,
+  type LabCert,
+  type OcspResponder,
+  type StaticHttp,
 } from '@certsmith/testlab';
 import { CertificateInspector } from './inspector.js';
 import { RevocationChecker, crlUrls, ocspUrls } from './revocation.js';
@@ -16,7 +24,8 @@ const NAME = 'www.example.test';
 
 function ctx(live = true): InspectContext {
   return {
-    target: { id: 'hostname', names: [NAME], services: ['dovecot'], kind: 'hostname' }, now: new Date(),
+    target: { id: 'hostname', names: [NAME], services: ['dovecot'], kind: 'hostname' },
+    now: new Date(),
     policy: { providerIssuerPatterns: [], providerThresholdDays: 25, otherThresholdDays: 3, caConfigured: true, live },
     signal: AbortSignal.timeout(20_000),
   };
@@ -24,8 +33,12 @@ function ctx(live = true): InspectContext {
 
 function material(cert: LabCert): ServiceMaterial {
   return {
-    service: 'dovecot', endpoints: [],
-    sources: [{ path: '/ssl/d.crt', role: 'certificate', bytes: Buffer.from(cert.certPem) }, { path: '/ssl/d.key', role: 'key', bytes: Buffer.from(cert.keyPem) }],
+    service: 'dovecot',
+    endpoints: [],
+    sources: [
+      { path: '/ssl/d.crt', role: 'certificate', bytes: Buffer.from(cert.certPem) },
+      { path: '/ssl/d.key', role: 'key', bytes: Buffer.from(cert.keyPem) },
+    ],
   };
 }
 
@@ -121,9 +134,14 @@ describe('revocation: OCSP and CRL', () => {
 
   it('in the inspection only a revocation forces replacement; the rest are warnings or notes', async () => {
     const expected: Record<string, [string, string]> = {
-      good: ['OCSP_GOOD', 'info'], revoked: ['OCSP_REVOKED', 'replace'], unknown: ['OCSP_UNKNOWN', 'warning'],
-      down: ['OCSP_UNREACHABLE', 'warning'], slow: ['OCSP_UNREACHABLE', 'warning'],
-      crlGood: ['CRL_GOOD', 'info'], crlRevoked: ['CRL_REVOKED', 'replace'], crlMissing: ['CRL_UNREACHABLE', 'warning'],
+      good: ['OCSP_GOOD', 'info'],
+      revoked: ['OCSP_REVOKED', 'replace'],
+      unknown: ['OCSP_UNKNOWN', 'warning'],
+      down: ['OCSP_UNREACHABLE', 'warning'],
+      slow: ['OCSP_UNREACHABLE', 'warning'],
+      crlGood: ['CRL_GOOD', 'info'],
+      crlRevoked: ['CRL_REVOKED', 'replace'],
+      crlMissing: ['CRL_UNREACHABLE', 'warning'],
     };
     const results = await Promise.all(Object.keys(expected).map((which) => inspector.inspect(material(certs[which]!), ctx())));
     Object.keys(expected).forEach((which, index) => {

@@ -88,15 +88,24 @@ export class RevocationChecker {
     return (await codec()).crlVerdict(url, fetched.body, certDer, issuerDer, now);
   }
 
-  private async fetch(url: string, req: { method: 'GET' | 'POST'; body?: Buffer; contentType?: string }, signal: AbortSignal): Promise<{ body: Buffer } | { error: string }> {
+  private async fetch(
+    url: string,
+    req: { method: 'GET' | 'POST'; body?: Buffer; contentType?: string },
+    signal: AbortSignal,
+  ): Promise<{ body: Buffer } | { error: string }> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const bounded = AbortSignal.any([signal, timeout]);
     try {
       const { request } = await import('undici'); // only a network check needs the HTTP client
       const response = await request(url, {
-        method: req.method, body: req.body, signal: bounded, maxRedirections: 0,
+        method: req.method,
+        body: req.body,
+        signal: bounded,
+        maxRedirections: 0,
         headers: req.contentType ? { 'content-type': req.contentType } : {},
-        headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
       } as Parameters<typeof request>[1]);
       if (response.statusCode !== 200) {
         await response.body.dump().catch(() => undefined);

@@ -30,7 +30,8 @@ export class TrustStore {
       if (!pems && this.source.file) {
         try {
           const text = readFileSync(this.source.file, 'latin1');
-          pems = parsePem(text).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE')
+          pems = parsePem(text)
+            .filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE')
             .map((b) => `-----BEGIN CERTIFICATE-----\n${b.der.toString('base64')}\n-----END CERTIFICATE-----\n`);
         } catch {
           pems = null;

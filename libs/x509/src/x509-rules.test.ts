@@ -4,9 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectContext, ServiceMaterial, SourceFile } from '@certsmith/core';
-import {
-  createCa, freePort, labDir, mustRun, randomLoopback, startOcspResponder, type LabCa, type LabCert, type OcspResponder,
-} from '@certsmith/testlab';
+import { createCa, freePort, labDir, mustRun, randomLoopback, startOcspResponder, type LabCa, type LabCert, type OcspResponder } from '@certsmith/testlab';
 import { parseFast, parseWithOpenSsl } from './certificate.js';
 import { CertificateInspector } from './inspector.js';
 import { parsePem } from './pem.js';
@@ -17,7 +15,8 @@ const NAME = 'www.example.test';
 
 function context(live = false, now = new Date()): InspectContext {
   return {
-    target: { id: 'hostname', names: [NAME], services: ['dovecot'], kind: 'hostname' }, now,
+    target: { id: 'hostname', names: [NAME], services: ['dovecot'], kind: 'hostname' },
+    now,
     policy: { providerIssuerPatterns: [], providerThresholdDays: 25, otherThresholdDays: 3, caConfigured: true, live },
     signal: AbortSignal.timeout(20_000),
   };
@@ -57,7 +56,14 @@ describe('X.509 rules through the inspector', () => {
     expect(result.defects).toEqual([]);
     expect(result.summary).toMatchObject({ subject: '(empty subject)', commonName: null, names: [NAME], selfSigned: false });
     expect(inspector.summarize(certs.empty!.certPem).subject).toBe('(empty subject)');
-    const issued = { certificatePem: certs.empty!.certPem, chainPem: [inter.certPem], keyPem: certs.empty!.keyPem, summary: result.summary!, issuerId: 'lab', selfSigned: false };
+    const issued = {
+      certificatePem: certs.empty!.certPem,
+      chainPem: [inter.certPem],
+      keyPem: certs.empty!.keyPem,
+      summary: result.summary!,
+      issuerId: 'lab',
+      selfSigned: false,
+    };
     expect(inspector.verifyIssued(issued, [NAME], new Date())).toEqual([]);
   });
 
@@ -78,7 +84,9 @@ describe('X.509 rules through the inspector', () => {
 
   it('names a certificate file that holds only a CA certificate, once', async () => {
     const result = await inspector.inspect(material(inter.certPem, certs.good!.keyPem), context());
-    expect(result.defects).toEqual([expect.objectContaining({ code: 'INVALID_CERTIFICATE:/ssl/d.crt', severity: 'replace', message: expect.stringContaining('only CA certificates') })]);
+    expect(result.defects).toEqual([
+      expect.objectContaining({ code: 'INVALID_CERTIFICATE:/ssl/d.crt', severity: 'replace', message: expect.stringContaining('only CA certificates') }),
+    ]);
   });
 
   it('does not take anyExtendedKeyUsage for serverAuth, and refuses it beside serverAuth', async () => {
@@ -92,7 +100,10 @@ describe('X.509 rules through the inspector', () => {
     const notAfter = new Date(new X509Certificate(certs.good!.certPem).validTo);
     const at = await inspector.inspect(material(certs.good!.certPem + inter.certPem, certs.good!.keyPem), context(false, notAfter));
     expect(codes(at.defects)).toEqual(['ALMOST_EXPIRED']);
-    const after = await inspector.inspect(material(certs.good!.certPem + inter.certPem, certs.good!.keyPem), context(false, new Date(notAfter.getTime() + 1000)));
+    const after = await inspector.inspect(
+      material(certs.good!.certPem + inter.certPem, certs.good!.keyPem),
+      context(false, new Date(notAfter.getTime() + 1000)),
+    );
     expect(codes(after.defects)).toEqual(['EXPIRED']);
   });
 
@@ -125,7 +136,10 @@ describe('revocation of the intermediates', () => {
     }
     await root.revoke(leaves.revoked!.inter);
     responder = await startOcspResponder(root, { port, address });
-    inspector = new CertificateInspector(undefined, undefined, { trustStore: new TrustStore({ pems: [root.certPem] }), revocation: new RevocationChecker({ timeoutMs: 5000 }) });
+    inspector = new CertificateInspector(undefined, undefined, {
+      trustStore: new TrustStore({ pems: [root.certPem] }),
+      revocation: new RevocationChecker({ timeoutMs: 5000 }),
+    });
   });
   afterAll(async () => {
     await responder?.stop();
@@ -135,7 +149,9 @@ describe('revocation of the intermediates', () => {
   it('replaces a certificate whose intermediate the root revoked, and notes a good one', async () => {
     const { leaf, inter } = leaves.revoked!;
     const revoked = await inspector.inspect(material(leaf.certPem + inter.certPem, leaf.keyPem), context(true));
-    expect(revoked.defects).toEqual([expect.objectContaining({ code: 'OCSP_REVOKED', severity: 'replace', path: '/ssl/d.crt', message: expect.stringContaining('revoked Intermediate CA') })]);
+    expect(revoked.defects).toEqual([
+      expect.objectContaining({ code: 'OCSP_REVOKED', severity: 'replace', path: '/ssl/d.crt', message: expect.stringContaining('revoked Intermediate CA') }),
+    ]);
     const good = await inspector.inspect(material(leaves.good!.leaf.certPem + leaves.good!.inter.certPem, leaves.good!.leaf.keyPem), context(true));
     expect(good.defects).toEqual([expect.objectContaining({ code: 'OCSP_GOOD', severity: 'info' })]);
   });
@@ -148,13 +164,37 @@ describe('revocation of the intermediates', () => {
 async function twinIntermediates(base: string, trusted: LabCa): Promise<{ leaf: LabCert; trusted: string; dangling: string; danglingAgain: string }> {
   const other = await createCa(join(base, 'other-root'), { cn: 'Untrusted Root CA' });
   const file = (name: string) => join(base, name);
-  await writeFile(file('ca.ext'), '[ext]\nbasicConstraints = critical,CA:true\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n');
-  await writeFile(file('leaf.ext'), `[ext]\nbasicConstraints = CA:false\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:${NAME}\nauthorityKeyIdentifier = keyid\n`);
+  await writeFile(
+    file('ca.ext'),
+    '[ext]\nbasicConstraints = critical,CA:true\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n',
+  );
+  await writeFile(
+    file('leaf.ext'),
+    `[ext]\nbasicConstraints = CA:false\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:${NAME}\nauthorityKeyIdentifier = keyid\n`,
+  );
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await mustRun('openssl', ['req', '-new', ...ec, '-subj', '/CN=Twin Intermediate CA', '-keyout', file('twin.key'), '-out', file('twin.csr')]);
-  const sign = (csr: string, ca: string, caKey: string, serial: number, ext: string, out: string) => mustRun('openssl', [
-    'x509', '-req', '-in', file(csr), '-CA', ca, '-CAkey', caKey, '-set_serial', String(serial), '-days', '30', '-extfile', file(ext), '-extensions', 'ext', '-out', file(out),
-  ]);
+  const sign = (csr: string, ca: string, caKey: string, serial: number, ext: string, out: string) =>
+    mustRun('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      file(csr),
+      '-CA',
+      ca,
+      '-CAkey',
+      caKey,
+      '-set_serial',
+      String(serial),
+      '-days',
+      '30',
+      '-extfile',
+      file(ext),
+      '-extensions',
+      'ext',
+      '-out',
+      file(out),
+    ]);
   await sign('twin.csr', other.certFile, other.keyFile, 11, 'ca.ext', 'dangling.crt');
   await sign('twin.csr', other.certFile, other.keyFile, 12, 'ca.ext', 'dangling-again.crt');
   await sign('twin.csr', trusted.certFile, trusted.keyFile, 13, 'ca.ext', 'trusted.crt');
@@ -162,7 +202,16 @@ async function twinIntermediates(base: string, trusted: LabCa): Promise<{ leaf: 
   await sign('leaf.csr', file('trusted.crt'), file('twin.key'), 14, 'leaf.ext', 'leaf.crt');
   const read = (name: string) => readFile(file(name), 'utf8');
   return {
-    leaf: { name: 'twin-leaf', certFile: file('leaf.crt'), keyFile: file('leaf.key'), certPem: await read('leaf.crt'), keyPem: await read('leaf.key'), serial: '0e' },
-    trusted: await read('trusted.crt'), dangling: await read('dangling.crt'), danglingAgain: await read('dangling-again.crt'),
+    leaf: {
+      name: 'twin-leaf',
+      certFile: file('leaf.crt'),
+      keyFile: file('leaf.key'),
+      certPem: await read('leaf.crt'),
+      keyPem: await read('leaf.key'),
+      serial: '0e',
+    },
+    trusted: await read('trusted.crt'),
+    dangling: await read('dangling.crt'),
+    danglingAgain: await read('dangling-again.crt'),
   };
 }

@@ -40,7 +40,9 @@ describe('DnsTxtDcv against BIND', () => {
     expect(dcv.supports(challenge)).toBe(true);
     expect(dcv.supports({ kind: 'http-01', name: 'x', token: 't', keyAuthorization: 'k' })).toBe(false);
     const published = await dcv.publish(challenge, target, signal());
-    expect(published.where).toMatch(/^_cpanel-dcv-test-record\.example\.test\. TXT \(RFC 2136 update of zone example\.test\. on its primary with TSIG key "certsmith-lab-key"/);
+    expect(published.where).toMatch(
+      /^_cpanel-dcv-test-record\.example\.test\. TXT \(RFC 2136 update of zone example\.test\. on its primary with TSIG key "certsmith-lab-key"/,
+    );
     const verdict = await dcv.check(published, signal());
     expect(verdict).toEqual({ name: 'www.example.test', ok: true, via: 'example.test' });
     expect(await both('_cpanel-dcv-test-record.example.test', 'TXT')).toEqual(['"probe-value-1"', '"probe-value-1"']);
@@ -59,14 +61,17 @@ describe('DnsTxtDcv against BIND', () => {
       dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'www-value' }, target, signal()),
     ]);
     const verdicts = await Promise.all([dcv.check(apex, signal()), dcv.check(www, signal())]);
-    expect(verdicts).toEqual([{ name: 'example.test', ok: true, via: undefined }, { name: 'www.example.test', ok: true, via: 'example.test' }]);
+    expect(verdicts).toEqual([
+      { name: 'example.test', ok: true, via: undefined },
+      { name: 'www.example.test', ok: true, via: 'example.test' },
+    ]);
     await dcv.cleanup(apex);
     expect(await lab.dig(lab.addresses.primary, '_cpanel-dcv-test-record.example.test', 'TXT')).toBe('"www-value"');
     await dcv.cleanup(www);
     expect(await lab.dig(lab.addresses.primary, '_cpanel-dcv-test-record.example.test', 'TXT')).toBe('');
   });
 
-  it('publishes ACME dns-01 at _acme-challenge and Sectigo\'s CNAME', async () => {
+  it("publishes ACME dns-01 at _acme-challenge and Sectigo's CNAME", async () => {
     const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, options);
     const acme = await dcv.publish({ kind: 'dns-01', name: '*.host.example.test', value: 'base64url-digest' }, target, signal());
     const sha = 'A'.repeat(32) + 'B'.repeat(32);
@@ -96,7 +101,11 @@ describe('DnsTxtDcv against BIND', () => {
 
   it('restores the zone file when the reload fails, and says which command failed', async () => {
     const before = await readFile(lab.filesZoneFile, 'utf8');
-    const publisher = new ZoneFilePublisher({ zoneFiles: { 'files.test': lab.filesZoneFile }, reloadCommand: ['/bin/sh', '-c', 'echo "rndc: connect failed" >&2; exit 1', '{zone}'], reloadTimeoutMs: 5_000 });
+    const publisher = new ZoneFilePublisher({
+      zoneFiles: { 'files.test': lab.filesZoneFile },
+      reloadCommand: ['/bin/sh', '-c', 'echo "rndc: connect failed" >&2; exit 1', '{zone}'],
+      reloadTimeoutMs: 5_000,
+    });
     const dcv = new DnsTxtDcv(resolver, publisher, bus, options);
     const error = await dcv.publish({ kind: 'probe', name: 'www.files.test', token: 't', content: 'x' }, target, signal()).catch((e: unknown) => e);
     expect((error as CertsmithError).code).toBe('DNS_ZONE_RELOAD_FAILED');
@@ -113,7 +122,13 @@ describe('DnsTxtDcv against BIND', () => {
 
   it('fails the check by name when a server never serves the record, and reports a failed cleanup', async () => {
     // A publisher that updates only the primary's file-less twin: nothing ever appears on the servers.
-    const silent: ZonePublisher = { describe: () => 'nowhere', add: async () => undefined, remove: async () => { throw new CertsmithError('DNS_UPDATE_REFUSED', 'refused'); } };
+    const silent: ZonePublisher = {
+      describe: () => 'nowhere',
+      add: async () => undefined,
+      remove: async () => {
+        throw new CertsmithError('DNS_UPDATE_REFUSED', 'refused');
+      },
+    };
     const dcv = new DnsTxtDcv(resolver, silent, bus, { ...options, pollTimeoutMs: 600 });
     const published = await dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'never' }, target, signal());
     const verdict = await dcv.check(published, signal());
@@ -129,7 +144,9 @@ describe('DnsTxtDcv against BIND', () => {
 
   it('publishes only in the configured zones', async () => {
     const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, { ...options, zones: ['files.test'] });
-    await expect(dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'x' }, target, signal())).rejects.toThrow('www.example.test is in none of the zones dcv-dns may publish in (files.test)');
+    await expect(dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'x' }, target, signal())).rejects.toThrow(
+      'www.example.test is in none of the zones dcv-dns may publish in (files.test)',
+    );
   });
 });
 
@@ -140,7 +157,9 @@ describe('bumpSerial', () => {
     expect(bumpSerial('@ IN SOA ns. h. 2026112507 1 1 1 1', 'f', now)).toBe('@ IN SOA ns. h. 2026112508 1 1 1 1');
   });
   it('raises a plain counter, reads across parentheses and comments, and wraps at 2^32', () => {
-    expect(bumpSerial('@ IN SOA ns. h. (\n  ; the serial\n  41 ; serial\n 1 1 1 1 )', 'f', now)).toBe('@ IN SOA ns. h. (\n  ; the serial\n  42 ; serial\n 1 1 1 1 )');
+    expect(bumpSerial('@ IN SOA ns. h. (\n  ; the serial\n  41 ; serial\n 1 1 1 1 )', 'f', now)).toBe(
+      '@ IN SOA ns. h. (\n  ; the serial\n  42 ; serial\n 1 1 1 1 )',
+    );
     expect(bumpSerial('@ SOA ns. h. 4294967295 1 1 1 1', 'f', now)).toBe('@ SOA ns. h. 0 1 1 1 1');
     expect(() => bumpSerial('@ IN NS ns.', 'zone.db', now)).toThrow('zone.db: no SOA record with a serial found');
   });
@@ -164,6 +183,8 @@ describe('ZoneFilePublisher on its own', () => {
 
   it('says which zone has no file', async () => {
     const publisher = new ZoneFilePublisher({ zoneFiles: {}, reloadCommand: ['true'], reloadTimeoutMs: 1_000 });
-    await expect(publisher.add('example.test', { owner: 'x.example.test', type: 'TXT', value: 'v', ttl: 60, marker: 'm' })).rejects.toThrow('no zone file configured for zone example.test.');
+    await expect(publisher.add('example.test', { owner: 'x.example.test', type: 'TXT', value: 'v', ttl: 60, marker: 'm' })).rejects.toThrow(
+      'no zone file configured for zone example.test.',
+    );
   });
 });

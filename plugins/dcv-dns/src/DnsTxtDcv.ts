@@ -90,11 +90,13 @@ export class DnsTxtDcv implements DcvMethod {
     const pending = new Map(servers.map((s) => [`${s.name}|${s.address}`, { server: s, last: 'not asked yet' }]));
     const deadline = Date.now() + this.options.pollTimeoutMs;
     for (;;) {
-      await Promise.all([...pending].map(async ([key, entry]) => {
-        const seen = await this.seenOn(entry.server, record, signal);
-        if (seen === true) pending.delete(key);
-        else entry.last = seen;
-      }));
+      await Promise.all(
+        [...pending].map(async ([key, entry]) => {
+          const seen = await this.seenOn(entry.server, record, signal);
+          if (seen === true) pending.delete(key);
+          else entry.last = seen;
+        }),
+      );
       if (pending.size === 0) return { name, ok: true, via };
       if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
       if (Date.now() + this.options.pollIntervalMs > deadline) break;
@@ -102,7 +104,10 @@ export class DnsTxtDcv implements DcvMethod {
     }
     const missing = [...pending.values()].map((p) => `${fqdn(p.server.name)} (${p.server.address}): ${p.last}`).join('; ');
     return {
-      name, ok: false, code: 'DNS_DCV_NOT_SEEN', via,
+      name,
+      ok: false,
+      code: 'DNS_DCV_NOT_SEEN',
+      via,
       reason: `${record.type} ${fqdn(record.owner)} not served by every nameserver of zone ${fqdn(zone)} after ${this.options.pollTimeoutMs / 1000} s: ${missing}`,
     };
   }
@@ -115,8 +120,13 @@ export class DnsTxtDcv implements DcvMethod {
       // The pipeline ignores a failed cleanup; a record left in a zone must still reach the administrator.
       const { code, message } = describeError(error);
       this.bus.emit('failed', {
-        stage: 'dcv', target, name: published.challenge.name, code, severity: 'warning',
-        message: `could not remove ${record.type} ${fqdn(record.owner)} from zone ${fqdn(zone)}: ${message}`, next: 'remove the record by hand',
+        stage: 'dcv',
+        target,
+        name: published.challenge.name,
+        code,
+        severity: 'warning',
+        message: `could not remove ${record.type} ${fqdn(record.owner)} from zone ${fqdn(zone)}: ${message}`,
+        next: 'remove the record by hand',
       });
       throw error;
     }
@@ -130,8 +140,7 @@ export class DnsTxtDcv implements DcvMethod {
     if (response.rcode !== 'NOERROR') return response.rcode;
     if (!response.aa) return 'not authoritative for the zone';
     const owner = normalizeName(record.owner);
-    const values = response.answers.filter((r) => r.name === owner && r.type === record.type)
-      .map((r) => (record.type === 'TXT' ? txtValue(r) : nameData(r)));
+    const values = response.answers.filter((r) => r.name === owner && r.type === record.type).map((r) => (record.type === 'TXT' ? txtValue(r) : nameData(r)));
     const wanted = record.type === 'TXT' ? record.value : normalizeName(record.value);
     if (values.includes(wanted)) return true;
     return values.length ? `other ${record.type} value(s), not this one` : `no ${record.type} record yet`;
@@ -139,8 +148,12 @@ export class DnsTxtDcv implements DcvMethod {
 
   private async zoneFor(name: string, signal: AbortSignal): Promise<{ zone: string; path: string[] }> {
     if (this.options.zones?.length) {
-      const zone = this.options.zones.map(normalizeName).filter((z) => isWithin(name, z)).sort((a, b) => b.length - a.length)[0];
-      if (zone === undefined) throw new CertsmithError('DNS_DCV_NO_ZONE', `${name} is in none of the zones dcv-dns may publish in (${this.options.zones.join(', ')})`);
+      const zone = this.options.zones
+        .map(normalizeName)
+        .filter((z) => isWithin(name, z))
+        .sort((a, b) => b.length - a.length)[0];
+      if (zone === undefined)
+        throw new CertsmithError('DNS_DCV_NO_ZONE', `${name} is in none of the zones dcv-dns may publish in (${this.options.zones.join(', ')})`);
       return { zone, path: [`zone ${fqdn(zone)} from the dcv-dns options`] };
     }
     return this.resolver.zoneOf(name, signal);

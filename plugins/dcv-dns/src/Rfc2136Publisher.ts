@@ -16,7 +16,10 @@ export class Rfc2136Publisher implements ZonePublisher {
   private readonly fixed: { address: string; port: number } | null;
   private readonly primaries = new Map<string, Promise<{ address: string; port: number }>>();
 
-  constructor(private readonly resolver: IterativeResolver, private readonly options: Rfc2136Options) {
+  constructor(
+    private readonly resolver: IterativeResolver,
+    private readonly options: Rfc2136Options,
+  ) {
     this.fixed = options.server ? parseServer(options.server, options.port) : null;
   }
 
@@ -26,14 +29,20 @@ export class Rfc2136Publisher implements ZonePublisher {
 
   async add(zone: string, record: ChallengeRecord, signal: AbortSignal): Promise<void> {
     const server = await this.serverFor(zone, signal);
-    await sendUpdate({ zone, server: server.address, port: server.port, key: this.options.key, timeoutMs: this.options.timeoutMs },
-      [{ op: 'add', name: record.owner, type: record.type, ttl: record.ttl, data: record.value }], signal);
+    await sendUpdate(
+      { zone, server: server.address, port: server.port, key: this.options.key, timeoutMs: this.options.timeoutMs },
+      [{ op: 'add', name: record.owner, type: record.type, ttl: record.ttl, data: record.value }],
+      signal,
+    );
   }
 
   async remove(zone: string, record: ChallengeRecord, signal: AbortSignal): Promise<void> {
     const server = await this.serverFor(zone, signal);
-    await sendUpdate({ zone, server: server.address, port: server.port, key: this.options.key, timeoutMs: this.options.timeoutMs },
-      [{ op: 'delete', name: record.owner, type: record.type, data: record.value }], signal);
+    await sendUpdate(
+      { zone, server: server.address, port: server.port, key: this.options.key, timeoutMs: this.options.timeoutMs },
+      [{ op: 'delete', name: record.owner, type: record.type, data: record.value }],
+      signal,
+    );
   }
 
   /** The configured server, or the primary named in the zone's SOA record (RFC 2136 section 4). */
@@ -44,10 +53,18 @@ export class Rfc2136Publisher implements ZonePublisher {
       found = (async () => {
         const soa = await this.resolver.lookup(zone, 'SOA', signal, { followCnames: false });
         const mname = soa.records.map((r) => (r.type === 'SOA' ? nameData({ ...r, data: (r.data as { mname?: unknown }).mname }) : null)).find(Boolean);
-        if (!mname) throw new CertsmithError('DNS_NO_PRIMARY', `cannot find the primary server of zone ${fqdn(zone)} (${soa.detail ?? soa.outcome}); set "server" in the dcv-dns options`);
+        if (!mname)
+          throw new CertsmithError(
+            'DNS_NO_PRIMARY',
+            `cannot find the primary server of zone ${fqdn(zone)} (${soa.detail ?? soa.outcome}); set "server" in the dcv-dns options`,
+          );
         const a = await this.resolver.lookup(mname, 'A', signal);
         const address = a.records.map(addressData).find((x): x is string => x !== null);
-        if (!address) throw new CertsmithError('DNS_NO_PRIMARY', `the primary ${fqdn(mname)} of zone ${fqdn(zone)} has no address (${a.detail ?? a.outcome}); set "server" in the dcv-dns options`);
+        if (!address)
+          throw new CertsmithError(
+            'DNS_NO_PRIMARY',
+            `the primary ${fqdn(mname)} of zone ${fqdn(zone)} has no address (${a.detail ?? a.outcome}); set "server" in the dcv-dns options`,
+          );
         return { address, port: this.options.port };
       })();
       found.catch(() => this.primaries.delete(zone));

@@ -39,7 +39,12 @@ export class ZoneFilePublisher implements ZonePublisher {
   /** Removes this record, and any copy of the same record that an earlier, interrupted run left (same owner, type and data). */
   remove(zone: string, record: ChallengeRecord): Promise<void> {
     const same = `${recordText(record)} ; certsmith-dcv `;
-    return this.edit(zone, (text) => text.split('\n').filter((line) => !line.startsWith(same)).join('\n'));
+    return this.edit(zone, (text) =>
+      text
+        .split('\n')
+        .filter((line) => !line.startsWith(same))
+        .join('\n'),
+    );
   }
 
   private command(zone: string): string[] {
@@ -49,22 +54,29 @@ export class ZoneFilePublisher implements ZonePublisher {
   private edit(zone: string, change: (text: string) => string): Promise<void> {
     const file = this.files.get(zone);
     if (!file) {
-      return Promise.reject(new UsageError('DNS_DCV_NO_ZONE_FILE', `dcv-dns (zonefile mode): no zone file configured for zone ${fqdn(zone)} (add it to "zoneFiles")`));
+      return Promise.reject(
+        new UsageError('DNS_DCV_NO_ZONE_FILE', `dcv-dns (zonefile mode): no zone file configured for zone ${fqdn(zone)} (add it to "zoneFiles")`),
+      );
     }
     const previous = this.locks.get(file) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(async () => {
-      const before = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new CertsmithError('DNS_ZONE_FILE_UNREADABLE', `${file}: cannot read the zone file of ${fqdn(zone)} (${error.code ?? error.message})`);
+    const run = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const before = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+          throw new CertsmithError('DNS_ZONE_FILE_UNREADABLE', `${file}: cannot read the zone file of ${fqdn(zone)} (${error.code ?? error.message})`);
+        });
+        const after = bumpSerial(change(before), file, this.options.now?.() ?? new Date());
+        await replaceFile(file, after);
+        const reload = await runCommand(this.command(zone), this.options.reloadTimeoutMs);
+        if (reload) {
+          await replaceFile(file, before);
+          await runCommand(this.command(zone), this.options.reloadTimeoutMs);
+          throw new CertsmithError(
+            'DNS_ZONE_RELOAD_FAILED',
+            `${this.command(zone).join(' ')} failed for zone ${fqdn(zone)} (the zone file was restored): ${reload}`,
+          );
+        }
       });
-      const after = bumpSerial(change(before), file, this.options.now?.() ?? new Date());
-      await replaceFile(file, after);
-      const reload = await runCommand(this.command(zone), this.options.reloadTimeoutMs);
-      if (reload) {
-        await replaceFile(file, before);
-        await runCommand(this.command(zone), this.options.reloadTimeoutMs);
-        throw new CertsmithError('DNS_ZONE_RELOAD_FAILED', `${this.command(zone).join(' ')} failed for zone ${fqdn(zone)} (the zone file was restored): ${reload}`);
-      }
-    });
     this.locks.set(file, run);
     return run;
   }
@@ -88,7 +100,12 @@ function txtStrings(value: string): string {
   const bytes = Buffer.from(value, 'utf8');
   const parts: string[] = [];
   for (let i = 0; i < bytes.length || parts.length === 0; i += 255) {
-    parts.push(`"${bytes.subarray(i, i + 255).toString('utf8').replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+    parts.push(
+      `"${bytes
+        .subarray(i, i + 255)
+        .toString('utf8')
+        .replace(/[\\"]/g, (c) => `\\${c}`)}"`,
+    );
   }
   return parts.join(' ');
 }

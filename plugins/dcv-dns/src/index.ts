@@ -30,14 +30,28 @@ export const optionsSchema = {
   additionalProperties: false,
   properties: {
     mode: { enum: ['nsupdate', 'zonefile'], description: 'How records are published: RFC 2136 update with TSIG (default), or zone file edit + reload.' },
-    tsigKeyFile: { type: 'string', minLength: 1, description: "nsupdate: BIND key file (tsig-keygen -a hmac-sha256 output), mode 0600." },
+    tsigKeyFile: { type: 'string', minLength: 1, description: 'nsupdate: BIND key file (tsig-keygen -a hmac-sha256 output), mode 0600.' },
     server: { type: 'string', minLength: 1, description: "nsupdate: update server as address or address:port; default the zone's primary (SOA MNAME)." },
-    zones: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Zones to publish in; default the zone that holds each name, found from the root.' },
+    zones: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'Zones to publish in; default the zone that holds each name, found from the root.',
+    },
     zoneFiles: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'zonefile: zone name → zone file.' },
-    reloadCommand: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'zonefile: argv run after each edit, {zone} replaced; default ["rndc", "reload", "{zone}"].' },
+    reloadCommand: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string' },
+      description: 'zonefile: argv run after each edit, {zone} replaced; default ["rndc", "reload", "{zone}"].',
+    },
     ttl: { type: 'integer', minimum: 1, maximum: 86400 },
     pollIntervalMs: { type: 'integer', minimum: 10, maximum: 60000 },
-    pollTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, description: 'How long every authoritative server has to serve the record (default 10 s).' },
+    pollTimeoutMs: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 3600000,
+      description: 'How long every authoritative server has to serve the record (default 10 s).',
+    },
   },
 } as const;
 
@@ -86,7 +100,12 @@ function publisherOf(options: DcvDnsOptions, config: CertsmithConfig, resolver: 
 }
 
 function unconfigured(file: string): ZonePublisher {
-  const fail = () => Promise.reject(new CertsmithError('DNS_DCV_NOT_CONFIGURED',
-    `${file}: @certsmith/dcv-dns has no way to publish: give it "tsigKeyFile" (RFC 2136 updates) or "mode": "zonefile" with "zoneFiles" in its plugin options`));
+  const fail = () =>
+    Promise.reject(
+      new CertsmithError(
+        'DNS_DCV_NOT_CONFIGURED',
+        `${file}: @certsmith/dcv-dns has no way to publish: give it "tsigKeyFile" (RFC 2136 updates) or "mode": "zonefile" with "zoneFiles" in its plugin options`,
+      ),
+    );
   return { describe: () => 'not configured', add: fail, remove: fail };
 }

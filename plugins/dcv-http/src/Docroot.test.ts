@@ -64,7 +64,8 @@ describe('Docroot', () => {
     await symlink(outside, join(root, '.well-known'));
     const docroot = new Docroot(root, 'options.docroot');
     await expect(docroot.write('/.well-known/pki-validation/X.txt', bytes('x'))).rejects.toMatchObject({
-      code: 'DCV_HTTP_DOCROOT_SYMLINK', message: expect.stringMatching(/is a symlink to .*outside the docroot/),
+      code: 'DCV_HTTP_DOCROOT_SYMLINK',
+      message: expect.stringMatching(/is a symlink to .*outside the docroot/),
     });
     expect(await readdir(outside)).toEqual([]);
   });
@@ -98,7 +99,9 @@ describe('Docroot', () => {
   it('says when the docroot is not writable (immutable here, since tests run as root)', async () => {
     await mustRun('chattr', ['+i', root]);
     try {
-      await expect(new Docroot(root, 'docroot').write('/.well-known/pki-validation/X.txt', bytes('x'))).rejects.toThrowError(/docroot: the docroot .* is not writable by this user/);
+      await expect(new Docroot(root, 'docroot').write('/.well-known/pki-validation/X.txt', bytes('x'))).rejects.toThrowError(
+        /docroot: the docroot .* is not writable by this user/,
+      );
     } finally {
       await mustRun('chattr', ['-i', root]);
     }
@@ -109,12 +112,14 @@ describe('Docroot', () => {
     // Before writes and removals were serialised, a clean-up could remove .well-known/acme-challenge between
     // another target's mkdir and its file: about one run in four lost a target at ten targets.
     for (let round = 0; round < 5; round++) {
-      await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-        const docroot = new Docroot(root, 'docroot');
-        const written = await docroot.write(`/.well-known/acme-challenge/token-${round}-${i}`, bytes(`key-${i}`));
-        expect(await readFile(written.file, 'utf8')).toBe(`key-${i}`);
-        await docroot.remove(written);
-      }));
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const docroot = new Docroot(root, 'docroot');
+          const written = await docroot.write(`/.well-known/acme-challenge/token-${round}-${i}`, bytes(`key-${i}`));
+          expect(await readFile(written.file, 'utf8')).toBe(`key-${i}`);
+          await docroot.remove(written);
+        }),
+      );
     }
     expect(await readdir(root)).toEqual([]);
   });

@@ -1,4 +1,18 @@
-import { accessSync, chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { CertsmithError } from '@certsmith/core';
@@ -40,7 +54,10 @@ const roots = new Map<string, RootState>();
 export class Docroot {
   private readonly state: RootState;
 
-  constructor(readonly root: string, private readonly field: string) {
+  constructor(
+    readonly root: string,
+    private readonly field: string,
+  ) {
     let state = roots.get(root);
     if (!state) roots.set(root, (state = { created: new Set(), live: new Set(), removing: null }));
     this.state = state;
@@ -57,13 +74,22 @@ export class Docroot {
     try {
       real = realpathSync.native(this.root);
       const st = lstatSync(real);
-      if (!st.isDirectory()) throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${this.root} is not a directory; set it to the web server's document root`);
+      if (!st.isDirectory())
+        throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${this.root} is not a directory; set it to the web server's document root`);
       accessSync(real, constants.W_OK | constants.X_OK);
     } catch (error) {
       if (error instanceof CertsmithError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: the docroot ${this.root} does not exist; set it to the directory the web server serves for these names`);
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: the docroot ${this.root} is not writable by this user; run as root or fix its permissions`);
+      if (code === 'ENOENT')
+        throw new CertsmithError(
+          'DCV_HTTP_DOCROOT',
+          `${this.field}: the docroot ${this.root} does not exist; set it to the directory the web server serves for these names`,
+        );
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+        throw new CertsmithError(
+          'DCV_HTTP_DOCROOT',
+          `${this.field}: the docroot ${this.root} is not writable by this user; run as root or fix its permissions`,
+        );
       throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: the docroot ${this.root} is not usable (${code ?? (error as Error).message})`);
     }
     return real;
@@ -109,10 +135,19 @@ export class Docroot {
           target = '(dangling)';
         }
         if (!inside(real, target)) {
-          throw this.failed(new CertsmithError('DCV_HTTP_DOCROOT_SYMLINK', `${this.field}: ${dir} is a symlink to ${target}, outside the docroot ${this.root}; refusing to write there (remove the link or make it point inside the docroot)`), createdDirs);
+          throw this.failed(
+            new CertsmithError(
+              'DCV_HTTP_DOCROOT_SYMLINK',
+              `${this.field}: ${dir} is a symlink to ${target}, outside the docroot ${this.root}; refusing to write there (remove the link or make it point inside the docroot)`,
+            ),
+            createdDirs,
+          );
         }
       } else if (!st.isDirectory()) {
-        throw this.failed(new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${dir} exists and is not a directory; remove it so the validation file can be published`), createdDirs);
+        throw this.failed(
+          new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${dir} exists and is not a directory; remove it so the validation file can be published`),
+          createdDirs,
+        );
       }
     }
     const file = join(dir, parts.at(-1)!);
@@ -128,7 +163,13 @@ export class Docroot {
           this.state.live.add(file);
           return { file, urlPath, createdDirs };
         }
-        throw this.failed(new CertsmithError('DCV_HTTP_FILE_EXISTS', `${file} already exists with other content${st.isSymbolicLink() ? ' (a symlink)' : ''}; it was not written by this run: remove it and run again`), createdDirs);
+        throw this.failed(
+          new CertsmithError(
+            'DCV_HTTP_FILE_EXISTS',
+            `${file} already exists with other content${st.isSymbolicLink() ? ' (a symlink)' : ''}; it was not written by this run: remove it and run again`,
+          ),
+          createdDirs,
+        );
       }
       throw this.failed(this.writeError(error, file), createdDirs);
     }
@@ -137,8 +178,16 @@ export class Docroot {
       fchmodSync(fd, 0o644);
       closeSync(fd);
     } catch (error) {
-      try { closeSync(fd); } catch { /* already closed */ }
-      try { unlinkSync(file); } catch { /* nothing to remove */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+      try {
+        unlinkSync(file);
+      } catch {
+        /* nothing to remove */
+      }
       throw this.failed(this.writeError(error, file), createdDirs);
     }
     // Challenge files are ephemeral (removed within the run, swept after a crash): no fsync.
@@ -202,7 +251,14 @@ export class Docroot {
 
   private writeError(error: unknown, path: string): CertsmithError {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ELOOP' ? 'a symlink is in the way' : code === 'ENOSPC' ? 'no space left' : code ?? (error as Error).message;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ELOOP'
+          ? 'a symlink is in the way'
+          : code === 'ENOSPC'
+            ? 'no space left'
+            : (code ?? (error as Error).message);
     return new CertsmithError('DCV_HTTP_WRITE_FAILED', `${this.field}: cannot write ${path} (${why})`, { cause: error });
   }
 }

@@ -24,7 +24,12 @@ export type FetchOutcome =
  * no redirect is followed here, the body is read up to the cap and not further. Only the caller's abort throws.
  */
 export async function fetchOnce(
-  scheme: 'http' | 'https', address: string, host: string, path: string, limits: FetchLimits, signal: AbortSignal,
+  scheme: 'http' | 'https',
+  address: string,
+  host: string,
+  path: string,
+  limits: FetchLimits,
+  signal: AbortSignal,
 ): Promise<FetchOutcome> {
   const { Client } = await import('undici'); // loaded by the first fetch, not by every run that loads the plugin
   // One connection, as a CA makes: a Client is that connection alone (an Agent's pool machinery cost ~40 % more CPU
@@ -48,7 +53,13 @@ export async function fetchOnce(
     if (response.statusCode >= 300 && response.statusCode < 400) {
       const location = response.headers.location;
       await response.body.dump({ limit: limits.maxBodyBytes }).catch(() => undefined);
-      return { kind: 'response', status: response.statusCode, location: Array.isArray(location) ? location[0] ?? null : location ?? null, body: Buffer.alloc(0), truncated: false };
+      return {
+        kind: 'response',
+        status: response.statusCode,
+        location: Array.isArray(location) ? (location[0] ?? null) : (location ?? null),
+        body: Buffer.alloc(0),
+        truncated: false,
+      };
     }
     const chunks: Buffer[] = [];
     let size = 0;

@@ -18,7 +18,15 @@ class FakeResolver implements Resolver {
     if (entry === undefined || entry === 'nxdomain') return { name, outcome: 'nxdomain', addresses: [], chosen: null, cnames: [], path: ['fake'] };
     // As the iterative resolver does: a private first address that is not the server's is an 'error' outcome.
     const outcome = entry[0] === elsewhere ? 'error' : 'ok';
-    return { name, outcome, addresses: entry, chosen: entry[0] ?? null, cnames: [], path: ['fake root', 'fake auth'], detail: outcome === 'error' ? 'private' : undefined };
+    return {
+      name,
+      outcome,
+      addresses: entry,
+      chosen: entry[0] ?? null,
+      cnames: [],
+      path: ['fake root', 'fake auth'],
+      detail: outcome === 'error' ? 'private' : undefined,
+    };
   }
 }
 
@@ -35,8 +43,23 @@ beforeAll(async () => {
   const bigRoot = join(lab.path, 'big');
   await mkdir(bigRoot, { recursive: true });
   await writeFile(join(bigRoot, 'big.bin'), Buffer.alloc(1024 * 1024, 0x61));
-  await mustRun('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=ok.example.test',
-    '-keyout', join(lab.path, 'tls.key'), '-out', join(lab.path, 'tls.crt')]);
+  await mustRun('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ok.example.test',
+    '-keyout',
+    join(lab.path, 'tls.key'),
+    '-out',
+    join(lab.path, 'tls.crt'),
+  ]);
   const wk = (body: string) => `    location /.well-known/ { ${body} }\n`;
   nginx = await startNginx({
     address: randomLoopback(),
@@ -53,15 +76,27 @@ beforeAll(async () => {
     ],
   });
   table = {
-    'ok.example.test': [nginx.address], 'www.ok.example.test': [nginx.address], 'missing.example.test': [nginx.address],
-    'moved.example.test': [nginx.address], 'moved-tls.example.test': [nginx.address], 'moved-port.example.test': [nginx.address],
-    'loop.example.test': [nginx.address], 'slow.example.test': [nginx.address], 'big.example.test': [nginx.address],
-    'other.example.test': [nginx.address], 'xn--bcher-kva.example.test': [nginx.address],
-    'elsewhere.example.test': [elsewhere, nginx.address], 'public.example.test': ['203.0.113.7'],
+    'ok.example.test': [nginx.address],
+    'www.ok.example.test': [nginx.address],
+    'missing.example.test': [nginx.address],
+    'moved.example.test': [nginx.address],
+    'moved-tls.example.test': [nginx.address],
+    'moved-port.example.test': [nginx.address],
+    'loop.example.test': [nginx.address],
+    'slow.example.test': [nginx.address],
+    'big.example.test': [nginx.address],
+    'other.example.test': [nginx.address],
+    'xn--bcher-kva.example.test': [nginx.address],
+    'elsewhere.example.test': [elsewhere, nginx.address],
+    'public.example.test': ['203.0.113.7'],
   };
   settings = {
-    docroot, docroots: {}, serverAddresses: [nginx.address], ledgerDir: join(lab.path, 'state', 'dcv-http', 'published'),
-    probeRedirects: 'none', limits: { connectTimeoutMs: 2_000, readTimeoutMs: 1_500, maxBodyBytes: 16 * 1024 },
+    docroot,
+    docroots: {},
+    serverAddresses: [nginx.address],
+    ledgerDir: join(lab.path, 'state', 'dcv-http', 'published'),
+    probeRedirects: 'none',
+    limits: { connectTimeoutMs: 2_000, readTimeoutMs: 1_500, maxBodyBytes: 16 * 1024 },
   };
 });
 
@@ -109,7 +144,9 @@ describe('HttpFileDcv with nginx', () => {
     const published = await Promise.all(names.map((name) => dcv.publish({ kind: 'probe', name, ...shared }, target, AbortSignal.timeout(5_000))));
     const dir = join(docroot, '.well-known/pki-validation');
     expect(await readdir(dir)).toEqual([`${'ab'.repeat(16)}.txt`]);
-    expect(published.map((p) => p.where)).toEqual(names.map((n) => `http://${n}/.well-known/pki-validation/${'ab'.repeat(16)}.txt (${join(dir, `${'ab'.repeat(16)}.txt`)})`));
+    expect(published.map((p) => p.where)).toEqual(
+      names.map((n) => `http://${n}/.well-known/pki-validation/${'ab'.repeat(16)}.txt (${join(dir, `${'ab'.repeat(16)}.txt`)})`),
+    );
     const verdicts = await Promise.all(published.map((p) => dcv.check(p, AbortSignal.timeout(10_000))));
     expect(verdicts.map((v) => v.ok)).toEqual([true, true, false]); // other.example.test answers "another site"
     await dcv.cleanup(published[0]!);
@@ -121,17 +158,31 @@ describe('HttpFileDcv with nginx', () => {
     expect(await readdir(docroot)).toEqual([]);
     // Another probe with the same token but other content is not the shared one: refused as someone else's file.
     const first = await dcv.publish({ kind: 'probe', name: 'ok.example.test', ...shared }, target, AbortSignal.timeout(5_000));
-    await expect(dcv.publish({ kind: 'probe', name: 'www.ok.example.test', ...shared, content: 'other' }, target, AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'DCV_HTTP_FILE_EXISTS' });
+    await expect(
+      dcv.publish({ kind: 'probe', name: 'www.ok.example.test', ...shared, content: 'other' }, target, AbortSignal.timeout(5_000)),
+    ).rejects.toMatchObject({ code: 'DCV_HTTP_FILE_EXISTS' });
     await dcv.cleanup(first);
     expect(await readdir(docroot)).toEqual([]);
   });
 
   it('serves http-01 and the Sectigo file at their paths, IDNs by their A-label', async () => {
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
-    const acme = await validate(dcv, { kind: 'http-01', name: 'bücher.example.test', token: 'tok_EN-123456789', keyAuthorization: 'tok_EN-123456789.thumbprint' });
+    const acme = await validate(dcv, {
+      kind: 'http-01',
+      name: 'bücher.example.test',
+      token: 'tok_EN-123456789',
+      keyAuthorization: 'tok_EN-123456789.thumbprint',
+    });
     expect(acme.verdict.ok).toBe(true);
     expect(acme.published.where).toContain('http://xn--bcher-kva.example.test/.well-known/acme-challenge/tok_EN-123456789');
-    const sectigo = await validate(dcv, { kind: 'sectigo-http', name: 'www.ok.example.test', md5: 'ab'.repeat(16), sha256: 'cd'.repeat(32), caDomain: 'sectigo.com', unique: 'u1' });
+    const sectigo = await validate(dcv, {
+      kind: 'sectigo-http',
+      name: 'www.ok.example.test',
+      md5: 'ab'.repeat(16),
+      sha256: 'cd'.repeat(32),
+      caDomain: 'sectigo.com',
+      unique: 'u1',
+    });
     expect(sectigo.verdict.ok).toBe(true);
     expect(sectigo.published.where).toContain(`/.well-known/pki-validation/${'AB'.repeat(16)}.txt`);
     expect(await readdir(docroot)).toEqual([]);
@@ -141,13 +192,21 @@ describe('HttpFileDcv with nginx', () => {
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
     const cases: [string, string, RegExp][] = [
       ['nowhere.example.test', 'DCV_HTTP_NO_ADDRESS', /nowhere\.example\.test does not resolve \(NXDOMAIN\): create an A or AAAA record/],
-      ['elsewhere.example.test', 'DCV_HTTP_PRIVATE_ADDRESS', new RegExp(`resolves to the private address ${elsewhere.replace(/\./g, '\\.')}, which is not one of this server's \\(server\\.addresses\\)`)],
+      [
+        'elsewhere.example.test',
+        'DCV_HTTP_PRIVATE_ADDRESS',
+        new RegExp(`resolves to the private address ${elsewhere.replace(/\./g, '\\.')}, which is not one of this server's \\(server\\.addresses\\)`),
+      ],
       ['public.example.test', 'DCV_HTTP_NOT_THIS_SERVER', /resolves to 203\.0\.113\.7, which is not one of this server's addresses/],
       ['missing.example.test', 'DCV_HTTP_NOT_FOUND', /^404: http:\/\/missing\.example\.test\/.* was not found; the web server does not serve/],
       ['other.example.test', 'DCV_HTTP_WRONG_CONTENT', /wrong content: .* answered 12 bytes \("another site"\)/],
       ['big.example.test', 'DCV_HTTP_WRONG_CONTENT', /answered with more than 16 KiB/],
       ['slow.example.test', 'DCV_HTTP_TIMEOUT', /^timeout: .* did not (answer within 1\.5 s|finish answering within 3\.5 s)/],
-      ['moved.example.test', 'DCV_HTTP_REDIRECT_NOT_ALLOWED', /^redirect not allowed \(the CA follows none\): Redirection #1 \(moved\.example\.test\): http:\/\/moved\.example\.test\/\.well-known\/pki-validation\/\w+\.txt → http:\/\/ok\.example\.test\/\.well-known\/pki-validation\/\w+\.txt/],
+      [
+        'moved.example.test',
+        'DCV_HTTP_REDIRECT_NOT_ALLOWED',
+        /^redirect not allowed \(the CA follows none\): Redirection #1 \(moved\.example\.test\): http:\/\/moved\.example\.test\/\.well-known\/pki-validation\/\w+\.txt → http:\/\/ok\.example\.test\/\.well-known\/pki-validation\/\w+\.txt/,
+      ],
     ];
     const verdicts = await Promise.all(cases.map(([name]) => validate(dcv, probe(name))));
     for (const [index, [name, code, reason]] of cases.entries()) {
@@ -160,14 +219,33 @@ describe('HttpFileDcv with nginx', () => {
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
     const http01 = (name: string): Challenge => ({ kind: 'http-01', name, token: `token-${name.split('.')[0]}-0123`, keyAuthorization: `ka-${name}` });
     const moved = await validate(dcv, http01('moved.example.test'));
-    expect(moved.verdict).toMatchObject({ ok: true, reason: expect.stringMatching(/^followed Redirection #1 \(moved\.example\.test\): http:\/\/moved\.example\.test\/\.well-known\/acme-challenge\/token-moved-0123 → http:\/\/ok\.example\.test\//) });
+    expect(moved.verdict).toMatchObject({
+      ok: true,
+      reason: expect.stringMatching(
+        /^followed Redirection #1 \(moved\.example\.test\): http:\/\/moved\.example\.test\/\.well-known\/acme-challenge\/token-moved-0123 → http:\/\/ok\.example\.test\//,
+      ),
+    });
     const tls = await validate(dcv, http01('moved-tls.example.test'));
     expect(tls.verdict).toMatchObject({ ok: true, reason: expect.stringContaining('→ https://ok.example.test/') });
     const port = await validate(dcv, http01('moved-port.example.test'));
-    expect(port.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED', reason: expect.stringMatching(/only to ports 80 and 443, not 8080/) });
+    expect(port.verdict).toMatchObject({
+      ok: false,
+      code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED',
+      reason: expect.stringMatching(/only to ports 80 and 443, not 8080/),
+    });
     const loop = await validate(dcv, http01('loop.example.test'));
-    expect(loop.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_TOO_MANY_REDIRECTS', reason: expect.stringMatching(/more than 10 redirects: Redirection #11/) });
-    const sectigo = await validate(dcv, { kind: 'sectigo-http', name: 'moved.example.test', md5: 'EF'.repeat(16), sha256: '01'.repeat(32), caDomain: 'sectigo.com' });
+    expect(loop.verdict).toMatchObject({
+      ok: false,
+      code: 'DCV_HTTP_TOO_MANY_REDIRECTS',
+      reason: expect.stringMatching(/more than 10 redirects: Redirection #11/),
+    });
+    const sectigo = await validate(dcv, {
+      kind: 'sectigo-http',
+      name: 'moved.example.test',
+      md5: 'EF'.repeat(16),
+      sha256: '01'.repeat(32),
+      caDomain: 'sectigo.com',
+    });
     expect(sectigo.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED' });
     const probeAcme = await validate(new HttpFileDcv({ ...settings, probeRedirects: 'acme' }, new FakeResolver(table), undefined), probe('moved.example.test'));
     expect(probeAcme.verdict.ok).toBe(true);
@@ -180,7 +258,9 @@ describe('HttpFileDcv with nginx', () => {
     const blind = new HttpFileDcv(settings, undefined, undefined);
     await expect(blind.publish(probe('ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toMatchObject({ code: 'DCV_NO_RESOLVER' });
     const lost = new HttpFileDcv({ ...settings, docroot: join(lab.path, 'no-such-dir') }, new FakeResolver(table), undefined);
-    await expect(lost.publish(probe('ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toThrowError(/options\.docroot of @certsmith\/dcv-http: the docroot .* does not exist/);
+    await expect(lost.publish(probe('ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toThrowError(
+      /options\.docroot of @certsmith\/dcv-http: the docroot .* does not exist/,
+    );
     expect(await readdir(docroot)).toEqual([]);
   });
 
@@ -209,16 +289,24 @@ describe('HttpFileDcv with nginx', () => {
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
     const createdDirs = [dir, join(docroot, '.well-known')];
     await mkdir(settings.ledgerDir, { recursive: true });
-    await writeFile(join(settings.ledgerDir, `${pid}-1-abcd.jsonl`), [
-      { pid, startedAt: '2026-12-04T10:00:00.000Z' },
-      { add: 'a', file: ours, sha256: sha('ours'), createdDirs: [], createdAt: '2026-12-04T10:00:00.000Z' },
-      { dirs: 'a', createdDirs },
-      { add: 'b', file: changed, sha256: sha('was ours'), createdDirs, createdAt: '2026-12-04T10:00:00.000Z' },
-      { add: 'c', file: forgotten, sha256: sha('cleaned up by its run'), createdDirs, createdAt: '2026-12-04T10:00:00.000Z' },
-      { forget: 'c' },
-    ].map((line) => JSON.stringify(line)).join('\n') + '\n{"forget": "a"');
+    await writeFile(
+      join(settings.ledgerDir, `${pid}-1-abcd.jsonl`),
+      [
+        { pid, startedAt: '2026-12-04T10:00:00.000Z' },
+        { add: 'a', file: ours, sha256: sha('ours'), createdDirs: [], createdAt: '2026-12-04T10:00:00.000Z' },
+        { dirs: 'a', createdDirs },
+        { add: 'b', file: changed, sha256: sha('was ours'), createdDirs, createdAt: '2026-12-04T10:00:00.000Z' },
+        { add: 'c', file: forgotten, sha256: sha('cleaned up by its run'), createdDirs, createdAt: '2026-12-04T10:00:00.000Z' },
+        { forget: 'c' },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n') + '\n{"forget": "a"',
+    );
     // A live process's journal is left alone.
-    await writeFile(join(settings.ledgerDir, `${process.ppid}-1-live.jsonl`), `${JSON.stringify({ pid: process.ppid, startedAt: '2026-12-04T10:00:00.000Z' })}\n${JSON.stringify({ add: 'x', file: forgotten, sha256: sha('cleaned up by its run'), createdDirs: [] })}\n`);
+    await writeFile(
+      join(settings.ledgerDir, `${process.ppid}-1-live.jsonl`),
+      `${JSON.stringify({ pid: process.ppid, startedAt: '2026-12-04T10:00:00.000Z' })}\n${JSON.stringify({ add: 'x', file: forgotten, sha256: sha('cleaned up by its run'), createdDirs: [] })}\n`,
+    );
     await writeFile(changed, 'the admin put something else here');
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
     const { verdict } = await validate(dcv, probe('ok.example.test'));
@@ -256,15 +344,20 @@ describe('HttpFileDcv with AAAA and A', () => {
     await release?.();
   });
 
-  it("fails the name with AAAA_UNREACHABLE, both addresses and what failed, when the IPv6 answer is not the file, for both preferences", async () => {
+  it('fails the name with AAAA_UNREACHABLE, both addresses and what failed, when the IPv6 answer is not the file, for both preferences', async () => {
     const ipv6 = new HttpFileDcv(dual, new FakeResolver(table), undefined);
     for (const addressPreference of ['ipv6', 'ipv6-then-ipv4', 'first'] as const) {
-      for (const [name, short] of [['dual.example.test', '404'], ['other6.example.test', 'wrong content']]) {
+      for (const [name, short] of [
+        ['dual.example.test', '404'],
+        ['other6.example.test', 'wrong content'],
+      ]) {
         const published = await ipv6.publish(probe(name!), target, AbortSignal.timeout(5_000));
         try {
           const verdict = await ipv6.check(published, AbortSignal.timeout(20_000), { addressPreference });
           expect(verdict, `${name} ${addressPreference}`).toEqual({
-            name, ok: false, code: 'AAAA_UNREACHABLE',
+            name,
+            ok: false,
+            code: 'AAAA_UNREACHABLE',
             reason: expect.stringContaining(`${name}: the file is not served over [::1] (${short}) but is over ${nginx.address}; `),
           });
         } finally {
@@ -279,11 +372,23 @@ describe('HttpFileDcv with AAAA and A', () => {
 
   it('keeps the first-address rule without a preference, and a name with AAAA only as it was', async () => {
     const dcv = new HttpFileDcv(dual, new FakeResolver(table), undefined);
-    expect((await validate(dcv, probe('dual.example.test'))).verdict).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining('the first address decides') });
-    expect((await validate(dcv, probe('v6only.example.test'))).verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_NOT_FOUND', reason: expect.stringMatching(/^404: http:\/\/v6only\.example\.test\/.* \(at ::1\) was not found/) });
+    expect((await validate(dcv, probe('dual.example.test'))).verdict).toMatchObject({
+      ok: false,
+      code: 'AAAA_UNREACHABLE',
+      reason: expect.stringContaining('the first address decides'),
+    });
+    expect((await validate(dcv, probe('v6only.example.test'))).verdict).toMatchObject({
+      ok: false,
+      code: 'DCV_HTTP_NOT_FOUND',
+      reason: expect.stringMatching(/^404: http:\/\/v6only\.example\.test\/.* \(at ::1\) was not found/),
+    });
     // ::1 not listed as this server's: a CA could not reach it either.
     const strict = new HttpFileDcv(settings, new FakeResolver(table), undefined);
-    expect((await validate(strict, probe('dual.example.test'))).verdict).toMatchObject({ ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining("not served over [::1] (a private address that is not this server's) but is over") });
+    expect((await validate(strict, probe('dual.example.test'))).verdict).toMatchObject({
+      ok: false,
+      code: 'AAAA_UNREACHABLE',
+      reason: expect.stringContaining("not served over [::1] (a private address that is not this server's) but is over"),
+    });
   });
 
   it("passes with a warning when nothing listens on ::1 and the CA retries over IPv4 (Let's Encrypt); fails when the AAAA address decides", async () => {
@@ -293,12 +398,24 @@ describe('HttpFileDcv with AAAA and A', () => {
     const published = await dcv.publish(probe('refused6.example.test'), target, AbortSignal.timeout(5_000));
     try {
       expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference: 'ipv6-then-ipv4' })).toEqual({
-        name: 'refused6.example.test', ok: true,
-        warnings: [{ code: 'AAAA_UNREACHABLE', message: expect.stringMatching(new RegExp(`^refused6\\.example\\.test: the file is not served over \\[::1\\] \\(connection refused\\) but is over ${nginx.address.replace(/\./g, '\\.')}; the CA retries over IPv4`)) }],
+        name: 'refused6.example.test',
+        ok: true,
+        warnings: [
+          {
+            code: 'AAAA_UNREACHABLE',
+            message: expect.stringMatching(
+              new RegExp(
+                `^refused6\\.example\\.test: the file is not served over \\[::1\\] \\(connection refused\\) but is over ${nginx.address.replace(/\./g, '\\.')}; the CA retries over IPv4`,
+              ),
+            ),
+          },
+        ],
       });
       for (const addressPreference of ['ipv6', 'first'] as const) {
         expect(await dcv.check(published, AbortSignal.timeout(20_000), { addressPreference })).toMatchObject({
-          ok: false, code: 'AAAA_UNREACHABLE', reason: expect.stringContaining(`refused6.example.test: the file is not served over [::1] (connection refused) but is over ${nginx.address}`),
+          ok: false,
+          code: 'AAAA_UNREACHABLE',
+          reason: expect.stringContaining(`refused6.example.test: the file is not served over [::1] (connection refused) but is over ${nginx.address}`),
         });
       }
     } finally {

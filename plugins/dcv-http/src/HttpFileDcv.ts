@@ -2,8 +2,17 @@ import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import {
-  CertsmithError, type AddressPreference, type Bus, type Challenge, type DcvCheckOptions, type DcvMethod, type NameVerdict, type Published,
-  type Resolution, type Resolver, type Target,
+  CertsmithError,
+  type AddressPreference,
+  type Bus,
+  type Challenge,
+  type DcvCheckOptions,
+  type DcvMethod,
+  type NameVerdict,
+  type Published,
+  type Resolution,
+  type Resolver,
+  type Target,
 } from '@certsmith/core';
 import { firstOfEachFamily, judgeDualStack, verdictOf, type AddressOutcome } from './address-preference.js';
 import { isPrivateAddress, sameAddress } from './addresses.js';
@@ -89,7 +98,10 @@ export class HttpFileDcv implements DcvMethod {
     if (!this.supports(challenge)) throw new CertsmithError('DCV_HTTP_UNSUPPORTED', `HTTP file DCV cannot publish a "${challenge.kind}" challenge`);
     const host = hostForHttpDcv(challenge.name);
     if (!this.resolver) {
-      throw new CertsmithError('DCV_NO_RESOLVER', 'HTTP DCV needs the iterative resolver (core token Resolver), and none is bound: load the DNS library in the composition root');
+      throw new CertsmithError(
+        'DCV_NO_RESOLVER',
+        'HTTP DCV needs the iterative resolver (core token Resolver), and none is bound: load the DNS library in the composition root',
+      );
     }
     const { urlPath, content } = fileOf(challenge);
     const configured = this.settings.docroots[target.id];
@@ -175,7 +187,8 @@ export class HttpFileDcv implements DcvMethod {
   private async prove(published: Published, resolved: Resolution, family: 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
     const handle = published.handle as Handle;
     const name = published.challenge.name;
-    const policy: RedirectPolicy = published.challenge.kind === 'sectigo-http' ? 'none' : published.challenge.kind === 'http-01' ? 'acme' : this.settings.probeRedirects;
+    const policy: RedirectPolicy =
+      published.challenge.kind === 'sectigo-http' ? 'none' : published.challenge.kind === 'http-01' ? 'acme' : this.settings.probeRedirects;
     let scheme: 'http' | 'https' = 'http';
     let host = handle.host;
     let path = handle.urlPath;
@@ -183,8 +196,14 @@ export class HttpFileDcv implements DcvMethod {
     let address: string | null = null;
     const redirects: string[] = [];
     // Let's Encrypt retries over IPv4 only when the first request's connection failed, not a redirect's.
-    const fail = (code: string, reason: string, short: string, connection = false): AddressOutcome =>
-      ({ ok: false, address, code, reason, short, connection: connection && redirects.length === 0 });
+    const fail = (code: string, reason: string, short: string, connection = false): AddressOutcome => ({
+      ok: false,
+      address,
+      code,
+      reason,
+      short,
+      connection: connection && redirects.length === 0,
+    });
     for (;;) {
       const located = this.locate(host, resolution ?? (await this.resolve(host, signal)), family);
       resolution = null;
@@ -195,13 +214,27 @@ export class HttpFileDcv implements DcvMethod {
       const at = `${url} (at ${located.address})`;
       switch (outcome.kind) {
         case 'connect-timeout':
-          return fail('DCV_HTTP_TIMEOUT', `timeout: could not connect to ${located.address} port ${scheme === 'http' ? 80 : 443} within ${seconds(this.settings.limits.connectTimeoutMs)}; is the web server running and the port open in the firewall?`, 'connection timed out', true);
+          return fail(
+            'DCV_HTTP_TIMEOUT',
+            `timeout: could not connect to ${located.address} port ${scheme === 'http' ? 80 : 443} within ${seconds(this.settings.limits.connectTimeoutMs)}; is the web server running and the port open in the firewall?`,
+            'connection timed out',
+            true,
+          );
         case 'read-timeout':
-          return fail('DCV_HTTP_TIMEOUT', outcome.total
-            ? `timeout: ${at} did not finish answering within ${seconds(this.settings.limits.connectTimeoutMs + this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`
-            : `timeout: ${at} did not answer within ${seconds(this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`, 'timeout');
+          return fail(
+            'DCV_HTTP_TIMEOUT',
+            outcome.total
+              ? `timeout: ${at} did not finish answering within ${seconds(this.settings.limits.connectTimeoutMs + this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`
+              : `timeout: ${at} did not answer within ${seconds(this.settings.limits.readTimeoutMs)}; the web server is too slow or stuck`,
+            'timeout',
+          );
         case 'refused':
-          return fail('DCV_HTTP_REFUSED', `${located.address} refused the connection on port ${scheme === 'http' ? 80 : 443}: no web server listens there for ${host}`, 'connection refused', true);
+          return fail(
+            'DCV_HTTP_REFUSED',
+            `${located.address} refused the connection on port ${scheme === 'http' ? 80 : 443}: no web server listens there for ${host}`,
+            'connection refused',
+            true,
+          );
         case 'error':
           return fail('DCV_HTTP_FETCH_FAILED', `fetching ${at} failed: ${outcome.detail}`, 'fetch failed');
         case 'response':
@@ -212,9 +245,14 @@ export class HttpFileDcv implements DcvMethod {
         const line = `Redirection #${redirects.length + 1} (${name}): ${url} → ${outcome.location}`;
         redirects.push(line);
         if (policy === 'none') {
-          return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (the CA follows none): ${line}; serve the file directly, e.g. exclude /.well-known/ from the redirect`, 'redirect not allowed');
+          return fail(
+            'DCV_HTTP_REDIRECT_NOT_ALLOWED',
+            `redirect not allowed (the CA follows none): ${line}; serve the file directly, e.g. exclude /.well-known/ from the redirect`,
+            'redirect not allowed',
+          );
         }
-        if (redirects.length > ACME_MAX_REDIRECTS) return fail('DCV_HTTP_TOO_MANY_REDIRECTS', `more than ${ACME_MAX_REDIRECTS} redirects: ${line}`, 'too many redirects');
+        if (redirects.length > ACME_MAX_REDIRECTS)
+          return fail('DCV_HTTP_TOO_MANY_REDIRECTS', `more than ${ACME_MAX_REDIRECTS} redirects: ${line}`, 'too many redirects');
         const next = this.followable(outcome.location, url);
         if ('reason' in next) return fail('DCV_HTTP_REDIRECT_NOT_ALLOWED', `redirect not allowed (${next.reason}): ${line}`, 'redirect not allowed');
         ({ scheme, host, path } = next);
@@ -222,14 +260,31 @@ export class HttpFileDcv implements DcvMethod {
       }
       const history = redirects.length ? ` after ${redirects.join('; ')}` : '';
       if (status === 404) {
-        return fail('DCV_HTTP_NOT_FOUND', `404: ${at} was not found${history}; the web server does not serve ${handle.docroot.root} for ${host}: set its document root, or this plugin's docroot option, so that they agree`, '404');
+        return fail(
+          'DCV_HTTP_NOT_FOUND',
+          `404: ${at} was not found${history}; the web server does not serve ${handle.docroot.root} for ${host}: set its document root, or this plugin's docroot option, so that they agree`,
+          '404',
+        );
       }
-      if (status !== 200) return fail('DCV_HTTP_STATUS', `${at} answered HTTP ${status}${history} instead of 200 with the file; check the web server's configuration for ${host}`, `HTTP ${status}`);
+      if (status !== 200)
+        return fail(
+          'DCV_HTTP_STATUS',
+          `${at} answered HTTP ${status}${history} instead of 200 with the file; check the web server's configuration for ${host}`,
+          `HTTP ${status}`,
+        );
       if (outcome.truncated) {
-        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered with more than ${this.settings.limits.maxBodyBytes / 1024} KiB${history}, not the ${handle.content.length}-byte file; another site or an error page answers for ${host}`, 'wrong content');
+        return fail(
+          'DCV_HTTP_WRONG_CONTENT',
+          `wrong content: ${at} answered with more than ${this.settings.limits.maxBodyBytes / 1024} KiB${history}, not the ${handle.content.length}-byte file; another site or an error page answers for ${host}`,
+          'wrong content',
+        );
       }
       if (!outcome.body.equals(handle.content)) {
-        return fail('DCV_HTTP_WRONG_CONTENT', `wrong content: ${at} answered ${outcome.body.length} bytes (${preview(outcome.body)})${history}, not the published file; another server, site or proxy answers for ${host}`, 'wrong content');
+        return fail(
+          'DCV_HTTP_WRONG_CONTENT',
+          `wrong content: ${at} answered ${outcome.body.length} bytes (${preview(outcome.body)})${history}, not the published file; another server, site or proxy answers for ${host}`,
+          'wrong content',
+        );
       }
       return redirects.length ? { ok: true, address: located.address, reason: `followed ${redirects.join('; ')}` } : { ok: true, address: located.address };
     }
@@ -259,27 +314,49 @@ export class HttpFileDcv implements DcvMethod {
    * The address the CA will use: the first of `family` when the host has one, else the first address; then cPanel's
    * address rule (a private address must be this server's; with server.addresses set, only those).
    */
-  private locate(host: string, resolution: Resolution, family: 4 | 6 | undefined): { address: string } | { address?: string; code: string; reason: string; short: string } {
+  private locate(
+    host: string,
+    resolution: Resolution,
+    family: 4 | 6 | undefined,
+  ): { address: string } | { address?: string; code: string; reason: string; short: string } {
     // The resolver may already call a private first address an error; the address rule below says it in full.
     const address = (family && resolution.addresses.find((a) => isIP(a) === family)) || resolution.chosen;
     if (!address) {
       const detail = resolution.detail ? ` (${resolution.detail})` : '';
       const short = 'no address';
       switch (resolution.outcome) {
-        case 'nxdomain': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN): create an A or AAAA record pointing at this server`, short };
+        case 'nxdomain':
+          return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN): create an A or AAAA record pointing at this server`, short };
         case 'ok':
-        case 'nodata': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: it has no A or AAAA record; add one pointing at this server`, short };
-        case 'timeout': return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: its nameservers did not answer in time${detail}`, short };
-        default: return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (${resolution.outcome})${detail}: check the zone's delegation and nameservers`, short };
+        case 'nodata':
+          return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: it has no A or AAAA record; add one pointing at this server`, short };
+        case 'timeout':
+          return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: its nameservers did not answer in time${detail}`, short };
+        default:
+          return {
+            code: 'DCV_HTTP_NO_ADDRESS',
+            reason: `${host} does not resolve (${resolution.outcome})${detail}: check the zone's delegation and nameservers`,
+            short,
+          };
       }
     }
     const own = this.settings.serverAddresses.some((a) => sameAddress(a, address));
     if (own) return { address };
     if (isPrivateAddress(address)) {
-      return { address, code: 'DCV_HTTP_PRIVATE_ADDRESS', reason: `${host} resolves to the private address ${address}, which is not one of this server's (server.addresses): a CA cannot reach it; point the name at this server's public address, or list ${address} in server.addresses if it is this server's`, short: "a private address that is not this server's" };
+      return {
+        address,
+        code: 'DCV_HTTP_PRIVATE_ADDRESS',
+        reason: `${host} resolves to the private address ${address}, which is not one of this server's (server.addresses): a CA cannot reach it; point the name at this server's public address, or list ${address} in server.addresses if it is this server's`,
+        short: "a private address that is not this server's",
+      };
     }
     if (this.settings.serverAddresses.length) {
-      return { address, code: 'DCV_HTTP_NOT_THIS_SERVER', reason: `${host} resolves to ${address}, which is not one of this server's addresses (server.addresses: ${this.settings.serverAddresses.join(', ')}): point its A/AAAA record at this server`, short: "not one of this server's addresses" };
+      return {
+        address,
+        code: 'DCV_HTTP_NOT_THIS_SERVER',
+        reason: `${host} resolves to ${address}, which is not one of this server's addresses (server.addresses: ${this.settings.serverAddresses.join(', ')}): point its A/AAAA record at this server`,
+        short: "not one of this server's addresses",
+      };
     }
     return { address };
   }
@@ -309,10 +386,12 @@ export class HttpFileDcv implements DcvMethod {
 function fileOf(challenge: Challenge): { urlPath: string; content: Buffer } {
   switch (challenge.kind) {
     case 'probe':
-      if (!/^[A-Za-z0-9_-]{8,128}$/.test(challenge.token)) throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `probe for ${challenge.name}: the token is not a plain file name`);
+      if (!/^[A-Za-z0-9_-]{8,128}$/.test(challenge.token))
+        throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `probe for ${challenge.name}: the token is not a plain file name`);
       return { urlPath: `/.well-known/pki-validation/${challenge.token}.txt`, content: Buffer.from(challenge.content, 'utf8') };
     case 'http-01':
-      if (!/^[A-Za-z0-9_-]{8,256}$/.test(challenge.token)) throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `http-01 for ${challenge.name}: the token is not base64url`);
+      if (!/^[A-Za-z0-9_-]{8,256}$/.test(challenge.token))
+        throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `http-01 for ${challenge.name}: the token is not base64url`);
       return { urlPath: `/.well-known/acme-challenge/${challenge.token}`, content: Buffer.from(challenge.keyAuthorization, 'utf8') };
     case 'sectigo-http': {
       const file = sectigoFile(challenge);
@@ -329,6 +408,9 @@ function seconds(ms: number): string {
 
 /** A short, printable start of an unexpected body, for the reason. */
 function preview(body: Buffer): string {
-  const text = body.subarray(0, 40).toString('utf8').replace(/[^\x20-\x7e]/g, '?');
+  const text = body
+    .subarray(0, 40)
+    .toString('utf8')
+    .replace(/[^\x20-\x7e]/g, '?');
   return body.length === 0 ? 'empty' : `"${text}${body.length > 40 ? '…' : ''}"`;
 }

@@ -15,7 +15,11 @@ describe('PublishLedger', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const lines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = async (path: string) =>
+    (await readFile(path, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   it('keeps one 0600 journal per process however many files it records, and empties it when nothing is left', async () => {
     const ledger = new PublishLedger(join(dir, 'one'));
@@ -54,7 +58,7 @@ describe('PublishLedger', () => {
     expect((await lines(join(dir, 'left', left!))).map((l) => l.add ?? l.pid)).toEqual([expect.any(Number), expect.any(String)]);
   });
 
-  it('sweeps a dead run\'s journal and an earlier version\'s entry files; a file changed since is not removed', async () => {
+  it("sweeps a dead run's journal and an earlier version's entry files; a file changed since is not removed", async () => {
     const www = join(dir, 'www');
     await mkdir(www, { recursive: true });
     const [a, b, c] = ['a', 'b', 'c'].map((n) => join(www, n));
@@ -64,7 +68,10 @@ describe('PublishLedger', () => {
     const ledgerDir = join(dir, 'sweep');
     await mkdir(ledgerDir, { recursive: true });
     const deadPid = 4_194_305; // above pid_max: never a live process
-    await writeFile(join(ledgerDir, `${deadPid}-1-dead.jsonl`), `${JSON.stringify({ pid: deadPid, startedAt: 'x' })}\n${JSON.stringify({ add: '1', file: a, sha256: sha('A'), createdDirs: [] })}\n${JSON.stringify({ add: '2', file: b, sha256: sha('B'), createdDirs: [] })}\n{"add":`);
+    await writeFile(
+      join(ledgerDir, `${deadPid}-1-dead.jsonl`),
+      `${JSON.stringify({ pid: deadPid, startedAt: 'x' })}\n${JSON.stringify({ add: '1', file: a, sha256: sha('A'), createdDirs: [] })}\n${JSON.stringify({ add: '2', file: b, sha256: sha('B'), createdDirs: [] })}\n{"add":`,
+    );
     await writeFile(join(ledgerDir, 'old-entry.json'), JSON.stringify({ file: c, sha256: sha('C'), createdDirs: [], pid: deadPid, createdAt: 'x' }));
     const removed = await new PublishLedger(ledgerDir).sweep();
     expect(removed.sort()).toEqual([a, c]);

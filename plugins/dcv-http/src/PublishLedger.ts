@@ -13,10 +13,7 @@ interface Entry {
 
 /** One line of a journal: its header, or what happened to one entry. */
 type JournalLine =
-  | { pid: number; startedAt: string }
-  | ({ add: string; createdAt: string } & Entry)
-  | { dirs: string; createdDirs: string[] }
-  | { forget: string };
+  { pid: number; startedAt: string } | ({ add: string; createdAt: string } & Entry) | { dirs: string; createdDirs: string[] } | { forget: string };
 
 /** This process's open journals: the one exit listener removes those with nothing left in them. */
 const openJournals = new Set<PublishLedger>();
@@ -122,9 +119,17 @@ export class PublishLedger {
     if (!journal) return;
     this.journal = null;
     openJournals.delete(this);
-    try { closeSync(journal.fd); } catch { /* already closed */ }
+    try {
+      closeSync(journal.fd);
+    } catch {
+      /* already closed */
+    }
     if (this.live.size === 0) {
-      try { unlinkSync(journal.path); } catch { /* already gone */ }
+      try {
+        unlinkSync(journal.path);
+      } catch {
+        /* already gone */
+      }
     }
   }
 
@@ -138,7 +143,10 @@ export class PublishLedger {
   }
 
   private stateError(error: unknown): CertsmithError {
-    return new CertsmithError('DCV_HTTP_STATE', `paths.stateDir: cannot write in ${this.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); HTTP DCV keeps its list of published files there`);
+    return new CertsmithError(
+      'DCV_HTTP_STATE',
+      `paths.stateDir: cannot write in ${this.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); HTTP DCV keeps its list of published files there`,
+    );
   }
 
   /** Removes leftovers of runs that are gone, once per process; returns the files removed. */
@@ -174,7 +182,11 @@ export class PublishLedger {
           // already gone
         }
         for (const dir of entry.createdDirs) {
-          try { await rmdir(dir); } catch { break; }
+          try {
+            await rmdir(dir);
+          } catch {
+            break;
+          }
         }
       }
       await unlink(path).catch(() => undefined);

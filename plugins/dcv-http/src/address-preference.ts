@@ -9,16 +9,16 @@ export const AAAA_UNREACHABLE = 'AAAA_UNREACHABLE';
 export type AddressOutcome =
   | { ok: true; address: string; reason?: string }
   | {
-    ok: false;
-    /** null when the name (or a redirect's target) had no usable address. */
-    address: string | null;
-    code: string;
-    reason: string;
-    /** A few words for a line that names two addresses: "connection refused", "404", "wrong content". */
-    short: string;
-    /** Failed before any HTTP answer (refused, connect timeout): Let's Encrypt then retries over IPv4. */
-    connection: boolean;
-  };
+      ok: false;
+      /** null when the name (or a redirect's target) had no usable address. */
+      address: string | null;
+      code: string;
+      reason: string;
+      /** A few words for a line that names two addresses: "connection refused", "404", "wrong content". */
+      short: string;
+      /** Failed before any HTTP answer (refused, connect timeout): Let's Encrypt then retries over IPv4. */
+      connection: boolean;
+    };
 
 /** The first AAAA and the first A address of a resolution (a CA uses the first of each family, nothing else). */
 export function firstOfEachFamily(addresses: string[]): { v6?: string; v4?: string } {
@@ -47,19 +47,30 @@ export function judgeDualStack(name: string, host: string, v6: AddressOutcome, v
   if (!v4.ok) {
     // Both fail: say what the CA ends with, and what the other address did.
     const [decisive, other] = fallsBack ? [v4, v6] : [v6, v4];
-    return { name, ok: false, code: decisive.code, reason: `${decisive.reason} (over ${other.address ? urlHost(other.address) : 'the other address'}: ${other.short})` };
+    return {
+      name,
+      ok: false,
+      code: decisive.code,
+      reason: `${decisive.reason} (over ${other.address ? urlHost(other.address) : 'the other address'}: ${other.short})`,
+    };
   }
   const finding = `${host}: the file is not served over ${v6.address ? urlHost(v6.address) : 'its AAAA address'} (${v6.short}) but is over ${v4.address}`;
   if (fallsBack) {
     return {
       ...verdictOf(name, v4),
-      warnings: [{ code: AAAA_UNREACHABLE, message: `${finding}; the CA retries over IPv4 after a failed IPv6 connection, so the name passes: fix the web server's IPv6 listener or the AAAA record` }],
+      warnings: [
+        {
+          code: AAAA_UNREACHABLE,
+          message: `${finding}; the CA retries over IPv4 after a failed IPv6 connection, so the name passes: fix the web server's IPv6 listener or the AAAA record`,
+        },
+      ],
     };
   }
-  const why = preference === 'ipv6'
-    ? 'the CA fetches over IPv6 when the name has an AAAA record'
-    : preference === 'ipv6-then-ipv4'
-      ? 'the CA fetches over IPv6 first and does not retry over IPv4 after an IPv6 answer'
-      : 'the first address decides, and the AAAA address comes first';
+  const why =
+    preference === 'ipv6'
+      ? 'the CA fetches over IPv6 when the name has an AAAA record'
+      : preference === 'ipv6-then-ipv4'
+        ? 'the CA fetches over IPv6 first and does not retry over IPv4 after an IPv6 answer'
+        : 'the first address decides, and the AAAA address comes first';
   return { name, ok: false, code: AAAA_UNREACHABLE, reason: `${finding}; ${why}: serve the file over IPv6 too (the same docroot) or remove the AAAA record` };
 }

@@ -2,10 +2,23 @@ import { BlockList, isIP } from 'node:net';
 
 // Addresses a public CA cannot reach: RFC 1918, loopback, link-local, CGNAT, ULA, and their v4-mapped forms.
 const privateRanges = new BlockList();
-for (const [net, prefix] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['127.0.0.0', 8], ['169.254.0.0', 16], ['100.64.0.0', 10], ['0.0.0.0', 8]] as const) {
+for (const [net, prefix] of [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['100.64.0.0', 10],
+  ['0.0.0.0', 8],
+] as const) {
   privateRanges.addSubnet(net, prefix, 'ipv4');
 }
-for (const [net, prefix] of [['::1', 128], ['::', 128], ['fc00::', 7], ['fe80::', 10]] as const) {
+for (const [net, prefix] of [
+  ['::1', 128],
+  ['::', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
   privateRanges.addSubnet(net, prefix, 'ipv6');
 }
 

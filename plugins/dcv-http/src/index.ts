@@ -2,9 +2,7 @@
 // proved through the address the name resolves to from the root, as the CA will fetch it.
 import { join } from 'node:path';
 import { ContainerModule } from '@certsmith/core';
-import {
-  TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver,
-} from '@certsmith/core';
+import { TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver } from '@certsmith/core';
 import { CPANEL_LIMITS } from './HttpFetch.js';
 import { HttpFileDcv, type RedirectPolicy } from './HttpFileDcv.js';
 
@@ -26,7 +24,11 @@ export const manifest = definePlugin({
     type: 'object',
     additionalProperties: false,
     properties: {
-      docroot: { type: 'string', minLength: 1, description: 'Directory the web server serves for the names (default /var/www/html); relative to the config file.' },
+      docroot: {
+        type: 'string',
+        minLength: 1,
+        description: 'Directory the web server serves for the names (default /var/www/html); relative to the config file.',
+      },
       docroots: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Per-target docroots, by target id ("hostname", ...).' },
       probeRedirects: { enum: ['none', 'acme'], description: "Redirects the local probe may follow: 'none' as Sectigo (default), 'acme' as RFC 8555 CAs." },
       connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 60_000 },

@@ -12,7 +12,11 @@ describe('hostForHttpDcv', () => {
 
   it('refuses wildcards with a message that points at DNS validation', () => {
     expect(() => hostForHttpDcv('*.example.test')).toThrowError(/wildcard name cannot be validated over HTTP; use DNS validation/);
-    try { hostForHttpDcv('*.example.test'); } catch (error) { expect((error as { code: string }).code).toBe('DCV_HTTP_WILDCARD'); }
+    try {
+      hostForHttpDcv('*.example.test');
+    } catch (error) {
+      expect((error as { code: string }).code).toBe('DCV_HTTP_WILDCARD');
+    }
   });
 
   it('refuses labels over 63 characters and names over 253', () => {

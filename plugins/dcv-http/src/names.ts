@@ -9,7 +9,10 @@ import { CertsmithError } from '@certsmith/core';
 export function hostForHttpDcv(name: string): string {
   const trimmed = name.trim();
   if (trimmed.startsWith('*.') || trimmed.includes('*')) {
-    throw new CertsmithError('DCV_HTTP_WILDCARD', `"${name}": a wildcard name cannot be validated over HTTP; use DNS validation (profile "dnsonly" or a DNS DCV plugin) or list the host names instead`);
+    throw new CertsmithError(
+      'DCV_HTTP_WILDCARD',
+      `"${name}": a wildcard name cannot be validated over HTTP; use DNS validation (profile "dnsonly" or a DNS DCV plugin) or list the host names instead`,
+    );
   }
   const bare = trimmed.replace(/\.$/, '');
   if (bare.length === 0) throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": an empty name cannot be validated`);
@@ -18,7 +21,8 @@ export function hostForHttpDcv(name: string): string {
   if (ascii.length > 253) throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": the name is ${ascii.length} characters long; DNS allows 253`);
   for (const label of ascii.split('.')) {
     if (label.length === 0) throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": has an empty label (two dots in a row)`);
-    if (label.length > 63) throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": the label "${label.slice(0, 20)}…" is ${label.length} characters long; DNS allows 63`);
+    if (label.length > 63)
+      throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": the label "${label.slice(0, 20)}…" is ${label.length} characters long; DNS allows 63`);
     // No underscores: CAs may not put them in a certificate's names (CA/Browser Forum, since 2019).
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(label)) {
       throw new CertsmithError('DCV_HTTP_BAD_NAME', `"${name}": the label "${label}" may hold only letters, digits and inner hyphens`);

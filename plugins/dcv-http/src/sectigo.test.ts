@@ -14,8 +14,13 @@ function sh(script: string): string {
 
 describe('Sectigo file name and content', () => {
   it('match `openssl req -outform DER | md5sum / sha256sum` for an RSA and an EC CSR', () => {
-    for (const [file, key] of [['ec', '-newkey ec -pkeyopt ec_paramgen_curve:P-256'], ['rsa', '-newkey rsa:2048']] as const) {
-      sh(`openssl req ${key} -nodes -subj "/CN=host.example.test" -addext "subjectAltName=DNS:host.example.test,DNS:www.example.test" -keyout ${file}.key -out ${file}.csr 2>/dev/null`);
+    for (const [file, key] of [
+      ['ec', '-newkey ec -pkeyopt ec_paramgen_curve:P-256'],
+      ['rsa', '-newkey rsa:2048'],
+    ] as const) {
+      sh(
+        `openssl req ${key} -nodes -subj "/CN=host.example.test" -addext "subjectAltName=DNS:host.example.test,DNS:www.example.test" -keyout ${file}.key -out ${file}.csr 2>/dev/null`,
+      );
       const md5 = sh(`openssl req -in ${file}.csr -outform DER | md5sum | cut -d' ' -f1`);
       const sha256 = sh(`openssl req -in ${file}.csr -outform DER | sha256sum | cut -d' ' -f1`);
       sh(`openssl req -in ${file}.csr -outform DER -out ${file}.der`);

@@ -16,10 +16,20 @@ export interface SectigoFile {
 }
 
 /** The Sectigo `sectigo-http` challenge for one name of a CSR. */
-export function sectigoChallenge(name: string, csrDer: Uint8Array, options: { caDomain?: string; unique?: string } = {}): Extract<Challenge, { kind: 'sectigo-http' }> {
+export function sectigoChallenge(
+  name: string,
+  csrDer: Uint8Array,
+  options: { caDomain?: string; unique?: string } = {},
+): Extract<Challenge, { kind: 'sectigo-http' }> {
   const md5 = createHash('md5').update(csrDer).digest('hex').toUpperCase();
   const sha256 = createHash('sha256').update(csrDer).digest('hex');
-  const challenge: Extract<Challenge, { kind: 'sectigo-http' }> = { kind: 'sectigo-http', name, md5, sha256, caDomain: options.caDomain ?? DEFAULT_SECTIGO_CA_DOMAIN };
+  const challenge: Extract<Challenge, { kind: 'sectigo-http' }> = {
+    kind: 'sectigo-http',
+    name,
+    md5,
+    sha256,
+    caDomain: options.caDomain ?? DEFAULT_SECTIGO_CA_DOMAIN,
+  };
   if (options.unique !== undefined) challenge.unique = options.unique;
   return challenge;
 }
@@ -28,9 +38,12 @@ export function sectigoChallenge(name: string, csrDer: Uint8Array, options: { ca
 export function sectigoFile(challenge: Extract<Challenge, { kind: 'sectigo-http' }>): SectigoFile {
   const md5 = challenge.md5.toUpperCase();
   const sha256 = challenge.sha256.toLowerCase();
-  if (!/^[0-9A-F]{32}$/.test(md5)) throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `Sectigo challenge for ${challenge.name}: the MD5 "${challenge.md5}" is not 32 hex digits`);
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `Sectigo challenge for ${challenge.name}: the SHA-256 is not 64 hex digits`);
-  if (!/^[a-z0-9.-]+$/i.test(challenge.caDomain)) throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `Sectigo challenge for ${challenge.name}: the CA domain "${challenge.caDomain}" is not a domain name`);
+  if (!/^[0-9A-F]{32}$/.test(md5))
+    throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `Sectigo challenge for ${challenge.name}: the MD5 "${challenge.md5}" is not 32 hex digits`);
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `Sectigo challenge for ${challenge.name}: the SHA-256 is not 64 hex digits`);
+  if (!/^[a-z0-9.-]+$/i.test(challenge.caDomain))
+    throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `Sectigo challenge for ${challenge.name}: the CA domain "${challenge.caDomain}" is not a domain name`);
   if (challenge.unique !== undefined && !/^[A-Za-z0-9]{1,20}$/.test(challenge.unique)) {
     throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `Sectigo challenge for ${challenge.name}: the unique value must be 1 to 20 letters or digits`);
   }

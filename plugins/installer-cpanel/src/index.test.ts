@@ -6,7 +6,7 @@ import { manifest } from './index.js';
 const installerFor = (services: Record<string, unknown>) => contributedInstaller(manifest, { services });
 
 describe('@certsmith/installer-cpanel', () => {
-  it('installs cpsrvd\'s combined files: mycpanel.pem + mycpanel.cabundle, or cpanel.pem for a self-signed certificate', async () => {
+  it("installs cpsrvd's combined files: mycpanel.pem + mycpanel.cabundle, or cpanel.pem for a self-signed certificate", async () => {
     const installer = await installerFor({ cpanel: {} });
     expect(installer.service).toBe('cpanel');
     expect(installer.plan({ selfSigned: false }).files).toEqual(['/ssl/cpanel/mycpanel.pem', '/ssl/cpanel/mycpanel.cabundle']);

@@ -9,8 +9,16 @@ describe('@certsmith/installer-dovecot', () => {
   it('installs mydovecot.crt/.key (or dovecot.crt/.key), with /etc/dovecot/ssl only when links are asked for', async () => {
     const plain = await installerFor({ dovecot: { reload: ['/usr/bin/doveadm', 'reload'] } });
     expect(plain.service).toBe('dovecot');
-    expect(plain.plan({ selfSigned: false })).toEqual({ files: ['/ssl/dovecot/mydovecot.crt', '/ssl/dovecot/mydovecot.key'], reload: ['/usr/bin/doveadm', 'reload'] });
+    expect(plain.plan({ selfSigned: false })).toEqual({
+      files: ['/ssl/dovecot/mydovecot.crt', '/ssl/dovecot/mydovecot.key'],
+      reload: ['/usr/bin/doveadm', 'reload'],
+    });
     const linked = await installerFor({ dovecot: { links: true } });
-    expect(linked.plan({ selfSigned: true }).files).toEqual(['/ssl/dovecot/dovecot.crt', '/ssl/dovecot/dovecot.key', '/etc/dovecot/ssl/dovecot.crt', '/etc/dovecot/ssl/dovecot.key']);
+    expect(linked.plan({ selfSigned: true }).files).toEqual([
+      '/ssl/dovecot/dovecot.crt',
+      '/ssl/dovecot/dovecot.key',
+      '/etc/dovecot/ssl/dovecot.crt',
+      '/etc/dovecot/ssl/dovecot.key',
+    ]);
   });
 });

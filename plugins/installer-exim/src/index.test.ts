@@ -12,7 +12,8 @@ describe('@certsmith/installer-exim', () => {
     expect(plain.plan({ selfSigned: false }).files).toEqual(['/ssl/exim/myexim.crt', '/ssl/exim/myexim.key']);
     const linked = await installerFor({ exim: { links: true, endpoints: [{ host: '127.0.0.4', port: 25, starttls: 'smtp' }] } });
     expect(linked.plan({ selfSigned: true }).files).toEqual(['/ssl/exim/exim.crt', '/ssl/exim/exim.key', '/etc/exim.crt', '/etc/exim.key']);
-    expect(linked.endpoints({ id: 'hostname', names: ['host.example.test'], services: ['exim'], kind: 'hostname' }))
-      .toEqual([{ host: '127.0.0.4', port: 25, starttls: 'smtp', servername: 'host.example.test' }]);
+    expect(linked.endpoints({ id: 'hostname', names: ['host.example.test'], services: ['exim'], kind: 'hostname' })).toEqual([
+      { host: '127.0.0.4', port: 25, starttls: 'smtp', servername: 'host.example.test' },
+    ]);
   });
 });

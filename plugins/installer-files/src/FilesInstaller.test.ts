@@ -43,11 +43,14 @@ describe('FilesInstaller', () => {
     expect((await stat(join(live, 'privkey.pem'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(live, 'fullchain.pem'))).mode & 0o777).toBe(0o644);
     const read = await installer.read(TARGET);
-    expect(read.sources.map((s) => [s.path, s.role])).toEqual([[join(live, 'fullchain.pem'), 'certificate'], [join(live, 'privkey.pem'), 'key']]);
+    expect(read.sources.map((s) => [s.path, s.role])).toEqual([
+      [join(live, 'fullchain.pem'), 'certificate'],
+      [join(live, 'privkey.pem'), 'key'],
+    ]);
     expect(await installer.prove(receipt)).toEqual({ ok: true, observations: [] });
   });
 
-  it('reads the key file\'s mode and narrows privkey.pem in place, and nothing else', async () => {
+  it("reads the key file's mode and narrows privkey.pem in place, and nothing else", async () => {
     const installer = new FilesInstaller(join(dir.path, 'live-5'));
     const live = join(dir.path, 'live-5', 'shop');
     await installer.install(TARGET, material(leaf), { dryRun: false, signal });
@@ -59,7 +62,7 @@ describe('FilesInstaller', () => {
     await expect(installer.restrictMode(join(dir.path, 'privkey.pem'), 0o600)).rejects.toThrow(/not one of its key files/);
   });
 
-  it('refuses a key that is not the certificate\'s and writes nothing', async () => {
+  it("refuses a key that is not the certificate's and writes nothing", async () => {
     const installer = new FilesInstaller(join(dir.path, 'live-2'));
     await expect(installer.install(TARGET, material(leaf, other.keyPem), { dryRun: false, signal })).rejects.toMatchObject({ code: 'INSTALL_REFUSED' });
     expect(await readdir(join(dir.path, 'live-2')).catch(() => [])).toEqual([]);

@@ -2,8 +2,15 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  CertsmithError, type InstallOptions, type InstallReceipt, type Installer, type LiveProof, type NewMaterial, type ServiceMaterial,
-  type SourceFile, type Target,
+  CertsmithError,
+  type InstallOptions,
+  type InstallReceipt,
+  type Installer,
+  type LiveProof,
+  type NewMaterial,
+  type ServiceMaterial,
+  type SourceFile,
+  type Target,
 } from '@certsmith/core';
 import { materialProblems, readSmallFile, readSmallFileWithMode, writeFileAtomic, writeFilesAtomic } from '@certsmith/install';
 
@@ -45,10 +52,7 @@ export class FilesInstaller implements Installer {
 
   async read(target: Target): Promise<ServiceMaterial> {
     const dir = this.dirOf(target);
-    const sources = await Promise.all([
-      readSource(join(dir, 'fullchain.pem'), 'certificate'),
-      readSource(join(dir, 'privkey.pem'), 'key'),
-    ]);
+    const sources = await Promise.all([readSource(join(dir, 'fullchain.pem'), 'certificate'), readSource(join(dir, 'privkey.pem'), 'key')]);
     return { service: this.service, sources, endpoints: [] };
   }
 
@@ -73,7 +77,13 @@ export class FilesInstaller implements Installer {
     const dir = this.dirOf(target);
     const paths = this.plan(material, target).files;
     const receipt = (handle: Handle | null): InstallReceipt => ({
-      service: this.service, target: target.id, files: paths, reloaded: false, fingerprint: material.summary.fingerprint, dryRun: opts.dryRun, handle,
+      service: this.service,
+      target: target.id,
+      files: paths,
+      reloaded: false,
+      fingerprint: material.summary.fingerprint,
+      dryRun: opts.dryRun,
+      handle,
     });
     if (opts.dryRun) return receipt(null);
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -99,7 +109,11 @@ export class FilesInstaller implements Installer {
     const fullchain = receipt.files.find((f) => f.endsWith('fullchain.pem'))!;
     const text = await readFile(fullchain, 'utf8').catch(() => '');
     const match = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text);
-    const fingerprint = match ? createHash('sha256').update(Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64')).digest('hex') : null;
+    const fingerprint = match
+      ? createHash('sha256')
+          .update(Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64'))
+          .digest('hex')
+      : null;
     if (fingerprint === receipt.fingerprint) return { ok: true, observations: [] };
     return { ok: false, observations: [], reason: `${fullchain} does not hold the installed certificate` };
   }

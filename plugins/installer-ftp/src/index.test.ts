@@ -6,7 +6,7 @@ import { manifest } from './index.js';
 const installerFor = (services: Record<string, unknown>) => contributedInstaller(manifest, { services });
 
 describe('@certsmith/installer-ftp', () => {
-  it('installs Pure-FTPd\'s combined pure-ftpd.pem by default, ProFTPD\'s proftpd.crt/.key when asked', async () => {
+  it("installs Pure-FTPd's combined pure-ftpd.pem by default, ProFTPD's proftpd.crt/.key when asked", async () => {
     const pure = await installerFor({ ftp: {} });
     expect(pure.service).toBe('ftp');
     expect(pure.plan({ selfSigned: false }).files).toEqual(['/ssl/ftp/pure-ftpd.pem']);

@@ -4,7 +4,15 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ContainerModule, TOKENS, UsageError, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type PluginManifest, type ServiceMaterial,
+  ContainerModule,
+  TOKENS,
+  UsageError,
+  definePlugin,
+  resolveConfigPath,
+  type Bus,
+  type CertsmithConfig,
+  type PluginManifest,
+  type ServiceMaterial,
 } from '@certsmith/core';
 import { installerFromConfig, type LayoutFile, type ServiceProfile } from '@certsmith/install';
 import { leafFingerprintOf, vhostPairs } from './vhosts.js';
@@ -28,7 +36,12 @@ export function webProfile(config: CertsmithConfig, settings: WebSettings): Serv
     dir: 'web',
     layout: (dir) => {
       const files: LayoutFile[] = [
-        { path: settings.certFile ? resolveConfigPath(config, settings.certFile) : join(dir, 'hostname.crt'), role: 'certificate', content: 'cert+chain', mode: 0o644 },
+        {
+          path: settings.certFile ? resolveConfigPath(config, settings.certFile) : join(dir, 'hostname.crt'),
+          role: 'certificate',
+          content: 'cert+chain',
+          mode: 0o644,
+        },
         { path: settings.keyFile ? resolveConfigPath(config, settings.keyFile) : join(dir, 'hostname.key'), role: 'key', content: 'key', mode: 0o600 },
       ];
       return { caSigned: files, selfSigned: files };
@@ -45,7 +58,10 @@ export function sharedVhostFiles(config: CertsmithConfig, settings: WebSettings)
     const old = await leafFingerprintOf(hostnameFiles[0]!);
     if (!old) return [];
     const files: LayoutFile[] = [];
-    const pairs = await vhostPairs(settings.server ?? 'nginx', (settings.configFiles ?? []).map((f) => resolveConfigPath(config, f)));
+    const pairs = await vhostPairs(
+      settings.server ?? 'nginx',
+      (settings.configFiles ?? []).map((f) => resolveConfigPath(config, f)),
+    );
     for (const pair of pairs) {
       if (hostnameFiles.includes(pair.certFile) || (await leafFingerprintOf(pair.certFile)) !== old) continue;
       // The vhost's key keeps 0640 if it had it (a web server group reads it); anything looser becomes 0600.
@@ -66,7 +82,10 @@ export const manifest: PluginManifest = definePlugin({
       .toDynamicValue((ctx) => {
         const config = ctx.get<CertsmithConfig>(TOKENS.Config);
         const settings = (config.services.web ?? {}) as WebSettings;
-        return installerFromConfig(config, 'web', webProfile(config, settings), { bus: ctx.get<Bus>(TOKENS.Bus), followers: sharedVhostFiles(config, settings) });
+        return installerFromConfig(config, 'web', webProfile(config, settings), {
+          bus: ctx.get<Bus>(TOKENS.Bus),
+          followers: sharedVhostFiles(config, settings),
+        });
       })
       .inSingletonScope();
   }),

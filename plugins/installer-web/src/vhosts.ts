@@ -23,7 +23,13 @@ export async function vhostPairs(server: 'nginx' | 'apache', paths: string[]): P
   const files: string[] = [];
   for (const path of paths) {
     const st = await stat(path).catch(() => null);
-    if (st?.isDirectory()) files.push(...(await readdir(path)).filter((f) => f.endsWith('.conf')).sort().map((f) => join(path, f)));
+    if (st?.isDirectory())
+      files.push(
+        ...(await readdir(path))
+          .filter((f) => f.endsWith('.conf'))
+          .sort()
+          .map((f) => join(path, f)),
+      );
     else if (st?.isFile()) files.push(path);
   }
   const syntax = DIRECTIVES[server];

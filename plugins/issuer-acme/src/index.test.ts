@@ -26,8 +26,14 @@ describe('@certsmith/issuer-acme', () => {
     return contributes.issuers[0] as AcmeIssuer;
   };
 
-  it('takes any directory, a CA file for a private CA, contact, preferred chain and the profile\'s challenge type', async () => {
-    const issuer = await load({ directoryUrl: 'https://127.0.0.9:14000/dir', caFile: 'ca.pem', contact: ['admin@example.test'], preferredChain: 'Pebble Root CA', id: 'pebble' });
+  it("takes any directory, a CA file for a private CA, contact, preferred chain and the profile's challenge type", async () => {
+    const issuer = await load({
+      directoryUrl: 'https://127.0.0.9:14000/dir',
+      caFile: 'ca.pem',
+      contact: ['admin@example.test'],
+      preferredChain: 'Pebble Root CA',
+      id: 'pebble',
+    });
     expect(issuer.id).toBe('pebble');
     expect(issuer.options.caPem).toContain('BEGIN CERTIFICATE');
     expect(issuer.options.contact).toEqual(['mailto:admin@example.test']);
@@ -45,14 +51,18 @@ describe('@certsmith/issuer-acme', () => {
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', caaIdentities: ['Pebble.Test'] })).caaIdentities).toEqual(['Pebble.Test']);
     // [] turns the check off even where a default is known.
     expect((await load({ directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', caaIdentities: [] })).caaIdentities).toEqual([]);
-    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', caaIdentities: ['not a name'] }, 'cfg')).toThrow(/caaIdentities/);
+    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', caaIdentities: ['not a name'] }, 'cfg')).toThrow(
+      /caaIdentities/,
+    );
   });
 
   it('prefers IPv6 (the AAAA address decides) unless told otherwise, and refuses another value', async () => {
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir' })).addressPreference).toBe('ipv6');
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', addressPreference: 'first' })).addressPreference).toBe('first');
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir', addressPreference: 'ipv6-then-ipv4' })).addressPreference).toBe('ipv6-then-ipv4');
-    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', addressPreference: 'ipv4' }, 'cfg')).toThrow(/addressPreference/);
+    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', addressPreference: 'ipv4' }, 'cfg')).toThrow(
+      /addressPreference/,
+    );
   });
 
   it('refuses a missing or non-https directory and a CA file that is not PEM', async () => {

@@ -41,7 +41,7 @@ describe('@certsmith/issuer-sectigo', () => {
     expect(acme.caaIdentities).toEqual(['sectigo.com', 'comodoca.com', 'comodo.com', 'usertrust.com', 'trust-provider.com']);
     // cPanel's rule for Sectigo: the first address decides; an administrator who knows better may say 'ipv6'.
     expect(acme.addressPreference).toBe('first');
-    expect((await load({ eab: { kid: 'kid-1', keyFile: 'eab.key' }, addressPreference: 'ipv6' }) as AcmeIssuer).addressPreference).toBe('ipv6');
+    expect(((await load({ eab: { kid: 'kid-1', keyFile: 'eab.key' }, addressPreference: 'ipv6' })) as AcmeIssuer).addressPreference).toBe('ipv6');
   });
 
   it('requires EAB, and refuses a key file others can read, naming the file and not the key', async () => {

@@ -34,13 +34,20 @@ describe('SelfSignedIssuer', () => {
     expect(new Date(cert.validTo).getTime() - now.getTime()).toBe(365 * 86_400_000);
   });
 
-  it.each([['rsa-2048', 2048], ['rsa-3072', 3072]] as const)('makes %s certificates with digitalSignature and keyEncipherment', async (type, bits) => {
-    const { cert, keyPem, text } = await issue(type, 30);
-    expect(text).toMatch(/X509v3 Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
-    expect(cert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(bits);
-    expect(cert.checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
-    expect(cert.toLegacyObject().ext_key_usage).toEqual(['1.3.6.1.5.5.7.3.1']);
-  }, 60_000);
+  it.each([
+    ['rsa-2048', 2048],
+    ['rsa-3072', 3072],
+  ] as const)(
+    'makes %s certificates with digitalSignature and keyEncipherment',
+    async (type, bits) => {
+      const { cert, keyPem, text } = await issue(type, 30);
+      expect(text).toMatch(/X509v3 Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
+      expect(cert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(bits);
+      expect(cert.checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
+      expect(cert.toLegacyObject().ext_key_usage).toEqual(['1.3.6.1.5.5.7.3.1']);
+    },
+    60_000,
+  );
 
   it('declares options that the config can set and that are checked', () => {
     expect(manifest.apiVersion).toBe(1);

@@ -11,11 +11,37 @@ import type { MailSender } from './sender.js';
 const PASSWORD = 'pl4nted-Secret-9f3';
 
 const failing: RunReport = {
-  hostname: 'host.example.test', startedAt: '2026-11-25T00:00:00.000Z', finishedAt: '2026-11-25T00:00:01.000Z', dryRun: false, exitCode: 1,
-  targets: [{
-    target: 'hostname', names: ['host.example.test'], result: 'failed', validations: [], failures: [], actions: [],
-    services: [{ service: 'cpanel', failures: [{ stage: 'install', target: 'hostname', service: 'cpanel', code: 'INSTALL_FAILED', message: `disk full (the server said ${PASSWORD})`, next: 'the previous certificate stays', severity: 'error' }] }],
-  }],
+  hostname: 'host.example.test',
+  startedAt: '2026-11-25T00:00:00.000Z',
+  finishedAt: '2026-11-25T00:00:01.000Z',
+  dryRun: false,
+  exitCode: 1,
+  targets: [
+    {
+      target: 'hostname',
+      names: ['host.example.test'],
+      result: 'failed',
+      validations: [],
+      failures: [],
+      actions: [],
+      services: [
+        {
+          service: 'cpanel',
+          failures: [
+            {
+              stage: 'install',
+              target: 'hostname',
+              service: 'cpanel',
+              code: 'INSTALL_FAILED',
+              message: `disk full (the server said ${PASSWORD})`,
+              next: 'the previous certificate stays',
+              severity: 'error',
+            },
+          ],
+        },
+      ],
+    },
+  ],
 };
 const healthy: RunReport = { ...failing, exitCode: 0, targets: [{ ...failing.targets[0]!, result: 'healthy', services: [] }] };
 
@@ -44,7 +70,12 @@ describe('EmailNotifier delivery', () => {
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-  const settings = (raw: RawEmailOptions) => settingsOf(raw, { file: join(dir, 'config.json'), hostname: 'host.example.test', paths: { stateDir: join(dir, 'state'), sslDir: join(dir, 'ssl'), logDir: join(dir, 'logs') } });
+  const settings = (raw: RawEmailOptions) =>
+    settingsOf(raw, {
+      file: join(dir, 'config.json'),
+      hostname: 'host.example.test',
+      paths: { stateDir: join(dir, 'state'), sslDir: join(dir, 'ssl'), logDir: join(dir, 'logs') },
+    });
   const smtp = { smtp: { host: '127.0.0.1', port: 2525, user: 'certsmith', password: PASSWORD }, retry: { attempts: 3, delayMs: 100, maxDelayMs: 150 } };
 
   it('sends nothing when nothing is wrong', async () => {
@@ -96,7 +127,9 @@ describe('EmailNotifier delivery', () => {
 
   it('does not retry a refused login, and says which user was refused without the password', async () => {
     const waits: number[] = [];
-    const sender = scripted([{ code: 'EAUTH', responseCode: 535, response: `535 Incorrect authentication data ${Buffer.from(`\0certsmith\0${PASSWORD}`).toString('base64')}` }]);
+    const sender = scripted([
+      { code: 'EAUTH', responseCode: 535, response: `535 Incorrect authentication data ${Buffer.from(`\0certsmith\0${PASSWORD}`).toString('base64')}` },
+    ]);
     const result = await new EmailNotifier(settings(smtp), clock, sender, async (ms) => waits.push(ms)).deliver(failing);
     expect(sender.attempts).toBe(1);
     expect(waits).toEqual([]);
@@ -107,10 +140,48 @@ describe('EmailNotifier delivery', () => {
   });
 
   it('repeats a "will expire" notice about the same certificate only after expiryNoticeRepeatDays', async () => {
-    const summary = { subject: 'CN=host.example.test', commonName: 'host.example.test', issuer: 'CN=x', serial: '01', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-12-15T00:00:00.000Z', names: ['host.example.test'], hasSan: true, key: 'EC P-256', signatureAlgorithm: 'ecdsa-with-SHA256', fingerprint: 'cd'.repeat(32), selfSigned: false, extendedKeyUsage: ['serverAuth'] };
+    const summary = {
+      subject: 'CN=host.example.test',
+      commonName: 'host.example.test',
+      issuer: 'CN=x',
+      serial: '01',
+      notBefore: '2026-01-01T00:00:00.000Z',
+      notAfter: '2026-12-15T00:00:00.000Z',
+      names: ['host.example.test'],
+      hasSan: true,
+      key: 'EC P-256',
+      signatureAlgorithm: 'ecdsa-with-SHA256',
+      fingerprint: 'cd'.repeat(32),
+      selfSigned: false,
+      extendedKeyUsage: ['serverAuth'],
+    };
     const expiring = (startedAt: string): RunReport => ({
-      ...healthy, startedAt, finishedAt: startedAt,
-      targets: [{ ...healthy.targets[0]!, services: [{ service: 'exim', failures: [], inspect: { target: 'hostname', service: 'exim', files: [], live: [], summary, chain: [], defects: [], status: 'OK', action: 'keep', providerIssued: false } }] }],
+      ...healthy,
+      startedAt,
+      finishedAt: startedAt,
+      targets: [
+        {
+          ...healthy.targets[0]!,
+          services: [
+            {
+              service: 'exim',
+              failures: [],
+              inspect: {
+                target: 'hostname',
+                service: 'exim',
+                files: [],
+                live: [],
+                summary,
+                chain: [],
+                defects: [],
+                status: 'OK',
+                action: 'keep',
+                providerIssued: false,
+              },
+            },
+          ],
+        },
+      ],
     });
     const notifier = () => new EmailNotifier(settings({ expiryNoticeRepeatDays: 7 }), clock);
     expect((await notifier().deliver(expiring('2026-11-25T00:00:00.000Z'))).detail).toMatch(/written to/);

@@ -13,7 +13,11 @@ export const FROM_NAME = 'Service SSL Certificate Warnings';
 
 /** Why a message was not sent, as the log and the `failed` event say it. */
 export class MailError extends Error {
-  constructor(readonly code: string, message: string, readonly permanent: boolean) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly permanent: boolean,
+  ) {
     super(message);
     this.name = 'MailError';
   }
@@ -49,7 +53,11 @@ export class EmailNotifier implements Notifier {
       return await this.deliverOrThrow(report);
     } catch (error) {
       const message = this.scrub(error instanceof Error ? error.message : String(error));
-      return { delivered: false, detail: `mail not handled: ${message}`, failures: [this.failure('MAIL_INTERNAL', message, 'the notice is lost for this run')] };
+      return {
+        delivered: false,
+        detail: `mail not handled: ${message}`,
+        failures: [this.failure('MAIL_INTERNAL', message, 'the notice is lost for this run')],
+      };
     }
   }
 
@@ -107,7 +115,14 @@ export class EmailNotifier implements Notifier {
     }
     if (waiting.length) {
       parts.push(`${sentFromOutbox} of ${waiting.length} waiting message(s) from the outbox ${this.settings.outboxDir} sent`);
-      if (down) failures.push(this.failure(down.code, `could not send the outbox: ${down.message}`, `${waiting.length - sentFromOutbox} message(s) stay in ${this.settings.outboxDir} for the next run`));
+      if (down)
+        failures.push(
+          this.failure(
+            down.code,
+            `could not send the outbox: ${down.message}`,
+            `${waiting.length - sentFromOutbox} message(s) stay in ${this.settings.outboxDir} for the next run`,
+          ),
+        );
     }
 
     if (!composed) return { delivered: sentFromOutbox > 0, detail: ['nothing to report', ...parts].join('; '), failures };
@@ -151,7 +166,11 @@ export class EmailNotifier implements Notifier {
     const t = this.settings.transport;
     if (e.code === 'EAUTH') {
       const user = t.kind === 'smtp' ? t.smtp.user : undefined;
-      return new MailError('MAIL_AUTH_REFUSED', `${where} refused the login${user ? ` of user "${user}"` : ''}: ${said} (check smtp.user and smtp.password or smtp.passwordFile)`, true);
+      return new MailError(
+        'MAIL_AUTH_REFUSED',
+        `${where} refused the login${user ? ` of user "${user}"` : ''}: ${said} (check smtp.user and smtp.password or smtp.passwordFile)`,
+        true,
+      );
     }
     if (e.code === 'ETLS' || /certificate|self[- ]signed|SSL|TLS/i.test(e.message ?? '')) {
       const ca = t.kind === 'smtp' && t.smtp.caFile ? ` with the CA in ${t.smtp.caFile}` : ' (a private server needs smtp.caFile)';

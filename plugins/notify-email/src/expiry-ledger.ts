@@ -9,7 +9,10 @@ import { dirname } from 'node:path';
 export class ExpiryNoticeLedger {
   private entries: Record<string, string> = {};
 
-  constructor(readonly file: string, private readonly repeatDays: number) {}
+  constructor(
+    readonly file: string,
+    private readonly repeatDays: number,
+  ) {}
 
   async load(): Promise<void> {
     try {

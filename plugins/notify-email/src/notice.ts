@@ -72,7 +72,11 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
       for (const defect of inspect?.defects ?? []) {
         if (defect.severity === 'info') continue;
         if (unmanaged && EXPIRY_CODES.has(defect.code)) continue;
-        rows.push({ code: defect.cpanel ? `${defect.code} (${defect.cpanel})` : defect.code, detail: defect.message, done: inspect?.action === 'keep' ? keptWhy(target) : outcome });
+        rows.push({
+          code: defect.cpanel ? `${defect.code} (${defect.cpanel})` : defect.code,
+          detail: defect.message,
+          done: inspect?.action === 'keep' ? keptWhy(target) : outcome,
+        });
       }
       for (const failure of service.failures) rows.push(failureRow(failure));
       const codes = new Set(inspect?.defects.map((d) => d.code));
@@ -80,11 +84,22 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
         const daysLeft = (new Date(summary.notAfter).getTime() - now) / DAY;
         if (codes.has('EXPIRED') && service.installed && !service.installed.dryRun && target.issued?.status === 'issued' && target.issued.selfSigned) {
           notices.push(`The ${service.service} certificate for ${primary} expired on ${utc(summary.notAfter)}; a new self-signed certificate was installed.`);
-        } else if (daysLeft > 0 && daysLeft < noticeDays(summary, options.expiryNoticeDays) && !service.installed && !options.recentlyNoticed?.(expiryKey(target, service.service, summary.fingerprint))) {
+        } else if (
+          daysLeft > 0 &&
+          daysLeft < noticeDays(summary, options.expiryNoticeDays) &&
+          !service.installed &&
+          !options.recentlyNoticed?.(expiryKey(target, service.service, summary.fingerprint))
+        ) {
           expiryKeys.push(expiryKey(target, service.service, summary.fingerprint));
-          notices.push(`The ${service.service} certificate for ${primary} will expire in less than ${options.expiryNoticeDays} days (on ${utc(summary.notAfter)}, ${daysLeft.toFixed(1)} days from now).`);
+          notices.push(
+            `The ${service.service} certificate for ${primary} will expire in less than ${options.expiryNoticeDays} days (on ${utc(summary.notAfter)}, ${daysLeft.toFixed(1)} days from now).`,
+          );
           if (!codes.has('ALMOST_EXPIRED')) {
-            rows.push({ code: 'EXPIRES_SOON', detail: `the certificate expires on ${utc(summary.notAfter)}, in ${daysLeft.toFixed(1)} days`, done: inspect?.action === 'keep' ? keptWhy(target) : outcome });
+            rows.push({
+              code: 'EXPIRES_SOON',
+              detail: `the certificate expires on ${utc(summary.notAfter)}, in ${daysLeft.toFixed(1)} days`,
+              done: inspect?.action === 'keep' ? keptWhy(target) : outcome,
+            });
           }
         }
       }
@@ -93,7 +108,10 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
       if (rows.length === 0) continue;
       if (inspect && inspect.action !== 'keep') targetRowsPlaced = true;
       services.push({
-        target: target.target, names: target.names, service: service.service, rows,
+        target: target.target,
+        names: target.names,
+        service: service.service,
+        rows,
         certificate: summary ? `${summary.subject}, issued by ${summary.issuer}, expires ${utc(summary.notAfter)}` : null,
       });
     }
@@ -102,7 +120,15 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
     }
   }
   if (services.length === 0 && notices.length === 0) return null;
-  return { hostname: report.hostname, startedAt: report.startedAt, finishedAt: report.finishedAt, logFile: report.logFile ?? null, notices, services, expiryKeys };
+  return {
+    hostname: report.hostname,
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    logFile: report.logFile ?? null,
+    notices,
+    services,
+    expiryKeys,
+  };
 }
 
 function expiryKey(target: TargetReport, service: string, fingerprint: string): string {
@@ -118,7 +144,8 @@ function targetLevelRows(target: TargetReport): NoticeRow[] {
   const rows = target.failures.map(failureRow);
   const failedNames = new Set(target.failures.map((f) => f.name).filter(Boolean));
   for (const v of target.validations) {
-    if (!v.ok && !failedNames.has(v.name)) rows.push({ code: 'NAME_DROPPED', detail: `${v.name}: ${v.reason ?? 'did not pass local DCV'}`, done: 'left out of the certificate' });
+    if (!v.ok && !failedNames.has(v.name))
+      rows.push({ code: 'NAME_DROPPED', detail: `${v.name}: ${v.reason ?? 'did not pass local DCV'}`, done: 'left out of the certificate' });
   }
   return rows;
 }
@@ -137,11 +164,18 @@ function outcomeOf(target: TargetReport, service: ServiceReport): string {
     return `${what} installed${issued ? ` (expires ${utc(issued.summary.notAfter)})` : ''}${service.installed.reloaded ? ', service reloaded' : ''}`;
   }
   switch (target.result) {
-    case 'pending': return target.actions.join('; ') || 'order pending; resumed by the next run';
-    case 'planned': return target.actions.join('; ') || 'dry run: nothing changed';
-    case 'kept': return 'current certificate kept: no CA-signed certificate could be had';
-    case 'unmanaged': return 'not replaced: disable_service_certificate_management is set';
-    default: return service.failures.length ? 'not replaced (see the errors in this table)' : `not replaced: ${target.actions.join('; ') || 'no issuer produced a certificate'}`;
+    case 'pending':
+      return target.actions.join('; ') || 'order pending; resumed by the next run';
+    case 'planned':
+      return target.actions.join('; ') || 'dry run: nothing changed';
+    case 'kept':
+      return 'current certificate kept: no CA-signed certificate could be had';
+    case 'unmanaged':
+      return 'not replaced: disable_service_certificate_management is set';
+    default:
+      return service.failures.length
+        ? 'not replaced (see the errors in this table)'
+        : `not replaced: ${target.actions.join('; ') || 'no issuer produced a certificate'}`;
   }
 }
 

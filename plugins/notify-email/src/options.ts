@@ -46,7 +46,7 @@ export const OPTIONS_SCHEMA = {
         port: { type: 'integer', minimum: 1, maximum: 65535 },
         security: { enum: ['tls', 'starttls', 'none'], description: 'tls: implicit TLS (465); starttls: required upgrade (587, 25); none: plain text.' },
         servername: { type: 'string', minLength: 1, description: 'Name to verify the server certificate against, when host is an address.' },
-        caFile: { type: 'string', minLength: 1, description: 'PEM file of the CA that signed a private server\'s certificate.' },
+        caFile: { type: 'string', minLength: 1, description: "PEM file of the CA that signed a private server's certificate." },
         user: { type: 'string', minLength: 1 },
         password: { type: 'string' },
         passwordFile: { type: 'string', minLength: 1, description: 'File holding the password (first line); preferred to "password".' },
@@ -72,7 +72,11 @@ export const OPTIONS_SCHEMA = {
       },
     },
     expiryNoticeDays: { type: 'number', minimum: 1 },
-    expiryNoticeRepeatDays: { type: 'number', minimum: 0, description: 'Days before a "will expire" notice about the same certificate is repeated (0: every run).' },
+    expiryNoticeRepeatDays: {
+      type: 'number',
+      minimum: 0,
+      description: 'Days before a "will expire" notice about the same certificate is repeated (0: every run).',
+    },
   },
 } as const;
 
@@ -92,10 +96,7 @@ export type SmtpSettings = {
 export interface EmailSettings {
   to: string[];
   from: string;
-  transport:
-    | { kind: 'smtp'; smtp: SmtpSettings }
-    | { kind: 'sendmail'; path: string; args: string[] }
-    | { kind: 'outbox' };
+  transport: { kind: 'smtp'; smtp: SmtpSettings } | { kind: 'sendmail'; path: string; args: string[] } | { kind: 'outbox' };
   outboxDir: string;
   retry: { attempts: number; delayMs: number; maxDelayMs: number };
   expiryNoticeDays: number;
@@ -123,7 +124,8 @@ export function settingsOf(raw: RawEmailOptions, config: Pick<CertsmithConfig, '
   if (kind === 'smtp') {
     const s = raw.smtp;
     if (!s) throw new UsageError('CONFIG_INVALID', `${where}: transport "smtp" needs an "smtp" object with at least "host"`);
-    if (s.password !== undefined && s.passwordFile !== undefined) throw new UsageError('CONFIG_INVALID', `${where}: smtp: give "password" or "passwordFile", not both`);
+    if (s.password !== undefined && s.passwordFile !== undefined)
+      throw new UsageError('CONFIG_INVALID', `${where}: smtp: give "password" or "passwordFile", not both`);
     const password = s.passwordFile ? read('smtp.passwordFile', s.passwordFile).split(/\r?\n/)[0] : s.password;
     if (password && !s.user) throw new UsageError('CONFIG_INVALID', `${where}: smtp: a password needs a "user"`);
     if (password) secrets.push(password);

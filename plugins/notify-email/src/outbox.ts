@@ -18,7 +18,10 @@ export class Outbox {
   async put(raw: Buffer, at: Date): Promise<string> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await chmod(this.dir, 0o700);
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const file = join(this.dir, `${stamp}-${randomBytes(4).toString('hex')}.eml`);
     const temp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
     await writeFile(temp, raw, { mode: 0o600, flag: 'wx' });

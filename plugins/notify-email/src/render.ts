@@ -43,7 +43,9 @@ export function renderHtml(notice: Notice): string {
   for (const service of notice.services) {
     out.push(`<h3>${esc(heading(service))}</h3>`);
     if (service.certificate) out.push(`<p>Certificate: ${esc(service.certificate)}</p>`);
-    out.push(`<table class="service" data-service="${esc(service.service)}" data-target="${esc(service.target)}" border="1" cellpadding="4" style="border-collapse: collapse">`);
+    out.push(
+      `<table class="service" data-service="${esc(service.service)}" data-target="${esc(service.target)}" border="1" cellpadding="4" style="border-collapse: collapse">`,
+    );
     out.push(`<thead><tr>${HEADERS.map((h) => `<th align="left">${esc(h)}</th>`).join('')}</tr></thead><tbody>`);
     for (const row of service.rows) out.push(`<tr><td><code>${esc(row.code)}</code></td><td>${esc(row.detail)}</td><td>${esc(row.done)}</td></tr>`);
     out.push('</tbody></table>');

@@ -36,7 +36,10 @@ export class AtScheduler implements Scheduler {
     const result = await this.run(this.options.at, ['-M', '-q', this.options.queue, ...timespec.split(/\s+/).filter(Boolean)], script);
     const match = /job (\d+) at (.+)/.exec(result.stderr + result.stdout);
     if (result.code !== 0 || !match) {
-      throw new CertsmithError('SCHEDULE_FAILED', `at refused the job (${timespec}): ${(result.stderr || result.stdout).trim().split('\n').pop() ?? `exit ${result.code}`}`);
+      throw new CertsmithError(
+        'SCHEDULE_FAILED',
+        `at refused the job (${timespec}): ${(result.stderr || result.stdout).trim().split('\n').pop() ?? `exit ${result.code}`}`,
+      );
     }
     if (/No atd running/i.test(result.stderr)) {
       // at queued it, but nothing will run it until atd is started: say so, keep the job.

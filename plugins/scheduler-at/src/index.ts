@@ -16,7 +16,9 @@ export const manifest = definePlugin({
   },
   module: (options) =>
     new ContainerModule(({ bind }) => {
-      bind(TOKENS.Scheduler).toConstantValue(new AtScheduler({ ...DEFAULT_AT_OPTIONS, ...(typeof options.queue === 'string' ? { queue: options.queue } : {}) }));
+      bind(TOKENS.Scheduler).toConstantValue(
+        new AtScheduler({ ...DEFAULT_AT_OPTIONS, ...(typeof options.queue === 'string' ? { queue: options.queue } : {}) }),
+      );
     }),
 });
 export default manifest;

@@ -34,16 +34,25 @@ export async function main(args: string[]): Promise<ColdStartResult[]> {
   const dir = await labDir('bench-coldstart');
   try {
     const out = join(dir.path, 'hyperfine.json');
-    await mustRun('hyperfine', ['--style', 'none', '--warmup', '3', '--runs', String(values.runs), '-N', '--export-json', out,
-      ...commands.flatMap(([name, cmd]) => ['-n', name, cmd])], { timeoutMs: 600_000 });
+    await mustRun(
+      'hyperfine',
+      ['--style', 'none', '--warmup', '3', '--runs', String(values.runs), '-N', '--export-json', out, ...commands.flatMap(([name, cmd]) => ['-n', name, cmd])],
+      { timeoutMs: 600_000 },
+    );
     const json = JSON.parse(await readFile(out, 'utf8')) as { results: { command: string; median: number; mean: number; stddev: number; times: number[] }[] };
     const floor = json.results.find((r) => r.command === 'node -e 0')!.median;
     const results: ColdStartResult[] = json.results.map((r) => ({
-      command: r.command, medianMs: r.median * 1000, meanMs: r.mean * 1000, stddevMs: (r.stddev ?? 0) * 1000, runs: r.times.length, ratio: r.median / floor,
+      command: r.command,
+      medianMs: r.median * 1000,
+      meanMs: r.mean * 1000,
+      stddevMs: (r.stddev ?? 0) * 1000,
+      runs: r.times.length,
+      ratio: r.median / floor,
     }));
     process.stdout.write(`\n### Cold start (hyperfine, ${values.runs} runs after 3 warm-ups; aim: certsmith <= 1.25x node -e 0)\n\n`);
     process.stdout.write('| command | median | mean ± σ | × node -e 0 |\n| --- | ---: | ---: | ---: |\n');
-    for (const r of results) process.stdout.write(`| ${r.command} | ${r.medianMs.toFixed(1)} ms | ${r.meanMs.toFixed(1)} ± ${r.stddevMs.toFixed(1)} ms | ${r.ratio.toFixed(2)} |\n`);
+    for (const r of results)
+      process.stdout.write(`| ${r.command} | ${r.medianMs.toFixed(1)} ms | ${r.meanMs.toFixed(1)} ± ${r.stddevMs.toFixed(1)} ms | ${r.ratio.toFixed(2)} |\n`);
     await writeResults('coldstart', results);
     return results;
   } finally {

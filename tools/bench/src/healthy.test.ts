@@ -7,14 +7,25 @@ import { benchRootFile, prepareHealthy } from './healthy.js';
 import { timed } from './renewal.js';
 import { join } from 'node:path';
 
-interface Report { exitCode: number; targets: { target: string; result: string; services: { inspect: { chain: { subject: string }[]; defects: { code: string }[] } }[] }[] }
+interface Report {
+  exitCode: number;
+  targets: { target: string; result: string; services: { inspect: { chain: { subject: string }[]; defects: { code: string }[] } }[] }[];
+}
 
 let dir: { path: string; cleanup: () => Promise<void> };
-beforeAll(async () => { dir = await labDir('bench-healthy-test'); });
-afterAll(async () => { await dir?.cleanup(); });
+beforeAll(async () => {
+  dir = await labDir('bench-healthy-test');
+});
+afterAll(async () => {
+  await dir?.cleanup();
+});
 
 async function check(config: string, env: NodeJS.ProcessEnv = {}): Promise<Report> {
-  const run = await timed(process.execPath, [...cliNodeFlags(), CLI_PATH, 'check', '--no-retry', '--json', '--config', config], { cwd: join(config, '..'), env, timeFile: join(config, '..', 'time.txt') });
+  const run = await timed(process.execPath, [...cliNodeFlags(), CLI_PATH, 'check', '--no-retry', '--json', '--config', config], {
+    cwd: join(config, '..'),
+    env,
+    timeFile: join(config, '..', 'time.txt'),
+  });
   expect(run.stdout, run.stderr).toMatch(/^\{/);
   return JSON.parse(run.stdout) as Report;
 }

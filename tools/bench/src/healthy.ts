@@ -25,38 +25,59 @@ export interface HealthyResult {
   maxRssKb: number;
 }
 
-
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 /** A root and an intermediate under it (the root goes into `rootFile`), and a signer of leaves by that intermediate. */
 async function benchCa(rootFile: string): Promise<(names: string[], keys: webcrypto.CryptoKeyPair, serial: number, now: Date) => Promise<string>> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const generate = async () => await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+  const generate = async () => (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const [rootKeys, intermediateKeys] = [await generate(), await generate()];
   const now = Date.now();
   const caUsage = new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true);
   const root = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=certsmith bench root', notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 3650 * 86_400_000),
-    keys: rootKeys, signingAlgorithm: EC,
+    serialNumber: '01',
+    name: 'CN=certsmith bench root',
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 3650 * 86_400_000),
+    keys: rootKeys,
+    signingAlgorithm: EC,
     extensions: [new x509.BasicConstraintsExtension(true, undefined, true), caUsage, await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey)],
   });
   const intermediate = await x509.X509CertificateGenerator.create({
-    serialNumber: '02', subject: 'CN=certsmith bench intermediate', issuer: root.subject, notBefore: new Date(now - 86_400_000),
-    notAfter: new Date(now + 1000 * 86_400_000), publicKey: intermediateKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: EC,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), caUsage, await x509.SubjectKeyIdentifierExtension.create(intermediateKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey)],
+    serialNumber: '02',
+    subject: 'CN=certsmith bench intermediate',
+    issuer: root.subject,
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 1000 * 86_400_000),
+    publicKey: intermediateKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: EC,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      caUsage,
+      await x509.SubjectKeyIdentifierExtension.create(intermediateKeys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
+    ],
   });
   await writeFile(rootFile, `${root.toString('pem')}\n`);
   const intermediatePem = `${intermediate.toString('pem')}\n`;
   return async (names, keys, serial, issuedAt) => {
     const leaf = await x509.X509CertificateGenerator.create({
-      serialNumber: (0x10000 + serial).toString(16), subject: `CN=${names[0]}`, issuer: intermediate.subject,
-      notBefore: new Date(issuedAt.getTime() - 60_000), notAfter: new Date(issuedAt.getTime() + 80 * 86_400_000),
-      publicKey: keys.publicKey, signingKey: intermediateKeys.privateKey, signingAlgorithm: EC,
-      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      serialNumber: (0x10000 + serial).toString(16),
+      subject: `CN=${names[0]}`,
+      issuer: intermediate.subject,
+      notBefore: new Date(issuedAt.getTime() - 60_000),
+      notAfter: new Date(issuedAt.getTime() + 80 * 86_400_000),
+      publicKey: keys.publicKey,
+      signingKey: intermediateKeys.privateKey,
+      signingAlgorithm: EC,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value }))),
-        await x509.AuthorityKeyIdentifierExtension.create(intermediateKeys.publicKey)],
+        await x509.AuthorityKeyIdentifierExtension.create(intermediateKeys.publicKey),
+      ],
     });
     return `${leaf.toString('pem')}\n${intermediatePem}`;
   };
@@ -73,42 +94,61 @@ export function benchRootFile(dir: string): string {
  */
 export async function prepareHealthy(dir: string, n: number, kind: HealthyResult['kind'] = 'self-signed'): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const signByCa = kind === 'chain' ? await benchCa(benchRootFile(dir)) : null;
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64').replace(/.{64}/g, '$&\n');
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
+    .toString('base64')
+    .replace(/.{64}/g, '$&\n');
   const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`.replace('\n\n', '\n');
   const now = new Date();
   const targets: { id: string; names: string[]; services: string[] }[] = [];
   const batch = 200;
   for (let start = 0; start < n; start += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, n - start) }, async (_, k) => {
-      const i = start + k;
-      const host = `site${i}.healthy.test`;
-      const names = [host, `www.${host}`, `mail.${host}`, `shop.${host}`];
-      const pem = signByCa ? await signByCa(names, keys, i, now) : await createSelfSigned({ names, keys, spec: { type: 'ecdsa-p256' }, validityDays: 80, now });
-      const live = join(dir, 'ssl', 'live', `t${i}`);
-      await mkdir(live, { recursive: true });
-      await Promise.all([
-        writeFile(join(live, 'fullchain.pem'), pem), writeFile(join(live, 'cert.pem'), pem), writeFile(join(live, 'chain.pem'), ''),
-        writeFile(join(live, 'privkey.pem'), keyPem, { mode: 0o600 }),
-      ]);
-      targets[i] = { id: `t${i}`, names, services: ['files'] };
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(batch, n - start) }, async (_, k) => {
+        const i = start + k;
+        const host = `site${i}.healthy.test`;
+        const names = [host, `www.${host}`, `mail.${host}`, `shop.${host}`];
+        const pem = signByCa
+          ? await signByCa(names, keys, i, now)
+          : await createSelfSigned({ names, keys, spec: { type: 'ecdsa-p256' }, validityDays: 80, now });
+        const live = join(dir, 'ssl', 'live', `t${i}`);
+        await mkdir(live, { recursive: true });
+        await Promise.all([
+          writeFile(join(live, 'fullchain.pem'), pem),
+          writeFile(join(live, 'cert.pem'), pem),
+          writeFile(join(live, 'chain.pem'), ''),
+          writeFile(join(live, 'privkey.pem'), keyPem, { mode: 0o600 }),
+        ]);
+        targets[i] = { id: `t${i}`, names, services: ['files'] };
+      }),
+    );
   }
   const config = join(dir, 'healthy.json');
-  await writeFile(config, JSON.stringify({
-    hostname: 'host.healthy.test',
-    paths: { stateDir: './state', sslDir: './ssl' },
-    inspection: { live: false },
-    services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-    plugins: [{ module: '@certsmith/installer-files' }],
-    targets,
-  }));
+  await writeFile(
+    config,
+    JSON.stringify({
+      hostname: 'host.healthy.test',
+      paths: { stateDir: './state', sslDir: './ssl' },
+      inspection: { live: false },
+      services: { cpanel: false, dovecot: false, exim: false, ftp: false },
+      plugins: [{ module: '@certsmith/installer-files' }],
+      targets,
+    }),
+  );
   return config;
 }
 
 export async function main(args: string[]): Promise<HealthyResult[]> {
-  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10000' }, runs: { type: 'string', default: '1' }, chain: { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      n: { type: 'string', default: '10000' },
+      runs: { type: 'string', default: '1' },
+      chain: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+    },
+  });
   const n = Number(values.n);
   const kind: HealthyResult['kind'] = values.chain ? 'chain' : 'self-signed';
   const dir = await labDir('bench-healthy');
@@ -119,7 +159,11 @@ export async function main(args: string[]): Promise<HealthyResult[]> {
     for (let r = 0; r < Number(values.runs); r++) {
       const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
       const env = kind === 'chain' ? { SSL_CERT_FILE: benchRootFile(dir.path) } : {};
-      const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--json', '--config', config], { cwd: dir.path, env, timeFile: join(dir.path, 'time.txt') });
+      const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--json', '--config', config], {
+        cwd: dir.path,
+        env,
+        timeFile: join(dir.path, 'time.txt'),
+      });
       let healthy = 0;
       try {
         const report = JSON.parse(m.stdout) as { targets: { result: string }[] };
@@ -129,8 +173,13 @@ export async function main(args: string[]): Promise<HealthyResult[]> {
       }
       results.push({ targets: n, kind, exitCode: m.code, healthy, wallMs: m.wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb });
     }
-    process.stdout.write(`\n### Healthy run at scale (aim: under 10 s and 300 MB)\n\n| site targets | certificates | healthy | exit | wall | CPU (user+sys) | peak RSS |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n`);
-    for (const r of results) process.stdout.write(`| ${r.targets} | ${r.kind} | ${r.healthy} | ${r.exitCode} | ${formatMs(r.wallMs)} | ${formatMs(r.cpuMs)} | ${formatKb(r.maxRssKb)} |\n`);
+    process.stdout.write(
+      `\n### Healthy run at scale (aim: under 10 s and 300 MB)\n\n| site targets | certificates | healthy | exit | wall | CPU (user+sys) | peak RSS |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n`,
+    );
+    for (const r of results)
+      process.stdout.write(
+        `| ${r.targets} | ${r.kind} | ${r.healthy} | ${r.exitCode} | ${formatMs(r.wallMs)} | ${formatMs(r.cpuMs)} | ${formatKb(r.maxRssKb)} |\n`,
+      );
     await writeResults('healthy', results);
     return results;
   } finally {

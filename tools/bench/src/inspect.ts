@@ -37,27 +37,39 @@ async function makeFixture(count: number): Promise<Fixture> {
   mkdirSync(join(dir, 'certs'));
   mkdirSync(join(dir, 'keys'));
   const now = Date.now();
-  const caExtensions = (keys: CryptoKeyPair) => Promise.all([
-    new px.BasicConstraintsExtension(true, undefined, true),
-    new px.KeyUsagesExtension(px.KeyUsageFlags.keyCertSign | px.KeyUsageFlags.cRLSign, true),
-    px.SubjectKeyIdentifierExtension.create(keys.publicKey),
-  ]);
-  const rootKeys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as CryptoKeyPair;
+  const caExtensions = (keys: CryptoKeyPair) =>
+    Promise.all([
+      new px.BasicConstraintsExtension(true, undefined, true),
+      new px.KeyUsagesExtension(px.KeyUsageFlags.keyCertSign | px.KeyUsageFlags.cRLSign, true),
+      px.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ]);
+  const rootKeys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
   const root = await px.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=Bench Root CA', notBefore: new Date(now - DAY), notAfter: new Date(now + 3650 * DAY),
-    keys: rootKeys, signingAlgorithm: EC, extensions: await caExtensions(rootKeys),
+    serialNumber: '01',
+    name: 'CN=Bench Root CA',
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 3650 * DAY),
+    keys: rootKeys,
+    signingAlgorithm: EC,
+    extensions: await caExtensions(rootKeys),
   });
-  const interKeys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as CryptoKeyPair;
+  const interKeys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
   const inter = await px.X509CertificateGenerator.create({
-    serialNumber: '02', subject: 'CN=Bench Intermediate CA', issuer: root.subject, notBefore: new Date(now - DAY), notAfter: new Date(now + 1825 * DAY),
-    publicKey: interKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: EC,
+    serialNumber: '02',
+    subject: 'CN=Bench Intermediate CA',
+    issuer: root.subject,
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 1825 * DAY),
+    publicKey: interKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: EC,
     extensions: [...(await caExtensions(interKeys)), await px.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey)],
   });
   const interPem = `${inter.toString('pem')}\n`;
   const leafKeys: CryptoKeyPair[] = [];
   const keyFiles: string[] = [];
   for (let k = 0; k < count; k++) {
-    const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
     leafKeys.push(keys);
     const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
     const file = join(dir, 'keys', `${k}.key`);
@@ -72,13 +84,22 @@ async function makeFixture(count: number): Promise<Fixture> {
     const kind = i % 20;
     const notAfter = kind === 1 ? new Date(now - DAY) : kind === 2 ? new Date(now + 2 * DAY) : new Date(now + (30 + (i % 60)) * DAY);
     const extensions: px.Extension[] = [
-      new px.BasicConstraintsExtension(false), new px.KeyUsagesExtension(px.KeyUsageFlags.digitalSignature, true), aki,
+      new px.BasicConstraintsExtension(false),
+      new px.KeyUsagesExtension(px.KeyUsageFlags.digitalSignature, true),
+      aki,
       new px.ExtendedKeyUsageExtension([kind === 3 ? px.ExtendedKeyUsage.clientAuth : px.ExtendedKeyUsage.serverAuth]),
     ];
     if (kind !== 4) extensions.push(new px.SubjectAlternativeNameExtension([{ type: 'dns', value: name }]));
     const leaf = await px.X509CertificateGenerator.create({
-      serialNumber: (0x1000 + i).toString(16), subject: `CN=${name}`, issuer: inter.subject, notBefore: new Date(now - DAY), notAfter,
-      publicKey: leafKeys[i]!.publicKey, signingKey: interKeys.privateKey, signingAlgorithm: EC, extensions,
+      serialNumber: (0x1000 + i).toString(16),
+      subject: `CN=${name}`,
+      issuer: inter.subject,
+      notBefore: new Date(now - DAY),
+      notAfter,
+      publicKey: leafKeys[i]!.publicKey,
+      signingKey: interKeys.privateKey,
+      signingAlgorithm: EC,
+      extensions,
     });
     const file = join(dir, 'certs', `${String(i).padStart(5, '0')}.crt`);
     writeFileSync(file, `${leaf.toString('pem')}\n${interPem}`);
@@ -97,9 +118,7 @@ interface Sample {
  * Times two loops over the same files in alternating batches, so that both see the same machine: on a shared
  * host the load changes within seconds, and two phases run one after the other would compare different loads.
  */
-async function measurePair(
-  files: number, batch: number, first: (index: number) => unknown, second: (index: number) => unknown,
-): Promise<[Sample, Sample]> {
+async function measurePair(files: number, batch: number, first: (index: number) => unknown, second: (index: number) => unknown): Promise<[Sample, Sample]> {
   (globalThis as { gc?: () => void }).gc?.();
   const seconds = [0, 0];
   const peakRss = [0, 0];
@@ -111,7 +130,10 @@ async function measurePair(
   };
   for (let from = 0; from < files; from += batch) {
     const to = Math.min(files, from + batch);
-    for (const [which, each] of [[0, first], [1, second]] as const) {
+    for (const [which, each] of [
+      [0, first],
+      [1, second],
+    ] as const) {
       const start = performance.now();
       for (let i = from; i < to; i++) {
         const result = each(i);
@@ -156,7 +178,8 @@ export async function main(args: string[]): Promise<void> {
     // The inspector as the inspect stage calls it: the installer's read (both files), then every offline rule.
     const inspectOne = async (i: number, count = false) => {
       const material: ServiceMaterial = {
-        service: 'web', endpoints: [],
+        service: 'web',
+        endpoints: [],
         sources: [
           { path: fixture.certFiles[i]!, role: 'certificate', bytes: readFileSync(fixture.certFiles[i]!) },
           { path: fixture.keyFiles[i]!, role: 'key', bytes: readFileSync(fixture.keyFiles[i]!) },
@@ -177,16 +200,27 @@ export async function main(args: string[]): Promise<void> {
 
     const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
     process.stdout.write(`\n${count} files, ${rounds} rounds (the two loops alternate in batches of 250 files), node ${process.version}\n\n`);
-    process.stdout.write(`${line(['what', 'round', 'seconds', 'files/s', 'peak RSS MiB', 'peak heap MiB'])}\n${line(['---', '---:', '---:', '---:', '---:', '---:'])}\n`);
+    process.stdout.write(
+      `${line(['what', 'round', 'seconds', 'files/s', 'peak RSS MiB', 'peak heap MiB'])}\n${line(['---', '---:', '---:', '---:', '---:', '---:'])}\n`,
+    );
     for (const { what, round, sample } of rows) {
-      process.stdout.write(`${line([what, String(round), sample.seconds.toFixed(3), Math.round(count / sample.seconds).toLocaleString('en-US'), sample.peakRssMiB.toFixed(1), sample.peakHeapMiB.toFixed(1)])}\n`);
+      process.stdout.write(
+        `${line([what, String(round), sample.seconds.toFixed(3), Math.round(count / sample.seconds).toLocaleString('en-US'), sample.peakRssMiB.toFixed(1), sample.peakHeapMiB.toFixed(1)])}\n`,
+      );
     }
     const total = (what: string) => rows.filter((r) => r.what === what).reduce((sum, r) => sum + r.sample.seconds, 0);
     const ceiling = (count * rounds) / total('X509Certificate parse (ceiling)');
     const ours = (count * rounds) / total('CertificateInspector.inspect');
-    process.stdout.write(`\nall rounds: inspector ${Math.round(ours).toLocaleString('en-US')} files/s, ceiling ${Math.round(ceiling).toLocaleString('en-US')} files/s: ${(100 * ours / ceiling).toFixed(1)} % of the ceiling (aim: 50 %)\n`);
+    process.stdout.write(
+      `\nall rounds: inspector ${Math.round(ours).toLocaleString('en-US')} files/s, ceiling ${Math.round(ceiling).toLocaleString('en-US')} files/s: ${((100 * ours) / ceiling).toFixed(1)} % of the ceiling (aim: 50 %)\n`,
+    );
     process.stdout.write(`peak RSS of the process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB\n`);
-    process.stdout.write(`defects found in round 1: ${[...defects].sort().map(([c, n]) => `${c} ${n}`).join(', ')}\n`);
+    process.stdout.write(
+      `defects found in round 1: ${[...defects]
+        .sort()
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ')}\n`,
+    );
   } finally {
     rmSync(fixture.dir, { recursive: true, force: true });
   }

@@ -40,8 +40,15 @@ export async function main(args: string[]): Promise<void> {
   };
   try {
     const issuer = new AcmeIssuer({
-      id: 'acme', directoryUrl: pebble.directoryUrl, caPem: pebble.tlsCaPem, eab: pebble.eab, issuerPatterns: [],
-      accountKeyType: 'ES256', challengeTypes: ['http-01'], maxWaitMs: 60_000, precheck: 'http',
+      id: 'acme',
+      directoryUrl: pebble.directoryUrl,
+      caPem: pebble.tlsCaPem,
+      eab: pebble.eab,
+      issuerPatterns: [],
+      accountKeyType: 'ES256',
+      challengeTypes: ['http-01'],
+      maxWaitMs: 60_000,
+      precheck: 'http',
     });
     const csrs = new WebCryptoCsrFactory();
     const rows: { phase: string; certs: number; wallMs: number; cpuMs: number }[] = [];

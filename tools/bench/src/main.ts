@@ -10,19 +10,39 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promise<unknown> }> = {
-  renewal: { about: 'renewal of N targets (4 names, http-01, Pebble with EAB): certsmith check beside certbot and lego loops', run: async (args) => (await import('./renewal.js')).main(args) },
-  healthy: { about: 'certsmith check over N (10,000) site targets whose certificates are all valid: wall time and peak memory', run: async (args) => (await import('./healthy.js')).main(args) },
-  coldstart: { about: 'certsmith --version and check --help beside node -e 0, certbot --version and lego --version (hyperfine medians)', run: async (args) => (await import('./coldstart.js')).main(args) },
-  inspect: { about: 'inspect N certificate files (parse + every offline rule) beside the raw X509Certificate parse rate', run: async (args) => (await import('./inspect.js')).main(args) },
-  resolve: { about: 'resolve N distinct names from the lab root (BIND) with a cold cache, beside Unbound from the same root', run: async (args) => (await import('./resolve.js')).main(args) },
-  issue: { about: 'issue N certificates from Pebble (EAB) through @certsmith/acme, one at a time: wall and CPU per certificate', run: async (args) => (await import('./issue.js')).main(args) },
+  renewal: {
+    about: 'renewal of N targets (4 names, http-01, Pebble with EAB): certsmith check beside certbot and lego loops',
+    run: async (args) => (await import('./renewal.js')).main(args),
+  },
+  healthy: {
+    about: 'certsmith check over N (10,000) site targets whose certificates are all valid: wall time and peak memory',
+    run: async (args) => (await import('./healthy.js')).main(args),
+  },
+  coldstart: {
+    about: 'certsmith --version and check --help beside node -e 0, certbot --version and lego --version (hyperfine medians)',
+    run: async (args) => (await import('./coldstart.js')).main(args),
+  },
+  inspect: {
+    about: 'inspect N certificate files (parse + every offline rule) beside the raw X509Certificate parse rate',
+    run: async (args) => (await import('./inspect.js')).main(args),
+  },
+  resolve: {
+    about: 'resolve N distinct names from the lab root (BIND) with a cold cache, beside Unbound from the same root',
+    run: async (args) => (await import('./resolve.js')).main(args),
+  },
+  issue: {
+    about: 'issue N certificates from Pebble (EAB) through @certsmith/acme, one at a time: wall and CPU per certificate',
+    run: async (args) => (await import('./issue.js')).main(args),
+  },
 };
 const ALL_PARTS = ['coldstart', 'healthy', 'renewal', 'inspect', 'resolve'];
 
 function usage(): string {
   return `usage: npm run bench [-- --parts ${ALL_PARTS.join(',')}] [--n 10,50] [--tools certsmith,certbot,lego] [--healthy-n 10000] [--no-netns]
        npm run bench -- <name> [options]
-${Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(10)} ${b.about}`).join('\n')}
+${Object.entries(BENCHMARKS)
+  .map(([n, b]) => `  ${n.padEnd(10)} ${b.about}`)
+  .join('\n')}
 `;
 }
 
@@ -32,9 +52,14 @@ const args = argv.filter((a) => a !== '--no-netns');
 
 if (!noNetns && process.getuid?.() === 0 && process.env.CERTSMITH_BENCH_NETNS !== '1') {
   // `ip link set lo up` first: a new namespace's lo is down. 127.0.0.0/8 then works as on the host.
-  const result = spawnSync('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...args], {
-    stdio: 'inherit', env: { ...process.env, CERTSMITH_BENCH_NETNS: '1' },
-  });
+  const result = spawnSync(
+    'unshare',
+    ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...args],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, CERTSMITH_BENCH_NETNS: '1' },
+    },
+  );
   if (result.error) throw result.error;
   process.exit(result.status ?? 1);
 }
@@ -68,7 +93,8 @@ if (first === '--help' || first === '-h' || first === 'help') {
   }
   process.stdout.write(`# certsmith benchmarks (${process.env.CERTSMITH_BENCH_NETNS === '1' ? 'private network namespace' : 'host network'})\n`);
   for (const part of parts) {
-    const partArgs = part === 'renewal' ? ['--n', values.n, '--tools', values.tools, '--runs', values.runs] : part === 'healthy' ? ['--n', values['healthy-n']] : [];
+    const partArgs =
+      part === 'renewal' ? ['--n', values.n, '--tools', values.tools, '--runs', values.runs] : part === 'healthy' ? ['--n', values['healthy-n']] : [];
     await BENCHMARKS[part]!.run(partArgs);
   }
 }

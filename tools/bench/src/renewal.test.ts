@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => renewal?.cleanup());
 
 describe('renewal benchmark, certsmith, N=2', () => {
-  it('counts both certificates: one Pebble order each, every name covered, chained to Pebble\'s root', async () => {
+  it("counts both certificates: one Pebble order each, every name covered, chained to Pebble's root", async () => {
     expect(renewal.result.failures).toEqual([]);
     expect(renewal.result.counted).toBe(2);
     expect(renewal.result.pebbleOrders).toBe(2);
@@ -26,7 +26,7 @@ describe('renewal benchmark, certsmith, N=2', () => {
   });
 
   it('does not count a missing certificate, one that misses a name, or one that does not chain to the root', async () => {
-    const [a, b] = renewal.certs as [typeof renewal.certs[0], typeof renewal.certs[0]];
+    const [a, b] = renewal.certs as [(typeof renewal.certs)[0], (typeof renewal.certs)[0]];
     // b's valid certificate stands in for a: it chains, but does not cover a's names.
     const kept = join(renewal.dir, 'kept.pem');
     await copyFile(b.leafFile, kept);
@@ -49,11 +49,24 @@ describe('renewal benchmark, certsmith, N=2', () => {
 
 describe('renewal table', () => {
   const run = (tool: RenewalResult['tool'], cpuMs: number, wallMs: number, counted = 50): RenewalResult => ({
-    tool, n: 50, counted, wallMs, cpuMs, maxRssKb: 80_000, invocations: tool === 'certsmith' ? 1 : 50, failures: [], pebbleOrders: 50,
+    tool,
+    n: 50,
+    counted,
+    wallMs,
+    cpuMs,
+    maxRssKb: 80_000,
+    invocations: tool === 'certsmith' ? 1 : 50,
+    failures: [],
+    pebbleOrders: 50,
   });
 
-  it('adds the median of each tool\'s runs and takes the ratios between medians', () => {
-    const table = renewalTable([run('certsmith', 2_600, 4_000), run('lego', 5_000, 1_000_000), run('certsmith', 2_000, 3_000, 49), run('certsmith', 3_000, 5_000)]);
+  it("adds the median of each tool's runs and takes the ratios between medians", () => {
+    const table = renewalTable([
+      run('certsmith', 2_600, 4_000),
+      run('lego', 5_000, 1_000_000),
+      run('certsmith', 2_000, 3_000, 49),
+      run('certsmith', 3_000, 5_000),
+    ]);
     expect(table).toContain('| **certsmith, median of 3** | 50 | 49/50 | 4.00 s | 80 ms | 2.60 s | 52 ms | 78 MB | 1 | 50 |');
     expect(table).not.toContain('lego, median');
     expect(table).toContain('| 50 | certsmith / lego | 0.004 (1/250.0) | 0.520 | 1.00 |');

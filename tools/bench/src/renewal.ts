@@ -12,7 +12,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
-  CLI_PATH, cliNodeFlags, labDir, mustRun, randomLoopback, run, sleep, startDnsLab, startNginx, startPebble, type DnsLab, type Nginx, type Pebble,
+  CLI_PATH,
+  cliNodeFlags,
+  labDir,
+  mustRun,
+  randomLoopback,
+  run,
+  sleep,
+  startDnsLab,
+  startNginx,
+  startPebble,
+  type DnsLab,
+  type Nginx,
+  type Pebble,
 } from '@certsmith/testlab';
 import { formatMs, formatKb, writeResults } from './report.js';
 
@@ -52,10 +64,16 @@ interface Measured {
 }
 
 /** Runs a command under GNU time; its figures come through a file so that the command's stderr stays its own. */
-export async function timed(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; timeFile: string }): Promise<Measured> {
+export async function timed(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; timeFile: string },
+): Promise<Measured> {
   const start = performance.now();
   const result = await run('/usr/bin/time', ['-f', '%U %S %M', '-o', options.timeFile, cmd, ...args], {
-    env: { ...process.env, ...options.env }, cwd: options.cwd, timeoutMs: options.timeoutMs ?? 600_000,
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    timeoutMs: options.timeoutMs ?? 600_000,
   });
   const wallMs = performance.now() - start;
   const line = (await readFile(options.timeFile, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '';
@@ -81,7 +99,10 @@ export async function countCertificates(certs: CertFiles[], rootFile: string): P
     }
     let sans: string[];
     try {
-      sans = (new X509Certificate(pem).subjectAltName ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4).toLowerCase());
+      sans = (new X509Certificate(pem).subjectAltName ?? '')
+        .split(', ')
+        .filter((s) => s.startsWith('DNS:'))
+        .map((s) => s.slice(4).toLowerCase());
     } catch (error) {
       rejected.push(`${cert.leafFile}: not a certificate (${(error as Error).message})`);
       continue;
@@ -103,10 +124,12 @@ export async function countCertificates(certs: CertFiles[], rootFile: string): P
 
 /** *.example.test A <address> on the primary, then waits until the secondary has it (the resolver may ask either). */
 async function pointWildcardAt(dns: DnsLab, address: string): Promise<void> {
-  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], { input: `server ${dns.addresses.primary} 53\nzone example.test\nupdate add *.example.test. 60 IN A ${address}\nsend\n` });
+  await mustRun('nsupdate', ['-k', dns.tsigKeyFile], {
+    input: `server ${dns.addresses.primary} 53\nzone example.test\nupdate add *.example.test. 60 IN A ${address}\nsend\n`,
+  });
   const serial = await dns.serial(dns.addresses.primary, 'example.test');
   for (let tries = 0; (await dns.serial(dns.addresses.secondary, 'example.test')) !== serial; tries++) {
-    if (tries > 100) throw new Error('the DNS lab\'s secondary did not transfer the wildcard');
+    if (tries > 100) throw new Error("the DNS lab's secondary did not transfer the wildcard");
     await sleep(100);
   }
 }
@@ -161,56 +184,134 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
       const eabFile = join(dir, 'eab.key');
       await writeFile(eabFile, `${pebble.eab.hmacKey}\n`, { mode: 0o600 });
       const config = join(dir, 'certsmith.json');
-      await writeFile(config, JSON.stringify({
-        hostname: `host-${salt}.example.test`,
-        paths: { stateDir: './state', sslDir: './ssl' },
-        inspection: { live: false },
-        services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-        plugins: [
-          { module: '@certsmith/installer-files' },
-          { module: '@certsmith/dcv-http', options: { docroot: join(dir, 'www', 'default'), docroots: Object.fromEntries(targets.map((t) => [t.id, t.webroot])) } },
-          { module: '@certsmith/issuer-acme', options: { directoryUrl: pebble.directoryUrl, caFile, eab: { kid: pebble.eab.kid, keyFile: eabFile }, contact: ['hostmaster@example.test'], issuerPatterns: ['Pebble'] } },
-        ],
-        issuers: ['acme'],
-        server: { addresses: [nginx.address] },
-        dns: { rootHints: dns!.rootHintsFile, port: 53 },
-        targets: targets.map((t) => ({ id: t.id, names: t.names, services: ['files'] })),
-      }, null, 2));
+      await writeFile(
+        config,
+        JSON.stringify(
+          {
+            hostname: `host-${salt}.example.test`,
+            paths: { stateDir: './state', sslDir: './ssl' },
+            inspection: { live: false },
+            services: { cpanel: false, dovecot: false, exim: false, ftp: false },
+            plugins: [
+              { module: '@certsmith/installer-files' },
+              {
+                module: '@certsmith/dcv-http',
+                options: { docroot: join(dir, 'www', 'default'), docroots: Object.fromEntries(targets.map((t) => [t.id, t.webroot])) },
+              },
+              {
+                module: '@certsmith/issuer-acme',
+                options: {
+                  directoryUrl: pebble.directoryUrl,
+                  caFile,
+                  eab: { kid: pebble.eab.kid, keyFile: eabFile },
+                  contact: ['hostmaster@example.test'],
+                  issuerPatterns: ['Pebble'],
+                },
+              },
+            ],
+            issuers: ['acme'],
+            server: { addresses: [nginx.address] },
+            dns: { rootHints: dns!.rootHintsFile, port: 53 },
+            targets: targets.map((t) => ({ id: t.id, names: t.names, services: ['files'] })),
+          },
+          null,
+          2,
+        ),
+      );
       const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
       const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
       add(m, 'certsmith check');
       await writeFile(join(dir, 'certsmith.out'), m.stdout + m.stderr);
       // What went wrong stays readable after the lab is removed.
-      if (m.code !== 0) tally.failures.push(...(m.stdout + m.stderr).split('\n').filter((l) => /^\s*(Error|Warning)\b/.test(l)).map((l) => l.trim()).slice(0, 5));
-      certs = targets.map((t) => ({ names: t.names, leafFile: join(dir, 'ssl', 'live', t.id, 'fullchain.pem'), chainFile: join(dir, 'ssl', 'live', t.id, 'fullchain.pem') }));
+      if (m.code !== 0)
+        tally.failures.push(
+          ...(m.stdout + m.stderr)
+            .split('\n')
+            .filter((l) => /^\s*(Error|Warning)\b/.test(l))
+            .map((l) => l.trim())
+            .slice(0, 5),
+        );
+      certs = targets.map((t) => ({
+        names: t.names,
+        leafFile: join(dir, 'ssl', 'live', t.id, 'fullchain.pem'),
+        chainFile: join(dir, 'ssl', 'live', t.id, 'fullchain.pem'),
+      }));
     } else if (tool === 'certbot') {
       const base = ['--config-dir', join(dir, 'certbot', 'config'), '--work-dir', join(dir, 'certbot', 'work'), '--logs-dir', join(dir, 'certbot', 'logs')];
       for (const t of targets) {
-        const m = await timed('certbot', [
-          'certonly', '--non-interactive', '--agree-tos', '--register-unsafely-without-email', '--no-eff-email',
-          '--server', pebble.directoryUrl, '--eab-kid', pebble.eab.kid, `--eab-hmac-key=${pebble.eab.hmacKey}`,
-          '--webroot', '-w', t.webroot, ...t.names.flatMap((name) => ['-d', name]), ...base,
-        ], { env: { REQUESTS_CA_BUNDLE: caFile }, timeFile });
+        const m = await timed(
+          'certbot',
+          [
+            'certonly',
+            '--non-interactive',
+            '--agree-tos',
+            '--register-unsafely-without-email',
+            '--no-eff-email',
+            '--server',
+            pebble.directoryUrl,
+            '--eab-kid',
+            pebble.eab.kid,
+            `--eab-hmac-key=${pebble.eab.hmacKey}`,
+            '--webroot',
+            '-w',
+            t.webroot,
+            ...t.names.flatMap((name) => ['-d', name]),
+            ...base,
+          ],
+          { env: { REQUESTS_CA_BUNDLE: caFile }, timeFile },
+        );
         add(m, `certbot ${t.names[0]}`);
       }
-      certs = targets.map((t) => ({ names: t.names, leafFile: join(dir, 'certbot', 'config', 'live', t.names[0]!, 'fullchain.pem'), chainFile: join(dir, 'certbot', 'config', 'live', t.names[0]!, 'chain.pem') }));
+      certs = targets.map((t) => ({
+        names: t.names,
+        leafFile: join(dir, 'certbot', 'config', 'live', t.names[0]!, 'fullchain.pem'),
+        chainFile: join(dir, 'certbot', 'config', 'live', t.names[0]!, 'chain.pem'),
+      }));
     } else {
       const path = join(dir, 'lego');
       for (const t of targets) {
-        const m = await timed('lego', [
-          '--server', pebble.directoryUrl, '--email', 'hostmaster@example.test', '--accept-tos',
-          '--eab', '--kid', pebble.eab.kid, `--hmac=${pebble.eab.hmacKey}`, '--path', path,
-          '--http', '--http.webroot', t.webroot, ...t.names.flatMap((name) => ['--domains', name]), 'run',
-        ], { env: { LEGO_CA_CERTIFICATES: caFile }, timeFile });
+        const m = await timed(
+          'lego',
+          [
+            '--server',
+            pebble.directoryUrl,
+            '--email',
+            'hostmaster@example.test',
+            '--accept-tos',
+            '--eab',
+            '--kid',
+            pebble.eab.kid,
+            `--hmac=${pebble.eab.hmacKey}`,
+            '--path',
+            path,
+            '--http',
+            '--http.webroot',
+            t.webroot,
+            ...t.names.flatMap((name) => ['--domains', name]),
+            'run',
+          ],
+          { env: { LEGO_CA_CERTIFICATES: caFile }, timeFile },
+        );
         add(m, `lego ${t.names[0]}`);
       }
-      certs = targets.map((t) => ({ names: t.names, leafFile: join(path, 'certificates', `${t.names[0]}.crt`), chainFile: join(path, 'certificates', `${t.names[0]}.issuer.crt`) }));
+      certs = targets.map((t) => ({
+        names: t.names,
+        leafFile: join(path, 'certificates', `${t.names[0]}.crt`),
+        chainFile: join(path, 'certificates', `${t.names[0]}.issuer.crt`),
+      }));
     }
     tally.wallMs = performance.now() - start;
     const { counted, rejected } = await countCertificates(certs, rootFile);
     const result: RenewalResult = {
-      tool, n, counted, wallMs: tally.wallMs, cpuMs: tally.cpuMs, maxRssKb: tally.maxRssKb, invocations: tally.invocations,
-      failures: [...tally.failures, ...rejected].slice(0, 10), pebbleOrders: pebble.orderCount(),
+      tool,
+      n,
+      counted,
+      wallMs: tally.wallMs,
+      cpuMs: tally.cpuMs,
+      maxRssKb: tally.maxRssKb,
+      invocations: tally.invocations,
+      failures: [...tally.failures, ...rejected].slice(0, 10),
+      pebbleOrders: pebble.orderCount(),
     };
     await pebble.stop();
     await nginx.stop();
@@ -248,7 +349,9 @@ export function renewalTable(results: RenewalResult[]): string {
     const mine = summaries.find((r) => r.tool === 'certsmith' && r.n === n);
     if (!mine) continue;
     for (const peer of summaries.filter((r) => r.tool !== 'certsmith' && r.n === n)) {
-      ratios.push(`| ${n} | certsmith / ${peer.tool} | ${(mine.wallMs / peer.wallMs).toFixed(3)} (1/${(peer.wallMs / mine.wallMs).toFixed(1)}) | ${(mine.cpuMs / mine.n / (peer.cpuMs / peer.n)).toFixed(3)} | ${(mine.maxRssKb / peer.maxRssKb).toFixed(2)} |`);
+      ratios.push(
+        `| ${n} | certsmith / ${peer.tool} | ${(mine.wallMs / peer.wallMs).toFixed(3)} (1/${(peer.wallMs / mine.wallMs).toFixed(1)}) | ${(mine.cpuMs / mine.n / (peer.cpuMs / peer.n)).toFixed(3)} | ${(mine.maxRssKb / peer.maxRssKb).toFixed(2)} |`,
+      );
     }
   }
   if (ratios.length > 0) {
@@ -279,19 +382,35 @@ function median(values: number[]): number {
 }
 
 export async function main(args: string[]): Promise<RenewalResult[]> {
-  const { values } = parseArgs({ args, options: { n: { type: 'string', default: '10,50' }, tools: { type: 'string', default: TOOLS.join(',') }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } } });
-  const ns = String(values.n).split(',').map(Number).filter((x) => x > 0);
-  const tools = String(values.tools).split(',').filter((t): t is Tool => (TOOLS as string[]).includes(t));
+  const { values } = parseArgs({
+    args,
+    options: {
+      n: { type: 'string', default: '10,50' },
+      tools: { type: 'string', default: TOOLS.join(',') },
+      runs: { type: 'string', default: '1' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  const ns = String(values.n)
+    .split(',')
+    .map(Number)
+    .filter((x) => x > 0);
+  const tools = String(values.tools)
+    .split(',')
+    .filter((t): t is Tool => (TOOLS as string[]).includes(t));
   const runs = Math.max(1, Number(values.runs) || 1);
   const results: RenewalResult[] = [];
   // Repetitions interleave the tools, so that a slow spell of the machine falls on all of them alike.
   for (const n of ns) {
-    for (let rep = 0; rep < runs; rep++) for (const tool of tools) {
-      process.stderr.write(`renewal: ${tool} N=${n}${runs > 1 ? ` (run ${rep + 1} of ${runs})` : ''} ...\n`);
-      const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined });
-      process.stderr.write(`renewal: ${tool} N=${n}: ${result.counted}/${n} in ${formatMs(result.wallMs)}${result.failures.length ? `; ${result.failures.slice(0, 3).join('; ')}` : ''}\n`);
-      results.push(result);
-    }
+    for (let rep = 0; rep < runs; rep++)
+      for (const tool of tools) {
+        process.stderr.write(`renewal: ${tool} N=${n}${runs > 1 ? ` (run ${rep + 1} of ${runs})` : ''} ...\n`);
+        const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined });
+        process.stderr.write(
+          `renewal: ${tool} N=${n}: ${result.counted}/${n} in ${formatMs(result.wallMs)}${result.failures.length ? `; ${result.failures.slice(0, 3).join('; ')}` : ''}\n`,
+        );
+        results.push(result);
+      }
   }
   process.stdout.write(`\n### Renewal of N targets (4 names each, http-01 via per-site nginx webroots, Pebble with EAB)\n\n${renewalTable(results)}\n`);
   await writeResults('renewal', results);

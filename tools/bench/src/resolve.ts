@@ -27,9 +27,11 @@ export interface ResolveBenchRow {
 /** Runs `work` over `items` with at most `concurrency` in flight. */
 async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 /** One recursive (RD=1) question to Unbound over UDP; true when it answers NOERROR with an address. */
@@ -89,7 +91,14 @@ async function runOurs(lab: DnsLab, options: ResolveBenchOptions, round: number)
     if (r.outcome === 'ok' && r.addresses.length === 2) ok++;
   });
   const ms = performance.now() - t0;
-  return { resolver: 'certsmith IterativeResolver', round, names: options.names, ok, ms, queries: `${resolver.stats.udp} UDP + ${resolver.stats.tcp} TCP to the lab` };
+  return {
+    resolver: 'certsmith IterativeResolver',
+    round,
+    names: options.names,
+    ok,
+    ms,
+    queries: `${resolver.stats.udp} UDP + ${resolver.stats.tcp} TCP to the lab`,
+  };
 }
 
 async function runUnbound(lab: DnsLab, options: ResolveBenchOptions, round: number): Promise<ResolveBenchRow> {
@@ -112,12 +121,19 @@ export function printResolveTable(rows: ResolveBenchRow[], out: (line: string) =
   out(`Resolve ${rows[0]?.names ?? 0} distinct names (A + AAAA each) from the lab root, cold caches`);
   out('| round | resolver | names ok | time (ms) | names/s | traffic |');
   out('| ---: | --- | ---: | ---: | ---: | --- |');
-  for (const r of rows) out(`| ${r.round + 1} | ${r.resolver} | ${r.ok}/${r.names} | ${r.ms.toFixed(0)} | ${((r.names / r.ms) * 1000).toFixed(0)} | ${r.queries} |`);
-  const times = (prefix: string) => rows.filter((r) => r.resolver.startsWith(prefix)).map((r) => r.ms).sort((a, b) => a - b);
+  for (const r of rows)
+    out(`| ${r.round + 1} | ${r.resolver} | ${r.ok}/${r.names} | ${r.ms.toFixed(0)} | ${((r.names / r.ms) * 1000).toFixed(0)} | ${r.queries} |`);
+  const times = (prefix: string) =>
+    rows
+      .filter((r) => r.resolver.startsWith(prefix))
+      .map((r) => r.ms)
+      .sort((a, b) => a - b);
   const median = (xs: number[]) => (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2);
   const [ours, theirs] = [times('certsmith'), times('Unbound')];
-  out(`best: certsmith ${ours[0]!.toFixed(0)} ms, Unbound ${theirs[0]!.toFixed(0)} ms, ratio ${(ours[0]! / theirs[0]!).toFixed(2)}x; `
-    + `median: certsmith ${median(ours).toFixed(0)} ms, Unbound ${median(theirs).toFixed(0)} ms, ratio ${(median(ours) / median(theirs)).toFixed(2)}x (aim: <= 1.5x)`);
+  out(
+    `best: certsmith ${ours[0]!.toFixed(0)} ms, Unbound ${theirs[0]!.toFixed(0)} ms, ratio ${(ours[0]! / theirs[0]!).toFixed(2)}x; ` +
+      `median: certsmith ${median(ours).toFixed(0)} ms, Unbound ${median(theirs).toFixed(0)} ms, ratio ${(median(ours) / median(theirs)).toFixed(2)}x (aim: <= 1.5x)`,
+  );
 }
 
 function option(args: string[], name: string, fallback: number): number {

@@ -15,7 +15,8 @@ describe('startAcmeLab', () => {
   let lab: AcmeLab;
   beforeAll(async () => {
     lab = await startAcmeLab({
-      name: 'acme-lab-test', webNames: [HOST],
+      name: 'acme-lab-test',
+      webNames: [HOST],
       extraSites: ({ docroot }) => [{ serverNames: [WWW], docroot }],
       records: [`update add ${ELSEWHERE}. 60 IN A 192.0.2.99`],
     });
@@ -62,7 +63,11 @@ describe('startAcmeLab', () => {
     const before = await children();
     expect(before).toContain('named');
     // BIND starts (it is slower than nginx's refusal) and must be stopped again.
-    const failed = startAcmeLab({ name, webNames: [HOST], extraSites: ({ docroot }) => [{ serverNames: [WWW], docroot, extra: '    no_such_directive on;\n' }] });
+    const failed = startAcmeLab({
+      name,
+      webNames: [HOST],
+      extraSites: ({ docroot }) => [{ serverNames: [WWW], docroot, extra: '    no_such_directive on;\n' }],
+    });
     await expect(failed).rejects.toThrow(/nginx rejected its config:[\s\S]*unknown directive "no_such_directive"/);
     expect(await children()).toEqual(before);
     expect((await readdir(tmpdir())).filter((entry) => entry.startsWith(`certsmith-${name}-`))).toEqual([]);

@@ -68,8 +68,13 @@ export interface AcmeLab {
    * key into `<name>.eab` (mode 0600); returns the issuer's directoryUrl, caFile and eab options that name them.
    * `ca` defaults to the lab's Pebble, `eab` to the CA's key (either half may be replaced).
    */
-  acmeIssuerOptions(name: string, access?: { ca?: LabCaEndpoint; eab?: { kid?: string; hmacKey?: string } }): Promise<{
-    directoryUrl: string; caFile: string; eab: { kid: string; keyFile: string };
+  acmeIssuerOptions(
+    name: string,
+    access?: { ca?: LabCaEndpoint; eab?: { kid?: string; hmacKey?: string } },
+  ): Promise<{
+    directoryUrl: string;
+    caFile: string;
+    eab: { kid: string; keyFile: string };
   }>;
   /**
    * Writes `<dir>/<name>.json` and returns its path: the fields given, over the lab's defaults (paths `./state-<name>`
@@ -145,20 +150,28 @@ export async function startAcmeLab(options: AcmeLabOptions): Promise<AcmeLab> {
         const ca = access.ca ?? labPebble();
         const kid = access.eab?.kid ?? ca.eab?.kid;
         const hmacKey = access.eab?.hmacKey ?? ca.eab?.hmacKey;
-        if (kid === undefined || hmacKey === undefined) throw new LabError(`acmeIssuerOptions("${name}"): the CA at ${ca.directoryUrl} has no EAB key: give one`);
+        if (kid === undefined || hmacKey === undefined)
+          throw new LabError(`acmeIssuerOptions("${name}"): the CA at ${ca.directoryUrl} has no EAB key: give one`);
         await copyFile(ca.tlsCaFile, join(dir, `${name}-ca.pem`));
         await writeFile(join(dir, `${name}.eab`), `${hmacKey}\n`, { mode: 0o600 });
         return { directoryUrl: ca.directoryUrl, caFile: `./${name}-ca.pem`, eab: { kid, keyFile: `./${name}.eab` } };
       },
       async writeConfig(name, fields) {
         const file = join(dir, `${name}.json`);
-        await writeFile(file, JSON.stringify({
-          paths: { stateDir: `./state-${name}`, sslDir: `./ssl-${name}` },
-          inspection: { live: false },
-          server: { addresses: [nginx.address] },
-          dns: { rootHints: dns.rootHintsFile, port: 53 },
-          ...fields,
-        }, null, 2));
+        await writeFile(
+          file,
+          JSON.stringify(
+            {
+              paths: { stateDir: `./state-${name}`, sslDir: `./ssl-${name}` },
+              inspection: { live: false },
+              server: { addresses: [nginx.address] },
+              dns: { rootHints: dns.rootHintsFile, port: 53 },
+              ...fields,
+            },
+            null,
+            2,
+          ),
+        );
         return file;
       },
       async copyTsigKey() {

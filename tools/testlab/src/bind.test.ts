@@ -41,7 +41,8 @@ describe('startDnsLab', () => {
   it('accepts TSIG-signed updates for example.test and sends them to the secondary; refuses unsigned ones', async () => {
     const { primary, secondary } = lab.addresses;
     const before = await lab.serial(secondary, 'example.test');
-    const update = (key: string[]) => run('nsupdate', key, { input: `server ${primary} 53\nzone example.test\nupdate add _lab.example.test. 60 IN TXT "hello"\nsend\n` });
+    const update = (key: string[]) =>
+      run('nsupdate', key, { input: `server ${primary} 53\nzone example.test\nupdate add _lab.example.test. 60 IN TXT "hello"\nsend\n` });
     const unsigned = await update([]);
     expect(unsigned.stdout + unsigned.stderr).toMatch(/REFUSED/);
     const signed = await update(['-k', lab.tsigKeyFile]);

@@ -222,7 +222,9 @@ www     IN A   192.0.2.70
       await mkdir(idir, { recursive: true });
       for (const file of zoneFiles) await writeFile(join(idir, file), zones[file]!);
       const conf = join(idir, 'named.conf');
-      await writeFile(conf, `include "${tsigKeyFile}";
+      await writeFile(
+        conf,
+        `include "${tsigKeyFile}";
 include "${rndcKeyFile}";
 options {
   directory "${idir}";
@@ -243,7 +245,8 @@ options {
 };
 controls { inet ${address} port 953 allow { 127.0.0.0/8; } keys { "rndc-key"; }; };
 ${zoneConf}
-`);
+`,
+      );
       const check = await run('named-checkconf', ['-z', conf]);
       if (check.code !== 0) throw new LabError(`named-checkconf rejected the ${name} config:\n${check.stdout}${check.stderr}`);
       const server = new ServerProcess(`named (${name} on ${address})`, '/usr/sbin/named', ['-4', '-n', '1', '-g', '-c', conf]);
@@ -257,20 +260,52 @@ ${zoneConf}
     await Promise.all([
       instance('root', root, 'zone "." { type primary; file "root.zone"; };', ['root.zone']),
       instance('tld', tld, 'zone "test" { type primary; file "test.zone"; };', ['test.zone']),
-      instance('primary', primary, primaryZones(['example.test', 'files.test', 'glueless.test', 'lame.test', 'big.test', 'slow.test', 'loop.test', 'bench.test', ...extraZones], {
-        'example.test': ` allow-update { key "${tsigKeyName}"; }; notify explicit; also-notify { ${secondary}; };`,
-        'files.test': ` notify explicit; also-notify { ${secondary}; };`,
-        // BIND 9.18.28+ refuses to load an RRset of more than 100 records by default; extra zones may test huge ones.
-        ...Object.fromEntries(extraZones.map((z) => [z, ' max-records-per-type 0;'])),
-      }), ['example.test.zone', 'files.test.zone', 'glueless.test.zone', 'lame.test.zone', 'big.test.zone', 'slow.test.zone', 'loop.test.zone', 'bench.test.zone', ...extraZones.map((z) => `${z}.zone`)]),
+      instance(
+        'primary',
+        primary,
+        primaryZones(['example.test', 'files.test', 'glueless.test', 'lame.test', 'big.test', 'slow.test', 'loop.test', 'bench.test', ...extraZones], {
+          'example.test': ` allow-update { key "${tsigKeyName}"; }; notify explicit; also-notify { ${secondary}; };`,
+          'files.test': ` notify explicit; also-notify { ${secondary}; };`,
+          // BIND 9.18.28+ refuses to load an RRset of more than 100 records by default; extra zones may test huge ones.
+          ...Object.fromEntries(extraZones.map((z) => [z, ' max-records-per-type 0;'])),
+        }),
+        [
+          'example.test.zone',
+          'files.test.zone',
+          'glueless.test.zone',
+          'lame.test.zone',
+          'big.test.zone',
+          'slow.test.zone',
+          'loop.test.zone',
+          'bench.test.zone',
+          ...extraZones.map((z) => `${z}.zone`),
+        ],
+      ),
     ]);
-    await instance('secondary', secondary, ['example.test', 'files.test']
-      .map((z) => `zone "${z}" { type secondary; primaries { ${primary}; }; file "${z}.zone"; };`).join('\n'), []);
+    await instance(
+      'secondary',
+      secondary,
+      ['example.test', 'files.test'].map((z) => `zone "${z}" { type secondary; primaries { ${primary}; }; file "${z}.zone"; };`).join('\n'),
+      [],
+    );
 
     relay = await startSlowRelay(slow, primary, slowDelayMs);
 
     const dig = async (server: string, name: string, type: string, extra: string[] = []) =>
-      (await mustRun('dig', [`@${server}`, '-p', '53', '+norecurse', ...(extra.includes('+noshort') ? [] : ['+short']), '+time=2', '+tries=1', ...extra, name, type])).trim();
+      (
+        await mustRun('dig', [
+          `@${server}`,
+          '-p',
+          '53',
+          '+norecurse',
+          ...(extra.includes('+noshort') ? [] : ['+short']),
+          '+time=2',
+          '+tries=1',
+          ...extra,
+          name,
+          type,
+        ])
+      ).trim();
     const serial = async (server: string, zone: string) => {
       const out = await run('dig', [`@${server}`, '-p', '53', '+norecurse', '+short', '+time=2', '+tries=1', zone, 'SOA']);
       const value = out.stdout.trim().split(/\s+/)[2];
@@ -303,7 +338,8 @@ ${zoneConf}
         const wanted = await serial(primary, 'example.test');
         const until = Date.now() + 10_000;
         while ((await serial(secondary, 'example.test')) !== wanted) {
-          if (Date.now() > until) throw new LabError(`the secondary did not transfer the update of example.test (serial ${wanted}):\n${servers.at(-1)?.log ?? ''}`);
+          if (Date.now() > until)
+            throw new LabError(`the secondary did not transfer the update of example.test (serial ${wanted}):\n${servers.at(-1)?.log ?? ''}`);
           await sleep(100);
         }
       },
@@ -340,4 +376,3 @@ function startSlowRelay(address: string, upstream: string, delayMs: number): Pro
     socket.bind(53, address, () => resolve(socket));
   });
 }
-

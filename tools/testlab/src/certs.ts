@@ -68,7 +68,10 @@ const KEY_ARGS: Record<NonNullable<IssueOptions['key']>, string[]> = {
 
 /** openssl ca's time format (GeneralizedTime). */
 function gtime(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 function caConfig(dir: string): string {
@@ -120,9 +123,26 @@ export async function createCa(dir: string, options: { cn?: string; days?: numbe
   const ext = join(dir, 'root-ext.cnf');
   await writeFile(ext, extensionText(['basicConstraints = critical,CA:true', 'keyUsage = critical,keyCertSign,cRLSign', 'subjectKeyIdentifier = hash']));
   await mustRun('openssl', [
-    'req', '-x509', ...KEY_ARGS[options.key ?? 'ec'], '-nodes', '-days', String(options.days ?? 365), '-subj', `/CN=${options.cn ?? 'Lab Root CA'}`,
-    '-config', join(dir, 'ca.cnf'), '-extensions', 'ext', '-addext', 'basicConstraints=critical,CA:true',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', keyFile, '-out', certFile,
+    'req',
+    '-x509',
+    ...KEY_ARGS[options.key ?? 'ec'],
+    '-nodes',
+    '-days',
+    String(options.days ?? 365),
+    '-subj',
+    `/CN=${options.cn ?? 'Lab Root CA'}`,
+    '-config',
+    join(dir, 'ca.cnf'),
+    '-extensions',
+    'ext',
+    '-addext',
+    'basicConstraints=critical,CA:true',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
   ]);
   return caFrom(dir, options.cn ?? 'Lab Root CA', '');
 }
@@ -152,25 +172,47 @@ async function caFrom(dir: string, name: string, chainPem: string): Promise<LabC
     return next;
   };
   const ca: LabCa = {
-    name, dir, certFile, keyFile, certPem, keyPem, serial, chainPem,
+    name,
+    dir,
+    certFile,
+    keyFile,
+    certPem,
+    keyPem,
+    serial,
+    chainPem,
     issue: (leafName, options = {}) => serialize(() => issue(ca, leafName, options)),
-    intermediate: (subName, options = {}) => serialize(async () => {
-      const subDir = join(dir, `sub-${subName}`);
-      await prepareCaDir(subDir);
-      const lines = ['basicConstraints = critical,CA:true,pathlen:0', 'keyUsage = critical,keyCertSign,cRLSign', 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid', ...aiaLines(options.ocspUrl, options.crlUrl)];
-      await signWithCa(ca, subName, {
-        cn: options.cn ?? subName, days: options.days ?? 180, key: 'ec', outDir: subDir, certName: 'ca.crt', keyName: 'ca.key', extLines: lines,
-      });
-      return caFrom(subDir, options.cn ?? subName, certPem + chainPem);
-    }),
-    revoke: (cert) => serialize(async () => {
-      await mustRun('openssl', ['ca', '-batch', '-config', join(dir, 'ca.cnf'), '-revoke', cert.certFile, '-crl_reason', 'keyCompromise']);
-    }),
-    crl: (file, options = {}) => serialize(async () => {
-      const pem = join(dir, 'crl.pem');
-      await mustRun('openssl', ['ca', '-batch', '-config', join(dir, 'ca.cnf'), '-gencrl', '-crldays', String(options.days ?? 7), '-out', pem]);
-      await mustRun('openssl', ['crl', '-in', pem, '-outform', 'DER', '-out', file]);
-    }),
+    intermediate: (subName, options = {}) =>
+      serialize(async () => {
+        const subDir = join(dir, `sub-${subName}`);
+        await prepareCaDir(subDir);
+        const lines = [
+          'basicConstraints = critical,CA:true,pathlen:0',
+          'keyUsage = critical,keyCertSign,cRLSign',
+          'subjectKeyIdentifier = hash',
+          'authorityKeyIdentifier = keyid',
+          ...aiaLines(options.ocspUrl, options.crlUrl),
+        ];
+        await signWithCa(ca, subName, {
+          cn: options.cn ?? subName,
+          days: options.days ?? 180,
+          key: 'ec',
+          outDir: subDir,
+          certName: 'ca.crt',
+          keyName: 'ca.key',
+          extLines: lines,
+        });
+        return caFrom(subDir, options.cn ?? subName, certPem + chainPem);
+      }),
+    revoke: (cert) =>
+      serialize(async () => {
+        await mustRun('openssl', ['ca', '-batch', '-config', join(dir, 'ca.cnf'), '-revoke', cert.certFile, '-crl_reason', 'keyCompromise']);
+      }),
+    crl: (file, options = {}) =>
+      serialize(async () => {
+        const pem = join(dir, 'crl.pem');
+        await mustRun('openssl', ['ca', '-batch', '-config', join(dir, 'ca.cnf'), '-gencrl', '-crldays', String(options.days ?? 7), '-out', pem]);
+        await mustRun('openssl', ['crl', '-in', pem, '-outform', 'DER', '-out', file]);
+      }),
   };
   return ca;
 }
@@ -188,7 +230,8 @@ async function issue(ca: LabCa, name: string, options: IssueOptions): Promise<La
 }
 
 async function signWithCa(
-  ca: LabCa, name: string,
+  ca: LabCa,
+  name: string,
   options: IssueOptions & { cn: string; outDir: string; certName: string; keyName: string; extLines: string[] },
 ): Promise<LabCert> {
   const keyFile = join(options.outDir, options.keyName);
@@ -203,13 +246,48 @@ async function signWithCa(
     // Signed by the CA key without touching index.txt: the responder has never heard of it.
     const serial = `0x${randomBytes(8).toString('hex').replace(/^./, '7')}`;
     await mustRun('openssl', [
-      'x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', serial, '-days', String(options.days ?? 90),
-      '-extfile', ext, '-extensions', 'ext', `-${options.md ?? 'sha256'}`, '-out', certFile, ...(options.emptySubject ? ['-subj', '/'] : []),
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.certFile,
+      '-CAkey',
+      ca.keyFile,
+      '-set_serial',
+      serial,
+      '-days',
+      String(options.days ?? 90),
+      '-extfile',
+      ext,
+      '-extensions',
+      'ext',
+      `-${options.md ?? 'sha256'}`,
+      '-out',
+      certFile,
+      ...(options.emptySubject ? ['-subj', '/'] : []),
     ]);
   } else {
     await mustRun('openssl', [
-      'ca', '-batch', '-notext', '-config', join(ca.dir, 'ca.cnf'), '-extfile', ext, '-extensions', 'ext', '-md', options.md ?? 'sha256',
-      '-startdate', gtime(start), '-enddate', gtime(end), '-in', csr, '-out', certFile,
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      join(ca.dir, 'ca.cnf'),
+      '-extfile',
+      ext,
+      '-extensions',
+      'ext',
+      '-md',
+      options.md ?? 'sha256',
+      '-startdate',
+      gtime(start),
+      '-enddate',
+      gtime(end),
+      '-in',
+      csr,
+      '-out',
+      certFile,
     ]);
   }
   const certPem = await readFile(certFile, 'utf8');
@@ -224,9 +302,22 @@ export async function selfSignedCert(dir: string, name: string, options: { cn?: 
   const keyFile = join(dir, `${name}.key`);
   const certFile = join(dir, `${name}.crt`);
   await mustRun('openssl', [
-    'req', '-x509', ...KEY_ARGS.ec, '-nodes', '-days', String(options.days ?? 365), '-subj', `/CN=${cn}`,
-    '-addext', `subjectAltName=${(options.san ?? [cn]).map((n) => `DNS:${n}`).join(',')}`, '-addext', 'extendedKeyUsage=serverAuth',
-    '-keyout', keyFile, '-out', certFile,
+    'req',
+    '-x509',
+    ...KEY_ARGS.ec,
+    '-nodes',
+    '-days',
+    String(options.days ?? 365),
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    `subjectAltName=${(options.san ?? [cn]).map((n) => `DNS:${n}`).join(',')}`,
+    '-addext',
+    'extendedKeyUsage=serverAuth',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
   ]);
   const serial = (await mustRun('openssl', ['x509', '-in', certFile, '-noout', '-serial'])).trim().replace(/^serial=/, '');
   return { name, certFile, keyFile, certPem: await readFile(certFile, 'utf8'), keyPem: await readFile(keyFile, 'utf8'), serial };
@@ -234,9 +325,10 @@ export async function selfSignedCert(dir: string, name: string, options: { cn?: 
 
 /** A private key alone (for mismatched-key fixtures). */
 export async function privateKey(file: string, key: IssueOptions['key'] = 'ec'): Promise<string> {
-  const args = key === 'rsa-1024' || key === 'rsa-2048'
-    ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${key.slice(4)}`, '-out', file]
-    : ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${key === 'ec-p384' ? 'P-384' : 'P-256'}`, '-out', file];
+  const args =
+    key === 'rsa-1024' || key === 'rsa-2048'
+      ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${key.slice(4)}`, '-out', file]
+      : ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${key === 'ec-p384' ? 'P-384' : 'P-256'}`, '-out', file];
   await mustRun('openssl', args);
   return readFile(file, 'utf8');
 }

@@ -16,5 +16,9 @@ export function cliNodeFlags(): string[] {
 }
 
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return run(process.execPath, [...cliNodeFlags(), CLI_PATH, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, timeoutMs: options.timeoutMs ?? 120_000 });
+  return run(process.execPath, [...cliNodeFlags(), CLI_PATH, ...args], {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
 }

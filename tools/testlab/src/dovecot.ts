@@ -32,7 +32,9 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   for (const sub of ['run', 'state', 'mail']) await mkdir(join(dir, sub), { recursive: true });
   const configFile = join(dir, 'dovecot.conf');
   // -c replaces /etc/dovecot entirely: everything a certificate test needs is here, nothing else.
-  await writeFile(configFile, `base_dir = ${dir}/run
+  await writeFile(
+    configFile,
+    `base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 protocols = imap pop3
@@ -71,7 +73,8 @@ service pop3-login {
     ssl = yes
   }
 }
-`);
+`,
+  );
   const check = await run('/usr/bin/doveconf', ['-c', configFile, '-n']);
   if (check.code !== 0) throw new LabError(`dovecot rejected its config:\n${check.stderr}`);
   const server = new ServerProcess('dovecot', '/usr/sbin/dovecot', ['-c', configFile, '-F']);
@@ -87,7 +90,11 @@ service pop3-login {
   }
   const reloadCommand = ['/usr/bin/doveadm', '-c', configFile, 'reload'];
   return {
-    address: options.address, ports, dir, configFile, reloadCommand,
+    address: options.address,
+    ports,
+    dir,
+    configFile,
+    reloadCommand,
     async reload() {
       const result = await run(reloadCommand[0]!, reloadCommand.slice(1));
       if (result.code !== 0) throw new LabError(`dovecot reload failed:\n${result.stderr}\n${await readLog()}`);

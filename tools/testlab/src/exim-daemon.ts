@@ -53,7 +53,9 @@ export async function startEximDaemon(spec: EximDaemonSpec): Promise<EximDaemon>
   }
   const a = spec.address;
   const configFile = join(dir, 'exim.conf');
-  await writeFile(configFile, `primary_hostname = ${spec.primaryHostname}
+  await writeFile(
+    configFile,
+    `primary_hostname = ${spec.primaryHostname}
 domainlist local_domains = ${spec.domain}
 ${spec.qualifyDomain ? `qualify_domain = ${spec.qualifyDomain}\n` : ''}spool_directory = ${dir}/spool
 log_file_path = ${dir}/log/%slog
@@ -83,13 +85,16 @@ ${spec.transportExtra ?? ''}  user = Debian-exim
   mode = 0640
 begin retry
 *  *  F,5m,1m
-${spec.authenticators ?? ''}`, { mode: 0o644 });
+${spec.authenticators ?? ''}`,
+    { mode: 0o644 },
+  );
   const check = await run('/usr/sbin/exim4', ['-C', configFile, '-bV']);
   if (check.code !== 0) {
     await lab.cleanup();
     throw new LabError(`exim rejected its config:\n${check.stdout}${check.stderr}`);
   }
-  const readLog = async () => (await Promise.all(['mainlog', 'rejectlog', 'paniclog'].map((f) => readFile(join(dir, 'log', f), 'utf8').catch(() => '')))).join('');
+  const readLog = async () =>
+    (await Promise.all(['mainlog', 'rejectlog', 'paniclog'].map((f) => readFile(join(dir, 'log', f), 'utf8').catch(() => '')))).join('');
   const listening = async () => {
     for (const port of spec.ports) if (!(await portOpen(a, port))) return false;
     return true;
@@ -102,7 +107,12 @@ ${spec.authenticators ?? ''}`, { mode: 0o644 });
     throw new LabError(`${(error as Error).message}\n${await readLog()}`);
   }
   return {
-    dir, gid, configFile, server, listening, readLog,
+    dir,
+    gid,
+    configFile,
+    server,
+    listening,
+    readLog,
     async stop() {
       await server.stop('SIGTERM');
       await lab.cleanup();

@@ -56,7 +56,13 @@ export async function startExim(options: EximOptions): Promise<Exim> {
     },
   });
   return {
-    address: options.address, ports, dir: daemon.dir, certFile, keyFile, configFile: daemon.configFile, writeCertificate,
+    address: options.address,
+    ports,
+    dir: daemon.dir,
+    certFile,
+    keyFile,
+    configFile: daemon.configFile,
+    writeCertificate,
     async reload() {
       const before = await daemon.readLog();
       daemon.server.child.kill('SIGHUP');

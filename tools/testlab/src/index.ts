@@ -20,5 +20,18 @@ export { startStaticHttp, type StaticHttp, type StaticHttpOptions } from './http
 export { startSmtpReceiver, type SmtpReceiver, type SmtpReceiverOptions } from './smtp.js';
 export { startPureFtpd, type PureFtpd, type PureFtpdOptions } from './pureftpd.js';
 export { fileTimes } from './files.js';
-export { startRateLimitingAcmeDouble, type RateLimitingAcmeDouble, type RateLimitingAcmeDoubleBehaviour, type RateLimitingAcmeDoubleRequest } from './rate-limiting-acme-double.js';
-export { startIssuingAcmeDouble, type IssuingAcmeDouble, type IssuingAcmeDoubleOptions, type IssuingAcmeDoubleProfile, type IssuingAcmeDoubleAri, type IssuingAcmeDoubleCertificate, type IssuingAcmeDoubleRequest } from './issuing-acme-double.js';
+export {
+  startRateLimitingAcmeDouble,
+  type RateLimitingAcmeDouble,
+  type RateLimitingAcmeDoubleBehaviour,
+  type RateLimitingAcmeDoubleRequest,
+} from './rate-limiting-acme-double.js';
+export {
+  startIssuingAcmeDouble,
+  type IssuingAcmeDouble,
+  type IssuingAcmeDoubleOptions,
+  type IssuingAcmeDoubleProfile,
+  type IssuingAcmeDoubleAri,
+  type IssuingAcmeDoubleCertificate,
+  type IssuingAcmeDoubleRequest,
+} from './issuing-acme-double.js';

@@ -46,7 +46,12 @@ export class DoubleCa {
     const notAfter = new Date(Math.max(around.getTime(), Date.now()) + 10 * 365 * 24 * HOUR);
     const rootKeys = (await webcrypto.subtle.generateKey(EC, false, ['sign', 'verify'])) as CryptoKeyPair;
     const root = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(), name: `CN=${label} Root`, notBefore, notAfter, keys: rootKeys, signingAlgorithm: EC,
+      serialNumber: serial(),
+      name: `CN=${label} Root`,
+      notBefore,
+      notAfter,
+      keys: rootKeys,
+      signingAlgorithm: EC,
       extensions: [
         new x509.BasicConstraintsExtension(true, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
@@ -56,8 +61,14 @@ export class DoubleCa {
     const subKeys = (await webcrypto.subtle.generateKey(EC, false, ['sign', 'verify'])) as CryptoKeyPair;
     const intermediateName = `${label} Intermediate`;
     const intermediate = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(), subject: `CN=${intermediateName}`, issuer: root.subject, notBefore, notAfter,
-      publicKey: subKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: EC,
+      serialNumber: serial(),
+      subject: `CN=${intermediateName}`,
+      issuer: root.subject,
+      notBefore,
+      notAfter,
+      publicKey: subKeys.publicKey,
+      signingKey: rootKeys.privateKey,
+      signingAlgorithm: EC,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
@@ -76,14 +87,20 @@ export class DoubleCa {
       serialNumber: serial(),
       subject: request.emptySubject ? '' : `CN=${request.names[0]}`,
       issuer: this.intermediate.subject,
-      notBefore: request.notBefore, notAfter,
-      publicKey: request.publicKey, signingKey: this.signingKey, signingAlgorithm: EC,
+      notBefore: request.notBefore,
+      notAfter,
+      publicKey: request.publicKey,
+      signingKey: this.signingKey,
+      signingAlgorithm: EC,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(usage, true),
         new x509.ExtendedKeyUsageExtension([SERVER_AUTH]),
         // RFC 5280 section 4.2.1.6: with an empty subject the SAN must be critical.
-        new x509.SubjectAlternativeNameExtension(request.names.map((value) => ({ type: 'dns' as const, value })), request.emptySubject),
+        new x509.SubjectAlternativeNameExtension(
+          request.names.map((value) => ({ type: 'dns' as const, value })),
+          request.emptySubject,
+        ),
         await x509.AuthorityKeyIdentifierExtension.create(this.intermediate, false),
         await x509.SubjectKeyIdentifierExtension.create(request.publicKey),
       ],

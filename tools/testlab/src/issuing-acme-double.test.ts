@@ -63,18 +63,30 @@ class RawClient {
     this.kid = acct.location;
   }
 
-  async post(url: string, payload: unknown, withJwk = false): Promise<{ status: number; json: Record<string, unknown>; text: string; location: string; type: string }> {
+  async post(
+    url: string,
+    payload: unknown,
+    withJwk = false,
+  ): Promise<{ status: number; json: Record<string, unknown>; text: string; location: string; type: string }> {
     const header = { alg: 'ES256', url, nonce: this.nonce, ...(withJwk ? { jwk: this.jwk } : { kid: this.kid }) };
     const encoded = [header, payload].map((part) => (part === undefined ? '' : Buffer.from(JSON.stringify(part)).toString('base64url')));
     const signature = sign('sha256', Buffer.from(encoded.join('.')), { key: this.key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
     const res = await request(url, {
-      method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/jose+json' },
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/jose+json' },
       body: JSON.stringify({ protected: encoded[0], payload: encoded[1], signature }),
     });
     this.nonce = String(res.headers['replay-nonce']);
     const text = await res.body.text();
     const type = String(res.headers['content-type']);
-    return { status: res.statusCode, text, json: type.includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {}, location: String(res.headers.location), type };
+    return {
+      status: res.statusCode,
+      text,
+      json: type.includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {},
+      location: String(res.headers.location),
+      type,
+    };
   }
 
   /** newOrder → http-01 published on the static web server → finalize → the chain. */
@@ -106,8 +118,23 @@ let csrs = 0;
 async function csrDer(names: string[]): Promise<Buffer> {
   const file = join(tmp.path, `csr-${++csrs}.der`);
   await mustRun('openssl', [
-    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp.path, `key-${csrs}.pem`),
-    '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`, '-outform', 'DER', '-out', file,
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(tmp.path, `key-${csrs}.pem`),
+    '-subj',
+    `/CN=${names[0]}`,
+    '-addext',
+    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+    '-outform',
+    'DER',
+    '-out',
+    file,
   ]);
   return readFile(file);
 }
@@ -118,7 +145,16 @@ async function verifyChain(chain: string): Promise<string> {
   const [leaf, ...rest] = chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
   await writeFile(join(tmp.path, 'leaf.pem'), leaf!);
   await writeFile(join(tmp.path, 'untrusted.pem'), rest.join(''));
-  return mustRun('openssl', ['verify', '-CAfile', double.rootFile, '-untrusted', join(tmp.path, 'untrusted.pem'), '-purpose', 'sslserver', join(tmp.path, 'leaf.pem')]);
+  return mustRun('openssl', [
+    'verify',
+    '-CAfile',
+    double.rootFile,
+    '-untrusted',
+    join(tmp.path, 'untrusted.pem'),
+    '-purpose',
+    'sslserver',
+    join(tmp.path, 'leaf.pem'),
+  ]);
 }
 
 /** RFC 9773's certificate id, worked out with openssl: base64url(AKI keyid) "." base64url(serial DER content). */

@@ -101,20 +101,51 @@ export interface IssuingAcmeDouble {
 }
 
 type AuthzStatus = 'pending' | 'valid' | 'invalid' | 'deactivated';
-interface Challenge { id: string; token: string; status: 'pending' | 'processing' | 'valid' | 'invalid'; error?: Problem; authz: Authz }
-interface Authz { id: string; name: string; status: AuthzStatus; challenge: Challenge; order: Order }
-interface Order {
-  id: string; account: Account; status: 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
-  names: string[]; authzs: Authz[]; profile?: string; replaces?: string; certificate?: IssuingAcmeDoubleCertificate; error?: Problem; expires: Date;
+interface Challenge {
+  id: string;
+  token: string;
+  status: 'pending' | 'processing' | 'valid' | 'invalid';
+  error?: Problem;
+  authz: Authz;
 }
-interface Account { id: string; jwk: JsonWebKey; thumbprint: string }
-interface Problem { type: string; detail: string; status: number }
+interface Authz {
+  id: string;
+  name: string;
+  status: AuthzStatus;
+  challenge: Challenge;
+  order: Order;
+}
+interface Order {
+  id: string;
+  account: Account;
+  status: 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
+  names: string[];
+  authzs: Authz[];
+  profile?: string;
+  replaces?: string;
+  certificate?: IssuingAcmeDoubleCertificate;
+  error?: Problem;
+  expires: Date;
+}
+interface Account {
+  id: string;
+  jwk: JsonWebKey;
+  thumbprint: string;
+}
+interface Problem {
+  type: string;
+  detail: string;
+  status: number;
+}
 
 const ERR = 'urn:ietf:params:acme:error:';
 const LABEL = 'Issuing ACME Double';
 
 class ProblemError extends Error {
-  constructor(readonly problem: Problem, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly problem: Problem,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(problem.detail);
   }
 }
@@ -146,8 +177,15 @@ export async function startIssuingAcmeDouble(options: IssuingAcmeDoubleOptions =
     const port = (server.address() as { port: number }).port;
     state.base = `https://${address}:${port}`;
     return {
-      address, port, directoryUrl: `${state.base}/dir`, tlsCaFile: tlsCa.certFile, tlsCaPem: tlsCa.certPem,
-      rootPem: ca.rootPem, rootFile, issuerName: ca.intermediateName, issuerPattern: ca.intermediateName,
+      address,
+      port,
+      directoryUrl: `${state.base}/dir`,
+      tlsCaFile: tlsCa.certFile,
+      tlsCaPem: tlsCa.certPem,
+      rootPem: ca.rootPem,
+      rootFile,
+      issuerName: ca.intermediateName,
+      issuerPattern: ca.intermediateName,
       requests: state.requests,
       orders: () => state.requests.filter((r) => r.path === '/new-order' && r.method === 'POST').map((r) => r.payload as Record<string, unknown>),
       orderCount: () => state.orders.size,
@@ -178,7 +216,10 @@ class DoubleState {
   private readonly certificates = new Map<string, Order>();
   private nextId = 1;
 
-  constructor(private readonly ca: DoubleCa, public options: IssuingAcmeDoubleOptions) {}
+  constructor(
+    private readonly ca: DoubleCa,
+    public options: IssuingAcmeDoubleOptions,
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -205,10 +246,14 @@ class DoubleState {
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, {
-      'replay-nonce': randomBytes(12).toString('base64url'), 'cache-control': 'no-store',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers,
-    }).end(text);
+    res
+      .writeHead(status, {
+        'replay-nonce': randomBytes(12).toString('base64url'),
+        'cache-control': 'no-store',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      })
+      .end(text);
   }
 
   private get(res: ServerResponse, method: string, path: string): void {
@@ -222,12 +267,17 @@ class DoubleState {
   private directory(): Record<string, unknown> {
     const profiles = this.options.profiles;
     return {
-      newNonce: `${this.base}/nonce`, newAccount: `${this.base}/new-acct`, newOrder: `${this.base}/new-order`, revokeCert: `${this.base}/revoke-cert`,
+      newNonce: `${this.base}/nonce`,
+      newAccount: `${this.base}/new-acct`,
+      newOrder: `${this.base}/new-order`,
+      revokeCert: `${this.base}/revoke-cert`,
       ...(this.options.ari === false ? {} : { renewalInfo: `${this.base}/renewal-info` }),
       meta: {
         website: 'https://example.test/issuing-acme-double',
         externalAccountRequired: false,
-        ...(profiles ? { profiles: Object.fromEntries(Object.entries(profiles).map(([name, p]) => [name, p.description ?? `${name} (${p.lifetimeHours} h)`])) } : {}),
+        ...(profiles
+          ? { profiles: Object.fromEntries(Object.entries(profiles).map(([name, p]) => [name, p.description ?? `${name} (${p.lifetimeHours} h)`])) }
+          : {}),
       },
     };
   }
@@ -294,8 +344,14 @@ class DoubleState {
     const profile = this.profileOf(payload.profile);
     const preValidated = (this.options.validation ?? 'none') === 'none';
     const order: Order = {
-      id: String(this.nextId++), account, status: preValidated ? 'ready' : 'pending', names: identifiers.map((i) => i.value!.toLowerCase()), authzs: [], profile,
-      replaces: typeof payload.replaces === 'string' ? payload.replaces : undefined, expires: new Date(Date.now() + 7 * 86_400_000),
+      id: String(this.nextId++),
+      account,
+      status: preValidated ? 'ready' : 'pending',
+      names: identifiers.map((i) => i.value!.toLowerCase()),
+      authzs: [],
+      profile,
+      replaces: typeof payload.replaces === 'string' ? payload.replaces : undefined,
+      expires: new Date(Date.now() + 7 * 86_400_000),
     };
     for (const name of order.names) {
       const authz = { id: String(this.nextId++), name, status: preValidated ? 'valid' : 'pending', order } as Authz;
@@ -321,7 +377,8 @@ class DoubleState {
 
   private orderJson(order: Order): Record<string, unknown> {
     return {
-      status: order.status, expires: order.expires.toISOString(),
+      status: order.status,
+      expires: order.expires.toISOString(),
       identifiers: order.names.map((value) => ({ type: 'dns', value })),
       authorizations: order.authzs.map((a) => `${this.base}/authz/${a.id}`),
       finalize: `${this.base}/finalize/${order.id}`,
@@ -342,14 +399,19 @@ class DoubleState {
 
   private authzJson(authz: Authz): Record<string, unknown> {
     return {
-      identifier: { type: 'dns', value: authz.name }, status: authz.status, expires: authz.order.expires.toISOString(),
+      identifier: { type: 'dns', value: authz.name },
+      status: authz.status,
+      expires: authz.order.expires.toISOString(),
       challenges: [this.challengeJson(authz.challenge)],
     };
   }
 
   private challengeJson(challenge: Challenge): Record<string, unknown> {
     return {
-      type: 'http-01', url: `${this.base}/chall/${challenge.id}`, status: challenge.status, token: challenge.token,
+      type: 'http-01',
+      url: `${this.base}/chall/${challenge.id}`,
+      status: challenge.status,
+      token: challenge.token,
       ...(challenge.error ? { error: challenge.error } : {}),
     };
   }
@@ -366,9 +428,10 @@ class DoubleState {
   private async validate(challenge: Challenge): Promise<void> {
     const { authz } = challenge;
     const validation = this.options.validation;
-    const failure = validation && validation !== 'none'
-      ? await checkHttp01(validation.http01, authz.name, challenge.token, `${challenge.token}.${authz.order.account.thumbprint}`)
-      : null;
+    const failure =
+      validation && validation !== 'none'
+        ? await checkHttp01(validation.http01, authz.name, challenge.token, `${challenge.token}.${authz.order.account.thumbprint}`)
+        : null;
     challenge.status = failure ? 'invalid' : 'valid';
     authz.status = failure ? 'invalid' : 'valid';
     if (failure) challenge.error = { type: `${ERR}unauthorized`, detail: failure, status: 403 };
@@ -391,8 +454,11 @@ class DoubleState {
     const profile = order.profile === undefined ? undefined : this.options.profiles?.[order.profile];
     const now = this.options.now?.() ?? new Date();
     const leaf = await this.ca.issue({
-      names: order.names, publicKey: csr.publicKey, notBefore: new Date(now.getTime() - 60_000),
-      lifetimeHours: profile?.lifetimeHours ?? this.options.lifetimeHours ?? 2160, emptySubject: profile?.emptySubject ?? false,
+      names: order.names,
+      publicKey: csr.publicKey,
+      notBefore: new Date(now.getTime() - 60_000),
+      lifetimeHours: profile?.lifetimeHours ?? this.options.lifetimeHours ?? 2160,
+      emptySubject: profile?.emptySubject ?? false,
     });
     order.certificate = { ...leaf, chainPem: leaf.pem + this.ca.intermediatePem, names: order.names, profile: order.profile };
     order.status = 'valid';

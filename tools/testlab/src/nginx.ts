@@ -46,18 +46,22 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const tlsPort = options.tlsPort ?? 443;
   const listen = isIP(options.address) === 6 ? `[${options.address}]` : options.address;
   for (const sub of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) await mkdir(join(dir, sub), { recursive: true });
-  const servers = await Promise.all(options.sites.map(async (site, index) => {
-    await mkdir(site.docroot, { recursive: true });
-    const def = index === 0 ? ' default_server' : '';
-    const tls = site.tls
-      ? `    listen ${listen}:${tlsPort} ssl${def};\n    ssl_certificate ${site.tls.certFile};\n    ssl_certificate_key ${site.tls.keyFile};\n`
-      : '';
-    return `  server {\n    listen ${listen}:${httpPort}${def};\n${tls}    server_name ${site.serverNames.join(' ')};\n    root ${site.docroot};\n${site.extra ?? ''}\n  }\n`;
-  }));
+  const servers = await Promise.all(
+    options.sites.map(async (site, index) => {
+      await mkdir(site.docroot, { recursive: true });
+      const def = index === 0 ? ' default_server' : '';
+      const tls = site.tls
+        ? `    listen ${listen}:${tlsPort} ssl${def};\n    ssl_certificate ${site.tls.certFile};\n    ssl_certificate_key ${site.tls.keyFile};\n`
+        : '';
+      return `  server {\n    listen ${listen}:${httpPort}${def};\n${tls}    server_name ${site.serverNames.join(' ')};\n    root ${site.docroot};\n${site.extra ?? ''}\n  }\n`;
+    }),
+  );
   const configFile = join(dir, 'nginx.conf');
   // Workers run as root so that they can read temp dirs (mkdtemp makes them 0700); loopback lab only.
   const user = process.getuid?.() === 0 ? 'user root root;\n' : '';
-  await writeFile(configFile, `daemon off;
+  await writeFile(
+    configFile,
+    `daemon off;
 ${user}worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
@@ -69,7 +73,8 @@ http {
   fastcgi_temp_path ${dir}/tmp/fastcgi;   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
 ${servers.join('')}}
-`);
+`,
+  );
   const base = ['-c', configFile, '-p', `${dir}/`, '-e', join(dir, 'error.log')];
   const test = await run('/usr/sbin/nginx', ['-t', ...base]);
   if (test.code !== 0) throw new LabError(`nginx rejected its config:\n${test.stderr}`);

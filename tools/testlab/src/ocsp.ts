@@ -35,8 +35,22 @@ export async function startOcspResponder(ca: LabCa, options: { port: number; add
   await ensurePackages({ '/usr/bin/openssl': 'openssl' });
   const signer = await ca.issue('ocsp-responder', { cn: 'Lab OCSP Responder', san: null, eku: ['OCSPSigning'], days: 30 });
   const args = [
-    'ocsp', '-index', join(ca.dir, 'index.txt'), '-port', String(options.port), '-rsigner', signer.certFile, '-rkey', signer.keyFile,
-    '-CA', ca.certFile, '-ignore_err', '-nmin', '5', '-timeout', '5',
+    'ocsp',
+    '-index',
+    join(ca.dir, 'index.txt'),
+    '-port',
+    String(options.port),
+    '-rsigner',
+    signer.certFile,
+    '-rkey',
+    signer.keyFile,
+    '-CA',
+    ca.certFile,
+    '-ignore_err',
+    '-nmin',
+    '5',
+    '-timeout',
+    '5',
   ];
   let server: ServerProcess;
   const start = async () => {

@@ -22,7 +22,14 @@ export interface PebbleOptions {
    * Fault injection, passed as environment; the defaults below are set explicitly because Pebble's own defaults
    * reject 5 % of nonces and reuse 50 % of authorizations.
    */
-  env?: { PEBBLE_VA_NOSLEEP?: string; PEBBLE_WFE_NONCEREJECT?: string; PEBBLE_AUTHZREUSE?: string; PEBBLE_ALTERNATE_ROOTS?: string; PEBBLE_CHAIN_LENGTH?: string; [k: string]: string | undefined };
+  env?: {
+    PEBBLE_VA_NOSLEEP?: string;
+    PEBBLE_WFE_NONCEREJECT?: string;
+    PEBBLE_AUTHZREUSE?: string;
+    PEBBLE_ALTERNATE_ROOTS?: string;
+    PEBBLE_CHAIN_LENGTH?: string;
+    [k: string]: string | undefined;
+  };
 }
 
 export interface Pebble {
@@ -58,13 +65,55 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const { address } = options;
   const httpPort = options.httpPort ?? 5002;
   const tlsCaFile = join(dir, 'tls-ca.crt');
-  await mustRun('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=Pebble Lab TLS CA', '-keyout', join(dir, 'tls-ca.key'), '-out', tlsCaFile]);
-  await mustRun('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=pebble',
-    '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')]);
+  await mustRun('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Pebble Lab TLS CA',
+    '-keyout',
+    join(dir, 'tls-ca.key'),
+    '-out',
+    tlsCaFile,
+  ]);
+  await mustRun('openssl', [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=pebble',
+    '-keyout',
+    join(dir, 'server.key'),
+    '-out',
+    join(dir, 'server.csr'),
+  ]);
   await writeFile(join(dir, 'server.ext'), `subjectAltName=IP:${address},DNS:localhost\nextendedKeyUsage=serverAuth\n`);
-  await mustRun('openssl', ['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', tlsCaFile, '-CAkey', join(dir, 'tls-ca.key'),
-    '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.crt')]);
+  await mustRun('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'server.csr'),
+    '-CA',
+    tlsCaFile,
+    '-CAkey',
+    join(dir, 'tls-ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    join(dir, 'server.ext'),
+    '-out',
+    join(dir, 'server.crt'),
+  ]);
   const tlsCaPem = await import('node:fs/promises').then((fs) => fs.readFile(tlsCaFile, 'utf8'));
 
   // base64url whose first character is '-': the first 6 bits are 62.
@@ -72,19 +121,26 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   key[0] = 0xf8 | (key[0]! & 0x03);
   const eab = options.eabKey ?? { kid: `kid-${randomBytes(4).toString('hex')}`, hmacKey: key.toString('base64url') };
   const configFile = join(dir, 'pebble.json');
-  await writeFile(configFile, JSON.stringify({
-    pebble: {
-      listenAddress: `${address}:14000`,
-      managementListenAddress: `${address}:15000`,
-      certificate: join(dir, 'server.crt'),
-      privateKey: join(dir, 'server.key'),
-      httpPort,
-      tlsPort: 5001,
-      ocspResponderURL: '',
-      externalAccountBindingRequired: options.eab ?? true,
-      externalAccountMACKeys: { [eab.kid]: eab.hmacKey },
-    },
-  }, null, 2));
+  await writeFile(
+    configFile,
+    JSON.stringify(
+      {
+        pebble: {
+          listenAddress: `${address}:14000`,
+          managementListenAddress: `${address}:15000`,
+          certificate: join(dir, 'server.crt'),
+          privateKey: join(dir, 'server.key'),
+          httpPort,
+          tlsPort: 5001,
+          ocspResponderURL: '',
+          externalAccountBindingRequired: options.eab ?? true,
+          externalAccountMACKeys: { [eab.kid]: eab.hmacKey },
+        },
+      },
+      null,
+      2,
+    ),
+  );
   await chmod(configFile, 0o600);
 
   let dns: ServerProcess | undefined;
@@ -92,8 +148,20 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   if (!dnsServer) {
     dnsServer = `${address}:8053`;
     dns = new ServerProcess('pebble-challtestsrv', '/usr/bin/pebble-challtestsrv', [
-      '-defaultIPv4', options.defaultIPv4 ?? address, '-defaultIPv6', '', '-dns01', dnsServer,
-      '-management', `${address}:8055`, '-http01', '', '-https01', '', '-tlsalpn01', '',
+      '-defaultIPv4',
+      options.defaultIPv4 ?? address,
+      '-defaultIPv6',
+      '',
+      '-dns01',
+      dnsServer,
+      '-management',
+      `${address}:8055`,
+      '-http01',
+      '',
+      '-https01',
+      '',
+      '-tlsalpn01',
+      '',
     ]);
     await dns.waitUntil(() => portOpen(address, 8055));
   }

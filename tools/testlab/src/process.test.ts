@@ -3,7 +3,7 @@ import { LabError, ServerProcess, labDir, portOpen, run } from './process.js';
 import { randomLoopback } from './loopback.js';
 
 describe('ServerProcess', () => {
-  it('fails with the server\'s own output when it exits before it is ready', async () => {
+  it("fails with the server's own output when it exits before it is ready", async () => {
     const server = new ServerProcess('broken', process.execPath, ['-e', 'console.error("bind: address in use"); process.exit(3)']);
     const error = await server.waitUntil(async () => false, 5_000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LabError);
@@ -13,7 +13,10 @@ describe('ServerProcess', () => {
 
   it('waits for a port on a loopback address and stops the server', async () => {
     const host = randomLoopback();
-    const server = new ServerProcess('echo', process.execPath, ['-e', `require('net').createServer(s => s.end()).listen(0, '${host}', function () { console.log('PORT=' + this.address().port) })`]);
+    const server = new ServerProcess('echo', process.execPath, [
+      '-e',
+      `require('net').createServer(s => s.end()).listen(0, '${host}', function () { console.log('PORT=' + this.address().port) })`,
+    ]);
     await server.waitUntil(async () => /PORT=\d+\n/.test(server.log));
     const port = Number(/PORT=(\d+)/.exec(server.log)![1]);
     expect(await portOpen(host, port)).toBe(true);

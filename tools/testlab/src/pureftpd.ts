@@ -40,7 +40,9 @@ export async function startPureFtpd(options: PureFtpdOptions): Promise<PureFtpd>
   const args = ['-S', `${options.address},${port}`, '-Y', '1', '-2', options.certFile, '-g', pidFile, '-E', '-B'];
   const script = join(dir, 'restart.sh');
   // Stop (TERM, wait for the pid to go), start, wait until the port listens again: what a service manager's restart does.
-  await writeFile(script, `#!/bin/bash
+  await writeFile(
+    script,
+    `#!/bin/bash
 pid=$(cat ${pidFile} 2>/dev/null)
 if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
   kill -TERM "$pid"
@@ -54,7 +56,9 @@ while [ "$(date +%s%N)" -lt "$deadline" ]; do
 done
 echo "pure-ftpd did not listen on ${options.address}:${port} after a restart (certificate ${options.certFile})" >&2
 exit 1
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   const restartCommand = ['/bin/bash', script];
   const restart = async () => {
     const result = await run(restartCommand[0]!, restartCommand.slice(1), { timeoutMs: 30_000 });
@@ -79,7 +83,12 @@ exit 1
     throw error;
   }
   return {
-    address: options.address, port, dir, pidFile, restart, restartCommand,
+    address: options.address,
+    port,
+    dir,
+    pidFile,
+    restart,
+    restartCommand,
     async stop() {
       await stop();
       await lab.cleanup();
@@ -95,4 +104,3 @@ async function alive(pid: number): Promise<boolean> {
     return false;
   }
 }
-

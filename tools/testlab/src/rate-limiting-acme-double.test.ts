@@ -38,7 +38,11 @@ describe('the rate-limiting ACME test double', () => {
 
   it('refuses `replaces` as alreadyReplaced when told to, and can answer a bare 503', async () => {
     double.behave({ rejectReplaces: true });
-    const refused = await request(`${double.directoryUrl.replace('/dir', '')}/new-order`, { method: 'POST', body: jws({ identifiers: [], replaces: 'x.y' }), dispatcher: agent });
+    const refused = await request(`${double.directoryUrl.replace('/dir', '')}/new-order`, {
+      method: 'POST',
+      body: jws({ identifiers: [], replaces: 'x.y' }),
+      dispatcher: agent,
+    });
     expect(refused.statusCode).toBe(409);
     expect(((await refused.body.json()) as { type: string }).type).toBe('urn:ietf:params:acme:error:alreadyReplaced');
     double.behave({ answer: 'unavailable', retryAfter: '120' });

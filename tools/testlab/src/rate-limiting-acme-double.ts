@@ -50,7 +50,10 @@ export interface RateLimitingAcmeDouble {
   stop(): Promise<void>;
 }
 
-export async function startRateLimitingAcmeDouble(behaviour: RateLimitingAcmeDoubleBehaviour = {}, options: { address?: string } = {}): Promise<RateLimitingAcmeDouble> {
+export async function startRateLimitingAcmeDouble(
+  behaviour: RateLimitingAcmeDoubleBehaviour = {},
+  options: { address?: string } = {},
+): Promise<RateLimitingAcmeDouble> {
   const address = options.address ?? randomLoopback();
   const lab = await labDir('rate-limiting-acme-double');
   const ca = await createCa(join(lab.path, 'ca'), { cn: 'Rate-limiting ACME double TLS CA', days: 2 });
@@ -61,10 +64,14 @@ export async function startRateLimitingAcmeDouble(behaviour: RateLimitingAcmeDou
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, {
-      'replay-nonce': randomBytes(12).toString('base64url'), 'cache-control': 'no-store',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers,
-    }).end(text);
+    res
+      .writeHead(status, {
+        'replay-nonce': randomBytes(12).toString('base64url'),
+        'cache-control': 'no-store',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      })
+      .end(text);
   };
   const problem = (res: ServerResponse, status: number, type: string, detail: string, headers: Record<string, string> = {}) =>
     send(res, status, { type: `urn:ietf:params:acme:error:${type}`, detail, status }, { ...headers, 'content-type': 'application/problem+json' });
@@ -83,7 +90,9 @@ export async function startRateLimitingAcmeDouble(behaviour: RateLimitingAcmeDou
     requests.push({ method: req.method ?? '?', path, payload });
     if (req.method === 'GET' && path === '/dir') {
       return send(res, 200, {
-        newNonce: `${base}/nonce`, newAccount: `${base}/acct`, newOrder: `${base}/new-order`,
+        newNonce: `${base}/nonce`,
+        newAccount: `${base}/acct`,
+        newOrder: `${base}/new-order`,
         ...(current.renewalInfo ? { renewalInfo: `${base}/renewal-info` } : {}),
         meta: { website: 'https://example.test/rate-limiting-acme-double' },
       });
@@ -101,15 +110,28 @@ export async function startRateLimitingAcmeDouble(behaviour: RateLimitingAcmeDou
       const retry = current.retryAfter === undefined ? '10800' : current.retryAfter;
       const headers: Record<string, string> = retry === null ? {} : { 'retry-after': retry };
       if (current.answer === 'unavailable') {
-        res.writeHead(503, { 'content-type': 'text/plain', 'replay-nonce': randomBytes(12).toString('base64url'), ...headers }).end('service busy, come back later');
+        res
+          .writeHead(503, { 'content-type': 'text/plain', 'replay-nonce': randomBytes(12).toString('base64url'), ...headers })
+          .end('service busy, come back later');
         return;
       }
-      return problem(res, 429, 'rateLimited', current.detail ?? 'too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s', headers);
+      return problem(
+        res,
+        429,
+        'rateLimited',
+        current.detail ?? 'too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s',
+        headers,
+      );
     }
     if (req.method === 'GET' && path.startsWith('/renewal-info/') && current.renewalInfo) {
       // A window that has passed: the CA asks for a renewal now (the order it then meets is rate-limited).
       const start = new Date(Date.now() - 2 * 86_400_000);
-      return send(res, 200, { suggestedWindow: { start: start.toISOString(), end: new Date(start.getTime() + 86_400_000).toISOString() } }, { 'retry-after': '21600' });
+      return send(
+        res,
+        200,
+        { suggestedWindow: { start: start.toISOString(), end: new Date(start.getTime() + 86_400_000).toISOString() } },
+        { 'retry-after': '21600' },
+      );
     }
     return problem(res, 404, 'malformed', `the rate-limiting ACME double has no ${req.method} ${path}`);
   };
@@ -126,7 +148,12 @@ export async function startRateLimitingAcmeDouble(behaviour: RateLimitingAcmeDou
   const port = (server.address() as { port: number }).port;
   base = `https://${address}:${port}`;
   return {
-    address, port, directoryUrl: `${base}/dir`, tlsCaFile: ca.certFile, tlsCaPem: ca.certPem, requests,
+    address,
+    port,
+    directoryUrl: `${base}/dir`,
+    tlsCaFile: ca.certFile,
+    tlsCaPem: ca.certPem,
+    requests,
     orders: () => requests.filter((r) => r.path === '/new-order').map((r) => r.payload as Record<string, unknown>),
     behave: (next) => {
       current = { ...current, ...next };

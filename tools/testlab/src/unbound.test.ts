@@ -28,7 +28,9 @@ describe('startUnbound', () => {
 
   it('sees records added by a TSIG update once its cache of the zone is flushed', async () => {
     expect(await ask('_fresh.example.test', 'TXT')).toBe('');
-    await mustRun('nsupdate', ['-k', lab.tsigKeyFile], { input: `server ${lab.addresses.primary} 53\nzone example.test\nupdate add _fresh.example.test. 60 IN TXT "now"\nsend\n` });
+    await mustRun('nsupdate', ['-k', lab.tsigKeyFile], {
+      input: `server ${lab.addresses.primary} 53\nzone example.test\nupdate add _fresh.example.test. 60 IN TXT "now"\nsend\n`,
+    });
     await unbound.flushZone('example.test');
     // Either server of the zone may be asked: wait for the secondary's copy.
     const deadline = Date.now() + 10_000;

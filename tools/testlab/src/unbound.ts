@@ -37,7 +37,9 @@ export async function startUnbound(options: UnboundOptions): Promise<Unbound> {
   const port = options.port ?? 53;
   const configFile = join(dir, 'unbound.conf');
   const control = join(dir, 'control.sock');
-  await writeFile(configFile, `server:
+  await writeFile(
+    configFile,
+    `server:
   username: ""
   chroot: ""
   directory: "${dir}"
@@ -62,7 +64,8 @@ export async function startUnbound(options: UnboundOptions): Promise<Unbound> {
 remote-control:
   control-enable: yes
   control-interface: ${control}
-`);
+`,
+  );
   const check = await run('unbound-checkconf', [configFile]);
   if (check.code !== 0) {
     await lab.cleanup();

@@ -27,11 +27,14 @@ describe('completeConfig', () => {
   });
 
   it('lets a config remove a profile service, add options to a profile plugin and add its own', () => {
-    const config = completeConfig({
-      hostname: 'h.example.com',
-      services: { ftp: false, dovecot: { reload: ['doveadm', 'reload'] } },
-      plugins: [{ module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 } }, './mine.mjs'],
-    }, '/srv/conf/c.json');
+    const config = completeConfig(
+      {
+        hostname: 'h.example.com',
+        services: { ftp: false, dovecot: { reload: ['doveadm', 'reload'] } },
+        plugins: [{ module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 } }, './mine.mjs'],
+      },
+      '/srv/conf/c.json',
+    );
     expect(Object.keys(config.services)).toEqual(['cpanel', 'dovecot', 'exim']);
     expect(config.services.dovecot!.reload).toEqual(['doveadm', 'reload']);
     const selfsigned = config.plugins.filter((p) => p.module === '@certsmith/issuer-selfsigned');

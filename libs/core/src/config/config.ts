@@ -75,11 +75,7 @@ type RawConfig = {
 };
 
 // cPanel's own matcher (DOMAIN.md), with Sectigo and Let's Encrypt as the common providers.
-export const DEFAULT_PROVIDER_PATTERNS = [
-  'cPanel.*(Inc\\.|L\\.?L\\.?C\\.?).*Certificat.*Authority',
-  'Sectigo',
-  "Let's Encrypt",
-];
+export const DEFAULT_PROVIDER_PATTERNS = ['cPanel.*(Inc\\.|L\\.?L\\.?C\\.?).*Certificat.*Authority', 'Sectigo', "Let's Encrypt"];
 
 // The schema compiled at build time into config-validator.cjs beside this file (dist/); from the sources (tests), by ajv.
 let configValidator: SchemaValidator | undefined;
@@ -129,7 +125,8 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     const entry = typeof spec === 'string' ? { module: spec, options: {} } : { module: spec.module, options: spec.options ?? {} };
     if (entry.module.startsWith('.')) entry.module = at(entry.module);
     const existing = plugins.findIndex((p) => p.module === entry.module);
-    if (existing >= 0) plugins[existing] = entry; // a config entry may give options to a profile plugin
+    if (existing >= 0)
+      plugins[existing] = entry; // a config entry may give options to a profile plugin
     else plugins.push(entry);
     seen.add(entry.module);
   }
@@ -168,8 +165,14 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     concurrency: raw.concurrency ?? 4,
     targets: (raw.targets ?? []).map((t, index) => {
       if (t.id === 'hostname') throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "hostname" is the server's own target`);
-      if ((raw.targets ?? []).findIndex((o) => o.id === t.id) !== index) throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
-      return { id: t.id, names: t.names.map((n) => n.toLowerCase().replace(/\.$/, '')), services: t.services ?? ['web'], ...(t.docroot ? { docroot: at(t.docroot) } : {}) };
+      if ((raw.targets ?? []).findIndex((o) => o.id === t.id) !== index)
+        throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
+      return {
+        id: t.id,
+        names: t.names.map((n) => n.toLowerCase().replace(/\.$/, '')),
+        services: t.services ?? ['web'],
+        ...(t.docroot ? { docroot: at(t.docroot) } : {}),
+      };
     }),
     dns: {
       rootHints: raw.dns?.rootHints ? at(raw.dns.rootHints) : null,
@@ -205,7 +208,9 @@ export function validateOptions(schemaOf: object, options: unknown, where: strin
  */
 function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
-  const candidates = errors.filter((e) => !(e.keyword === 'type' && oneOfPaths.has(e.instancePath)) && !(e.keyword === 'const' && oneOfPaths.has(e.instancePath)));
+  const candidates = errors.filter(
+    (e) => !(e.keyword === 'type' && oneOfPaths.has(e.instancePath)) && !(e.keyword === 'const' && oneOfPaths.has(e.instancePath)),
+  );
   const specific = candidates.filter((e) => e.keyword !== 'oneOf' || !candidates.some((o) => o !== e && o.instancePath.startsWith(e.instancePath)));
   const pool = specific.length ? specific : errors;
   return pool.reduce<ErrorObject | undefined>((best, e) => (!best || e.instancePath.length > best.instancePath.length ? e : best), undefined);
@@ -213,7 +218,8 @@ function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
 
 function describeSchemaError(error: ErrorObject | undefined): string {
   if (!error) return 'does not match the schema';
-  const path = '$' + error.instancePath.replace(/\/([^/]*)/g, (_m, seg: string) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`));
+  const path =
+    '$' + error.instancePath.replace(/\/([^/]*)/g, (_m, seg: string) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`));
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':

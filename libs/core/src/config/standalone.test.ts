@@ -71,7 +71,10 @@ describe('standalone validators (generated at build time)', () => {
     // A file whose validator refuses everything, with the schema's hash: the core uses it (and so fails), which shows
     // the file, not ajv, decided.
     const refusing = join(pluginDir, 'refusing.cjs');
-    await writeFile(refusing, `module.exports = function v() { v.errors = [{ instancePath: '/docroot', keyword: 'type', params: { type: 'planet' } }]; return false; };\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(optionsSchema))};\n`);
+    await writeFile(
+      refusing,
+      `module.exports = function v() { v.errors = [{ instancePath: '/docroot', keyword: 'type', params: { type: 'planet' } }]; return false; };\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(optionsSchema))};\n`,
+    );
     expect(() => validateOptions(optionsSchema, { docroot: '/srv/www' }, 'c.json', pathToFileURL(refusing))).toThrow('c.json: $.docroot: must be planet');
     // The same file for another schema is ignored.
     expect(() => validateOptions({ ...optionsSchema, description: 'changed' }, { docroot: '/srv/www' }, 'c.json', pathToFileURL(refusing))).not.toThrow();

@@ -78,11 +78,15 @@ export function standaloneValidatorSource(schema: object, mode: SchemaMode): str
   const { Ajv: AjvClass, _ } = require('ajv') as typeof import('ajv');
   const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
   const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: Ajv, validate: unknown) => string }).default;
-  const ajv = addFormats(new AjvClass({
-    ...AJV_OPTIONS[mode],
-    code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
-  }));
+  const ajv = addFormats(
+    new AjvClass({
+      ...AJV_OPTIONS[mode],
+      code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
+    }),
+  );
   const code = standaloneCode(ajv, ajv.compile(schema));
-  return `// Generated at build time by @certsmith/core's scripts/standalone-validator.mjs from a JSON Schema; do not edit.\n`
-    + `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schema))};\n`;
+  return (
+    `// Generated at build time by @certsmith/core's scripts/standalone-validator.mjs from a JSON Schema; do not edit.\n` +
+    `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schema))};\n`
+  );
 }

@@ -17,10 +17,22 @@ export async function opensslVerdict(testcase: LimboCase, openssl = 'openssl'): 
   try {
     const file = (name: string, pems: string[]) => writeFile(join(dir, name), pems.join('\n')).then(() => join(dir, name));
     const [trusted, untrusted, peer] = await Promise.all([
-      file('trusted.pem', testcase.trusted_certs), file('untrusted.pem', testcase.untrusted_intermediates), file('peer.pem', [testcase.peer_certificate]),
+      file('trusted.pem', testcase.trusted_certs),
+      file('untrusted.pem', testcase.untrusted_intermediates),
+      file('peer.pem', [testcase.peer_certificate]),
     ]);
-    const args = ['verify', '-x509_strict', '-purpose', 'sslserver', '-no-CApath', '-no-CAstore', '-CAfile', trusted,
-      '-attime', String(Math.floor(validationTime(testcase).getTime() / 1000))];
+    const args = [
+      'verify',
+      '-x509_strict',
+      '-purpose',
+      'sslserver',
+      '-no-CApath',
+      '-no-CAstore',
+      '-CAfile',
+      trusted,
+      '-attime',
+      String(Math.floor(validationTime(testcase).getTime() / 1000)),
+    ];
     if (testcase.untrusted_intermediates.length) args.push('-untrusted', untrusted);
     const name = peerNames(testcase)[0];
     if (name) args.push('-verify_hostname', name);

@@ -19,9 +19,10 @@ export function outOfScope(testcase: LimboCase): string | null {
   return JUDGED_OUT[testcase.id] ?? null;
 }
 
-const ANCHOR_ENCODING = 'a rule on the trust anchor\'s own encoding (browsers take an anchor as a name and a key; roots of the system store break such rules)';
+const ANCHOR_ENCODING = "a rule on the trust anchor's own encoding (browsers take an anchor as a name and a key; roots of the system store break such rules)";
 const CA_AS_LEAF = 'a CA certificate as the server certificate, expected valid (certsmith refuses it, as webpki::ee-basicconstraints-ca expects)';
-const COMMON_NAME = 'the commonName against the SAN (BR 7.1.4.3, an issuance rule; browsers ignore the CN, and other cases expect success with a CN outside the SAN)';
+const COMMON_NAME =
+  'the commonName against the SAN (BR 7.1.4.3, an issuance rule; browsers ignore the CN, and other cases expect success with a CN outside the SAN)';
 
 /**
  * Cases out of scope by what they test rather than by a field: each reason says why certsmith's answer is the
