@@ -16,6 +16,7 @@ import {
 } from '@certsmith/core';
 import { IterativeResolver } from '@certsmith/dns';
 import { CertificateInspector, RevocationChecker, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
+import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 
 export interface Composition {
   config: CertsmithConfig;
@@ -62,7 +63,7 @@ export async function compose(configFile: string): Promise<Composition> {
   root.bind(TOKENS.CsrFactory).toConstantValue(csrFactory);
   // Bound before the plugins load, so that DCV plugins share the run's resolver and its cache.
   root.bind(TOKENS.Resolver).toConstantValue(resolverOf(config));
-  const plugins = await loadPlugins(config, root, bus, [import.meta.filename]);
+  const plugins = await loadPlugins(config, root, bus, [import.meta.filename], BUILTIN_PLUGINS);
   const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
   for (const plugin of plugins) {
     for (const key of Object.keys(contributions) as (keyof Contributions)[]) {

@@ -58,6 +58,17 @@ export interface LoadedPlugin {
   contributes: Contributions;
 }
 
+/**
+ * A plugin compiled into the program, by the package name a config gives: the app supplies these so that a bundler
+ * sees every first-party plugin as a static import. Any other name or path is imported at run time.
+ */
+export interface BuiltinPlugin {
+  /** Imports the plugin's module. */
+  load: () => Promise<Record<string, unknown>>;
+  /** The URL its module counts as loaded from: its build's files (options-validator.cjs) are beside it. */
+  url: () => string;
+}
+
 /** Helps a plugin declare itself with type checking. */
 export function definePlugin(manifest: PluginManifest): PluginManifest {
   return manifest;
@@ -68,10 +79,17 @@ export function definePlugin(manifest: PluginManifest): PluginManifest {
  * Any fault is a UsageError naming the plugin, raised before any target is touched.
  * `root` holds the core services (Bus, Config, Clock, ...) that plugin classes may inject.
  */
-export async function loadPlugins(config: CertsmithConfig, root: Container, bus: Bus, resolveFrom: string[]): Promise<LoadedPlugin[]> {
+export async function loadPlugins(
+  config: CertsmithConfig,
+  root: Container,
+  bus: Bus,
+  resolveFrom: string[],
+  builtins: Readonly<Record<string, BuiltinPlugin>> = {},
+): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   for (const spec of config.plugins) {
-    const { manifest, url } = await importManifest(spec.module, [config.file, ...resolveFrom]);
+    const builtin = Object.hasOwn(builtins, spec.module) ? builtins[spec.module] : undefined;
+    const { manifest, url } = builtin ? await builtinManifest(spec.module, builtin) : await importManifest(spec.module, [config.file, ...resolveFrom]);
     const label = `plugin "${manifest.name}" (${spec.module})`;
     // A plugin's build may have compiled its schema beside its entry point (scripts/standalone-validator.mjs).
     if (manifest.optionsSchema)
@@ -125,6 +143,16 @@ export async function contributionsOf(
   return contributes;
 }
 
+async function builtinManifest(spec: string, builtin: BuiltinPlugin): Promise<{ manifest: PluginManifest; url: string }> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = await builtin.load();
+  } catch (error) {
+    throw new UsageError('PLUGIN_FAILED', `plugin "${spec}" could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+  return { manifest: checkedManifest(spec, exports), url: builtin.url() };
+}
+
 async function importManifest(spec: string, resolveFrom: string[]): Promise<{ manifest: PluginManifest; url: string }> {
   let url: string | undefined;
   if (isAbsolute(spec)) url = pathToFileURL(spec).href;
@@ -147,6 +175,11 @@ async function importManifest(spec: string, resolveFrom: string[]): Promise<{ ma
     if (code === 'ERR_MODULE_NOT_FOUND' && isAbsolute(spec)) throw new UsageError('PLUGIN_NOT_FOUND', `plugin "${spec}" not found (no such file)`);
     throw new UsageError('PLUGIN_FAILED', `plugin "${spec}" could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
+  return { manifest: checkedManifest(spec, exports), url };
+}
+
+/** The manifest a plugin module exports, once it is known to speak this core's plugin API. */
+function checkedManifest(spec: string, exports: Record<string, unknown>): PluginManifest {
   const manifest = (exports.manifest ?? exports.default) as PluginManifest | undefined;
   if (!manifest || typeof manifest !== 'object') {
     throw new UsageError('PLUGIN_INVALID', `plugin "${spec}" exports no manifest (expected an export named "manifest" or a default export)`);
@@ -163,5 +196,5 @@ async function importManifest(spec: string, resolveFrom: string[]): Promise<{ ma
   if (!manifest.module && typeof manifest.setup !== 'function') {
     throw new UsageError('PLUGIN_INVALID', `plugin "${manifest.name}" (${spec}): its manifest has neither "module" nor "setup"`);
   }
-  return { manifest, url };
+  return manifest;
 }
