@@ -1,0 +1,121 @@
+// The package as an administrator gets it: `npm pack`, then `npm install -g` of the tarball into a temporary prefix
+// with no network (the package has no dependencies to fetch), then the installed commands on a sandbox config.
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDir, run } from '@certsmith/testlab';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const REPO = join(PACKAGE_DIR, '../..');
+const EXAMPLE_PLUGIN = join(REPO, 'examples/event-log-plugin/index.mjs');
+
+let dir: { path: string; cleanup: () => Promise<void> };
+let bin: string;
+
+/** npm and the installed commands, without the npm_* settings of the `npm test` that started vitest. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+  // The bins start with `#!/usr/bin/env -S node ...`: the node running the tests.
+  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
+  return env;
+}
+
+async function npm(args: string[], cwd: string) {
+  const result = await run('npm', [...args, '--cache', join(dir.path, 'npm-cache'), '--no-audit', '--no-fund', '--no-update-notifier'], {
+    cwd,
+    // Nothing may come from a registry: an unreachable loopback one makes any attempt fail.
+    env: { ...cleanEnv(), npm_config_registry: 'http://127.0.0.1:9/' },
+    timeoutMs: 300_000,
+  });
+  expect(result.code, `npm ${args.join(' ')}: ${result.stderr}`).toBe(0);
+  return result;
+}
+
+function certsmith(command: string, args: string[]) {
+  return run(join(bin, command), args, { cwd: dir.path, env: cleanEnv(), timeoutMs: 120_000 });
+}
+
+/** config/sandbox.json with its paths in the test's directory. */
+async function sandboxConfig(name: string, plugins: unknown[] = []): Promise<string> {
+  const sandbox = JSON.parse(await readFile(join(REPO, 'config/sandbox.json'), 'utf8')) as Record<string, unknown> & { plugins: unknown[] };
+  const file = join(dir.path, name);
+  const config = {
+    ...sandbox,
+    $schema: join(bin, '../lib/node_modules/certsmith/dist/config.schema.json'),
+    paths: { stateDir: './sandbox/state', sslDir: './sandbox/ssl', logDir: './sandbox/logs' },
+    plugins: [{ module: '@certsmith/notify-email', options: { outboxDir: './sandbox/outbox' } }, ...plugins],
+  };
+  await writeFile(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+beforeAll(async () => {
+  dir = await labDir('package');
+  const packed = await npm(['pack', '--json', '--pack-destination', dir.path], PACKAGE_DIR);
+  const [{ filename }] = JSON.parse(packed.stdout) as { filename: string }[];
+  await npm(['install', '--global', '--offline', '--prefix', join(dir.path, 'prefix'), join(dir.path, filename!)], dir.path);
+  bin = join(dir.path, 'prefix/bin');
+}, 600_000);
+afterAll(async () => {
+  await dir?.cleanup();
+});
+
+describe('the installed package', () => {
+  it('carries the program, the schema and share/, and nothing from the repository besides', async () => {
+    const root = join(dir.path, 'prefix/lib/node_modules/certsmith');
+    expect(await readdir(root)).not.toContain('node_modules');
+    const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest.dependencies).toBeUndefined();
+    expect(JSON.parse(await readFile(join(root, 'dist/config.schema.json'), 'utf8'))).toMatchObject({ title: 'certsmith configuration' });
+    expect((await stat(join(root, 'dist/share'))).isDirectory()).toBe(true);
+    const version = await certsmith('certsmith', ['--version']);
+    expect(version.stdout).toBe(`certsmith ${manifest.version as string}\n`);
+  });
+
+  it('checks the sandbox: installs the certificates, then finds them healthy', async () => {
+    const config = await sandboxConfig('sandbox.json');
+    const first = await certsmith('certsmith', ['check', '--config', config]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/installed a self-signed certificate for cpanel, dovecot, exim, ftp/);
+    const key = await stat(join(dir.path, 'sandbox/ssl/dovecot/dovecot.key'));
+    expect(key.mode & 0o777).toBe(0o600);
+
+    const second = await certsmith('certsmith', ['check', '--config', config]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/hostname \(host\.sandbox\.test\): healthy/);
+    expect(second.stdout).not.toContain('installed a self-signed certificate');
+  });
+
+  it('is installed as checkallsslcerts too', async () => {
+    const help = await certsmith('checkallsslcerts', ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: certsmith <command> [options]');
+  });
+
+  it('loads a third-party plugin by path, with its options checked against its schema', async () => {
+    const events = join(dir.path, 'events.jsonl');
+    const config = await sandboxConfig('with-plugin.json', [{ module: EXAMPLE_PLUGIN, options: { file: events } }]);
+    const result = await certsmith('certsmith', ['check', '--config', config]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(await readFile(events, 'utf8')).toContain('"type":"inspect"');
+
+    const bad = await sandboxConfig('bad-options.json', [{ module: EXAMPLE_PLUGIN, options: {} }]);
+    const refused = await certsmith('certsmith', ['check', '--config', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/options of plugin "example-event-log".*missing required field "file"/);
+  });
+
+  it('refuses a plugin built for another plugin API with exit 2', async () => {
+    const plugin = join(dir.path, 'old-plugin.mjs');
+    await writeFile(plugin, 'export const manifest = { name: "old-plugin", apiVersion: 0, setup() {} };\n');
+    const config = await sandboxConfig('old-plugin.json', [plugin]);
+    const result = await certsmith('certsmith', ['check', '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('plugin "old-plugin"');
+    expect(result.stderr).toContain('speaks plugin API 0, this certsmith speaks 1');
+  });
+});
