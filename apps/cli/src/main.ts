@@ -14,6 +14,7 @@ const USAGE = `Usage: certsmith <command> [options]        (also installed as ch
 
 Commands:
   check      Inspect every service certificate; replace what is defective or expiring.
+  init       Write a starting configuration for this server (certsmith init --help).
   dcv        Run the local DCV pre-check for every name (HTTP file or DNS TXT), then CAA, without ordering.
   plugins    List the plugins the configuration loads, with their versions and contributions.
   try-later  Run a command when a check passes, retrying later through the at queue (cPanel's try-later;
@@ -46,6 +47,11 @@ async function main(argv: string[]): Promise<number> {
     // Its own options (cPanel's), parsed by the command.
     const { runTryLater } = await import('./try-later-command.js');
     return runTryLater(args.slice(1));
+  }
+  if (args[0] === 'init') {
+    // Its own options (--profile, --force), parsed by the command.
+    const { runInit } = await import('./init-command.js');
+    return runInit(args.slice(1));
   }
   let parsed;
   try {

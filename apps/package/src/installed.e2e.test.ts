@@ -53,8 +53,8 @@ async function sandboxConfig(name: string, plugins: unknown[] = []): Promise<str
 beforeAll(async () => {
   dir = await labDir('package');
   const packed = await npm(['pack', '--json', '--pack-destination', dir.path], PACKAGE_DIR);
-  const [{ filename }] = JSON.parse(packed.stdout) as { filename: string }[];
-  await npm(['install', '--global', '--offline', '--prefix', join(dir.path, 'prefix'), join(dir.path, filename!)], dir.path);
+  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+  await npm(['install', '--global', '--offline', '--prefix', join(dir.path, 'prefix'), join(dir.path, filename)], dir.path);
   bin = join(dir.path, 'prefix/bin');
 }, 600_000);
 afterAll(async () => {
@@ -86,6 +86,16 @@ describe('the installed package', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/hostname \(host\.sandbox\.test\): healthy/);
     expect(second.stdout).not.toContain('installed a self-signed certificate');
+  });
+
+  it('writes a starting config with certsmith init, pointing "$schema" at the schema it ships', async () => {
+    const file = join(dir.path, 'etc/config.json');
+    const result = await certsmith('certsmith', ['init', '--profile', 'full', '--config', file]);
+    expect(result.code).toBe(0);
+    const written = JSON.parse(await readFile(file, 'utf8')) as { $schema: string; profile: string };
+    expect(written.profile).toBe('full');
+    expect(written.$schema).toBe(join(dir.path, 'prefix/lib/node_modules/certsmith/dist/config.schema.json'));
+    expect((await stat(written.$schema)).isFile()).toBe(true);
   });
 
   it('is installed as checkallsslcerts too', async () => {
