@@ -31,17 +31,28 @@ const fail = (message) => {
 rmSync(dist, { recursive: true, force: true });
 
 // The core (ajv) and @certsmith/x509 (tldts) load a dependency on first use through createRequire(import.meta.url),
-// which a bundler cannot follow. In first-party files only, that becomes a plain require() that esbuild inlines, still
-// run only on first use; createRequire(<a path>) of a third party's file stays as it is.
+// which a bundler cannot follow. Each such package is bundled on its own into dist/lib/vendor/<group>.cjs, and in
+// first-party files only, the require() names that file: still loaded on first use only, and not parsed by every run
+// as part of a chunk (ajv and tldts are ~0.47 MB of source). One group shares one copy (ajv's codegen classes are
+// checked with instanceof across ajv and ajv-formats). createRequire(<a path>) of a third party's file is untouched.
+const LAZY_GROUPS = { ajv: 'ajv', 'ajv-formats': 'ajv', 'ajv/dist/standalone': 'ajv', tldts: 'tldts' };
 const lazyRequires = {
   name: 'lazy-requires',
   setup(b) {
+    b.onResolve({ filter: /^\.\/vendor\// }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /\.js$/ }, (args) => {
       if (args.path.includes(`${'/'}node_modules${'/'}`) || !args.path.startsWith(repo)) return undefined;
       const text = readFileSync(args.path, 'utf8');
       if (!text.includes('createRequire(import.meta.url)')) return undefined;
-      const contents = text.replace(/^const require = createRequire\(import\.meta\.url\);$/m, '').replace(/createRequire\(import\.meta\.url\)\(/g, 'require(');
-      if (contents.includes('createRequire(import.meta.url)')) fail(`${relative(repo, args.path)}: a createRequire(import.meta.url) the build does not know`);
+      const where = relative(repo, args.path);
+      const contents = text
+        .replace(/^const require = createRequire\(import\.meta\.url\);$/m, '')
+        .replace(/createRequire\(import\.meta\.url\)\(/g, 'require(')
+        .replace(/\brequire\('([^']+)'\)/g, (_, spec) => {
+          if (!Object.hasOwn(LAZY_GROUPS, spec)) fail(`${where}: require('${spec}') is not in the build's LAZY_GROUPS`);
+          return `require(${JSON.stringify(`./vendor/${LAZY_GROUPS[spec]}.cjs`)})[${JSON.stringify(spec)}]`;
+        });
+      if (contents.includes('createRequire(import.meta.url)')) fail(`${where}: a createRequire(import.meta.url) the build does not know`);
       return { contents, loader: 'js', resolveDir: dirname(args.path) };
     });
   },
@@ -111,7 +122,7 @@ if (inputs.filter((i) => /reflect-metadata\/Reflect\.js$/.test(i)).length !== 1)
 const strayInversify = inputs.filter((i) => /node_modules\/(inversify|@inversifyjs)\//.test(i));
 if (strayInversify.length > 0) fail(`inversify bundled again from ${strayInversify[0]}`);
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  const external = output.imports.filter((i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path));
+  const external = output.imports.filter((i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path) && !i.path.startsWith('./vendor/'));
   if (external.length > 0) fail(`${file} imports ${external.map((i) => i.path).join(', ')} at run time`);
 }
 
@@ -122,6 +133,24 @@ for (const file of Object.keys(result.metafile.outputs)) {
 
 function isBuiltin(name) {
   return require('node:module').isBuiltin(name);
+}
+
+// The lazily required packages, one CommonJS file per group: an object of specifier -> module.
+for (const group of new Set(Object.values(LAZY_GROUPS))) {
+  const specs = Object.keys(LAZY_GROUPS).filter((spec) => LAZY_GROUPS[spec] === group);
+  await build({
+    stdin: {
+      contents: `module.exports = { ${specs.map((s) => `${JSON.stringify(s)}: require(${JSON.stringify(s)})`).join(', ')} };`,
+      resolveDir: repo,
+      loader: 'js',
+    },
+    outfile: join(dist, 'lib/vendor', `${group}.cjs`),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
 }
 
 // The generated validators, each one self-contained CommonJS file (ajv's runtime helpers inlined).
