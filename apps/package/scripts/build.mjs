@@ -10,7 +10,7 @@
 //   dist/named.root        the root hints @certsmith/dns reads (../named.root from its module)
 //   dist/share/            apps/cli/share (systemd units, cron line ...)
 //   dist/config.schema.json  the configuration's JSON Schema, for editors ("$schema")
-import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -173,4 +173,9 @@ cpSync(join(packageDir('@certsmith/dns'), 'named.root'), join(dist, 'named.root'
 cpSync(join(repo, 'libs/core/src/config/config.schema.json'), join(dist, 'config.schema.json'));
 mkdirSync(join(dist, 'share'), { recursive: true });
 cpSync(join(repo, 'apps/cli/share'), join(dist, 'share'), { recursive: true });
-writeFileSync(join(dist, 'main.js'), readFileSync(join(dist, 'main.js'), 'utf8'), { mode: 0o755 });
+// The launcher requires nothing: without the banner, `--version` does not load node:module.
+const banner = /^import \{ createRequire as __certsmithRequire \} .*\n/m;
+const launcher = readFileSync(join(dist, 'main.js'), 'utf8').replace(banner, '');
+if (/\brequire\b/.test(launcher)) fail('dist/main.js uses require(): keep the banner there');
+writeFileSync(join(dist, 'main.js'), launcher);
+chmodSync(join(dist, 'main.js'), 0o755);
