@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { completeConfig } from './config/config.js';
 import { UsageError } from './errors.js';
 import { createBus } from './events.js';
-import { loadPlugins } from './plugin.js';
+import { loadPlugins, type BuiltinPlugin } from './plugin.js';
 import { TOKENS } from './tokens.js';
 
 async function pluginFile(source: string): Promise<string> {
@@ -63,5 +63,50 @@ describe('loadPlugins', () => {
   it('refuses a missing file and an unknown package', async () => {
     await expect(load('/nonexistent/plugin.mjs')).rejects.toThrow('plugin "/nonexistent/plugin.mjs" not found (no such file)');
     await expect(load('certsmith-plugin-that-does-not-exist')).rejects.toThrow('plugin "certsmith-plugin-that-does-not-exist" not found');
+  });
+});
+
+describe('loadPlugins with built-in plugins', () => {
+  async function loadBuiltin(module: string, builtins: Record<string, BuiltinPlugin>, options: Record<string, unknown> = {}) {
+    const config = completeConfig({ hostname: 'h.example.test', plugins: [{ module, options }] }, '/nonexistent/config.json');
+    config.plugins = config.plugins.filter((p) => p.module === module);
+    const root = new Container();
+    root.bind(TOKENS.Config).toConstantValue(config);
+    return loadPlugins(config, root, createBus(), [import.meta.filename], builtins);
+  }
+
+  it('takes a name the app compiled in from its map, without resolving a package, and checks its options', async () => {
+    let setUp: unknown;
+    const builtins: Record<string, BuiltinPlugin> = {
+      '@example/not-installed': {
+        load: async () => ({
+          manifest: {
+            name: '@example/not-installed',
+            apiVersion: 1,
+            optionsSchema: { type: 'object', required: ['level'] },
+            setup: ({ options }: { options: unknown }) => void (setUp = options),
+          },
+        }),
+        url: () => 'file:///nonexistent/builtin/index.js',
+      },
+    };
+    const [plugin] = await loadBuiltin('@example/not-installed', builtins, { level: 3 });
+    expect(plugin!.name).toBe('@example/not-installed');
+    expect(setUp).toEqual({ level: 3 });
+    await expect(loadBuiltin('@example/not-installed', builtins)).rejects.toThrow(/options of plugin "@example\/not-installed".*"level"/);
+  });
+
+  it('holds a built-in plugin to the same plugin API version', async () => {
+    const builtins: Record<string, BuiltinPlugin> = {
+      '@example/old': { load: async () => ({ default: { name: 'old', apiVersion: 0, setup() {} } }), url: () => 'file:///nonexistent/old/index.js' },
+    };
+    const error = await loadBuiltin('@example/old', builtins).catch((e: unknown) => e);
+    expect((error as UsageError).code).toBe('PLUGIN_API_VERSION');
+  });
+
+  it('still imports any other name or path at run time', async () => {
+    const file = await pluginFile('export const manifest = { name: "by-path", apiVersion: 1, setup() {} };');
+    const [plugin] = await loadBuiltin(file, { '@example/other': { load: async () => ({}), url: () => 'file:///x' } });
+    expect(plugin!.name).toBe('by-path');
   });
 });
