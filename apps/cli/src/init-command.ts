@@ -113,8 +113,13 @@ export async function runInit(argv: string[]): Promise<number> {
       args: argv,
       options: { profile: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     }));
-  } catch {
-    return usage('unknown option or missing value');
+  } catch (error) {
+    // In our own words, naming the option node's parser quoted.
+    const option = /'(-[^']*)'/.exec((error as Error).message)?.[1] ?? '';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return usage(`unknown option "${option.split(' ')[0]}"`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return usage('takes no arguments besides its options');
+    return usage(`option "${option.split(' ')[0]}" needs a value`);
   }
   if (values.help) {
     process.stdout.write(`${INIT_USAGE}\n`);

@@ -55,14 +55,15 @@ describe('certsmith init', () => {
 
   it('refuses a bad profile or option with one line and exit 2, writing nothing', async () => {
     const file = join(dir.path, 'config.json');
-    for (const args of [
-      ['--profile', 'web'],
-      ['--colour', 'blue'],
-    ]) {
+    for (const [args, message] of [
+      [['--profile', 'web'], '--profile must be full or dnsonly, not "web"'],
+      [['--colour', 'blue'], 'unknown option "--colour"'],
+      [['--profile'], 'option "--profile" needs a value'],
+    ] as const) {
       const result = await runCli(['init', '--config', file, ...args]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-      expect(result.stderr).toContain('see certsmith init --help');
+      expect(result.stderr).toBe(`certsmith init: ${message} (see certsmith init --help)\n`);
       expect(existsSync(file)).toBe(false);
     }
   });
