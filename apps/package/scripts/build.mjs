@@ -11,7 +11,7 @@
 //   dist/share/            apps/cli/share (systemd units, cron line ...)
 //   dist/config.schema.json  the configuration's JSON Schema, for editors ("$schema")
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import 'reflect-metadata'; // @peculiar/x509 (through tsyringe) needs it when it is imported, here to read its exports
@@ -20,7 +20,6 @@ import { build } from 'esbuild';
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = resolve(here, '../..');
 const dist = join(here, 'dist');
-const require = createRequire(import.meta.url);
 // A workspace package's directory (npm links each one into the root node_modules).
 const packageDir = (name) => realpathSync(join(repo, 'node_modules', name));
 const fail = (message) => {
@@ -129,10 +128,6 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
 // A chunk whose whole export is a CommonJS module's `default` is one the cjs-dynamic-imports plugin missed.
 for (const file of Object.keys(result.metafile.outputs)) {
   if (/^export default require_\w+\(\);$/m.test(readFileSync(join(repo, file), 'utf8'))) fail(`${file} exports only "default" of a CommonJS package`);
-}
-
-function isBuiltin(name) {
-  return require('node:module').isBuiltin(name);
 }
 
 // The lazily required packages, one CommonJS file per group: an object of specifier -> module.
