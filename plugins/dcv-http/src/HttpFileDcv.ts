@@ -309,7 +309,7 @@ export class HttpFileDcv implements DcvMethod {
     if ('code' in located) return { name, ok: false, code: located.code, reason: located.reason };
     const path = `/.well-known/pki-validation/certsmith-dry-run-${randomBytes(8).toString('hex')}.txt`;
     const outcome = await fetchOnce('http', located.address, host, path, this.settings.limits, signal);
-    if (outcome.kind === 'response') return { name, ok: true, via: located.address };
+    if (outcome.kind === 'response') return { name, ok: true };
     const reason =
       outcome.kind === 'refused'
         ? `${located.address} refused the connection on port 80: no web server listens there for ${host}`
