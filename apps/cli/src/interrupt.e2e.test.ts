@@ -251,6 +251,43 @@ describe('an interrupted check', { timeout: 180_000 }, () => {
     expect((await dovecotPair('order'))?.matches).toBe(true);
   });
 
+  it('SIGINT while a pending order is resumed: the saved order stays as it was, and the next run resumes it (no new order)', async () => {
+    const fields = (maxWaitSeconds: number) => ({
+      issuers: ['acme', 'selfsigned'],
+      plugins: [
+        lab.httpDcvPlugin,
+        { module: '@certsmith/issuer-acme', options: { directoryUrl: double.directoryUrl, caFile: double.tlsCaFile, maxWaitSeconds } },
+      ],
+    });
+    const env = { SSL_CERT_FILE: double.rootFile };
+    // A wait bound of zero leaves the order pending at the CA, saved for the next run.
+    const first = await runCli(['check', '--no-retry', '--config', await config('resume', {}, fields(0))], { env });
+    expect(first.stdout, first.stdout).toContain('Order pending at "acme"');
+    const pendingFile = join(stateOf('resume'), 'pending', 'hostname.acme.json');
+    const saved = await readFile(pendingFile, 'utf8');
+    const orders = double.orderCount();
+
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    double.behave({ delay: { path: /^\/(order|authz|finalize)\//, ms: 120_000, onHold: () => held() } });
+    const file = await config('resume', {}, fields(30));
+    try {
+      const run = startCli(['check', '--no-retry', '--config', file], env);
+      await holding;
+      run.child.kill('SIGINT');
+      await expectInterrupted(run, 'resume', 'SIGINT');
+      expect(run.out()).not.toContain('installed a certificate from "acme"');
+    } finally {
+      double.behave({ delay: undefined });
+    }
+    expect(await readFile(pendingFile, 'utf8')).toBe(saved);
+    const next = await runCli(['check', '--no-retry', '--config', file], { env });
+    expect(next.code, next.stdout).toBe(0);
+    expect(next.stdout).toContain('installed a certificate from "acme" for dovecot');
+    expect(double.orderCount()).toBe(orders);
+    await expect(access(pendingFile)).rejects.toThrow(/ENOENT/);
+  });
+
   it('SIGINT during the live proof of an install: the install is finished by its rollback (old pair back), then the run stops', async () => {
     await seedDovecot('install');
     const stale = await staleTlsServer(other);
