@@ -1,4 +1,6 @@
+import { constants as osConstants } from 'node:os';
 import {
+  CertsmithError,
   EventLog,
   Pipeline,
   RunLock,
@@ -32,10 +34,23 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   let lock: RunLock | undefined;
   let eventLog: EventLog | undefined;
+  // SIGINT/SIGTERM stop the run: nothing new starts, the install under way finishes or rolls back, the locks are
+  // released. The handlers stay for the whole run, so a second Ctrl-C never falls through to Node's default (a kill
+  // in the middle of an install).
   const controller = new AbortController();
-  const stop = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let interrupted: NodeJS.Signals | undefined;
+  let onInterrupt = (_signal: NodeJS.Signals) => undefined as void;
+  const stop = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      if (!options.json) out(`${signal} again: still finishing what is under way, then stopping.`);
+      return;
+    }
+    interrupted = signal;
+    controller.abort(new CertsmithError('INTERRUPTED', `interrupted by ${signal}`));
+    onInterrupt(signal);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     const composition = await compose(options.configFile);
     const { config, bus, clock, contributions } = composition;
@@ -65,6 +80,11 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         switches,
       });
     }
+    onInterrupt = (signal) => {
+      if (!options.json) out(`Interrupted (${signal}): starting nothing new; finishing or rolling back the install under way.`);
+      eventLog?.record('interrupted', { signal });
+    };
+    if (interrupted) onInterrupt(interrupted);
 
     const report = new RunReportCollector(bus);
     const humanLog = options.json
@@ -107,7 +127,13 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       signal: controller.signal,
     });
     humanLog?.flushAll();
-    const result: RunReport = report.finish({ hostname: config.hostname, startedAt, finishedAt: clock.now(), dryRun: options.dryRun });
+    const result: RunReport = report.finish({
+      hostname: config.hostname,
+      startedAt,
+      finishedAt: clock.now(),
+      dryRun: options.dryRun,
+      ...(interrupted ? { interrupted } : {}),
+    });
     if (eventLog) result.logFile = eventLog.file;
 
     const notifications: { notifier: string; delivered: boolean; detail: string }[] = [];
@@ -138,12 +164,25 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         ),
       );
     else printSummary(result, out);
+    const exitCode = interrupted ? interruptedExitCode(interrupted) : result.exitCode;
     eventLog?.record('run-finished', {
-      exitCode: result.exitCode,
-      targets: result.targets.map((t) => ({ target: t.target, result: t.result, actions: t.actions })),
+      exitCode,
+      ...(interrupted ? { interrupted } : {}),
+      targets: result.targets.map((t) => ({
+        target: t.target,
+        result: t.result,
+        installed: t.services.filter((s) => s.installed && !s.installed.dryRun).map((s) => s.service),
+        rolledBack: t.services.filter((s) => s.rolledBack).map((s) => s.service),
+        actions: t.actions,
+      })),
     });
-    return result.exitCode;
+    return exitCode;
   } catch (error) {
+    // Interrupted before the run had a report (reading the config, taking the lock): still the signal's exit code.
+    if (interrupted) {
+      process.stderr.write(`certsmith: interrupted (${interrupted})\n`);
+      return interruptedExitCode(interrupted);
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
       return 2;
@@ -168,7 +207,13 @@ function printSummary(report: RunReport, out: (line: string) => void): void {
     for (const action of target.actions) out(`    ${action}`);
   }
   if (report.logFile) out(`Event log: ${report.logFile}`);
-  out(report.exitCode === 0 ? 'Done.' : 'Done, with failures (exit code 1).');
+  if (report.interrupted) out(`Interrupted (${report.interrupted}): exit code ${interruptedExitCode(report.interrupted)}.`);
+  else out(report.exitCode === 0 ? 'Done.' : 'Done, with failures (exit code 1).');
+}
+
+/** The shell's convention: 128 + the signal's number (SIGINT 130, SIGTERM 143). */
+function interruptedExitCode(signal: string): number {
+  return 128 + (osConstants.signals[signal as NodeJS.Signals] ?? 0);
 }
 
 /** One line per service: what inspection found and what the run did about it. */
@@ -180,6 +225,7 @@ function serviceSummary(service: RunReport['targets'][number]['services'][number
     parts.push(
       service.installed.dryRun ? 'would install a new certificate' : `new certificate installed${service.installed.reloaded ? ', service reloaded' : ''}`,
     );
+  else if (service.rolledBack) parts.push('new certificate not installed (rolled back; the previous certificate stays)');
   for (const failure of service.failures) parts.push(`${failure.code} → ${failure.next}`);
   return parts.join('; ');
 }

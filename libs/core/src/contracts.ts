@@ -150,6 +150,12 @@ export interface DcvMethod {
   publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published>;
   check(published: Published, signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict>;
   cleanup(published: Published): Promise<void>;
+  /**
+   * Optional, for --dry-run: what can be proved about a name without publishing anything (no file, no record), e.g.
+   * that it resolves from the root to an address of this server, or that its zone's servers answer. Writes nothing;
+   * never throws for a negative result. A method without it is not checked by a dry run.
+   */
+  precheck?(name: string, target: Target, signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict>;
 }
 
 // ---------------------------------------------------------------- issuers

@@ -106,6 +106,8 @@ export interface FailedEvent {
   severity: 'error' | 'warning';
   /** A rate limit: when the run will ask that issuer again (ISO 8601). */
   until?: string;
+  /** An install that was attempted and undone (or refused): the service keeps what it had before. */
+  rolledBack?: boolean;
 }
 
 /** The lifecycle, named once. Stages emit; plugins and sinks listen. */

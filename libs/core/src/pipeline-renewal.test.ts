@@ -94,7 +94,7 @@ function installer(): Installer & { restricted: [string, number][] } {
   };
 }
 
-async function run(opts: { inspector: Inspector; issuer: Issuer; dcv?: DcvMethod; installer?: Installer }) {
+async function run(opts: { inspector: Inspector; issuer: Issuer; dcv?: DcvMethod; installer?: Installer; issuers?: Issuer[]; signal?: AbortSignal }) {
   const bus = createBus();
   const failures: FailedEvent[] = [];
   const inspections: InspectEvent[] = [];
@@ -102,7 +102,10 @@ async function run(opts: { inspector: Inspector; issuer: Issuer; dcv?: DcvMethod
   bus.on('inspect', (e) => inspections.push(e));
   const report = new RunReportCollector(bus);
   const stateDir = mkdtempSync(join(tmpdir(), 'certsmith-renewal-'));
-  const config = completeConfig({ hostname: 'host.example.test', issuers: ['ca'], paths: { stateDir } }, '/etc/certsmith/config.json');
+  const config = completeConfig(
+    { hostname: 'host.example.test', issuers: (opts.issuers ?? [opts.issuer]).map((i) => i.id), paths: { stateDir } },
+    '/etc/certsmith/config.json',
+  );
   const pipeline = new Pipeline({
     config,
     bus,
@@ -111,11 +114,11 @@ async function run(opts: { inspector: Inspector; issuer: Issuer; dcv?: DcvMethod
     clock: { now: () => NOW },
     inspector: opts.inspector,
     csrFactory: { create: async () => ({ keys: {} as never, keyPem: 'KEY', csrDer: new Uint8Array(), csrPem: 'CSR', spec: { type: 'ecdsa-p256' } }) },
-    issuers: [opts.issuer],
+    issuers: opts.issuers ?? [opts.issuer],
     installers: [opts.installer ?? installer()],
     dcv: opts.dcv ? [opts.dcv] : [],
   });
-  await pipeline.run([target], { dryRun: false, allowRetry: false, retryCommand: [], concurrency: 1, signal: new AbortController().signal });
+  await pipeline.run([target], { dryRun: false, allowRetry: false, retryCommand: [], concurrency: 1, signal: opts.signal ?? new AbortController().signal });
   const result = report.finish({ hostname: 'host.example.test', startedAt: NOW, finishedAt: NOW, dryRun: false }).targets[0]!;
   return { result, failures, inspections };
 }
@@ -149,11 +152,15 @@ describe('a certificate that lacks names that cannot be validated', () => {
     ]);
   });
 
-  it('is ordered again once a missing name passes', async () => {
+  it('is ordered again once a missing name passes; each name is checked (and said) once', async () => {
     const issuer = ca();
-    const { result } = await run({ inspector: inspector(hostOnly, [lacksWww]), issuer, dcv: dcvFailing('nothing') });
+    const dcv = dcvFailing('nothing');
+    const { result } = await run({ inspector: inspector(hostOnly, [lacksWww]), issuer, dcv });
     expect(issuer.orders).toEqual([['host.example.test', 'www.example.test']]);
     expect(result.result).toBe('replaced');
+    // The uncovered-names check and the order's pre-check share verdicts: www is not checked (and printed) twice.
+    expect([...dcv.checked].sort()).toEqual(['host.example.test', 'www.example.test']);
+    expect(result.validations.map((v) => v.name).sort()).toEqual(['host.example.test', 'www.example.test']);
   });
 
   it('is renewed without the name when it is due anyway', async () => {
@@ -234,5 +241,57 @@ describe('a key file open to others', () => {
     expect(issuer.orders).toEqual([]);
     expect(result.result).toBe('healthy');
     expect(result.actions).toEqual(['narrowed /ssl/dovecot.key to mode 0600']);
+  });
+});
+
+describe('an interrupt (the run signal aborted)', () => {
+  it('during an order: no fallback to the next issuer, nothing installed, the target is interrupted', async () => {
+    const controller = new AbortController();
+    const aborting: Issuer = {
+      ...ca(),
+      issue: async () => {
+        controller.abort(new Error('interrupted'));
+        throw new Error('aborted');
+      },
+    };
+    const fallback = { ...ca(), id: 'selfsigned', trusted: false, precheck: 'none' as const };
+    const install = installer();
+    const spy = vi.spyOn(install, 'install');
+    const { result, failures } = await run({
+      inspector: inspector(hostOnly, [dueByLifetime]),
+      issuer: aborting,
+      issuers: [aborting, fallback],
+      dcv: dcvFailing('nothing'),
+      installer: install,
+      signal: controller.signal,
+    });
+    expect(result.result).toBe('interrupted');
+    expect(result.actions.join()).toMatch(/^interrupted during the order/);
+    expect(fallback.orders).toEqual([]);
+    expect(spy).not.toHaveBeenCalled();
+    expect(failures).toEqual([]);
+  });
+
+  it('after the order: the certificate in hand is installed (the install under way is finished), nothing after it starts', async () => {
+    const controller = new AbortController();
+    const issuer: Issuer = {
+      ...ca(),
+      issue: async () => {
+        controller.abort(new Error('interrupted'));
+        return { status: 'issued', certificatePem: 'NEW', chainPem: [] };
+      },
+    };
+    const install = installer();
+    const spy = vi.spyOn(install, 'install');
+    const { result } = await run({
+      inspector: inspector(hostOnly, [dueByLifetime]),
+      issuer,
+      dcv: dcvFailing('nothing'),
+      installer: install,
+      signal: controller.signal,
+    });
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(spy.mock.calls[0]![2].signal.aborted).toBe(false); // the install is not handed the interrupt
+    expect(result.result).toBe('replaced');
   });
 });

@@ -13,6 +13,7 @@ import type {
   Installer,
   Issuer,
   KeyAndCsr,
+  NameVerdict,
   Resolver,
   Scheduler,
 } from './contracts.js';
@@ -32,6 +33,14 @@ import { mayShrink, namesLost, uncoveredOnly, type CoveredCertificate } from './
 
 /** process() found something to write: take the target's lock and inspect again. */
 const LOCK_NEEDED = Symbol('lock needed');
+
+/** Local DCV verdicts already said in this run of a target, by method, address preference and name. */
+type DcvVerdicts = Map<string, boolean>;
+
+/** The action a target stopped by SIGINT/SIGTERM reports. */
+function interruptedAction(where: string): string {
+  return `interrupted during ${where}: nothing new was started; what was installed before stays`;
+}
 
 export interface RunOptions {
   dryRun: boolean;
@@ -99,6 +108,8 @@ export class Pipeline {
     };
     for (const target of targets) this.deps.report.begin(target.id, target.names);
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, targets.length)) }, worker));
+    // An interrupt starts no new target: those not reached are said to be unchecked, not healthy.
+    for (const target of targets.slice(next)) this.deps.report.conclude(target.id, 'interrupted', ['not checked: the run was interrupted']);
   }
 
   async runTarget(target: Target, options: RunOptions): Promise<TargetResult> {
@@ -132,6 +143,10 @@ export class Pipeline {
       report.conclude(target.id, result, actions);
       return result;
     } catch (error) {
+      if (options.signal.aborted) {
+        report.conclude(target.id, 'interrupted', [interruptedAction('this target')]);
+        return 'interrupted';
+      }
       const { code, message } = describeError(error);
       this.fail({ stage: 'inspect', target: target.id, code, message, next: 'skip this target', severity: 'error' });
       report.conclude(target.id, 'failed', [`stopped: ${message}`]);
@@ -162,6 +177,7 @@ export class Pipeline {
     // The provider certificate in place, for RFC 9773's `replaces` on the renewal order.
     let current: { pem: string; issuer: string } | undefined;
     for (const service of target.services) {
+      if (options.signal.aborted) break;
       const installer = this.deps.installers.find((i) => i.service === service);
       if (!installer) {
         held.push(() =>
@@ -213,6 +229,8 @@ export class Pipeline {
       held.push(() => bus.emit('inspect', event));
       states.push({ service, installer, action, summary: inspection.summary, defects: inspection.defects });
     }
+    // An inspection cut short by an interrupt says nothing reliable (its probes were aborted): none of it is reported.
+    if (options.signal.aborted) return ['interrupted', [interruptedAction('the inspection')]];
     const repairs = switches.noServiceManagement ? false : states.some((s) => s.defects.some((d) => d.repair));
     const writes = interrupted || (!switches.noServiceManagement && (repairs || states.some((s) => s.action !== 'keep')));
     if (writes && !locked && !options.dryRun) return LOCK_NEEDED;
@@ -234,50 +252,19 @@ export class Pipeline {
 
     // A CA-signed certificate whose only fault is names it lacks stays while none of them can be validated: ordering
     // the same reduced certificate again on every run would only burn the CA's limits.
+    // A name's local DCV verdict, once per run of the target: a later step (the next issuer, the order after the
+    // uncovered-names check) reuses it rather than checking and printing it again.
+    const verdicts: DcvVerdicts = new Map();
     const uncovered = options.dryRun ? null : uncoveredOnly([...toReplace, ...toUpgrade]);
     if (uncovered) {
-      const kept = await this.keepUncoverable(target, chain, names, uncovered, options.signal);
+      const kept = await this.keepUncoverable(target, chain, names, uncovered, options.signal, verdicts);
+      if (options.signal.aborted) return ['interrupted', [...repaired, interruptedAction('local DCV')]];
       if (kept) return ['kept', [...repaired, kept]];
     }
 
     if (options.dryRun) {
-      const which = [...toReplace, ...toUpgrade].map((s) => s.service).join(', ');
-      // CAA is only read (DNS queries, nothing written): a dry run says now which names the first CA would be refused.
-      let orderNames = names;
-      const ca = chain.find((i) => i.trusted);
-      const caActions: string[] = [];
-      if (ca) {
-        const next = nextStepAfter(chain, chain.indexOf(ca), toReplace.length > 0);
-        const allowed = await caaPrecheck({
-          bus,
-          resolver: this.deps.resolver,
-          issuer: ca,
-          target,
-          names,
-          signal: options.signal,
-          next,
-          requireAllNames: config.dcv.requireAllNames,
-        });
-        if (allowed === null) caActions.push(`would not order from "${ca.id}": CAA forbids it (see the warnings); the run would ${next}`);
-        else if (allowed.length < names.length) {
-          caActions.push(`would leave out of the "${ca.id}" order, as CAA forbids them: ${names.filter((n) => !allowed.includes(n)).join(', ')}`);
-          orderNames = allowed;
-        }
-      }
-      const actions = [
-        `would issue a certificate for ${orderNames.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`,
-        ...caActions,
-      ];
-      // What the first issuer that could serve would lead to, file by file.
-      const selfSigned = !chain.some((i) => i.trusted);
-      for (const { service, installer } of [...toReplace, ...toUpgrade]) {
-        const plan = installer.plan?.({ selfSigned }, target);
-        if (!plan) continue;
-        actions.push(
-          `would write for ${service}: ${plan.files.join(', ')}${plan.reload ? `; then reload with "${plan.reload.join(' ')}"` : '; no reload command'}`,
-        );
-      }
-      return ['planned', actions];
+      const planned = await this.planDryRun(target, chain, names, [...toReplace, ...toUpgrade], toReplace.length > 0, options.signal);
+      return planned ? ['planned', [...repaired, ...planned]] : ['interrupted', [...repaired, interruptedAction('the dry run')]];
     }
 
     // 3. issue, down the chain
@@ -291,6 +278,8 @@ export class Pipeline {
     let notBefore: Date | undefined;
     let pendingActions: string[] | undefined;
     for (const [index, issuer] of usable.entries()) {
+      // An interrupt starts no new DCV or order; an order this target left pending stays saved for the next run.
+      if (options.signal.aborted) return ['interrupted', [...repaired, ...(pendingActions ?? []), interruptedAction('the orders')]];
       const nextStep = nextStepAfter(usable, index, toReplace.length > 0);
       const ctx = { bus, dcv: this.deps.dcv, clock, signal: options.signal, stateDir: `${config.paths.stateDir}/issuers/${issuer.id}` };
       // An order a previous run left with the CA is resumed, not ordered again (same names only).
@@ -323,7 +312,17 @@ export class Pipeline {
         }
       }
       if (!saved && issuer.precheck !== 'none') {
-        const passed = await this.localDcv(target, names, issuer.precheck, options.signal, issuer.id, { addressPreference: issuer.addressPreference });
+        const passed = await this.localDcv(
+          target,
+          names,
+          issuer.precheck,
+          options.signal,
+          issuer.id,
+          { addressPreference: issuer.addressPreference },
+          undefined,
+          verdicts,
+        );
+        if (options.signal.aborted) return ['interrupted', [...repaired, ...(pendingActions ?? []), interruptedAction('local DCV')]];
         if (passed === null || !passed.includes(target.names[0]!)) {
           this.fail({
             stage: 'dcv',
@@ -361,6 +360,7 @@ export class Pipeline {
           next: nextStep,
           requireAllNames: config.dcv.requireAllNames,
         });
+        if (options.signal.aborted) return ['interrupted', [...repaired, ...(pendingActions ?? []), interruptedAction('the CAA check')]];
         if (allowed === null) continue;
         orderNames = allowed;
         const deferred = this.deferShrinking(target, issuer, [...toReplace, ...toUpgrade], orderNames);
@@ -375,7 +375,7 @@ export class Pipeline {
             result = await issuer.resume(saved.order, saved.csr, ctx);
           } catch (error) {
             const { code, message } = describeError(error);
-            if (!/INVALID|NOT_FOUND|DOES_NOT_EXIST|MALFORMED|UNAUTHORIZED/.test(code)) throw error;
+            if (options.signal.aborted || !/INVALID|NOT_FOUND|DOES_NOT_EXIST|MALFORMED|UNAUTHORIZED/.test(code)) throw error;
             // The CA no longer has that order: forget it; the next run orders afresh after local DCV.
             await pending.clear(target.id, issuer.id);
             throw new CertsmithError(code, `the pending order ${saved.order.reference} cannot be resumed: ${message}`);
@@ -395,7 +395,7 @@ export class Pipeline {
           bus.emit('issued', event);
           const actions = [`order ${result.order.reference} at "${issuer.id}" is still being processed; it is resumed by the next run`];
           if (event.heldBy) actions.push(`order held by: ${event.heldBy}`);
-          if (options.allowRetry) actions.push(await this.scheduleRetry(target, options));
+          if (options.allowRetry && !options.signal.aborted) actions.push(await this.scheduleRetry(target, options));
           // A service that must not stay as it is (no certificate, expired, ...) gets the self-signed stopgap
           // meanwhile; the order stays pending and replaces it when it completes.
           if (toReplace.length > 0 && usable.slice(index + 1).some((i) => !i.trusted)) {
@@ -428,16 +428,20 @@ export class Pipeline {
           selfSigned: material.selfSigned,
           ...(result.profile ? { profile: result.profile } : {}),
         });
+        // A certificate in hand is installed even when an interrupt came meanwhile: the install under way is finished
+        // (or rolled back), never cut; only what would follow it is not started.
         const recipients = issuer.trusted ? [...toReplace, ...toUpgrade] : toReplace;
-        const installedAll = await this.install(target, material, recipients, options);
+        const installed = await this.install(target, material, recipients);
+        const notInstalled = recipients.filter((r) => !installed.includes(r.service)).map((r) => r.service);
         const what = material.selfSigned ? 'self-signed certificate' : `certificate from "${issuer.id}"`;
-        const actions = [
-          ...(pendingActions ?? []),
-          `installed a ${what} for ${recipients.map((r) => r.service).join(', ')}${pendingActions ? ' until the pending order completes' : ''}`,
-        ];
-        if (retryable && options.allowRetry && !pendingActions) actions.push(await this.scheduleRetry(target, options, notBefore));
-        return [installedAll ? (pendingActions ? 'pending' : 'replaced') : 'failed', actions];
+        const actions = [...(pendingActions ?? [])];
+        if (installed.length) actions.push(`installed a ${what} for ${installed.join(', ')}${pendingActions ? ' until the pending order completes' : ''}`);
+        if (notInstalled.length) actions.push(`not installed for ${notInstalled.join(', ')}: rolled back, the previous certificate stays (see the errors)`);
+        if (retryable && options.allowRetry && !pendingActions && !options.signal.aborted) actions.push(await this.scheduleRetry(target, options, notBefore));
+        return [notInstalled.length === 0 ? (pendingActions ? 'pending' : 'replaced') : 'failed', actions];
       } catch (error) {
+        // An order cut short by an interrupt is not a CA failure: no fallback, no retry; a pending order stays saved.
+        if (options.signal.aborted) return ['interrupted', [...repaired, ...(pendingActions ?? []), interruptedAction('the order')]];
         const { code, message } = describeError(error);
         if (issuer.trusted && /^(CA_UNREACHABLE|CA_UNAVAILABLE|TIMEOUT|ACME_RATE_LIMITED|ACME_SERVER_INTERNAL)$/.test(code)) retryable = code;
         const limit = issuer.trusted ? rateLimitOf(error) : null;
@@ -469,6 +473,7 @@ export class Pipeline {
         });
       }
     }
+    if (options.signal.aborted) return ['interrupted', [...repaired, ...(pendingActions ?? []), interruptedAction('the orders')]];
     if (pendingActions) return ['pending', [...pendingActions, 'the self-signed stopgap could not be installed either']];
     if (retryable && options.allowRetry) {
       const scheduled = await this.scheduleRetry(target, options, notBefore);
@@ -477,6 +482,78 @@ export class Pipeline {
     }
     if (toReplace.length === 0) return ['kept', ['no CA certificate could be had; the current certificate stays']];
     return ['failed', ['no issuer produced a certificate']];
+  }
+
+  /**
+   * What a run would do, checked as far as reading allows: local DCV through each method's read-only pre-check (no
+   * file, no record) and CAA. Says "would issue" only for the names that pass. Null when an interrupt cut it short.
+   */
+  private async planDryRun(
+    target: Target,
+    chain: Issuer[],
+    names: string[],
+    recipients: ServiceState[],
+    mustReplace: boolean,
+    signal: AbortSignal,
+  ): Promise<string[] | null> {
+    const { config, bus } = this.deps;
+    const which = recipients.map((s) => s.service).join(', ');
+    const ca = chain.find((i) => i.trusted);
+    const actions: string[] = [];
+    let orderNames = names;
+    let refused: string | null = null;
+    if (ca) {
+      const next = nextStepAfter(chain, chain.indexOf(ca), mustReplace);
+      if (ca.precheck !== 'none') {
+        const passed = await this.localDcv(target, names, ca.precheck, signal, ca.id, { addressPreference: ca.addressPreference }, undefined, new Map(), true);
+        if (signal.aborted) return null;
+        const primary = target.names[0]!;
+        if (passed === null) refused = `would not order from "${ca.id}": local DCV cannot run (see the errors); the run would ${next}`;
+        else if (!passed.includes(primary))
+          refused = `would not order from "${ca.id}": the primary name ${primary} fails local DCV (see the warnings); the run would ${next}`;
+        else if (passed.length < names.length && config.dcv.requireAllNames)
+          refused = `would not order from "${ca.id}": names fail local DCV and dcv.requireAllNames is set; the run would ${next}`;
+        else if (passed.length < names.length)
+          actions.push(`would leave out of the order, as they fail local DCV: ${names.filter((n) => !passed.includes(n)).join(', ')}`);
+        if (passed) orderNames = passed;
+      }
+      if (!refused) {
+        const allowed = await caaPrecheck({
+          bus,
+          resolver: this.deps.resolver,
+          issuer: ca,
+          target,
+          names: orderNames,
+          signal,
+          next,
+          requireAllNames: config.dcv.requireAllNames,
+        });
+        if (signal.aborted) return null;
+        if (allowed === null) refused = `would not order from "${ca.id}": CAA forbids it (see the warnings); the run would ${next}`;
+        else if (allowed.length < orderNames.length) {
+          actions.push(`would leave out of the "${ca.id}" order, as CAA forbids them: ${orderNames.filter((n) => !allowed.includes(n)).join(', ')}`);
+          orderNames = allowed;
+        }
+      }
+    }
+    // The first issuer that could serve: the CA when its checks pass, else the next in the chain (self-signed: every name).
+    const fallback = refused ? chain.slice(chain.indexOf(ca!) + 1).find((i) => !i.trusted && mustReplace) : undefined;
+    if (refused) actions.unshift(refused);
+    if (fallback) recipients = recipients.filter((r) => r.action === 'replace');
+    if (!refused || fallback) {
+      const issuing = refused ? names : orderNames;
+      actions.unshift(`would issue a certificate for ${issuing.join(', ')} (issuers: ${chain.map((i) => i.id).join(' → ')}) and install it for ${which}`);
+      // What that would lead to, file by file.
+      const selfSigned = refused ? true : !ca;
+      for (const { service, installer } of recipients) {
+        const plan = installer.plan?.({ selfSigned }, target);
+        if (!plan) continue;
+        actions.push(
+          `would write for ${service}: ${plan.files.join(', ')}${plan.reload ? `; then reload with "${plan.reload.join(' ')}"` : '; no reload command'}`,
+        );
+      }
+    }
+    return actions;
   }
 
   /** The configured issuer ids, in order, minus CA issuers where a switch forbids them. */
@@ -505,8 +582,9 @@ export class Pipeline {
     issuerId?: string,
     checkOptions?: DcvCheckOptions,
     onFailure = 'drop this name from the order',
+    verdicts: DcvVerdicts = new Map(),
+    readOnly = false,
   ): Promise<string[] | null> {
-    const { bus } = this.deps;
     const method = this.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
     if (!method) {
       this.fail({
@@ -520,6 +598,19 @@ export class Pipeline {
       });
       return null;
     }
+    if (readOnly && !method.precheck) {
+      // A third-party method without a read-only check: a dry run cannot know, and says so once.
+      this.fail({
+        stage: 'dcv',
+        target: target.id,
+        issuer: issuerId,
+        code: 'DCV_PRECHECK_UNAVAILABLE',
+        message: `the DCV method "${method.id}" offers no read-only pre-check: the dry run does not check ${names.join(', ')}`,
+        next: 'assume the names pass',
+        severity: 'warning',
+      });
+      return names;
+    }
     const passed: string[] = [];
     // Every name listens for the abort at once (resolver, HTTP client): one relay keeps Node's listener warning off the run's signal.
     const scope = new AbortController();
@@ -530,56 +621,83 @@ export class Pipeline {
     const probe = { token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
     await Promise.all(
       names.map(async (name) => {
-        const challenge: Challenge = { kind: 'probe', name, ...probe };
-        let published;
-        try {
-          published = await method.publish(challenge, target, scope.signal);
-          bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
-          const verdict = await method.check(published, scope.signal, checkOptions);
-          bus.emit('validated', {
-            target: target.id,
-            name,
-            ok: verdict.ok,
-            method: method.id,
-            via: verdict.via,
-            reason: verdict.reason,
-            ...(verdict.code ? { code: verdict.code } : {}),
-            ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
-          });
-          if (verdict.ok) passed.push(name);
-          else
-            this.fail({
-              stage: 'validate',
-              target: target.id,
-              name,
-              code: verdict.code ?? 'DCV_FAILED',
-              message: verdict.reason ?? 'failed',
-              next: onFailure,
-              severity: 'warning',
-            });
-          // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
-          for (const warning of verdict.ok ? (verdict.warnings ?? []) : []) {
-            this.fail({
-              stage: 'validate',
-              target: target.id,
-              name,
-              code: warning.code,
-              message: warning.message,
-              next: 'keep the name in the order',
-              severity: 'warning',
-            });
-          }
-        } catch (error) {
-          const { code, message } = describeError(error);
-          bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
-          this.fail({ stage: 'dcv', target: target.id, name, code, message, next: onFailure, severity: 'warning' });
-        } finally {
-          if (published) await method.cleanup(published).catch(() => undefined);
+        const key = `${method.id}|${checkOptions?.addressPreference ?? ''}|${name}`;
+        let ok = verdicts.get(key);
+        if (ok === undefined) {
+          ok = await this.checkName(target, method, { kind: 'probe', name, ...probe }, scope.signal, { checkOptions, onFailure, readOnly });
+          // A verdict cut short by an interrupt is not one: it is neither kept nor reported.
+          if (signal.aborted) return;
+          verdicts.set(key, ok);
         }
+        if (ok) passed.push(name);
       }),
     );
     signal.removeEventListener('abort', relay);
     return names.filter((n) => passed.includes(n));
+  }
+
+  /** One name's local DCV: published and checked, or (read-only) only checked; says the verdict on the bus. */
+  private async checkName(
+    target: Target,
+    method: DcvMethod,
+    challenge: Challenge & { kind: 'probe' },
+    signal: AbortSignal,
+    how: { checkOptions?: DcvCheckOptions; onFailure: string; readOnly: boolean },
+  ): Promise<boolean> {
+    const { bus } = this.deps;
+    const name = challenge.name;
+    let published;
+    try {
+      let verdict: NameVerdict;
+      if (how.readOnly) verdict = await method.precheck!(name, target, signal, how.checkOptions);
+      else {
+        published = await method.publish(challenge, target, signal);
+        bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
+        verdict = await method.check(published, signal, how.checkOptions);
+      }
+      if (signal.aborted) return false;
+      bus.emit('validated', {
+        target: target.id,
+        name,
+        ok: verdict.ok,
+        method: method.id,
+        via: verdict.via,
+        reason: verdict.reason,
+        ...(verdict.code ? { code: verdict.code } : {}),
+        ...(verdict.warnings?.length ? { warnings: verdict.warnings } : {}),
+      });
+      if (!verdict.ok)
+        this.fail({
+          stage: 'validate',
+          target: target.id,
+          name,
+          code: verdict.code ?? 'DCV_FAILED',
+          message: verdict.reason ?? 'failed',
+          next: how.onFailure,
+          severity: 'warning',
+        });
+      // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
+      for (const warning of verdict.ok ? (verdict.warnings ?? []) : []) {
+        this.fail({
+          stage: 'validate',
+          target: target.id,
+          name,
+          code: warning.code,
+          message: warning.message,
+          next: 'keep the name in the order',
+          severity: 'warning',
+        });
+      }
+      return verdict.ok;
+    } catch (error) {
+      if (signal.aborted) return false;
+      const { code, message } = describeError(error);
+      bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
+      this.fail({ stage: 'dcv', target: target.id, name, code, message, next: how.onFailure, severity: 'warning' });
+      return false;
+    } finally {
+      if (published) await method.cleanup(published).catch(() => undefined);
+    }
   }
 
   /** The issued chain as the event shows it; a block that is not a certificate is left out, not fatal. */
@@ -598,19 +716,24 @@ export class Pipeline {
     return { certificatePem, chainPem, keyPem: csr.keyPem, summary, issuerId: issuer.id, selfSigned: !issuer.trusted };
   }
 
-  private async install(target: Target, material: NewMaterial, recipients: ServiceState[], options: RunOptions): Promise<boolean> {
-    let all = true;
+  /**
+   * Installs the certificate for each recipient; returns the services that now serve it. It is not handed the run's
+   * interrupt signal: an install under way is finished or rolled back within its own bounds (reload timeout, proof
+   * time), never cut half-way. A service whose install was undone gets a `failed` event marked `rolledBack`.
+   */
+  private async install(target: Target, material: NewMaterial, recipients: ServiceState[]): Promise<ServiceId[]> {
+    const installed: ServiceId[] = [];
+    const settle = new AbortController().signal;
     for (const { service, installer } of recipients) {
       let receipt;
       try {
-        receipt = await installer.install(target, material, { dryRun: options.dryRun, signal: options.signal });
+        receipt = await installer.install(target, material, { dryRun: false, signal: settle });
       } catch (error) {
         const { code, message } = describeError(error);
-        this.fail({ stage: 'install', target: target.id, service, code, message, next: 'the previous certificate stays', severity: 'error' });
-        all = false;
+        this.fail({ stage: 'install', target: target.id, service, code, message, next: 'the previous certificate stays', severity: 'error', rolledBack: true });
         continue;
       }
-      const proof = await installer.prove(receipt, AbortSignal.any([options.signal, AbortSignal.timeout(30_000)]));
+      const proof = await installer.prove(receipt, AbortSignal.timeout(30_000));
       if (!proof.ok) {
         // The rollback restores, reloads and proves the previous certificate live; say which of that happened.
         let next = 'rolled back to the previous certificate';
@@ -627,10 +750,11 @@ export class Pipeline {
           message: `the new certificate is not served after reload (${proof.reason ?? 'no detail'})`,
           next,
           severity: 'error',
+          rolledBack: true,
         });
-        all = false;
         continue;
       }
+      installed.push(service);
       this.deps.bus.emit('installed', {
         target: target.id,
         service,
@@ -640,7 +764,7 @@ export class Pipeline {
         dryRun: receipt.dryRun,
       });
     }
-    return all;
+    return installed;
   }
 
   private async scheduleRetry(target: Target, options: RunOptions, notBefore?: Date): Promise<string> {
@@ -707,7 +831,14 @@ export class Pipeline {
    * AutoSSL's rule for a certificate that lacks some of the target's names: it stays while none of them passes local
    * DCV (each failure is said, with its reason, on every run); returns the action in words, or null to order now.
    */
-  private async keepUncoverable(target: Target, chain: Issuer[], names: string[], uncovered: string[], signal: AbortSignal): Promise<string | null> {
+  private async keepUncoverable(
+    target: Target,
+    chain: Issuer[],
+    names: string[],
+    uncovered: string[],
+    signal: AbortSignal,
+    verdicts: DcvVerdicts,
+  ): Promise<string | null> {
     const candidates = uncovered.filter((name) => names.includes(name));
     const ca = chain.find((issuer) => issuer.trusted);
     if (!ca) return null;
@@ -722,6 +853,7 @@ export class Pipeline {
       ca.id,
       { addressPreference: ca.addressPreference },
       'keep the current certificate; order again once the name passes',
+      verdicts,
     );
     if (passed === null || passed.length > 0) return null;
     return `${keep} (they fail local DCV, see the warnings); a new order is placed once one of them passes, or when the certificate is due`;

@@ -10,12 +10,15 @@ export type TargetResult =
   | 'unmanaged' // disable_service_certificate_management: inspected only
   | 'planned' // --dry-run: what would have been done
   | 'skipped' // another run holds this target's lock
+  | 'interrupted' // SIGINT/SIGTERM stopped the run before this target was done; nothing is left half-installed
   | 'failed'; // a service is left with a defective certificate
 
 export interface ServiceReport {
   service: string;
   inspect?: InspectEvent;
   installed?: InstalledEvent;
+  /** A new certificate was written and then taken back (reload or live proof failed): the previous files are in place. */
+  rolledBack?: boolean;
   failures: FailedEvent[];
 }
 
@@ -42,6 +45,8 @@ export interface RunReport {
   exitCode: 0 | 1;
   /** Where the run's event log was written, when it was. */
   logFile?: string;
+  /** The signal that stopped the run (SIGINT, SIGTERM), when one did. */
+  interrupted?: string;
 }
 
 /** Builds the run report from the bus, so that the report says exactly what the events said. */
@@ -62,8 +67,11 @@ export class RunReportCollector {
       this.target(e.target).validations.push(e);
     });
     bus.on('failed', (e) => {
-      if (e.service) this.service(e.target, e.service).failures.push(e);
-      else this.target(e.target).failures.push(e);
+      if (e.service) {
+        const service = this.service(e.target, e.service);
+        service.failures.push(e);
+        if (e.rolledBack) service.rolledBack = true;
+      } else this.target(e.target).failures.push(e);
     });
   }
 
@@ -78,7 +86,7 @@ export class RunReportCollector {
     report.actions.push(...actions);
   }
 
-  finish(meta: { hostname: string; startedAt: Date; finishedAt: Date; dryRun: boolean }): RunReport {
+  finish(meta: { hostname: string; startedAt: Date; finishedAt: Date; dryRun: boolean; interrupted?: string }): RunReport {
     const targets = [...this.targets.values()];
     return {
       hostname: meta.hostname,
@@ -87,6 +95,7 @@ export class RunReportCollector {
       dryRun: meta.dryRun,
       targets,
       exitCode: targets.some((t) => t.result === 'failed') ? 1 : 0,
+      ...(meta.interrupted ? { interrupted: meta.interrupted } : {}),
     };
   }
 

@@ -275,6 +275,22 @@ describe('FileInstaller', () => {
     await expect(new FileInstaller({ ...options, observe }).rollback(again)).rejects.toMatchObject({ code: 'ROLLBACK_NOT_LIVE' });
   });
 
+  it('a first install rolled back (reload failed, or the proof failed) leaves no link, no store and no directory behind', async () => {
+    const failing = await sandbox({ reload: ['/bin/false'] });
+    await expect(failing.installer.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({ code: 'RELOAD_FAILED' });
+    await expect(lstat(failing.dir)).rejects.toThrow(/ENOENT/);
+
+    const observe = async () => [{ endpoint: '127.0.0.9:993', ok: true, fingerprint: 'another certificate' }];
+    const { installer, dir } = await sandbox({ endpoints: [{ host: '127.0.0.9', port: 993, starttls: null }], observe, proofTimeoutMs: 300 });
+    await mkdir(dir);
+    await writeFile(join(dir, 'unrelated.txt'), 'kept\n');
+    const receipt = await installer.install(TARGET, A, { dryRun: false, signal: AbortSignal.timeout(5_000) });
+    expect((await installer.prove(receipt, AbortSignal.timeout(5_000))).ok).toBe(false);
+    await installer.rollback(receipt);
+    // The directory was there before: it stays, with only what was in it.
+    expect(await readdir(dir)).toEqual(['unrelated.txt']);
+  });
+
   it("the next run (holding the target's lock) undoes an install that was interrupted after the switch, and says so", async () => {
     const { installer, dir, state, options } = await sandbox();
     await installAndProve(installer, A);

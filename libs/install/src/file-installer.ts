@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, readlink, realpath, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readlink, realpath, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   CertsmithError,
@@ -83,6 +83,8 @@ interface Handle {
   endpoints: Endpoint[];
   /** Every service path the generations hold. */
   managed: string[];
+  /** Whether this install created the service directory (a first install), so that undoing it removes it again. */
+  madeDir?: boolean;
 }
 
 /**
@@ -174,10 +176,10 @@ export class FileInstaller implements Installer {
     let handle: Handle | null = null;
     try {
       // 1. Every service path becomes our link into the current generation (once; content unchanged).
-      await this.adopt(managed);
+      const madeDir = await this.adopt(managed);
       const previous = (await this.store.currentGeneration())!;
       const next = this.store.newGenerationName();
-      handle = { previous, next, previousFingerprint: leafFingerprint(before), endpoints: this.endpoints(target), managed };
+      handle = { previous, next, previousFingerprint: leafFingerprint(before), endpoints: this.endpoints(target), managed, madeDir };
       const journal = { service: this.service, store: this.store.dir, previous, next, managed, startedAt: new Date().toISOString() };
       await this.journal.write({ ...journal, step: 'journal' });
       this.step('journal');
@@ -256,11 +258,18 @@ export class FileInstaller implements Installer {
     if (current === handle.next) {
       await this.linkEntriesOf(handle.previous, handle.managed);
       await this.store.switchTo(handle.previous);
+      // Paths the previous generation lacks (every one of them, after a first install) would be left dangling.
+      await this.unlinkDangling(handle.managed);
       await this.reload(AbortSignal.timeout(this.options.reloadTimeoutMs + 1_000)).catch((e: Error) => {
         reloadError = e;
       });
     }
     await this.store.remove(handle.next);
+    // An undone first install leaves nothing of certsmith's behind: no empty store, no service directory it made.
+    if ((await this.store.entries(handle.previous)).length === 0) {
+      await rm(this.store.dir, { recursive: true, force: true });
+      if (handle.madeDir) await rmdir(this.serviceDir).catch(() => undefined);
+    }
     await this.journal.clear();
     return reloadError;
   }
@@ -345,15 +354,15 @@ export class FileInstaller implements Installer {
    * Makes every existing file among `paths` our link into `current`, after copying it into a generation
    * (content, mode and owner unchanged), so that later switches move it with the rest.
    */
-  private async adopt(paths: string[]): Promise<void> {
-    await mkdir(this.serviceDir, { recursive: true, mode: 0o755 }).catch(rethrowAs(this.service));
+  private async adopt(paths: string[]): Promise<boolean> {
+    const madeDir = (await mkdir(this.serviceDir, { recursive: true, mode: 0o755 }).catch(rethrowAs(this.service))) !== undefined;
     const current = await this.store.currentGeneration();
     const pending: string[] = [];
     for (const path of paths) {
       const st = await lstat(path).catch(() => null);
       if (st?.isFile()) pending.push(path);
     }
-    if (current && pending.length === 0) return;
+    if (current && pending.length === 0) return madeDir;
 
     const copies: StagedEntry[] = [];
     for (const path of pending) {
@@ -375,6 +384,7 @@ export class FileInstaller implements Installer {
       await this.store.link(path);
       this.step(`adopt:${basename(path)}`);
     }
+    return madeDir;
   }
 
   /** Links every path that has an entry in `generation` (links to entries not yet current dangle, i.e. read as missing). */

@@ -112,6 +112,48 @@ export class DnsTxtDcv implements DcvMethod {
     };
   }
 
+  /**
+   * For --dry-run, writing nothing: the zone that would hold the record is found from the root, and every one of its
+   * authoritative servers must answer for it (SOA, authoritatively), as the CA will ask them.
+   */
+  async precheck(challengeName: string, _target: Target, signal: AbortSignal): Promise<NameVerdict> {
+    const name = normalizeName(challengeName).replace(/^\*\./, '');
+    try {
+      const { zone, path } = await this.zoneFor(name, signal);
+      const found = await this.resolver.nameServers(zone, signal);
+      for (const [ns, addresses] of found.byName)
+        this.bus.emit('dns-resolved', { name: ns, addresses, path: [...path, ...found.path], chosen: addresses[0] ?? null });
+      const silent: string[] = [];
+      await Promise.all(
+        found.servers.map(async (server) => {
+          const result = await this.resolver.ask(server.address, zone, 'SOA', signal);
+          const why =
+            result.kind !== 'response'
+              ? `${result.kind} (${result.detail})`
+              : result.response.rcode !== 'NOERROR'
+                ? result.response.rcode
+                : !result.response.aa
+                  ? 'not authoritative for the zone'
+                  : null;
+          if (why) silent.push(`${fqdn(server.name)} (${server.address}): ${why}`);
+        }),
+      );
+      const via = name !== zone ? zone : undefined;
+      if (silent.length === 0) return { name, ok: true, via };
+      return {
+        name,
+        ok: false,
+        code: 'DNS_DCV_ZONE_UNANSWERED',
+        via,
+        reason: `not every nameserver of zone ${fqdn(zone)} answers for it: ${silent.join('; ')}`,
+      };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const { code, message } = describeError(error);
+      return { name, ok: false, code, reason: message };
+    }
+  }
+
   async cleanup(published: Published): Promise<void> {
     const { target, zone, record } = published.handle as Handle;
     try {

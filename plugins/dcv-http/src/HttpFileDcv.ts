@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -288,6 +289,39 @@ export class HttpFileDcv implements DcvMethod {
       }
       return redirects.length ? { ok: true, address: located.address, reason: `followed ${redirects.join('; ')}` } : { ok: true, address: located.address };
     }
+  }
+
+  /**
+   * For --dry-run, writing nothing: the name is resolved from the root as the CA will, its address must pass cPanel's
+   * address rule, and a web server must answer there for the name (any HTTP answer to a path that cannot exist: the
+   * file itself is not published, so the docroot is not proved).
+   */
+  async precheck(name: string, _target: Target, signal: AbortSignal, options: DcvCheckOptions = {}): Promise<NameVerdict> {
+    if (!this.resolver) throw new CertsmithError('DCV_NO_RESOLVER', 'HTTP DCV needs the iterative resolver (core token Resolver), and none is bound');
+    let host: string;
+    try {
+      host = hostForHttpDcv(name);
+    } catch (error) {
+      return { name, ok: false, code: (error as CertsmithError).code ?? 'DCV_HTTP_BAD_NAME', reason: (error as Error).message };
+    }
+    const resolution = await this.resolve(host, signal);
+    const located = this.locate(host, resolution, (options.addressPreference ?? 'first') === 'first' ? undefined : 6);
+    if ('code' in located) return { name, ok: false, code: located.code, reason: located.reason };
+    const path = `/.well-known/pki-validation/certsmith-dry-run-${randomBytes(8).toString('hex')}.txt`;
+    const outcome = await fetchOnce('http', located.address, host, path, this.settings.limits, signal);
+    if (outcome.kind === 'response') return { name, ok: true };
+    const reason =
+      outcome.kind === 'refused'
+        ? `${located.address} refused the connection on port 80: no web server listens there for ${host}`
+        : outcome.kind === 'error'
+          ? `fetching http://${host}${path} (at ${located.address}) failed: ${outcome.detail}`
+          : `timeout: http://${host}/ (at ${located.address}) did not answer in time; is the web server running and the port open in the firewall?`;
+    return {
+      name,
+      ok: false,
+      code: outcome.kind === 'refused' ? 'DCV_HTTP_REFUSED' : outcome.kind === 'error' ? 'DCV_HTTP_FETCH_FAILED' : 'DCV_HTTP_TIMEOUT',
+      reason,
+    };
   }
 
   async cleanup(published: Published): Promise<void> {

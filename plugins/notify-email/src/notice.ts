@@ -163,6 +163,8 @@ function outcomeOf(target: TargetReport, service: ServiceReport): string {
     if (service.installed.dryRun) return `would install a ${what}`;
     return `${what} installed${issued ? ` (expires ${utc(issued.summary.notAfter)})` : ''}${service.installed.reloaded ? ', service reloaded' : ''}`;
   }
+  // Written and taken back (the reload or the live proof failed): the run's report marks it, the mail says it.
+  if (service.rolledBack) return 'new certificate rolled back: the previous certificate stays (see the errors in this table)';
   switch (target.result) {
     case 'pending':
       return target.actions.join('; ') || 'order pending; resumed by the next run';

@@ -50,6 +50,11 @@ export interface IssuingAcmeDoubleOptions {
   ari?: IssuingAcmeDoubleAri;
   /** The clock for notBefore (notBefore = now - 1 minute); default real time. For CLIs run with CERTSMITH_FAKE_NOW. */
   now?: () => Date;
+  /**
+   * Holds the answer to every request whose path matches (e.g. /^\/finalize\//) this long: a CA that is slow to answer.
+   * `onHold` is called as each such request arrives (a test waits for it before it acts).
+   */
+  delay?: { path: RegExp; ms: number; onHold?: (path: string) => void };
 }
 
 export interface IssuingAcmeDoubleRequest {
@@ -224,6 +229,11 @@ class DoubleState {
   async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? '?';
+    const delay = this.options.delay;
+    if (delay?.path.test(path)) {
+      delay.onHold?.(path);
+      await new Promise((resolve) => setTimeout(resolve, delay.ms).unref());
+    }
     try {
       if (method === 'POST') {
         let jws;
