@@ -7,6 +7,7 @@ import {
   allTargets,
   describeError,
   readSwitches,
+  recordLastRun,
   selectTargets,
   type Notifier,
   type RunReport,
@@ -138,6 +139,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         ),
       );
     else printSummary(result, out);
+    await recordLastRun(config, result).catch((error: unknown) => process.stderr.write(`certsmith: ${describeError(error).message}\n`));
     eventLog?.record('run-finished', {
       exitCode: result.exitCode,
       targets: result.targets.map((t) => ({ target: t.target, result: t.result, actions: t.actions })),
