@@ -67,3 +67,74 @@ describe('the status of one service certificate', () => {
     expect(serviceStatus('no installer for service "web"', { names: ['a.test'] }, NOW, policy())).toMatchObject({ certificate: null, file: null });
   });
 });
+
+describe('collectStatus over a config, its state and an installer', () => {
+  it('names the ACME profile of the certificate the last run issued, and only of that one', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { completeConfig, recordLastRun } = await import('@certsmith/core');
+    const { collectStatus } = await import('./status.js');
+    const dir = await mkdtemp(join(tmpdir(), 'certsmith-status-'));
+    try {
+      const config = completeConfig(
+        {
+          hostname: 'host.test',
+          paths: { stateDir: './state' },
+          services: { cpanel: false, dovecot: false, exim: false, ftp: false },
+          targets: [
+            { id: 'a', names: ['a.test'] },
+            { id: 'b', names: ['b.test'] },
+          ],
+        },
+        join(dir, 'config.json'),
+      );
+      const materials = { a: await material(['a.test'], 1, 90), b: await material(['b.test'], 1, 90) };
+      const installer = { service: 'web', read: async (t: { id: string }) => materials[t.id as 'a' | 'b'] } as never;
+      const composition = {
+        config,
+        clock: { now: () => NOW },
+        contributions: { issuers: [], installers: [installer], dcv: [], notifiers: [], schedulers: [] },
+      };
+      const first = await collectStatus(composition, []);
+      const a = first.targets.find((t) => t.target === 'a')!.services[0]!.certificate!;
+      const issued = {
+        target: 'a',
+        issuer: 'acme',
+        status: 'issued' as const,
+        summary: { ...a, fingerprint: 'x' } as never,
+        chain: [],
+        selfSigned: false,
+        profile: 'tlsserver',
+      };
+      const report = (targets: object[]) => ({
+        hostname: 'host.test',
+        startedAt: NOW.toISOString(),
+        finishedAt: NOW.toISOString(),
+        dryRun: false,
+        exitCode: 0 as const,
+        targets: targets as never,
+      });
+      const target = (id: string, extra: object) => ({
+        target: id,
+        names: [],
+        result: 'replaced',
+        services: [],
+        validations: [],
+        failures: [],
+        actions: [],
+        ...extra,
+      });
+      await recordLastRun(config, report([target('a', { issued }), target('b', { issued: { ...issued, target: 'b' } })]));
+      const status = await collectStatus(composition, []);
+      expect(status.targets.map((t) => [t.target, t.services[0]?.profile])).toEqual([
+        ['hostname', undefined],
+        ['a', 'tlsserver'],
+        ['b', null],
+      ]);
+      expect(status.lastRun).toMatchObject({ exitCode: 0, targets: 2 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

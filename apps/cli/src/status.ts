@@ -17,7 +17,7 @@ import {
   type ServiceMaterial,
   type Target,
 } from '@certsmith/core';
-import { nameCovers, parseCertificate, parsePem } from '@certsmith/x509';
+import { nameCovers, parseCertificate, parsePem, readCertificateFields } from '@certsmith/x509';
 import type { Composition } from './compose.js';
 
 const DAY = 86_400_000;
@@ -38,7 +38,7 @@ export interface ServiceStatus {
   service: string;
   /** The certificate's file, as the service's installer reads it. */
   file: string | null;
-  certificate: Pick<CertificateSummary, 'subject' | 'issuer' | 'serial' | 'notBefore' | 'notAfter' | 'names' | 'selfSigned' | 'fingerprint'> | null;
+  certificate: Pick<CertificateSummary, 'subject' | 'issuer' | 'serial' | 'notBefore' | 'notAfter' | 'names' | 'selfSigned'> | null;
   /** The ACME profile it was issued under, when the run that issued it recorded one. */
   profile: string | null;
   daysLeft: number | null;
@@ -105,7 +105,9 @@ export async function collectStatus(composition: Pick<Composition, 'config' | 'c
         providerIssued: (issuer) => providerPatterns.some((p) => p.test(issuer)),
         thresholds,
       });
-      if (status.certificate && record?.issued?.fingerprint === status.certificate.fingerprint) status.profile = record.issued.profile ?? null;
+      // The certificate the last issuing run installed (serial and issuer name it; no hash of 10,000 certificates).
+      const { issued } = record ?? {};
+      if (issued && status.certificate?.serial === issued.serial && status.certificate.issuer === issued.issuerName) status.profile = issued.profile ?? null;
       services.push(status);
     }
     const pending = orders
@@ -168,38 +170,71 @@ export function serviceStatus(
   if (!source) return empty(null, 'the service has no certificate file');
   if ('error' in source) return empty(source.path, source.error === 'missing' ? 'no certificate is installed' : `${source.path}: ${source.detail}`);
   const bytes = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
-  let parsed;
+  let certificate: ReadCertificate;
   try {
     // PEM as installers write it; a binary (DER) file as an administrator may have put there.
     const der = bytes[0] === 0x30 ? bytes : parsePem(bytes.toString('latin1')).find((b) => b.label === 'CERTIFICATE')?.der;
     if (!der) throw new Error('no PEM certificate in the file');
-    parsed = parseCertificate(der);
+    certificate = readCertificate(der);
   } catch (error) {
     return empty(source.path, `${source.path}: not a certificate (${(error as Error).message})`);
   }
-  const { summary, notBefore, notAfter, dnsNames } = parsed;
-  const certificate = {
-    subject: summary.subject,
-    issuer: summary.issuer,
-    serial: summary.serial,
-    notBefore: summary.notBefore,
-    notAfter: summary.notAfter,
-    names: summary.names,
-    selfSigned: summary.selfSigned,
-    fingerprint: summary.fingerprint,
-  };
+  const { shown, notBefore, notAfter, dnsNames } = certificate;
+  const exact = new Set(dnsNames);
   return {
     service,
     file: source.path,
-    certificate,
+    certificate: shown,
     profile: null,
     daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY),
-    renewal: renewalStatus(notBefore, notAfter, summary, now, policy),
-    missingNames: target.names.filter((n) => !dnsNames.some((c) => nameCovers(c, n))),
+    renewal: renewalStatus(notBefore, notAfter, shown, now, policy),
+    // Most names are in the SAN as they are; only the others are matched against wildcards.
+    missingNames: target.names.filter((n) => !exact.has(n) && !dnsNames.some((c) => nameCovers(c, n))),
   };
 }
 
-function renewalStatus(notBefore: Date, notAfter: Date, summary: CertificateSummary, now: Date, policy: Parameters<typeof serviceStatus>[3]): RenewalStatus {
+interface ReadCertificate {
+  shown: NonNullable<ServiceStatus['certificate']>;
+  notBefore: Date;
+  notAfter: Date;
+  /** The SAN's DNS names, lowercase. */
+  dnsNames: string[];
+}
+
+/**
+ * The fields status shows, read from the DER without checking the signature (OpenSSL's parse and a signature check
+ * are most of the cost of 10,000 certificates): "self-signed" here means self-issued, subject and issuer the same.
+ * A certificate the DER reader does not take is parsed by node as the inspector does.
+ */
+function readCertificate(der: Buffer): ReadCertificate {
+  const fields = readCertificateFields(der, false);
+  if (!fields) {
+    const { summary, notBefore, notAfter, dnsNames } = parseCertificate(der);
+    const { subject, issuer, serial, names, selfSigned } = summary;
+    const shown = { subject, issuer, serial, notBefore: summary.notBefore, notAfter: summary.notAfter, names, selfSigned };
+    return { shown, notBefore, notAfter, dnsNames };
+  }
+  const oneLine = (dn: string) => dn.split('\n').filter(Boolean).join(', ');
+  const shown = {
+    subject: oneLine(fields.subject),
+    issuer: oneLine(fields.issuer),
+    serial: fields.serial,
+    notBefore: fields.notBefore.toISOString(),
+    notAfter: fields.notAfter.toISOString(),
+    names: (fields.san ?? []).map((e) => e.replace(/^(DNS|IP Address):/, '')),
+    selfSigned: fields.subject === fields.issuer,
+  };
+  const dnsNames = (fields.san ?? []).filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4).toLowerCase());
+  return { shown, notBefore: fields.notBefore, notAfter: fields.notAfter, dnsNames };
+}
+
+function renewalStatus(
+  notBefore: Date,
+  notAfter: Date,
+  summary: { issuer: string; selfSigned: boolean },
+  now: Date,
+  policy: Parameters<typeof serviceStatus>[3],
+): RenewalStatus {
   if (notAfter.getTime() <= now.getTime()) return { due: true, rule: 'expired', dueAt: notAfter.toISOString(), reason: 'the certificate has expired' };
   if (notBefore.getTime() > now.getTime())
     return { due: true, rule: 'not-yet-valid', dueAt: notBefore.toISOString(), reason: 'the certificate is not valid yet' };

@@ -62,7 +62,7 @@ describe('the last-run record', () => {
       at: '2026-01-01T00:01:00.000Z',
       result: 'replaced',
       dropped: [{ name: 'www.a.test', code: 'DCV_HTTP_NOT_FOUND', reason: 'HTTP 404' }],
-      issued: { issuer: 'acme', serial: '0a', fingerprint: 'ff', profile: 'shortlived', at: '2026-01-01T00:01:00.000Z' },
+      issued: { issuer: 'acme', serial: '0a', issuerName: 'CN=Test CA', fingerprint: 'ff', profile: 'shortlived', at: '2026-01-01T00:01:00.000Z' },
     });
     expect(record?.targets.b).toEqual({ at: '2026-01-01T00:01:00.000Z', result: 'healthy', actions: [], dropped: [], failures: [] });
   });

@@ -26,8 +26,11 @@ export interface LastRunTarget {
   dropped: DroppedName[];
   /** Warnings and errors of that run, code and message. */
   failures: { code: string; message: string; severity: 'error' | 'warning'; service?: string; name?: string }[];
-  /** The last certificate issued for the target (carried over until the next one): which issuer, under which profile. */
-  issued?: { at: string; issuer: string; serial: string; fingerprint: string; profile?: string };
+  /**
+   * The last certificate issued for the target (carried over until the next one): which issuer (plugin id) issued it,
+   * its serial and issuer name (as the certificate says it), under which profile.
+   */
+  issued?: { at: string; issuer: string; serial: string; issuerName: string; fingerprint: string; profile?: string };
 }
 
 export interface LastRun {
@@ -90,6 +93,7 @@ function targetRecord(target: TargetReport, at: string, before: LastRunTarget | 
           at,
           issuer: target.issued.issuer,
           serial: target.issued.summary.serial,
+          issuerName: target.issued.summary.issuer,
           fingerprint: target.issued.summary.fingerprint,
           ...(target.issued.profile ? { profile: target.issued.profile } : {}),
         }
