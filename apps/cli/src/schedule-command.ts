@@ -147,6 +147,8 @@ async function install(where: Where, command: ScheduledCommand, deps: ScheduleDe
     const text = renderCron(await template(share, 'cron/certsmith'), command, deps.hostname);
     deps.out(`${await writeIfChanged(where.cronFile, text)}: ${where.cronFile}`);
     deps.out(`certsmith check runs daily from cron: ${text.split('\n').find((l) => /^\d/.test(l))}`);
+    if (existsSync(join(where.unitDir, TIMER)))
+      deps.out(`Note: ${join(where.unitDir, TIMER)} is installed too: two schedules (certsmith schedule remove --unit-dir ${where.unitDir})`);
     return 0;
   }
   await usableDirectory(where.unitDir, 'the unit directory', true);
@@ -155,6 +157,8 @@ async function install(where: Where, command: ScheduledCommand, deps: ScheduleDe
     [join(where.unitDir, TIMER), await template(share, `systemd/${TIMER}`)],
   ];
   for (const [path, text] of files) deps.out(`${await writeIfChanged(path, text)}: ${path}`);
+  if (existsSync(where.cronFile))
+    deps.out(`Note: ${where.cronFile} is installed too: two schedules (certsmith schedule remove --cron --cron-file ${where.cronFile})`);
   const systemctl = systemctlAvailable(where, deps);
   if (systemctl !== true) {
     deps.out(`${systemctl}: enable with: systemctl daemon-reload && systemctl enable --now ${TIMER}`);

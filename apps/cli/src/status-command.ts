@@ -1,6 +1,6 @@
 import { CertsmithError, formatAge, UsageError } from '@certsmith/core';
 import { compose } from './compose.js';
-import { collectStatus, type ServiceStatus, type StatusReport, type TargetStatus } from './status.js';
+import { streamStatus, type ServiceStatus, type StatusHead, type TargetStatus } from './status.js';
 
 export interface StatusOptions {
   configFile: string;
@@ -24,9 +24,9 @@ export async function runStatus(options: StatusOptions): Promise<number> {
     lines.push(line);
     if (lines.length >= 500) flush();
   };
-  let report: StatusReport;
+  const printer = options.json ? jsonPrinter(out) : humanPrinter(out);
   try {
-    report = await collectStatus(await compose(options.configFile), options.targets);
+    await streamStatus(await compose(options.configFile), options.targets, printer);
   } catch (error) {
     if (error instanceof CertsmithError) {
       const where = error instanceof UsageError ? '' : `${error.code}: `;
@@ -35,22 +35,40 @@ export async function runStatus(options: StatusOptions): Promise<number> {
     }
     throw error;
   }
-  if (options.json) printJson(report, out);
-  else printStatus(report, out);
+  printer.end();
   flush();
   return 0;
 }
 
-/** The report as one JSON document, written a target at a time (the whole of 10,000 targets is one 15 MB string). */
-function printJson(report: StatusReport, out: (line: string) => void): void {
-  const { targets, ...head } = report;
-  const opening = JSON.stringify({ ...head, targets: [] }, null, 2);
-  out(opening.slice(0, opening.lastIndexOf('[]')) + (targets.length ? '[' : '[]'));
-  targets.forEach((target, i) => out(`    ${JSON.stringify(target, null, 2).replace(/\n/g, '\n    ')}${i + 1 < targets.length ? ',' : ''}`));
-  out(`${targets.length ? '  ]\n' : ''}}`);
+type Printer = { head(head: StatusHead): void; target(target: TargetStatus): void; end(): void };
+
+/**
+ * One JSON document, written as the targets come: the head indented, then each target on one line (10,000 targets
+ * indented would be a 15 MB string; one line per target also suits grep).
+ */
+function jsonPrinter(out: (line: string) => void): Printer {
+  let previous: string | null = null;
+  return {
+    head: (head) => {
+      const opening = JSON.stringify({ ...head, targets: [] }, null, 2);
+      out(`${opening.slice(0, opening.lastIndexOf('[]'))}[`);
+    },
+    target: (target) => {
+      if (previous !== null) out(`${previous},`);
+      previous = `    ${JSON.stringify(target)}`;
+    },
+    end: () => {
+      if (previous !== null) out(previous);
+      out('  ]\n}');
+    },
+  };
 }
 
-function printStatus(report: StatusReport, out: (line: string) => void): void {
+function humanPrinter(out: (line: string) => void): Printer {
+  return { head: (head) => printHead(head, out), target: (target) => printTarget(target, out), end: () => undefined };
+}
+
+function printHead(report: StatusHead, out: (line: string) => void): void {
   const now = Date.parse(report.now);
   out(`certsmith status on ${report.hostname} (${report.config}), ${minutes(report.now)}`);
   if (report.lastRun) {
@@ -59,7 +77,6 @@ function printStatus(report: StatusReport, out: (line: string) => void): void {
       `Last run: finished ${minutes(finishedAt)} (${formatAge(now - Date.parse(finishedAt))} ago), exit ${exitCode}, ${targets} target${targets === 1 ? '' : 's'}`,
     );
   } else out('Last run: none recorded yet (certsmith check writes it)');
-  for (const target of report.targets) printTarget(target, out);
 }
 
 function printTarget(target: TargetStatus, out: (line: string) => void): void {

@@ -66,20 +66,30 @@ export interface TargetStatus {
   lastRun: LastRunTarget | null;
 }
 
-export interface StatusReport {
+export interface StatusHead {
   hostname: string;
   config: string;
   now: string;
   lastRun: LastRun['run'] | null;
+}
+
+export interface StatusReport extends StatusHead {
   targets: TargetStatus[];
 }
 
 /**
  * What the files and state say now, without asking anything over the network and without a lock: each service's
  * certificate as its installer reads it (read-only), the renewal rule the core would apply to it by its dates, the
- * pending orders and the last run's record. Throws a CertsmithError naming the file for state edited into nonsense.
+ * pending orders and the last run's record. Throws a CertsmithError naming the file for state edited into nonsense,
+ * before anything reaches the sink. Targets reach it in order, each as soon as it is read, so that a run over 10,000
+ * targets does not hold them all (fewer objects that live long: less garbage collection under the launcher's small
+ * young generation).
  */
-export async function collectStatus(composition: Pick<Composition, 'config' | 'clock' | 'contributions'>, wanted: string[]): Promise<StatusReport> {
+export async function streamStatus(
+  composition: Pick<Composition, 'config' | 'clock' | 'contributions'>,
+  wanted: string[],
+  sink: { head(head: StatusHead): void; target(target: TargetStatus): void },
+): Promise<void> {
   const { config, clock, contributions } = composition;
   const now = clock.now();
   const targets = selectTargets(allTargets(config), wanted);
@@ -123,16 +133,29 @@ export async function collectStatus(composition: Pick<Composition, 'config' | 'c
     return { target: target.id, names: target.names, services, pending, lastRun: record };
   };
 
-  const results: TargetStatus[] = new Array(targets.length);
+  sink.head({ hostname: config.hostname, config: config.file, now: now.toISOString(), lastRun: lastRun?.run ?? null });
+  const done: (TargetStatus | undefined)[] = new Array(targets.length);
   let next = 0;
+  let emitted = 0;
   const worker = async () => {
     while (next < targets.length) {
       const index = next++;
-      results[index] = await statusOf(targets[index]!);
+      done[index] = await statusOf(targets[index]!);
+      for (; emitted < targets.length && done[emitted]; emitted++) {
+        sink.target(done[emitted]!);
+        done[emitted] = undefined;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, targets.length) }, worker));
-  return { hostname: config.hostname, config: config.file, now: now.toISOString(), lastRun: lastRun?.run ?? null, targets: results };
+}
+
+/** The whole report at once (streamStatus into a list). */
+export async function collectStatus(composition: Pick<Composition, 'config' | 'clock' | 'contributions'>, wanted: string[]): Promise<StatusReport> {
+  let head: StatusHead | undefined;
+  const targets: TargetStatus[] = [];
+  await streamStatus(composition, wanted, { head: (h) => (head = h), target: (t) => targets.push(t) });
+  return { ...head!, targets };
 }
 
 async function readMaterial(installer: Installer | undefined, service: string, target: Target): Promise<ServiceMaterial | string> {
@@ -173,7 +196,7 @@ export function serviceStatus(
   let certificate: ReadCertificate;
   try {
     // PEM as installers write it; a binary (DER) file as an administrator may have put there.
-    const der = bytes[0] === 0x30 ? bytes : parsePem(bytes.toString('latin1')).find((b) => b.label === 'CERTIFICATE')?.der;
+    const der = bytes[0] === 0x30 ? bytes : firstCertificate(bytes.toString('latin1'));
     if (!der) throw new Error('no PEM certificate in the file');
     certificate = readCertificate(der);
   } catch (error) {
@@ -191,6 +214,17 @@ export function serviceStatus(
     // Most names are in the SAN as they are; only the others are matched against wildcards.
     missingNames: target.names.filter((n) => !exact.has(n) && !dnsNames.some((c) => nameCovers(c, n))),
   };
+}
+
+const BEGIN = '-----BEGIN CERTIFICATE-----';
+const END = '-----END CERTIFICATE-----';
+
+/** The DER of the first PEM certificate of a file (the one the service presents), without decoding the chain after it. */
+function firstCertificate(text: string): Buffer | undefined {
+  const start = text.indexOf(BEGIN);
+  const end = start < 0 ? -1 : text.indexOf(END, start);
+  if (end < 0) return parsePem(text).find((b) => b.label === 'CERTIFICATE')?.der;
+  return Buffer.from(text.slice(start + BEGIN.length, end), 'base64');
 }
 
 interface ReadCertificate {
