@@ -49,6 +49,16 @@ describe('the last-run record', () => {
           ],
           failures: [
             { stage: 'validate', target: 'a', name: 'www.a.test', code: 'DCV_HTTP_NOT_FOUND', message: 'HTTP 404', next: 'leave it out', severity: 'warning' },
+            {
+              stage: 'validate',
+              target: 'a',
+              name: 'a.test',
+              code: 'AAAA_UNREACHABLE',
+              message: 'no answer on ::1',
+              next: 'keep the name in the order',
+              severity: 'warning',
+            },
+            { stage: 'issue', target: 'a', name: 'shop.a.test', code: 'CAA_FORBIDS', message: 'CAA forbids acme', next: 'leave it out', severity: 'warning' },
           ],
         }),
         target('b', {}),
@@ -61,7 +71,10 @@ describe('the last-run record', () => {
     expect(record?.targets.a).toMatchObject({
       at: '2026-01-01T00:01:00.000Z',
       result: 'replaced',
-      dropped: [{ name: 'www.a.test', code: 'DCV_HTTP_NOT_FOUND', reason: 'HTTP 404' }],
+      dropped: [
+        { name: 'www.a.test', code: 'DCV_HTTP_NOT_FOUND', reason: 'HTTP 404' },
+        { name: 'shop.a.test', code: 'CAA_FORBIDS', reason: 'CAA forbids acme' },
+      ],
       issued: { issuer: 'acme', serial: '0a', issuerName: 'CN=Test CA', fingerprint: 'ff', profile: 'shortlived', at: '2026-01-01T00:01:00.000Z' },
     });
     expect(record?.targets.b).toEqual({ at: '2026-01-01T00:01:00.000Z', result: 'healthy', actions: [], dropped: [], failures: [] });

@@ -82,8 +82,10 @@ function targetRecord(target: TargetReport, at: string, before: LastRunTarget | 
     seen.add(v.name);
     dropped.push({ name: v.name, code: v.code ?? (v.method === 'config' ? 'EXCLUDED' : 'DCV_FAILED'), reason: v.reason ?? 'failed' });
   }
+  // A warning on a name that passed (an unreachable AAAA address the CA falls back from) keeps the name in the order.
+  const passed = new Set(target.validations.filter((v) => v.ok).map((v) => v.name));
   for (const f of failures) {
-    if (!f.name || seen.has(f.name) || f.severity !== 'warning') continue;
+    if (!f.name || seen.has(f.name) || passed.has(f.name) || f.severity !== 'warning') continue;
     seen.add(f.name);
     dropped.push({ name: f.name, code: f.code, reason: f.message });
   }
