@@ -9,6 +9,7 @@ import {
   allTargets,
   describeError,
   readSwitches,
+  recordLastRun,
   selectTargets,
   type Notifier,
   type RunReport,
@@ -165,6 +166,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       );
     else printSummary(result, out);
     const exitCode = interrupted ? interruptedExitCode(interrupted) : result.exitCode;
+    await recordLastRun(config, result).catch((error: unknown) => process.stderr.write(`certsmith: ${describeError(error).message}\n`));
     eventLog?.record('run-finished', {
       exitCode,
       ...(interrupted ? { interrupted } : {}),

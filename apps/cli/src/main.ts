@@ -17,6 +17,9 @@ Commands:
   init       Write a starting configuration for this server (certsmith init --help).
   dcv        Run the local DCV pre-check for every name (HTTP file or DNS TXT), then CAA, without ordering.
   plugins    List the plugins the configuration loads, with their versions and contributions.
+  status     Show each target's certificates (issuer, profile, expiry, days left, whether renewal is due and why),
+             pending orders and the last run, from files and state only (no network, no lock); --json, --target T.
+  schedule   Run check daily: install|remove|show the systemd timer or the cron file (certsmith schedule --help).
   try-later  Run a command when a check passes, retrying later through the at queue (cPanel's try-later;
              certsmith try-later --help).
 
@@ -52,6 +55,10 @@ async function main(argv: string[]): Promise<number> {
     // Its own options (--profile, --force), parsed by the command.
     const { runInit } = await import('./init-command.js');
     return runInit(args.slice(1));
+  }
+  if (args[0] === 'schedule') {
+    const { runSchedule } = await import('./schedule-command.js');
+    return runSchedule(args.slice(1));
   }
   let parsed;
   try {
@@ -108,6 +115,10 @@ async function main(argv: string[]): Promise<number> {
     case 'dcv': {
       const { runDcv } = await import('./dcv-command.js');
       return runDcv(common);
+    }
+    case 'status': {
+      const { runStatus } = await import('./status-command.js');
+      return runStatus({ configFile: common.configFile, json: common.json, targets: values.target ?? [] });
     }
     case 'plugins': {
       const { runPlugins } = await import('./plugins-command.js');

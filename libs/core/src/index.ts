@@ -19,5 +19,7 @@ export * from './pipeline.js';
 export * from './targets.js';
 export * from './rate-limits.js';
 export * from './pending-report.js';
+export { PendingOrderStore } from './pending-store.js';
+export * from './last-run.js';
 export { renewalByLifetime, renewalByAri, ariWindowProblem, type RenewalTiming, type RenewalRule, type RenewalThresholds } from './renewal-timing.js';
 export { OPTIONS_VALIDATOR_FILE, schemaHash, standaloneValidatorSource, type SchemaValidator, type SchemaMode } from './config/standalone.js';

@@ -73,3 +73,48 @@ describe('PendingOrderStore', () => {
     expect(await store.load('hostname', 'acme')).toBeNull();
   });
 });
+
+describe('PendingOrderStore.list', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'certsmith-pending-list-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const csr = { keys: {} as never, keyPem: 'not read', csrPem: 'not read', csrDer: new Uint8Array(), spec: { type: 'ecdsa-p256' as const } };
+
+  it('lists every saved order (target ids with dots too), no key; set-aside files and a missing directory are no orders', async () => {
+    expect(await new PendingOrderStore(join(dir, 'none')).list()).toEqual([]);
+    const store = new PendingOrderStore(join(dir, 'ok'));
+    const a = { issuer: 'acme', target: 'site.a', reference: 'https://ca/order/1', names: ['a.test'], createdAt: '2026-01-01T00:00:00Z' };
+    const b = { issuer: 'acme.two', target: 'hostname', reference: 'https://ca/order/2', names: ['h.test'], createdAt: '2026-01-02T00:00:00Z' };
+    await store.save(a, csr);
+    await store.save(b, csr);
+    await writeFile(join(dir, 'ok', 'old.acme.json.invalid'), 'nonsense');
+    expect(await store.list()).toEqual([b, a]);
+  });
+
+  it('a file edited into nonsense is PENDING_STATE_INVALID naming the file and what is wrong', async () => {
+    const store = new PendingOrderStore(join(dir, 'bad'));
+    await store.save({ issuer: 'acme', target: 't', reference: 'r', names: ['a.test'], createdAt: '2026-01-01T00:00:00Z' }, csr);
+    const file = join(dir, 'bad', 't.acme.json');
+    await writeFile(file, '{"order": ');
+    await expect(store.list()).rejects.toThrow(new RegExp(`^the pending-order file ${file} is not usable: not JSON \\(`));
+    await writeFile(file, JSON.stringify({ order: { issuer: 'acme', target: 't', reference: 'r', names: 'a.test', createdAt: 'x' } }));
+    await expect(store.list()).rejects.toMatchObject({
+      code: 'PENDING_STATE_INVALID',
+      message: `the pending-order file ${file} is not usable: "order.names" is not a list of names`,
+    });
+    await writeFile(
+      join(dir, 'bad', 't.acme.json'),
+      JSON.stringify({
+        order: { issuer: 'acme', target: 'u', reference: 'r', names: ['a'], createdAt: '2026-01-01T00:00:00Z' },
+        keyPem: '',
+        csrPem: '',
+        spec: { type: 'ecdsa-p256' },
+      }),
+    );
+    await expect(store.list()).rejects.toThrow('"order" is for target "u" and issuer "acme", which is not what the file name says');
+  });
+});

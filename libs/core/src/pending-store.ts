@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyAndCsr, KeySpec, PendingOrder } from './contracts.js';
 import { CertsmithError } from './errors.js';
@@ -51,7 +51,7 @@ export class PendingOrderStore {
     try {
       data = JSON.parse(text);
     } catch (error) {
-      throw invalid(`not JSON (${(error as Error).message})`);
+      throw invalid(`not JSON (${(error as Error).message.replace(/\s+/g, ' ')})`);
     }
     const problem = pendingFileProblem(data, target, issuer);
     if (problem) throw invalid(problem);
@@ -61,6 +61,42 @@ export class PendingOrderStore {
     } catch (error) {
       throw invalid(`its key or CSR cannot be read back (${(error as Error).message})`);
     }
+  }
+
+  /**
+   * Every saved order, without its key, for a report (`certsmith status`): reads only, imports no key. A file that
+   * cannot be read back is a PENDING_STATE_INVALID error naming it, as for load(); files set aside are not listed.
+   */
+  async list(): Promise<PendingOrder[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new CertsmithError('PENDING_STATE_INVALID', `the pending-order directory ${this.dir} cannot be read (${(error as NodeJS.ErrnoException).code})`);
+    }
+    const orders: PendingOrder[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const path = join(this.dir, name);
+      const invalid = (why: string) => new CertsmithError('PENDING_STATE_INVALID', `the pending-order file ${path} is not usable: ${why}`);
+      let data: unknown;
+      try {
+        data = JSON.parse(await readFile(path, 'utf8'));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // cleared meanwhile
+        throw invalid(
+          error instanceof SyntaxError ? `not JSON (${error.message.replace(/\s+/g, ' ')})` : `cannot be read (${(error as NodeJS.ErrnoException).code})`,
+        );
+      }
+      const order = (data as { order?: { target?: unknown; issuer?: unknown } } | null)?.order;
+      const problem = pendingFileProblem(data, String(order?.target), String(order?.issuer));
+      if (problem) throw invalid(problem);
+      const file = data as PendingFile;
+      if (this.file(file.order.target, file.order.issuer) !== path)
+        throw invalid(`"order" is for target "${file.order.target}" and issuer "${file.order.issuer}", which is not what the file name says`);
+      orders.push(file.order);
+    }
+    return orders;
   }
 
   /** Moves an unusable file aside (`<file>.invalid`, still 0600: it may hold a key) so that the next run starts clean. */

@@ -7,6 +7,7 @@ export { TrustStore, SYSTEM_BUNDLE } from './trust-store.js';
 export { verifyChain, OPENSSL_VERIFY_ERRORS, type ChainVerdict, type ChainFailure, type VerifyErrorName } from './chain.js';
 export { RevocationChecker, ocspUrls, crlUrls, type RevocationResult, type RevocationStatus, type RevocationCheckerOptions } from './revocation.js';
 export { parseCertificate, type ParsedCertificate, EKU_NAMES } from './certificate.js';
+export { readCertificateFields, type CertificateFields } from './certificate-fields.js';
 export { WebCryptoCsrFactory, createSelfSigned, generateKeys, algorithmOf, privateKeyOf, type SelfSignedOptions } from './keys.js';
 export { parsePem, toPem, type PemBlock } from './pem.js';
 export { nameCovers, isValidHostname } from './names.js';

@@ -30,6 +30,10 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
     about: 'resolve N distinct names from the lab root (BIND) with a cold cache, beside Unbound from the same root',
     run: async (args) => (await import('./resolve.js')).main(args),
   },
+  status: {
+    about: 'certsmith status over N (10,000) site targets with their state (last run, pending orders): wall time, aim under 2 s',
+    run: async (args) => (await import('./status.js')).main(args),
+  },
   issue: {
     about: 'issue N certificates from Pebble (EAB) through @certsmith/acme, one at a time: wall and CPU per certificate',
     run: async (args) => (await import('./issue.js')).main(args),

@@ -133,6 +133,7 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
 
   const hostname = (raw.hostname ?? systemHostname()).toLowerCase().replace(/\.$/, '');
   const stateDir = at(raw.paths?.stateDir ?? '/var/lib/certsmith');
+  const targetIds = new Set<string>();
   return {
     file,
     profile: profileName,
@@ -165,8 +166,9 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     concurrency: raw.concurrency ?? 4,
     targets: (raw.targets ?? []).map((t, index) => {
       if (t.id === 'hostname') throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "hostname" is the server's own target`);
-      if ((raw.targets ?? []).findIndex((o) => o.id === t.id) !== index)
-        throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
+      // A set, not a search per target: a config of 10,000 sites is read by every run and every status.
+      if (targetIds.has(t.id)) throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
+      targetIds.add(t.id);
       return {
         id: t.id,
         names: t.names.map((n) => n.toLowerCase().replace(/\.$/, '')),
