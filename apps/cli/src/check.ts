@@ -11,6 +11,7 @@ import {
   type Notifier,
   type RunReport,
 } from '@certsmith/core';
+import { reportUsageError } from './command-line.js';
 import { checkDirectoriesReadOnly, compose, prepareDirectories } from './compose.js';
 import { HumanLog } from './human-log.js';
 
@@ -52,7 +53,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       } catch (error) {
         throw new UsageError(
           'DIR_INVALID',
-          `${config.file}: paths.logDir: cannot write the event log in ${config.paths.logDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          `${config.file}: $.paths.logDir: cannot write the event log in ${config.paths.logDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
         );
       }
       eventLog.attach(bus);
@@ -144,11 +145,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     });
     return result.exitCode;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
-      return 2;
-    }
-    throw error;
+    return reportUsageError(error);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

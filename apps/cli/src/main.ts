@@ -8,7 +8,7 @@
 // budget 4x V8's default so that TurboFan optimises only functions that stay hot (in a renewal run its compiles were
 // ~1.4 s of CPU for N=50). They change no behaviour; `node dist/main.js` runs without them.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, reportUsageError, usageError } from './command-line.js';
 
 const USAGE = `Usage: certsmith <command> [options]        (also installed as checkallsslcerts = certsmith check)
 
@@ -34,6 +34,8 @@ Options for check:
 
 Exit codes: 0 all healthy or fixed, 1 some target failed, 2 usage or configuration error.`;
 
+const HELP = 'certsmith --help';
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -49,10 +51,9 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine(
       args,
-      allowPositionals: true,
-      options: {
+      {
         config: { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         json: { type: 'boolean' },
@@ -63,10 +64,10 @@ async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
-    });
+      HELP,
+    );
   } catch (error) {
-    process.stderr.write(`certsmith: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
+    return reportUsageError(error);
   }
   const { values, positionals } = parsed;
   if (values.version) {
@@ -79,8 +80,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values['allow-retry'] && values['no-retry']) {
-    process.stderr.write('certsmith: --allow-retry and --no-retry exclude each other\n');
-    return 2;
+    return reportUsageError(usageError('--allow-retry, --no-retry: exclude each other', HELP));
   }
   const common = {
     configFile: values.config ?? process.env.CERTSMITH_CONFIG ?? '/etc/certsmith/config.json',
@@ -108,11 +108,9 @@ async function main(argv: string[]): Promise<number> {
       return runPlugins(common);
     }
     case undefined:
-      process.stderr.write(`certsmith: no command given\n${USAGE}\n`);
-      return 2;
+      return reportUsageError(usageError('no command given', HELP));
     default:
-      process.stderr.write(`certsmith: unknown command "${command}"\n${USAGE}\n`);
-      return 2;
+      return reportUsageError(usageError(`${command}: unknown command`, HELP));
   }
 }
 

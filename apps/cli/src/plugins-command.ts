@@ -1,4 +1,4 @@
-import { UsageError } from '@certsmith/core';
+import { reportUsageError } from './command-line.js';
 import { compose } from './compose.js';
 
 /** `certsmith plugins`: what the configuration loads, and what each plugin contributes. */
@@ -21,10 +21,6 @@ export async function runPlugins(options: { configFile: string; json: boolean })
     else for (const row of rows) process.stdout.write(`${row.name} ${row.version}  ${row.contributes.join(' ') || '(listens only)'}  [${row.from}]\n`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
-      return 2;
-    }
-    throw error;
+    return reportUsageError(error);
   }
 }
