@@ -78,7 +78,14 @@ describe('loadPlugins', () => {
     const file = await pluginFile(`
       export default { name: 'twin', apiVersion: 1, setup: ({ options, contribute }) => contribute.issuer({ id: options.id }) };`);
     const config = completeConfig(
-      { hostname: 'h.example.test', plugins: [{ module: file, options: { id: 'a' } }, { module: file, options: { id: 'b' } }, { module: file, options: { id: 'a' } }] },
+      {
+        hostname: 'h.example.test',
+        plugins: [
+          { module: file, options: { id: 'a' } },
+          { module: file, options: { id: 'b' } },
+          { module: file, options: { id: 'a' } },
+        ],
+      },
       '/nonexistent/config.json',
     );
     config.plugins = config.plugins.filter((p) => p.module === file);

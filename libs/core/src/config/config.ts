@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname as systemHostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
+import type { ParseError } from 'jsonc-parser';
 import { UsageError } from '../errors.js';
 import type { KeySpec } from '../contracts.js';
 import schema from './config.schema.json' with { type: 'json' };
@@ -136,12 +137,12 @@ const JSON_FAULTS: Record<string, string> = {
  */
 export async function jsonErrorPlace(text: string, parseMessage: string): Promise<string> {
   const { parse, printParseErrorCode } = await import('jsonc-parser');
-  const errors: { error: number; offset: number }[] = [];
+  const errors: ParseError[] = [];
   parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];
   if (!first) return ` not valid JSON: ${parseMessage}`;
   const before = text.slice(0, first.offset).split('\n');
-  const code = printParseErrorCode(first.error as Parameters<typeof printParseErrorCode>[0]);
+  const code = printParseErrorCode(first.error);
   return `${before.length}:${before.at(-1)!.length + 1}: not valid JSON: ${JSON_FAULTS[code] ?? code}`;
 }
 
