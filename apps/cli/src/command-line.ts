@@ -2,12 +2,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, usageErrorLines } from '@certsmith/core';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+type ParsedCommandLine<T extends OptionSpecs> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
 
 /**
  * node's parseArgs, with its complaints in our words: an unknown option, a missing value or a value given to a
  * switch is a UsageError naming the option, with `help` (where to read the usage) as its hint.
  */
-export function parseCommandLine<T extends OptionSpecs>(args: string[], options: T, help: string) {
+export function parseCommandLine<T extends OptionSpecs>(args: string[], options: T, help: string): ParsedCommandLine<T> {
   // A lenient pass first: its tokens say which option is at fault, where the strict parser's message would not.
   const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
   for (const token of tokens) {
