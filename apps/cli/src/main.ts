@@ -15,7 +15,8 @@ const USAGE = `Usage: certsmith <command> [options]        (also installed as ch
 Commands:
   check      Inspect every service certificate; replace what is defective or expiring.
   dcv        Run the local DCV pre-check for every name (HTTP file or DNS TXT), then CAA, without ordering.
-  plugins    List the plugins the configuration loads, with their versions and contributions.
+  plugins    List the plugins the configuration loads, with their versions and contributions
+             (--verbose: how each service is reloaded, and why that command).
   try-later  Run a command when a check passes, retrying later through the at queue (cPanel's try-later;
              certsmith try-later --help).
 
