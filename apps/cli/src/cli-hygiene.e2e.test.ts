@@ -103,3 +103,17 @@ describe('configuration errors: CODE: where: what, the file once', () => {
     ]);
   });
 });
+
+describe('a key file that holds no key', () => {
+  it('is INVALID_KEY, named once, and replaced', async () => {
+    const file = await writeConfig('bad-key.json', {});
+    const first = await runCli(['check', '--config', file]);
+    expect(first.code, first.stderr).toBe(0);
+    const key = join(dir.path, 'bad-key.json-ssl', 'exim', 'exim.key');
+    await writeFile(key, 'this is not a key\n');
+    const second = await runCli(['check', '--dry-run', '--config', file]);
+    expect(second.stderr).toBe('');
+    expect(second.stdout).toContain(`Defect: INVALID_KEY: ${key}: no private key can be read (neither PEM nor DER)`);
+    expect(second.stdout).not.toContain('MISSING_KEY');
+  });
+});
