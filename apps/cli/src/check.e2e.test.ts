@@ -159,7 +159,9 @@ describe('the run lock', () => {
     await writeFile(join(dir.path, 'state/run.lock'), `${process.pid}\n`);
     const locked = await runCli(['check', '--config', config]);
     expect(locked.code).toBe(2);
-    expect(locked.stderr.trim()).toBe(`certsmith: another certsmith run (pid ${process.pid}) holds ${join(dir.path, 'state/run.lock')}; wait for it to finish`);
+    expect(locked.stderr.trim()).toBe(
+      `certsmith: RUN_LOCKED: ${join(dir.path, 'state/run.lock')}: held by another certsmith run (pid ${process.pid}); wait for it to finish`,
+    );
 
     const dead = await run('sh', ['-c', 'echo $$']);
     await writeFile(join(dir.path, 'state/run.lock'), dead.stdout);
@@ -191,7 +193,7 @@ describe('targets', () => {
 
     const unknown = await runCli(['check', '--target', 'nope.example', '--config', config]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr.trim()).toBe('certsmith: --target nope.example: no target has that id or name (targets: hostname, shop)');
+    expect(unknown.stderr.trim()).toBe('certsmith: UNKNOWN_TARGET: --target nope.example: no target has that id or name (targets: hostname, shop)');
   });
 
   it('refuses a site target named like the hostname target or used twice', async () => {
@@ -234,18 +236,18 @@ describe('plugins', () => {
     [
       'wrong API version',
       'export const manifest = { name: "old-plugin", apiVersion: 0, setup() {} };',
-      /^certsmith: plugin "old-plugin" \(.*\) speaks plugin API 0, this certsmith speaks 1$/,
+      /^certsmith: PLUGIN_API_VERSION: .*config\.json: \$\.plugins\[0\]: plugin "old-plugin" speaks plugin API 0, this certsmith speaks 1$/,
     ],
-    ['no manifest', 'export const something = 1;', /^certsmith: plugin ".*broken\.mjs" exports no manifest/],
+    ['no manifest', 'export const something = 1;', /^certsmith: PLUGIN_INVALID: .*config\.json: \$\.plugins\[0\]: plugin ".*broken\.mjs" exports no manifest/],
     [
       'a setup that throws',
       'export const manifest = { name: "thrower", apiVersion: 1, setup() { throw new Error("cannot open /nonexistent"); } };',
-      /^certsmith: plugin "thrower" \(.*\) failed to set up: cannot open \/nonexistent$/,
+      /^certsmith: PLUGIN_FAILED: .*config\.json: \$\.plugins\[0\]: plugin "thrower" failed to set up: cannot open \/nonexistent$/,
     ],
     [
       'bad options',
       'export const manifest = { name: "strict", apiVersion: 1, optionsSchema: { type: "object", required: ["file"] }, setup() {} };',
-      /^certsmith: .*config\.json: options of plugin "strict" \(.*\): \$: missing required field "file"$/,
+      /^certsmith: PLUGIN_OPTIONS_INVALID: .*config\.json: \$\.plugins\[0\]\.options: missing required field "file"$/,
     ],
   ];
   for (const [what, source, message] of broken) {
@@ -272,7 +274,7 @@ describe('bad input: one clear line, exit 2, nothing written', () => {
         await writeFile(f, '{"profile": "full",');
         return f;
       },
-      /config\.json: not valid JSON \(/,
+      /config\.json:1:20: not valid JSON: /,
     ],
     ['an unknown profile', () => writeConfig({ profile: 'mailonly' }), /config\.json: \$\.profile: must be one of "full", "dnsonly"$/],
     [
@@ -293,7 +295,7 @@ describe('bad input: one clear line, exit 2, nothing written', () => {
         await writeFile(join(dir.path, 'ssl'), 'not a dir');
         return writeConfig();
       },
-      /config\.json: paths\.sslDir: .*\/ssl is not a directory$/,
+      /config\.json: \$\.paths\.sslDir: .*\/ssl is not a directory$/,
     ],
   ];
   for (const [what, makeConfig, message] of cases) {
@@ -317,13 +319,13 @@ describe('bad input: one clear line, exit 2, nothing written', () => {
     await chmod(join(dir.path, 'state'), 0o777);
     await chmod(dir.path, 0o755);
     const result = await run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI_PATH, 'check', '--config', config]);
-    expect(result.stderr.trim()).toMatch(/config\.json: paths\.sslDir: .*\/ssl is not usable \(permission denied\)$/);
+    expect(result.stderr.trim()).toMatch(/config\.json: \$\.paths\.sslDir: .*\/ssl is not usable \(permission denied\)$/);
     expect(result.code).toBe(2);
     expect(await readdir(join(dir.path, 'ssl'))).toEqual([]);
   });
 
   it('usage errors', async () => {
-    expect((await runCli(['frobnicate'])).stderr).toContain('unknown command "frobnicate"');
+    expect((await runCli(['frobnicate'])).stderr).toBe('certsmith: USAGE: frobnicate: unknown command (see certsmith --help)\n');
     expect((await runCli(['check', '--allow-retry', '--no-retry'])).code).toBe(2);
     const version = await runCli(['--version']);
     expect(version.stdout).toMatch(/^certsmith \d+\.\d+\.\d+\n$/);

@@ -14,6 +14,7 @@ import {
   type Notifier,
   type RunReport,
 } from '@certsmith/core';
+import { reportUsageError } from './command-line.js';
 import { checkDirectoriesReadOnly, compose, prepareDirectories } from './compose.js';
 import { HumanLog } from './human-log.js';
 
@@ -68,7 +69,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       } catch (error) {
         throw new UsageError(
           'DIR_INVALID',
-          `${config.file}: paths.logDir: cannot write the event log in ${config.paths.logDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          `${config.file}: $.paths.logDir: cannot write the event log in ${config.paths.logDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
         );
       }
       eventLog.attach(bus);
@@ -185,11 +186,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       process.stderr.write(`certsmith: interrupted (${interrupted})\n`);
       return interruptedExitCode(interrupted);
     }
-    if (error instanceof UsageError) {
-      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
-      return 2;
-    }
-    throw error;
+    return reportUsageError(error);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -94,8 +94,8 @@ function resolverOf(config: CertsmithConfig): IterativeResolver {
  */
 export async function prepareDirectories(config: CertsmithConfig): Promise<void> {
   const dirs: [string, string, number][] = [
-    ['paths.stateDir', config.paths.stateDir, 0o700],
-    ['paths.sslDir', config.paths.sslDir, 0o755],
+    ['$.paths.stateDir', config.paths.stateDir, 0o700],
+    ['$.paths.sslDir', config.paths.sslDir, 0o755],
   ];
   const missing: [string, string, number][] = [];
   for (const [field, dir, mode] of dirs) {
@@ -129,8 +129,8 @@ export async function prepareDirectories(config: CertsmithConfig): Promise<void>
 /** Does a dry run see usable directories, without creating anything? */
 export async function checkDirectoriesReadOnly(config: CertsmithConfig): Promise<void> {
   for (const [field, dir] of [
-    ['paths.stateDir', config.paths.stateDir],
-    ['paths.sslDir', config.paths.sslDir],
+    ['$.paths.stateDir', config.paths.stateDir],
+    ['$.paths.sslDir', config.paths.sslDir],
   ] as const) {
     try {
       const st = await stat(dir);

@@ -1,4 +1,5 @@
-import { Pipeline, RunReportCollector, UsageError, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
+import { Pipeline, RunReportCollector, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
+import { reportUsageError } from './command-line.js';
 import { compose } from './compose.js';
 import { HumanLog } from './human-log.js';
 
@@ -83,10 +84,6 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     const caaOk = caa === null || (caa.allowed !== null && caa.allowed.length === passed!.length);
     return passed !== null && passed.length === names.length && caaOk ? 0 : 1;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
-      return 2;
-    }
-    throw error;
+    return reportUsageError(error);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBus, type CertificateSummary } from '@certsmith/core';
-import { HumanLog } from './human-log.js';
+import { HumanLog, defectLine } from './human-log.js';
 
 function logOf(stream: boolean, verbose = false) {
   const lines: string[] = [];
@@ -107,5 +107,15 @@ describe('HumanLog', () => {
       '  Issued by "acme" (profile shortlived): certificate for a.test, www.a.test, expires 2026-12-07T16:00:00Z',
       '  Issued by "acme": certificate for a.test, www.a.test, expires 2026-12-07T16:00:00Z',
     ]);
+  });
+});
+
+describe('defectLine', () => {
+  it('names a file once: CODE: where: what', () => {
+    expect(defectLine({ code: 'INVALID_KEY:/ssl/exim/exim.key', message: '/ssl/exim/exim.key: no private key can be read (neither PEM nor DER)' })).toBe(
+      'INVALID_KEY: /ssl/exim/exim.key: no private key can be read (neither PEM nor DER)',
+    );
+    expect(defectLine({ code: 'NO_SSL', message: 'No SSL certificate is installed.' })).toBe('NO_SSL: No SSL certificate is installed.');
+    expect(defectLine({ code: 'MISSING_KEY:/a.key', message: 'the key of /b.crt is missing' })).toBe('MISSING_KEY:/a.key: the key of /b.crt is missing');
   });
 });

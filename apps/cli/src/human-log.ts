@@ -128,6 +128,16 @@ export class HumanLog {
   private defect(target: string, d: Defect): void {
     if (d.severity === 'info' && !this.options.verbose) return;
     const label = d.severity === 'warning' ? 'Warning' : d.severity === 'info' ? 'Note' : 'Defect';
-    this.line(target, `    ${label}: ${d.code}: ${d.message}${d.cpanel ? ` [${d.cpanel}]` : ''}`);
+    this.line(target, `    ${label}: ${defectLine(d)}${d.cpanel ? ` [${d.cpanel}]` : ''}`);
   }
+}
+
+/**
+ * `CODE: where: what`, the file named once: a file's defect code carries its path (`INVALID_KEY:/path`, kept so in
+ * the JSON report) and its message starts with it.
+ */
+export function defectLine(d: Pick<Defect, 'code' | 'message'>): string {
+  const colon = d.code.indexOf(':');
+  if (colon > 0 && d.message.startsWith(`${d.code.slice(colon + 1)}: `)) return `${d.code.slice(0, colon)}: ${d.message}`;
+  return `${d.code}: ${d.message}`;
 }

@@ -215,7 +215,7 @@ describe('certsmith check: inspection of files and live services', () => {
 
     const ftp = block(result.stdout, 'ftp');
     expect(ftp).toContain('TLS Status: Defective');
-    expect(ftp).toContain(`Defect: INVALID_CERTIFICATE:${ssl('ftp/pure-ftpd.pem')}: ${ssl('ftp/pure-ftpd.pem')}: neither PEM nor DER`);
+    expect(ftp).toContain(`Defect: INVALID_CERTIFICATE: ${ssl('ftp/pure-ftpd.pem')}: neither PEM nor DER`);
     expect(ftp).toMatch(/Warning: LIVE_REFUSED: .*:9 \(STARTTLS ftp\): connection refused/);
   });
 

@@ -8,7 +8,7 @@
 // budget 4x V8's default so that TurboFan optimises only functions that stay hot (in a renewal run its compiles were
 // ~1.4 s of CPU for N=50). They change no behaviour; `node dist/main.js` runs without them.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, reportUsageError, usageError } from './command-line.js';
 
 const USAGE = `Usage: certsmith <command> [options]        (also installed as checkallsslcerts = certsmith check)
 
@@ -16,7 +16,8 @@ Commands:
   check      Inspect every service certificate; replace what is defective or expiring.
   init       Write a starting configuration for this server (certsmith init --help).
   dcv        Run the local DCV pre-check for every name (HTTP file or DNS TXT), then CAA, without ordering.
-  plugins    List the plugins the configuration loads, with their versions and contributions.
+  plugins    List the plugins the configuration loads, with their versions and contributions
+             (--verbose: how each service is reloaded, and why that command).
   status     Show each target's certificates (issuer, profile, expiry, days left, whether renewal is due and why),
              pending orders and the last run, from files and state only (no network, no lock); --json, --target T.
   schedule   Run check daily: install|remove|show the systemd timer or the cron file (certsmith schedule --help).
@@ -37,6 +38,8 @@ Options for check:
   -V, --version    the version
 
 Exit codes: 0 all healthy or fixed, 1 some target failed, 2 usage or configuration error.`;
+
+const HELP = 'certsmith --help';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -62,10 +65,9 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine(
       args,
-      allowPositionals: true,
-      options: {
+      {
         config: { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         json: { type: 'boolean' },
@@ -76,10 +78,10 @@ async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
-    });
+      HELP,
+    );
   } catch (error) {
-    process.stderr.write(`certsmith: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
+    return reportUsageError(error);
   }
   const { values, positionals } = parsed;
   if (values.version) {
@@ -92,8 +94,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values['allow-retry'] && values['no-retry']) {
-    process.stderr.write('certsmith: --allow-retry and --no-retry exclude each other\n');
-    return 2;
+    return reportUsageError(usageError('--allow-retry, --no-retry: exclude each other', HELP));
   }
   const common = {
     configFile: values.config ?? process.env.CERTSMITH_CONFIG ?? '/etc/certsmith/config.json',
@@ -125,11 +126,9 @@ async function main(argv: string[]): Promise<number> {
       return runPlugins(common);
     }
     case undefined:
-      process.stderr.write(`certsmith: no command given\n${USAGE}\n`);
-      return 2;
+      return reportUsageError(usageError('no command given', HELP));
     default:
-      process.stderr.write(`certsmith: unknown command "${command}"\n${USAGE}\n`);
-      return 2;
+      return reportUsageError(usageError(`${command}: unknown command`, HELP));
   }
 }
 

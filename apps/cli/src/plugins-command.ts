@@ -1,8 +1,8 @@
-import { UsageError } from '@certsmith/core';
+import { reportUsageError } from './command-line.js';
 import { compose } from './compose.js';
 
 /** `certsmith plugins`: what the configuration loads, and what each plugin contributes. */
-export async function runPlugins(options: { configFile: string; json: boolean }): Promise<number> {
+export async function runPlugins(options: { configFile: string; json: boolean; verbose?: boolean }): Promise<number> {
   try {
     const { plugins } = await compose(options.configFile);
     const rows = plugins.map((p) => ({
@@ -16,15 +16,19 @@ export async function runPlugins(options: { configFile: string; json: boolean })
         ...p.contributes.notifiers.map((n) => `notifier:${n.id}`),
         ...p.contributes.schedulers.map((s) => `scheduler:${s.id}`),
       ],
+      reloads: Object.fromEntries(p.contributes.installers.flatMap((i) => (i.reloadChoice ? [[i.service, i.reloadChoice]] : []))),
     }));
     if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    else for (const row of rows) process.stdout.write(`${row.name} ${row.version}  ${row.contributes.join(' ') || '(listens only)'}  [${row.from}]\n`);
+    else
+      for (const row of rows) {
+        process.stdout.write(`${row.name} ${row.version}  ${row.contributes.join(' ') || '(listens only)'}  [${row.from}]\n`);
+        // --verbose: how each installed service is reloaded, and why that command.
+        if (options.verbose)
+          for (const [service, reload] of Object.entries(row.reloads))
+            process.stdout.write(`  ${service} reload: ${reload.command?.join(' ') ?? '(none)'}  (${reload.why})\n`);
+      }
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`certsmith: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
-      return 2;
-    }
-    throw error;
+    return reportUsageError(error);
   }
 }

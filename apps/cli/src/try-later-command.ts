@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { AtScheduler, DEFAULT_AT_OPTIONS } from '@certsmith/scheduler-at';
+import { parseCommandLine, reportUsageError, usageError } from './command-line.js';
 
 export const TRY_LATER_USAGE = `Usage: certsmith try-later --action CMD [--check CMD] [--delay MIN] [--at TIME] [--max-retries N]
                           [--skip-first] [--act-finally] [--tag T]
@@ -18,15 +18,12 @@ const TAG_PREFIX = 'certsmith-try-later:';
 /** `certsmith try-later`: returns the exit code. */
 export async function runTryLater(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const usage = (message: string) => {
-    process.stderr.write(`certsmith try-later: ${message}\n`);
-    return 2;
-  };
+  const usage = (message: string) => reportUsageError(usageError(message, 'certsmith try-later --help'), 'certsmith try-later');
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
+    ({ values } = parseCommandLine(
+      argv,
+      {
         action: { type: 'string' },
         check: { type: 'string' },
         'act-finally': { type: 'boolean' },
@@ -38,9 +35,10 @@ export async function runTryLater(argv: string[]): Promise<number> {
         tag: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
+      'certsmith try-later --help',
+    ));
   } catch (error) {
-    return usage(`${(error as Error).message}\n${TRY_LATER_USAGE}`);
+    return reportUsageError(error, 'certsmith try-later');
   }
   if (values.help) {
     out(TRY_LATER_USAGE);
@@ -55,13 +53,13 @@ export async function runTryLater(argv: string[]): Promise<number> {
     if (jobs.length === 0) out('no try-later jobs queued');
     return jobs.length ? 0 : 1;
   }
-  if (values.action === undefined || values.action.trim() === '') return usage('--action is required');
+  if (values.action === undefined || values.action.trim() === '') return usage('--action: is required');
   const delay = values.delay === undefined ? 5 : Number(values.delay);
-  if (!Number.isInteger(delay) || delay < 1) return usage(`--delay must be a whole number of minutes (1 or more), not "${values.delay}"`);
+  if (!Number.isInteger(delay) || delay < 1) return usage(`--delay: must be a whole number of minutes (1 or more), not "${values.delay}"`);
   const maxRetries = values['max-retries'] === undefined ? undefined : Number(values['max-retries']);
   if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0))
-    return usage(`--max-retries must be a whole number (0 or more), not "${values['max-retries']}"`);
-  if (values.at !== undefined && !/^[\w :.+/-]+$/.test(values.at)) return usage(`--at "${values.at}" is not an at(1) time specification`);
+    return usage(`--max-retries: must be a whole number (0 or more), not "${values['max-retries']}"`);
+  if (values.at !== undefined && !/^[\w :.+/-]+$/.test(values.at)) return usage(`--at: "${values.at}" is not an at(1) time specification`);
 
   const queueNext = async (): Promise<number> => {
     const remaining = maxRetries === undefined ? undefined : maxRetries - 1;
@@ -78,7 +76,7 @@ export async function runTryLater(argv: string[]): Promise<number> {
   };
 
   if (values['skip-first']) {
-    if (maxRetries === 0) return usage('--skip-first with --max-retries 0 would never run anything');
+    if (maxRetries === 0) return usage('--skip-first, --max-retries 0: together they would never run anything');
     return queueNext();
   }
   const checked = values.check === undefined ? 0 : await shell(values.check);

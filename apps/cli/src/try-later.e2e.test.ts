@@ -112,9 +112,13 @@ describe('certsmith try-later', () => {
   });
 
   it('refuses bad options with exit 2 and one line', async () => {
-    expect((await runCli(['try-later', '--check', 'true'])).stderr).toBe('certsmith try-later: --action is required\n');
+    expect((await runCli(['try-later', '--check', 'true'])).stderr).toBe(
+      'certsmith try-later: USAGE: --action: is required (see certsmith try-later --help)\n',
+    );
     const delay = await runCli(['try-later', '--action', 'true', '--delay', 'soon']);
-    expect(delay.stderr).toBe('certsmith try-later: --delay must be a whole number of minutes (1 or more), not "soon"\n');
+    expect(delay.stderr).toBe(
+      'certsmith try-later: USAGE: --delay: must be a whole number of minutes (1 or more), not "soon" (see certsmith try-later --help)\n',
+    );
     expect(delay.code).toBe(2);
     expect((await runCli(['try-later', '--action', 'true', '--max-retries', '-1'])).code).toBe(2);
     expect((await runCli(['try-later', '--action', 'true', '--at', 'now; rm -rf /'])).code).toBe(2);

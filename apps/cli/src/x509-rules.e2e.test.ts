@@ -105,7 +105,7 @@ describe('certsmith check: X.509 rules on the service files', () => {
     expect(result.stderr).toBe('');
     const dovecot = block(result.stdout, 'dovecot');
     expect(dovecot).toContain('TLS Status: Defective');
-    expect(dovecot).toContain(`Defect: WRONG_CERTIFICATE_ORDER:${join(ssl, 'dovecot/mydovecot.crt')}`);
+    expect(dovecot).toContain(`Defect: WRONG_CERTIFICATE_ORDER: ${join(ssl, 'dovecot/mydovecot.crt')}: the first certificate`);
     expect(dovecot).toContain('must come first');
     const exim = block(result.stdout, 'exim');
     expect(exim).toContain('TLS Status: Defective');

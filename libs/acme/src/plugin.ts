@@ -120,9 +120,9 @@ export function acmeIssuerPlugin(preset: AcmePreset): PluginManifest {
     version: preset.version,
     apiVersion: 1,
     optionsSchema: optionsSchema(preset),
-    setup: async ({ options, config, contribute }) => {
-      const issuer = acmeIssuerFromOptions(preset, options as AcmePluginOptions, config);
-      await refuseProfileNotOffered(issuer, preset, config);
+    setup: async ({ options, config, contribute, where }) => {
+      const issuer = acmeIssuerFromOptions(preset, options as AcmePluginOptions, config, where);
+      await refuseProfileNotOffered(issuer, where);
       contribute.issuer(issuer);
     },
   });
@@ -135,7 +135,7 @@ const PROFILE_CHECK_TIMEOUT_MS = 10_000;
  * A profile the CA does not offer is a configuration error (UsageError: exit 2, nothing ordered). A CA that cannot
  * be reached now is not: the issuer checks again before its first order and refuses to order then.
  */
-async function refuseProfileNotOffered(issuer: AcmeIssuer, preset: AcmePreset, config: CertsmithConfig): Promise<void> {
+async function refuseProfileNotOffered(issuer: AcmeIssuer, where: string): Promise<void> {
   if (!issuer.options.profile) return;
   let refusal: string | null;
   try {
@@ -143,37 +143,30 @@ async function refuseProfileNotOffered(issuer: AcmeIssuer, preset: AcmePreset, c
   } catch {
     return;
   }
-  if (refusal) throw new UsageError('ACME_PROFILE_NOT_OFFERED', `${optionPath(config, preset.packageName, 'profile')}: ${refusal}`);
+  if (refusal) throw new UsageError('ACME_PROFILE_NOT_OFFERED', `${where}.profile: ${refusal}`);
 }
 
-/** `<config file>: $.plugins[N].options.<option>`, N as the config file lists the plugin; its package name otherwise. */
-function optionPath(config: CertsmithConfig, packageName: string, option: string): string {
-  try {
-    const raw = JSON.parse(readFileSync(config.file, 'utf8')) as { plugins?: (string | { module?: string })[] };
-    const index = (raw.plugins ?? []).findIndex((p) => (typeof p === 'string' ? p : p.module) === packageName);
-    if (index >= 0) return `${config.file}: $.plugins[${index}].options.${option}`;
-  } catch {
-    // a config given some other way: named by package below
-  }
-  return `${config.file}: options of ${packageName}: ${option}`;
-}
-
-export function acmeIssuerFromOptions(preset: AcmePreset, options: AcmePluginOptions, config: CertsmithConfig): AcmeIssuer {
-  const where = `${config.file}: options of ${preset.packageName}`;
+/** `where`: the options' place in the config (`<file>: $.plugins[N].options`), for the messages. */
+export function acmeIssuerFromOptions(
+  preset: AcmePreset,
+  options: AcmePluginOptions,
+  config: CertsmithConfig,
+  where = `${config.file}: options of ${preset.packageName}`,
+): AcmeIssuer {
   const directoryUrl = options.directoryUrl ?? preset.directoryUrl;
-  if (!directoryUrl) throw new UsageError('CONFIG_INVALID', `${where}: directoryUrl is required`);
+  if (!directoryUrl) throw new UsageError('CONFIG_INVALID', `${where}.directoryUrl: is required`);
   let caPem: string | undefined;
   if (options.caFile) {
     const file = resolveConfigPath(config, options.caFile);
     try {
       caPem = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError('CA_FILE_UNREADABLE', `${where}: caFile ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new UsageError('CA_FILE_UNREADABLE', `${where}.caFile: ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError('CA_FILE_INVALID', `${where}: caFile ${file} holds no PEM certificate`);
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError('CA_FILE_INVALID', `${where}.caFile: ${file} holds no PEM certificate`);
   }
-  const eab = options.eab ? readEabKey(options.eab.kid, resolveConfigPath(config, options.eab.keyFile), `${where}: eab.keyFile`) : undefined;
-  if (preset.eabRequired && !eab) throw new UsageError('EAB_REQUIRED', `${where}: "eab" (kid and keyFile) is required for ${preset.id}`);
+  const eab = options.eab ? readEabKey(options.eab.kid, resolveConfigPath(config, options.eab.keyFile), `${where}.eab.keyFile`) : undefined;
+  if (preset.eabRequired && !eab) throw new UsageError('EAB_REQUIRED', `${where}.eab: is required for ${preset.id} (kid and keyFile)`);
   const challengeTypes = options.challengeTypes ?? (config.dcv.method === 'dns' ? ['dns-01'] : ['http-01', 'dns-01']);
   return new AcmeIssuer({
     id: options.id ?? preset.id,

@@ -124,7 +124,8 @@ describe('ACME profiles', () => {
     const load = async (options: Record<string, unknown>) => {
       await writeFile(file, JSON.stringify({ plugins: ['@certsmith/dcv-http', { module: '@certsmith/issuer-acme', options }] }));
       const config = completeConfig({ hostname: 'host.profiles.test', paths: { stateDir: join(tmp.path, 'state') } }, file);
-      return contributionsOf(manifest, options, config, new Container(), createBus());
+      // loadPlugins tells the plugin where its options are in the config.
+      return contributionsOf(manifest, options, config, new Container(), createBus(), `${file}: $.plugins[1].options`);
     };
     const orders = double.orderCount();
     await expect(load({ directoryUrl: double.directoryUrl, caFile: 'ca.pem', profile: 'shortlived' })).rejects.toThrow(

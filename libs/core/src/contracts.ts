@@ -288,6 +288,8 @@ export interface Installer {
   readonly service: ServiceId;
   endpoints(target: Target): Endpoint[];
   read(target: Target): Promise<ServiceMaterial>;
+  /** Optional: the reload an install runs and why that one (the config's, a distribution's default), for `certsmith plugins`. */
+  readonly reloadChoice?: { command: string[] | null; why: string };
   /** For --dry-run: the files install() would write and the reload it would run; nothing is touched. */
   plan?(material: Pick<NewMaterial, 'selfSigned'>, target: Target): { files: string[]; reload: string[] | null };
   install(target: Target, material: NewMaterial, opts: InstallOptions): Promise<InstallReceipt>;

@@ -14,8 +14,9 @@ export class CertsmithError extends Error {
 }
 
 /**
- * A problem with what the user gave us (config, plugin, switches, command line): the CLI prints the
- * message on one line and exits 2, before any target is touched.
+ * A problem with what the user gave us (config, plugin, switches, command line): the CLI prints it and exits 2,
+ * before any target is touched. The message reads `where: what` (the file and JSON path, the option, the
+ * directory at fault, named once); several problems found at once (every schema error of a config) are one line each.
  */
 export class UsageError extends CertsmithError {
   constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
@@ -33,4 +34,10 @@ export function describeError(error: unknown): { code: string; message: string }
     return { code: sys ? `SYSTEM_${sys}` : 'INTERNAL', message: error.message };
   }
   return { code: 'INTERNAL', message: String(error) };
+}
+
+/** The lines a UsageError is printed as: `CODE: where: what` once per problem, the hint on the last one. */
+export function usageErrorLines(error: UsageError): string[] {
+  const lines = error.message.split('\n').filter((line) => line.length > 0);
+  return lines.map((line, i) => `${error.code}: ${line}${i === lines.length - 1 && error.hint ? ` (${error.hint})` : ''}`);
 }

@@ -52,12 +52,51 @@ describe('loadPlugins', () => {
     const error = await load(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).code).toBe('PLUGIN_FAILED');
-    expect((error as Error).message).toBe(`plugin "exploding" (${file}) failed to set up: no licence key`);
+    expect((error as Error).message).toBe(`/nonexistent/config.json: $.plugins[0]: plugin "exploding" failed to set up: no licence key`);
   });
 
   it('refuses a module that cannot even be imported', async () => {
     const file = await pluginFile('export const manifest = {;');
-    await expect(load(file)).rejects.toThrow(/^plugin ".*plugin\.mjs" could not be loaded: /);
+    await expect(load(file)).rejects.toThrow(/^\/nonexistent\/config\.json: \$\.plugins\[0\]: plugin ".*plugin\.mjs" could not be loaded: /);
+  });
+
+  it("passes a plugin's own UsageError on once, at the plugin's place in the config", async () => {
+    const core = import.meta.resolve('./errors.ts');
+    const file = await pluginFile(`
+      import { UsageError } from '${core}';
+      export default { name: 'picky', apiVersion: 1,
+        setup: ({ where }) => { throw new UsageError('PICKY_OPTION', where + '.colour: must be blue'); } };`);
+    const picky = await load(file).catch((e: unknown) => e);
+    expect(picky).toMatchObject({ code: 'PICKY_OPTION', message: '/nonexistent/config.json: $.plugins[0].options.colour: must be blue' });
+    const vague = await pluginFile(`
+      import { UsageError } from '${core}';
+      export default { name: 'vague', apiVersion: 1, setup: () => { throw new UsageError('VAGUE', 'colour must be blue'); } };`);
+    await expect(load(vague)).rejects.toMatchObject({ code: 'VAGUE', message: '/nonexistent/config.json: $.plugins[0]: colour must be blue' });
+  });
+
+  it('refuses two entries giving one issuer id, naming both', async () => {
+    const file = await pluginFile(`
+      export default { name: 'twin', apiVersion: 1, setup: ({ options, contribute }) => contribute.issuer({ id: options.id }) };`);
+    const config = completeConfig(
+      {
+        hostname: 'h.example.test',
+        plugins: [
+          { module: file, options: { id: 'a' } },
+          { module: file, options: { id: 'b' } },
+          { module: file, options: { id: 'a' } },
+        ],
+      },
+      '/nonexistent/config.json',
+    );
+    config.plugins = config.plugins.filter((p) => p.module === file);
+    const root = new Container();
+    await expect(loadPlugins(config, root, createBus(), [import.meta.filename])).rejects.toMatchObject({
+      code: 'PLUGIN_DUPLICATE_ID',
+      message: '/nonexistent/config.json: $.plugins[2]: issuer id "a" is already given by $.plugins[0]; give this entry another "id" option',
+    });
+    config.plugins = config.plugins.slice(0, 2);
+    const loaded = await loadPlugins(config, root, createBus(), [import.meta.filename]);
+    expect(loaded.map((p) => p.contributes.issuers.map((i) => i.id))).toEqual([['a'], ['b']]);
   });
 
   it('refuses a missing file and an unknown package', async () => {

@@ -31,6 +31,11 @@ export interface PluginManifest {
 
 export interface PluginSetupContext {
   options: Record<string, unknown>;
+  /**
+   * Where the options are, for the plugin's own UsageErrors: `<config file>: $.plugins[1].options`; a field of them
+   * is `${where}.<field>`. A UsageError whose message does not start with the config file is prefixed with it.
+   */
+  where: string;
   config: CertsmithConfig;
   bus: Bus;
   contribute: {
@@ -88,21 +93,49 @@ export async function loadPlugins(
 ): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   for (const spec of config.plugins) {
+    const where = `${config.file}: ${spec.where}`;
     const builtin = Object.hasOwn(builtins, spec.module) ? builtins[spec.module] : undefined;
-    const { manifest, url } = builtin ? await builtinManifest(spec.module, builtin) : await importManifest(spec.module, [config.file, ...resolveFrom]);
-    const label = `plugin "${manifest.name}" (${spec.module})`;
+    const { manifest, url } = builtin
+      ? await builtinManifest(spec.module, builtin, where)
+      : await importManifest(spec.module, [config.file, ...resolveFrom], where);
     // A plugin's build may have compiled its schema beside its entry point (scripts/standalone-validator.mjs).
     if (manifest.optionsSchema)
-      validateOptions(manifest.optionsSchema, spec.options, `${config.file}: options of ${label}`, new URL(OPTIONS_VALIDATOR_FILE, url));
+      validateOptions(manifest.optionsSchema, spec.options, { file: config.file, path: spec.optionsPath }, new URL(OPTIONS_VALIDATOR_FILE, url));
     let contributes: Contributions;
     try {
-      contributes = await contributionsOf(manifest, spec.options, config, root, bus);
+      contributes = await contributionsOf(manifest, spec.options, config, root, bus, `${config.file}: ${spec.optionsPath}`);
     } catch (error) {
-      throw new UsageError('PLUGIN_FAILED', `${label} failed to set up: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      // The plugin's own complaint about its input, read once, at its place in the config.
+      if (error instanceof UsageError) {
+        if (error.message.startsWith(`${config.file}: `)) throw error;
+        throw new UsageError(error.code, `${where}: ${error.message}`, { hint: error.hint, cause: error });
+      }
+      const what = error instanceof Error ? error.message : String(error);
+      throw new UsageError('PLUGIN_FAILED', `${where}: plugin "${manifest.name}" failed to set up: ${what}`, { cause: error });
     }
     loaded.push({ name: manifest.name, version: manifest.version ?? 'unknown', spec: spec.module, contributes });
   }
+  refuseDuplicateIds(loaded, config);
   return loaded;
+}
+
+/** Two plugin entries giving the same issuer (or notifier...) id would make the chain ambiguous: name both. */
+function refuseDuplicateIds(loaded: LoadedPlugin[], config: CertsmithConfig): void {
+  const kinds = { issuers: 'issuer', dcv: 'DCV method', notifiers: 'notifier', schedulers: 'scheduler' } as const;
+  for (const [key, kind] of Object.entries(kinds) as [keyof typeof kinds, string][]) {
+    const first = new Map<string, number>();
+    loaded.forEach((plugin, index) => {
+      for (const { id } of plugin.contributes[key]) {
+        const earlier = first.get(id);
+        if (earlier === undefined) first.set(id, index);
+        else
+          throw new UsageError(
+            'PLUGIN_DUPLICATE_ID',
+            `${config.file}: ${config.plugins[index]!.where}: ${kind} id "${id}" is already given by ${config.plugins[earlier]!.where}; give this entry another "id" option`,
+          );
+      }
+    });
+  }
 }
 
 /**
@@ -116,6 +149,7 @@ export async function contributionsOf(
   config: CertsmithConfig,
   root: Container,
   bus: Bus,
+  where = `${config.file}: options`,
 ): Promise<Contributions> {
   const contributes: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
   if (manifest.module) {
@@ -129,6 +163,7 @@ export async function contributionsOf(
   } else if (manifest.setup) {
     await manifest.setup({
       options,
+      where,
       config,
       bus,
       contribute: {
@@ -143,17 +178,18 @@ export async function contributionsOf(
   return contributes;
 }
 
-async function builtinManifest(spec: string, builtin: BuiltinPlugin): Promise<{ manifest: PluginManifest; url: string }> {
+async function builtinManifest(spec: string, builtin: BuiltinPlugin, where: string): Promise<{ manifest: PluginManifest; url: string }> {
   let exports: Record<string, unknown>;
   try {
     exports = await builtin.load();
   } catch (error) {
-    throw new UsageError('PLUGIN_FAILED', `plugin "${spec}" could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw new UsageError('PLUGIN_FAILED', `${where}: plugin "${spec}" could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
-  return { manifest: checkedManifest(spec, exports), url: builtin.url() };
+  return { manifest: checkedManifest(spec, exports, where), url: builtin.url() };
 }
 
-async function importManifest(spec: string, resolveFrom: string[]): Promise<{ manifest: PluginManifest; url: string }> {
+/** `where`: the config entry that names the plugin, for the messages. */
+async function importManifest(spec: string, resolveFrom: string[], where: string): Promise<{ manifest: PluginManifest; url: string }> {
   let url: string | undefined;
   if (isAbsolute(spec)) url = pathToFileURL(spec).href;
   else {
@@ -166,35 +202,35 @@ async function importManifest(spec: string, resolveFrom: string[]): Promise<{ ma
       }
     }
   }
-  if (!url) throw new UsageError('PLUGIN_NOT_FOUND', `plugin "${spec}" not found (is the package installed, or the path right?)`);
+  if (!url) throw new UsageError('PLUGIN_NOT_FOUND', `${where}: plugin "${spec}" not found (is the package installed, or the path right?)`);
   let exports: Record<string, unknown>;
   try {
     exports = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && isAbsolute(spec)) throw new UsageError('PLUGIN_NOT_FOUND', `plugin "${spec}" not found (no such file)`);
-    throw new UsageError('PLUGIN_FAILED', `plugin "${spec}" could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    if (code === 'ERR_MODULE_NOT_FOUND' && isAbsolute(spec)) throw new UsageError('PLUGIN_NOT_FOUND', `${where}: plugin "${spec}" not found (no such file)`);
+    throw new UsageError('PLUGIN_FAILED', `${where}: plugin "${spec}" could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
-  return { manifest: checkedManifest(spec, exports), url };
+  return { manifest: checkedManifest(spec, exports, where), url };
 }
 
 /** The manifest a plugin module exports, once it is known to speak this core's plugin API. */
-function checkedManifest(spec: string, exports: Record<string, unknown>): PluginManifest {
+function checkedManifest(spec: string, exports: Record<string, unknown>, where: string): PluginManifest {
   const manifest = (exports.manifest ?? exports.default) as PluginManifest | undefined;
   if (!manifest || typeof manifest !== 'object') {
-    throw new UsageError('PLUGIN_INVALID', `plugin "${spec}" exports no manifest (expected an export named "manifest" or a default export)`);
+    throw new UsageError('PLUGIN_INVALID', `${where}: plugin "${spec}" exports no manifest (expected an export named "manifest" or a default export)`);
   }
   if (typeof manifest.name !== 'string' || manifest.name.length === 0) {
-    throw new UsageError('PLUGIN_INVALID', `plugin "${spec}": its manifest has no name`);
+    throw new UsageError('PLUGIN_INVALID', `${where}: plugin "${spec}": its manifest has no name`);
   }
   if (manifest.apiVersion !== PLUGIN_API_VERSION) {
     throw new UsageError(
       'PLUGIN_API_VERSION',
-      `plugin "${manifest.name}" (${spec}) speaks plugin API ${String(manifest.apiVersion)}, this certsmith speaks ${PLUGIN_API_VERSION}`,
+      `${where}: plugin "${manifest.name}" speaks plugin API ${String(manifest.apiVersion)}, this certsmith speaks ${PLUGIN_API_VERSION}`,
     );
   }
   if (!manifest.module && typeof manifest.setup !== 'function') {
-    throw new UsageError('PLUGIN_INVALID', `plugin "${manifest.name}" (${spec}): its manifest has neither "module" nor "setup"`);
+    throw new UsageError('PLUGIN_INVALID', `${where}: plugin "${manifest.name}": its manifest has neither "module" nor "setup"`);
   }
   return manifest;
 }

@@ -25,13 +25,13 @@ export class RunLock {
         const holder = await readFile(path, 'utf8').catch(() => '');
         const pid = Number.parseInt(holder, 10);
         if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-          throw new UsageError('RUN_LOCKED', `another certsmith run (pid ${pid}) holds ${path}; wait for it to finish`);
+          throw new UsageError('RUN_LOCKED', `${path}: held by another certsmith run (pid ${pid}); wait for it to finish`);
         }
         // Stale: the holder died without cleaning up. Remove it only if it still names the dead pid.
         const again = await readFile(path, 'utf8').catch(() => '');
         if (again === holder) await unlink(path).catch(() => undefined);
       }
-      throw new UsageError('RUN_LOCKED', `could not take the run lock ${path}`);
+      throw new UsageError('RUN_LOCKED', `${path}: could not take the run lock`);
     } finally {
       await unlink(claim).catch(() => undefined);
     }

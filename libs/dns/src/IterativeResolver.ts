@@ -18,6 +18,24 @@ export interface IterativeResolverOptions {
   concurrency?: number;
   /** This server's own addresses: a private or loopback answer is accepted only when it is one of them. */
   ownAddresses?: string[];
+  /**
+   * Answer names under a special-use TLD (.test, .invalid, ...) with NXDOMAIN at once, without a query. Default: when
+   * resolving from the IANA hints, as RFC 6761 asks of a caching server (the Internet's root holds none of them and no
+   * public CA issues for them); a private root (rootHints given) is asked like any other.
+   */
+  answerSpecialUseLocally?: boolean;
+}
+
+/**
+ * TLDs that the Internet's DNS never delegates: RFC 6761 (test, example, invalid, localhost), RFC 6762 (local),
+ * RFC 7686 (onion), RFC 9476 (alt), and internal (reserved by ICANN for private use).
+ */
+export const SPECIAL_USE_TLDS: readonly string[] = ['test', 'example', 'invalid', 'localhost', 'local', 'onion', 'alt', 'internal'];
+
+/** The special-use TLD a name ends in, or null. */
+export function specialUseTld(name: string): string | null {
+  const tld = normalizeName(name).split('.').at(-1) ?? '';
+  return SPECIAL_USE_TLDS.includes(tld) ? tld : null;
 }
 
 /** The outcome of resolving one name and type from the root down. */
@@ -90,8 +108,10 @@ export class IterativeResolver implements Resolver {
   private readonly inflight = new Map<string, Promise<Lookup>>();
   private readonly retries: number;
   private readonly own: Set<string>;
+  private readonly specialUseLocally: boolean;
 
   constructor(options: IterativeResolverOptions = {}) {
+    this.specialUseLocally = options.answerSpecialUseLocally ?? options.rootHints === undefined;
     const hints = options.rootHints ?? readRootHints();
     this.root = { zone: '', servers: hints.map((h) => ({ name: normalizeName(h.name), addresses: orderAddresses(h.addresses) })), expires: Infinity };
     this.transport = new DnsTransport({ port: options.port ?? 53, timeoutMs: options.timeoutMs ?? 2_000, concurrency: options.concurrency ?? 64 });
@@ -138,7 +158,8 @@ export class IterativeResolver implements Resolver {
     const failed = [four, six].find((l) => l.outcome !== 'ok' && l.outcome !== 'nxdomain' && l.outcome !== 'nodata');
     if (failed) return { ...base, outcome: failed.outcome, detail: failed.detail };
     const outcome = four.outcome === 'nxdomain' && six.outcome === 'nxdomain' ? 'nxdomain' : 'nodata';
-    return { ...base, outcome, detail: outcome === 'nxdomain' ? `${qname} does not exist (NXDOMAIN)` : `${qname} has no A or AAAA record` };
+    const negative = four.detail?.includes('special-use') ? four.detail : `${qname} does not exist (NXDOMAIN)`;
+    return { ...base, outcome, detail: outcome === 'nxdomain' ? negative : `${qname} has no A or AAAA record` };
   }
 
   /** The relevant CAA RRset of a name (RFC 8659 climb, see caa.ts). Throws only when aborted. */
@@ -155,6 +176,20 @@ export class IterativeResolver implements Resolver {
     if (cached && cached.expires > Date.now()) return cached.lookup;
     const running = this.inflight.get(key);
     if (running) return running;
+    const special = this.specialUseLocally ? specialUseTld(qname) : null;
+    if (special) {
+      const why = `.${special} is a special-use name: the Internet's DNS never delegates it and no public CA issues for it (answered locally, no query sent)`;
+      return {
+        name: qname,
+        type,
+        outcome: 'nxdomain',
+        records: [],
+        cnames: [],
+        zone: null,
+        path: [`answered locally: .${special} is special-use`],
+        detail: why,
+      };
+    }
     const promise = this.walk(qname, type, follow, { signal, path: [], stack: new Set(), depth: 0 }).finally(() => this.inflight.delete(key));
     this.inflight.set(key, promise);
     return promise;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomLoopback } from '@certsmith/testlab';
 import { dnsPacket, type Answer } from './packet.js';
 import { DnsTransport } from './transport.js';
-import { IterativeResolver } from './IterativeResolver.js';
+import { IterativeResolver, specialUseTld } from './IterativeResolver.js';
 
 type Reply = (query: ReturnType<typeof dnsPacket.decode>, raw: Buffer, from: RemoteInfo, socket: Socket) => void;
 
@@ -306,6 +306,30 @@ describe('the loopback guard of tests', () => {
     expect(r.outcome).toBe('servfail');
     expect(r.detail).toContain('a.root-servers.net. (198.41.0.4): network, not sent to 198.41.0.4: outside loopback');
     expect(resolver.stats.udp).toBe(0);
+  });
+});
+
+describe('special-use names (RFC 6761)', () => {
+  it('answers .test, .invalid, .localhost ... with NXDOMAIN at once from the IANA hints, sending nothing', async () => {
+    const resolver = new IterativeResolver({ timeoutMs: 5_000 });
+    for (const name of ['host.sandbox.test', 'x.invalid', 'localhost', 'a.b.internal', 'Printer.Local.']) {
+      const r = await resolver.resolveAddresses(name, AbortSignal.timeout(5_000));
+      expect(r.outcome).toBe('nxdomain');
+      expect(r.detail).toMatch(
+        /is a special-use name: the Internet's DNS never delegates it and no public CA issues for it \(answered locally, no query sent\)$/,
+      );
+    }
+    expect((await resolver.lookupCaa('www.sandbox.test', AbortSignal.timeout(5_000))).records ?? []).toEqual([]);
+    expect(resolver.stats.udp).toBe(0);
+    expect(specialUseTld('www.example.com')).toBeNull();
+    expect(specialUseTld('www.example')).toBe('example');
+  });
+
+  it('asks a private root (given hints) about them like any other name', async () => {
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: ['192.0.2.1'] }], timeoutMs: 1_000, retries: 0 });
+    const r = await resolver.resolveAddresses('host.sandbox.test', AbortSignal.timeout(5_000));
+    expect(r.outcome).toBe('servfail');
+    expect(r.detail).toContain('not sent to 192.0.2.1: outside loopback');
   });
 });
 

@@ -1,6 +1,15 @@
 // @certsmith/dns: iterative resolution from the root hints (never /etc/resolv.conf), and RFC 2136 dynamic
 // updates signed with TSIG. dns-packet encodes and decodes; the iteration and the checks are ours.
-export { IterativeResolver, classifyResponse, isPrivateAddress, type IterativeResolverOptions, type Lookup, type NameServer } from './IterativeResolver.js';
+export {
+  IterativeResolver,
+  SPECIAL_USE_TLDS,
+  specialUseTld,
+  classifyResponse,
+  isPrivateAddress,
+  type IterativeResolverOptions,
+  type Lookup,
+  type NameServer,
+} from './IterativeResolver.js';
 export { lookupCaa, caaRecordOf, type CaaLevelResolver } from './caa.js';
 export { DnsTransport, type QueryResult, type TransportOptions, type TransportStats } from './transport.js';
 export { IANA_ROOT_HINTS, parseRootHints, readRootHints, type HintServer } from './root-hints.js';

@@ -59,6 +59,8 @@ export interface FileInstallerOptions {
   endpoints: Endpoint[];
   /** argv that makes the service load the new files; null when nothing has to be told. */
   reload: string[] | null;
+  /** Where that command comes from, for `certsmith plugins --verbose` (the config, a distribution's default...). */
+  reloadWhy?: string;
   reloadTimeoutMs: number;
   /** Where the install journal is kept (the run's state directory). */
   stateDir: string;
@@ -105,6 +107,11 @@ export class FileInstaller implements Installer {
     this.serviceDir = dirname(first.path);
     this.store = new GenerationStore(join(this.serviceDir, '.certsmith'), this.serviceDir);
     this.journal = new InstallJournal(options.stateDir, options.service);
+  }
+
+  /** The reload an install runs and why that one (the Installer contract's reloadChoice). */
+  get reloadChoice(): { command: string[] | null; why: string } {
+    return { command: this.options.reload, why: this.options.reloadWhy ?? (this.options.reload ? 'given' : 'none given') };
   }
 
   endpoints(target?: Target): Endpoint[] {

@@ -12,6 +12,7 @@ import {
 } from '@certsmith/core';
 import { TlsLiveProbe } from '@certsmith/x509';
 import { gidOf, uidOf } from './accounts.js';
+import { forDistro, readDistroFamily, type DistroFamily } from './distro.js';
 import { FileInstaller, type FileContent, type FileInstallerOptions, type LayoutFile } from './file-installer.js';
 import type { ServiceProfile } from './layouts.js';
 
@@ -37,7 +38,13 @@ export interface InstallerDeps {
   /** Replaces the TLS probe (tests). */
   observe?: (endpoints: Endpoint[], signal: AbortSignal) => Promise<LiveObservation[]>;
   followers?: (current: ServiceMaterial) => Promise<LayoutFile[]>;
+  /** The distribution family whose unit names the default reload uses; default: this system's (/etc/os-release). */
+  distroFamily?: DistroFamily;
+  /** Whether systemd runs here (the default reload is used only then); default: sd_booted(). */
+  systemdRunning?: boolean;
 }
+
+let systemFamily: DistroFamily | undefined;
 
 const CONTENTS: FileContent[] = ['key+cert+chain', 'key+cert', 'cert+chain', 'cert', 'key', 'chain'];
 
@@ -73,9 +80,7 @@ export function installerFromConfig(config: CertsmithConfig, service: string, pr
     throw new UsageError('CONFIG_INVALID', `${where}.links: must be true, false or an object of path → content`);
   }
 
-  let reload: string[] | null = null;
-  if (Array.isArray(settings.reload)) reload = settings.reload;
-  else if (settings.reload === undefined && existsSync('/run/systemd/system')) reload = profile.systemdReload; // sd_booted()
+  const { reload, why: reloadWhy } = reloadOf(settings.reload, profile, `$.services.${service}.reload`, deps);
 
   const kill = process.env.CERTSMITH_FAULT_KILL_AT; // crash tests only: "<service>:<step>"
   const probe = deps.observe ? null : new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs });
@@ -90,6 +95,7 @@ export function installerFromConfig(config: CertsmithConfig, service: string, pr
     },
     endpoints: (settings.endpoints ?? []).map((e) => ({ host: e.host, port: e.port, starttls: e.starttls ?? null, servername: e.servername })),
     reload,
+    reloadWhy,
     reloadTimeoutMs: settings.reloadTimeoutMs ?? 30_000,
     proofTimeoutMs: typeof settings.proofTimeoutMs === 'number' ? settings.proofTimeoutMs : 15_000,
     stateDir: config.paths.stateDir,
@@ -99,6 +105,21 @@ export function installerFromConfig(config: CertsmithConfig, service: string, pr
     faultKillAt: kill?.startsWith(`${service}:`) ? kill.slice(service.length + 1) : undefined,
   };
   return new FileInstaller(options);
+}
+
+/**
+ * The reload: the config's (an argv, or false for none), else the profile's systemd command for this distribution
+ * family (Debian's exim4, RHEL's exim...) when systemd runs, else none. `why` says which, for `certsmith plugins`.
+ */
+function reloadOf(given: ServiceConfig['reload'], profile: ServiceProfile, field: string, deps: InstallerDeps): { reload: string[] | null; why: string } {
+  if (Array.isArray(given)) return { reload: given, why: `from ${field}` };
+  if (given === false) return { reload: null, why: `none: ${field} is false` };
+  const family = deps.distroFamily ?? (systemFamily ??= readDistroFamily());
+  const command = forDistro(profile.systemdReload, family);
+  const running = deps.systemdRunning ?? existsSync('/run/systemd/system'); // sd_booted()
+  const name = family === 'other' ? 'the default' : `the ${family === 'debian' ? 'Debian' : 'RHEL'} family's default`;
+  if (!running) return { reload: null, why: `none: systemd is not running here (${name} would be: ${command.join(' ')}; set ${field})` };
+  return { reload: command, why: `${name} (set ${field} to change it)` };
 }
 
 function stringField(value: unknown, where: string): string {

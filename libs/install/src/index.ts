@@ -11,3 +11,4 @@ export { CPANEL_LAYOUTS, SERVICE_PROFILES, type ServiceProfile } from './layouts
 export { installerFromConfig, type InstallSettings, type InstallerDeps } from './from-config.js';
 export { layoutInstallerPlugin } from './plugin.js';
 export { readFile as readSmallFile, readSmallFileWithMode } from './read-file.js';
+export { distroFamilyOf, readDistroFamily, forDistro, type DistroFamily, type PerDistro } from './distro.js';

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { PerDistro } from './distro.js';
 import type { LayoutFile, ServiceLayout } from './file-installer.js';
 
 const KEY = 0o600;
@@ -11,8 +12,11 @@ export interface ServiceProfile {
   layout: (dir: string) => ServiceLayout;
   /** cPanel's extra paths for the service (made only when the service's `links` option is true). */
   links: (dir: string) => LayoutFile[];
-  /** The reload used on a systemd host when the config gives none (Exim and Pure-FTPd must restart: LAB.md). */
-  systemdReload: string[];
+  /**
+   * The reload used on a systemd host when the config gives none (Exim and Pure-FTPd must restart: LAB.md), per
+   * distribution family where the unit is named differently (Debian's exim4 and apache2, RHEL's exim and httpd).
+   */
+  systemdReload: PerDistro<string[]>;
 }
 
 const cert = (path: string): LayoutFile => ({ path, role: 'certificate', content: 'cert+chain', mode: PUBLIC });
@@ -30,7 +34,7 @@ export const SERVICE_PROFILES: Record<'cpanel' | 'dovecot' | 'exim' | 'ftp' | 'p
       selfSigned: [{ path: join(d, 'cpanel.pem'), role: 'combined', content: 'key+cert', mode: KEY }],
     }),
     links: () => [],
-    systemdReload: ['/usr/local/cpanel/scripts/restartsrv_cpsrvd'],
+    systemdReload: { other: ['/usr/local/cpanel/scripts/restartsrv_cpsrvd'] },
   },
   dovecot: {
     dir: 'dovecot',
@@ -39,7 +43,7 @@ export const SERVICE_PROFILES: Record<'cpanel' | 'dovecot' | 'exim' | 'ftp' | 'p
       selfSigned: [{ ...cert(join(d, 'dovecot.crt')), content: 'cert' }, key(join(d, 'dovecot.key'))],
     }),
     links: () => [cert('/etc/dovecot/ssl/dovecot.crt'), key('/etc/dovecot/ssl/dovecot.key')],
-    systemdReload: ['systemctl', 'reload', 'dovecot'],
+    systemdReload: { other: ['systemctl', 'reload', 'dovecot'] },
   },
   exim: {
     dir: 'exim',
@@ -48,7 +52,7 @@ export const SERVICE_PROFILES: Record<'cpanel' | 'dovecot' | 'exim' | 'ftp' | 'p
       selfSigned: [{ ...cert(join(d, 'exim.crt')), content: 'cert' }, key(join(d, 'exim.key'))],
     }),
     links: () => [cert('/etc/exim.crt'), key('/etc/exim.key')],
-    systemdReload: ['systemctl', 'restart', 'exim'],
+    systemdReload: { debian: ['systemctl', 'restart', 'exim4'], other: ['systemctl', 'restart', 'exim'] },
   },
   // Pure-FTPd reads one combined file (key, certificate, chain) whichever kind of certificate it holds.
   ftp: {
@@ -61,7 +65,7 @@ export const SERVICE_PROFILES: Record<'cpanel' | 'dovecot' | 'exim' | 'ftp' | 'p
       { path: '/etc/pure-ftpd.pem', role: 'combined', content: 'key+cert+chain', mode: KEY },
       { path: '/etc/ssl/private/pure-ftpd.pem', role: 'combined', content: 'key+cert+chain', mode: KEY },
     ],
-    systemdReload: ['systemctl', 'restart', 'pure-ftpd'],
+    systemdReload: { other: ['systemctl', 'restart', 'pure-ftpd'] },
   },
   // ProFTPD (the ftp service with `"server": "proftpd"`): TLSRSACertificateFile and TLSRSACertificateKeyFile.
   proftpd: {
@@ -71,7 +75,7 @@ export const SERVICE_PROFILES: Record<'cpanel' | 'dovecot' | 'exim' | 'ftp' | 'p
       return { caSigned: files, selfSigned: files };
     },
     links: () => [cert('/etc/proftpd/ssl/proftpd.crt'), key('/etc/proftpd/ssl/proftpd.key')],
-    systemdReload: ['systemctl', 'reload', 'proftpd'],
+    systemdReload: { other: ['systemctl', 'reload', 'proftpd'] },
   },
 };
 

@@ -124,6 +124,13 @@ describe('bad input', () => {
     expect(unreadable.defects.map((d) => d.code)).toEqual([`INVALID_KEY:${KEY}`]);
   });
 
+  it('a key file that is not a key (text, a certificate) → INVALID_KEY naming what it holds, not MISSING_KEY', async () => {
+    const text = await inspector.inspect(material(leaf.certPem, 'this is not a key\n'), ctx());
+    expect(text.defects.map((d) => [d.code, d.message])).toEqual([[`INVALID_KEY:${KEY}`, `${KEY}: no private key can be read (neither PEM nor DER)`]]);
+    const cert = await inspector.inspect(material(leaf.certPem, leaf.certPem), ctx());
+    expect(cert.defects.map((d) => [d.code, d.message])).toEqual([[`INVALID_KEY:${KEY}`, `${KEY}: no private key can be read (it holds CERTIFICATE)`]]);
+  });
+
   it('fuzz: random and mutated DER through the parser and the inspector never throws', async () => {
     const random = prng(20261125);
     const pick = (n: number) => Math.floor(random() * n);

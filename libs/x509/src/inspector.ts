@@ -456,7 +456,17 @@ function readBlocks(bytes: Buffer, source: SourceFile, out: Collected, seen: Set
   }
   if (source.role === 'key' || source.role === 'combined') {
     // A combined file that holds nothing readable was reported once, as an invalid certificate.
-    if (keys.length === 0 && (source.role === 'key' || blocks.length > 0)) {
+    if (keys.length === 0 && source.role === 'key') {
+      // A key file that holds something else is a bad key file, not a missing one.
+      const holds =
+        blocks.length === 0 ? `neither PEM nor DER${isPem ? ' (the PEM blocks are damaged)' : ''}` : `it holds ${blocks.map((b) => b.label).join(', ')}`;
+      out.defects.push({
+        code: `INVALID_KEY:${source.path}`,
+        message: `${source.path}: no private key can be read (${holds})`,
+        severity: 'replace',
+        path: source.path,
+      });
+    } else if (keys.length === 0 && blocks.length > 0) {
       out.defects.push({ code: `MISSING_KEY:${source.path}`, message: `${source.path}: no private key in this file`, severity: 'replace', path: source.path });
     }
     for (const block of keys) out.keys.push({ der: block.der, label: block.label, pem: isPem, path: source.path });

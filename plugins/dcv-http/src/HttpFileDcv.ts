@@ -360,6 +360,9 @@ export class HttpFileDcv implements DcvMethod {
       const short = 'no address';
       switch (resolution.outcome) {
         case 'nxdomain':
+          // A special-use name (.test, ...) answered by the resolver itself: no record would help, the resolver says why.
+          if (resolution.detail?.includes('special-use'))
+            return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve: ${resolution.detail}`, short };
           return { code: 'DCV_HTTP_NO_ADDRESS', reason: `${host} does not resolve (NXDOMAIN): create an A or AAAA record pointing at this server`, short };
         case 'ok':
         case 'nodata':

@@ -47,7 +47,11 @@ export function webProfile(config: CertsmithConfig, settings: WebSettings): Serv
       return { caSigned: files, selfSigned: files };
     },
     links: () => [],
-    systemdReload: server === 'nginx' ? ['systemctl', 'reload', 'nginx'] : ['systemctl', 'reload', 'httpd'],
+    // Apache's unit is apache2 on Debian and Ubuntu, httpd on the RHEL family; nginx is nginx on both.
+    systemdReload:
+      server === 'nginx'
+        ? { other: ['systemctl', 'reload', 'nginx'] }
+        : { debian: ['systemctl', 'reload', 'apache2'], other: ['systemctl', 'reload', 'httpd'] },
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
-import { completeConfig, loadConfig } from './config.js';
+import { completeConfig, jsonErrorPlace, loadConfig } from './config.js';
 
 describe('completeConfig', () => {
   it('applies the full profile and resolves paths against the config file', () => {
@@ -38,8 +38,41 @@ describe('completeConfig', () => {
     expect(Object.keys(config.services)).toEqual(['cpanel', 'dovecot', 'exim']);
     expect(config.services.dovecot!.reload).toEqual(['doveadm', 'reload']);
     const selfsigned = config.plugins.filter((p) => p.module === '@certsmith/issuer-selfsigned');
-    expect(selfsigned).toEqual([{ module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 } }]);
-    expect(config.plugins.at(-1)).toEqual({ module: '/srv/conf/mine.mjs', options: {} });
+    expect(selfsigned).toEqual([
+      { module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 }, where: '$.plugins[0]', optionsPath: '$.plugins[0].options' },
+    ]);
+    expect(config.plugins.at(-1)).toEqual({ module: '/srv/conf/mine.mjs', options: {}, where: '$.plugins[1]', optionsPath: '$.plugins[1].options' });
+    expect(config.plugins[1]!.where).toBe('profile "full": plugin "@certsmith/installer-cpanel"');
+  });
+
+  it('keeps two entries of one plugin (two accounts of one CA), a profile plugin given options once', () => {
+    const acme = (id: string) => ({ module: '@certsmith/issuer-acme', options: { id, directoryUrl: `https://${id}.test/dir` } });
+    const config = completeConfig({ hostname: 'h.example.com', plugins: [acme('ca-one'), { module: '@certsmith/notify-email' }, acme('ca-two')] }, '/c.json');
+    expect(config.plugins.filter((p) => p.module === '@certsmith/issuer-acme').map((p) => [p.options.id, p.where])).toEqual([
+      ['ca-one', '$.plugins[0]'],
+      ['ca-two', '$.plugins[2]'],
+    ]);
+    expect(config.plugins.filter((p) => p.module === '@certsmith/notify-email').map((p) => p.where)).toEqual(['$.plugins[1]']);
+  });
+
+  it('reports every schema error at once, one line each, in document order', () => {
+    const error = (() => {
+      try {
+        completeConfig({ profile: 'fulll', hostname: 5, concurrency: 'four', inspection: { live: 'no' }, colour: 'blue' }, '/c.json');
+      } catch (e) {
+        return e as UsageError;
+      }
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error!.message.split('\n').sort()).toEqual(
+      [
+        '/c.json: $: unknown field "colour"',
+        '/c.json: $.profile: must be one of "full", "dnsonly"',
+        '/c.json: $.hostname: must be string',
+        '/c.json: $.concurrency: must be integer',
+        '/c.json: $.inspection.live: must be boolean',
+      ].sort(),
+    );
   });
 
   it.each([
@@ -64,7 +97,20 @@ describe('loadConfig', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
     await expect(loadConfig(join(dir, 'none.json'))).rejects.toThrow(`${dir}/none.json: cannot read the configuration (no such file)`);
     await writeFile(join(dir, 'bad.json'), '{ "profile": ');
-    await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(`${dir}/bad.json: not valid JSON`);
+    await expect(loadConfig(join(dir, 'bad.json'))).rejects.toThrow(`${dir}/bad.json:1:14: not valid JSON: a value was expected`);
     await expect(loadConfig(dir)).rejects.toThrow('(is a directory)');
+  });
+});
+
+describe('jsonErrorPlace', () => {
+  it.each([
+    ['{\n  "a": 1\n  "b": 2\n}', '3:3: not valid JSON: a comma was expected'],
+    ['{ "a": x }', '1:8: not valid JSON: unexpected character'],
+    ['{ "a": 1, }', '1:11: not valid JSON: a property name in double quotes was expected'],
+    ['// note\n{}', '1:1: not valid JSON: comments are not allowed in JSON'],
+    ['', '1:1: not valid JSON: a value was expected'],
+  ])('places %j by line and column', async (text, place) => {
+    expect(() => JSON.parse(text)).toThrow();
+    await expect(jsonErrorPlace(text, 'ignored')).resolves.toBe(place);
   });
 });

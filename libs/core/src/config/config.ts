@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname as systemHostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
+import type { ParseError } from 'jsonc-parser';
 import { UsageError } from '../errors.js';
 import type { KeySpec } from '../contracts.js';
 import schema from './config.schema.json' with { type: 'json' };
@@ -13,6 +14,10 @@ export const DEFAULT_CONFIG_PATH = '/etc/certsmith/config.json';
 export interface PluginSpec {
   module: string;
   options: Record<string, unknown>;
+  /** Where the config names it, for messages: `$.plugins[1]`, or `profile "full": plugin "@certsmith/dcv-http"`. */
+  where: string;
+  /** Where its options are: `$.plugins[1].options` (a field of them is `<optionsPath>.<field>`). */
+  optionsPath: string;
 }
 
 export interface ServiceConfig {
@@ -101,14 +106,49 @@ export async function loadConfig(file: string): Promise<CertsmithConfig> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new UsageError('CONFIG_INVALID_JSON', `${path}: not valid JSON (${(error as Error).message})`);
+    throw new UsageError('CONFIG_INVALID_JSON', `${path}:${await jsonErrorPlace(text, (error as Error).message)}`);
   }
   return completeConfig(raw, path);
 }
 
+// jsonc-parser's error codes in words (ParseErrorCode names); comments are refused as JSON refuses them.
+const JSON_FAULTS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'a property name in double quotes was expected',
+  ValueExpected: 'a value was expected',
+  ColonExpected: 'a colon was expected',
+  CommaExpected: 'a comma was expected',
+  CloseBraceExpected: 'a closing "}" was expected',
+  CloseBracketExpected: 'a closing "]" was expected',
+  EndOfFileExpected: 'nothing may follow the JSON value',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'comments are not allowed in JSON',
+  UnexpectedEndOfString: 'a string is not closed',
+  UnexpectedEndOfNumber: 'a number is cut short',
+  InvalidUnicode: 'a bad \\u escape',
+  InvalidEscapeCharacter: 'a bad escape in a string',
+  InvalidCharacter: 'a control character inside a string',
+};
+
+/**
+ * `line:column: not valid JSON: what` for text that JSON.parse refused, as an editor would show it. V8's message
+ * gives no position for some faults ("Unexpected token"), so the place comes from jsonc-parser, loaded only here.
+ */
+export async function jsonErrorPlace(text: string, parseMessage: string): Promise<string> {
+  const { parse, printParseErrorCode } = await import('jsonc-parser');
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (!first) return ` not valid JSON: ${parseMessage}`;
+  const before = text.slice(0, first.offset).split('\n');
+  const code = printParseErrorCode(first.error);
+  return `${before.length}:${before.at(-1)!.length + 1}: not valid JSON: ${JSON_FAULTS[code] ?? code}`;
+}
+
 /** Validates a parsed config against the schema and applies its profile. */
 export function completeConfig(raw: unknown, file: string): CertsmithConfig {
-  if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', `${file}: ${describeSchemaError(mostSpecific(configValidator!.errors ?? []))}`);
+  if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', schemaProblems(configValidator!.errors ?? [], `${file}: `, '$'));
   const dir = dirname(file);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   const profileName = raw.profile ?? 'full';
@@ -119,17 +159,26 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     if (value !== false) services[id] = { ...(profile.services[id] ?? {}), ...value };
   }
 
-  const plugins: PluginSpec[] = [];
-  const seen = new Set<string>();
-  for (const spec of [...profile.plugins, ...(raw.plugins ?? [])]) {
-    const entry = typeof spec === 'string' ? { module: spec, options: {} } : { module: spec.module, options: spec.options ?? {} };
-    if (entry.module.startsWith('.')) entry.module = at(entry.module);
-    const existing = plugins.findIndex((p) => p.module === entry.module);
-    if (existing >= 0)
-      plugins[existing] = entry; // a config entry may give options to a profile plugin
-    else plugins.push(entry);
-    seen.add(entry.module);
-  }
+  const plugins: PluginSpec[] = profile.plugins.map((module) => {
+    const where = `profile "${profileName}": plugin "${module}"`;
+    return { module, options: {}, where, optionsPath: `${where}: options` };
+  });
+  // A config entry naming a profile plugin gives it options; any other entry is one more instance, so that one
+  // plugin may be listed twice (two accounts of one CA, with different issuer ids).
+  const profileSlots = new Map(plugins.map((p, index) => [p.module, index]));
+  (raw.plugins ?? []).forEach((spec, index) => {
+    const module = typeof spec === 'string' ? spec : spec.module;
+    const entry: PluginSpec = {
+      module: module.startsWith('.') ? at(module) : module,
+      options: typeof spec === 'string' ? {} : (spec.options ?? {}),
+      where: `$.plugins[${index}]`,
+      optionsPath: `$.plugins[${index}].options`,
+    };
+    const slot = profileSlots.get(entry.module);
+    profileSlots.delete(entry.module);
+    if (slot === undefined) plugins.push(entry);
+    else plugins[slot] = entry;
+  });
 
   const hostname = (raw.hostname ?? systemHostname()).toLowerCase().replace(/\.$/, '');
   const stateDir = at(raw.paths?.stateDir ?? '/var/lib/certsmith');
@@ -191,37 +240,38 @@ export function resolveConfigPath(config: Pick<CertsmithConfig, 'file'>, path: s
 }
 
 /**
- * Validates a plugin's options against the schema its manifest ships. `generatedValidator`: the file where the
- * plugin's build put the schema's standalone validator (used when it matches the schema; else ajv compiles it now).
+ * Validates a plugin's options against the schema its manifest ships. `where`: the config file and the options'
+ * path in it (`{ file: '/etc/certsmith/config.json', path: '$.plugins[1].options' }`), or a label for the options as
+ * a whole (their fields are then `$.<field>`). `generatedValidator`: the file where the plugin's build put the
+ * schema's standalone validator (used when it matches the schema; else ajv compiles it now).
  */
-export function validateOptions(schemaOf: object, options: unknown, where: string, generatedValidator?: URL): void {
+export function validateOptions(schemaOf: object, options: unknown, where: string | { file: string; path: string }, generatedValidator?: URL): void {
+  const [prefix, root] = typeof where === 'string' ? [`${where}: `, '$'] : [`${where.file}: `, where.path];
   let validate;
   try {
     validate = validatorFor(schemaOf, 'plugin-options', generatedValidator);
   } catch (error) {
-    throw new UsageError('PLUGIN_INVALID', `${where}: the plugin's optionsSchema is not a valid JSON Schema (${(error as Error).message})`);
+    throw new UsageError('PLUGIN_INVALID', `${prefix}${root}: the plugin's optionsSchema is not a valid JSON Schema (${(error as Error).message})`);
   }
-  if (!validate(options)) throw new UsageError('PLUGIN_OPTIONS_INVALID', `${where}: ${describeSchemaError(validate.errors?.[0])}`);
+  if (!validate(options)) throw new UsageError('PLUGIN_OPTIONS_INVALID', schemaProblems(validate.errors ?? [], prefix, root));
 }
 
 /**
- * Of all the schema's complaints, the one a person should read: the deepest, and never "must be string" from the
- * branch of a oneOf that the value obviously did not mean to take.
+ * Every complaint of the schema a person should read, one line each (`<prefix><path>: what`), in document order:
+ * never "must be string" from the branch of a oneOf that the value obviously did not mean to take, and never the
+ * oneOf itself when a complaint inside it says more.
  */
-function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
+function schemaProblems(errors: ErrorObject[], prefix: string, root: string): string {
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
-  const candidates = errors.filter(
-    (e) => !(e.keyword === 'type' && oneOfPaths.has(e.instancePath)) && !(e.keyword === 'const' && oneOfPaths.has(e.instancePath)),
-  );
+  const candidates = errors.filter((e) => !((e.keyword === 'type' || e.keyword === 'const') && oneOfPaths.has(e.instancePath)));
   const specific = candidates.filter((e) => e.keyword !== 'oneOf' || !candidates.some((o) => o !== e && o.instancePath.startsWith(e.instancePath)));
-  const pool = specific.length ? specific : errors;
-  return pool.reduce<ErrorObject | undefined>((best, e) => (!best || e.instancePath.length > best.instancePath.length ? e : best), undefined);
+  const lines = (specific.length ? specific : errors).map((e) => prefix + describeSchemaError(e, root));
+  return [...new Set(lines.length ? lines : [`${prefix}${root}: does not match the schema`])].join('\n');
 }
 
-function describeSchemaError(error: ErrorObject | undefined): string {
-  if (!error) return 'does not match the schema';
+function describeSchemaError(error: ErrorObject, root: string): string {
   const path =
-    '$' + error.instancePath.replace(/\/([^/]*)/g, (_m, seg: string) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`));
+    root + error.instancePath.replace(/\/([^/]*)/g, (_m, seg: string) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`));
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':

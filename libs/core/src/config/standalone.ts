@@ -19,8 +19,8 @@ export type SchemaMode = 'config' | 'plugin-options';
 
 const AJV_OPTIONS: Record<SchemaMode, Options> = {
   config: { allErrors: true, strict: true, allowUnionTypes: true },
-  // Plugins' schemas are written by third parties: validate with them, do not lint them.
-  'plugin-options': { allErrors: false, strict: false, allowUnionTypes: true },
+  // Plugins' schemas are written by third parties: validate with them (every complaint at once), do not lint them.
+  'plugin-options': { allErrors: true, strict: false, allowUnionTypes: true },
 };
 
 /** The file a plugin may ship beside its entry point: the standalone validator of its manifest's optionsSchema. */

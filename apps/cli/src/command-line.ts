@@ -1,0 +1,38 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError, usageErrorLines } from '@certsmith/core';
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+type ParsedCommandLine<T extends OptionSpecs> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
+/**
+ * node's parseArgs, with its complaints in our words: an unknown option, a missing value or a value given to a
+ * switch is a UsageError naming the option, with `help` (where to read the usage) as its hint.
+ */
+export function parseCommandLine<T extends OptionSpecs>(args: string[], options: T, help: string): ParsedCommandLine<T> {
+  // A lenient pass first: its tokens say which option is at fault, where the strict parser's message would not.
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
+    if (!spec) throw usageError(`${token.rawName}: unknown option`, help);
+    if (spec.type === 'boolean' && token.inlineValue) throw usageError(`${token.rawName}: takes no value`, help);
+    // "--config --json": the next word is another option, not the file (the strict parser calls it ambiguous).
+    if (spec.type === 'string' && (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))))
+      throw usageError(`${token.rawName}: needs a value`, help);
+  }
+  return parseArgs({ args, options, allowPositionals: true, strict: true });
+}
+
+export function usageError(message: string, help: string): UsageError {
+  return new UsageError('USAGE', message, { hint: `see ${help}` });
+}
+
+/**
+ * How every command reports bad input: `<program>: CODE: where: what` on stderr, one line per problem, exit code 2.
+ * Anything else is rethrown (a bug: main prints it as an internal error).
+ */
+export function reportUsageError(error: unknown, program = 'certsmith'): number {
+  if (!(error instanceof UsageError)) throw error;
+  for (const line of usageErrorLines(error)) process.stderr.write(`${program}: ${line}\n`);
+  return 2;
+}
