@@ -6,7 +6,8 @@ import { link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { UsageError } from '@certsmith/core';
+import { parseCommandLine, reportUsageError, usageError } from './command-line.js';
 
 export const INIT_USAGE = `Usage: certsmith init [--profile full|dnsonly] [--config F] [--force]
 
@@ -103,42 +104,34 @@ export function startingConfig(profile: ProfileName, serverName: string, schemaF
 
 /** `certsmith init`: returns the exit code. */
 export async function runInit(argv: string[]): Promise<number> {
-  const usage = (message: string) => {
-    process.stderr.write(`certsmith init: ${message} (see certsmith init --help)\n`);
-    return 2;
-  };
+  const usage = (message: string) => reportUsageError(usageError(message, 'certsmith init --help'));
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { profile: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
+    ({ values } = parseCommandLine(
+      argv,
+      { profile: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      'certsmith init --help',
+    ));
   } catch (error) {
-    // In our own words, naming the option node's parser quoted.
-    const option = /'(-[^']*)'/.exec((error as Error).message)?.[1] ?? '';
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return usage(`unknown option "${option.split(' ')[0]}"`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return usage('takes no arguments besides its options');
-    return usage(`option "${option.split(' ')[0]}" needs a value`);
+    return reportUsageError(error);
   }
   if (values.help) {
     process.stdout.write(`${INIT_USAGE}\n`);
     return 0;
   }
   if (values.profile !== undefined && values.profile !== 'full' && values.profile !== 'dnsonly') {
-    return usage(`--profile must be full or dnsonly, not "${values.profile}"`);
+    return usage(`--profile: must be full or dnsonly, not "${values.profile}"`);
   }
   const profile = values.profile ?? detectProfile();
   const file = resolve(values.config ?? process.env.CERTSMITH_CONFIG ?? '/etc/certsmith/config.json');
-  if (!values.force && existsSync(file)) return usage(`${file} exists; not replaced (--force replaces it)`);
+  if (!values.force && existsSync(file)) return exists(file);
   const text = `${JSON.stringify(startingConfig(profile, hostname().toLowerCase(), shippedSchema()), null, 2)}\n`;
   try {
     await writeWhole(file, text, values.force ?? false);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return usage(`${file} exists; not replaced (--force replaces it)`);
-    process.stderr.write(`certsmith init: ${file}: cannot write (${code ?? (error as Error).message})\n`);
-    return 2;
+    if (code === 'EEXIST') return exists(file);
+    return reportUsageError(new UsageError('CONFIG_UNWRITABLE', `${file}: cannot write (${code ?? (error as Error).message})`));
   }
   const how = values.profile ? 'as asked' : profile === 'dnsonly' ? `${DNSONLY_MARKER} exists` : `no ${DNSONLY_MARKER}`;
   process.stdout.write(`certsmith init: wrote ${file} (profile ${profile}: ${how}); next: certsmith check --dry-run --config ${file}\n`);
@@ -165,4 +158,8 @@ async function writeWhole(file: string, text: string, replace: boolean): Promise
 function shippedSchema(): string | undefined {
   const file = fileURLToPath(new URL('../config.schema.json', import.meta.url));
   return existsSync(file) ? file : undefined;
+}
+
+function exists(file: string): number {
+  return reportUsageError(new UsageError('CONFIG_EXISTS', `${file}: exists; not replaced`, { hint: '--force replaces it' }));
 }

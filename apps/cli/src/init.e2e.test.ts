@@ -45,7 +45,7 @@ describe('certsmith init', () => {
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-    expect(refused.stderr).toContain(`${file} exists; not replaced (--force replaces it)`);
+    expect(refused.stderr).toBe(`certsmith: CONFIG_EXISTS: ${file}: exists; not replaced (--force replaces it)\n`);
     expect(await readFile(file, 'utf8')).toBe('{ "profile": "full" }\n');
 
     const forced = await runCli(['init', '--config', file, '--force', '--profile', 'full']);
@@ -56,14 +56,14 @@ describe('certsmith init', () => {
   it('refuses a bad profile or option with one line and exit 2, writing nothing', async () => {
     const file = join(dir.path, 'config.json');
     for (const [args, message] of [
-      [['--profile', 'web'], '--profile must be full or dnsonly, not "web"'],
-      [['--colour', 'blue'], 'unknown option "--colour"'],
-      [['--profile'], 'option "--profile" needs a value'],
+      [['--profile', 'web'], '--profile: must be full or dnsonly, not "web"'],
+      [['--colour', 'blue'], '--colour: unknown option'],
+      [['--profile'], '--profile: needs a value'],
     ] as const) {
       const result = await runCli(['init', '--config', file, ...args]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-      expect(result.stderr).toBe(`certsmith init: ${message} (see certsmith init --help)\n`);
+      expect(result.stderr).toBe(`certsmith: USAGE: ${message} (see certsmith init --help)\n`);
       expect(existsSync(file)).toBe(false);
     }
   });

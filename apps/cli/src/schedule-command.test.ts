@@ -74,14 +74,14 @@ describe('certsmith schedule where systemd is the init', () => {
   it('a failing systemctl is one line with its output and exit 1', async () => {
     const m = machine(true, { failing: ['systemctl enable --now certsmith.timer'] });
     expect(await runSchedule(['install', '--unit-dir', dir], m.deps)).toBe(1);
-    expect(m.err).toEqual(['certsmith schedule: systemctl enable --now certsmith.timer failed (exit 1): Failed to connect to bus']);
+    expect(m.err).toEqual(['certsmith: SYSTEMCTL_FAILED: systemctl enable --now certsmith.timer: exit 1: Failed to connect to bus']);
   });
 
   it('usage errors: one line, exit 2', async () => {
     for (const [args, line] of [
-      [[], 'certsmith schedule: say install, remove or show (see certsmith schedule --help)'],
-      [['start'], 'certsmith schedule: unknown action "start" (see certsmith schedule --help)'],
-      [['install', '--cron', '--unit-dir', dir], 'certsmith schedule: --cron and --unit-dir exclude each other'],
+      [[], 'certsmith: USAGE: schedule: say install, remove or show (see certsmith schedule --help)'],
+      [['start'], 'certsmith: USAGE: start: unknown action (see certsmith schedule --help)'],
+      [['install', '--cron', '--unit-dir', dir], 'certsmith: USAGE: --cron: excludes --unit-dir (see certsmith schedule --help)'],
     ] as const) {
       const m = machine(false);
       expect(await runSchedule([...args], m.deps)).toBe(2);

@@ -85,7 +85,7 @@ export async function runSchedule(argv: string[], deps: ScheduleDeps = systemSch
       },
     });
   } catch (error) {
-    deps.err(`certsmith schedule: ${optionProblem(error)} (see certsmith schedule --help)`);
+    deps.err(`certsmith: USAGE: ${optionProblem(error)} (see certsmith schedule --help)`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -96,14 +96,14 @@ export async function runSchedule(argv: string[], deps: ScheduleDeps = systemSch
   const action = positionals[0];
   if (positionals.length !== 1 || !['install', 'remove', 'show'].includes(action!)) {
     deps.err(
-      `certsmith schedule: ${action === undefined ? 'say install, remove or show' : `unknown action "${positionals.join(' ')}"`} (see certsmith schedule --help)`,
+      `certsmith: USAGE: ${action === undefined ? 'schedule: say install, remove or show' : `${positionals.join(' ')}: unknown action`} (see certsmith schedule --help)`,
     );
     return 2;
   }
   // --cron-file alone says cron as --cron does.
   const cron = values.cron === true || values['cron-file'] !== undefined;
   if (cron && values['unit-dir'] !== undefined) {
-    deps.err(`certsmith schedule: ${values.cron ? '--cron' : '--cron-file'} and --unit-dir exclude each other`);
+    deps.err(`certsmith: USAGE: ${values.cron ? '--cron' : '--cron-file'}: excludes --unit-dir (see certsmith schedule --help)`);
     return 2;
   }
   const where: Where = {
@@ -121,7 +121,7 @@ export async function runSchedule(argv: string[], deps: ScheduleDeps = systemSch
     return await show(where, deps);
   } catch (error) {
     if (error instanceof ScheduleInputError) {
-      deps.err(`certsmith schedule: ${error.message}`);
+      deps.err(`certsmith: SCHEDULE_INVALID: ${error.message}`);
       return 2;
     }
     throw error;
@@ -170,7 +170,7 @@ async function install(where: Where, command: ScheduledCommand, deps: ScheduleDe
   ]) {
     const result = await deps.run(step);
     if (result.code !== 0) {
-      deps.err(`certsmith schedule: ${step.join(' ')} failed (exit ${result.code}): ${result.output}`);
+      deps.err(`certsmith: SYSTEMCTL_FAILED: ${step.join(' ')}: exit ${result.code}: ${result.output}`);
       return 1;
     }
     deps.out(`ran: ${step.join(' ')}`);
@@ -191,7 +191,7 @@ async function remove(where: Where, deps: ScheduleDeps): Promise<number> {
     if (present.includes(TIMER) && systemctl === true) {
       const result = await deps.run(['systemctl', 'disable', '--now', TIMER]);
       if (result.code !== 0) {
-        deps.err(`certsmith schedule: systemctl disable --now ${TIMER} failed (exit ${result.code}): ${result.output}`);
+        deps.err(`certsmith: SYSTEMCTL_FAILED: systemctl disable --now ${TIMER}: exit ${result.code}: ${result.output}`);
         return 1;
       }
       deps.out(`ran: systemctl disable --now ${TIMER}`);
@@ -229,7 +229,7 @@ async function show(where: Where, deps: ScheduleDeps): Promise<number> {
   for (const path of files) {
     const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
-      throw new ScheduleInputError(`${path} cannot be read (${error.code ?? error.message})`);
+      throw new ScheduleInputError(`${path}: cannot be read (${error.code ?? error.message})`);
     });
     if (text === null) {
       deps.out(`${path}: not installed`);
@@ -261,13 +261,13 @@ async function usableDirectory(dir: string, what: string, write: boolean): Promi
     info = await stat(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ScheduleInputError(`${what} ${dir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
+    throw new ScheduleInputError(`${dir}: ${what} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
   }
-  if (!info.isDirectory()) throw new ScheduleInputError(`${what} ${dir} is not a directory`);
+  if (!info.isDirectory()) throw new ScheduleInputError(`${dir}: ${what} is not a directory`);
   try {
     await access(dir, constants.R_OK | constants.X_OK | (write ? constants.W_OK : 0));
   } catch (error) {
-    throw new ScheduleInputError(`${what} ${dir} cannot be ${write ? 'written' : 'read'} (${(error as NodeJS.ErrnoException).code})`);
+    throw new ScheduleInputError(`${dir}: ${what} cannot be ${write ? 'written' : 'read'} (${(error as NodeJS.ErrnoException).code})`);
   }
 }
 
@@ -275,7 +275,7 @@ async function template(share: string, name: string): Promise<string> {
   try {
     return await readFile(join(share, name), 'utf8');
   } catch (error) {
-    throw new ScheduleInputError(`the shipped file ${join(share, name)} cannot be read (${(error as NodeJS.ErrnoException).code}): reinstall certsmith`);
+    throw new ScheduleInputError(`${join(share, name)}: the shipped file cannot be read (${(error as NodeJS.ErrnoException).code}): reinstall certsmith`);
   }
 }
 
@@ -289,7 +289,7 @@ async function writeIfChanged(path: string, text: string): Promise<'unchanged' |
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw new ScheduleInputError(`${path} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ScheduleInputError(`${path}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   return 'written';
 }
@@ -298,7 +298,7 @@ async function writeIfChanged(path: string, text: string): Promise<'unchanged' |
 function optionProblem(error: unknown): string {
   const { code, message } = error as { code?: string; message: string };
   const option = /'(-[^' ]*)/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option "${option}"`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `option "${option}" needs a value`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `${option}: unknown option`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `${option}: needs a value`;
   return message;
 }

@@ -100,25 +100,25 @@ describe('certsmith schedule on a machine without a running systemd', () => {
   it('a missing or unusable unit directory: one line naming it, exit 2, nothing written', async () => {
     const missing = join(dir.path, 'no-such-dir');
     const result = await schedule('install', '--unit-dir', missing, '--config', config);
-    expect(result.stderr).toBe(`certsmith schedule: the unit directory ${missing} does not exist\n`);
+    expect(result.stderr).toBe(`certsmith: SCHEDULE_INVALID: ${missing}: the unit directory does not exist\n`);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect((await readdir(dir.path)).sort()).toEqual(['config.json', 'units']);
 
     const file = join(dir.path, 'config.json');
     const notDir = await schedule('install', '--unit-dir', file);
-    expect(notDir.stderr).toBe(`certsmith schedule: the unit directory ${file} is not a directory\n`);
+    expect(notDir.stderr).toBe(`certsmith: SCHEDULE_INVALID: ${file}: the unit directory is not a directory\n`);
     expect(notDir.code).toBe(2);
 
     const removeMissing = await schedule('remove', '--unit-dir', missing);
-    expect(removeMissing.stderr).toBe(`certsmith schedule: the unit directory ${missing} does not exist\n`);
+    expect(removeMissing.stderr).toBe(`certsmith: SCHEDULE_INVALID: ${missing}: the unit directory does not exist\n`);
     expect(removeMissing.code).toBe(2);
 
     // Root reads and writes a directory of mode 0: refused for everyone else.
     if (process.getuid?.() !== 0) {
       await chmod(units, 0o500);
       const readOnly = await schedule('install', '--unit-dir', units);
-      expect(readOnly.stderr).toBe(`certsmith schedule: the unit directory ${units} cannot be written (EACCES)\n`);
+      expect(readOnly.stderr).toBe(`certsmith: SCHEDULE_INVALID: ${units}: the unit directory cannot be written (EACCES)\n`);
       expect(readOnly.code).toBe(2);
     }
     expect(await readdir(units)).toEqual([]);
@@ -126,12 +126,12 @@ describe('certsmith schedule on a machine without a running systemd', () => {
 
   it('an unknown action or option: one line, exit 2', async () => {
     const result = await schedule('enable');
-    expect(result.stderr).toBe('certsmith schedule: unknown action "enable" (see certsmith schedule --help)\n');
+    expect(result.stderr).toBe('certsmith: USAGE: enable: unknown action (see certsmith schedule --help)\n');
     expect(result.code).toBe(2);
     const option = await schedule('install', '--unit-directory', units);
-    expect(option.stderr).toBe('certsmith schedule: unknown option "--unit-directory" (see certsmith schedule --help)\n');
+    expect(option.stderr).toBe('certsmith: USAGE: --unit-directory: unknown option (see certsmith schedule --help)\n');
     const value = await schedule('install', '--unit-dir');
-    expect(value.stderr).toBe('certsmith schedule: option "--unit-dir" needs a value (see certsmith schedule --help)\n');
+    expect(value.stderr).toBe('certsmith: USAGE: --unit-dir: needs a value (see certsmith schedule --help)\n');
     expect(value.code).toBe(2);
     expect(option.code).toBe(2);
   });

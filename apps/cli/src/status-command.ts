@@ -1,4 +1,4 @@
-import { CertsmithError, formatAge, UsageError } from '@certsmith/core';
+import { CertsmithError, formatAge } from '@certsmith/core';
 import { compose } from './compose.js';
 import { streamStatus, type ServiceStatus, type StatusHead, type TargetStatus } from './status.js';
 
@@ -29,8 +29,7 @@ export async function runStatus(options: StatusOptions): Promise<number> {
     await streamStatus(await compose(options.configFile), options.targets, printer);
   } catch (error) {
     if (error instanceof CertsmithError) {
-      const where = error instanceof UsageError ? '' : `${error.code}: `;
-      process.stderr.write(`certsmith status: ${where}${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+      process.stderr.write(`certsmith: ${error.code}: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
       return 2;
     }
     throw error;

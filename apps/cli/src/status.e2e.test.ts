@@ -122,7 +122,7 @@ describe('certsmith status on the sandbox layout', () => {
     const json = JSON.parse((await runCli(['status', '--json', '--target', 'mail.sandbox.test', '--config', config])).stdout) as StatusJson;
     expect(json.targets.map((t) => t.target)).toEqual(['hostname']);
     const unknown = await runCli(['status', '--target', 'nope.test', '--config', config]);
-    expect(unknown.stderr).toBe('certsmith status: --target nope.test: no target has that id or name (targets: hostname)\n');
+    expect(unknown.stderr).toBe('certsmith: UNKNOWN_TARGET: --target nope.test: no target has that id or name (targets: hostname)\n');
     expect(unknown.code).toBe(2);
   });
 
@@ -132,9 +132,9 @@ describe('certsmith status on the sandbox layout', () => {
     const lastRun = join(state, 'last-run.json');
     const good = await readFile(lastRun, 'utf8');
     const cases: [string, string, string][] = [
-      [lastRun, '{"version": 1, "run": ', `certsmith status: STATE_INVALID: ${lastRun}: not JSON (`],
-      [lastRun, good.replace('"result":"replaced"', '"result":7'), `certsmith status: STATE_INVALID: ${lastRun}: "targets.hostname.result" is not a string\n`],
-      [lastRun, '[]', `certsmith status: STATE_INVALID: ${lastRun}: not a JSON object\n`],
+      [lastRun, '{"version": 1, "run": ', `certsmith: STATE_INVALID: ${lastRun}: not JSON (`],
+      [lastRun, good.replace('"result":"replaced"', '"result":7'), `certsmith: STATE_INVALID: ${lastRun}: "targets.hostname.result" is not a string\n`],
+      [lastRun, '[]', `certsmith: STATE_INVALID: ${lastRun}: not a JSON object\n`],
     ];
     for (const [file, text, line] of cases) {
       await writeFile(file, text);
@@ -162,9 +162,7 @@ describe('certsmith status on the sandbox layout', () => {
       await writeFile(pending, text!);
       const files = await snapshot(dir.path);
       const result = await runCli(['status', '--config', config]);
-      expect(result.stderr.startsWith(`certsmith status: PENDING_STATE_INVALID: the pending-order file ${pending} is not usable: ${what}`), result.stderr).toBe(
-        true,
-      );
+      expect(result.stderr.startsWith(`certsmith: PENDING_STATE_INVALID: the pending-order file ${pending} is not usable: ${what}`), result.stderr).toBe(true);
       expect(result.stderr.split('\n')).toHaveLength(2);
       expect(result.code).toBe(2);
       expect(await snapshot(dir.path)).toBe(files);
