@@ -115,7 +115,7 @@ describe('the installed package', () => {
     const bad = await sandboxConfig('bad-options.json', [{ module: EXAMPLE_PLUGIN, options: {} }]);
     const refused = await certsmith('certsmith', ['check', '--config', bad]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/options of plugin "example-event-log".*missing required field "file"/);
+    expect(refused.stderr).toBe(`certsmith: PLUGIN_OPTIONS_INVALID: ${bad}: $.plugins[1].options: missing required field "file"\n`);
   });
 
   it('refuses a plugin built for another plugin API with exit 2', async () => {
