@@ -20,7 +20,7 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
     run: async (args) => (await import('./healthy.js')).main(args),
   },
   coldstart: {
-    about: 'certsmith --version and check --help beside node -e 0, certbot --version and lego --version (hyperfine medians)',
+    about: 'certsmith --version and check --help beside node -e 0, certbot --version and lego --version (medians of runs taking turns)',
     run: async (args) => (await import('./coldstart.js')).main(args),
   },
   inspect: {
