@@ -18,6 +18,7 @@ import { withAccountLock } from './account-lock.js';
 import { AcmeClient, type Eab, type Order, type RenewalInfo } from './client.js';
 import { AccountKey, type JwsAlgorithm } from './jws.js';
 import { driveOrder, type ChallengeType, type OrderOutcome } from './order-flow.js';
+import { ValidationPace } from './poll-schedule.js';
 import { AcmeError } from './problem.js';
 import { AcmeTransport } from './transport.js';
 import { ariCertIdOf } from './ari.js';
@@ -82,6 +83,8 @@ export class AcmeIssuer implements Issuer {
   readonly addressPreference?: AddressPreference;
 
   private session: AcmeSession | null = null;
+  /** How long this CA has taken to validate this run's orders: where the first look at the next one comes. */
+  private pace: ValidationPace | undefined;
   private leftoversWrites: Promise<void> = Promise.resolve();
   /** The run's account could not be had for a reason no retry within the run fixes: every later target gets it too. */
   private accountFailure: CertsmithError | null = null;
@@ -287,6 +290,7 @@ export class AcmeIssuer implements Issuer {
         bus: ctx.bus,
         signal: ctx.signal,
         leftovers: leftovers[order.url] ?? [],
+        pace: (this.pace ??= new ValidationPace(this.options.pollStartMs, this.options.pollMaxMs)),
       },
       {
         challengeTypes: this.options.challengeTypes,

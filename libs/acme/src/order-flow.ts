@@ -1,7 +1,7 @@
 import type { Bus, Challenge, DcvMethod, Published, Target } from '@certsmith/core';
 import type { AcmeChallenge, AcmeClient, Authorization, Order } from './client.js';
 import { dns01Value, type AccountKey } from './jws.js';
-import { PollSchedule, REAL_TIMING, type PollTiming } from './poll-schedule.js';
+import { PollSchedule, REAL_TIMING, type PollTiming, type ValidationPace } from './poll-schedule.js';
 import { AcmeError, codeOfProblemType, type ProblemDocument } from './problem.js';
 
 export type ChallengeType = 'http-01' | 'dns-01';
@@ -28,6 +28,8 @@ export interface OrderFlowContext {
   leftovers?: Challenge[];
   /** How to wait between looks at the CA (default: real time; tests inject their own). */
   timing?: PollTiming;
+  /** The run's record of how long this CA takes to validate: where the first look at an answered order comes. */
+  pace?: ValidationPace;
 }
 
 export type OrderOutcome =
@@ -87,13 +89,22 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       // so the first look waits one short step, or as long as the answers' Retry-After says.
       // A wait bound of zero asks nothing: every answered name is left pending as it is.
       const known = order;
-      if (answers.length)
+      if (answers.length) {
+        const answeredAt = timing.now();
+        let pendingAt: number | undefined;
         order = await poller.until(
           () => ctx.client.getOrder(order.url, ctx.signal),
-          (o) => o.status !== 'pending',
+          (o) => {
+            if (o.status !== 'pending') return true;
+            pendingAt = timing.now();
+            return false;
+          },
           known,
-          { waitFirst: true, retryAfter: latest(answers.map((a) => a.challenge.retryAfter)) },
+          { waitFirst: true, retryAfter: latest(answers.map((a) => a.challenge.retryAfter)), firstStepMs: ctx.pace?.firstStep() },
         );
+        if (order.status !== 'pending' && order !== known)
+          ctx.pace?.observe(timing.now() - answeredAt, pendingAt === undefined ? undefined : pendingAt - answeredAt);
+      }
       const decided = order.status !== 'pending' && order.status !== 'invalid';
       const final = decided
         ? answers.map((a) => ({ ...a.authz, status: 'valid' as const }))
@@ -230,10 +241,10 @@ class Poller {
     fetch: () => Promise<T>,
     done: (value: T) => boolean,
     current?: T,
-    options: { waitFirst?: boolean; retryAfter?: Date } = {},
+    options: { waitFirst?: boolean; retryAfter?: Date; firstStepMs?: number } = {},
   ): Promise<T> {
     if (current !== undefined && this.timing.now() >= this.deadline) return current;
-    const schedule = new PollSchedule(this.deadline, this.options.pollStartMs, this.options.pollMaxMs);
+    const schedule = new PollSchedule(this.deadline, options.firstStepMs ?? this.options.pollStartMs, this.options.pollMaxMs);
     if (options.waitFirst) {
       const wait = schedule.next(this.timing.now(), options.retryAfter);
       if (wait === null) return current ?? fetch();

@@ -4,7 +4,7 @@ import { createBus, type Challenge, type DcvMethod, type Published } from '@cert
 import type { AcmeClient, Authorization, Order } from './client.js';
 import { AccountKey } from './jws.js';
 import { driveOrder } from './order-flow.js';
-import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_START_MS, PollSchedule, type PollTiming } from './poll-schedule.js';
+import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_START_MS, PollSchedule, ValidationPace, type PollTiming } from './poll-schedule.js';
 
 const at = (ms: number) => new Date(ms);
 
@@ -161,5 +161,52 @@ describe('driveOrder polling (injected clock)', () => {
     const { outcome, log } = await drive({ pendingPolls: 5, retryAfterMs: 30_000, maxWaitMs: 10_000 });
     expect(outcome.status).toBe('pending');
     expect(log).toEqual(['sleep 25', 'look at 1000025']);
+  });
+});
+
+describe('ValidationPace', () => {
+  it('starts at the first step, then puts the first look where this CA decided its orders, probing a little sooner after a hit', () => {
+    const pace = new ValidationPace(25, 5_000);
+    expect(pace.firstStep()).toBe(25);
+    // Pending at 25 ms, decided at 75 ms: somewhere in between.
+    pace.observe(75, 25);
+    expect(pace.firstStep()).toBe(50);
+    // Decided at the first look (50 ms): a little sooner next time.
+    pace.observe(50);
+    expect(pace.firstStep()).toBe(44);
+    // A slow CA (pending at 1.5 s, decided at 3.1 s) moves it up, never past the cap nor below the first step.
+    pace.observe(3_100, 1_500);
+    expect(pace.firstStep()).toBe(1_172);
+    for (let i = 0; i < 10; i++) pace.observe(60_000, 50_000);
+    expect(pace.firstStep()).toBe(5_000);
+    for (let i = 0; i < 40; i++) pace.observe(1);
+    expect(pace.firstStep()).toBe(25);
+  });
+
+  it("the order flow looks first where the run's pace says, and tells it what it saw", async () => {
+    const timing = fakeTiming();
+    const pace = new ValidationPace();
+    const order = async (pendingPolls: number) => {
+      timing.log.length = 0;
+      const { client, start } = scriptedCa({ pendingPolls, timing });
+      await driveOrder(
+        start,
+        new Uint8Array([1]),
+        {
+          client,
+          accountKey: await AccountKey.generate(),
+          dcv: [dcv],
+          target: { id: 't', names: ['a.test', 'www.a.test'], services: [], kind: 'site' },
+          bus: createBus(),
+          signal: new AbortController().signal,
+          timing,
+          pace,
+        },
+        { challengeTypes: ['http-01'], maxWaitMs: 60_000 },
+      );
+      return timing.log.filter((l) => l.startsWith('sleep'));
+    };
+    expect(await order(2)).toEqual(['sleep 25', 'sleep 50', 'sleep 100']); // pending at 75 ms, decided at 175 ms
+    expect(await order(0)).toEqual(['sleep 125']); // the first look where the last order was decided
   });
 });

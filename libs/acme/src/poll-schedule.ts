@@ -46,6 +46,36 @@ export class PollSchedule {
   }
 }
 
+/**
+ * What this run has seen of how long the CA takes to validate an answered order, so that the first look at the next
+ * one comes about when it is decided: one look per order at a steady CA, instead of a few short ones (each look is a
+ * signed request, about 0.75 ms of CPU here). The first look after a decided one probes a little sooner, so that
+ * the estimate follows a CA that got faster; one that found the order still pending puts the estimate between that
+ * look and the one that found it decided.
+ */
+export class ValidationPace {
+  private estimate: number | undefined;
+
+  constructor(
+    private readonly startMs: number = DEFAULT_POLL_START_MS,
+    private readonly maxMs: number = DEFAULT_POLL_MAX_MS,
+  ) {}
+
+  /** The first step of the schedule for the next answered order. */
+  firstStep(): number {
+    return Math.round(Math.min(this.maxMs, Math.max(this.startMs, this.estimate ?? this.startMs)));
+  }
+
+  /**
+   * An order was found decided `decidedAfterMs` after its challenges were answered; `pendingAfterMs` is when the
+   * look before found it still pending (undefined: the first look found it decided).
+   */
+  observe(decidedAfterMs: number, pendingAfterMs?: number): void {
+    const seen = pendingAfterMs === undefined ? decidedAfterMs * 0.75 : (pendingAfterMs + decidedAfterMs) / 2;
+    this.estimate = this.estimate === undefined ? seen : (this.estimate + seen) / 2;
+  }
+}
+
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
