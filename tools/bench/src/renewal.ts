@@ -8,6 +8,7 @@
 // Every row carries the 1-minute load average at the start and the end of its invocations.
 //   npm run bench -- renewal [--n 10,50] [--tools certsmith,certbot,lego] [--runs K] (K interleaved runs, default 3, and
 //   their medians) [--cli <path>] (another certsmith entry point, a bundled one say; its launcher line's node flags apply)
+//   [--concurrency K] (certsmith's `concurrency`, targets worked on at once; its default when absent)
 import { X509Certificate } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -149,7 +150,11 @@ export interface RenewalRun {
 }
 
 /** One tool, one N, on its own fresh lab. With keep, the files stay until cleanup() (the tests re-count them). */
-export async function runRenewal(tool: Tool, n: number, options: { keep?: boolean; cpuProfDir?: string; cli?: string } = {}): Promise<RenewalRun> {
+export async function runRenewal(
+  tool: Tool,
+  n: number,
+  options: { keep?: boolean; cpuProfDir?: string; cli?: string; concurrency?: number } = {},
+): Promise<RenewalRun> {
   const cli = options.cli ?? CLI_PATH;
   const work = await labDir(`bench-renewal-${tool}-${n}`);
   const dir = work.path;
@@ -197,6 +202,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         JSON.stringify(
           {
             hostname: `host-${salt}.example.test`,
+            ...(options.concurrency ? { concurrency: options.concurrency } : {}),
             paths: { stateDir: './state', sslDir: './ssl' },
             inspection: { live: false },
             services: { cpanel: false, dovecot: false, exim: false, ftp: false },
@@ -401,6 +407,7 @@ export async function main(args: string[]): Promise<RenewalResult[]> {
       runs: { type: 'string', default: '3' },
       'cpu-prof': { type: 'string' },
       cli: { type: 'string' },
+      concurrency: { type: 'string' },
     },
   });
   const ns = String(values.n)
@@ -412,20 +419,21 @@ export async function main(args: string[]): Promise<RenewalResult[]> {
     .filter((t): t is Tool => (TOOLS as string[]).includes(t));
   const runs = Math.max(1, Number(values.runs) || 1);
   const cli = values.cli ? resolve(values.cli) : undefined;
+  const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
   const results: RenewalResult[] = [];
   // Repetitions interleave the tools, so that a slow spell of the machine falls on all of them alike.
   for (const n of ns) {
     for (let rep = 0; rep < runs; rep++)
       for (const tool of tools) {
         process.stderr.write(`renewal: ${tool} N=${n}${runs > 1 ? ` (run ${rep + 1} of ${runs})` : ''} ...\n`);
-        const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined, cli });
+        const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined, cli, concurrency });
         process.stderr.write(
           `renewal: ${tool} N=${n}: ${result.counted}/${n} in ${formatMs(result.wallMs)}, CPU ${formatMs(result.cpuMs / n)}/cert, load ${formatLoad(result.load)}${result.failures.length ? `; ${result.failures.slice(0, 3).join('; ')}` : ''}\n`,
         );
         results.push(result);
       }
   }
-  const entry = cli ? `; certsmith entry point: ${cli}` : '';
+  const entry = `${cli ? `; certsmith entry point: ${cli}` : ''}${concurrency ? `; certsmith concurrency ${concurrency}` : ''}`;
   const tables = `### Renewal of N targets (4 names each, http-01 via per-site nginx webroots, Pebble with EAB${entry})\n\n${renewalTable(results)}\n`;
   process.stdout.write(`\n${tables}`);
   await writeResults('renewal', results, tables);
