@@ -44,6 +44,8 @@ export interface AcmeChallenge {
   status: 'pending' | 'processing' | 'valid' | 'invalid';
   token?: string;
   error?: ProblemDocument;
+  /** When the CA says to look again (Retry-After on the answer to a challenge). */
+  retryAfter?: Date;
 }
 
 export interface Authorization {
@@ -263,7 +265,7 @@ export class AcmeClient {
   /** Tells the CA a challenge is ready to be checked (an empty JSON object, RFC 8555 section 7.5.1). */
   async respond(challenge: AcmeChallenge, signal: AbortSignal): Promise<AcmeChallenge> {
     const response = await this.post(challenge.url, {}, signal);
-    return { ...(expectObject(response, 'challenge') as unknown as AcmeChallenge), url: challenge.url };
+    return { ...(expectObject(response, 'challenge') as unknown as AcmeChallenge), url: challenge.url, retryAfter: response.retryAfter };
   }
 
   async finalize(order: Order, csrDer: Uint8Array, signal: AbortSignal): Promise<Order> {

@@ -17,6 +17,7 @@ export { AccountKey, externalAccountBinding, dns01Value, type JwsAlgorithm, type
 export { AcmeError, problemToError, codeOfProblemType, parseRetryAfter, type ProblemDocument } from './problem.js';
 export { driveOrder, type ChallengeType, type OrderFlowOptions, type OrderFlowContext, type OrderOutcome } from './order-flow.js';
 export { AcmeIssuer, type AcmeIssuerOptions } from './issuer.js';
+export { PollSchedule, ValidationPace, DEFAULT_POLL_START_MS, DEFAULT_POLL_MAX_MS, type PollTiming } from './poll-schedule.js';
 export { readEabKey } from './eab.js';
 export { ariCertId, ariCertIdOf, renewalTime } from './ari.js';
 export { acmeIssuerPlugin, acmeIssuerFromOptions, caaIdentitiesOf, type AcmePreset, type AcmePluginOptions } from './plugin.js';

@@ -18,6 +18,8 @@ import { withAccountLock } from './account-lock.js';
 import { AcmeClient, type Eab, type Order, type RenewalInfo } from './client.js';
 import { AccountKey, type JwsAlgorithm } from './jws.js';
 import { driveOrder, type ChallengeType, type OrderOutcome } from './order-flow.js';
+import { ValidationPace } from './poll-schedule.js';
+import { OrderGate } from './order-gate.js';
 import { AcmeError } from './problem.js';
 import { AcmeTransport } from './transport.js';
 import { ariCertIdOf } from './ari.js';
@@ -52,6 +54,8 @@ export interface AcmeIssuerOptions {
   addressPreference?: AddressPreference;
   /** The ACME profile to order under (one the directory's `meta.profiles` offers); the CA's default when absent. */
   profile?: string;
+  /** Orders at the CA at once, however many targets the run works on together (default 4, the run's old pace). */
+  ordersInFlight?: number;
 }
 
 /** The run's connection to the CA: see AcmeIssuer.withClient. */
@@ -73,6 +77,9 @@ const FINAL_ACCOUNT_FAILURES = /^(EAB_KEY_SPENT|EAB_KEY_UNKNOWN|EAB_REJECTED|EAB
  * An Issuer for any ACME CA (Sectigo, Let's Encrypt, ZeroSSL, a private CA). Its state directory keeps the account
  * key (0600) and the challenges a run left published while the CA was still checking them.
  */
+/** What a CA saw of a run before the issuer had a gate of its own: the pipeline's four targets at a time. */
+export const DEFAULT_ORDERS_IN_FLIGHT = 4;
+
 export class AcmeIssuer implements Issuer {
   readonly trusted = true;
   readonly id: string;
@@ -82,6 +89,9 @@ export class AcmeIssuer implements Issuer {
   readonly addressPreference?: AddressPreference;
 
   private session: AcmeSession | null = null;
+  /** How long this CA has taken to validate this run's orders: where the first look at the next one comes. */
+  private pace: ValidationPace | undefined;
+  private readonly gate: OrderGate;
   private leftoversWrites: Promise<void> = Promise.resolve();
   /** The run's account could not be had for a reason no retry within the run fixes: every later target gets it too. */
   private accountFailure: CertsmithError | null = null;
@@ -96,16 +106,19 @@ export class AcmeIssuer implements Issuer {
     this.issuerPatterns = options.issuerPatterns;
     this.caaIdentities = options.caaIdentities ?? [];
     this.addressPreference = options.addressPreference;
+    this.gate = new OrderGate(options.ordersInFlight ?? DEFAULT_ORDERS_IN_FLIGHT);
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {
     return this.rateLimited(
       request.names,
-      this.withClient(ctx, async (client) => {
-        const order = await this.newOrder(request, client, ctx);
-        const outcome = await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target);
-        return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
-      }),
+      this.withClient(ctx, (client) =>
+        this.gate.through(async () => {
+          const order = await this.newOrder(request, client, ctx);
+          const outcome = await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target);
+          return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
+        }),
+      ),
     );
   }
 
@@ -113,18 +126,20 @@ export class AcmeIssuer implements Issuer {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
     return this.rateLimited(
       pending.names,
-      this.withClient(ctx, async (client) => {
-        const order = await client.getOrder(pending.reference, ctx.signal);
-        const outcome = await this.drive(order, csr, client, client.accountKey!, ctx, target);
-        return this.finish(
-          outcome,
-          pending.target,
-          pending.names,
-          ctx,
-          pending.createdAt,
-          await this.states(outcome, pending.names, client, ctx, pending.authorizations),
-        );
-      }),
+      this.withClient(ctx, (client) =>
+        this.gate.through(async () => {
+          const order = await client.getOrder(pending.reference, ctx.signal);
+          const outcome = await this.drive(order, csr, client, client.accountKey!, ctx, target);
+          return this.finish(
+            outcome,
+            pending.target,
+            pending.names,
+            ctx,
+            pending.createdAt,
+            await this.states(outcome, pending.names, client, ctx, pending.authorizations),
+          );
+        }),
+      ),
     );
   }
 
@@ -287,6 +302,7 @@ export class AcmeIssuer implements Issuer {
         bus: ctx.bus,
         signal: ctx.signal,
         leftovers: leftovers[order.url] ?? [],
+        pace: (this.pace ??= new ValidationPace(this.options.pollStartMs, this.options.pollMaxMs)),
       },
       {
         challengeTypes: this.options.challengeTypes,

@@ -1,6 +1,7 @@
 import type { Bus, Challenge, DcvMethod, Published, Target } from '@certsmith/core';
 import type { AcmeChallenge, AcmeClient, Authorization, Order } from './client.js';
 import { dns01Value, type AccountKey } from './jws.js';
+import { PollSchedule, REAL_TIMING, type PollTiming, type ValidationPace } from './poll-schedule.js';
 import { AcmeError, codeOfProblemType, type ProblemDocument } from './problem.js';
 
 export type ChallengeType = 'http-01' | 'dns-01';
@@ -10,7 +11,7 @@ export interface OrderFlowOptions {
   challengeTypes: ChallengeType[];
   /** How long one run waits for the CA (validation, then issuance) before it leaves the order pending. */
   maxWaitMs: number;
-  /** Polling: first delay, then doubling up to the cap, unless the CA says Retry-After. */
+  /** Polling: first delay, then doubling up to the cap, unless the CA says Retry-After (see PollSchedule). */
   pollStartMs?: number;
   pollMaxMs?: number;
   preferredChain?: string;
@@ -25,6 +26,10 @@ export interface OrderFlowContext {
   signal: AbortSignal;
   /** Challenges a previous run left published (it stopped waiting); they are cleaned up once their authorization is final. */
   leftovers?: Challenge[];
+  /** How to wait between looks at the CA (default: real time; tests inject their own). */
+  timing?: PollTiming;
+  /** The run's record of how long this CA takes to validate: where the first look at an answered order comes. */
+  pace?: ValidationPace;
 }
 
 export type OrderOutcome =
@@ -46,9 +51,9 @@ interface Answer {
  * the order is returned as pending, to be resumed by a later run with the same call.
  */
 export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlowContext, options: OrderFlowOptions): Promise<OrderOutcome> {
-  // Real time, not the injected clock: a pinned test clock must not make the wait endless.
-  const deadline = Date.now() + options.maxWaitMs;
-  const poller = new Poller(ctx, deadline, options);
+  // Real time, not the run's clock: a pinned test clock must not make the wait endless.
+  const timing = ctx.timing ?? REAL_TIMING;
+  const poller = new Poller(ctx.signal, timing, timing.now() + options.maxWaitMs, options);
   let order = start;
   let stillPublished: Challenge[] = [];
 
@@ -80,16 +85,26 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       // One request per poll however many names the order has: the order turns ready once every authorization is
       // valid and invalid once any is not (RFC 8555 section 7.1.6). Only when it is neither (the wait bound came
       // first) or invalid are the answered authorizations read, once each, to say which name holds it or failed.
-      // The CA has only just been told: asked at once, it would all but always still be checking (a wasted request).
+      // The CA has only just been told: asked at once, it would all but always still be checking (a wasted request),
+      // so the first look waits one short step, or as long as the answers' Retry-After says.
       // A wait bound of zero asks nothing: every answered name is left pending as it is.
       const known = order;
-      if (answers.length)
+      if (answers.length) {
+        const answeredAt = timing.now();
+        let pendingAt: number | undefined;
         order = await poller.until(
           () => ctx.client.getOrder(order.url, ctx.signal),
-          (o) => o.status !== 'pending',
+          (o) => {
+            if (o.status !== 'pending') return true;
+            pendingAt = timing.now();
+            return false;
+          },
           known,
-          { waitFirst: true },
+          { waitFirst: true, retryAfter: latest(answers.map((a) => a.challenge.retryAfter)), firstStepMs: ctx.pace?.firstStep() },
         );
+        if (order.status !== 'pending' && order !== known)
+          ctx.pace?.observe(timing.now() - answeredAt, pendingAt === undefined ? undefined : pendingAt - answeredAt);
+      }
       const decided = order.status !== 'pending' && order.status !== 'invalid';
       const final = decided
         ? answers.map((a) => ({ ...a.authz, status: 'valid' as const }))
@@ -139,7 +154,7 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
       () => ctx.client.getOrder(order.url, ctx.signal),
       (o) => o.status !== 'processing' && o.status !== 'pending',
       order,
-      { waitFirst: finalized && order.retryAfter !== undefined },
+      { waitFirst: finalized && order.retryAfter !== undefined, retryAfter: order.retryAfter },
     );
   }
   if (order.status === 'invalid') throw orderFailed(order);
@@ -208,64 +223,44 @@ function orderFailed(order: Order): AcmeError {
   });
 }
 
-/** Polls fast first, then backs off; a Retry-After from the CA wins; never past the run's deadline. */
+/** Looks at an order until it is decided, on a PollSchedule per wait; never past the run's wait bound. */
 class Poller {
   constructor(
-    private readonly ctx: OrderFlowContext,
+    private readonly signal: AbortSignal,
+    private readonly timing: PollTiming,
     private readonly deadline: number,
     private readonly options: OrderFlowOptions,
   ) {}
 
   /**
    * With `current` (the state already known), a wait bound of zero returns it without asking the CA again. With
-   * `waitFirst`, the first request waits one step (or the Retry-After `current` carries) as later ones do.
+   * `waitFirst`, the first request waits one step (or the given Retry-After) as later ones do; each later wait
+   * follows the Retry-After of the answer before it.
    */
   async until<T extends { retryAfter?: Date }>(
     fetch: () => Promise<T>,
     done: (value: T) => boolean,
     current?: T,
-    options: { waitFirst?: boolean } = {},
+    options: { waitFirst?: boolean; retryAfter?: Date; firstStepMs?: number } = {},
   ): Promise<T> {
-    if (current !== undefined && Date.now() >= this.deadline) return current;
-    let delay = this.options.pollStartMs ?? 200;
-    const cap = this.options.pollMaxMs ?? 5_000;
+    if (current !== undefined && this.timing.now() >= this.deadline) return current;
+    const schedule = new PollSchedule(this.deadline, options.firstStepMs ?? this.options.pollStartMs, this.options.pollMaxMs);
     if (options.waitFirst) {
-      const wait = this.waitAfter(current, delay);
-      delay = Math.min(cap, delay * 2);
+      const wait = schedule.next(this.timing.now(), options.retryAfter);
       if (wait === null) return current ?? fetch();
-      await sleep(wait, this.ctx.signal);
+      await this.timing.sleep(wait, this.signal);
     }
     for (;;) {
       const value = await fetch();
       if (done(value)) return value;
-      const wait = this.waitAfter(value, delay);
-      delay = Math.min(cap, delay * 2);
+      const wait = schedule.next(this.timing.now(), value.retryAfter);
       if (wait === null) return value;
-      await sleep(wait, this.ctx.signal);
+      await this.timing.sleep(wait, this.signal);
     }
-  }
-
-  /** How long to wait before asking again: the CA's Retry-After, else the schedule's step; within the wait bound (null: it is spent). */
-  private waitAfter(value: { retryAfter?: Date } | undefined, step: number): number | null {
-    const now = Date.now();
-    const wait = value?.retryAfter ? Math.max(100, value.retryAfter.getTime() - now) : step;
-    // Past the bound, what is left of it is used once, then the state is reported as it is.
-    if (now + wait <= this.deadline) return wait;
-    return this.deadline - now > 0 ? this.deadline - now : null;
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** The latest of the dates given (the CA's Retry-After of several answers), if any. */
+function latest(dates: (Date | undefined)[]): Date | undefined {
+  return dates.reduce<Date | undefined>((a, b) => (b && (!a || b > a) ? b : a), undefined);
 }

@@ -9,11 +9,10 @@ import {
   openSync,
   readFileSync,
   realpathSync,
-  rmdirSync,
   unlinkSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
-import { rmdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { CertsmithError } from '@certsmith/core';
 
@@ -23,45 +22,34 @@ export interface DocrootFile {
   file: string;
   /** URL path (leading slash). */
   urlPath: string;
-  /** Directories this write created, deepest first, for cleanup. */
+  /** Directories this write created, deepest first. */
   createdDirs: string[];
 }
 
 /**
- * Per docroot, shared by every instance in this process: the directories writes created, and the files written
- * here that are still in place. Only when the last is removed are the directories taken away (once empty).
- *
- * The file system calls are synchronous on purpose: a challenge file is a dozen small calls on a local disk, where
- * the promise API costs two to three times the CPU (a thread-pool round trip, a promise and often an error object
- * per call). Being synchronous, one write runs whole before any other: targets that share a docroot cannot
- * interleave. Only the directories' removal (rmdir can block for a millisecond) runs in the background, and writes
- * wait for it, so one target's clean-up can never remove `.well-known/...` between another's mkdir and its file.
+ * Told of each directory a write creates, as soon as it exists (before the file is written into it), with what
+ * identifies it (device and inode), so that the directory can be recorded for removal at the end of the run.
  */
-interface RootState {
-  created: Set<string>;
-  /** A file published twice (a leftover taken over) is one entry: one removal takes it away. */
-  live: Set<string>;
-  /** The directories' removal, while it runs: writes wait for it (see Docroot.write). */
-  removing: Promise<void> | null;
-}
-const roots = new Map<string, RootState>();
+export type DirCreated = (dir: string, st: Stats) => void;
 
 /**
  * Writes challenge files below one docroot and nowhere else: every directory on the way is checked to be a
  * real directory inside the docroot (a symlink leading out is refused), and files are created exclusively
  * (O_EXCL never follows a symlink), mode 0644 whatever the umask, directories 0755.
+ *
+ * The directories a write creates (`.well-known/acme-challenge`) are not removed with the file: they stay for the
+ * rest of the run, for the next challenge, and whoever is told of them (`onDirCreated`) removes them at its end.
+ * Creating and removing them per challenge cost about 3 ms a certificate (mkdir and rmdir on ext4).
+ *
+ * The file system calls are synchronous on purpose: a challenge file is a dozen small calls on a local disk, where
+ * the promise API costs two to three times the CPU (a thread-pool round trip, a promise and often an error object
+ * per call). Being synchronous, one write runs whole before any other.
  */
 export class Docroot {
-  private readonly state: RootState;
-
   constructor(
     readonly root: string,
     private readonly field: string,
-  ) {
-    let state = roots.get(root);
-    if (!state) roots.set(root, (state = { created: new Set(), live: new Set(), removing: null }));
-    this.state = state;
-  }
+  ) {}
 
   /** The docroot exists, is a directory, and can be written; else a CertsmithError naming the config field. */
   async ensureUsable(): Promise<string> {
@@ -96,14 +84,11 @@ export class Docroot {
   }
 
   /** Creates `urlPath` (e.g. /.well-known/acme-challenge/TOKEN) with `content`. */
-  async write(urlPath: string, content: Uint8Array): Promise<DocrootFile> {
-    // rmdir blocks for a millisecond or more on some file systems (ext4 with discard), so directories are removed in
-    // the background; a write waits until none is under way, then runs whole: it never sees a directory vanish.
-    while (this.state.removing) await this.state.removing;
-    return this.writeNow(urlPath, content);
+  async write(urlPath: string, content: Uint8Array, onDirCreated: DirCreated = () => undefined): Promise<DocrootFile> {
+    return this.writeNow(urlPath, content, onDirCreated, false);
   }
 
-  private writeNow(urlPath: string, content: Uint8Array): DocrootFile {
+  private writeNow(urlPath: string, content: Uint8Array, onDirCreated: DirCreated, again: boolean): DocrootFile {
     const real = this.usable();
     const parts = urlPath.split('/').filter(Boolean);
     if (parts.length === 0 || parts.some((p) => p === '.' || p === '..' || p.includes('\0') || p.includes('\\'))) {
@@ -120,10 +105,10 @@ export class Docroot {
           mkdirSync(dir, { mode: 0o755 });
           chmodSync(dir, 0o755); // the umask may have narrowed the mode given to mkdir
           createdDirs.unshift(dir);
-          this.state.created.add(dir);
+          onDirCreated(dir, lstatSync(dir));
           continue; // made just now by this call: a real directory inside the docroot
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.failed(this.writeError(error, dir), createdDirs);
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.writeError(error, dir);
           st = lstatSync(dir); // someone else made it in between: checked like any existing entry
         }
       }
@@ -135,19 +120,13 @@ export class Docroot {
           target = '(dangling)';
         }
         if (!inside(real, target)) {
-          throw this.failed(
-            new CertsmithError(
-              'DCV_HTTP_DOCROOT_SYMLINK',
-              `${this.field}: ${dir} is a symlink to ${target}, outside the docroot ${this.root}; refusing to write there (remove the link or make it point inside the docroot)`,
-            ),
-            createdDirs,
+          throw new CertsmithError(
+            'DCV_HTTP_DOCROOT_SYMLINK',
+            `${this.field}: ${dir} is a symlink to ${target}, outside the docroot ${this.root}; refusing to write there (remove the link or make it point inside the docroot)`,
           );
         }
       } else if (!st.isDirectory()) {
-        throw this.failed(
-          new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${dir} exists and is not a directory; remove it so the validation file can be published`),
-          createdDirs,
-        );
+        throw new CertsmithError('DCV_HTTP_DOCROOT', `${this.field}: ${dir} exists and is not a directory; remove it so the validation file can be published`);
       }
     }
     const file = join(dir, parts.at(-1)!);
@@ -155,23 +134,20 @@ export class Docroot {
     try {
       fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
         // The same name and content is this challenge already (a leftover an issuer tidies by publishing it again):
         // taken over, so that cleanup removes it. Anything else is someone's file and stays untouched.
         const st = lstatSync(file);
-        if (st.isFile() && Buffer.from(content).equals(readFileSync(file))) {
-          this.state.live.add(file);
-          return { file, urlPath, createdDirs };
-        }
-        throw this.failed(
-          new CertsmithError(
-            'DCV_HTTP_FILE_EXISTS',
-            `${file} already exists with other content${st.isSymbolicLink() ? ' (a symlink)' : ''}; it was not written by this run: remove it and run again`,
-          ),
-          createdDirs,
+        if (st.isFile() && Buffer.from(content).equals(readFileSync(file))) return { file, urlPath, createdDirs };
+        throw new CertsmithError(
+          'DCV_HTTP_FILE_EXISTS',
+          `${file} already exists with other content${st.isSymbolicLink() ? ' (a symlink)' : ''}; it was not written by this run: remove it and run again`,
         );
       }
-      throw this.failed(this.writeError(error, file), createdDirs);
+      // Another run's end removed the directory between our look and the file: once more, making it anew.
+      if (code === 'ENOENT' && !again) return this.writeNow(urlPath, content, onDirCreated, true);
+      throw this.writeError(error, file);
     }
     try {
       for (let at = 0; at < content.length;) at += writeSync(fd, content, at);
@@ -188,65 +164,19 @@ export class Docroot {
       } catch {
         /* nothing to remove */
       }
-      throw this.failed(this.writeError(error, file), createdDirs);
+      throw this.writeError(error, file);
     }
     // Challenge files are ephemeral (removed within the run, swept after a crash): no fsync.
-    this.state.live.add(file);
     return { file, urlPath, createdDirs };
   }
 
-  /** Removes what write() created; a directory another file still uses stays. */
+  /** Removes the file write() wrote; the directories stay for the run (see the class comment). */
   async remove(written: DocrootFile): Promise<void> {
-    while (this.state.removing) await this.state.removing;
-    this.removeNow(written);
-    // While another file written here is in place, its directories are in use: nothing to try yet.
-    if (this.state.live.size > 0 || this.state.created.size === 0) return;
-    const removing = this.removeCreatedInBackground();
-    this.state.removing = removing;
-    try {
-      await removing;
-    } finally {
-      if (this.state.removing === removing) this.state.removing = null;
-    }
-  }
-
-  private async removeCreatedInBackground(): Promise<void> {
-    for (const dir of [...this.state.created].sort((a, b) => b.length - a.length)) {
-      try {
-        await rmdir(dir);
-        this.state.created.delete(dir);
-      } catch (error) {
-        // ENOTEMPTY: someone else's file is there
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.state.created.delete(dir);
-      }
-    }
-  }
-
-  private removeNow(written: DocrootFile): void {
     try {
       unlinkSync(written.file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    this.state.live.delete(written.file);
-  }
-
-  /** The directories writes created, deepest first, at once (after a failed write); one that is not empty stays. */
-  private removeCreated(): void {
-    for (const dir of [...this.state.created].sort((a, b) => b.length - a.length)) {
-      try {
-        rmdirSync(dir);
-        this.state.created.delete(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.state.created.delete(dir);
-      }
-    }
-  }
-
-  /** After a failed write: the directories it created go again unless files written here are in place. */
-  private failed(error: CertsmithError, createdDirs: string[]): CertsmithError {
-    if (createdDirs.length && this.state.live.size === 0) this.removeCreated();
-    return error;
   }
 
   private writeError(error: unknown, path: string): CertsmithError {

@@ -119,7 +119,7 @@ async function validate(dcv: HttpFileDcv, challenge: Challenge) {
 }
 
 describe('HttpFileDcv with nginx', () => {
-  it('publishes the probe 0644 in pki-validation, proves it through the first address with the Host header, and removes it', async () => {
+  it('publishes the probe 0644 in pki-validation, proves it through the first address with the Host header, removes it, and its folders at the end of the run', async () => {
     const bus = createBus();
     const resolved: DnsResolvedEvent[] = [];
     bus.on('dns-resolved', (e) => resolved.push(e));
@@ -131,6 +131,10 @@ describe('HttpFileDcv with nginx', () => {
     expect(st.stdout.trim()).toBe('644');
     expect(await dcv.check(published, AbortSignal.timeout(10_000))).toEqual({ name: 'OK.Example.Test.', ok: true });
     await dcv.cleanup(published);
+    // The file is gone; the folders stay for the run's next challenge, until its end (close()).
+    expect(await readdir(join(docroot, '.well-known'))).toEqual(['pki-validation']);
+    expect(await readdir(join(docroot, '.well-known', 'pki-validation'))).toEqual([]);
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
     expect(resolved).toEqual([{ name: 'ok.example.test', addresses: [nginx.address], path: ['fake root', 'fake auth'], chosen: nginx.address }]);
     const log = await readFile(join(nginx.dir, 'access.log'), 'utf8');
@@ -155,6 +159,7 @@ describe('HttpFileDcv with nginx', () => {
     expect((await dcv.check(published[1]!, AbortSignal.timeout(10_000))).ok).toBe(true);
     await dcv.cleanup(published[1]!);
     await dcv.cleanup(published[2]!);
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
     // Another probe with the same token but other content is not the shared one: refused as someone else's file.
     const first = await dcv.publish({ kind: 'probe', name: 'ok.example.test', ...shared }, target, AbortSignal.timeout(5_000));
@@ -162,6 +167,7 @@ describe('HttpFileDcv with nginx', () => {
       dcv.publish({ kind: 'probe', name: 'www.ok.example.test', ...shared, content: 'other' }, target, AbortSignal.timeout(5_000)),
     ).rejects.toMatchObject({ code: 'DCV_HTTP_FILE_EXISTS' });
     await dcv.cleanup(first);
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
   });
 
@@ -185,6 +191,7 @@ describe('HttpFileDcv with nginx', () => {
     });
     expect(sectigo.verdict.ok).toBe(true);
     expect(sectigo.published.where).toContain(`/.well-known/pki-validation/${'AB'.repeat(16)}.txt`);
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
   });
 
@@ -212,6 +219,7 @@ describe('HttpFileDcv with nginx', () => {
     for (const [index, [name, code, reason]] of cases.entries()) {
       expect(verdicts[index]!.verdict, name).toMatchObject({ name, ok: false, code, reason: expect.stringMatching(reason) });
     }
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
   });
 
@@ -247,8 +255,11 @@ describe('HttpFileDcv with nginx', () => {
       caDomain: 'sectigo.com',
     });
     expect(sectigo.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED' });
-    const probeAcme = await validate(new HttpFileDcv({ ...settings, probeRedirects: 'acme' }, new FakeResolver(table), undefined), probe('moved.example.test'));
+    const following = new HttpFileDcv({ ...settings, probeRedirects: 'acme' }, new FakeResolver(table), undefined);
+    const probeAcme = await validate(following, probe('moved.example.test'));
     expect(probeAcme.verdict.ok).toBe(true);
+    await Promise.all([dcv.close(), following.close()]);
+    expect(await readdir(docroot)).toEqual([]);
   });
 
   it('refuses wildcards and bad names before writing anything, and refuses without a resolver', async () => {
@@ -261,6 +272,7 @@ describe('HttpFileDcv with nginx', () => {
     await expect(lost.publish(probe('ok.example.test'), target, AbortSignal.timeout(1_000))).rejects.toThrowError(
       /options\.docroot of @certsmith\/dcv-http: the docroot .* does not exist/,
     );
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
   });
 
@@ -269,6 +281,7 @@ describe('HttpFileDcv with nginx', () => {
     const challenge: Challenge = { kind: 'http-01', name: 'ok.example.test', token: 'leftover-token-1', keyAuthorization: 'leftover-token-1.thumb' };
     await dcv.publish(challenge, target, AbortSignal.timeout(5_000)); // a run that never cleaned up
     await dcv.cleanup(await dcv.publish(challenge, target, AbortSignal.timeout(5_000)));
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
     expect(await readdir(settings.ledgerDir)).toHaveLength(1); // the first publish's entry: swept by a later process
     await rm(settings.ledgerDir, { recursive: true });
@@ -367,6 +380,7 @@ describe('HttpFileDcv with AAAA and A', () => {
     }
     // Both addresses were asked: ::1 answered 404 for the file the A address served.
     expect(await readFile(join(nginx6!.dir, 'access.log'), 'utf8')).toMatch(/GET \/\.well-known\/pki-validation\/[0-9a-f]{32}\.txt HTTP\/1\.1" 404/);
+    await ipv6.close();
     expect(await readdir(docroot)).toEqual([]);
   });
 
@@ -421,6 +435,7 @@ describe('HttpFileDcv with AAAA and A', () => {
     } finally {
       await dcv.cleanup(published);
     }
+    await dcv.close();
     expect(await readdir(docroot)).toEqual([]);
   });
 });

@@ -145,15 +145,23 @@ export class HttpFileDcv implements DcvMethod {
     await this.ledger.sweep();
     // Recorded before the write, so that a run killed between the two leaves a leftover the next run recognises.
     const ledgerId = await this.ledger.record(join(real, ...urlPath.split('/').filter(Boolean)), content);
+    // Each directory the write makes is recorded as soon as it exists, and stays until the end of the run (close()).
     let written: DocrootFile;
     try {
-      written = await docroot.write(urlPath, content);
+      written = await docroot.write(urlPath, content, (dir, st) => this.ledger.recordDir(dir, st));
     } catch (error) {
       await this.ledger.forget(ledgerId);
       throw error;
     }
-    if (written.createdDirs.length) await this.ledger.update(ledgerId, written.createdDirs);
     return { docroot, urlPath, content, written, ledgerId };
+  }
+
+  /**
+   * The end of the run: removes the directories this run made below the docroots (`.well-known/acme-challenge`),
+   * where empty. Runs by itself when the process exits; a run killed before is tidied by the next one's sweep.
+   */
+  async close(): Promise<void> {
+    this.ledger.close();
   }
 
   async check(published: Published, outer: AbortSignal, options: DcvCheckOptions = {}): Promise<NameVerdict> {

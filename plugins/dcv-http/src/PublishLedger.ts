@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, ftruncateSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { lstat, readdir, readFile, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CertsmithError } from '@certsmith/core';
@@ -8,21 +8,34 @@ interface Entry {
   file: string;
   /** SHA-256 of what was written: a file whose content changed since is someone else's now. */
   sha256: string;
+  /** Directories the entry's write created (journals of earlier versions; now recorded on their own, see CreatedDir). */
   createdDirs: string[];
 }
 
-/** One line of a journal: its header, or what happened to one entry. */
+/** A directory this process created (mkdir succeeded), and what identifies it: one made anew since is not ours. */
+interface CreatedDir {
+  dir: string;
+  dev: number;
+  ino: number;
+}
+
+/** One line of a journal: its header, what happened to one entry, or a directory this process created. */
 type JournalLine =
-  { pid: number; startedAt: string } | ({ add: string; createdAt: string } & Entry) | { dirs: string; createdDirs: string[] } | { forget: string };
+  { pid: number; startedAt: string } | ({ add: string; createdAt: string } & Entry) | { dirs: string; createdDirs: string[] } | { forget: string } | CreatedDir;
 
 /** This process's open journals: the one exit listener removes those with nothing left in them. */
 const openJournals = new Set<PublishLedger>();
 let exitListener = false;
 
 /**
- * Remembers, in the state directory, each file published below a docroot until it is removed, so that a run
- * killed half-way leaves nothing behind for long: the next run removes the leftovers it recognises as its own
- * (listed here, writer process gone, content unchanged).
+ * Remembers, in the state directory, each file published below a docroot until it is removed, and each directory
+ * made for one (`.well-known/acme-challenge`) until the end of the run, so that a run killed half-way leaves nothing
+ * behind for long: the next run removes the leftovers it recognises as its own (listed here, writer process gone,
+ * a file's content unchanged, a directory the same one, by device and inode, and empty). A directory is recorded only
+ * once this process has made it: one an administrator made is never in the journal, so never removed.
+ *
+ * The directories stay for the whole run (making and removing them per challenge cost about 3 ms a certificate):
+ * `close()`, at the end of the run or when the process exits, removes the empty ones, deepest first.
  *
  * One append-only journal per process (`<pid>-<time>-<random>.jsonl`): a line when a file is recorded, when the
  * directories its write created are known, and when it is forgotten. Parallel runs never share a file, and a run
@@ -37,6 +50,8 @@ export class PublishLedger {
   private journal: { fd: number; path: string } | null = null;
   /** Recorded and not yet forgotten, with what the journal says of each. */
   private readonly live = new Map<string, Entry>();
+  /** Directories this process created and has not removed, by path. */
+  private readonly dirs = new Map<string, CreatedDir>();
   private dirMade = false;
 
   constructor(private readonly dir: string) {}
@@ -50,21 +65,21 @@ export class PublishLedger {
     return id;
   }
 
-  /** Adds the directories a write created, once they are known. */
-  async update(id: string, createdDirs: string[]): Promise<void> {
-    const entry = this.live.get(id);
-    if (!entry) return;
-    entry.createdDirs = createdDirs;
-    this.append({ dirs: id, createdDirs });
+  /** Records a directory just made for a file (before the file is written into it). */
+  recordDir(dir: string, st: { dev: number; ino: number }): void {
+    const created: CreatedDir = { dir, dev: st.dev, ino: st.ino };
+    this.append(created);
+    this.dirs.set(dir, created);
   }
 
   async forget(id: string): Promise<void> {
     if (!this.live.delete(id)) return;
     if (this.live.size > 0) return this.append({ forget: id });
-    // Nothing left to remember: the journal starts over (no new file, so no inode to allocate).
+    // No file left to remember: the journal starts over (no new file, so no inode to allocate), with the directories.
     try {
       ftruncateSync(this.journal!.fd, 0);
       this.writeLine(this.journal!.fd, { pid: process.pid, startedAt: new Date().toISOString() });
+      for (const created of this.dirs.values()) this.writeLine(this.journal!.fd, created);
     } catch {
       this.append({ forget: id });
     }
@@ -113,10 +128,18 @@ export class PublishLedger {
     return fd;
   }
 
-  /** Closes the journal; removes it when nothing in it is still published (else the next run sweeps it). */
+  /**
+   * The end of the run: removes the directories this process created, deepest first, where they are empty and still
+   * the ones it made; closes the journal and removes it when no file in it is still published (else the next run
+   * sweeps it, with the directories those files keep).
+   */
   close(): void {
     const journal = this.journal;
     if (!journal) return;
+    for (const created of [...this.dirs.values()].sort((a, b) => b.dir.length - a.dir.length)) {
+      // One that cannot go now (a file in it) stays recorded only while the journal is kept.
+      if (removeDir(created) || this.live.size === 0) this.dirs.delete(created.dir);
+    }
     this.journal = null;
     openJournals.delete(this);
     try {
@@ -166,12 +189,12 @@ export class PublishLedger {
     for (const name of names) {
       const path = join(this.dir, name);
       if (path === this.journal?.path) continue;
-      let leftovers: Entry[] | null;
+      let leftovers: { entries: Entry[]; dirs: CreatedDir[] } | null;
       if (name.endsWith('.jsonl')) leftovers = await readJournal(path);
       else if (name.endsWith('.json')) leftovers = await readEntryFile(path);
       else continue;
       if (leftovers === null) continue; // its writer is still running
-      for (const entry of leftovers) {
+      for (const entry of leftovers.entries) {
         try {
           const st = await lstat(entry.file);
           if (st.isFile() && sha256(await readFile(entry.file)) === entry.sha256) {
@@ -189,21 +212,26 @@ export class PublishLedger {
           }
         }
       }
+      for (const created of leftovers.dirs.sort((a, b) => b.dir.length - a.dir.length)) removeDir(created);
       await unlink(path).catch(() => undefined);
     }
     return removed;
   }
 }
 
-/** A dead process's journal: what it recorded and never forgot. Null while its writer runs; [] for an unreadable file. */
-async function readJournal(path: string): Promise<Entry[] | null> {
+/**
+ * A dead process's journal: the files it recorded and never forgot, the directories it made. Null while its writer
+ * runs; nothing for an unreadable file.
+ */
+async function readJournal(path: string): Promise<{ entries: Entry[]; dirs: CreatedDir[] } | null> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return [];
+    return { entries: [], dirs: [] };
   }
   const entries = new Map<string, Entry>();
+  const dirs = new Map<string, CreatedDir>();
   for (const raw of text.split('\n')) {
     let line: Partial<Record<string, unknown>>;
     try {
@@ -219,22 +247,36 @@ async function readJournal(path: string): Promise<Entry[] | null> {
       if (entry) entry.createdDirs = strings(line.createdDirs);
     } else if (typeof line.forget === 'string') {
       entries.delete(line.forget);
+    } else if (typeof line.dir === 'string' && typeof line.dev === 'number' && typeof line.ino === 'number') {
+      dirs.set(line.dir, { dir: line.dir, dev: line.dev, ino: line.ino });
     }
   }
-  return [...entries.values()];
+  return { entries: [...entries.values()], dirs: [...dirs.values()] };
+}
+
+/** Removes a directory this process made, if it is still that one (same device and inode) and empty; true when gone. */
+function removeDir(created: CreatedDir): boolean {
+  try {
+    const st = lstatSync(created.dir);
+    if (!st.isDirectory() || st.dev !== created.dev || st.ino !== created.ino) return true; // not ours any more
+    rmdirSync(created.dir);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** An entry file of an earlier version (one file per entry, with its writer's pid). */
-async function readEntryFile(path: string): Promise<Entry[] | null> {
+async function readEntryFile(path: string): Promise<{ entries: Entry[]; dirs: CreatedDir[] } | null> {
   let entry: Partial<Entry & { pid: number }>;
   try {
     entry = JSON.parse(await readFile(path, 'utf8')) as Partial<Entry & { pid: number }>;
   } catch {
-    return [];
+    return { entries: [], dirs: [] };
   }
   if (typeof entry.pid === 'number' && entry.pid !== process.pid && alive(entry.pid)) return null;
-  if (typeof entry.file !== 'string' || typeof entry.sha256 !== 'string') return [];
-  return [{ file: entry.file, sha256: entry.sha256, createdDirs: strings(entry.createdDirs) }];
+  if (typeof entry.file !== 'string' || typeof entry.sha256 !== 'string') return { entries: [], dirs: [] };
+  return { entries: [{ file: entry.file, sha256: entry.sha256, createdDirs: strings(entry.createdDirs) }], dirs: [] };
 }
 
 function strings(value: unknown): string[] {

@@ -1,11 +1,14 @@
 // Benchmark: cold start. `certsmith --version` and `certsmith check --help` beside `node -e 0` (the floor),
-// `certbot --version` and `lego --version`: hyperfine medians of repeated runs, and the ratio to node -e 0.
-//   npm run bench -- coldstart [--runs 30]
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// `certbot --version` and `lego --version`: the median wall time of repeated runs (after 3 warm-ups each), and the
+// ratio to node -e 0. The commands take turns run by run, so that a slow spell of the machine falls on all of them
+// alike; each row carries the 1-minute load average at the start and the end of the whole measurement.
+//   npm run bench -- coldstart [--runs 30] [--cli <path>] (another certsmith entry point, a bundled one say)
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { CLI_PATH, cliNodeFlags, labDir, mustRun } from '@certsmith/testlab';
-import { writeResults } from './report.js';
+import { CLI_PATH, cliNodeFlags } from '@certsmith/testlab';
+import { formatLoad, LOAD_HEADER, median, withLoad, writeResults, type LoadSpan } from './report.js';
 
 export interface ColdStartResult {
   command: string;
@@ -15,47 +18,56 @@ export interface ColdStartResult {
   runs: number;
   /** median / median of node -e 0 */
   ratio: number;
+  load: LoadSpan;
 }
 
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/** One run of a command to its end, its output discarded; its wall time in ms. */
+function once(argv: string[]): number {
+  const start = performance.now();
+  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  const ms = performance.now() - start;
+  if (result.error || result.status !== 0) throw new Error(`${argv.join(' ')} failed: ${result.error?.message ?? `exit ${result.status}`}`);
+  return ms;
+}
 
 export async function main(args: string[]): Promise<ColdStartResult[]> {
-  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '30' } } });
-  const node = shellQuote(process.execPath);
+  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '30' }, cli: { type: 'string' } } });
+  const runs = Math.max(1, Number(values.runs) || 30);
+  const cliPath = values.cli ? resolve(values.cli) : CLI_PATH;
   // As the installed command starts: node with the launcher line's flags.
-  const cli = [...cliNodeFlags(), CLI_PATH].map(shellQuote).join(' ');
-  const commands: [string, string][] = [
-    ['node -e 0', `${node} -e 0`],
-    ['certsmith --version', `${node} ${cli} --version`],
-    ['certsmith check --help', `${node} ${cli} check --help`],
-    ['certbot --version', 'certbot --version'],
-    ['lego --version', 'lego --version'],
+  const cli = [process.execPath, ...cliNodeFlags(cliPath), cliPath];
+  const commands: [string, string[]][] = [
+    ['node -e 0', [process.execPath, '-e', '0']],
+    ['certsmith --version', [...cli, '--version']],
+    ['certsmith check --help', [...cli, 'check', '--help']],
+    ['certbot --version', ['certbot', '--version']],
+    ['lego --version', ['lego', '--version']],
   ];
-  const dir = await labDir('bench-coldstart');
-  try {
-    const out = join(dir.path, 'hyperfine.json');
-    await mustRun(
-      'hyperfine',
-      ['--style', 'none', '--warmup', '3', '--runs', String(values.runs), '-N', '--export-json', out, ...commands.flatMap(([name, cmd]) => ['-n', name, cmd])],
-      { timeoutMs: 600_000 },
-    );
-    const json = JSON.parse(await readFile(out, 'utf8')) as { results: { command: string; median: number; mean: number; stddev: number; times: number[] }[] };
-    const floor = json.results.find((r) => r.command === 'node -e 0')!.median;
-    const results: ColdStartResult[] = json.results.map((r) => ({
-      command: r.command,
-      medianMs: r.median * 1000,
-      meanMs: r.mean * 1000,
-      stddevMs: (r.stddev ?? 0) * 1000,
-      runs: r.times.length,
-      ratio: r.median / floor,
-    }));
-    process.stdout.write(`\n### Cold start (hyperfine, ${values.runs} runs after 3 warm-ups; aim: certsmith <= 1.25x node -e 0)\n\n`);
-    process.stdout.write('| command | median | mean ± σ | × node -e 0 |\n| --- | ---: | ---: | ---: |\n');
-    for (const r of results)
-      process.stdout.write(`| ${r.command} | ${r.medianMs.toFixed(1)} ms | ${r.meanMs.toFixed(1)} ± ${r.stddevMs.toFixed(1)} ms | ${r.ratio.toFixed(2)} |\n`);
-    await writeResults('coldstart', results);
-    return results;
-  } finally {
-    await dir.cleanup();
-  }
+  const { value: times, load } = await withLoad(async () => {
+    const times = commands.map(() => [] as number[]);
+    for (const [, argv] of commands) for (let i = 0; i < 3; i++) once(argv);
+    for (let i = 0; i < runs; i++) commands.forEach(([, argv], c) => times[c]!.push(once(argv)));
+    return times;
+  });
+  const floor = median(times[0]!);
+  const results: ColdStartResult[] = commands.map(([command], c) => {
+    const ms = times[c]!;
+    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+    const stddev = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ms.length - 1));
+    return { command, medianMs: median(ms), meanMs: mean, stddevMs: stddev, runs: ms.length, ratio: median(ms) / floor, load };
+  });
+  const entry = values.cli ? `; certsmith entry point: ${cliPath}` : '';
+  const tables = [
+    `### Cold start (${runs} runs each, taking turns, after 3 warm-ups; aim: certsmith <= 1.1x node -e 0${entry})`,
+    '',
+    `| command | median | mean ± σ | × node -e 0 | ${LOAD_HEADER} |`,
+    '| --- | ---: | ---: | ---: | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.command} | ${r.medianMs.toFixed(1)} ms | ${r.meanMs.toFixed(1)} ± ${r.stddevMs.toFixed(1)} ms | ${r.ratio.toFixed(2)} | ${formatLoad(r.load)} |`,
+    ),
+  ].join('\n');
+  process.stdout.write(`\n${tables}\n`);
+  await writeResults('coldstart', results, tables);
+  return results;
 }

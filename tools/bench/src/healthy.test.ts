@@ -3,7 +3,7 @@
 // through the root the benchmark hands the run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_PATH, cliNodeFlags, labDir } from '@certsmith/testlab';
-import { benchRootFile, prepareHealthy } from './healthy.js';
+import { benchRootFile, healthyTable, prepareHealthy, type HealthyResult } from './healthy.js';
 import { timed } from './renewal.js';
 import { join } from 'node:path';
 
@@ -49,4 +49,23 @@ describe('healthy benchmark sets', () => {
     const codes = untrusted.targets.find((t) => t.target === 't0')!.services[0]!.inspect.defects.map((d) => d.code);
     expect(codes.some((c) => c.startsWith('OPENSSL_VERIFY:1:'))).toBe(true);
   }, 60_000);
+});
+
+describe('healthy table', () => {
+  const run = (wallMs: number, load: HealthyResult['load']): HealthyResult => ({
+    targets: 10_000,
+    kind: 'self-signed',
+    exitCode: 0,
+    healthy: 10_000,
+    wallMs,
+    cpuMs: wallMs - 100,
+    maxRssKb: 160 * 1024,
+    load,
+  });
+
+  it('prints the load average beside every run and the median row', () => {
+    const table = healthyTable([run(5_000, { start: 0.5, end: 1 }), run(7_000, { start: 1, end: 1.5 }), run(6_000, { start: 0.25, end: 0.5 })]);
+    expect(table).toContain('| 1 | 10000 | self-signed | 10000 | 0 | 5.00 s | 4.90 s | 160 MB | 0.50→1.00 |');
+    expect(table).toContain('| **median of 3** | 10000 | self-signed | 10000 | 0 | 6.00 s | 5.90 s | 160 MB | 0.25–1.50 over 3 runs |');
+  });
 });

@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { formatLoad, LOAD_HEADER, withLoad, type LoadSpan } from './report.js';
 import type { InspectContext, ServiceMaterial } from '@certsmith/core';
 // First: @certsmith/x509 loads the Reflect polyfill that @peculiar/x509 needs.
 import { CertificateInspector, TrustStore } from '@certsmith/x509';
@@ -191,21 +192,24 @@ export async function main(args: string[]): Promise<void> {
 
     const warm = Math.min(count, 500);
     await measurePair(warm, warm, parseOnly, (i) => inspectOne(i));
-    const rows: { what: string; round: number; sample: Sample }[] = [];
+    const rows: { what: string; round: number; sample: Sample; load: LoadSpan }[] = [];
     for (let round = 1; round <= rounds; round++) {
-      const [ceiling, inspect] = await measurePair(count, 250, parseOnly, (i) => inspectOne(i, round === 1));
-      rows.push({ what: 'X509Certificate parse (ceiling)', round, sample: ceiling });
-      rows.push({ what: 'CertificateInspector.inspect', round, sample: inspect });
+      const {
+        value: [ceiling, inspect],
+        load,
+      } = await withLoad(() => measurePair(count, 250, parseOnly, (i) => inspectOne(i, round === 1)));
+      rows.push({ what: 'X509Certificate parse (ceiling)', round, sample: ceiling, load });
+      rows.push({ what: 'CertificateInspector.inspect', round, sample: inspect, load });
     }
 
     const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
     process.stdout.write(`\n${count} files, ${rounds} rounds (the two loops alternate in batches of 250 files), node ${process.version}\n\n`);
     process.stdout.write(
-      `${line(['what', 'round', 'seconds', 'files/s', 'peak RSS MiB', 'peak heap MiB'])}\n${line(['---', '---:', '---:', '---:', '---:', '---:'])}\n`,
+      `${line(['what', 'round', 'seconds', 'files/s', 'peak RSS MiB', 'peak heap MiB', `${LOAD_HEADER}, the round`])}\n${line(['---', '---:', '---:', '---:', '---:', '---:', '---'])}\n`,
     );
-    for (const { what, round, sample } of rows) {
+    for (const { what, round, sample, load } of rows) {
       process.stdout.write(
-        `${line([what, String(round), sample.seconds.toFixed(3), Math.round(count / sample.seconds).toLocaleString('en-US'), sample.peakRssMiB.toFixed(1), sample.peakHeapMiB.toFixed(1)])}\n`,
+        `${line([what, String(round), sample.seconds.toFixed(3), Math.round(count / sample.seconds).toLocaleString('en-US'), sample.peakRssMiB.toFixed(1), sample.peakHeapMiB.toFixed(1), formatLoad(load)])}\n`,
       );
     }
     const total = (what: string) => rows.filter((r) => r.what === what).reduce((sum, r) => sum + r.sample.seconds, 0);

@@ -13,6 +13,7 @@ import { AcmeIssuer } from '@certsmith/acme';
 import { createBus, type Challenge, type DcvMethod, type Published } from '@certsmith/core';
 import { randomLoopback, startPebble } from '@certsmith/testlab';
 import { WebCryptoCsrFactory } from '@certsmith/x509';
+import { formatLoad, LOAD_HEADER, loadAverage, type LoadSpan } from './report.js';
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { certs: { type: 'string', default: '20' }, names: { type: 'string', default: '3' } } });
@@ -51,8 +52,9 @@ export async function main(args: string[]): Promise<void> {
       precheck: 'http',
     });
     const csrs = new WebCryptoCsrFactory();
-    const rows: { phase: string; certs: number; wallMs: number; cpuMs: number }[] = [];
+    const rows: { phase: string; certs: number; wallMs: number; cpuMs: number; load: LoadSpan }[] = [];
     const measure = async (phase: string, count: number) => {
+      const loadAtStart = loadAverage();
       const cpu = process.cpuUsage();
       const start = performance.now();
       for (let i = 0; i < count; i++) {
@@ -64,13 +66,20 @@ export async function main(args: string[]): Promise<void> {
         if (result.status !== 'issued') throw new Error(`certificate ${i} ended ${result.status}`);
       }
       const used = process.cpuUsage(cpu);
-      rows.push({ phase, certs: count, wallMs: performance.now() - start, cpuMs: (used.user + used.system) / 1000 });
+      rows.push({
+        phase,
+        certs: count,
+        wallMs: performance.now() - start,
+        cpuMs: (used.user + used.system) / 1000,
+        load: { start: loadAtStart, end: loadAverage() },
+      });
     };
     await measure('first (new account)', 1);
     await measure('next', certs);
     process.stdout.write(`\nACME issuance against Pebble 2.4 (EAB, NOSLEEP), ${perCert} names per certificate, one at a time, in one process\n\n`);
-    process.stdout.write(`| phase | certificates | wall ms/cert | CPU ms/cert |\n| --- | ---: | ---: | ---: |\n`);
-    for (const r of rows) process.stdout.write(`| ${r.phase} | ${r.certs} | ${(r.wallMs / r.certs).toFixed(0)} | ${(r.cpuMs / r.certs).toFixed(0)} |\n`);
+    process.stdout.write(`| phase | certificates | wall ms/cert | CPU ms/cert | ${LOAD_HEADER} |\n| --- | ---: | ---: | ---: | --- |\n`);
+    for (const r of rows)
+      process.stdout.write(`| ${r.phase} | ${r.certs} | ${(r.wallMs / r.certs).toFixed(0)} | ${(r.cpuMs / r.certs).toFixed(0)} | ${formatLoad(r.load)} |\n`);
     process.stdout.write(`\nPebble orders created: ${pebble.orderCount()}\n`);
   } finally {
     await pebble.stop();

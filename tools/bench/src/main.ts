@@ -1,7 +1,8 @@
 // The benchmarks, one file each. Each prints a markdown table and writes JSON to tools/bench/results; none asserts
-// a time (tests never do).
+// a time (tests never do). Every figure has the 1-minute load average beside it; the tables go to results/*.md too.
+// --cli <path>: measure another certsmith entry point (a bundled one, say) in renewal, healthy and coldstart.
 //   npm run bench                                   every part of ALL_PARTS
-//   npm run bench -- --parts renewal,coldstart --n 10,50 --tools certsmith,certbot
+//   npm run bench -- --parts renewal,coldstart --n 10,50 --tools certsmith,certbot --runs 3 [--cli <path>]
 //   npm run bench -- <name> [options]               one benchmark with its own options
 // As root the entry re-runs itself in a private network namespace (only lo, brought up) so that it can reach
 // nothing else and its ports clash with nothing; --no-netns (or not being root) runs it here.
@@ -19,7 +20,7 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
     run: async (args) => (await import('./healthy.js')).main(args),
   },
   coldstart: {
-    about: 'certsmith --version and check --help beside node -e 0, certbot --version and lego --version (hyperfine medians)',
+    about: 'certsmith --version and check --help beside node -e 0, certbot --version and lego --version (medians of runs taking turns)',
     run: async (args) => (await import('./coldstart.js')).main(args),
   },
   inspect: {
@@ -42,7 +43,7 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
 const ALL_PARTS = ['coldstart', 'healthy', 'renewal', 'inspect', 'resolve'];
 
 function usage(): string {
-  return `usage: npm run bench [-- --parts ${ALL_PARTS.join(',')}] [--n 10,50] [--tools certsmith,certbot,lego] [--healthy-n 10000] [--no-netns]
+  return `usage: npm run bench [-- --parts ${ALL_PARTS.join(',')}] [--n 10,50] [--tools certsmith,certbot,lego] [--healthy-n 10000] [--runs 3] [--cli <path>] [--no-netns]
        npm run bench -- <name> [options]
 ${Object.entries(BENCHMARKS)
   .map(([n, b]) => `  ${n.padEnd(10)} ${b.about}`)
@@ -86,7 +87,8 @@ if (first === '--help' || first === '-h' || first === 'help') {
       n: { type: 'string', default: '10,50' },
       tools: { type: 'string', default: 'certsmith,certbot,lego' },
       'healthy-n': { type: 'string', default: '10000' },
-      runs: { type: 'string', default: '1' },
+      runs: { type: 'string', default: '3' },
+      cli: { type: 'string' },
     },
   });
   const parts = values.parts.split(',').filter(Boolean);
@@ -97,8 +99,15 @@ if (first === '--help' || first === '-h' || first === 'help') {
   }
   process.stdout.write(`# certsmith benchmarks (${process.env.CERTSMITH_BENCH_NETNS === '1' ? 'private network namespace' : 'host network'})\n`);
   for (const part of parts) {
+    const cli = values.cli ? ['--cli', values.cli] : [];
     const partArgs =
-      part === 'renewal' ? ['--n', values.n, '--tools', values.tools, '--runs', values.runs] : part === 'healthy' ? ['--n', values['healthy-n']] : [];
+      part === 'renewal'
+        ? ['--n', values.n, '--tools', values.tools, '--runs', values.runs, ...cli]
+        : part === 'healthy'
+          ? ['--n', values['healthy-n'], '--runs', values.runs, ...cli]
+          : part === 'coldstart'
+            ? cli
+            : [];
     await BENCHMARKS[part]!.run(partArgs);
   }
 }

@@ -48,7 +48,7 @@ describe('renewal benchmark, certsmith, N=2', () => {
 });
 
 describe('renewal table', () => {
-  const run = (tool: RenewalResult['tool'], cpuMs: number, wallMs: number, counted = 50): RenewalResult => ({
+  const run = (tool: RenewalResult['tool'], cpuMs: number, wallMs: number, counted = 50, load = { start: 0.5, end: 0.75 }): RenewalResult => ({
     tool,
     n: 50,
     counted,
@@ -58,17 +58,20 @@ describe('renewal table', () => {
     invocations: tool === 'certsmith' ? 1 : 50,
     failures: [],
     pebbleOrders: 50,
+    load,
   });
 
-  it("adds the median of each tool's runs and takes the ratios between medians", () => {
+  it("adds the median of each tool's runs and takes the ratios between medians, each with the load average of its runs", () => {
     const table = renewalTable([
       run('certsmith', 2_600, 4_000),
-      run('lego', 5_000, 1_000_000),
-      run('certsmith', 2_000, 3_000, 49),
+      run('lego', 5_000, 1_000_000, 50, { start: 0.1, end: 0.2 }),
+      run('certsmith', 2_000, 3_000, 49, { start: 1.25, end: 2 }),
       run('certsmith', 3_000, 5_000),
     ]);
-    expect(table).toContain('| **certsmith, median of 3** | 50 | 49/50 | 4.00 s | 80 ms | 2.60 s | 52 ms | 78 MB | 1 | 50 |');
+    expect(table).toContain('| certsmith | 50 | 50/50 | 4.00 s | 80 ms | 2.60 s | 52 ms | 78 MB | 1 | 50 | 0.50→0.75 |');
+    expect(table).toContain('| lego | 50 | 50/50 | 1000.0 s | 20.0 s | 5.00 s | 100 ms | 78 MB | 50 | 50 | 0.10→0.20 |');
+    expect(table).toContain('| **certsmith, median of 3** | 50 | 49/50 | 4.00 s | 80 ms | 2.60 s | 52 ms | 78 MB | 1 | 50 | 0.50–2.00 over 3 runs |');
     expect(table).not.toContain('lego, median');
-    expect(table).toContain('| 50 | certsmith / lego | 0.004 (1/250.0) | 0.520 | 1.00 |');
+    expect(table).toContain('| 50 | certsmith / lego | 0.004 (1/250.0) | 0.520 | 1.00 | 0.10–2.00 over 4 runs |');
   });
 });

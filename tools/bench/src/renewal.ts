@@ -5,10 +5,13 @@
 // lego: one invocation per certificate, as an administrator's loop runs them. Every process runs under GNU time
 // (user+sys and max RSS of the process it waits for, children included). A certificate counts only when its file
 // exists, covers all four names and `openssl verify` chains it to that Pebble's root.
-//   npm run bench -- renewal [--n 10,50] [--tools certsmith,certbot,lego] [--runs K] (K interleaved runs, and their medians)
+// Every row carries the 1-minute load average at the start and the end of its invocations.
+//   npm run bench -- renewal [--n 10,50] [--tools certsmith,certbot,lego] [--runs K] (K interleaved runs, default 3, and
+//   their medians) [--cli <path>] (another certsmith entry point, a bundled one say; its launcher line's node flags apply)
+//   [--concurrency K] (certsmith's `concurrency`, targets worked on at once; its default when absent)
 import { X509Certificate } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
@@ -26,7 +29,7 @@ import {
   type Nginx,
   type Pebble,
 } from '@certsmith/testlab';
-import { formatMs, formatKb, writeResults } from './report.js';
+import { formatLoad, formatMs, formatKb, LOAD_HEADER, loadAverage, median, writeResults, type LoadSpan } from './report.js';
 
 export type Tool = 'certsmith' | 'certbot' | 'lego';
 export const TOOLS: Tool[] = ['certsmith', 'certbot', 'lego'];
@@ -52,6 +55,10 @@ export interface RenewalResult {
   invocations: number;
   failures: string[];
   pebbleOrders: number;
+  /** The 1-minute load average when the tool's first invocation started and its last one ended. */
+  load: LoadSpan;
+  /** certsmith's entry point, when it is not the workspace's apps/cli/dist/main.js. */
+  cli?: string;
 }
 
 interface Measured {
@@ -143,7 +150,12 @@ export interface RenewalRun {
 }
 
 /** One tool, one N, on its own fresh lab. With keep, the files stay until cleanup() (the tests re-count them). */
-export async function runRenewal(tool: Tool, n: number, options: { keep?: boolean; cpuProfDir?: string } = {}): Promise<RenewalRun> {
+export async function runRenewal(
+  tool: Tool,
+  n: number,
+  options: { keep?: boolean; cpuProfDir?: string; cli?: string; concurrency?: number } = {},
+): Promise<RenewalRun> {
+  const cli = options.cli ?? CLI_PATH;
   const work = await labDir(`bench-renewal-${tool}-${n}`);
   const dir = work.path;
   let nginx: Nginx | undefined;
@@ -179,6 +191,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
       await pointWildcardAt(dns, nginx.address);
     }
     let certs: CertFiles[];
+    const loadAtStart = loadAverage();
     const start = performance.now();
     if (tool === 'certsmith') {
       const eabFile = join(dir, 'eab.key');
@@ -189,6 +202,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         JSON.stringify(
           {
             hostname: `host-${salt}.example.test`,
+            ...(options.concurrency ? { concurrency: options.concurrency } : {}),
             paths: { stateDir: './state', sslDir: './ssl' },
             inspection: { live: false },
             services: { cpanel: false, dovecot: false, exim: false, ftp: false },
@@ -219,7 +233,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
         ),
       );
       const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
-      const m = await timed(process.execPath, [...cliNodeFlags(), ...prof, CLI_PATH, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
+      const m = await timed(process.execPath, [...cliNodeFlags(cli), ...prof, cli, 'check', '--no-retry', '--config', config], { cwd: dir, timeFile });
       add(m, 'certsmith check');
       await writeFile(join(dir, 'certsmith.out'), m.stdout + m.stderr);
       // What went wrong stays readable after the lab is removed.
@@ -301,6 +315,7 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
       }));
     }
     tally.wallMs = performance.now() - start;
+    const load = { start: loadAtStart, end: loadAverage() };
     const { counted, rejected } = await countCertificates(certs, rootFile);
     const result: RenewalResult = {
       tool,
@@ -312,6 +327,8 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
       invocations: tally.invocations,
       failures: [...tally.failures, ...rejected].slice(0, 10),
       pebbleOrders: pebble.orderCount(),
+      load,
+      ...(tool === 'certsmith' && options.cli ? { cli: options.cli } : {}),
     };
     await pebble.stop();
     await nginx.stop();
@@ -336,32 +353,37 @@ export async function runRenewal(tool: Tool, n: number, options: { keep?: boolea
  */
 export function renewalTable(results: RenewalResult[]): string {
   const lines = [
-    '| tool | N | certificates counted | wall total | wall / cert | CPU total | CPU / cert | peak RSS | invocations | Pebble orders |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| tool | N | certificates counted | wall total | wall / cert | CPU total | CPU / cert | peak RSS | invocations | Pebble orders | ${LOAD_HEADER} |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
-  const row = (r: RenewalResult, label: string = r.tool) =>
-    `| ${label} | ${r.n} | ${r.counted}/${r.n} | ${formatMs(r.wallMs)} | ${formatMs(r.wallMs / r.n)} | ${formatMs(r.cpuMs)} | ${formatMs(r.cpuMs / r.n)} | ${formatKb(r.maxRssKb)} | ${r.invocations} | ${r.pebbleOrders} |`;
-  for (const r of results) lines.push(row(r));
+  const row = (r: RenewalResult, label: string, load: string) =>
+    `| ${label} | ${r.n} | ${r.counted}/${r.n} | ${formatMs(r.wallMs)} | ${formatMs(r.wallMs / r.n)} | ${formatMs(r.cpuMs)} | ${formatMs(r.cpuMs / r.n)} | ${formatKb(r.maxRssKb)} | ${r.invocations} | ${r.pebbleOrders} | ${load} |`;
+  for (const r of results) lines.push(row(r, r.tool, formatLoad(r.load)));
   const summaries = summarize(results);
-  for (const s of summaries.filter((x) => x.runs > 1)) lines.push(row(s, `**${s.tool}, median of ${s.runs}**`));
+  for (const s of summaries.filter((x) => x.runs > 1)) lines.push(row(s, `**${s.tool}, median of ${s.runs}**`, formatLoad(s.loads)));
   const ratios: string[] = [];
   for (const n of [...new Set(summaries.map((r) => r.n))]) {
     const mine = summaries.find((r) => r.tool === 'certsmith' && r.n === n);
     if (!mine) continue;
     for (const peer of summaries.filter((r) => r.tool !== 'certsmith' && r.n === n)) {
       ratios.push(
-        `| ${n} | certsmith / ${peer.tool} | ${(mine.wallMs / peer.wallMs).toFixed(3)} (1/${(peer.wallMs / mine.wallMs).toFixed(1)}) | ${(mine.cpuMs / mine.n / (peer.cpuMs / peer.n)).toFixed(3)} | ${(mine.maxRssKb / peer.maxRssKb).toFixed(2)} |`,
+        `| ${n} | certsmith / ${peer.tool} | ${(mine.wallMs / peer.wallMs).toFixed(3)} (1/${(peer.wallMs / mine.wallMs).toFixed(1)}) | ${(mine.cpuMs / mine.n / (peer.cpuMs / peer.n)).toFixed(3)} | ${(mine.maxRssKb / peer.maxRssKb).toFixed(2)} | ${formatLoad([...mine.loads, ...peer.loads])} |`,
       );
     }
   }
   if (ratios.length > 0) {
-    lines.push('', '| N | ratio | wall | CPU / cert | peak RSS (whole certsmith run / one peer process) |', '| ---: | --- | ---: | ---: | ---: |', ...ratios);
+    lines.push(
+      '',
+      `| N | ratio | wall | CPU / cert | peak RSS (whole certsmith run / one peer process) | ${LOAD_HEADER}, both tools |`,
+      '| ---: | --- | ---: | ---: | ---: | --- |',
+      ...ratios,
+    );
   }
   return lines.join('\n');
 }
 
-/** Per tool and N: the median of each figure over its runs (the fewest certificates counted). */
-export function summarize(results: RenewalResult[]): (RenewalResult & { runs: number })[] {
+/** Per tool and N: the median of each figure over its runs (the fewest certificates counted), and every run's load. */
+export function summarize(results: RenewalResult[]): (RenewalResult & { runs: number; loads: LoadSpan[] })[] {
   const groups = new Map<string, RenewalResult[]>();
   for (const r of results) groups.set(`${r.tool} ${r.n}`, [...(groups.get(`${r.tool} ${r.n}`) ?? []), r]);
   return [...groups.values()].map((runs) => ({
@@ -372,13 +394,8 @@ export function summarize(results: RenewalResult[]): (RenewalResult & { runs: nu
     maxRssKb: median(runs.map((r) => r.maxRssKb)),
     failures: runs.flatMap((r) => r.failures).slice(0, 10),
     runs: runs.length,
+    loads: runs.map((r) => r.load),
   }));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export async function main(args: string[]): Promise<RenewalResult[]> {
@@ -387,8 +404,10 @@ export async function main(args: string[]): Promise<RenewalResult[]> {
     options: {
       n: { type: 'string', default: '10,50' },
       tools: { type: 'string', default: TOOLS.join(',') },
-      runs: { type: 'string', default: '1' },
+      runs: { type: 'string', default: '3' },
       'cpu-prof': { type: 'string' },
+      cli: { type: 'string' },
+      concurrency: { type: 'string' },
     },
   });
   const ns = String(values.n)
@@ -399,20 +418,24 @@ export async function main(args: string[]): Promise<RenewalResult[]> {
     .split(',')
     .filter((t): t is Tool => (TOOLS as string[]).includes(t));
   const runs = Math.max(1, Number(values.runs) || 1);
+  const cli = values.cli ? resolve(values.cli) : undefined;
+  const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
   const results: RenewalResult[] = [];
   // Repetitions interleave the tools, so that a slow spell of the machine falls on all of them alike.
   for (const n of ns) {
     for (let rep = 0; rep < runs; rep++)
       for (const tool of tools) {
         process.stderr.write(`renewal: ${tool} N=${n}${runs > 1 ? ` (run ${rep + 1} of ${runs})` : ''} ...\n`);
-        const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined });
+        const { result } = await runRenewal(tool, n, { cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined, cli, concurrency });
         process.stderr.write(
-          `renewal: ${tool} N=${n}: ${result.counted}/${n} in ${formatMs(result.wallMs)}${result.failures.length ? `; ${result.failures.slice(0, 3).join('; ')}` : ''}\n`,
+          `renewal: ${tool} N=${n}: ${result.counted}/${n} in ${formatMs(result.wallMs)}, CPU ${formatMs(result.cpuMs / n)}/cert, load ${formatLoad(result.load)}${result.failures.length ? `; ${result.failures.slice(0, 3).join('; ')}` : ''}\n`,
         );
         results.push(result);
       }
   }
-  process.stdout.write(`\n### Renewal of N targets (4 names each, http-01 via per-site nginx webroots, Pebble with EAB)\n\n${renewalTable(results)}\n`);
-  await writeResults('renewal', results);
+  const entry = `${cli ? `; certsmith entry point: ${cli}` : ''}${concurrency ? `; certsmith concurrency ${concurrency}` : ''}`;
+  const tables = `### Renewal of N targets (4 names each, http-01 via per-site nginx webroots, Pebble with EAB${entry})\n\n${renewalTable(results)}\n`;
+  process.stdout.write(`\n${tables}`);
+  await writeResults('renewal', results, tables);
   return results;
 }

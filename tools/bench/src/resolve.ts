@@ -6,6 +6,7 @@ import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { IterativeResolver, acceptResponse, encodeQuery } from '@certsmith/dns';
 import { startDnsLab, startUnbound, type DnsLab } from '@certsmith/testlab';
+import { formatLoad, LOAD_HEADER, withLoad, type LoadSpan } from './report.js';
 
 export interface ResolveBenchOptions {
   names: number;
@@ -18,6 +19,8 @@ export interface ResolveBenchRow {
   resolver: string;
   round: number;
   names: number;
+  /** The 1-minute load average at the start and end of the round's run; absent in tables made by hand. */
+  load?: LoadSpan;
   ok: number;
   ms: number;
   /** UDP/TCP queries the resolver sent to the lab's servers (certsmith) or that we sent to Unbound. */
@@ -68,7 +71,10 @@ export async function benchResolve(options: ResolveBenchOptions = { names: 1_000
     for (let round = 0; round < options.rounds; round++) {
       const contenders = [() => runOurs(lab, options, round), () => runUnbound(lab, options, round)];
       if (round % 2 === 1) contenders.reverse();
-      for (const run of contenders) rows.push(await run());
+      for (const run of contenders) {
+        const { value, load } = await withLoad(run);
+        rows.push({ ...value, load });
+      }
     }
   } finally {
     await lab.stop();
@@ -119,10 +125,12 @@ async function runUnbound(lab: DnsLab, options: ResolveBenchOptions, round: numb
 
 export function printResolveTable(rows: ResolveBenchRow[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): void {
   out(`Resolve ${rows[0]?.names ?? 0} distinct names (A + AAAA each) from the lab root, cold caches`);
-  out('| round | resolver | names ok | time (ms) | names/s | traffic |');
-  out('| ---: | --- | ---: | ---: | ---: | --- |');
+  out(`| round | resolver | names ok | time (ms) | names/s | traffic | ${LOAD_HEADER} |`);
+  out('| ---: | --- | ---: | ---: | ---: | --- | --- |');
   for (const r of rows)
-    out(`| ${r.round + 1} | ${r.resolver} | ${r.ok}/${r.names} | ${r.ms.toFixed(0)} | ${((r.names / r.ms) * 1000).toFixed(0)} | ${r.queries} |`);
+    out(
+      `| ${r.round + 1} | ${r.resolver} | ${r.ok}/${r.names} | ${r.ms.toFixed(0)} | ${((r.names / r.ms) * 1000).toFixed(0)} | ${r.queries} | ${r.load ? formatLoad(r.load) : '—'} |`,
+    );
   const times = (prefix: string) =>
     rows
       .filter((r) => r.resolver.startsWith(prefix))

@@ -7,10 +7,11 @@ export const CLI_PATH = fileURLToPath(new URL('../../../apps/cli/dist/main.js', 
 
 /**
  * The node flags of the CLI's launcher line (`#!/usr/bin/env -S node <flags>`), so that a test or a benchmark that
- * starts the CLI with `node` (to profile it, say) runs it as the installed `certsmith` command does.
+ * starts the CLI with `node` (to profile it, say) runs it as the installed `certsmith` command does. `cliPath`: another
+ * entry point of the same kind (a bundled one, say).
  */
-export function cliNodeFlags(): string[] {
-  const first = readFileSync(CLI_PATH, 'utf8').split('\n', 1)[0] ?? '';
+export function cliNodeFlags(cliPath: string = CLI_PATH): string[] {
+  const first = readFileSync(cliPath, 'utf8').split('\n', 1)[0] ?? '';
   const match = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
   return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
 }

@@ -55,6 +55,13 @@ export interface IssuingAcmeDoubleOptions {
    * `onHold` is called as each such request arrives (a test waits for it before it acts).
    */
   delay?: { path: RegExp; ms: number; onHold?: (path: string) => void };
+  /**
+   * `Retry-After: <seconds>` on the answer to a challenge and on every look at an order or authorization that is not
+   * decided yet, as a CA says when to ask again (default: none).
+   */
+  retryAfterSeconds?: number;
+  /** How long the double's validation of an answered challenge takes before its verdict (default 0). */
+  validationDelayMs?: number;
 }
 
 export interface IssuingAcmeDoubleRequest {
@@ -62,6 +69,8 @@ export interface IssuingAcmeDoubleRequest {
   path: string;
   /** The decoded JWS payload of a POST (null for POST-as-GET or a GET). */
   payload: unknown;
+  /** When the request arrived (the double's Date.now()). */
+  at: number;
 }
 
 export interface IssuingAcmeDoubleCertificate {
@@ -229,6 +238,7 @@ class DoubleState {
   async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? '?';
+    const at = Date.now();
     const delay = this.options.delay;
     if (delay?.path.test(path)) {
       delay.onHold?.(path);
@@ -240,13 +250,13 @@ class DoubleState {
         try {
           jws = decodeJws(body);
         } catch {
-          this.requests.push({ method, path, payload: null });
+          this.requests.push({ method, path, payload: null, at });
           throw problem(400, 'malformed', 'the request is not a flattened JWS');
         }
-        this.requests.push({ method, path, payload: jws.payload ?? null });
+        this.requests.push({ method, path, payload: jws.payload ?? null, at });
         return await this.post(res, path, jws);
       }
-      this.requests.push({ method, path, payload: null });
+      this.requests.push({ method, path, payload: null, at });
       return this.get(res, method, path);
     } catch (error) {
       const p = error instanceof ProblemError ? error.problem : { type: `${ERR}serverInternal`, detail: (error as Error).message, status: 500 };
@@ -300,7 +310,10 @@ class DoubleState {
     if (path === '/new-order') return this.newOrder(res, account, payload ?? {});
     if (path === '/revoke-cert') return this.send(res, 200, undefined);
     if (kind === 'acct' && id === account.id) return this.send(res, 200, { status: 'valid', orders: `${this.base}/orders/${account.id}` });
-    if (kind === 'order') return this.send(res, 200, this.orderJson(this.owned(this.orders.get(id!), account, path)));
+    if (kind === 'order') {
+      const order = this.owned(this.orders.get(id!), account, path);
+      return this.send(res, 200, this.orderJson(order), order.status === 'pending' || order.status === 'processing' ? this.retryAfter() : {});
+    }
     if (kind === 'authz') {
       const authz = this.authzs.get(id!);
       this.owned(authz?.order, account, path);
@@ -404,7 +417,12 @@ class DoubleState {
       authz.status = 'deactivated';
       if (authz.order.status === 'pending') authz.order.status = 'invalid';
     }
-    this.send(res, 200, this.authzJson(authz));
+    this.send(res, 200, this.authzJson(authz), authz.status === 'pending' ? this.retryAfter() : {});
+  }
+
+  /** The Retry-After header the options ask for, if any. */
+  private retryAfter(): Record<string, string> {
+    return this.options.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.options.retryAfterSeconds) };
   }
 
   private authzJson(authz: Authz): Record<string, unknown> {
@@ -432,12 +450,14 @@ class DoubleState {
       challenge.status = 'processing';
       void this.validate(challenge);
     }
-    this.send(res, 200, this.challengeJson(challenge), { link: `<${this.base}/authz/${challenge.authz.id}>;rel="up"` });
+    this.send(res, 200, this.challengeJson(challenge), { link: `<${this.base}/authz/${challenge.authz.id}>;rel="up"`, ...this.retryAfter() });
   }
 
   private async validate(challenge: Challenge): Promise<void> {
     const { authz } = challenge;
     const validation = this.options.validation;
+    const delay = this.options.validationDelayMs ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref());
     const failure =
       validation && validation !== 'none'
         ? await checkHttp01(validation.http01, authz.name, challenge.token, `${challenge.token}.${authz.order.account.thumbprint}`)

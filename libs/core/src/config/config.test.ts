@@ -16,7 +16,7 @@ describe('completeConfig', () => {
     expect(config.dcv.method).toBe('http');
     expect(config.inspection.providerThresholdDays).toBe(25);
     expect(config.inspection.otherThresholdDays).toBe(3);
-    expect(config.concurrency).toBe(4);
+    expect(config.concurrency).toBe(8);
   });
 
   it('gives DNS-only servers no mail or FTP service and DNS DCV', () => {

@@ -212,7 +212,9 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     retry: { delayMinutes: raw.retry?.delayMinutes ?? 60, abandonPendingAfterHours: raw.retry?.abandonPendingAfterHours ?? 72 },
     log: { keepDays: raw.log?.keepDays ?? 30 },
     server: { addresses: raw.server?.addresses ?? [] },
-    concurrency: raw.concurrency ?? 4,
+    // Eight targets at a time keep the CA busy while others are pre-checked and installed; the CA itself sees no more
+    // orders at once than before, as the ACME issuers let at most 4 of their orders in flight (docs/performance.md).
+    concurrency: raw.concurrency ?? 8,
     targets: (raw.targets ?? []).map((t, index) => {
       if (t.id === 'hostname') throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "hostname" is the server's own target`);
       // A set, not a search per target: a config of 10,000 sites is read by every run and every status.
