@@ -19,7 +19,6 @@ import { AcmeClient, type Eab, type Order, type RenewalInfo } from './client.js'
 import { AccountKey, type JwsAlgorithm } from './jws.js';
 import { driveOrder, type ChallengeType, type OrderOutcome } from './order-flow.js';
 import { ValidationPace } from './poll-schedule.js';
-import { OrderGate } from './order-gate.js';
 import { AcmeError } from './problem.js';
 import { AcmeTransport } from './transport.js';
 import { ariCertIdOf } from './ari.js';
@@ -91,7 +90,8 @@ export class AcmeIssuer implements Issuer {
   private session: AcmeSession | null = null;
   /** How long this CA has taken to validate this run's orders: where the first look at the next one comes. */
   private pace: ValidationPace | undefined;
-  private readonly gate: OrderGate;
+  /** At most this many of its orders at the CA at once; the run's pipeline keeps to it. */
+  readonly ordersInFlight: number;
   private leftoversWrites: Promise<void> = Promise.resolve();
   /** The run's account could not be had for a reason no retry within the run fixes: every later target gets it too. */
   private accountFailure: CertsmithError | null = null;
@@ -106,19 +106,17 @@ export class AcmeIssuer implements Issuer {
     this.issuerPatterns = options.issuerPatterns;
     this.caaIdentities = options.caaIdentities ?? [];
     this.addressPreference = options.addressPreference;
-    this.gate = new OrderGate(options.ordersInFlight ?? DEFAULT_ORDERS_IN_FLIGHT);
+    this.ordersInFlight = options.ordersInFlight ?? DEFAULT_ORDERS_IN_FLIGHT;
   }
 
   async issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending> {
     return this.rateLimited(
       request.names,
-      this.withClient(ctx, (client) =>
-        this.gate.through(async () => {
-          const order = await this.newOrder(request, client, ctx);
-          const outcome = await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target);
-          return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
-        }),
-      ),
+      this.withClient(ctx, async (client) => {
+        const order = await this.newOrder(request, client, ctx);
+        const outcome = await this.drive(order, request.csr, client, client.accountKey!, ctx, request.target);
+        return this.finish(outcome, request.target.id, request.names, ctx, undefined, await this.states(outcome, request.names, client, ctx));
+      }),
     );
   }
 
@@ -126,20 +124,18 @@ export class AcmeIssuer implements Issuer {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
     return this.rateLimited(
       pending.names,
-      this.withClient(ctx, (client) =>
-        this.gate.through(async () => {
-          const order = await client.getOrder(pending.reference, ctx.signal);
-          const outcome = await this.drive(order, csr, client, client.accountKey!, ctx, target);
-          return this.finish(
-            outcome,
-            pending.target,
-            pending.names,
-            ctx,
-            pending.createdAt,
-            await this.states(outcome, pending.names, client, ctx, pending.authorizations),
-          );
-        }),
-      ),
+      this.withClient(ctx, async (client) => {
+        const order = await client.getOrder(pending.reference, ctx.signal);
+        const outcome = await this.drive(order, csr, client, client.accountKey!, ctx, target);
+        return this.finish(
+          outcome,
+          pending.target,
+          pending.names,
+          ctx,
+          pending.createdAt,
+          await this.states(outcome, pending.names, client, ctx, pending.authorizations),
+        );
+      }),
     );
   }
 

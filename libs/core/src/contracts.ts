@@ -237,6 +237,8 @@ export interface Issuer {
   readonly caaIdentities?: readonly string[];
   /** How its CA picks the address of a name for HTTP validation; the DCV method's default (cPanel's rule) when absent. */
   readonly addressPreference?: AddressPreference;
+  /** Optional: at most this many of its orders in flight at its CA at once (default DEFAULT_ORDERS_IN_FLIGHT). */
+  readonly ordersInFlight?: number;
   issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;
   resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending>;
   /**

@@ -499,6 +499,24 @@ describe('Pipeline', () => {
     ]);
   });
 
+  it("keeps no more of an issuer's orders in flight than it allows, however many targets the run works on at once", async () => {
+    let inside = 0;
+    let most = 0;
+    const slow = issuer('ca', true, async (request) => {
+      most = Math.max(most, ++inside);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inside--;
+      return ok(`CERT-${request.names[0]}`)();
+    });
+    const gated = Object.assign(slow, { ordersInFlight: 1 });
+    const { run } = setup({ defects: { dovecot: [noSsl] }, issuers: [gated], installers: [installer('dovecot')] });
+    const sites = ['a', 'b', 'c', 'd'].map((n): Target => ({ id: `site-${n}`, names: [`${n}.example.test`], services: ['dovecot'], kind: 'site' }));
+    const report = await run(sites, { concurrency: 4 });
+    expect(report.targets.map((t) => t.result)).toEqual(['replaced', 'replaced', 'replaced', 'replaced']);
+    expect(gated.calls).toHaveLength(4);
+    expect(most).toBe(1);
+  });
+
   it('keeps going with the next target when one target breaks', async () => {
     const broken = installer('broken');
     broken.read = async () => {

@@ -28,6 +28,7 @@ import { PendingOrderStore } from './pending-store.js';
 import { RateLimitLedger, isoSeconds, rateLimitOf } from './rate-limits.js';
 import { abandonIfOverdue, loadPendingOrder, pendingIssuedEvent } from './pending-deadline.js';
 import { RunLock } from './run-lock.js';
+import { DEFAULT_ORDERS_IN_FLIGHT, OrderGate } from './order-gate.js';
 import { RenewalAdvisor } from './renewal-advice.js';
 import { mayShrink, namesLost, uncoveredOnly, type CoveredCertificate } from './coverage.js';
 
@@ -91,10 +92,18 @@ export class Pipeline {
   /** The CAs' rate limits, so a run does not ask again before the CA said it may (read once per run). */
   private readonly rateLimits: RateLimitLedger;
 
+  /** One gate per issuer: the CA sees no more orders at once than the issuer allows, whatever the run's concurrency. */
+  private readonly orderGates = new Map<string, OrderGate>();
+
   constructor(private readonly deps: PipelineDeps) {
     this.providerPatterns = deps.config.inspection.providerIssuerPatterns.map((p) => new RegExp(p, 'i'));
     this.rateLimits = new RateLimitLedger(join(deps.config.paths.stateDir, 'rate-limits.json'), () => deps.clock.now());
     this.advisor = new RenewalAdvisor(() => deps.clock.now());
+  }
+  private orderGate(issuer: Issuer): OrderGate {
+    let gate = this.orderGates.get(issuer.id);
+    if (!gate) this.orderGates.set(issuer.id, (gate = new OrderGate(issuer.ordersInFlight ?? DEFAULT_ORDERS_IN_FLIGHT)));
+    return gate;
   }
 
   async run(targets: Target[], options: RunOptions): Promise<void> {
@@ -372,7 +381,8 @@ export class Pipeline {
           csr = saved.csr;
           csrNames = orderNames.join();
           try {
-            result = await issuer.resume(saved.order, saved.csr, ctx);
+            const { order, csr: savedCsr } = saved;
+            result = await this.orderGate(issuer).through(() => issuer.resume(order, savedCsr, ctx));
           } catch (error) {
             const { code, message } = describeError(error);
             if (options.signal.aborted || !/INVALID|NOT_FOUND|DOES_NOT_EXIST|MALFORMED|UNAUTHORIZED/.test(code)) throw error;
@@ -387,7 +397,8 @@ export class Pipeline {
             csrNames = orderNames.join();
           }
           const replaces = current && issuer.issuerPatterns.some((p) => p.test(current!.issuer)) ? current.pem : undefined;
-          result = await issuer.issue({ target, names: orderNames, csr, ...(replaces ? { replaces } : {}) }, ctx);
+          const request = { target, names: orderNames, csr, ...(replaces ? { replaces } : {}) };
+          result = await this.orderGate(issuer).through(() => issuer.issue(request, ctx));
         }
         if (result.status === 'pending') {
           await pending.save(result.order, csr);

@@ -3,6 +3,9 @@
  * together: the run may check and install more targets at a time than it orders (a local pre-check or an install
  * asks nothing of the CA), while the CA sees no more orders at once than it always did. First come, first served.
  */
+/** What a CA saw of a run before the run could work on more targets than it orders: four at a time. */
+export const DEFAULT_ORDERS_IN_FLIGHT = 4;
+
 export class OrderGate {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
