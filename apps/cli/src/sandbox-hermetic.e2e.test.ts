@@ -21,6 +21,8 @@ const COMMANDS: string[][] = [
   ['dcv', '--verbose', '--config', 'config/sandbox.json'],
   ['plugins', '--config', 'config/sandbox.json'],
   ['plugins', '--json', '--config', 'config/sandbox.json'],
+  ['status', '--config', 'config/sandbox.json'],
+  ['status', '--json', '--config', 'config/sandbox.json'],
   ['--help'],
   ['--version'],
 ];
