@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError, usageErrorLines } from '@certsmith/core';
+// The errors module alone: the whole core would cost every --version and --help its load time.
+import { UsageError, usageErrorLines } from '@certsmith/core/errors';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 type ParsedCommandLine<T extends OptionSpecs> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
