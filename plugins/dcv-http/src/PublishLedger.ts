@@ -17,6 +17,8 @@ interface CreatedDir {
   dir: string;
   dev: number;
   ino: number;
+  /** Birth time (ms, sub-ms precision): a directory removed and made again may get the same inode number back. */
+  born?: number;
 }
 
 /** One line of a journal: its header, what happened to one entry, or a directory this process created. */
@@ -66,8 +68,8 @@ export class PublishLedger {
   }
 
   /** Records a directory just made for a file (before the file is written into it). */
-  recordDir(dir: string, st: { dev: number; ino: number }): void {
-    const created: CreatedDir = { dir, dev: st.dev, ino: st.ino };
+  recordDir(dir: string, st: { dev: number; ino: number; birthtimeMs?: number }): void {
+    const created: CreatedDir = { dir, dev: st.dev, ino: st.ino, ...(st.birthtimeMs ? { born: st.birthtimeMs } : {}) };
     this.append(created);
     this.dirs.set(dir, created);
   }
@@ -248,7 +250,7 @@ async function readJournal(path: string): Promise<{ entries: Entry[]; dirs: Crea
     } else if (typeof line.forget === 'string') {
       entries.delete(line.forget);
     } else if (typeof line.dir === 'string' && typeof line.dev === 'number' && typeof line.ino === 'number') {
-      dirs.set(line.dir, { dir: line.dir, dev: line.dev, ino: line.ino });
+      dirs.set(line.dir, { dir: line.dir, dev: line.dev, ino: line.ino, ...(typeof line.born === 'number' ? { born: line.born } : {}) });
     }
   }
   return { entries: [...entries.values()], dirs: [...dirs.values()] };
@@ -258,7 +260,8 @@ async function readJournal(path: string): Promise<{ entries: Entry[]; dirs: Crea
 function removeDir(created: CreatedDir): boolean {
   try {
     const st = lstatSync(created.dir);
-    if (!st.isDirectory() || st.dev !== created.dev || st.ino !== created.ino) return true; // not ours any more
+    const anew = created.born !== undefined && st.birthtimeMs !== created.born;
+    if (!st.isDirectory() || st.dev !== created.dev || st.ino !== created.ino || anew) return true; // not ours any more
     rmdirSync(created.dir);
     return true;
   } catch (error) {
