@@ -108,6 +108,15 @@ describe('buildNotice', () => {
     expect(notice.logFile).toBe('/var/log/certsmith/run.jsonl');
   });
 
+  it('says that the run was interrupted, and which targets it did not finish', () => {
+    const notice = buildNotice({ ...report({ result: 'interrupted' }), interrupted: 'SIGTERM' }, { expiryNoticeDays: 30 })!;
+    expect(notice.notices).toEqual([
+      'The run was interrupted (SIGTERM) before it finished; not done: hostname. Nothing is left half-installed; the next run carries on.',
+    ]);
+    expect(renderText(notice)).toContain('The run was interrupted (SIGTERM)');
+    expect(buildNotice(report({ result: 'interrupted' }), { expiryNoticeDays: 30 })).toBeNull();
+  });
+
   it('says when an expired certificate was replaced by a self-signed one', () => {
     const notice = buildNotice(
       report({

@@ -119,6 +119,13 @@ export function buildNotice(report: RunReport, options: NoticeOptions): Notice |
       services.push({ target: target.target, names: target.names, service: `(target ${target.target})`, certificate: null, rows: targetRows });
     }
   }
+  // The administrator hears of a run stopped by a signal even when what it finished had nothing to report.
+  if (report.interrupted) {
+    const left = report.targets.filter((t) => t.result === 'interrupted').map((t) => t.target);
+    notices.push(
+      `The run was interrupted (${report.interrupted}) before it finished${left.length ? `; not done: ${left.join(', ')}` : ''}. Nothing is left half-installed; the next run carries on.`,
+    );
+  }
   if (services.length === 0 && notices.length === 0) return null;
   return {
     hostname: report.hostname,
