@@ -326,10 +326,18 @@ describe('special-use names (RFC 6761)', () => {
   });
 
   it('asks a private root (given hints) about them like any other name', async () => {
-    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: ['192.0.2.1'] }], timeoutMs: 1_000, retries: 0 });
-    const r = await resolver.resolveAddresses('host.sandbox.test', AbortSignal.timeout(5_000));
-    expect(r.outcome).toBe('servfail');
-    expect(r.detail).toContain('not sent to 192.0.2.1: outside loopback');
+    const p = port();
+    const asked: string[] = [];
+    const root = await fakeServer(p, (query, _raw, from, socket) => {
+      asked.push(query.questions![0]!.name);
+      const q = query.questions![0]!;
+      socket.send(answer(query, q.type === 'A' ? { answers: [a(q.name, '127.0.0.9')] } : {}), from.port, from.address);
+    });
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [root] }], port: p, timeoutMs: 2_000, retries: 0 });
+    const r = await resolver.lookup('host.sandbox.test', 'A', AbortSignal.timeout(5_000));
+    expect(asked).toEqual(['host.sandbox.test']);
+    expect(r.outcome).toBe('ok');
+    expect(r.records.map((x) => x.data)).toEqual(['127.0.0.9']);
   });
 });
 
