@@ -1,4 +1,4 @@
-// In a clone, npm links the CLI's bins into node_modules/.bin: once built they run as commands (npx certsmith).
+// In a clone, npm links the CLI's bins (apps/cli/bin, committed) into node_modules/.bin at npm ci: they run the built CLI.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
