@@ -88,3 +88,25 @@ export function timeValue(der: Uint8Array, tlv: Tlv): Date {
     throw new RangeError(`invalid time "${text}"`);
   return date;
 }
+
+/**
+ * A certificate's issuer and subject fields as encoded (the Name TLVs, header included), or null when the DER is not
+ * shaped as a certificate. Only the TBS header is read: a cheap key for matching a certificate to its issuer.
+ */
+export function encodedNames(der: Uint8Array): { issuer: Uint8Array; subject: Uint8Array } | null {
+  try {
+    const certificate = readTlv(der, 0);
+    const tbs = readTlv(der, certificate.content, certificate.end);
+    if (certificate.tag !== 0x30 || tbs.tag !== 0x30) return null;
+    let field = readTlv(der, tbs.content, tbs.end);
+    if (field.tag === 0xa0) field = readTlv(der, field.end, tbs.end); // [0] version, then the serial
+    const algorithm = readTlv(der, field.end, tbs.end);
+    const issuer = readTlv(der, algorithm.end, tbs.end);
+    const validity = readTlv(der, issuer.end, tbs.end);
+    const subject = readTlv(der, validity.end, tbs.end);
+    if (issuer.tag !== 0x30 || subject.tag !== 0x30) return null;
+    return { issuer: der.subarray(issuer.start, issuer.end), subject: der.subarray(subject.start, subject.end) };
+  } catch {
+    return null;
+  }
+}

@@ -17,6 +17,7 @@ import {
 } from '@certsmith/core';
 import { parseCertificate, publicKeyBytes, type ParsedCertificate } from './certificate.js';
 import { verifyChain } from './chain.js';
+import { encodedNames } from './der.js';
 import type { LiveProbe } from './live-probe.js';
 import { isValidHostname, nameCovers } from './names.js';
 import { parsePem } from './pem.js';
@@ -186,6 +187,12 @@ export class CertificateInspector implements Inspector {
     return this.live.observe(endpoints, ctx.signal);
   }
 
+  /** Whether a trusted certificate's subject is this certificate's issuer (its encoded Name, else node's text of it). */
+  private namedByTrusted(certificate: ParsedCertificate): boolean {
+    const names = encodedNames(certificate.der);
+    return names ? this.trustStore.hasSubjectDer(names.issuer) : this.trustStore.bySubjectName(certificate.issuerName).length > 0;
+  }
+
   /**
    * Verifies the chain to the trust store, reports chain certificates close to expiry; returns the path as far as
    * it was built (the leaf's issuer at [1]), verified or not.
@@ -204,7 +211,7 @@ export class CertificateInspector implements Inspector {
       others.length === 0 &&
       leaf.parsed.summary.selfSigned &&
       !this.trustStore.containsFingerprint(leaf.parsed.summary.fingerprint) &&
-      this.trustStore.bySubjectName(leaf.parsed.issuerName).length === 0
+      !this.namedByTrusted(leaf.parsed)
     )
       return [];
     const verdict = verifyChain(
