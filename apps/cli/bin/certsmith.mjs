@@ -1,7 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded --liftoff-only --heap-growing-percent=25 --interrupt-budget=270336
+#!/usr/bin/env node
 // The clone's `certsmith` and `checkallsslcerts` commands. npm links a workspace's bins at `npm ci`, before anything is
 // built, and skips a bin whose file is missing: this launcher is committed, so the links always exist, and it runs the
-// built CLI (same node flags as dist/main.js's launcher line) or says how to build it.
+// built CLI or says how to build it.
 import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/main.js', import.meta.url);

@@ -1,14 +1,25 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded --liftoff-only --heap-growing-percent=25 --interrupt-budget=270336
+#!/usr/bin/env node
 // certsmith's command line. Kept small: each command imports what it needs only when it runs, so that
 // `--version` and `--help` start as fast as node itself.
-// The launcher's node flags keep one run's memory down (docs/performance.md): a 1 MB young generation instead of
-// up to 16 MB per semi-space, no GC or compiler helper threads on a small server (their arenas cost ~10 MB),
-// undici's llhttp (WebAssembly) compiled by the baseline tier only, and a full GC whenever the old generation has
-// grown by 25 % (V8 lets it double or more first; the extra full GCs cost ~20-150 ms of CPU a run), and an interrupt
-// budget 4x V8's default so that TurboFan optimises only functions that stay hot (in a renewal run its compiles were
-// ~1.4 s of CPU for N=50). They change no behaviour; `node dist/main.js` runs without them.
 import { readFileSync } from 'node:fs';
-import { parseCommandLine, reportUsageError, usageError } from './command-line.js';
+
+/**
+ * V8 settings that keep a run's memory and CPU down (docs/performance.md): the young generation kept at its first
+ * 1 MB instead of growing to 16 MB per semi-space, undici's llhttp (WebAssembly) compiled by the baseline tier only, a
+ * full GC whenever the old generation has grown by 25 % (V8 lets it double or more first), and an interrupt budget 4x
+ * V8's default so that TurboFan optimises only functions that stay hot (its compiles were ~1.4 s of CPU in a renewal
+ * run of 50 certificates). They change no behaviour. Set at run time, once a command's modules are loaded, not on
+ * node's command line: node's built-in modules carry compiled code that V8 accepts only under the flags it was made
+ * with, so any V8 flag given at start makes node compile every built-in module it loads anew (~20-50 ms a run).
+ */
+const RUN_FLAGS = '--semi-space-growth-factor=1 --liftoff-only --heap-growing-percent=25 --interrupt-budget=270336';
+
+async function loaded<T>(command: Promise<T>): Promise<T> {
+  const module = await command;
+  const { setFlagsFromString } = await import('node:v8');
+  setFlagsFromString(RUN_FLAGS);
+  return module;
+}
 
 const USAGE = `Usage: certsmith <command> [options]        (also installed as checkallsslcerts = certsmith check)
 
@@ -46,9 +57,20 @@ function version(): string {
   return pkg.version;
 }
 
+/** `--version` and `--help` alone, answered before any other module loads: they start as fast as node itself. */
+function answeredAtOnce(args: string[]): boolean {
+  const line = args.join(' ');
+  if (line === '--version' || line === '-V') process.stdout.write(`certsmith ${version()}\n`);
+  else if (['--help', '-h', 'help', 'check --help', 'check -h'].includes(line)) process.stdout.write(`${USAGE}\n`);
+  else return false;
+  return true;
+}
+
 async function main(argv: string[]): Promise<number> {
   const invokedAs = (process.argv[1] ?? '').split('/').pop() ?? '';
   const args = invokedAs.startsWith('checkallsslcerts') ? ['check', ...argv] : argv;
+  if (answeredAtOnce(args)) return 0;
+  const { parseCommandLine, reportUsageError, usageError } = await import('./command-line.js');
   if (args[0] === 'try-later') {
     // Its own options (cPanel's), parsed by the command.
     const { runTryLater } = await import('./try-later-command.js');
@@ -104,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (command) {
     case 'check': {
-      const { runCheck } = await import('./check.js');
+      const { runCheck } = await loaded(import('./check.js'));
       return runCheck({
         ...common,
         dryRun: values['dry-run'] ?? false,
@@ -114,15 +136,15 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'dcv': {
-      const { runDcv } = await import('./dcv-command.js');
+      const { runDcv } = await loaded(import('./dcv-command.js'));
       return runDcv(common);
     }
     case 'status': {
-      const { runStatus } = await import('./status-command.js');
+      const { runStatus } = await loaded(import('./status-command.js'));
       return runStatus({ configFile: common.configFile, json: common.json, targets: values.target ?? [] });
     }
     case 'plugins': {
-      const { runPlugins } = await import('./plugins-command.js');
+      const { runPlugins } = await loaded(import('./plugins-command.js'));
       return runPlugins(common);
     }
     case undefined:
