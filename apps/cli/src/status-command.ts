@@ -1,5 +1,5 @@
 import { CertsmithError, formatAge } from '@certsmith/core';
-import { compose } from './compose.js';
+import { compose, type Overrides } from './compose.js';
 import { streamStatus, type ServiceStatus, type StatusHead, type TargetStatus } from './status.js';
 
 export interface StatusOptions {
@@ -7,6 +7,7 @@ export interface StatusOptions {
   json: boolean;
   /** --target: ids or names; empty for all. */
   targets: string[];
+  overrides?: Overrides;
 }
 
 /**
@@ -26,7 +27,7 @@ export async function runStatus(options: StatusOptions): Promise<number> {
   };
   const printer = options.json ? jsonPrinter(out) : humanPrinter(out);
   try {
-    await streamStatus(await compose(options.configFile), options.targets, printer);
+    await streamStatus(await compose(options.configFile, options.overrides), options.targets, printer);
   } catch (error) {
     if (error instanceof CertsmithError) {
       process.stderr.write(`certsmith: ${error.code}: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);

@@ -5,6 +5,7 @@ export * from './events.js';
 export * from './contracts.js';
 export * from './caa.js';
 export * from './tokens.js';
+export { NO_FAULTS, type FaultPoints } from './fault-points.js';
 export * from './errors.js';
 export * from './config/config.js';
 export { PROFILES, type Profile } from './config/profiles.js';

@@ -11,6 +11,7 @@ export {
   type NameServer,
 } from './IterativeResolver.js';
 export { lookupCaa, caaRecordOf, type CaaLevelResolver } from './caa.js';
+export { ANY_ADDRESS, LOOPBACK_ONLY, type AddressPolicy } from './address-policy.js';
 export { DnsTransport, type QueryResult, type TransportOptions, type TransportStats } from './transport.js';
 export { IANA_ROOT_HINTS, parseRootHints, readRootHints, type HintServer } from './root-hints.js';
 export { TsigKey, parseBindKey, readBindKeyFile, signMessage, verifyResponse, findTsig, type TsigRecord } from './tsig.js';
