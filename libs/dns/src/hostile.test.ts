@@ -311,12 +311,15 @@ describe('the loopback-only address policy of tests', () => {
     expect(resolver.stats.udp).toBe(0);
   });
 
-  it('refuses only what is outside loopback; the program's default refuses no literal address', () => {
+  it("refuses only what is outside loopback; the program's default refuses no literal address", () => {
     expect(refusal('198.41.0.4', ANY_ADDRESS)).toBeNull();
     expect(refusal('2001:db8::1', ANY_ADDRESS)).toBeNull();
     expect(refusal('127.0.0.53', LOOPBACK_ONLY)).toBeNull();
     expect(refusal('::1', LOOPBACK_ONLY)).toBeNull();
-    expect(refusal('192.0.2.1', LOOPBACK_ONLY)).toEqual({ kind: 'network', detail: "not sent to 192.0.2.1: outside loopback (tests only ask the lab's servers)" });
+    expect(refusal('192.0.2.1', LOOPBACK_ONLY)).toEqual({
+      kind: 'network',
+      detail: "not sent to 192.0.2.1: outside loopback (tests only ask the lab's servers)",
+    });
     expect(refusal('ns1.example', ANY_ADDRESS)).toEqual({ kind: 'network', detail: '"ns1.example" is not an IP address' });
   });
 
