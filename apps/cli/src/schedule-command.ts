@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { access, constants, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, constants, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname as systemHostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { renderCron, renderService, type ScheduledCommand } from './schedule-units.js';
 import { shareDir } from './share-dir.js';
 
@@ -283,12 +283,9 @@ async function template(share: string, name: string): Promise<string> {
 async function writeIfChanged(path: string, text: string): Promise<'unchanged' | 'written'> {
   const current = await readFile(path, 'utf8').catch(() => null);
   if (current === text) return 'unchanged';
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, text, { mode: 0o644, flag: 'wx' });
-    await rename(temp, path);
+    await writeFileAtomic(path, text, { mode: 0o644 });
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
     throw new ScheduleInputError(`${path}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   return 'written';

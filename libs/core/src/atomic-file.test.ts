@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
+import { writeFileAtomic, writeFilesAtomic } from './atomic-file.js';
 
 let dir: string;
 beforeEach(async () => {
