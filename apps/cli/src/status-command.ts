@@ -1,4 +1,5 @@
-import { CertsmithError, formatAge } from '@certsmith/core';
+import { formatAge } from '@certsmith/core';
+import { reportUsageError } from './command-line.js';
 import { compose, type Overrides } from './compose.js';
 import { streamStatus, type ServiceStatus, type StatusHead, type TargetStatus } from './status.js';
 
@@ -29,11 +30,7 @@ export async function runStatus(options: StatusOptions): Promise<number> {
   try {
     await streamStatus(await compose(options.configFile, options.overrides), options.targets, printer);
   } catch (error) {
-    if (error instanceof CertsmithError) {
-      process.stderr.write(`certsmith: ${error.code}: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
-      return 2;
-    }
-    throw error;
+    return reportUsageError(error, { anyCertsmithError: true });
   }
   printer.end();
   flush();
