@@ -7,6 +7,7 @@ export * from './caa.js';
 export * from './tokens.js';
 export { NO_FAULTS, type FaultPoints } from './fault-points.js';
 export * from './errors.js';
+export { LDH_LABEL, comparableName, hostnameProblem, isValidHostname } from './names.js';
 export { writeFileAtomic, writeFilesAtomic, writePrivateFileAtomic, syncDirectory, type WriteOptions } from './atomic-file.js';
 export * from './config/config.js';
 export { PROFILES, type Profile } from './config/profiles.js';

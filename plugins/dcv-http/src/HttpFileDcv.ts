@@ -19,7 +19,7 @@ import { firstOfEachFamily, judgeDualStack, verdictOf, type AddressOutcome } fro
 import { isPrivateAddress, sameAddress } from './addresses.js';
 import { Docroot, type DocrootFile } from './Docroot.js';
 import { fetchOnce, type FetchLimits } from './HttpFetch.js';
-import { hostForHttpDcv } from './names.js';
+import { hostForHttpDcv } from './http-host.js';
 import { PublishLedger } from './PublishLedger.js';
 import { sectigoFile } from './sectigo.js';
 

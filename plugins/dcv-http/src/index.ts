@@ -10,7 +10,7 @@ export { HttpFileDcv, type HttpFileDcvSettings, type RedirectPolicy } from './Ht
 export { Docroot, type DocrootFile } from './Docroot.js';
 export { PublishLedger } from './PublishLedger.js';
 export { CPANEL_LIMITS, fetchOnce, type FetchLimits, type FetchOutcome } from './HttpFetch.js';
-export { hostForHttpDcv } from './names.js';
+export { hostForHttpDcv } from './http-host.js';
 export { isPrivateAddress } from './addresses.js';
 export { DEFAULT_SECTIGO_CA_DOMAIN, sectigoChallenge, sectigoFile, type SectigoFile } from './sectigo.js';
 
