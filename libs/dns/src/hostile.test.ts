@@ -10,7 +10,7 @@ import { ANY_ADDRESS, LOOPBACK_ONLY } from './address-policy.js';
 import { DnsTransport, refusal } from './transport.js';
 import { sendUpdate } from './update.js';
 import { TsigKey } from './tsig.js';
-import { IterativeResolver, specialUseTld } from './IterativeResolver.js';
+import { IterativeResolver, specialUseTld } from './iterative-resolver.js';
 
 type Reply = (query: ReturnType<typeof dnsPacket.decode>, raw: Buffer, from: RemoteInfo, socket: Socket) => void;
 

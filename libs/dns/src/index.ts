@@ -9,7 +9,7 @@ export {
   type IterativeResolverOptions,
   type Lookup,
   type NameServer,
-} from './IterativeResolver.js';
+} from './iterative-resolver.js';
 export { lookupCaa, caaRecordOf, type CaaLevelResolver } from './caa.js';
 export { ANY_ADDRESS, LOOPBACK_ONLY, type AddressPolicy } from './address-policy.js';
 export { DnsTransport, type QueryResult, type TransportOptions, type TransportStats } from './transport.js';
