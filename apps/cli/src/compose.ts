@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdir, stat, access, constants } from 'node:fs/promises';
 import {
   Container,
+  ContainerModule,
   TOKENS,
   UsageError,
   createBus,
@@ -47,22 +48,17 @@ export async function compose(configFile: string): Promise<Composition> {
   const bus = createBus();
   const clock = systemClock();
   const csrFactory = new WebCryptoCsrFactory();
+  const resolver = resolverOf(config);
   const root = new Container();
-  // Made on first use, so that it gets the Resolver when a plugin or library bound one ("the hostname must resolve").
-  let inspector: CertificateInspector | undefined;
-  const inspectorOf = () =>
-    (inspector ??= new CertificateInspector(
-      new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }),
-      root.isBound(TOKENS.Resolver) ? root.get<Resolver>(TOKENS.Resolver) : undefined,
-      { revocation: new RevocationChecker({ timeoutMs: config.inspection.timeoutMs }) },
-    ));
-  root.bind(TOKENS.Config).toConstantValue(config);
-  root.bind(TOKENS.Bus).toConstantValue(bus);
-  root.bind(TOKENS.Clock).toConstantValue(clock);
-  root.bind(TOKENS.Inspector).toDynamicValue(inspectorOf);
-  root.bind(TOKENS.CsrFactory).toConstantValue(csrFactory);
-  // Bound before the plugins load, so that DCV plugins share the run's resolver and its cache.
-  root.bind(TOKENS.Resolver).toConstantValue(resolverOf(config));
+  // The core services plugin classes may inject; the resolver is shared so that DCV plugins use the run's cache.
+  await root.loadAsync(
+    new ContainerModule(({ bind }) => {
+      bind(TOKENS.Config).toConstantValue(config);
+      bind(TOKENS.Bus).toConstantValue(bus);
+      bind(TOKENS.Clock).toConstantValue(clock);
+      bind(TOKENS.Resolver).toConstantValue(resolver);
+    }),
+  );
   const plugins = await loadPlugins(config, root, bus, [import.meta.filename], BUILTIN_PLUGINS);
   const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
   for (const plugin of plugins) {
@@ -76,7 +72,10 @@ export async function compose(configFile: string): Promise<Composition> {
       throw new UsageError('CONFIG_INVALID', `${config.file}: $.issuers[${index}]: no loaded plugin provides issuer "${id}" (loaded: ${known})`);
     }
   });
-  return { config, bus, clock, plugins, contributions, inspector: inspectorOf(), csrFactory, resolver: root.get<Resolver>(TOKENS.Resolver) };
+  const inspector = new CertificateInspector(new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }), resolver, {
+    revocation: new RevocationChecker({ timeoutMs: config.inspection.timeoutMs }),
+  });
+  return { config, bus, clock, plugins, contributions, inspector, csrFactory, resolver };
 }
 
 /** Iterative resolution from the configured root hints (the IANA hints shipped with @certsmith/dns by default). */
