@@ -41,7 +41,7 @@ export interface PluginModuleContext {
 }
 
 /** The options a plugin's JSON schema admits, as a TypeScript type: the schema is the one statement of them. */
-export type OptionsOf<S> = S extends JSONSchema ? FromSchema<S> : Record<string, unknown>;
+export type OptionsOf<S> = [S] extends [never] ? Record<string, unknown> : S extends JSONSchema ? FromSchema<S> : Record<string, unknown>;
 
 /** A manifest whose module factory sees its options typed by its own schema (declared `as const`). */
 export interface PluginDefinition<S> {
@@ -102,7 +102,7 @@ export interface BuiltinPlugin {
  * Declares a plugin with type checking; its module factory is given options of the type its schema describes. Sound
  * because loadPlugins() checks the options against that schema before it calls the factory.
  */
-export function definePlugin<const S extends JSONSchema = JSONSchema>(definition: PluginDefinition<S>): PluginManifest {
+export function definePlugin<const S extends JSONSchema = never>(definition: PluginDefinition<S>): PluginManifest {
   return definition as PluginManifest;
 }
 
