@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError, resolveConfigPath, type CertsmithConfig, type ServiceMaterial } from '@certsmith/core';
-import type { LayoutFile, ServiceProfile } from '@certsmith/install';
+import { certificateAt, keyAt, sameLayout, type LayoutFile, type ServiceProfile } from '@certsmith/install';
 import { leafFingerprintOf, vhostPairs } from './vhosts.js';
 
 export interface WebSettings {
@@ -19,18 +19,10 @@ export function webProfile(config: CertsmithConfig, settings: WebSettings): Serv
   if (server !== 'nginx' && server !== 'apache') throw new UsageError('CONFIG_INVALID', `${config.file}: $.services.web.server: must be "nginx" or "apache"`);
   return {
     dir: 'web',
-    layout: (dir) => {
-      const files: LayoutFile[] = [
-        {
-          path: settings.certFile ? resolveConfigPath(config, settings.certFile) : join(dir, 'hostname.crt'),
-          role: 'certificate',
-          content: 'cert+chain',
-          mode: 0o644,
-        },
-        { path: settings.keyFile ? resolveConfigPath(config, settings.keyFile) : join(dir, 'hostname.key'), role: 'key', content: 'key', mode: 0o600 },
-      ];
-      return { caSigned: files, selfSigned: files };
-    },
+    layout: sameLayout((dir) => [
+      certificateAt(settings.certFile ? resolveConfigPath(config, settings.certFile) : join(dir, 'hostname.crt')),
+      keyAt(settings.keyFile ? resolveConfigPath(config, settings.keyFile) : join(dir, 'hostname.key')),
+    ]),
     links: () => [],
     // Apache's unit is apache2 on Debian and Ubuntu, httpd on the RHEL family; nginx is nginx on both.
     systemdReload:
