@@ -1,13 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  ContainerModule,
-  TOKENS,
-  UsageError,
-  resolveConfigPath,
-  type AddressPreference,
-  type CertsmithConfig,
-  type OptionsOf,
-} from '@certsmith/core';
+import { ContainerModule, TOKENS, UsageError, resolveConfigPath, type AddressPreference, type CertsmithConfig, type OptionsOf } from '@certsmith/core';
 import { readEabKey } from './eab.js';
 import { AcmeIssuer } from './issuer.js';
 

@@ -109,7 +109,15 @@ describe('ACME profiles', () => {
   });
 
   it('loading the plugin with a profile the CA lacks is a usage error naming the option; with the CA unreachable, loading goes on', async () => {
-    const ca: AcmeCa = { id: 'acme', eabRequired: false, issuerPatterns: [], caaIdentities: () => [], maxWaitSeconds: 1, pollMaxMs: 100, addressPreference: 'ipv6' };
+    const ca: AcmeCa = {
+      id: 'acme',
+      eabRequired: false,
+      issuerPatterns: [],
+      caaIdentities: () => [],
+      maxWaitSeconds: 1,
+      pollMaxMs: 100,
+      addressPreference: 'ipv6',
+    };
     const manifest = definePlugin({
       name: '@certsmith/issuer-acme',
       apiVersion: 1,

@@ -31,11 +31,7 @@ describe('installerFromConfig', () => {
   });
 
   it("a group makes keys 0640 to it; links: true adds cPanel's paths; dir and reload are taken as given", () => {
-    const installer = installerFromConfig(
-      config({ exim: { group: 'root', links: true, dir: 'exim-files', reload: ['/bin/true'] } }),
-      'exim',
-      SAMPLE_PROFILE,
-    );
+    const installer = installerFromConfig(config({ exim: { group: 'root', links: true, dir: 'exim-files', reload: ['/bin/true'] } }), 'exim', SAMPLE_PROFILE);
     const layout = layoutOf(installer);
     expect(layout.caSigned.map((f) => [f.path, f.mode.toString(8), f.gid])).toEqual([
       ['/etc/certsmith/exim-files/myexim.crt', '644', 0],

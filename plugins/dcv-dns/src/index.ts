@@ -1,6 +1,16 @@
 // DNS DCV for DNS-only servers: TXT records (cPanel's pre-check, ACME dns-01) and Sectigo's CNAME, published by
 // RFC 2136 with TSIG or by zone file + rndc reload, and checked on every authoritative server of the zone.
-import { CertsmithError, ContainerModule, TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type OptionsOf, type Resolver } from '@certsmith/core';
+import {
+  CertsmithError,
+  ContainerModule,
+  TOKENS,
+  definePlugin,
+  resolveConfigPath,
+  type Bus,
+  type CertsmithConfig,
+  type OptionsOf,
+  type Resolver,
+} from '@certsmith/core';
 import { IterativeResolver, readBindKeyFile } from '@certsmith/dns';
 import { DnsTxtDcv } from './DnsTxtDcv.js';
 import { Rfc2136Publisher } from './Rfc2136Publisher.js';

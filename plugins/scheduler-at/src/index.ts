@@ -16,9 +16,7 @@ export const manifest = definePlugin({
   } as const,
   module: (options) =>
     new ContainerModule(({ bind }) => {
-      bind(TOKENS.Scheduler).toConstantValue(
-        new AtScheduler({ ...DEFAULT_AT_OPTIONS, ...(options.queue !== undefined ? { queue: options.queue } : {}) }),
-      );
+      bind(TOKENS.Scheduler).toConstantValue(new AtScheduler({ ...DEFAULT_AT_OPTIONS, ...(options.queue !== undefined ? { queue: options.queue } : {}) }));
     }),
 });
 export default manifest;
