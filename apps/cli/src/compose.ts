@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdir, stat, access, constants } from 'node:fs/promises';
 import {
   Container,
+  ContainerModule,
   NO_FAULTS,
   TOKENS,
   UsageError,
@@ -50,23 +51,18 @@ export async function compose(configFile: string, overrides: Overrides = {}): Pr
   const bus = createBus();
   const clock = overrides.clock ?? SYSTEM_CLOCK;
   const csrFactory = new WebCryptoCsrFactory();
+  const resolver = resolverOf(config, overrides.dnsAddresses);
   const root = new Container();
-  // Made on first use, so that it gets the Resolver when a plugin or library bound one ("the hostname must resolve").
-  let inspector: CertificateInspector | undefined;
-  const inspectorOf = () =>
-    (inspector ??= new CertificateInspector(
-      new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }),
-      root.isBound(TOKENS.Resolver) ? root.get<Resolver>(TOKENS.Resolver) : undefined,
-      { revocation: new RevocationChecker({ timeoutMs: config.inspection.timeoutMs }) },
-    ));
-  root.bind(TOKENS.Config).toConstantValue(config);
-  root.bind(TOKENS.Bus).toConstantValue(bus);
-  root.bind(TOKENS.Clock).toConstantValue(clock);
-  root.bind(TOKENS.FaultPoints).toConstantValue(overrides.faults ?? NO_FAULTS);
-  root.bind(TOKENS.Inspector).toDynamicValue(inspectorOf);
-  root.bind(TOKENS.CsrFactory).toConstantValue(csrFactory);
-  // Bound before the plugins load, so that DCV plugins share the run's resolver and its cache.
-  root.bind(TOKENS.Resolver).toConstantValue(resolverOf(config, overrides.dnsAddresses));
+  // The core services plugin classes may inject; the resolver is shared so that DCV plugins use the run's cache.
+  await root.loadAsync(
+    new ContainerModule(({ bind }) => {
+      bind(TOKENS.Config).toConstantValue(config);
+      bind(TOKENS.Bus).toConstantValue(bus);
+      bind(TOKENS.Clock).toConstantValue(clock);
+      bind(TOKENS.FaultPoints).toConstantValue(overrides.faults ?? NO_FAULTS);
+      bind(TOKENS.Resolver).toConstantValue(resolver);
+    }),
+  );
   const plugins = await loadPlugins(config, root, bus, [import.meta.filename], BUILTIN_PLUGINS);
   const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
   for (const plugin of plugins) {
@@ -80,7 +76,10 @@ export async function compose(configFile: string, overrides: Overrides = {}): Pr
       throw new UsageError('CONFIG_INVALID', `${config.file}: $.issuers[${index}]: no loaded plugin provides issuer "${id}" (loaded: ${known})`);
     }
   });
-  return { config, bus, clock, plugins, contributions, inspector: inspectorOf(), csrFactory, resolver: root.get<Resolver>(TOKENS.Resolver) };
+  const inspector = new CertificateInspector(new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs }), resolver, {
+    revocation: new RevocationChecker({ timeoutMs: config.inspection.timeoutMs }),
+  });
+  return { config, bus, clock, plugins, contributions, inspector, csrFactory, resolver };
 }
 
 /** Iterative resolution from the configured root hints (the IANA hints shipped with @certsmith/dns by default). */

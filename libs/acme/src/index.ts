@@ -20,5 +20,5 @@ export { AcmeIssuer, type AcmeIssuerOptions } from './issuer.js';
 export { PollSchedule, ValidationPace, DEFAULT_POLL_START_MS, DEFAULT_POLL_MAX_MS, type PollTiming } from './poll-schedule.js';
 export { readEabKey } from './eab.js';
 export { ariCertId, ariCertIdOf, renewalTime } from './ari.js';
-export { acmeIssuerPlugin, acmeIssuerFromOptions, caaIdentitiesOf, type AcmePreset, type AcmePluginOptions } from './plugin.js';
+export { ACME_OPTIONS_SCHEMA, acmeIssuerModule, loadAcmeIssuer, acmeIssuerFromOptions, type AcmeCa, type AcmeOptions } from './issuer-module.js';
 export { rateLimitFrom, refusesReplaces } from './rate-limit.js';

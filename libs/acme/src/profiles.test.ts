@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, completeConfig, contributionsOf, createBus, type IssueContext } from '@certsmith/core';
+import { Container, TOKENS, completeConfig, contributionsOf, createBus, definePlugin, type IssueContext } from '@certsmith/core';
 import { WebCryptoCsrFactory } from '@certsmith/x509';
 import { labDir, randomLoopback, startIssuingAcmeDouble, type IssuingAcmeDouble } from '@certsmith/testlab';
 import { ariCertIdOf } from './ari.js';
 import { AcmeClient } from './client.js';
 import { AcmeIssuer, type AcmeIssuerOptions } from './issuer.js';
 import { AccountKey } from './jws.js';
-import { acmeIssuerPlugin } from './plugin.js';
+import { ACME_OPTIONS_SCHEMA, acmeIssuerModule, type AcmeCa } from './issuer-module.js';
 import { AcmeError } from './problem.js';
 import { AcmeTransport } from './transport.js';
 
@@ -109,23 +109,30 @@ describe('ACME profiles', () => {
   });
 
   it('loading the plugin with a profile the CA lacks is a usage error naming the option; with the CA unreachable, loading goes on', async () => {
-    const manifest = acmeIssuerPlugin({
-      packageName: '@certsmith/issuer-acme',
-      version: '0',
+    const ca: AcmeCa = {
       id: 'acme',
       eabRequired: false,
       issuerPatterns: [],
+      caaIdentities: () => [],
       maxWaitSeconds: 1,
       pollMaxMs: 100,
       addressPreference: 'ipv6',
+    };
+    const manifest = definePlugin({
+      name: '@certsmith/issuer-acme',
+      apiVersion: 1,
+      optionsSchema: ACME_OPTIONS_SCHEMA,
+      module: (options, { where }) => acmeIssuerModule(ca, options, where),
     });
     const file = join(tmp.path, 'config.json');
     await writeFile(join(tmp.path, 'ca.pem'), double.tlsCaPem);
     const load = async (options: Record<string, unknown>) => {
       await writeFile(file, JSON.stringify({ plugins: ['@certsmith/dcv-http', { module: '@certsmith/issuer-acme', options }] }));
       const config = completeConfig({ hostname: 'host.profiles.test', paths: { stateDir: join(tmp.path, 'state') } }, file);
+      const root = new Container();
+      root.bind(TOKENS.Config).toConstantValue(config);
       // loadPlugins tells the plugin where its options are in the config.
-      return contributionsOf(manifest, options, config, new Container(), createBus(), `${file}: $.plugins[1].options`);
+      return contributionsOf(manifest, options, config, root, createBus(), `${file}: $.plugins[1].options`);
     };
     const orders = double.orderCount();
     await expect(load({ directoryUrl: double.directoryUrl, caFile: 'ca.pem', profile: 'shortlived' })).rejects.toThrow(

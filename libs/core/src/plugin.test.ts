@@ -43,6 +43,42 @@ describe('loadPlugins', () => {
     expect(plugin!.contributes.issuers).toEqual([]);
   });
 
+  it('waits for what a module binds asynchronously, and tells its factory where its options are', async () => {
+    const file = await pluginFile(`
+      import { ContainerModule } from '${inversify}';
+      export default { name: 'slow', apiVersion: 1,
+        module: (options, { where }) => new ContainerModule(({ bind }) => {
+          bind(Symbol.for('certsmith.Issuer')).toDynamicValue(async () => {
+            await new Promise((resolve) => setImmediate(resolve));
+            return { id: options.id, where };
+          });
+        }) };`);
+    const [plugin] = await load(file, { id: 'later' });
+    expect(plugin!.contributes.issuers).toEqual([{ id: 'later', where: '/nonexistent/config.json: $.plugins[0].options' }]);
+  });
+
+  it("refuses a plugin whose asynchronous binding fails, naming it, and passes its UsageError on at its options' place", async () => {
+    const core = import.meta.resolve('./errors.ts');
+    const file = await pluginFile(`
+      import { ContainerModule } from '${inversify}';
+      import { UsageError } from '${core}';
+      export default { name: 'async-fail', apiVersion: 1,
+        module: (options, { where }) => new ContainerModule(({ bind }) => {
+          bind(Symbol.for('certsmith.Issuer')).toDynamicValue(async () => {
+            if (options.picky) throw new UsageError('PICKY_OPTION', where + '.picky: must be false');
+            throw new Error('directory unreachable');
+          });
+        }) };`);
+    await expect(load(file)).rejects.toMatchObject({
+      code: 'PLUGIN_FAILED',
+      message: '/nonexistent/config.json: $.plugins[0]: plugin "async-fail" failed to set up: directory unreachable',
+    });
+    await expect(load(file, { picky: true })).rejects.toMatchObject({
+      code: 'PICKY_OPTION',
+      message: '/nonexistent/config.json: $.plugins[0].options.picky: must be false',
+    });
+  });
+
   it('refuses a plugin whose constructor throws, naming it', async () => {
     const file = await pluginFile(`
       import { ContainerModule } from '${inversify}';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Container, ContainerModule } from './inversify.js';
@@ -22,10 +23,33 @@ export interface PluginManifest {
   optionsSchema?: object;
   /**
    * An inversify ContainerModule (or a function of the plugin's options returning one) that binds the plugin's
-   * implementations to TOKENS.Issuer, TOKENS.Installer, ... It may inject TOKENS.Config, TOKENS.Bus, TOKENS.Clock.
+   * implementations to TOKENS.Issuer, TOKENS.Installer, ... It may inject TOKENS.Config, TOKENS.Bus, TOKENS.Clock,
+   * TOKENS.Resolver; a binding may be async (toDynamicValue returning a promise) where it must load something.
    */
-  module?: ContainerModule | ((options: Record<string, unknown>) => ContainerModule);
+  module?: ContainerModule | ((options: Record<string, unknown>, context: PluginModuleContext) => ContainerModule);
   /** The plain alternative, for plugins that do not want inversify. */
+  setup?: (context: PluginSetupContext) => void | Promise<void>;
+}
+
+/** What a plugin's module factory learns besides its options. */
+export interface PluginModuleContext {
+  /**
+   * Where the options are, for the plugin's own UsageErrors: `<config file>: $.plugins[1].options`; a field of them
+   * is `${where}.<field>`.
+   */
+  where: string;
+}
+
+/** The options a plugin's JSON schema admits, as a TypeScript type: the schema is the one statement of them. */
+export type OptionsOf<S> = [S] extends [never] ? Record<string, unknown> : S extends JSONSchema ? FromSchema<S> : Record<string, unknown>;
+
+/** A manifest whose module factory sees its options typed by its own schema (declared `as const`). */
+export interface PluginDefinition<S> {
+  name: string;
+  version?: string;
+  apiVersion: number;
+  optionsSchema?: S;
+  module?: ContainerModule | ((options: OptionsOf<S>, context: PluginModuleContext) => ContainerModule);
   setup?: (context: PluginSetupContext) => void | Promise<void>;
 }
 
@@ -74,9 +98,12 @@ export interface BuiltinPlugin {
   url: () => string;
 }
 
-/** Helps a plugin declare itself with type checking. */
-export function definePlugin(manifest: PluginManifest): PluginManifest {
-  return manifest;
+/**
+ * Declares a plugin with type checking; its module factory is given options of the type its schema describes. Sound
+ * because loadPlugins() checks the options against that schema before it calls the factory.
+ */
+export function definePlugin<const S extends JSONSchema = never>(definition: PluginDefinition<S>): PluginManifest {
+  return definition as PluginManifest;
 }
 
 /**
@@ -139,9 +166,10 @@ function refuseDuplicateIds(loaded: LoadedPlugin[], config: CertsmithConfig): vo
 }
 
 /**
- * Sets one plugin up and instantiates what it contributes: its ContainerModule in a child of `root` (so that the
- * contributions are its own, and its classes may inject the core services bound in `root`), or its setup().
- * Throws whatever the plugin throws; loadPlugins() turns that into a UsageError naming the plugin.
+ * Sets one plugin up and instantiates what it contributes: its ContainerModule is loaded in a child of `root` (so
+ * that the contributions are its own, and its classes may inject the core services bound in `root`); a setup()
+ * manifest is made into such a module first. Throws whatever the plugin throws; loadPlugins() turns that into a
+ * UsageError naming the plugin.
  */
 export async function contributionsOf(
   manifest: PluginManifest,
@@ -151,31 +179,38 @@ export async function contributionsOf(
   bus: Bus,
   where = `${config.file}: options`,
 ): Promise<Contributions> {
-  const contributes: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
-  if (manifest.module) {
-    const child = new Container({ parent: root });
-    await child.load(typeof manifest.module === 'function' ? manifest.module(options) : manifest.module);
-    contributes.issuers.push(...child.getAll<Issuer>(TOKENS.Issuer));
-    contributes.installers.push(...child.getAll<Installer>(TOKENS.Installer));
-    contributes.dcv.push(...child.getAll<DcvMethod>(TOKENS.DcvMethod));
-    contributes.notifiers.push(...child.getAll<Notifier>(TOKENS.Notifier));
-    contributes.schedulers.push(...child.getAll<Scheduler>(TOKENS.Scheduler));
-  } else if (manifest.setup) {
-    await manifest.setup({
+  const child = new Container({ parent: root });
+  await child.loadAsync(moduleOf(manifest, options, { config, bus, where }));
+  const [issuers, installers, dcv, notifiers, schedulers] = await Promise.all([
+    child.getAllAsync<Issuer>(TOKENS.Issuer),
+    child.getAllAsync<Installer>(TOKENS.Installer),
+    child.getAllAsync<DcvMethod>(TOKENS.DcvMethod),
+    child.getAllAsync<Notifier>(TOKENS.Notifier),
+    child.getAllAsync<Scheduler>(TOKENS.Scheduler),
+  ]);
+  return { issuers, installers, dcv, notifiers, schedulers };
+}
+
+/** The plugin's ContainerModule: its own, or one that runs its setup() and binds what that contributes. */
+function moduleOf(manifest: PluginManifest, options: Record<string, unknown>, run: { config: CertsmithConfig; bus: Bus; where: string }): ContainerModule {
+  const { module, setup } = manifest;
+  if (module) return typeof module === 'function' ? module(options, { where: run.where }) : module;
+  return new ContainerModule(async ({ bind }) => {
+    const contribute = (token: symbol) => (value: unknown) => void bind(token).toConstantValue(value);
+    await setup!({
       options,
-      where,
-      config,
-      bus,
+      where: run.where,
+      config: run.config,
+      bus: run.bus,
       contribute: {
-        issuer: (x) => contributes.issuers.push(x),
-        installer: (x) => contributes.installers.push(x),
-        dcv: (x) => contributes.dcv.push(x),
-        notifier: (x) => contributes.notifiers.push(x),
-        scheduler: (x) => contributes.schedulers.push(x),
+        issuer: contribute(TOKENS.Issuer),
+        installer: contribute(TOKENS.Installer),
+        dcv: contribute(TOKENS.DcvMethod),
+        notifier: contribute(TOKENS.Notifier),
+        scheduler: contribute(TOKENS.Scheduler),
       },
     });
-  }
-  return contributes;
+  });
 }
 
 async function builtinManifest(spec: string, builtin: BuiltinPlugin, where: string): Promise<{ manifest: PluginManifest; url: string }> {

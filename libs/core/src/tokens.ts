@@ -8,14 +8,10 @@ export const TOKENS = {
   Installer: Symbol.for('certsmith.Installer'),
   Notifier: Symbol.for('certsmith.Notifier'),
   Scheduler: Symbol.for('certsmith.Scheduler'),
-  Inspector: Symbol.for('certsmith.Inspector'),
-  CsrFactory: Symbol.for('certsmith.CsrFactory'),
   Resolver: Symbol.for('certsmith.Resolver'),
   Bus: Symbol.for('certsmith.Bus'),
   Config: Symbol.for('certsmith.Config'),
   Clock: Symbol.for('certsmith.Clock'),
   /** Where faults may be injected (FaultPoints); the program binds NO_FAULTS. */
   FaultPoints: Symbol.for('certsmith.FaultPoints'),
-  /** The options object a config gave this plugin (bound per plugin module). */
-  PluginOptions: Symbol.for('certsmith.PluginOptions'),
 } as const;

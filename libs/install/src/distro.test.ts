@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { completeConfig } from '@certsmith/core';
 import { distroFamilyOf, forDistro, readDistroFamily } from './distro.js';
 import { installerFromConfig } from './from-config.js';
-import { SERVICE_PROFILES } from './layouts.js';
+import { SAMPLE_PROFILE } from './testing.js';
 
 const OS_RELEASE = {
   debian: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
@@ -40,17 +40,17 @@ describe('distroFamilyOf', () => {
   });
 
   it('picks the family command, else the common one', () => {
-    expect(forDistro(SERVICE_PROFILES.exim.systemdReload, 'debian')).toEqual(['systemctl', 'restart', 'exim4']);
-    expect(forDistro(SERVICE_PROFILES.exim.systemdReload, 'rhel')).toEqual(['systemctl', 'restart', 'exim']);
-    expect(forDistro(SERVICE_PROFILES.dovecot.systemdReload, 'debian')).toEqual(['systemctl', 'reload', 'dovecot']);
+    expect(forDistro(SAMPLE_PROFILE.systemdReload, 'debian')).toEqual(['systemctl', 'restart', 'exim4']);
+    expect(forDistro(SAMPLE_PROFILE.systemdReload, 'rhel')).toEqual(['systemctl', 'restart', 'exim']);
+    expect(forDistro({ other: ['systemctl', 'reload', 'dovecot'] }, 'debian')).toEqual(['systemctl', 'reload', 'dovecot']);
   });
 });
 
-describe("the exim installer's reload", () => {
+describe("an installer's reload (a service whose unit is exim4 on Debian, exim elsewhere)", () => {
   const config = (services: Record<string, unknown> = {}) =>
     completeConfig({ hostname: 'h.example.test', services, paths: { stateDir: '/nonexistent/state' } }, '/c.json');
   const reloadOf = (c: ReturnType<typeof config>, deps: Parameters<typeof installerFromConfig>[3]) =>
-    installerFromConfig(c, 'exim', SERVICE_PROFILES.exim, deps).reloadChoice;
+    installerFromConfig(c, 'exim', SAMPLE_PROFILE, deps).reloadChoice;
 
   it("is the distribution's unit on systemd, none without systemd, the config's when given", () => {
     expect(reloadOf(config(), { distroFamily: 'debian', systemdRunning: true })).toEqual({

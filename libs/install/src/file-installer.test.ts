@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type FailedEvent, type NewMaterial, type Target } from '@certsmith/core';
 import { CertificateInspector } from '@certsmith/x509';
 import { FileInstaller, type FileInstallerOptions } from './file-installer.js';
-import { SERVICE_PROFILES } from './layouts.js';
+import { pairLayout } from './layouts.js';
 
 const TARGET: Target = { id: 'hostname', names: ['host.example.test'], services: ['dovecot'], kind: 'hostname' };
 const inspector = new CertificateInspector();
@@ -115,7 +115,7 @@ async function sandbox(
   await mkdir(join(base, 'ssl'), { recursive: true });
   const options: FileInstallerOptions = {
     service: 'dovecot',
-    layout: { ...SERVICE_PROFILES.dovecot.layout(dir), metadataDir: dir },
+    layout: { ...pairLayout('dovecot')(dir), metadataDir: dir },
     endpoints: [],
     reload: null,
     reloadTimeoutMs: 2_000,
@@ -347,7 +347,7 @@ describe('FileInstaller', () => {
     const missing = join(dir, '..', 'no-such-dir', 'dovecot.crt');
     const withLink = new FileInstaller({
       service: 'dovecot',
-      layout: { ...SERVICE_PROFILES.dovecot.layout(dir), links: [{ path: missing, role: 'certificate', content: 'cert+chain', mode: 0o644 }] },
+      layout: { ...pairLayout('dovecot')(dir), links: [{ path: missing, role: 'certificate', content: 'cert+chain', mode: 0o644 }] },
       endpoints: [],
       reload: null,
       reloadTimeoutMs: 1_000,
@@ -368,7 +368,7 @@ describe('FileInstaller', () => {
     const installer = new FileInstaller({
       service: 'exim',
       layout: {
-        ...SERVICE_PROFILES.exim.layout(dir),
+        ...pairLayout('exim')(dir),
         links: [
           { path: join(etc, 'exim.crt'), role: 'certificate', content: 'cert+chain', mode: 0o644 },
           { path: join(etc, 'exim.key'), role: 'key', content: 'key', mode: 0o600 },

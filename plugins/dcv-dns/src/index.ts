@@ -1,6 +1,16 @@
 // DNS DCV for DNS-only servers: TXT records (cPanel's pre-check, ACME dns-01) and Sectigo's CNAME, published by
 // RFC 2136 with TSIG or by zone file + rndc reload, and checked on every authoritative server of the zone.
-import { CertsmithError, ContainerModule, TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver } from '@certsmith/core';
+import {
+  CertsmithError,
+  ContainerModule,
+  TOKENS,
+  definePlugin,
+  resolveConfigPath,
+  type Bus,
+  type CertsmithConfig,
+  type OptionsOf,
+  type Resolver,
+} from '@certsmith/core';
 import { IterativeResolver, readBindKeyFile } from '@certsmith/dns';
 import { DnsTxtDcv } from './dns-txt-dcv.js';
 import { Rfc2136Publisher } from './rfc2136-publisher.js';
@@ -11,19 +21,6 @@ export { DnsTxtDcv, PROBE_LABEL, type DnsDcvOptions } from './dns-txt-dcv.js';
 export { Rfc2136Publisher, type Rfc2136Options } from './rfc2136-publisher.js';
 export { ZoneFilePublisher, bumpSerial, type ZoneFileOptions } from './zone-file-publisher.js';
 export type { ChallengeRecord, ZonePublisher } from './publishers.js';
-
-/** The options a config gives this plugin (`plugins: [{ module: "@certsmith/dcv-dns", options: {...} }]`). */
-export interface DcvDnsOptions {
-  mode?: 'nsupdate' | 'zonefile';
-  tsigKeyFile?: string;
-  server?: string;
-  zones?: string[];
-  zoneFiles?: Record<string, string>;
-  reloadCommand?: string[];
-  ttl?: number;
-  pollIntervalMs?: number;
-  pollTimeoutMs?: number;
-}
 
 export const optionsSchema = {
   type: 'object',
@@ -55,14 +52,16 @@ export const optionsSchema = {
   },
 } as const;
 
+/** The options a config gives this plugin (`plugins: [{ module: "@certsmith/dcv-dns", options: {...} }]`). */
+export type DcvDnsOptions = OptionsOf<typeof optionsSchema>;
+
 export const manifest = definePlugin({
   name: '@certsmith/dcv-dns',
   version: '0.1.0',
   apiVersion: 1,
   optionsSchema,
-  module: (raw) =>
+  module: (options) =>
     new ContainerModule(({ bind }) => {
-      const options = raw as DcvDnsOptions;
       bind(TOKENS.DcvMethod).toDynamicValue((ctx) => {
         const config = ctx.get<CertsmithConfig>(TOKENS.Config);
         const bus = ctx.get<Bus>(TOKENS.Bus);

@@ -1,10 +1,9 @@
 // HTTP DCV: the validation file in a docroot (cPanel's local probe, Sectigo's pki-validation file, ACME http-01),
 // proved through the address the name resolves to from the root, as the CA will fetch it.
 import { join } from 'node:path';
-import { ContainerModule } from '@certsmith/core';
-import { TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver } from '@certsmith/core';
+import { ContainerModule, TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type OptionsOf, type Resolver } from '@certsmith/core';
 import { CPANEL_LIMITS } from './http-fetch.js';
-import { HttpFileDcv, type RedirectPolicy } from './http-file-dcv.js';
+import { HttpFileDcv } from './http-file-dcv.js';
 
 export { HttpFileDcv, type HttpFileDcvSettings, type RedirectPolicy } from './http-file-dcv.js';
 export { Docroot, type DocrootFile } from './docroot.js';
@@ -16,42 +15,47 @@ export { DEFAULT_SECTIGO_CA_DOMAIN, sectigoChallenge, sectigoFile, type SectigoF
 
 export const DEFAULT_DOCROOT = '/var/www/html';
 
+export const OPTIONS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    docroot: {
+      type: 'string',
+      minLength: 1,
+      description: 'Directory the web server serves for the names (default /var/www/html); relative to the config file.',
+    },
+    docroots: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Per-target docroots, by target id ("hostname", ...).' },
+    probeRedirects: { enum: ['none', 'acme'], description: "Redirects the local probe may follow: 'none' as Sectigo (default), 'acme' as RFC 8555 CAs." },
+    connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 60_000 },
+    readTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
+  },
+} as const;
+
+/** The options a config gives this plugin. */
+export type DcvHttpOptions = OptionsOf<typeof OPTIONS_SCHEMA>;
+
 export const manifest = definePlugin({
   name: '@certsmith/dcv-http',
   version: '0.1.0',
   apiVersion: 1,
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      docroot: {
-        type: 'string',
-        minLength: 1,
-        description: 'Directory the web server serves for the names (default /var/www/html); relative to the config file.',
-      },
-      docroots: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Per-target docroots, by target id ("hostname", ...).' },
-      probeRedirects: { enum: ['none', 'acme'], description: "Redirects the local probe may follow: 'none' as Sectigo (default), 'acme' as RFC 8555 CAs." },
-      connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 60_000 },
-      readTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
-    },
-  },
+  optionsSchema: OPTIONS_SCHEMA,
   module: (options) =>
     new ContainerModule(({ bind }) => {
       bind(TOKENS.DcvMethod).toDynamicValue((ctx) => {
         const config = ctx.get<CertsmithConfig>(TOKENS.Config);
         const at = (path: string) => resolveConfigPath(config, path);
-        const docroots = Object.fromEntries(Object.entries((options.docroots ?? {}) as Record<string, string>).map(([id, path]) => [id, at(path)]));
+        const docroots = Object.fromEntries(Object.entries(options.docroots ?? {}).map(([id, path]) => [id, at(path)]));
         return new HttpFileDcv(
           {
-            docroot: at(typeof options.docroot === 'string' ? options.docroot : DEFAULT_DOCROOT),
+            docroot: at(options.docroot ?? DEFAULT_DOCROOT),
             docroots,
             serverAddresses: config.server.addresses,
             ledgerDir: join(config.paths.stateDir, 'dcv-http', 'published'),
-            probeRedirects: (options.probeRedirects as RedirectPolicy | undefined) ?? 'none',
+            probeRedirects: options.probeRedirects ?? 'none',
             limits: {
               ...CPANEL_LIMITS,
-              ...(typeof options.connectTimeoutMs === 'number' ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-              ...(typeof options.readTimeoutMs === 'number' ? { readTimeoutMs: options.readTimeoutMs } : {}),
+              ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+              ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
             },
           },
           // Optional here so that servers that never run HTTP DCV load without a resolver; publish() refuses then.

@@ -1,5 +1,14 @@
 // Installs the certificate of the control-panel daemon (cpsrvd): mycpanel.pem + mycpanel.cabundle, or cpanel.pem, under paths.sslDir/cpanel.
-import { SERVICE_PROFILES, layoutInstallerPlugin } from '@certsmith/install';
+import { definePlugin } from '@certsmith/core';
+import { serviceInstaller } from '@certsmith/install';
+import { CPANEL_PROFILE } from './profile.js';
 
-export const manifest = layoutInstallerPlugin('@certsmith/installer-cpanel', '0.1.0', 'cpanel', SERVICE_PROFILES.cpanel);
+export { CPANEL_PROFILE } from './profile.js';
+
+export const manifest = definePlugin({
+  name: '@certsmith/installer-cpanel',
+  version: '0.1.0',
+  apiVersion: 1,
+  module: (options) => serviceInstaller({ service: 'cpanel', profile: CPANEL_PROFILE }, options),
+});
 export default manifest;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { forDistro } from '@certsmith/install';
 import { contributedInstaller } from '@certsmith/install/testing';
-import { manifest } from './index.js';
+import { DOVECOT_PROFILE, manifest } from './index.js';
 
 /** The installer the plugin contributes for a config's services (what the CLI's composition root does). */
 const installerFor = (services: Record<string, unknown>) => contributedInstaller(manifest, { services });
@@ -20,5 +21,10 @@ describe('@certsmith/installer-dovecot', () => {
       '/etc/dovecot/ssl/dovecot.crt',
       '/etc/dovecot/ssl/dovecot.key',
     ]);
+  });
+
+  it('is reloaded in place as dovecot on every distribution', () => {
+    expect(forDistro(DOVECOT_PROFILE.systemdReload, 'debian')).toEqual(['systemctl', 'reload', 'dovecot']);
+    expect(forDistro(DOVECOT_PROFILE.systemdReload, 'rhel')).toEqual(['systemctl', 'reload', 'dovecot']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { forDistro } from '@certsmith/install';
 import { contributedInstaller } from '@certsmith/install/testing';
-import { manifest } from './index.js';
+import { EXIM_PROFILE, manifest } from './index.js';
 
 /** The installer the plugin contributes for a config's services (what the CLI's composition root does). */
 const installerFor = (services: Record<string, unknown>) => contributedInstaller(manifest, { services });
@@ -15,5 +16,10 @@ describe('@certsmith/installer-exim', () => {
     expect(linked.endpoints({ id: 'hostname', names: ['host.example.test'], services: ['exim'], kind: 'hostname' })).toEqual([
       { host: '127.0.0.4', port: 25, starttls: 'smtp', servername: 'host.example.test' },
     ]);
+  });
+
+  it('is restarted, not reloaded, through the unit its distribution names: exim4 on Debian, exim on the RHEL family', () => {
+    expect(forDistro(EXIM_PROFILE.systemdReload, 'debian')).toEqual(['systemctl', 'restart', 'exim4']);
+    expect(forDistro(EXIM_PROFILE.systemdReload, 'rhel')).toEqual(['systemctl', 'restart', 'exim']);
   });
 });

@@ -1,7 +1,15 @@
 // Installs the certificate of Exim (SMTP): myexim.crt/.key, or exim.crt/.key, under paths.sslDir/exim; with
-// `"links": true` also /etc/exim.crt and /etc/exim.key. Exim must be restarted, not HUPed: a daemon started with
-// -C re-execs without root after SIGHUP and cannot bind ports below 1024 again (LAB.md).
-import { SERVICE_PROFILES, layoutInstallerPlugin } from '@certsmith/install';
+// `"links": true` also /etc/exim.crt and /etc/exim.key. Exim is restarted, not HUPed (profile.ts says why).
+import { definePlugin } from '@certsmith/core';
+import { serviceInstaller } from '@certsmith/install';
+import { EXIM_PROFILE } from './profile.js';
 
-export const manifest = layoutInstallerPlugin('@certsmith/installer-exim', '0.1.0', 'exim', SERVICE_PROFILES.exim);
+export { EXIM_PROFILE } from './profile.js';
+
+export const manifest = definePlugin({
+  name: '@certsmith/installer-exim',
+  version: '0.1.0',
+  apiVersion: 1,
+  module: (options) => serviceInstaller({ service: 'exim', profile: EXIM_PROFILE }, options),
+});
 export default manifest;

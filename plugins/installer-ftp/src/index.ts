@@ -1,11 +1,15 @@
 // Installs the FTP server's certificate under paths.sslDir/ftp: Pure-FTPd's combined pure-ftpd.pem (key, certificate,
-// chain), or with `"server": "proftpd"` in services.ftp ProFTPD's proftpd.crt/.key. Pure-FTPd must be restarted:
-// SIGHUP terminates it and it reads the file only at start (LAB.md).
-import { SERVICE_PROFILES, layoutInstallerPlugin } from '@certsmith/install';
+// chain), or with `"server": "proftpd"` in services.ftp ProFTPD's proftpd.crt/.key.
+import { definePlugin } from '@certsmith/core';
+import { serviceInstaller } from '@certsmith/install';
+import { ftpProfile } from './profile.js';
 
-export const manifest = layoutInstallerPlugin('@certsmith/installer-ftp', '0.1.0', 'ftp', (settings) => {
-  if (settings.server === undefined || settings.server === 'pure-ftpd') return SERVICE_PROFILES.ftp;
-  if (settings.server === 'proftpd') return SERVICE_PROFILES.proftpd;
-  throw new Error(`services.ftp.server: must be "pure-ftpd" or "proftpd", not ${JSON.stringify(settings.server)}`);
+export { PURE_FTPD_PROFILE, PROFTPD_PROFILE, ftpProfile } from './profile.js';
+
+export const manifest = definePlugin({
+  name: '@certsmith/installer-ftp',
+  version: '0.1.0',
+  apiVersion: 1,
+  module: (options) => serviceInstaller({ service: 'ftp', profile: ftpProfile }, options),
 });
 export default manifest;

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, completeConfig, contributionsOf, createBus, validateOptions } from '@certsmith/core';
+import { Container, TOKENS, completeConfig, contributionsOf, createBus, validateOptions } from '@certsmith/core';
 import type { AcmeIssuer } from '@certsmith/acme';
 import { manifest } from './index.js';
 
@@ -21,8 +21,10 @@ describe('@certsmith/issuer-acme', () => {
   const load = async (options: Record<string, unknown>, profile: 'full' | 'dnsonly' = 'full'): Promise<AcmeIssuer> => {
     validateOptions(manifest.optionsSchema!, options, 'test');
     const config = completeConfig({ profile, hostname: 'host.example.test', paths: { stateDir: dir } }, join(dir, 'config.json'));
-    // As the CLI loads it, whatever the manifest uses (setup or a ContainerModule).
-    const contributes = await contributionsOf(manifest, options, config, new Container(), createBus());
+    // As the CLI loads it: its module in a child of a container holding the core services.
+    const root = new Container();
+    root.bind(TOKENS.Config).toConstantValue(config);
+    const contributes = await contributionsOf(manifest, options, config, root, createBus());
     return contributes.issuers[0] as AcmeIssuer;
   };
 

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, completeConfig, contributionsOf, createBus, validateOptions, type Issuer } from '@certsmith/core';
+import { Container, TOKENS, completeConfig, contributionsOf, createBus, validateOptions, type Issuer } from '@certsmith/core';
 import { AcmeIssuer } from '@certsmith/acme';
 import { manifest, SECTIGO_DV_DIRECTORY } from './index.js';
 
@@ -22,8 +22,10 @@ describe('@certsmith/issuer-sectigo', () => {
   const load = async (options: Record<string, unknown>): Promise<Issuer> => {
     validateOptions(manifest.optionsSchema!, options, 'test');
     const config = completeConfig({ hostname: 'host.example.test', paths: { stateDir: dir } }, join(dir, 'config.json'));
-    // As the CLI loads it, whatever the manifest uses (setup or a ContainerModule).
-    const contributes = await contributionsOf(manifest, options, config, new Container(), createBus());
+    // As the CLI loads it: its module in a child of a container holding the core services.
+    const root = new Container();
+    root.bind(TOKENS.Config).toConstantValue(config);
+    const contributes = await contributionsOf(manifest, options, config, root, createBus());
     return contributes.issuers[0]!;
   };
 

@@ -1,22 +1,18 @@
-// Sectigo over ACME (DOMAIN.md): its DV directory by default, External Account Binding required, orders that may
-// stay `processing` for long: a run waits a while, then the order is left pending and resumed by the next run.
-import { acmeIssuerPlugin } from '@certsmith/acme';
+// Sectigo over ACME: its DV directory by default, External Account Binding required, orders that may stay
+// `processing` for long: a run waits a while, then the order is left pending and resumed by the next run.
+import { acmeIssuerModule } from '@certsmith/acme';
+import { definePlugin } from '@certsmith/core';
+import { SECTIGO_CA } from './ca.js';
+import { OPTIONS_SCHEMA } from './options.js';
 
-export const SECTIGO_DV_DIRECTORY = 'https://acme.sectigo.com/v2/DV';
+export { SECTIGO_CA, SECTIGO_CAA_IDENTITIES, SECTIGO_DV_DIRECTORY } from './ca.js';
+export { OPTIONS_SCHEMA } from './options.js';
 
-export const manifest = acmeIssuerPlugin({
-  packageName: '@certsmith/issuer-sectigo',
+export const manifest = definePlugin({
+  name: '@certsmith/issuer-sectigo',
   version: '0.1.0',
-  id: 'sectigo',
-  directoryUrl: SECTIGO_DV_DIRECTORY,
-  eabRequired: true,
-  issuerPatterns: ['Sectigo'],
-  // The issuer domain names Sectigo's CPS recognises in CAA issue/issuewild properties (Comodo CA's old names too).
-  caaIdentities: ['sectigo.com', 'comodoca.com', 'comodo.com', 'usertrust.com', 'trust-provider.com'],
-  maxWaitSeconds: 120,
-  // Sectigo validates and issues asynchronously: poll less often than a fast CA once the first quick polls fail.
-  pollMaxMs: 15_000,
-  // Sectigo: cPanel's rule, the first address decides (how Sectigo picks is not documented).
-  addressPreference: 'first',
+  apiVersion: 1,
+  optionsSchema: OPTIONS_SCHEMA,
+  module: (options, { where }) => acmeIssuerModule(SECTIGO_CA, options, where),
 });
 export default manifest;

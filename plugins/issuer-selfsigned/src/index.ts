@@ -12,11 +12,10 @@ export const manifest = definePlugin({
     type: 'object',
     additionalProperties: false,
     properties: { validityDays: { type: 'integer', minimum: 1, maximum: 3650 } },
-  },
+  } as const,
   module: (options) =>
     new ContainerModule(({ bind }) => {
-      const validityDays = typeof options.validityDays === 'number' ? options.validityDays : 365;
-      bind(TOKENS.Issuer).toConstantValue(new SelfSignedIssuer({ validityDays }));
+      bind(TOKENS.Issuer).toConstantValue(new SelfSignedIssuer({ validityDays: options.validityDays ?? 365 }));
     }),
 });
 export default manifest;

@@ -2,7 +2,7 @@
 // with an outbox so that a notice that cannot be sent now is sent by the next run.
 import { ContainerModule, TOKENS, definePlugin, type CertsmithConfig, type Clock } from '@certsmith/core';
 import { EmailNotifier } from './email-notifier.js';
-import { OPTIONS_SCHEMA, settingsOf, type RawEmailOptions } from './options.js';
+import { OPTIONS_SCHEMA, settingsOf } from './options.js';
 
 export { EmailNotifier, FROM_NAME, MailError } from './email-notifier.js';
 export { buildNotice, subjectOf, type Notice, type NoticeRow, type ServiceNotice } from './notice.js';
@@ -20,7 +20,7 @@ export const manifest = definePlugin({
     new ContainerModule(({ bind }) => {
       bind(TOKENS.Notifier).toDynamicValue((ctx) => {
         const config = ctx.get<CertsmithConfig>(TOKENS.Config);
-        return new EmailNotifier(settingsOf(options as RawEmailOptions, config), ctx.get<Clock>(TOKENS.Clock));
+        return new EmailNotifier(settingsOf(options, config), ctx.get<Clock>(TOKENS.Clock));
       });
     }),
 });

@@ -1,28 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UsageError, resolveConfigPath, type CertsmithConfig } from '@certsmith/core';
-
-/** The plugin's options as a config gives them (checked against OPTIONS_SCHEMA first). */
-export interface RawEmailOptions {
-  to?: string | string[];
-  from?: string;
-  transport?: 'smtp' | 'sendmail' | 'outbox';
-  smtp?: {
-    host: string;
-    port?: number;
-    security?: 'tls' | 'starttls' | 'none';
-    servername?: string;
-    caFile?: string;
-    user?: string;
-    password?: string;
-    passwordFile?: string;
-    timeoutMs?: number;
-  };
-  sendmail?: { path?: string; args?: string[] };
-  outboxDir?: string;
-  retry?: { attempts?: number; delayMs?: number; maxDelayMs?: number };
-  expiryNoticeDays?: number;
-  expiryNoticeRepeatDays?: number;
-}
+import { UsageError, resolveConfigPath, type CertsmithConfig, type OptionsOf } from '@certsmith/core';
 
 export const OPTIONS_SCHEMA = {
   type: 'object',
@@ -79,6 +56,9 @@ export const OPTIONS_SCHEMA = {
     },
   },
 } as const;
+
+/** The plugin's options as a config gives them (checked against OPTIONS_SCHEMA first). */
+export type RawEmailOptions = OptionsOf<typeof OPTIONS_SCHEMA>;
 
 export type SmtpSettings = {
   host: string;

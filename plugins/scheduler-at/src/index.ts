@@ -13,12 +13,10 @@ export const manifest = definePlugin({
     type: 'object',
     additionalProperties: false,
     properties: { queue: { type: 'string', pattern: '^[a-zA-Z]$', description: "at queue letter for certsmith's jobs (default c)." } },
-  },
+  } as const,
   module: (options) =>
     new ContainerModule(({ bind }) => {
-      bind(TOKENS.Scheduler).toConstantValue(
-        new AtScheduler({ ...DEFAULT_AT_OPTIONS, ...(typeof options.queue === 'string' ? { queue: options.queue } : {}) }),
-      );
+      bind(TOKENS.Scheduler).toConstantValue(new AtScheduler({ ...DEFAULT_AT_OPTIONS, ...(options.queue !== undefined ? { queue: options.queue } : {}) }));
     }),
 });
 export default manifest;
