@@ -255,6 +255,10 @@ export interface Issuer {
 
 // ---------------------------------------------------------------- installers
 
+export interface ReadAccess {
+  locked: boolean;
+}
+
 export interface InstallOptions {
   dryRun: boolean;
   signal: AbortSignal;
@@ -289,7 +293,12 @@ export interface LiveProof {
 export interface Installer {
   readonly service: ServiceId;
   endpoints(target: Target): Endpoint[];
-  read(target: Target): Promise<ServiceMaterial>;
+  /**
+   * What is there now. `locked`: this run holds the target's lock (taken by the core, and only there), so the
+   * installer may finish what an interrupted install left; without it nothing is written, and the material says
+   * `interrupted` so that the core takes the lock and reads again.
+   */
+  read(target: Target, access?: ReadAccess): Promise<ServiceMaterial>;
   /** Optional: the reload an install runs and why that one (the config's, a distribution's default), for `certsmith plugins`. */
   readonly reloadChoice?: { command: string[] | null; why: string };
   /** For --dry-run: the files install() would write and the reload it would run; nothing is touched. */
