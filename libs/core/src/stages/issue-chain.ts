@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { IssueContext, Issued, Issuer, KeyAndCsr, Pending, PendingOrder } from '../contracts.js';
+import { resumesOrders, type IssueContext, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder, type ResumesOrders } from '../contracts.js';
 import { CertsmithError, describeError, failureOf } from '../errors.js';
 import { abandonIfOverdue, loadPendingOrder } from '../pending-deadline.js';
 import { PendingOrderStore } from '../pending-store.js';
@@ -105,7 +105,7 @@ export class IssueChain {
     }
     const order = { issuer, index, saved, names: orderNames, ctx, next };
     try {
-      const result = saved ? await this.resume(order.issuer, saved, ctx) : await this.place(order.issuer, orderNames, ctx);
+      const result = saved && resumesOrders(issuer) ? await this.resume(issuer, saved, ctx) : await this.place(order.issuer, orderNames, ctx);
       return result.status === 'pending' ? await orderPending(this, order, result) : await orderIssued(this, order, result);
     } catch (error) {
       // An order cut short by an interrupt is not a CA failure: no fallback, no retry; a pending order stays saved.
@@ -123,7 +123,7 @@ export class IssueChain {
   private async savedOrder(issuer: Issuer, ctx: IssueContext): Promise<Saved | null> {
     const { target } = this.work;
     const fail = this.run.fail.bind(this.run);
-    let saved = issuer.trusted ? await loadPendingOrder(this.pending, target.id, issuer.id, fail) : null;
+    let saved = issuer.trusted && resumesOrders(issuer) ? await loadPendingOrder(this.pending, target.id, issuer.id, fail) : null;
     if (saved && saved.order.names.join() !== this.names.filter((n) => saved!.order.names.includes(n)).join()) saved = null;
     if (!saved) return null;
     // Past the deadline, an order some names still hold is given up; the new one goes without them.
@@ -148,7 +148,7 @@ export class IssueChain {
     // A CAA refusal was said by the CAA check itself.
   }
 
-  private async resume(issuer: Issuer, saved: Saved, ctx: IssueContext): Promise<Issued | Pending> {
+  private async resume(issuer: Issuer & ResumesOrders, saved: Saved, ctx: IssueContext): Promise<Issued | Pending> {
     this.csr = saved.csr;
     this.csrNames = saved.order.names.join();
     try {
