@@ -13,6 +13,8 @@ describe('failureOf', () => {
   it('calls an aborted or timed-out request and a rate limit transient', () => {
     expect(failureOf(new DOMException('late', 'TimeoutError'))).toBe('transient');
     expect(failureOf(new DOMException('stop', 'AbortError'))).toBe('transient');
-    expect(failureOf(new RateLimitedError('ACME_RATE_LIMITED', 'slow down', { scope: 'account', names: [], kind: 'rateLimited', detail: '' }))).toBe('transient');
+    expect(failureOf(new RateLimitedError('ACME_RATE_LIMITED', 'slow down', { scope: 'account', names: [], kind: 'rateLimited', detail: '' }))).toBe(
+      'transient',
+    );
   });
 });

@@ -440,7 +440,6 @@ export class FileInstaller implements Installer {
   private step(name: string): void {
     (this.options.faults ?? NO_FAULTS).reached(`${this.service}:${name}`);
   }
-
 }
 
 function render(content: FileContent, m: NewMaterial): string {

@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { resumesOrders, type IssueContext, type Issued, type Issuer, type KeyAndCsr, type Pending, type PendingOrder, type ResumesOrders } from '../contracts.js';
+import {
+  resumesOrders,
+  type IssueContext,
+  type Issued,
+  type Issuer,
+  type KeyAndCsr,
+  type Pending,
+  type PendingOrder,
+  type ResumesOrders,
+} from '../contracts.js';
 import { CertsmithError, describeError, failureOf } from '../errors.js';
 import { abandonIfOverdue, loadPendingOrder } from '../pending-deadline.js';
 import { PendingOrderStore } from '../pending-store.js';

@@ -9,7 +9,13 @@ import type { RunContext } from './run-context.js';
  * it was account-wide): then it is not asked, and a line says until when. Returns that time, or null.
  * A ledger file edited into nonsense is reported once, naming the file, and the run goes on without it.
  */
-export async function rateLimitHold(run: RunContext, target: Target, issuer: Issuer, names: string[], how: { next: string; warning: boolean }): Promise<Date | null> {
+export async function rateLimitHold(
+  run: RunContext,
+  target: Target,
+  issuer: Issuer,
+  names: string[],
+  how: { next: string; warning: boolean },
+): Promise<Date | null> {
   const hold = await run.rateLimits.hold(issuer.id, names).catch(() => null);
   for (const problem of run.rateLimits.takeProblems()) {
     run.fail({
