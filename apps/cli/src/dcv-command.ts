@@ -38,7 +38,7 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     }
     // Addresses are judged as the first CA in the chain that validates this way would pick them (cPanel's rule without one).
     const issuer = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted && i.precheck === config.dcv.method);
-    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), undefined, {
+    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), {
       addressPreference: issuer?.addressPreference,
     });
     // CAA as the run would check it before ordering: for the first CA of the chain, over the names that passed.

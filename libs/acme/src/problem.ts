@@ -1,4 +1,4 @@
-import { CertsmithError } from '@certsmith/core';
+import { CertsmithError, type FailureKind } from '@certsmith/core';
 
 /** An RFC 7807 problem document as an ACME server sends it (RFC 8555 section 6.7). */
 export interface ProblemDocument {
@@ -41,6 +41,24 @@ const CODES: Record<string, string> = {
   userActionRequired: 'ACME_USER_ACTION_REQUIRED',
 };
 
+/**
+ * What a failure means for the run, by stable code: the core decides retry and fallback on the kind alone. The CA
+ * unreachable, overloaded or rate limiting may pass on a later run; a request it cannot take (an order or account
+ * it no longer has, a request it calls malformed or unauthorized) is refused for good. Anything else: 'failed'.
+ */
+const OUTCOMES: Record<string, FailureKind> = {
+  CA_UNREACHABLE: 'transient',
+  CA_UNAVAILABLE: 'transient',
+  ACME_SERVER_INTERNAL: 'transient',
+  ACME_RATE_LIMITED: 'transient',
+  ACME_ACCOUNT_DOES_NOT_EXIST: 'refused',
+  ACME_INVALID_CONTACT: 'refused',
+  ACME_INVALID_PROFILE: 'refused',
+  ACME_MALFORMED: 'refused',
+  ACME_ORDER_INVALID: 'refused',
+  ACME_UNAUTHORIZED: 'refused',
+};
+
 /** A problem the CA reported, or a CA that does not speak ACME properly. The message carries the CA's own detail. */
 export class AcmeError extends CertsmithError {
   readonly problem: ProblemDocument | undefined;
@@ -50,7 +68,7 @@ export class AcmeError extends CertsmithError {
   /** The Replay-Nonce the error response carried, for the next request. */
   nonce: string | undefined;
   constructor(code: string, message: string, extra: { problem?: ProblemDocument; status?: number; retryAfter?: Date; hint?: string; cause?: unknown } = {}) {
-    super(code, message, { hint: extra.hint, cause: extra.cause });
+    super(code, message, { hint: extra.hint, cause: extra.cause, outcome: OUTCOMES[code] ?? 'failed' });
     this.name = 'AcmeError';
     this.problem = extra.problem;
     this.status = extra.status;

@@ -189,9 +189,6 @@ describe('caaPrecheck', () => {
     issue: async () => {
       throw new Error('not used');
     },
-    resume: async () => {
-      throw new Error('not used');
-    },
     ...extra,
   });
   const resolverOf = (answers: Record<string, CaaLookup | Error>): Resolver & { asked: string[] } => {

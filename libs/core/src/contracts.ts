@@ -222,8 +222,10 @@ export interface AuthorizationState {
 }
 
 /**
- * Gets a certificate for a CSR. Failures throw a CertsmithError with a stable code
- * (ACME_RATE_LIMITED, EAB_REJECTED, CA_UNREACHABLE, ...); the pipeline then tries the next issuer.
+ * Gets a certificate for a CSR: the whole contract every issuer keeps. Failures throw a CertsmithError with a stable
+ * code and, where it matters, a failure kind (see failureOf); the pipeline then tries the next issuer. What only some
+ * CAs offer is a capability of its own below (ResumesOrders, ChecksPendingOrders, AbandonsOrders, SuggestsRenewal),
+ * found by its type guard.
  */
 export interface Issuer {
   readonly id: string;
@@ -240,20 +242,53 @@ export interface Issuer {
   /** Optional: at most this many of its orders in flight at its CA at once (default DEFAULT_ORDERS_IN_FLIGHT). */
   readonly ordersInFlight?: number;
   issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;
+}
+
+/** An issuer whose orders may stay pending at the CA: the next run carries them on. */
+export interface ResumesOrders {
   resume(pending: PendingOrder, csr: KeyAndCsr, ctx: IssueContext): Promise<Issued | Pending>;
-  /**
-   * Optional: the CA's suggested renewal window for a certificate it issued (ACME Renewal Information, RFC 9773),
-   * or null when it offers none. When it offers one, the window decides when the certificate is due (before or after
-   * what its lifetime would say). Throws a CertsmithError with code ARI_INVALID for an answer that is not a window.
-   */
-  renewalWindow?(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null>;
-  /** Optional: the pending order as the CA sees it now (fresh `authorizations`), without driving it. */
-  checkPending?(pending: PendingOrder, ctx: IssueContext): Promise<PendingOrder>;
-  /** Optional: give up a pending order at the CA (e.g. deactivate its open authorizations) and undo its challenges. */
-  abandon?(pending: PendingOrder, ctx: IssueContext): Promise<string>;
+}
+
+/** An issuer that can say how a pending order stands at the CA now (fresh `authorizations`), without driving it. */
+export interface ChecksPendingOrders {
+  checkPending(pending: PendingOrder, ctx: IssueContext): Promise<PendingOrder>;
+}
+
+/** An issuer that can give up a pending order at the CA (e.g. deactivate its open authorizations) and undo its challenges. */
+export interface AbandonsOrders {
+  abandon(pending: PendingOrder, ctx: IssueContext): Promise<string>;
+}
+
+/**
+ * An issuer whose CA suggests a renewal window for a certificate it issued (ACME Renewal Information, RFC 9773), or
+ * null when it offers none. When it offers one, the window decides when the certificate is due (before or after what
+ * its lifetime would say). Throws a CertsmithError with code ARI_INVALID for an answer that is not a window.
+ */
+export interface SuggestsRenewal {
+  renewalWindow(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null>;
+}
+
+export function resumesOrders(issuer: Issuer): issuer is Issuer & ResumesOrders {
+  return typeof (issuer as Partial<ResumesOrders>).resume === 'function';
+}
+
+export function checksPendingOrders(issuer: Issuer): issuer is Issuer & ChecksPendingOrders {
+  return typeof (issuer as Partial<ChecksPendingOrders>).checkPending === 'function';
+}
+
+export function abandonsOrders(issuer: Issuer): issuer is Issuer & AbandonsOrders {
+  return typeof (issuer as Partial<AbandonsOrders>).abandon === 'function';
+}
+
+export function suggestsRenewal(issuer: Issuer): issuer is Issuer & SuggestsRenewal {
+  return typeof (issuer as Partial<SuggestsRenewal>).renewalWindow === 'function';
 }
 
 // ---------------------------------------------------------------- installers
+
+export interface ReadAccess {
+  locked: boolean;
+}
 
 export interface InstallOptions {
   dryRun: boolean;
@@ -289,7 +324,12 @@ export interface LiveProof {
 export interface Installer {
   readonly service: ServiceId;
   endpoints(target: Target): Endpoint[];
-  read(target: Target): Promise<ServiceMaterial>;
+  /**
+   * What is there now. `locked`: this run holds the target's lock (taken by the core, and only there), so the
+   * installer may finish what an interrupted install left; without it nothing is written, and the material says
+   * `interrupted` so that the core takes the lock and reads again.
+   */
+  read(target: Target, access?: ReadAccess): Promise<ServiceMaterial>;
   /** Optional: the reload an install runs and why that one (the config's, a distribution's default), for `certsmith plugins`. */
   readonly reloadChoice?: { command: string[] | null; why: string };
   /** For --dry-run: the files install() would write and the reload it would run; nothing is touched. */

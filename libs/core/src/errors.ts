@@ -5,12 +5,30 @@
 export class CertsmithError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  /** What the failure means for the run's next step (see failureOf); absent: a plain failure. */
+  readonly outcome: FailureKind | undefined;
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown; outcome?: FailureKind } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CertsmithError';
     this.code = code;
     this.hint = options.hint;
+    this.outcome = options.outcome;
   }
+}
+
+/**
+ * What a failure means for what the run does next, whatever CA or protocol it came from: 'transient' may pass on a
+ * later run (the CA is down or slow; --allow-retry schedules one), 'refused' is the CA refusing this request for good
+ * (an order it no longer has), 'failed' is anything else. The library that speaks the protocol says which; the core
+ * decides on this, never on codes or message text. A rate limit is typed on its own (rateLimitOf).
+ */
+export type FailureKind = 'transient' | 'refused' | 'failed';
+
+/** The failure kind of anything thrown; an abort or timeout of the request itself is transient. */
+export function failureOf(error: unknown): FailureKind {
+  if (error instanceof CertsmithError) return error.outcome ?? 'failed';
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) return 'transient';
+  return 'failed';
 }
 
 /**

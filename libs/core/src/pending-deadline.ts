@@ -1,4 +1,4 @@
-import type { Clock, IssueContext, Issuer, KeyAndCsr, PendingOrder } from './contracts.js';
+import { abandonsOrders, checksPendingOrders, type Clock, type IssueContext, type Issuer, type KeyAndCsr, type PendingOrder } from './contracts.js';
 import { describeError } from './errors.js';
 import type { FailedEvent, IssuedEvent } from './events.js';
 import { abandonPlan, formatAge, heldBy, reportAuthorizations } from './pending-report.js';
@@ -46,7 +46,7 @@ export async function abandonIfOverdue(args: {
   const now = clock.now();
   if (!abandonPlan(saved.order, now, afterHours, primary)) return null;
   let order = saved.order;
-  if (issuer.checkPending) {
+  if (checksPendingOrders(issuer)) {
     try {
       order = await issuer.checkPending(saved.order, ctx);
     } catch (error) {
@@ -66,7 +66,7 @@ export async function abandonIfOverdue(args: {
   const plan = abandonPlan(order, now, afterHours, primary);
   if (!plan) return null;
   let undone = 'nothing undone at the CA';
-  if (issuer.abandon) {
+  if (abandonsOrders(issuer)) {
     undone = await issuer.abandon(order, ctx).catch((error: unknown) => `could not undo it at the CA (${describeError(error).message})`);
   }
   await store.clear(order.target, order.issuer);

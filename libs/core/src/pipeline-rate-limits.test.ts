@@ -86,9 +86,6 @@ function ca(
       requests.push(request);
       return behaviour(request);
     },
-    resume: async () => {
-      throw new Error('not used');
-    },
   };
 }
 const selfSigned: Issuer = {
@@ -97,9 +94,6 @@ const selfSigned: Issuer = {
   precheck: 'none',
   issuerPatterns: [],
   issue: async () => ({ status: 'issued', certificatePem: 'SELF', chainPem: [] }),
-  resume: async () => {
-    throw new Error('not used');
-  },
 };
 
 const rateLimited =

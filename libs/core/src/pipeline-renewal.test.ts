@@ -71,9 +71,6 @@ function ca(window?: () => Promise<{ start: Date; end: Date } | null>): Issuer &
       orders.push(request.names);
       return { status: 'issued', certificatePem: 'NEW', chainPem: [] };
     },
-    resume: async () => {
-      throw new Error('not used');
-    },
     ...(window ? { renewalWindow: window } : {}),
   };
 }

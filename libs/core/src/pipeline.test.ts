@@ -78,9 +78,6 @@ function issuer(id: string, trusted: boolean, behaviour: Issuer['issue'], preche
       calls.push(request.names);
       return behaviour(request, ctx);
     },
-    resume: async () => {
-      throw new Error('not used');
-    },
   };
 }
 

@@ -26,7 +26,7 @@ export interface RateLimitNotice {
 export class RateLimitedError extends CertsmithError {
   readonly rateLimit: RateLimitNotice;
   constructor(code: string, message: string, rateLimit: RateLimitNotice, options: { hint?: string; cause?: unknown } = {}) {
-    super(code, message, options);
+    super(code, message, { ...options, outcome: 'transient' });
     this.name = 'RateLimitedError';
     this.rateLimit = rateLimit;
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Issuer } from './contracts.js';
+import { suggestsRenewal, type Issuer, type SuggestsRenewal } from './contracts.js';
 import { describeError } from './errors.js';
 import type { CertificateSummary, Defect } from './model.js';
 import { ariWindowProblem, renewalByAri } from './renewal-timing.js';
@@ -33,7 +33,7 @@ export class RenewalAdvisor {
     if (serious.some((d) => !d.renewal)) return defects;
     let pem: string | undefined;
     for (const issuer of chain) {
-      if (!issuer.trusted || !issuer.renewalWindow) continue;
+      if (!issuer.trusted || !suggestsRenewal(issuer)) continue;
       // Read only when a CA can be asked: the healthy path without ARI never reads the certificate's text again.
       pem ??= pemOf();
       if (!pem) return defects;
@@ -66,11 +66,11 @@ export class RenewalAdvisor {
     ];
   }
 
-  private ask(issuer: Issuer, pem: string, signal: AbortSignal) {
+  private ask(issuer: Issuer & SuggestsRenewal, pem: string, signal: AbortSignal) {
     const key = `${issuer.id}\n${pem}`;
     let answer = this.windows.get(key);
     if (!answer) {
-      answer = issuer.renewalWindow!(pem, signal).then(
+      answer = issuer.renewalWindow(pem, signal).then(
         (window) => ({ window }),
         (error: unknown) => {
           const { code, message } = describeError(error);

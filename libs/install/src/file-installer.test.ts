@@ -301,15 +301,11 @@ describe('FileInstaller', () => {
     bus.on('failed', (e) => failed.push(e));
     const next = new FileInstaller({ ...options, bus });
     // Without the target's lock (a dry run, or the pipeline's lock-free first look) nothing is written: the read says
-    // an install was interrupted, so that the pipeline takes the lock and reads again. The run lock alone is not
-    // enough: a `check --target` beside the scheduled run may be installing this very moment.
+    // an install was interrupted, so that the pipeline takes the lock and reads again under it.
     expect((await next.read(TARGET)).interrupted).toBe(true);
-    await writeFile(join(state, 'run.lock'), `${process.pid}\n`);
-    expect((await next.read(TARGET)).interrupted).toBe(true);
+    expect((await next.read(TARGET, { locked: false })).interrupted).toBe(true);
     expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(B), matches: true });
-    await mkdir(join(state, 'locks'), { recursive: true });
-    await writeFile(join(state, 'locks', `${TARGET.id}.lock`), `${process.pid}\n`);
-    expect((await next.read(TARGET)).interrupted).toBeUndefined();
+    expect((await next.read(TARGET, { locked: true })).interrupted).toBeUndefined();
     expect(await pairIn(join(dir, 'mydovecot.crt'), join(dir, 'mydovecot.key'))).toEqual({ fingerprint: fingerprintOf(A), matches: true });
     expect(failed).toEqual([
       expect.objectContaining({

@@ -13,6 +13,7 @@ import {
   type LiveObservation,
   type LiveProof,
   type NewMaterial,
+  type ReadAccess,
   type ServiceId,
   type ServiceMaterial,
   type SourceFile,
@@ -119,9 +120,11 @@ export class FileInstaller implements Installer {
     return this.options.endpoints.map((e) => ({ ...e, servername: e.servername ?? target?.names[0] }));
   }
 
-  async read(target?: Target): Promise<ServiceMaterial> {
+  async read(target?: Target, access: ReadAccess = { locked: false }): Promise<ServiceMaterial> {
     const targetId = target?.id ?? 'hostname';
-    if (await this.holdsRunLock(targetId)) await this.recover(targetId);
+    // Recovery writes: only under the target's lock. The run lock is not enough: the scheduled run reads without
+    // the target's lock, while a `check --target` may be installing.
+    if (access.locked) await this.recover(targetId);
     else if (await this.journal.read()) return { ...(await this.readFiles(target)), interrupted: true };
     return this.readFiles(target);
   }
@@ -436,15 +439,6 @@ export class FileInstaller implements Installer {
 
   private step(name: string): void {
     (this.options.faults ?? NO_FAULTS).reached(`${this.service}:${name}`);
-  }
-
-  /**
-   * Recovery writes; it runs only when this process holds the target's lock (a dry run holds none). The run lock is
-   * not enough: the scheduled run reads without the target's lock, while a `check --target` may be installing.
-   */
-  private async holdsRunLock(targetId: string): Promise<boolean> {
-    const holder = await readFile(join(this.options.stateDir, 'locks', `${targetId}.lock`), 'utf8').catch(() => '');
-    return Number.parseInt(holder, 10) === process.pid;
   }
 }
 

@@ -1,4 +1,4 @@
-import { CertsmithError, type IssueContext, type IssueRequest, type Issued, type Issuer } from '@certsmith/core';
+import { type IssueContext, type IssueRequest, type Issued, type Issuer } from '@certsmith/core';
 import { createSelfSigned } from '@certsmith/x509';
 
 export interface SelfSignedOptions {
@@ -24,9 +24,5 @@ export class SelfSignedIssuer implements Issuer {
       now: ctx.clock.now(),
     });
     return { status: 'issued', certificatePem, chainPem: [] };
-  }
-
-  async resume(): Promise<never> {
-    throw new CertsmithError('NOTHING_TO_RESUME', 'self-signed certificates are never pending');
   }
 }
