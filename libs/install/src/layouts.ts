@@ -13,7 +13,7 @@ export interface ServiceProfile {
   /** cPanel's extra paths for the service (made only when the service's `links` option is true). */
   links: (dir: string) => LayoutFile[];
   /**
-   * The reload used on a systemd host when the config gives none (Exim and Pure-FTPd must restart: LAB.md), per
+   * The reload used on a systemd host when the config gives none (Exim and Pure-FTPd must restart: tools/testlab/README.md#reloads), per
    * distribution family where the unit is named differently (Debian's exim4 and apache2, RHEL's exim and httpd).
    */
   systemdReload: PerDistro<string[]>;
@@ -22,7 +22,7 @@ export interface ServiceProfile {
 const cert = (path: string): LayoutFile => ({ path, role: 'certificate', content: 'cert+chain', mode: PUBLIC });
 const key = (path: string): LayoutFile => ({ path, role: 'key', content: 'key', mode: KEY });
 
-/** The cPanel service files of DOMAIN.md (/var/cpanel/ssl/<service> on a real server). */
+/** cPanel's service files (docs/domain-facts.md#service-files; /var/cpanel/ssl/<service> on a real server). */
 export const SERVICE_PROFILES: Record<'cpanel' | 'dovecot' | 'exim' | 'ftp' | 'proftpd', ServiceProfile> = {
   cpanel: {
     dir: 'cpanel',

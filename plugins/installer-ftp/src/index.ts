@@ -1,6 +1,6 @@
 // Installs the FTP server's certificate under paths.sslDir/ftp: Pure-FTPd's combined pure-ftpd.pem (key, certificate,
 // chain), or with `"server": "proftpd"` in services.ftp ProFTPD's proftpd.crt/.key. Pure-FTPd must be restarted:
-// SIGHUP terminates it and it reads the file only at start (LAB.md).
+// SIGHUP terminates it and it reads the file only at start (tools/testlab/README.md#pure-ftpd).
 import { SERVICE_PROFILES, layoutInstallerPlugin } from '@certsmith/install';
 
 export const manifest = layoutInstallerPlugin('@certsmith/installer-ftp', '0.1.0', 'ftp', (settings) => {

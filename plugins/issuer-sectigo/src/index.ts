@@ -1,4 +1,4 @@
-// Sectigo over ACME (DOMAIN.md): its DV directory by default, External Account Binding required, orders that may
+// Sectigo over ACME (docs/domain-facts.md#ordering): its DV directory by default, External Account Binding required, orders that may
 // stay `processing` for long: a run waits a while, then the order is left pending and resumed by the next run.
 import { acmeIssuerPlugin } from '@certsmith/acme';
 
