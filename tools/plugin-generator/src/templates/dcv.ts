@@ -7,7 +7,12 @@ export const dcvTemplate: KindTemplate = {
   description: ({ id }) => `The ${id} DCV method (dcv:${id})`,
   dependencies: ['@certsmith/core'],
   devDependencies: [],
-  index: ({ id, packageName, className, fileName }) => `// The ${id} DCV method: answers HTTP file challenges by writing them into a web root that a web server serves.
+  index: ({
+    id,
+    packageName,
+    className,
+    fileName,
+  }) => `// The ${id} DCV method: answers HTTP file challenges by writing them into a web root that a web server serves.
 import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
 import { ${className} } from './${fileName}.js';
 

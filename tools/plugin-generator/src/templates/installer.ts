@@ -7,7 +7,11 @@ export const installerTemplate: KindTemplate = {
   description: ({ id }) => `Installs the certificate of ${id} (installer:${id})`,
   dependencies: ['@certsmith/core', '@certsmith/install'],
   devDependencies: ['@certsmith/x509'],
-  index: ({ id, packageName, fileName }) => `// Installs the certificate of ${id}: ${id}.crt (certificate and chain) and ${id}.key under paths.sslDir/${id}, or the
+  index: ({
+    id,
+    packageName,
+    fileName,
+  }) => `// Installs the certificate of ${id}: ${id}.crt (certificate and chain) and ${id}.key under paths.sslDir/${id}, or the
 // folder its \`dir\` option gives, then runs its \`reload\` option's command.
 import { join } from 'node:path';
 import { ContainerModule, TOKENS, definePlugin, type CertsmithConfig } from '@certsmith/core';

@@ -6,7 +6,12 @@ export const issuerTemplate: KindTemplate = {
   description: ({ id }) => `The ${id} issuer (issuer:${id})`,
   dependencies: ['@certsmith/core', '@certsmith/x509'],
   devDependencies: [],
-  index: ({ id, packageName, className, fileName }) => `// The ${id} issuer. Until issue() orders from a CA it signs each request with the request's own key, so that the
+  index: ({
+    id,
+    packageName,
+    className,
+    fileName,
+  }) => `// The ${id} issuer. Until issue() orders from a CA it signs each request with the request's own key, so that the
 // plugin works from its first build; its certificates are untrusted until then.
 import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
 import { ${className} } from './${fileName}.js';
