@@ -53,6 +53,13 @@ describe('outsidePointers', () => {
     expect(pointersIn({ 'a.md': 'see notes.md' }, 'a.md')).toEqual([{ line: 1, pointer: 'notes.md', why: 'a document that is not in the repository' }]);
   });
 
+  it('names an issue in code, and leaves the history in the docs alone', () => {
+    expect(pointersIn({ 'a.ts': '// one bundle (issue #11)' }, 'a.ts')).toEqual([
+      { line: 1, pointer: 'issue #11', why: 'an issue tracker, outside the repository' },
+    ]);
+    expect(pointersIn({ 'a.md': '## Issue 11, final pass' }, 'a.md')).toEqual([]);
+  });
+
   it('leaves URLs alone: they name public pages', () => {
     expect(pointersIn({ 'a.md': 'The corpus: <https://github.com/C2SP/x509-limbo/blob/main/README.md>.' }, 'a.md')).toEqual([]);
   });

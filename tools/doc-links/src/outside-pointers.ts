@@ -23,6 +23,8 @@ const PROPERTY = /^[a-z][a-zA-Z0-9]*\.md$/;
 const URL = /\bhttps?:\/\/\S+/g;
 // Background documents that were never part of the repository, named in prose rather than by file.
 const UNKEPT_DOCUMENTS = /\b(?:lab|design|domain|style|stack) notes\b/gi;
+// An issue tracker is outside the repository: code says where the figures are kept instead (the docs' history may name issues).
+const ISSUE = /\bissue #?\d+\b/gi;
 
 /** Every place a tracked file points at something that is not in the repository: a missing document, a missing anchor, a path out of it. */
 export function outsidePointers(repository: RepositoryFiles, files: Iterable<string>): OutsidePointer[] {
@@ -43,6 +45,7 @@ function lineProblems(repository: RepositoryFiles, file: string, text: string): 
   const outsideRoot = `${repository.parent.replace(/\/$/, '')}/`;
   if (text.includes(outsideRoot)) problems.push([outsideRoot, 'an absolute path beside the repository']);
   for (const [phrase] of text.matchAll(UNKEPT_DOCUMENTS)) problems.push([phrase, 'a document that is not in the repository']);
+  if (!file.endsWith('.md')) for (const [issue] of text.matchAll(ISSUE)) problems.push([issue, 'an issue tracker, outside the repository']);
   for (const [, path] of text.matchAll(RELATIVE_PATH)) {
     if (posix.normalize(posix.join(dirname(file), path!)).startsWith('../')) problems.push([path!, 'a path that climbs out of the repository']);
   }
