@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, stat, symlink, writeFile, chmod } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI_PATH, fileTimes, labDir, run, runCli } from '@certsmith/testlab';
+import { CLI_UNDER_TEST_PATH, fileTimes, labDir, run, runCli } from '@certsmith/testlab';
 
 const SERVICES = {
   cpanel: { cert: 'cpanel/cpanel.pem', key: 'cpanel/cpanel.pem' },
@@ -145,7 +145,7 @@ describe('certsmith check on the embedded sandbox layout', () => {
   it('runs as checkallsslcerts with the same options', async () => {
     const config = await writeConfig();
     const alias = join(dir.path, 'checkallsslcerts');
-    await symlink(CLI_PATH, alias);
+    await symlink(CLI_UNDER_TEST_PATH, alias);
     const result = await run(process.execPath, [alias, '--dry-run', '--config', config]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('dry run');
@@ -318,7 +318,16 @@ describe('bad input: one clear line, exit 2, nothing written', () => {
     await mkdir(join(dir.path, 'state'), { mode: 0o777 });
     await chmod(join(dir.path, 'state'), 0o777);
     await chmod(dir.path, 0o755);
-    const result = await run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI_PATH, 'check', '--config', config]);
+    const result = await run('setpriv', [
+      '--reuid=nobody',
+      '--regid=nogroup',
+      '--clear-groups',
+      process.execPath,
+      CLI_UNDER_TEST_PATH,
+      'check',
+      '--config',
+      config,
+    ]);
     expect(result.stderr.trim()).toMatch(/config\.json: \$\.paths\.sslDir: .*\/ssl is not usable \(permission denied\)$/);
     expect(result.code).toBe(2);
     expect(await readdir(join(dir.path, 'ssl'))).toEqual([]);

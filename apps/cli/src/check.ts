@@ -15,7 +15,7 @@ import {
   type RunReport,
 } from '@certsmith/core';
 import { reportUsageError } from './command-line.js';
-import { checkDirectoriesReadOnly, compose, prepareDirectories } from './compose.js';
+import { checkDirectoriesReadOnly, compose, prepareDirectories, type Overrides } from './compose.js';
 import { HumanLog } from './human-log.js';
 
 export interface CheckOptions {
@@ -29,6 +29,7 @@ export interface CheckOptions {
   version: string;
   /** node and the script, to build the retry job's command line. */
   invokedAs: string[];
+  overrides?: Overrides;
 }
 
 /** `certsmith check`: one run over the server's targets. Returns the exit code. */
@@ -54,7 +55,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    const composition = await compose(options.configFile);
+    const composition = await compose(options.configFile, options.overrides);
     const { config, bus, clock, contributions } = composition;
     if (options.dryRun) await checkDirectoriesReadOnly(config);
     else await prepareDirectories(config);

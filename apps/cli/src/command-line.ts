@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 // The errors module alone: the whole core would cost every --version and --help its load time.
-import { UsageError, usageErrorLines } from '@certsmith/core/errors';
+import { CertsmithError, UsageError, usageErrorLines } from '@certsmith/core/errors';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 type ParsedCommandLine<T extends OptionSpecs> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
@@ -28,12 +28,23 @@ export function usageError(message: string, help: string): UsageError {
   return new UsageError('USAGE', message, { hint: `see ${help}` });
 }
 
+export interface ErrorReport {
+  /** The name the lines start with (default `certsmith`). */
+  program?: string;
+  /** Where the lines go (default stderr). */
+  write?: (line: string) => void;
+  /** Every CertsmithError is the input's fault, not only a UsageError (`status` reads nothing but files and state). */
+  anyCertsmithError?: boolean;
+}
+
 /**
- * How every command reports bad input: `<program>: CODE: where: what` on stderr, one line per problem, exit code 2.
- * Anything else is rethrown (a bug: main prints it as an internal error).
+ * The one error-to-exit-code path of every command: bad input is `<program>: CODE: where: what`, one line per
+ * problem, and exit code 2. Anything else is rethrown (a bug: main prints it as an internal error, exit 1).
  */
-export function reportUsageError(error: unknown, program = 'certsmith'): number {
-  if (!(error instanceof UsageError)) throw error;
-  for (const line of usageErrorLines(error)) process.stderr.write(`${program}: ${line}\n`);
+export function reportUsageError(error: unknown, report: ErrorReport = {}): number {
+  const input = report.anyCertsmithError ? error instanceof CertsmithError : error instanceof UsageError;
+  if (!input) throw error;
+  const write = report.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const line of usageErrorLines(error as CertsmithError)) write(`${report.program ?? 'certsmith'}: ${line}`);
   return 2;
 }

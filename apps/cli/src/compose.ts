@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdir, stat, access, constants } from 'node:fs/promises';
 import {
   Container,
+  NO_FAULTS,
   TOKENS,
   UsageError,
   createBus,
@@ -11,10 +12,11 @@ import {
   type CertsmithConfig,
   type Clock,
   type Contributions,
+  type FaultPoints,
   type LoadedPlugin,
   type Resolver,
 } from '@certsmith/core';
-import { IterativeResolver } from '@certsmith/dns';
+import { IterativeResolver, type AddressPolicy } from '@certsmith/dns';
 import { CertificateInspector, RevocationChecker, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
 import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 
@@ -30,22 +32,23 @@ export interface Composition {
   resolver: Resolver;
 }
 
-/** The system clock; tests may pin it with CERTSMITH_FAKE_NOW (an ISO date) to exercise expiry rules. */
-export function systemClock(): Clock {
-  const fake = process.env.CERTSMITH_FAKE_NOW;
-  if (fake) {
-    const at = new Date(fake);
-    if (Number.isNaN(at.getTime())) throw new UsageError('BAD_FAKE_NOW', `CERTSMITH_FAKE_NOW="${fake}" is not a date`);
-    return { now: () => new Date(at) };
-  }
-  return { now: () => new Date() };
+/**
+ * What a test composition binds in place of the program's own: a fixed clock, fault points that kill the process at a
+ * named step, a DNS policy that keeps every query on loopback. The shipped program gives none of them.
+ */
+export interface Overrides {
+  clock?: Clock;
+  faults?: FaultPoints;
+  dnsAddresses?: AddressPolicy;
 }
 
+const SYSTEM_CLOCK: Clock = { now: () => new Date() };
+
 /** The composition root: config, core services, plugins. Everything that can be wrong with the input fails here. */
-export async function compose(configFile: string): Promise<Composition> {
+export async function compose(configFile: string, overrides: Overrides = {}): Promise<Composition> {
   const config = await loadConfig(configFile);
   const bus = createBus();
-  const clock = systemClock();
+  const clock = overrides.clock ?? SYSTEM_CLOCK;
   const csrFactory = new WebCryptoCsrFactory();
   const root = new Container();
   // Made on first use, so that it gets the Resolver when a plugin or library bound one ("the hostname must resolve").
@@ -59,10 +62,11 @@ export async function compose(configFile: string): Promise<Composition> {
   root.bind(TOKENS.Config).toConstantValue(config);
   root.bind(TOKENS.Bus).toConstantValue(bus);
   root.bind(TOKENS.Clock).toConstantValue(clock);
+  root.bind(TOKENS.FaultPoints).toConstantValue(overrides.faults ?? NO_FAULTS);
   root.bind(TOKENS.Inspector).toDynamicValue(inspectorOf);
   root.bind(TOKENS.CsrFactory).toConstantValue(csrFactory);
   // Bound before the plugins load, so that DCV plugins share the run's resolver and its cache.
-  root.bind(TOKENS.Resolver).toConstantValue(resolverOf(config));
+  root.bind(TOKENS.Resolver).toConstantValue(resolverOf(config, overrides.dnsAddresses));
   const plugins = await loadPlugins(config, root, bus, [import.meta.filename], BUILTIN_PLUGINS);
   const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
   for (const plugin of plugins) {
@@ -80,9 +84,9 @@ export async function compose(configFile: string): Promise<Composition> {
 }
 
 /** Iterative resolution from the configured root hints (the IANA hints shipped with @certsmith/dns by default). */
-function resolverOf(config: CertsmithConfig): IterativeResolver {
+function resolverOf(config: CertsmithConfig, addresses?: AddressPolicy): IterativeResolver {
   try {
-    return IterativeResolver.fromConfig(config.dns, config.server.addresses);
+    return IterativeResolver.fromConfig(config.dns, config.server.addresses, addresses);
   } catch (error) {
     throw new UsageError('CONFIG_INVALID', `${config.file}: $.dns.rootHints: ${(error as Error).message}`);
   }

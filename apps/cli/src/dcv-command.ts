@@ -1,6 +1,6 @@
 import { Pipeline, RunReportCollector, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
 import { reportUsageError } from './command-line.js';
-import { compose } from './compose.js';
+import { compose, type Overrides } from './compose.js';
 import { HumanLog } from './human-log.js';
 
 /**
@@ -8,9 +8,9 @@ import { HumanLog } from './human-log.js';
  * the profile (HTTP file on full servers, DNS TXT on DNS-only ones), then the CAA check for the first CA of the
  * chain over the names that passed. Nothing is ordered. Exit 0 when every name passes both, 1 when one fails.
  */
-export async function runDcv(options: { configFile: string; verbose: boolean; json: boolean }): Promise<number> {
+export async function runDcv(options: { configFile: string; verbose: boolean; json: boolean; overrides?: Overrides }): Promise<number> {
   try {
-    const composition = await compose(options.configFile);
+    const composition = await compose(options.configFile, options.overrides);
     const { config, bus, clock, contributions } = composition;
     const target = hostnameTarget(config);
     const out = (line: string) => process.stdout.write(`${line}\n`);

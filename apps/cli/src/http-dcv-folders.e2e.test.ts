@@ -7,7 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, cliNodeFlags, runCli, sleep, startAcmeLab, startIssuingAcmeDouble, type AcmeLab, type IssuingAcmeDouble } from '@certsmith/testlab';
+import {
+  CLI_UNDER_TEST_PATH,
+  cliNodeFlags,
+  runCli,
+  sleep,
+  startAcmeLab,
+  startIssuingAcmeDouble,
+  type AcmeLab,
+  type IssuingAcmeDouble,
+} from '@certsmith/testlab';
 
 const ZONE = `wk-${randomBytes(3).toString('hex')}.example.test`;
 const HOST = `host.${ZONE}`;
@@ -63,7 +72,7 @@ describe('certsmith check: the .well-known folders', { timeout: 180_000 }, () =>
     const published = join(lab.dir, 'state-killed', 'dcv-http', 'published');
     double.behave({ validationDelayMs: 60_000 });
     const from = double.requests.length;
-    const child = spawn(process.execPath, [...cliNodeFlags(), CLI_PATH, 'check', '--config', file], {
+    const child = spawn(process.execPath, [...cliNodeFlags(CLI_UNDER_TEST_PATH), CLI_UNDER_TEST_PATH, 'check', '--config', file], {
       env: { ...process.env, ...env() },
       stdio: 'ignore',
     });

@@ -1,12 +1,12 @@
 // `certsmith init`: writes a starting configuration for this server, every section explained in "$comment" members
 // (JSON has no comments; the schema accepts "$comment" where this file puts one and certsmith ignores it).
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '@certsmith/core';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { parseCommandLine, reportUsageError, usageError } from './command-line.js';
 
 export const INIT_USAGE = `Usage: certsmith init [--profile full|dnsonly] [--config F] [--force]
@@ -144,14 +144,7 @@ export async function runInit(argv: string[]): Promise<number> {
  */
 async function writeWhole(file: string, text: string, replace: boolean): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(temp, text, { mode: 0o600, flag: 'wx' });
-  try {
-    if (replace) await rename(temp, file);
-    else await link(temp, file);
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
+  await writeFileAtomic(file, text, { mode: 0o600, exclusive: !replace });
 }
 
 /** The JSON Schema the installed package ships beside its program (dist/config.schema.json), when there is one. */

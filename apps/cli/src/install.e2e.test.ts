@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTALL_STEPS } from '@certsmith/install';
 import {
-  CLI_PATH,
+  CLI_UNDER_TEST_PATH,
   createCa,
   labDir,
   mustRun,
@@ -444,7 +444,7 @@ describe('crash safety: the CLI killed (SIGKILL) at every install step', () => {
   /** Runs the CLI; resolves with how it ended (a kill point ends it with SIGKILL). */
   function runUntilKilled(config: string, killAt: string): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI_PATH, 'check', '--config', config], {
+      const child = spawn(process.execPath, [CLI_UNDER_TEST_PATH, 'check', '--config', config], {
         env: { ...process.env, CERTSMITH_FAKE_NOW: LATER, CERTSMITH_FAULT_KILL_AT: killAt },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -1,10 +1,10 @@
 import { reportUsageError } from './command-line.js';
-import { compose } from './compose.js';
+import { compose, type Overrides } from './compose.js';
 
 /** `certsmith plugins`: what the configuration loads, and what each plugin contributes. */
-export async function runPlugins(options: { configFile: string; json: boolean; verbose?: boolean }): Promise<number> {
+export async function runPlugins(options: { configFile: string; json: boolean; verbose?: boolean; overrides?: Overrides }): Promise<number> {
   try {
-    const { plugins } = await compose(options.configFile);
+    const { plugins } = await compose(options.configFile, options.overrides);
     const rows = plugins.map((p) => ({
       name: p.name,
       version: p.version,

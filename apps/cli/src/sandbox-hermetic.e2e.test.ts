@@ -1,6 +1,6 @@
 // The embedded default is hermetic: every README command on config/sandbox.json behaves the same in a network
 // namespace that has only loopback, and strace sees no packet addressed off the machine. Inside the namespace the
-// CLI runs without the tests' DNS loopback guard (VITEST, CERTSMITH_DNS_LOOPBACK_ONLY), as an administrator runs it.
+// shipped CLI runs (no test entry, so no loopback-only DNS policy), as an administrator runs it.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +47,6 @@ afterAll(async () => {
 /** One command in a fresh network namespace (loopback only, up), under strace; returns its result and what it sent where. */
 async function inNamespace(args: string[], trace: string): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.VITEST;
-  delete env.CERTSMITH_DNS_LOOPBACK_ONLY;
   const command = ['strace', '-f', '-qq', '-e', 'trace=connect,sendto,sendmsg,sendmmsg', '-o', trace, process.execPath, ...cliNodeFlags(), CLI_PATH, ...args];
   return run('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...command], { env, cwd: inside.path, timeoutMs: 120_000 });
 }

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { access, constants, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, constants, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname as systemHostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
+import { UsageError } from '@certsmith/core/errors';
+import { reportUsageError, usageError } from './command-line.js';
 import { renderCron, renderService, type ScheduledCommand } from './schedule-units.js';
 import { shareDir } from './share-dir.js';
 
@@ -66,11 +68,18 @@ export function systemScheduleDeps(): ScheduleDeps {
   };
 }
 
+const HELP = 'certsmith schedule --help';
+
 /** A problem with the input (a directory, a file): one line on stderr and exit 2. */
-class ScheduleInputError extends Error {}
+class ScheduleInputError extends UsageError {
+  constructor(message: string) {
+    super('SCHEDULE_INVALID', message);
+  }
+}
 
 /** `certsmith schedule`: returns the exit code. */
 export async function runSchedule(argv: string[], deps: ScheduleDeps = systemScheduleDeps()): Promise<number> {
+  const refused = (error: unknown) => reportUsageError(error, { write: deps.err });
   let parsed;
   try {
     parsed = parseArgs({
@@ -85,8 +94,7 @@ export async function runSchedule(argv: string[], deps: ScheduleDeps = systemSch
       },
     });
   } catch (error) {
-    deps.err(`certsmith: USAGE: ${optionProblem(error)} (see certsmith schedule --help)`);
-    return 2;
+    return refused(usageError(optionProblem(error), HELP));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -95,16 +103,12 @@ export async function runSchedule(argv: string[], deps: ScheduleDeps = systemSch
   }
   const action = positionals[0];
   if (positionals.length !== 1 || !['install', 'remove', 'show'].includes(action!)) {
-    deps.err(
-      `certsmith: USAGE: ${action === undefined ? 'schedule: say install, remove or show' : `${positionals.join(' ')}: unknown action`} (see certsmith schedule --help)`,
-    );
-    return 2;
+    return refused(usageError(action === undefined ? 'schedule: say install, remove or show' : `${positionals.join(' ')}: unknown action`, HELP));
   }
   // --cron-file alone says cron as --cron does.
   const cron = values.cron === true || values['cron-file'] !== undefined;
   if (cron && values['unit-dir'] !== undefined) {
-    deps.err(`certsmith: USAGE: ${values.cron ? '--cron' : '--cron-file'}: excludes --unit-dir (see certsmith schedule --help)`);
-    return 2;
+    return refused(usageError(`${values.cron ? '--cron' : '--cron-file'}: excludes --unit-dir`, HELP));
   }
   const where: Where = {
     unitDir: resolve(values['unit-dir'] ?? DEFAULT_UNIT_DIR),
@@ -120,11 +124,7 @@ export async function runSchedule(argv: string[], deps: ScheduleDeps = systemSch
     if (action === 'remove') return await remove(where, deps);
     return await show(where, deps);
   } catch (error) {
-    if (error instanceof ScheduleInputError) {
-      deps.err(`certsmith: SCHEDULE_INVALID: ${error.message}`);
-      return 2;
-    }
-    throw error;
+    return refused(error);
   }
 }
 
@@ -283,12 +283,9 @@ async function template(share: string, name: string): Promise<string> {
 async function writeIfChanged(path: string, text: string): Promise<'unchanged' | 'written'> {
   const current = await readFile(path, 'utf8').catch(() => null);
   if (current === text) return 'unchanged';
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, text, { mode: 0o644, flag: 'wx' });
-    await rename(temp, path);
+    await writeFileAtomic(path, text, { mode: 0o644 });
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
     throw new ScheduleInputError(`${path}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   return 'written';

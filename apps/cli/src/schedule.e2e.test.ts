@@ -3,7 +3,7 @@
 import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI_PATH, cliNodeFlags, labDir, run, runCli } from '@certsmith/testlab';
+import { CLI_UNDER_TEST_PATH, cliNodeFlags, labDir, run, runCli } from '@certsmith/testlab';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let units: string;
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 const schedule = (...args: string[]) => runCli(['schedule', ...args]);
-const execStart = `ExecStart=${[process.execPath, ...cliNodeFlags(), CLI_PATH, 'check', '--config', '@CONFIG@'].join(' ')}`;
+const execStart = `ExecStart=${[process.execPath, ...cliNodeFlags(CLI_UNDER_TEST_PATH), CLI_UNDER_TEST_PATH, 'check', '--config', '@CONFIG@'].join(' ')}`;
 
 describe('certsmith schedule on a machine without a running systemd', () => {
   it('install writes the service and timer, show prints them, install again changes nothing, remove deletes them', async () => {
@@ -87,7 +87,9 @@ describe('certsmith schedule on a machine without a running systemd', () => {
     const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      new RegExp(`^\\d{1,2} [0-5] \\* \\* \\* root ${[process.execPath, ...cliNodeFlags(), CLI_PATH].join(' ')} check --config ${config} >/dev/null$`),
+      new RegExp(
+        `^\\d{1,2} [0-5] \\* \\* \\* root ${[process.execPath, ...cliNodeFlags(CLI_UNDER_TEST_PATH), CLI_UNDER_TEST_PATH].join(' ')} check --config ${config} >/dev/null$`,
+      ),
     );
     expect(first.stdout).toBe(`written: ${cronFile}\ncertsmith check runs daily from cron: ${lines[0]}\n`);
     expect((await schedule('install', '--cron-file', cronFile, '--config', config)).stdout).toContain(`unchanged: ${cronFile}\n`);

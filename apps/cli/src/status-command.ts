@@ -1,5 +1,6 @@
-import { CertsmithError, formatAge } from '@certsmith/core';
-import { compose } from './compose.js';
+import { formatAge } from '@certsmith/core';
+import { reportUsageError } from './command-line.js';
+import { compose, type Overrides } from './compose.js';
 import { streamStatus, type ServiceStatus, type StatusHead, type TargetStatus } from './status.js';
 
 export interface StatusOptions {
@@ -7,6 +8,7 @@ export interface StatusOptions {
   json: boolean;
   /** --target: ids or names; empty for all. */
   targets: string[];
+  overrides?: Overrides;
 }
 
 /**
@@ -26,13 +28,9 @@ export async function runStatus(options: StatusOptions): Promise<number> {
   };
   const printer = options.json ? jsonPrinter(out) : humanPrinter(out);
   try {
-    await streamStatus(await compose(options.configFile), options.targets, printer);
+    await streamStatus(await compose(options.configFile, options.overrides), options.targets, printer);
   } catch (error) {
-    if (error instanceof CertsmithError) {
-      process.stderr.write(`certsmith: ${error.code}: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
-      return 2;
-    }
-    throw error;
+    return reportUsageError(error, { anyCertsmithError: true });
   }
   printer.end();
   flush();

@@ -18,7 +18,7 @@ const TAG_PREFIX = 'certsmith-try-later:';
 /** `certsmith try-later`: returns the exit code. */
 export async function runTryLater(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const usage = (message: string) => reportUsageError(usageError(message, 'certsmith try-later --help'), 'certsmith try-later');
+  const usage = (message: string) => reportUsageError(usageError(message, 'certsmith try-later --help'), { program: 'certsmith try-later' });
   let values;
   try {
     ({ values } = parseCommandLine(
@@ -38,7 +38,7 @@ export async function runTryLater(argv: string[]): Promise<number> {
       'certsmith try-later --help',
     ));
   } catch (error) {
-    return reportUsageError(error, 'certsmith try-later');
+    return reportUsageError(error, { program: 'certsmith try-later' });
   }
   if (values.help) {
     out(TRY_LATER_USAGE);

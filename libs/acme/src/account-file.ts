@@ -1,6 +1,6 @@
 import { open, rename } from 'node:fs/promises';
 import { CertsmithError } from '@certsmith/core';
-import { writeFileAtomic } from '@certsmith/install';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { AccountKey, type JwsAlgorithm } from './jws.js';
 
 /**

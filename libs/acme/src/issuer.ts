@@ -12,7 +12,7 @@ import {
   type Pending,
   type PendingOrder,
 } from '@certsmith/core';
-import { writeFileAtomic } from '@certsmith/install';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { moveAccountFileAside, readAccountFile, writeAccountFile, type AccountFile } from './account-file.js';
 import { withAccountLock } from './account-lock.js';
 import { AcmeClient, type Eab, type Order, type RenewalInfo } from './client.js';

@@ -36,8 +36,8 @@ export function describeError(error: unknown): { code: string; message: string }
   return { code: 'INTERNAL', message: String(error) };
 }
 
-/** The lines a UsageError is printed as: `CODE: where: what` once per problem, the hint on the last one. */
-export function usageErrorLines(error: UsageError): string[] {
+/** The lines a UsageError (or any CertsmithError) is printed as: `CODE: where: what` once per problem, the hint on the last one. */
+export function usageErrorLines(error: CertsmithError): string[] {
   const lines = error.message.split('\n').filter((line) => line.length > 0);
   return lines.map((line, i) => `${error.code}: ${line}${i === lines.length - 1 && error.hint ? ` (${error.hint})` : ''}`);
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CertsmithConfig } from './config/config.js';
 import { CertsmithError } from './errors.js';
-import { writePrivateFileAtomic } from './private-file.js';
+import { writePrivateFileAtomic } from './atomic-file.js';
 import type { RunReport, TargetReport, TargetResult } from './report.js';
 import { allTargets } from './targets.js';
 

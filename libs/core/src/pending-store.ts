@@ -3,7 +3,7 @@ import { readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyAndCsr, KeySpec, PendingOrder } from './contracts.js';
 import { CertsmithError } from './errors.js';
-import { writePrivateFileAtomic } from './private-file.js';
+import { writePrivateFileAtomic } from './atomic-file.js';
 
 /** What a run leaves for the next one when the CA is still working: the order, and the key and CSR it was made for. */
 interface PendingFile {

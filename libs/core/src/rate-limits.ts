@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CertsmithError } from './errors.js';
 import { comparableName } from './names.js';
-import { writePrivateFileAtomic } from './private-file.js';
+import { writePrivateFileAtomic } from './atomic-file.js';
 
 /**
  * What an issuer attaches to the error it throws when the CA said "slow down" (an ACME `rateLimited` problem, or

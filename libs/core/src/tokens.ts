@@ -14,6 +14,8 @@ export const TOKENS = {
   Bus: Symbol.for('certsmith.Bus'),
   Config: Symbol.for('certsmith.Config'),
   Clock: Symbol.for('certsmith.Clock'),
+  /** Where faults may be injected (FaultPoints); the program binds NO_FAULTS. */
+  FaultPoints: Symbol.for('certsmith.FaultPoints'),
   /** The options object a config gave this plugin (bound per plugin module). */
   PluginOptions: Symbol.for('certsmith.PluginOptions'),
 } as const;

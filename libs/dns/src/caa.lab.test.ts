@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAA_MAX_RECORDS, decideCaa } from '@certsmith/core';
 import { startDnsLab, type DnsLab } from '@certsmith/testlab';
-import { IterativeResolver } from './IterativeResolver.js';
+import { IterativeResolver } from './iterative-resolver.js';
 
 const HUGE = 300;
 const LARGE = 200;

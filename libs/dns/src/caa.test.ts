@@ -2,7 +2,7 @@
 // and marked malformed, never thrown; and the climb's bookkeeping with a scripted resolver.
 import { describe, expect, it } from 'vitest';
 import { caaRecordOf, lookupCaa, type CaaLevelResolver } from './caa.js';
-import type { Lookup } from './IterativeResolver.js';
+import type { Lookup } from './iterative-resolver.js';
 import { dnsPacket, type Answer } from './packet.js';
 import { acceptResponse, encodeQuery } from './wire.js';
 

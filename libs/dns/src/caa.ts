@@ -2,7 +2,7 @@
 // the TLD, until a non-empty CAA RRset is found. Each level is an ordinary query, so a CNAME there is followed as DNS
 // follows it (RFC 8659 dropped RFC 6844's climb from the alias target); a loop or a failure ends the climb.
 import { CAA_MAX_RECORDS, caaRecordProblem, type CaaLookup, type CaaRecord } from '@certsmith/core';
-import type { Lookup } from './IterativeResolver.js';
+import type { Lookup } from './iterative-resolver.js';
 import { ancestors, fqdn, normalizeName, type DnsRecord, type QueryType } from './wire.js';
 
 /** What the climb needs of a resolver: one lookup per level (cached and de-duplicated by the IterativeResolver). */

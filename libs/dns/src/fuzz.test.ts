@@ -1,7 +1,7 @@
 // Mutated responses through the decoder and the resolver's answer handling: nothing may throw or hang.
 import { describe, expect, it } from 'vitest';
 import { dnsPacket, type Answer } from './packet.js';
-import { classifyResponse } from './IterativeResolver.js';
+import { classifyResponse } from './iterative-resolver.js';
 import { findTsig } from './tsig.js';
 import { acceptResponse, type EncodedQuery, type QueryType } from './wire.js';
 

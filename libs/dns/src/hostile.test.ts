@@ -6,8 +6,11 @@ import { randomInt } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomLoopback } from '@certsmith/testlab';
 import { dnsPacket, type Answer } from './packet.js';
-import { DnsTransport } from './transport.js';
-import { IterativeResolver, specialUseTld } from './IterativeResolver.js';
+import { ANY_ADDRESS, LOOPBACK_ONLY } from './address-policy.js';
+import { DnsTransport, refusal } from './transport.js';
+import { sendUpdate } from './update.js';
+import { TsigKey } from './tsig.js';
+import { IterativeResolver, specialUseTld } from './iterative-resolver.js';
 
 type Reply = (query: ReturnType<typeof dnsPacket.decode>, raw: Buffer, from: RemoteInfo, socket: Socket) => void;
 
@@ -299,13 +302,33 @@ describe('IterativeResolver and sloppy servers', () => {
   });
 });
 
-describe('the loopback guard of tests', () => {
-  it('never sends a query outside loopback under vitest (the IANA root hints stay unasked)', async () => {
-    const resolver = new IterativeResolver({ timeoutMs: 5_000 });
+describe('the loopback-only address policy of tests', () => {
+  it('sends no query outside loopback (the IANA root hints stay unasked)', async () => {
+    const resolver = new IterativeResolver({ timeoutMs: 5_000, addressPolicy: LOOPBACK_ONLY });
     const r = await resolver.resolveAddresses('www.example.com', AbortSignal.timeout(5_000));
     expect(r.outcome).toBe('servfail');
     expect(r.detail).toContain('a.root-servers.net. (198.41.0.4): network, not sent to 198.41.0.4: outside loopback');
     expect(resolver.stats.udp).toBe(0);
+  });
+
+  it("refuses only what is outside loopback; the program's default refuses no literal address", () => {
+    expect(refusal('198.41.0.4', ANY_ADDRESS)).toBeNull();
+    expect(refusal('2001:db8::1', ANY_ADDRESS)).toBeNull();
+    expect(refusal('127.0.0.53', LOOPBACK_ONLY)).toBeNull();
+    expect(refusal('::1', LOOPBACK_ONLY)).toBeNull();
+    expect(refusal('192.0.2.1', LOOPBACK_ONLY)).toEqual({
+      kind: 'network',
+      detail: "not sent to 192.0.2.1: outside loopback (tests only ask the lab's servers)",
+    });
+    expect(refusal('ns1.example', ANY_ADDRESS)).toEqual({ kind: 'network', detail: '"ns1.example" is not an IP address' });
+  });
+
+  it('refuses a dynamic update to a server outside loopback', async () => {
+    const key = new TsigKey('k.', Buffer.alloc(32, 1));
+    const target = { zone: 'example.test', server: '192.0.2.1', port: 53, key, timeoutMs: 1_000, addressPolicy: LOOPBACK_ONLY };
+    await expect(sendUpdate(target, [{ op: 'delete-rrset', name: 'x.example.test', type: 'TXT' }], AbortSignal.timeout(2_000))).rejects.toThrow(
+      'dynamic update of zone example.test. on 192.0.2.1:53 failed: not sent to 192.0.2.1: outside loopback',
+    );
   });
 });
 

@@ -9,8 +9,9 @@ export {
   type IterativeResolverOptions,
   type Lookup,
   type NameServer,
-} from './IterativeResolver.js';
+} from './iterative-resolver.js';
 export { lookupCaa, caaRecordOf, type CaaLevelResolver } from './caa.js';
+export { ANY_ADDRESS, LOOPBACK_ONLY, type AddressPolicy } from './address-policy.js';
 export { DnsTransport, type QueryResult, type TransportOptions, type TransportStats } from './transport.js';
 export { IANA_ROOT_HINTS, parseRootHints, readRootHints, type HintServer } from './root-hints.js';
 export { TsigKey, parseBindKey, readBindKeyFile, signMessage, verifyResponse, findTsig, type TsigRecord } from './tsig.js';

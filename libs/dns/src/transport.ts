@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { connect, isIP, isIPv6 } from 'node:net';
+import { ANY_ADDRESS, type AddressPolicy } from './address-policy.js';
 import { acceptResponse, encodeQuery, type DnsResponse, type EncodedQuery, type QueryType } from './wire.js';
 
 /** The outcome of one query to one server: a response that matched, or a named failure. */
@@ -11,6 +12,8 @@ export interface TransportOptions {
   timeoutMs: number;
   /** Queries in flight at once across the whole run. */
   concurrency: number;
+  /** Which addresses may be asked; default ANY_ADDRESS. */
+  addressPolicy?: AddressPolicy;
 }
 
 /** Counts a run's traffic, for the benchmark and for tests that prove an answer came from the cache. */
@@ -36,8 +39,12 @@ export class DnsTransport {
     return this.options.port;
   }
 
+  get addressPolicy(): AddressPolicy {
+    return this.options.addressPolicy ?? ANY_ADDRESS;
+  }
+
   async query(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
-    const refused = loopbackGuard(address);
+    const refused = refusal(address, this.addressPolicy);
     if (refused) return refused;
     await this.acquire(signal);
     try {
@@ -52,7 +59,7 @@ export class DnsTransport {
 
   /** Over TCP only, for answers known to be large and for tests. */
   async queryTcp(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
-    const refused = loopbackGuard(address);
+    const refused = refusal(address, this.addressPolicy);
     if (refused) return refused;
     await this.acquire(signal);
     try {
@@ -186,15 +193,10 @@ export function abortError(signal: AbortSignal): Error {
   return error;
 }
 
-/**
- * Test safety: with CERTSMITH_DNS_LOOPBACK_ONLY=1, or under vitest (its workers and the CLI they spawn inherit
- * VITEST), no query leaves 127.0.0.0/8 or ::1. A test whose config keeps the IANA root hints then gets a named
- * failure at once instead of asking the real root servers.
- */
-export function loopbackGuard(address: string): QueryResult | null {
+/** A named failure when `address` may not be asked: not a literal address, or refused by the policy. */
+export function refusal(address: string, policy: AddressPolicy): QueryResult | null {
   // Only literal addresses: a name here would make dgram/net ask the system resolver, which we never do.
   if (isIP(address) === 0) return { kind: 'network', detail: `"${address}" is not an IP address` };
-  const guarded = process.env.CERTSMITH_DNS_LOOPBACK_ONLY === '1' || Boolean(process.env.VITEST);
-  if (!guarded || address.startsWith('127.') || address === '::1') return null;
-  return { kind: 'network', detail: `not sent to ${address}: outside loopback (tests only ask the lab's servers)` };
+  const why = policy.refusal(address);
+  return why === null ? null : { kind: 'network', detail: why };
 }

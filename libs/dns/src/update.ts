@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { connect } from 'node:net';
 import { dnsPacket, type DecodedPacket } from './packet.js';
 import { CertsmithError } from '@certsmith/core';
-import { loopbackGuard } from './transport.js';
+import { ANY_ADDRESS, type AddressPolicy } from './address-policy.js';
+import { refusal } from './transport.js';
 import { TSIG_ERRORS, findTsig, signMessage, verifyResponse, type TsigKey } from './tsig.js';
 import { fqdn, normalizeName } from './wire.js';
 
@@ -21,6 +22,8 @@ export interface UpdateTarget {
   port: number;
   key: TsigKey;
   timeoutMs: number;
+  /** Which servers may be sent an update; default ANY_ADDRESS. */
+  addressPolicy?: AddressPolicy;
 }
 
 const TYPES = { TXT: 16, CNAME: 5 } as const;
@@ -36,7 +39,7 @@ const CLASS_ANY = 255;
 export async function sendUpdate(target: UpdateTarget, changes: RecordChange[], signal: AbortSignal): Promise<void> {
   const zone = normalizeName(target.zone);
   const where = `zone ${fqdn(zone)} on ${target.server}:${target.port}`;
-  const refused = loopbackGuard(target.server);
+  const refused = refusal(target.server, target.addressPolicy ?? ANY_ADDRESS);
   if (refused && refused.kind !== 'response') throw new CertsmithError('DNS_UPDATE_UNREACHABLE', `dynamic update of ${where} failed: ${refused.detail}`);
   const message = encodeUpdate(zone, changes);
   const { signed, mac } = signMessage(message, target.key);

@@ -3,8 +3,10 @@ import { chmod, lstat, mkdir, readFile, readlink, realpath, rm, rmdir, stat, unl
 import { basename, dirname, join } from 'node:path';
 import {
   CertsmithError,
+  NO_FAULTS,
   type Bus,
   type Endpoint,
+  type FaultPoints,
   type InstallOptions,
   type InstallReceipt,
   type Installer,
@@ -47,7 +49,7 @@ export interface ServiceLayout {
 }
 
 /**
- * The steps of an install, in order, after each of which a crash test kills the process. A first install also
+ * The steps of an install, in order, each a fault point (`<service>:<step>`) once done. A first install also
  * takes over the files that are there: `adopt-generation` (copied into a generation), then `adopt:<file name>`
  * as each becomes a link.
  */
@@ -72,9 +74,8 @@ export interface FileInstallerOptions {
   followers?: (current: ServiceMaterial) => Promise<LayoutFile[]>;
   /** Where a crash recovery is reported. */
   bus?: Bus;
-  /** Called after each step (tests); `faultKillAt` names a step at which the process kills itself (crash tests). */
-  onStep?: (step: string) => void;
-  faultKillAt?: string;
+  /** Told `<service>:<step>` after each step; default NO_FAULTS. */
+  faults?: FaultPoints;
 }
 
 interface Handle {
@@ -434,8 +435,7 @@ export class FileInstaller implements Installer {
   }
 
   private step(name: string): void {
-    this.options.onStep?.(name);
-    if (this.options.faultKillAt === name) process.kill(process.pid, 'SIGKILL');
+    (this.options.faults ?? NO_FAULTS).reached(`${this.service}:${name}`);
   }
 
   /**

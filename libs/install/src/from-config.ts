@@ -6,6 +6,7 @@ import {
   type Bus,
   type CertsmithConfig,
   type Endpoint,
+  type FaultPoints,
   type LiveObservation,
   type ServiceConfig,
   type ServiceMaterial,
@@ -35,6 +36,8 @@ export interface InstallSettings {
 
 export interface InstallerDeps {
   bus?: Bus;
+  /** Told each install step (the composition's TOKENS.FaultPoints); default NO_FAULTS. */
+  faults?: FaultPoints;
   /** Replaces the TLS probe (tests). */
   observe?: (endpoints: Endpoint[], signal: AbortSignal) => Promise<LiveObservation[]>;
   followers?: (current: ServiceMaterial) => Promise<LayoutFile[]>;
@@ -82,7 +85,6 @@ export function installerFromConfig(config: CertsmithConfig, service: string, pr
 
   const { reload, why: reloadWhy } = reloadOf(settings.reload, profile, `$.services.${service}.reload`, deps);
 
-  const kill = process.env.CERTSMITH_FAULT_KILL_AT; // crash tests only: "<service>:<step>"
   const probe = deps.observe ? null : new TlsLiveProbe({ timeoutMs: config.inspection.timeoutMs });
   const options: FileInstallerOptions = {
     service,
@@ -102,7 +104,7 @@ export function installerFromConfig(config: CertsmithConfig, service: string, pr
     observe: deps.observe ?? ((endpoints, signal) => probe!.observe(endpoints, signal)),
     followers: deps.followers,
     bus: deps.bus,
-    faultKillAt: kill?.startsWith(`${service}:`) ? kill.slice(service.length + 1) : undefined,
+    faults: deps.faults,
   };
   return new FileInstaller(options);
 }

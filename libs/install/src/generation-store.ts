@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chown, copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { syncDirectory } from './atomic-write.js';
+import { syncDirectory } from '@certsmith/core/atomic-file';
 
 export interface StagedEntry {
   /** The service path this entry is shown at (through a link). */

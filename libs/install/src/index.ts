@@ -1,6 +1,5 @@
 // Installing certificate files safely: checks, generations switched by one rename, an install journal,
 // bounded reloads, live proof, rollback; the cPanel service layouts.
-export { writeFileAtomic, writeFilesAtomic, syncDirectory, type WriteOptions } from './atomic-write.js';
 export { FileInstaller, INSTALL_STEPS, type FileInstallerOptions, type LayoutFile, type ServiceLayout, type FileContent } from './file-installer.js';
 export { GenerationStore } from './generation-store.js';
 export { InstallJournal, type JournalEntry } from './journal.js';

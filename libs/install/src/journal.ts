@@ -1,6 +1,6 @@
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { readFile as readSmallFile } from './read-file.js';
 
 /** What an install in progress has done, so that the next run can undo it after a crash. */

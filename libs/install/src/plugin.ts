@@ -1,4 +1,4 @@
-import { ContainerModule, TOKENS, definePlugin, type Bus, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
+import { ContainerModule, TOKENS, definePlugin, type Bus, type CertsmithConfig, type FaultPoints, type PluginManifest } from '@certsmith/core';
 import { installerFromConfig } from './from-config.js';
 import type { ServiceProfile } from './layouts.js';
 
@@ -20,7 +20,10 @@ export function layoutInstallerPlugin(
             const config = ctx.get<CertsmithConfig>(TOKENS.Config);
             const settings = (config.services[service] ?? {}) as Record<string, unknown>;
             const chosen = typeof profile === 'function' ? profile({ ...options, ...settings }) : profile;
-            return installerFromConfig(config, service, chosen, { bus: ctx.get<Bus>(TOKENS.Bus) });
+            return installerFromConfig(config, service, chosen, {
+              bus: ctx.get<Bus>(TOKENS.Bus),
+              faults: ctx.get<FaultPoints>(TOKENS.FaultPoints, { optional: true }),
+            });
           })
           .inSingletonScope();
       }),

@@ -10,5 +10,5 @@ export { parseCertificate, type ParsedCertificate, EKU_NAMES } from './certifica
 export { readCertificateFields, type CertificateFields } from './certificate-fields.js';
 export { WebCryptoCsrFactory, createSelfSigned, generateKeys, algorithmOf, privateKeyOf, type SelfSignedOptions } from './keys.js';
 export { parsePem, toPem, type PemBlock } from './pem.js';
-export { nameCovers, isValidHostname } from './names.js';
+export { nameCovers } from './name-coverage.js';
 export { readTlv, children, type Tlv } from './der.js';

@@ -13,13 +13,14 @@ import {
   type Resolver,
   type ServiceMaterial,
   type SourceFile,
+  isValidHostname,
   renewalByLifetime,
 } from '@certsmith/core';
 import { parseCertificate, publicKeyBytes, type ParsedCertificate } from './certificate.js';
 import { verifyChain } from './chain.js';
 import { encodedNames } from './der.js';
 import type { LiveProbe } from './live-probe.js';
-import { isValidHostname, nameCovers } from './names.js';
+import { nameCovers } from './name-coverage.js';
 import { parsePem } from './pem.js';
 import { RevocationChecker, type RevocationResult } from './revocation.js';
 import { TrustStore } from './trust-store.js';

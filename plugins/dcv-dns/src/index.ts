@@ -2,14 +2,14 @@
 // RFC 2136 with TSIG or by zone file + rndc reload, and checked on every authoritative server of the zone.
 import { CertsmithError, ContainerModule, TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver } from '@certsmith/core';
 import { IterativeResolver, readBindKeyFile } from '@certsmith/dns';
-import { DnsTxtDcv } from './DnsTxtDcv.js';
-import { Rfc2136Publisher } from './Rfc2136Publisher.js';
-import { ZoneFilePublisher } from './ZoneFilePublisher.js';
+import { DnsTxtDcv } from './dns-txt-dcv.js';
+import { Rfc2136Publisher } from './rfc2136-publisher.js';
+import { ZoneFilePublisher } from './zone-file-publisher.js';
 import type { ZonePublisher } from './publishers.js';
 
-export { DnsTxtDcv, PROBE_LABEL, type DnsDcvOptions } from './DnsTxtDcv.js';
-export { Rfc2136Publisher, type Rfc2136Options } from './Rfc2136Publisher.js';
-export { ZoneFilePublisher, bumpSerial, type ZoneFileOptions } from './ZoneFilePublisher.js';
+export { DnsTxtDcv, PROBE_LABEL, type DnsDcvOptions } from './dns-txt-dcv.js';
+export { Rfc2136Publisher, type Rfc2136Options } from './rfc2136-publisher.js';
+export { ZoneFilePublisher, bumpSerial, type ZoneFileOptions } from './zone-file-publisher.js';
 export type { ChallengeRecord, ZonePublisher } from './publishers.js';
 
 /** The options a config gives this plugin (`plugins: [{ module: "@certsmith/dcv-dns", options: {...} }]`). */

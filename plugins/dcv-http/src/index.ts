@@ -3,14 +3,14 @@
 import { join } from 'node:path';
 import { ContainerModule } from '@certsmith/core';
 import { TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type Resolver } from '@certsmith/core';
-import { CPANEL_LIMITS } from './HttpFetch.js';
-import { HttpFileDcv, type RedirectPolicy } from './HttpFileDcv.js';
+import { CPANEL_LIMITS } from './http-fetch.js';
+import { HttpFileDcv, type RedirectPolicy } from './http-file-dcv.js';
 
-export { HttpFileDcv, type HttpFileDcvSettings, type RedirectPolicy } from './HttpFileDcv.js';
-export { Docroot, type DocrootFile } from './Docroot.js';
-export { PublishLedger } from './PublishLedger.js';
-export { CPANEL_LIMITS, fetchOnce, type FetchLimits, type FetchOutcome } from './HttpFetch.js';
-export { hostForHttpDcv } from './names.js';
+export { HttpFileDcv, type HttpFileDcvSettings, type RedirectPolicy } from './http-file-dcv.js';
+export { Docroot, type DocrootFile } from './docroot.js';
+export { PublishLedger } from './publish-ledger.js';
+export { CPANEL_LIMITS, fetchOnce, type FetchLimits, type FetchOutcome } from './http-fetch.js';
+export { hostForHttpDcv } from './http-host.js';
 export { isPrivateAddress } from './addresses.js';
 export { DEFAULT_SECTIGO_CA_DOMAIN, sectigoChallenge, sectigoFile, type SectigoFile } from './sectigo.js';
 

@@ -3,9 +3,9 @@
 // installer applies: `"targets": [{ "id": "shop", "names": [...], "services": ["files"] }]`.
 import { join } from 'node:path';
 import { ContainerModule, TOKENS, definePlugin, type CertsmithConfig, type PluginManifest } from '@certsmith/core';
-import { FilesInstaller } from './FilesInstaller.js';
+import { FilesInstaller } from './files-installer.js';
 
-export { FilesInstaller } from './FilesInstaller.js';
+export { FilesInstaller } from './files-installer.js';
 
 export const manifest: PluginManifest = definePlugin({
   name: '@certsmith/installer-files',

@@ -11,6 +11,7 @@ import {
   resolveConfigPath,
   type Bus,
   type CertsmithConfig,
+  type FaultPoints,
   type PluginManifest,
   type ServiceMaterial,
 } from '@certsmith/core';
@@ -88,6 +89,7 @@ export const manifest: PluginManifest = definePlugin({
         const settings = (config.services.web ?? {}) as WebSettings;
         return installerFromConfig(config, 'web', webProfile(config, settings), {
           bus: ctx.get<Bus>(TOKENS.Bus),
+          faults: ctx.get<FaultPoints>(TOKENS.FaultPoints, { optional: true }),
           followers: sharedVhostFiles(config, settings),
         });
       })

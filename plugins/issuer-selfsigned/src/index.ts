@@ -1,8 +1,8 @@
 // The self-signed issuer: the fallback when the CA path fails, as cPanel does.
 import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
-import { SelfSignedIssuer } from './SelfSignedIssuer.js';
+import { SelfSignedIssuer } from './self-signed-issuer.js';
 
-export { SelfSignedIssuer, type SelfSignedOptions } from './SelfSignedIssuer.js';
+export { SelfSignedIssuer, type SelfSignedOptions } from './self-signed-issuer.js';
 
 export const manifest = definePlugin({
   name: '@certsmith/issuer-selfsigned',

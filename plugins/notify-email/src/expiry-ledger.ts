@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writePrivateFileAtomic } from '@certsmith/core/atomic-file';
 
 /**
  * Remembers when each "will expire in less than 30 days" notice went out (by target, service and certificate
@@ -33,9 +33,6 @@ export class ExpiryNoticeLedger {
     if (keys.length === 0) return;
     for (const key of keys) this.entries[key] = now.toISOString();
     for (const [key, at] of Object.entries(this.entries)) if (now.getTime() - Date.parse(at) > 366 * 86_400_000) delete this.entries[key];
-    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify(this.entries, null, 2)}\n`, { mode: 0o600 });
-    await rename(temp, this.file);
+    await writePrivateFileAtomic(this.file, `${JSON.stringify(this.entries, null, 2)}\n`);
   }
 }

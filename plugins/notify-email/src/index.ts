@@ -1,10 +1,10 @@
 // Email notification: one message per run when services produced warnings, over SMTP or the local sendmail,
 // with an outbox so that a notice that cannot be sent now is sent by the next run.
 import { ContainerModule, TOKENS, definePlugin, type CertsmithConfig, type Clock } from '@certsmith/core';
-import { EmailNotifier } from './EmailNotifier.js';
+import { EmailNotifier } from './email-notifier.js';
 import { OPTIONS_SCHEMA, settingsOf, type RawEmailOptions } from './options.js';
 
-export { EmailNotifier, FROM_NAME, MailError } from './EmailNotifier.js';
+export { EmailNotifier, FROM_NAME, MailError } from './email-notifier.js';
 export { buildNotice, subjectOf, type Notice, type NoticeRow, type ServiceNotice } from './notice.js';
 export { renderHtml, renderText } from './render.js';
 export { Outbox } from './outbox.js';

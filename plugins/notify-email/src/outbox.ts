@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
 
 /** A message waiting in the outbox: the raw RFC 5322 text and the envelope it was meant for. */
 export interface OutboxEntry {
@@ -23,9 +24,7 @@ export class Outbox {
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z');
     const file = join(this.dir, `${stamp}-${randomBytes(4).toString('hex')}.eml`);
-    const temp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(temp, raw, { mode: 0o600, flag: 'wx' });
-    await rename(temp, file);
+    await writeFileAtomic(file, raw, { mode: 0o600 });
     return file;
   }
 

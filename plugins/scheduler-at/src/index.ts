@@ -1,9 +1,9 @@
 // Retry later on the system's `at` queue, as cPanel's try-later does; jobs are tagged so they can be listed
 // (`atq`, `at -c N`) and removed (`atrm N`).
 import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
-import { AtScheduler, DEFAULT_AT_OPTIONS } from './AtScheduler.js';
+import { AtScheduler, DEFAULT_AT_OPTIONS } from './at-scheduler.js';
 
-export { AtScheduler, DEFAULT_AT_OPTIONS, JOB_MARKER, shellQuote, type AtSchedulerOptions } from './AtScheduler.js';
+export { AtScheduler, DEFAULT_AT_OPTIONS, JOB_MARKER, shellQuote, type AtSchedulerOptions } from './at-scheduler.js';
 
 export const manifest = definePlugin({
   name: '@certsmith/scheduler-at',

@@ -5,7 +5,7 @@ export { LabError, labDir, run, mustRun, ServerProcess, portOpen, sleep, type Ru
 export { ensurePackages } from './packages.js';
 export { randomLoopback, addLoopbackAlias } from './loopback.js';
 export { IPV6_LOOPBACK, holdIpv6Loopback } from './ipv6-loopback.js';
-export { CLI_PATH, cliNodeFlags, runCli } from './cli.js';
+export { CLI_PATH, CLI_UNDER_TEST_PATH, cliNodeFlags, runCli } from './cli.js';
 export { startNginx, type Nginx, type NginxOptions, type NginxSite } from './nginx.js';
 export { startPebble, pebbleFailure, type Pebble, type PebbleOptions } from './pebble.js';
 export { ensureAtd, atJobsContaining, removeAtJobsContaining, type AtJob } from './atd.js';

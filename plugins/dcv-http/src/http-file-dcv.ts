@@ -17,10 +17,10 @@ import {
 } from '@certsmith/core';
 import { firstOfEachFamily, judgeDualStack, verdictOf, type AddressOutcome } from './address-preference.js';
 import { isPrivateAddress, sameAddress } from './addresses.js';
-import { Docroot, type DocrootFile } from './Docroot.js';
-import { fetchOnce, type FetchLimits } from './HttpFetch.js';
-import { hostForHttpDcv } from './names.js';
-import { PublishLedger } from './PublishLedger.js';
+import { Docroot, type DocrootFile } from './docroot.js';
+import { fetchOnce, type FetchLimits } from './http-fetch.js';
+import { hostForHttpDcv } from './http-host.js';
+import { PublishLedger } from './publish-ledger.js';
 import { sectigoFile } from './sectigo.js';
 
 /** How many redirects a CA follows, and where to. */

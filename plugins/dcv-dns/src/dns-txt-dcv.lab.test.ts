@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertsmithError, createBus, type Bus, type Challenge, type LifecycleEvents, type Target } from '@certsmith/core';
 import { IterativeResolver, readBindKeyFile } from '@certsmith/dns';
 import { startDnsLab, type DnsLab } from '@certsmith/testlab';
-import { DnsTxtDcv } from './DnsTxtDcv.js';
-import { Rfc2136Publisher } from './Rfc2136Publisher.js';
-import { ZoneFilePublisher, bumpSerial } from './ZoneFilePublisher.js';
+import { DnsTxtDcv } from './dns-txt-dcv.js';
+import { Rfc2136Publisher } from './rfc2136-publisher.js';
+import { ZoneFilePublisher, bumpSerial } from './zone-file-publisher.js';
 import type { ZonePublisher } from './publishers.js';
 
 const target: Target = { id: 'hostname', names: ['www.example.test'], services: ['cpanel'], kind: 'hostname' };

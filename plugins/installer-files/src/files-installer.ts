@@ -12,7 +12,8 @@ import {
   type SourceFile,
   type Target,
 } from '@certsmith/core';
-import { materialProblems, readSmallFile, readSmallFileWithMode, writeFileAtomic, writeFilesAtomic } from '@certsmith/install';
+import { writeFileAtomic, writeFilesAtomic } from '@certsmith/core/atomic-file';
+import { materialProblems, readSmallFile, readSmallFileWithMode } from '@certsmith/install';
 
 function withNewline(pem: string): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { CertsmithError, UsageError } from '@certsmith/core';
+import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { fqdn, normalizeName } from '@certsmith/dns';
 import type { ChallengeRecord, ZonePublisher } from './publishers.js';
 
@@ -129,11 +130,8 @@ export function bumpSerial(text: string, file: string, now: Date): string {
 /** Writes beside the file and renames over it, keeping its mode and owner: named never reads half a file. */
 async function replaceFile(file: string, text: string): Promise<void> {
   const info = await stat(file);
-  const temp = `${file}.certsmith-${process.pid}`;
-  await writeFile(temp, text, { mode: info.mode & 0o777 });
-  await chmod(temp, info.mode & 0o777);
-  if (process.getuid?.() === 0) await chown(temp, info.uid, info.gid);
-  await rename(temp, file);
+  const owner = process.getuid?.() === 0 ? { uid: info.uid, gid: info.gid } : {};
+  await writeFileAtomic(file, text, { mode: info.mode & 0o777, ...owner });
 }
 
 /** Runs the reload; returns null on success, else what went wrong (with the command's own output). */

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublishLedger } from './PublishLedger.js';
+import { PublishLedger } from './publish-ledger.js';
 
 describe('PublishLedger', () => {
   let dir: string;
@@ -73,7 +73,7 @@ describe('PublishLedger', () => {
 
   it('is removed when its process exits with nothing left in it, and kept for the next run when something is', async () => {
     const script = (forget: boolean) => `
-      const { PublishLedger } = await import(${JSON.stringify(new URL('../dist/PublishLedger.js', import.meta.url).href)});
+      const { PublishLedger } = await import(${JSON.stringify(new URL('../dist/publish-ledger.js', import.meta.url).href)});
       const ledger = new PublishLedger(${JSON.stringify(join(dir, forget ? 'clean' : 'left'))});
       const id = await ledger.record('/srv/www/x', Buffer.from('x'));
       ${forget ? 'await ledger.forget(id);' : ''}`;
@@ -115,7 +115,7 @@ describe('PublishLedger', () => {
     // A child records a file and the directory it makes under the administrator's .well-known, then is killed.
     const script = `
       const { mkdirSync, lstatSync, writeFileSync } = await import('node:fs');
-      const { PublishLedger } = await import(${JSON.stringify(new URL('../dist/PublishLedger.js', import.meta.url).href)});
+      const { PublishLedger } = await import(${JSON.stringify(new URL('../dist/publish-ledger.js', import.meta.url).href)});
       const ledger = new PublishLedger(${JSON.stringify(ledgerDir)});
       const dir = ${JSON.stringify(join(www, '.well-known', 'acme-challenge'))};
       await ledger.record(dir + '/token', Buffer.from('key'));

@@ -1,11 +1,17 @@
+// The one way certsmith replaces a file (certificates, keys, state, challenge records, configs, units): a temp file in
+// the same directory, written and fsynced, then renamed over the file, then the directory fsynced. A reader sees the
+// old content or the new, never a part, and after a crash or a power loss the file is one or the other.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { closeSync, fchmodSync, fchownSync, fsync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface WriteOptions {
   mode: number;
   uid?: number;
   gid?: number;
+  /** Never replace: fail with EEXIST when the file is there (it is linked into place instead of renamed). */
+  exclusive?: boolean;
 }
 
 /*
@@ -49,7 +55,10 @@ export async function writeFilesAtomic(files: (WriteOptions & { path: string; da
       }
     }
     for (const [i, file] of files.entries()) {
-      renameSync(temps[i]!, file.path);
+      if (file.exclusive) {
+        linkSync(temps[i]!, file.path);
+        unlinkSync(temps[i]!);
+      } else renameSync(temps[i]!, file.path);
       renamed++;
     }
   } catch (error) {
@@ -63,6 +72,15 @@ export async function writeFilesAtomic(files: (WriteOptions & { path: string; da
     throw error;
   }
   for (const dir of new Set(files.map((f) => dirname(f.path)))) await syncDirectory(dir);
+}
+
+/**
+ * State that may hold a key or an account's history: 0600, in a directory made 0700 when it is missing, so that no
+ * other user reads it.
+ */
+export async function writePrivateFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, data, { mode: 0o600 });
 }
 
 export async function syncDirectory(dir: string): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
+import { writeFileAtomic, writeFilesAtomic, writePrivateFileAtomic } from './atomic-file.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -45,5 +45,20 @@ describe('writeFilesAtomic', () => {
     await writeFileAtomic(join(dir, 'state.json'), '{}', { mode: 0o600 });
     expect(await readFile(join(dir, 'state.json'), 'utf8')).toBe('{}');
     expect((await stat(join(dir, 'state.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('exclusive: writes a new file, but never replaces one that is there', async () => {
+    const file = join(dir, 'config.json');
+    await writeFileAtomic(file, 'first', { mode: 0o600, exclusive: true });
+    await expect(writeFileAtomic(file, 'second', { mode: 0o600, exclusive: true })).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(file, 'utf8')).toBe('first');
+    expect(await readdir(dir)).toEqual(['config.json']);
+  });
+
+  it('writePrivateFileAtomic makes a missing directory 0700 and the file 0600', async () => {
+    const file = join(dir, 'state', 'pending.json');
+    await writePrivateFileAtomic(file, '{}');
+    expect((await stat(join(dir, 'state'))).mode & 0o777).toBe(0o700);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
 import { IPV6_LOOPBACK, holdIpv6Loopback, labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
-import { HttpFileDcv, type HttpFileDcvSettings } from './HttpFileDcv.js';
+import { HttpFileDcv, type HttpFileDcvSettings } from './http-file-dcv.js';
 
 const target: Target = { id: 'hostname', names: [], services: [], kind: 'hostname' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostForHttpDcv } from './names.js';
+import { hostForHttpDcv } from './http-host.js';
 
 describe('hostForHttpDcv', () => {
   it('drops a trailing dot and lowercases', () => {

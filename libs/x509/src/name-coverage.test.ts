@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nameCovers } from './names.js';
+import { nameCovers } from './name-coverage.js';
 
 describe('nameCovers', () => {
   it('lets a wildcard cover one label under a registrable domain', () => {

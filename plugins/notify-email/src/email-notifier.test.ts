@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '@certsmith/core';
-import { EmailNotifier } from './EmailNotifier.js';
+import { EmailNotifier } from './email-notifier.js';
 import { settingsOf, type RawEmailOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import type { MailSender } from './sender.js';

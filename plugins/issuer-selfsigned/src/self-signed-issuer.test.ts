@@ -3,7 +3,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createBus, type KeySpec, type Target } from '@certsmith/core';
 import { WebCryptoCsrFactory } from '@certsmith/x509';
-import { SelfSignedIssuer } from './SelfSignedIssuer.js';
+import { SelfSignedIssuer } from './self-signed-issuer.js';
 import { manifest } from './index.js';
 
 const target: Target = { id: 'hostname', names: ['host.example.test', 'mail.example.test'], services: ['exim'], kind: 'hostname' };

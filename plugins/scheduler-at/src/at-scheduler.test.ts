@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAtd, sleep } from '@certsmith/testlab';
-import { AtScheduler, DEFAULT_AT_OPTIONS, shellQuote } from './AtScheduler.js';
+import { AtScheduler, DEFAULT_AT_OPTIONS, shellQuote } from './at-scheduler.js';
 
 describe('AtScheduler on the real at queue', () => {
   const scheduler = new AtScheduler(DEFAULT_AT_OPTIONS);

@@ -1,7 +1,7 @@
 // The resolver against real BIND servers: a fake root, a TLD and authoritative servers on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsLab, type DnsLab } from '@certsmith/testlab';
-import { IterativeResolver } from './IterativeResolver.js';
+import { IterativeResolver } from './iterative-resolver.js';
 import { txtValue } from './wire.js';
 
 describe('IterativeResolver against the lab hierarchy', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mustRun } from '@certsmith/testlab';
-import { Docroot } from './Docroot.js';
+import { Docroot } from './docroot.js';
 
 let base: string;
 let root: string;

@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { CertsmithError, type CaaLookup, type Resolution, type Resolver } from '@certsmith/core';
 import { lookupCaa } from './caa.js';
 import { readRootHints, type HintServer } from './root-hints.js';
+import type { AddressPolicy } from './address-policy.js';
 import { DnsTransport, abortError, type QueryResult, type TransportStats } from './transport.js';
 import { addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf, type DnsRecord, type DnsResponse, type QueryType } from './wire.js';
 
@@ -24,6 +25,8 @@ export interface IterativeResolverOptions {
    * public CA issues for them); a private root (rootHints given) is asked like any other.
    */
   answerSpecialUseLocally?: boolean;
+  /** Which nameserver addresses may be asked; default ANY_ADDRESS (a test composition: LOOPBACK_ONLY). */
+  addressPolicy?: AddressPolicy;
 }
 
 /**
@@ -114,14 +117,24 @@ export class IterativeResolver implements Resolver {
     this.specialUseLocally = options.answerSpecialUseLocally ?? options.rootHints === undefined;
     const hints = options.rootHints ?? readRootHints();
     this.root = { zone: '', servers: hints.map((h) => ({ name: normalizeName(h.name), addresses: orderAddresses(h.addresses) })), expires: Infinity };
-    this.transport = new DnsTransport({ port: options.port ?? 53, timeoutMs: options.timeoutMs ?? 2_000, concurrency: options.concurrency ?? 64 });
+    this.transport = new DnsTransport({
+      port: options.port ?? 53,
+      timeoutMs: options.timeoutMs ?? 2_000,
+      concurrency: options.concurrency ?? 64,
+      addressPolicy: options.addressPolicy,
+    });
     this.retries = options.retries ?? 1;
     this.own = new Set((options.ownAddresses ?? []).map((a) => a.toLowerCase()));
   }
 
-  /** Built from the config's `dns` section and `server.addresses`. */
-  static fromConfig(dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number }, ownAddresses: string[] = []): IterativeResolver {
+  /** Built from the config's `dns` section and `server.addresses`; `addressPolicy` from the composition. */
+  static fromConfig(
+    dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number },
+    ownAddresses: string[] = [],
+    addressPolicy?: AddressPolicy,
+  ): IterativeResolver {
     return new IterativeResolver({
+      addressPolicy,
       rootHints: dns.rootHints ? readRootHints(dns.rootHints) : undefined,
       timeoutMs: dns.timeoutMs,
       retries: dns.retries,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateSummary, NewMaterial, Target } from '@certsmith/core';
 import { createCa, labDir, type LabCa, type LabCert } from '@certsmith/testlab';
-import { FilesInstaller } from './FilesInstaller.js';
+import { FilesInstaller } from './files-installer.js';
 
 const TARGET: Target = { id: 'shop', names: ['shop.example.test', 'www.shop.example.test'], services: ['files'], kind: 'site' };
 const signal = new AbortController().signal;

@@ -30,7 +30,14 @@ export class Rfc2136Publisher implements ZonePublisher {
   async add(zone: string, record: ChallengeRecord, signal: AbortSignal): Promise<void> {
     const server = await this.serverFor(zone, signal);
     await sendUpdate(
-      { zone, server: server.address, port: server.port, key: this.options.key, timeoutMs: this.options.timeoutMs },
+      {
+        zone,
+        server: server.address,
+        port: server.port,
+        key: this.options.key,
+        timeoutMs: this.options.timeoutMs,
+        addressPolicy: this.resolver.transport.addressPolicy,
+      },
       [{ op: 'add', name: record.owner, type: record.type, ttl: record.ttl, data: record.value }],
       signal,
     );
@@ -39,7 +46,14 @@ export class Rfc2136Publisher implements ZonePublisher {
   async remove(zone: string, record: ChallengeRecord, signal: AbortSignal): Promise<void> {
     const server = await this.serverFor(zone, signal);
     await sendUpdate(
-      { zone, server: server.address, port: server.port, key: this.options.key, timeoutMs: this.options.timeoutMs },
+      {
+        zone,
+        server: server.address,
+        port: server.port,
+        key: this.options.key,
+        timeoutMs: this.options.timeoutMs,
+        addressPolicy: this.resolver.transport.addressPolicy,
+      },
       [{ op: 'delete', name: record.owner, type: record.type, data: record.value }],
       signal,
     );
