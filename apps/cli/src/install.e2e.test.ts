@@ -110,7 +110,7 @@ const eximService = () => ({
     { host: address, port: exim.ports.smtp, starttls: 'smtp' },
     { host: address, port: exim.ports.smtps },
   ],
-  // High ports: a HUP re-reads the files (on ports below 1024 Exim started with -C must be restarted, LAB.md).
+  // High ports: a HUP re-reads the files (on ports below 1024 Exim started with -C must be restarted: tools/testlab/README.md#exim).
   reload: ['sh', '-c', `kill -HUP "$(cat ${exim.dir}/exim.pid)"`],
   group: 'Debian-exim',
   proofTimeoutMs: 10_000,

@@ -1,4 +1,4 @@
-// inversify as one file (issue #11): the built CLI loads the esbuild bundle that @certsmith/core's build makes of it,
+// inversify as one file (docs/performance.md): the built CLI loads the esbuild bundle that @certsmith/core's build makes of it,
 // not the ~250 modules of node_modules/inversify and @inversifyjs/*; and a third-party plugin that brings its own
 // inversify still loads, its ContainerModule going into the core's (bundled) Container.
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';

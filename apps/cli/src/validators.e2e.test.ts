@@ -1,5 +1,5 @@
 // The config and the built-in plugins' options are validated by the standalone validators their builds generated
-// (issue 11: ajv and its schema compilation cost a run 8-10 MB of RSS), with the same verdicts and wording as before.
+// (ajv and its schema compilation cost a run 8-10 MB of RSS: docs/performance.md), with the same verdicts and wording as before.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

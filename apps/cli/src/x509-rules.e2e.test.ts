@@ -1,4 +1,4 @@
-// The X.509 rules of issue #18 end to end: the built CLI inspects certificates from a lab CA in the cPanel layout,
+// The X.509 rules end to end: the built CLI inspects certificates from a lab CA in the cPanel layout,
 // trusted through SSL_CERT_FILE as a real server trusts its CA bundle.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

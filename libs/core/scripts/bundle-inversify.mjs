@@ -2,7 +2,7 @@
 // Build step (after tsc), run in libs/core: replaces dist/inversify.js, tsc's one-line re-export of 'inversify', with
 // an esbuild bundle of src/inversify.ts, i.e. inversify 8 and its @inversifyjs/* packages inlined into one ESM file.
 // Why: node loads the package as ~250 small ESM modules (@inversifyjs/core alone ~180), and resolving, reading and
-// compiling them one by one costs every run ~0.1 s of CPU more than the same code as one file (issue #11).
+// compiling them one by one costs every run ~0.1 s of CPU more than the same code as one file (docs/performance.md).
 // Only the run-time JavaScript changes: dist/inversify.d.ts stays as tsc wrote it, so types still come from the
 // 'inversify' package, the very version bundled here; sources and tests (the @certsmith/source condition) read it too.
 import { readFileSync, rmSync } from 'node:fs';

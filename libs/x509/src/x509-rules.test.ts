@@ -1,4 +1,4 @@
-// The X.509 rules of issue #18 through the inspector, on certificates from the testlab's openssl CAs.
+// The X.509 rules through the inspector, on certificates from the testlab's openssl CAs.
 import { X509Certificate, createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -19,7 +19,7 @@ interface Handle {
   zonePath: string[];
 }
 
-/** cPanel's pre-check record, one per zone (DOMAIN.md): a subdomain passes through its zone. */
+/** cPanel's pre-check record, one per zone (docs/domain-facts.md#cpanels-local-pre-check): a subdomain passes through its zone. */
 export const PROBE_LABEL = '_cpanel-dcv-test-record';
 
 /**

@@ -67,7 +67,7 @@ export class EmailNotifier implements Notifier {
     const at = new Date(report.startedAt);
     const notice = buildNotice(report, { expiryNoticeDays: this.settings.expiryNoticeDays, recentlyNoticed: (key) => this.ledger.recentlyNoticed(key, at) });
     if (!notice) return null;
-    // Loaded only when there is something to tell (issue 11: a run that sends nothing does not load nodemailer).
+    // Loaded only when there is something to tell (a run that sends nothing does not load nodemailer: docs/performance.md).
     const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
     const composer = new MailComposer({
       from: { name: FROM_NAME, address: this.settings.from },

@@ -8,7 +8,7 @@ export interface MailSender {
 
 /**
  * SMTP (implicit TLS, required STARTTLS or plain) or the local sendmail binary, through nodemailer. nodemailer is
- * loaded for the first message only: most runs have nothing to send and need not carry it (issue 11, memory).
+ * loaded for the first message only: most runs have nothing to send and need not carry it (docs/performance.md).
  */
 export function nodemailerSender(settings: EmailSettings): MailSender {
   const t = settings.transport;

@@ -1,6 +1,6 @@
 // Benchmark: certificates from Debian's Pebble (EAB, PEBBLE_VA_NOSLEEP=1, no faults) through @certsmith/acme's
 // issuer, one after another, N names each, http-01 answered by an in-process responder on Pebble's httpPort.
-// Prints wall time and CPU per certificate. LAB.md's peers on this kind of machine: certbot ~3.2 s and 0.9 s CPU
+// Prints wall time and CPU per certificate. The peers on this kind of machine (tools/testlab/README.md): certbot ~3.2 s and 0.9 s CPU
 // a certificate (one process each), lego ~24 s (one authorization at a time, ~5 s polls).
 //   npm run bench -w @certsmith/bench -- issue [--certs 20] [--names 3]
 import { createServer } from 'node:http';

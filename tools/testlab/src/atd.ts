@@ -10,7 +10,7 @@ export interface AtJob {
 }
 
 /**
- * Makes sure Debian's atd is running. Its spool and pid file are compiled in (LAB.md section 7), so tests share the
+ * Makes sure Debian's atd is running. Its spool and pid file are compiled in (README.md#atd), so tests share the
  * system queue: atd is started when it is not running and left running (other test files may be using it).
  */
 export async function ensureAtd(): Promise<{ pid: number; startedHere: boolean }> {

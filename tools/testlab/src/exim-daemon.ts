@@ -36,7 +36,7 @@ export interface EximDaemon {
 }
 
 /**
- * Debian's Exim in the foreground on a loopback address, with its own spool, logs and maildir (LAB.md): the one
+ * Debian's Exim in the foreground on a loopback address, with its own spool, logs and maildir (README.md#exim): the one
  * way both lab roles start it. Exim drops to Debian-exim for deliveries, so its directories belong to that user.
  */
 export async function startEximDaemon(spec: EximDaemonSpec): Promise<EximDaemon> {

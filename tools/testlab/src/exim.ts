@@ -9,7 +9,7 @@ export interface EximOptions {
   keyPem: string;
   /**
    * Ports >= 1024 by default: a SIGHUP makes Exim re-exec itself without root when started with -C, and then it
-   * can no longer bind ports below 1024 (LAB.md).
+   * can no longer bind ports below 1024 (README.md#exim).
    */
   ports?: { smtp?: number; submission?: number; smtps?: number };
   primaryHostname?: string;

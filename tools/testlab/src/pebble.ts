@@ -40,7 +40,7 @@ export interface Pebble {
   /** PEM of the throw-away CA that signed Pebble's TLS certificate: give it to the ACME client. */
   tlsCaFile: string;
   tlsCaPem: string;
-  /** The EAB key id and its base64url HMAC key (begins with '-' on purpose: see LAB.md). */
+  /** The EAB key id and its base64url HMAC key (begins with '-' on purpose: README.md#pebble). */
   eab: { kid: string; hmacKey: string };
   dir: string;
   /** GET on the management interface (e.g. '/roots/0'). */

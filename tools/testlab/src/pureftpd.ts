@@ -18,7 +18,7 @@ export interface PureFtpd {
   pidFile: string;
   /**
    * Stops and starts the daemon (it has no reload: it reads its certificate only at start and SIGHUP
-   * terminates it, LAB.md section 4). Fails when it does not listen again.
+   * terminates it, README.md#pure-ftpd). Fails when it does not listen again.
    */
   restart(): Promise<void>;
   /** The same restart as an argv, for an installer's reload command; exits non-zero when the daemon does not come back. */

@@ -7,7 +7,7 @@ export interface SmtpReceiverOptions {
   address: string;
   /**
    * smtp: plain SMTP, with STARTTLS when `tls` is given; smtps: implicit TLS (only with `tls`).
-   * Ports >= 1024: Exim started with -C loses root when it re-execs (LAB.md), and tests need no root ports.
+   * Ports >= 1024: Exim started with -C loses root when it re-execs (README.md#exim), and tests need no root ports.
    */
   ports?: { smtp?: number; smtps?: number };
   /** Certificate and key files the server presents (copied into its own directory). */
@@ -37,7 +37,7 @@ export interface SmtpReceiver {
 }
 
 /**
- * A real SMTP server receiving mail for tests: Debian's Exim on a loopback address (LAB.md sections 3 and 9),
+ * A real SMTP server receiving mail for tests: Debian's Exim on a loopback address (README.md#exim),
  * delivering every message for its domain into one maildir that the test reads.
  */
 export async function startSmtpReceiver(options: SmtpReceiverOptions): Promise<SmtpReceiver> {

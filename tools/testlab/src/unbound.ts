@@ -11,7 +11,7 @@ export interface UnboundOptions {
   address?: string;
   /** Its listening port (53 by default; Pebble's -dnsserver takes any host:port). */
   port?: number;
-  /** Upper bound of cached TTLs, so that records changed by a test show soon (LAB.md: 5 s). */
+  /** Upper bound of cached TTLs, so that records changed by a test show soon (README.md#unbound: 5 s). */
   cacheMaxTtl?: number;
 }
 
@@ -26,7 +26,7 @@ export interface Unbound {
 }
 
 /**
- * Debian's Unbound as a recursive resolver that iterates from the given root hints (LAB.md section 6): Pebble's
+ * Debian's Unbound as a recursive resolver that iterates from the given root hints (README.md#unbound): Pebble's
  * DNS in the issuer tests, and the peer of certsmith's resolver in the benchmark. Foreground, own temp dir.
  */
 export async function startUnbound(options: UnboundOptions): Promise<Unbound> {

@@ -79,7 +79,7 @@ type RawConfig = {
   dns?: { rootHints?: string; timeoutMs?: number; retries?: number; port?: number };
 };
 
-// cPanel's own matcher (DOMAIN.md), with Sectigo and Let's Encrypt as the common providers.
+// cPanel's own matcher (docs/domain-facts.md), with Sectigo and Let's Encrypt as the common providers.
 export const DEFAULT_PROVIDER_PATTERNS = ['cPanel.*(Inc\\.|L\\.?L\\.?C\\.?).*Certificat.*Authority', 'Sectigo', "Let's Encrypt"];
 
 // The schema compiled at build time into config-validator.cjs beside this file (dist/); from the sources (tests), by ajv.

@@ -18,7 +18,7 @@ export const PROFILES: Record<'full' | 'dnsonly', Profile> = {
     dcvMethod: 'http',
   },
   dnsonly: {
-    // DNS-only servers have no mail or FTP service (DOMAIN.md).
+    // DNS-only servers have no mail or FTP service (docs/domain-facts.md#service-files).
     services: { cpanel: {} },
     plugins: [...common, '@certsmith/dcv-dns'],
     issuers: ['selfsigned'],

@@ -1,5 +1,5 @@
 // JSON Schema validation without ajv at run time. Loading ajv and compiling a schema costs a run about 8-10 MB of
-// RSS (docs/performance.md, issue 11); ajv's standalone mode turns a schema into plain JavaScript once, at build
+// RSS (docs/performance.md); ajv's standalone mode turns a schema into plain JavaScript once, at build
 // time (scripts/standalone-validator.mjs), and a run loads only that file and ajv's tiny runtime helpers.
 // A generated file carries the hash of the schema it was made from; a run uses it only when the hash matches the
 // schema in hand, else it compiles with ajv as before, so a stale or missing file can never validate wrongly.
