@@ -69,9 +69,7 @@ class RecordingDcv implements DcvMethod {
   readonly id = 'http-record';
   readonly published: Challenge[] = [];
   readonly cleaned: Challenge[] = [];
-  supports(c: Challenge): boolean {
-    return c.kind === 'http-01';
-  }
+  readonly answers = ['http-file'] as const;
   async publish(c: Challenge): Promise<Published> {
     this.published.push(c);
     return { method: this.id, challenge: c, where: c.name, handle: null };

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  answers,
   CertsmithError,
   type AddressPreference,
   type Challenge,
@@ -25,6 +26,7 @@ import { ariCertIdOf } from './ari.js';
 import { rateLimitFrom, refusesReplaces } from './rate-limit.js';
 import { inNameOrder, readAuthorizationStates } from './authorization-states.js';
 import { profileRefusal } from './profiles.js';
+import { storedChallenge } from './stored-challenge.js';
 
 export interface AcmeIssuerOptions {
   /** Issuer id in the config's `issuers` list. */
@@ -228,7 +230,7 @@ export class AcmeIssuer implements Issuer {
     const target = { id: pending.target, names: pending.names, services: [], kind: 'hostname' as const };
     const leftovers = (await this.leftovers(ctx))[pending.reference] ?? [];
     for (const challenge of leftovers) {
-      const method = ctx.dcv.find((m) => m.supports(challenge));
+      const method = ctx.dcv.find((m) => answers(m, challenge));
       // Published again to get the method's handle, then removed: what the first publish left goes with it.
       if (method) await method.cleanup(await method.publish(challenge, target, ctx.signal)).catch(() => undefined);
     }
@@ -499,7 +501,12 @@ export class AcmeIssuer implements Issuer {
     try {
       const data = JSON.parse(await readFile(join(ctx.stateDir, 'challenges.json'), 'utf8')) as unknown;
       // A file edited into something else holds no challenge this run can tidy.
-      return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, Challenge[]>) : {};
+      if (!data || typeof data !== 'object' || Array.isArray(data)) return {};
+      const entries = Object.entries(data as Record<string, unknown>).map(([reference, list]) => [
+        reference,
+        (Array.isArray(list) ? list : []).map(storedChallenge).filter((c): c is Challenge => c !== null),
+      ]);
+      return Object.fromEntries(entries) as Record<string, Challenge[]>;
     } catch {
       return {};
     }

@@ -1,4 +1,4 @@
-import type { Bus, Challenge, DcvMethod, Published, Target } from '@certsmith/core';
+import { answers, type Bus, type Challenge, type DcvMethod, type Published, type Target } from '@certsmith/core';
 import type { AcmeChallenge, AcmeClient, Authorization, Order } from './client.js';
 import { dns01Value, type AccountKey } from './jws.js';
 import { PollSchedule, REAL_TIMING, type PollTiming, type ValidationPace } from './poll-schedule.js';
@@ -173,7 +173,7 @@ async function publish(authz: Authorization, ctx: OrderFlowContext, options: Ord
     const challenge = authz.challenges.find((c) => c.type === type && c.status !== 'invalid');
     if (!challenge?.token) continue;
     const wanted = challengeFor(type, name, challenge.token, ctx.accountKey);
-    const method = ctx.dcv.find((m) => m.supports(wanted));
+    const method = ctx.dcv.find((m) => answers(m, wanted));
     if (!method) continue;
     const published = await method.publish(wanted, ctx.target, ctx.signal);
     ctx.bus.emit('dcv-created', { target: ctx.target.id, name, method: method.id, where: published.where, purpose: 'challenge' });
@@ -188,13 +188,23 @@ async function publish(authz: Authorization, ctx: OrderFlowContext, options: Ord
 
 function challengeFor(type: ChallengeType, name: string, token: string, key: AccountKey): Challenge {
   const keyAuthorization = key.keyAuthorization(token);
-  return type === 'http-01' ? { kind: 'http-01', name, token, keyAuthorization } : { kind: 'dns-01', name, value: dns01Value(keyAuthorization) };
+  return type === 'http-01' ? http01Challenge(name, token, keyAuthorization) : dns01Challenge(name, dns01Value(keyAuthorization));
+}
+
+/** RFC 8555 8.3: the key authorization at /.well-known/acme-challenge/<token>, redirects followed as ACME allows. */
+export function http01Challenge(name: string, token: string, keyAuthorization: string): Challenge {
+  return { kind: 'http-file', name, path: `/.well-known/acme-challenge/${token}`, body: keyAuthorization, redirects: 'acme' };
+}
+
+/** RFC 8555 8.4: the digest in a TXT record at _acme-challenge.<name> (a wildcard's base name). */
+export function dns01Challenge(name: string, value: string): Challenge {
+  return { kind: 'dns-txt', name, owner: `_acme-challenge.${name.replace(/^\*\./, '')}`, value };
 }
 
 /** Removes what an earlier run left published, now that its authorization is final (publish again, then clean up). */
 async function tidyLeftovers(ctx: OrderFlowContext): Promise<void> {
   for (const challenge of ctx.leftovers ?? []) {
-    const method = ctx.dcv.find((m) => m.supports(challenge));
+    const method = ctx.dcv.find((m) => answers(m, challenge));
     if (!method) continue;
     try {
       await method.cleanup(await method.publish(challenge, ctx.target, ctx.signal));

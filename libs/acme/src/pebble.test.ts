@@ -37,14 +37,13 @@ class InTestHttp01 implements DcvMethod {
   async stop(): Promise<void> {
     await new Promise((resolve) => this.server?.close(resolve));
   }
-  supports(c: Challenge): boolean {
-    return c.kind === 'http-01';
-  }
+  readonly answers = ['http-file'] as const;
   async publish(c: Challenge): Promise<Published> {
-    if (c.kind !== 'http-01') throw new Error('unsupported');
-    this.served.set(c.token, c.keyAuthorization);
-    this.log.push(`publish ${c.token}`);
-    return { method: this.id, challenge: c, where: `http://${c.name}/.well-known/acme-challenge/${c.token}`, handle: c.token };
+    if (c.kind !== 'http-file') throw new Error('unsupported');
+    const token = c.path.slice('/.well-known/acme-challenge/'.length);
+    this.served.set(token, c.body);
+    this.log.push(`publish ${token}`);
+    return { method: this.id, challenge: c, where: `http://${c.name}${c.path}`, handle: token };
   }
   async check(p: Published) {
     return { name: p.challenge.name, ok: true };

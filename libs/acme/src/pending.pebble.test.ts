@@ -17,13 +17,12 @@ import { AcmeTransport } from './transport.js';
 class RecordingDcv implements DcvMethod {
   readonly id = 'http-record';
   readonly live = new Set<string>();
-  supports(c: Challenge): boolean {
-    return c.kind === 'http-01';
-  }
+  readonly answers = ['http-file'] as const;
   async publish(c: Challenge): Promise<Published> {
-    if (c.kind !== 'http-01') throw new Error('unsupported');
-    this.live.add(c.token);
-    return { method: this.id, challenge: c, where: c.token, handle: c.token };
+    if (c.kind !== 'http-file') throw new Error('unsupported');
+    const token = c.path.slice('/.well-known/acme-challenge/'.length);
+    this.live.add(token);
+    return { method: this.id, challenge: c, where: token, handle: token };
   }
   async check(p: Published) {
     return { name: p.challenge.name, ok: true };

@@ -108,7 +108,7 @@ function fakeTiming(): FakeTiming {
 
 const dcv: DcvMethod = {
   id: 'memory',
-  supports: () => true,
+  answers: ['http-file', 'dns-txt'],
   publish: async (challenge: Challenge): Promise<Published> => ({ method: 'memory', challenge, where: 'memory', handle: null }),
   check: async (published) => ({ name: published.challenge.name, ok: true }),
   cleanup: async () => undefined,

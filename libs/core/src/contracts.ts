@@ -95,15 +95,30 @@ export interface Resolver {
 
 // ---------------------------------------------------------------- DCV
 
-/** What a CA (or the local pre-check) asks to be published for one name. */
+/**
+ * How the HTTP file may be reached: 'none', the file itself answers (Sectigo's rule); 'acme', redirects as RFC 8555
+ * section 8.3 allows them (to the same or another name, on ports 80 and 443 only).
+ */
+export type RedirectRule = 'none' | 'acme';
+
+/**
+ * What is asked to be published for one name, typed by what a DCV method answers, never by the CA asking.
+ * The issuer turns its CA's request into one of these; the DCV method publishes it as given.
+ */
 export type Challenge =
   /** cPanel's local pre-check: a random file (HTTP) or record (DNS) that only this run knows. */
   | { kind: 'probe'; name: string; token: string; content: string }
-  | { kind: 'http-01'; name: string; token: string; keyAuthorization: string }
-  | { kind: 'dns-01'; name: string; value: string }
-  /** Sectigo's file: /.well-known/pki-validation/<MD5>.txt with the SHA-256 and the CA domain. */
-  | { kind: 'sectigo-http'; name: string; md5: string; sha256: string; caDomain: string; unique?: string }
-  | { kind: 'sectigo-cname'; name: string; md5: string; sha256: string; unique?: string };
+  /** A file under /.well-known/ on the name: `path` is the URL path (leading slash), `body` its exact content. */
+  | { kind: 'http-file'; name: string; path: string; body: string; redirects: RedirectRule }
+  /** A TXT record `owner` (a full name) with `value`, in the zone that holds the owner. */
+  | { kind: 'dns-txt'; name: string; owner: string; value: string };
+
+export type ChallengeKind = Challenge['kind'];
+
+/** Whether a method answers a challenge: by the kinds it declares, never by its id. */
+export function answers(method: Pick<DcvMethod, 'answers'>, challenge: Challenge): boolean {
+  return method.answers.includes(challenge.kind);
+}
 
 export interface Published {
   method: string;
@@ -146,7 +161,8 @@ export interface DcvCheckOptions {
  */
 export interface DcvMethod {
   readonly id: string;
-  supports(challenge: Challenge): boolean;
+  /** The challenge kinds this method publishes and checks. */
+  readonly answers: readonly ChallengeKind[];
   publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published>;
   check(published: Published, signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict>;
   cleanup(published: Published): Promise<void>;

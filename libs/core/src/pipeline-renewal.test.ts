@@ -47,7 +47,7 @@ function dcvFailing(prefix: string): DcvMethod & { checked: string[] } {
   return {
     id: 'http-file',
     checked,
-    supports: (c: Challenge) => c.kind === 'probe',
+    answers: ['probe', 'http-file'],
     publish: async (c: Challenge) => ({ method: 'http-file', challenge: c, where: c.name, handle: null }) satisfies Published,
     check: async (p: Published): Promise<NameVerdict> => {
       checked.push(p.challenge.name);

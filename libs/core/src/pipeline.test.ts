@@ -341,7 +341,7 @@ describe('Pipeline', () => {
     const cleaned: string[] = [];
     const httpDcv: DcvMethod = {
       id: 'http-file',
-      supports: (c: Challenge) => c.kind === 'probe',
+      answers: ['probe', 'http-file'],
       publish: async (c: Challenge) => {
         published.push(c.name);
         return { method: 'http-file', challenge: c, where: `/docroot/${c.name}`, handle: null } satisfies Published;
@@ -430,7 +430,7 @@ describe('Pipeline', () => {
     const seen: (DcvCheckOptions | undefined)[] = [];
     const httpDcv: DcvMethod = {
       id: 'http-file',
-      supports: (c: Challenge) => c.kind === 'probe',
+      answers: ['probe', 'http-file'],
       publish: async (c: Challenge) => ({ method: 'http-file', challenge: c, where: c.name, handle: null }),
       check: async (p: Published, _signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict> => {
         seen.push(options);
@@ -470,7 +470,7 @@ describe('Pipeline', () => {
     const checked: string[] = [];
     const httpDcv: DcvMethod = {
       id: 'http-file',
-      supports: (c: Challenge) => c.kind === 'probe',
+      answers: ['probe', 'http-file'],
       publish: async (c: Challenge) => ({ method: 'http-file', challenge: c, where: c.name, handle: null }),
       check: async (p: Published): Promise<NameVerdict> => {
         checked.push(p.challenge.name);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { Challenge, DcvCheckOptions, DcvMethod, NameVerdict } from '../contracts.js';
+import type { Challenge, ChallengeKind, DcvCheckOptions, DcvMethod, NameVerdict } from '../contracts.js';
 import { describeError } from '../errors.js';
 import type { Target } from '../model.js';
 import type { RunContext } from './run-context.js';
@@ -73,7 +73,9 @@ export async function localDcv(run: RunContext, target: Target, names: string[],
 /** The loaded DCV method that answers the family's probe; said as an error when there is none. */
 function methodFor(run: RunContext, target: Target, names: string[], request: LocalDcvRequest): DcvMethod | undefined {
   const { family, issuerId } = request;
-  const method = run.deps.dcv.find((m) => m.id.startsWith(family) && m.supports({ kind: 'probe', name: names[0]!, token: '', content: '' }));
+  // The family's probe goes through the method that answers both the probe and the family's own kind.
+  const kind: ChallengeKind = family === 'http' ? 'http-file' : 'dns-txt';
+  const method = run.deps.dcv.find((m) => m.answers.includes('probe') && m.answers.includes(kind));
   if (method) return method;
   run.fail({
     stage: 'dcv',
