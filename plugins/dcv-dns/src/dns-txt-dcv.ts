@@ -23,7 +23,7 @@ interface Handle {
 export const PROBE_LABEL = '_cpanel-dcv-test-record';
 
 /**
- * DNS DCV for DNS-only servers: publishes the TXT (or Sectigo CNAME) record a challenge needs in the zone
+ * DNS DCV for DNS-only servers: publishes the TXT record a challenge needs in the zone
  * that holds the name, then waits until every authoritative server of that zone serves it.
  */
 export class DnsTxtDcv implements DcvMethod {
@@ -36,9 +36,7 @@ export class DnsTxtDcv implements DcvMethod {
     private readonly options: DnsDcvOptions,
   ) {}
 
-  supports(challenge: Challenge): boolean {
-    return challenge.kind === 'probe' || challenge.kind === 'dns-01' || challenge.kind === 'sectigo-cname';
-  }
+  readonly answers = ['probe', 'dns-txt'] as const;
 
   async publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published> {
     const name = normalizeName(challenge.name).replace(/^\*\./, '');
@@ -51,17 +49,10 @@ export class DnsTxtDcv implements DcvMethod {
         found = await this.zoneFor(name, signal);
         record = { owner: `${PROBE_LABEL}.${found.zone}`, type: 'TXT', value: challenge.content, ttl, marker };
         break;
-      case 'dns-01':
-        record = { owner: `_acme-challenge.${name}`, type: 'TXT', value: challenge.value, ttl, marker };
+      case 'dns-txt':
+        record = { owner: normalizeName(challenge.owner), type: 'TXT', value: challenge.value, ttl, marker };
         found = await this.zoneFor(record.owner, signal);
         break;
-      case 'sectigo-cname': {
-        const sha = challenge.sha256.toLowerCase();
-        const value = `${sha.slice(0, 32)}.${sha.slice(32, 64)}${challenge.unique ? `.${challenge.unique.toLowerCase()}` : ''}.sectigo.com`;
-        record = { owner: `_${challenge.md5.toLowerCase()}.${name}`, type: 'CNAME', value, ttl, marker };
-        found = await this.zoneFor(record.owner, signal);
-        break;
-      }
       default:
         throw new CertsmithError('DCV_UNSUPPORTED', `${this.id} cannot publish a ${challenge.kind} challenge`);
     }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
 import { IPV6_LOOPBACK, holdIpv6Loopback, labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
+import { sectigoHttpFile } from './sectigo.js';
 import { HttpFileDcv, type HttpFileDcvSettings } from './http-file-dcv.js';
 
 const target: Target = { id: 'hostname', names: [], services: [], kind: 'hostname' };
@@ -174,21 +175,18 @@ describe('HttpFileDcv with nginx', () => {
   it('serves http-01 and the Sectigo file at their paths, IDNs by their A-label', async () => {
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
     const acme = await validate(dcv, {
-      kind: 'http-01',
+      kind: 'http-file',
       name: 'bücher.example.test',
-      token: 'tok_EN-123456789',
-      keyAuthorization: 'tok_EN-123456789.thumbprint',
+      path: '/.well-known/acme-challenge/tok_EN-123456789',
+      body: 'tok_EN-123456789.thumbprint',
+      redirects: 'acme',
     });
     expect(acme.verdict.ok).toBe(true);
     expect(acme.published.where).toContain('http://xn--bcher-kva.example.test/.well-known/acme-challenge/tok_EN-123456789');
-    const sectigo = await validate(dcv, {
-      kind: 'sectigo-http',
-      name: 'www.ok.example.test',
-      md5: 'ab'.repeat(16),
-      sha256: 'cd'.repeat(32),
-      caDomain: 'sectigo.com',
-      unique: 'u1',
-    });
+    const sectigo = await validate(
+      dcv,
+      sectigoHttpFile({ name: 'www.ok.example.test', md5: 'ab'.repeat(16), sha256: 'cd'.repeat(32), caDomain: 'sectigo.com', unique: 'u1' }),
+    );
     expect(sectigo.verdict.ok).toBe(true);
     expect(sectigo.published.where).toContain(`/.well-known/pki-validation/${'AB'.repeat(16)}.txt`);
     await dcv.close();
@@ -225,7 +223,13 @@ describe('HttpFileDcv with nginx', () => {
 
   it('follows redirects within RFC 8555 limits for ACME, and logs them', async () => {
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
-    const http01 = (name: string): Challenge => ({ kind: 'http-01', name, token: `token-${name.split('.')[0]}-0123`, keyAuthorization: `ka-${name}` });
+    const http01 = (name: string): Challenge => ({
+      kind: 'http-file',
+      name,
+      path: `/.well-known/acme-challenge/token-${name.split('.')[0]}-0123`,
+      body: `ka-${name}`,
+      redirects: 'acme',
+    });
     const moved = await validate(dcv, http01('moved.example.test'));
     expect(moved.verdict).toMatchObject({
       ok: true,
@@ -247,13 +251,7 @@ describe('HttpFileDcv with nginx', () => {
       code: 'DCV_HTTP_TOO_MANY_REDIRECTS',
       reason: expect.stringMatching(/more than 10 redirects: Redirection #11/),
     });
-    const sectigo = await validate(dcv, {
-      kind: 'sectigo-http',
-      name: 'moved.example.test',
-      md5: 'EF'.repeat(16),
-      sha256: '01'.repeat(32),
-      caDomain: 'sectigo.com',
-    });
+    const sectigo = await validate(dcv, sectigoHttpFile({ name: 'moved.example.test', md5: 'EF'.repeat(16), sha256: '01'.repeat(32), caDomain: 'sectigo.com' }));
     expect(sectigo.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED' });
     const following = new HttpFileDcv({ ...settings, probeRedirects: 'acme' }, new FakeResolver(table), undefined);
     const probeAcme = await validate(following, probe('moved.example.test'));
@@ -278,7 +276,13 @@ describe('HttpFileDcv with nginx', () => {
 
   it('takes over a leftover of the same challenge, so that publishing it again and cleaning up removes it (how an issuer tidies)', async () => {
     const dcv = new HttpFileDcv(settings, new FakeResolver(table), undefined);
-    const challenge: Challenge = { kind: 'http-01', name: 'ok.example.test', token: 'leftover-token-1', keyAuthorization: 'leftover-token-1.thumb' };
+    const challenge: Challenge = {
+      kind: 'http-file',
+      name: 'ok.example.test',
+      path: '/.well-known/acme-challenge/leftover-token-1',
+      body: 'leftover-token-1.thumb',
+      redirects: 'acme',
+    };
     await dcv.publish(challenge, target, AbortSignal.timeout(5_000)); // a run that never cleaned up
     await dcv.cleanup(await dcv.publish(challenge, target, AbortSignal.timeout(5_000)));
     await dcv.close();

@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import {
+  answers,
   CertsmithError,
   type AddressPreference,
   type Bus,
@@ -21,7 +22,6 @@ import { Docroot, type DocrootFile } from './docroot.js';
 import { fetchOnce, type FetchLimits } from './http-fetch.js';
 import { hostForHttpDcv } from './http-host.js';
 import { PublishLedger } from './publish-ledger.js';
-import { sectigoFile } from './sectigo.js';
 
 /** How many redirects a CA follows, and where to. */
 export type RedirectPolicy = 'none' | 'acme';
@@ -90,13 +90,11 @@ export class HttpFileDcv implements DcvMethod {
     this.ledger = new PublishLedger(settings.ledgerDir);
   }
 
-  supports(challenge: Challenge): boolean {
-    return challenge.kind === 'probe' || challenge.kind === 'http-01' || challenge.kind === 'sectigo-http';
-  }
+  readonly answers = ['probe', 'http-file'] as const;
 
   async publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published> {
     signal.throwIfAborted();
-    if (!this.supports(challenge)) throw new CertsmithError('DCV_HTTP_UNSUPPORTED', `HTTP file DCV cannot publish a "${challenge.kind}" challenge`);
+    if (!answers(this, challenge)) throw new CertsmithError('DCV_HTTP_UNSUPPORTED', `HTTP file DCV cannot publish a "${challenge.kind}" challenge`);
     const host = hostForHttpDcv(challenge.name);
     if (!this.resolver) {
       throw new CertsmithError(
@@ -197,7 +195,7 @@ export class HttpFileDcv implements DcvMethod {
     const handle = published.handle as Handle;
     const name = published.challenge.name;
     const policy: RedirectPolicy =
-      published.challenge.kind === 'sectigo-http' ? 'none' : published.challenge.kind === 'http-01' ? 'acme' : this.settings.probeRedirects;
+      published.challenge.kind === 'http-file' ? published.challenge.redirects : this.settings.probeRedirects;
     let scheme: 'http' | 'https' = 'http';
     let host = handle.host;
     let path = handle.urlPath;
@@ -434,14 +432,11 @@ function fileOf(challenge: Challenge): { urlPath: string; content: Buffer } {
       if (!/^[A-Za-z0-9_-]{8,128}$/.test(challenge.token))
         throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `probe for ${challenge.name}: the token is not a plain file name`);
       return { urlPath: `/.well-known/pki-validation/${challenge.token}.txt`, content: Buffer.from(challenge.content, 'utf8') };
-    case 'http-01':
-      if (!/^[A-Za-z0-9_-]{8,256}$/.test(challenge.token))
-        throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `http-01 for ${challenge.name}: the token is not base64url`);
-      return { urlPath: `/.well-known/acme-challenge/${challenge.token}`, content: Buffer.from(challenge.keyAuthorization, 'utf8') };
-    case 'sectigo-http': {
-      const file = sectigoFile(challenge);
-      return { urlPath: file.path, content: Buffer.from(file.content, 'utf8') };
-    }
+    case 'http-file':
+      // The docroot refuses anything but a plain path; validation files live under /.well-known/ only.
+      if (!/^\/\.well-known\/[A-Za-z0-9_.\/-]{1,300}$/.test(challenge.path) || challenge.path.includes('..'))
+        throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `http-file for ${challenge.name}: "${challenge.path}" is not a plain path under /.well-known/`);
+      return { urlPath: challenge.path, content: Buffer.from(challenge.body, 'utf8') };
     default:
       throw new CertsmithError('DCV_HTTP_UNSUPPORTED', `HTTP file DCV cannot publish a "${challenge.kind}" challenge`);
   }

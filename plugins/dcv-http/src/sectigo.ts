@@ -15,16 +15,20 @@ export interface SectigoFile {
   content: string;
 }
 
-/** The Sectigo `sectigo-http` challenge for one name of a CSR. */
-export function sectigoChallenge(
-  name: string,
-  csrDer: Uint8Array,
-  options: { caDomain?: string; unique?: string } = {},
-): Extract<Challenge, { kind: 'sectigo-http' }> {
+/** What Sectigo asks for one name of a CSR: the hashes, its CA domain and the order's unique value. */
+export interface SectigoRequest {
+  name: string;
+  md5: string;
+  sha256: string;
+  caDomain: string;
+  unique?: string;
+}
+
+/** Sectigo's request for one name of a CSR. */
+export function sectigoChallenge(name: string, csrDer: Uint8Array, options: { caDomain?: string; unique?: string } = {}): SectigoRequest {
   const md5 = createHash('md5').update(csrDer).digest('hex').toUpperCase();
   const sha256 = createHash('sha256').update(csrDer).digest('hex');
-  const challenge: Extract<Challenge, { kind: 'sectigo-http' }> = {
-    kind: 'sectigo-http',
+  const challenge: SectigoRequest = {
     name,
     md5,
     sha256,
@@ -34,8 +38,14 @@ export function sectigoChallenge(
   return challenge;
 }
 
-/** The file for a `sectigo-http` challenge; refuses values that would put the file elsewhere or break its lines. */
-export function sectigoFile(challenge: Extract<Challenge, { kind: 'sectigo-http' }>): SectigoFile {
+/** The http-file challenge that answers Sectigo's request: its file, fetched without redirects. */
+export function sectigoHttpFile(request: SectigoRequest): Challenge {
+  const file = sectigoFile(request);
+  return { kind: 'http-file', name: request.name, path: file.path, body: file.content, redirects: 'none' };
+}
+
+/** The file for Sectigo's request; refuses values that would put the file elsewhere or break its lines. */
+export function sectigoFile(challenge: SectigoRequest): SectigoFile {
   const md5 = challenge.md5.toUpperCase();
   const sha256 = challenge.sha256.toLowerCase();
   if (!/^[0-9A-F]{32}$/.test(md5))

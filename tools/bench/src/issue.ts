@@ -30,11 +30,12 @@ export async function main(args: string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'certsmith-bench-issue-'));
   const responder: DcvMethod = {
     id: 'http-bench',
-    supports: (c: Challenge) => c.kind === 'http-01',
+    answers: ['http-file'],
     publish: async (c: Challenge): Promise<Published> => {
-      if (c.kind !== 'http-01') throw new Error('unsupported');
-      served.set(c.token, c.keyAuthorization);
-      return { method: 'http-bench', challenge: c, where: c.token, handle: c.token };
+      if (c.kind !== 'http-file') throw new Error('unsupported');
+      const token = c.path.slice('/.well-known/acme-challenge/'.length);
+      served.set(token, c.body);
+      return { method: 'http-bench', challenge: c, where: token, handle: token };
     },
     check: async (p: Published) => ({ name: p.challenge.name, ok: true }),
     cleanup: async (p: Published) => void served.delete(p.handle as string),

@@ -40,9 +40,9 @@ import { dirname, join } from 'node:path';
 import { CertsmithError, type Challenge, type DcvMethod, type NameVerdict, type Published } from '@certsmith/core';
 
 /** The file a challenge asks for, below the web root; none for a challenge this method does not answer. */
-function fileOf(challenge: Challenge): { token: string; path: string; content: string } | undefined {
-  if (challenge.kind === 'http-01') return { token: challenge.token, path: \`.well-known/acme-challenge/\${challenge.token}\`, content: challenge.keyAuthorization };
-  if (challenge.kind === 'probe') return { token: challenge.token, path: \`.well-known/pki-validation/\${challenge.token}\`, content: challenge.content };
+function fileOf(challenge: Challenge): { path: string; content: string } | undefined {
+  if (challenge.kind === 'http-file') return { path: challenge.path, content: challenge.body };
+  if (challenge.kind === 'probe') return { path: \`/.well-known/pki-validation/\${challenge.token}\`, content: challenge.content };
   return undefined;
 }
 
@@ -55,14 +55,12 @@ export class ${className} implements DcvMethod {
 
   constructor(private readonly webroot: string) {}
 
-  supports(challenge: Challenge): boolean {
-    return fileOf(challenge) !== undefined;
-  }
+  readonly answers = ['http-file', 'probe'] as const;
 
   async publish(challenge: Challenge): Promise<Published> {
     const file = fileOf(challenge);
-    // A token comes from the CA: one that is not a plain file name must not choose where the file goes.
-    if (!file || !/^[\\w-]+$/.test(file.token)) throw new CertsmithError('DCV_UNANSWERABLE', \`${id}: cannot publish this \${challenge.kind} challenge\`);
+    // A path comes from the CA: one that is not plain folders under /.well-known/ must not choose where the file goes.
+    if (!file || !/^\\/\\.well-known(\\/[\\w-]+)+(\\.txt)?$/.test(file.path)) throw new CertsmithError('DCV_UNANSWERABLE', \`${id}: cannot publish this \${challenge.kind} challenge\`);
     const path = join(this.webroot, file.path);
     try {
       await mkdir(dirname(path), { recursive: true });
@@ -90,11 +88,17 @@ export class ${className} implements DcvMethod {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, TOKENS, completeConfig, contributionsOf, createBus, type Challenge, type Target } from '@certsmith/core';
+import { Container, TOKENS, answers, completeConfig, contributionsOf, createBus, type Challenge, type Target } from '@certsmith/core';
 import { manifest } from './index.js';
 
 const TARGET: Target = { id: 'shop', names: ['shop.example.test'], services: ['web'], kind: 'site' };
-const HTTP_01: Challenge = { kind: 'http-01', name: 'shop.example.test', token: 'tok_en-1', keyAuthorization: 'tok_en-1.thumbprint' };
+const HTTP_01 = {
+  kind: 'http-file',
+  name: 'shop.example.test',
+  path: '/.well-known/acme-challenge/tok_en-1',
+  body: 'tok_en-1.thumbprint',
+  redirects: 'acme',
+} satisfies Challenge;
 let webroot: string;
 
 /** The DCV method the plugin contributes for these options, set up as the CLI's composition root sets it up. */
@@ -131,18 +135,18 @@ describe('${packageName} (${fileName})', () => {
 
   it('says so when the file holds something else, and leaves a file it did not write alone', async () => {
     const method = await contributedMethod({ webroot });
-    const published = await method.publish({ ...HTTP_01, token: 'other' }, TARGET, new AbortController().signal);
+    const published = await method.publish({ ...HTTP_01, path: '/.well-known/acme-challenge/other' }, TARGET, new AbortController().signal);
     await writeFile(published.where, 'changed');
     expect(await method.check(published, new AbortController().signal)).toMatchObject({ ok: false, code: 'DCV_FILE_MISMATCH' });
-    await expect(method.publish({ ...HTTP_01, token: 'other' }, TARGET, new AbortController().signal)).rejects.toMatchObject({ code: 'DCV_PUBLISH_FAILED' });
+    await expect(method.publish({ ...HTTP_01, path: '/.well-known/acme-challenge/other' }, TARGET, new AbortController().signal)).rejects.toMatchObject({ code: 'DCV_PUBLISH_FAILED' });
     expect(await readFile(published.where, 'utf8')).toBe('changed');
   });
 
   it('answers HTTP file challenges only, and no token that names another folder', async () => {
     const method = await contributedMethod({ webroot });
-    expect(method.supports({ kind: 'dns-01', name: 'shop.example.test', value: 'x' })).toBe(false);
-    expect(method.supports({ kind: 'probe', name: 'shop.example.test', token: 'a1', content: 'b2' })).toBe(true);
-    await expect(method.publish({ ...HTTP_01, token: '../escape' }, TARGET, new AbortController().signal)).rejects.toMatchObject({ code: 'DCV_UNANSWERABLE' });
+    expect(answers(method, { kind: 'dns-txt', name: 'shop.example.test', owner: '_acme-challenge.shop.example.test', value: 'x' })).toBe(false);
+    expect(answers(method, { kind: 'probe', name: 'shop.example.test', token: 'a1', content: 'b2' })).toBe(true);
+    await expect(method.publish({ ...HTTP_01, path: '/.well-known/../escape' }, TARGET, new AbortController().signal)).rejects.toMatchObject({ code: 'DCV_UNANSWERABLE' });
   });
 });
 `,
