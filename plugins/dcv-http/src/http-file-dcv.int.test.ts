@@ -251,7 +251,10 @@ describe('HttpFileDcv with nginx', () => {
       code: 'DCV_HTTP_TOO_MANY_REDIRECTS',
       reason: expect.stringMatching(/more than 10 redirects: Redirection #11/),
     });
-    const sectigo = await validate(dcv, sectigoHttpFile({ name: 'moved.example.test', md5: 'EF'.repeat(16), sha256: '01'.repeat(32), caDomain: 'sectigo.com' }));
+    const sectigo = await validate(
+      dcv,
+      sectigoHttpFile({ name: 'moved.example.test', md5: 'EF'.repeat(16), sha256: '01'.repeat(32), caDomain: 'sectigo.com' }),
+    );
     expect(sectigo.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED' });
     const following = new HttpFileDcv({ ...settings, probeRedirects: 'acme' }, new FakeResolver(table), undefined);
     const probeAcme = await validate(following, probe('moved.example.test'));

@@ -194,8 +194,7 @@ export class HttpFileDcv implements DcvMethod {
   private async prove(published: Published, resolved: Resolution, family: 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
     const handle = published.handle as Handle;
     const name = published.challenge.name;
-    const policy: RedirectPolicy =
-      published.challenge.kind === 'http-file' ? published.challenge.redirects : this.settings.probeRedirects;
+    const policy: RedirectPolicy = published.challenge.kind === 'http-file' ? published.challenge.redirects : this.settings.probeRedirects;
     let scheme: 'http' | 'https' = 'http';
     let host = handle.host;
     let path = handle.urlPath;
