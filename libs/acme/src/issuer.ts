@@ -249,7 +249,8 @@ export class AcmeIssuer implements Issuer {
     previous?: PendingOrder['authorizations'],
   ): Promise<PendingOrder['authorizations']> {
     if (outcome.status !== 'pending') return undefined;
-    const answered = new Map(outcome.published.map((c) => [c.name, c.kind]));
+    // The ACME challenge type each published kind answered, as the CA names it.
+    const answered = new Map(outcome.published.map((c) => [c.name, c.kind === 'dns-txt' ? 'dns-01' : 'http-01']));
     return inNameOrder(
       await readAuthorizationStates(client, outcome.order, previous, ctx.clock.now(), this.options.challengeTypes, ctx.signal, answered),
       names,

@@ -433,7 +433,7 @@ function fileOf(challenge: Challenge): { urlPath: string; content: Buffer } {
       return { urlPath: `/.well-known/pki-validation/${challenge.token}.txt`, content: Buffer.from(challenge.content, 'utf8') };
     case 'http-file':
       // The docroot refuses anything but a plain path; validation files live under /.well-known/ only.
-      if (!/^\/\.well-known\/[A-Za-z0-9_.\/-]{1,300}$/.test(challenge.path) || challenge.path.includes('..'))
+      if (!/^\/\.well-known\/[A-Za-z0-9_./-]{1,300}$/.test(challenge.path) || challenge.path.includes('..'))
         throw new CertsmithError('DCV_HTTP_BAD_CHALLENGE', `http-file for ${challenge.name}: "${challenge.path}" is not a plain path under /.well-known/`);
       return { urlPath: challenge.path, content: Buffer.from(challenge.body, 'utf8') };
     default:
