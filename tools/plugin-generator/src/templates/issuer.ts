@@ -71,7 +71,7 @@ export class ${className} implements Issuer {
 }
 `,
   test: ({ id, packageName, fileName }) => `import { describe, expect, it } from 'vitest';
-import { Container, TOKENS, completeConfig, contributionsOf, createBus, type IssueContext } from '@certsmith/core';
+import { Container, TOKENS, completeConfig, contributionsOf, createBus, resumesOrders, type IssueContext } from '@certsmith/core';
 import { CertificateInspector, WebCryptoCsrFactory } from '@certsmith/x509';
 import { manifest } from './index.js';
 
@@ -107,6 +107,8 @@ describe('${packageName} (${fileName})', () => {
     const { issuer, ctx } = await contributedIssuer({});
     const csr = await new WebCryptoCsrFactory().create(NAMES, { type: 'ecdsa-p256' });
     const pending = { issuer: '${id}', target: 'shop', reference: 'none', names: NAMES, createdAt: NOW.toISOString() };
+    // resume() is an optional capability of an issuer: the core finds it by this guard.
+    if (!resumesOrders(issuer)) throw new Error('the issuer does not declare resume()');
     await expect(issuer.resume(pending, csr, ctx)).rejects.toMatchObject({ code: 'NOTHING_TO_RESUME' });
   });
 });
