@@ -27,36 +27,25 @@ export class Rfc2136Publisher implements ZonePublisher {
     return `RFC 2136 update of zone ${fqdn(zone)}${this.fixed ? ` on ${this.fixed.address}:${this.fixed.port}` : ' on its primary'} with ${this.options.key}`;
   }
 
-  async add(zone: string, record: ChallengeRecord, signal: AbortSignal): Promise<void> {
+  /** Where and how an update of the zone is sent: its primary (or the fixed server), signed with the key. */
+  private async updateTo(zone: string, signal: AbortSignal) {
     const server = await this.serverFor(zone, signal);
-    await sendUpdate(
-      {
-        zone,
-        server: server.address,
-        port: server.port,
-        key: this.options.key,
-        timeoutMs: this.options.timeoutMs,
-        addressPolicy: this.resolver.transport.addressPolicy,
-      },
-      [{ op: 'add', name: record.owner, type: record.type, ttl: record.ttl, data: record.value }],
-      signal,
-    );
+    return {
+      zone,
+      server: server.address,
+      port: server.port,
+      key: this.options.key,
+      timeoutMs: this.options.timeoutMs,
+      addressPolicy: this.resolver.transport.addressPolicy,
+    };
+  }
+
+  async add(zone: string, record: ChallengeRecord, signal: AbortSignal): Promise<void> {
+    await sendUpdate(await this.updateTo(zone, signal), [{ op: 'add', name: record.owner, type: record.type, ttl: record.ttl, data: record.value }], signal);
   }
 
   async remove(zone: string, record: ChallengeRecord, signal: AbortSignal): Promise<void> {
-    const server = await this.serverFor(zone, signal);
-    await sendUpdate(
-      {
-        zone,
-        server: server.address,
-        port: server.port,
-        key: this.options.key,
-        timeoutMs: this.options.timeoutMs,
-        addressPolicy: this.resolver.transport.addressPolicy,
-      },
-      [{ op: 'delete', name: record.owner, type: record.type, data: record.value }],
-      signal,
-    );
+    await sendUpdate(await this.updateTo(zone, signal), [{ op: 'delete', name: record.owner, type: record.type, data: record.value }], signal);
   }
 
   /** The configured server, or the primary named in the zone's SOA record (RFC 2136 section 4). */
