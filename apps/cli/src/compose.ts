@@ -20,6 +20,7 @@ import {
 import { IterativeResolver, type AddressPolicy } from '@certsmith/dns';
 import { CertificateInspector, RevocationChecker, TlsLiveProbe, WebCryptoCsrFactory } from '@certsmith/x509';
 import { BUILTIN_PLUGINS } from './builtin-plugins.js';
+import { PROFILES } from './profiles.js';
 
 export interface Composition {
   config: CertsmithConfig;
@@ -47,7 +48,7 @@ const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 
 /** The composition root: config, core services, plugins. Everything that can be wrong with the input fails here. */
 export async function compose(configFile: string, overrides: Overrides = {}): Promise<Composition> {
-  const config = await loadConfig(configFile);
+  const config = await loadConfig(configFile, PROFILES);
   const bus = createBus();
   const clock = overrides.clock ?? SYSTEM_CLOCK;
   const csrFactory = new WebCryptoCsrFactory();

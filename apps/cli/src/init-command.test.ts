@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { completeConfig } from '@certsmith/core';
 import { labDir } from '@certsmith/testlab';
 import { detectProfile, startingConfig } from './init-command.js';
+import { PROFILES } from './profiles.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 beforeEach(async () => {
@@ -24,7 +25,7 @@ describe('detectProfile', () => {
 
 describe('startingConfig', () => {
   it.each(['full', 'dnsonly'] as const)('for %s passes the schema, $comment members and all, and keeps the profile', (profile) => {
-    const config = completeConfig(JSON.parse(JSON.stringify(startingConfig(profile, 'host.example.com'))), join(dir.path, 'config.json'));
+    const config = completeConfig(JSON.parse(JSON.stringify(startingConfig(profile, 'host.example.com'))), join(dir.path, 'config.json'), PROFILES);
     expect(config.profile).toBe(profile);
     expect(config.hostname).toBe('host.example.com');
     expect(config.paths.stateDir).toBe('/var/lib/certsmith');

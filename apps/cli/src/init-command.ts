@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '@certsmith/core';
+import { UsageError, type ProfileName } from '@certsmith/core';
 import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { parseCommandLine, reportUsageError, usageError } from './command-line.js';
 
@@ -14,8 +14,6 @@ export const INIT_USAGE = `Usage: certsmith init [--profile full|dnsonly] [--con
 Writes a starting configuration (default: $CERTSMITH_CONFIG or /etc/certsmith/config.json) for this server's
 profile: dnsonly when cPanel marks the server DNS-only (/var/cpanel/dnsonly exists), else full. Each section is
 explained in a "$comment" member. An existing file is never replaced without --force.`;
-
-export type ProfileName = 'full' | 'dnsonly';
 
 /** cPanel marks a DNS-only server with this file (docs/installing.md). */
 export const DNSONLY_MARKER = '/var/cpanel/dnsonly';

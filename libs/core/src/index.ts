@@ -10,7 +10,7 @@ export * from './errors.js';
 export { LDH_LABEL, comparableName, hostnameProblem, isValidHostname } from './names.js';
 export { writeFileAtomic, writeFilesAtomic, writePrivateFileAtomic, syncDirectory, type WriteOptions } from './atomic-file.js';
 export * from './config/config.js';
-export { PROFILES, type Profile } from './config/profiles.js';
+export { BARE_PROFILES, type Profile, type ProfileName, type Profiles } from './config/profiles.js';
 export * from './switches.js';
 export * from './run-lock.js';
 export * from './plugin.js';

@@ -4,45 +4,64 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import { completeConfig, jsonErrorPlace, loadConfig } from './config.js';
+import type { Profiles } from './profiles.js';
+
+// Profiles as a composition declares them (the CLI's name real plugins and services; the core knows none).
+const PROFILES: Profiles = {
+  full: {
+    services: { panel: {}, mail: { port: 993 }, files: {} },
+    plugins: ['@x/issuer-own', '@x/installer-panel', '@x/dcv-files'],
+    issuers: ['own'],
+    dcvMethod: 'http',
+  },
+  dnsonly: { services: { panel: {} }, plugins: ['@x/issuer-own', '@x/dcv-zone'], issuers: ['own'], dcvMethod: 'dns' },
+};
 
 describe('completeConfig', () => {
   it('applies the full profile and resolves paths against the config file', () => {
-    const config = completeConfig({ hostname: 'Host.Example.COM.', paths: { stateDir: 'state' } }, '/etc/certsmith/config.json');
+    const config = completeConfig({ hostname: 'Host.Example.COM.', paths: { stateDir: 'state' } }, '/etc/certsmith/config.json', PROFILES);
     expect(config.hostname).toBe('host.example.com');
     expect(config.paths.stateDir).toBe('/etc/certsmith/state');
     expect(config.paths.sslDir).toBe('/var/cpanel/ssl');
     expect(config.paths.logDir).toBe('/etc/certsmith/state/logs');
-    expect(Object.keys(config.services)).toEqual(['cpanel', 'dovecot', 'exim', 'ftp']);
+    expect(Object.keys(config.services)).toEqual(['panel', 'mail', 'files']);
+    expect(config.issuers).toEqual(['own']);
     expect(config.dcv.method).toBe('http');
     expect(config.inspection.providerThresholdDays).toBe(25);
     expect(config.inspection.otherThresholdDays).toBe(3);
     expect(config.concurrency).toBe(8);
   });
 
-  it('gives DNS-only servers no mail or FTP service and DNS DCV', () => {
-    const config = completeConfig({ profile: 'dnsonly', hostname: 'ns1.example.com' }, '/c.json');
-    expect(Object.keys(config.services)).toEqual(['cpanel']);
+  it('applies the dnsonly profile when the config names it', () => {
+    const config = completeConfig({ profile: 'dnsonly', hostname: 'ns1.example.com' }, '/c.json', PROFILES);
+    expect(Object.keys(config.services)).toEqual(['panel']);
     expect(config.dcv.method).toBe('dns');
-    expect(config.plugins.map((p) => p.module)).not.toContain('@certsmith/installer-dovecot');
+    expect(config.plugins.map((p) => p.module)).toEqual(['@x/issuer-own', '@x/dcv-zone']);
+  });
+
+  it('adds nothing without the profiles of a composition', () => {
+    const config = completeConfig({ hostname: 'h.example.com', services: { web: {} } }, '/c.json');
+    expect(Object.keys(config.services)).toEqual(['web']);
+    expect(config.plugins).toEqual([]);
+    expect(config.issuers).toEqual([]);
   });
 
   it('lets a config remove a profile service, add options to a profile plugin and add its own', () => {
     const config = completeConfig(
       {
         hostname: 'h.example.com',
-        services: { ftp: false, dovecot: { reload: ['doveadm', 'reload'] } },
-        plugins: [{ module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 } }, './mine.mjs'],
+        services: { files: false, mail: { reload: ['doveadm', 'reload'] } },
+        plugins: [{ module: '@x/issuer-own', options: { validityDays: 90 } }, './mine.mjs'],
       },
       '/srv/conf/c.json',
+      PROFILES,
     );
-    expect(Object.keys(config.services)).toEqual(['cpanel', 'dovecot', 'exim']);
-    expect(config.services.dovecot!.reload).toEqual(['doveadm', 'reload']);
-    const selfsigned = config.plugins.filter((p) => p.module === '@certsmith/issuer-selfsigned');
-    expect(selfsigned).toEqual([
-      { module: '@certsmith/issuer-selfsigned', options: { validityDays: 90 }, where: '$.plugins[0]', optionsPath: '$.plugins[0].options' },
-    ]);
+    expect(Object.keys(config.services)).toEqual(['panel', 'mail']);
+    expect(config.services.mail).toEqual({ port: 993, reload: ['doveadm', 'reload'] });
+    const own = config.plugins.filter((p) => p.module === '@x/issuer-own');
+    expect(own).toEqual([{ module: '@x/issuer-own', options: { validityDays: 90 }, where: '$.plugins[0]', optionsPath: '$.plugins[0].options' }]);
     expect(config.plugins.at(-1)).toEqual({ module: '/srv/conf/mine.mjs', options: {}, where: '$.plugins[1]', optionsPath: '$.plugins[1].options' });
-    expect(config.plugins[1]!.where).toBe('profile "full": plugin "@certsmith/installer-cpanel"');
+    expect(config.plugins[1]!.where).toBe('profile "full": plugin "@x/installer-panel"');
   });
 
   it('keeps two entries of one plugin (two accounts of one CA), a profile plugin given options once', () => {

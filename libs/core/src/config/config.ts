@@ -6,7 +6,7 @@ import type { ParseError } from 'jsonc-parser';
 import { UsageError } from '../errors.js';
 import type { KeySpec } from '../contracts.js';
 import schema from './config.schema.json' with { type: 'json' };
-import { PROFILES } from './profiles.js';
+import { BARE_PROFILES, type Profile, type ProfileName, type Profiles } from './profiles.js';
 import { validatorFor, type SchemaValidator } from './standalone.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/certsmith/config.json';
@@ -31,7 +31,7 @@ export interface ServiceConfig {
 export interface CertsmithConfig {
   /** Absolute path of the file this came from. */
   file: string;
-  profile: 'full' | 'dnsonly';
+  profile: ProfileName;
   hostname: string;
   names: string[];
   paths: { stateDir: string; sslDir: string; logDir: string };
@@ -61,7 +61,7 @@ export interface CertsmithConfig {
 }
 
 type RawConfig = {
-  profile?: 'full' | 'dnsonly';
+  profile?: ProfileName;
   hostname?: string;
   names?: string[];
   paths?: Partial<CertsmithConfig['paths']>;
@@ -89,8 +89,11 @@ function validateRaw(raw: unknown): raw is RawConfig {
   return configValidator(raw);
 }
 
-/** Reads, validates and completes a config file. Every problem is a UsageError naming the file and the JSON path. */
-export async function loadConfig(file: string): Promise<CertsmithConfig> {
+/**
+ * Reads, validates and completes a config file with the profiles the composition declares. Every problem is a
+ * UsageError naming the file and the JSON path.
+ */
+export async function loadConfig(file: string, profiles: Profiles = BARE_PROFILES): Promise<CertsmithConfig> {
   const path = resolve(file);
   let text: string;
   try {
@@ -108,7 +111,7 @@ export async function loadConfig(file: string): Promise<CertsmithConfig> {
   } catch (error) {
     throw new UsageError('CONFIG_INVALID_JSON', `${path}:${await jsonErrorPlace(text, (error as Error).message)}`);
   }
-  return completeConfig(raw, path);
+  return completeConfig(raw, path, profiles);
 }
 
 // jsonc-parser's error codes in words (ParseErrorCode names); comments are refused as JSON refuses them.
@@ -146,56 +149,27 @@ export async function jsonErrorPlace(text: string, parseMessage: string): Promis
   return `${before.length}:${before.at(-1)!.length + 1}: not valid JSON: ${JSON_FAULTS[code] ?? code}`;
 }
 
-/** Validates a parsed config against the schema and applies its profile. */
-export function completeConfig(raw: unknown, file: string): CertsmithConfig {
+/** Validates a parsed config against the schema and applies its profile (from `profiles`, the composition's). */
+export function completeConfig(raw: unknown, file: string, profiles: Profiles = BARE_PROFILES): CertsmithConfig {
   if (!validateRaw(raw)) throw new UsageError('CONFIG_INVALID', schemaProblems(configValidator!.errors ?? [], `${file}: `, '$'));
-  const dir = dirname(file);
-  const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  const at = pathsFrom(dirname(file));
   const profileName = raw.profile ?? 'full';
-  const profile = PROFILES[profileName];
-
-  const services: Record<string, ServiceConfig> = {};
-  for (const [id, value] of Object.entries({ ...profile.services, ...(raw.services ?? {}) })) {
-    if (value !== false) services[id] = { ...(profile.services[id] ?? {}), ...value };
-  }
-
-  const plugins: PluginSpec[] = profile.plugins.map((module) => {
-    const where = `profile "${profileName}": plugin "${module}"`;
-    return { module, options: {}, where, optionsPath: `${where}: options` };
-  });
-  // A config entry naming a profile plugin gives it options; any other entry is one more instance, so that one
-  // plugin may be listed twice (two accounts of one CA, with different issuer ids).
-  const profileSlots = new Map(plugins.map((p, index) => [p.module, index]));
-  (raw.plugins ?? []).forEach((spec, index) => {
-    const module = typeof spec === 'string' ? spec : spec.module;
-    const entry: PluginSpec = {
-      module: module.startsWith('.') ? at(module) : module,
-      options: typeof spec === 'string' ? {} : (spec.options ?? {}),
-      where: `$.plugins[${index}]`,
-      optionsPath: `$.plugins[${index}].options`,
-    };
-    const slot = profileSlots.get(entry.module);
-    profileSlots.delete(entry.module);
-    if (slot === undefined) plugins.push(entry);
-    else plugins[slot] = entry;
-  });
-
+  const profile = profiles[profileName];
   const hostname = (raw.hostname ?? systemHostname()).toLowerCase().replace(/\.$/, '');
   const stateDir = at(raw.paths?.stateDir ?? '/var/lib/certsmith');
-  const targetIds = new Set<string>();
   return {
     file,
     profile: profileName,
     hostname,
-    names: (raw.names ?? []).map((n) => n.toLowerCase().replace(/\.$/, '')),
+    names: (raw.names ?? []).map(bareName),
     paths: {
       stateDir,
       sslDir: at(raw.paths?.sslDir ?? '/var/cpanel/ssl'),
       logDir: at(raw.paths?.logDir ?? resolve(stateDir, 'logs')),
     },
-    plugins,
+    plugins: pluginsOf(raw, profileName, profile, at),
     issuers: raw.issuers ?? profile.issuers,
-    services,
+    services: servicesOf(raw, profile),
     inspection: {
       providerIssuerPatterns: raw.inspection?.providerIssuerPatterns ?? DEFAULT_PROVIDER_PATTERNS,
       providerThresholdDays: raw.inspection?.providerThresholdDays ?? 25,
@@ -215,18 +189,7 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
     // Eight targets at a time keep the CA busy while others are pre-checked and installed; the CA itself sees no more
     // orders at once than before, as the ACME issuers let at most 4 of their orders in flight (docs/performance.md).
     concurrency: raw.concurrency ?? 8,
-    targets: (raw.targets ?? []).map((t, index) => {
-      if (t.id === 'hostname') throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "hostname" is the server's own target`);
-      // A set, not a search per target: a config of 10,000 sites is read by every run and every status.
-      if (targetIds.has(t.id)) throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
-      targetIds.add(t.id);
-      return {
-        id: t.id,
-        names: t.names.map((n) => n.toLowerCase().replace(/\.$/, '')),
-        services: t.services ?? ['web'],
-        ...(t.docroot ? { docroot: at(t.docroot) } : {}),
-      };
-    }),
+    targets: targetsOf(raw, file, at),
     dns: {
       rootHints: raw.dns?.rootHints ? at(raw.dns.rootHints) : null,
       timeoutMs: raw.dns?.timeoutMs ?? 2_000,
@@ -234,6 +197,60 @@ export function completeConfig(raw: unknown, file: string): CertsmithConfig {
       port: raw.dns?.port ?? 53,
     },
   };
+}
+
+const bareName = (name: string) => name.toLowerCase().replace(/\.$/, '');
+const pathsFrom = (dir: string) => (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+
+/** The profile's services, each overridden by the config's entry of the same id, or removed by `false`. */
+function servicesOf(raw: RawConfig, profile: Profile): Record<string, ServiceConfig> {
+  const services: Record<string, ServiceConfig> = {};
+  for (const [id, value] of Object.entries({ ...profile.services, ...(raw.services ?? {}) })) {
+    if (value !== false) services[id] = { ...(profile.services[id] ?? {}), ...value };
+  }
+  return services;
+}
+
+/**
+ * The profile's plugins, then the config's. A config entry naming a profile plugin gives it options; any other entry
+ * is one more instance, so that one plugin may be listed twice (two accounts of one CA, with different issuer ids).
+ */
+function pluginsOf(raw: RawConfig, profileName: ProfileName, profile: Profile, at: (p: string) => string): PluginSpec[] {
+  const plugins: PluginSpec[] = profile.plugins.map((module) => {
+    const where = `profile "${profileName}": plugin "${module}"`;
+    return { module, options: {}, where, optionsPath: `${where}: options` };
+  });
+  const profileSlots = new Map(plugins.map((p, index) => [p.module, index]));
+  (raw.plugins ?? []).forEach((spec, index) => {
+    const module = typeof spec === 'string' ? spec : spec.module;
+    const entry: PluginSpec = {
+      module: module.startsWith('.') ? at(module) : module,
+      options: typeof spec === 'string' ? {} : (spec.options ?? {}),
+      where: `$.plugins[${index}]`,
+      optionsPath: `$.plugins[${index}].options`,
+    };
+    const slot = profileSlots.get(entry.module);
+    profileSlots.delete(entry.module);
+    if (slot === undefined) plugins.push(entry);
+    else plugins[slot] = entry;
+  });
+  return plugins;
+}
+
+function targetsOf(raw: RawConfig, file: string, at: (p: string) => string): CertsmithConfig['targets'] {
+  const targetIds = new Set<string>();
+  return (raw.targets ?? []).map((t, index) => {
+    if (t.id === 'hostname') throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "hostname" is the server's own target`);
+    // A set, not a search per target: a config of 10,000 sites is read by every run and every status.
+    if (targetIds.has(t.id)) throw new UsageError('CONFIG_INVALID', `${file}: $.targets[${index}].id: "${t.id}" is used twice`);
+    targetIds.add(t.id);
+    return {
+      id: t.id,
+      names: t.names.map(bareName),
+      services: t.services ?? ['web'],
+      ...(t.docroot ? { docroot: at(t.docroot) } : {}),
+    };
+  });
 }
 
 /** Resolves a path from a config value against the config file's directory. */

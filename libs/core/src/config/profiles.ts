@@ -1,4 +1,10 @@
-/** What each kind of server gets before its config file overrides anything. */
+export type ProfileName = 'full' | 'dnsonly';
+
+/**
+ * What each kind of server gets before its config file overrides anything: its services, the plugins loaded by
+ * package name, the issuer chain and the DCV method. The composition (the CLI) declares them; the core only applies
+ * the one a config names.
+ */
 export interface Profile {
   services: Record<string, Record<string, unknown>>;
   plugins: string[];
@@ -6,22 +12,10 @@ export interface Profile {
   dcvMethod: 'http' | 'dns';
 }
 
-// notify-email with no transport configured writes its notices to the outbox in the state directory.
-// scheduler-at makes --allow-retry work out of the box (cPanel queues its retry with at too).
-const common = ['@certsmith/issuer-selfsigned', '@certsmith/installer-cpanel', '@certsmith/notify-email', '@certsmith/scheduler-at'];
+export type Profiles = Record<ProfileName, Profile>;
 
-export const PROFILES: Record<'full' | 'dnsonly', Profile> = {
-  full: {
-    services: { cpanel: {}, dovecot: {}, exim: {}, ftp: {} },
-    plugins: [...common, '@certsmith/installer-dovecot', '@certsmith/installer-exim', '@certsmith/installer-ftp', '@certsmith/dcv-http'],
-    issuers: ['selfsigned'],
-    dcvMethod: 'http',
-  },
-  dnsonly: {
-    // DNS-only servers have no mail or FTP service (docs/domain-facts.md#service-files).
-    services: { cpanel: {} },
-    plugins: [...common, '@certsmith/dcv-dns'],
-    issuers: ['selfsigned'],
-    dcvMethod: 'dns',
-  },
+/** Profiles that add nothing: what a config gets when no composition declared its own (library use, unit tests). */
+export const BARE_PROFILES: Profiles = {
+  full: { services: {}, plugins: [], issuers: [], dcvMethod: 'http' },
+  dnsonly: { services: {}, plugins: [], issuers: [], dcvMethod: 'dns' },
 };
