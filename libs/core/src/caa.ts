@@ -169,42 +169,54 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
   const identities = issuer.caaIdentities ?? [];
   if (identities.length === 0) {
     for (const name of names) {
-      bus.emit('validated', {
-        target: target.id,
-        name,
-        ok: true,
-        method: 'caa',
-        reason: `not checked: issuer "${issuer.id}" names no CAA identity (its caaIdentities option)`,
-      });
+      const reason = `not checked: issuer "${issuer.id}" names no CAA identity (its caaIdentities option)`;
+      bus.emit('validated', { target: target.id, name, ok: true, method: 'caa', reason });
     }
     return names;
   }
-  const fail = (event: Omit<FailedEvent, 'target' | 'issuer' | 'severity'>) =>
-    bus.emit('failed', { ...event, target: target.id, issuer: issuer.id, severity: 'warning' });
-  const scope = AbortSignal.any([input.signal, AbortSignal.timeout(CAA_TIMEOUT_MS)]);
+  const verdicts = await lookUpAll(resolver.lookupCaa.bind(resolver), names, identities, input.signal);
+  const forbidden = reportVerdicts(input, verdicts);
+  return skipsIssuer(input, forbidden) ? null : names.filter((n) => !forbidden.includes(n));
+}
+
+interface NameVerdict {
+  name: string;
+  lookup: CaaLookup;
+  /** null: the lookup failed, nothing could be decided. */
+  verdict: CaaVerdict | null;
+}
+
+/** Every name's CAA lookup at once, within CAA_TIMEOUT_MS for them all; a timeout is a failed lookup, an abort throws. */
+async function lookUpAll(
+  lookupCaa: NonNullable<Resolver['lookupCaa']>,
+  names: string[],
+  identities: readonly string[],
+  signal: AbortSignal,
+): Promise<NameVerdict[]> {
+  const scope = AbortSignal.any([signal, AbortSignal.timeout(CAA_TIMEOUT_MS)]);
   setMaxListeners(0, scope);
-  const lookupCaa = resolver.lookupCaa.bind(resolver);
-  const verdicts = await Promise.all(
+  return Promise.all(
     names.map(async (name) => {
       try {
         const lookup = await lookupCaa(name, scope);
         return { name, lookup, verdict: lookup.outcome === 'found' || lookup.outcome === 'none' ? decideCaa(name, lookup, identities) : null };
       } catch (error) {
-        if (input.signal.aborted) throw error;
-        const lookup: CaaLookup = {
-          name,
-          outcome: 'timeout',
-          records: [],
-          level: null,
-          owner: null,
-          cnames: [],
-          path: [],
-          detail: `no answer within ${CAA_TIMEOUT_MS / 1000} s`,
-        };
+        if (signal.aborted) throw error;
+        const detail = `no answer within ${CAA_TIMEOUT_MS / 1000} s`;
+        const lookup: CaaLookup = { name, outcome: 'timeout', records: [], level: null, owner: null, cnames: [], path: [], detail };
         return { name, lookup, verdict: null };
       }
     }),
   );
+}
+
+const failWith = (input: CaaPrecheck) => (event: Omit<FailedEvent, 'target' | 'issuer' | 'severity'>) =>
+  input.bus.emit('failed', { ...event, target: input.target.id, issuer: input.issuer.id, severity: 'warning' });
+
+/** Tells each name's verdict on the bus; returns the names CAA forbids. */
+function reportVerdicts(input: CaaPrecheck, verdicts: NameVerdict[]): string[] {
+  const { bus, issuer, target } = input;
+  const fail = failWith(input);
   const forbidden: string[] = [];
   for (const { name, lookup, verdict } of verdicts) {
     if (verdict === null || verdict.allowed === null) {
@@ -226,6 +238,13 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
       fail({ stage: 'validate', name, code: 'CAA_FORBIDS', message: detail, next: 'drop this name from the order' });
     }
   }
+  return forbidden;
+}
+
+/** Whether the forbidden names make this issuer useless for the target (its primary name, or every name, or any when required). */
+function skipsIssuer(input: CaaPrecheck, forbidden: string[]): boolean {
+  const { issuer, target, names } = input;
+  const fail = failWith(input);
   const primary = target.names[0]!;
   if (forbidden.includes(primary)) {
     fail({
@@ -234,16 +253,17 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
       message: `CAA forbids "${issuer.id}" to issue for the primary name ${primary}`,
       next: input.next,
     });
-    return null;
+    return true;
   }
   if (forbidden.length && (input.requireAllNames || forbidden.length === names.length)) {
+    const why = forbidden.length === names.length ? ', every name left' : ' and dcv.requireAllNames is set';
     fail({
       stage: 'validate',
       code: 'CAA_NAMES_FORBIDDEN',
-      message: `CAA forbids "${issuer.id}" to issue for ${forbidden.join(', ')}${forbidden.length === names.length ? ', every name left' : ' and dcv.requireAllNames is set'}`,
+      message: `CAA forbids "${issuer.id}" to issue for ${forbidden.join(', ')}${why}`,
       next: input.next,
     });
-    return null;
+    return true;
   }
-  return names.filter((n) => !forbidden.includes(n));
+  return false;
 }
