@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
 import { IPV6_LOOPBACK, holdIpv6Loopback, labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
-import { sectigoHttpFile } from './sectigo.js';
 import { HttpFileDcv, type HttpFileDcvSettings } from './http-file-dcv.js';
 
 const target: Target = { id: 'hostname', names: [], services: [], kind: 'hostname' };
@@ -185,7 +184,14 @@ describe('HttpFileDcv with nginx', () => {
     expect(acme.published.where).toContain('http://xn--bcher-kva.example.test/.well-known/acme-challenge/tok_EN-123456789');
     const sectigo = await validate(
       dcv,
-      sectigoHttpFile({ name: 'www.ok.example.test', md5: 'ab'.repeat(16), sha256: 'cd'.repeat(32), caDomain: 'sectigo.com', unique: 'u1' }),
+      // A file fetched without redirects, as Sectigo's (the issuer-sectigo plugin builds it from the CSR).
+      {
+        kind: 'http-file',
+        name: 'www.ok.example.test',
+        path: `/.well-known/pki-validation/${'AB'.repeat(16)}.txt`,
+        body: `${'cd'.repeat(32)}\nsectigo.com\nu1`,
+        redirects: 'none',
+      },
     );
     expect(sectigo.verdict.ok).toBe(true);
     expect(sectigo.published.where).toContain(`/.well-known/pki-validation/${'AB'.repeat(16)}.txt`);
@@ -251,10 +257,13 @@ describe('HttpFileDcv with nginx', () => {
       code: 'DCV_HTTP_TOO_MANY_REDIRECTS',
       reason: expect.stringMatching(/more than 10 redirects: Redirection #11/),
     });
-    const sectigo = await validate(
-      dcv,
-      sectigoHttpFile({ name: 'moved.example.test', md5: 'EF'.repeat(16), sha256: '01'.repeat(32), caDomain: 'sectigo.com' }),
-    );
+    const sectigo = await validate(dcv, {
+      kind: 'http-file',
+      name: 'moved.example.test',
+      path: `/.well-known/pki-validation/${'EF'.repeat(16)}.txt`,
+      body: `${'01'.repeat(32)}\nsectigo.com`,
+      redirects: 'none',
+    });
     expect(sectigo.verdict).toMatchObject({ ok: false, code: 'DCV_HTTP_REDIRECT_NOT_ALLOWED' });
     const following = new HttpFileDcv({ ...settings, probeRedirects: 'acme' }, new FakeResolver(table), undefined);
     const probeAcme = await validate(following, probe('moved.example.test'));

@@ -11,7 +11,6 @@ export { PublishLedger } from './publish-ledger.js';
 export { CPANEL_LIMITS, fetchOnce, type FetchLimits, type FetchOutcome } from './http-fetch.js';
 export { hostForHttpDcv } from './http-host.js';
 export { isPrivateAddress } from './addresses.js';
-export { DEFAULT_SECTIGO_CA_DOMAIN, sectigoChallenge, sectigoFile, sectigoHttpFile, type SectigoFile, type SectigoRequest } from './sectigo.js';
 
 export const DEFAULT_DOCROOT = '/var/www/html';
 

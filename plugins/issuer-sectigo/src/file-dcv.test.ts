@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sectigoChallenge, sectigoFile } from './sectigo.js';
+import { sectigoChallenge, sectigoFile } from './file-dcv.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certsmith-sectigo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,6 +7,7 @@ import { OPTIONS_SCHEMA } from './options.js';
 
 export { SECTIGO_CA, SECTIGO_CAA_IDENTITIES, SECTIGO_DV_DIRECTORY } from './ca.js';
 export { OPTIONS_SCHEMA } from './options.js';
+export { DEFAULT_SECTIGO_CA_DOMAIN, sectigoChallenge, sectigoFile, sectigoHttpFile, type SectigoFile, type SectigoRequest } from './file-dcv.js';
 
 export const manifest = definePlugin({
   name: '@certsmith/issuer-sectigo',
