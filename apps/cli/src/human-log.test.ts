@@ -21,8 +21,9 @@ function logOf(stream: boolean, verbose = false) {
 describe('HumanLog', () => {
   it('prints one cPanel line per DCV verdict, with a followed redirect under the OK line', () => {
     const { bus, lines } = logOf(true);
-    bus.emit('validated', { target: 'a', name: 'a.test', ok: true, method: 'http-file' });
-    bus.emit('validated', { target: 'a', name: 'www.a.test', ok: true, method: 'dns-txt', via: 'a.test' });
+    // The label comes from what the name was proved over, never from the method's id.
+    bus.emit('validated', { target: 'a', name: 'a.test', ok: true, method: 'dns-files', over: 'http' });
+    bus.emit('validated', { target: 'a', name: 'www.a.test', ok: true, method: 'http-zone', over: 'dns', via: 'a.test' });
     bus.emit('validated', {
       target: 'a',
       name: 'moved.a.test',

@@ -46,7 +46,7 @@ export class HumanLog {
       if (options.verbose) this.out(`  DNS ${e.name}: ${e.addresses.join(', ') || 'no address'} (via ${e.path.join(' → ')})`);
     });
     bus.on('validated', (e) => {
-      const kind = e.method.startsWith('dns') ? 'DNS' : 'HTTP';
+      const kind = e.over === 'dns' ? 'DNS' : 'HTTP';
       if (e.method === 'config') {
         this.line(e.target, `  Excluded: ${e.name} (${e.reason})`);
       } else if (e.method === 'caa') {

@@ -121,6 +121,7 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
           name: authz.identifier.value,
           ok,
           method: answer.method.id,
+          over: answer.published.challenge.kind === 'dns-txt' ? 'dns' : 'http',
           reason: ok ? undefined : (error?.detail ?? authz.status),
         });
         if (!ok) throw authorizationFailed(authz, answer.challenge.url);

@@ -47,6 +47,8 @@ export interface ValidatedEvent {
   name: string;
   ok: boolean;
   method: string;
+  /** What the name was proved over, for a DCV verdict: an HTTP fetch or a DNS answer. */
+  over?: 'http' | 'dns';
   /** The ancestor whose record covered this name, for DNS DCV. */
   via?: string;
   reason?: string;

@@ -52,7 +52,12 @@ export async function localDcv(run: RunContext, target: Target, names: string[],
   if (signal.aborted) relay();
   else signal.addEventListener('abort', relay, { once: true });
   const probe = { token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
-  const how = { checkOptions: request.checkOptions, onFailure: request.onFailure ?? 'drop this name from the order', readOnly: request.readOnly ?? false };
+  const how = {
+    over: request.family,
+    checkOptions: request.checkOptions,
+    onFailure: request.onFailure ?? 'drop this name from the order',
+    readOnly: request.readOnly ?? false,
+  };
   await Promise.all(
     names.map(async (name) => {
       const key = `${method.id}|${request.checkOptions?.addressPreference ?? ''}|${name}`;
@@ -90,6 +95,7 @@ function methodFor(run: RunContext, target: Target, names: string[], request: Lo
 }
 
 interface NameCheck {
+  over: 'http' | 'dns';
   checkOptions?: DcvCheckOptions;
   onFailure: string;
   readOnly: boolean;
@@ -115,12 +121,12 @@ async function checkName(
       verdict = await method.check(published, signal, how.checkOptions);
     }
     if (signal.aborted) return false;
-    sayVerdict(run, target, method, { ...verdict, name }, how.onFailure);
+    sayVerdict(run, target, method, { ...verdict, name }, how);
     return verdict.ok;
   } catch (error) {
     if (signal.aborted) return false;
     const { code, message } = describeError(error);
-    run.deps.bus.emit('validated', { target: target.id, name, ok: false, method: method.id, reason: message });
+    run.deps.bus.emit('validated', { target: target.id, name, ok: false, method: method.id, over: how.over, reason: message });
     run.fail({ stage: 'dcv', target: target.id, name, code, message, next: how.onFailure, severity: 'warning' });
     return false;
   } finally {
@@ -128,20 +134,21 @@ async function checkName(
   }
 }
 
-function sayVerdict(run: RunContext, target: Target, method: DcvMethod, verdict: NameVerdict, onFailure: string): void {
+function sayVerdict(run: RunContext, target: Target, method: DcvMethod, verdict: NameVerdict, how: NameCheck): void {
   const { name, ok, via, reason, code, warnings } = verdict;
   run.deps.bus.emit('validated', {
     target: target.id,
     name,
     ok,
     method: method.id,
+    over: how.over,
     via,
     reason,
     ...(code ? { code } : {}),
     ...(warnings?.length ? { warnings } : {}),
   });
   const at = { stage: 'validate' as const, target: target.id, name, severity: 'warning' as const };
-  if (!ok) run.fail({ ...at, code: code ?? 'DCV_FAILED', message: reason ?? 'failed', next: onFailure });
+  if (!ok) run.fail({ ...at, code: code ?? 'DCV_FAILED', message: reason ?? 'failed', next: how.onFailure });
   // A finding on a name that passed (the CA falls back to another address): said, and the name stays.
   for (const warning of ok ? (warnings ?? []) : []) run.fail({ ...at, code: warning.code, message: warning.message, next: 'keep the name in the order' });
 }
