@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { headingAnchors, outsidePointers, type RepositoryFiles } from './outside-pointers.js';
 
-/** A repository made of the given files, held at /home/dev/repo. */
+/** A repository made of the given files, held at /home/dev/repo beside /home/dev/shared and /home/dev/notes.txt. */
 function repositoryOf(files: Record<string, string>): RepositoryFiles {
-  return { paths: new Set(Object.keys(files)), read: (path) => files[path]!, parent: '/home/dev' };
+  return { paths: new Set(Object.keys(files)), read: (path) => files[path]!, parent: '/home/dev', siblings: new Set(['shared', 'notes.txt']) };
 }
 
 const pointersIn = (files: Record<string, string>, file: string) =>
@@ -34,9 +34,15 @@ describe('outsidePointers', () => {
 
   it('names paths that climb out of the repository or into the folder beside it', () => {
     expect(pointersIn({ ...docs, 'docs/a.md': 'See ../../shared/facts.md, or /home/dev/shared/x.' }, 'docs/a.md')).toEqual([
-      { line: 1, pointer: '/home/dev/', why: 'an absolute path beside the repository' },
+      { line: 1, pointer: '/home/dev/shared', why: 'an absolute path beside the repository' },
       { line: 1, pointer: '../../shared/facts.md', why: 'a path that climbs out of the repository' },
       { line: 1, pointer: '../../shared/facts.md', why: 'a document outside the repository' },
+    ]);
+  });
+
+  it('lets the folder that holds the repository be named where no sibling is (a clone under /tmp names /tmp/ files)', () => {
+    expect(pointersIn({ 'a.ts': '// writes /home/dev/out.log and /home/dev/shared-cache, reads /home/dev/notes.txt' }, 'a.ts')).toEqual([
+      { line: 1, pointer: '/home/dev/notes.txt', why: 'an absolute path beside the repository' },
     ]);
   });
 
@@ -78,11 +84,21 @@ describe('this repository', () => {
     const root = resolve(import.meta.dirname, '../../..');
     const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
     const text = tracked.filter((path) => !BINARY.test(path) && !OWN_EXAMPLES.includes(path));
-    const repository: RepositoryFiles = { paths: new Set(tracked), read: (path) => readFileSync(join(root, path), 'utf8'), parent: dirname(root) };
+    const repository: RepositoryFiles = {
+      paths: new Set(tracked),
+      read: (path) => readFileSync(join(root, path), 'utf8'),
+      parent: dirname(root),
+      siblings: siblingsOf(root),
+    };
     expect(text.length).toBeGreaterThan(100);
     expect(outsidePointers(repository, text)).toEqual([]);
   });
 });
+
+/** The names of the entries beside the repository's folder. */
+function siblingsOf(root: string): Set<string> {
+  return new Set(readdirSync(dirname(root)).filter((entry) => entry !== basename(root)));
+}
 
 // Compressed data, and the lock file (package names only, 10k lines).
 const BINARY = /(\.gz|\.png|\.ico|package-lock\.json)$/;

@@ -4,8 +4,13 @@ import { dirname, posix } from 'node:path';
 export interface RepositoryFiles {
   paths: ReadonlySet<string>;
   read(path: string): string;
-  /** The absolute directory that holds the repository: a path into it points at a sibling, outside. */
+  /** The absolute directory that holds the repository. */
   parent: string;
+  /**
+   * The names of what lies beside the repository in `parent` (a `shared` folder): a path into one points outside.
+   * Only siblings that exist count, so that a repository cloned under /tmp may still name /tmp/ paths of its own.
+   */
+  siblings: ReadonlySet<string>;
 }
 
 export interface OutsidePointer {
@@ -21,6 +26,7 @@ const RELATIVE_PATH = /(?<![\w/.-])((?:\.\.\/)+[\w.-]+(?:\/[\w.-]+)*)/g;
 // In code, `options.md` is a property: a bare lower-case name counts as a document only in Markdown.
 const PROPERTY = /^[a-z][a-zA-Z0-9]*\.md$/;
 const URL = /\bhttps?:\/\/\S+/g;
+const ABSOLUTE_PATH = /(?<![\w./-])\/[\w.-]+(?:\/[\w.-]+)*/g;
 // Background documents that were never part of the repository, named in prose rather than by file.
 const UNKEPT_DOCUMENTS = /\b(?:lab|design|domain|style|stack) notes\b/gi;
 // An issue tracker is outside the repository: code says where the figures are kept instead (the docs' history may name issues).
@@ -42,8 +48,11 @@ export function outsidePointers(repository: RepositoryFiles, files: Iterable<str
 
 function lineProblems(repository: RepositoryFiles, file: string, text: string): [string, string][] {
   const problems: [string, string][] = [];
-  const outsideRoot = `${repository.parent.replace(/\/$/, '')}/`;
-  if (text.includes(outsideRoot)) problems.push([outsideRoot, 'an absolute path beside the repository']);
+  const parent = `${repository.parent.replace(/\/$/, '')}/`;
+  for (const [path] of text.matchAll(ABSOLUTE_PATH)) {
+    const sibling = path.startsWith(parent) ? path.slice(parent.length).split('/')[0]! : '';
+    if (repository.siblings.has(sibling)) problems.push([parent + sibling, 'an absolute path beside the repository']);
+  }
   for (const [phrase] of text.matchAll(UNKEPT_DOCUMENTS)) problems.push([phrase, 'a document that is not in the repository']);
   if (!file.endsWith('.md')) for (const [issue] of text.matchAll(ISSUE)) problems.push([issue, 'an issue tracker, outside the repository']);
   for (const [, path] of text.matchAll(RELATIVE_PATH)) {
