@@ -75,24 +75,13 @@ export class DnsTransport {
     return new Promise((resolve, reject) => {
       const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
       let ignored = { malformed: 0, mismatch: 0 };
-      let settled = false;
-      const finish = (result: QueryResult | Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        socket.close();
-        if (result instanceof Error) reject(result);
-        else resolve(result);
-      };
-      const onAbort = () => finish(abortError(signal));
-      const timer = setTimeout(() => {
+      const timedOut = (): QueryResult => {
         const dropped = ignored.malformed + ignored.mismatch;
         const note = dropped ? ` (ignored ${ignored.malformed} malformed and ${ignored.mismatch} mismatched datagrams)` : '';
-        finish({ kind: ignored.malformed && !ignored.mismatch ? 'malformed' : 'timeout', detail: `no answer within ${timeoutMs} ms${note}` });
-      }, timeoutMs);
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+        return { kind: ignored.malformed && !ignored.mismatch ? 'malformed' : 'timeout', detail: `no answer within ${timeoutMs} ms${note}` };
+      };
+      const finish = settleOnce({ signal, timeoutMs, timedOut, close: () => socket.close(), resolve, reject });
+      if (signal.aborted) return;
       socket.on('error', (error) => finish({ kind: 'network', detail: error.message }));
       socket.on('message', (msg, rinfo) => {
         if (rinfo.address !== address || rinfo.port !== port) {
@@ -123,20 +112,9 @@ export class DnsTransport {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: address, port });
       let buffer = Buffer.alloc(0);
-      let settled = false;
-      const finish = (result: QueryResult | Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        socket.destroy();
-        if (result instanceof Error) reject(result);
-        else resolve(result);
-      };
-      const onAbort = () => finish(abortError(signal));
-      const timer = setTimeout(() => finish({ kind: 'timeout', detail: `no answer over TCP within ${timeoutMs} ms` }), timeoutMs);
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      const timedOut = (): QueryResult => ({ kind: 'timeout', detail: `no answer over TCP within ${timeoutMs} ms` });
+      const finish = settleOnce({ signal, timeoutMs, timedOut, close: () => socket.destroy(), resolve, reject });
+      if (signal.aborted) return;
       socket.on('error', (error) => finish({ kind: 'network', detail: `TCP: ${error.message}` }));
       socket.on('close', () => finish({ kind: 'network', detail: 'TCP connection closed before a whole answer' }));
       socket.on('connect', () => {
@@ -199,4 +177,36 @@ export function refusal(address: string, policy: AddressPolicy): QueryResult | n
   if (isIP(address) === 0) return { kind: 'network', detail: `"${address}" is not an IP address` };
   const why = policy.refusal(address);
   return why === null ? null : { kind: 'network', detail: why };
+}
+
+interface Exchange {
+  signal: AbortSignal;
+  timeoutMs: number;
+  timedOut: () => QueryResult;
+  close: () => void;
+  resolve: (result: QueryResult) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The end of one exchange, said once: by its answer, its timeout or the signal, whichever comes first; the socket is
+ * closed then. Returns `finish`; when the signal had already fired, the exchange is over before it began.
+ */
+function settleOnce(exchange: Exchange): (result: QueryResult | Error) => void {
+  const { signal } = exchange;
+  let settled = false;
+  const finish = (result: QueryResult | Error) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    exchange.close();
+    if (result instanceof Error) exchange.reject(result);
+    else exchange.resolve(result);
+  };
+  const onAbort = () => finish(abortError(signal));
+  const timer = setTimeout(() => finish(exchange.timedOut()), exchange.timeoutMs);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return finish;
 }
