@@ -1,4 +1,4 @@
-import type { KindTemplate } from './kind-template.js';
+import { indexSource, type KindTemplate } from './kind-template.js';
 
 // Publishes HTTP files into a folder that a web server serves: the smallest DCV method that proves something, so that
 // the plugin works from its first build. check() reads the file back; a method that must prove what the CA will see
@@ -7,34 +7,16 @@ export const dcvTemplate: KindTemplate = {
   description: ({ id }) => `The ${id} DCV method (dcv:${id})`,
   dependencies: ['@certsmith/core'],
   devDependencies: [],
-  index: ({
-    id,
-    packageName,
-    className,
-    fileName,
-  }) => `// The ${id} DCV method: answers HTTP file challenges by writing them into a web root that a web server serves.
-import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
-import { ${className} } from './${fileName}.js';
-
-export { ${className} } from './${fileName}.js';
-
-export const manifest = definePlugin({
-  name: '${packageName}',
-  version: '0.1.0',
-  apiVersion: 1,
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['webroot'],
-    properties: { webroot: { type: 'string', pattern: '^/', description: 'The folder the web server serves for every name (absolute).' } },
-  },
-  module: (options) =>
-    new ContainerModule(({ bind }) => {
-      bind(TOKENS.DcvMethod).toConstantValue(new ${className}(options.webroot as string));
+  index: ({ id, packageName, className, fileName }) =>
+    indexSource({
+      summary: `The ${id} DCV method: answers HTTP file challenges by writing them into a web root that a web server serves.`,
+      imports: `import { ${className} } from './${fileName}.js';`,
+      exports: `export { ${className} } from './${fileName}.js';`,
+      packageName,
+      schema: `required: ['webroot'],
+    properties: { webroot: { type: 'string', pattern: '^/', description: 'The folder the web server serves for every name (absolute).' } },`,
+      bind: `bind(TOKENS.DcvMethod).toConstantValue(new ${className}(options.webroot as string));`,
     }),
-});
-export default manifest;
-`,
   implementation: ({ id, className }) => `import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CertsmithError, type Challenge, type DcvMethod, type NameVerdict, type Published } from '@certsmith/core';

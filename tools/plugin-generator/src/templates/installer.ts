@@ -1,4 +1,4 @@
-import type { KindTemplate } from './kind-template.js';
+import { indexSource, type KindTemplate } from './kind-template.js';
 
 // The plugin owns its service's layout (which files, what each holds, their modes) and its reload; @certsmith/install
 // owns the atomic switch, the journal, the proof and the rollback. A service that serves TLS on a port gets endpoints, so
@@ -7,43 +7,28 @@ export const installerTemplate: KindTemplate = {
   description: ({ id }) => `Installs the certificate of ${id} (installer:${id})`,
   dependencies: ['@certsmith/core', '@certsmith/install'],
   devDependencies: ['@certsmith/x509'],
-  index: ({
-    id,
-    packageName,
-    fileName,
-  }) => `// Installs the certificate of ${id}: ${id}.crt (certificate and chain) and ${id}.key under paths.sslDir/${id}, or the
-// folder its \`dir\` option gives, then runs its \`reload\` option's command.
-import { join } from 'node:path';
-import { ContainerModule, TOKENS, definePlugin, type CertsmithConfig } from '@certsmith/core';
-import { ${camel(id)}Installer } from './${fileName}.js';
+  index: ({ id, packageName, fileName }) =>
+    indexSource({
+      summary: `Installs the certificate of ${id}: ${id}.crt (certificate and chain) and ${id}.key under paths.sslDir/${id}, or the
+// folder its \`dir\` option gives, then runs its \`reload\` option's command.`,
+      imports: `import { join } from 'node:path';`,
+      coreNames: ['type CertsmithConfig'],
+      exports: `import { ${camel(id)}Installer } from './${fileName}.js';
 
-export { ${camel(id)}Installer, ${camel(id)}Layout } from './${fileName}.js';
-
-export const manifest = definePlugin({
-  name: '${packageName}',
-  version: '0.1.0',
-  apiVersion: 1,
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
+export { ${camel(id)}Installer, ${camel(id)}Layout } from './${fileName}.js';`,
+      packageName,
+      schema: `properties: {
       dir: { type: 'string', pattern: '^/', description: 'Where its files are (absolute; default <paths.sslDir>/${id}).' },
       reload: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'The command that makes ${id} read them again.' },
-    },
-  },
-  module: (options) =>
-    new ContainerModule(({ bind }) => {
-      bind(TOKENS.Installer)
+    },`,
+      bind: `bind(TOKENS.Installer)
         .toDynamicValue((ctx) => {
           const { paths } = ctx.get<CertsmithConfig>(TOKENS.Config);
           const dir = typeof options.dir === 'string' ? options.dir : join(paths.sslDir, '${id}');
           return ${camel(id)}Installer({ dir, reload: Array.isArray(options.reload) ? (options.reload as string[]) : null, stateDir: paths.stateDir });
         })
-        .inSingletonScope();
+        .inSingletonScope();`,
     }),
-});
-export default manifest;
-`,
   implementation: ({ id }) => `import { join } from 'node:path';
 import { FileInstaller, type LayoutFile } from '@certsmith/install';
 

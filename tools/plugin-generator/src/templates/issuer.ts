@@ -1,4 +1,4 @@
-import type { KindTemplate } from './kind-template.js';
+import { indexSource, type KindTemplate } from './kind-template.js';
 
 // Until issue() speaks to a CA, the issuer signs each request with the request's own key: the plugin then works end to
 // end from its first build, and declares its certificates untrusted so that the pipeline treats them as self-signed.
@@ -6,34 +6,16 @@ export const issuerTemplate: KindTemplate = {
   description: ({ id }) => `The ${id} issuer (issuer:${id})`,
   dependencies: ['@certsmith/core', '@certsmith/x509'],
   devDependencies: [],
-  index: ({
-    id,
-    packageName,
-    className,
-    fileName,
-  }) => `// The ${id} issuer. Until issue() orders from a CA it signs each request with the request's own key, so that the
-// plugin works from its first build; its certificates are untrusted until then.
-import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
-import { ${className} } from './${fileName}.js';
-
-export { ${className}, type ${className}Options } from './${fileName}.js';
-
-export const manifest = definePlugin({
-  name: '${packageName}',
-  version: '0.1.0',
-  apiVersion: 1,
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { validityDays: { type: 'integer', minimum: 1, maximum: 398, description: 'How long its certificates are valid (default 90).' } },
-  },
-  module: (options) =>
-    new ContainerModule(({ bind }) => {
-      bind(TOKENS.Issuer).toConstantValue(new ${className}({ validityDays: typeof options.validityDays === 'number' ? options.validityDays : 90 }));
+  index: ({ id, packageName, className, fileName }) =>
+    indexSource({
+      summary: `The ${id} issuer. Until issue() orders from a CA it signs each request with the request's own key, so that the
+// plugin works from its first build; its certificates are untrusted until then.`,
+      imports: `import { ${className} } from './${fileName}.js';`,
+      exports: `export { ${className}, type ${className}Options } from './${fileName}.js';`,
+      packageName,
+      schema: `properties: { validityDays: { type: 'integer', minimum: 1, maximum: 398, description: 'How long its certificates are valid (default 90).' } },`,
+      bind: `bind(TOKENS.Issuer).toConstantValue(new ${className}({ validityDays: typeof options.validityDays === 'number' ? options.validityDays : 90 }));`,
     }),
-});
-export default manifest;
-`,
   implementation: ({ id, className }) => `import { CertsmithError, type IssueContext, type IssueRequest, type Issued, type Issuer } from '@certsmith/core';
 import { createSelfSigned } from '@certsmith/x509';
 

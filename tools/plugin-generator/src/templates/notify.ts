@@ -1,4 +1,4 @@
-import type { KindTemplate } from './kind-template.js';
+import { indexSource, type KindTemplate } from './kind-template.js';
 
 // Appends one line per run to a file: the smallest notifier that delivers something, so that the plugin works from its
 // first build; it shows both halves of the contract (listening during the run, delivering the report once).
@@ -6,29 +6,16 @@ export const notifyTemplate: KindTemplate = {
   description: ({ id }) => `The ${id} notifier (notifier:${id})`,
   dependencies: ['@certsmith/core'],
   devDependencies: [],
-  index: ({ id, packageName, className, fileName }) => `// The ${id} notifier: appends one line per run to a file.
-import { ContainerModule, TOKENS, definePlugin } from '@certsmith/core';
-import { ${className} } from './${fileName}.js';
-
-export { ${className} } from './${fileName}.js';
-
-export const manifest = definePlugin({
-  name: '${packageName}',
-  version: '0.1.0',
-  apiVersion: 1,
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['file'],
-    properties: { file: { type: 'string', pattern: '^/', description: 'The file each run appends its line to (absolute).' } },
-  },
-  module: (options) =>
-    new ContainerModule(({ bind }) => {
-      bind(TOKENS.Notifier).toConstantValue(new ${className}(options.file as string));
+  index: ({ id, packageName, className, fileName }) =>
+    indexSource({
+      summary: `The ${id} notifier: appends one line per run to a file.`,
+      imports: `import { ${className} } from './${fileName}.js';`,
+      exports: `export { ${className} } from './${fileName}.js';`,
+      packageName,
+      schema: `required: ['file'],
+    properties: { file: { type: 'string', pattern: '^/', description: 'The file each run appends its line to (absolute).' } },`,
+      bind: `bind(TOKENS.Notifier).toConstantValue(new ${className}(options.file as string));`,
     }),
-});
-export default manifest;
-`,
   implementation: ({ id, className }) => `import { appendFile } from 'node:fs/promises';
 import type { Bus, Notifier, RunReport } from '@certsmith/core';
 
