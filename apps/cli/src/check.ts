@@ -2,7 +2,6 @@ import { constants as osConstants } from 'node:os';
 import {
   CertsmithError,
   EventLog,
-  Pipeline,
   RunLock,
   RunReportCollector,
   UsageError,
@@ -15,7 +14,7 @@ import {
   type RunReport,
 } from '@certsmith/core';
 import { reportUsageError } from './command-line.js';
-import { checkDirectoriesReadOnly, compose, prepareDirectories, type Overrides } from './compose.js';
+import { checkDirectoriesReadOnly, compose, pipelineOf, prepareDirectories, type Overrides } from './compose.js';
 import { HumanLog } from './human-log.js';
 
 export interface CheckOptions {
@@ -107,20 +106,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       if (switches.noServiceManagement) out('Note: disable_service_certificate_management is set: certificates are inspected, not replaced.');
       if (switches.noHostnameCertificate) out('Note: disable_auto_hostname_certificate is set: no CA-signed hostname certificate is ordered.');
     }
-    const pipeline = new Pipeline({
-      config,
-      switches,
-      bus,
-      clock,
-      inspector: composition.inspector,
-      csrFactory: composition.csrFactory,
-      issuers: contributions.issuers,
-      installers: contributions.installers,
-      dcv: contributions.dcv,
-      scheduler: contributions.schedulers[0],
-      report,
-      resolver: composition.resolver,
-    });
+    const pipeline = pipelineOf(composition, { switches, report, scheduler: contributions.schedulers[0], resolver: composition.resolver });
     await pipeline.run(targets, {
       dryRun: options.dryRun,
       allowRetry: options.allowRetry,

@@ -4,6 +4,7 @@ import {
   Container,
   ContainerModule,
   NO_FAULTS,
+  Pipeline,
   TOKENS,
   UsageError,
   createBus,
@@ -15,6 +16,7 @@ import {
   type Contributions,
   type FaultPoints,
   type LoadedPlugin,
+  type PipelineDeps,
   type Resolver,
 } from '@certsmith/core';
 import { IterativeResolver, type AddressPolicy } from '@certsmith/dns';
@@ -42,6 +44,13 @@ export interface Overrides {
   clock?: Clock;
   faults?: FaultPoints;
   dnsAddresses?: AddressPolicy;
+}
+
+/** A run's pipeline over the composition; `run` adds what the command decides (switches, report, scheduler, resolver). */
+export function pipelineOf(composition: Composition, run: Pick<PipelineDeps, 'switches' | 'report'> & Partial<PipelineDeps>): Pipeline {
+  const { config, bus, clock, inspector, csrFactory, contributions } = composition;
+  const { issuers, installers, dcv } = contributions;
+  return new Pipeline({ config, bus, clock, inspector, csrFactory, issuers, installers, dcv, ...run });
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };

@@ -1,6 +1,6 @@
-import { Pipeline, RunReportCollector, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
+import { RunReportCollector, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
 import { reportUsageError } from './command-line.js';
-import { compose, type Overrides } from './compose.js';
+import { compose, pipelineOf, type Overrides } from './compose.js';
 import { HumanLog } from './human-log.js';
 
 /**
@@ -19,18 +19,7 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     bus.on('validated', (e) => validations.push({ name: e.name, ok: e.ok, reason: e.reason, via: e.via, code: e.code, warnings: e.warnings }));
     if (!options.json)
       new HumanLog(bus, out, { verbose: options.verbose, now: clock.now(), names: new Map([[target.id, target.names]]), stream: true }).attach();
-    const pipeline = new Pipeline({
-      config,
-      switches: await readSwitches(config.paths.stateDir),
-      bus,
-      clock,
-      inspector: composition.inspector,
-      csrFactory: composition.csrFactory,
-      issuers: contributions.issuers,
-      installers: contributions.installers,
-      dcv: contributions.dcv,
-      report,
-    });
+    const pipeline = pipelineOf(composition, { switches: await readSwitches(config.paths.stateDir), report });
     const excluded = new Set(config.dcv.exclude.map(comparableName));
     const names = target.names.filter((n) => !excluded.has(comparableName(n)));
     for (const name of target.names.filter((n) => !names.includes(n))) {

@@ -8,6 +8,7 @@ import { NO_FAULTS, UsageError, type Clock, type FaultPoints } from '@certsmith/
 import { LOOPBACK_ONLY } from '@certsmith/dns';
 import { start, type Overrides } from '../src/program.js';
 import { reportUsageError } from '../src/command-line.js';
+import { commandArgs, exitWith } from '../src/entry.js';
 import { USAGE, answeredAtOnce, version } from '../src/usage.js';
 
 function fixedClock(at: string | undefined): Clock | undefined {
@@ -27,8 +28,7 @@ function killAt(point: string | undefined): FaultPoints {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const invokedAs = (process.argv[1] ?? '').split('/').pop() ?? '';
-  const args = invokedAs.startsWith('checkallsslcerts') ? ['check', ...argv] : argv;
+  const args = commandArgs(argv);
   if (answeredAtOnce(args)) return 0;
   let overrides: Overrides;
   try {
@@ -43,12 +43,4 @@ async function main(argv: string[]): Promise<number> {
   return start(args, { usage: USAGE, version }, overrides);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`certsmith: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+exitWith(main(process.argv.slice(2)));
