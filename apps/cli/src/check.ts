@@ -16,6 +16,7 @@ import {
 import { reportUsageError } from './command-line.js';
 import { checkDirectoriesReadOnly, compose, pipelineOf, prepareDirectories, type Overrides } from './compose.js';
 import { HumanLog } from './human-log.js';
+import { publishStatus } from './status-sinks.js';
 
 export interface CheckOptions {
   configFile: string;
@@ -99,6 +100,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         });
     humanLog?.attach();
     for (const notifier of contributions.notifiers) notifier.listen(bus);
+    for (const sink of contributions.statusSinks) sink.listen?.(bus);
 
     const startedAt = clock.now();
     if (!options.json) {
@@ -106,7 +108,13 @@ export async function runCheck(options: CheckOptions): Promise<number> {
       if (switches.noServiceManagement) out('Note: disable_service_certificate_management is set: certificates are inspected, not replaced.');
       if (switches.noHostnameCertificate) out('Note: disable_auto_hostname_certificate is set: no CA-signed hostname certificate is ordered.');
     }
-    const pipeline = pipelineOf(composition, { switches, report, scheduler: contributions.schedulers[0], resolver: composition.resolver });
+    const pipeline = pipelineOf(composition, {
+      switches,
+      report,
+      scheduler: contributions.schedulers[0],
+      resolver: composition.resolver,
+      fleet: contributions.fleet[0],
+    });
     await pipeline.run(targets, {
       dryRun: options.dryRun,
       allowRetry: options.allowRetry,
@@ -155,6 +163,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     else printSummary(result, out);
     const exitCode = interrupted ? interruptedExitCode(interrupted) : result.exitCode;
     await recordLastRun(config, result).catch((error: unknown) => process.stderr.write(`certsmith: ${describeError(error).message}\n`));
+    // The status after this run (its last-run record included) for the sinks; --json keeps stdout to its document.
+    if (!options.dryRun) await publishStatus(composition, result, options.json ? (line) => process.stderr.write(`${line}\n`) : out);
     eventLog?.record('run-finished', {
       exitCode,
       ...(interrupted ? { interrupted } : {}),

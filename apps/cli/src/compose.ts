@@ -74,7 +74,7 @@ export async function compose(configFile: string, overrides: Overrides = {}): Pr
     }),
   );
   const plugins = await loadPlugins(config, root, bus, [import.meta.filename], BUILTIN_PLUGINS);
-  const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [] };
+  const contributions: Contributions = { issuers: [], installers: [], dcv: [], notifiers: [], schedulers: [], statusSinks: [], fleet: [] };
   for (const plugin of plugins) {
     for (const key of Object.keys(contributions) as (keyof Contributions)[]) {
       (contributions[key] as unknown[]).push(...plugin.contributes[key]);

@@ -15,6 +15,8 @@ export async function runPlugins(options: { configFile: string; json: boolean; v
         ...p.contributes.dcv.map((d) => `dcv:${d.id}`),
         ...p.contributes.notifiers.map((n) => `notifier:${n.id}`),
         ...p.contributes.schedulers.map((s) => `scheduler:${s.id}`),
+        ...p.contributes.statusSinks.map((s) => `status:${s.id}`),
+        ...p.contributes.fleet.map((f) => `fleet:${f.id}`),
       ],
       reloads: Object.fromEntries(p.contributes.installers.flatMap((i) => (i.reloadChoice ? [[i.service, i.reloadChoice]] : []))),
     }));

@@ -1,7 +1,8 @@
 import { formatAge } from '@certsmith/core';
 import { reportUsageError } from './command-line.js';
 import { compose, type Overrides } from './compose.js';
-import { streamStatus, type ServiceStatus, type StatusHead, type TargetStatus } from './status.js';
+import type { ServiceStatus, StatusHead, TargetStatus } from '@certsmith/core';
+import { streamStatus } from './status.js';
 
 export interface StatusOptions {
   configFile: string;

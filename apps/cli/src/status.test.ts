@@ -94,7 +94,7 @@ describe('collectStatus over a config, its state and an installer', () => {
       const composition = {
         config,
         clock: { now: () => NOW },
-        contributions: { issuers: [], installers: [installer], dcv: [], notifiers: [], schedulers: [] },
+        contributions: { issuers: [], installers: [installer], dcv: [], notifiers: [], schedulers: [], statusSinks: [], fleet: [] },
       };
       const first = await collectStatus(composition, []);
       const a = first.targets.find((t) => t.target === 'a')!.services[0]!.certificate!;

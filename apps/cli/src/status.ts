@@ -8,12 +8,13 @@ import {
   renewalByLifetime,
   reportAuthorizations,
   selectTargets,
-  type CertificateSummary,
   type Installer,
+  type RenewalStatus,
+  type ServiceStatus,
+  type StatusHead,
+  type StatusReport,
+  type TargetStatus,
   type Issuer,
-  type LastRun,
-  type LastRunTarget,
-  type RenewalRule,
   type ServiceMaterial,
   type Target,
 } from '@certsmith/core';
@@ -23,59 +24,6 @@ import type { Composition } from './compose.js';
 const DAY = 86_400_000;
 /** Targets read at once: their files are small, and a few reads in flight hide the thread pool's latency. */
 const READ_CONCURRENCY = 8;
-
-/** Why a certificate is due now or when it will be: a rule of the core's renewal timing, or what the files show. */
-export interface RenewalStatus {
-  due: boolean;
-  /** ARI ('ari') is the CA's to say, when check asks it: status applies the lifetime and threshold rules. */
-  rule: RenewalRule | 'expired' | 'not-yet-valid' | 'self-signed' | 'missing';
-  /** When it is or was due (ISO 8601); null when there is no certificate to date. */
-  dueAt: string | null;
-  reason: string;
-}
-
-export interface ServiceStatus {
-  service: string;
-  /** The certificate's file, as the service's installer reads it. */
-  file: string | null;
-  certificate: Pick<CertificateSummary, 'subject' | 'issuer' | 'serial' | 'notBefore' | 'notAfter' | 'names' | 'selfSigned'> | null;
-  /** The ACME profile it was issued under, when the run that issued it recorded one. */
-  profile: string | null;
-  daysLeft: number | null;
-  renewal: RenewalStatus;
-  /** The target's names the certificate does not cover. */
-  missingNames: string[];
-}
-
-export interface PendingStatus {
-  issuer: string;
-  order: string;
-  names: string[];
-  createdAt: string;
-  waitedSeconds: number;
-  /** Which names (or the CA) hold the order, with how long each has been so. */
-  heldBy: string;
-}
-
-export interface TargetStatus {
-  target: string;
-  names: string[];
-  services: ServiceStatus[];
-  pending: PendingStatus[];
-  /** Names the last ordering run left out, with the reason; the last run's result. */
-  lastRun: LastRunTarget | null;
-}
-
-export interface StatusHead {
-  hostname: string;
-  config: string;
-  now: string;
-  lastRun: LastRun['run'] | null;
-}
-
-export interface StatusReport extends StatusHead {
-  targets: TargetStatus[];
-}
 
 /**
  * What the files and state say now, without asking anything over the network and without a lock: each service's

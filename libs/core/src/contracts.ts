@@ -2,7 +2,9 @@ import type { webcrypto } from 'node:crypto';
 import type { CaaLookup } from './caa.js';
 import type { Bus, FailedEvent, LiveObservation } from './events.js';
 import type { CertificateSummary, Defect, Endpoint, NewMaterial, ServiceId, ServiceMaterial, Target } from './model.js';
+import type { RateLimitEntry } from './rate-limits.js';
 import type { RunReport } from './report.js';
+import type { StatusReport } from './status-document.js';
 
 /** Time, injected so that expiry rules are tested without waiting. */
 export interface Clock {
@@ -371,6 +373,66 @@ export interface Notifier {
   listen(bus: Bus): void;
   /** Delivers what the run produced. Never throws: trouble is returned, the run's exit code is not changed. */
   deliver(report: RunReport): Promise<{ delivered: boolean; detail: string; failures?: FailedEvent[] }>;
+}
+
+/**
+ * Takes the host's status document after every run that got as far as its report (a metrics file, a fleet's view).
+ * Never throws: trouble is returned as warnings, said once each, and never changes the run's exit code.
+ */
+export interface StatusSink {
+  readonly id: string;
+  /** Optional: listens to the run's events as they happen (DCV failures by reason, say). */
+  listen?(bus: Bus): void;
+  publish(status: StatusReport, report: RunReport, signal: AbortSignal): Promise<{ detail: string; warnings?: string[] }>;
+}
+
+/** A slot for one order in the fleet's bound on orders in flight at one CA account; released once, with its fencing token. */
+export interface FleetSlot {
+  /** The lease's fencing token (the store's revision): a release by a stale holder is refused by the store. */
+  readonly token: string;
+  release(): Promise<void>;
+}
+
+/**
+ * What hosts share through a fleet plugin: the CAs' rate limits, and a bound on orders in flight per CA account.
+ * Every host stays autonomous: when the fleet cannot be reached within the plugin's bound, each call returns at once
+ * as if the host were alone (no limits, no slot needed) and the plugin says so in one warning. Never throws.
+ */
+export interface FleetLink {
+  readonly id: string;
+  /** The limits other hosts recorded and that still hold, merged into this run's ledger at its start. */
+  sharedRateLimits(signal: AbortSignal): Promise<RateLimitEntry[]>;
+  /** Limits this host just met, for the other hosts. */
+  shareRateLimits(entries: RateLimitEntry[], signal: AbortSignal): Promise<void>;
+  /**
+   * A fleet-wide slot for one order at `issuer`: waits while the fleet's bound is reached (another host's order
+   * ends or its lease runs out), or null at once when the fleet cannot be reached (go on alone).
+   */
+  orderSlot(issuer: Issuer, signal: AbortSignal): Promise<FleetSlot | null>;
+  /** Warnings since the last call (the fleet unreachable, a malformed entry ignored), each said once. */
+  takeWarnings(): string[];
+  /**
+   * Every host's last status and the fleet's rate limits, for `certsmith fleet status`. Throws a CertsmithError
+   * naming the servers when the fleet cannot be reached; entries that are not status documents are left out with a
+   * warning naming their key.
+   */
+  view(signal: AbortSignal): Promise<FleetView>;
+}
+
+/** One host's last report to the fleet. */
+export interface FleetHostReport {
+  host: string;
+  /** When the host wrote it (ISO 8601). */
+  reportedAt: string;
+  status: StatusReport;
+}
+
+/** What a fleet knows: every host's last status, the rate limits any host met, and what could not be read. */
+export interface FleetView {
+  hosts: FleetHostReport[];
+  /** Limits still in force, each with the host that met it when known. */
+  rateLimits: (RateLimitEntry & { host?: string })[];
+  warnings: string[];
 }
 
 export interface RetryJob {

@@ -93,7 +93,7 @@ export interface InstalledEvent {
   dryRun: boolean;
 }
 
-export type Stage = 'config' | 'inspect' | 'dcv' | 'dns' | 'validate' | 'issue' | 'install' | 'schedule' | 'notify';
+export type Stage = 'config' | 'inspect' | 'dcv' | 'dns' | 'validate' | 'issue' | 'install' | 'schedule' | 'notify' | 'fleet';
 
 export interface FailedEvent {
   stage: Stage;

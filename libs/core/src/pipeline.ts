@@ -23,7 +23,9 @@ export class Pipeline {
   }
 
   async run(targets: Target[], options: RunOptions): Promise<void> {
-    const { report } = this.context.deps;
+    const { report, fleet } = this.context.deps;
+    // What the other hosts of a fleet met holds this host back too (the link bounds its wait and never throws).
+    if (fleet) this.context.rateLimits.addShared(await fleet.sharedRateLimits(options.signal), `fleet "${fleet.id}" rate limits`);
     let next = 0;
     const worker = async () => {
       while (next < targets.length && !options.signal.aborted) {

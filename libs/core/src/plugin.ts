@@ -6,7 +6,7 @@ import { Container, ContainerModule } from './inversify.js';
 import type { CertsmithConfig } from './config/config.js';
 import { validateOptions } from './config/config.js';
 import { OPTIONS_VALIDATOR_FILE } from './config/standalone.js';
-import type { DcvMethod, Installer, Issuer, Notifier, Scheduler } from './contracts.js';
+import type { DcvMethod, FleetLink, Installer, Issuer, Notifier, Scheduler, StatusSink } from './contracts.js';
 import { UsageError } from './errors.js';
 import type { Bus } from './events.js';
 import { TOKENS } from './tokens.js';
@@ -68,6 +68,8 @@ export interface PluginSetupContext {
     dcv(method: DcvMethod): void;
     notifier(notifier: Notifier): void;
     scheduler(scheduler: Scheduler): void;
+    statusSink(sink: StatusSink): void;
+    fleet(link: FleetLink): void;
   };
 }
 
@@ -77,6 +79,9 @@ export interface Contributions {
   dcv: DcvMethod[];
   notifiers: Notifier[];
   schedulers: Scheduler[];
+  statusSinks: StatusSink[];
+  /** At most one is used: the first. */
+  fleet: FleetLink[];
 }
 
 export interface LoadedPlugin {
@@ -148,7 +153,14 @@ export async function loadPlugins(
 
 /** Two plugin entries giving the same issuer (or notifier...) id would make the chain ambiguous: name both. */
 function refuseDuplicateIds(loaded: LoadedPlugin[], config: CertsmithConfig): void {
-  const kinds = { issuers: 'issuer', dcv: 'DCV method', notifiers: 'notifier', schedulers: 'scheduler' } as const;
+  const kinds = {
+    issuers: 'issuer',
+    dcv: 'DCV method',
+    notifiers: 'notifier',
+    schedulers: 'scheduler',
+    statusSinks: 'status sink',
+    fleet: 'fleet link',
+  } as const;
   for (const [key, kind] of Object.entries(kinds) as [keyof typeof kinds, string][]) {
     const first = new Map<string, number>();
     loaded.forEach((plugin, index) => {
@@ -181,14 +193,16 @@ export async function contributionsOf(
 ): Promise<Contributions> {
   const child = new Container({ parent: root });
   await child.loadAsync(moduleOf(manifest, options, { config, bus, where }));
-  const [issuers, installers, dcv, notifiers, schedulers] = await Promise.all([
+  const [issuers, installers, dcv, notifiers, schedulers, statusSinks, fleet] = await Promise.all([
     child.getAllAsync<Issuer>(TOKENS.Issuer),
     child.getAllAsync<Installer>(TOKENS.Installer),
     child.getAllAsync<DcvMethod>(TOKENS.DcvMethod),
     child.getAllAsync<Notifier>(TOKENS.Notifier),
     child.getAllAsync<Scheduler>(TOKENS.Scheduler),
+    child.getAllAsync<StatusSink>(TOKENS.StatusSink),
+    child.getAllAsync<FleetLink>(TOKENS.FleetLink),
   ]);
-  return { issuers, installers, dcv, notifiers, schedulers };
+  return { issuers, installers, dcv, notifiers, schedulers, statusSinks, fleet };
 }
 
 /** The plugin's ContainerModule: its own, or one that runs its setup() and binds what that contributes. */
@@ -208,6 +222,8 @@ function moduleOf(manifest: PluginManifest, options: Record<string, unknown>, ru
         dcv: contribute(TOKENS.DcvMethod),
         notifier: contribute(TOKENS.Notifier),
         scheduler: contribute(TOKENS.Scheduler),
+        statusSink: contribute(TOKENS.StatusSink),
+        fleet: contribute(TOKENS.FleetLink),
       },
     });
   });

@@ -83,7 +83,12 @@ describe('RateLimitLedger', () => {
   it('records a per-name limit (0600, atomically), holds those names back until the time, and only at that issuer', async () => {
     const a = ledger();
     const recorded = await a.record('sectigo', 'ACME_RATE_LIMITED', limit({ retryAfter: new Date('2026-11-25T09:00:00Z') }), ['www.a.test', 'a.test']);
-    expect(recorded).toEqual({ until: new Date('2026-11-25T09:00:00Z'), note: undefined, names: ['www.a.test', 'a.test'] });
+    expect(recorded).toMatchObject({ until: new Date('2026-11-25T09:00:00Z'), note: undefined, names: ['www.a.test', 'a.test'] });
+    // What a fleet is told: the entries as written.
+    expect(recorded.entries.map((e) => [e.issuer, e.scope, e.name, e.until])).toEqual([
+      ['sectigo', 'name', 'www.a.test', '2026-11-25T09:00:00.000Z'],
+      ['sectigo', 'name', 'a.test', '2026-11-25T09:00:00.000Z'],
+    ]);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const data = JSON.parse(await readFile(file, 'utf8')) as { version: number; entries: { name: string; until: string; detail: string }[] };
     expect(data.version).toBe(1);
@@ -101,6 +106,27 @@ describe('RateLimitLedger', () => {
     now = new Date('2026-11-25T09:00:01Z');
     expect(await ledger().hold('sectigo', ['www.a.test'])).toBeNull();
     expect(b.takeProblems()).toEqual([]);
+  });
+
+  it("holds back for another host's limits (a fleet's) without writing them, and says a malformed one once", async () => {
+    const a = ledger();
+    const shared = {
+      issuer: 'sectigo',
+      scope: 'name',
+      name: 'Shop.A.Test',
+      until: '2026-11-25T08:00:00Z',
+      recordedAt: '2026-11-25T05:00:00Z',
+      code: 'ACME_RATE_LIMITED',
+      kind: 'rateLimited',
+      detail: 'host b met it',
+    };
+    a.addShared([shared, { issuer: 'sectigo', scope: 'galaxy', until: 'soon' }], 'fleet "nats" rate limits');
+    expect(await a.hold('sectigo', ['shop.a.test'])).toMatchObject({ scope: 'names', names: ['shop.a.test'], until: new Date('2026-11-25T08:00:00Z') });
+    expect(await a.hold('letsencrypt', ['shop.a.test'])).toBeNull();
+    expect(a.takeProblems()).toEqual(['fleet "nats" rate limits: entry 2 has scope "galaxy" (not "name" or "account"): ignored']);
+    await expect(stat(file)).rejects.toThrow('ENOENT');
+    now = new Date('2026-11-25T08:00:01Z');
+    expect(await a.hold('sectigo', ['shop.a.test'])).toBeNull();
   });
 
   it("an account-wide limit holds the issuer back for every name; the CA's own names win over the order's", async () => {

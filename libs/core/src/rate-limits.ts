@@ -121,6 +121,8 @@ export class RateLimitLedger {
   private problems: string[] = [];
   private readonly reported = new Set<string>();
   private writes: Promise<void> = Promise.resolve();
+  /** Limits other hosts met (a fleet), held in memory for this run beside the file's. */
+  private shared: RateLimitEntry[] = [];
 
   constructor(
     readonly file: string,
@@ -134,10 +136,23 @@ export class RateLimitLedger {
     return problems;
   }
 
+  /**
+   * Adds limits that other hosts recorded (a fleet's ledger) to this run's view. An entry that makes no sense is
+   * dropped and said once, as one in the file would be; none is written to this host's file.
+   */
+  addShared(entries: unknown[], source: string): void {
+    const cap = this.now().getTime() + RATE_LIMIT_CAP_MS;
+    entries.forEach((raw, index) => {
+      const why = invalidEntry(raw);
+      if (why) this.problem(`${source}: entry ${index + 1} ${why}: ignored`);
+      else this.shared.push(normalEntry(raw as RateLimitEntry, cap));
+    });
+  }
+
   /** What holds `issuer` back for these names now, or null when it may be asked. */
   async hold(issuer: string, names: string[]): Promise<RateLimitHold | null> {
     const now = this.now().getTime();
-    const live = (await this.current()).filter((e) => e.issuer === issuer && new Date(e.until).getTime() > now);
+    const live = [...(await this.current()), ...this.shared].filter((e) => e.issuer === issuer && new Date(e.until).getTime() > now);
     const account = live.filter((e) => e.scope === 'account');
     if (account.length) {
       const entry = latest(account);
@@ -151,7 +166,12 @@ export class RateLimitLedger {
   }
 
   /** Records a limit the CA just imposed; returns when the run may ask again (floored/capped) and why it differs. */
-  async record(issuer: string, code: string, notice: RateLimitNotice, orderNames: string[]): Promise<{ until: Date; note?: string; names: string[] }> {
+  async record(
+    issuer: string,
+    code: string,
+    notice: RateLimitNotice,
+    orderNames: string[],
+  ): Promise<{ until: Date; note?: string; names: string[]; entries: RateLimitEntry[] }> {
     const now = this.now();
     const { until, note } = rateLimitUntil(notice.retryAfter, now);
     const names = notice.scope === 'names' ? (notice.names.length ? notice.names : orderNames) : [];
@@ -179,7 +199,7 @@ export class RateLimitLedger {
     });
     this.writes = write.catch(() => undefined);
     await write;
-    return { until, note, names };
+    return { until, note, names, entries: fresh };
   }
 
   private async current(): Promise<RateLimitEntry[]> {
@@ -216,17 +236,7 @@ export class RateLimitLedger {
         this.problem(`${this.file}: entry ${index + 1} ${why}: ignored`);
         return;
       }
-      const entry = raw as RateLimitEntry;
-      // An `until` edited to next century would silence the CA for good: no more than the cap from now.
-      const until = Math.min(new Date(entry.until).getTime(), cap);
-      out.push({
-        ...entry,
-        name: entry.name === undefined ? undefined : comparableName(entry.name),
-        until: new Date(until).toISOString(),
-        kind: entry.kind ?? 'rate limit',
-        detail: entry.detail ?? '',
-        code: entry.code ?? 'RATE_LIMITED',
-      });
+      out.push(normalEntry(raw as RateLimitEntry, cap));
     });
     return out;
   }
@@ -249,6 +259,20 @@ function invalidEntry(raw: unknown): string | null {
     if (e[field] !== undefined && typeof e[field] !== 'string') return `has a "${field}" that is not text`;
   }
   return null;
+}
+
+/** An entry as the ledger keeps it: its name as DNS compares it, and an `until` no later than `cap`. */
+function normalEntry(entry: RateLimitEntry, cap: number): RateLimitEntry {
+  // An `until` edited to next century would silence the CA for good: no more than the cap from now.
+  const until = Math.min(new Date(entry.until).getTime(), cap);
+  return {
+    ...entry,
+    name: entry.name === undefined ? undefined : comparableName(entry.name),
+    until: new Date(until).toISOString(),
+    kind: entry.kind ?? 'rate limit',
+    detail: entry.detail ?? '',
+    code: entry.code ?? 'RATE_LIMITED',
+  };
 }
 
 function latest(entries: RateLimitEntry[]): RateLimitEntry {

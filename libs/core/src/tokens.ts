@@ -8,6 +8,8 @@ export const TOKENS = {
   Installer: Symbol.for('certsmith.Installer'),
   Notifier: Symbol.for('certsmith.Notifier'),
   Scheduler: Symbol.for('certsmith.Scheduler'),
+  StatusSink: Symbol.for('certsmith.StatusSink'),
+  FleetLink: Symbol.for('certsmith.FleetLink'),
   Resolver: Symbol.for('certsmith.Resolver'),
   Bus: Symbol.for('certsmith.Bus'),
   Config: Symbol.for('certsmith.Config'),

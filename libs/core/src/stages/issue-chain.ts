@@ -161,7 +161,7 @@ export class IssueChain {
     this.csr = saved.csr;
     this.csrNames = saved.order.names.join();
     try {
-      return await this.run.orderGate(issuer).through(() => issuer.resume(saved.order, saved.csr, ctx));
+      return await this.run.throughOrderGates(issuer, ctx.signal, () => issuer.resume(saved.order, saved.csr, ctx));
     } catch (error) {
       if (this.work.options.signal.aborted || failureOf(error) !== 'refused') throw error;
       // The CA no longer has that order: forget it; the next run orders afresh after local DCV.
@@ -179,7 +179,7 @@ export class IssueChain {
     const { current, target } = this.work;
     const replaces = current && issuer.issuerPatterns.some((p) => p.test(current.issuer)) ? current.pem : undefined;
     const request = { target, names, csr: this.csr, ...(replaces ? { replaces } : {}) };
-    return this.run.orderGate(issuer).through(() => issuer.issue(request, ctx));
+    return this.run.throughOrderGates(issuer, ctx.signal, () => issuer.issue(request, ctx));
   }
 
   /** No issuer gave a certificate: the one in place stays (or the target failed), with a retry when one may help. */

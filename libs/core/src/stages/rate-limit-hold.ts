@@ -44,6 +44,9 @@ export async function rateLimitHold(
   return hold.until;
 }
 
+/** A share of a rate limit with the fleet waits no longer than this (the fleet link bounds its own waits too). */
+const FLEET_SHARE_TIMEOUT_MS = 2_000;
+
 /** Writes a new rate limit to the ledger; returns when the run asks again, in words for the message. */
 export async function recordRateLimit(
   run: RunContext,
@@ -54,7 +57,9 @@ export async function recordRateLimit(
   orderNames: string[],
 ): Promise<{ at: Date; text: string } | null> {
   try {
-    const { until, note, names } = await run.rateLimits.record(issuerId, code, limit, orderNames);
+    const { until, note, names, entries } = await run.rateLimits.record(issuerId, code, limit, orderNames);
+    // The other hosts of a fleet hold back too; the fleet link never throws and bounds its own wait.
+    await run.deps.fleet?.shareRateLimits(entries, AbortSignal.timeout(FLEET_SHARE_TIMEOUT_MS));
     const what = limit.scope === 'account' ? 'anything (account-wide limit)' : names.join(', ');
     return { at: until, text: `; not asking "${issuerId}" for ${what} again until ${isoSeconds(until)}${note ? ` (${note})` : ''}` };
   } catch (error) {

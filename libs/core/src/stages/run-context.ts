@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { CertsmithConfig } from '../config/config.js';
-import type { Clock, CsrFactory, DcvMethod, Inspector, Installer, Issuer, Resolver, Scheduler } from '../contracts.js';
+import type { Clock, CsrFactory, DcvMethod, FleetLink, Inspector, Installer, Issuer, Resolver, Scheduler } from '../contracts.js';
 import type { Bus, FailedEvent } from '../events.js';
 import { DEFAULT_ORDERS_IN_FLIGHT, OrderGate } from '../order-gate.js';
 import { RateLimitLedger } from '../rate-limits.js';
@@ -36,6 +36,8 @@ export interface PipelineDeps {
   report: RunReportCollector;
   /** For the CAA step of the pre-order proof (when it offers lookupCaa). */
   resolver?: Resolver;
+  /** What this host shares with a fleet (rate limits, a bound on orders in flight); absent: the host is alone. */
+  fleet?: FleetLink;
 }
 
 /** What every stage of a run shares: the dependencies, and what is read or compiled once per run rather than per target. */
@@ -57,10 +59,24 @@ export class RunContext {
     this.advisor = new RenewalAdvisor(() => deps.clock.now());
   }
 
-  orderGate(issuer: Issuer): OrderGate {
+  /**
+   * Runs one order's work (placing or resuming it) within the issuer's bound on orders in flight: this host's own,
+   * then the fleet's slot when there is a fleet. The fleet's slot is asked for only once the host's own place is held,
+   * so a host never holds fleet slots for orders it is not yet placing.
+   */
+  async throughOrderGates<T>(issuer: Issuer, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
     let gate = this.orderGates.get(issuer.id);
     if (!gate) this.orderGates.set(issuer.id, (gate = new OrderGate(issuer.ordersInFlight ?? DEFAULT_ORDERS_IN_FLIGHT)));
-    return gate;
+    const fleet = this.deps.fleet;
+    if (!fleet) return gate.through(work);
+    return gate.through(async () => {
+      const slot = await fleet.orderSlot(issuer, signal);
+      try {
+        return await work();
+      } finally {
+        await slot?.release();
+      }
+    });
   }
 
   /** The configured issuer ids, in order, minus CA issuers where a switch forbids them. */

@@ -1,0 +1,39 @@
+import { describeError, type Bus, type RunReport } from '@certsmith/core';
+import type { Composition } from './compose.js';
+import { collectStatus } from './status.js';
+
+/** A status sink's publish is bounded: a slow metrics disk or fleet cannot hold the run's end. */
+const PUBLISH_TIMEOUT_MS = 5_000;
+
+/**
+ * After a run: the host's status document (what `status --json` prints) to every status sink, and the fleet link's
+ * warnings, each said once as a `failed` warning and a line. Read only when a sink wants it. Never throws.
+ */
+export async function publishStatus(composition: Composition, result: RunReport, say: (line: string) => void): Promise<void> {
+  const { contributions, bus } = composition;
+  const warn = warner(bus, say);
+  for (const warning of contributions.fleet[0]?.takeWarnings() ?? []) warn('fleet', 'FLEET_DEGRADED', warning, 'go on alone');
+  if (contributions.statusSinks.length === 0) return;
+  let status;
+  try {
+    status = await collectStatus(composition, []);
+  } catch (error) {
+    warn('status', 'STATUS_UNREADABLE', describeError(error).message, 'no status published this run');
+    return;
+  }
+  for (const sink of contributions.statusSinks) {
+    const outcome = await sink.publish(status, result, AbortSignal.timeout(PUBLISH_TIMEOUT_MS)).catch((error: unknown) => ({
+      detail: 'failed',
+      warnings: [describeError(error).message],
+    }));
+    for (const warning of outcome.warnings ?? []) warn(sink.id, 'STATUS_SINK_WARNING', warning, 'the status reaches it next run');
+    say(`Status (${sink.id}): ${outcome.detail}`);
+  }
+}
+
+function warner(bus: Bus, say: (line: string) => void) {
+  return (who: string, code: string, message: string, next: string) => {
+    bus.emit('failed', { stage: 'fleet', target: '(run)', code, message: `${who}: ${message}`, next, severity: 'warning' });
+    say(`Warning (${who}): ${message}`);
+  };
+}
