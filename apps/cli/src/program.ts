@@ -111,6 +111,10 @@ export async function start(args: string[], entry: Entry, overrides: Overrides =
       const { runStatus } = await loaded(import('./status-command.js'));
       return runStatus({ configFile: common.configFile, json: common.json, targets: values.target ?? [], overrides });
     }
+    case 'fleet': {
+      const { runFleet } = await loaded(import('./fleet-command.js'));
+      return runFleet({ configFile: common.configFile, json: common.json, action: positionals[1], overrides });
+    }
     case 'plugins': {
       const { runPlugins } = await loaded(import('./plugins-command.js'));
       return runPlugins(common);

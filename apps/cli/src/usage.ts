@@ -13,6 +13,8 @@ Commands:
              (--verbose: how each service is reloaded, and why that command).
   status     Show each target's certificates (issuer, profile, expiry, days left, whether renewal is due and why),
              pending orders and the last run, from files and state only (no network, no lock); --json, --target T.
+  fleet status  Across the fleet's hosts (through the fleet plugin): certificates expired, defective, expiring or
+             due, pending orders, hosts held back by a rate limit or silent for two days; worst first; --json.
   schedule   Run check daily: install|remove|show the systemd timer or the cron file (certsmith schedule --help).
   try-later  Run a command when a check passes, retrying later through the at queue (cPanel's try-later;
              certsmith try-later --help).
