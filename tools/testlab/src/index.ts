@@ -12,6 +12,7 @@ export { ensureAtd, atJobsContaining, removeAtJobsContaining, type AtJob } from 
 export { startDnsLab, type DnsLab, type DnsLabAddresses, type DnsLabOptions } from './bind.js';
 export { startAcmeLab, type AcmeLab, type AcmeLabOptions, type ConfigFields, type LabCaEndpoint } from './acme-lab.js';
 export { startUnbound, type Unbound, type UnboundOptions } from './unbound.js';
+export { startNats, type Nats, type NatsOptions } from './nats.js';
 export { createCa, selfSignedCert, privateKey, type LabCa, type LabCert, type IssueOptions } from './certs.js';
 export { startDovecot, type Dovecot, type DovecotOptions } from './dovecot.js';
 export { startExim, type Exim, type EximOptions } from './exim.js';
