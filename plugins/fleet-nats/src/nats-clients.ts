@@ -1,0 +1,68 @@
+import { readFile, stat } from 'node:fs/promises';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
+import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { FleetSettings } from './options.js';
+
+/** The clients of one connection, with the KV buckets opened (or created) once each. */
+export interface NatsClients {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  bucket(name: string, options?: Partial<KvOptions>): Promise<KV>;
+}
+
+/** Why the fleet cannot be used this run, found before any connection is tried (a credentials file's mode). */
+export class CredentialsRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialsRefused';
+  }
+}
+
+type ConnectSettings = Pick<FleetSettings, 'servers' | 'credentialsFile' | 'tls' | 'hostname'>;
+
+/** Connects once (no reconnect storm: a run goes on alone instead), within `timeoutMs`. */
+export async function openClients(settings: ConnectSettings, timeoutMs: number): Promise<NatsClients> {
+  const options: NodeConnectionOptions = {
+    servers: settings.servers,
+    name: `certsmith ${settings.hostname}`,
+    timeout: Math.max(1, Math.round(timeoutMs)),
+    maxReconnectAttempts: 1,
+    reconnectTimeWait: 250,
+  };
+  if (settings.credentialsFile) options.authenticator = credsAuthenticator(await privateCredentials(settings.credentialsFile));
+  if (settings.tls) options.tls = { ...settings.tls };
+  const nc = await connect(options);
+  const js = jetstream(nc, { timeout: Math.max(1, Math.round(timeoutMs)) });
+  const jsm = await jetstreamManager(nc, { timeout: Math.max(1, Math.round(timeoutMs)) });
+  const kvm = new Kvm(js);
+  const buckets = new Map<string, Promise<KV>>();
+  return {
+    nc,
+    js,
+    jsm,
+    bucket(name, bucketOptions = {}) {
+      let kv = buckets.get(name);
+      if (!kv) {
+        kv = kvm.create(name, { history: 1, ...bucketOptions });
+        // A failed open is tried again by the next call.
+        kv.catch(() => buckets.delete(name));
+        buckets.set(name, kv);
+      }
+      return kv;
+    },
+  };
+}
+
+/** The credentials, refused when others may read them: the seed in them is the host's identity in the fleet. */
+async function privateCredentials(file: string): Promise<Uint8Array> {
+  let mode: number;
+  try {
+    mode = (await stat(file)).mode & 0o777;
+  } catch (error) {
+    throw new CredentialsRefused(`credentials file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  if ((mode & 0o077) !== 0) throw new CredentialsRefused(`credentials file ${file} has mode ${mode.toString(8).padStart(4, '0')}: it must be 0600 or stricter`);
+  return new Uint8Array(await readFile(file));
+}

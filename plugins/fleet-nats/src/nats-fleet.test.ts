@@ -1,0 +1,123 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Container,
+  TOKENS,
+  contributionsOf,
+  createBus,
+  type CertsmithConfig,
+  type FleetLink,
+  type RateLimitEntry,
+  type RunReport,
+  type StatusReport,
+  type StatusSink,
+} from '@certsmith/core';
+import { startNats, type Nats } from '@certsmith/testlab';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifest } from './index.js';
+
+const NOW = new Date('2026-03-01T10:00:00Z');
+const status = (hostname: string): StatusReport => ({ hostname, config: '/etc/certsmith.json', now: NOW.toISOString(), lastRun: null, targets: [] });
+const report = {} as RunReport;
+
+/** The plugin as the CLI loads it: one object, both status sink and fleet link. */
+async function hostOf(nats: Nats, hostname: string, options: Record<string, unknown> = {}): Promise<FleetLink & StatusSink> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-'));
+  const config = { file: join(stateDir, 'certsmith.json'), hostname, paths: { stateDir } } as unknown as CertsmithConfig;
+  const root = new Container();
+  root.bind(TOKENS.Config).toConstantValue(config);
+  root.bind(TOKENS.Clock).toConstantValue({ now: () => NOW });
+  const contributed = await contributionsOf(manifest, { servers: [nats.url], ...options }, config, root, createBus());
+  expect(contributed.fleet[0]).toBe(contributed.statusSinks[0]);
+  return contributed.fleet[0] as FleetLink & StatusSink;
+}
+
+const limit = (issuer: string, name: string): RateLimitEntry => ({
+  issuer,
+  scope: 'name',
+  name,
+  until: '2026-03-01T13:00:00Z',
+  recordedAt: NOW.toISOString(),
+  code: 'ACME_RATE_LIMITED',
+  kind: 'rateLimited',
+  detail: 'too many certificates',
+});
+
+describe('NatsFleet against a real nats-server', () => {
+  let nats: Nats;
+  let nc: NatsConnection;
+  const signal = () => AbortSignal.timeout(10_000);
+  beforeAll(async () => {
+    nats = await startNats({ jetstream: true });
+    nc = await connect({ servers: nats.url });
+  }, 30_000);
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('sends every event to the stream with its message id, and a re-send is stored once', async () => {
+    const bus = createBus();
+    const host = await hostOf(nats, 'web1.example.test');
+    host.listen?.(bus);
+    bus.emit('dns-resolved', { name: 'a.example.test', addresses: ['192.0.2.1'], path: [], chosen: null });
+    bus.emit('failed', { stage: 'issue', target: 'a', code: 'X', message: 'no', next: 'next issuer', severity: 'warning' });
+    const outcome = await host.publish(status('web1.example.test'), report, signal());
+    expect(outcome).toEqual({ detail: '3 messages sent', warnings: [] });
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info('CERTSMITH_EVENTS');
+    expect(info.state.messages).toBe(2);
+    expect(info.config.duplicate_window).toBe(48 * 3600 * 1e9);
+    const first = await jsm.streams.getMessage('CERTSMITH_EVENTS', { seq: 1 });
+    if (!first) throw new Error('the stream has no first message');
+    expect(first.subject).toBe('certsmith.events.web1_example_test.dns-resolved');
+    expect(first.header.get('Nats-Msg-Id')).toMatch(/^web1_example_test\.[0-9a-f-]+\.0$/);
+    // The same message id again (a spool sent twice) is acknowledged as a duplicate and not stored.
+    const again = await jetstream(nc).publish(first.subject, first.data, { msgID: first.header.get('Nats-Msg-Id') });
+    expect(again.duplicate).toBe(true);
+    expect((await jsm.streams.info('CERTSMITH_EVENTS')).state.messages).toBe(2);
+  });
+
+  it("writes the host's status document to the status bucket under its host key", async () => {
+    const host = await hostOf(nats, 'web2.example.test');
+    await host.publish(status('web2.example.test'), report, signal());
+    const kv = await new Kvm(nc).open('certsmith-status');
+    const entry = await kv.get('web2_example_test');
+    expect(entry?.json()).toEqual({ host: 'web2.example.test', reportedAt: NOW.toISOString(), status: status('web2.example.test') });
+    const view = await host.view(signal());
+    expect(view.hosts.map((h) => h.host)).toContain('web2.example.test');
+  });
+
+  it("gives host B the rate limit host A met, and not A's own back to A", async () => {
+    const a = await hostOf(nats, 'a.example.test');
+    const b = await hostOf(nats, 'b.example.test');
+    await a.shareRateLimits([limit('letsencrypt', 'www.example.test')], signal());
+    await b.shareRateLimits([limit('letsencrypt', 'mail.example.test')], signal());
+    expect(await b.sharedRateLimits(signal())).toEqual([limit('letsencrypt', 'www.example.test')]);
+    expect(await a.sharedRateLimits(signal())).toEqual([limit('letsencrypt', 'mail.example.test')]);
+    const view = await a.view(signal());
+    expect(view.rateLimits).toEqual(
+      expect.arrayContaining([
+        { ...limit('letsencrypt', 'www.example.test'), host: 'a.example.test' },
+        { ...limit('letsencrypt', 'mail.example.test'), host: 'b.example.test' },
+      ]),
+    );
+    expect(a.takeWarnings()).toEqual([]);
+  });
+
+  it('leaves out malformed values with a warning naming their key', async () => {
+    const kvm = new Kvm(nc);
+    await (await kvm.create('certsmith-ledger')).put('ratelimit.forged', '{"entries":[{"issuer":1}]}');
+    await (await kvm.create('certsmith-status')).put('forged_host', 'not json');
+    const host = await hostOf(nats, 'c.example.test');
+    await host.sharedRateLimits(signal());
+    expect(host.takeWarnings()).toEqual([expect.stringContaining('ratelimit.forged')]);
+    const view = await host.view(signal());
+    expect(view.warnings).toEqual(expect.arrayContaining([expect.stringContaining('forged_host'), expect.stringContaining('ratelimit.forged')]));
+    expect(view.hosts.map((h) => h.host)).not.toContain('forged_host');
+  });
+});

@@ -1,0 +1,75 @@
+import { resolveConfigPath, type CertsmithConfig, type OptionsOf } from '@certsmith/core';
+import { join } from 'node:path';
+import { subjectToken } from './names.js';
+
+export const OPTIONS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['servers'],
+  properties: {
+    servers: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: '^(nats|tls)://[^\\s/]+:[0-9]{1,5}$' },
+      description: 'The NATS servers, as nats://host:port.',
+    },
+    credentialsFile: { type: 'string', minLength: 1, description: 'A NATS credentials file (JWT and NKey seed), mode 0600 or stricter.' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        caFile: { type: 'string', minLength: 1, description: "PEM file of the CA that signed the servers' certificates." },
+        certFile: { type: 'string', minLength: 1, description: 'Client certificate (PEM), for servers that verify clients.' },
+        keyFile: { type: 'string', minLength: 1, description: "The client certificate's key (PEM)." },
+      },
+    },
+    stream: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'JetStream stream of the lifecycle events (default CERTSMITH_EVENTS).' },
+    statusBucket: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: "KV bucket of every host's status (default certsmith-status)." },
+    ledgerBucket: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'KV bucket of the shared rate limits (default certsmith-ledger).' },
+    leaseBucket: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'KV bucket of the order slots (default certsmith-leases).' },
+    ordersInFlight: { type: 'integer', minimum: 1, maximum: 1000, description: 'Orders in flight per CA account across the fleet (default 10).' },
+    leaseSeconds: { type: 'integer', minimum: 1, maximum: 86_400, description: "A slot's lease: a host that dies frees it after this (default 300)." },
+    maxWaitMs: { type: 'integer', minimum: 100, maximum: 600_000, description: 'Most a run waits on NATS in all (default 2000).' },
+  },
+} as const;
+
+export type RawFleetOptions = OptionsOf<typeof OPTIONS_SCHEMA>;
+
+export interface FleetSettings {
+  servers: string[];
+  credentialsFile?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  stream: string;
+  statusBucket: string;
+  ledgerBucket: string;
+  leaseBucket: string;
+  ordersInFlight: number;
+  leaseSeconds: number;
+  maxWaitMs: number;
+  /** The config's hostname, as the status and the rate limits name it. */
+  hostname: string;
+  /** The hostname as one subject token and KV key part (dots separate tokens). */
+  host: string;
+  spoolFile: string;
+}
+
+/** Completes the options with the config's hostname and state directory; relative paths are the config's. */
+export function settingsOf(raw: RawFleetOptions, config: Pick<CertsmithConfig, 'file' | 'hostname' | 'paths'>): FleetSettings {
+  const path = (file: string | undefined) => (file === undefined ? undefined : resolveConfigPath(config, file));
+  const tls = raw.tls && { caFile: path(raw.tls.caFile), certFile: path(raw.tls.certFile), keyFile: path(raw.tls.keyFile) };
+  return {
+    servers: [...raw.servers],
+    credentialsFile: path(raw.credentialsFile),
+    tls,
+    stream: raw.stream ?? 'CERTSMITH_EVENTS',
+    statusBucket: raw.statusBucket ?? 'certsmith-status',
+    ledgerBucket: raw.ledgerBucket ?? 'certsmith-ledger',
+    leaseBucket: raw.leaseBucket ?? 'certsmith-leases',
+    ordersInFlight: raw.ordersInFlight ?? 10,
+    leaseSeconds: raw.leaseSeconds ?? 300,
+    maxWaitMs: raw.maxWaitMs ?? 2_000,
+    hostname: config.hostname,
+    host: subjectToken(config.hostname),
+    spoolFile: join(config.paths.stateDir, 'fleet-spool.jsonl'),
+  };
+}

@@ -1,0 +1,20 @@
+/** What a host sends to the fleet: an event for the stream (its id makes a re-send harmless), or its status for KV. */
+export type Outbound = { kind: 'event'; subject: string; msgID: string; data: string } | { kind: 'status'; bucket: string; key: string; value: string };
+
+/** A line of the spool read back, or null when it is not one this plugin wrote. */
+export function outboundOf(line: string): Outbound | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (!value || typeof value !== 'object') return null;
+  const v = value as Record<string, unknown>;
+  const text = (field: string) => typeof v[field] === 'string';
+  if (v.kind === 'event' && text('subject') && text('msgID') && text('data'))
+    return { kind: 'event', subject: v.subject as string, msgID: v.msgID as string, data: v.data as string };
+  if (v.kind === 'status' && text('bucket') && text('key') && text('value'))
+    return { kind: 'status', bucket: v.bucket as string, key: v.key as string, value: v.value as string };
+  return null;
+}
