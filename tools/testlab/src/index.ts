@@ -17,6 +17,7 @@ export { createCa, selfSignedCert, privateKey, type LabCa, type LabCert, type Is
 export { startDovecot, type Dovecot, type DovecotOptions } from './dovecot.js';
 export { startExim, type Exim, type EximOptions } from './exim.js';
 export { startOcspResponder, freePort, type OcspResponder } from './ocsp.js';
+export { startNodeExporter, type NodeExporter, type NodeExporterOptions } from './node-exporter.js';
 export { startStaticHttp, type StaticHttp, type StaticHttpOptions } from './http-static.js';
 export { startSmtpReceiver, type SmtpReceiver, type SmtpReceiverOptions } from './smtp.js';
 export { startPureFtpd, type PureFtpd, type PureFtpdOptions } from './pureftpd.js';
