@@ -1,0 +1,131 @@
+import { copyFile, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Container,
+  TOKENS,
+  contributionsOf,
+  createBus,
+  type Bus,
+  type CertsmithConfig,
+  type FleetLink,
+  type Issuer,
+  type RunReport,
+  type StatusReport,
+  type StatusSink,
+} from '@certsmith/core';
+import { freePort, startNats, type Nats } from '@certsmith/testlab';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifest } from './index.js';
+
+const NOW = new Date('2026-03-01T10:00:00Z');
+const status: StatusReport = { hostname: 'web.example.test', config: '/etc/certsmith.json', now: NOW.toISOString(), lastRun: null, targets: [] };
+const report = {} as RunReport;
+type Host = FleetLink & StatusSink;
+
+async function hostOf(servers: string[], stateDir: string, options: Record<string, unknown> = {}): Promise<{ host: Host; bus: Bus }> {
+  const config = { file: join(stateDir, 'certsmith.json'), hostname: 'web.example.test', paths: { stateDir } } as unknown as CertsmithConfig;
+  const root = new Container();
+  root.bind(TOKENS.Config).toConstantValue(config);
+  root.bind(TOKENS.Clock).toConstantValue({ now: () => NOW });
+  const bus = createBus();
+  const host = (await contributionsOf(manifest, { servers, maxWaitMs: 1_000, ...options }, config, root, bus)).fleet[0] as Host;
+  host.listen?.(bus);
+  return { host, bus };
+}
+
+/** Every call on the run's path, as a run makes them; returns what each gave and how long all took. */
+async function runPath(host: Host) {
+  const started = Date.now();
+  const signal = AbortSignal.timeout(30_000);
+  const limits = await host.sharedRateLimits(signal);
+  await host.shareRateLimits(
+    [{ issuer: 'le', scope: 'account', until: '2026-03-01T12:00:00Z', recordedAt: NOW.toISOString(), code: 'X', kind: 'k', detail: 'd' }],
+    signal,
+  );
+  const slot = await host.orderSlot({ id: 'le' } as Issuer, signal);
+  return { limits, slot, ms: Date.now() - started };
+}
+
+const emitTwo = (bus: Bus) => {
+  bus.emit('dns-resolved', { name: 'a.example.test', addresses: [], path: [], chosen: null });
+  bus.emit('dns-resolved', { name: 'b.example.test', addresses: [], path: [], chosen: null });
+};
+
+describe('NatsFleet when NATS is unusable', () => {
+  let nats: Nats;
+  let silent: Server;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    nats = await startNats({ jetstream: true });
+    // Accepts connections and never says a word: a NATS that hangs.
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  }, 30_000);
+  afterAll(async () => {
+    sockets.forEach((s) => s.destroy());
+    silent?.close();
+    await nats?.stop();
+  });
+
+  it('goes on alone within the budget when the server is down, spools, and the next run sends the spool once', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-'));
+    await nats.kill();
+    const first = await hostOf([nats.url], stateDir);
+    emitTwo(first.bus);
+    const path = await runPath(first.host);
+    expect(path).toMatchObject({ limits: [], slot: null });
+    expect(path.ms).toBeLessThan(5_000);
+    const warnings = first.host.takeWarnings();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(nats.url);
+    expect((await first.host.publish(status, report, AbortSignal.timeout(5_000))).detail).toMatch(/3 spooled/);
+    const spool = join(stateDir, 'fleet-spool.jsonl');
+    expect((await stat(spool)).mode & 0o777).toBe(0o600);
+    expect((await readFile(spool, 'utf8')).trim().split('\n')).toHaveLength(3);
+    await copyFile(spool, join(stateDir, 'spool-copy'));
+
+    await nats.restart();
+    const second = await hostOf([nats.url], stateDir);
+    emitTwo(second.bus);
+    expect(await second.host.publish(status, report, AbortSignal.timeout(5_000))).toEqual({ detail: '5 messages sent', warnings: [] });
+    await expect(stat(spool)).rejects.toThrow(/ENOENT/);
+    // The same spool sent again (a run that died before removing it) adds nothing to the stream.
+    await copyFile(join(stateDir, 'spool-copy'), spool);
+    const third = await hostOf([nats.url], stateDir);
+    await third.host.publish(status, report, AbortSignal.timeout(5_000));
+    const nc = await connect({ servers: nats.url });
+    try {
+      expect((await (await jetstreamManager(nc)).streams.info('CERTSMITH_EVENTS')).state.messages).toBe(4);
+      expect((await (await new Kvm(nc).open('certsmith-status')).get('web_example_test'))?.json()).toMatchObject({ host: 'web.example.test' });
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('goes on alone within the budget on a closed port and on a server that never answers', async () => {
+    for (const url of [`nats://127.0.0.1:${await freePort()}`, `nats://127.0.0.1:${(silent.address() as { port: number }).port}`]) {
+      const { host } = await hostOf([url], await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-')));
+      const path = await runPath(host);
+      expect(path).toMatchObject({ limits: [], slot: null });
+      expect(path.ms).toBeLessThan(5_000);
+      expect(host.takeWarnings()).toEqual([expect.stringContaining(url)]);
+      expect(host.takeWarnings()).toEqual([]);
+      await expect(host.view(AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'FLEET_UNREACHABLE', message: expect.stringContaining(url) });
+    }
+  });
+
+  it('goes on alone, with a warning naming it, when the credentials file is readable by others', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-'));
+    const creds = join(stateDir, 'fleet.creds');
+    await writeFile(creds, 'not read', { mode: 0o644 });
+    const { host } = await hostOf([nats.url], stateDir, { credentialsFile: creds });
+    expect(await runPath(host)).toMatchObject({ limits: [], slot: null });
+    expect(host.takeWarnings()).toEqual([expect.stringMatching(new RegExp(`${creds}.*0644`))]);
+    expect((await host.publish(status, report, AbortSignal.timeout(5_000))).detail).toMatch(/spooled/);
+  });
+});
