@@ -8,9 +8,8 @@ const RESULTS: readonly TargetResult[] = ['healthy', 'replaced', 'pending', 'kep
 /** The run that just ended: when, how long, how it ended, per target, and what went wrong. */
 export function recordRun(gauge: GaugeDeclarer, report: RunReport): void {
   gauge('last_run_end_timestamp_seconds', 'When the last certsmith run finished (Unix seconds).', []).set(unixSeconds(report.finishedAt));
-  gauge('last_run_duration_seconds', 'How long the last certsmith run took, in seconds.', []).set(
-    unixSeconds(report.finishedAt) - unixSeconds(report.startedAt),
-  );
+  const took = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+  gauge('last_run_duration_seconds', 'How long the last certsmith run took, in seconds.', []).set(took);
   gauge('last_run_exit_code', "The last run's exit code: 0 every target healthy or fixed, 1 some target failed.", []).set(report.exitCode);
   gauge('last_run_interrupted', '1 when a signal (SIGINT, SIGTERM) stopped the last run; else 0.', []).set(flag(report.interrupted !== undefined));
   const result = gauge('last_run_target_result', 'How each target ended in the last run: 1 for its result, 0 for the others.', ['target', 'result']);
