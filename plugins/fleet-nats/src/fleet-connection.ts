@@ -3,6 +3,8 @@ import type { FleetSettings } from './options.js';
 import { WaitBudget } from './wait-budget.js';
 import type { OnceWarnings } from './warnings.js';
 
+const DRAIN_MS = 1_000;
+
 /** One NATS call on the run's path, charged to the run's budget. */
 export type Ask = <T>(call: (clients: NatsClients) => Promise<T>) => Promise<T>;
 
@@ -14,6 +16,7 @@ export type Ask = <T>(call: (clients: NatsClients) => Promise<T>) => Promise<T>;
 export class FleetConnection {
   private clients: Promise<NatsClients> | undefined;
   private offlineReason: string | undefined;
+  private finished = false;
   readonly budget: WaitBudget;
 
   constructor(
@@ -30,7 +33,7 @@ export class FleetConnection {
 
   /** `work`'s result, or `fallback` when NATS is (or turns out to be) unreachable or slow. */
   async use<T>(fallback: T, work: (ask: Ask) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.offline) return fallback;
+    if (this.offline || this.finished) return fallback;
     const ask: Ask = async (call) => {
       const clients = await this.budget.bound(() => this.connect(), signal);
       return this.budget.bound(() => call(clients), signal);
@@ -43,13 +46,23 @@ export class FleetConnection {
     }
   }
 
+  /** The run is over: the connection goes and is not opened again (a slot still held lapses at its TTL). */
+  async finish(): Promise<void> {
+    this.finished = true;
+    await this.close();
+  }
+
   /** Lets the connection go (waiting for what it still sends), so that the process can exit. */
-  async close(): Promise<void> {
+  private async close(): Promise<void> {
     const clients = this.clients;
     this.clients = undefined;
     if (!clients) return;
     const nc = await clients.then((c) => c.nc).catch(() => undefined);
-    await nc?.drain().catch(() => nc.close());
+    if (!nc) return;
+    // A server that stopped answering would hold a drain: past a second the connection is closed outright.
+    const timer = setTimeout(() => void nc.close().catch(() => undefined), DRAIN_MS);
+    await nc.drain().catch(() => nc.close().catch(() => undefined));
+    clearTimeout(timer);
   }
 
   goOffline(error: unknown): void {

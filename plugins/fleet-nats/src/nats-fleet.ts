@@ -81,7 +81,7 @@ export class NatsFleet implements StatusSink, FleetLink {
     } catch (error) {
       return { detail: 'failed', warnings: [...this.warnings.take(), `the fleet spool ${this.spool.file}: ${(error as Error).message}`] };
     } finally {
-      await this.connection.close();
+      await this.connection.finish();
     }
   }
 

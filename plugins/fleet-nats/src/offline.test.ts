@@ -115,6 +115,9 @@ describe('NatsFleet when NATS is unusable', () => {
       expect(path.ms).toBeLessThan(5_000);
       expect(host.takeWarnings()).toEqual([expect.stringContaining(url)]);
       expect(host.takeWarnings()).toEqual([]);
+      const started = Date.now();
+      expect((await host.publish(status, report, AbortSignal.timeout(5_000))).detail).toMatch(/1 spooled/);
+      expect(Date.now() - started).toBeLessThan(5_000);
       await expect(host.view(AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'FLEET_UNREACHABLE', message: expect.stringContaining(url) });
     }
   });
