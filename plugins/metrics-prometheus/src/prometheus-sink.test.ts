@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,6 @@ describe('@certsmith/metrics-prometheus', () => {
     dir = await mkdtemp(join(tmpdir(), 'certsmith-prometheus-'));
   });
   afterAll(async () => {
-    await chmod(dir, 0o755).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -105,26 +104,27 @@ describe('@certsmith/metrics-prometheus', () => {
     expect(again.some((s) => s.name.startsWith('certsmith_'))).toBe(false);
   });
 
-  it('never throws: a missing or unwritable directory is one warning naming the file; the old file stays whole', async () => {
+  it('never throws: a missing directory, a file in its place, or a directory at the path is one warning naming the file', async () => {
     const missing = join(dir, 'no-such-dir', 'certsmith.prom');
     const { sink } = await load({ file: missing });
     const outcome = await sink.publish(SAMPLE_STATUS, SAMPLE_REPORT, AbortSignal.timeout(5_000));
-    expect(outcome.detail).toBe('metrics not written');
-    expect(outcome.warnings).toEqual([expect.stringMatching(new RegExp(`^${missing}: cannot be written \\(ENOENT\\)`))]);
+    expect(outcome).toEqual({
+      detail: 'metrics not written',
+      warnings: [`${missing}: cannot be written (ENOENT); node_exporter keeps serving the previous file`],
+    });
 
-    const locked = join(dir, 'locked');
-    await mkdir(locked);
-    await writeFile(join(locked, 'certsmith.prom'), 'certsmith_last_run_exit_code 0\n');
-    await chmod(locked, 0o555);
-    const { sink: blocked } = await load({ file: join(locked, 'certsmith.prom') });
+    await writeFile(join(dir, 'plain-file'), '');
+    const underFile = join(dir, 'plain-file', 'certsmith.prom');
+    expect((await (await load({ file: underFile })).sink.publish(SAMPLE_STATUS, SAMPLE_REPORT, AbortSignal.timeout(5_000))).warnings).toEqual([
+      expect.stringMatching(/plain-file\/certsmith\.prom: cannot be written \(ENOTDIR\)/),
+    ]);
+
+    const taken = join(dir, 'taken');
+    await mkdir(join(taken, 'certsmith.prom'), { recursive: true });
+    const { sink: blocked } = await load({ file: join(taken, 'certsmith.prom') });
     const refused = await blocked.publish(SAMPLE_STATUS, SAMPLE_REPORT, AbortSignal.timeout(5_000));
-    await chmod(locked, 0o755);
-    // Root writes anywhere: then the file is replaced, which is as good.
-    if (process.getuid?.() === 0) expect(refused.detail).toBe(`metrics written to ${join(locked, 'certsmith.prom')}`);
-    else {
-      expect(refused.warnings).toEqual([expect.stringMatching(/locked\/certsmith\.prom: cannot be written \(EACCES\)/)]);
-      expect(await readFile(join(locked, 'certsmith.prom'), 'utf8')).toBe('certsmith_last_run_exit_code 0\n');
-    }
-    expect((await readdir(locked)).filter((f) => f.includes('.certsmith-'))).toEqual([]);
+    expect(refused.warnings).toEqual([expect.stringMatching(/taken\/certsmith\.prom: cannot be written \(EISDIR\)/)]);
+    // The temp file is gone: nothing half-written is left beside the file.
+    expect(await readdir(taken)).toEqual(['certsmith.prom']);
   });
 });
