@@ -110,7 +110,7 @@ describe('@certsmith/metrics-prometheus', () => {
     const outcome = await sink.publish(SAMPLE_STATUS, SAMPLE_REPORT, AbortSignal.timeout(5_000));
     expect(outcome).toEqual({
       detail: 'metrics not written',
-      warnings: [`${missing}: cannot be written (ENOENT); node_exporter keeps serving the previous file`],
+      warnings: [`${missing}: cannot be written (ENOENT); node_exporter keeps the previous one, if any`],
     });
 
     await writeFile(join(dir, 'plain-file'), '');

@@ -25,7 +25,7 @@ export class PrometheusSink implements StatusSink {
       return { detail: `metrics written to ${file}` };
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? describeError(error).message;
-      return { detail: 'metrics not written', warnings: [`${file}: cannot be written (${reason}); node_exporter keeps serving the previous file`] };
+      return { detail: 'metrics not written', warnings: [`${file}: cannot be written (${reason}); node_exporter keeps the previous one, if any`] };
     }
   }
 }
