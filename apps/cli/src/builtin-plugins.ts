@@ -23,6 +23,7 @@ function urlOf(name: string): () => string {
 const loaders: Record<string, Load> = {
   '@certsmith/dcv-dns': () => import('@certsmith/dcv-dns'),
   '@certsmith/dcv-http': () => import('@certsmith/dcv-http'),
+  '@certsmith/fleet-nats': () => import('@certsmith/fleet-nats'),
   '@certsmith/installer-cpanel': () => import('@certsmith/installer-cpanel'),
   '@certsmith/installer-dovecot': () => import('@certsmith/installer-dovecot'),
   '@certsmith/installer-exim': () => import('@certsmith/installer-exim'),
@@ -32,6 +33,7 @@ const loaders: Record<string, Load> = {
   '@certsmith/issuer-acme': () => import('@certsmith/issuer-acme'),
   '@certsmith/issuer-sectigo': () => import('@certsmith/issuer-sectigo'),
   '@certsmith/issuer-selfsigned': () => import('@certsmith/issuer-selfsigned'),
+  '@certsmith/metrics-prometheus': () => import('@certsmith/metrics-prometheus'),
   '@certsmith/notify-email': () => import('@certsmith/notify-email'),
   '@certsmith/scheduler-at': () => import('@certsmith/scheduler-at'),
 };

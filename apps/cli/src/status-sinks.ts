@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { describeError, type Bus, type RunReport } from '@certsmith/core';
 import type { Composition } from './compose.js';
 import { collectStatus } from './status.js';
@@ -12,7 +13,8 @@ const PUBLISH_TIMEOUT_MS = 5_000;
 export async function publishStatus(composition: Composition, result: RunReport, say: (line: string) => void): Promise<void> {
   const { contributions, bus } = composition;
   const warn = warner(bus, say);
-  for (const warning of contributions.fleet[0]?.takeWarnings() ?? []) warn('fleet', 'FLEET_DEGRADED', warning, 'go on alone');
+  const fleet = contributions.fleet[0];
+  for (const warning of fleet?.takeWarnings() ?? []) warn(fleet!.id, 'FLEET_DEGRADED', warning, 'go on alone');
   if (contributions.statusSinks.length === 0) return;
   let status;
   try {
@@ -22,7 +24,10 @@ export async function publishStatus(composition: Composition, result: RunReport,
     return;
   }
   for (const sink of contributions.statusSinks) {
-    const outcome = await sink.publish(status, result, AbortSignal.timeout(PUBLISH_TIMEOUT_MS)).catch((error: unknown) => ({
+    // A sink may send many things at once (a fleet's spooled events), each listening on the one bound.
+    const bound = AbortSignal.timeout(PUBLISH_TIMEOUT_MS);
+    setMaxListeners(0, bound);
+    const outcome = await sink.publish(status, result, bound).catch((error: unknown) => ({
       detail: 'failed',
       warnings: [describeError(error).message],
     }));

@@ -112,10 +112,10 @@ const result = await build({
   logLevel: 'warning',
 });
 
-// main.js must hold apps/cli's main.js and its usage.js only (usage.js reads ../package.json from there): every other
-// path a module computes from import.meta.url assumes dist/lib/.
+// main.js must hold apps/cli's main.js, its usage.js (which reads ../package.json from there) and entry.js (the exit
+// code) only: every other path a module computes from import.meta.url assumes dist/lib/.
 const mainInputs = Object.keys(result.metafile.outputs[relative(repo, join(dist, 'main.js'))]?.inputs ?? {}).sort();
-if (mainInputs.join(' ') !== 'apps/cli/dist/main.js apps/cli/dist/usage.js') fail(`dist/main.js holds ${mainInputs.join(', ')}`);
+if (mainInputs.join(' ') !== 'apps/cli/dist/entry.js apps/cli/dist/main.js apps/cli/dist/usage.js') fail(`dist/main.js holds ${mainInputs.join(', ')}`);
 // One reflect-metadata, and no inversify but the core's bundled copy.
 const inputs = Object.keys(result.metafile.inputs);
 if (inputs.filter((i) => /reflect-metadata\/Reflect\.js$/.test(i)).length !== 1) fail('reflect-metadata is not included exactly once');

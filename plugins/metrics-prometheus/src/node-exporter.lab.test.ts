@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Container, TOKENS, completeConfig, contributionsOf, createBus } from '@certsmith/core';
 import { labDir, startNodeExporter, type NodeExporter } from '@certsmith/testlab';
 import { SAMPLE_REPORT, SAMPLE_STATUS, SAMPLE_VALIDATIONS } from '../test/sample-run.js';
-import { samplesOf, valueOf } from '../test/samples.js';
+import { samplesOf, valueOf } from '@certsmith/testlab';
 import { manifest } from './index.js';
 
 describe('the metrics file through node_exporter', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Container, TOKENS, completeConfig, contributionsOf, createBus, validateOptions, type StatusSink } from '@certsmith/core';
 import { SAMPLE_REPORT, SAMPLE_STATUS, SAMPLE_VALIDATIONS } from '../test/sample-run.js';
-import { samplesOf, valueOf } from '../test/samples.js';
+import { samplesOf, valueOf } from '@certsmith/testlab';
 import { manifest } from './index.js';
 
 describe('@certsmith/metrics-prometheus', () => {

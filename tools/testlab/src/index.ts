@@ -37,3 +37,4 @@ export {
   type IssuingAcmeDoubleCertificate,
   type IssuingAcmeDoubleRequest,
 } from './issuing-acme-double.js';
+export { samplesOf, valueOf, type Sample } from './prometheus-samples.js';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { CertsmithConfig } from '../config/config.js';
 import type { Clock, CsrFactory, DcvMethod, FleetLink, Inspector, Installer, Issuer, Resolver, Scheduler } from '../contracts.js';
@@ -70,11 +71,21 @@ export class RunContext {
     const fleet = this.deps.fleet;
     if (!fleet) return gate.through(work);
     return gate.through(async () => {
-      const slot = await fleet.orderSlot(issuer, signal);
+      // The fleet's waits listen on a relay: one listener on the run's signal per order, whatever the link adds.
+      const relay = new AbortController();
+      setMaxListeners(0, relay.signal);
+      const onAbort = () => relay.abort(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
       try {
-        return await work();
+        const slot = await fleet.orderSlot(issuer, relay.signal);
+        try {
+          return await work();
+        } finally {
+          await slot?.release();
+        }
       } finally {
-        await slot?.release();
+        signal.removeEventListener('abort', onAbort);
       }
     });
   }

@@ -1,13 +1,10 @@
-// The plugin in a real run: the built CLI checks a sandbox whose config names the plugin's build by path, twice, and
-// node_exporter serves what the second run wrote.
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+// @certsmith/metrics-prometheus in a real run: the built CLI checks a sandbox whose config names the plugin, twice,
+// and Debian's node_exporter serves what the second run wrote.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, runCli, startNodeExporter, type NodeExporter } from '@certsmith/testlab';
-import { samplesOf, valueOf } from '../test/samples.js';
+import { labDir, runCli, samplesOf, startNodeExporter, valueOf, type NodeExporter } from '@certsmith/testlab';
 
-const PLUGIN_BUILD = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const SANDBOX = new URL('../../../config/sandbox.json', import.meta.url);
 const SERVICES = ['cpanel', 'dovecot', 'exim', 'ftp'];
 
@@ -17,9 +14,6 @@ describe('certsmith check with @certsmith/metrics-prometheus', () => {
   let metrics: string;
   let exporter: NodeExporter;
   beforeAll(async () => {
-    await access(PLUGIN_BUILD).catch(() => {
-      throw new Error(`${PLUGIN_BUILD} is missing: build the plugin first (npm run build)`);
-    });
     dir = await labDir('metrics-e2e');
     metrics = join(dir.path, 'textfile', 'certsmith.prom');
     const sandbox = JSON.parse(await readFile(SANDBOX, 'utf8')) as Record<string, unknown>;
@@ -31,7 +25,7 @@ describe('certsmith check with @certsmith/metrics-prometheus', () => {
         ...sandbox,
         names: ['mail.sandbox.test'],
         paths: { stateDir: './state', sslDir: './ssl', logDir: './logs' },
-        plugins: [{ module: PLUGIN_BUILD, options: { file: metrics } }],
+        plugins: [{ module: '@certsmith/metrics-prometheus', options: { file: metrics } }],
       }),
     );
   });

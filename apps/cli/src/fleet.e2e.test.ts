@@ -1,0 +1,233 @@
+// A fleet end to end: several certsmith hosts (each its own config, state and ssl directories, its own ACME account)
+// run the built CLI against one NATS JetStream (Debian's nats-server), one CA (the testlab's ACME doubles, which record
+// when each request arrived) and the lab's BIND and nginx. What is asserted is what the CA saw and what each host did:
+// the fleet's bound on orders in flight, a rate limit met by one host holding the others back, a renewal that goes on
+// when NATS dies, its spool sent once NATS is back, a dead host's lease freed by its TTL, and `fleet status`.
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  runCli,
+  startAcmeLab,
+  startIssuingAcmeDouble,
+  startNats,
+  startRateLimitingAcmeDouble,
+  type AcmeLab,
+  type IssuingAcmeDouble,
+  type IssuingAcmeDoubleRequest,
+  type Nats,
+  type RateLimitingAcmeDouble,
+} from '@certsmith/testlab';
+
+const ZONE = `fleet-${randomBytes(3).toString('hex')}.example.test`;
+const EAB = { kid: 'kid-1', hmacKey: randomBytes(32).toString('base64url') };
+const HOSTS = ['a', 'b', 'c'];
+const siteNames = (host: string, i: number) => [`s${i}.${host}.${ZONE}`];
+/** A site that moved from host d to host e: both hold it (a migration, when rate-limit avalanches happen). */
+const MOVED = [`moved.${ZONE}`];
+const LEASE_SECONDS = 4;
+
+let lab: AcmeLab;
+let double: IssuingAcmeDouble;
+let limiting: RateLimitingAcmeDouble;
+let nats: Nats;
+let nc: NatsConnection | undefined;
+
+beforeAll(async () => {
+  const webNames = [...['a', 'b', 'c', 'f', 'g'].flatMap((h) => [...siteNames(h, 0), ...siteNames(h, 1)]), ...MOVED];
+  [lab, double, limiting, nats] = await Promise.all([
+    startAcmeLab({ name: 'fleet-e2e', webNames, pebble: false }),
+    startIssuingAcmeDouble({ ari: false }),
+    startRateLimitingAcmeDouble(),
+    startNats({ jetstream: true }),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await Promise.all([double?.stop(), limiting?.stop(), nats?.stop()]);
+  await lab?.stop();
+});
+
+interface HostSetup {
+  names?: string[][];
+  ordersInFlight?: number;
+  ca?: 'issuing' | 'limiting';
+}
+
+/** One host's config: its two sites (or `names`), the ACME issuer at the CA, files installed, the fleet on NATS. */
+async function hostConfig(host: string, setup: HostSetup = {}): Promise<{ config: string; state: string }> {
+  const name = `host-${host}`;
+  const ca = setup.ca === 'limiting' ? limiting : double;
+  const names = setup.names ?? [siteNames(host, 0), siteNames(host, 1)];
+  const config = await lab.writeConfig(name, {
+    hostname: `${name}.${ZONE}`,
+    services: { cpanel: false, dovecot: false, exim: false, ftp: false },
+    plugins: [
+      lab.httpDcvPlugin,
+      { module: '@certsmith/issuer-acme', options: { ...(await lab.acmeIssuerOptions(name, { ca, eab: EAB })), ...issuerPatterns(setup) } },
+      { module: '@certsmith/installer-files' },
+      { module: '@certsmith/fleet-nats', options: { servers: [nats.url], ordersInFlight: setup.ordersInFlight ?? 2, leaseSeconds: LEASE_SECONDS } },
+    ],
+    issuers: ['acme'],
+    targets: names.map((n, i) => ({ id: `site${i}`, names: n, services: ['files'] })),
+  });
+  return { config, state: join(lab.dir, `state-${name}`) };
+}
+
+const issuerPatterns = (setup: HostSetup) => (setup.ca === 'limiting' ? {} : { issuerPatterns: [double.issuerPattern] });
+const env = () => ({ SSL_CERT_FILE: double.rootFile });
+
+/**
+ * The most orders the CA had in flight at once: an order counts from its newOrder request until its certificate is
+ * fetched (the client holds its slot until after that), as the CA saw the requests arrive.
+ */
+function mostInFlight(requests: IssuingAcmeDoubleRequest[]): number {
+  const steps = requests
+    .filter((r) => (r.path === '/new-order' && r.method === 'POST') || r.path.startsWith('/cert/'))
+    .map((r) => ({ at: r.at, step: r.path === '/new-order' ? 1 : -1 }))
+    .sort((x, y) => x.at - y.at || x.step - y.step);
+  let now = 0;
+  let most = 0;
+  for (const { step } of steps) most = Math.max(most, (now += step));
+  return most;
+}
+
+async function natsClient(): Promise<NatsConnection> {
+  nc ??= await connect({ servers: nats.url });
+  return nc;
+}
+
+/** Every message of the events stream whose subject is this host's: subject and message id. */
+async function eventsOf(host: string): Promise<{ subject: string; id: string }[]> {
+  const jsm = await jetstreamManager(await natsClient());
+  const info = await jsm.streams.info('CERTSMITH_EVENTS');
+  const found: { subject: string; id: string }[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const message = await jsm.streams.getMessage('CERTSMITH_EVENTS', { seq }).catch(() => null);
+    if (message?.subject.startsWith(`certsmith.events.${host}.`)) found.push({ subject: message.subject, id: message.header.get('Nats-Msg-Id') });
+  }
+  return found;
+}
+
+describe('a fleet of certsmith hosts on one NATS', { timeout: 180_000 }, () => {
+  it('the CA never has more orders in flight than the fleet bound, and fleet status lists every host', async () => {
+    // A finalization that takes a second keeps each order in flight long enough for the hosts' orders to overlap.
+    double.behave({ delay: { path: /^\/finalize\//, ms: 1_000 } });
+    const hosts = await Promise.all(HOSTS.map((h) => hostConfig(h, { ordersInFlight: 2 })));
+    const from = double.requests.length;
+    const runs = await Promise.all(hosts.map(({ config }) => runCli(['check', '--config', config], { env: env() })));
+    for (const run of runs) {
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Issued by "acme"');
+      expect(run.stdout).toContain('Status (nats):');
+    }
+    const requests = double.requests.slice(from);
+    expect(requests.filter((r) => r.path === '/new-order' && r.method === 'POST')).toHaveLength(6);
+    // Three hosts of two sites each would have six orders at the CA at once; the fleet allows two.
+    expect(mostInFlight(requests)).toBe(2);
+    double.behave({ delay: undefined });
+
+    const human = await runCli(['fleet', 'status', '--config', hosts[0]!.config]);
+    expect(human.stderr).toBe('');
+    expect(human.code).toBe(0);
+    expect(human.stdout.split('\n')[0]).toMatch(/^3 hosts, 6 certificates: 0 expired, 0 defective, 0 expiring within 7 days, 0 due, 0 pending orders/);
+    const json = await runCli(['fleet', 'status', '--json', '--config', hosts[0]!.config]);
+    const report = JSON.parse(json.stdout) as { hosts: { host: string; silent: boolean; targets: number }[] };
+    expect(report.hosts.filter((h) => h.host.endsWith(ZONE))).toEqual(
+      // Each host's own hostname target and its two sites.
+      HOSTS.map((h) => ({ host: `host-${h}.${ZONE}`, silent: false, targets: 3, reportedAt: expect.any(String) })),
+    );
+  });
+
+  it('a rate limit one host meets keeps the other host from asking the CA for those names', async () => {
+    limiting.behave({ answer: 'rateLimited', retryAfter: '10800' });
+    const d = await hostConfig('d', { names: [MOVED], ca: 'limiting' });
+    const e = await hostConfig('e', { names: [MOVED], ca: 'limiting' });
+    const first = await runCli(['check', '--config', d.config], { env: env() });
+    expect(first.stdout).toContain('ACME_RATE_LIMITED');
+    const asked = limiting.orders().length;
+    const second = await runCli(['check', '--config', e.config], { env: env() });
+    expect(second.stderr).toBe('');
+    expect(second.stdout).toContain(`RATE_LIMITED: not asking "acme" for ${MOVED[0]} until `);
+    // Host e never asked: the limit host d met held it back.
+    expect(limiting.orders()).toHaveLength(asked);
+    const status = await runCli(['fleet', 'status', '--config', e.config]);
+    expect(status.stdout).toContain(`"acme" ${MOVED[0]} until`);
+    expect(status.stdout).toContain(`(met by host-d.${ZONE})`);
+    expect(status.stdout).toMatch(new RegExp(`HELD +host-e\\.${ZONE.replace(/\./g, '\\.')} / site0`));
+  });
+
+  it('a renewal goes on when NATS dies in the middle of it; the spool reaches the stream once NATS is back, without duplicates', async () => {
+    let held!: () => void;
+    const finalizing = new Promise<void>((resolve) => (held = resolve));
+    double.behave({ delay: { path: /^\/finalize\//, ms: 1_500, onHold: () => held() } });
+    const f = await hostConfig('f');
+    const run = runCli(['check', '--config', f.config], { env: env() });
+    await finalizing;
+    await nats.kill();
+    const first = await run;
+    double.behave({ delay: undefined });
+    expect(first.code).toBe(0);
+    expect(first.stdout.match(/installed a certificate from "acme" for files/g) ?? []).toHaveLength(2);
+    expect(first.stdout).toContain('Warning (nats):');
+    const spool = (await readdir(f.state)).find((file) => file.startsWith('fleet-spool'));
+    expect(spool).toBeDefined();
+    expect((await stat(join(f.state, spool!))).mode & 0o777).toBe(0o600);
+
+    await nats.restart();
+    nc = undefined;
+    const second = await runCli(['check', '--config', f.config], { env: env() });
+    expect(second.code).toBe(0);
+    expect(second.stdout).not.toContain('Warning (nats):');
+    expect((await readdir(f.state)).some((file) => file.startsWith('fleet-spool'))).toBe(false);
+    const events = await eventsOf(`host-f_${ZONE.replace(/\./g, '_')}`);
+    const ids = events.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The first run's two installs reached the stream, each once.
+    expect(events.filter((e) => e.subject.endsWith('.installed')).length).toBeGreaterThanOrEqual(2);
+    const runsSeen = new Set(events.map((e) => e.id.split('.')[1]));
+    expect(runsSeen.size).toBe(2);
+  });
+
+  it("a lease a dead host left holds the slot until its TTL frees it; then the next host's order goes through", async () => {
+    const kv = await new Kvm(await natsClient()).open('certsmith-leases');
+    // What a host killed in the middle of an order leaves: its slot taken, never released.
+    const left = Date.now();
+    await kv.put('lease.acme.0', JSON.stringify({ host: `dead.${ZONE}`, at: new Date(left).toISOString() }));
+    const g = await hostConfig('g', { names: [siteNames('g', 0)], ordersInFlight: 1 });
+    const from = double.requests.length;
+    const run = await runCli(['check', '--config', g.config], { env: env() });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Issued by "acme"');
+    const order = double.requests.slice(from).find((r) => r.path === '/new-order' && r.method === 'POST')!;
+    // The order came only once the dead host's key had expired (the bucket's TTL is the lease time).
+    expect(order.at - left).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000 - 500);
+  });
+
+  it('publishes no private key, EAB secret or credential: the whole stream and every bucket are searched', async () => {
+    const client = await natsClient();
+    const jsm = await jetstreamManager(client);
+    const info = await jsm.streams.info('CERTSMITH_EVENTS');
+    const texts: string[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const message = await jsm.streams.getMessage('CERTSMITH_EVENTS', { seq }).catch(() => null);
+      if (message) texts.push(message.string());
+    }
+    for (const bucket of ['certsmith-status', 'certsmith-ledger', 'certsmith-leases']) {
+      const kv = await new Kvm(client).open(bucket);
+      for await (const key of await kv.keys()) texts.push((await kv.get(key))?.string() ?? '');
+    }
+    expect(texts.length).toBeGreaterThan(50);
+    // A line of a key the fleet's first test installed, the EAB secret every host has, any PEM key at all.
+    const installedKey = await readFile(join(lab.dir, 'ssl-host-a', 'live', 'site0', 'privkey.pem'), 'utf8');
+    const secrets = ['PRIVATE KEY', EAB.hmacKey, installedKey.split('\n')[1]!];
+    for (const secret of secrets) expect(texts.filter((t) => t.includes(secret))).toEqual([]);
+  });
+});
