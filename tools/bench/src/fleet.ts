@@ -1,0 +1,153 @@
+// Benchmark: a fleet on one NATS JetStream (Debian's nats-server on loopback). Part 1: H simulated hosts (default 100)
+// of T targets each (default 10) report their status through @certsmith/fleet-nats, then `certsmith fleet status`
+// reads them all (aim: under 1 s). Part 2: what NATS adds to one host's run: `certsmith check` over the healthy
+// fixture with and without the fleet plugin, CPU of each (aim: the fleet's share under 5 %). Medians over runs, each
+// with the 1-minute load average beside it.
+//   npm run bench -- fleet [--hosts 100] [--targets 10] [--runs 5]
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RunReport, StatusReport, TargetStatus } from '@certsmith/core';
+import { NatsFleet, settingsOf } from '@certsmith/fleet-nats';
+import { CLI_PATH, cliNodeFlags, labDir, startNats, type Nats } from '@certsmith/testlab';
+import { prepareHealthy } from './healthy.js';
+import { timed } from './renewal.js';
+import { formatKb, formatMs, loadAverage, writeResults } from './report.js';
+
+interface Figure {
+  what: string;
+  wallMs: number;
+  cpuMs: number;
+  maxRssKb: number;
+  load: number;
+}
+
+const DAY = 86_400_000;
+
+/** One host's status document: T targets of one service each; every tenth target due, every fiftieth pending. */
+function statusOf(host: string, targets: number, now: Date): StatusReport {
+  const list: TargetStatus[] = Array.from({ length: targets }, (_, i) => {
+    const daysLeft = i % 10 === 0 ? 12 : 60;
+    const notAfter = new Date(now.getTime() + daysLeft * DAY).toISOString();
+    return {
+      target: `t${i}`,
+      names: [`site${i}.${host}`, `www.site${i}.${host}`],
+      services: [
+        {
+          service: 'files',
+          file: `/etc/ssl/live/t${i}/fullchain.pem`,
+          certificate: {
+            subject: '',
+            issuer: 'Lab CA',
+            serial: `${i}`,
+            notBefore: new Date(now.getTime() - 30 * DAY).toISOString(),
+            notAfter,
+            names: [`site${i}.${host}`],
+            selfSigned: false,
+          },
+          profile: 'classic',
+          daysLeft,
+          renewal: { due: daysLeft < 30, rule: 'lifetime', dueAt: null, reason: daysLeft < 30 ? 'a third of its lifetime left' : 'not due' },
+          missingNames: [],
+        },
+      ],
+      pending:
+        i % 50 === 0
+          ? [{ issuer: 'acme', order: `https://ca/order/${i}`, names: [`site${i}.${host}`], createdAt: now.toISOString(), waitedSeconds: 3600, heldBy: '' }]
+          : [],
+      lastRun: null,
+    };
+  });
+  return { hostname: host, config: '/etc/certsmith/config.json', now: now.toISOString(), lastRun: null, targets: list };
+}
+
+const EMPTY_RUN: RunReport = { hostname: '', startedAt: '', finishedAt: '', dryRun: false, exitCode: 0, targets: [] };
+
+/** Every simulated host reports its status through the plugin, as its run's end would. */
+async function reportHosts(nats: Nats, dir: string, hosts: number, targets: number): Promise<void> {
+  const now = new Date();
+  for (let h = 0; h < hosts; h++) {
+    const hostname = `host${h}.fleet.test`;
+    const config = { file: join(dir, 'fleet.json'), hostname, paths: { stateDir: join(dir, `state-${h}`), sslDir: dir, logDir: dir } };
+    const fleet = new NatsFleet(settingsOf({ servers: [nats.url], maxWaitMs: 10_000 }, config), { clock: { now: () => now } });
+    const outcome = await fleet.publish(statusOf(hostname, targets, now), EMPTY_RUN, AbortSignal.timeout(30_000));
+    if (outcome.warnings?.length) throw new Error(`fleet: host ${hostname} could not report: ${outcome.warnings.join('; ')}`);
+  }
+}
+
+async function measure(what: string, args: string[], dir: string): Promise<Figure> {
+  const load = loadAverage();
+  const m = await timed(process.execPath, [...cliNodeFlags(), CLI_PATH, ...args], { cwd: dir, timeFile: join(dir, 'time.txt') });
+  if (m.code !== 0 && m.code !== 1) throw new Error(`fleet: ${what} exited ${m.code}: ${m.stderr.slice(0, 2000)}`);
+  return { what, wallMs: m.wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb, load };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+function medianOf(figures: Figure[]): Figure {
+  return {
+    what: figures[0]!.what,
+    wallMs: median(figures.map((f) => f.wallMs)),
+    cpuMs: median(figures.map((f) => f.cpuMs)),
+    maxRssKb: median(figures.map((f) => f.maxRssKb)),
+    load: median(figures.map((f) => f.load)),
+  };
+}
+
+export async function main(args: string[]): Promise<Figure[]> {
+  const { values } = parseArgs({
+    args,
+    options: { hosts: { type: 'string', default: '100' }, targets: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' } },
+  });
+  const [hosts, targets, runs] = [Number(values.hosts), Number(values.targets), Number(values.runs)];
+  const dir = await labDir('bench-fleet');
+  const nats = await startNats({ jetstream: true });
+  try {
+    process.stderr.write(`fleet: ${hosts} hosts of ${targets} targets report their status ...\n`);
+    await reportHosts(nats, dir.path, hosts, targets);
+    const viewer = join(dir.path, 'viewer.json');
+    await writeFile(
+      viewer,
+      JSON.stringify({ hostname: 'viewer.fleet.test', plugins: [{ module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }] }),
+    );
+    const status: Figure[] = [];
+    for (let r = 0; r < runs; r++) status.push(await measure('fleet status --json', ['fleet', 'status', '--json', '--config', viewer], dir.path));
+
+    process.stderr.write(`fleet: one host's check over ${targets} targets, alone and in the fleet ...\n`);
+    const alone = await prepareHealthy(join(dir.path, 'host'), targets);
+    const inFleet = join(dir.path, 'host', 'in-fleet.json');
+    const config = JSON.parse(await readFile(alone, 'utf8')) as { plugins: unknown[] };
+    await writeFile(
+      inFleet,
+      JSON.stringify({ ...config, plugins: [...config.plugins, { module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }] }),
+    );
+    const checks: Record<string, Figure[]> = { alone: [], 'in the fleet': [] };
+    // Taking turns, so that a change of load falls on both.
+    for (let r = 0; r < runs; r++) {
+      checks.alone!.push(await measure('check, alone', ['check', '--no-retry', '--config', alone], join(dir.path, 'host')));
+      checks['in the fleet']!.push(await measure('check, in the fleet', ['check', '--no-retry', '--config', inFleet], join(dir.path, 'host')));
+    }
+    const figures = [medianOf(status), medianOf(checks.alone!), medianOf(checks['in the fleet']!)];
+    print(figures, { hosts, targets, runs });
+    await writeResults('fleet', figures);
+    return figures;
+  } finally {
+    await nats.stop();
+    await dir.cleanup();
+  }
+}
+
+function print(figures: Figure[], at: { hosts: number; targets: number; runs: number }): void {
+  const [status, alone, inFleet] = figures as [Figure, Figure, Figure];
+  const share = ((inFleet.cpuMs - alone.cpuMs) / inFleet.cpuMs) * 100;
+  process.stdout.write(
+    `\n### The fleet on one NATS: ${at.hosts} hosts of ${at.targets} targets (medians of ${at.runs} runs)\n\n` +
+      `| what | wall | CPU (user+sys) | peak RSS | load (1 min) |\n| --- | ---: | ---: | ---: | ---: |\n` +
+      figures.map((f) => `| ${f.what} | ${formatMs(f.wallMs)} | ${formatMs(f.cpuMs)} | ${formatKb(f.maxRssKb)} | ${f.load.toFixed(2)} |`).join('\n') +
+      `\n\nfleet status over ${at.hosts} hosts: ${formatMs(status.wallMs)} (aim under 1 s); NATS's share of a run's CPU: ${share.toFixed(1)} % (aim under 5 %)\n`,
+  );
+}
