@@ -24,8 +24,9 @@ export class Pipeline {
 
   async run(targets: Target[], options: RunOptions): Promise<void> {
     const { report, fleet } = this.context.deps;
-    // What the other hosts of a fleet met holds this host back too (the link bounds its wait and never throws).
-    if (fleet) this.context.rateLimits.addShared(await fleet.sharedRateLimits(options.signal), `fleet "${fleet.id}" rate limits`);
+    // What the other hosts of a fleet met holds this host back too, read when a first order is weighed (the link
+    // bounds its wait and never throws): a run that orders nothing does not ask the fleet.
+    if (fleet) this.context.rateLimits.shareFrom(() => fleet.sharedRateLimits(options.signal), `fleet "${fleet.id}" rate limits`);
     let next = 0;
     const worker = async () => {
       while (next < targets.length && !options.signal.aborted) {

@@ -129,6 +129,19 @@ describe('RateLimitLedger', () => {
     expect(await a.hold('sectigo', ['shop.a.test'])).toBeNull();
   });
 
+  it('asks the fleet for its limits once, when a first hold is looked up, and never in a run that looks up none', async () => {
+    let asked = 0;
+    const entry = { issuer: 'le', scope: 'account', until: '2026-11-25T07:00:00Z', code: 'ACME_RATE_LIMITED', kind: 'rateLimited', detail: '' };
+    const quiet = ledger();
+    quiet.shareFrom(async () => [entry, ++asked].slice(0, 1), 'fleet');
+    expect(asked).toBe(0);
+    const a = ledger();
+    a.shareFrom(async () => [entry, ++asked].slice(0, 1), 'fleet');
+    expect(await a.hold('le', ['a.test'])).toMatchObject({ scope: 'account' });
+    expect(await a.hold('le', ['b.test'])).toMatchObject({ scope: 'account' });
+    expect(asked).toBe(1);
+  });
+
   it("an account-wide limit holds the issuer back for every name; the CA's own names win over the order's", async () => {
     const a = ledger();
     await a.record('sectigo', 'ACME_RATE_LIMITED', limit({ scope: 'account', detail: 'too many new orders recently', account: 'https://ca/acct/1' }), [

@@ -123,6 +123,8 @@ export class RateLimitLedger {
   private writes: Promise<void> = Promise.resolve();
   /** Limits other hosts met (a fleet), held in memory for this run beside the file's. */
   private shared: RateLimitEntry[] = [];
+  /** Where the shared limits come from, asked once, when a hold is first looked up (a healthy run never asks). */
+  private sharedSource?: { load: () => Promise<unknown[]>; name: string; loaded?: Promise<void> };
 
   constructor(
     readonly file: string,
@@ -134,6 +136,11 @@ export class RateLimitLedger {
     const problems = this.problems;
     this.problems = [];
     return problems;
+  }
+
+  /** Limits other hosts recorded are read from `load` the first time a hold is looked up, and added as addShared does. */
+  shareFrom(load: () => Promise<unknown[]>, name: string): void {
+    this.sharedSource = { load, name };
   }
 
   /**
@@ -151,6 +158,8 @@ export class RateLimitLedger {
 
   /** What holds `issuer` back for these names now, or null when it may be asked. */
   async hold(issuer: string, names: string[]): Promise<RateLimitHold | null> {
+    const source = this.sharedSource;
+    if (source) await (source.loaded ??= source.load().then((entries) => this.addShared(entries, source.name)));
     const now = this.now().getTime();
     const live = [...(await this.current()), ...this.shared].filter((e) => e.issuer === issuer && new Date(e.until).getTime() > now);
     const account = live.filter((e) => e.scope === 'account');

@@ -1,13 +1,21 @@
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+// JetStream's API errors told apart by their name and code, so that nothing of the NATS clients is loaded before a
+// connection is made (a run that never reaches NATS, `certsmith status`, does not pay for loading them).
+const API_ERRORS = new Set(['JetStreamApiError', 'StreamNotFoundError', 'ConsumerNotFoundError']);
+// JetStream's error codes (JetStreamApiCodes of @nats-io/jetstream).
+const STREAM_NOT_FOUND = 10059;
+const WRONG_LAST_SEQUENCE = 10071;
+const WRONG_LAST_SEQUENCE_UNKNOWN = 10164;
+
+/** An answer of the JetStream API saying no (a permission, a limit, a conflict), rather than no answer at all. */
+export function isApiError(error: unknown): error is Error & { code: number } {
+  return error instanceof Error && API_ERRORS.has(error.name) && typeof (error as { code?: unknown }).code === 'number';
+}
 
 /** A compare-and-set refused: the key was written (or taken) by someone else since it was read. */
 export function isConflict(error: unknown): boolean {
-  return (
-    error instanceof JetStreamApiError &&
-    (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
+  return isApiError(error) && (error.code === WRONG_LAST_SEQUENCE || error.code === WRONG_LAST_SEQUENCE_UNKNOWN);
 }
 
 export function isStreamNotFound(error: unknown): boolean {
-  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+  return isApiError(error) && error.code === STREAM_NOT_FOUND;
 }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
-import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { KV, KvOptions } from '@nats-io/kv';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import type { FleetSettings } from './options.js';
 
 /** The clients of one connection, with the KV buckets opened (or created) once each. */
@@ -24,6 +24,12 @@ type ConnectSettings = Pick<FleetSettings, 'servers' | 'credentialsFile' | 'tls'
 
 /** Connects once (no reconnect storm: a run goes on alone instead), within `timeoutMs`. */
 export async function openClients(settings: ConnectSettings, timeoutMs: number): Promise<NatsClients> {
+  // Loaded on the first connection only: a command that never connects does not load the clients.
+  const [{ connect, credsAuthenticator }, { jetstream, jetstreamManager }, { Kvm }] = await Promise.all([
+    import('@nats-io/transport-node'),
+    import('@nats-io/jetstream'),
+    import('@nats-io/kv'),
+  ]);
   const options: NodeConnectionOptions = {
     servers: settings.servers,
     name: `certsmith ${settings.hostname}`,

@@ -1,6 +1,6 @@
-import { JetStreamApiError, StorageType } from '@nats-io/jetstream';
+import type { StorageType } from '@nats-io/jetstream';
 import type { Ask } from './fleet-connection.js';
-import { isStreamNotFound } from './js-errors.js';
+import { isApiError, isStreamNotFound } from './js-errors.js';
 import { EVENT_SUBJECTS } from './names.js';
 import type { Outbound } from './outbound.js';
 
@@ -21,12 +21,12 @@ export async function ensureStream(ask: Ask, stream: string): Promise<void> {
     await ask(({ jsm }) =>
       jsm.streams.info(stream).catch(async (error: unknown) => {
         if (!isStreamNotFound(error)) throw error;
-        return jsm.streams.add({ name: stream, subjects: [EVENT_SUBJECTS], duplicate_window: DUPLICATE_WINDOW_NS, storage: StorageType.File });
+        return jsm.streams.add({ name: stream, subjects: [EVENT_SUBJECTS], duplicate_window: DUPLICATE_WINDOW_NS, storage: 'file' as StorageType });
       }),
     );
   } catch (error) {
     // The server answered and said no (a permission, a limit); no answer at all is NATS being unreachable.
-    if (error instanceof JetStreamApiError) throw new StreamUnavailable(stream, error);
+    if (isApiError(error)) throw new StreamUnavailable(stream, error);
     throw error;
   }
 }
