@@ -59,7 +59,9 @@ const lazyRequires = {
 
 // esbuild gives a CommonJS package reached by import() (undici, @peculiar/x509) in a chunk of its own whose only export
 // is `default`, where node gives the named exports too. Such an import() gets an ES module in front of the package that
-// re-exports the names node itself finds in it (its import() namespace, read here at build time).
+// re-exports the names node itself finds in it (its import() namespace, read here at build time). The names are taken
+// from the namespace, not from `default`: for a package compiled from ES modules (`__esModule`, the NATS clients)
+// esbuild's default is the package's own `default` export, which it may not have.
 const cjsDynamicImports = {
   name: 'cjs-dynamic-imports',
   setup(b) {
@@ -73,7 +75,7 @@ const cjsDynamicImports = {
       const names = Object.keys(await import(pathToFileURL(args.path).href)).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
       const file = JSON.stringify(args.path);
       return {
-        contents: `import face from ${file};\nexport default face;\nexport const { ${names.join(', ')} } = face;\n`,
+        contents: `import * as face from ${file};\nexport default face.default ?? face;\nexport const { ${names.join(', ')} } = face;\n`,
         loader: 'js',
         resolveDir: dirname(args.path),
       };

@@ -4,7 +4,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, run } from '@certsmith/testlab';
+import { labDir, run, startNats } from '@certsmith/testlab';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const REPO = join(PACKAGE_DIR, '../..');
@@ -127,5 +127,26 @@ describe('the installed package', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('plugin "old-plugin"');
     expect(result.stderr).toContain('speaks plugin API 0, this certsmith speaks 1');
+  });
+
+  it('reaches a fleet on NATS and writes the metrics file with the plugins it bundles (their clients loaded on first use)', async () => {
+    const nats = await startNats({ jetstream: true });
+    try {
+      const metrics = join(dir.path, 'certsmith.prom');
+      const config = await sandboxConfig('fleet.json', [
+        { module: '@certsmith/fleet-nats', options: { servers: [nats.url] } },
+        { module: '@certsmith/metrics-prometheus', options: { file: metrics } },
+      ]);
+      const result = await certsmith('certsmith', ['check', '--config', config]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).not.toContain('Warning (nats)');
+      expect(result.stdout).toMatch(/Status \(nats\): \d+ messages sent\n/);
+      expect(await readFile(metrics, 'utf8')).toContain('certsmith_last_run_exit_code 0');
+      const fleet = await certsmith('certsmith', ['fleet', 'status', '--config', config]);
+      expect(fleet.stdout).toMatch(/^1 hosts, \d+ certificates: 0 expired/);
+    } finally {
+      await nats.stop();
+    }
   });
 });

@@ -3,7 +3,7 @@
 // reads them all (aim: under 1 s). Part 2: what NATS adds to one host's run: `certsmith check` over the healthy
 // fixture with and without the fleet plugin, CPU of each (aim: the fleet's share under 5 %). Medians over runs, each
 // with the 1-minute load average beside it.
-//   npm run bench -- fleet [--hosts 100] [--targets 10] [--runs 5]
+//   npm run bench -- fleet [--hosts 100] [--targets 10] [--runs 5] [--cli <path>]
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -75,9 +75,9 @@ async function reportHosts(nats: Nats, dir: string, hosts: number, targets: numb
   }
 }
 
-async function measure(what: string, args: string[], dir: string): Promise<Figure> {
+async function measure(cli: string, what: string, args: string[], dir: string): Promise<Figure> {
   const load = loadAverage();
-  const m = await timed(process.execPath, [...cliNodeFlags(), CLI_PATH, ...args], { cwd: dir, timeFile: join(dir, 'time.txt') });
+  const m = await timed(process.execPath, [...cliNodeFlags(cli), cli, ...args], { cwd: dir, timeFile: join(dir, 'time.txt') });
   if (m.code !== 0 && m.code !== 1) throw new Error(`fleet: ${what} exited ${m.code}: ${m.stderr.slice(0, 2000)}`);
   return { what, wallMs: m.wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb, load };
 }
@@ -101,8 +101,14 @@ function medianOf(figures: Figure[]): Figure {
 export async function main(args: string[]): Promise<Figure[]> {
   const { values } = parseArgs({
     args,
-    options: { hosts: { type: 'string', default: '100' }, targets: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' } },
+    options: {
+      hosts: { type: 'string', default: '100' },
+      targets: { type: 'string', default: '10' },
+      runs: { type: 'string', default: '5' },
+      cli: { type: 'string', default: CLI_PATH },
+    },
   });
+  const cli = values.cli;
   const [hosts, targets, runs] = [Number(values.hosts), Number(values.targets), Number(values.runs)];
   const dir = await labDir('bench-fleet');
   const nats = await startNats({ jetstream: true });
@@ -115,7 +121,7 @@ export async function main(args: string[]): Promise<Figure[]> {
       JSON.stringify({ hostname: 'viewer.fleet.test', plugins: [{ module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }] }),
     );
     const status: Figure[] = [];
-    for (let r = 0; r < runs; r++) status.push(await measure('fleet status --json', ['fleet', 'status', '--json', '--config', viewer], dir.path));
+    for (let r = 0; r < runs; r++) status.push(await measure(cli, 'fleet status --json', ['fleet', 'status', '--json', '--config', viewer], dir.path));
 
     process.stderr.write(`fleet: one host's check over ${targets} targets, alone and in the fleet ...\n`);
     const alone = await prepareHealthy(join(dir.path, 'host'), targets);
@@ -128,8 +134,8 @@ export async function main(args: string[]): Promise<Figure[]> {
     const checks: Record<string, Figure[]> = { alone: [], 'in the fleet': [] };
     // Taking turns, so that a change of load falls on both.
     for (let r = 0; r < runs; r++) {
-      checks.alone!.push(await measure('check, alone', ['check', '--no-retry', '--config', alone], join(dir.path, 'host')));
-      checks['in the fleet']!.push(await measure('check, in the fleet', ['check', '--no-retry', '--config', inFleet], join(dir.path, 'host')));
+      checks.alone!.push(await measure(cli, 'check, alone', ['check', '--no-retry', '--config', alone], join(dir.path, 'host')));
+      checks['in the fleet']!.push(await measure(cli, 'check, in the fleet', ['check', '--no-retry', '--config', inFleet], join(dir.path, 'host')));
     }
     const figures = [medianOf(status), medianOf(checks.alone!), medianOf(checks['in the fleet']!)];
     print(figures, { hosts, targets, runs });
