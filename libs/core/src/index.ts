@@ -24,6 +24,7 @@ export * from './rate-limits.js';
 export * from './pending-report.js';
 export { PendingOrderStore } from './pending-store.js';
 export * from './last-run.js';
+export { relayOf, type SignalRelay } from './signal-relay.js';
 export type * from './status-document.js';
 export { renewalByLifetime, renewalByAri, ariWindowProblem, type RenewalTiming, type RenewalRule, type RenewalThresholds } from './renewal-timing.js';
 export { OPTIONS_VALIDATOR_FILE, schemaHash, standaloneValidatorSource, type SchemaValidator, type SchemaMode } from './config/standalone.js';

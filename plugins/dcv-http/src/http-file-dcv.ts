@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import {
   answers,
   CertsmithError,
+  relayOf,
   type AddressPreference,
   type Bus,
   type Challenge,
@@ -164,15 +164,11 @@ export class HttpFileDcv implements DcvMethod {
 
   async check(published: Published, outer: AbortSignal, options: DcvCheckOptions = {}): Promise<NameVerdict> {
     // The resolver and the HTTP client each listen on the signal: one relay per check keeps the caller's count low.
-    const scope = new AbortController();
-    setMaxListeners(0, scope.signal);
-    const relay = () => scope.abort(outer.reason);
-    if (outer.aborted) relay();
-    else outer.addEventListener('abort', relay, { once: true });
+    const scope = relayOf(outer);
     try {
       return await this.checkWithin(published, scope.signal, options.addressPreference ?? 'first');
     } finally {
-      outer.removeEventListener('abort', relay);
+      scope.release();
     }
   }
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import type { Challenge, ChallengeKind, DcvCheckOptions, DcvMethod, NameVerdict } from '../contracts.js';
 import { describeError } from '../errors.js';
 import type { Target } from '../model.js';
+import { relayOf } from '../signal-relay.js';
 import type { RunContext } from './run-context.js';
 
 /** Local DCV verdicts already said in this run of a target, by method, address preference and name. */
@@ -45,12 +45,8 @@ export async function localDcv(run: RunContext, target: Target, names: string[],
   }
   const verdicts = request.verdicts ?? new Map<string, boolean>();
   const passed: string[] = [];
-  // Every name listens for the abort at once (resolver, HTTP client): one relay keeps Node's listener warning off the run's signal.
-  const scope = new AbortController();
-  setMaxListeners(0, scope.signal);
-  const relay = () => scope.abort(signal.reason);
-  if (signal.aborted) relay();
-  else signal.addEventListener('abort', relay, { once: true });
+  // Every name listens for the abort at once (resolver, HTTP client): through one relay.
+  const scope = relayOf(signal);
   const probe = { token: randomBytes(16).toString('hex'), content: randomBytes(24).toString('base64url') };
   const how = {
     over: request.family,
@@ -71,7 +67,7 @@ export async function localDcv(run: RunContext, target: Target, names: string[],
       if (ok) passed.push(name);
     }),
   );
-  signal.removeEventListener('abort', relay);
+  scope.release();
   return names.filter((n) => passed.includes(n));
 }
 

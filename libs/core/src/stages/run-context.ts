@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { CertsmithConfig } from '../config/config.js';
 import type { Clock, CsrFactory, DcvMethod, FleetLink, Inspector, Installer, Issuer, Resolver, Scheduler } from '../contracts.js';
@@ -6,6 +5,7 @@ import type { Bus, FailedEvent } from '../events.js';
 import { DEFAULT_ORDERS_IN_FLIGHT, OrderGate } from '../order-gate.js';
 import { RateLimitLedger } from '../rate-limits.js';
 import { RenewalAdvisor } from '../renewal-advice.js';
+import { relayOf } from '../signal-relay.js';
 import type { RunReportCollector } from '../report.js';
 import type { Switches } from '../switches.js';
 import type { Target } from '../model.js';
@@ -72,11 +72,7 @@ export class RunContext {
     if (!fleet) return gate.through(work);
     return gate.through(async () => {
       // The fleet's waits listen on a relay: one listener on the run's signal per order, whatever the link adds.
-      const relay = new AbortController();
-      setMaxListeners(0, relay.signal);
-      const onAbort = () => relay.abort(signal.reason);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      const relay = relayOf(signal);
       try {
         const slot = await fleet.orderSlot(issuer, relay.signal);
         try {
@@ -85,7 +81,7 @@ export class RunContext {
           await slot?.release();
         }
       } finally {
-        signal.removeEventListener('abort', onAbort);
+        relay.release();
       }
     });
   }
