@@ -120,4 +120,21 @@ describe('NatsFleet against a real nats-server', () => {
     expect(view.warnings).toEqual(expect.arrayContaining([expect.stringContaining('forged_host'), expect.stringContaining('ratelimit.forged')]));
     expect(view.hosts.map((h) => h.host)).not.toContain('forged_host');
   });
+
+  it('says the event stream it cannot create, keeps the events in the spool, and still writes the status', async () => {
+    // A stream (the default one) already holds the subjects: the server refuses to create another over them.
+    const jsm = await jetstreamManager(nc);
+    const holder = await jsm.streams.info('CERTSMITH_EVENTS').catch(() => jsm.streams.add({ name: 'CERTSMITH_EVENTS', subjects: ['certsmith.events.>'] }));
+    const before = holder.state.messages;
+    const bus = createBus();
+    const host = await hostOf(nats, 'd.example.test', { stream: 'REFUSED_EVENTS' });
+    host.listen?.(bus);
+    bus.emit('failed', { stage: 'issue', target: 'a', code: 'X', message: 'no', next: 'next issuer', severity: 'warning' });
+    const outcome = await host.publish(status('d.example.test'), report, signal());
+    expect(outcome.warnings).toEqual([expect.stringContaining('REFUSED_EVENTS')]);
+    expect(outcome.detail).toMatch(/spooled/);
+    expect((await jsm.streams.info('CERTSMITH_EVENTS')).state.messages).toBe(before);
+    const entry = await (await new Kvm(nc).open('certsmith-status')).get('d_example_test');
+    expect(entry?.json()).toMatchObject({ host: 'd.example.test' });
+  });
 });
