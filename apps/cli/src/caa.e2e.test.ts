@@ -3,6 +3,7 @@
 // Debian's Pebble issues for the rest, fetching http-01 from nginx. The last test orders a forbidden name with the
 // check turned off, to see what Pebble itself does about CAA.
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomLoopback, run, runCli, startAcmeLab, type AcmeLab } from '@certsmith/testlab';
@@ -15,6 +16,10 @@ const SHOP = `shop.${HOST}`; // issue "other-ca.example": forbidden
 const CRIT = `crit.${HOST}`; // allows pebble.test, but a critical unknown tag forbids
 const ALIAS = `alias.${HOST}`; // CNAME to SHOP: SHOP's CAA applies
 const BAD = `bad.${HOST}`; // issue "%%%%%": malformed, names no CA
+/** RFC 8657: bound to the lab account (record added once it exists), to another account, to dns-01 only. */
+const BOUND = `bound.${HOST}`;
+const ELSEWHERE = `elsewhere.${HOST}`;
+const DNS_ONLY = `dns-only.${HOST}`;
 /** A zone of its own (the dynamic example.test refuses RRsets of over 100 records): 300 CAA records, none ours. */
 const HUGE_ZONE = `caa-${randomBytes(3).toString('hex')}.test`;
 const HUGE = `huge.${HUGE_ZONE}`;
@@ -34,8 +39,8 @@ ${Array.from({ length: HUGE_RECORDS }, (_, i) => `huge  IN CAA 0 issue "ca-${i}.
   lab = await startAcmeLab({
     name: 'caa-e2e',
     webAddress: web,
-    webNames: [HOST, ...NAMES],
-    pointedNames: [HOST, WWW, SHOP, CRIT, BAD],
+    webNames: [HOST, ...NAMES, BOUND, ELSEWHERE, DNS_ONLY],
+    pointedNames: [HOST, WWW, SHOP, CRIT, BAD, BOUND, ELSEWHERE, DNS_ONLY],
     extraZones: { [HUGE_ZONE]: hugeZone },
     records: [
       `update add ${BAD}. 60 IN CAA 0 issue "%%%%%"`,
@@ -44,6 +49,8 @@ ${Array.from({ length: HUGE_RECORDS }, (_, i) => `huge  IN CAA 0 issue "ca-${i}.
       `update add ${SHOP}. 60 IN CAA 0 issue "other-ca.example"`,
       `update add ${CRIT}. 60 IN CAA 0 issue "${PEBBLE_CAA}"`,
       `update add ${CRIT}. 60 IN CAA 128 tbs "unknown"`,
+      `update add ${ELSEWHERE}. 60 IN CAA 0 issue "${PEBBLE_CAA}; accounturi=https://elsewhere.example/acct/9"`,
+      `update add ${DNS_ONLY}. 60 IN CAA 0 issue "${PEBBLE_CAA}; validationmethods=dns-01"`,
     ],
   });
 }, 120_000);
@@ -207,6 +214,28 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
     const allowed = await runCli(['dcv', '--config', await config('dcv-ok', { names: [WWW] })]);
     expect(allowed.stdout).toContain('CAA allows "acme" 2 of 2 of them.\n');
     expect(allowed.code).toBe(0);
+  });
+
+  it('RFC 8657: a CA bound to another account or to dns-01 only is dropped with the record; bound to its own account it issues', async () => {
+    const file = await config('bound', { names: [WWW] });
+    // The first run registers the account at Pebble; its URL is then put in a CAA record.
+    expect((await runCli(['check', '--config', file])).code).toBe(0);
+    const account = (JSON.parse(await readFile(join(lab.dir, 'state-bound', 'issuers', 'acme', 'account.json'), 'utf8')) as { url: string }).url;
+    expect(account).toMatch(/^https:\/\//);
+    await lab.dns.updateExampleZone([`update add ${BOUND}. 60 IN CAA 0 issue "${PEBBLE_CAA}; accounturi=${account}"`]);
+    const bound = await config('bound', { names: [WWW, BOUND, ELSEWHERE, DNS_ONLY] });
+    const dcv = await runCli(['dcv', '--config', bound]);
+    expect(dcv.stdout).toContain(
+      `  CAA: CAA_FORBIDS: ${ELSEWHERE} (0 issue "${PEBBLE_CAA}; accounturi=https://elsewhere.example/acct/9" at ${ELSEWHERE}): issue names this CA, but accounturi binds it to the account https://elsewhere.example/acct/9; this issuer's account is ${account}\n`,
+    );
+    expect(dcv.stdout).toContain(
+      `  CAA: CAA_FORBIDS: ${DNS_ONLY} (0 issue "${PEBBLE_CAA}; validationmethods=dns-01" at ${DNS_ONLY}): issue names this CA, but validationmethods allows dns-01 only; this issuer validates with http-01\n`,
+    );
+    expect(dcv.stdout).toContain('CAA allows "acme" 3 of 5 of them.\n');
+    const check = await runCli(['check', '--config', bound]);
+    expect(check.stderr).toBe('');
+    expect(check.stdout).toMatch(/installed a certificate from "acme"/);
+    expect(await namesIn(join(lab.dir, 'ssl-bound', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, WWW, BOUND].sort());
   });
 
   it("with no CAA identity the check is off (said with --verbose), and Debian's Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA", async () => {

@@ -1,4 +1,4 @@
-import { RunReportCollector, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
+import { RunReportCollector, issuerStateDir, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
 import { reportUsageError } from './command-line.js';
 import { compose, pipelineOf, type Overrides } from './compose.js';
 import { HumanLog } from './human-log.js';
@@ -43,6 +43,7 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
         signal: AbortSignal.timeout(120_000),
         next: 'the run would try the next issuer',
         requireAllNames: config.dcv.requireAllNames,
+        issuerStateDir: issuerStateDir(config, ca.id),
       });
       caa = { issuer: ca.id, allowed };
     }

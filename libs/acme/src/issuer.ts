@@ -4,6 +4,8 @@ import {
   answers,
   CertsmithError,
   type AddressPreference,
+  type BindsCaa,
+  type CaaBinding,
   type Challenge,
   type IssueContext,
   type IssueRequest,
@@ -81,7 +83,7 @@ const FINAL_ACCOUNT_FAILURES = /^(EAB_KEY_SPENT|EAB_KEY_UNKNOWN|EAB_REJECTED|EAB
 /** What a CA saw of a run before the issuer had a gate of its own: the pipeline's four targets at a time. */
 export const DEFAULT_ORDERS_IN_FLIGHT = 4;
 
-export class AcmeIssuer implements Issuer {
+export class AcmeIssuer implements Issuer, BindsCaa {
   readonly trusted = true;
   readonly id: string;
   readonly precheck: 'http' | 'dns' | 'none';
@@ -268,6 +270,17 @@ export class AcmeIssuer implements Issuer {
   }
 
   /** The Issuer contract's ARI hook: the suggested window, or null when the CA offers no ARI (Pebble 2.4). */
+  /**
+   * This issuer's account at its CA (from the account file, when it is this directory's) and the challenge type it
+   * answers with (its first: the one the order flow prefers when the CA offers it), for CAA's accounturi and
+   * validationmethods (RFC 8657). Before the first registration there is no account: null.
+   */
+  async caaBinding(stateDir: string): Promise<CaaBinding> {
+    const stored = await readAccountFile(join(stateDir, 'account.json')).catch(() => null);
+    const accountUri = stored && stored.account.directoryUrl === this.options.directoryUrl ? stored.account.url : null;
+    return { accountUri, methods: this.options.challengeTypes.slice(0, 1) };
+  }
+
   async renewalWindow(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null> {
     try {
       return (await this.renewalInfo(certificatePem, signal))?.suggestedWindow ?? null;

@@ -23,20 +23,21 @@ const LE = ['letsencrypt.org'];
 
 describe('parseIssueValue (RFC 8659 section 4.2)', () => {
   it('reads the issuer domain name, ignoring parameters and the white space around them', () => {
-    expect(parseIssueValue('letsencrypt.org')).toEqual({ issuer: 'letsencrypt.org' });
-    expect(parseIssueValue('  LetsEncrypt.ORG  ')).toEqual({ issuer: 'letsencrypt.org' });
+    expect(parseIssueValue('letsencrypt.org')).toEqual({ issuer: 'letsencrypt.org', parameters: {} });
+    expect(parseIssueValue('  LetsEncrypt.ORG  ')).toEqual({ issuer: 'letsencrypt.org', parameters: {} });
     expect(parseIssueValue('letsencrypt.org; accounturi=https://acme-v02.api.letsencrypt.org/acme/acct/1; validationmethods=http-01')).toEqual({
       issuer: 'letsencrypt.org',
+      parameters: { accounturi: 'https://acme-v02.api.letsencrypt.org/acme/acct/1', validationmethods: 'http-01' },
     });
-    expect(parseIssueValue('ca.example;')).toEqual({ issuer: 'ca.example' });
-    expect(parseIssueValue('ca.example ;  key = value ')).toEqual({ issuer: 'ca.example' });
-    expect(parseIssueValue('x-1.ca--2.example')).toEqual({ issuer: 'x-1.ca--2.example' });
+    expect(parseIssueValue('ca.example;')).toEqual({ issuer: 'ca.example', parameters: {} });
+    expect(parseIssueValue('ca.example ;  Key = value ')).toEqual({ issuer: 'ca.example', parameters: { key: 'value' } });
+    expect(parseIssueValue('x-1.ca--2.example')).toEqual({ issuer: 'x-1.ca--2.example', parameters: {} });
   });
 
   it('an empty value or a lone ";" names no issuer', () => {
-    expect(parseIssueValue(';')).toEqual({ issuer: null });
-    expect(parseIssueValue('')).toEqual({ issuer: null });
-    expect(parseIssueValue('  ;  ')).toEqual({ issuer: null });
+    expect(parseIssueValue(';')).toEqual({ issuer: null, parameters: {} });
+    expect(parseIssueValue('')).toEqual({ issuer: null, parameters: {} });
+    expect(parseIssueValue('  ;  ')).toEqual({ issuer: null, parameters: {} });
   });
 
   it('anything outside the grammar is malformed', () => {
@@ -96,6 +97,35 @@ describe('decideCaa (RFC 8659 section 4)', () => {
       where: 'example.test',
       reason: 'no issue property names letsencrypt.org',
     });
+  });
+
+  it('RFC 8657: a record naming the CA but bound to another account or to other methods forbids, quoted with the reason', () => {
+    const account = 'https://ca.test/acct/7';
+    const binding = { accountUri: account, methods: ['http-01'] };
+    const bound = (value: string) => decideCaa('www.example.test', found([rec(0, 'issue', value)]), LE, binding);
+    expect(bound(`letsencrypt.org; accounturi=${account}`)).toMatchObject({ allowed: true });
+    expect(bound('letsencrypt.org; validationmethods=dns-01,HTTP-01')).toMatchObject({ allowed: true });
+    expect(bound('letsencrypt.org; accounturi=https://ca.test/acct/8')).toEqual({
+      allowed: false,
+      record: '0 issue "letsencrypt.org; accounturi=https://ca.test/acct/8"',
+      where: 'example.test',
+      reason: `issue names this CA, but accounturi binds it to the account https://ca.test/acct/8; this issuer's account is ${account}`,
+    });
+    expect(bound('letsencrypt.org; validationmethods=dns-01')).toMatchObject({
+      allowed: false,
+      reason: 'issue names this CA, but validationmethods allows dns-01 only; this issuer validates with http-01',
+    });
+    // One record that lets it is enough.
+    const two = found([rec(0, 'issue', 'letsencrypt.org; validationmethods=dns-01'), rec(0, 'issue', 'letsencrypt.org; validationmethods=http-01')]);
+    expect(decideCaa('www.example.test', two, LE, binding).allowed).toBe(true);
+    // No account yet: a record bound to an account forbids; an issuer that cannot say its binding is not held to it.
+    expect(
+      decideCaa('www.example.test', found([rec(0, 'issue', `letsencrypt.org; accounturi=${account}`)]), LE, { accountUri: null, methods: ['http-01'] }),
+    ).toMatchObject({
+      allowed: false,
+      reason: `issue names this CA, but accounturi binds it to the account ${account}; this issuer has no account at the CA yet`,
+    });
+    expect(decideCaa('www.example.test', found([rec(0, 'issue', `letsencrypt.org; accounturi=${account}`)]), LE).allowed).toBe(true);
   });
 
   it('issue ";" forbids every CA', () => {
@@ -223,6 +253,26 @@ describe('caaPrecheck', () => {
     return { kept, events };
   };
   const forbid = (name: string): CaaLookup => ({ ...found([rec(0, 'issue', 'other.example')]), name, level: 'example.test', owner: 'example.test' });
+
+  it('weighs accounturi against the account the issuer keeps in its state directory (RFC 8657)', async () => {
+    const asked: string[] = [];
+    const binding = { caaBinding: async (dir: string) => (asked.push(dir), { accountUri: 'https://ca.test/acct/1', methods: ['http-01'] }) };
+    const bound = (name: string): CaaLookup => ({ ...found([rec(0, 'issue', 'letsencrypt.org; accounturi=https://ca.test/acct/2')]), name });
+    const bus = createBus();
+    const kept = await caaPrecheck({
+      bus,
+      resolver: resolverOf({ 'shop.example.test': bound('shop.example.test') }),
+      issuer: { ...issuer(), ...binding } as Issuer,
+      target,
+      names: target.names,
+      signal: new AbortController().signal,
+      next: 'try issuer "selfsigned"',
+      requireAllNames: false,
+      issuerStateDir: '/var/lib/certsmith/issuers/acme',
+    });
+    expect(asked).toEqual(['/var/lib/certsmith/issuers/acme']);
+    expect(kept).toEqual(['host.example.test', 'www.example.test']);
+  });
 
   it('drops a forbidden name with a validated (not ok) and a CAA_FORBIDS warning; the others are ordered', async () => {
     const { kept, events } = await run(resolverOf({ 'shop.example.test': forbid('shop.example.test') }), issuer());

@@ -1,7 +1,7 @@
 // CAA (RFC 8659) in the pre-order proof: which CA may issue for a name, decided from the relevant CAA RRset before
 // the order is placed, so that a name the CA would refuse is dropped with a reason instead of holding the order.
 import { setMaxListeners } from 'node:events';
-import type { Issuer, Resolver } from './contracts.js';
+import { bindsCaa, type CaaBinding, type Issuer, type Resolver } from './contracts.js';
 import type { Bus, FailedEvent } from './events.js';
 import type { Target } from './model.js';
 
@@ -54,13 +54,41 @@ const PARAMETER = `${LABEL}[ \\t]*=[ \\t]*[\\x21-\\x3a\\x3c-\\x7e]*`;
 const ISSUE_VALUE = new RegExp(`^[ \\t]*(?:(${DOMAIN})[ \\t]*)?(?:;[ \\t]*(?:${PARAMETER}(?:[ \\t]*;[ \\t]*${PARAMETER})*[ \\t]*)?)?$`);
 
 /**
- * The issuer domain name of an issue/issuewild value (null for none, as in `;`), parameters ignored; or why the
- * value is malformed. RFC 8659 section 4.2: a malformed value is treated as naming no issuer.
+ * The issuer domain name of an issue/issuewild value (null for none, as in `;`) and its parameters (tags in lower
+ * case: `accounturi`, `validationmethods` of RFC 8657); or why the value is malformed. RFC 8659 section 4.2: a
+ * malformed value is treated as naming no issuer.
  */
-export function parseIssueValue(value: string): { issuer: string | null } | { malformed: string } {
+export function parseIssueValue(value: string): { issuer: string | null; parameters: Record<string, string> } | { malformed: string } {
   const match = ISSUE_VALUE.exec(value);
   if (!match) return { malformed: 'not an issuer domain name with optional parameters (RFC 8659 section 4.2)' };
-  return { issuer: match[1] ? match[1].toLowerCase() : null };
+  const parameters: Record<string, string> = {};
+  const semicolon = value.indexOf(';');
+  for (const part of semicolon < 0 ? [] : value.slice(semicolon + 1).split(';')) {
+    const equals = part.indexOf('=');
+    if (equals > 0) parameters[part.slice(0, equals).trim().toLowerCase()] = part.slice(equals + 1).trim();
+  }
+  return { issuer: match[1] ? match[1].toLowerCase() : null, parameters };
+}
+
+/**
+ * Why a record that names the CA still does not let this issuer issue (RFC 8657): bound to another account, or to
+ * methods the issuer does not use; null when it lets it. Without a binding (an issuer that cannot say its account
+ * and methods) parameters are not weighed, as before RFC 8657.
+ */
+function bindingRefusal(parameters: Record<string, string>, binding: CaaBinding | undefined): string | null {
+  if (!binding) return null;
+  const account = parameters.accounturi;
+  if (account !== undefined && account !== binding.accountUri) {
+    const ours = binding.accountUri ? `this issuer's account is ${binding.accountUri}` : 'this issuer has no account at the CA yet';
+    return `accounturi binds it to the account ${account}; ${ours}`;
+  }
+  const methods = parameters.validationmethods;
+  if (methods !== undefined) {
+    const allowed = methods.split(',').map((m) => m.trim().toLowerCase());
+    if (!binding.methods.some((m) => allowed.includes(m.toLowerCase())))
+      return `validationmethods allows ${allowed.join(', ')} only; this issuer validates with ${binding.methods.join(', ') || 'no method'}`;
+  }
+  return null;
 }
 
 /** Why a record breaks RFC 8659's syntax, or null: a tag is 1 to 15 letters and digits; issue values have a grammar. */
@@ -100,7 +128,7 @@ export interface CaaVerdict {
  * given the relevant RRset? issuewild replaces issue for a wildcard when present; a critical flag on a tag the
  * CA does not know forbids; parameters do not take part in matching; names compare case-insensitively.
  */
-export function decideCaa(name: string, lookup: CaaLookup, identities: readonly string[]): CaaVerdict {
+export function decideCaa(name: string, lookup: CaaLookup, identities: readonly string[], binding?: CaaBinding): CaaVerdict {
   if (lookup.outcome !== 'found' || lookup.records.length === 0) {
     return { allowed: true, reason: `no CAA record from ${lookup.name} up to its TLD` };
   }
@@ -125,12 +153,16 @@ export function decideCaa(name: string, lookup: CaaLookup, identities: readonly 
     return { allowed: true, where, reason: `the CAA RRset at ${where} has no ${wildcard ? 'issue or issuewild' : 'issue'} property` };
   }
   const ids = new Set(identities.map((i) => i.trim().toLowerCase().replace(/\.$/, '')));
+  let bound: { record: CaaRecord; why: string } | undefined;
   for (const record of relevant) {
     const parsed = parseIssueValue(record.value);
-    if ('issuer' in parsed && parsed.issuer !== null && ids.has(parsed.issuer)) {
-      return { allowed: true, record: formatCaaRecord(record), where, reason: `${kind} names this CA` };
-    }
+    if (!('issuer' in parsed) || parsed.issuer === null || !ids.has(parsed.issuer)) continue;
+    const why = bindingRefusal(parsed.parameters, binding);
+    if (why === null) return { allowed: true, record: formatCaaRecord(record), where, reason: `${kind} names this CA` };
+    bound ??= { record, why };
   }
+  // Named, but bound to another account or other methods by every record that names it.
+  if (bound) return { allowed: false, record: formatCaaRecord(bound.record), where, reason: `${kind} names this CA, but ${bound.why}` };
   const more = relevant.length > 1 ? ` and ${relevant.length - 1} more` : '';
   return { allowed: false, record: `${formatCaaRecord(relevant[0]!)}${more}`, where, reason: `no ${kind} property names ${[...ids].join(' or ')}` };
 }
@@ -151,6 +183,8 @@ export interface CaaPrecheck {
   /** What the run does when this issuer is skipped (the pipeline's next step). */
   next: string;
   requireAllNames: boolean;
+  /** The issuer's state directory, where an issuer that binds CAA (RFC 8657) finds its account. */
+  issuerStateDir?: string;
 }
 
 /** Bound on one target's CAA climbs, on top of the resolver's per-query timeouts. */
@@ -174,7 +208,8 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
     }
     return names;
   }
-  const verdicts = await lookUpAll(resolver.lookupCaa.bind(resolver), names, identities, input.signal);
+  const binding = bindsCaa(issuer) && input.issuerStateDir ? await issuer.caaBinding(input.issuerStateDir) : undefined;
+  const verdicts = await lookUpAll(resolver.lookupCaa.bind(resolver), names, (name, lookup) => decideCaa(name, lookup, identities, binding), input.signal);
   const forbidden = reportVerdicts(input, verdicts);
   return skipsIssuer(input, forbidden) ? null : names.filter((n) => !forbidden.includes(n));
 }
@@ -190,7 +225,7 @@ interface NameVerdict {
 async function lookUpAll(
   lookupCaa: NonNullable<Resolver['lookupCaa']>,
   names: string[],
-  identities: readonly string[],
+  decide: (name: string, lookup: CaaLookup) => CaaVerdict,
   signal: AbortSignal,
 ): Promise<NameVerdict[]> {
   const scope = AbortSignal.any([signal, AbortSignal.timeout(CAA_TIMEOUT_MS)]);
@@ -199,7 +234,7 @@ async function lookUpAll(
     names.map(async (name) => {
       try {
         const lookup = await lookupCaa(name, scope);
-        return { name, lookup, verdict: lookup.outcome === 'found' || lookup.outcome === 'none' ? decideCaa(name, lookup, identities) : null };
+        return { name, lookup, verdict: lookup.outcome === 'found' || lookup.outcome === 'none' ? decide(name, lookup) : null };
       } catch (error) {
         if (signal.aborted) throw error;
         const detail = `no answer within ${CAA_TIMEOUT_MS / 1000} s`;

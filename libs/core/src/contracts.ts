@@ -286,6 +286,24 @@ export interface SuggestsRenewal {
   renewalWindow(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null>;
 }
 
+/** What CAA's account and method binding (RFC 8657) is weighed against: the issuer's CA account and its methods. */
+export interface CaaBinding {
+  /** The CA account's URL; null while the issuer has none registered (a record bound to an account then forbids). */
+  accountUri: string | null;
+  /** The validation methods the issuer answers with (ACME challenge types: `http-01`, `dns-01`). */
+  methods: string[];
+}
+
+/** An issuer that can say its CA account and validation methods, for CAA's `accounturi` and `validationmethods`. */
+export interface BindsCaa {
+  /** `stateDir`: the issuer's own state directory (where its account is kept). Reads only; never throws for no account. */
+  caaBinding(stateDir: string): Promise<CaaBinding>;
+}
+
+export function bindsCaa(issuer: Issuer): issuer is Issuer & BindsCaa {
+  return typeof (issuer as Partial<BindsCaa>).caaBinding === 'function';
+}
+
 export function resumesOrders(issuer: Issuer): issuer is Issuer & ResumesOrders {
   return typeof (issuer as Partial<ResumesOrders>).resume === 'function';
 }

@@ -253,6 +253,11 @@ function targetsOf(raw: RawConfig, file: string, at: (p: string) => string): Cer
   });
 }
 
+/** Where an issuer keeps its state (its CA account, say): a folder of its own in the state directory. */
+export function issuerStateDir(config: Pick<CertsmithConfig, 'paths'>, issuerId: string): string {
+  return `${config.paths.stateDir}/issuers/${issuerId}`;
+}
+
 /** Resolves a path from a config value against the config file's directory. */
 export function resolveConfigPath(config: Pick<CertsmithConfig, 'file'>, path: string): string {
   return isAbsolute(path) ? path : resolve(dirname(config.file), path);

@@ -9,6 +9,7 @@ import {
   type PendingOrder,
   type ResumesOrders,
 } from '../contracts.js';
+import { issuerStateDir } from '../config/config.js';
 import { CertsmithError, describeError, failureOf } from '../errors.js';
 import { abandonIfOverdue, loadPendingOrder } from '../pending-deadline.js';
 import { PendingOrderStore } from '../pending-store.js';
@@ -96,7 +97,7 @@ export class IssueChain {
   private async tryIssuer(issuer: Issuer, index: number): Promise<TargetOutcome | undefined> {
     const { target, options } = this.work;
     const next = nextStepAfter(this.usable, index, this.mustReplace);
-    const ctx: IssueContext = { ...this.contextBase(), stateDir: `${this.run.deps.config.paths.stateDir}/issuers/${issuer.id}` };
+    const ctx: IssueContext = { ...this.contextBase(), stateDir: issuerStateDir(this.run.deps.config, issuer.id) };
     const saved = await this.savedOrder(issuer, ctx);
     let orderNames = saved ? saved.order.names : this.names;
     if (issuer.trusted) {

@@ -1,4 +1,5 @@
 import { caaPrecheck } from '../caa.js';
+import { issuerStateDir } from '../config/config.js';
 import type { Issuer } from '../contracts.js';
 import type { Target } from '../model.js';
 import { localDcv, type DcvVerdicts } from './local-dcv.js';
@@ -44,7 +45,18 @@ export async function proveNames(run: RunContext, target: Target, request: Proof
   }
   if (!issuer.trusted) return { outcome: 'proved', names: proved, failedDcv, forbiddenByCaa: [] };
   const { bus } = run.deps;
-  const caa = { bus, resolver: run.deps.resolver, issuer, target, names: proved, signal, next: request.next, requireAllNames };
+  const issuerStateDirOf = issuerStateDir(run.deps.config, issuer.id);
+  const caa = {
+    bus,
+    resolver: run.deps.resolver,
+    issuer,
+    target,
+    names: proved,
+    signal,
+    next: request.next,
+    requireAllNames,
+    issuerStateDir: issuerStateDirOf,
+  };
   const allowed = await caaPrecheck(caa);
   if (signal.aborted) return { outcome: 'interrupted', during: 'the CAA check' };
   if (allowed === null) return { outcome: 'refused', refusal: 'caa-forbids', failedDcv };
