@@ -180,6 +180,11 @@ describe('a fleet of certsmith hosts on one NATS', { timeout: 180_000 }, () => {
     expect(spool).toBeDefined();
     expect((await stat(join(f.state, spool!))).mode & 0o777).toBe(0o600);
 
+    // Asked while NATS is down, fleet status says so in one line and exits 1.
+    const unreachable = await runCli(['fleet', 'status', '--config', f.config]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^certsmith: .*${nats.url.replace(/[.]/g, '\\.')}`))]);
+
     await nats.restart();
     nc = undefined;
     const second = await runCli(['check', '--config', f.config], { env: env() });
