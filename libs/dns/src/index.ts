@@ -11,6 +11,7 @@ export {
   type NameServer,
 } from './iterative-resolver.js';
 export { lookupCaa, caaRecordOf, type CaaLevelResolver } from './caa.js';
+export { authoritativeAddresses, type AuthoritativeAddresses, type AuthoritativeResolver, type ServerAddressAnswer } from './authoritative-addresses.js';
 export { ANY_ADDRESS, LOOPBACK_ONLY, type AddressPolicy } from './address-policy.js';
 export { DnsTransport, type QueryResult, type TransportOptions, type TransportStats } from './transport.js';
 export { IANA_ROOT_HINTS, parseRootHints, readRootHints, type HintServer } from './root-hints.js';

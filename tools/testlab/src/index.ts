@@ -38,3 +38,4 @@ export {
   type IssuingAcmeDoubleRequest,
 } from './issuing-acme-double.js';
 export { samplesOf, valueOf, type Sample } from './prometheus-samples.js';
+export { makeStaleSecondary, type StaleSecondaryRecords } from './stale-secondary.js';
