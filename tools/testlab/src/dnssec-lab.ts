@@ -1,0 +1,247 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeKey, signZone, type LabAlgorithm } from './dnssec-signing.js';
+import { addLoopbackAlias, randomLoopback } from './loopback.js';
+import { ensurePackages } from './packages.js';
+import { LabError, ServerProcess, labDir, mustRun, portOpen, run } from './process.js';
+
+/** A DS record in the form a validator takes it: the lab root's is the lab's trust anchor. */
+export interface LabDs {
+  owner: string;
+  keyTag: number;
+  algorithm: number;
+  digestType: number;
+  /** Hex, upper case as dnssec-dsfromkey prints it. */
+  digest: string;
+}
+
+export interface DnssecLabAddresses {
+  /** a.root.: the signed lab root. */
+  root: string;
+  /** ns1.test.: the signed `test.` TLD. */
+  tld: string;
+  /** ns1.zones.test.: every child zone below. */
+  zones: string;
+  /**
+   * A recursive BIND that does not validate: it passes signatures on, so delv (which validates itself, and does not
+   * set CD) sees why a name is bogus instead of the SERVFAIL a validating resolver would give.
+   */
+  resolver: string;
+}
+
+export interface DnssecLab {
+  dir: string;
+  addresses: DnssecLabAddresses;
+  rootHints: { name: string; addresses: string[] }[];
+  /** The root's DS: what a validator is given as its trust anchor. */
+  trustAnchors: LabDs[];
+  /** A BIND `trust-anchors { ... };` file with the root's DS, for `delv -a`. */
+  trustAnchorFile: string;
+  /** When the signatures of expired.test expired. */
+  expiredAt: Date;
+  /** `dig` against one server with the arguments given (+time=2 +tries=1 added). */
+  dig(server: string, args: string[]): Promise<string>;
+  /** `delv +vtrace` against the lab resolver with the lab anchor; stdout and stderr together. */
+  delv(name: string, type: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The child zones below `test.`, by what they prove. `www.<zone>` has an A record in each. good.test, rsa.test,
+ * expired.test, wrongds.test and nosig.test are signed; stripped.test and insecure.test are not.
+ */
+export const DNSSEC_LAB_ZONES = {
+  /** A correct chain, ECDSA P-256 (algorithm 13). */
+  good: 'good.test',
+  /** A correct chain, RSA/SHA-256 (algorithm 8). */
+  rsa: 'rsa.test',
+  /** Every RRSIG expired one day ago. */
+  expired: 'expired.test',
+  /** The DS in test. matches no DNSKEY of the zone. */
+  wrongDs: 'wrongds.test',
+  /** Signed, but `bare.nosig.test A` was added after signing: it has no RRSIG. */
+  noSig: 'nosig.test',
+  /** Served unsigned while test. holds a DS for it. */
+  stripped: 'stripped.test',
+  /** No DS in test.: an insecure delegation. */
+  insecure: 'insecure.test',
+} as const;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A DNSSEC-signed hierarchy from BIND 9 on loopback aliases: a signed root (its DS is the trust anchor), a signed
+ * `test.` TLD and the child zones of DNSSEC_LAB_ZONES, all signed offline with dnssec-signzone (one combined key
+ * per zone), plus a validating resolver. See the "Signed zones" section of the README for the traps.
+ */
+export async function startDnssecLab(): Promise<DnssecLab> {
+  await ensurePackages({ '/usr/sbin/named': 'bind9', '/usr/sbin/dnssec-signzone': 'bind9-utils', '/usr/bin/delv': 'bind9-dnsutils' });
+  const lab = await labDir('dnssec');
+  const dir = lab.path;
+  const addresses: DnssecLabAddresses = { root: '', tld: '', zones: '', resolver: '' };
+  const used = new Set<string>();
+  for (const key of Object.keys(addresses) as (keyof DnssecLabAddresses)[]) {
+    let a = randomLoopback();
+    while (used.has(a)) a = randomLoopback();
+    used.add(a);
+    addresses[key] = a;
+  }
+  const removers: (() => Promise<void>)[] = [];
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    for (const remove of removers.splice(0)) await remove();
+    await lab.cleanup();
+  };
+  try {
+    for (const address of Object.values(addresses)) removers.push(await addLoopbackAlias(address));
+    const keysDir = join(dir, 'keys');
+    await mkdir(keysDir);
+    const signed = await signHierarchy(keysDir, addresses);
+    const trustAnchorFile = join(dir, 'anchor.conf');
+    await writeFile(trustAnchorFile, anchorClause(signed.rootDs));
+    const rootHints = `.        3600000  NS  a.root.\na.root.  3600000  A   ${addresses.root}\n`;
+    const start = (name: string, address: string, conf: string, files: Record<string, string>) =>
+      startNamed(servers, join(dir, name), name, address, conf, files);
+    await Promise.all([
+      start('root', addresses.root, authoritative(['.']), { 'root.zone': signed.zones['']! }),
+      start('tld', addresses.tld, authoritative(['test']), { 'test.zone': signed.zones['test']! }),
+      start('zones', addresses.zones, authoritative(Object.values(DNSSEC_LAB_ZONES)), childFiles(signed.zones)),
+    ]);
+    await start('resolver', addresses.resolver, recursiveResolver(), { 'root.hints': rootHints });
+    const dig = (server: string, args: string[]) => mustRun('dig', [`@${server}`, '-p', '53', '+time=2', '+tries=1', ...args]);
+    const delv = async (name: string, type: string) => {
+      const out = await run('delv', [`@${addresses.resolver}`, '-a', trustAnchorFile, '+root=.', '+vtrace', name, type]);
+      return out.stdout + out.stderr;
+    };
+    return {
+      dir,
+      addresses,
+      rootHints: [{ name: 'a.root', addresses: [addresses.root] }],
+      trustAnchors: [signed.rootDs],
+      trustAnchorFile,
+      expiredAt: signed.expiredAt,
+      dig,
+      delv,
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+interface SignedHierarchy {
+  /** Zone ('' for the root) to the text the server loads. */
+  zones: Record<string, string>;
+  rootDs: LabDs;
+  expiredAt: Date;
+}
+
+/** Signs bottom-up: each child's DS goes into its parent before the parent is signed. */
+async function signHierarchy(keysDir: string, a: DnssecLabAddresses): Promise<SignedHierarchy> {
+  const z = DNSSEC_LAB_ZONES;
+  const now = Date.now();
+  const expiredAt = new Date(Math.floor((now - DAY_MS) / 1000) * 1000);
+  const zones: Record<string, string> = {};
+  const dsLines: string[] = [];
+  const signChild = async (zone: string, algorithm: LabAlgorithm, extra = '', window?: { inception: Date; expiration: Date }) => {
+    const key = await makeKey(keysDir, zone, algorithm);
+    zones[zone] = (await signZone(keysDir, zone, childText(zone, a.zones), key, window)) + extra;
+    return key;
+  };
+  dsLines.push((await signChild(z.good, 'ECDSAP256SHA256')).ds);
+  dsLines.push((await signChild(z.rsa, 'RSASHA256')).ds);
+  dsLines.push((await signChild(z.expired, 'ECDSAP256SHA256', '', { inception: new Date(now - 30 * DAY_MS), expiration: expiredAt })).ds);
+  await signChild(z.wrongDs, 'ECDSAP256SHA256');
+  dsLines.push((await makeKey(keysDir, z.wrongDs, 'ECDSAP256SHA256')).ds);
+  // Added after signing, so no RRSIG covers it; BIND serves a signed zone file as it is.
+  dsLines.push((await signChild(z.noSig, 'ECDSAP256SHA256', `bare.${z.noSig}. 60 IN A 192.0.2.99\n`)).ds);
+  zones[z.stripped] = childText(z.stripped, a.zones);
+  dsLines.push((await makeKey(keysDir, z.stripped, 'ECDSAP256SHA256')).ds);
+  zones[z.insecure] = childText(z.insecure, a.zones);
+
+  const delegations = Object.values(z)
+    .map((zone) => `${zone}. IN NS ns1.zones.test.`)
+    .join('\n');
+  const tldText = `$TTL 300
+test.            IN SOA ns1.test. hostmaster.test. 1 300 60 86400 60
+test.            IN NS  ns1.test.
+ns1.test.        IN A   ${a.tld}
+ns1.zones.test.  IN A   ${a.zones}
+${delegations}
+${dsLines.join('\n')}
+`;
+  const tldKey = await makeKey(keysDir, 'test', 'ECDSAP256SHA256');
+  zones['test'] = await signZone(keysDir, 'test', tldText, tldKey);
+  const rootKey = await makeKey(keysDir, '.', 'ECDSAP256SHA256');
+  const rootText = `$TTL 300
+.            IN SOA a.root. hostmaster.root. 1 300 60 86400 60
+.            IN NS  a.root.
+a.root.      IN A   ${a.root}
+test.        IN NS  ns1.test.
+ns1.test.    IN A   ${a.tld}
+${tldKey.ds}
+`;
+  zones[''] = await signZone(keysDir, '.', rootText, rootKey);
+  return { zones, rootDs: parseDs(rootKey.ds), expiredAt };
+}
+
+function childText(zone: string, server: string): string {
+  return `$TTL 300
+${zone}.      IN SOA ns1.zones.test. hostmaster.${zone}. 1 300 60 86400 60
+${zone}.      IN NS  ns1.zones.test.
+${zone}.      IN A   192.0.2.1
+www.${zone}.  IN A   192.0.2.10
+www.${zone}.  IN AAAA 2001:db8::10
+; ${server} serves this zone
+`;
+}
+
+function childFiles(zones: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.values(DNSSEC_LAB_ZONES).map((zone) => [`${zone}.zone`, zones[zone]!]));
+}
+
+/** `good.test. IN DS 12345 13 2 ABCD...` as dnssec-dsfromkey prints it. */
+export function parseDs(line: string): LabDs {
+  const m = /^(\S+)\s+(?:\d+\s+)?IN\s+DS\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9A-Fa-f\s]+)$/.exec(line.trim());
+  if (!m) throw new LabError(`not a DS line: ${line}`);
+  return { owner: m[1]!, keyTag: Number(m[2]), algorithm: Number(m[3]), digestType: Number(m[4]), digest: m[5]!.replace(/\s/g, '').toUpperCase() };
+}
+
+function anchorClause(ds: LabDs): string {
+  return `trust-anchors {\n  "${ds.owner}" static-ds ${ds.keyTag} ${ds.algorithm} ${ds.digestType} "${ds.digest}";\n};\n`;
+}
+
+function authoritative(zones: string[]): string {
+  return `options { recursion no; dnssec-validation no; };\n${zones.map((z) => `zone "${z}" { type primary; file "${z === '.' ? 'root' : z}.zone"; };`).join('\n')}\n`;
+}
+
+function recursiveResolver(): string {
+  return `options { recursion yes; allow-recursion { 127.0.0.0/8; }; dnssec-validation no; };
+zone "." { type hint; file "root.hints"; };
+`;
+}
+
+/** One named on `address` from `idir`, its options merged into the common ones; waits until port 53 answers. */
+async function startNamed(servers: ServerProcess[], idir: string, name: string, address: string, conf: string, files: Record<string, string>): Promise<void> {
+  await mkdir(idir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) await writeFile(join(idir, file), text);
+  const common = `  directory "${idir}";
+  pid-file "${idir}/named.pid";
+  session-keyfile "${idir}/session.key";
+  managed-keys-directory "${idir}";
+  listen-on port 53 { ${address}; };
+  listen-on-v6 { none; };
+  query-source address ${address};
+  allow-query { 127.0.0.0/8; };
+  notify no;
+`;
+  const confFile = join(idir, 'named.conf');
+  await writeFile(confFile, conf.replace('options {', `options {\n${common}`));
+  const check = await run('named-checkconf', ['-z', confFile]);
+  if (check.code !== 0) throw new LabError(`named-checkconf rejected the ${name} config:\n${check.stdout}${check.stderr}`);
+  const server = new ServerProcess(`named (${name} on ${address})`, '/usr/sbin/named', ['-4', '-n', '1', '-g', '-c', confFile]);
+  servers.push(server);
+  await server.waitUntil(() => portOpen(address, 53), 20_000);
+}
