@@ -31,14 +31,14 @@ export interface SigningWindow {
 /**
  * Signs the zone text of `zone` with `key` and returns the signed text. The DNSKEY is added to the zone first;
  * every RRset is signed with the one key (-z: it has the KSK flag), and the check dnssec-signzone runs after
- * signing is off (-P), since some lab zones are broken on purpose.
+ * signing is off (-P), since some lab zones are broken on purpose; its dsset- files go to `dir` (-d), not the cwd.
  */
 export async function signZone(dir: string, zone: string, text: string, key: LabKey, window?: SigningWindow): Promise<string> {
   const unsigned = join(dir, `${zone}.unsigned`);
   const signed = join(dir, `${zone}.signed`);
   await writeFile(unsigned, `${text}\n${key.dnskey}\n`);
   const times = window ? ['-s', signzoneTime(window.inception), '-e', signzoneTime(window.expiration)] : [];
-  await mustRun('dnssec-signzone', ['-P', '-z', '-K', dir, '-o', zone || '.', '-f', signed, ...times, unsigned, join(dir, key.base)]);
+  await mustRun('dnssec-signzone', ['-P', '-z', '-K', dir, '-d', dir, '-o', zone || '.', '-f', signed, ...times, unsigned, join(dir, key.base)]);
   return `${(await readFile(signed, 'utf8')).trimEnd()}\n`;
 }
 

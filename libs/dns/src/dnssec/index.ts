@@ -1,0 +1,9 @@
+// DNSSEC validation (RFC 4033-4035): canonical forms, key tags, DS digests, signatures and validity windows.
+export { canonicalRdata, canonicalNameWire, labelCount, signedData } from './canonical.js';
+export { dsDigest, dsMatchesKey, isSupportedDigest } from './ds-digest.js';
+export { dnskeyRdata, keyTag } from './key-tag.js';
+export { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, verifySignature } from './signature.js';
+export { isoSeconds, rrsigTime, windowProblem } from './validity.js';
+export { signaturesOver, verifyRrset, type SignedRrset } from './rrset.js';
+export { dnskeyRrset, validateZoneKeys, type ZoneKeys } from './zone-keys.js';
+export { ZONE_KEY_FLAG, type DnskeyData, type DsData, type RrsigData, type Verdict } from './types.js';

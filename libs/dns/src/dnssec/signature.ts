@@ -1,0 +1,54 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+
+/**
+ * Signing algorithms this code verifies: 8 RSASSA-PKCS1-v1_5 with SHA-256 (RFC 5702), 13 and 14 ECDSA P-256/SHA-256
+ * and P-384/SHA-384 (RFC 6605), 15 Ed25519 (RFC 8080).
+ */
+export const SUPPORTED_ALGORITHMS: readonly number[] = [8, 13, 14, 15];
+
+export function isSupportedAlgorithm(algorithm: number): boolean {
+  return SUPPORTED_ALGORITHMS.includes(algorithm);
+}
+
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+/** RFC 3110: a one-octet exponent length (or zero and two octets), the exponent, then the modulus. */
+function rsaKey(key: Buffer): KeyObject {
+  const long = key[0] === 0;
+  const expLength = long ? key.readUInt16BE(1) : key[0]!;
+  const start = long ? 3 : 1;
+  const e = key.subarray(start, start + expLength);
+  const n = key.subarray(start + expLength);
+  if (e.length === 0 || n.length === 0) throw new Error('truncated RSA key');
+  return createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' });
+}
+
+/** RFC 6605: the key is x | y, each half the length. */
+function ecKey(key: Buffer, crv: 'P-256' | 'P-384', size: number): KeyObject {
+  if (key.length !== 2 * size) throw new Error(`an ${crv} key is ${2 * size} octets, not ${key.length}`);
+  return createPublicKey({ key: { kty: 'EC', crv, x: b64url(key.subarray(0, size)), y: b64url(key.subarray(size)) }, format: 'jwk' });
+}
+
+/**
+ * Whether `signature` is a valid signature of `data` by the DNSKEY public key `publicKey` of `algorithm`. A key
+ * that does not parse verifies nothing. Throws for an algorithm outside SUPPORTED_ALGORITHMS.
+ */
+export function verifySignature(algorithm: number, publicKey: Uint8Array, data: Buffer, signature: Uint8Array): boolean {
+  const key = Buffer.from(publicKey);
+  const sig = Buffer.from(signature);
+  try {
+    switch (algorithm) {
+      case 8:
+        return verify('sha256', data, rsaKey(key), sig);
+      case 13:
+        return verify('sha256', data, { key: ecKey(key, 'P-256', 32), dsaEncoding: 'ieee-p1363' }, sig);
+      case 14:
+        return verify('sha384', data, { key: ecKey(key, 'P-384', 48), dsaEncoding: 'ieee-p1363' }, sig);
+      case 15:
+        return verify(null, data, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(key) }, format: 'jwk' }), sig);
+    }
+  } catch {
+    return false;
+  }
+  throw new Error(`unsupported DNSSEC algorithm ${algorithm}`);
+}
