@@ -81,9 +81,9 @@ export const ACME_OPTIONS_SCHEMA = {
         "The CA's ACME profile to order under (e.g. classic, tlsserver, shortlived); one its directory offers, checked when the plugin loads. Default: the CA's default profile.",
     },
     addressPreference: {
-      enum: ['ipv6', 'ipv6-then-ipv4', 'first'],
+      enum: ['ipv6', 'ipv6-then-ipv4', 'first', 'every'],
       description:
-        "Which address of a name with AAAA and A records the CA fetches the HTTP file from, for the local pre-check: 'ipv6' (the AAAA address decides), 'ipv6-then-ipv4' (the A address after a failed IPv6 connection) or 'first' (the first address alone, cPanel's rule). Default: the plugin's for its CA.",
+        "Which address of a name with AAAA and A records the CA fetches the HTTP file from, for the local pre-check: 'ipv6' (the AAAA address decides), 'ipv6-then-ipv4' (the A address after a failed IPv6 connection), 'first' (the first address alone, cPanel's rule) or 'every' (a CA that validates from several perspectives: every address must serve the file and every authoritative server give the same addresses). Default: the plugin's for its CA.",
     },
   },
 } as const;

@@ -146,9 +146,11 @@ export interface NameVerdict {
  * Which address of a name with both AAAA and A the CA fetches the HTTP file from. 'ipv6': the AAAA address decides
  * (Pebble's VA; the safe guess for an ACME CA); 'ipv6-then-ipv4': the AAAA address, and the A address only after the
  * IPv6 connection itself failed (Let's Encrypt's documented retry); 'first': the first address alone decides (cPanel's
- * rule; the resolver lists AAAA first).
+ * rule; the resolver lists AAAA first); 'every': every A and AAAA address must serve the file and every authoritative
+ * server must give the same addresses (a CA that corroborates from several network perspectives may use any of them).
+ * Under the other three, a disagreement among the addresses they do not pick, or among the servers, is a warning.
  */
-export type AddressPreference = 'ipv6' | 'ipv6-then-ipv4' | 'first';
+export type AddressPreference = 'ipv6' | 'ipv6-then-ipv4' | 'first' | 'every';
 
 /** What the issuer a check stands for knows about how its CA validates. */
 export interface DcvCheckOptions {

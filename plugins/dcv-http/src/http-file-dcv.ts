@@ -16,12 +16,18 @@ import {
   type Resolver,
   type Target,
 } from '@certsmith/core';
+import type { AuthoritativeAddresses } from '@certsmith/dns';
 import { firstOfEachFamily, judgeDualStack, verdictOf, type AddressOutcome } from './address-preference.js';
 import { isPrivateAddress, sameAddress } from './addresses.js';
 import { Docroot, type DocrootFile } from './docroot.js';
+import { judgeEveryAddress, warnOfOtherAddresses, type AddressProof } from './every-address.js';
 import { fetchOnce, type FetchLimits } from './http-fetch.js';
 import { hostForHttpDcv } from './http-host.js';
 import { PublishLedger } from './publish-ledger.js';
+import { judgeServerAgreement, serverDisagreement } from './server-agreement.js';
+
+/** Every authoritative server's A and AAAA for a host (the DNS library's authoritativeAddresses, on the run's resolver). */
+export type AskAuthoritative = (host: string, signal: AbortSignal) => Promise<AuthoritativeAddresses>;
 
 /** How many redirects a CA follows, and where to. */
 export type RedirectPolicy = 'none' | 'acme';
@@ -86,6 +92,8 @@ export class HttpFileDcv implements DcvMethod {
     private readonly settings: HttpFileDcvSettings,
     private readonly resolver: Resolver | undefined,
     private readonly bus: Bus | undefined,
+    /** Without it (a resolver that is not the iterative one), the servers' agreement is not checked. */
+    private readonly askAuthoritative?: AskAuthoritative,
   ) {
     this.ledger = new PublishLedger(settings.ledgerDir);
   }
@@ -173,21 +181,70 @@ export class HttpFileDcv implements DcvMethod {
   }
 
   /**
-   * A name with one address family is proved through its first address (cPanel's rule). A name with AAAA and A is
-   * proved over the first of each, at once, and judged by how the issuer's CA picks between them.
+   * The file over the addresses the issuer's CA uses ('every': all of them; else as it picks, the others warned of),
+   * and the name's addresses from every authoritative server of its zone, at once.
    */
   private async checkWithin(published: Published, signal: AbortSignal, preference: AddressPreference): Promise<NameVerdict> {
-    const handle = published.handle as Handle;
-    const name = published.challenge.name;
-    const resolution = await this.resolve(handle.host, signal);
-    const { v6, v4 } = firstOfEachFamily(resolution.addresses);
-    if (!v6 || !v4) return verdictOf(name, await this.prove(published, resolution, undefined, signal));
-    const [six, four] = await Promise.all([this.prove(published, resolution, 6, signal), this.prove(published, resolution, 4, signal)]);
-    return judgeDualStack(name, handle.host, six, four, preference);
+    const host = (published.handle as Handle).host;
+    const [resolution, servers] = await Promise.all([this.resolve(host, signal), this.askServers(host, signal)]);
+    const verdict =
+      preference === 'every'
+        ? await this.checkEveryAddress(published, resolution, signal)
+        : await this.checkAsPicked(published, resolution, preference, signal);
+    if (!servers) return verdict;
+    return judgeServerAgreement(verdict, serverDisagreement(host, servers, resolution.addresses), servers.zone, preference);
   }
 
-  /** Fetches the file as the CA will, over the first address of `family` (else the first address), following redirects as its policy allows. */
-  private async prove(published: Published, resolved: Resolution, family: 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
+  /**
+   * A name with one address family is proved through its first address (cPanel's rule). A name with AAAA and A is
+   * proved over the first of each, and judged by how the issuer's CA picks between them. Its other addresses are
+   * fetched at the same time, for a warning.
+   */
+  private async checkAsPicked(published: Published, resolution: Resolution, preference: AddressPreference, signal: AbortSignal): Promise<NameVerdict> {
+    const { host } = published.handle as Handle;
+    const name = published.challenge.name;
+    const { v6, v4 } = firstOfEachFamily(resolution.addresses);
+    const picked = v6 && v4 ? [v6, v4] : resolution.addresses.slice(0, 1);
+    const others = resolution.addresses.filter((a) => !picked.includes(a));
+    const [decisive, rest] = await Promise.all([
+      v6 && v4
+        ? Promise.all([this.prove(published, resolution, 6, signal), this.prove(published, resolution, 4, signal)])
+        : this.prove(published, resolution, undefined, signal).then((outcome) => [outcome]),
+      this.proveEach(published, resolution, others, signal),
+    ]);
+    const verdict = v6 && v4 ? judgeDualStack(name, host, decisive[0]!, decisive[1]!, preference) : verdictOf(name, decisive[0]!);
+    const pickedProofs = picked.map((address, i) => ({ address, outcome: decisive[i]! }));
+    return warnOfOtherAddresses(verdict, host, pickedProofs, rest);
+  }
+
+  /** 'every': the file over each A and AAAA address, at once; each must serve it. */
+  private async checkEveryAddress(published: Published, resolution: Resolution, signal: AbortSignal): Promise<NameVerdict> {
+    const name = published.challenge.name;
+    if (resolution.addresses.length <= 1) return verdictOf(name, await this.prove(published, resolution, undefined, signal));
+    return judgeEveryAddress(name, (published.handle as Handle).host, await this.proveEach(published, resolution, resolution.addresses, signal));
+  }
+
+  private async proveEach(published: Published, resolution: Resolution, addresses: string[], signal: AbortSignal): Promise<AddressProof[]> {
+    const outcomes = await Promise.all(addresses.map((address) => this.prove(published, resolution, address, signal)));
+    return addresses.map((address, i) => ({ address, outcome: outcomes[i]! }));
+  }
+
+  /** Every authoritative server's answer for the host; null without the iterative resolver or when the zone's servers cannot be found (the resolution says why). */
+  private async askServers(host: string, signal: AbortSignal): Promise<AuthoritativeAddresses | null> {
+    if (!this.askAuthoritative) return null;
+    try {
+      return await this.askAuthoritative(host, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return null;
+    }
+  }
+
+  /**
+   * Fetches the file as the CA will, following redirects as its policy allows, starting at `start`: an address of the
+   * name, else the first address of that family (else the first address).
+   */
+  private async prove(published: Published, resolved: Resolution, start: string | 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
     const handle = published.handle as Handle;
     const name = published.challenge.name;
     const policy: RedirectPolicy = published.challenge.kind === 'http-file' ? published.challenge.redirects : this.settings.probeRedirects;
@@ -206,8 +263,10 @@ export class HttpFileDcv implements DcvMethod {
       short,
       connection: connection && redirects.length === 0,
     });
+    const exact = typeof start === 'string' ? start : undefined;
+    const family = typeof start === 'string' ? (isIP(start) as 4 | 6) : start;
     for (;;) {
-      const located = this.locate(host, resolution ?? (await this.resolve(host, signal)), family);
+      const located = this.locate(host, resolution ?? (await this.resolve(host, signal)), family, resolution ? exact : undefined);
       resolution = null;
       address = located.address ?? null;
       if ('code' in located) return fail(located.code, located.reason, located.short);
@@ -346,16 +405,17 @@ export class HttpFileDcv implements DcvMethod {
   }
 
   /**
-   * The address the CA will use: the first of `family` when the host has one, else the first address; then cPanel's
-   * address rule (a private address must be this server's; with server.addresses set, only those).
+   * The address the CA will use: `exact` when given, else the first of `family` when the host has one, else the first
+   * address; then cPanel's address rule (a private address must be this server's; with server.addresses set, only those).
    */
   private locate(
     host: string,
     resolution: Resolution,
     family: 4 | 6 | undefined,
+    exact?: string,
   ): { address: string } | { address?: string; code: string; reason: string; short: string } {
     // The resolver may already call a private first address an error; the address rule below says it in full.
-    const address = (family && resolution.addresses.find((a) => isIP(a) === family)) || resolution.chosen;
+    const address = exact ?? ((family && resolution.addresses.find((a) => isIP(a) === family)) || resolution.chosen);
     if (!address) {
       const detail = resolution.detail ? ` (${resolution.detail})` : '';
       const short = 'no address';

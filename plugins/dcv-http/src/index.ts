@@ -2,10 +2,14 @@
 // proved through the address the name resolves to from the root, as the CA will fetch it.
 import { join } from 'node:path';
 import { ContainerModule, TOKENS, definePlugin, resolveConfigPath, type Bus, type CertsmithConfig, type OptionsOf, type Resolver } from '@certsmith/core';
+import { IterativeResolver, authoritativeAddresses } from '@certsmith/dns';
 import { CPANEL_LIMITS } from './http-fetch.js';
 import { HttpFileDcv } from './http-file-dcv.js';
 
-export { HttpFileDcv, type HttpFileDcvSettings, type RedirectPolicy } from './http-file-dcv.js';
+export { HttpFileDcv, type AskAuthoritative, type HttpFileDcvSettings, type RedirectPolicy } from './http-file-dcv.js';
+export { AAAA_UNREACHABLE } from './address-preference.js';
+export { DCV_HTTP_ADDRESS_DISAGREES } from './every-address.js';
+export { DNS_SERVERS_DISAGREE } from './server-agreement.js';
 export { Docroot, type DocrootFile } from './docroot.js';
 export { PublishLedger } from './publish-ledger.js';
 export { CPANEL_LIMITS, fetchOnce, type FetchLimits, type FetchOutcome } from './http-fetch.js';
@@ -44,6 +48,8 @@ export const manifest = definePlugin({
         const config = ctx.get<CertsmithConfig>(TOKENS.Config);
         const at = (path: string) => resolveConfigPath(config, path);
         const docroots = Object.fromEntries(Object.entries(options.docroots ?? {}).map(([id, path]) => [id, at(path)]));
+        // Optional here so that servers that never run HTTP DCV load without a resolver; publish() refuses then.
+        const resolver = ctx.get<Resolver>(TOKENS.Resolver, { optional: true });
         return new HttpFileDcv(
           {
             docroot: at(options.docroot ?? DEFAULT_DOCROOT),
@@ -57,9 +63,10 @@ export const manifest = definePlugin({
               ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
             },
           },
-          // Optional here so that servers that never run HTTP DCV load without a resolver; publish() refuses then.
-          ctx.get<Resolver>(TOKENS.Resolver, { optional: true }),
+          resolver,
           ctx.get<Bus>(TOKENS.Bus, { optional: true }),
+          // Every authoritative server is asked through the run's resolver (its cache, its address policy).
+          resolver instanceof IterativeResolver ? (host, signal) => authoritativeAddresses(resolver, host, signal) : undefined,
         );
       });
     }),
