@@ -235,7 +235,8 @@ export class HttpFileDcv implements DcvMethod {
     try {
       return await this.askAuthoritative(host, signal);
     } catch (error) {
-      if (signal.aborted) throw error;
+      // Only the DNS library's own failures (DNS_ZONE_NOT_FOUND, DNS_NO_NAMESERVERS): anything else is a bug to see.
+      if (signal.aborted || !String((error as { code?: unknown }).code ?? '').startsWith('DNS_')) throw error;
       return null;
     }
   }
