@@ -86,6 +86,8 @@ export interface Resolution {
   /** Servers asked and referrals taken, for the dns-resolved event and --verbose. */
   path: string[];
   detail?: string;
+  /** Set when the resolver validates DNSSEC; 'bogus' comes with outcome 'error' and a detail starting DNSSEC_BOGUS. */
+  dnssec?: 'secure' | 'insecure' | 'bogus';
 }
 
 /** Resolves names iteratively from the configured root hints. Never throws for a DNS answer; throws only when aborted. */

@@ -5,6 +5,9 @@ import { readRootHints, type HintServer } from './root-hints.js';
 import type { AddressPolicy } from './address-policy.js';
 import { DnsTransport, abortError, type QueryResult, type TransportStats } from './transport.js';
 import { addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf, type DnsRecord, type DnsResponse, type QueryType } from './wire.js';
+import { signaturesOver } from './dnssec/rrset.js';
+import { validateChain, type DnssecStatus, type FetchedKeys, type ZoneCut } from './dnssec/chain.js';
+import type { DsData } from './dnssec/types.js';
 
 export interface IterativeResolverOptions {
   /** Root servers to start from; default: the IANA hints shipped with this package. */
@@ -27,6 +30,14 @@ export interface IterativeResolverOptions {
   answerSpecialUseLocally?: boolean;
   /** Which nameserver addresses may be asked; default ANY_ADDRESS (a test composition: LOOPBACK_ONLY). */
   addressPolicy?: AddressPolicy;
+  /** DNSSEC validation from these trust anchors (the root's DS); absent or null: none, and no DO bit. */
+  dnssec?: DnssecOptions;
+}
+
+export interface DnssecOptions {
+  trustAnchors: DsData[] | null;
+  /** The clock RRSIG validity windows are judged by; default the system's. */
+  now?: () => Date;
 }
 
 /**
@@ -55,6 +66,13 @@ export interface Lookup {
   /** Servers asked and referrals taken. */
   path: string[];
   detail?: string;
+  /** With DNSSEC on, the verdict on an ok answer's final RRset (a bogus one is outcome 'error', no records). */
+  dnssec?: DnssecStatus;
+}
+
+/** What an ok answer carries until DNSSEC has judged it: the RRSIGs over the final RRset and the server that gave it. */
+interface Evidence {
+  evidence?: { signatures: DnsRecord[]; server: string };
 }
 
 /** An authoritative server of a zone, one entry per address. */
@@ -73,14 +91,16 @@ interface Delegation {
   zone: string;
   servers: NsEntry[];
   expires: number;
+  /** The DS RRset the referral carried (DNSSEC on); the root has none. */
+  cut?: ZoneCut;
 }
 
 type Step =
-  | { kind: 'answer'; records: DnsRecord[]; chain: string[]; zone: string }
+  | { kind: 'answer'; records: DnsRecord[]; chain: string[]; zone: string; signatures?: DnsRecord[]; server?: string }
   | { kind: 'cname'; chain: string[]; target: string; zone: string }
   | { kind: 'nxdomain'; chain: string[]; zone: string; ttl: number }
   | { kind: 'nodata'; chain: string[]; zone: string; ttl: number }
-  | { kind: 'referral'; zone: string; servers: NsEntry[]; ttl: number }
+  | { kind: 'referral'; zone: string; servers: NsEntry[]; ttl: number; ds?: DnsRecord[]; dsSignatures?: DnsRecord[]; server?: string }
   | { kind: 'lame'; why: string };
 
 type Failure = { kind: 'fail'; outcome: 'servfail' | 'timeout' | 'error'; detail: string };
@@ -112,6 +132,9 @@ export class IterativeResolver implements Resolver {
   private readonly retries: number;
   private readonly own: Set<string>;
   private readonly specialUseLocally: boolean;
+  private readonly dnssec: { trustAnchors: DsData[]; now: () => Date } | null;
+  /** DNSKEY RRsets fetched for validation, by zone, for the life of the resolver. */
+  private readonly zoneKeys = new Map<string, Promise<FetchedKeys>>();
 
   constructor(options: IterativeResolverOptions = {}) {
     this.specialUseLocally = options.answerSpecialUseLocally ?? options.rootHints === undefined;
@@ -125,6 +148,8 @@ export class IterativeResolver implements Resolver {
     });
     this.retries = options.retries ?? 1;
     this.own = new Set((options.ownAddresses ?? []).map((a) => a.toLowerCase()));
+    const anchors = options.dnssec?.trustAnchors;
+    this.dnssec = anchors ? { trustAnchors: anchors, now: options.dnssec?.now ?? (() => new Date()) } : null;
   }
 
   /** Built from the config's `dns` section and `server.addresses`; `addressPolicy` from the composition. */
@@ -156,6 +181,9 @@ export class IterativeResolver implements Resolver {
     const path = [...four.path, ...six.path.map((p) => `AAAA: ${p}`)];
     const cnames = four.cnames.length ? four.cnames : six.cnames;
     const base = { name: qname, addresses, cnames, path, chosen: addresses[0] ?? null };
+    const bogus = [six, four].find((l) => l.dnssec?.status === 'bogus');
+    if (bogus) return { ...base, addresses: [], chosen: null, outcome: 'error', detail: bogus.detail, dnssec: 'bogus' };
+    const dnssec = this.dnssec ? addressSecurity([six, four]) : undefined;
     if (addresses.length) {
       const chosen = addresses[0]!;
       if (isPrivateAddress(chosen) && !this.own.has(chosen.toLowerCase())) {
@@ -165,7 +193,7 @@ export class IterativeResolver implements Resolver {
           detail: `${qname} resolves to ${chosen}, a private or loopback address that is not one of this server's (server.addresses)`,
         };
       }
-      return { ...base, outcome: 'ok' };
+      return { ...base, outcome: 'ok', ...(dnssec && { dnssec }) };
     }
     // Both empty: a negative answer when both agree it is one, else the failure of the A lookup (or AAAA).
     const failed = [four, six].find((l) => l.outcome !== 'ok' && l.outcome !== 'nxdomain' && l.outcome !== 'nodata');
@@ -266,16 +294,52 @@ export class IterativeResolver implements Resolver {
   async ask(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
     let result: QueryResult = { kind: 'timeout', detail: 'not asked' };
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      result = await this.transport.query(address, normalizeName(name), type, signal);
+      result = await this.transport.query(address, normalizeName(name), type, signal, this.dnssec !== null);
       if (result.kind !== 'timeout') break;
     }
     return result;
   }
 
   private async walk(qname: string, type: QueryType, follow: boolean, walk: Walk): Promise<Lookup> {
-    const lookup = await this.resolveChain(qname, type, follow, walk);
+    let lookup = await this.resolveChain(qname, type, follow, walk);
+    if (this.dnssec) lookup = await this.judge(lookup, this.dnssec, walk.signal);
     this.remember(lookup, follow);
     return lookup;
+  }
+
+  /**
+   * Validates an ok answer's final RRset from the trust anchors down (CNAMEs on the way are not validated yet);
+   * a bogus one becomes an error whose detail starts with DNSSEC_BOGUS.
+   */
+  private async judge(lookup: Lookup & Evidence, dnssec: NonNullable<typeof this.dnssec>, signal: AbortSignal): Promise<Lookup> {
+    const { evidence, ...plainLookup } = lookup;
+    if (lookup.outcome !== 'ok' || !evidence || lookup.zone === null) return plainLookup;
+    const name = lookup.records[0]?.name ?? lookup.name;
+    const status = await validateChain(
+      { name, type: lookup.type, records: lookup.records, signatures: evidence.signatures, zone: lookup.zone, server: evidence.server },
+      {
+        trustAnchors: dnssec.trustAnchors,
+        cutOf: (zone) => this.delegations.get(zone)?.cut,
+        fetchKeys: (zone) => this.fetchKeys(zone, signal),
+        now: dnssec.now(),
+      },
+    );
+    if (status.status !== 'bogus') return { ...plainLookup, dnssec: status };
+    return { ...plainLookup, outcome: 'error', records: [], dnssec: status, detail: `DNSSEC_BOGUS: ${status.reason}` };
+  }
+
+  /** A zone's DNSKEY RRset and its RRSIGs from the zone's own servers, once per zone. */
+  private fetchKeys(zone: string, signal: AbortSignal): Promise<FetchedKeys> {
+    let fetched = this.zoneKeys.get(zone);
+    if (!fetched) {
+      fetched = this.resolveOne(zone, 'DNSKEY', { signal, path: [], stack: new Set(), depth: 0 }).then((step): FetchedKeys => {
+        if (step.kind === 'answer') return { records: [...step.records, ...(step.signatures ?? [])], server: step.server ?? '?' };
+        if (step.kind === 'fail') return { failure: step.detail };
+        return { failure: `${fqdn(zone)} DNSKEY: ${step.kind === 'nodata' ? 'no DNSKEY record' : step.kind}` };
+      });
+      this.zoneKeys.set(zone, fetched);
+    }
+    return fetched;
   }
 
   private remember(lookup: Lookup, follow: boolean): void {
@@ -308,7 +372,11 @@ export class IterativeResolver implements Resolver {
         if (cnames.length > MAX_CNAMES)
           return done('error', { detail: `CNAME chain longer than ${MAX_CNAMES} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
       }
-      if (step.kind === 'answer') return done('ok', { records: step.records, zone: step.zone });
+      if (step.kind === 'answer') {
+        const answer = done('ok', { records: step.records, zone: step.zone });
+        if (!this.dnssec) return answer;
+        return Object.assign(answer, { evidence: { signatures: step.signatures ?? [], server: step.server ?? '?' } });
+      }
       if (step.kind === 'nxdomain' || step.kind === 'nodata') {
         return Object.assign(
           done(step.kind, { zone: step.zone, detail: `${fqdn(cnames.at(-1) ?? qname)}: ${step.kind === 'nxdomain' ? 'NXDOMAIN' : `no ${type} record`}` }),
@@ -329,7 +397,8 @@ export class IterativeResolver implements Resolver {
     for (let referrals = 0; referrals <= MAX_REFERRALS; referrals++) {
       const step = await this.askZone(delegation, qname, type, walk);
       if (step.kind !== 'referral') return step;
-      delegation = { zone: step.zone, servers: step.servers, expires: Date.now() + step.ttl * 1000 };
+      const cut = { zone: step.zone, ds: step.ds ?? [], signatures: step.dsSignatures ?? [], server: step.server ?? '?' };
+      delegation = { zone: step.zone, servers: step.servers, expires: Date.now() + step.ttl * 1000, cut };
       if (step.ttl > 0) this.delegations.set(step.zone, delegation);
     }
     return { kind: 'fail', outcome: 'error', detail: `more than ${MAX_REFERRALS} referrals for ${fqdn(qname)}` };
@@ -375,7 +444,7 @@ export class IterativeResolver implements Resolver {
           continue;
         }
         walk.path.push(`${label}: ${describeStep(step)}${result.tcp ? ' (over TCP)' : ''}`);
-        return step;
+        return step.kind === 'answer' || step.kind === 'referral' ? { ...step, server: server.name } : step;
       }
     }
     const outcome = tried > 0 && timeouts === tried ? 'timeout' : 'servfail';
@@ -400,7 +469,8 @@ export class IterativeResolver implements Resolver {
       // Not shared with other in-flight lookups: waiting on each other could deadlock on a glueless cycle.
       const inner: Walk = { signal: walk.signal, path: [], stack: new Set([...walk.stack, key]), depth: walk.depth + 1 };
       lookup = await this.resolveChain(server.name, 'A', true, inner);
-      this.remember(lookup, true);
+      // Not validated: an address to ask needs no DNSSEC, but it must not answer a later lookup() from the cache.
+      if (!this.dnssec) this.remember(lookup, true);
       walk.path.push(`resolved glueless ${fqdn(server.name)}: ${lookup.outcome}`);
     }
     const addresses = lookup.records.map(addressData).filter((a): a is string => a !== null);
@@ -447,7 +517,7 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
     const wellFormed = records.filter((r) => (type === 'A' || type === 'AAAA' ? addressData(r) !== null : true));
     if (wellFormed.length === 0) return { kind: 'lame', why: `malformed ${type} data` };
     const apex = type === 'SOA' ? current : soaZone();
-    return { kind: 'answer', records: wellFormed, chain, zone: apex };
+    return { kind: 'answer', records: wellFormed, chain, zone: apex, signatures: signaturesOver(answers, current, type) };
   }
   if (response.rcode === 'NXDOMAIN') {
     if (!response.aa) return { kind: 'lame', why: 'NXDOMAIN without the AA flag' };
@@ -480,7 +550,9 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
       servers.push({ name, addresses: glue.length ? orderAddresses(glue) : null });
     }
     if (servers.length === 0) return { kind: 'lame', why: 'referral without nameserver names' };
-    return { kind: 'referral', zone: cut.name, servers, ttl: ttlOf(nsRecords) };
+    const ds = response.authorities.filter((r) => r.type === 'DS' && r.name === cut.name);
+    const dsSignatures = signaturesOver(response.authorities, cut.name, 'DS');
+    return { kind: 'referral', zone: cut.name, servers, ttl: ttlOf(nsRecords), ds, dsSignatures };
   }
   return { kind: 'nodata', chain, zone: soaZone(), ttl: negativeTtl() };
 }
@@ -498,6 +570,12 @@ function describeStep(step: Exclude<Step, { kind: 'lame' }>): string {
     case 'nodata':
       return 'no data (NODATA)';
   }
+}
+
+/** Secure when every address RRset found is; negative answers are not validated yet and do not count. */
+function addressSecurity(lookups: Lookup[]): 'secure' | 'insecure' {
+  const found = lookups.filter((l) => l.records.length > 0);
+  return found.length > 0 && found.every((l) => l.dnssec?.status === 'secure') ? 'secure' : 'insecure';
 }
 
 /** IPv4 first: many hosts have no IPv6 route, and a v4 address answers as well. */

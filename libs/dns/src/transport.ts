@@ -43,14 +43,15 @@ export class DnsTransport {
     return this.options.addressPolicy ?? ANY_ADDRESS;
   }
 
-  async query(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
+  /** `dnssecOk` asks for RRSIGs, DS and DNSKEY records with the answer (the EDNS0 DO bit). */
+  async query(address: string, name: string, type: QueryType, signal: AbortSignal, dnssecOk = false): Promise<QueryResult> {
     const refused = refusal(address, this.addressPolicy);
     if (refused) return refused;
     await this.acquire(signal);
     try {
-      const query = encodeQuery(name, type);
+      const query = encodeQuery(name, type, dnssecOk);
       const udp = await this.udp(address, query, signal);
-      if (udp.kind === 'response' && udp.response.tc) return await this.tcp(address, encodeQuery(name, type), signal);
+      if (udp.kind === 'response' && udp.response.tc) return await this.tcp(address, encodeQuery(name, type, dnssecOk), signal);
       return udp;
     } finally {
       this.release();

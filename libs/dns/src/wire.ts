@@ -3,7 +3,7 @@ import { domainToASCII } from 'node:url';
 import { dnsPacket, type Answer, type DecodedPacket } from './packet.js';
 
 /** The record types certsmith asks for. */
-export type QueryType = 'A' | 'AAAA' | 'TXT' | 'CNAME' | 'NS' | 'SOA' | 'CAA';
+export type QueryType = 'A' | 'AAAA' | 'TXT' | 'CNAME' | 'NS' | 'SOA' | 'CAA' | 'DNSKEY' | 'DS';
 
 /** One resource record as dns-packet decodes it (data depends on the type). */
 export interface DnsRecord {
@@ -66,15 +66,15 @@ export interface EncodedQuery {
   bytes: Buffer;
 }
 
-/** A non-recursive query with a fresh random 16-bit ID and an EDNS0 OPT record. */
-export function encodeQuery(name: string, type: QueryType): EncodedQuery {
+/** A non-recursive query with a fresh random 16-bit ID and an EDNS0 OPT record; `dnssecOk` sets its DO bit. */
+export function encodeQuery(name: string, type: QueryType, dnssecOk = false): EncodedQuery {
   const id = randomInt(0, 65536);
   const bytes = dnsPacket.encode({
     type: 'query',
     id,
     flags: 0,
     questions: [{ type, name: name === '' ? '.' : name, class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: 0 } as unknown as Answer],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: dnssecOk ? dnsPacket.DNSSEC_OK : 0 } as unknown as Answer],
   });
   return { id, name, type, bytes };
 }
