@@ -7,9 +7,22 @@ export {
   classifyResponse,
   isPrivateAddress,
   type IterativeResolverOptions,
+  type DnssecOptions,
   type Lookup,
   type NameServer,
 } from './iterative-resolver.js';
+export {
+  validateChain,
+  validateZoneKeys,
+  verifyRrset,
+  keyTag,
+  dsMatchesKey,
+  type DnssecStatus,
+  type DsData,
+  type DnskeyData,
+  type RrsigData,
+  type Verdict,
+} from './dnssec/index.js';
 export { lookupCaa, caaRecordOf, type CaaLevelResolver } from './caa.js';
 export { authoritativeAddresses, type AuthoritativeAddresses, type AuthoritativeResolver, type ServerAddressAnswer } from './authoritative-addresses.js';
 export { ANY_ADDRESS, LOOPBACK_ONLY, type AddressPolicy } from './address-policy.js';
