@@ -1,0 +1,97 @@
+// The pre-order proof from every perspective a CA may use, end to end through the built CLI and the lab's BIND root:
+// `split.` has an A record to the nginx that serves the docroot and one to an address where nothing listens;
+// www.files.test is served by the primary at nginx's address while the secondary kept an old address (the zone was
+// changed under the same serial), where a second nginx serves the same docroot. An issuer that says 'every' drops
+// both names; the generic ACME issuer's own preference keeps www.files.test with a warning.
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeStaleSecondary, randomLoopback, runCli, startAcmeLab, startNginx, type AcmeLab, type Nginx } from '@certsmith/testlab';
+
+const HOST = `mp-${randomBytes(3).toString('hex')}.example.test`;
+const WWW = `www.${HOST}`;
+const SPLIT = `split.${HOST}`;
+const FILES = 'www.files.test';
+const WEB = randomLoopback();
+const SILENT = randomLoopback();
+
+let lab: AcmeLab;
+let stale: Nginx | undefined;
+
+beforeAll(async () => {
+  lab = await startAcmeLab({
+    name: 'perspectives-e2e',
+    webNames: [HOST, WWW, SPLIT, FILES],
+    webAddress: WEB,
+    pointedNames: [HOST, WWW, SPLIT],
+    records: [`update add ${SPLIT}. 60 IN A ${SILENT}`],
+  });
+  stale = await startNginx({ address: randomLoopback(), sites: [{ serverNames: ['_'], docroot: lab.docroot }] });
+  await makeStaleSecondary(lab.dns, { transferred: [`www     IN A   ${stale.address}`], primaryOnly: [`www     IN A   ${WEB}`] });
+  expect(await lab.dns.dig(lab.dns.addresses.secondary, FILES, 'A')).toBe(stale.address);
+}, 120_000);
+
+afterAll(async () => {
+  await stale?.stop();
+  await lab?.stop();
+});
+
+/** A config in its own sandbox for the generic ACME issuer (pointed at Pebble), with its options. */
+async function config(name: string, options: Record<string, unknown> = {}): Promise<string> {
+  return lab.writeConfig(name, {
+    profile: 'full',
+    hostname: HOST,
+    names: [WWW, SPLIT, FILES],
+    plugins: [
+      lab.httpDcvPlugin,
+      { module: '@certsmith/issuer-acme', options: { ...(await lab.acmeIssuerOptions(name)), issuerPatterns: ['Pebble'], ...options } },
+    ],
+    issuers: ['acme', 'selfsigned'],
+    server: { addresses: [WEB, SILENT, stale!.address] },
+  });
+}
+
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const serverLines = () => [
+  `ns1.example.test (${lab.dns.addresses.primary}) answers ${WEB}`,
+  `ns2.example.test (${lab.dns.addresses.secondary}) answers ${stale!.address}`,
+];
+
+describe('certsmith dcv with an issuer whose CA validates from several perspectives', { timeout: 120_000 }, () => {
+  it("'every' shows the address and the server disagreements, one line each, and drops both names", async () => {
+    const file = await config('every', { addressPreference: 'every' });
+    const human = await runCli(['dcv', '--config', file]);
+    const out = human.stdout;
+    expect(human.stderr).toBe('');
+    expect(out).toContain(`Local HTTP DCV OK: ${WWW}\n`);
+    const addressLine = `${SPLIT}: ${SILENT} (A) refused the connection while ${WEB} (A) served the file`;
+    expect(out).toContain(`Local HTTP DCV error (${SPLIT}): ${addressLine}; the CA validates from several network perspectives and may use any address`);
+    expect(out).toMatch(
+      new RegExp(`Warning \\(validate, ${esc(SPLIT)}\\): DCV_HTTP_ADDRESS_DISAGREES: ${esc(addressLine)}; .* → drop this name from the order`),
+    );
+    const filesLine = out.split('\n').find((line) => line.trimStart().startsWith(`Local HTTP DCV error (${FILES}): ${FILES}: `));
+    expect(filesLine, out).toBeDefined();
+    for (const part of serverLines()) expect(filesLine).toContain(part);
+    expect(filesLine).toContain('make every nameserver of files.test serve the same records');
+    expect(out).toMatch(new RegExp(`Warning \\(validate, ${esc(FILES)}\\): DNS_SERVERS_DISAGREE: .* → drop this name from the order`));
+    expect(out).toContain('2 of 4 name(s) passed local HTTP DCV.');
+    expect(human.code).toBe(1);
+
+    const json = await runCli(['dcv', '--config', file, '--json']);
+    const report = JSON.parse(json.stdout) as { addressPreference: string; passed: string[]; validations: { name: string; ok: boolean; code?: string }[] };
+    expect(report.addressPreference).toBe('every');
+    expect(report.passed).toEqual([HOST, WWW]);
+    expect(report.validations.find((v) => v.name === SPLIT)).toMatchObject({ ok: false, code: 'DCV_HTTP_ADDRESS_DISAGREES' });
+    expect(report.validations.find((v) => v.name === FILES)).toMatchObject({ ok: false, code: 'DNS_SERVERS_DISAGREE' });
+    expect(await readdir(lab.docroot)).toEqual([]);
+  });
+
+  it("the issuer's own preference keeps the name every address serves, with the servers' disagreement as a warning", async () => {
+    const human = await runCli(['dcv', '--config', await config('default')]);
+    expect(human.stdout).toContain(`Local HTTP DCV OK: ${FILES}\n`);
+    const warning = human.stdout.split('\n').find((line) => line.trimStart().startsWith(`Warning (validate, ${FILES}): DNS_SERVERS_DISAGREE: ${FILES}: `));
+    expect(warning, human.stdout).toBeDefined();
+    for (const part of serverLines()) expect(warning).toContain(part);
+    expect(warning).toMatch(/a CA that resolves from several perspectives may reach another server: .* → keep the name in the order$/);
+  });
+});
