@@ -8,6 +8,7 @@ import { addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf,
 import { signaturesOver } from './dnssec/rrset.js';
 import { validateChain, type DnssecStatus, type FetchedKeys, type ZoneCut } from './dnssec/chain.js';
 import type { DsData } from './dnssec/types.js';
+import { IANA_ROOT_TRUST_ANCHORS, readTrustAnchors } from './dnssec/trust-anchors.js';
 
 export interface IterativeResolverOptions {
   /** Root servers to start from; default: the IANA hints shipped with this package. */
@@ -152,9 +153,12 @@ export class IterativeResolver implements Resolver {
     this.dnssec = anchors ? { trustAnchors: anchors, now: options.dnssec?.now ?? (() => new Date()) } : null;
   }
 
-  /** Built from the config's `dns` section and `server.addresses`; `addressPolicy` from the composition. */
+  /**
+   * Built from the config's `dns` section and `server.addresses`; `addressPolicy` from the composition. With
+   * `dnssec`, answers are validated from `trustAnchor` (a file of root DS lines), by default IANA's root anchors.
+   */
   static fromConfig(
-    dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number },
+    dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number; dnssec?: boolean; trustAnchor?: string | null },
     ownAddresses: string[] = [],
     addressPolicy?: AddressPolicy,
   ): IterativeResolver {
@@ -165,6 +169,7 @@ export class IterativeResolver implements Resolver {
       retries: dns.retries,
       port: dns.port,
       ownAddresses,
+      dnssec: dns.dnssec ? { trustAnchors: dns.trustAnchor ? readTrustAnchors(dns.trustAnchor) : [...IANA_ROOT_TRUST_ANCHORS] } : undefined,
     });
   }
 

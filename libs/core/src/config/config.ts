@@ -57,7 +57,8 @@ export interface CertsmithConfig {
   /** Per-site targets; the hostname target is implicit. */
   targets: { id: string; names: string[]; services: string[]; docroot?: string }[];
   /** rootHints is null for the IANA hints shipped with the resolver. */
-  dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number };
+  /** trustAnchor is null for IANA's root anchors shipped with the resolver (used only when dnssec is on). */
+  dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number; dnssec: boolean; trustAnchor: string | null };
 }
 
 type RawConfig = {
@@ -76,7 +77,7 @@ type RawConfig = {
   server?: Partial<CertsmithConfig['server']>;
   concurrency?: number;
   targets?: { id: string; names: string[]; services?: string[]; docroot?: string }[];
-  dns?: { rootHints?: string; timeoutMs?: number; retries?: number; port?: number };
+  dns?: { rootHints?: string; timeoutMs?: number; retries?: number; port?: number; dnssec?: boolean; trustAnchor?: string };
 };
 
 // cPanel's own matcher (docs/domain-facts.md), with Sectigo and Let's Encrypt as the common providers.
@@ -195,6 +196,8 @@ export function completeConfig(raw: unknown, file: string, profiles: Profiles = 
       timeoutMs: raw.dns?.timeoutMs ?? 2_000,
       retries: raw.dns?.retries ?? 1,
       port: raw.dns?.port ?? 53,
+      dnssec: raw.dns?.dnssec ?? false,
+      trustAnchor: raw.dns?.trustAnchor ? at(raw.dns.trustAnchor) : null,
     },
   };
 }
