@@ -33,8 +33,12 @@ export interface DnssecLab {
   dir: string;
   addresses: DnssecLabAddresses;
   rootHints: { name: string; addresses: string[] }[];
+  /** named.root-format hints that point at the lab root (certsmith's dns.rootHints). */
+  rootHintsFile: string;
   /** The root's DS: what a validator is given as its trust anchor. */
   trustAnchors: LabDs[];
+  /** The root's DS as a zone-file line (`. IN DS ...`), for certsmith's dns.trustAnchor. */
+  trustAnchorDsFile: string;
   /** A BIND `trust-anchors { ... };` file with the root's DS, for `delv -a`. */
   trustAnchorFile: string;
   /** When the signatures of expired.test expired. */
@@ -101,6 +105,11 @@ export async function startDnssecLab(): Promise<DnssecLab> {
     const trustAnchorFile = join(dir, 'anchor.conf');
     await writeFile(trustAnchorFile, anchorClause(signed.rootDs));
     const rootHints = `.        3600000  NS  a.root.\na.root.  3600000  A   ${addresses.root}\n`;
+    const rootHintsFile = join(dir, 'root.hints');
+    await writeFile(rootHintsFile, rootHints);
+    const trustAnchorDsFile = join(dir, 'root.ds');
+    const ds = signed.rootDs;
+    await writeFile(trustAnchorDsFile, `. IN DS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest}\n`);
     const start = (name: string, address: string, conf: string, files: Record<string, string>) =>
       startNamed(servers, join(dir, name), name, address, conf, files);
     await Promise.all([
@@ -118,7 +127,9 @@ export async function startDnssecLab(): Promise<DnssecLab> {
       dir,
       addresses,
       rootHints: [{ name: 'a.root', addresses: [addresses.root] }],
+      rootHintsFile,
       trustAnchors: [signed.rootDs],
+      trustAnchorDsFile,
       trustAnchorFile,
       expiredAt: signed.expiredAt,
       dig,
