@@ -47,7 +47,7 @@ describe('IterativeResolver with DNSSEC validation', () => {
     expect(r).toMatchObject({ outcome: 'ok', dnssec: { status: 'insecure' } });
     expect(r.dnssec).toEqual({
       status: 'insecure',
-      reason: 'no DS for insecure.test at ns1.test: an insecure delegation (its NSEC/NSEC3 proof is not checked yet)',
+      reason: 'no DS for insecure.test at ns1.test: an insecure delegation (proven by NSEC)',
     });
     expect((await resolver.resolveAddresses(`www.${Z.insecure}`, signal())).dnssec).toBe('insecure');
   });

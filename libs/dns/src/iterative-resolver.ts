@@ -7,6 +7,7 @@ import { DnsTransport, abortError, type QueryResult, type TransportStats } from 
 import { addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf, type DnsRecord, type DnsResponse, type QueryType } from './wire.js';
 import { signaturesOver } from './dnssec/rrset.js';
 import { validateChain, type DnssecStatus, type FetchedKeys, type ZoneCut } from './dnssec/chain.js';
+import type { DsAbsenceProof } from './dnssec/ds-absence.js';
 import type { DsData } from './dnssec/types.js';
 import { IANA_ROOT_TRUST_ANCHORS, readTrustAnchors } from './dnssec/trust-anchors.js';
 
@@ -101,7 +102,16 @@ type Step =
   | { kind: 'cname'; chain: string[]; target: string; zone: string }
   | { kind: 'nxdomain'; chain: string[]; zone: string; ttl: number }
   | { kind: 'nodata'; chain: string[]; zone: string; ttl: number }
-  | { kind: 'referral'; zone: string; servers: NsEntry[]; ttl: number; ds?: DnsRecord[]; dsSignatures?: DnsRecord[]; server?: string }
+  | {
+      kind: 'referral';
+      zone: string;
+      servers: NsEntry[];
+      ttl: number;
+      ds?: DnsRecord[];
+      dsSignatures?: DnsRecord[];
+      absence?: DsAbsenceProof;
+      server?: string;
+    }
   | { kind: 'lame'; why: string };
 
 type Failure = { kind: 'fail'; outcome: 'servfail' | 'timeout' | 'error'; detail: string };
@@ -402,7 +412,7 @@ export class IterativeResolver implements Resolver {
     for (let referrals = 0; referrals <= MAX_REFERRALS; referrals++) {
       const step = await this.askZone(delegation, qname, type, walk);
       if (step.kind !== 'referral') return step;
-      const cut = { zone: step.zone, ds: step.ds ?? [], signatures: step.dsSignatures ?? [], server: step.server ?? '?' };
+      const cut = { zone: step.zone, ds: step.ds ?? [], signatures: step.dsSignatures ?? [], absence: step.absence, server: step.server ?? '?' };
       delegation = { zone: step.zone, servers: step.servers, expires: Date.now() + step.ttl * 1000, cut };
       if (step.ttl > 0) this.delegations.set(step.zone, delegation);
     }
@@ -557,7 +567,12 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
     if (servers.length === 0) return { kind: 'lame', why: 'referral without nameserver names' };
     const ds = response.authorities.filter((r) => r.type === 'DS' && r.name === cut.name);
     const dsSignatures = signaturesOver(response.authorities, cut.name, 'DS');
-    return { kind: 'referral', zone: cut.name, servers, ttl: ttlOf(nsRecords), ds, dsSignatures };
+    const absence = {
+      nsec: response.authorities.filter((r) => r.type === 'NSEC'),
+      signatures: response.authorities,
+      nsec3: response.authorities.some((r) => r.type === 'NSEC3'),
+    };
+    return { kind: 'referral', zone: cut.name, servers, ttl: ttlOf(nsRecords), ds, dsSignatures, absence };
   }
   return { kind: 'nodata', chain, zone: soaZone(), ttl: negativeTtl() };
 }

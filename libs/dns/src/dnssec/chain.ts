@@ -1,6 +1,7 @@
 import { ancestors, fqdn, isWithin, type DnsRecord } from '../wire.js';
+import { verifyDsAbsence, type DsAbsenceProof } from './ds-absence.js';
 import { signaturesOver, verifyRrset } from './rrset.js';
-import type { DsData, RrsigData, Verdict } from './types.js';
+import type { DnskeyData, DsData, RrsigData, Verdict } from './types.js';
 import { dnskeyRrset, validateZoneKeys } from './zone-keys.js';
 
 /** What DNSSEC says of an answer: bogus answers must not be used; insecure ones say why they are not secure. */
@@ -13,6 +14,8 @@ export interface ZoneCut {
   signatures: DnsRecord[];
   /** The parent's server that gave the referral. */
   server: string;
+  /** With no DS: the NSEC (or NSEC3) records that say there is none. */
+  absence?: DsAbsenceProof;
 }
 
 /** A final RRset with its RRSIGs and the server of `zone` that gave it. */
@@ -41,7 +44,7 @@ const plain = (name: string) => (name === '' ? '.' : name);
 /**
  * Validates an answer from the trust anchors down (RFC 4035 section 5): each zone's DNSKEY RRset against the DS
  * from its parent, each DS RRset against its parent's keys, then the answer against its zone's keys. A delegation
- * without DS makes the answer insecure; the NSEC/NSEC3 proof that the DS does not exist is not checked yet.
+ * without DS makes the answer insecure when the parent's NSEC proves it (an NSEC3 proof is not checked yet).
  */
 export async function validateChain(answer: SignedAnswer, context: ChainContext): Promise<DnssecStatus> {
   const zones = ancestors(answer.zone)
@@ -57,9 +60,7 @@ export async function validateChain(answer: SignedAnswer, context: ChainContext)
     const child = zones[i + 1];
     if (child === undefined) return judged(answer.name, answerVerdict(answer, zoneKeys.keys, context.now), answer.server) ?? { status: 'secure' };
     const cut = context.cutOf(child)!;
-    if (cut.ds.length === 0) {
-      return { status: 'insecure', reason: `no DS for ${plain(child)} at ${cut.server}: an insecure delegation (its NSEC/NSEC3 proof is not checked yet)` };
-    }
+    if (cut.ds.length === 0) return unsignedDelegation(child, zone, cut, zoneKeys.keys, context.now);
     const dsVerdict = verifyRrset({ name: child, type: 'DS', records: cut.ds, signatures: cut.signatures }, zone, zoneKeys.keys, context.now);
     const dsStop = judged(child, dsVerdict, cut.server);
     if (dsStop) return dsStop;
@@ -68,8 +69,17 @@ export async function validateChain(answer: SignedAnswer, context: ChainContext)
   return { status: 'bogus', reason: `${plain(answer.name)}: no zone to validate it in` };
 }
 
+/** A delegation without DS: insecure when its absence is proven (or the proof is NSEC3, not checked yet), else bogus. */
+function unsignedDelegation(child: string, parent: string, cut: ZoneCut, keys: DnskeyData[], now: Date): DnssecStatus {
+  const proof = cut.absence ?? { nsec: [], signatures: [], nsec3: false };
+  const verdict = verifyDsAbsence(child, parent, proof, keys, now);
+  if (verdict.status === 'bogus') return { status: 'bogus', reason: `${plain(child)}: ${verdict.reason} at ${cut.server}` };
+  const how = verdict.status === 'secure' ? 'proven by NSEC' : verdict.reason;
+  return { status: 'insecure', reason: `no DS for ${plain(child)} at ${cut.server}: an insecure delegation (${how})` };
+}
+
 /** The answer's own verdict; a signer below the answer's zone is a zone cut this walk did not see. */
-function answerVerdict(answer: SignedAnswer, keys: Parameters<typeof verifyRrset>[2], now: Date): Verdict {
+function answerVerdict(answer: SignedAnswer, keys: DnskeyData[], now: Date): Verdict {
   const sigs = signaturesOver(answer.signatures, answer.name, answer.type);
   const deeper = sigs.map((s) => (s.data as RrsigData).signersName.toLowerCase()).find((s) => s !== answer.zone && isWithin(s, answer.zone));
   if (deeper !== undefined) {

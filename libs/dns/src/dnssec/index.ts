@@ -9,3 +9,4 @@ export { dnskeyRrset, validateZoneKeys, type ZoneKeys } from './zone-keys.js';
 export { ZONE_KEY_FLAG, type DnskeyData, type DsData, type RrsigData, type Verdict } from './types.js';
 export { validateChain, type ChainContext, type DnssecStatus, type FetchedKeys, type SignedAnswer, type ZoneCut } from './chain.js';
 export { IANA_ROOT_TRUST_ANCHORS, parseTrustAnchors, readTrustAnchors } from './trust-anchors.js';
+export { verifyDsAbsence, type DsAbsenceProof } from './ds-absence.js';
