@@ -38,6 +38,10 @@ describe('certsmith dcv with dns.dnssec against a signed BIND hierarchy', () => 
     const when = lab.expiredAt.toISOString().replace('.000Z', 'Z');
     expect(result.stdout + result.stderr).toContain(`DNSSEC_BOGUS: ${Z.expired}: RRSIG over DNSKEY expired ${when} at ns1.zones.test`);
     expect(result.code).not.toBe(0);
+    // The verdict's code says what it is: not a missing record, a signature the CA would refuse.
+    const json = await runCli(['dcv', '--json', '--config', await config('expired-json.json', `www.${Z.expired}`, true)]);
+    const { validations } = JSON.parse(json.stdout) as { validations: { name: string; ok: boolean; code?: string }[] };
+    expect(validations).toContainEqual(expect.objectContaining({ name: `www.${Z.expired}`, ok: false, code: 'DNSSEC_BOGUS' }));
   });
 
   it('drops a name whose parent DS matches no key of its zone', async () => {

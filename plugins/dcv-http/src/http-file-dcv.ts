@@ -420,6 +420,8 @@ export class HttpFileDcv implements DcvMethod {
     if (!address) {
       const detail = resolution.detail ? ` (${resolution.detail})` : '';
       const short = 'no address';
+      // A CA that validates DNSSEC (all must, since March 2026) fails the name: said as what it is, not as a missing record.
+      if (resolution.dnssec === 'bogus') return { code: 'DNSSEC_BOGUS', reason: resolution.detail ?? `DNSSEC_BOGUS: ${host}`, short };
       switch (resolution.outcome) {
         case 'nxdomain':
           // A special-use name (.test, ...) answered by the resolver itself: no record would help, the resolver says why.
