@@ -35,6 +35,10 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
     about: 'certsmith status over N (10,000) site targets with their state (last run, pending orders): wall time, aim under 2 s',
     run: async (args) => (await import('./status.js')).main(args),
   },
+  dnssec: {
+    about: 'resolve N (1,000) signed names from the lab root with and without DNSSEC validation (aim: at most 2x)',
+    run: async (args) => (await import('./dnssec.js')).main(args),
+  },
   fleet: {
     about: 'a fleet on one NATS: fleet status over H (100) hosts of T (10) targets (aim under 1 s); NATS share of one run (aim under 5 %)',
     run: async (args) => (await import('./fleet.js')).main(args),
@@ -44,7 +48,7 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
     run: async (args) => (await import('./issue.js')).main(args),
   },
 };
-const ALL_PARTS = ['coldstart', 'healthy', 'renewal', 'inspect', 'resolve', 'fleet'];
+const ALL_PARTS = ['coldstart', 'healthy', 'renewal', 'inspect', 'resolve', 'fleet', 'dnssec'];
 
 function usage(): string {
   return `usage: npm run bench [-- --parts ${ALL_PARTS.join(',')}] [--n 10,50] [--tools certsmith,certbot,lego] [--healthy-n 10000] [--runs 3] [--cli <path>] [--no-netns]

@@ -73,12 +73,17 @@ export const DNSSEC_LAB_ZONES = {
 
 const DAY_MS = 86_400_000;
 
+export interface DnssecLabOptions {
+  /** How many more names good.test holds (`n0.good.test` ...), each with an A record: for a benchmark. */
+  names?: number;
+}
+
 /**
  * A DNSSEC-signed hierarchy from BIND 9 on loopback aliases: a signed root (its DS is the trust anchor), a signed
  * `test.` TLD and the child zones of DNSSEC_LAB_ZONES, all signed offline with dnssec-signzone (one combined key
  * per zone), plus a validating resolver. See the "Signed zones" section of the README for the traps.
  */
-export async function startDnssecLab(): Promise<DnssecLab> {
+export async function startDnssecLab(options: DnssecLabOptions = {}): Promise<DnssecLab> {
   await ensurePackages({ '/usr/sbin/named': 'bind9', '/usr/sbin/dnssec-signzone': 'bind9-utils', '/usr/bin/delv': 'bind9-dnsutils' });
   const lab = await labDir('dnssec');
   const dir = lab.path;
@@ -101,7 +106,7 @@ export async function startDnssecLab(): Promise<DnssecLab> {
     for (const address of Object.values(addresses)) removers.push(await addLoopbackAlias(address));
     const keysDir = join(dir, 'keys');
     await mkdir(keysDir);
-    const signed = await signHierarchy(keysDir, addresses);
+    const signed = await signHierarchy(keysDir, addresses, options.names ?? 0);
     const trustAnchorFile = join(dir, 'anchor.conf');
     await writeFile(trustAnchorFile, anchorClause(signed.rootDs));
     const rootHints = `.        3600000  NS  a.root.\na.root.  3600000  A   ${addresses.root}\n`;
@@ -150,7 +155,7 @@ interface SignedHierarchy {
 }
 
 /** Signs bottom-up: each child's DS goes into its parent before the parent is signed. */
-async function signHierarchy(keysDir: string, a: DnssecLabAddresses): Promise<SignedHierarchy> {
+async function signHierarchy(keysDir: string, a: DnssecLabAddresses, names: number): Promise<SignedHierarchy> {
   const z = DNSSEC_LAB_ZONES;
   const now = Date.now();
   const expiredAt = new Date(Math.floor((now - DAY_MS) / 1000) * 1000);
@@ -161,7 +166,11 @@ async function signHierarchy(keysDir: string, a: DnssecLabAddresses): Promise<Si
     zones[zone] = (await signZone(keysDir, zone, childText(zone, a.zones), key, window)) + extra;
     return key;
   };
-  dsLines.push((await signChild(z.good, 'ECDSAP256SHA256')).ds);
+  // n<i>.good.test: distinct signed names for a benchmark, signed with the zone like the rest of it.
+  const many = Array.from({ length: names }, (_, i) => `n${i}.${z.good}. IN A 192.0.2.${(i % 250) + 1}\n`).join('');
+  const key = await makeKey(keysDir, z.good, 'ECDSAP256SHA256');
+  zones[z.good] = await signZone(keysDir, z.good, childText(z.good, a.zones) + many, key);
+  dsLines.push(key.ds);
   dsLines.push((await signChild(z.rsa, 'RSASHA256')).ds);
   dsLines.push((await signChild(z.expired, 'ECDSAP256SHA256', '', { inception: new Date(now - 30 * DAY_MS), expiration: expiredAt })).ds);
   await signChild(z.wrongDs, 'ECDSAP256SHA256');

@@ -29,26 +29,56 @@ function ecKey(key: Buffer, crv: 'P-256' | 'P-384', size: number): KeyObject {
   return createPublicKey({ key: { kty: 'EC', crv, x: b64url(key.subarray(0, size)), y: b64url(key.subarray(size)) }, format: 'jwk' });
 }
 
+/** The DNSKEY as a key object node verifies with; null for a key that does not parse. */
+function keyObject(algorithm: number, key: Buffer): KeyObject | null {
+  try {
+    switch (algorithm) {
+      case 8:
+        return rsaKey(key);
+      case 13:
+        return ecKey(key, 'P-256', 32);
+      case 14:
+        return ecKey(key, 'P-384', 48);
+      default:
+        return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(key) }, format: 'jwk' });
+    }
+  } catch {
+    return null;
+  }
+}
+
+// Every answer of a zone is validated from the trust anchor down, so the same DNSKEY and DS RRsets are verified again
+// and again: keys are imported once, and a verdict over the same key, data and signature is remembered. Both are
+// bounded; a verdict depends on nothing else, so remembering it changes no result.
+const CACHE_LIMIT = 4_096;
+const keys = new Map<string, KeyObject | null>();
+const verdicts = new Map<string, boolean>();
+
+function remember<V>(cache: Map<string, V>, id: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(id, value);
+  return value;
+}
+
 /**
  * Whether `signature` is a valid signature of `data` by the DNSKEY public key `publicKey` of `algorithm`. A key
  * that does not parse verifies nothing. Throws for an algorithm outside SUPPORTED_ALGORITHMS.
  */
 export function verifySignature(algorithm: number, publicKey: Uint8Array, data: Buffer, signature: Uint8Array): boolean {
+  if (!isSupportedAlgorithm(algorithm)) throw new Error(`unsupported DNSSEC algorithm ${algorithm}`);
   const key = Buffer.from(publicKey);
   const sig = Buffer.from(signature);
+  const keyId = `${algorithm}:${key.toString('base64')}`;
+  const verdictId = `${keyId}:${sig.toString('base64')}:${data.toString('base64')}`;
+  const known = verdicts.get(verdictId);
+  if (known !== undefined) return known;
+  const object = keys.has(keyId) ? keys.get(keyId)! : remember(keys, keyId, keyObject(algorithm, key));
+  let ok = false;
   try {
-    switch (algorithm) {
-      case 8:
-        return verify('sha256', data, rsaKey(key), sig);
-      case 13:
-        return verify('sha256', data, { key: ecKey(key, 'P-256', 32), dsaEncoding: 'ieee-p1363' }, sig);
-      case 14:
-        return verify('sha384', data, { key: ecKey(key, 'P-384', 48), dsaEncoding: 'ieee-p1363' }, sig);
-      case 15:
-        return verify(null, data, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(key) }, format: 'jwk' }), sig);
-    }
+    const digest = algorithm === 15 ? null : algorithm === 14 ? 'sha384' : 'sha256';
+    ok = object !== null && verify(digest, data, algorithm === 8 || algorithm === 15 ? object : { key: object, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {
-    return false;
+    ok = false;
   }
-  throw new Error(`unsupported DNSSEC algorithm ${algorithm}`);
+  return remember(verdicts, verdictId, ok);
 }
