@@ -97,6 +97,14 @@ describe('fleetReport', () => {
     ]);
   });
 
+  it('leaves out targets of a forged status that are not status entries, with a warning naming the host', () => {
+    const forged = host('x', '2026-12-06T11:00:00Z', [target('ok', [service(3)])]);
+    (forged.status.targets as unknown[]).push({ target: 'bad' }, null);
+    const report = fleetReport({ hosts: [forged], rateLimits: [], warnings: [] }, NOW);
+    expect(report.items.map((i) => i.target)).toEqual(['ok']);
+    expect(report.warnings).toEqual(['host x: 2 target(s) in its status are not status entries: left out']);
+  });
+
   it('says a host with an unreadable report time is silent rather than fresh', () => {
     const report = fleetReport({ hosts: [host('x', 'yesterday', [])], rateLimits: [], warnings: [] }, NOW);
     expect(report.items).toEqual([{ kind: 'silent', host: 'x', days: undefined, detail: 'no report since yesterday' }]);

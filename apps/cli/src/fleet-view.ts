@@ -1,4 +1,4 @@
-import type { FleetView, RateLimitEntry, StatusReport } from '@certsmith/core';
+import type { FleetView, RateLimitEntry, StatusReport, TargetStatus } from '@certsmith/core';
 
 const DAY = 86_400_000;
 /** A host that has not reported for longer than this is said to be silent: its timer or its link may be broken. */
@@ -40,8 +40,10 @@ const ORDER: FleetItemKind[] = ['expired', 'silent', 'defective', 'expiring', 'd
 /** What a fleet's view says, sorted so that the worst is on top; `now` decides what is silent or expired. */
 export function fleetReport(view: FleetView, now: Date): FleetReport {
   const items: FleetItem[] = [];
+  const warnings = [...view.warnings];
   let certificates = 0;
-  for (const { host, reportedAt, status } of view.hosts) {
+  for (const { host, reportedAt, status: reported } of view.hosts) {
+    const status = wellFormed(host, reported, warnings);
     const silentMs = now.getTime() - Date.parse(reportedAt);
     if (!(silentMs <= SILENT_AFTER_MS)) {
       const days = Number.isFinite(silentMs) ? Math.floor(silentMs / DAY) : undefined;
@@ -67,8 +69,23 @@ export function fleetReport(view: FleetView, now: Date): FleetReport {
       }))
       .sort((a, b) => a.host.localeCompare(b.host)),
     rateLimits: [...view.rateLimits].sort((a, b) => a.until.localeCompare(b.until)),
-    warnings: view.warnings,
+    warnings,
   };
+}
+
+/** The host's status with the targets a person can read; one that is not shaped like a status entry is said, not fatal. */
+function wellFormed(host: string, status: StatusReport, warnings: string[]): StatusReport {
+  const entry = (t: TargetStatus | null | undefined): boolean =>
+    !!t &&
+    typeof t.target === 'string' &&
+    Array.isArray(t.pending) &&
+    (!t.lastRun || Array.isArray(t.lastRun.failures)) &&
+    Array.isArray(t.services) &&
+    t.services.every((s) => !!s && !!s.renewal && Array.isArray(s.missingNames));
+  const targets = status.targets.filter(entry);
+  const left = status.targets.length - targets.length;
+  if (left) warnings.push(`host ${host}: ${left} target(s) in its status are not status entries: left out`);
+  return left ? { ...status, targets } : status;
 }
 
 function certificateItems(host: string, status: StatusReport): FleetItem[] {
