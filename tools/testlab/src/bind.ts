@@ -227,13 +227,7 @@ www     IN A   192.0.2.70
         `include "${tsigKeyFile}";
 include "${rndcKeyFile}";
 options {
-  directory "${idir}";
-  pid-file "${idir}/named.pid";
-  session-keyfile "${idir}/session.key";
-  managed-keys-directory "${idir}";
-  listen-on port 53 { ${address}; };
-  listen-on-v6 { none; };
-  query-source address ${address};
+${namedOwnOptions(idir, address)}
   transfer-source ${address};
   notify-source ${address};
   recursion no;
@@ -375,4 +369,15 @@ function startSlowRelay(address: string, upstream: string, delayMs: number): Pro
     });
     socket.bind(53, address, () => resolve(socket));
   });
+}
+
+/** The options every lab named needs to run beside others: its own directory and files, one loopback address. */
+export function namedOwnOptions(idir: string, address: string): string {
+  return `  directory "${idir}";
+  pid-file "${idir}/named.pid";
+  session-keyfile "${idir}/session.key";
+  managed-keys-directory "${idir}";
+  listen-on port 53 { ${address}; };
+  listen-on-v6 { none; };
+  query-source address ${address};`;
 }

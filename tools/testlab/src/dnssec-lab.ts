@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { namedOwnOptions } from './bind.js';
 import { makeKey, signZone, type LabAlgorithm } from './dnssec-signing.js';
 import { addLoopbackAlias, randomLoopback } from './loopback.js';
 import { ensurePackages } from './packages.js';
@@ -247,13 +248,7 @@ zone "." { type hint; file "root.hints"; };
 async function startNamed(servers: ServerProcess[], idir: string, name: string, address: string, conf: string, files: Record<string, string>): Promise<void> {
   await mkdir(idir, { recursive: true });
   for (const [file, text] of Object.entries(files)) await writeFile(join(idir, file), text);
-  const common = `  directory "${idir}";
-  pid-file "${idir}/named.pid";
-  session-keyfile "${idir}/session.key";
-  managed-keys-directory "${idir}";
-  listen-on port 53 { ${address}; };
-  listen-on-v6 { none; };
-  query-source address ${address};
+  const common = `${namedOwnOptions(idir, address)}
   allow-query { 127.0.0.0/8; };
   notify no;
 `;
