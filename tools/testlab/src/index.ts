@@ -38,5 +38,6 @@ export {
   type IssuingAcmeDoubleCertificate,
   type IssuingAcmeDoubleRequest,
 } from './issuing-acme-double.js';
+export type { DnsPersistCheck } from './issuing-acme-double-dns-persist.js';
 export { samplesOf, valueOf, type Sample } from './prometheus-samples.js';
 export { makeStaleSecondary, type StaleSecondaryRecords } from './stale-secondary.js';

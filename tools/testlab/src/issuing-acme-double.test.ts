@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDnsLab, type DnsLab } from './bind.js';
 import { startStaticHttp, type StaticHttp } from './http-static.js';
 import { startIssuingAcmeDouble, type IssuingAcmeDouble } from './issuing-acme-double.js';
 import { randomLoopback } from './loopback.js';
@@ -17,20 +18,22 @@ const PROFILES = {
 
 let double: IssuingAcmeDouble;
 let web: StaticHttp;
+let dns: DnsLab;
 let agent: Agent;
 let tmp: Awaited<ReturnType<typeof labDir>>;
 
 beforeAll(async () => {
   tmp = await labDir('issuing-acme-double-test');
-  web = await startStaticHttp({ address: randomLoopback() });
+  [web, dns] = await Promise.all([startStaticHttp({ address: randomLoopback() }), startDnsLab()]);
   double = await startIssuingAcmeDouble({ profiles: PROFILES, defaultProfile: 'classic', validation: { http01: { address: web.address, port: web.port } } });
   agent = new Agent({ connect: { ca: double.tlsCaPem } });
-});
+}, 60_000);
 
 afterAll(async () => {
   await agent?.close();
   await double?.stop();
   await web?.stop();
+  await dns?.stop();
   await tmp?.cleanup();
 });
 
@@ -249,5 +252,43 @@ describe('the issuing ACME test double', () => {
     expect(order.profile).toBe('classic');
     const ari = await request(`${double.directoryUrl.replace(/\/dir$/, '')}/renewal-info/${double.issued().at(-1)!.certId}`, { dispatcher: agent });
     expect(((await ari.body.json()) as Record<string, unknown>).suggestedWindow).toBeUndefined();
+  });
+
+  it('offers dns-persist-01 with its issuer domain names and no token, and validates the standing record on the DNS server by CA and account', async () => {
+    double.behave({ validation: { dnsPersist01: { issuerDomainNames: ['double-ca.test'], server: { address: dns.addresses.primary } } } });
+    const client = new RawClient();
+    await client.start();
+    const other = 'https://other-ca.test/acct/1';
+    await dns.updateExampleZone([
+      `update add _validation-persist.p1.example.test. 60 TXT "other-ca.test; accounturi=${other}" `,
+      `update add _validation-persist.p1.example.test. 60 TXT "DOUBLE-CA.test ; accounturi=${client.kid}"`,
+      `update add _validation-persist.p2.example.test. 60 TXT "double-ca.test; accounturi=${other}"`,
+      `update add _validation-persist.p3.example.test. 60 TXT "double-ca.test; accounturi=${client.kid}; persistUntil=1000"`,
+      `update add _validation-persist.wild.example.test. 60 TXT "double-ca.test; accounturi=${client.kid}"`,
+    ]);
+    const attempt = async (name: string) => {
+      const created = await client.post(client.dir.newOrder!, { identifiers: [{ type: 'dns', value: name }] });
+      const authzUrl = (created.json.authorizations as string[])[0]!;
+      const authz = (await client.post(authzUrl, undefined)).json as { challenges: Record<string, unknown>[] };
+      expect(authz.challenges).toEqual([{ type: 'dns-persist-01', url: expect.any(String), status: 'pending', 'issuer-domain-names': ['double-ca.test'] }]);
+      await client.post(authz.challenges[0]!.url as string, {});
+      let order = created.json;
+      for (let i = 0; i < 100 && order.status === 'pending'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        order = (await client.post(created.location, undefined)).json;
+      }
+      const after = (await client.post(authzUrl, undefined)).json as { challenges: { error?: { detail: string } }[] };
+      return { status: order.status, detail: after.challenges[0]!.error?.detail };
+    };
+    expect(await attempt('p1.example.test')).toEqual({ status: 'ready', detail: undefined });
+    expect(await attempt('p2.example.test')).toEqual({
+      status: 'invalid',
+      detail: `the record at _validation-persist.p2.example.test binds another account (${other}), not ${client.kid}`,
+    });
+    expect((await attempt('p3.example.test')).detail).toBe('the record at _validation-persist.p3.example.test is past its persistUntil');
+    expect((await attempt('*.wild.example.test')).detail).toBe(
+      'the record at _validation-persist.wild.example.test lacks policy=wildcard for *.wild.example.test',
+    );
+    expect((await attempt('p4.example.test')).detail).toBe('no TXT record at _validation-persist.p4.example.test');
   });
 });

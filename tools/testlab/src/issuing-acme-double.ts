@@ -5,6 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { createCa } from './certs.js';
 import { DoubleCa, readCsr } from './issuing-acme-double-ca.js';
+import { checkAsCa, type IssuingAcmeDoubleCaChecks } from './issuing-acme-double-ca-checks.js';
+import { checkDnsPersist01, type DnsPersistCheck } from './issuing-acme-double-dns-persist.js';
 import { checkHttp01 } from './issuing-acme-double-http01.js';
 import { decodeJws, jwkThumbprint } from './issuing-acme-double-jws.js';
 import { randomLoopback } from './loopback.js';
@@ -38,10 +40,14 @@ export interface IssuingAcmeDoubleOptions {
   /** Validity when no profile applies (default 2160 h, 90 days). */
   lifetimeHours?: number;
   /**
-   * 'none' (default): authorizations start valid, as at a CA with pre-validated names. `http01`: the double fetches
-   * http://<name>/.well-known/acme-challenge/<token> from that address (the lab's nginx), with the name as Host.
+   * 'none' (default): authorizations start valid, as at a CA with pre-validated names. `http01`: the double offers
+   * http-01 and fetches http://<name>/.well-known/acme-challenge/<token> from that address (the lab's nginx), with the
+   * name as Host. `dnsPersist01`: it offers dns-persist-01 too (after http-01, when both are given), with
+   * `issuer-domain-names`, and asks that DNS server for the standing record (see checkDnsPersist01).
    */
-  validation?: 'none' | { http01: { address: string; port?: number } };
+  validation?: 'none' | { http01?: { address: string; port?: number }; dnsPersist01?: DnsPersistCheck };
+  /** With `validation.http01`: a real CA's checks of an http-01 answer (CAA; every perspective instead of that address). */
+  caChecks?: IssuingAcmeDoubleCaChecks;
   /**
    * `renewalInfo` (RFC 9773): 'lifetime' (default) suggests a short window around two thirds of the certificate's
    * life, as Let's Encrypt does; a function answers per certificate ('malformed': a document without a window);
@@ -117,6 +123,7 @@ export interface IssuingAcmeDouble {
 type AuthzStatus = 'pending' | 'valid' | 'invalid' | 'deactivated';
 interface Challenge {
   id: string;
+  type: 'http-01' | 'dns-persist-01';
   token: string;
   status: 'pending' | 'processing' | 'valid' | 'invalid';
   error?: Problem;
@@ -126,7 +133,7 @@ interface Authz {
   id: string;
   name: string;
   status: AuthzStatus;
-  challenge: Challenge;
+  challenges: Challenge[];
   order: Order;
 }
 interface Order {
@@ -377,14 +384,24 @@ class DoubleState {
       expires: new Date(Date.now() + 7 * 86_400_000),
     };
     for (const name of order.names) {
-      const authz = { id: String(this.nextId++), name, status: preValidated ? 'valid' : 'pending', order } as Authz;
-      authz.challenge = { id: String(this.nextId++), token: randomBytes(16).toString('base64url'), status: preValidated ? 'valid' : 'pending', authz };
+      const authz = { id: String(this.nextId++), name, status: preValidated ? 'valid' : 'pending', order, challenges: [] } as Authz;
+      for (const type of this.offered()) {
+        const challenge: Challenge = { id: String(this.nextId++), type, token: randomBytes(16).toString('base64url'), status: authz.status as 'valid', authz };
+        authz.challenges.push(challenge);
+        this.challenges.set(challenge.id, challenge);
+      }
       this.authzs.set(authz.id, authz);
-      this.challenges.set(authz.challenge.id, authz.challenge);
       order.authzs.push(authz);
     }
     this.orders.set(order.id, order);
     this.send(res, 201, this.orderJson(order), { location: `${this.base}/order/${order.id}` });
+  }
+
+  /** The challenge types an authorization offers: http-01 unless only dns-persist-01 is configured. */
+  private offered(): Challenge['type'][] {
+    const validation = this.options.validation ?? 'none';
+    if (validation === 'none') return ['http-01'];
+    return [...(validation.http01 || !validation.dnsPersist01 ? ['http-01' as const] : []), ...(validation.dnsPersist01 ? ['dns-persist-01' as const] : [])];
   }
 
   /** The profile an order gets: the one it names (refused when not offered), else the default; none when none are offered. */
@@ -430,16 +447,20 @@ class DoubleState {
       identifier: { type: 'dns', value: authz.name },
       status: authz.status,
       expires: authz.order.expires.toISOString(),
-      challenges: [this.challengeJson(authz.challenge)],
+      challenges: authz.challenges.map((c) => this.challengeJson(c)),
     };
   }
 
   private challengeJson(challenge: Challenge): Record<string, unknown> {
+    const validation = this.options.validation;
     return {
-      type: 'http-01',
+      type: challenge.type,
       url: `${this.base}/chall/${challenge.id}`,
       status: challenge.status,
-      token: challenge.token,
+      // dns-persist-01 has no token: the record names the CA and the account instead.
+      ...(challenge.type === 'http-01'
+        ? { token: challenge.token }
+        : { 'issuer-domain-names': validation && validation !== 'none' ? (validation.dnsPersist01?.issuerDomainNames ?? []) : [] }),
       ...(challenge.error ? { error: challenge.error } : {}),
     };
   }
@@ -455,13 +476,9 @@ class DoubleState {
 
   private async validate(challenge: Challenge): Promise<void> {
     const { authz } = challenge;
-    const validation = this.options.validation;
     const delay = this.options.validationDelayMs ?? 0;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref());
-    const failure =
-      validation && validation !== 'none'
-        ? await checkHttp01(validation.http01, authz.name, challenge.token, `${challenge.token}.${authz.order.account.thumbprint}`)
-        : null;
+    const failure = await this.check(challenge);
     challenge.status = failure ? 'invalid' : 'valid';
     authz.status = failure ? 'invalid' : 'valid';
     if (failure) challenge.error = { type: `${ERR}unauthorized`, detail: failure, status: 403 };
@@ -469,6 +486,23 @@ class DoubleState {
     if (order.status !== 'pending') return;
     if (failure) order.status = 'invalid';
     else if (order.authzs.every((a) => a.status === 'valid')) order.status = 'ready';
+  }
+
+  /** The VA's verdict on one answered challenge: null when it passes, else why not. */
+  private async check(challenge: Challenge): Promise<string | null> {
+    const validation = this.options.validation ?? 'none';
+    if (validation === 'none') return null;
+    const { authz } = challenge;
+    const { caChecks } = this.options;
+    if (caChecks && challenge.type === 'http-01') {
+      const keyAuthorization = `${challenge.token}.${authz.order.account.thumbprint}`;
+      return checkAsCa(caChecks, { name: authz.name, token: challenge.token, keyAuthorization, accountUri: `${this.base}/acct/${authz.order.account.id}` });
+    }
+    if (challenge.type === 'dns-persist-01')
+      return checkDnsPersist01(validation.dnsPersist01!, authz.name, `${this.base}/acct/${authz.order.account.id}`, this.options.now?.() ?? new Date());
+    return validation.http01
+      ? checkHttp01(validation.http01, authz.name, challenge.token, `${challenge.token}.${authz.order.account.thumbprint}`)
+      : 'http-01 is not offered';
   }
 
   private async finalize(res: ServerResponse, order: Order, payload: Record<string, unknown> | undefined): Promise<void> {
