@@ -38,6 +38,8 @@ export {
   type IssuingAcmeDoubleCertificate,
   type IssuingAcmeDoubleRequest,
 } from './issuing-acme-double.js';
+export type { IssuingAcmeDoubleCaChecks } from './issuing-acme-double-ca-checks.js';
+export { startProofLab, copyCaFile, PROOF_CAA_IDENTITY, type ProofLab, type ProofLabOptions, type ProofName, type ProofWorld } from './proof-lab.js';
 export type { DnsPersistCheck } from './issuing-acme-double-dns-persist.js';
 export { samplesOf, valueOf, type Sample } from './prometheus-samples.js';
 export { makeStaleSecondary, type StaleSecondaryRecords } from './stale-secondary.js';

@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startAcmeLab, type AcmeLab } from './acme-lab.js';
+import { startDnssecLab, DNSSEC_LAB_ZONES, type DnssecLab } from './dnssec-lab.js';
+import { IPV6_LOOPBACK } from './ipv6-loopback.js';
+import { startIssuingAcmeDouble, type IssuingAcmeDouble } from './issuing-acme-double.js';
+import { randomLoopback } from './loopback.js';
+import { startNginx } from './nginx.js';
+import { startPebble, type Pebble } from './pebble.js';
+import { startValidatingUnbound } from './proof-lab-unbound.js';
+import { makeStaleSecondary } from './stale-secondary.js';
+import { startUnbound } from './unbound.js';
+
+/** The CAA issuer domain name of the proof's CA (the double checks it; Pebble has none). */
+export const PROOF_CAA_IDENTITY = 'proof-ca.test';
+
+/** One name of the proof and the fault it is under ('control': none). */
+export interface ProofName {
+  kind: string;
+  name: string;
+  /** The DNS tree it lives in: the lab's unsigned BIND root, or the signed one. */
+  world: 'web' | 'dnssec';
+  /** What the lab did to the name, one line. */
+  fault: string;
+}
+
+/**
+ * One DNS tree with the CAs that validate through it: a recursive Unbound (validating in the signed tree), Debian's
+ * Pebble asking it, and the issuing double with a real CA's checks (CAA, every perspective) asking it too.
+ */
+export interface ProofWorld {
+  rootHintsFile: string;
+  /** For a signed tree: certsmith's dns.trustAnchor file. */
+  trustAnchorDsFile?: string;
+  /** The recursive Unbound both CAs ask. */
+  resolver: string;
+  /** Absent when the lab was started without CAs. */
+  pebble?: Pebble;
+  double?: IssuingAcmeDouble;
+}
+
+export interface ProofLab {
+  dir: string;
+  /** nginx's docroot, served for every name of the web world (the DCV plugin and the orders write here). */
+  docroot: string;
+  /** The addresses of "this server" (certsmith's server.addresses). */
+  serverAddresses: string[];
+  names: ProofName[];
+  web: ProofWorld;
+  dnssec: ProofWorld;
+  acme: AcmeLab;
+  /** `dig` through one world's resolver (rcode and answer: `+noall +comments +answer`). */
+  resolve(world: 'web' | 'dnssec', name: string, type: string): Promise<string>;
+  /** Adds the RFC 8657 record that binds the proof's CA to this account for the names meant to be bound to it. */
+  bindAccount(accountUri: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ProofLabOptions {
+  /** Start Pebble and the issuing double in each world (default true); the lab's own test needs neither. */
+  cas?: boolean;
+}
+
+/**
+ * The lab of the proof's score (issue 22): names under a dozen kinds of fault that a CA refuses, and control names it
+ * validates, in two DNS trees: the lab's BIND root (nginx on one address, a second nginx on ::1 that serves nothing,
+ * a stale secondary) and the DNSSEC lab's signed root. Every name is for the proof's own CA, PROOF_CAA_IDENTITY.
+ */
+export async function startProofLab(options: ProofLabOptions = {}): Promise<ProofLab> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const next of stops.splice(0).reverse()) await next().catch(() => undefined);
+  };
+  try {
+    const plan = webPlan();
+    const [acme, signed] = await Promise.all([
+      startAcmeLab({
+        name: 'proof',
+        webAddress: plan.web,
+        webNames: plan.served,
+        extraSites: plan.sites,
+        pointedNames: plan.pointed,
+        records: plan.records,
+        ipv6WebNames: plan.v6,
+        pebble: false,
+      }),
+      startDnssecLab(),
+    ]);
+    stops.push(acme.stop, signed.stop);
+    // The stale secondary's old address still serves the docroot; `other` is another server with nothing in its own.
+    const [stale, other] = await Promise.all([
+      startNginx({ address: randomLoopback(), sites: [{ serverNames: ['_'], docroot: acme.docroot }] }),
+      startNginx({ address: plan.other, sites: [{ serverNames: ['_'], docroot: join(acme.dir, 'other-server') }] }),
+    ]);
+    stops.push(stale.stop, other.stop);
+    await makeStaleSecondary(acme.dns, {
+      transferred: [`www     IN A   ${stale.address}`, `old     IN A   ${plan.silent}`],
+      primaryOnly: [`www     IN A   ${plan.web}`, `old     IN A   ${plan.web}`],
+    });
+    const [unbound, validating] = await Promise.all([
+      startUnbound({ rootHintsFile: acme.dns.rootHintsFile, cacheMaxTtl: 1 }),
+      startValidatingUnbound({ rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile }),
+    ]);
+    stops.push(unbound.stop, validating.stop);
+    const web: ProofWorld = { rootHintsFile: acme.dns.rootHintsFile, resolver: unbound.address };
+    const dnssec: ProofWorld = { rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile, resolver: validating.address };
+    if (options.cas !== false) {
+      for (const world of [web, dnssec]) {
+        world.pebble = await startPebble({ address: randomLoopback(), httpPort: 80, dnsServer: `${world.resolver}:53` });
+        stops.push(world.pebble.stop);
+        world.double = await startIssuingAcmeDouble({
+          validation: { http01: { address: plan.web } },
+          caChecks: { checks: ['caa', 'perspectives'], resolver: world.resolver, caaIdentity: PROOF_CAA_IDENTITY },
+        });
+        stops.push(world.double.stop);
+      }
+    }
+    const tld = acme.dns;
+    return {
+      dir: acme.dir,
+      docroot: acme.docroot,
+      serverAddresses: [plan.web, IPV6_LOOPBACK],
+      names: [...plan.names, ...dnssecNames()],
+      web,
+      dnssec,
+      acme,
+      resolve: (world, name, type) => digThrough(world === 'web' ? web.resolver : dnssec.resolver, signed, name, type),
+      async bindAccount(accountUri) {
+        await tld.updateExampleZone(plan.bound.map((name) => `update add ${name}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; accounturi=${accountUri}"`));
+        await unbound.flushZone('example.test');
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function digThrough(resolver: string, lab: DnssecLab, name: string, type: string): Promise<string> {
+  return lab.dig(resolver, ['+noall', '+comments', '+answer', name, type]);
+}
+
+/** The web world's names, zone records and nginx sites. */
+function webPlan() {
+  const host = `proof-${randomBytes(3).toString('hex')}.example.test`;
+  const at = (label: string) => `${label}.${host}`;
+  const web = randomLoopback();
+  const silent = randomLoopback();
+  const names: ProofName[] = [];
+  const add = (kind: string, name: string, fault: string) => names.push({ kind, name, world: 'web', fault });
+  add('control', host, 'none: A to this server, which serves the docroot');
+  add('control', at('www'), 'none');
+  add('control', at('caa-ok'), `none: CAA issue "${PROOF_CAA_IDENTITY}"`);
+  add('nxdomain', at('gone'), 'no record at all (NXDOMAIN)');
+  add('nxdomain', at('typo'), 'no record at all (NXDOMAIN)');
+  add('wrong address', at('moved-away'), `A to ${silent}, where nothing listens`);
+  add('wrong address', at('other-host'), 'A to another server (a second nginx with its own empty docroot)');
+  add('404', at('missing'), 'this server answers 404 under /.well-known/');
+  add('404', at('other-root'), 'this server serves the name from another docroot');
+  add('redirect', at('to-host'), `301 to http://${host}/ (same path), which serves the docroot`);
+  add('redirect', at('off-host'), `301 to http://${at('gone')}/ (NXDOMAIN)`);
+  add('CAA forbids', at('shop'), 'CAA 0 issue "other-ca.example"');
+  add('CAA forbids', at('crit'), `CAA issue "${PROOF_CAA_IDENTITY}" and 128 tbs "unknown"`);
+  add('CAA forbids', at('alias'), `CNAME to ${at('shop')}`);
+  add('CAA accounturi', at('bound'), `CAA issue "${PROOF_CAA_IDENTITY}; accounturi=<the ordering account>"`);
+  add('CAA accounturi', at('elsewhere'), `CAA issue "${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`);
+  add('CAA validationmethods', at('dns-only'), `CAA issue "${PROOF_CAA_IDENTITY}; validationmethods=dns-01"`);
+  add('CAA validationmethods', at('http-ok'), `CAA issue "${PROOF_CAA_IDENTITY}; validationmethods=http-01"`);
+  add('servers disagree', 'www.files.test', 'the secondary kept an old address, where another nginx serves the same docroot');
+  add('servers disagree', 'old.files.test', `the secondary kept an old address, ${silent}, where nothing listens`);
+  add('one address', at('split'), `A to this server and A to ${silent}, where nothing listens`);
+  add('one address', at('split-other'), 'A to this server and A to another server with an empty docroot');
+  add('AAAA', at('dual'), 'A to this server, AAAA ::1 where a second nginx answers 404');
+  add('AAAA', at('dual-www'), 'A to this server, AAAA ::1 where a second nginx answers 404');
+  const other = randomLoopback();
+  const wk = (body: string) => `    location /.well-known/ { ${body} }\n`;
+  const served = [host, at('www'), at('caa-ok'), at('shop'), at('crit'), at('alias'), at('bound'), at('elsewhere'), at('dns-only'), at('http-ok')];
+  served.push('www.files.test', 'old.files.test', at('split'), at('split-other'), at('dual'), at('dual-www'));
+  return {
+    host,
+    web,
+    silent,
+    names,
+    served,
+    bound: [at('bound')],
+    v6: [at('dual'), at('dual-www')],
+    pointed: [...served.filter((n) => !n.endsWith('.files.test') && n !== at('alias')), at('missing'), at('other-root'), at('to-host'), at('off-host')],
+    sites: ({ dir }: { dir: string }) => [
+      { serverNames: [at('missing')], docroot: join(dir, 'html'), extra: wk('return 404;') },
+      { serverNames: [at('other-root')], docroot: join(dir, 'other-root') },
+      { serverNames: [at('to-host')], docroot: join(dir, 'html'), extra: wk(`return 301 http://${host}$request_uri;`) },
+      { serverNames: [at('off-host')], docroot: join(dir, 'html'), extra: wk(`return 301 http://${at('gone')}$request_uri;`) },
+    ],
+    records: [
+      `update add ${at('moved-away')}. 60 IN A ${silent}`,
+      `update add ${at('other-host')}. 60 IN A ${other}`,
+      `update add ${at('split')}. 60 IN A ${silent}`,
+      `update add ${at('split-other')}. 60 IN A ${other}`,
+      ...[at('dual'), at('dual-www')].map((n) => `update add ${n}. 60 IN AAAA ${IPV6_LOOPBACK}`),
+      `update add ${at('caa-ok')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}"`,
+      `update add ${at('shop')}. 60 IN CAA 0 issue "other-ca.example"`,
+      `update add ${at('crit')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}"`,
+      `update add ${at('crit')}. 60 IN CAA 128 tbs "unknown"`,
+      `update add ${at('alias')}. 60 IN CNAME ${at('shop')}.`,
+      `update add ${at('elsewhere')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`,
+      `update add ${at('dns-only')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; validationmethods=dns-01"`,
+      `update add ${at('http-ok')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; validationmethods=http-01"`,
+    ],
+    other,
+  };
+}
+
+/** The signed tree's bogus names (DNSSEC_LAB_ZONES): each answer fails validation. */
+function dnssecNames(): ProofName[] {
+  const z = DNSSEC_LAB_ZONES;
+  return [
+    { name: `www.${z.expired}`, fault: 'every RRSIG expired' },
+    { name: `www.${z.wrongDs}`, fault: 'the DS in test. matches no key of the zone' },
+    { name: `bare.${z.noSig}`, fault: 'an A record with no RRSIG in a signed zone' },
+    { name: `www.${z.stripped}`, fault: 'served unsigned while test. holds a DS' },
+  ].map((n) => ({ ...n, kind: 'DNSSEC bogus', world: 'dnssec' as const }));
+}
+
+/** Writes the CA's TLS root into the lab dir for a config's caFile; returns its path relative to the lab dir. */
+export async function copyCaFile(lab: ProofLab, ca: { tlsCaFile: string }, name: string): Promise<string> {
+  await copyFile(ca.tlsCaFile, join(lab.dir, `${name}-ca.pem`));
+  return `./${name}-ca.pem`;
+}
