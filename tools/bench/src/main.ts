@@ -43,6 +43,11 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
     about: 'a fleet on one NATS: fleet status over H (100) hosts of T (10) targets (aim under 1 s); NATS share of one run (aim under 5 %)',
     run: async (args) => (await import('./fleet.js')).main(args),
   },
+  proof: {
+    about:
+      "the proof's score: certsmith dcv's verdict beside the CA's (Pebble, the double's CAA and every-perspective checks) on names under 11 kinds of fault",
+    run: async (args) => (await import('./proof.js')).main(args),
+  },
   issue: {
     about: 'issue N certificates from Pebble (EAB) through @certsmith/acme, one at a time: wall and CPU per certificate',
     run: async (args) => (await import('./issue.js')).main(args),
