@@ -58,6 +58,20 @@ describe('authoritativeAddresses against the lab hierarchy', () => {
     ]);
   });
 
+  it('asks the server that just gave the resolution nothing again: its answer is reused within the window', async () => {
+    const fresh = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 1_000, retries: 0 });
+    await fresh.resolveAddresses('host.example.test', signal());
+    const before = fresh.stats.udp;
+    const found = await authoritativeAddresses(fresh, 'host.example.test', signal());
+    expect(found.answers.every((a) => a.answered && a.addresses.length === 2)).toBe(true);
+    // The zone's SOA and NS, and A and AAAA of the one server the resolution did not ask: four questions, not six.
+    expect(fresh.stats.udp - before).toBe(4);
+    const again = fresh.stats.udp;
+    await fresh.ask(lab.addresses.primary, 'host.example.test', 'TXT', signal());
+    await fresh.ask(lab.addresses.primary, 'host.example.test', 'TXT', signal());
+    expect(fresh.stats.udp - again).toBe(2);
+  });
+
   it('throws when aborted', async () => {
     await expect(authoritativeAddresses(resolver, 'host.example.test', AbortSignal.abort())).rejects.toThrow();
   });

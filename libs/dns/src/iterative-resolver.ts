@@ -124,6 +124,8 @@ interface Walk {
   depth: number;
 }
 
+/** How long a server's answer to an address question stands for the same question to it (see ask). */
+const HEARD_MS = 2_000;
 const MAX_REFERRALS = 24;
 const MAX_CNAMES = 8;
 const MAX_GLUELESS_DEPTH = 4;
@@ -140,6 +142,8 @@ export class IterativeResolver implements Resolver {
   private readonly delegations = new Map<string, Delegation>();
   private readonly answers = new Map<string, { lookup: Lookup; expires: number }>();
   private readonly inflight = new Map<string, Promise<Lookup>>();
+  /** Address questions asked of one server lately, with what came back (see ask). */
+  private readonly heard = new Map<string, { until: number; result: Promise<QueryResult> }>();
   private readonly retries: number;
   private readonly own: Set<string>;
   private readonly specialUseLocally: boolean;
@@ -305,11 +309,40 @@ export class IterativeResolver implements Resolver {
     return { servers, byName, path: lookup.path };
   }
 
-  /** One question to one server, retried on timeout; no recursion, no cache. */
-  async ask(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
+  /**
+   * One question to one server, retried on timeout; no recursion and no cache, except that an address question
+   * (A, AAAA) asked of the same server within HEARD_MS is answered by the response heard then (or awaited if still
+   * in flight): the pre-check resolves a name and then asks each of its zone's servers for the same addresses, and
+   * the server that gave the resolution would only be asked again the same thing in the same second.
+   */
+  ask(address: string, name: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    const qname = normalizeName(name);
+    if (type !== 'A' && type !== 'AAAA') return this.askAnew(address, qname, type, signal);
+    const key = `${address}|${qname}|${type}`;
+    const now = Date.now();
+    const heard = this.heard.get(key);
+    // Another caller's abort is not this one's: its own question is asked then.
+    if (heard && heard.until > now) return heard.result.catch(() => this.askAnew(address, qname, type, signal));
+    if (this.heard.size >= 4_096) for (const [k, h] of this.heard) if (h.until <= now) this.heard.delete(k);
+    const result = this.askAnew(address, qname, type, signal);
+    this.heard.set(key, { until: now + HEARD_MS, result });
+    // Only a response is worth reusing: a timeout or a network error is asked again by whoever asks next.
+    void result.then(
+      (r) => r.kind === 'response' || this.forget(key, result),
+      () => this.forget(key, result),
+    );
+    return result;
+  }
+
+  private forget(key: string, result: Promise<QueryResult>): void {
+    if (this.heard.get(key)?.result === result) this.heard.delete(key);
+  }
+
+  private async askAnew(address: string, qname: string, type: QueryType, signal: AbortSignal): Promise<QueryResult> {
     let result: QueryResult = { kind: 'timeout', detail: 'not asked' };
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      result = await this.transport.query(address, normalizeName(name), type, signal, this.dnssec !== null);
+      result = await this.transport.query(address, qname, type, signal, this.dnssec !== null);
       if (result.kind !== 'timeout') break;
     }
     return result;
