@@ -2,7 +2,8 @@
 // `split.` has an A record to the nginx that serves the docroot and one to an address where nothing listens;
 // www.files.test is served by the primary at nginx's address while the secondary kept an old address (the zone was
 // changed under the same serial), where a second nginx serves the same docroot. An issuer that says 'every' drops
-// both names; the generic ACME issuer's own preference keeps www.files.test with a warning.
+// both names; the generic ACME issuer's own preference keeps www.files.test with a warning. `check --dry-run` makes the
+// same read-only checks (nothing published) and says so in its plan.
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,5 +94,33 @@ describe('certsmith dcv with an issuer whose CA validates from several perspecti
     expect(warning, human.stdout).toBeDefined();
     for (const part of serverLines()) expect(warning).toContain(part);
     expect(warning).toMatch(/a CA that resolves from several perspectives may reach another server: .* → keep the name in the order$/);
+  });
+});
+
+describe('certsmith check --dry-run runs the same read-only checks', { timeout: 120_000 }, () => {
+  it("with an issuer that says 'every': leaves out both names with the reasons, and would issue for the rest only", async () => {
+    const result = await runCli(['check', '--dry-run', '--config', await config('dry-every', { addressPreference: 'every' })]);
+    const out = result.stdout;
+    expect(result.stderr).toBe('');
+    const addressLine = `${SPLIT}: ${SILENT} (A) refused the connection while ${WEB} (A) answered`;
+    expect(out).toMatch(
+      new RegExp(`Warning \\(validate, ${esc(SPLIT)}\\): DCV_HTTP_ADDRESS_DISAGREES: ${esc(addressLine)}; .* → drop this name from the order`),
+    );
+    const filesLine = out.split('\n').find((line) => line.trimStart().startsWith(`Warning (validate, ${FILES}): DNS_SERVERS_DISAGREE: ${FILES}: `));
+    expect(filesLine, out).toBeDefined();
+    for (const part of serverLines()) expect(filesLine).toContain(part);
+    expect(filesLine).toMatch(/→ drop this name from the order$/);
+    expect(out).toContain(`would issue a certificate for ${HOST}, ${WWW} (issuers: acme → selfsigned)`);
+    expect(out).toContain(`would leave out of the order, as they fail local DCV: ${SPLIT}, ${FILES}`);
+    expect(await readdir(lab.docroot)).toEqual([]);
+  });
+
+  it("with the issuer's own preference: keeps www.files.test, the servers' disagreement a warning", async () => {
+    const result = await runCli(['check', '--dry-run', '--config', await config('dry-default')]);
+    expect(result.stdout).toMatch(new RegExp(`Warning \\(validate, ${esc(FILES)}\\): DNS_SERVERS_DISAGREE: .* → keep the name in the order`));
+    // split. passes or warns as its first address decides: which comes first is BIND's to say.
+    const issuing = result.stdout.split('\n').find((line) => line.includes('would issue a certificate for '));
+    expect(issuing, result.stdout).toContain(`${FILES} (issuers: acme → selfsigned)`);
+    expect(result.stdout).not.toContain('would leave out of the order');
   });
 });

@@ -155,3 +155,23 @@ describe("'every' with AAAA and A", () => {
     });
   });
 });
+
+describe('the dry run (precheck) judges the addresses as check() does, publishing nothing', () => {
+  const precheck = (name: string, addressPreference: AddressPreference) => dcv.precheck(name, target, AbortSignal.timeout(20_000), { addressPreference });
+
+  it("'every' drops a name one of whose addresses has no web server, naming it", async () => {
+    expect(await precheck('split3.example.test', 'every')).toMatchObject({
+      ok: false,
+      code: 'DCV_HTTP_ADDRESS_DISAGREES',
+      reason: expect.stringContaining(`split3.example.test: ${silent} (A) refused the connection while ${serving} (A), ${empty} (A) answered;`),
+    });
+    expect(await precheck('same.example.test', 'every')).toEqual({ name: 'same.example.test', ok: true });
+  });
+
+  it('the preferences that pick their addresses keep the name, with the address as a warning', async () => {
+    expect(await precheck('split3.example.test', 'first')).toMatchObject({
+      ok: true,
+      warnings: [{ code: 'DCV_HTTP_ADDRESS_DISAGREES', message: expect.stringContaining(`${silent} (A) refused the connection while`) }],
+    });
+  });
+});

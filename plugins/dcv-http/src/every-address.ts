@@ -11,6 +11,8 @@ export interface AddressProof {
   outcome: AddressOutcome;
 }
 
+const SERVED = 'served the file';
+
 type Failed = AddressProof & { outcome: Extract<AddressOutcome, { ok: false }> };
 
 const isFailed = (proof: AddressProof): proof is Failed => !proof.outcome.ok;
@@ -36,12 +38,15 @@ function failureOf({ address, outcome }: Failed): string {
   return `${labelOf(address)} ${did}`;
 }
 
-/** "www.a.test: 127.0.0.9 (A) answered 404 while 127.0.0.8 (A) served the file"; null unless some served and some failed. */
-export function addressDisagreement(host: string, failing: AddressProof[], served: AddressProof[]): string | null {
+/**
+ * "www.a.test: 127.0.0.9 (A) answered 404 while 127.0.0.8 (A) served the file"; null unless some served and some
+ * failed. `did`: what a passing address did ('answered' for a dry run, which publishes no file).
+ */
+export function addressDisagreement(host: string, failing: AddressProof[], served: AddressProof[], did = SERVED): string | null {
   const failed = failing.filter(isFailed);
   const ok = served.filter((p) => p.outcome.ok);
   if (failed.length === 0 || ok.length === 0) return null;
-  return `${host}: ${failed.map(failureOf).join(', ')} while ${ok.map((p) => labelOf(p.address)).join(', ')} served the file`;
+  return `${host}: ${failed.map(failureOf).join(', ')} while ${ok.map((p) => labelOf(p.address)).join(', ')} ${did}`;
 }
 
 /**
@@ -49,11 +54,11 @@ export function addressDisagreement(host: string, failing: AddressProof[], serve
  * address must serve the file. When some do and some do not, the name fails with the addresses named; when every
  * IPv4 address serves and only IPv6 ones fail, that is AAAA_UNREACHABLE.
  */
-export function judgeEveryAddress(name: string, host: string, proofs: AddressProof[]): NameVerdict {
+export function judgeEveryAddress(name: string, host: string, proofs: AddressProof[], did = SERVED): NameVerdict {
   const failed = proofs.filter(isFailed);
   const first = failed[0];
   if (!first) return verdictOf(name, proofs[0]!.outcome);
-  const finding = addressDisagreement(host, failed, proofs);
+  const finding = addressDisagreement(host, failed, proofs, did);
   if (!finding) {
     // None served: the first address's failure, and what the others did.
     const others = failed.slice(1).map(failureOf);
@@ -72,9 +77,9 @@ export function judgeEveryAddress(name: string, host: string, proofs: AddressPro
  * Under 'first', 'ipv6' and 'ipv6-then-ipv4' the CA picks its addresses (`picked`); an address it does not pick that
  * fails while another serves the file is a warning on a name that passes, and changes nothing on one that fails.
  */
-export function warnOfOtherAddresses(verdict: NameVerdict, host: string, picked: AddressProof[], others: AddressProof[]): NameVerdict {
+export function warnOfOtherAddresses(verdict: NameVerdict, host: string, picked: AddressProof[], others: AddressProof[], did = SERVED): NameVerdict {
   if (!verdict.ok) return verdict;
-  const finding = addressDisagreement(host, others, [...picked, ...others]);
+  const finding = addressDisagreement(host, others, [...picked, ...others], did);
   if (!finding) return verdict;
   const warning = {
     code: DCV_HTTP_ADDRESS_DISAGREES,

@@ -29,6 +29,20 @@ import { judgeServerAgreement, serverDisagreement } from './server-agreement.js'
 /** Every authoritative server's A and AAAA for a host (the DNS library's authoritativeAddresses, on the run's resolver). */
 export type AskAuthoritative = (host: string, signal: AbortSignal) => Promise<AuthoritativeAddresses>;
 
+/** The fetch of one address of a name (an exact address, the first of a family, or the first): check's or the dry run's. */
+type Prover = (resolution: Resolution, start: string | 4 | 6 | undefined, signal: AbortSignal) => Promise<AddressOutcome>;
+
+/** One name being judged: its resolution and how each of its addresses is fetched. */
+interface Proving {
+  name: string;
+  host: string;
+  resolution: Resolution;
+  prove: Prover;
+  signal: AbortSignal;
+  /** What a passing address did, as the lines say it ('served the file' unless given). */
+  served?: string;
+}
+
 /** How many redirects a CA follows, and where to. */
 export type RedirectPolicy = 'none' | 'acme';
 
@@ -185,48 +199,20 @@ export class HttpFileDcv implements DcvMethod {
    * and the name's addresses from every authoritative server of its zone, at once.
    */
   private async checkWithin(published: Published, signal: AbortSignal, preference: AddressPreference): Promise<NameVerdict> {
-    const host = (published.handle as Handle).host;
-    const [resolution, servers] = await Promise.all([this.resolve(host, signal), this.askServers(host, signal)]);
-    const verdict =
-      preference === 'every'
-        ? await this.checkEveryAddress(published, resolution, signal)
-        : await this.checkAsPicked(published, resolution, preference, signal);
-    if (!servers) return verdict;
-    return judgeServerAgreement(verdict, serverDisagreement(host, servers, resolution.addresses), servers.zone, preference);
+    const prove: Prover = (resolution, start, scope) => this.prove(published, resolution, start, scope);
+    return this.judge(published.challenge.name, (published.handle as Handle).host, prove, preference, signal);
   }
 
   /**
-   * A name with one address family is proved through its first address (cPanel's rule). A name with AAAA and A is
-   * proved over the first of each, and judged by how the issuer's CA picks between them. Its other addresses are
-   * fetched at the same time, for a warning.
+   * What a CA would see of a name, over the addresses its preference makes it use, with `prove` as the fetch of one
+   * address (the published file; for a dry run, any answer of a web server): the same judgement for both.
    */
-  private async checkAsPicked(published: Published, resolution: Resolution, preference: AddressPreference, signal: AbortSignal): Promise<NameVerdict> {
-    const { host } = published.handle as Handle;
-    const name = published.challenge.name;
-    const { v6, v4 } = firstOfEachFamily(resolution.addresses);
-    const picked = v6 && v4 ? [v6, v4] : resolution.addresses.slice(0, 1);
-    const others = resolution.addresses.filter((a) => !picked.includes(a));
-    const [decisive, rest] = await Promise.all([
-      v6 && v4
-        ? Promise.all([this.prove(published, resolution, 6, signal), this.prove(published, resolution, 4, signal)])
-        : this.prove(published, resolution, undefined, signal).then((outcome) => [outcome]),
-      this.proveEach(published, resolution, others, signal),
-    ]);
-    const verdict = v6 && v4 ? judgeDualStack(name, host, decisive[0]!, decisive[1]!, preference) : verdictOf(name, decisive[0]!);
-    const pickedProofs = picked.map((address, i) => ({ address, outcome: decisive[i]! }));
-    return warnOfOtherAddresses(verdict, host, pickedProofs, rest);
-  }
-
-  /** 'every': the file over each A and AAAA address, at once; each must serve it. */
-  private async checkEveryAddress(published: Published, resolution: Resolution, signal: AbortSignal): Promise<NameVerdict> {
-    const name = published.challenge.name;
-    if (resolution.addresses.length <= 1) return verdictOf(name, await this.prove(published, resolution, undefined, signal));
-    return judgeEveryAddress(name, (published.handle as Handle).host, await this.proveEach(published, resolution, resolution.addresses, signal));
-  }
-
-  private async proveEach(published: Published, resolution: Resolution, addresses: string[], signal: AbortSignal): Promise<AddressProof[]> {
-    const outcomes = await Promise.all(addresses.map((address) => this.prove(published, resolution, address, signal)));
-    return addresses.map((address, i) => ({ address, outcome: outcomes[i]! }));
+  private async judge(name: string, host: string, prove: Prover, preference: AddressPreference, signal: AbortSignal, served?: string): Promise<NameVerdict> {
+    const [resolution, servers] = await Promise.all([this.resolve(host, signal), this.askServers(host, signal)]);
+    const at: Proving = { name, host, resolution, prove, signal, served };
+    const verdict = preference === 'every' ? await checkEveryAddress(at) : await checkAsPicked(at, preference);
+    if (!servers) return verdict;
+    return judgeServerAgreement(verdict, serverDisagreement(host, servers, resolution.addresses), servers.zone, preference);
   }
 
   /** Every authoritative server's answer for the host; null without the iterative resolver or when the zone's servers cannot be found (the resolution says why). */
@@ -353,11 +339,12 @@ export class HttpFileDcv implements DcvMethod {
   }
 
   /**
-   * For --dry-run, writing nothing: the name is resolved from the root as the CA will, its address must pass cPanel's
-   * address rule, and a web server must answer there for the name (any HTTP answer to a path that cannot exist: the
-   * file itself is not published, so the docroot is not proved).
+   * For --dry-run, writing nothing: the name is resolved from the root as the CA will, and judged as check() judges
+   * it (the addresses its CA's preference uses, under 'every' each of them, and every authoritative server's answer),
+   * where an address passes when cPanel's address rule lets it and a web server answers there for the name (any HTTP
+   * answer to a path that cannot exist: the file itself is not published, so the docroot is not proved).
    */
-  async precheck(name: string, _target: Target, signal: AbortSignal, options: DcvCheckOptions = {}): Promise<NameVerdict> {
+  async precheck(name: string, _target: Target, outer: AbortSignal, options: DcvCheckOptions = {}): Promise<NameVerdict> {
     if (!this.resolver) throw new CertsmithError('DCV_NO_RESOLVER', 'HTTP DCV needs the iterative resolver (core token Resolver), and none is bound');
     let host: string;
     try {
@@ -365,24 +352,42 @@ export class HttpFileDcv implements DcvMethod {
     } catch (error) {
       return { name, ok: false, code: (error as CertsmithError).code ?? 'DCV_HTTP_BAD_NAME', reason: (error as Error).message };
     }
-    const resolution = await this.resolve(host, signal);
-    const located = this.locate(host, resolution, (options.addressPreference ?? 'first') === 'first' ? undefined : 6);
-    if ('code' in located) return { name, ok: false, code: located.code, reason: located.reason };
     const path = `/.well-known/pki-validation/certsmith-dry-run-${randomBytes(8).toString('hex')}.txt`;
+    const scope = relayOf(outer);
+    try {
+      const reach: Prover = (resolution, start, signal) => this.reach(host, path, resolution, start, signal);
+      return await this.judge(name, host, reach, options.addressPreference ?? 'first', scope.signal, 'answered');
+    } finally {
+      scope.release();
+    }
+  }
+
+  /** The dry run's fetch of one address, picked as prove() picks it: whether a web server answers there for the host. */
+  private async reach(host: string, path: string, resolution: Resolution, start: string | 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
+    const exact = typeof start === 'string' ? start : undefined;
+    const located = this.locate(host, resolution, typeof start === 'string' ? (isIP(start) as 4 | 6) : start, exact);
+    const address = located.address ?? null;
+    const fail = (code: string, reason: string, short: string, connection = false): AddressOutcome => ({ ok: false, address, code, reason, short, connection });
+    if ('code' in located) return fail(located.code, located.reason, located.short);
     const outcome = await fetchOnce('http', located.address, host, path, this.settings.limits, signal);
-    if (outcome.kind === 'response') return { name, ok: true };
-    const reason =
-      outcome.kind === 'refused'
-        ? `${located.address} refused the connection on port 80: no web server listens there for ${host}`
-        : outcome.kind === 'error'
-          ? `fetching http://${host}${path} (at ${located.address}) failed: ${outcome.detail}`
-          : `timeout: http://${host}/ (at ${located.address}) did not answer in time; is the web server running and the port open in the firewall?`;
-    return {
-      name,
-      ok: false,
-      code: outcome.kind === 'refused' ? 'DCV_HTTP_REFUSED' : outcome.kind === 'error' ? 'DCV_HTTP_FETCH_FAILED' : 'DCV_HTTP_TIMEOUT',
-      reason,
-    };
+    switch (outcome.kind) {
+      case 'response':
+        return { ok: true, address: located.address };
+      case 'refused':
+        return fail(
+          'DCV_HTTP_REFUSED',
+          `${located.address} refused the connection on port 80: no web server listens there for ${host}`,
+          'connection refused',
+          true,
+        );
+      case 'error':
+        return fail('DCV_HTTP_FETCH_FAILED', `fetching http://${host}${path} (at ${located.address}) failed: ${outcome.detail}`, 'fetch failed');
+      default: {
+        const reason = `timeout: http://${host}/ (at ${located.address}) did not answer in time; is the web server running and the port open in the firewall?`;
+        const connect = outcome.kind === 'connect-timeout';
+        return fail('DCV_HTTP_TIMEOUT', reason, connect ? 'connection timed out' : 'timeout', connect);
+      }
+    }
   }
 
   async cleanup(published: Published): Promise<void> {
@@ -511,4 +516,36 @@ function preview(body: Buffer): string {
     .toString('utf8')
     .replace(/[^\x20-\x7e]/g, '?');
   return body.length === 0 ? 'empty' : `"${text}${body.length > 40 ? '…' : ''}"`;
+}
+
+/**
+ * A name with one address family is proved through its first address (cPanel's rule). A name with AAAA and A is
+ * proved over the first of each, and judged by how the issuer's CA picks between them. Its other addresses are
+ * fetched at the same time, for a warning.
+ */
+async function checkAsPicked(at: Proving, preference: AddressPreference): Promise<NameVerdict> {
+  const { name, host, resolution, prove, signal } = at;
+  const { v6, v4 } = firstOfEachFamily(resolution.addresses);
+  const picked = v6 && v4 ? [v6, v4] : resolution.addresses.slice(0, 1);
+  const others = resolution.addresses.filter((a) => !picked.includes(a));
+  const [decisive, rest] = await Promise.all([
+    v6 && v4 ? Promise.all([prove(resolution, 6, signal), prove(resolution, 4, signal)]) : prove(resolution, undefined, signal).then((outcome) => [outcome]),
+    proveEach(at, others),
+  ]);
+  const verdict = v6 && v4 ? judgeDualStack(name, host, decisive[0]!, decisive[1]!, preference) : verdictOf(name, decisive[0]!);
+  const pickedProofs = picked.map((address, i) => ({ address, outcome: decisive[i]! }));
+  return warnOfOtherAddresses(verdict, host, pickedProofs, rest, at.served);
+}
+
+/** 'every': the file over each A and AAAA address, at once; each must serve it. */
+async function checkEveryAddress(at: Proving): Promise<NameVerdict> {
+  const { name, host, resolution, prove, signal } = at;
+  if (resolution.addresses.length <= 1) return verdictOf(name, await prove(resolution, undefined, signal));
+  return judgeEveryAddress(name, host, await proveEach(at, resolution.addresses), at.served);
+}
+
+/** Each of `addresses` fetched at once. */
+async function proveEach(at: Proving, addresses: string[]): Promise<AddressProof[]> {
+  const outcomes = await Promise.all(addresses.map((address) => at.prove(at.resolution, address, at.signal)));
+  return addresses.map((address, i) => ({ address, outcome: outcomes[i]! }));
 }

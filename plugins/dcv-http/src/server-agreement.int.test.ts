@@ -93,6 +93,12 @@ describe('HttpFileDcv asks every authoritative server for the name', () => {
     }
   });
 
+  it("the dry run's precheck asks them too: 'every' drops the name, the other preferences warn", async () => {
+    const precheck = (addressPreference: AddressPreference) => dcv.precheck('www.files.test', target, AbortSignal.timeout(20_000), { addressPreference });
+    expect(await precheck('every')).toMatchObject({ name: 'www.files.test', ok: false, code: 'DNS_SERVERS_DISAGREE' });
+    expect(await precheck('first')).toMatchObject({ name: 'www.files.test', ok: true, warnings: [{ code: 'DNS_SERVERS_DISAGREE' }] });
+  });
+
   it('says nothing when every server gives the same addresses', async () => {
     expect(await check('agree.example.test', 'every')).toEqual({ name: 'agree.example.test', ok: true });
   });
