@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { namedOwnOptions } from './bind.js';
-import { makeKey, signZone, type LabAlgorithm } from './dnssec-signing.js';
+import { makeKey, signZone, withoutNsecBelowApex, type LabAlgorithm, type Nsec3Options } from './dnssec-signing.js';
 import { addLoopbackAlias, randomLoopback } from './loopback.js';
 import { ensurePackages } from './packages.js';
 import { LabError, ServerProcess, labDir, mustRun, portOpen, run } from './process.js';
@@ -53,7 +53,8 @@ export interface DnssecLab {
 
 /**
  * The child zones below `test.`, by what they prove. `www.<zone>` has an A record in each. good.test, rsa.test,
- * expired.test, wrongds.test and nosig.test are signed; stripped.test and insecure.test are not.
+ * expired.test, wrongds.test, nosig.test, nsec3.test, nodenial.test and ed448.test are signed; stripped.test and
+ * insecure.test are not. See DNSSEC_LAB_NAMES for the names that prove denials, wildcards and CNAMEs.
  */
 export const DNSSEC_LAB_ZONES = {
   /** A correct chain, ECDSA P-256 (algorithm 13). */
@@ -70,6 +71,35 @@ export const DNSSEC_LAB_ZONES = {
   stripped: 'stripped.test',
   /** No DS in test.: an insecure delegation. */
   insecure: 'insecure.test',
+  /** Signed with NSEC3 (salted) instead of NSEC; delegates unsigned.nsec3.test without DS. */
+  nsec3: 'nsec3.test',
+  /** Signed with NSEC3 with opt-out: unsigned.optout.test, delegated without DS, has no NSEC3 of its own. */
+  optOut: 'optout.test',
+  /** Signed, but served without its NSEC records below the apex: `zz.nodenial.test` and `www` TXT are unproved denials. */
+  noDenial: 'nodenial.test',
+  /** Signed with Ed448 (algorithm 16), which the validator does not implement; test. holds its DS. */
+  ed448: 'ed448.test',
+} as const;
+
+/**
+ * Names in the lab that prove denials, wildcards and CNAME chains (`www.<zone>` aside). No `nx*` name exists: each is
+ * an NXDOMAIN from its zone.
+ */
+export const DNSSEC_LAB_NAMES = {
+  /** `*.wild.good.test A 192.0.2.30`: any name below wild.good.test is a wildcard expansion (NSEC). */
+  nsecWildcard: 'wild.good.test',
+  /** `*.wild.nsec3.test A 192.0.2.30` (NSEC3). */
+  nsec3Wildcard: 'wild.nsec3.test',
+  /** CNAME to www.expired.test: the chain ends in a bogus zone. */
+  toExpired: 'to-expired.good.test',
+  /** CNAME to www.insecure.test: the chain ends in an unsigned zone. */
+  toInsecure: 'to-insecure.good.test',
+  /** CNAME to www.rsa.test: a chain secure in both zones. */
+  toRsa: 'to-rsa.good.test',
+  /** Delegated by nsec3.test without DS to the lab resolver's server, which serves it unsigned. */
+  nsec3Insecure: 'unsigned.nsec3.test',
+  /** Delegated by optout.test without DS (no NSEC3 of its own: opt-out) to the lab resolver's server. */
+  optOutInsecure: 'unsigned.optout.test',
 } as const;
 
 const DAY_MS = 86_400_000;
@@ -123,7 +153,9 @@ export async function startDnssecLab(options: DnssecLabOptions = {}): Promise<Dn
       start('tld', addresses.tld, authoritative(['test']), { 'test.zone': signed.zones['test']! }),
       start('zones', addresses.zones, authoritative(Object.values(DNSSEC_LAB_ZONES)), childFiles(signed.zones)),
     ]);
-    await start('resolver', addresses.resolver, recursiveResolver(), { 'root.hints': rootHints });
+    const served = [DNSSEC_LAB_NAMES.nsec3Insecure, DNSSEC_LAB_NAMES.optOutInsecure];
+    const servedFiles = Object.fromEntries(served.map((zone) => [`${zone}.zone`, signed.zones[zone]!]));
+    await start('resolver', addresses.resolver, recursiveResolver(served), { 'root.hints': rootHints, ...servedFiles });
     const dig = (server: string, args: string[]) => mustRun('dig', [`@${server}`, '-p', '53', '+time=2', '+tries=1', ...args]);
     const delv = async (name: string, type: string) => {
       const out = await run('delv', [`@${addresses.resolver}`, '-a', trustAnchorFile, '+root=.', '+vtrace', name, type]);
@@ -162,15 +194,21 @@ async function signHierarchy(keysDir: string, a: DnssecLabAddresses, names: numb
   const expiredAt = new Date(Math.floor((now - DAY_MS) / 1000) * 1000);
   const zones: Record<string, string> = {};
   const dsLines: string[] = [];
-  const signChild = async (zone: string, algorithm: LabAlgorithm, extra = '', window?: { inception: Date; expiration: Date }) => {
+  const signChild = async (zone: string, algorithm: LabAlgorithm, extra = '', window?: { inception: Date; expiration: Date }, nsec3?: Nsec3Options) => {
     const key = await makeKey(keysDir, zone, algorithm);
-    zones[zone] = (await signZone(keysDir, zone, childText(zone, a.zones), key, window)) + extra;
+    zones[zone] = (await signZone(keysDir, zone, childText(zone, a.zones), key, window, nsec3)) + extra;
     return key;
   };
+  const n = DNSSEC_LAB_NAMES;
   // n<i>.good.test: distinct signed names for a benchmark, signed with the zone like the rest of it.
   const many = Array.from({ length: names }, (_, i) => `n${i}.${z.good}. IN A 192.0.2.${(i % 250) + 1}\n`).join('');
   const key = await makeKey(keysDir, z.good, 'ECDSAP256SHA256');
-  zones[z.good] = await signZone(keysDir, z.good, childText(z.good, a.zones) + many, key);
+  const goodNames = `*.${n.nsecWildcard}. IN A 192.0.2.30
+${n.toExpired}. IN CNAME www.${z.expired}.
+${n.toInsecure}. IN CNAME www.${z.insecure}.
+${n.toRsa}. IN CNAME www.${z.rsa}.
+`;
+  zones[z.good] = await signZone(keysDir, z.good, childText(z.good, a.zones) + goodNames + many, key);
   dsLines.push(key.ds);
   dsLines.push((await signChild(z.rsa, 'RSASHA256')).ds);
   dsLines.push((await signChild(z.expired, 'ECDSAP256SHA256', '', { inception: new Date(now - 30 * DAY_MS), expiration: expiredAt })).ds);
@@ -181,6 +219,7 @@ async function signHierarchy(keysDir: string, a: DnssecLabAddresses, names: numb
   zones[z.stripped] = childText(z.stripped, a.zones);
   dsLines.push((await makeKey(keysDir, z.stripped, 'ECDSAP256SHA256')).ds);
   zones[z.insecure] = childText(z.insecure, a.zones);
+  dsLines.push(...(await signNewZones(keysDir, zones, a)));
 
   const delegations = Object.values(z)
     .map((zone) => `${zone}. IN NS ns1.zones.test.`)
@@ -190,6 +229,7 @@ test.            IN SOA ns1.test. hostmaster.test. 1 300 60 86400 60
 test.            IN NS  ns1.test.
 ns1.test.        IN A   ${a.tld}
 ns1.zones.test.  IN A   ${a.zones}
+ns2.zones.test.  IN A   ${a.resolver}
 ${delegations}
 ${dsLines.join('\n')}
 `;
@@ -206,6 +246,30 @@ ${tldKey.ds}
 `;
   zones[''] = await signZone(keysDir, '.', rootText, rootKey);
   return { zones, rootDs: parseDs(rootKey.ds), expiredAt };
+}
+
+/**
+ * The zones that prove denials and unknown algorithms: nsec3.test (NSEC3, a wildcard, an unsigned child),
+ * optout.test (NSEC3 opt-out, an unsigned child), nodenial.test (its NSEC records dropped after signing) and
+ * ed448.test. The unsigned children are served by the resolver's server and go into `zones` too. Returns the DS lines
+ * for test.
+ */
+async function signNewZones(keysDir: string, zones: Record<string, string>, a: DnssecLabAddresses): Promise<string[]> {
+  const z = DNSSEC_LAB_ZONES;
+  const n = DNSSEC_LAB_NAMES;
+  const nsec3Extra = `*.${n.nsec3Wildcard}. IN A 192.0.2.30\n${n.nsec3Insecure}. IN NS ns2.zones.test.\n`;
+  const nsec3Key = await makeKey(keysDir, z.nsec3, 'ECDSAP256SHA256');
+  zones[z.nsec3] = await signZone(keysDir, z.nsec3, childText(z.nsec3, a.zones) + nsec3Extra, nsec3Key, undefined, { salt: 'C0FFEE', optOut: false });
+  const optOutKey = await makeKey(keysDir, z.optOut, 'ECDSAP256SHA256');
+  const optOutText = childText(z.optOut, a.zones) + `${n.optOutInsecure}. IN NS ns2.zones.test.\n`;
+  zones[z.optOut] = await signZone(keysDir, z.optOut, optOutText, optOutKey, undefined, { salt: 'C0FFEE', optOut: true });
+  // Names that resolve insecurely point at the zones' server, where nothing serves HTTP: a DCV check stays on loopback.
+  for (const child of [n.nsec3Insecure, n.optOutInsecure]) zones[child] = childText(child, a.resolver).replace(/192\.0\.2\.10/, a.zones);
+  const noDenialKey = await makeKey(keysDir, z.noDenial, 'ECDSAP256SHA256');
+  zones[z.noDenial] = withoutNsecBelowApex(await signZone(keysDir, z.noDenial, childText(z.noDenial, a.zones), noDenialKey), z.noDenial);
+  const ed448Key = await makeKey(keysDir, z.ed448, 'ED448');
+  zones[z.ed448] = await signZone(keysDir, z.ed448, childText(z.ed448, a.zones).replace(/192\.0\.2\.10/, a.zones), ed448Key);
+  return [nsec3Key.ds, optOutKey.ds, noDenialKey.ds, ed448Key.ds];
 }
 
 function childText(zone: string, server: string): string {
@@ -238,9 +302,11 @@ function authoritative(zones: string[]): string {
   return `options { recursion no; dnssec-validation no; };\n${zones.map((z) => `zone "${z}" { type primary; file "${z === '.' ? 'root' : z}.zone"; };`).join('\n')}\n`;
 }
 
-function recursiveResolver(): string {
+/** The lab resolver; it also serves `served` (unsigned zones that no server of their parents may hold). */
+function recursiveResolver(served: string[]): string {
   return `options { recursion yes; allow-recursion { 127.0.0.0/8; }; dnssec-validation no; };
 zone "." { type hint; file "root.hints"; };
+${served.map((zone) => `zone "${zone}" { type primary; file "${zone}.zone"; };`).join('\n')}
 `;
 }
 

@@ -10,7 +10,15 @@ export { startNginx, type Nginx, type NginxOptions, type NginxSite } from './ngi
 export { startPebble, pebbleFailure, type Pebble, type PebbleOptions } from './pebble.js';
 export { ensureAtd, atJobsContaining, removeAtJobsContaining, type AtJob } from './atd.js';
 export { startDnsLab, type DnsLab, type DnsLabAddresses, type DnsLabOptions } from './bind.js';
-export { startDnssecLab, DNSSEC_LAB_ZONES, type DnssecLab, type DnssecLabOptions, type DnssecLabAddresses, type LabDs } from './dnssec-lab.js';
+export {
+  startDnssecLab,
+  DNSSEC_LAB_ZONES,
+  DNSSEC_LAB_NAMES,
+  type DnssecLab,
+  type DnssecLabOptions,
+  type DnssecLabAddresses,
+  type LabDs,
+} from './dnssec-lab.js';
 export { startAcmeLab, type AcmeLab, type AcmeLabOptions, type ConfigFields, type LabCaEndpoint } from './acme-lab.js';
 export { startUnbound, type Unbound, type UnboundOptions } from './unbound.js';
 export { startNats, type Nats, type NatsOptions } from './nats.js';
