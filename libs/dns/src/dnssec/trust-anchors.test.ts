@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IANA_ROOT_TRUST_ANCHORS, parseTrustAnchors } from './trust-anchors.js';
+import { IANA_ROOT_TRUST_ANCHORS, parseTrustAnchors, readTrustAnchors } from './trust-anchors.js';
 
 describe('parseTrustAnchors', () => {
   it('reads root DS lines with and without TTL and class, skipping comments', () => {
@@ -10,9 +14,40 @@ describe('parseTrustAnchors', () => {
     expect(parseTrustAnchors(text)).toEqual(IANA_ROOT_TRUST_ANCHORS);
   });
 
+  it('reads a root KSK DNSKEY as the DS dnssec-dsfromkey computes for it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certsmith-anchor-'));
+    try {
+      const base = execFileSync('dnssec-keygen', ['-q', '-K', dir, '-a', 'ECDSAP256SHA256', '-f', 'KSK', '-n', 'ZONE', '.'], { encoding: 'utf8' }).trim();
+      const keyFile = join(dir, `${base}.key`);
+      const dnskey = readFileSync(keyFile, 'utf8');
+      const ds = execFileSync('dnssec-dsfromkey', ['-2', keyFile], { encoding: 'utf8' }).trim().split(/\s+/);
+      const [keyTag, algorithm, digestType, digest] = ds.slice(3);
+      expect(parseTrustAnchors(dnskey)).toEqual([
+        { keyTag: Number(keyTag), algorithm: Number(algorithm), digestType: Number(digestType), digest: Buffer.from(digest!, 'hex') },
+      ]);
+      // A zone-signing key (flags 256) is no anchor.
+      expect(() => parseTrustAnchors(dnskey.replace(/DNSKEY\s+257/, 'DNSKEY 256'))).toThrow(/not a DS or DNSKEY record of the root/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a DS of another zone, odd hex and an empty file', () => {
-    expect(() => parseTrustAnchors('com. IN DS 1 8 2 AB')).toThrow(/line 1: not a DS record of the root/);
+    expect(() => parseTrustAnchors('com. IN DS 1 8 2 AB')).toThrow(/line 1: not a DS or DNSKEY record of the root/);
     expect(() => parseTrustAnchors('. IN DS 1 8 2 ABC')).toThrow(/line 1/);
-    expect(() => parseTrustAnchors('; nothing\n')).toThrow(/no DS record/);
+    expect(() => parseTrustAnchors('; nothing\n')).toThrow(/no trust anchor in it/);
+  });
+
+  it('names the file in a UsageError with code DNSSEC_TRUST_ANCHOR_INVALID', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certsmith-anchor-'));
+    try {
+      const file = join(dir, 'root.ds');
+      writeFileSync(file, '-----BEGIN CERTIFICATE-----\n');
+      expect(() => readTrustAnchors(file)).toThrow(expect.objectContaining({ name: 'UsageError', code: 'DNSSEC_TRUST_ANCHOR_INVALID' }));
+      expect(() => readTrustAnchors(file)).toThrow(`${file}: line 1: not a DS or DNSKEY record of the root`);
+      expect(() => readTrustAnchors(join(dir, 'missing'))).toThrow(`${join(dir, 'missing')}: cannot be read (ENOENT)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
