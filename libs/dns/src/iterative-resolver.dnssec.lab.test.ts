@@ -1,16 +1,17 @@
 // DNSSEC validation in the resolver against the lab's signed BIND hierarchy (a signed root is the trust anchor).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DNSSEC_LAB_ZONES as Z, startDnssecLab, type DnssecLab } from '@certsmith/testlab';
+import { DNSSEC_LAB_NAMES as N, DNSSEC_LAB_ZONES as Z, startDnssecLab, type DnssecLab } from '@certsmith/testlab';
 import { IterativeResolver } from './iterative-resolver.js';
 
 describe('IterativeResolver with DNSSEC validation', () => {
   let lab: DnssecLab;
   let resolver: IterativeResolver;
+  const warnings: { code: string; message: string }[] = [];
   const signal = () => AbortSignal.timeout(20_000);
   beforeAll(async () => {
     lab = await startDnssecLab();
     const trustAnchors = lab.trustAnchors.map((ds) => ({ ...ds, digest: Buffer.from(ds.digest, 'hex') }));
-    resolver = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 1_000, retries: 0, dnssec: { trustAnchors } });
+    resolver = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 1_000, retries: 0, dnssec: { trustAnchors, warn: (w) => warnings.push(w) } });
   }, 120_000);
   afterAll(async () => {
     await lab?.stop();
@@ -50,6 +51,68 @@ describe('IterativeResolver with DNSSEC validation', () => {
       reason: 'no DS for insecure.test at ns1.test: an insecure delegation (proven by NSEC)',
     });
     expect((await resolver.resolveAddresses(`www.${Z.insecure}`, signal())).dnssec).toBe('insecure');
+  });
+
+  it('proves NXDOMAIN and NODATA by NSEC and by NSEC3: genuine negative answers, not bogus', async () => {
+    for (const zone of [Z.good, Z.nsec3]) {
+      expect(await resolver.lookup(`nx.${zone}`, 'A', signal()), zone).toMatchObject({ outcome: 'nxdomain', dnssec: { status: 'secure' } });
+      expect(await resolver.lookup(`www.${zone}`, 'TXT', signal()), zone).toMatchObject({ outcome: 'nodata', dnssec: { status: 'secure' } });
+    }
+    const r = await resolver.resolveAddresses(`nx.${Z.nsec3}`, signal());
+    expect(r).toMatchObject({ outcome: 'nxdomain', dnssec: 'secure', detail: 'nx.nsec3.test does not exist (NXDOMAIN)' });
+    // Under opt-out, an NXDOMAIN cannot rule out an unsigned delegation: a genuine NXDOMAIN, but insecure.
+    const optOut = await resolver.lookup(`nx.${Z.optOut}`, 'A', signal());
+    expect(optOut).toMatchObject({ outcome: 'nxdomain', dnssec: { status: 'insecure', reason: expect.stringContaining('has opt-out') } });
+  });
+
+  it('calls an unproved denial in a signed zone bogus (BIND gave the apex NSEC, which does not cover the name)', async () => {
+    const nx = await resolver.resolveAddresses(`zz.${Z.noDenial}`, signal());
+    expect(nx).toMatchObject({
+      outcome: 'error',
+      dnssec: 'bogus',
+      detail: 'DNSSEC_BOGUS: zz.nodenial.test: no NSEC proves that zz.nodenial.test does not exist at ns1.zones.test',
+    });
+    // The NSEC of the apex is signed and genuine, but it does not cover the name it is given to deny.
+    expect((await resolver.lookup(`zz.${Z.noDenial}`, 'AAAA', signal())).dnssec).toMatchObject({ status: 'bogus' });
+  });
+
+  it('proves wildcard answers by NSEC and NSEC3', async () => {
+    for (const wildcard of [N.nsecWildcard, N.nsec3Wildcard]) {
+      const r = await resolver.lookup(`host.${wildcard}`, 'A', signal());
+      expect(r, wildcard).toMatchObject({ outcome: 'ok', dnssec: { status: 'secure' } });
+      expect(r.records.map((x) => x.data)).toEqual(['192.0.2.30']);
+    }
+  });
+
+  it('validates each CNAME of a chain in its own zone: secure, insecure, bogus', async () => {
+    expect(await resolver.lookup(N.toRsa, 'A', signal())).toMatchObject({ outcome: 'ok', cnames: ['www.rsa.test'], dnssec: { status: 'secure' } });
+    const insecure = await resolver.lookup(N.toInsecure, 'A', signal());
+    expect(insecure).toMatchObject({ outcome: 'ok', cnames: ['www.insecure.test'], dnssec: { status: 'insecure' } });
+    const bogus = await resolver.resolveAddresses(N.toExpired, signal());
+    expect(bogus).toMatchObject({ outcome: 'error', dnssec: 'bogus' });
+    expect(bogus.detail).toMatch(/^DNSSEC_BOGUS: expired\.test: RRSIG over DNSKEY expired .* at ns1\.zones\.test$/);
+  });
+
+  it('calls a delegation without DS under NSEC3 insecure, by its NSEC3 or by opt-out', async () => {
+    for (const name of [N.nsec3Insecure, N.optOutInsecure]) {
+      const r = await resolver.lookup(`www.${name}`, 'A', signal());
+      expect(r, name).toMatchObject({
+        outcome: 'ok',
+        dnssec: { status: 'insecure', reason: `no DS for ${name} at ns1.zones.test: an insecure delegation (proven by NSEC3)` },
+      });
+    }
+  });
+
+  it('treats a zone signed with an algorithm it does not know (Ed448) as insecure, with one warning naming zone and algorithm', async () => {
+    const r = await resolver.resolveAddresses(`www.${Z.ed448}`, signal());
+    expect(r).toMatchObject({ outcome: 'ok', dnssec: 'insecure' });
+    const mine = warnings.filter((w) => w.message.includes(Z.ed448));
+    expect(mine).toEqual([
+      {
+        code: 'DNSSEC_UNSUPPORTED',
+        message: `${Z.ed448}: no DS of ${Z.ed448} that this validator can use (algorithm 16 digest 2) at ns1.test: treated as unsigned (insecure), as RFC 6840 section 5.2 says`,
+      },
+    ]);
   });
 
   it('judges the validity window by the injected clock', async () => {

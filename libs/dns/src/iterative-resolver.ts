@@ -6,8 +6,7 @@ import type { AddressPolicy } from './address-policy.js';
 import { DnsTransport, abortError, type QueryResult, type TransportStats } from './transport.js';
 import { addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf, type DnsRecord, type DnsResponse, type QueryType } from './wire.js';
 import { signaturesOver } from './dnssec/rrset.js';
-import { validateChain, type DnssecStatus, type FetchedKeys, type ZoneCut } from './dnssec/chain.js';
-import type { DsAbsenceProof } from './dnssec/ds-absence.js';
+import { validateChain, validateDenial, type DnssecStatus, type FetchedKeys, type SignedAnswer, type SignedDenial, type ZoneCut } from './dnssec/chain.js';
 import type { DsData } from './dnssec/types.js';
 import { IANA_ROOT_TRUST_ANCHORS, readTrustAnchors } from './dnssec/trust-anchors.js';
 
@@ -40,6 +39,11 @@ export interface DnssecOptions {
   trustAnchors: DsData[] | null;
   /** The clock RRSIG validity windows are judged by; default the system's. */
   now?: () => Date;
+  /**
+   * Told once per zone and reason when a signed zone is treated as unsigned because it uses an algorithm, DS digest
+   * or NSEC3 parameter this validator does not know (RFC 6840 section 5.2): code DNSSEC_UNSUPPORTED.
+   */
+  warn?: (warning: { code: string; message: string }) => void;
 }
 
 /**
@@ -72,9 +76,16 @@ export interface Lookup {
   dnssec?: DnssecStatus;
 }
 
-/** What an ok answer carries until DNSSEC has judged it: the RRSIGs over the final RRset and the server that gave it. */
+/** What an answer carries until DNSSEC has judged it: each RRset on the way (CNAMEs, then the final one) or its denial. */
 interface Evidence {
-  evidence?: { signatures: DnsRecord[]; server: string };
+  evidence?: { links: SignedAnswer[]; denial?: SignedDenial };
+}
+
+/** A CNAME of a response's chain with its RRSIGs. */
+interface SignedLink {
+  name: string;
+  record: DnsRecord;
+  signatures: DnsRecord[];
 }
 
 /** An authoritative server of a zone, one entry per address. */
@@ -97,21 +108,21 @@ interface Delegation {
   cut?: ZoneCut;
 }
 
+/** What every step from a server carries for DNSSEC: the chain's CNAMEs signed, the authority section, the server. */
+interface StepEvidence {
+  links?: SignedLink[];
+  authority?: DnsRecord[];
+  server?: string;
+  /** The zone of the server asked. */
+  asked?: string;
+}
+
 type Step =
-  | { kind: 'answer'; records: DnsRecord[]; chain: string[]; zone: string; signatures?: DnsRecord[]; server?: string }
-  | { kind: 'cname'; chain: string[]; target: string; zone: string }
-  | { kind: 'nxdomain'; chain: string[]; zone: string; ttl: number }
-  | { kind: 'nodata'; chain: string[]; zone: string; ttl: number }
-  | {
-      kind: 'referral';
-      zone: string;
-      servers: NsEntry[];
-      ttl: number;
-      ds?: DnsRecord[];
-      dsSignatures?: DnsRecord[];
-      absence?: DsAbsenceProof;
-      server?: string;
-    }
+  | ({ kind: 'answer'; records: DnsRecord[]; chain: string[]; zone: string; signatures?: DnsRecord[] } & StepEvidence)
+  | ({ kind: 'cname'; chain: string[]; target: string; zone: string } & StepEvidence)
+  | ({ kind: 'nxdomain'; chain: string[]; zone: string; ttl: number } & StepEvidence)
+  | ({ kind: 'nodata'; chain: string[]; zone: string; ttl: number } & StepEvidence)
+  | ({ kind: 'referral'; zone: string; servers: NsEntry[]; ttl: number; ds?: DnsRecord[]; dsSignatures?: DnsRecord[] } & StepEvidence)
   | { kind: 'lame'; why: string };
 
 type Failure = { kind: 'fail'; outcome: 'servfail' | 'timeout' | 'error'; detail: string };
@@ -147,7 +158,9 @@ export class IterativeResolver implements Resolver {
   private readonly retries: number;
   private readonly own: Set<string>;
   private readonly specialUseLocally: boolean;
-  private readonly dnssec: { trustAnchors: DsData[]; now: () => Date } | null;
+  private readonly dnssec: { trustAnchors: DsData[]; now: () => Date; warn?: DnssecOptions['warn'] } | null;
+  /** Warnings already given (DnssecOptions.warn), so that each is given once per resolver. */
+  private readonly warned = new Set<string>();
   /** DNSKEY RRsets fetched for validation, by zone, for the life of the resolver. */
   private readonly zoneKeys = new Map<string, Promise<FetchedKeys>>();
 
@@ -164,7 +177,7 @@ export class IterativeResolver implements Resolver {
     this.retries = options.retries ?? 1;
     this.own = new Set((options.ownAddresses ?? []).map((a) => a.toLowerCase()));
     const anchors = options.dnssec?.trustAnchors;
-    this.dnssec = anchors ? { trustAnchors: anchors, now: options.dnssec?.now ?? (() => new Date()) } : null;
+    this.dnssec = anchors ? { trustAnchors: anchors, now: options.dnssec?.now ?? (() => new Date()), warn: options.dnssec?.warn } : null;
   }
 
   /**
@@ -175,7 +188,9 @@ export class IterativeResolver implements Resolver {
     dns: { rootHints: string | null; timeoutMs: number; retries: number; port: number; dnssec?: boolean; trustAnchor?: string | null },
     ownAddresses: string[] = [],
     addressPolicy?: AddressPolicy,
+    warn?: DnssecOptions['warn'],
   ): IterativeResolver {
+    const trustAnchors = dns.trustAnchor ? readTrustAnchors(dns.trustAnchor) : [...IANA_ROOT_TRUST_ANCHORS];
     return new IterativeResolver({
       addressPolicy,
       rootHints: dns.rootHints ? readRootHints(dns.rootHints) : undefined,
@@ -183,7 +198,7 @@ export class IterativeResolver implements Resolver {
       retries: dns.retries,
       port: dns.port,
       ownAddresses,
-      dnssec: dns.dnssec ? { trustAnchors: dns.trustAnchor ? readTrustAnchors(dns.trustAnchor) : [...IANA_ROOT_TRUST_ANCHORS] } : undefined,
+      dnssec: dns.dnssec ? { trustAnchors, warn } : undefined,
     });
   }
 
@@ -219,7 +234,7 @@ export class IterativeResolver implements Resolver {
     if (failed) return { ...base, outcome: failed.outcome, detail: failed.detail };
     const outcome = four.outcome === 'nxdomain' && six.outcome === 'nxdomain' ? 'nxdomain' : 'nodata';
     const negative = four.detail?.includes('special-use') ? four.detail : `${qname} does not exist (NXDOMAIN)`;
-    return { ...base, outcome, detail: outcome === 'nxdomain' ? negative : `${qname} has no A or AAAA record` };
+    return { ...base, outcome, detail: outcome === 'nxdomain' ? negative : `${qname} has no A or AAAA record`, ...(dnssec && { dnssec }) };
   }
 
   /** The relevant CAA RRset of a name (RFC 8659 climb, see caa.ts). Throws only when aborted. */
@@ -356,24 +371,33 @@ export class IterativeResolver implements Resolver {
   }
 
   /**
-   * Validates an ok answer's final RRset from the trust anchors down (CNAMEs on the way are not validated yet);
-   * a bogus one becomes an error whose detail starts with DNSSEC_BOGUS.
+   * Validates an answer from the trust anchors down: each CNAME on the way in its own zone, then the final RRset, or
+   * the NSEC/NSEC3 proof of an NXDOMAIN or NODATA. The first bogus one makes the lookup an error whose detail starts
+   * with DNSSEC_BOGUS; else any insecure one makes it insecure.
    */
   private async judge(lookup: Lookup & Evidence, dnssec: NonNullable<typeof this.dnssec>, signal: AbortSignal): Promise<Lookup> {
     const { evidence, ...plainLookup } = lookup;
-    if (lookup.outcome !== 'ok' || !evidence || lookup.zone === null) return plainLookup;
-    const name = lookup.records[0]?.name ?? lookup.name;
-    const status = await validateChain(
-      { name, type: lookup.type, records: lookup.records, signatures: evidence.signatures, zone: lookup.zone, server: evidence.server },
-      {
-        trustAnchors: dnssec.trustAnchors,
-        cutOf: (zone) => this.delegations.get(zone)?.cut,
-        fetchKeys: (zone) => this.fetchKeys(zone, signal),
-        now: dnssec.now(),
-      },
-    );
+    if (!evidence) return plainLookup;
+    const context = {
+      trustAnchors: dnssec.trustAnchors,
+      cutOf: (zone: string) => this.delegations.get(zone)?.cut,
+      fetchKeys: (zone: string) => this.fetchKeys(zone, signal),
+      now: dnssec.now(),
+    };
+    const verdicts = await Promise.all([
+      ...evidence.links.map((link) => validateChain(link, context)),
+      ...(evidence.denial ? [validateDenial(evidence.denial, context)] : []),
+    ]);
+    for (const v of verdicts) if (v.status === 'insecure' && v.unsupported) this.warnOnce(v.reason, dnssec.warn);
+    const status = verdicts.find((v) => v.status === 'bogus') ?? verdicts.find((v) => v.status === 'insecure') ?? { status: 'secure' as const };
     if (status.status !== 'bogus') return { ...plainLookup, dnssec: status };
     return { ...plainLookup, outcome: 'error', records: [], dnssec: status, detail: `DNSSEC_BOGUS: ${status.reason}` };
+  }
+
+  private warnOnce(reason: string, warn: DnssecOptions['warn']): void {
+    if (!warn || this.warned.has(reason)) return;
+    this.warned.add(reason);
+    warn({ code: 'DNSSEC_UNSUPPORTED', message: `${reason}: treated as unsigned (insecure), as RFC 6840 section 5.2 says` });
   }
 
   /** A zone's DNSKEY RRset and its RRSIGs from the zone's own servers, once per zone. */
@@ -410,9 +434,12 @@ export class IterativeResolver implements Resolver {
       path: walk.path,
       ...extra,
     });
+    const links: SignedAnswer[] = [];
+    const withEvidence = (lookup: Lookup, denial?: SignedDenial): Lookup => (this.dnssec ? Object.assign(lookup, { evidence: { links, denial } }) : lookup);
     for (let hop = 0; hop <= MAX_CNAMES; hop++) {
       const step = await this.resolveOne(current, type, walk);
       if (step.kind === 'fail') return done(step.outcome, { detail: step.detail });
+      links.push(...cnameEvidence(step));
       for (const target of step.chain) {
         if (target === qname || cnames.includes(target))
           return done('error', { detail: `CNAME loop at ${fqdn(target)} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
@@ -421,18 +448,22 @@ export class IterativeResolver implements Resolver {
           return done('error', { detail: `CNAME chain longer than ${MAX_CNAMES} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
       }
       if (step.kind === 'answer') {
-        const answer = done('ok', { records: step.records, zone: step.zone });
-        if (!this.dnssec) return answer;
-        return Object.assign(answer, { evidence: { signatures: step.signatures ?? [], server: step.server ?? '?' } });
+        const name = step.records[0]?.name ?? current;
+        const server = step.server ?? '?';
+        links.push({ name, type, records: step.records, signatures: step.signatures ?? [], zone: step.zone, server, authority: step.authority });
+        return withEvidence(done('ok', { records: step.records, zone: step.zone }));
       }
       if (step.kind === 'nxdomain' || step.kind === 'nodata') {
-        return Object.assign(
-          done(step.kind, { zone: step.zone, detail: `${fqdn(cnames.at(-1) ?? qname)}: ${step.kind === 'nxdomain' ? 'NXDOMAIN' : `no ${type} record`}` }),
-          { negativeTtl: step.ttl },
-        );
+        const last = step.chain.at(-1) ?? current;
+        const denial: SignedDenial = { kind: step.kind, name: last, type, zone: step.zone, server: step.server ?? '?', authority: step.authority ?? [] };
+        const negative = done(step.kind, {
+          zone: step.zone,
+          detail: `${fqdn(cnames.at(-1) ?? qname)}: ${step.kind === 'nxdomain' ? 'NXDOMAIN' : `no ${type} record`}`,
+        });
+        return Object.assign(withEvidence(negative, denial), { negativeTtl: step.ttl });
       }
       // step.kind === 'cname': the chain leaves the zone that answered
-      if (!follow) return done('ok', { zone: step.zone, detail: `${fqdn(qname)} is an alias of ${fqdn(step.target)}` });
+      if (!follow) return withEvidence(done('ok', { zone: step.zone, detail: `${fqdn(qname)} is an alias of ${fqdn(step.target)}` }));
       current = step.target;
     }
     return done('error', { detail: `CNAME chain longer than ${MAX_CNAMES} (chain: ${[qname, ...cnames].map(fqdn).join(' → ')})` });
@@ -445,7 +476,7 @@ export class IterativeResolver implements Resolver {
     for (let referrals = 0; referrals <= MAX_REFERRALS; referrals++) {
       const step = await this.askZone(delegation, qname, type, walk);
       if (step.kind !== 'referral') return step;
-      const cut = { zone: step.zone, ds: step.ds ?? [], signatures: step.dsSignatures ?? [], absence: step.absence, server: step.server ?? '?' };
+      const cut = { zone: step.zone, ds: step.ds ?? [], signatures: step.dsSignatures ?? [], authority: step.authority, server: step.server ?? '?' };
       delegation = { zone: step.zone, servers: step.servers, expires: Date.now() + step.ttl * 1000, cut };
       if (step.ttl > 0) this.delegations.set(step.zone, delegation);
     }
@@ -492,7 +523,7 @@ export class IterativeResolver implements Resolver {
           continue;
         }
         walk.path.push(`${label}: ${describeStep(step)}${result.tcp ? ' (over TCP)' : ''}`);
-        return step.kind === 'answer' || step.kind === 'referral' ? { ...step, server: server.name } : step;
+        return { ...step, server: server.name, asked: delegation.zone };
       }
     }
     const outcome = tried > 0 && timeouts === tried ? 'timeout' : 'servfail';
@@ -536,6 +567,7 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
   const answers = response.answers.filter((r) => isWithin(r.name, zone));
   // Follow a CNAME chain inside the answer section, as far as it stays in the bailiwick.
   const chain: string[] = [];
+  const links: SignedLink[] = [];
   let current = qname;
   for (let i = 0; i <= MAX_CNAMES; i++) {
     if (type !== 'CNAME' && answers.some((r) => r.name === current && r.type === type)) break;
@@ -543,6 +575,7 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
     if (!alias) break;
     const target = nameData(alias);
     if (!target) return { kind: 'lame', why: 'malformed CNAME' };
+    links.push({ name: current, record: alias, signatures: signaturesOver(answers, alias.name, 'CNAME') });
     if (target === qname || chain.includes(target)) {
       chain.push(target);
       break; // the caller names the loop
@@ -565,15 +598,16 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
     const wellFormed = records.filter((r) => (type === 'A' || type === 'AAAA' ? addressData(r) !== null : true));
     if (wellFormed.length === 0) return { kind: 'lame', why: `malformed ${type} data` };
     const apex = type === 'SOA' ? current : soaZone();
-    return { kind: 'answer', records: wellFormed, chain, zone: apex, signatures: signaturesOver(answers, current, type) };
+    const signatures = signaturesOver(answers, records[0]!.name, type);
+    return { kind: 'answer', records: wellFormed, chain, zone: apex, signatures, links, authority: response.authorities };
   }
   if (response.rcode === 'NXDOMAIN') {
     if (!response.aa) return { kind: 'lame', why: 'NXDOMAIN without the AA flag' };
-    return { kind: 'nxdomain', chain, zone: soaZone(), ttl: negativeTtl() };
+    return { kind: 'nxdomain', chain, zone: soaZone(), ttl: negativeTtl(), links, authority: response.authorities };
   }
   if (chain.length) {
     if (!response.aa) return { kind: 'lame', why: 'CNAME without the AA flag' };
-    return { kind: 'cname', chain, target: chain.at(-1)!, zone: soaZone() };
+    return { kind: 'cname', chain, target: chain.at(-1)!, zone: soaZone(), links, authority: response.authorities };
   }
   // A referral: NS records for a zone strictly below the one asked and at or above the name. Some servers set AA
   // on referrals; a response with an SOA in it is a negative answer, not a referral.
@@ -600,14 +634,9 @@ export function classifyResponse(response: DnsResponse, zone: string, qname: str
     if (servers.length === 0) return { kind: 'lame', why: 'referral without nameserver names' };
     const ds = response.authorities.filter((r) => r.type === 'DS' && r.name === cut.name);
     const dsSignatures = signaturesOver(response.authorities, cut.name, 'DS');
-    const absence = {
-      nsec: response.authorities.filter((r) => r.type === 'NSEC'),
-      signatures: response.authorities,
-      nsec3: response.authorities.some((r) => r.type === 'NSEC3'),
-    };
-    return { kind: 'referral', zone: cut.name, servers, ttl: ttlOf(nsRecords), ds, dsSignatures, absence };
+    return { kind: 'referral', zone: cut.name, servers, ttl: ttlOf(nsRecords), ds, dsSignatures, authority: response.authorities };
   }
-  return { kind: 'nodata', chain, zone: soaZone(), ttl: negativeTtl() };
+  return { kind: 'nodata', chain, zone: soaZone(), ttl: negativeTtl(), links, authority: response.authorities };
 }
 
 function describeStep(step: Exclude<Step, { kind: 'lame' }>): string {
@@ -625,10 +654,26 @@ function describeStep(step: Exclude<Step, { kind: 'lame' }>): string {
   }
 }
 
-/** Secure when every address RRset found is; negative answers are not validated yet and do not count. */
+/** Secure when both lookups are: the address RRsets found and the proved denials of the others. */
 function addressSecurity(lookups: Lookup[]): 'secure' | 'insecure' {
-  const found = lookups.filter((l) => l.records.length > 0);
-  return found.length > 0 && found.every((l) => l.dnssec?.status === 'secure') ? 'secure' : 'insecure';
+  return lookups.every((l) => l.dnssec?.status === 'secure') ? 'secure' : 'insecure';
+}
+
+/**
+ * The CNAMEs of a step's chain as RRsets to validate, each in the zone of the server that gave it (its signer must be
+ * that zone: a CNAME into another zone is validated there when the chain is followed).
+ */
+function cnameEvidence(step: Exclude<Step, { kind: 'referral' | 'lame' }>): SignedAnswer[] {
+  const zone = step.asked ?? step.zone;
+  return (step.links ?? []).map((link) => ({
+    name: link.record.name,
+    type: 'CNAME',
+    records: [link.record],
+    signatures: link.signatures,
+    zone,
+    server: step.server ?? '?',
+    authority: step.authority,
+  }));
 }
 
 /** IPv4 first: many hosts have no IPv6 route, and a v4 address answers as well. */

@@ -1,11 +1,15 @@
 import { ancestors, fqdn, isWithin, type DnsRecord } from '../wire.js';
-import { verifyDsAbsence, type DsAbsenceProof } from './ds-absence.js';
+import { labelCount } from './canonical.js';
+import { verifyDenial, type DenialQuestion, type ProofResult } from './denial.js';
 import { signaturesOver, verifyRrset } from './rrset.js';
 import type { DnskeyData, DsData, RrsigData, Verdict } from './types.js';
-import { dnskeyRrset, validateZoneKeys } from './zone-keys.js';
+import { dnskeyRrset, unusableDs, validateZoneKeys } from './zone-keys.js';
 
-/** What DNSSEC says of an answer: bogus answers must not be used; insecure ones say why they are not secure. */
-export type DnssecStatus = { status: 'secure' } | { status: 'insecure' | 'bogus'; reason: string };
+/**
+ * What DNSSEC says of an answer: bogus answers must not be used; insecure ones say why they are not secure, and
+ * `unsupported` when it is an algorithm, digest or NSEC3 parameter this validator does not know (RFC 6840 5.2).
+ */
+export type DnssecStatus = { status: 'secure' } | { status: 'bogus'; reason: string } | { status: 'insecure'; reason: string; unsupported?: boolean };
 
 /** A delegation as the parent's server gave it: the DS RRset (empty: no DS, an insecure delegation) and its RRSIGs. */
 export interface ZoneCut {
@@ -14,11 +18,11 @@ export interface ZoneCut {
   signatures: DnsRecord[];
   /** The parent's server that gave the referral. */
   server: string;
-  /** With no DS: the NSEC (or NSEC3) records that say there is none. */
-  absence?: DsAbsenceProof;
+  /** The referral's authority section: with no DS, its NSEC or NSEC3 records say there is none. */
+  authority?: DnsRecord[];
 }
 
-/** A final RRset with its RRSIGs and the server of `zone` that gave it. */
+/** A final RRset (or a CNAME on the way) with its RRSIGs and the server of `zone` that gave it. */
 export interface SignedAnswer {
   name: string;
   type: string;
@@ -26,6 +30,18 @@ export interface SignedAnswer {
   signatures: DnsRecord[];
   zone: string;
   server: string;
+  /** The response's authority section: a wildcard answer's NSEC or NSEC3 proof is there. */
+  authority?: DnsRecord[];
+}
+
+/** An NXDOMAIN or NODATA answer from a server of `zone`, with the authority section that should prove it. */
+export interface SignedDenial {
+  kind: 'nxdomain' | 'nodata';
+  name: string;
+  type: string;
+  zone: string;
+  server: string;
+  authority: DnsRecord[];
 }
 
 /** A zone's DNSKEY RRset with its RRSIGs (the answer section), or why it could not be had. */
@@ -42,23 +58,26 @@ export interface ChainContext {
 const plain = (name: string) => (name === '' ? '.' : name);
 
 /**
- * Validates an answer from the trust anchors down (RFC 4035 section 5): each zone's DNSKEY RRset against the DS
- * from its parent, each DS RRset against its parent's keys, then the answer against its zone's keys. A delegation
- * without DS makes the answer insecure when the parent's NSEC proves it (an NSEC3 proof is not checked yet).
+ * The authenticated keys of `zone`, walked from the trust anchors down (RFC 4035 section 5): each zone's DNSKEY
+ * RRset against the DS from its parent, each DS RRset against its parent's keys. A proven unsigned delegation on the
+ * way ends the walk insecure; any failure ends it bogus.
  */
-export async function validateChain(answer: SignedAnswer, context: ChainContext): Promise<DnssecStatus> {
-  const zones = ancestors(answer.zone)
+export async function zoneKeysOf(target: string, context: ChainContext): Promise<{ keys: DnskeyData[] } | DnssecStatus> {
+  const zones = ancestors(target)
     .reverse()
     .filter((z) => z === '' || context.cutOf(z) !== undefined);
   let ds = context.trustAnchors;
   for (const [i, zone] of zones.entries()) {
+    // A DS set this validator cannot use makes the zone insecure whatever its keys: no need to fetch them.
+    const unusable = unusableDs(zone, ds);
+    if (unusable) return judged(zone, unusable, i === 0 ? 'the trust anchor' : context.cutOf(zone)!.server)!;
     const fetched = await context.fetchKeys(zone);
     if ('failure' in fetched) return { status: 'bogus', reason: `${plain(zone)}: DNSKEY could not be fetched: ${fetched.failure}` };
     const zoneKeys = validateZoneKeys(zone, dnskeyRrset(zone, fetched.records), ds, context.now);
     const stop = judged(zone, zoneKeys.verdict, fetched.server);
     if (stop) return stop;
     const child = zones[i + 1];
-    if (child === undefined) return judged(answer.name, answerVerdict(answer, zoneKeys.keys, context.now), answer.server) ?? { status: 'secure' };
+    if (child === undefined) return { keys: zoneKeys.keys };
     const cut = context.cutOf(child)!;
     if (cut.ds.length === 0) return unsignedDelegation(child, zone, cut, zoneKeys.keys, context.now);
     const dsVerdict = verifyRrset({ name: child, type: 'DS', records: cut.ds, signatures: cut.signatures }, zone, zoneKeys.keys, context.now);
@@ -66,16 +85,38 @@ export async function validateChain(answer: SignedAnswer, context: ChainContext)
     if (dsStop) return dsStop;
     ds = cut.ds.map((r) => r.data as DsData);
   }
-  return { status: 'bogus', reason: `${plain(answer.name)}: no zone to validate it in` };
+  return { status: 'bogus', reason: `${plain(target)}: no zone to validate it in` };
 }
 
-/** A delegation without DS: insecure when its absence is proven (or the proof is NSEC3, not checked yet), else bogus. */
+/** Validates an answer RRset from the trust anchors down; a wildcard expansion also needs its denial proof. */
+export async function validateChain(answer: SignedAnswer, context: ChainContext): Promise<DnssecStatus> {
+  const keys = await zoneKeysOf(answer.zone, context);
+  if (!('keys' in keys)) return keys;
+  const verdict = answerVerdict(answer, keys.keys, context.now);
+  const stop = judged(answer.name, verdict, answer.server);
+  if (stop) return stop;
+  const sigs = signaturesOver(answer.signatures, answer.name, answer.type).map((s) => s.data as RrsigData);
+  const labels = Math.min(...sigs.map((s) => s.labels));
+  if (labels >= labelCount(answer.name)) return { status: 'secure' };
+  const question: DenialQuestion = { kind: 'wildcard', name: answer.name, labels };
+  return proven(answer.name, verifyDenial(question, answer.zone, answer.authority ?? [], keys.keys, context.now), answer.server);
+}
+
+/** Validates an NXDOMAIN or NODATA: the zone's keys from the trust anchors down, then its NSEC or NSEC3 proof. */
+export async function validateDenial(denial: SignedDenial, context: ChainContext): Promise<DnssecStatus> {
+  const keys = await zoneKeysOf(denial.zone, context);
+  if (!('keys' in keys)) return keys;
+  const question: DenialQuestion =
+    denial.kind === 'nxdomain' ? { kind: 'nxdomain', name: denial.name } : { kind: 'nodata', name: denial.name, type: denial.type };
+  return proven(denial.name, verifyDenial(question, denial.zone, denial.authority, keys.keys, context.now), denial.server);
+}
+
+/** A delegation without DS: insecure when the parent's signed NSEC or NSEC3 proves it, else bogus. */
 function unsignedDelegation(child: string, parent: string, cut: ZoneCut, keys: DnskeyData[], now: Date): DnssecStatus {
-  const proof = cut.absence ?? { nsec: [], signatures: [], nsec3: false };
-  const verdict = verifyDsAbsence(child, parent, proof, keys, now);
-  if (verdict.status === 'bogus') return { status: 'bogus', reason: `${plain(child)}: ${verdict.reason} at ${cut.server}` };
-  const how = verdict.status === 'secure' ? 'proven by NSEC' : verdict.reason;
-  return { status: 'insecure', reason: `no DS for ${plain(child)} at ${cut.server}: an insecure delegation (${how})` };
+  const proof = verifyDenial({ kind: 'no-ds', name: child }, parent, cut.authority ?? [], keys, now);
+  if (proof.status === 'bogus' || proof.status === 'unsupported') return proven(child, proof, cut.server) as DnssecStatus;
+  const how = (cut.authority ?? []).some((r) => r.type === 'NSEC3') ? 'NSEC3' : 'NSEC';
+  return { status: 'insecure', reason: `no DS for ${plain(child)} at ${cut.server}: an insecure delegation (proven by ${how})` };
 }
 
 /** The answer's own verdict; a signer below the answer's zone is a zone cut this walk did not see. */
@@ -88,9 +129,17 @@ function answerVerdict(answer: SignedAnswer, keys: DnskeyData[], now: Date): Ver
   return verifyRrset({ name: answer.name, type: answer.type, records: answer.records, signatures: sigs }, answer.zone, keys, now);
 }
 
+/** A denial proof's result as the name's status. */
+function proven(name: string, proof: ProofResult, server: string): DnssecStatus {
+  if (proof.status === 'secure') return proof;
+  const reason = `${plain(name)}: ${proof.reason} at ${server}`;
+  if (proof.status === 'insecure') return { status: 'insecure', reason };
+  return proof.status === 'bogus' ? { status: 'bogus', reason } : { status: 'insecure', reason, unsupported: true };
+}
+
 /** null when secure (go on); else the final status, naming the name, what failed and the server. */
 function judged(name: string, verdict: Verdict, server: string): DnssecStatus | null {
   if (verdict.status === 'secure') return null;
-  const status = verdict.status === 'bogus' ? 'bogus' : 'insecure';
-  return { status, reason: `${plain(name)}: ${verdict.reason} at ${server}` };
+  const reason = `${plain(name)}: ${verdict.reason} at ${server}`;
+  return verdict.status === 'bogus' ? { status: 'bogus', reason } : { status: 'insecure', reason, unsupported: true };
 }

@@ -7,6 +7,18 @@ export { isoSeconds, rrsigTime, windowProblem } from './validity.js';
 export { signaturesOver, verifyRrset, type SignedRrset } from './rrset.js';
 export { dnskeyRrset, validateZoneKeys, type ZoneKeys } from './zone-keys.js';
 export { ZONE_KEY_FLAG, type DnskeyData, type DsData, type RrsigData, type Verdict } from './types.js';
-export { validateChain, type ChainContext, type DnssecStatus, type FetchedKeys, type SignedAnswer, type ZoneCut } from './chain.js';
+export {
+  validateChain,
+  validateDenial,
+  zoneKeysOf,
+  type ChainContext,
+  type DnssecStatus,
+  type FetchedKeys,
+  type SignedAnswer,
+  type SignedDenial,
+  type ZoneCut,
+} from './chain.js';
 export { IANA_ROOT_TRUST_ANCHORS, parseTrustAnchors, readTrustAnchors } from './trust-anchors.js';
-export { verifyDsAbsence, type DsAbsenceProof } from './ds-absence.js';
+export { verifyDenial, type DenialQuestion, type ProofResult } from './denial.js';
+export { compareNames } from './name-order.js';
+export { MAX_NSEC3_ITERATIONS, base32hex, nsec3Hash } from './nsec3.js';

@@ -13,11 +13,9 @@ export type ZoneKeys = { verdict: Verdict; keys: DnskeyData[] };
  */
 export function validateZoneKeys(zone: string, dnskeys: SignedRrset, ds: DsData[], now: Date): ZoneKeys {
   const name = zone || '.';
+  const unusable = unusableDs(zone, ds);
+  if (unusable) return { verdict: unusable, keys: [] };
   const usable = ds.filter((d) => isSupportedAlgorithm(d.algorithm) && isSupportedDigest(d.digestType));
-  if (usable.length === 0) {
-    const listed = ds.map((d) => `algorithm ${d.algorithm} digest ${d.digestType}`).join(', ');
-    return { verdict: { status: 'unsupported', reason: `no DS of ${name} that this validator can use (${listed})` }, keys: [] };
-  }
   const keys = dnskeys.records.filter((r) => r.type === 'DNSKEY').map((r) => r.data as DnskeyData);
   if (keys.length === 0) return { verdict: { status: 'bogus', reason: `${name} has a DS but no DNSKEY` }, keys: [] };
   const entry = keys.filter((k) => usable.some((d) => dsMatchesKey(zone, d, k)));
@@ -28,6 +26,13 @@ export function validateZoneKeys(zone: string, dnskeys: SignedRrset, ds: DsData[
   const verdict = verifyRrset(dnskeys, zone, entry, now);
   if (verdict.status !== 'secure') return { verdict, keys: [] };
   return { verdict, keys };
+}
+
+/** `unsupported` when no DS of `zone` has an algorithm and digest type this code knows (RFC 4035 section 5.2); else null. */
+export function unusableDs(zone: string, ds: DsData[]): Verdict | null {
+  if (ds.some((d) => isSupportedAlgorithm(d.algorithm) && isSupportedDigest(d.digestType))) return null;
+  const listed = ds.map((d) => `algorithm ${d.algorithm} digest ${d.digestType}`).join(', ');
+  return { status: 'unsupported', reason: `no DS of ${zone || '.'} that this validator can use (${listed})` };
 }
 
 /** DNSKEY and RRSIG records of one response, as the RRset `verifyRrset` takes. */
