@@ -115,7 +115,12 @@ export type Challenge =
   /** A file under /.well-known/ on the name: `path` is the URL path (leading slash), `body` its exact content. */
   | { kind: 'http-file'; name: string; path: string; body: string; redirects: RedirectRule }
   /** A TXT record `owner` (a full name) with `value`, in the zone that holds the owner. */
-  | { kind: 'dns-txt'; name: string; owner: string; value: string };
+  | { kind: 'dns-txt'; name: string; owner: string; value: string }
+  /**
+   * A standing TXT record at `owner` that names the CA and binds the account, for every later order too (ACME
+   * dns-persist-01, docs/domain-facts.md): published only when none stands, never removed.
+   */
+  | { kind: 'dns-persist'; name: string; owner: string; issuerDomainName: string; accountUri: string; wildcard: boolean };
 
 export type ChallengeKind = Challenge['kind'];
 
@@ -131,6 +136,8 @@ export interface Published {
   where: string;
   /** Private bookkeeping of the method, for cleanup. */
   handle: unknown;
+  /** Nothing was written: what the CA checks already stands (a standing record), and it stays. */
+  kept?: boolean;
 }
 
 export interface NameVerdict {
@@ -157,6 +164,15 @@ export type AddressPreference = 'ipv6' | 'ipv6-then-ipv4' | 'first' | 'every';
 /** What the issuer a check stands for knows about how its CA validates. */
 export interface DcvCheckOptions {
   addressPreference?: AddressPreference;
+  /** The CA validates against a standing record (ACME dns-persist-01): the DNS pre-check proves it too, reading only. */
+  standing?: StandingRecord;
+}
+
+/** Whom a standing validation record must name: one of the CA's issuer domain names, and the issuer's account. */
+export interface StandingRecord {
+  issuerDomainNames: string[];
+  /** The account's URL; null while the issuer has none registered (then a record of this CA binds another account). */
+  accountUri: string | null;
 }
 
 /**
@@ -175,7 +191,9 @@ export interface DcvMethod {
   /**
    * Optional, for --dry-run: what can be proved about a name without publishing anything (no file, no record), e.g.
    * that it resolves from the root to an address of this server, or that its zone's servers answer. Writes nothing;
-   * never throws for a negative result. A method without it is not checked by a dry run.
+   * never throws for a negative result. A method without it is not checked by a dry run. With `options.standing`, it
+   * also proves the standing record (the run reads it this way before publishing a probe): a name another account
+   * holds fails; one whose record a publish would still add passes with a warning that says so.
    */
   precheck?(name: string, target: Target, signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict>;
 }
@@ -302,6 +320,16 @@ export interface CaaBinding {
 export interface BindsCaa {
   /** `stateDir`: the issuer's own state directory (where its account is kept). Reads only; never throws for no account. */
   caaBinding(stateDir: string): Promise<CaaBinding>;
+}
+
+/** An issuer whose CA validates against a standing record in each name's zone (ACME dns-persist-01). */
+export interface ValidatesStanding {
+  /** `stateDir`: the issuer's own state directory (its account); null when it does not answer that way. Reads only. */
+  standingRecord(stateDir: string): Promise<StandingRecord | null>;
+}
+
+export function validatesStanding(issuer: Issuer): issuer is Issuer & ValidatesStanding {
+  return typeof (issuer as Partial<ValidatesStanding>).standingRecord === 'function';
 }
 
 export function bindsCaa(issuer: Issuer): issuer is Issuer & BindsCaa {

@@ -4,6 +4,7 @@ export * from './model.js';
 export * from './events.js';
 export * from './contracts.js';
 export * from './caa.js';
+export { dcvCheckOptionsOf } from './dcv-check-options.js';
 export * from './tokens.js';
 export { NO_FAULTS, type FaultPoints } from './fault-points.js';
 export * from './errors.js';

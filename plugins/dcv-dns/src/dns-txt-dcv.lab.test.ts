@@ -140,6 +140,50 @@ describe('DnsTxtDcv against BIND', () => {
     expect(failed.at(-1)).toMatchObject({ stage: 'dcv', target: 'hostname', code: 'DNS_UPDATE_REFUSED', next: 'remove the record by hand' });
   });
 
+  it('publishes a standing dns-persist record once (RFC 2136 or zone file), proves it on every server, never removes it, and refuses a name another account holds', async () => {
+    const account = 'https://ca.test/acct/1';
+    const persist = (name: string, accountUri = account) =>
+      ({ kind: 'dns-persist', name, owner: `_validation-persist.${name}`, issuerDomainName: 'ca.test', accountUri, wildcard: false }) as const;
+    const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, options);
+    expect(answers(dcv, persist('keep.example.test'))).toBe(true);
+    const first = await dcv.publish(persist('keep.example.test'), target, signal());
+    expect(first.kept).toBeUndefined();
+    expect(first.where).toMatch(/^_validation-persist\.keep\.example\.test\. TXT \(standing; RFC 2136 update/);
+    expect(await dcv.check(first, signal())).toEqual({ name: 'keep.example.test', ok: true, via: undefined });
+    await dcv.cleanup(first);
+    const again = await dcv.publish(persist('keep.example.test'), target, signal());
+    expect(again.kept).toBe(true);
+    expect((await dcv.check(again, signal())).ok).toBe(true);
+    expect(await both('_validation-persist.keep.example.test', 'TXT')).toEqual([`"ca.test; accounturi=${account}"`, `"ca.test; accounturi=${account}"`]);
+
+    await lab.updateExampleZone(['update add _validation-persist.taken.example.test. 60 TXT "ca.test; accounturi=https://ca.test/acct/99"']);
+    await expect(dcv.publish(persist('taken.example.test'), target, signal())).rejects.toMatchObject({ code: 'DNS_PERSIST_OTHER_ACCOUNT' });
+    expect(await lab.dig(lab.addresses.primary, '_validation-persist.taken.example.test', 'TXT')).toBe('"ca.test; accounturi=https://ca.test/acct/99"');
+
+    // The pre-check reads only: bound, missing (a warning: the order publishes it), another account's (fails).
+    const standing = { standing: { issuerDomainNames: ['ca.test'], accountUri: account } };
+    expect(await dcv.precheck('keep.example.test', target, signal(), standing)).toMatchObject({
+      ok: true,
+      reason: `the standing record _validation-persist.keep.example.test. binds ${account} for ca.test`,
+    });
+    expect(await dcv.precheck('none.example.test', target, signal(), standing)).toMatchObject({
+      ok: true,
+      warnings: [{ code: 'DNS_PERSIST_MISSING', message: expect.stringContaining('no standing record _validation-persist.none.example.test. for ca.test') }],
+    });
+    expect(await dcv.precheck('taken.example.test', target, signal(), standing)).toMatchObject({
+      ok: false,
+      code: 'DNS_PERSIST_OTHER_ACCOUNT',
+      reason: expect.stringContaining('binds ca.test to another account (https://ca.test/acct/99), not https://ca.test/acct/1'),
+    });
+
+    const zoneFiles = { 'files.test': lab.filesZoneFile };
+    const files = new DnsTxtDcv(resolver, new ZoneFilePublisher({ zoneFiles, reloadCommand: lab.reloadCommand, reloadTimeoutMs: 10_000 }), bus, options);
+    const inFile = await files.publish(persist('www.files.test'), target, signal());
+    expect((await files.check(inFile, signal())).ok).toBe(true);
+    await files.cleanup(inFile);
+    expect(await readFile(lab.filesZoneFile, 'utf8')).toContain(`_validation-persist.www.files.test. 60 IN TXT "ca.test; accounturi=${account}"`);
+  });
+
   it('publishes only in the configured zones', async () => {
     const dcv = new DnsTxtDcv(resolver, nsupdate(), bus, { ...options, zones: ['files.test'] });
     await expect(dcv.publish({ kind: 'probe', name: 'www.example.test', token: 't', content: 'x' }, target, signal())).rejects.toThrow(

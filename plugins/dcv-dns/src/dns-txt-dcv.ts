@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { CertsmithError, describeError, type Bus, type Challenge, type DcvMethod, type NameVerdict, type Published, type Target } from '@certsmith/core';
+import {
+  CertsmithError,
+  describeError,
+  type Bus,
+  type Challenge,
+  type DcvCheckOptions,
+  type DcvMethod,
+  type NameVerdict,
+  type Published,
+  type Target,
+} from '@certsmith/core';
 import { fqdn, isWithin, nameData, normalizeName, txtValue, type IterativeResolver, type NameServer } from '@certsmith/dns';
 import type { ChallengeRecord, ZonePublisher } from './publishers.js';
+import { standingOn, standingVerdict, txtValuesOn, type Want } from './standing-check.js';
+import { judgeStanding, persistOwner, persistValue } from './standing-record.js';
 
 export interface DnsDcvOptions {
   /** Zones this server may publish in; default: the zone that holds the name, found from the root. */
@@ -17,6 +29,8 @@ interface Handle {
   record: ChallengeRecord;
   /** How the zone was found from the root, for the dns-resolved events. */
   zonePath: string[];
+  /** A standing record (dns-persist): never removed; `kept` when one already stood and nothing was added. */
+  standing?: { want: Want; kept: boolean };
 }
 
 /** cPanel's pre-check record, one per zone (docs/domain-facts.md#cpanels-local-pre-check): a subdomain passes through its zone. */
@@ -36,7 +50,7 @@ export class DnsTxtDcv implements DcvMethod {
     private readonly options: DnsDcvOptions,
   ) {}
 
-  readonly answers = ['probe', 'dns-txt'] as const;
+  readonly answers = ['probe', 'dns-txt', 'dns-persist'] as const;
 
   async publish(challenge: Challenge, target: Target, signal: AbortSignal): Promise<Published> {
     const name = normalizeName(challenge.name).replace(/^\*\./, '');
@@ -53,6 +67,8 @@ export class DnsTxtDcv implements DcvMethod {
         record = { owner: normalizeName(challenge.owner), type: 'TXT', value: challenge.value, ttl, marker };
         found = await this.zoneFor(record.owner, signal);
         break;
+      case 'dns-persist':
+        return this.publishStanding(challenge, target, signal);
       default:
         throw new CertsmithError('DCV_UNSUPPORTED', `${this.id} cannot publish a ${challenge.kind} challenge`);
     }
@@ -63,8 +79,31 @@ export class DnsTxtDcv implements DcvMethod {
     return { method: this.id, challenge, where: `${fqdn(record.owner)} ${record.type} (${this.publisher.describe(zone)})`, handle };
   }
 
+  /**
+   * A standing record is added only when no record of the CA already binds the account on every authoritative server;
+   * a record of the CA bound to another account is that account's claim: refused, never overwritten.
+   */
+  private async publishStanding(challenge: Challenge & { kind: 'dns-persist' }, target: Target, signal: AbortSignal): Promise<Published> {
+    const owner = normalizeName(challenge.owner);
+    const want: Want = { issuerDomainNames: [challenge.issuerDomainName], accountUri: challenge.accountUri, wildcard: challenge.wildcard };
+    const found = await this.zoneFor(owner, signal);
+    const { servers } = await this.resolver.nameServers(found.zone, signal);
+    const now = new Date();
+    const standing = await standingOn(this.resolver, servers, owner, want, signal, now);
+    const verdict = standingVerdict(challenge.name, want, standing);
+    if (!verdict.ok) throw new CertsmithError(verdict.code ?? 'DNS_PERSIST_UNANSWERED', verdict.reason ?? 'the standing record cannot be read');
+    const kept = 'standing' in standing && standing.standing.state === 'bound';
+    const record: ChallengeRecord = { owner, type: 'TXT', value: persistValue(challenge), ttl: this.options.ttl, marker: randomBytes(6).toString('hex') };
+    if (!kept) await this.publisher.add(found.zone, record, signal);
+    const handle: Handle = { target: target.id, zone: found.zone, record, zonePath: found.path, standing: { want, kept } };
+    const where = kept
+      ? `${fqdn(owner)} TXT (standing, already in zone ${fqdn(found.zone)})`
+      : `${fqdn(owner)} TXT (standing; ${this.publisher.describe(found.zone)})`;
+    return { method: this.id, challenge, where, handle, ...(kept ? { kept } : {}) };
+  }
+
   async check(published: Published, signal: AbortSignal): Promise<NameVerdict> {
-    const { zone, record, zonePath } = published.handle as Handle;
+    const { zone, record, zonePath, standing } = published.handle as Handle;
     const name = normalizeName(published.challenge.name).replace(/^\*\./, '');
     const via = published.challenge.kind === 'probe' && name !== zone ? zone : undefined;
     let servers: NameServer[];
@@ -83,7 +122,7 @@ export class DnsTxtDcv implements DcvMethod {
     for (;;) {
       await Promise.all(
         [...pending].map(async ([key, entry]) => {
-          const seen = await this.seenOn(entry.server, record, signal);
+          const seen = standing ? await this.standsOn(entry.server, record.owner, standing.want, signal) : await this.seenOn(entry.server, record, signal);
           if (seen === true) pending.delete(key);
           else entry.last = seen;
         }),
@@ -107,7 +146,18 @@ export class DnsTxtDcv implements DcvMethod {
    * For --dry-run, writing nothing: the zone that would hold the record is found from the root, and every one of its
    * authoritative servers must answer for it (SOA, authoritatively), as the CA will ask them.
    */
-  async precheck(challengeName: string, _target: Target, signal: AbortSignal): Promise<NameVerdict> {
+  async precheck(challengeName: string, _target: Target, signal: AbortSignal, options?: DcvCheckOptions): Promise<NameVerdict> {
+    const zoneVerdict = await this.zoneAnswers(challengeName, signal);
+    const want = options?.standing;
+    if (!want || !zoneVerdict.ok || !zoneVerdict.servers) return withoutServers(zoneVerdict);
+    const owner = persistOwner(challengeName);
+    const found = await standingOn(this.resolver, zoneVerdict.servers, owner, { ...want, wildcard: challengeName.startsWith('*.') }, signal, new Date());
+    const verdict = standingVerdict(challengeName, { ...want, wildcard: challengeName.startsWith('*.') }, found);
+    return { ...verdict, via: zoneVerdict.via };
+  }
+
+  /** Every authoritative server of the name's zone answers for it (SOA, authoritatively); the servers, for more questions. */
+  private async zoneAnswers(challengeName: string, signal: AbortSignal): Promise<NameVerdict & { servers?: NameServer[] }> {
     const name = normalizeName(challengeName).replace(/^\*\./, '');
     try {
       const { zone, path } = await this.zoneFor(name, signal);
@@ -130,7 +180,7 @@ export class DnsTxtDcv implements DcvMethod {
         }),
       );
       const via = name !== zone ? zone : undefined;
-      if (silent.length === 0) return { name, ok: true, via };
+      if (silent.length === 0) return { name, ok: true, via, servers: found.servers };
       return {
         name,
         ok: false,
@@ -146,7 +196,9 @@ export class DnsTxtDcv implements DcvMethod {
   }
 
   async cleanup(published: Published): Promise<void> {
-    const { target, zone, record } = published.handle as Handle;
+    const { target, zone, record, standing } = published.handle as Handle;
+    // A standing record stays for the next orders: the CA validates against it again.
+    if (standing) return;
     try {
       await this.publisher.remove(zone, record, AbortSignal.timeout(30_000));
     } catch (error) {
@@ -163,6 +215,14 @@ export class DnsTxtDcv implements DcvMethod {
       });
       throw error;
     }
+  }
+
+  /** true when the server serves a standing record that binds the account as the CA will judge it; else what it serves instead. */
+  private async standsOn(server: NameServer, owner: string, want: Want, signal: AbortSignal): Promise<true | string> {
+    const values = await txtValuesOn(this.resolver, server, owner, signal);
+    if (typeof values === 'string') return values;
+    const judged = judgeStanding(values, want, new Date());
+    return judged.state === 'bound' ? true : values.length ? `${judged.state} (${values.join(' | ')})` : 'no TXT record yet';
   }
 
   /** true when the server answers authoritatively with the value; else what it said instead. */
@@ -203,4 +263,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** A verdict as the DcvMethod contract has it (the servers were for this method's own further questions). */
+function withoutServers(verdict: NameVerdict & { servers?: NameServer[] }): NameVerdict {
+  const { servers: _servers, ...rest } = verdict;
+  return rest;
 }

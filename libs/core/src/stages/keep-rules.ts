@@ -1,4 +1,6 @@
+import { issuerStateDir } from '../config/config.js';
 import type { Issuer } from '../contracts.js';
+import { dcvCheckOptionsOf } from '../dcv-check-options.js';
 import { mayShrink, namesLost } from '../coverage.js';
 import type { Target } from '../model.js';
 import { isoSeconds } from '../rate-limits.js';
@@ -28,7 +30,7 @@ export async function keepUncoverable(
   const request = {
     family: ca.precheck,
     issuerId: ca.id,
-    checkOptions: { addressPreference: ca.addressPreference },
+    checkOptions: await dcvCheckOptionsOf(ca, issuerStateDir(run.deps.config, ca.id)),
     onFailure: 'keep the current certificate; order again once the name passes',
     verdicts,
   };

@@ -56,7 +56,8 @@ export async function localDcv(run: RunContext, target: Target, names: string[],
   };
   await Promise.all(
     names.map(async (name) => {
-      const key = `${method.id}|${request.checkOptions?.addressPreference ?? ''}|${name}`;
+      const standing = request.checkOptions?.standing;
+      const key = `${method.id}|${request.checkOptions?.addressPreference ?? ''}|${standing ? `${standing.issuerDomainNames.join(',')}|${standing.accountUri}` : ''}|${name}`;
       let ok = verdicts.get(key);
       if (ok === undefined) {
         ok = await checkName(run, target, method, { kind: 'probe', name, ...probe }, scope.signal, how);
@@ -110,11 +111,16 @@ async function checkName(
   let published;
   try {
     let verdict: NameVerdict;
-    if (how.readOnly) verdict = await method.precheck!(name, target, signal, how.checkOptions);
+    // A CA that validates against a standing record: read first; the probe is published only when the record still
+    // has to be (it proves that the zone takes it), never when it stands or when another account holds the name.
+    const standing = how.checkOptions?.standing && method.precheck ? await method.precheck(name, target, signal, how.checkOptions) : undefined;
+    if (how.readOnly) verdict = standing ?? (await method.precheck!(name, target, signal, how.checkOptions));
+    else if (standing && (!standing.ok || !standing.warnings?.length)) verdict = standing;
     else {
       published = await method.publish(challenge, target, signal);
       run.deps.bus.emit('dcv-created', { target: target.id, name, method: method.id, where: published.where, purpose: 'precheck' });
       verdict = await method.check(published, signal, how.checkOptions);
+      if (standing?.warnings) verdict = { ...verdict, warnings: [...standing.warnings, ...(verdict.warnings ?? [])] };
     }
     if (signal.aborted) return false;
     sayVerdict(run, target, method, { ...verdict, name }, how);

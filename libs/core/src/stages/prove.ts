@@ -1,6 +1,7 @@
 import { caaPrecheck } from '../caa.js';
 import { issuerStateDir } from '../config/config.js';
 import type { Issuer } from '../contracts.js';
+import { dcvCheckOptionsOf } from '../dcv-check-options.js';
 import type { Target } from '../model.js';
 import { localDcv, type DcvVerdicts } from './local-dcv.js';
 import type { RunContext } from './run-context.js';
@@ -33,8 +34,10 @@ export async function proveNames(run: RunContext, target: Target, request: Proof
   const { requireAllNames } = run.deps.config.dcv;
   let proved = names;
   let failedDcv: string[] = [];
+  const issuerStateDirOf = issuerStateDir(run.deps.config, issuer.id);
   if (issuer.precheck !== 'none') {
-    const dcv = { family: issuer.precheck, issuerId: issuer.id, checkOptions: { addressPreference: issuer.addressPreference }, verdicts, readOnly };
+    const checkOptions = await dcvCheckOptionsOf(issuer, issuerStateDirOf);
+    const dcv = { family: issuer.precheck, issuerId: issuer.id, checkOptions, verdicts, readOnly };
     const passed = await localDcv(run, target, names, dcv, signal);
     if (signal.aborted) return { outcome: 'interrupted', during: 'local DCV' };
     if (passed === null) return { outcome: 'refused', refusal: 'dcv-unavailable', failedDcv };
@@ -45,7 +48,6 @@ export async function proveNames(run: RunContext, target: Target, request: Proof
   }
   if (!issuer.trusted) return { outcome: 'proved', names: proved, failedDcv, forbiddenByCaa: [] };
   const { bus } = run.deps;
-  const issuerStateDirOf = issuerStateDir(run.deps.config, issuer.id);
   const caa = {
     bus,
     resolver: run.deps.resolver,
