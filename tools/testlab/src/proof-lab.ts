@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startAcmeLab, type AcmeLab } from './acme-lab.js';
-import { startDnssecLab, DNSSEC_LAB_ZONES, type DnssecLab } from './dnssec-lab.js';
+import { startDnssecLab, DNSSEC_LAB_ZONES } from './dnssec-lab.js';
 import { IPV6_LOOPBACK } from './ipv6-loopback.js';
 import { startIssuingAcmeDouble, type IssuingAcmeDouble } from './issuing-acme-double.js';
 import { randomLoopback } from './loopback.js';
 import { startNginx } from './nginx.js';
 import { startPebble, type Pebble } from './pebble.js';
+import { mustRun } from './process.js';
 import { startValidatingUnbound } from './proof-lab-unbound.js';
 import { makeStaleSecondary } from './stale-secondary.js';
 import { startUnbound } from './unbound.js';
@@ -88,16 +89,7 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
       startDnssecLab(),
     ]);
     stops.push(acme.stop, signed.stop);
-    // The stale secondary's old address still serves the docroot; `other` is another server with nothing in its own.
-    const [stale, other] = await Promise.all([
-      startNginx({ address: randomLoopback(), sites: [{ serverNames: ['_'], docroot: acme.docroot }] }),
-      startNginx({ address: plan.other, sites: [{ serverNames: ['_'], docroot: join(acme.dir, 'other-server') }] }),
-    ]);
-    stops.push(stale.stop, other.stop);
-    await makeStaleSecondary(acme.dns, {
-      transferred: [`www     IN A   ${stale.address}`, `old     IN A   ${plan.silent}`],
-      primaryOnly: [`www     IN A   ${plan.web}`, `old     IN A   ${plan.web}`],
-    });
+    stops.push(await startOtherServers(acme, plan));
     const [unbound, validating] = await Promise.all([
       startUnbound({ rootHintsFile: acme.dns.rootHintsFile, cacheMaxTtl: 1 }),
       startValidatingUnbound({ rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile }),
@@ -105,18 +97,7 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
     stops.push(unbound.stop, validating.stop);
     const web: ProofWorld = { rootHintsFile: acme.dns.rootHintsFile, resolver: unbound.address };
     const dnssec: ProofWorld = { rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile, resolver: validating.address };
-    if (options.cas !== false) {
-      for (const world of [web, dnssec]) {
-        world.pebble = await startPebble({ address: randomLoopback(), httpPort: 80, dnsServer: `${world.resolver}:53` });
-        stops.push(world.pebble.stop);
-        world.double = await startIssuingAcmeDouble({
-          validation: { http01: { address: plan.web } },
-          caChecks: { checks: ['caa', 'perspectives'], resolver: world.resolver, caaIdentity: PROOF_CAA_IDENTITY },
-        });
-        stops.push(world.double.stop);
-      }
-    }
-    const tld = acme.dns;
+    if (options.cas !== false) for (const world of [web, dnssec]) stops.push(await startCas(world, plan.web));
     return {
       dir: acme.dir,
       docroot: acme.docroot,
@@ -125,9 +106,10 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
       web,
       dnssec,
       acme,
-      resolve: (world, name, type) => digThrough(world === 'web' ? web.resolver : dnssec.resolver, signed, name, type),
+      resolve: (world, name, type) =>
+        mustRun('dig', [`@${world === 'web' ? web.resolver : dnssec.resolver}`, '+time=2', '+tries=1', '+noall', '+comments', '+answer', name, type]),
       async bindAccount(accountUri) {
-        await tld.updateExampleZone(plan.bound.map((name) => `update add ${name}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; accounturi=${accountUri}"`));
+        await acme.dns.updateExampleZone(plan.bound.map((name) => `update add ${name}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; accounturi=${accountUri}"`));
         await unbound.flushZone('example.test');
       },
       stop,
@@ -138,8 +120,39 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
   }
 }
 
-async function digThrough(resolver: string, lab: DnssecLab, name: string, type: string): Promise<string> {
-  return lab.dig(resolver, ['+noall', '+comments', '+answer', name, type]);
+/** The stale secondary's old address, where another nginx serves the same docroot, and `other`: a server with nothing in its docroot. */
+async function startOtherServers(acme: AcmeLab, plan: ReturnType<typeof webPlan>): Promise<() => Promise<void>> {
+  const [stale, other] = await Promise.all([
+    startNginx({ address: randomLoopback(), sites: [{ serverNames: ['_'], docroot: acme.docroot }] }),
+    startNginx({ address: plan.other, sites: [{ serverNames: ['_'], docroot: join(acme.dir, 'other-server') }] }),
+  ]);
+  const stop = async () => void (await Promise.all([stale.stop(), other.stop()]));
+  try {
+    await makeStaleSecondary(acme.dns, {
+      transferred: [`www     IN A   ${stale.address}`, `old     IN A   ${plan.silent}`],
+      primaryOnly: [`www     IN A   ${plan.web}`, `old     IN A   ${plan.web}`],
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
+}
+
+/** One tree's Pebble and double, both asking its resolver; returns what stops them. */
+async function startCas(world: ProofWorld, webAddress: string): Promise<() => Promise<void>> {
+  world.pebble = await startPebble({ address: randomLoopback(), httpPort: 80, dnsServer: `${world.resolver}:53` });
+  try {
+    world.double = await startIssuingAcmeDouble({
+      validation: { http01: { address: webAddress } },
+      caChecks: { checks: ['caa', 'perspectives'], resolver: world.resolver, caaIdentity: PROOF_CAA_IDENTITY },
+    });
+  } catch (error) {
+    await world.pebble.stop();
+    throw error;
+  }
+  const [pebble, double] = [world.pebble, world.double];
+  return async () => void (await Promise.all([pebble.stop(), double.stop()]));
 }
 
 /** The web world's names, zone records and nginx sites. */
@@ -148,32 +161,7 @@ function webPlan() {
   const at = (label: string) => `${label}.${host}`;
   const web = randomLoopback();
   const silent = randomLoopback();
-  const names: ProofName[] = [];
-  const add = (kind: string, name: string, fault: string) => names.push({ kind, name, world: 'web', fault });
-  add('control', host, 'none: A to this server, which serves the docroot');
-  add('control', at('www'), 'none');
-  add('control', at('caa-ok'), `none: CAA issue "${PROOF_CAA_IDENTITY}"`);
-  add('nxdomain', at('gone'), 'no record at all (NXDOMAIN)');
-  add('nxdomain', at('typo'), 'no record at all (NXDOMAIN)');
-  add('wrong address', at('moved-away'), `A to ${silent}, where nothing listens`);
-  add('wrong address', at('other-host'), 'A to another server (a second nginx with its own empty docroot)');
-  add('404', at('missing'), 'this server answers 404 under /.well-known/');
-  add('404', at('other-root'), 'this server serves the name from another docroot');
-  add('redirect', at('to-host'), `301 to http://${host}/ (same path), which serves the docroot`);
-  add('redirect', at('off-host'), `301 to http://${at('gone')}/ (NXDOMAIN)`);
-  add('CAA forbids', at('shop'), 'CAA 0 issue "other-ca.example"');
-  add('CAA forbids', at('crit'), `CAA issue "${PROOF_CAA_IDENTITY}" and 128 tbs "unknown"`);
-  add('CAA forbids', at('alias'), `CNAME to ${at('shop')}`);
-  add('CAA accounturi', at('bound'), `CAA issue "${PROOF_CAA_IDENTITY}; accounturi=<the ordering account>"`);
-  add('CAA accounturi', at('elsewhere'), `CAA issue "${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`);
-  add('CAA validationmethods', at('dns-only'), `CAA issue "${PROOF_CAA_IDENTITY}; validationmethods=dns-01"`);
-  add('CAA validationmethods', at('http-ok'), `CAA issue "${PROOF_CAA_IDENTITY}; validationmethods=http-01"`);
-  add('servers disagree', 'www.files.test', 'the secondary kept an old address, where another nginx serves the same docroot');
-  add('servers disagree', 'old.files.test', `the secondary kept an old address, ${silent}, where nothing listens`);
-  add('one address', at('split'), `A to this server and A to ${silent}, where nothing listens`);
-  add('one address', at('split-other'), 'A to this server and A to another server with an empty docroot');
-  add('AAAA', at('dual'), 'A to this server, AAAA ::1 where a second nginx answers 404');
-  add('AAAA', at('dual-www'), 'A to this server, AAAA ::1 where a second nginx answers 404');
+  const names = webNames(host, silent);
   const other = randomLoopback();
   const wk = (body: string) => `    location /.well-known/ { ${body} }\n`;
   const served = [host, at('www'), at('caa-ok'), at('shop'), at('crit'), at('alias'), at('bound'), at('elsewhere'), at('dns-only'), at('http-ok')];
@@ -210,6 +198,38 @@ function webPlan() {
     ],
     other,
   };
+}
+
+/** The web tree's names below `host`, each with its fault. */
+function webNames(host: string, silent: string): ProofName[] {
+  const at = (label: string) => `${label}.${host}`;
+  const names: ProofName[] = [];
+  const add = (kind: string, name: string, fault: string) => names.push({ kind, name, world: 'web', fault });
+  add('control', host, 'none: A to this server, which serves the docroot');
+  add('control', at('www'), 'none');
+  add('control', at('caa-ok'), `none: CAA issue "${PROOF_CAA_IDENTITY}"`);
+  add('nxdomain', at('gone'), 'no record at all (NXDOMAIN)');
+  add('nxdomain', at('typo'), 'no record at all (NXDOMAIN)');
+  add('wrong address', at('moved-away'), `A to ${silent}, where nothing listens`);
+  add('wrong address', at('other-host'), 'A to another server (a second nginx with its own empty docroot)');
+  add('404', at('missing'), 'this server answers 404 under /.well-known/');
+  add('404', at('other-root'), 'this server serves the name from another docroot');
+  add('redirect', at('to-host'), `301 to http://${host}/ (same path), which serves the docroot`);
+  add('redirect', at('off-host'), `301 to http://${at('gone')}/ (NXDOMAIN)`);
+  add('CAA forbids', at('shop'), 'CAA 0 issue "other-ca.example"');
+  add('CAA forbids', at('crit'), `CAA issue "${PROOF_CAA_IDENTITY}" and 128 tbs "unknown"`);
+  add('CAA forbids', at('alias'), `CNAME to ${at('shop')}`);
+  add('CAA accounturi', at('bound'), `CAA issue "${PROOF_CAA_IDENTITY}; accounturi=<the ordering account>"`);
+  add('CAA accounturi', at('elsewhere'), `CAA issue "${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`);
+  add('CAA validationmethods', at('dns-only'), `CAA issue "${PROOF_CAA_IDENTITY}; validationmethods=dns-01"`);
+  add('CAA validationmethods', at('http-ok'), `CAA issue "${PROOF_CAA_IDENTITY}; validationmethods=http-01"`);
+  add('servers disagree', 'www.files.test', 'the secondary kept an old address, where another nginx serves the same docroot');
+  add('servers disagree', 'old.files.test', `the secondary kept an old address, ${silent}, where nothing listens`);
+  add('one address', at('split'), `A to this server and A to ${silent}, where nothing listens`);
+  add('one address', at('split-other'), 'A to this server and A to another server with an empty docroot');
+  add('AAAA', at('dual'), 'A to this server, AAAA ::1 where a second nginx answers 404');
+  add('AAAA', at('dual-www'), 'A to this server, AAAA ::1 where a second nginx answers 404');
+  return names;
 }
 
 /** The signed tree's bogus names (DNSSEC_LAB_ZONES): each answer fails validation. */
