@@ -92,11 +92,16 @@ export async function compose(configFile: string, overrides: Overrides = {}): Pr
   return { config, bus, clock, plugins, contributions, inspector, csrFactory, resolver };
 }
 
-/** Iterative resolution from the configured root hints (the IANA hints shipped with @certsmith/dns by default). */
+/**
+ * Iterative resolution from the configured root hints (the IANA hints shipped with @certsmith/dns by default). A zone
+ * the DNSSEC validator treats as unsigned for want of its algorithm is said once on stderr, as a warning.
+ */
 function resolverOf(config: CertsmithConfig, addresses?: AddressPolicy): IterativeResolver {
+  const warn = ({ code, message }: { code: string; message: string }) => process.stderr.write(`certsmith: warning: ${code}: ${message}\n`);
   try {
-    return IterativeResolver.fromConfig(config.dns, config.server.addresses, addresses);
+    return IterativeResolver.fromConfig(config.dns, config.server.addresses, addresses, warn);
   } catch (error) {
+    if (error instanceof UsageError) throw error; // a bad trust anchor file, named by the resolver
     throw new UsageError('CONFIG_INVALID', `${config.file}: $.dns.rootHints: ${(error as Error).message}`);
   }
 }

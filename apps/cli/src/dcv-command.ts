@@ -1,4 +1,4 @@
-import { RunReportCollector, issuerStateDir, caaPrecheck, comparableName, hostnameTarget, readSwitches } from '@certsmith/core';
+import { RunReportCollector, issuerStateDir, caaPrecheck, comparableName, dcvCheckOptionsOf, hostnameTarget, readSwitches } from '@certsmith/core';
 import { reportUsageError } from './command-line.js';
 import { compose, pipelineOf, type Overrides } from './compose.js';
 import { HumanLog } from './human-log.js';
@@ -27,9 +27,9 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
     }
     // Addresses are judged as the first CA in the chain that validates this way would pick them (cPanel's rule without one).
     const issuer = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted && i.precheck === config.dcv.method);
-    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), {
-      addressPreference: issuer?.addressPreference,
-    });
+    // A CA that validates against a standing record (dns-persist-01): the record is proved too, for that CA's account.
+    const checkOptions = issuer ? await dcvCheckOptionsOf(issuer, issuerStateDir(config, issuer.id)) : {};
+    const passed = await pipeline.localDcv(target, names, config.dcv.method, AbortSignal.timeout(120_000), checkOptions);
     // CAA as the run would check it before ordering: for the first CA of the chain, over the names that passed.
     const ca = config.issuers.map((id) => contributions.issuers.find((i) => i.id === id)).find((i) => i?.trusted);
     let caa: { issuer: string; allowed: string[] | null } | null = null;
@@ -53,6 +53,7 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
           {
             method: config.dcv.method,
             ...(config.dcv.method === 'http' ? { addressPreference: issuer?.addressPreference ?? 'first' } : {}),
+            ...(checkOptions.standing ? { standing: checkOptions.standing } : {}),
             names,
             passed,
             ...(caa ? { caa } : {}),

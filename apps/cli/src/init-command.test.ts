@@ -33,6 +33,12 @@ describe('startingConfig', () => {
     expect(config.dcv.method).toBe(profile === 'full' ? 'http' : 'dns');
   });
 
+  it('points a DNS-only server at dns-persist-01, and a full one not', () => {
+    const dcvComment = (profile: 'full' | 'dnsonly') => ((startingConfig(profile, 'host.example.com').dcv as Record<string, unknown>).$comment as string) ?? '';
+    expect(dcvComment('dnsonly')).toContain('"challengeTypes": ["dns-persist-01", "dns-01"]');
+    expect(dcvComment('full')).not.toContain('dns-persist-01');
+  });
+
   it('explains each top-level field in its $comment', () => {
     const written = startingConfig('full', 'host.example.com');
     const comment = (written.$comment as string[]).join('\n');

@@ -51,7 +51,7 @@ export function startingConfig(profile: ProfileName, serverName: string, schemaF
   const dcv =
     profile === 'full'
       ? 'DCV: HTTP files under each name\'s document root (the full profile); set "requireAllNames" to fail a certificate when one name fails, "exclude" to leave names out.'
-      : 'DCV: DNS TXT records (the dnsonly profile; give @certsmith/dcv-dns its "mode" options, "nsupdate" or "zonefile", in "plugins" to publish them); "requireAllNames" fails a certificate when one name fails, "exclude" leaves names out.';
+      : 'DCV: DNS TXT records (the dnsonly profile; give @certsmith/dcv-dns its "mode" options, "nsupdate" or "zonefile", in "plugins" to publish them); "requireAllNames" fails a certificate when one name fails, "exclude" leaves names out. A CA that offers dns-persist-01: "challengeTypes": ["dns-persist-01", "dns-01"] and its "caaIdentities" in the issuer\'s options publish one standing _validation-persist TXT record per name, once; renewals then publish nothing.';
   return {
     ...(schemaFile ? { $schema: schemaFile } : {}),
     $comment: [

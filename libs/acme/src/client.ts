@@ -43,6 +43,9 @@ export interface AcmeChallenge {
   url: string;
   status: 'pending' | 'processing' | 'valid' | 'invalid';
   token?: string;
+  /** dns-persist-01: the CA's issuer domain names, one of which the standing record must carry (early drafts: one). */
+  'issuer-domain-names'?: string[];
+  'issuer-domain-name'?: string;
   error?: ProblemDocument;
   /** When the CA says to look again (Retry-After on the answer to a challenge). */
   retryAfter?: Date;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ContainerModule, TOKENS, UsageError, resolveConfigPath, type AddressPreference, type CertsmithConfig, type OptionsOf } from '@certsmith/core';
 import { readEabKey } from './eab.js';
 import { AcmeIssuer } from './issuer.js';
+import type { ChallengeType } from './order-flow.js';
 
 /** What an issuer plugin knows of its CA, beside the protocol: its defaults and how its certificates are recognised. */
 export interface AcmeCa {
@@ -57,8 +58,9 @@ export const ACME_OPTIONS_SCHEMA = {
     challengeTypes: {
       type: 'array',
       minItems: 1,
-      items: { enum: ['http-01', 'dns-01'] },
-      description: "Preference order; default from the profile's DCV method.",
+      items: { enum: ['http-01', 'dns-01', 'dns-persist-01'] },
+      description:
+        "Preference order; the first one the CA offers and a loaded DCV method answers is used. 'dns-persist-01' first: a standing _validation-persist TXT record naming the CA (caaIdentities) and the account, published once through dcv-dns and never removed, falling back to the next type where the CA does not offer it. Default from the profile's DCV method.",
     },
     maxWaitSeconds: {
       type: 'integer',
@@ -145,7 +147,7 @@ export function acmeIssuerFromOptions(ca: AcmeCa, options: AcmeOptions, config: 
   }
   const eab = options.eab ? readEabKey(options.eab.kid, resolveConfigPath(config, options.eab.keyFile), `${where}.eab.keyFile`) : undefined;
   if (ca.eabRequired && !eab) throw new UsageError('EAB_REQUIRED', `${where}.eab: is required for ${ca.id} (kid and keyFile)`);
-  const challengeTypes: ('http-01' | 'dns-01')[] = options.challengeTypes ?? (config.dcv.method === 'dns' ? ['dns-01'] : ['http-01', 'dns-01']);
+  const challengeTypes: ChallengeType[] = options.challengeTypes ?? (config.dcv.method === 'dns' ? ['dns-01'] : ['http-01', 'dns-01']);
   return new AcmeIssuer({
     id: options.id ?? ca.id,
     directoryUrl,
@@ -158,7 +160,7 @@ export function acmeIssuerFromOptions(ca: AcmeCa, options: AcmeOptions, config: 
     accountKeyType: options.accountKeyType ?? 'ES256',
     challengeTypes,
     maxWaitMs: (options.maxWaitSeconds ?? ca.maxWaitSeconds) * 1000,
-    precheck: challengeTypes[0] === 'dns-01' ? 'dns' : 'http',
+    precheck: challengeTypes[0] === 'http-01' ? 'http' : 'dns',
     requestTimeoutMs: options.requestTimeoutMs,
     pollMaxMs: ca.pollMaxMs,
     accountLockWaitMs: options.accountLockWaitSeconds === undefined ? undefined : options.accountLockWaitSeconds * 1000,

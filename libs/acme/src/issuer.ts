@@ -14,6 +14,8 @@ import {
   type KeyAndCsr,
   type Pending,
   type PendingOrder,
+  type StandingRecord,
+  type ValidatesStanding,
 } from '@certsmith/core';
 import { writeFileAtomic } from '@certsmith/core/atomic-file';
 import { moveAccountFileAside, readAccountFile, writeAccountFile, type AccountFile } from './account-file.js';
@@ -83,7 +85,7 @@ const FINAL_ACCOUNT_FAILURES = /^(EAB_KEY_SPENT|EAB_KEY_UNKNOWN|EAB_REJECTED|EAB
 /** What a CA saw of a run before the issuer had a gate of its own: the pipeline's four targets at a time. */
 export const DEFAULT_ORDERS_IN_FLIGHT = 4;
 
-export class AcmeIssuer implements Issuer, BindsCaa {
+export class AcmeIssuer implements Issuer, BindsCaa, ValidatesStanding {
   readonly trusted = true;
   readonly id: string;
   readonly precheck: 'http' | 'dns' | 'none';
@@ -252,7 +254,7 @@ export class AcmeIssuer implements Issuer, BindsCaa {
   ): Promise<PendingOrder['authorizations']> {
     if (outcome.status !== 'pending') return undefined;
     // The ACME challenge type each published kind answered, as the CA names it.
-    const answered = new Map(outcome.published.map((c) => [c.name, c.kind === 'dns-txt' ? 'dns-01' : 'http-01']));
+    const answered = new Map(outcome.published.map((c) => [c.name, c.kind === 'dns-txt' ? 'dns-01' : c.kind === 'dns-persist' ? 'dns-persist-01' : 'http-01']));
     return inNameOrder(
       await readAuthorizationStates(client, outcome.order, previous, ctx.clock.now(), this.options.challengeTypes, ctx.signal, answered),
       names,
@@ -279,6 +281,17 @@ export class AcmeIssuer implements Issuer, BindsCaa {
     const stored = await readAccountFile(join(stateDir, 'account.json')).catch(() => null);
     const accountUri = stored && stored.account.directoryUrl === this.options.directoryUrl ? stored.account.url : null;
     return { accountUri, methods: this.options.challengeTypes.slice(0, 1) };
+  }
+
+  /**
+   * With dns-persist-01 preferred: whom the standing record must name, for the pre-check. The CA's issuer domain names
+   * are its CAA identities (the same names, docs/domain-facts.md); without them the pre-check cannot judge: null.
+   */
+  async standingRecord(stateDir: string): Promise<StandingRecord | null> {
+    if (this.options.challengeTypes[0] !== 'dns-persist-01' || this.caaIdentities.length === 0) return null;
+    const stored = await readAccountFile(join(stateDir, 'account.json')).catch(() => null);
+    const accountUri = stored && stored.account.directoryUrl === this.options.directoryUrl ? stored.account.url : null;
+    return { issuerDomainNames: [...this.caaIdentities], accountUri };
   }
 
   async renewalWindow(certificatePem: string, signal: AbortSignal): Promise<{ start: Date; end: Date } | null> {

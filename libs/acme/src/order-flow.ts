@@ -1,10 +1,10 @@
-import { answers, type Bus, type Challenge, type DcvMethod, type Published, type Target } from '@certsmith/core';
+import { answers, CertsmithError, type Bus, type Challenge, type DcvMethod, type Published, type Target } from '@certsmith/core';
 import type { AcmeChallenge, AcmeClient, Authorization, Order } from './client.js';
 import { dns01Value, type AccountKey } from './jws.js';
 import { PollSchedule, REAL_TIMING, type PollTiming, type ValidationPace } from './poll-schedule.js';
 import { AcmeError, codeOfProblemType, type ProblemDocument } from './problem.js';
 
-export type ChallengeType = 'http-01' | 'dns-01';
+export type ChallengeType = 'http-01' | 'dns-01' | 'dns-persist-01';
 
 export interface OrderFlowOptions {
   /** Challenge types in order of preference; the first one a loaded DCV method supports is used. */
@@ -56,6 +56,8 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
   const poller = new Poller(ctx.signal, timing, timing.now() + options.maxWaitMs, options);
   let order = start;
   let stillPublished: Challenge[] = [];
+  /** Answered names the CA has not decided yet (a standing record among them is not a published leftover). */
+  let waiting: Answer[] = [];
 
   if (order.status === 'pending') {
     const answers: Answer[] = [];
@@ -121,22 +123,28 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
           name: authz.identifier.value,
           ok,
           method: answer.method.id,
-          over: answer.published.challenge.kind === 'dns-txt' ? 'dns' : 'http',
+          over: answer.published.challenge.kind === 'http-file' ? 'http' : 'dns',
           reason: ok ? undefined : (error?.detail ?? authz.status),
         });
         if (!ok) throw authorizationFailed(authz, answer.challenge.url);
       }
       // Invalid with no answered authorization to blame: it failed for another reason (it expired, say).
       if (order.status === 'invalid') throw orderFailed(order);
-      stillPublished = final.flatMap((authz, i) => (authz.status === 'pending' ? [answers[i]!.published.challenge] : []));
+      waiting = final.flatMap((authz, i) => (authz.status === 'pending' ? [answers[i]!] : []));
+      stillPublished = waiting.filter((a) => !standing(a)).map((a) => a.published.challenge);
     } finally {
-      // Challenges the CA may still be checking stay in place; the rest go now.
+      // Challenges the CA may still be checking stay in place; the rest go now. A standing record stays for good.
       await Promise.all(
-        answers.filter((a) => !stillPublished.includes(a.published.challenge)).map((a) => a.method.cleanup(a.published).catch(() => undefined)),
+        answers.filter((a) => !standing(a) && !stillPublished.includes(a.published.challenge)).map((a) => a.method.cleanup(a.published).catch(() => undefined)),
       );
     }
-    if (stillPublished.length) {
-      return { status: 'pending', order, detail: `waiting for the CA to validate ${stillPublished.map((c) => c.name).join(', ')}`, published: stillPublished };
+    if (waiting.length) {
+      return {
+        status: 'pending',
+        order,
+        detail: `waiting for the CA to validate ${waiting.map((a) => a.published.challenge.name).join(', ')}`,
+        published: stillPublished,
+      };
     }
     // Nothing was answered (every authorization was already valid): the order's state as the CA has it now.
     if (!answers.length) order = await ctx.client.getOrder(order.url, ctx.signal);
@@ -167,17 +175,26 @@ export async function driveOrder(start: Order, csrDer: Uint8Array, ctx: OrderFlo
   return { status: 'issued', certificatePem: chain.pems[0]!, chainPem: chain.pems.slice(1), order };
 }
 
+/** A standing record (dns-persist-01) is published once and never removed: the next orders are validated against it. */
+function standing(answer: Answer): boolean {
+  return answer.published.challenge.kind === 'dns-persist';
+}
+
 /** The challenge to answer for one authorization, published through the first DCV method that supports it. */
 async function publish(authz: Authorization, ctx: OrderFlowContext, options: OrderFlowOptions): Promise<Answer> {
   const name = authz.identifier.value;
   for (const type of options.challengeTypes) {
     const challenge = authz.challenges.find((c) => c.type === type && c.status !== 'invalid');
-    if (!challenge?.token) continue;
-    const wanted = challengeFor(type, name, challenge.token, ctx.accountKey);
+    if (!challenge) continue;
+    const wanted =
+      type === 'dns-persist-01' ? standingChallenge(authz, challenge, ctx) : challenge.token ? challengeFor(type, name, challenge.token, ctx.accountKey) : null;
+    if (!wanted) continue;
     const method = ctx.dcv.find((m) => answers(m, wanted));
     if (!method) continue;
     const published = await method.publish(wanted, ctx.target, ctx.signal);
-    ctx.bus.emit('dcv-created', { target: ctx.target.id, name, method: method.id, where: published.where, purpose: 'challenge' });
+    // A standing record that was already there: nothing created; it is proved as it stands.
+    if (!published.kept) ctx.bus.emit('dcv-created', { target: ctx.target.id, name, method: method.id, where: published.where, purpose: 'challenge' });
+    if (wanted.kind === 'dns-persist') await proveStanding(method, published, ctx);
     return { authz, challenge, method, published };
   }
   const offered = authz.challenges.map((c) => c.type).join(', ');
@@ -185,6 +202,27 @@ async function publish(authz: Authorization, ctx: OrderFlowContext, options: Ord
     'ACME_NO_DCV_METHOD',
     `no loaded DCV method can answer the CA's challenges for ${name} (offered: ${offered}; wanted: ${options.challengeTypes.join(', ')}): add the DCV plugin for one of them`,
   );
+}
+
+/**
+ * dns-persist-01 (docs/domain-facts.md): the standing record for the CA's first issuer domain name and this account;
+ * null when the challenge names no issuer domain name or there is no account URL (the type is then passed over).
+ */
+function standingChallenge(authz: Authorization, challenge: AcmeChallenge, ctx: OrderFlowContext): Challenge | null {
+  const issuerDomainName = challenge['issuer-domain-names']?.[0] ?? challenge['issuer-domain-name'];
+  const accountUri = ctx.client.accountUrl;
+  if (typeof issuerDomainName !== 'string' || !issuerDomainName || !accountUri) return null;
+  const name = authz.identifier.value;
+  const wildcard = authz.wildcard === true || name.startsWith('*.');
+  const base = name.replace(/^\*\./, '');
+  return { kind: 'dns-persist', name: wildcard ? `*.${base}` : name, owner: `_validation-persist.${base}`, issuerDomainName, accountUri, wildcard };
+}
+
+/** The standing record proved on every authoritative server before the CA is told: a CA that would not see it is not asked. */
+async function proveStanding(method: DcvMethod, published: Published, ctx: OrderFlowContext): Promise<void> {
+  const verdict = await method.check(published, ctx.signal);
+  if (!verdict.ok)
+    throw new CertsmithError(verdict.code ?? 'DNS_PERSIST_NOT_SEEN', verdict.reason ?? `the standing record for ${published.challenge.name} is not served`);
 }
 
 function challengeFor(type: ChallengeType, name: string, token: string, key: AccountKey): Challenge {

@@ -46,6 +46,24 @@ describe('@certsmith/issuer-acme', () => {
     expect(dns.precheck).toBe('dns');
   });
 
+  it('prefers dns-persist-01 when told: a DNS pre-check that proves the standing record for its CAA identities and account', async () => {
+    const persist = await load(
+      { directoryUrl: 'https://127.0.0.9:14000/dir', challengeTypes: ['dns-persist-01', 'dns-01'], caaIdentities: ['ca.test'] },
+      'dnsonly',
+    );
+    expect(persist.options.challengeTypes).toEqual(['dns-persist-01', 'dns-01']);
+    expect(persist.precheck).toBe('dns');
+    // No account registered yet: a record of this CA can only be another account's.
+    expect(await persist.standingRecord(join(dir, 'no-account'))).toEqual({ issuerDomainNames: ['ca.test'], accountUri: null });
+    // Without the CA's issuer domain names the pre-check cannot judge a record; without the preference it does not ask.
+    const unnamed = await load({ directoryUrl: 'https://127.0.0.9:14000/dir', challengeTypes: ['dns-persist-01'] }, 'dnsonly');
+    expect(await unnamed.standingRecord(dir)).toBeNull();
+    expect(await (await load({ directoryUrl: 'https://127.0.0.9:14000/dir', caaIdentities: ['ca.test'] }, 'dnsonly')).standingRecord(dir)).toBeNull();
+    expect(() => validateOptions(manifest.optionsSchema!, { directoryUrl: 'https://ca.test/dir', challengeTypes: ['dns-persist-02'] }, 'cfg')).toThrow(
+      /challengeTypes/,
+    );
+  });
+
   it('CAA identities: from the option, derived for a well-known directory, none for an unknown one', async () => {
     expect((await load({ directoryUrl: 'https://127.0.0.9:14000/dir' })).caaIdentities).toEqual([]);
     expect((await load({ directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory' })).caaIdentities).toEqual(['letsencrypt.org']);
