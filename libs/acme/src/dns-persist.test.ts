@@ -73,7 +73,12 @@ const persist = (name: string, idns: string[] | null = ['ca.test', 'other-name.c
 });
 const dns01 = (name: string): AcmeChallenge => ({ type: 'dns-01', url: `https://ca.test/chall/dns/${name}`, status: 'pending', token: `t-${name}` });
 
-async function drive(ca: ReturnType<typeof scriptedCa>, dcv: DcvMethod, challengeTypes: ChallengeType[] = ['dns-persist-01', 'dns-01']) {
+async function drive(
+  ca: ReturnType<typeof scriptedCa>,
+  dcv: DcvMethod,
+  challengeTypes: ChallengeType[] = ['dns-persist-01', 'dns-01'],
+  issuerDomainNames?: string[],
+) {
   const bus = createBus();
   const created: LifecycleEvents['dcv-created'][] = [];
   bus.on('dcv-created', (e) => created.push(e));
@@ -89,7 +94,7 @@ async function drive(ca: ReturnType<typeof scriptedCa>, dcv: DcvMethod, challeng
       signal: new AbortController().signal,
       timing: { now: () => 0, sleep: async () => undefined },
     },
-    { challengeTypes, maxWaitMs: 60_000 },
+    { challengeTypes, maxWaitMs: 60_000, issuerDomainNames },
   );
   return { outcome, created };
 }
@@ -121,6 +126,13 @@ describe('dns-persist-01 in the order flow', () => {
       { kind: 'dns-persist', name: '*.a.test', owner: '_validation-persist.a.test', issuerDomainName: 'ca.test', accountUri: ACCOUNT, wildcard: true },
     ]);
     expect(created).toEqual([]);
+  });
+
+  it('names the issuer domain name the issuer knows (its CAA identities) when the CA offers several', async () => {
+    const ca = scriptedCa(['a.test'], (n) => [persist(n)]);
+    const dcv = memoryDcv();
+    await drive(ca, dcv.method, ['dns-persist-01'], ['Other-Name.CA.test']);
+    expect(dcv.published).toMatchObject([{ kind: 'dns-persist', issuerDomainName: 'other-name.ca.test' }]);
   });
 
   it('falls back to dns-01 where the CA does not offer it', async () => {

@@ -333,6 +333,7 @@ export class AcmeIssuer implements Issuer, BindsCaa, ValidatesStanding {
         challengeTypes: this.options.challengeTypes,
         maxWaitMs: this.options.maxWaitMs,
         preferredChain: this.options.preferredChain,
+        issuerDomainNames: this.caaIdentities,
         pollStartMs: this.options.pollStartMs,
         pollMaxMs: this.options.pollMaxMs,
       },

@@ -15,6 +15,8 @@ export interface OrderFlowOptions {
   pollStartMs?: number;
   pollMaxMs?: number;
   preferredChain?: string;
+  /** dns-persist-01: the issuer domain names to name in a standing record when the CA offers one of them (the issuer's CAA identities). */
+  issuerDomainNames?: readonly string[];
 }
 
 export interface OrderFlowContext {
@@ -187,7 +189,11 @@ async function publish(authz: Authorization, ctx: OrderFlowContext, options: Ord
     const challenge = authz.challenges.find((c) => c.type === type && c.status !== 'invalid');
     if (!challenge) continue;
     const wanted =
-      type === 'dns-persist-01' ? standingChallenge(authz, challenge, ctx) : challenge.token ? challengeFor(type, name, challenge.token, ctx.accountKey) : null;
+      type === 'dns-persist-01'
+        ? standingChallenge(authz, challenge, ctx, options.issuerDomainNames ?? [])
+        : challenge.token
+          ? challengeFor(type, name, challenge.token, ctx.accountKey)
+          : null;
     if (!wanted) continue;
     const method = ctx.dcv.find((m) => answers(m, wanted));
     if (!method) continue;
@@ -205,13 +211,15 @@ async function publish(authz: Authorization, ctx: OrderFlowContext, options: Ord
 }
 
 /**
- * dns-persist-01 (docs/domain-facts.md): the standing record for the CA's first issuer domain name and this account;
- * null when the challenge names no issuer domain name or there is no account URL (the type is then passed over).
+ * dns-persist-01 (docs/domain-facts.md): the standing record for this account and an issuer domain name the CA offers,
+ * the first that is also one the issuer knows (the one the pre-check proved), else the CA's first; null when the
+ * challenge names none or there is no account URL (the type is then passed over).
  */
-function standingChallenge(authz: Authorization, challenge: AcmeChallenge, ctx: OrderFlowContext): Challenge | null {
-  const issuerDomainName = challenge['issuer-domain-names']?.[0] ?? challenge['issuer-domain-name'];
+function standingChallenge(authz: Authorization, challenge: AcmeChallenge, ctx: OrderFlowContext, known: readonly string[]): Challenge | null {
+  const offered = (challenge['issuer-domain-names'] ?? [challenge['issuer-domain-name']]).filter((d): d is string => typeof d === 'string' && d !== '');
+  const issuerDomainName = offered.find((d) => known.some((k) => k.toLowerCase() === d.toLowerCase())) ?? offered[0];
   const accountUri = ctx.client.accountUrl;
-  if (typeof issuerDomainName !== 'string' || !issuerDomainName || !accountUri) return null;
+  if (!issuerDomainName || !accountUri) return null;
   const name = authz.identifier.value;
   const wildcard = authz.wildcard === true || name.startsWith('*.');
   const base = name.replace(/^\*\./, '');

@@ -7,7 +7,8 @@ import { OPTIONS_SCHEMA, settingsOf } from './options.js';
 
 export { NatsFleet, type NatsFleetDeps } from './nats-fleet.js';
 export { OPTIONS_SCHEMA, settingsOf, type FleetSettings, type RawFleetOptions } from './options.js';
-export { DUPLICATE_WINDOW_NS } from './outbound-sender.js';
+export { DUPLICATE_WINDOW_NS } from './outbound.js';
+export { HEARTBEAT_MS } from './last-report.js';
 export { eventSubject, leaseKeys, rateLimitKey, statusKey, subjectToken } from './names.js';
 
 export const manifest = definePlugin({

@@ -3,6 +3,7 @@
 const API_ERRORS = new Set(['JetStreamApiError', 'StreamNotFoundError', 'ConsumerNotFoundError']);
 // JetStream's error codes (JetStreamApiCodes of @nats-io/jetstream).
 const STREAM_NOT_FOUND = 10059;
+const EXPECTED_STREAM_DOES_NOT_MATCH = 10060;
 const WRONG_LAST_SEQUENCE = 10071;
 const WRONG_LAST_SEQUENCE_UNKNOWN = 10164;
 
@@ -18,4 +19,13 @@ export function isConflict(error: unknown): boolean {
 
 export function isStreamNotFound(error: unknown): boolean {
   return isApiError(error) && error.code === STREAM_NOT_FOUND;
+}
+
+/**
+ * A publish no stream took: nothing listens on its subject (the client says JetStream is not enabled, as it does for
+ * "no responders"), or a stream other than the one expected holds it.
+ */
+export function isNoStream(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'JetStreamNotEnabled' || (isApiError(error) && error.code === EXPECTED_STREAM_DOES_NOT_MATCH);
 }

@@ -16,6 +16,15 @@ export function statusKey(host: string): string {
   return host;
 }
 
+/** The subject a KV put of `key` publishes to, and the stream that holds it (a bucket made by the KV client). */
+export function kvSubject(bucket: string, key: string): string {
+  return `$KV.${bucket}.${key}`;
+}
+
+export function kvStream(bucket: string): string {
+  return `KV_${bucket}`;
+}
+
 export const RATE_LIMIT_KEYS = 'ratelimit.>';
 
 export function rateLimitKey(issuer: string): string {

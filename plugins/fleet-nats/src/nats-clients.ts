@@ -4,11 +4,14 @@ import type { KV, KvOptions } from '@nats-io/kv';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import type { FleetSettings } from './options.js';
 
-/** The clients of one connection, with the KV buckets opened (or created) once each. */
+/**
+ * The clients of one connection. Only what a publish needs is loaded with it; the JetStream manager and the KV client
+ * (their modules and, for a bucket, the round trips that check or make its stream) come with their first use.
+ */
 export interface NatsClients {
   nc: NatsConnection;
   js: JetStreamClient;
-  jsm: JetStreamManager;
+  manager(): Promise<JetStreamManager>;
   bucket(name: string, options?: Partial<KvOptions>): Promise<KV>;
 }
 
@@ -25,39 +28,52 @@ type ConnectSettings = Pick<FleetSettings, 'servers' | 'credentialsFile' | 'tls'
 /** Connects once (no reconnect storm: a run goes on alone instead), within `timeoutMs`. */
 export async function openClients(settings: ConnectSettings, timeoutMs: number): Promise<NatsClients> {
   // Loaded on the first connection only: a command that never connects does not load the clients.
-  const [{ connect, credsAuthenticator }, { jetstream, jetstreamManager }, { Kvm }] = await Promise.all([
+  const [{ connect, credsAuthenticator }, { jetstream, jetstreamManager }] = await Promise.all([
     import('@nats-io/transport-node'),
     import('@nats-io/jetstream'),
-    import('@nats-io/kv'),
   ]);
+  const timeout = Math.max(1, Math.round(timeoutMs));
   const options: NodeConnectionOptions = {
     servers: settings.servers,
     name: `certsmith ${settings.hostname}`,
-    timeout: Math.max(1, Math.round(timeoutMs)),
+    timeout,
     maxReconnectAttempts: 1,
     reconnectTimeWait: 250,
   };
   if (settings.credentialsFile) options.authenticator = credsAuthenticator(await privateCredentials(settings.credentialsFile));
   if (settings.tls) options.tls = { ...settings.tls };
   const nc = await connect(options);
-  const js = jetstream(nc, { timeout: Math.max(1, Math.round(timeoutMs)) });
-  const jsm = await jetstreamManager(nc, { timeout: Math.max(1, Math.round(timeoutMs)) });
-  const kvm = new Kvm(js);
+  const js = jetstream(nc, { timeout });
+  // No API check: the first call to the manager says soon enough whether JetStream answers.
+  const manager = once(() => jetstreamManager(nc, { timeout, checkAPI: false }));
+  const kvm = once(async () => new (await import('@nats-io/kv')).Kvm(js));
   const buckets = new Map<string, Promise<KV>>();
   return {
     nc,
     js,
-    jsm,
+    manager,
     bucket(name, bucketOptions = {}) {
       let kv = buckets.get(name);
       if (!kv) {
-        kv = kvm.create(name, { history: 1, ...bucketOptions });
+        kv = kvm().then((m) => m.create(name, { history: 1, ...bucketOptions }));
         // A failed open is tried again by the next call.
         kv.catch(() => buckets.delete(name));
         buckets.set(name, kv);
       }
       return kv;
     },
+  };
+}
+
+/** `make`'s promise, made at the first call; a failure is made again by the next call. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    if (!made) {
+      made = make();
+      made.catch(() => (made = undefined));
+    }
+    return made;
   };
 }
 

@@ -8,6 +8,7 @@ import {
   createBus,
   type CertsmithConfig,
   type FleetLink,
+  type LifecycleEvents,
   type RateLimitEntry,
   type RunReport,
   type StatusReport,
@@ -23,14 +24,22 @@ import { manifest } from './index.js';
 const NOW = new Date('2026-03-01T10:00:00Z');
 const status = (hostname: string): StatusReport => ({ hostname, config: '/etc/certsmith.json', now: NOW.toISOString(), lastRun: null, targets: [] });
 const report = {} as RunReport;
+const HOUR = 3_600_000;
+const later = (hours: number) => new Date(NOW.getTime() + hours * HOUR);
+const inspected = { target: 'a', service: 'files', files: [], live: [], summary: null } as unknown as LifecycleEvents['inspect'];
 
-/** The plugin as the CLI loads it: one object, both status sink and fleet link. */
-async function hostOf(nats: Nats, hostname: string, options: Record<string, unknown> = {}): Promise<FleetLink & StatusSink> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-'));
+/** The plugin as the CLI loads it for one run: one object, both status sink and fleet link. */
+async function hostOf(
+  nats: Nats,
+  hostname: string,
+  options: Record<string, unknown> = {},
+  run: { stateDir?: string; now?: Date } = {},
+): Promise<FleetLink & StatusSink> {
+  const stateDir = run.stateDir ?? (await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-')));
   const config = { file: join(stateDir, 'certsmith.json'), hostname, paths: { stateDir } } as unknown as CertsmithConfig;
   const root = new Container();
   root.bind(TOKENS.Config).toConstantValue(config);
-  root.bind(TOKENS.Clock).toConstantValue({ now: () => NOW });
+  root.bind(TOKENS.Clock).toConstantValue({ now: () => run.now ?? NOW });
   const contributed = await contributionsOf(manifest, { servers: [nats.url], ...options }, config, root, createBus());
   expect(contributed.fleet[0]).toBe(contributed.statusSinks[0]);
   return contributed.fleet[0] as FleetLink & StatusSink;
@@ -136,5 +145,45 @@ describe('NatsFleet against a real nats-server', () => {
     expect((await jsm.streams.info('CERTSMITH_EVENTS')).state.messages).toBe(before);
     const entry = await (await new Kvm(nc).open('certsmith-status')).get('d_example_test');
     expect(entry?.json()).toMatchObject({ host: 'd.example.test' });
+  });
+
+  it("sends an unchanged status again only when the heartbeat is due, and a healthy run's inspections not at all", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-'));
+    const kv = await new Kvm(nc).open('certsmith-status');
+    const jsm = await jetstreamManager(nc);
+    const streamMessages = async () => (await jsm.streams.info('CERTSMITH_EVENTS')).state.messages;
+    /** One run of host e at `now`: a healthy one (its targets inspected) unless an event says more. */
+    const runAt = async (now: Date, hostStatus: StatusReport, told?: (bus: ReturnType<typeof createBus>) => void) => {
+      const bus = createBus();
+      const host = await hostOf(nats, 'e.example.test', {}, { stateDir, now });
+      host.listen?.(bus);
+      bus.emit('inspect', inspected);
+      told?.(bus);
+      return host.publish(hostStatus, report, signal());
+    };
+    const healthy = status('e.example.test');
+    const before = await streamMessages();
+    expect((await runAt(NOW, healthy)).detail).toBe('1 messages sent');
+    const first = await kv.get('e_example_test');
+    expect(await streamMessages()).toBe(before);
+
+    // 11 hours later, nothing changed: nothing is sent, and fleet status still sees the host as it was.
+    expect((await runAt(later(11), { ...healthy, now: later(11).toISOString() })).detail).toBe(
+      `nothing new since the report of ${NOW.toISOString()}: not sent`,
+    );
+    expect((await kv.get('e_example_test'))?.revision).toBe(first?.revision);
+    const seen = (await (await hostOf(nats, 'viewer.example.test')).view(signal())).hosts.find((h) => h.host === 'e.example.test');
+    expect(seen?.reportedAt).toBe(NOW.toISOString());
+
+    // 12 hours after the last report the heartbeat is due: the same status is sent again.
+    expect((await runAt(later(12), healthy)).detail).toBe('1 messages sent');
+    expect((await kv.get('e_example_test'))?.json()).toMatchObject({ reportedAt: later(12).toISOString() });
+    // A changed status is sent at once; an event other than an inspection sends the run's events with it.
+    const changed = { ...healthy, config: '/etc/certsmith/other.json' };
+    expect((await runAt(later(12.5), changed)).detail).toBe('1 messages sent');
+    expect((await kv.get('e_example_test'))?.json()).toMatchObject({ reportedAt: later(12.5).toISOString(), status: changed });
+    const failed = { stage: 'issue', target: 'a', code: 'X', message: 'no', next: 'next issuer', severity: 'warning' } as const;
+    expect((await runAt(later(13), changed, (bus) => bus.emit('failed', failed))).detail).toBe('3 messages sent');
+    expect(await streamMessages()).toBe(before + 2);
   });
 });

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Bus, Clock, FleetLink, FleetSlot, FleetView, Issuer, RateLimitEntry, RunReport, StatusReport, StatusSink } from '@certsmith/core';
 import { EventQueue } from './event-queue.js';
-import { FleetConnection } from './fleet-connection.js';
-import { readFleetView } from './fleet-view.js';
-import { withoutHost } from './ledger-value.js';
+import type { FleetSession } from './fleet-session.js';
+import { LastReport, mustReport, reportDestination, statusDigest } from './last-report.js';
 import type { FleetSettings } from './options.js';
-import { OrderSlots } from './order-slots.js';
-import { SharedLedger } from './shared-ledger.js';
 import { Spool } from './spool.js';
-import { sendWithSpool, statusMessage } from './status-publication.js';
+import { statusMessage } from './status-publication.js';
 import { OnceWarnings } from './warnings.js';
 
 export interface NatsFleetDeps {
@@ -23,69 +20,90 @@ export interface NatsFleetDeps {
  * One host's link to a fleet over NATS JetStream, for one run: its events to a stream, its status to a KV bucket,
  * the CAs' rate limits shared through another, and the fleet's bound on orders in flight as leases in a third.
  * Every call on the run's path shares one wait budget; past it, or at the first failure, the host goes on alone.
+ * Nothing of NATS is loaded until the run asks the fleet something or has something to send.
  */
 export class NatsFleet implements StatusSink, FleetLink {
   readonly id = 'nats';
   private readonly warnings = new OnceWarnings();
-  private readonly connection: FleetConnection;
   private readonly events: EventQueue;
-  private readonly ledger: SharedLedger;
-  private readonly slots: OrderSlots;
   private readonly spool: Spool;
+  private readonly lastReport: LastReport;
   private readonly now: () => Date;
+  private session: Promise<FleetSession> | undefined;
+  private finished = false;
 
   constructor(
     private readonly settings: FleetSettings,
-    deps: NatsFleetDeps,
+    private readonly deps: NatsFleetDeps,
   ) {
     this.now = () => deps.clock.now();
-    this.connection = new FleetConnection(settings, this.warnings, deps.elapsed);
     this.events = new EventQueue(settings.host, deps.runId ?? randomUUID(), deps.clock);
-    this.ledger = new SharedLedger(settings.ledgerBucket, this.warnings, this.now);
-    this.slots = new OrderSlots(settings, this.connection, this.warnings, this.now);
     this.spool = new Spool(settings.spoolFile);
+    this.lastReport = new LastReport(settings.reportFile);
   }
 
   listen(bus: Bus): void {
     this.events.listen(bus);
   }
 
-  sharedRateLimits(signal: AbortSignal): Promise<RateLimitEntry[]> {
-    return this.connection.use<RateLimitEntry[]>(
-      [],
-      async (ask) => (await this.ledger.read(ask)).filter((e) => e.host !== this.settings.hostname).map(withoutHost),
-      signal,
-    );
+  async sharedRateLimits(signal: AbortSignal): Promise<RateLimitEntry[]> {
+    return this.finished ? [] : (await this.online()).sharedRateLimits(signal);
   }
 
   async shareRateLimits(entries: RateLimitEntry[], signal: AbortSignal): Promise<void> {
-    if (entries.length === 0) return;
-    await this.connection.use(undefined, (ask) => this.ledger.share(ask, this.settings.hostname, entries), signal);
+    if (entries.length > 0 && !this.finished) await (await this.online()).shareRateLimits(entries, signal);
   }
 
-  orderSlot(issuer: Issuer, signal: AbortSignal): Promise<FleetSlot | null> {
-    return this.slots.acquire(issuer.id, signal);
+  async orderSlot(issuer: Issuer, signal: AbortSignal): Promise<FleetSlot | null> {
+    return this.finished ? null : (await this.online()).orderSlot(issuer.id, signal);
   }
 
   takeWarnings(): string[] {
     return this.warnings.take();
   }
 
-  /** Sends the spool, the run's events and its status, then lets the connection go; never throws. */
+  /**
+   * Sends the spool, the run's events when it has something to tell, and its status when it changed or a heartbeat
+   * is due, then lets the connection go; a run with nothing new connects to nothing. Never throws.
+   */
   async publish(status: StatusReport, _report: RunReport, signal: AbortSignal): Promise<{ detail: string; warnings?: string[] }> {
-    const messages = [...this.events.take(), statusMessage(this.settings, status, this.now())];
+    const telling = this.events.telling;
+    const events = this.events.take();
+    const now = this.now();
     try {
-      const { sent, spooled } = await sendWithSpool(this.connection, this.spool, this.settings, messages, this.warnings, signal);
-      const detail = spooled === 0 ? `${sent} messages sent` : `${sent} messages sent, ${spooled} spooled to ${this.spool.file}`;
-      return { detail, warnings: this.warnings.take() };
+      const digest = statusDigest(status, reportDestination(this.settings));
+      const last = await this.lastReport.read();
+      if (!mustReport({ telling, spooled: await this.spool.holdsAny(), status, digest, last, now }))
+        return { detail: `nothing new since the report of ${last!.reportedAt}: not sent`, warnings: this.warnings.take() };
+      const report = statusMessage(this.settings, status, now);
+      // Routine events alone (a healthy run's inspections) stay in the local event log.
+      const messages = [...(telling ? events : []), report];
+      const { sent, unsent } = await (await this.online()).send(this.spool, messages, signal);
+      if (!unsent.includes(report)) await this.remember(digest, now);
+      const sentText = `${sent} messages sent`;
+      return { detail: unsent.length === 0 ? sentText : `${sentText}, ${unsent.length} spooled to ${this.spool.file}`, warnings: this.warnings.take() };
     } catch (error) {
       return { detail: 'failed', warnings: [...this.warnings.take(), `the fleet spool ${this.spool.file}: ${(error as Error).message}`] };
     } finally {
-      await this.connection.finish();
+      this.finished = true;
+      await this.session?.then((s) => s.finish());
     }
   }
 
-  view(signal: AbortSignal): Promise<FleetView> {
+  async view(signal: AbortSignal): Promise<FleetView> {
+    const { readFleetView } = await import('./fleet-view.js');
     return readFleetView(this.settings, this.now, signal);
+  }
+
+  /** The run's session with NATS, made (and its module loaded) at the first call that needs one. */
+  private online(): Promise<FleetSession> {
+    this.session ??= import('./fleet-session.js').then(({ FleetSession }) => new FleetSession(this.settings, this.warnings, this.now, this.deps.elapsed));
+    return this.session;
+  }
+
+  private async remember(digest: string, at: Date): Promise<void> {
+    await this.lastReport.write(digest, at).catch((error: unknown) => {
+      this.warnings.add(`the record ${this.lastReport.file} cannot be written (${(error as Error).message}): the next run reports again`);
+    });
   }
 }

@@ -21,6 +21,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifest } from './index.js';
+import { LastReport, reportDestination, statusDigest } from './last-report.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const status: StatusReport = { hostname: 'web.example.test', config: '/etc/certsmith.json', now: NOW.toISOString(), lastRun: null, targets: [] };
@@ -120,6 +121,22 @@ describe('NatsFleet when NATS is unusable', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
       await expect(host.view(AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'FLEET_UNREACHABLE', message: expect.stringContaining(url) });
     }
+  });
+
+  it('does not try NATS at all in a run with nothing new: a server that never answers costs it no wait and no warning', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-'));
+    const url = `nats://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    // What a run an hour ago left when the fleet acknowledged this very status.
+    const destination = reportDestination({ servers: [url], statusBucket: 'certsmith-status', host: 'web_example_test' });
+    await new LastReport(join(stateDir, 'fleet-report.json')).write(statusDigest(status, destination), new Date(NOW.getTime() - 3_600_000));
+    const { host, bus } = await hostOf([url], stateDir);
+    bus.emit('inspect', { target: 'a', service: 'files', files: [], live: [], summary: null } as never);
+    expect(await host.publish(status, report, AbortSignal.timeout(5_000))).toEqual({
+      detail: `nothing new since the report of ${new Date(NOW.getTime() - 3_600_000).toISOString()}: not sent`,
+      warnings: [],
+    });
+    expect(host.takeWarnings()).toEqual([]);
+    await expect(stat(join(stateDir, 'fleet-spool.jsonl'))).rejects.toThrow(/ENOENT/);
   });
 
   it('goes on alone, with a warning naming it, when the credentials file is readable by others', async () => {

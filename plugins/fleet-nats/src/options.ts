@@ -51,6 +51,8 @@ export interface FleetSettings {
   /** The hostname as one subject token and KV key part (dots separate tokens). */
   host: string;
   spoolFile: string;
+  /** What the fleet last acknowledged of the host's status (see LastReport). */
+  reportFile: string;
 }
 
 /** Completes the options with the config's hostname and state directory; relative paths are the config's. */
@@ -71,5 +73,6 @@ export function settingsOf(raw: RawFleetOptions, config: Pick<CertsmithConfig, '
     hostname: config.hostname,
     host: subjectToken(config.hostname),
     spoolFile: join(config.paths.stateDir, 'fleet-spool.jsonl'),
+    reportFile: join(config.paths.stateDir, 'fleet-report.json'),
   };
 }

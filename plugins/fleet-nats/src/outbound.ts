@@ -1,3 +1,6 @@
+/** How long the event stream remembers a message id: a spool sent again within two days is stored once. */
+export const DUPLICATE_WINDOW_NS = 48 * 3_600 * 1_000_000_000;
+
 /** What a host sends to the fleet: an event for the stream (its id makes a re-send harmless), or its status for KV. */
 export type Outbound = { kind: 'event'; subject: string; msgID: string; data: string } | { kind: 'status'; bucket: string; key: string; value: string };
 

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { writePrivateFileAtomic } from '@certsmith/core';
 import { outboundOf, type Outbound } from './outbound.js';
 
@@ -16,6 +16,16 @@ export class Spool {
     if (messages.length === 0) return;
     const kept = [...(await this.read()), ...messages].slice(-SPOOL_MAX_LINES);
     await writePrivateFileAtomic(this.file, kept.map((m) => JSON.stringify(m) + '\n').join(''));
+  }
+
+  /** Whether anything waits (a stat only: most runs find no spool). */
+  async holdsAny(): Promise<boolean> {
+    try {
+      return (await stat(this.file)).size > 0;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   /** Everything spooled, oldest first; lines that are not messages are dropped. */

@@ -3,7 +3,7 @@ import type { FleetConnection } from './fleet-connection.js';
 import { statusKey } from './names.js';
 import type { FleetSettings } from './options.js';
 import type { Outbound } from './outbound.js';
-import { ensureStream, sendOutbound, StreamUnavailable } from './outbound-sender.js';
+import { sendOutbound } from './outbound-sender.js';
 import type { Spool } from './spool.js';
 import type { OnceWarnings } from './warnings.js';
 
@@ -21,7 +21,7 @@ export function latestStatuses(messages: Outbound[]): Outbound[] {
 
 /**
  * Sends what the spool kept and this run's messages; what is not acknowledged (NATS unusable, the stream refused)
- * goes back to the spool. Returns how many were sent.
+ * goes back to the spool. Returns how many were sent, and what was not.
  */
 export async function sendWithSpool(
   connection: FleetConnection,
@@ -30,25 +30,18 @@ export async function sendWithSpool(
   messages: Outbound[],
   warnings: OnceWarnings,
   signal: AbortSignal,
-): Promise<{ sent: number; spooled: number }> {
+): Promise<{ sent: number; unsent: Outbound[] }> {
   const batch = latestStatuses([...(await spool.read()), ...messages]);
   let left = batch;
   await connection.use(
     undefined,
     async (ask) => {
-      let sendable = batch;
-      try {
-        await ensureStream(ask, settings.stream);
-      } catch (error) {
-        if (!(error instanceof StreamUnavailable)) throw error;
-        warnings.add(`${error.message}: the events wait in ${spool.file}`);
-        sendable = batch.filter((m) => m.kind === 'status');
-      }
-      const refused = await sendOutbound(ask, sendable);
-      left = batch.filter((m) => !sendable.includes(m) || refused.includes(m));
+      const { refused, unavailable } = await sendOutbound(ask, settings.stream, batch);
+      if (unavailable) warnings.add(`${unavailable.message}: the events wait in ${spool.file}`);
+      left = refused;
     },
     signal,
   );
   await spool.replace(left);
-  return { sent: batch.length - left.length, spooled: left.length };
+  return { sent: batch.length - left.length, unsent: left };
 }
