@@ -1,10 +1,11 @@
 // Benchmark: a fleet on one NATS JetStream (Debian's nats-server on loopback). Part 1: H simulated hosts (default 100)
 // of T targets each (default 10) report their status through @certsmith/fleet-nats, then `certsmith fleet status`
 // reads them all (aim: under 1 s). Part 2: what NATS adds to one host's run: `certsmith check` over the healthy
-// fixture with and without the fleet plugin, CPU of each (aim: the fleet's share under 5 %). Medians over runs, each
-// with the 1-minute load average beside it.
+// fixture alone and with the fleet plugin, CPU of each (aim: the fleet's share under 5 %), in the two runs a host in a
+// fleet makes: one with nothing new (the fleet has its status: nothing is sent) and one that reports (its heartbeat is
+// due: the record of the last report is removed before it). Medians over runs, each with the 1-minute load average.
 //   npm run bench -- fleet [--hosts 100] [--targets 10] [--runs 5] [--cli <path>]
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunReport, StatusReport, TargetStatus } from '@certsmith/core';
@@ -75,10 +76,12 @@ async function reportHosts(nats: Nats, dir: string, hosts: number, targets: numb
   }
 }
 
-async function measure(cli: string, what: string, args: string[], dir: string): Promise<Figure> {
+/** One run of the CLI; `says` is what its output must show (that the run did what its row claims). */
+async function measure(cli: string, what: string, args: string[], dir: string, says?: RegExp): Promise<Figure> {
   const load = loadAverage();
   const m = await timed(process.execPath, [...cliNodeFlags(cli), cli, ...args], { cwd: dir, timeFile: join(dir, 'time.txt') });
   if (m.code !== 0 && m.code !== 1) throw new Error(`fleet: ${what} exited ${m.code}: ${m.stderr.slice(0, 2000)}`);
+  if (says && !says.test(m.stdout)) throw new Error(`fleet: ${what} did not say ${says}: ${m.stdout.slice(-2000)}`);
   return { what, wallMs: m.wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb, load };
 }
 
@@ -131,13 +134,19 @@ export async function main(args: string[]): Promise<Figure[]> {
       inFleet,
       JSON.stringify({ ...config, plugins: [...config.plugins, { module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }] }),
     );
-    const checks: Record<string, Figure[]> = { alone: [], 'in the fleet': [] };
-    // Taking turns, so that a change of load falls on both.
+    const hostDir = join(dir.path, 'host');
+    const check = (what: string, config: string, says?: RegExp) => measure(cli, what, ['check', '--no-retry', '--config', config], hostDir, says);
+    // The fleet plugin's record of the last acknowledged report, in the fixture's state directory.
+    const record = join(hostDir, 'state', 'fleet-report.json');
+    const checks: Figure[][] = [[], [], []];
+    // Taking turns, so that a change of load falls on all three.
     for (let r = 0; r < runs; r++) {
-      checks.alone!.push(await measure(cli, 'check, alone', ['check', '--no-retry', '--config', alone], join(dir.path, 'host')));
-      checks['in the fleet']!.push(await measure(cli, 'check, in the fleet', ['check', '--no-retry', '--config', inFleet], join(dir.path, 'host')));
+      checks[0]!.push(await check('check, alone', alone));
+      await rm(record, { force: true });
+      checks[1]!.push(await check('check, in the fleet, reporting', inFleet, /Status \(nats\): \d+ messages sent\n/));
+      checks[2]!.push(await check('check, in the fleet, nothing new', inFleet, /Status \(nats\): nothing new since/));
     }
-    const figures = [medianOf(status), medianOf(checks.alone!), medianOf(checks['in the fleet']!)];
+    const figures = [medianOf(status), ...checks.map(medianOf)];
     print(figures, { hosts, targets, runs });
     await writeResults('fleet', figures);
     return figures;
@@ -148,12 +157,13 @@ export async function main(args: string[]): Promise<Figure[]> {
 }
 
 function print(figures: Figure[], at: { hosts: number; targets: number; runs: number }): void {
-  const [status, alone, inFleet] = figures as [Figure, Figure, Figure];
-  const share = ((inFleet.cpuMs - alone.cpuMs) / inFleet.cpuMs) * 100;
+  const [status, alone, reporting, quiet] = figures as [Figure, Figure, Figure, Figure];
+  const share = (inFleet: Figure) => `${(((inFleet.cpuMs - alone.cpuMs) / inFleet.cpuMs) * 100).toFixed(1)} %`;
   process.stdout.write(
     `\n### The fleet on one NATS: ${at.hosts} hosts of ${at.targets} targets (medians of ${at.runs} runs)\n\n` +
       `| what | wall | CPU (user+sys) | peak RSS | load (1 min) |\n| --- | ---: | ---: | ---: | ---: |\n` +
       figures.map((f) => `| ${f.what} | ${formatMs(f.wallMs)} | ${formatMs(f.cpuMs)} | ${formatKb(f.maxRssKb)} | ${f.load.toFixed(2)} |`).join('\n') +
-      `\n\nfleet status over ${at.hosts} hosts: ${formatMs(status.wallMs)} (aim under 1 s); NATS's share of a run's CPU: ${share.toFixed(1)} % (aim under 5 %)\n`,
+      `\n\nfleet status over ${at.hosts} hosts: ${formatMs(status.wallMs)} (aim under 1 s); NATS's share of a run's CPU (aim under 5 %): ` +
+      `${share(quiet)} with nothing new, ${share(reporting)} in a run that reports\n`,
   );
 }
