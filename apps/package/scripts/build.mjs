@@ -171,9 +171,12 @@ cpSync(join(packageDir('@certsmith/dns'), 'named.root'), join(dist, 'named.root'
 cpSync(join(repo, 'libs/core/src/config/config.schema.json'), join(dist, 'config.schema.json'));
 mkdirSync(join(dist, 'share'), { recursive: true });
 cpSync(join(repo, 'apps/cli/share'), join(dist, 'share'), { recursive: true });
-// The launcher requires nothing: without the banner, `--version` does not load node:module.
+// The launcher requires nothing: without the banner, `--version` does not load node:module. Nor does it use the
+// shared chunk esbuild imports first for its runtime helpers (a bare import, nothing named): the command's own chunk
+// imports it when a command runs, so `--version` and `--help` load one module, not two.
 const banner = /^import \{ createRequire as __certsmithRequire \} .*\n/m;
-const launcher = readFileSync(join(dist, 'main.js'), 'utf8').replace(banner, '');
+const bareChunkImports = /^import "\.\/lib\/chunk-[A-Z0-9]+\.js";\n/gm;
+const launcher = readFileSync(join(dist, 'main.js'), 'utf8').replace(banner, '').replace(bareChunkImports, '');
 if (/\brequire\b/.test(launcher)) fail('dist/main.js uses require(): keep the banner there');
 writeFileSync(join(dist, 'main.js'), launcher);
 chmodSync(join(dist, 'main.js'), 0o755);

@@ -71,6 +71,10 @@ describe('the installed package', () => {
     expect((await stat(join(root, 'dist/share'))).isDirectory()).toBe(true);
     const version = await certsmith('certsmith', ['--version']);
     expect(version.stdout).toBe(`certsmith ${manifest.version as string}\n`);
+    // The launcher answers --version and --help alone: it imports node's own modules and nothing else at its start.
+    const launcher = await readFile(join(root, 'dist/main.js'), 'utf8');
+    const staticImports = [...launcher.matchAll(/^import\s[^;]*?['"]([^'"]+)['"];?$/gm)].map((m) => m[1]);
+    expect(staticImports.filter((spec) => !spec!.startsWith('node:'))).toEqual([]);
   });
 
   it('checks the sandbox: installs the certificates, then finds them healthy', async () => {
