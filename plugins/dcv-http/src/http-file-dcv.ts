@@ -24,7 +24,7 @@ import { judgeEveryAddress, warnOfOtherAddresses, type AddressProof } from './ev
 import { fetchOnce, type FetchLimits } from './http-fetch.js';
 import { hostForHttpDcv } from './http-host.js';
 import { PublishLedger } from './publish-ledger.js';
-import { judgeServerAgreement, serverDisagreement } from './server-agreement.js';
+import { everyServersAddresses, judgeServerAgreement, serverDisagreement } from './server-agreement.js';
 
 /** Every authoritative server's A and AAAA for a host (the DNS library's authoritativeAddresses, on the run's resolver). */
 export type AskAuthoritative = (host: string, signal: AbortSignal) => Promise<AuthoritativeAddresses>;
@@ -209,10 +209,13 @@ export class HttpFileDcv implements DcvMethod {
    */
   private async judge(name: string, host: string, prove: Prover, preference: AddressPreference, signal: AbortSignal, served?: string): Promise<NameVerdict> {
     const [resolution, servers] = await Promise.all([this.resolve(host, signal), this.askServers(host, signal)]);
-    const at: Proving = { name, host, resolution, prove, signal, served };
+    const finding = servers ? serverDisagreement(host, servers, resolution.addresses) : null;
+    // 'every': the CA's perspectives may each reach another server, so every address any server gives must serve.
+    const addresses = preference === 'every' && servers && finding ? everyServersAddresses(resolution.addresses, servers) : resolution.addresses;
+    const at: Proving = { name, host, resolution: { ...resolution, addresses }, prove, signal, served };
     const verdict = preference === 'every' ? await checkEveryAddress(at) : await checkAsPicked(at, preference);
     if (!servers) return verdict;
-    return judgeServerAgreement(verdict, serverDisagreement(host, servers, resolution.addresses), servers.zone, preference);
+    return judgeServerAgreement(verdict, finding, servers.zone, preference);
   }
 
   /** Every authoritative server's answer for the host; null without the iterative resolver or when the zone's servers cannot be found (the resolution says why). */

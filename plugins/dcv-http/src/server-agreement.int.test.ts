@@ -1,7 +1,7 @@
 // The name's addresses from every authoritative server, against the lab's BIND (the real iterative resolver from the
 // lab root) and two nginx servers that both serve the docroot: files.test's secondary keeps an old address after the
-// primary's zone changed under the same serial, so the file is served whichever server a resolution reaches, and
-// only the servers' disagreement decides.
+// primary's zone changed under the same serial. For www.files.test the file is served whichever server a resolution
+// reaches; dead.files.test's old address is one where nothing listens.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressPreference, Challenge, Target } from '@certsmith/core';
@@ -15,6 +15,7 @@ let lab: { path: string; cleanup: () => Promise<void> };
 let dns: DnsLab;
 const web: Nginx[] = [];
 let dcv: HttpFileDcv;
+const silent = randomLoopback();
 
 beforeAll(async () => {
   lab = await labDir('dcv-http-servers');
@@ -30,8 +31,11 @@ beforeAll(async () => {
   if (failed) throw failed.reason;
   const [current, old] = web.map((n) => n.address) as [string, string];
   await dns.updateExampleZone([`update add agree.example.test. 60 IN A ${current}`]);
-  await makeStaleSecondary(dns, { transferred: [`www     IN A   ${old}`], primaryOnly: [`www     IN A   ${current}`] });
-  const own = [current, old];
+  await makeStaleSecondary(dns, {
+    transferred: [`www     IN A   ${old}`, `dead    IN A   ${silent}`],
+    primaryOnly: [`www     IN A   ${current}`, `dead    IN A   ${current}`],
+  });
+  const own = [current, old, silent];
   const resolver = new IterativeResolver({ rootHints: dns.rootHints, timeoutMs: 1_000, retries: 0, ownAddresses: own, addressPolicy: LOOPBACK_ONLY });
   dcv = new HttpFileDcv(
     {
@@ -74,14 +78,23 @@ describe('HttpFileDcv asks every authoritative server for the name', () => {
     return [`ns1.example.test (${dns.addresses.primary}) answers ${current}`, `ns2.example.test (${dns.addresses.secondary}) answers ${old}`];
   };
 
-  it("'every' drops a name whose servers give different addresses, naming each server and its answer", async () => {
+  it("'every' keeps a name whose servers give different addresses when every one of them serves the file, with a warning naming each server", async () => {
     const verdict = await check('www.files.test', 'every');
-    expect(verdict).toMatchObject({ name: 'www.files.test', ok: false, code: 'DNS_SERVERS_DISAGREE' });
-    expect(verdict.reason).toMatch(/^www\.files\.test: ns[12]\.example\.test \(.*\) answers .* while ns[12]\.example\.test \(.*\) answers /);
-    for (const line of lines()) expect(verdict.reason).toContain(line);
-    expect(verdict.reason).toContain(
-      "; the CA resolves from several network perspectives and may reach any of them: make every nameserver of files.test serve the same records (a secondary that kept an old copy: raise the zone's SOA serial on the primary so that it transfers)",
+    expect(verdict).toMatchObject({ name: 'www.files.test', ok: true, warnings: [{ code: 'DNS_SERVERS_DISAGREE' }] });
+    const { message } = verdict.warnings![0]!;
+    expect(message).toMatch(/^www\.files\.test: ns[12]\.example\.test \(.*\) answers .* while ns[12]\.example\.test \(.*\) answers /);
+    for (const line of lines()) expect(message).toContain(line);
+    expect(message).toContain(
+      "; every address they give passes today, but the CA may reach any of them: make every nameserver of files.test serve the same records (a secondary that kept an old copy: raise the zone's SOA serial on the primary so that it transfers)",
     );
+  });
+
+  it("'every' drops a name when an address one of its servers gives does not serve the file, naming the servers and the address", async () => {
+    const verdict = await check('dead.files.test', 'every');
+    expect(verdict).toMatchObject({ name: 'dead.files.test', ok: false, code: 'DNS_SERVERS_DISAGREE' });
+    expect(verdict.reason).toContain(`ns2.example.test (${dns.addresses.secondary}) answers ${silent}`);
+    expect(verdict.reason).toContain(`${silent} (A) refused the connection`);
+    expect(verdict.reason).toContain('; the CA resolves from several network perspectives and may reach any of them: make every nameserver of files.test');
   });
 
   it('the other preferences keep the name the file proves, with the disagreement as a warning', async () => {
@@ -93,10 +106,11 @@ describe('HttpFileDcv asks every authoritative server for the name', () => {
     }
   });
 
-  it("the dry run's precheck asks them too: 'every' drops the name, the other preferences warn", async () => {
-    const precheck = (addressPreference: AddressPreference) => dcv.precheck('www.files.test', target, AbortSignal.timeout(20_000), { addressPreference });
-    expect(await precheck('every')).toMatchObject({ name: 'www.files.test', ok: false, code: 'DNS_SERVERS_DISAGREE' });
-    expect(await precheck('first')).toMatchObject({ name: 'www.files.test', ok: true, warnings: [{ code: 'DNS_SERVERS_DISAGREE' }] });
+  it("the dry run's precheck asks them too: 'every' drops the name an old address fails, keeps the other with a warning", async () => {
+    const precheck = (name: string, addressPreference: AddressPreference) => dcv.precheck(name, target, AbortSignal.timeout(20_000), { addressPreference });
+    expect(await precheck('dead.files.test', 'every')).toMatchObject({ name: 'dead.files.test', ok: false, code: 'DNS_SERVERS_DISAGREE' });
+    expect(await precheck('www.files.test', 'every')).toMatchObject({ name: 'www.files.test', ok: true, warnings: [{ code: 'DNS_SERVERS_DISAGREE' }] });
+    expect(await precheck('www.files.test', 'first')).toMatchObject({ name: 'www.files.test', ok: true, warnings: [{ code: 'DNS_SERVERS_DISAGREE' }] });
   });
 
   it('says nothing when every server gives the same addresses', async () => {

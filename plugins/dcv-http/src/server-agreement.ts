@@ -41,22 +41,34 @@ function sortedText(key: string): string {
   return key.split(', ').sort().join(', ');
 }
 
+/** The resolution's addresses, then every other address an authoritative server gives for the name. */
+export function everyServersAddresses(resolved: string[], found: AuthoritativeAddresses): string[] {
+  const all = new Set(resolved);
+  for (const answer of found.answers) if (answer.answered) for (const address of answer.addresses) all.add(address);
+  return [...all];
+}
+
 /**
- * Adds the servers' disagreement to a verdict: under 'every' it drops the name (the CA's perspectives may each reach
- * another server); under the other preferences it is a warning on a name that passes.
+ * Adds the servers' disagreement to a verdict. Under 'every' the verdict was made over every address any server
+ * gives (the CA's perspectives may each reach another server): the name fails when one of them fails, and passes with
+ * a warning when all serve, as the CA would then validate. Under the other preferences it is a warning on a name that
+ * passes.
  */
 export function judgeServerAgreement(verdict: NameVerdict, finding: string | null, zone: string, preference: AddressPreference): NameVerdict {
   if (!finding) return verdict;
   const fix = `make every nameserver of ${zone} serve the same records (a secondary that kept an old copy: raise the zone's SOA serial on the primary so that it transfers)`;
-  if (preference === 'every') {
+  if (preference === 'every' && !verdict.ok) {
     return {
       name: verdict.name,
       ok: false,
       code: DNS_SERVERS_DISAGREE,
-      reason: `${finding}; the CA resolves from several network perspectives and may reach any of them: ${fix}`,
+      reason: `${finding}; ${verdict.reason ?? 'an address fails'}; the CA resolves from several network perspectives and may reach any of them: ${fix}`,
     };
   }
   if (!verdict.ok) return verdict;
-  const warning = { code: DNS_SERVERS_DISAGREE, message: `${finding}; a CA that resolves from several perspectives may reach another server: ${fix}` };
-  return { ...verdict, warnings: [...(verdict.warnings ?? []), warning] };
+  const message =
+    preference === 'every'
+      ? `${finding}; every address they give passes today, but the CA may reach any of them: ${fix}`
+      : `${finding}; a CA that resolves from several perspectives may reach another server: ${fix}`;
+  return { ...verdict, warnings: [...(verdict.warnings ?? []), { code: DNS_SERVERS_DISAGREE, message }] };
 }
