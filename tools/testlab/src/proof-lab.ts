@@ -45,7 +45,10 @@ export interface ProofLab {
   dir: string;
   /** nginx's docroot, served for every name of the web world (the DCV plugin and the orders write here). */
   docroot: string;
-  /** The addresses of "this server" (certsmith's server.addresses). */
+  /**
+   * certsmith's server.addresses: this server's first, then every other web address of the lab. The lab's loopback
+   * addresses stand for public ones, which the pre-check fetches from (a private address not listed fails unfetched).
+   */
   serverAddresses: string[];
   names: ProofName[];
   web: ProofWorld;
@@ -89,7 +92,8 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
       startDnssecLab(),
     ]);
     stops.push(acme.stop, signed.stop);
-    stops.push(await startOtherServers(acme, plan));
+    const others = await startOtherServers(acme, plan);
+    stops.push(others.stop);
     const [unbound, validating] = await Promise.all([
       startUnbound({ rootHintsFile: acme.dns.rootHintsFile, cacheMaxTtl: 1 }),
       startValidatingUnbound({ rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile }),
@@ -101,7 +105,7 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
     return {
       dir: acme.dir,
       docroot: acme.docroot,
-      serverAddresses: [plan.web, IPV6_LOOPBACK],
+      serverAddresses: [plan.web, IPV6_LOOPBACK, others.stale, plan.other, plan.silent],
       names: [...plan.names, ...dnssecNames()],
       web,
       dnssec,
@@ -121,7 +125,7 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
 }
 
 /** The stale secondary's old address, where another nginx serves the same docroot, and `other`: a server with nothing in its docroot. */
-async function startOtherServers(acme: AcmeLab, plan: ReturnType<typeof webPlan>): Promise<() => Promise<void>> {
+async function startOtherServers(acme: AcmeLab, plan: ReturnType<typeof webPlan>): Promise<{ stale: string; stop: () => Promise<void> }> {
   const [stale, other] = await Promise.all([
     startNginx({ address: randomLoopback(), sites: [{ serverNames: ['_'], docroot: acme.docroot }] }),
     startNginx({ address: plan.other, sites: [{ serverNames: ['_'], docroot: join(acme.dir, 'other-server') }] }),
@@ -136,7 +140,7 @@ async function startOtherServers(acme: AcmeLab, plan: ReturnType<typeof webPlan>
     await stop();
     throw error;
   }
-  return stop;
+  return { stale: stale.address, stop };
 }
 
 /** One tree's Pebble and double, both asking its resolver; returns what stops them. */
