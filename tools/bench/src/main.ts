@@ -45,7 +45,7 @@ const BENCHMARKS: Record<string, { about: string; run: (args: string[]) => Promi
   },
   proof: {
     about:
-      "the proof's score: certsmith dcv's verdict beside the CA's (Pebble, the double's CAA and every-perspective checks) on names under 11 kinds of fault",
+      "the proof's score: certsmith dcv's verdict beside the CA's (Pebble, the double's CAA and every-perspective checks) on names under 12 kinds of fault",
     run: async (args) => (await import('./proof.js')).main(args),
   },
   issue: {

@@ -8,6 +8,7 @@ const row = (kind: string, name: string, pass: boolean, caIssued: boolean): Proo
   name,
   world: 'web',
   fault: 'f',
+  challenge: 'http-01',
   precheck: { pass, why: pass ? '' : 'CODE: why' },
   pebble: { issued: caIssued, why: caIssued ? '' : 'refused' },
   double: { issued: caIssued, why: caIssued ? '' : 'refused' },

@@ -19,9 +19,10 @@ import { formatLoad, LOAD_HEADER, withLoad, writeResults, type LoadSpan } from '
 
 export interface ProofRow extends ProofName {
   precheck: { pass: boolean; why: string };
-  pebble: { issued: boolean; why: string };
+  /** Null where Pebble 2.4 lacks the challenge type (dns-persist-01). */
+  pebble: { issued: boolean; why: string } | null;
   double: { issued: boolean; why: string };
-  /** The CA's verdict: both CAs issued. */
+  /** The CA's verdict: both CAs issued (the double alone for dns-persist-01). */
   caIssued: boolean;
   agreed: boolean;
 }
@@ -37,15 +38,21 @@ async function precheck(lab: ProofLab, n: ProofName, index: number, dcvOptions: 
   const { world } = n;
   const w = lab[world];
   const file = join(lab.dir, `proof-${world}-${index}.json`);
+  const persist = n.challenge === 'dns-persist-01';
+  // A DNS-only server for a name its CA validates against a standing record; the full profile over HTTP otherwise.
+  const dcv = persist
+    ? { module: '@certsmith/dcv-dns', options: { tsigKeyFile: await lab.acme.copyTsigKey() } }
+    : { module: '@certsmith/dcv-http', options: { docroot: lab.docroot, ...dcvOptions } };
   const config = {
-    profile: 'full',
+    profile: persist ? 'dnsonly' : 'full',
     hostname: n.name,
     paths: { stateDir: `./state-${world}`, sslDir: `./ssl-${world}` },
     inspection: { live: false },
+    ...(persist ? { services: { cpanel: false } } : {}),
     server: { addresses: lab.serverAddresses },
     dns: { rootHints: w.rootHintsFile, port: 53, ...(w.trustAnchorDsFile ? { dnssec: true, trustAnchor: w.trustAnchorDsFile } : {}) },
     plugins: [
-      { module: '@certsmith/dcv-http', options: { docroot: lab.docroot, ...dcvOptions } },
+      dcv,
       {
         module: '@certsmith/issuer-acme',
         options: {
@@ -53,7 +60,7 @@ async function precheck(lab: ProofLab, n: ProofName, index: number, dcvOptions: 
           caFile: await copyCaFile(lab, w.double!, `double-${world}`),
           issuerPatterns: [w.double!.issuerPattern],
           caaIdentities: [PROOF_CAA_IDENTITY],
-          addressPreference: 'every',
+          ...(persist ? { challengeTypes: ['dns-persist-01', 'dns-01'] } : { addressPreference: 'every' }),
         },
       },
     ],
@@ -69,13 +76,17 @@ async function precheck(lab: ProofLab, n: ProofName, index: number, dcvOptions: 
   return { pass, why: pass ? '' : failed ? `${failed.code ?? ''} ${failed.reason ?? ''}`.trim() : 'no verdict' };
 }
 
-/** Answers http-01 by writing the key authorization into the lab's docroot (nginx serves it). */
+/**
+ * Answers http-01 by writing the key authorization into the lab's docroot (nginx serves it); dns-persist-01 by
+ * writing nothing: the lab's standing record, as it stands, is what the CA judges.
+ */
 function docrootResponder(docroot: string): DcvMethod {
   return {
     id: 'proof-docroot',
-    answers: ['http-file'],
+    answers: ['http-file', 'dns-persist'],
     publish: async (c: Challenge): Promise<Published> => {
-      if (c.kind !== 'http-file') throw new Error('the proof answers http-01 only');
+      if (c.kind === 'dns-persist') return { method: 'proof-docroot', challenge: c, where: c.owner, handle: null, kept: true };
+      if (c.kind !== 'http-file') throw new Error('the proof answers http-01 and dns-persist-01 only');
       const file = join(docroot, c.path);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, c.body);
@@ -83,20 +94,25 @@ function docrootResponder(docroot: string): DcvMethod {
     },
     // No check of its own: the CA is the judge here.
     check: async (p: Published) => ({ name: p.challenge.name, ok: true }),
-    cleanup: async (p: Published) => rm(p.handle as string, { force: true }),
+    cleanup: async (p: Published) => (typeof p.handle === 'string' ? rm(p.handle, { force: true }) : undefined),
   };
 }
 
 /** An ACME issuer for one CA of the lab; the double's keeps its account where the pre-check's config finds it. */
-function issuerFor(ca: { directoryUrl: string; tlsCaPem: string; eab?: { kid: string; hmacKey: string } }): AcmeIssuer {
+function issuerFor(
+  ca: { directoryUrl: string; tlsCaPem: string; eab?: { kid: string; hmacKey: string } },
+  challenge: ProofName['challenge'] = 'http-01',
+): AcmeIssuer {
   return new AcmeIssuer({
     id: 'acme',
     directoryUrl: ca.directoryUrl,
     caPem: ca.tlsCaPem,
     ...(ca.eab ? { eab: ca.eab } : {}),
     issuerPatterns: [],
+    // The standing record names the issuer domain name the issuer knows, as certsmith's own configs say it.
+    caaIdentities: [PROOF_CAA_IDENTITY],
     accountKeyType: 'ES256',
-    challengeTypes: ['http-01'],
+    challengeTypes: [challenge],
     maxWaitMs: 60_000,
     precheck: 'none',
   });
@@ -141,6 +157,7 @@ async function score(lab: ProofLab, dcvOptions: Record<string, unknown>): Promis
   const sessions = (world: ProofWorld, name: 'web' | 'dnssec') => ({
     pebble: { issuer: issuerFor(world.pebble!), stateDir: join(lab.dir, `pebble-${name}`) },
     double: { issuer: issuerFor(world.double!), stateDir: join(lab.dir, `state-${name}`, 'issuers', 'acme') },
+    persist: issuerFor(world.double!, 'dns-persist-01'),
   });
   const cas = { web: sessions(lab.web, 'web'), dnssec: sessions(lab.dnssec, 'dnssec') };
   // The double's account exists before any pre-check (the RFC 8657 check reads it), and is bound by CAA where meant.
@@ -155,9 +172,10 @@ async function score(lab: ProofLab, dcvOptions: Record<string, unknown>): Promis
       throw new Error(`the validating resolver does not refuse ${n.name}: the lab is not what the proof needs`);
     const pre = await precheck(lab, n, index, dcvOptions);
     const ca = cas[n.world];
-    const pebble = await order(ca.pebble.issuer, ca.pebble.stateDir, lab.docroot, n.name);
-    const double = await order(ca.double.issuer, ca.double.stateDir, lab.docroot, n.name);
-    const caIssued = pebble.issued && double.issued;
+    const persist = n.challenge === 'dns-persist-01';
+    const pebble = persist ? null : await order(ca.pebble.issuer, ca.pebble.stateDir, lab.docroot, n.name);
+    const double = await order(persist ? ca.persist : ca.double.issuer, ca.double.stateDir, lab.docroot, n.name);
+    const caIssued = (pebble?.issued ?? true) && double.issued;
     rows.push({ ...n, precheck: pre, pebble, double, caIssued, agreed: pre.pass === caIssued });
     process.stderr.write(`  ${n.kind}: ${n.name}: pre-check ${pre.pass ? 'pass' : 'drop'}, CA ${caIssued ? 'issued' : 'refused'}\n`);
   }
@@ -175,7 +193,7 @@ export function proofTables(rows: ProofRow[], load: LoadSpan, probeRedirects: st
   out('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows)
     out(
-      `| ${r.kind} | ${r.name} | ${cell(r.fault)} | ${verdict(r.precheck.pass, 'pass', 'drop', r.precheck.why)} | ${verdict(r.pebble.issued, 'issued', 'refused', r.pebble.why)} | ${verdict(r.double.issued, 'issued', 'refused', r.double.why)} | ${r.caIssued ? 'issued' : 'refused'} | ${r.agreed ? 'yes' : '**no**'} |`,
+      `| ${r.kind} | ${r.name} | ${cell(r.fault)} | ${verdict(r.precheck.pass, 'pass', 'drop', r.precheck.why)} | ${r.pebble ? verdict(r.pebble.issued, 'issued', 'refused', r.pebble.why) : '– (no dns-persist-01)'} | ${verdict(r.double.issued, 'issued', 'refused', r.double.why)} | ${r.caIssued ? 'issued' : 'refused'} | ${r.agreed ? 'yes' : '**no**'} |`,
     );
   out('\n| kind | names | pre-check pass | CA issued | agreed |');
   out('| --- | ---: | ---: | ---: | ---: |');

@@ -39,7 +39,7 @@ describe('the proof lab', () => {
     expect(new Set(lab.names.map((n) => n.name)).size).toBe(lab.names.length);
   });
 
-  it('builds the DNS faults in the web tree, as its resolver answers them', async () => {
+  it('builds the DNS faults in the web tree, as its resolver answers them, and binds an account where meant', async () => {
     const web = (name: string, type: string) => lab.resolve('web', name, type);
     expect(await web(named('gone'), 'A')).toContain('status: NXDOMAIN');
     const split = (await web(named('split'), 'A')).match(/IN\s+A\s+\S+/g) ?? [];
@@ -48,6 +48,10 @@ describe('the proof lab', () => {
     expect(await web(named('dual'), 'AAAA')).toMatch(/IN\s+AAAA\s+::1/);
     expect(await web(named('shop'), 'CAA')).toContain('0 issue "other-ca.example"');
     expect(await web(named('alias'), 'CAA')).toMatch(/CNAME[\s\S]*0 issue "other-ca.example"/);
+    expect(await web(`_validation-persist.${named('persist-other')}`, 'TXT')).toContain(`"${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`);
+    expect(await web(`_validation-persist.${named('persist-ok')}`, 'TXT')).not.toContain('TXT');
+    await lab.bindAccount('https://ca.example/acct/1');
+    expect(await web(`_validation-persist.${named('persist-ok')}`, 'TXT')).toContain(`"${PROOF_CAA_IDENTITY}; accounturi=https://ca.example/acct/1"`);
     const { primary, secondary } = lab.acme.dns.addresses;
     for (const name of ['www.files.test', 'old.files.test'])
       expect(await lab.acme.dns.dig(primary, name, 'A')).not.toBe(await lab.acme.dns.dig(secondary, name, 'A'));

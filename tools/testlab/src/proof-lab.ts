@@ -24,6 +24,8 @@ export interface ProofName {
   world: 'web' | 'dnssec';
   /** What the lab did to the name, one line. */
   fault: string;
+  /** How the CA validates it: http-01 from the docroot, or dns-persist-01 against the name's standing record. */
+  challenge: 'http-01' | 'dns-persist-01';
 }
 
 /**
@@ -101,7 +103,10 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
     stops.push(unbound.stop, validating.stop);
     const web: ProofWorld = { rootHintsFile: acme.dns.rootHintsFile, resolver: unbound.address };
     const dnssec: ProofWorld = { rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile, resolver: validating.address };
-    if (options.cas !== false) for (const world of [web, dnssec]) stops.push(await startCas(world, plan.web));
+    if (options.cas !== false) {
+      stops.push(await startCas(web, plan.web, acme.dns.addresses.primary));
+      stops.push(await startCas(dnssec, plan.web));
+    }
     return {
       dir: acme.dir,
       docroot: acme.docroot,
@@ -113,7 +118,10 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
       resolve: (world, name, type) =>
         mustRun('dig', [`@${world === 'web' ? web.resolver : dnssec.resolver}`, '+time=2', '+tries=1', '+noall', '+comments', '+answer', name, type]),
       async bindAccount(accountUri) {
-        await acme.dns.updateExampleZone(plan.bound.map((name) => `update add ${name}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; accounturi=${accountUri}"`));
+        await acme.dns.updateExampleZone([
+          ...plan.bound.map((name) => `update add ${name}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; accounturi=${accountUri}"`),
+          ...plan.standing.map((name) => `update add _validation-persist.${name}. 60 IN TXT "${PROOF_CAA_IDENTITY}; accounturi=${accountUri}"`),
+        ]);
         await unbound.flushZone('example.test');
       },
       stop,
@@ -144,11 +152,14 @@ async function startOtherServers(acme: AcmeLab, plan: ReturnType<typeof webPlan>
 }
 
 /** One tree's Pebble and double, both asking its resolver; returns what stops them. */
-async function startCas(world: ProofWorld, webAddress: string): Promise<() => Promise<void>> {
+async function startCas(world: ProofWorld, webAddress: string, persistServer?: string): Promise<() => Promise<void>> {
   world.pebble = await startPebble({ address: randomLoopback(), httpPort: 80, dnsServer: `${world.resolver}:53` });
   try {
     world.double = await startIssuingAcmeDouble({
-      validation: { http01: { address: webAddress } },
+      validation: {
+        http01: { address: webAddress },
+        ...(persistServer ? { dnsPersist01: { issuerDomainNames: [PROOF_CAA_IDENTITY], server: { address: persistServer } } } : {}),
+      },
       caChecks: { checks: ['caa', 'perspectives'], resolver: world.resolver, caaIdentity: PROOF_CAA_IDENTITY },
     });
   } catch (error) {
@@ -169,7 +180,7 @@ function webPlan() {
   const other = randomLoopback();
   const wk = (body: string) => `    location /.well-known/ { ${body} }\n`;
   const served = [host, at('www'), at('caa-ok'), at('shop'), at('crit'), at('alias'), at('bound'), at('elsewhere'), at('dns-only'), at('http-ok')];
-  served.push('www.files.test', 'old.files.test', at('split'), at('split-other'), at('dual'), at('dual-www'));
+  served.push('www.files.test', 'old.files.test', at('split'), at('split-other'), at('dual'), at('dual-www'), at('persist-ok'), at('persist-other'));
   return {
     host,
     web,
@@ -177,6 +188,7 @@ function webPlan() {
     names,
     served,
     bound: [at('bound')],
+    standing: [at('persist-ok')],
     v6: [at('dual'), at('dual-www')],
     pointed: [...served.filter((n) => !n.endsWith('.files.test') && n !== at('alias')), at('missing'), at('other-root'), at('to-host'), at('off-host')],
     sites: ({ dir }: { dir: string }) => [
@@ -199,6 +211,7 @@ function webPlan() {
       `update add ${at('elsewhere')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`,
       `update add ${at('dns-only')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; validationmethods=dns-01"`,
       `update add ${at('http-ok')}. 60 IN CAA 0 issue "${PROOF_CAA_IDENTITY}; validationmethods=http-01"`,
+      `update add _validation-persist.${at('persist-other')}. 60 IN TXT "${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`,
     ],
     other,
   };
@@ -208,7 +221,8 @@ function webPlan() {
 function webNames(host: string, silent: string): ProofName[] {
   const at = (label: string) => `${label}.${host}`;
   const names: ProofName[] = [];
-  const add = (kind: string, name: string, fault: string) => names.push({ kind, name, world: 'web', fault });
+  const add = (kind: string, name: string, fault: string, challenge: ProofName['challenge'] = 'http-01') =>
+    names.push({ kind, name, world: 'web', fault, challenge });
   add('control', host, 'none: A to this server, which serves the docroot');
   add('control', at('www'), 'none');
   add('control', at('caa-ok'), `none: CAA issue "${PROOF_CAA_IDENTITY}"`);
@@ -233,6 +247,8 @@ function webNames(host: string, silent: string): ProofName[] {
   add('one address', at('split-other'), 'A to this server and A to another server with an empty docroot');
   add('AAAA', at('dual'), 'A to this server, AAAA ::1 where a second nginx answers 404');
   add('AAAA', at('dual-www'), 'A to this server, AAAA ::1 where a second nginx answers 404');
+  add('dns-persist', at('persist-ok'), `standing _validation-persist TXT "${PROOF_CAA_IDENTITY}; accounturi=<the ordering account>"`, 'dns-persist-01');
+  add('dns-persist', at('persist-other'), `standing TXT "${PROOF_CAA_IDENTITY}; accounturi=https://elsewhere.example/acct/9"`, 'dns-persist-01');
   return names;
 }
 
@@ -244,7 +260,7 @@ function dnssecNames(): ProofName[] {
     { name: `www.${z.wrongDs}`, fault: 'the DS in test. matches no key of the zone' },
     { name: `bare.${z.noSig}`, fault: 'an A record with no RRSIG in a signed zone' },
     { name: `www.${z.stripped}`, fault: 'served unsigned while test. holds a DS' },
-  ].map((n) => ({ ...n, kind: 'DNSSEC bogus', world: 'dnssec' as const }));
+  ].map((n) => ({ ...n, kind: 'DNSSEC bogus', world: 'dnssec' as const, challenge: 'http-01' as const }));
 }
 
 /** Writes the CA's TLS root into the lab dir for a config's caFile; returns its path relative to the lab dir. */
