@@ -6,7 +6,16 @@ import type { AddressPolicy } from './address-policy.js';
 import { DnsTransport, abortError, type QueryResult, type TransportStats } from './transport.js';
 import { addressData, ancestors, fqdn, isWithin, nameData, normalizeName, ttlOf, type DnsRecord, type DnsResponse, type QueryType } from './wire.js';
 import { signaturesOver } from './dnssec/rrset.js';
-import { validateChain, validateDenial, type DnssecStatus, type FetchedKeys, type SignedAnswer, type SignedDenial, type ZoneCut } from './dnssec/chain.js';
+import {
+  validateChain,
+  validateDenial,
+  type DnssecStatus,
+  type FetchedKeys,
+  type SignedAnswer,
+  type SignedDenial,
+  type ZoneCut,
+  type ZoneKeysResult,
+} from './dnssec/chain.js';
 import type { DsData } from './dnssec/types.js';
 import { IANA_ROOT_TRUST_ANCHORS, readTrustAnchors } from './dnssec/trust-anchors.js';
 
@@ -163,6 +172,8 @@ export class IterativeResolver implements Resolver {
   private readonly warned = new Set<string>();
   /** DNSKEY RRsets fetched for validation, by zone, for the life of the resolver. */
   private readonly zoneKeys = new Map<string, Promise<FetchedKeys>>();
+  /** Each zone's walk from the trust anchors (its keys or why none), for the life of the resolver. */
+  private readonly zoneWalks = new Map<string, Promise<ZoneKeysResult>>();
 
   constructor(options: IterativeResolverOptions = {}) {
     this.specialUseLocally = options.answerSpecialUseLocally ?? options.rootHints === undefined;
@@ -383,6 +394,7 @@ export class IterativeResolver implements Resolver {
       cutOf: (zone: string) => this.delegations.get(zone)?.cut,
       fetchKeys: (zone: string) => this.fetchKeys(zone, signal),
       now: dnssec.now(),
+      walks: this.zoneWalks,
     };
     const verdicts = await Promise.all([
       ...evidence.links.map((link) => validateChain(link, context)),

@@ -1,7 +1,7 @@
 import { ancestors, fqdn, isWithin, type DnsRecord } from '../wire.js';
 import { labelCount } from './canonical.js';
 import { verifyDenial, type DenialQuestion, type ProofResult } from './denial.js';
-import { signaturesOver, verifyRrset } from './rrset.js';
+import { signaturesOver, verifyRrset, verifyRrsetAsync } from './rrset.js';
 import type { DnskeyData, DsData, RrsigData, Verdict } from './types.js';
 import { dnskeyRrset, unusableDs, validateZoneKeys } from './zone-keys.js';
 
@@ -53,7 +53,15 @@ export interface ChainContext {
   cutOf(zone: string): ZoneCut | undefined;
   fetchKeys(zone: string): Promise<FetchedKeys>;
   now: Date;
+  /**
+   * Each zone's walk from the trust anchors, remembered by the caller across answers (one run): the chain to a zone
+   * is the same for every name in it. Absent: every answer walks it again.
+   */
+  walks?: Map<string, Promise<ZoneKeysResult>>;
 }
+
+/** A zone's authenticated keys, or why there are none to use (insecure or bogus). */
+export type ZoneKeysResult = { keys: DnskeyData[] } | DnssecStatus;
 
 const plain = (name: string) => (name === '' ? '.' : name);
 
@@ -62,7 +70,18 @@ const plain = (name: string) => (name === '' ? '.' : name);
  * RRset against the DS from its parent, each DS RRset against its parent's keys. A proven unsigned delegation on the
  * way ends the walk insecure; any failure ends it bogus.
  */
-export async function zoneKeysOf(target: string, context: ChainContext): Promise<{ keys: DnskeyData[] } | DnssecStatus> {
+export function zoneKeysOf(target: string, context: ChainContext): Promise<ZoneKeysResult> {
+  const walks = context.walks;
+  if (!walks) return walkToZone(target, context);
+  let walk = walks.get(target);
+  if (!walk) {
+    walk = walkToZone(target, context);
+    walks.set(target, walk);
+  }
+  return walk;
+}
+
+async function walkToZone(target: string, context: ChainContext): Promise<ZoneKeysResult> {
   const zones = ancestors(target)
     .reverse()
     .filter((z) => z === '' || context.cutOf(z) !== undefined);
@@ -79,7 +98,7 @@ export async function zoneKeysOf(target: string, context: ChainContext): Promise
     const child = zones[i + 1];
     if (child === undefined) return { keys: zoneKeys.keys };
     const cut = context.cutOf(child)!;
-    if (cut.ds.length === 0) return unsignedDelegation(child, zone, cut, zoneKeys.keys, context.now);
+    if (cut.ds.length === 0) return await unsignedDelegation(child, zone, cut, zoneKeys.keys, context.now);
     const dsVerdict = verifyRrset({ name: child, type: 'DS', records: cut.ds, signatures: cut.signatures }, zone, zoneKeys.keys, context.now);
     const dsStop = judged(child, dsVerdict, cut.server);
     if (dsStop) return dsStop;
@@ -92,14 +111,14 @@ export async function zoneKeysOf(target: string, context: ChainContext): Promise
 export async function validateChain(answer: SignedAnswer, context: ChainContext): Promise<DnssecStatus> {
   const keys = await zoneKeysOf(answer.zone, context);
   if (!('keys' in keys)) return keys;
-  const verdict = answerVerdict(answer, keys.keys, context.now);
+  const verdict = await answerVerdict(answer, keys.keys, context.now);
   const stop = judged(answer.name, verdict, answer.server);
   if (stop) return stop;
   const sigs = signaturesOver(answer.signatures, answer.name, answer.type).map((s) => s.data as RrsigData);
   const labels = Math.min(...sigs.map((s) => s.labels));
   if (labels >= labelCount(answer.name)) return { status: 'secure' };
   const question: DenialQuestion = { kind: 'wildcard', name: answer.name, labels };
-  return proven(answer.name, verifyDenial(question, answer.zone, answer.authority ?? [], keys.keys, context.now), answer.server);
+  return proven(answer.name, await verifyDenial(question, answer.zone, answer.authority ?? [], keys.keys, context.now), answer.server);
 }
 
 /** Validates an NXDOMAIN or NODATA: the zone's keys from the trust anchors down, then its NSEC or NSEC3 proof. */
@@ -108,25 +127,28 @@ export async function validateDenial(denial: SignedDenial, context: ChainContext
   if (!('keys' in keys)) return keys;
   const question: DenialQuestion =
     denial.kind === 'nxdomain' ? { kind: 'nxdomain', name: denial.name } : { kind: 'nodata', name: denial.name, type: denial.type };
-  return proven(denial.name, verifyDenial(question, denial.zone, denial.authority, keys.keys, context.now), denial.server);
+  return proven(denial.name, await verifyDenial(question, denial.zone, denial.authority, keys.keys, context.now), denial.server);
 }
 
 /** A delegation without DS: insecure when the parent's signed NSEC or NSEC3 proves it, else bogus. */
-function unsignedDelegation(child: string, parent: string, cut: ZoneCut, keys: DnskeyData[], now: Date): DnssecStatus {
-  const proof = verifyDenial({ kind: 'no-ds', name: child }, parent, cut.authority ?? [], keys, now);
+async function unsignedDelegation(child: string, parent: string, cut: ZoneCut, keys: DnskeyData[], now: Date): Promise<DnssecStatus> {
+  const proof = await verifyDenial({ kind: 'no-ds', name: child }, parent, cut.authority ?? [], keys, now);
   if (proof.status === 'bogus' || proof.status === 'unsupported') return proven(child, proof, cut.server) as DnssecStatus;
   const how = (cut.authority ?? []).some((r) => r.type === 'NSEC3') ? 'NSEC3' : 'NSEC';
   return { status: 'insecure', reason: `no DS for ${plain(child)} at ${cut.server}: an insecure delegation (proven by ${how})` };
 }
 
-/** The answer's own verdict; a signer below the answer's zone is a zone cut this walk did not see. */
-function answerVerdict(answer: SignedAnswer, keys: DnskeyData[], now: Date): Verdict {
+/**
+ * The answer's own verdict, its signature checked off the event loop (no earlier answer had it); a signer below the
+ * answer's zone is a zone cut this walk did not see.
+ */
+async function answerVerdict(answer: SignedAnswer, keys: DnskeyData[], now: Date): Promise<Verdict> {
   const sigs = signaturesOver(answer.signatures, answer.name, answer.type);
   const deeper = sigs.map((s) => (s.data as RrsigData).signersName.toLowerCase()).find((s) => s !== answer.zone && isWithin(s, answer.zone));
   if (deeper !== undefined) {
     return { status: 'unsupported', reason: `signed by ${fqdn(deeper)}, a zone cut without a referral, which is not validated yet` };
   }
-  return verifyRrset({ name: answer.name, type: answer.type, records: answer.records, signatures: sigs }, answer.zone, keys, now);
+  return verifyRrsetAsync({ name: answer.name, type: answer.type, records: answer.records, signatures: sigs }, answer.zone, keys, now);
 }
 
 /** A denial proof's result as the name's status. */

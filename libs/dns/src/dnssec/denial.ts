@@ -2,7 +2,7 @@ import { normalizeName, type DnsRecord } from '../wire.js';
 import { nsecNodata, nsecNoDs, nsecNxdomain, nsecOf, nsecWildcardAnswer, type Nsec, type ProofResult } from './nsec.js';
 import { nsec3Nodata, nsec3NoDs, nsec3Nxdomain, nsec3Of, nsec3WildcardAnswer, usableNsec3, type Nsec3 } from './nsec3.js';
 import { suffixOf } from './name-order.js';
-import { signaturesOver, verifyRrset } from './rrset.js';
+import { signaturesOver, verifyRrsetAsync } from './rrset.js';
 import type { DnskeyData } from './types.js';
 
 export type { ProofResult } from './nsec.js';
@@ -17,14 +17,14 @@ export type DenialQuestion =
   | { kind: 'no-ds'; name: string };
 
 /** The NSEC or NSEC3 records of an authority section whose RRSIGs by `zone`'s keys verify; a failure is bogus. */
-function authenticated(authority: DnsRecord[], zone: string, keys: DnskeyData[], now: Date): { nsec: Nsec[]; nsec3: Nsec3[] } | ProofResult {
+async function authenticated(authority: DnsRecord[], zone: string, keys: DnskeyData[], now: Date): Promise<{ nsec: Nsec[]; nsec3: Nsec3[] } | ProofResult> {
   const nsec: Nsec[] = [];
   const nsec3: Nsec3[] = [];
   for (const type of ['NSEC', 'NSEC3'] as const) {
     const owners = [...new Set(authority.filter((r) => r.type === type).map((r) => normalizeName(r.name)))];
     for (const owner of owners) {
       const records = authority.filter((r) => r.type === type && normalizeName(r.name) === owner);
-      const verdict = verifyRrset({ name: owner, type, records, signatures: signaturesOver(authority, records[0]!.name, type) }, zone, keys, now);
+      const verdict = await verifyRrsetAsync({ name: owner, type, records, signatures: signaturesOver(authority, records[0]!.name, type) }, zone, keys, now);
       if (verdict.status !== 'secure') return { status: verdict.status, reason: `${type} at ${owner}: ${verdict.reason}` };
       if (type === 'NSEC') nsec.push(nsecOf(records[0]!));
       else {
@@ -41,8 +41,8 @@ function authenticated(authority: DnsRecord[], zone: string, keys: DnskeyData[],
  * keys) prove the denial asked (RFC 4035 section 5.4, RFC 5155 section 8). Secure: proved; insecure: opt-out;
  * unsupported: NSEC3 parameters this validator does not judge; bogus: a forged or missing proof.
  */
-export function verifyDenial(question: DenialQuestion, zone: string, authority: DnsRecord[], keys: DnskeyData[], now: Date): ProofResult {
-  const records = authenticated(authority, zone, keys, now);
+export async function verifyDenial(question: DenialQuestion, zone: string, authority: DnsRecord[], keys: DnskeyData[], now: Date): Promise<ProofResult> {
+  const records = await authenticated(authority, zone, keys, now);
   if ('status' in records) return records;
   const name = normalizeName(question.name);
   if (records.nsec.length > 0) {

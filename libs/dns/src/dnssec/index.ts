@@ -2,9 +2,9 @@
 export { canonicalRdata, canonicalNameWire, labelCount, signedData } from './canonical.js';
 export { dsDigest, dsMatchesKey, isSupportedDigest } from './ds-digest.js';
 export { dnskeyRdata, keyTag } from './key-tag.js';
-export { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, verifySignature } from './signature.js';
+export { SUPPORTED_ALGORITHMS, isSupportedAlgorithm, verifySignature, verifySignatureAsync } from './signature.js';
 export { isoSeconds, rrsigTime, windowProblem } from './validity.js';
-export { signaturesOver, verifyRrset, type SignedRrset } from './rrset.js';
+export { signaturesOver, verifyRrset, verifyRrsetAsync, type SignedRrset } from './rrset.js';
 export { dnskeyRrset, validateZoneKeys, type ZoneKeys } from './zone-keys.js';
 export { ZONE_KEY_FLAG, type DnskeyData, type DsData, type RrsigData, type Verdict } from './types.js';
 export {
@@ -17,6 +17,7 @@ export {
   type SignedAnswer,
   type SignedDenial,
   type ZoneCut,
+  type ZoneKeysResult,
 } from './chain.js';
 export { IANA_ROOT_TRUST_ANCHORS, parseTrustAnchors, readTrustAnchors } from './trust-anchors.js';
 export { verifyDenial, type DenialQuestion, type ProofResult } from './denial.js';

@@ -60,25 +60,66 @@ function remember<V>(cache: Map<string, V>, id: string, value: V): V {
   return value;
 }
 
-/**
- * Whether `signature` is a valid signature of `data` by the DNSKEY public key `publicKey` of `algorithm`. A key
- * that does not parse verifies nothing. Throws for an algorithm outside SUPPORTED_ALGORITHMS.
- */
-export function verifySignature(algorithm: number, publicKey: Uint8Array, data: Buffer, signature: Uint8Array): boolean {
+/** How node verifies one algorithm: the digest (none for Ed25519) and the key with its signature encoding. */
+function verifyArgs(algorithm: number, object: KeyObject): [string | null, KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' }] {
+  const digest = algorithm === 15 ? null : algorithm === 14 ? 'sha384' : 'sha256';
+  return [digest, algorithm === 8 || algorithm === 15 ? object : { key: object, dsaEncoding: 'ieee-p1363' }];
+}
+
+interface Check {
+  verdictId: string;
+  known?: boolean;
+  object: KeyObject | null;
+  sig: Buffer;
+}
+
+function prepare(algorithm: number, publicKey: Uint8Array, data: Buffer, signature: Uint8Array): Check {
   if (!isSupportedAlgorithm(algorithm)) throw new Error(`unsupported DNSSEC algorithm ${algorithm}`);
   const key = Buffer.from(publicKey);
   const sig = Buffer.from(signature);
   const keyId = `${algorithm}:${key.toString('base64')}`;
   const verdictId = `${keyId}:${sig.toString('base64')}:${data.toString('base64')}`;
   const known = verdicts.get(verdictId);
-  if (known !== undefined) return known;
+  if (known !== undefined) return { verdictId, known, object: null, sig };
   const object = keys.has(keyId) ? keys.get(keyId)! : remember(keys, keyId, keyObject(algorithm, key));
+  return { verdictId, object, sig };
+}
+
+/**
+ * Whether `signature` is a valid signature of `data` by the DNSKEY public key `publicKey` of `algorithm`. A key
+ * that does not parse verifies nothing. Throws for an algorithm outside SUPPORTED_ALGORITHMS.
+ */
+export function verifySignature(algorithm: number, publicKey: Uint8Array, data: Buffer, signature: Uint8Array): boolean {
+  const check = prepare(algorithm, publicKey, data, signature);
+  if (check.known !== undefined) return check.known;
   let ok = false;
   try {
-    const digest = algorithm === 15 ? null : algorithm === 14 ? 'sha384' : 'sha256';
-    ok = object !== null && verify(digest, data, algorithm === 8 || algorithm === 15 ? object : { key: object, dsaEncoding: 'ieee-p1363' }, sig);
+    if (check.object !== null) {
+      const [digest, key] = verifyArgs(algorithm, check.object);
+      ok = verify(digest, data, key, check.sig);
+    }
   } catch {
     ok = false;
   }
-  return remember(verdicts, verdictId, ok);
+  return remember(verdicts, check.verdictId, ok);
+}
+
+/**
+ * verifySignature on libuv's thread pool: the check of an answer's own signature, which no earlier answer made, runs
+ * beside the resolver's network work instead of in its way (the same verdicts are remembered).
+ */
+export async function verifySignatureAsync(algorithm: number, publicKey: Uint8Array, data: Buffer, signature: Uint8Array): Promise<boolean> {
+  const check = prepare(algorithm, publicKey, data, signature);
+  if (check.known !== undefined) return check.known;
+  const object = check.object;
+  if (object === null) return remember(verdicts, check.verdictId, false);
+  const ok = await new Promise<boolean>((resolve) => {
+    try {
+      const [digest, key] = verifyArgs(algorithm, object);
+      verify(digest, data, key, check.sig, (error, valid) => resolve(!error && valid));
+    } catch {
+      resolve(false);
+    }
+  });
+  return remember(verdicts, check.verdictId, ok);
 }
