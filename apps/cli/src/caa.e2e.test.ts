@@ -229,13 +229,39 @@ describe('certsmith check: CAA in the pre-order proof (BIND, Pebble, nginx)', { 
       `  CAA: CAA_FORBIDS: ${ELSEWHERE} (0 issue "${PEBBLE_CAA}; accounturi=https://elsewhere.example/acct/9" at ${ELSEWHERE}): issue names this CA, but accounturi binds it to the account https://elsewhere.example/acct/9; this issuer's account is ${account}\n`,
     );
     expect(dcv.stdout).toContain(
-      `  CAA: CAA_FORBIDS: ${DNS_ONLY} (0 issue "${PEBBLE_CAA}; validationmethods=dns-01" at ${DNS_ONLY}): issue names this CA, but validationmethods allows dns-01 only; this issuer validates with http-01\n`,
+      `  CAA: CAA_FORBIDS: ${DNS_ONLY} (0 issue "${PEBBLE_CAA}; validationmethods=dns-01" at ${DNS_ONLY}): issue names this CA, but validationmethods allows dns-01 only; this issuer validates with http-01 (the name is proved over HTTP)\n`,
     );
     expect(dcv.stdout).toContain('CAA allows "acme" 3 of 5 of them.\n');
     const check = await runCli(['check', '--config', bound]);
     expect(check.stderr).toBe('');
     expect(check.stdout).toMatch(/installed a certificate from "acme"/);
     expect(await namesIn(join(lab.dir, 'ssl-bound', 'dovecot', 'mydovecot.crt'))).toEqual([HOST, WWW, BOUND].sort());
+  });
+
+  it('RFC 8657: validationmethods=dns-01 lets a name the run proves over DNS and validates with dns-01 (dnsonly profile)', async () => {
+    const file = await lab.writeConfig('dns-bound', {
+      profile: 'dnsonly',
+      hostname: HOST,
+      names: [DNS_ONLY],
+      plugins: [
+        { module: '@certsmith/dcv-dns', options: { tsigKeyFile: await lab.copyTsigKey() } },
+        {
+          module: '@certsmith/issuer-acme',
+          options: { ...(await lab.acmeIssuerOptions('dns-bound')), issuerPatterns: ['Pebble'], caaIdentities: [PEBBLE_CAA] },
+        },
+      ],
+      issuers: ['acme', 'selfsigned'],
+      server: undefined,
+    });
+    const dcv = await runCli(['dcv', '--config', file, '--verbose']);
+    expect(dcv.stdout).toContain(
+      `CAA OK: ${DNS_ONLY} ("acme" may issue: issue names this CA (0 issue "${PEBBLE_CAA}; validationmethods=dns-01" at ${DNS_ONLY}))`,
+    );
+    const check = await runCli(['check', '--config', file]);
+    expect(check.stderr).toBe('');
+    expect(check.stdout).not.toContain('CAA_FORBIDS');
+    expect(check.stdout).toMatch(/installed a certificate from "acme"/);
+    expect(await namesIn(join(lab.dir, 'ssl-dns-bound', 'cpanel', 'mycpanel.pem'))).toEqual([HOST, DNS_ONLY].sort());
   });
 
   it("with no CAA identity the check is off (said with --verbose), and Debian's Pebble 2.4 then issues for a name CAA forbids: it does not enforce CAA", async () => {

@@ -44,6 +44,7 @@ export async function runDcv(options: { configFile: string; verbose: boolean; js
         next: 'the run would try the next issuer',
         requireAllNames: config.dcv.requireAllNames,
         issuerStateDir: issuerStateDir(config, ca.id),
+        provedOver: config.dcv.method,
       });
       caa = { issuer: ca.id, allowed };
     }

@@ -273,14 +273,18 @@ export class AcmeIssuer implements Issuer, BindsCaa, ValidatesStanding {
 
   /** The Issuer contract's ARI hook: the suggested window, or null when the CA offers no ARI (Pebble 2.4). */
   /**
-   * This issuer's account at its CA (from the account file, when it is this directory's) and the challenge type it
-   * answers with (its first: the one the order flow prefers when the CA offers it), for CAA's accounturi and
-   * validationmethods (RFC 8657). Before the first registration there is no account: null.
+   * This issuer's account at its CA (from the account file, when it is this directory's) and the challenge types it
+   * answers with: for a name proved over HTTP or DNS, the first of that family (the one the order flow prefers when
+   * the CA offers it), for CAA's accounturi and validationmethods (RFC 8657). Before the first registration there is
+   * no account: null.
    */
   async caaBinding(stateDir: string): Promise<CaaBinding> {
     const stored = await readAccountFile(join(stateDir, 'account.json')).catch(() => null);
     const accountUri = stored && stored.account.directoryUrl === this.options.directoryUrl ? stored.account.url : null;
-    return { accountUri, methods: this.options.challengeTypes.slice(0, 1) };
+    const types = this.options.challengeTypes;
+    const http = types.find((t) => t === 'http-01');
+    const dns = types.find((t) => t.startsWith('dns-'));
+    return { accountUri, methods: [...types], methodOver: { ...(http ? { http } : {}), ...(dns ? { dns } : {}) } };
   }
 
   /**

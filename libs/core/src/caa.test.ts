@@ -115,6 +115,15 @@ describe('decideCaa (RFC 8659 section 4)', () => {
       allowed: false,
       reason: 'issue names this CA, but validationmethods allows dns-01 only; this issuer validates with http-01',
     });
+    // The family the name was proved over picks the method; unproved, any method the issuer may answer with lets it.
+    const both = { accountUri: account, methods: ['http-01', 'dns-01'], methodOver: { http: 'http-01', dns: 'dns-01' } };
+    const dnsOnly = found([rec(0, 'issue', 'letsencrypt.org; validationmethods=dns-01')]);
+    expect(decideCaa('www.example.test', dnsOnly, LE, both, 'dns').allowed).toBe(true);
+    expect(decideCaa('www.example.test', dnsOnly, LE, both).allowed).toBe(true);
+    expect(decideCaa('www.example.test', dnsOnly, LE, both, 'http')).toMatchObject({
+      allowed: false,
+      reason: 'issue names this CA, but validationmethods allows dns-01 only; this issuer validates with http-01 (the name is proved over HTTP)',
+    });
     // One record that lets it is enough.
     const two = found([rec(0, 'issue', 'letsencrypt.org; validationmethods=dns-01'), rec(0, 'issue', 'letsencrypt.org; validationmethods=http-01')]);
     expect(decideCaa('www.example.test', two, LE, binding).allowed).toBe(true);
@@ -253,6 +262,35 @@ describe('caaPrecheck', () => {
     return { kept, events };
   };
   const forbid = (name: string): CaaLookup => ({ ...found([rec(0, 'issue', 'other.example')]), name, level: 'example.test', owner: 'example.test' });
+
+  it('weighs validationmethods against the method of the family the local DCV proved the names over', async () => {
+    const binding = { accountUri: null, methods: ['http-01', 'dns-01'], methodOver: { http: 'http-01', dns: 'dns-01' } };
+    const dnsOnly = (name: string): CaaLookup => ({ ...found([rec(0, 'issue', 'letsencrypt.org; validationmethods=dns-01')]), name });
+    const over = async (provedOver: 'http' | 'dns') => {
+      const bus = createBus();
+      const said: string[] = [];
+      bus.on('validated', (e) => said.push(...(e.ok ? [] : [e.reason ?? ''])));
+      const kept = await caaPrecheck({
+        bus,
+        resolver: resolverOf({ 'shop.example.test': dnsOnly('shop.example.test') }),
+        issuer: { ...issuer(), caaBinding: async () => binding } as Issuer,
+        target,
+        names: target.names,
+        signal: new AbortController().signal,
+        next: 'try issuer "selfsigned"',
+        requireAllNames: false,
+        issuerStateDir: '/var/lib/certsmith/issuers/acme',
+        provedOver,
+      });
+      return { kept, said };
+    };
+    expect((await over('dns')).kept).toEqual(target.names);
+    const http = await over('http');
+    expect(http.kept).toEqual(['host.example.test', 'www.example.test']);
+    expect(http.said).toEqual([
+      'CAA_FORBIDS: shop.example.test (0 issue "letsencrypt.org; validationmethods=dns-01" at example.test): issue names this CA, but validationmethods allows dns-01 only; this issuer validates with http-01 (the name is proved over HTTP)',
+    ]);
+  });
 
   it('weighs accounturi against the account the issuer keeps in its state directory (RFC 8657)', async () => {
     const asked: string[] = [];

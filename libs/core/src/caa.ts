@@ -70,12 +70,25 @@ export function parseIssueValue(value: string): { issuer: string | null; paramet
   return { issuer: match[1] ? match[1].toLowerCase() : null, parameters };
 }
 
+/** The DCV family the local DCV proved a name over: what decides the validation method its order will use. */
+export type ProvedOver = 'http' | 'dns';
+
+/**
+ * The methods CAA's validationmethods is weighed against for a name: the one the issuer answers with over the family
+ * the local DCV proved the name over (its order uses that one), else every method it may answer with.
+ */
+function methodsFor(binding: CaaBinding, provedOver: ProvedOver | undefined): { methods: string[]; how: string } {
+  const method = provedOver ? binding.methodOver?.[provedOver] : undefined;
+  if (method) return { methods: [method], how: `${method} (the name is proved over ${provedOver!.toUpperCase()})` };
+  return { methods: binding.methods, how: binding.methods.join(', ') || 'no method' };
+}
+
 /**
  * Why a record that names the CA still does not let this issuer issue (RFC 8657): bound to another account, or to
- * methods the issuer does not use; null when it lets it. Without a binding (an issuer that cannot say its account
- * and methods) parameters are not weighed, as before RFC 8657.
+ * methods the issuer does not use for the name; null when it lets it. Without a binding (an issuer that cannot say
+ * its account and methods) parameters are not weighed, as before RFC 8657.
  */
-function bindingRefusal(parameters: Record<string, string>, binding: CaaBinding | undefined): string | null {
+function bindingRefusal(parameters: Record<string, string>, binding: CaaBinding | undefined, provedOver?: ProvedOver): string | null {
   if (!binding) return null;
   const account = parameters.accounturi;
   if (account !== undefined && account !== binding.accountUri) {
@@ -85,8 +98,9 @@ function bindingRefusal(parameters: Record<string, string>, binding: CaaBinding 
   const methods = parameters.validationmethods;
   if (methods !== undefined) {
     const allowed = methods.split(',').map((m) => m.trim().toLowerCase());
-    if (!binding.methods.some((m) => allowed.includes(m.toLowerCase())))
-      return `validationmethods allows ${allowed.join(', ')} only; this issuer validates with ${binding.methods.join(', ') || 'no method'}`;
+    const ours = methodsFor(binding, provedOver);
+    if (!ours.methods.some((m) => allowed.includes(m.toLowerCase())))
+      return `validationmethods allows ${allowed.join(', ')} only; this issuer validates with ${ours.how}`;
   }
   return null;
 }
@@ -128,7 +142,7 @@ export interface CaaVerdict {
  * given the relevant RRset? issuewild replaces issue for a wildcard when present; a critical flag on a tag the
  * CA does not know forbids; parameters do not take part in matching; names compare case-insensitively.
  */
-export function decideCaa(name: string, lookup: CaaLookup, identities: readonly string[], binding?: CaaBinding): CaaVerdict {
+export function decideCaa(name: string, lookup: CaaLookup, identities: readonly string[], binding?: CaaBinding, provedOver?: ProvedOver): CaaVerdict {
   if (lookup.outcome !== 'found' || lookup.records.length === 0) {
     return { allowed: true, reason: `no CAA record from ${lookup.name} up to its TLD` };
   }
@@ -157,7 +171,7 @@ export function decideCaa(name: string, lookup: CaaLookup, identities: readonly 
   for (const record of relevant) {
     const parsed = parseIssueValue(record.value);
     if (!('issuer' in parsed) || parsed.issuer === null || !ids.has(parsed.issuer)) continue;
-    const why = bindingRefusal(parsed.parameters, binding);
+    const why = bindingRefusal(parsed.parameters, binding, provedOver);
     if (why === null) return { allowed: true, record: formatCaaRecord(record), where, reason: `${kind} names this CA` };
     bound ??= { record, why };
   }
@@ -185,6 +199,8 @@ export interface CaaPrecheck {
   requireAllNames: boolean;
   /** The issuer's state directory, where an issuer that binds CAA (RFC 8657) finds its account. */
   issuerStateDir?: string;
+  /** The family the local DCV proved the names over (none: not proved locally), for validationmethods. */
+  provedOver?: ProvedOver;
 }
 
 /** Bound on one target's CAA climbs, on top of the resolver's per-query timeouts. */
@@ -209,7 +225,12 @@ export async function caaPrecheck(input: CaaPrecheck): Promise<string[] | null> 
     return names;
   }
   const binding = bindsCaa(issuer) && input.issuerStateDir ? await issuer.caaBinding(input.issuerStateDir) : undefined;
-  const verdicts = await lookUpAll(resolver.lookupCaa.bind(resolver), names, (name, lookup) => decideCaa(name, lookup, identities, binding), input.signal);
+  const verdicts = await lookUpAll(
+    resolver.lookupCaa.bind(resolver),
+    names,
+    (name, lookup) => decideCaa(name, lookup, identities, binding, input.provedOver),
+    input.signal,
+  );
   const forbidden = reportVerdicts(input, verdicts);
   return skipsIssuer(input, forbidden) ? null : names.filter((n) => !forbidden.includes(n));
 }

@@ -312,8 +312,13 @@ export interface SuggestsRenewal {
 export interface CaaBinding {
   /** The CA account's URL; null while the issuer has none registered (a record bound to an account then forbids). */
   accountUri: string | null;
-  /** The validation methods the issuer answers with (ACME challenge types: `http-01`, `dns-01`). */
+  /** The validation methods the issuer may answer with (ACME challenge types: `http-01`, `dns-01`). */
   methods: string[];
+  /**
+   * The method it answers with for a name the local DCV proved over that family (ACME: `http` → `http-01`, `dns` →
+   * `dns-01`): what CAA's validationmethods is weighed against for such a name. Absent: `methods`, all of them.
+   */
+  methodOver?: Partial<Record<'http' | 'dns', string>>;
 }
 
 /** An issuer that can say its CA account and validation methods, for CAA's `accounturi` and `validationmethods`. */

@@ -58,6 +58,7 @@ export async function proveNames(run: RunContext, target: Target, request: Proof
     next: request.next,
     requireAllNames,
     issuerStateDir: issuerStateDirOf,
+    ...(issuer.precheck === 'none' ? {} : { provedOver: issuer.precheck }),
   };
   const allowed = await caaPrecheck(caa);
   if (signal.aborted) return { outcome: 'interrupted', during: 'the CAA check' };
