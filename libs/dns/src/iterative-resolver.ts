@@ -409,7 +409,7 @@ export class IterativeResolver implements Resolver {
   private warnOnce(reason: string, warn: DnssecOptions['warn']): void {
     if (!warn || this.warned.has(reason)) return;
     this.warned.add(reason);
-    warn({ code: 'DNSSEC_UNSUPPORTED', message: `${reason}: treated as unsigned (insecure), as RFC 6840 section 5.2 says` });
+    warn({ code: 'DNSSEC_UNSUPPORTED', message: `${reason}: the name is treated as unsigned (insecure), not bogus` });
   }
 
   /** A zone's DNSKEY RRset and its RRSIGs from the zone's own servers, once per zone. */
