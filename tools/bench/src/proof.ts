@@ -1,4 +1,4 @@
-// Benchmark: the proof's score (issue 22). The proof lab (tools/testlab's startProofLab) holds names under a dozen
+// Benchmark: the proof's score (figures in docs/performance.md). The proof lab (tools/testlab's startProofLab) holds names under a dozen
 // kinds of fault and control names, in the lab's BIND tree and in the signed DNSSEC tree. For each name: the
 // pre-check as a user runs it (the shipped CLI, `certsmith dcv --json`, on a config with the name as its hostname),
 // then a real order for that name alone at each CA of its tree: Debian's Pebble (its VA asks the tree's Unbound, which

@@ -69,7 +69,7 @@ export interface ProofLabOptions {
 }
 
 /**
- * The lab of the proof's score (issue 22): names under a dozen kinds of fault that a CA refuses, and control names it
+ * The lab of the proof's score (docs/performance.md, "the proof's score"): names under a dozen kinds of fault that a CA refuses, and control names it
  * validates, in two DNS trees: the lab's BIND root (nginx on one address, a second nginx on ::1 that serves nothing,
  * a stale secondary) and the DNSSEC lab's signed root. Every name is for the proof's own CA, PROOF_CAA_IDENTITY.
  */
