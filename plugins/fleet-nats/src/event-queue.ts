@@ -5,17 +5,20 @@ import type { Outbound } from './outbound.js';
 /** A run's events kept in memory at most: beyond, the oldest are dropped (the local event log still has them). */
 export const MAX_QUEUED_EVENTS = 10_000;
 
-/** Events every run has, one per service looked at: alone, they tell the fleet nothing the status does not. */
+/**
+ * Events every run has, one per service looked at: they tell the fleet nothing the status document does not, and a
+ * host of 10,000 targets would send 10,000 of them every run. They stay in the local event log.
+ */
 const ROUTINE_EVENTS = new Set(['inspect']);
 
 /**
- * The run's lifecycle events, queued as they happen and sent later, so that the run never waits on NATS for them.
- * Each gets the message id `<host>.<runId>.<seq>`: sent twice (from the spool), the stream stores it once.
+ * The run's lifecycle events but the routine ones, queued as they happen and sent later, so that the run never waits
+ * on NATS for them. Each gets the message id `<host>.<runId>.<seq>`: sent twice (from the spool), the stream stores it
+ * once.
  */
 export class EventQueue {
   private seq = 0;
   private queued: Outbound[] = [];
-  private told = false;
 
   constructor(
     private readonly host: string,
@@ -27,13 +30,8 @@ export class EventQueue {
     bus.on('*', (type, event) => this.add(type, event));
   }
 
-  /** Whether an event other than the routine ones came since the last take(). */
-  get telling(): boolean {
-    return this.told;
-  }
-
   add(type: string, event: unknown): void {
-    if (!ROUTINE_EVENTS.has(type)) this.told = true;
+    if (ROUTINE_EVENTS.has(type)) return;
     const seq = this.seq++;
     const data = JSON.stringify({ host: this.host, runId: this.runId, seq, at: this.clock.now().toISOString(), type, event });
     this.queued.push({ kind: 'event', subject: eventSubject(this.host, type), msgID: `${this.host}.${this.runId}.${seq}`, data });
@@ -43,7 +41,6 @@ export class EventQueue {
   take(): Outbound[] {
     const taken = this.queued;
     this.queued = [];
-    this.told = false;
     return taken;
   }
 }

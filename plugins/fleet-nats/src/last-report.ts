@@ -36,7 +36,7 @@ export function statusDigest(status: StatusReport, destination: string): string 
 }
 
 export interface ReportFacts {
-  /** The run had an event other than the routine ones (an issue, an install, a failure ...). */
+  /** The run has events to send (an order, an install, a failure ...: any but the routine inspections). */
   telling: boolean;
   /** The spool holds what an earlier run could not send. */
   spooled: boolean;

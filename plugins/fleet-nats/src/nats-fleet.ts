@@ -63,21 +63,19 @@ export class NatsFleet implements StatusSink, FleetLink {
   }
 
   /**
-   * Sends the spool, the run's events when it has something to tell, and its status when it changed or a heartbeat
-   * is due, then lets the connection go; a run with nothing new connects to nothing. Never throws.
+   * Sends the spool, the run's events (a healthy run has none) and its status when it changed or a heartbeat is due,
+   * then lets the connection go; a run with nothing new connects to nothing. Never throws.
    */
   async publish(status: StatusReport, _report: RunReport, signal: AbortSignal): Promise<{ detail: string; warnings?: string[] }> {
-    const telling = this.events.telling;
     const events = this.events.take();
     const now = this.now();
     try {
       const digest = statusDigest(status, reportDestination(this.settings));
       const last = await this.lastReport.read();
-      if (!mustReport({ telling, spooled: await this.spool.holdsAny(), status, digest, last, now }))
+      if (!mustReport({ telling: events.length > 0, spooled: await this.spool.holdsAny(), status, digest, last, now }))
         return { detail: `nothing new since the report of ${last!.reportedAt}: not sent`, warnings: this.warnings.take() };
       const report = statusMessage(this.settings, status, now);
-      // Routine events alone (a healthy run's inspections) stay in the local event log.
-      const messages = [...(telling ? events : []), report];
+      const messages = [...events, report];
       const { sent, unsent } = await (await this.online()).send(this.spool, messages, signal);
       if (!unsent.includes(report)) await this.remember(digest, now);
       const sentText = `${sent} messages sent`;
