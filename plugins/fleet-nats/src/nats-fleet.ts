@@ -4,8 +4,8 @@ import { EventQueue } from './event-queue.js';
 import type { FleetSession } from './fleet-session.js';
 import { LastReport, mustReport, reportDestination, statusDigest } from './last-report.js';
 import type { FleetSettings } from './options.js';
+import { statusMessage } from './outbound.js';
 import { Spool } from './spool.js';
-import { statusMessage } from './status-publication.js';
 import { OnceWarnings } from './warnings.js';
 
 export interface NatsFleetDeps {

@@ -1,3 +1,7 @@
+import type { FleetHostReport, StatusReport } from '@certsmith/core';
+import { statusKey } from './names.js';
+import type { FleetSettings } from './options.js';
+
 /** How long the event stream remembers a message id: a spool sent again within two days is stored once. */
 export const DUPLICATE_WINDOW_NS = 48 * 3_600 * 1_000_000_000;
 
@@ -20,4 +24,10 @@ export function outboundOf(line: string): Outbound | null {
   if (v.kind === 'status' && text('bucket') && text('key') && text('value'))
     return { kind: 'status', bucket: v.bucket as string, key: v.key as string, value: v.value as string };
   return null;
+}
+
+/** The host's status as the fleet keeps it, for the status bucket under the host's key. */
+export function statusMessage(settings: Pick<FleetSettings, 'statusBucket' | 'host' | 'hostname'>, status: StatusReport, reportedAt: Date): Outbound {
+  const report: FleetHostReport = { host: settings.hostname, reportedAt: reportedAt.toISOString(), status };
+  return { kind: 'status', bucket: settings.statusBucket, key: statusKey(settings.host), value: JSON.stringify(report) };
 }

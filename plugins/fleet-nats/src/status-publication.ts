@@ -1,16 +1,9 @@
-import type { FleetHostReport, StatusReport } from '@certsmith/core';
 import type { FleetConnection } from './fleet-connection.js';
-import { statusKey } from './names.js';
 import type { FleetSettings } from './options.js';
 import type { Outbound } from './outbound.js';
 import { sendOutbound } from './outbound-sender.js';
 import type { Spool } from './spool.js';
 import type { OnceWarnings } from './warnings.js';
-
-export function statusMessage(settings: Pick<FleetSettings, 'statusBucket' | 'host' | 'hostname'>, status: StatusReport, reportedAt: Date): Outbound {
-  const report: FleetHostReport = { host: settings.hostname, reportedAt: reportedAt.toISOString(), status };
-  return { kind: 'status', bucket: settings.statusBucket, key: statusKey(settings.host), value: JSON.stringify(report) };
-}
 
 /** Only the newest status per key: an older one sent beside it could land last. */
 export function latestStatuses(messages: Outbound[]): Outbound[] {
