@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DNSSEC_LAB_ZONES as Z, startDnssecLab, type DnssecLab } from './dnssec-lab.js';
+import { DNSSEC_LAB_NAMES as N, DNSSEC_LAB_ZONES as Z, startDnssecLab, type DnssecLab } from './dnssec-lab.js';
 
 describe('startDnssecLab', () => {
   let lab: DnssecLab;
@@ -43,6 +43,23 @@ describe('startDnssecLab', () => {
     const insecure = await lab.delv(`www.${Z.insecure}`, 'A');
     expect(insecure).toContain('; unsigned answer');
     expect(insecure).toContain('192.0.2.10');
+  });
+
+  it('answers from a child on the server of good.test with no referral; the DS comes from good.test', async () => {
+    const signed = await lab.dig(lab.addresses.zones, ['+dnssec', '+norecurse', `www.${N.sameServerSigned}`, 'A']);
+    expect(signed).toMatch(/flags: qr aa/);
+    expect(signed).toMatch(new RegExp(`IN\\s+RRSIG\\s+A 13 4 300 \\d+ \\d+ \\d+ ${N.sameServerSigned}\\. `));
+    const ds = await lab.dig(lab.addresses.zones, ['+dnssec', '+norecurse', N.sameServerSigned, 'DS']);
+    expect(ds).toMatch(new RegExp(`IN\\s+RRSIG\\s+DS 13 3 300 \\d+ \\d+ \\d+ ${Z.good}\\. `));
+    const plain = await lab.dig(lab.addresses.zones, ['+dnssec', '+norecurse', `www.${N.sameServerUnsigned}`, 'A']);
+    expect(plain).toMatch(/flags: qr aa/);
+    expect(plain).toContain(lab.addresses.zones);
+    expect(plain).not.toMatch(/RRSIG/);
+    // A validating resolver (delv) finds both cuts: secure through sub's DS, insecure by plain's NSEC in good.test.
+    expect(await lab.delv(`www.${N.sameServerSigned}`, 'A')).toContain('; fully validated');
+    expect(await lab.delv(`www.${N.sameServerUnsigned}`, 'A')).toContain('; unsigned answer');
+    // Nothing in nodenial.test proves hidden's DS absent: bogus to a validator.
+    expect(await lab.delv(`www.${N.sameServerUnproved}`, 'A')).toMatch(/resolution failed/);
   });
 
   it('gives the root DS as the trust anchor', () => {

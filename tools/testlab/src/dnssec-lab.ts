@@ -100,6 +100,18 @@ export const DNSSEC_LAB_NAMES = {
   nsec3Insecure: 'unsigned.nsec3.test',
   /** Delegated by optout.test without DS (no NSEC3 of its own: opt-out) to the lab resolver's server. */
   optOutInsecure: 'unsigned.optout.test',
+  /**
+   * Signed, delegated by good.test with its DS and served by good.test's own server, which answers from it with no
+   * referral: the cut is seen only in the RRSIGs' signer and the DS good.test holds.
+   */
+  sameServerSigned: 'sub.good.test',
+  /** Unsigned, delegated by good.test without DS and served by good.test's own server (no referral, no RRSIG). */
+  sameServerUnsigned: 'plain.good.test',
+  /**
+   * Signed, delegated without DS by nodenial.test (whose NSEC records below the apex are dropped) and served by its
+   * server: nothing proves the DS absent, so a validator calls it bogus.
+   */
+  sameServerUnproved: 'hidden.nodenial.test',
 } as const;
 
 const DAY_MS = 86_400_000;
@@ -151,7 +163,7 @@ export async function startDnssecLab(options: DnssecLabOptions = {}): Promise<Dn
     await Promise.all([
       start('root', addresses.root, authoritative(['.']), { 'root.zone': signed.zones['']! }),
       start('tld', addresses.tld, authoritative(['test']), { 'test.zone': signed.zones['test']! }),
-      start('zones', addresses.zones, authoritative(Object.values(DNSSEC_LAB_ZONES)), childFiles(signed.zones)),
+      start('zones', addresses.zones, authoritative(ZONES_SERVER_ZONES), childFiles(signed.zones)),
     ]);
     const served = [DNSSEC_LAB_NAMES.nsec3Insecure, DNSSEC_LAB_NAMES.optOutInsecure];
     const servedFiles = Object.fromEntries(served.map((zone) => [`${zone}.zone`, signed.zones[zone]!]));
@@ -207,7 +219,7 @@ async function signHierarchy(keysDir: string, a: DnssecLabAddresses, names: numb
 ${n.toExpired}. IN CNAME www.${z.expired}.
 ${n.toInsecure}. IN CNAME www.${z.insecure}.
 ${n.toRsa}. IN CNAME www.${z.rsa}.
-`;
+${await sameServerChildren(keysDir, zones, a)}`;
   zones[z.good] = await signZone(keysDir, z.good, childText(z.good, a.zones) + goodNames + many, key);
   dsLines.push(key.ds);
   dsLines.push((await signChild(z.rsa, 'RSASHA256')).ds);
@@ -250,8 +262,8 @@ ${tldKey.ds}
 
 /**
  * The zones that prove denials and unknown algorithms: nsec3.test (NSEC3, a wildcard, an unsigned child),
- * optout.test (NSEC3 opt-out, an unsigned child), nodenial.test (its NSEC records dropped after signing) and
- * ed448.test. The unsigned children are served by the resolver's server and go into `zones` too. Returns the DS lines
+ * optout.test (NSEC3 opt-out, an unsigned child), nodenial.test (its NSEC records dropped after signing, with
+ * hidden.nodenial.test on its server) and ed448.test. The unsigned children are served by the resolver's server and go into `zones` too. Returns the DS lines
  * for test.
  */
 async function signNewZones(keysDir: string, zones: Record<string, string>, a: DnssecLabAddresses): Promise<string[]> {
@@ -266,10 +278,34 @@ async function signNewZones(keysDir: string, zones: Record<string, string>, a: D
   // Names that resolve insecurely point at the zones' server, where nothing serves HTTP: a DCV check stays on loopback.
   for (const child of [n.nsec3Insecure, n.optOutInsecure]) zones[child] = childText(child, a.resolver).replace(/192\.0\.2\.10/, a.zones);
   const noDenialKey = await makeKey(keysDir, z.noDenial, 'ECDSAP256SHA256');
-  zones[z.noDenial] = withoutNsecBelowApex(await signZone(keysDir, z.noDenial, childText(z.noDenial, a.zones), noDenialKey), z.noDenial);
+  const hidden = n.sameServerUnproved;
+  zones[hidden] = await signZone(keysDir, hidden, sameServerText(hidden, a), await makeKey(keysDir, hidden, 'ECDSAP256SHA256'));
+  const noDenialText = `${childText(z.noDenial, a.zones)}${hidden}. IN NS ns1.zones.test.\n`;
+  zones[z.noDenial] = withoutNsecBelowApex(await signZone(keysDir, z.noDenial, noDenialText, noDenialKey), z.noDenial);
   const ed448Key = await makeKey(keysDir, z.ed448, 'ED448');
   zones[z.ed448] = await signZone(keysDir, z.ed448, childText(z.ed448, a.zones).replace(/192\.0\.2\.10/, a.zones), ed448Key);
   return [nsec3Key.ds, optOutKey.ds, noDenialKey.ds, ed448Key.ds];
+}
+
+/**
+ * sub.good.test (signed) and plain.good.test (unsigned), served by the zones' server beside good.test; returns their
+ * delegation (and sub's DS) for good.test. Their www has an A record at the zones' server (a DCV check stays on
+ * loopback) and no AAAA, so that an address lookup also needs each child's denial.
+ */
+async function sameServerChildren(keysDir: string, zones: Record<string, string>, a: DnssecLabAddresses): Promise<string> {
+  const n = DNSSEC_LAB_NAMES;
+  const text = (zone: string) => sameServerText(zone, a);
+  const key = await makeKey(keysDir, n.sameServerSigned, 'ECDSAP256SHA256');
+  zones[n.sameServerSigned] = await signZone(keysDir, n.sameServerSigned, text(n.sameServerSigned), key);
+  zones[n.sameServerUnsigned] = text(n.sameServerUnsigned);
+  return `${n.sameServerSigned}. IN NS ns1.zones.test.\n${key.ds}\n${n.sameServerUnsigned}. IN NS ns1.zones.test.\n`;
+}
+
+/** A child zone on the zones' server beside its parent: www at that server (loopback), without AAAA. */
+function sameServerText(zone: string, a: DnssecLabAddresses): string {
+  return childText(zone, a.zones)
+    .replace(/192\.0\.2\.10/, a.zones)
+    .replace(/^www\.\S+\s+IN AAAA .*\n/m, '');
 }
 
 function childText(zone: string, server: string): string {
@@ -283,8 +319,16 @@ www.${zone}.  IN AAAA 2001:db8::10
 `;
 }
 
+/** The zones the zones' server holds: DNSSEC_LAB_ZONES and the children that share good.test's server. */
+const ZONES_SERVER_ZONES: string[] = [
+  ...Object.values(DNSSEC_LAB_ZONES),
+  DNSSEC_LAB_NAMES.sameServerSigned,
+  DNSSEC_LAB_NAMES.sameServerUnsigned,
+  DNSSEC_LAB_NAMES.sameServerUnproved,
+];
+
 function childFiles(zones: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.values(DNSSEC_LAB_ZONES).map((zone) => [`${zone}.zone`, zones[zone]!]));
+  return Object.fromEntries(ZONES_SERVER_ZONES.map((zone) => [`${zone}.zone`, zones[zone]!]));
 }
 
 /** `good.test. IN DS 12345 13 2 ABCD...` as dnssec-dsfromkey prints it. */
