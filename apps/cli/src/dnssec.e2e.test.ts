@@ -73,6 +73,23 @@ describe('certsmith dcv with dns.dnssec against a signed BIND hierarchy', () => 
     expect(out).toContain(lab.addresses.zones);
   });
 
+  it("resolves names in children served by their signed parent's own server (no referral): signed secure, unsigned insecure, no warning", async () => {
+    for (const child of [N.sameServerSigned, N.sameServerUnsigned]) {
+      const result = await runCli(['dcv', '--verbose', '--config', await config(`${child}.json`, `www.${child}`, true)]);
+      const out = result.stdout + result.stderr;
+      expect(out, child).not.toContain('DNSSEC_BOGUS');
+      expect(out, child).not.toContain('DNSSEC_UNSUPPORTED');
+      expect(out, child).not.toContain('does not resolve');
+      expect(out, child).toContain(lab.addresses.zones);
+    }
+  });
+
+  it("drops a name in a child on its parent's server when nothing proves its DS present or absent", async () => {
+    const result = await runCli(['dcv', '--config', await config('unproved.json', `www.${N.sameServerUnproved}`, true)]);
+    expect(result.stdout + result.stderr).toContain(`DNSSEC_BOGUS: ${N.sameServerUnproved}: DS could not be fetched: no server of nodenial.test. answered`);
+    expect(result.code).toBe(1);
+  });
+
   it('treats a zone signed with Ed448 as unsigned, with one warning naming the zone and the algorithm', async () => {
     const result = await runCli(['dcv', '--config', await config('ed448.json', `www.${Z.ed448}`, true)]);
     const warnings = result.stderr.split('\n').filter((line) => line.startsWith('certsmith: warning: DNSSEC_UNSUPPORTED:'));

@@ -115,6 +115,33 @@ describe('IterativeResolver with DNSSEC validation', () => {
     ]);
   });
 
+  it("finds a signed child served by its parent's own server (no referral) from the DS in the parent: secure, no warning", async () => {
+    const child = N.sameServerSigned;
+    // The answer is signed by the child: its DS in good.test and its DNSKEY authenticate it.
+    const r = await resolver.lookup(`www.${child}`, 'A', signal());
+    expect(r).toMatchObject({ outcome: 'ok', zone: Z.good, dnssec: { status: 'secure' } });
+    expect(r.records.map((x) => x.data)).toEqual([lab.addresses.zones]);
+    // Its denials are signed by the child too: the SOA names the zone, its DS in good.test the keys.
+    expect(await resolver.lookup(`www.${child}`, 'AAAA', signal())).toMatchObject({ outcome: 'nodata', dnssec: { status: 'secure' } });
+    expect(await resolver.lookup(`nx.${child}`, 'A', signal())).toMatchObject({ outcome: 'nxdomain', dnssec: { status: 'secure' } });
+    expect(warnings.filter((w) => w.message.includes(child))).toEqual([]);
+  });
+
+  it("calls an unsigned child served by its parent's own server insecure when the parent's NSEC proves no DS", async () => {
+    const child = N.sameServerUnsigned;
+    const reason = `no DS for ${child} at ns1.zones.test: an insecure delegation that no referral showed (proven by NSEC)`;
+    expect(await resolver.lookup(`www.${child}`, 'A', signal())).toMatchObject({ outcome: 'ok', dnssec: { status: 'insecure', reason } });
+    expect(await resolver.lookup(`www.${child}`, 'AAAA', signal())).toMatchObject({ outcome: 'nodata', dnssec: { status: 'insecure', reason } });
+    expect(warnings.filter((w) => w.message.includes(child))).toEqual([]);
+  });
+
+  it("calls a child served by its parent's own server bogus when nothing proves its DS present or absent", async () => {
+    // BIND cannot deny the DS without the NSEC records that were dropped: it fails the question (SERVFAIL).
+    const r = await resolver.lookup(`www.${N.sameServerUnproved}`, 'A', signal());
+    expect(r).toMatchObject({ outcome: 'error', records: [], dnssec: { status: 'bogus' } });
+    expect(r.detail).toMatch(/^DNSSEC_BOGUS: hidden\.nodenial\.test: DS could not be fetched: no server of nodenial\.test\. answered .*SERVFAIL$/);
+  });
+
   it('judges the validity window by the injected clock', async () => {
     const late = new IterativeResolver({
       rootHints: lab.rootHints,

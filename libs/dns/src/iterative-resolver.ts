@@ -10,6 +10,7 @@ import {
   validateChain,
   validateDenial,
   type DnssecStatus,
+  type FetchedDs,
   type FetchedKeys,
   type SignedAnswer,
   type SignedDenial,
@@ -172,6 +173,8 @@ export class IterativeResolver implements Resolver {
   private readonly warned = new Set<string>();
   /** DNSKEY RRsets fetched for validation, by zone, for the life of the resolver. */
   private readonly zoneKeys = new Map<string, Promise<FetchedKeys>>();
+  /** DS answers asked to find a zone cut that no referral showed, by name, for the life of the resolver. */
+  private readonly dsAnswers = new Map<string, Promise<FetchedDs>>();
   /** Each zone's walk from the trust anchors (its keys or why none), for the life of the resolver. */
   private readonly zoneWalks = new Map<string, Promise<ZoneKeysResult>>();
 
@@ -393,6 +396,7 @@ export class IterativeResolver implements Resolver {
       trustAnchors: dnssec.trustAnchors,
       cutOf: (zone: string) => this.delegations.get(zone)?.cut,
       fetchKeys: (zone: string) => this.fetchKeys(zone, signal),
+      fetchDs: (name: string) => this.fetchDs(name, signal),
       now: dnssec.now(),
       walks: this.zoneWalks,
     };
@@ -422,6 +426,24 @@ export class IterativeResolver implements Resolver {
         return { failure: `${fqdn(zone)} DNSKEY: ${step.kind === 'nodata' ? 'no DNSKEY record' : step.kind}` };
       });
       this.zoneKeys.set(zone, fetched);
+    }
+    return fetched;
+  }
+
+  /**
+   * A name's DS RRset, or the denial of one, from the servers of the closest delegation above it (the parent side
+   * answers a DS question even where it also serves the child), once per name: how a cut no referral showed is found.
+   */
+  private fetchDs(name: string, signal: AbortSignal): Promise<FetchedDs> {
+    let fetched = this.dsAnswers.get(name);
+    if (!fetched) {
+      fetched = this.resolveOne(name, 'DS', { signal, path: [], stack: new Set(), depth: 0 }).then((step): FetchedDs => {
+        const server = step.kind === 'fail' ? '?' : (step.server ?? '?');
+        if (step.kind === 'answer') return { ds: step.records, signatures: step.signatures ?? [], authority: step.authority ?? [], server };
+        if (step.kind === 'nodata' || step.kind === 'nxdomain') return { ds: [], signatures: [], authority: step.authority ?? [], server };
+        return { failure: step.kind === 'fail' ? step.detail : `${fqdn(name)} DS: a CNAME` };
+      });
+      this.dsAnswers.set(name, fetched);
     }
     return fetched;
   }

@@ -1,9 +1,12 @@
-import { ancestors, fqdn, isWithin, type DnsRecord } from '../wire.js';
+import { ancestors, isWithin, normalizeName, type DnsRecord } from '../wire.js';
 import { labelCount } from './canonical.js';
 import { verifyDenial, type DenialQuestion, type ProofResult } from './denial.js';
 import { signaturesOver, verifyRrset, verifyRrsetAsync } from './rrset.js';
 import type { DnskeyData, DsData, RrsigData, Verdict } from './types.js';
 import { dnskeyRrset, unusableDs, validateZoneKeys } from './zone-keys.js';
+import { cutAt, type FetchedDs } from './zone-cut.js';
+
+export type { FetchedDs } from './zone-cut.js';
 
 /**
  * What DNSSEC says of an answer: bogus answers must not be used; insecure ones say why they are not secure, and
@@ -52,6 +55,11 @@ export interface ChainContext {
   /** The delegations crossed from the root to the answer's zone, by zone; absent: no referral was taken there. */
   cutOf(zone: string): ZoneCut | undefined;
   fetchKeys(zone: string): Promise<FetchedKeys>;
+  /**
+   * The DS answer for a name from the servers of the zone above it, to find a zone cut no referral showed (see
+   * descend). Absent: such a cut is bogus.
+   */
+  fetchDs?(name: string): Promise<FetchedDs>;
   now: Date;
   /**
    * Each zone's walk from the trust anchors, remembered by the caller across answers (one run): the chain to a zone
@@ -60,46 +68,49 @@ export interface ChainContext {
   walks?: Map<string, Promise<ZoneKeysResult>>;
 }
 
-/** A zone's authenticated keys, or why there are none to use (insecure or bogus). */
-export type ZoneKeysResult = { keys: DnskeyData[] } | DnssecStatus;
+/** A zone's authenticated keys (`zone`: the zone they are of, the deepest cut found), or why there are none to use. */
+export type ZoneKeysResult = { keys: DnskeyData[]; zone: string } | DnssecStatus;
 
 const plain = (name: string) => (name === '' ? '.' : name);
 
 /**
- * The authenticated keys of `zone`, walked from the trust anchors down (RFC 4035 section 5): each zone's DNSKEY
- * RRset against the DS from its parent, each DS RRset against its parent's keys. A proven unsigned delegation on the
- * way ends the walk insecure; any failure ends it bogus.
+ * The authenticated keys of `target`, walked from the trust anchors down (RFC 4035 section 5): each zone's DNSKEY
+ * RRset against the DS from its parent, each DS RRset against its parent's keys, through the cuts the referrals
+ * showed, then through any cut between the deepest of them and `target` that no referral showed (see descend). A
+ * proven unsigned delegation on the way ends the walk insecure; any failure ends it bogus. With `unsignedOwner`,
+ * `target` is the owner of an RRset that came without RRSIG: the walk looks for an unsigned delegation above it, and
+ * gives the keys of the deepest signed zone when it finds none (the RRset is then judged bogus against them).
  */
-export function zoneKeysOf(target: string, context: ChainContext): Promise<ZoneKeysResult> {
+export function zoneKeysOf(target: string, context: ChainContext, unsignedOwner = false): Promise<ZoneKeysResult> {
   const walks = context.walks;
-  if (!walks) return walkToZone(target, context);
-  let walk = walks.get(target);
+  if (!walks) return walkToZone(target, context, unsignedOwner);
+  const key = unsignedOwner ? `unsigned|${target}` : target;
+  let walk = walks.get(key);
   if (!walk) {
-    walk = walkToZone(target, context);
-    walks.set(target, walk);
+    walk = walkToZone(target, context, unsignedOwner);
+    walks.set(key, walk);
   }
   return walk;
 }
 
-async function walkToZone(target: string, context: ChainContext): Promise<ZoneKeysResult> {
+async function walkToZone(target: string, context: ChainContext, unsignedOwner: boolean): Promise<ZoneKeysResult> {
   const zones = ancestors(target)
     .reverse()
     .filter((z) => z === '' || context.cutOf(z) !== undefined);
+  const deepest = zones.at(-1)!;
+  if (deepest !== target) {
+    // Below every referral: the walk to the deepest one is the same for every name under it.
+    const above = await zoneKeysOf(deepest, context);
+    return 'keys' in above ? await descend(above, target, context, unsignedOwner) : above;
+  }
   let ds = context.trustAnchors;
   for (const [i, zone] of zones.entries()) {
-    // A DS set this validator cannot use makes the zone insecure whatever its keys: no need to fetch them.
-    const unusable = unusableDs(zone, ds);
-    if (unusable) return judged(zone, unusable, i === 0 ? 'the trust anchor' : context.cutOf(zone)!.server)!;
-    const fetched = await context.fetchKeys(zone);
-    if ('failure' in fetched) return { status: 'bogus', reason: `${plain(zone)}: DNSKEY could not be fetched: ${fetched.failure}` };
-    const zoneKeys = validateZoneKeys(zone, dnskeyRrset(zone, fetched.records), ds, context.now);
-    const stop = judged(zone, zoneKeys.verdict, fetched.server);
-    if (stop) return stop;
+    const entered = await enterZone(zone, ds, i === 0 ? 'the trust anchor' : context.cutOf(zone)!.server, context);
     const child = zones[i + 1];
-    if (child === undefined) return { keys: zoneKeys.keys };
+    if (!('keys' in entered) || child === undefined) return entered;
     const cut = context.cutOf(child)!;
-    if (cut.ds.length === 0) return await unsignedDelegation(child, zone, cut, zoneKeys.keys, context.now);
-    const dsVerdict = verifyRrset({ name: child, type: 'DS', records: cut.ds, signatures: cut.signatures }, zone, zoneKeys.keys, context.now);
+    if (cut.ds.length === 0) return await unsignedDelegation(child, zone, cut, entered.keys, context.now);
+    const dsVerdict = verifyRrset({ name: child, type: 'DS', records: cut.ds, signatures: cut.signatures }, zone, entered.keys, context.now);
     const dsStop = judged(child, dsVerdict, cut.server);
     if (dsStop) return dsStop;
     ds = cut.ds.map((r) => r.data as DsData);
@@ -107,18 +118,76 @@ async function walkToZone(target: string, context: ChainContext): Promise<ZoneKe
   return { status: 'bogus', reason: `${plain(target)}: no zone to validate it in` };
 }
 
-/** Validates an answer RRset from the trust anchors down; a wildcard expansion also needs its denial proof. */
+/** A zone's keys authenticated by the DS set its parent (or the trust anchor) gave, or why not. */
+async function enterZone(zone: string, ds: DsData[], dsServer: string, context: ChainContext): Promise<ZoneKeysResult> {
+  // A DS set this validator cannot use makes the zone insecure whatever its keys: no need to fetch them.
+  const unusable = unusableDs(zone, ds);
+  if (unusable) return judged(zone, unusable, dsServer)!;
+  const fetched = await context.fetchKeys(zone);
+  if ('failure' in fetched) return { status: 'bogus', reason: `${plain(zone)}: DNSKEY could not be fetched: ${fetched.failure}` };
+  const zoneKeys = validateZoneKeys(zone, dnskeyRrset(zone, fetched.records), ds, context.now);
+  return judged(zone, zoneKeys.verdict, fetched.server) ?? { keys: zoneKeys.keys, zone };
+}
+
+/**
+ * From a zone whose keys are known down to `target`, a name below it that no referral reached: a server of both
+ * zones answers from the child, so the cut is found the way Unbound finds it, by asking the DS of each name between
+ * (the parent side answers it). A signed cut moves the walk into the child; a proved unsigned delegation ends it
+ * insecure. Under `unsignedOwner` a cut that cannot be proved either way ends the search at the zone reached; else
+ * (a signer or SOA owner deeper than any referral) it is bogus, as is a target the zone proves is no cut.
+ */
+async function descend(start: { keys: DnskeyData[]; zone: string }, target: string, context: ChainContext, unsignedOwner: boolean): Promise<ZoneKeysResult> {
+  let current = start;
+  const names = ancestors(target)
+    .reverse()
+    .filter((n) => n !== current.zone && isWithin(n, current.zone));
+  for (const name of names) {
+    const fetched: FetchedDs = context.fetchDs ? await context.fetchDs(name) : { failure: 'no DS lookup' };
+    if ('failure' in fetched) {
+      if (unsignedOwner) return current;
+      return { status: 'bogus', reason: `${plain(name)}: DS could not be fetched: ${fetched.failure}` };
+    }
+    const finding = await cutAt(name, current.zone, fetched, current.keys, context.now);
+    const server = fetched.server;
+    if (finding.kind === 'none') {
+      if (name !== target || unsignedOwner) continue;
+      return { status: 'bogus', reason: `${plain(target)}: signs an answer or owns its SOA, but ${plain(current.zone)} proves it is no zone cut at ${server}` };
+    }
+    if (finding.kind === 'stop') {
+      if (finding.status === 'bogus' && unsignedOwner) return current;
+      if (finding.status === 'insecure') return { status: 'insecure', reason: `no DS for ${plain(name)} at ${server}: ${finding.reason}` };
+      return judged(name, { status: finding.status, reason: finding.reason }, server)!;
+    }
+    const entered = await enterZone(name, finding.ds, server, context);
+    if (!('keys' in entered)) return entered;
+    current = entered;
+  }
+  return current;
+}
+
+/**
+ * Validates an answer RRset from the trust anchors down, in the zone its RRSIGs name (the zone asked, or one below it
+ * that no referral showed); an RRset without RRSIG is insecure only below a proved unsigned delegation. A wildcard
+ * expansion also needs its denial proof.
+ */
 export async function validateChain(answer: SignedAnswer, context: ChainContext): Promise<DnssecStatus> {
-  const keys = await zoneKeysOf(answer.zone, context);
+  const sigs = signaturesOver(answer.signatures, answer.name, answer.type);
+  const keys = sigs.length === 0 ? await zoneKeysOf(answer.name, context, true) : await zoneKeysOf(signingZone(answer, sigs), context);
   if (!('keys' in keys)) return keys;
-  const verdict = await answerVerdict(answer, keys.keys, context.now);
-  const stop = judged(answer.name, verdict, answer.server);
+  // The answer's own signature is checked off the event loop: no earlier answer had it.
+  const rrset = { name: answer.name, type: answer.type, records: answer.records, signatures: sigs };
+  const stop = judged(answer.name, await verifyRrsetAsync(rrset, keys.zone, keys.keys, context.now), answer.server);
   if (stop) return stop;
-  const sigs = signaturesOver(answer.signatures, answer.name, answer.type).map((s) => s.data as RrsigData);
-  const labels = Math.min(...sigs.map((s) => s.labels));
+  const labels = Math.min(...sigs.map((s) => (s.data as RrsigData).labels));
   if (labels >= labelCount(answer.name)) return { status: 'secure' };
   const question: DenialQuestion = { kind: 'wildcard', name: answer.name, labels };
-  return proven(answer.name, await verifyDenial(question, answer.zone, answer.authority ?? [], keys.keys, context.now), answer.server);
+  return proven(answer.name, await verifyDenial(question, keys.zone, answer.authority ?? [], keys.keys, context.now), answer.server);
+}
+
+/** The zone asked, or the signer its RRSIGs name below it and at or above the owner (a cut no referral showed). */
+function signingZone(answer: SignedAnswer, sigs: DnsRecord[]): string {
+  const signers = sigs.map((s) => normalizeName((s.data as RrsigData).signersName));
+  return signers.find((s) => s !== answer.zone && isWithin(s, answer.zone) && isWithin(answer.name, s)) ?? answer.zone;
 }
 
 /** Validates an NXDOMAIN or NODATA: the zone's keys from the trust anchors down, then its NSEC or NSEC3 proof. */
@@ -136,19 +205,6 @@ async function unsignedDelegation(child: string, parent: string, cut: ZoneCut, k
   if (proof.status === 'bogus' || proof.status === 'unsupported') return proven(child, proof, cut.server) as DnssecStatus;
   const how = (cut.authority ?? []).some((r) => r.type === 'NSEC3') ? 'NSEC3' : 'NSEC';
   return { status: 'insecure', reason: `no DS for ${plain(child)} at ${cut.server}: an insecure delegation (proven by ${how})` };
-}
-
-/**
- * The answer's own verdict, its signature checked off the event loop (no earlier answer had it); a signer below the
- * answer's zone is a zone cut this walk did not see.
- */
-async function answerVerdict(answer: SignedAnswer, keys: DnskeyData[], now: Date): Promise<Verdict> {
-  const sigs = signaturesOver(answer.signatures, answer.name, answer.type);
-  const deeper = sigs.map((s) => (s.data as RrsigData).signersName.toLowerCase()).find((s) => s !== answer.zone && isWithin(s, answer.zone));
-  if (deeper !== undefined) {
-    return { status: 'unsupported', reason: `signed by ${fqdn(deeper)}, a zone cut without a referral, which is not validated yet` };
-  }
-  return verifyRrsetAsync({ name: answer.name, type: answer.type, records: answer.records, signatures: sigs }, answer.zone, keys, now);
 }
 
 /** A denial proof's result as the name's status. */

@@ -13,6 +13,7 @@ export {
   zoneKeysOf,
   type ChainContext,
   type DnssecStatus,
+  type FetchedDs,
   type FetchedKeys,
   type SignedAnswer,
   type SignedDenial,
@@ -20,6 +21,7 @@ export {
   type ZoneKeysResult,
 } from './chain.js';
 export { IANA_ROOT_TRUST_ANCHORS, parseTrustAnchors, readTrustAnchors } from './trust-anchors.js';
+export { cutAt, type CutFinding } from './zone-cut.js';
 export { verifyDenial, type DenialQuestion, type ProofResult } from './denial.js';
 export { compareNames } from './name-order.js';
 export { MAX_NSEC3_ITERATIONS, base32hex, nsec3Hash } from './nsec3.js';
