@@ -101,6 +101,21 @@ describe('certsmith dcv (HTTP, full profile) against BIND and nginx', () => {
     expect(await readdir(lab.docroot)).toEqual([]);
   }, 90_000);
 
+  it("follows the redirect as the ACME issuer's CA does, with the plugin's probeRedirects left at its default", async () => {
+    // The issuer says how its CA follows redirects (RFC 8555 section 8.3): the probe does the same, no setting needed.
+    const file = await config('acme-issuer.json', [name('moved')], {
+      issuers: ['acme'],
+      plugins: [
+        { module: '@certsmith/dcv-http', options: { docroot: lab.docroot, readTimeoutMs: 2_000 } },
+        { module: '@certsmith/issuer-acme', options: { directoryUrl: 'https://127.0.0.1:9/directory' } },
+      ],
+    });
+    const result = await runCli(['dcv', '--config', file]);
+    expect(result.stdout).toContain(`Local HTTP DCV OK: ${name('moved')}\n`);
+    expect(result.stdout).toContain('2 of 2 name(s) passed local HTTP DCV.');
+    expect(result.code).toBe(0);
+  }, 90_000);
+
   it('checks before ordering in `certsmith check`: a failing name is dropped with a warning, the hostname goes on', async () => {
     // An ACME issuer with a directory where nothing listens: the local pre-check runs first, then the CA fails and the
     // self-signed fallback takes over, as on a server whose CA is down.

@@ -92,6 +92,8 @@ export class AcmeIssuer implements Issuer, BindsCaa, ValidatesStanding {
   readonly issuerPatterns: RegExp[];
   readonly caaIdentities: readonly string[];
   readonly addressPreference?: AddressPreference;
+  /** An ACME CA follows redirects from the http-01 URL as RFC 8555 section 8.3 allows: the local probe does too. */
+  readonly httpRedirects = 'acme' as const;
 
   private session: AcmeSession | null = null;
   /** How long this CA has taken to validate this run's orders: where the first look at the next one comes. */

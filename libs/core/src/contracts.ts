@@ -164,6 +164,8 @@ export type AddressPreference = 'ipv6' | 'ipv6-then-ipv4' | 'first' | 'every';
 /** What the issuer a check stands for knows about how its CA validates. */
 export interface DcvCheckOptions {
   addressPreference?: AddressPreference;
+  /** How its CA follows redirects when it fetches the HTTP file: the local probe follows the same way. */
+  redirects?: RedirectRule;
   /** The CA validates against a standing record (ACME dns-persist-01): the DNS pre-check proves it too, reading only. */
   standing?: StandingRecord;
 }
@@ -279,6 +281,8 @@ export interface Issuer {
   readonly caaIdentities?: readonly string[];
   /** How its CA picks the address of a name for HTTP validation; the DCV method's default (cPanel's rule) when absent. */
   readonly addressPreference?: AddressPreference;
+  /** How its CA follows redirects when it fetches a name's HTTP file; the DCV method's own setting when absent. */
+  readonly httpRedirects?: RedirectRule;
   /** Optional: at most this many of its orders in flight at its CA at once (default DEFAULT_ORDERS_IN_FLIGHT). */
   readonly ordersInFlight?: number;
   issue(request: IssueRequest, ctx: IssueContext): Promise<Issued | Pending>;

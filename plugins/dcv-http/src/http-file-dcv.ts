@@ -188,7 +188,7 @@ export class HttpFileDcv implements DcvMethod {
     // The resolver and the HTTP client each listen on the signal: one relay per check keeps the caller's count low.
     const scope = relayOf(outer);
     try {
-      return await this.checkWithin(published, scope.signal, options.addressPreference ?? 'first');
+      return await this.checkWithin(published, scope.signal, options.addressPreference ?? 'first', options.redirects);
     } finally {
       scope.release();
     }
@@ -198,8 +198,8 @@ export class HttpFileDcv implements DcvMethod {
    * The file over the addresses the issuer's CA uses ('every': all of them; else as it picks, the others warned of),
    * and the name's addresses from every authoritative server of its zone, at once.
    */
-  private async checkWithin(published: Published, signal: AbortSignal, preference: AddressPreference): Promise<NameVerdict> {
-    const prove: Prover = (resolution, start, scope) => this.prove(published, resolution, start, scope);
+  private async checkWithin(published: Published, signal: AbortSignal, preference: AddressPreference, redirects?: RedirectPolicy): Promise<NameVerdict> {
+    const prove: Prover = (resolution, start, scope) => this.prove(published, resolution, start, scope, redirects);
     return this.judge(published.challenge.name, (published.handle as Handle).host, prove, preference, signal);
   }
 
@@ -234,10 +234,17 @@ export class HttpFileDcv implements DcvMethod {
    * Fetches the file as the CA will, following redirects as its policy allows, starting at `start`: an address of the
    * name, else the first address of that family (else the first address).
    */
-  private async prove(published: Published, resolved: Resolution, start: string | 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
+  private async prove(
+    published: Published,
+    resolved: Resolution,
+    start: string | 4 | 6 | undefined,
+    signal: AbortSignal,
+    issuerRedirects?: RedirectPolicy,
+  ): Promise<AddressOutcome> {
     const handle = published.handle as Handle;
     const name = published.challenge.name;
-    const policy: RedirectPolicy = published.challenge.kind === 'http-file' ? published.challenge.redirects : this.settings.probeRedirects;
+    // The CA's own file says how it is reached; a probe follows the issuer's CA, else the plugin's setting.
+    const policy: RedirectPolicy = published.challenge.kind === 'http-file' ? published.challenge.redirects : (issuerRedirects ?? this.settings.probeRedirects);
     let scheme: 'http' | 'https' = 'http';
     let host = handle.host;
     let path = handle.urlPath;

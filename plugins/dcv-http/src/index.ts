@@ -28,7 +28,10 @@ export const OPTIONS_SCHEMA = {
       description: 'Directory the web server serves for the names (default /var/www/html); relative to the config file.',
     },
     docroots: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Per-target docroots, by target id ("hostname", ...).' },
-    probeRedirects: { enum: ['none', 'acme'], description: "Redirects the local probe may follow: 'none' as Sectigo (default), 'acme' as RFC 8555 CAs." },
+    probeRedirects: {
+      enum: ['none', 'acme'],
+      description: "Redirects the local probe may follow when the issuer does not say how its CA follows them: 'none' (default), 'acme' as RFC 8555 CAs.",
+    },
     connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 60_000 },
     readTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
   },

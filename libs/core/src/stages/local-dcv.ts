@@ -57,7 +57,7 @@ export async function localDcv(run: RunContext, target: Target, names: string[],
   await Promise.all(
     names.map(async (name) => {
       const standing = request.checkOptions?.standing;
-      const key = `${method.id}|${request.checkOptions?.addressPreference ?? ''}|${standing ? `${standing.issuerDomainNames.join(',')}|${standing.accountUri}` : ''}|${name}`;
+      const key = `${method.id}|${request.checkOptions?.addressPreference ?? ''}|${request.checkOptions?.redirects ?? ''}|${standing ? `${standing.issuerDomainNames.join(',')}|${standing.accountUri}` : ''}|${name}`;
       let ok = verdicts.get(key);
       if (ok === undefined) {
         ok = await checkName(run, target, method, { kind: 'probe', name, ...probe }, scope.signal, how);
