@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Challenge, type DnsResolvedEvent, type Resolution, type Resolver, type Target } from '@certsmith/core';
 import { IPV6_LOOPBACK, holdIpv6Loopback, labDir, mustRun, randomLoopback, startNginx, type Nginx } from '@certsmith/testlab';
+import { LOOPBACK_ONLY } from '@certsmith/dns';
 import { HttpFileDcv, type HttpFileDcvSettings } from './http-file-dcv.js';
 
 const target: Target = { id: 'hostname', names: [], services: [], kind: 'hostname' };
@@ -270,6 +271,20 @@ describe('HttpFileDcv with nginx', () => {
     expect(probeAcme.verdict.ok).toBe(true);
     await Promise.all([dcv.close(), following.close()]);
     expect(await readdir(docroot)).toEqual([]);
+  });
+
+  it('sends nothing to an address the address policy refuses (a test keeps every packet on loopback)', async () => {
+    // 203.0.113.9 is one of this server's addresses here, so only the policy stands between the probe and the network.
+    const far = { 'far.example.test': ['203.0.113.9'] };
+    const dcv = new HttpFileDcv(
+      { ...settings, serverAddresses: [nginx.address, '203.0.113.9'], addressPolicy: LOOPBACK_ONLY },
+      new FakeResolver(far),
+      undefined,
+    );
+    const { verdict } = await validate(dcv, probe('far.example.test'));
+    expect(verdict.ok).toBe(false);
+    expect(verdict.reason).toContain('not sent to 203.0.113.9: outside loopback');
+    await dcv.close();
   });
 
   it('refuses wildcards and bad names before writing anything, and refuses without a resolver', async () => {

@@ -16,12 +16,12 @@ import {
   type Resolver,
   type Target,
 } from '@certsmith/core';
-import type { AuthoritativeAddresses } from '@certsmith/dns';
+import type { AddressPolicy, AuthoritativeAddresses } from '@certsmith/dns';
 import { firstOfEachFamily, judgeDualStack, verdictOf, type AddressOutcome } from './address-preference.js';
 import { isPrivateAddress, sameAddress } from './addresses.js';
 import { Docroot, type DocrootFile } from './docroot.js';
 import { judgeEveryAddress, warnOfOtherAddresses, type AddressProof } from './every-address.js';
-import { fetchOnce, type FetchLimits } from './http-fetch.js';
+import { fetchOnce, type FetchLimits, type FetchOutcome } from './http-fetch.js';
 import { hostForHttpDcv } from './http-host.js';
 import { PublishLedger } from './publish-ledger.js';
 import { everyServersAddresses, judgeServerAgreement, serverDisagreement } from './server-agreement.js';
@@ -58,6 +58,8 @@ export interface HttpFileDcvSettings {
   /** Redirects allowed for the local probe: 'none' as Sectigo, 'acme' as RFC 8555 CAs. */
   probeRedirects: RedirectPolicy;
   limits: FetchLimits;
+  /** Where a fetch may go: the run's DNS address policy (a test composition keeps every packet on loopback). */
+  addressPolicy?: AddressPolicy;
 }
 
 /** RFC 8555 leaves the number to the CA; Let's Encrypt follows 10. */
@@ -268,7 +270,7 @@ export class HttpFileDcv implements DcvMethod {
       address = located.address ?? null;
       if ('code' in located) return fail(located.code, located.reason, located.short);
       const url = `${scheme}://${host}${path}`;
-      const outcome = await fetchOnce(scheme, located.address, host, path, this.settings.limits, signal);
+      const outcome = await this.fetch(scheme, located.address, host, path, signal);
       const at = `${url} (at ${located.address})`;
       switch (outcome.kind) {
         case 'connect-timeout':
@@ -372,6 +374,13 @@ export class HttpFileDcv implements DcvMethod {
     }
   }
 
+  /** One GET of the file at an address, unless the address policy keeps the run from sending anything there. */
+  private fetch(scheme: 'http' | 'https', address: string, host: string, path: string, signal: AbortSignal): Promise<FetchOutcome> {
+    const refused = this.settings.addressPolicy?.refusal(address);
+    if (refused) return Promise.resolve({ kind: 'error', detail: refused });
+    return fetchOnce(scheme, address, host, path, this.settings.limits, signal);
+  }
+
   /** The dry run's fetch of one address, picked as prove() picks it: whether a web server answers there for the host. */
   private async reach(host: string, path: string, resolution: Resolution, start: string | 4 | 6 | undefined, signal: AbortSignal): Promise<AddressOutcome> {
     const exact = typeof start === 'string' ? start : undefined;
@@ -379,7 +388,7 @@ export class HttpFileDcv implements DcvMethod {
     const address = located.address ?? null;
     const fail = (code: string, reason: string, short: string, connection = false): AddressOutcome => ({ ok: false, address, code, reason, short, connection });
     if ('code' in located) return fail(located.code, located.reason, located.short);
-    const outcome = await fetchOnce('http', located.address, host, path, this.settings.limits, signal);
+    const outcome = await this.fetch('http', located.address, host, path, signal);
     switch (outcome.kind) {
       case 'response':
         return { ok: true, address: located.address };

@@ -65,6 +65,7 @@ export const manifest = definePlugin({
               ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
               ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
             },
+            ...(resolver instanceof IterativeResolver ? { addressPolicy: resolver.transport.addressPolicy } : {}),
           },
           resolver,
           ctx.get<Bus>(TOKENS.Bus, { optional: true }),
