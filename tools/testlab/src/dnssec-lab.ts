@@ -119,6 +119,11 @@ const DAY_MS = 86_400_000;
 export interface DnssecLabOptions {
   /** How many more names good.test holds (`n0.good.test` ...), each with an A record: for a benchmark. */
   names?: number;
+  /**
+   * Where every name's A record points (each zone's apex and `www`, the wildcards, `bare.nosig.test`) instead of
+   * documentation and zone-server addresses, with no AAAA: a web server on loopback that a CA's http-01 check may reach.
+   */
+  webAddress?: string;
 }
 
 /**
@@ -149,7 +154,7 @@ export async function startDnssecLab(options: DnssecLabOptions = {}): Promise<Dn
     for (const address of Object.values(addresses)) removers.push(await addLoopbackAlias(address));
     const keysDir = join(dir, 'keys');
     await mkdir(keysDir);
-    const signed = await signHierarchy(keysDir, addresses, options.names ?? 0);
+    const signed = await signHierarchy(keysDir, { ...addresses, web: options.webAddress }, options.names ?? 0);
     const trustAnchorFile = join(dir, 'anchor.conf');
     await writeFile(trustAnchorFile, anchorClause(signed.rootDs));
     const rootHints = `.        3600000  NS  a.root.\na.root.  3600000  A   ${addresses.root}\n`;
@@ -199,8 +204,11 @@ interface SignedHierarchy {
   expiredAt: Date;
 }
 
+/** The lab's addresses and, when given, the web address its names point at (DnssecLabOptions.webAddress). */
+type ZoneAddresses = DnssecLabAddresses & { web: string | undefined };
+
 /** Signs bottom-up: each child's DS goes into its parent before the parent is signed. */
-async function signHierarchy(keysDir: string, a: DnssecLabAddresses, names: number): Promise<SignedHierarchy> {
+async function signHierarchy(keysDir: string, a: ZoneAddresses, names: number): Promise<SignedHierarchy> {
   const z = DNSSEC_LAB_ZONES;
   const now = Date.now();
   const expiredAt = new Date(Math.floor((now - DAY_MS) / 1000) * 1000);
@@ -208,29 +216,29 @@ async function signHierarchy(keysDir: string, a: DnssecLabAddresses, names: numb
   const dsLines: string[] = [];
   const signChild = async (zone: string, algorithm: LabAlgorithm, extra = '', window?: { inception: Date; expiration: Date }, nsec3?: Nsec3Options) => {
     const key = await makeKey(keysDir, zone, algorithm);
-    zones[zone] = (await signZone(keysDir, zone, childText(zone, a.zones), key, window, nsec3)) + extra;
+    zones[zone] = (await signZone(keysDir, zone, childText(zone, a.zones, a.web), key, window, nsec3)) + extra;
     return key;
   };
   const n = DNSSEC_LAB_NAMES;
   // n<i>.good.test: distinct signed names for a benchmark, signed with the zone like the rest of it.
   const many = Array.from({ length: names }, (_, i) => `n${i}.${z.good}. IN A 192.0.2.${(i % 250) + 1}\n`).join('');
   const key = await makeKey(keysDir, z.good, 'ECDSAP256SHA256');
-  const goodNames = `*.${n.nsecWildcard}. IN A 192.0.2.30
+  const goodNames = `*.${n.nsecWildcard}. IN A ${a.web ?? '192.0.2.30'}
 ${n.toExpired}. IN CNAME www.${z.expired}.
 ${n.toInsecure}. IN CNAME www.${z.insecure}.
 ${n.toRsa}. IN CNAME www.${z.rsa}.
 ${await sameServerChildren(keysDir, zones, a)}`;
-  zones[z.good] = await signZone(keysDir, z.good, childText(z.good, a.zones) + goodNames + many, key);
+  zones[z.good] = await signZone(keysDir, z.good, childText(z.good, a.zones, a.web) + goodNames + many, key);
   dsLines.push(key.ds);
   dsLines.push((await signChild(z.rsa, 'RSASHA256')).ds);
   dsLines.push((await signChild(z.expired, 'ECDSAP256SHA256', '', { inception: new Date(now - 30 * DAY_MS), expiration: expiredAt })).ds);
   await signChild(z.wrongDs, 'ECDSAP256SHA256');
   dsLines.push((await makeKey(keysDir, z.wrongDs, 'ECDSAP256SHA256')).ds);
   // Added after signing, so no RRSIG covers it; BIND serves a signed zone file as it is.
-  dsLines.push((await signChild(z.noSig, 'ECDSAP256SHA256', `bare.${z.noSig}. 60 IN A 192.0.2.99\n`)).ds);
-  zones[z.stripped] = childText(z.stripped, a.zones);
+  dsLines.push((await signChild(z.noSig, 'ECDSAP256SHA256', `bare.${z.noSig}. 60 IN A ${a.web ?? '192.0.2.99'}\n`)).ds);
+  zones[z.stripped] = childText(z.stripped, a.zones, a.web);
   dsLines.push((await makeKey(keysDir, z.stripped, 'ECDSAP256SHA256')).ds);
-  zones[z.insecure] = childText(z.insecure, a.zones);
+  zones[z.insecure] = childText(z.insecure, a.zones, a.web);
   dsLines.push(...(await signNewZones(keysDir, zones, a)));
 
   const delegations = Object.values(z)
@@ -266,24 +274,29 @@ ${tldKey.ds}
  * hidden.nodenial.test on its server) and ed448.test. The unsigned children are served by the resolver's server and go into `zones` too. Returns the DS lines
  * for test.
  */
-async function signNewZones(keysDir: string, zones: Record<string, string>, a: DnssecLabAddresses): Promise<string[]> {
+async function signNewZones(keysDir: string, zones: Record<string, string>, a: ZoneAddresses): Promise<string[]> {
   const z = DNSSEC_LAB_ZONES;
   const n = DNSSEC_LAB_NAMES;
-  const nsec3Extra = `*.${n.nsec3Wildcard}. IN A 192.0.2.30\n${n.nsec3Insecure}. IN NS ns2.zones.test.\n`;
+  const nsec3Extra = `*.${n.nsec3Wildcard}. IN A ${a.web ?? '192.0.2.30'}\n${n.nsec3Insecure}. IN NS ns2.zones.test.\n`;
   const nsec3Key = await makeKey(keysDir, z.nsec3, 'ECDSAP256SHA256');
-  zones[z.nsec3] = await signZone(keysDir, z.nsec3, childText(z.nsec3, a.zones) + nsec3Extra, nsec3Key, undefined, { salt: 'C0FFEE', optOut: false });
+  zones[z.nsec3] = await signZone(keysDir, z.nsec3, childText(z.nsec3, a.zones, a.web) + nsec3Extra, nsec3Key, undefined, { salt: 'C0FFEE', optOut: false });
   const optOutKey = await makeKey(keysDir, z.optOut, 'ECDSAP256SHA256');
-  const optOutText = childText(z.optOut, a.zones) + `${n.optOutInsecure}. IN NS ns2.zones.test.\n`;
+  const optOutText = childText(z.optOut, a.zones, a.web) + `${n.optOutInsecure}. IN NS ns2.zones.test.\n`;
   zones[z.optOut] = await signZone(keysDir, z.optOut, optOutText, optOutKey, undefined, { salt: 'C0FFEE', optOut: true });
   // Names that resolve insecurely point at the zones' server, where nothing serves HTTP: a DCV check stays on loopback.
-  for (const child of [n.nsec3Insecure, n.optOutInsecure]) zones[child] = childText(child, a.resolver).replace(/192\.0\.2\.10/, a.zones);
+  for (const child of [n.nsec3Insecure, n.optOutInsecure]) {
+    const text = childText(child, a.resolver, a.web).replace(/192\.0\.2\.10/, a.zones);
+    // With a web address the child's own NS set names the server its parent delegates to, for a CA's check that asks
+    // the zone's servers (by default it names ns1.zones.test, which holds only the parent: a lame child NS set).
+    zones[child] = a.web ? text.replace(/^(\S+\s+IN NS\s+)ns1\.zones\.test\./m, '$1ns2.zones.test.') : text;
+  }
   const noDenialKey = await makeKey(keysDir, z.noDenial, 'ECDSAP256SHA256');
   const hidden = n.sameServerUnproved;
   zones[hidden] = await signZone(keysDir, hidden, sameServerText(hidden, a), await makeKey(keysDir, hidden, 'ECDSAP256SHA256'));
-  const noDenialText = `${childText(z.noDenial, a.zones)}${hidden}. IN NS ns1.zones.test.\n`;
+  const noDenialText = `${childText(z.noDenial, a.zones, a.web)}${hidden}. IN NS ns1.zones.test.\n`;
   zones[z.noDenial] = withoutNsecBelowApex(await signZone(keysDir, z.noDenial, noDenialText, noDenialKey), z.noDenial);
   const ed448Key = await makeKey(keysDir, z.ed448, 'ED448');
-  zones[z.ed448] = await signZone(keysDir, z.ed448, childText(z.ed448, a.zones).replace(/192\.0\.2\.10/, a.zones), ed448Key);
+  zones[z.ed448] = await signZone(keysDir, z.ed448, childText(z.ed448, a.zones, a.web).replace(/192\.0\.2\.10/, a.zones), ed448Key);
   return [nsec3Key.ds, optOutKey.ds, noDenialKey.ds, ed448Key.ds];
 }
 
@@ -292,7 +305,7 @@ async function signNewZones(keysDir: string, zones: Record<string, string>, a: D
  * delegation (and sub's DS) for good.test. Their www has an A record at the zones' server (a DCV check stays on
  * loopback) and no AAAA, so that an address lookup also needs each child's denial.
  */
-async function sameServerChildren(keysDir: string, zones: Record<string, string>, a: DnssecLabAddresses): Promise<string> {
+async function sameServerChildren(keysDir: string, zones: Record<string, string>, a: ZoneAddresses): Promise<string> {
   const n = DNSSEC_LAB_NAMES;
   const text = (zone: string) => sameServerText(zone, a);
   const key = await makeKey(keysDir, n.sameServerSigned, 'ECDSAP256SHA256');
@@ -302,20 +315,20 @@ async function sameServerChildren(keysDir: string, zones: Record<string, string>
 }
 
 /** A child zone on the zones' server beside its parent: www at that server (loopback), without AAAA. */
-function sameServerText(zone: string, a: DnssecLabAddresses): string {
-  return childText(zone, a.zones)
+function sameServerText(zone: string, a: ZoneAddresses): string {
+  return childText(zone, a.zones, a.web)
     .replace(/192\.0\.2\.10/, a.zones)
     .replace(/^www\.\S+\s+IN AAAA .*\n/m, '');
 }
 
-function childText(zone: string, server: string): string {
+/** A zone's apex and www: at `www` with no AAAA when given, else at documentation addresses (www has A and AAAA). */
+function childText(zone: string, server: string, www?: string): string {
+  const addresses = www ? `www.${zone}.  IN A   ${www}\n` : `www.${zone}.  IN A   192.0.2.10\nwww.${zone}.  IN AAAA 2001:db8::10\n`;
   return `$TTL 300
 ${zone}.      IN SOA ns1.zones.test. hostmaster.${zone}. 1 300 60 86400 60
 ${zone}.      IN NS  ns1.zones.test.
-${zone}.      IN A   192.0.2.1
-www.${zone}.  IN A   192.0.2.10
-www.${zone}.  IN AAAA 2001:db8::10
-; ${server} serves this zone
+${zone}.      IN A   ${www ?? '192.0.2.1'}
+${addresses}; ${server} serves this zone
 `;
 }
 

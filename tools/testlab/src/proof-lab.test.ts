@@ -69,11 +69,29 @@ describe('the proof lab', () => {
     expect((await get(IPV6_LOOPBACK, named('dual'), path)).status).toBe(404);
   });
 
-  it('makes every name of the signed tree bogus at the validating resolver, and a good name secure', async () => {
-    for (const { name } of lab.names.filter((n) => n.world === 'dnssec')) expect(await lab.resolve('dnssec', name, 'A')).toContain('status: SERVFAIL');
-    const good = await lab.resolve('dnssec', 'www.good.test', 'A');
-    expect(good).toContain('status: NOERROR');
-    expect(good).toMatch(/flags:[^;]* ad/);
+  it('makes the bogus names of the signed tree SERVFAIL at the validating resolver, and points the others at this server', async () => {
+    const signed = lab.names.filter((n) => n.world === 'dnssec');
+    expect(signed.filter((n) => n.kind === 'DNSSEC bogus')).toHaveLength(6);
+    expect(signed.filter((n) => n.kind === 'DNSSEC secure/insecure')).toHaveLength(10);
+    for (const { name, kind } of signed) {
+      const answer = await lab.resolve('dnssec', name, 'A');
+      if (kind === 'DNSSEC bogus') expect(answer, name).toContain('status: SERVFAIL');
+      else {
+        expect(answer, name).toContain('status: NOERROR');
+        expect(
+          [...answer.matchAll(/\sIN\s+A\s+(\S+)/g)].map((m) => m[1]),
+          name,
+        ).toEqual([lab.serverAddresses[0]]);
+      }
+    }
+  });
+
+  it('the validating resolver judges secure what is signed to the answer, and insecure what is below an unsigned cut', async () => {
+    const ad = async (name: string) => /flags:[^;]* ad/.test(await lab.resolve('dnssec', name, 'A'));
+    for (const name of ['www.good.test', 'www.wild.good.test', 'www.wild.nsec3.test', 'to-rsa.good.test', 'www.sub.good.test'])
+      expect(await ad(name), name).toBe(true);
+    for (const name of ['to-insecure.good.test', 'www.unsigned.nsec3.test', 'www.unsigned.optout.test', 'www.plain.good.test'])
+      expect(await ad(name), name).toBe(false);
   });
 
   it("the double's CA checks validate the controls and refuse each fault, saying why", async () => {
@@ -101,5 +119,7 @@ describe('the proof lab', () => {
     expect(await verdict('old.files.test')).toMatch(/from ns2\.example\.test/);
     expect(await verdict(named('dual'))).toMatch(/404 \(address ::1/);
     expect(await verdict('www.expired.test', 'dnssec')).toMatch(/^DNS: .*SERVFAIL/);
+    expect(await verdict('www.hidden.nodenial.test', 'dnssec')).toMatch(/^DNS: .*SERVFAIL/);
+    for (const name of ['www.wild.nsec3.test', 'www.unsigned.nsec3.test', 'www.unsigned.optout.test']) expect(await verdict(name, 'dnssec'), name).toBeNull();
   });
 });

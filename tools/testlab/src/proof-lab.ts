@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startAcmeLab, type AcmeLab } from './acme-lab.js';
-import { startDnssecLab, DNSSEC_LAB_ZONES } from './dnssec-lab.js';
+import { startDnssecLab, DNSSEC_LAB_NAMES, DNSSEC_LAB_ZONES } from './dnssec-lab.js';
 import { IPV6_LOOPBACK } from './ipv6-loopback.js';
 import { startIssuingAcmeDouble, type IssuingAcmeDouble } from './issuing-acme-double.js';
 import { randomLoopback } from './loopback.js';
@@ -91,7 +91,7 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
         ipv6WebNames: plan.v6,
         pebble: false,
       }),
-      startDnssecLab(),
+      startDnssecLab({ webAddress: plan.web }),
     ]);
     stops.push(acme.stop, signed.stop);
     const others = await startOtherServers(acme, plan);
@@ -252,15 +252,39 @@ function webNames(host: string, silent: string): ProofName[] {
   return names;
 }
 
-/** The signed tree's bogus names (DNSSEC_LAB_ZONES): each answer fails validation. */
+/** The kind of the signed tree's names a validating CA accepts: secure, or insecure below a proved unsigned cut. */
+const DNSSEC_VALID_KIND = 'DNSSEC secure/insecure';
+
+/**
+ * The signed tree's names (DNSSEC_LAB_ZONES, DNSSEC_LAB_NAMES), each at this lab's web server: the bogus ones fail
+ * validation; the others take the validator's other paths (denials, wildcards, CNAME chains, cuts, algorithms) to an
+ * answer a validating CA accepts.
+ */
 function dnssecNames(): ProofName[] {
   const z = DNSSEC_LAB_ZONES;
-  return [
+  const n = DNSSEC_LAB_NAMES;
+  const bogus = [
     { name: `www.${z.expired}`, fault: 'every RRSIG expired' },
     { name: `www.${z.wrongDs}`, fault: 'the DS in test. matches no key of the zone' },
     { name: `bare.${z.noSig}`, fault: 'an A record with no RRSIG in a signed zone' },
     { name: `www.${z.stripped}`, fault: 'served unsigned while test. holds a DS' },
-  ].map((n) => ({ ...n, kind: 'DNSSEC bogus', world: 'dnssec' as const, challenge: 'http-01' as const }));
+    { name: n.toExpired, fault: `CNAME from good.test (secure) to www.${z.expired}, whose RRSIGs expired` },
+    { name: `www.${n.sameServerUnproved}`, fault: "a signed child on its parent's server, no DS and no proof of its absence" },
+  ];
+  const valid = [
+    { name: `www.${z.good}`, fault: 'none: secure (ECDSA P-256)' },
+    { name: `www.${n.nsecWildcard}`, fault: 'none: a wildcard expansion, secure with its NSEC proof' },
+    { name: `www.${n.nsec3Wildcard}`, fault: 'none: a wildcard expansion, secure with its NSEC3 proof' },
+    { name: n.toRsa, fault: `none: CNAME to www.${z.rsa}, secure in both zones` },
+    { name: n.toInsecure, fault: `none: CNAME from good.test (secure) to www.${z.insecure} (no DS: insecure)` },
+    { name: `www.${n.nsec3Insecure}`, fault: 'none: below a delegation without DS, its absence proved by NSEC3' },
+    { name: `www.${n.optOutInsecure}`, fault: 'none: below a delegation without DS, covered by an NSEC3 opt-out span' },
+    { name: `www.${n.sameServerSigned}`, fault: "none: a signed child on its parent's server (no referral), DS in good.test" },
+    { name: `www.${n.sameServerUnsigned}`, fault: "none: an unsigned child on its parent's server, NSEC proves no DS" },
+    { name: `www.${z.ed448}`, fault: 'none: signed with Ed448 (algorithm 16), which certsmith treats as unsigned' },
+  ];
+  const of = (kind: string) => (x: { name: string; fault: string }) => ({ ...x, kind, world: 'dnssec' as const, challenge: 'http-01' as const });
+  return [...bogus.map(of('DNSSEC bogus')), ...valid.map(of(DNSSEC_VALID_KIND))];
 }
 
 /** Writes the CA's TLS root into the lab dir for a config's caFile; returns its path relative to the lab dir. */
