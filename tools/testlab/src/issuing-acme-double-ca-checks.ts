@@ -115,16 +115,30 @@ function permitsUs(value: string, identity: string, accountUri: string): boolean
   return true;
 }
 
-/** Every address any authoritative server of the name's zone gives, each with the server that gave it. */
-async function addressesFromEveryServer(recursive: Resolver, name: string): Promise<{ address: string; from: string }[] | string> {
+/**
+ * Every address any authoritative server of the name's zone gives, each with the server that gave it. A server that
+ * answers with a CNAME is followed to the target's own zone, as a CA's resolver follows it (at most 8 links).
+ */
+async function addressesFromEveryServer(recursive: Resolver, name: string, links = 0): Promise<{ address: string; from: string }[] | string> {
   const servers = await authoritativeServers(recursive, name);
   if (servers.length === 0) return `no nameserver found for ${name}`;
   const found: { address: string; from: string }[] = [];
+  const add = (address: string, from: string) => found.some((f) => f.address === address) || found.push({ address, from });
   for (const server of servers) {
     const at = resolverAt(server.address);
-    const answers = await addressesOf(at, name).catch((error: Error) => `${server.name} (${server.address}) failed: ${error.message}`);
+    const failed = (error: Error) => `${server.name} (${server.address}) failed: ${error.message}`;
+    const alias = await orNone(at.resolveCname(name)).catch(failed);
+    if (typeof alias === 'string') return alias;
+    if (alias.length > 0) {
+      if (links >= 8) return `${name}: more than 8 CNAME links`;
+      const followed = await addressesFromEveryServer(recursive, alias[0]!, links + 1);
+      if (typeof followed === 'string') return followed;
+      for (const f of followed) add(f.address, `${server.name} (${server.address}) via CNAME ${alias[0]}, then ${f.from}`);
+      continue;
+    }
+    const answers = await addressesOf(at, name).catch(failed);
     if (typeof answers === 'string') return answers;
-    for (const address of answers) if (!found.some((f) => f.address === address)) found.push({ address, from: `${server.name} (${server.address})` });
+    for (const address of answers) add(address, `${server.name} (${server.address})`);
   }
   return found;
 }
