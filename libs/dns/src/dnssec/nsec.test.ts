@@ -61,4 +61,13 @@ describe('NSEC proofs', () => {
     expect(nsecNoDs([at('a.ex.test')], 'a.ex.test')).toEqual({ status: 'bogus', reason: 'the NSEC of a.ex.test is not that of a delegation' });
     expect(nsecNoDs([], 'child.ex.test')).toEqual({ status: 'bogus', reason: 'no DS for child.ex.test and no NSEC proving there is none' });
   });
+
+  it("refuses the parent's NSEC at a delegation as a denial of anything at or below the cut but its DS (RFC 6840 4.1)", () => {
+    // child.ex.test's NSEC covers every name below it and lists no A: a replay of it must not deny the child's names.
+    expect(nsecNxdomain([at('child.ex.test')], 'q.child.ex.test', ZONE)).toMatchObject({ status: 'bogus' });
+    expect(nsecNodata([at('child.ex.test')], 'child.ex.test', 'A', ZONE)).toMatchObject({ status: 'bogus' });
+    expect(nsecNodata([at('child.ex.test')], 'q.child.ex.test', 'A', ZONE)).toMatchObject({ status: 'bogus' });
+    expect(nsecWildcardAnswer([at('child.ex.test')], 'q.child.ex.test')).toMatchObject({ status: 'bogus' });
+    expect(nsecNodata([at('child.ex.test')], 'child.ex.test', 'DS', ZONE)).toEqual({ status: 'secure' });
+  });
 });

@@ -29,7 +29,8 @@ const plain = (name: string) => name || '.';
  * NXDOMAIN by NSEC (RFC 4035 section 5.4): one NSEC covers the name, and one covers the wildcard at the closest
  * encloser (the longest ancestor of the name that an NSEC's owner or next name is at or below).
  */
-export function nsecNxdomain(records: Nsec[], qname: string, zone: string): ProofResult {
+export function nsecNxdomain(all: Nsec[], qname: string, zone: string): ProofResult {
+  const records = all.filter((n) => !isAncestorDelegation(n, qname));
   const covering = records.find((n) => nsecCovers(n, qname));
   if (!covering) return { status: 'bogus', reason: `no NSEC proves that ${plain(qname)} does not exist` };
   const encloser = closestEncloser(qname, covering, zone);
@@ -43,9 +44,12 @@ export function nsecNxdomain(records: Nsec[], qname: string, zone: string): Proo
  * CNAME; an empty non-terminal (an NSEC covering it whose next name is below it); or, from a wildcard, an NSEC
  * covering the name and one at the wildcard listing neither.
  */
-export function nsecNodata(records: Nsec[], qname: string, type: string, zone: string): ProofResult {
-  const exact = records.find((n) => n.owner === qname);
+export function nsecNodata(all: Nsec[], qname: string, type: string, zone: string): ProofResult {
+  const exact = all.find((n) => n.owner === qname);
+  if (exact && type !== 'DS' && isDelegation(exact))
+    return { status: 'bogus', reason: `the NSEC of ${plain(qname)} is the parent's at a delegation: it denies nothing but DS there` };
   if (exact) return lacks(exact, type, qname);
+  const records = all.filter((n) => !isAncestorDelegation(n, qname));
   const covering = records.find((n) => nsecCovers(n, qname));
   if (covering && isWithin(covering.next, qname) && covering.next !== qname) return SECURE;
   if (covering) {
@@ -58,7 +62,7 @@ export function nsecNodata(records: Nsec[], qname: string, type: string, zone: s
 
 /** A wildcard answer (RRSIG labels below the owner's): an NSEC proves that the name itself does not exist. */
 export function nsecWildcardAnswer(records: Nsec[], qname: string): ProofResult {
-  if (records.some((n) => nsecCovers(n, qname))) return SECURE;
+  if (records.some((n) => nsecCovers(n, qname) && !isAncestorDelegation(n, qname))) return SECURE;
   return { status: 'bogus', reason: `a wildcard answer without an NSEC proving that ${plain(qname)} does not exist` };
 }
 
@@ -69,6 +73,16 @@ export function nsecNoDs(records: Nsec[], child: string): ProofResult {
   if (exact.types.includes('DS')) return { status: 'bogus', reason: `the NSEC of ${child} lists a DS the referral left out` };
   if (!exact.types.includes('NS') || exact.types.includes('SOA')) return { status: 'bogus', reason: `the NSEC of ${child} is not that of a delegation` };
   return SECURE;
+}
+
+const isDelegation = (nsec: Nsec) => nsec.types.includes('NS') && !nsec.types.includes('SOA');
+
+/**
+ * An NSEC the parent owns at a delegation above `name` (RFC 6840 section 4.1): it says nothing of the names below the
+ * cut, which the child's zone answers for, so it may not deny them.
+ */
+function isAncestorDelegation(nsec: Nsec, name: string): boolean {
+  return isDelegation(nsec) && name !== nsec.owner && isWithin(name, nsec.owner);
 }
 
 function lacks(nsec: Nsec, type: string, name: string): ProofResult {

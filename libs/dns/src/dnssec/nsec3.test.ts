@@ -78,6 +78,12 @@ describe('NSEC3 proofs', () => {
     expect(nsec3NoDs(chainOf(rest, false), 'child.ex.test', ZONE)).toMatchObject({ status: 'bogus', reason: expect.stringContaining('has no opt-out') });
   });
 
+  it("refuses the parent's NSEC3 at a delegation as a denial of any type at the child's apex but DS (RFC 6840 4.1)", () => {
+    expect(nsec3Nodata(chain, 'child.ex.test', 'A', ZONE)).toMatchObject({ status: 'bogus', reason: expect.stringContaining('at a delegation') });
+    expect(nsec3Nodata(chain, 'child.ex.test', 'DS', ZONE)).toEqual({ status: 'secure' });
+    expect(nsec3Nxdomain(chain, 'q.child.ex.test', ZONE)).toMatchObject({ status: 'bogus' });
+  });
+
   it('leaves NSEC3 of an unknown hash or too many iterations unjudged (insecure)', () => {
     expect(
       usableNsec3(

@@ -158,6 +158,9 @@ export function nsec3Nxdomain(records: Nsec3[], qname: string, zone: string): Pr
  */
 export function nsec3Nodata(records: Nsec3[], qname: string, type: string, zone: string): ProofResult {
   const exact = records.find((r) => matches(r, qname));
+  // RFC 6840 section 4.1: the parent's NSEC3 at a delegation denies nothing at the child's apex but its DS.
+  if (exact && type !== 'DS' && exact.types.includes('NS') && !exact.types.includes('SOA'))
+    return { status: 'bogus', reason: `the NSEC3 of ${plain(qname)} is the parent's at a delegation: it denies nothing but DS there` };
   if (exact) return lacks(exact.types, type, qname);
   const proof = closestEncloser(records, qname, zone);
   if (typeof proof === 'string') return { status: 'bogus', reason: `no NSEC3 proves that ${plain(qname)} has no ${type} (${proof})` };
