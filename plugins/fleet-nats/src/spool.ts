@@ -44,9 +44,13 @@ export class Spool {
       .filter((m): m is Outbound => m !== null);
   }
 
-  /** Keeps only `left` (all was sent: the file goes). */
+  /** Keeps only `left`, the newest SPOOL_MAX_LINES of it (all was sent: the file goes). */
   async replace(left: Outbound[]): Promise<void> {
     if (left.length === 0) await rm(this.file, { force: true });
-    else await writePrivateFileAtomic(this.file, left.map((m) => JSON.stringify(m) + '\n').join(''));
+    else await writePrivateFileAtomic(this.file, linesOf(left.slice(-SPOOL_MAX_LINES)));
   }
+}
+
+function linesOf(messages: Outbound[]): string {
+  return messages.map((m) => JSON.stringify(m) + '\n').join('');
 }
