@@ -24,6 +24,13 @@ describe('the standing validation record (dns-persist-01)', () => {
     expect(parsePersistValue('v=spf1 -all')).toBeNull();
   });
 
+  it('counts a record whose persistUntil is not a base-10 integer as none: the CA rejects it, so a valid one is still to be published', () => {
+    const mine = `ca.test; accounturi=${ACCOUNT}`;
+    expect(parsePersistValue(`${mine}; persistUntil=2030-01-01`)).toBeNull();
+    expect(judgeStanding([`${mine}; persistUntil=soon`], want, now)).toEqual({ state: 'missing' });
+    expect(judgeStanding(['ca.test; accounturi=https://ca.test/acct/2; persistUntil=-1'], want, now)).toEqual({ state: 'missing' });
+  });
+
   it('is bound only by a live record of this CA for this account (with policy=wildcard for a wildcard)', () => {
     const mine = `ca.test; accounturi=${ACCOUNT}`;
     expect(judgeStanding([mine], want, now)).toEqual({ state: 'bound' });

@@ -21,7 +21,10 @@ export interface ParsedPersist {
   persistUntil?: number;
 }
 
-/** An issue-value (RFC 8659 section 4.2): the issuer, then `key=value` parameters; unknown keys ignored; null without an issuer. */
+/**
+ * An issue-value (RFC 8659 section 4.2): the issuer, then `key=value` parameters; unknown keys ignored; null without
+ * an issuer, or with a persistUntil that is not a base-10 integer (a CA rejects such a record as malformed).
+ */
 export function parsePersistValue(text: string): ParsedPersist | null {
   const [issuer, ...parameters] = text.split(';').map((part) => part.trim());
   if (!issuer || !/^[A-Za-z0-9.-]+$/.test(issuer)) return null;
@@ -33,7 +36,10 @@ export function parsePersistValue(text: string): ParsedPersist | null {
     const value = parameter.slice(at + 1).trim();
     if (key === 'accounturi') parsed.accountUri = value;
     else if (key === 'policy') parsed.wildcard = value.toLowerCase() === 'wildcard';
-    else if (key === 'persistuntil' && /^\d+$/.test(value)) parsed.persistUntil = Number(value);
+    else if (key === 'persistuntil') {
+      if (!/^\d+$/.test(value)) return null;
+      parsed.persistUntil = Number(value);
+    }
   }
   return parsed;
 }
