@@ -150,6 +150,23 @@ describe('DnsTransport against hostile answers', () => {
 });
 
 describe('IterativeResolver against hostile servers', () => {
+  it("ends a caller's wait on its own abort when it shares another caller's address question to a silent server", async () => {
+    const p = port();
+    const silent = await fakeServer(p, () => undefined);
+    const resolver = new IterativeResolver({ rootHints: [{ name: 'a.root', addresses: [silent] }], port: p, timeoutMs: 10_000, retries: 0 });
+    const first = new AbortController();
+    let firstSettled = false;
+    const asked = resolver.ask(silent, 'www.example.test', 'A', first.signal).finally(() => (firstSettled = true));
+    const second = new AbortController();
+    const shared = resolver.ask(silent, 'www.example.test', 'A', second.signal);
+    second.abort(new Error('second run cancelled'));
+    await expect(shared).rejects.toThrow('second run cancelled');
+    // The first caller's question is still waiting on the server: the second did not wait for its timeout.
+    expect(firstSettled).toBe(false);
+    first.abort(new Error('first run cancelled'));
+    await expect(asked).rejects.toThrow('first run cancelled');
+  });
+
   it('treats a referral to itself, upward or sideways as lame and ends with a named failure', async () => {
     const p = port();
     const root = randomLoopback();

@@ -351,8 +351,12 @@ export class IterativeResolver implements Resolver {
     const key = `${address}|${qname}|${type}`;
     const now = Date.now();
     const heard = this.heard.get(key);
-    // Another caller's abort is not this one's: its own question is asked then.
-    if (heard && heard.until > now) return heard.result.catch(() => this.askAnew(address, qname, type, signal));
+    // Another caller's abort is not this one's: its own question is asked then; this one's ends its wait at once.
+    if (heard && heard.until > now)
+      return untilAborted(
+        heard.result.catch(() => this.askAnew(address, qname, type, signal)),
+        signal,
+      );
     if (this.heard.size >= 4_096) for (const [k, h] of this.heard) if (h.until <= now) this.heard.delete(k);
     const result = this.askAnew(address, qname, type, signal);
     this.heard.set(key, { until: now + HEARD_MS, result });
@@ -708,6 +712,15 @@ function cnameEvidence(step: Exclude<Step, { kind: 'referral' | 'lame' }>): Sign
     server: step.server ?? '?',
     authority: step.authority,
   }));
+}
+
+/** `result`, or this caller's abort if it comes first: a question shared with another caller ends with either's signal. */
+function untilAborted<T>(result: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** IPv4 first: many hosts have no IPv6 route, and a v4 address answers as well. */
