@@ -52,7 +52,7 @@ export async function verifyDenial(question: DenialQuestion, zone: string, autho
       case 'nodata':
         return nsecNodata(records.nsec, name, question.type, zone);
       case 'wildcard':
-        return nsecWildcardAnswer(records.nsec, name);
+        return nsecWildcardAnswer(records.nsec, name, suffixOf(name, question.labels), zone);
       case 'no-ds':
         return nsecNoDs(records.nsec, name);
     }

@@ -48,8 +48,12 @@ describe('NSEC proofs', () => {
   });
 
   it('proves a wildcard answer by an NSEC covering the name', () => {
-    expect(nsecWildcardAnswer(covering('h.w.ex.test'), 'h.w.ex.test')).toEqual({ status: 'secure' });
-    expect(nsecWildcardAnswer([at('a.ex.test')], 'h.w.ex.test')).toMatchObject({ status: 'bogus' });
+    expect(nsecWildcardAnswer(covering('h.w.ex.test'), 'h.w.ex.test', 'w.ex.test', ZONE)).toEqual({ status: 'secure' });
+    expect(nsecWildcardAnswer([at('a.ex.test')], 'h.w.ex.test', 'w.ex.test', ZONE)).toMatchObject({ status: 'bogus' });
+    // b.w.ex.test exists: its NSEC covers a.b.w.ex.test, but *.w.ex.test does not expand below an existing name.
+    const existing: Nsec = { owner: 'b.w.ex.test', next: 'c.w.ex.test', types: ['A', 'RRSIG', 'NSEC'] };
+    expect(nsecWildcardAnswer([existing], 'a.b.w.ex.test', 'w.ex.test', ZONE)).toMatchObject({ status: 'bogus' });
+    expect(nsecWildcardAnswer([existing], 'a.b.w.ex.test', 'b.w.ex.test', ZONE)).toEqual({ status: 'secure' });
   });
 
   it('proves no DS only at a delegation whose NSEC lists NS without DS or SOA', () => {
@@ -67,7 +71,7 @@ describe('NSEC proofs', () => {
     expect(nsecNxdomain([at('child.ex.test')], 'q.child.ex.test', ZONE)).toMatchObject({ status: 'bogus' });
     expect(nsecNodata([at('child.ex.test')], 'child.ex.test', 'A', ZONE)).toMatchObject({ status: 'bogus' });
     expect(nsecNodata([at('child.ex.test')], 'q.child.ex.test', 'A', ZONE)).toMatchObject({ status: 'bogus' });
-    expect(nsecWildcardAnswer([at('child.ex.test')], 'q.child.ex.test')).toMatchObject({ status: 'bogus' });
+    expect(nsecWildcardAnswer([at('child.ex.test')], 'q.child.ex.test', 'child.ex.test', ZONE)).toMatchObject({ status: 'bogus' });
     expect(nsecNodata([at('child.ex.test')], 'child.ex.test', 'DS', ZONE)).toEqual({ status: 'secure' });
   });
 });

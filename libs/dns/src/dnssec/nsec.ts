@@ -60,10 +60,14 @@ export function nsecNodata(all: Nsec[], qname: string, type: string, zone: strin
   return { status: 'bogus', reason: `no NSEC proves that ${plain(qname)} has no ${type}` };
 }
 
-/** A wildcard answer (RRSIG labels below the owner's): an NSEC proves that the name itself does not exist. */
-export function nsecWildcardAnswer(records: Nsec[], qname: string): ProofResult {
-  if (records.some((n) => nsecCovers(n, qname) && !isAncestorDelegation(n, qname))) return SECURE;
-  return { status: 'bogus', reason: `a wildcard answer without an NSEC proving that ${plain(qname)} does not exist` };
+/**
+ * A wildcard answer (RRSIG labels below the owner's) expanded at `encloser` (RFC 4035 section 5.3.4): an NSEC proves
+ * that the name itself does not exist and that `encloser` is its closest encloser, so no closer name stood in the way.
+ */
+export function nsecWildcardAnswer(records: Nsec[], qname: string, encloser: string, zone: string): ProofResult {
+  const proves = (n: Nsec) => nsecCovers(n, qname) && !isAncestorDelegation(n, qname) && closestEncloser(qname, n, zone) === encloser;
+  if (records.some(proves)) return SECURE;
+  return { status: 'bogus', reason: `a wildcard answer without an NSEC proving that ${plain(qname)} does not exist below ${wildcardAt(encloser)}` };
 }
 
 /** An NSEC at a delegation with no DS (RFC 4035 section 5.2, RFC 6840 section 4.4): NS, neither DS nor SOA. */
