@@ -39,8 +39,11 @@ describe('the standing validation record (dns-persist-01)', () => {
     expect(judgeStanding(['other.test; accounturi=x'], want, now)).toEqual({ state: 'other-ca', issuers: ['other.test'] });
     expect(judgeStanding(['ca.test; accounturi=https://ca.test/acct/2', 'ca.test'], want, now)).toEqual({
       state: 'other-account',
-      accounts: ['https://ca.test/acct/2', '(no accounturi)'],
+      accounts: ['https://ca.test/acct/2'],
     });
+    // Without accounturi the CA ignores the record: it holds the name for no account, and this issuer's goes beside it.
+    expect(parsePersistValue('ca.test; policy=wildcard')).toBeNull();
+    expect(judgeStanding(['ca.test', 'ca.test; policy=wildcard'], want, now)).toEqual({ state: 'missing' });
     // Before this issuer has an account, any record of its CA is another account's.
     expect(judgeStanding([mine], { ...want, accountUri: null }, now)).toEqual({ state: 'other-account', accounts: [ACCOUNT] });
     expect(judgeStanding([`${mine}; persistUntil=1000`], want, now)).toEqual({ state: 'expired' });

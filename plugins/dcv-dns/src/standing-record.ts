@@ -23,7 +23,8 @@ export interface ParsedPersist {
 
 /**
  * An issue-value (RFC 8659 section 4.2): the issuer, then `key=value` parameters; unknown keys ignored; null without
- * an issuer, or with a persistUntil that is not a base-10 integer (a CA rejects such a record as malformed).
+ * an issuer, without the accounturi the draft requires, or with a persistUntil that is not a base-10 integer (a CA
+ * rejects such a record as malformed: it binds nobody, so it neither stands for this account nor holds the name for another).
  */
 export function parsePersistValue(text: string): ParsedPersist | null {
   const [issuer, ...parameters] = text.split(';').map((part) => part.trim());
@@ -41,7 +42,7 @@ export function parsePersistValue(text: string): ParsedPersist | null {
       parsed.persistUntil = Number(value);
     }
   }
-  return parsed;
+  return parsed.accountUri ? parsed : null;
 }
 
 /** What the TXT values at a name's standing owner say for one CA and account. */
@@ -64,7 +65,7 @@ export function judgeStanding(values: string[], want: StandingRecord & { wildcar
   const ours = parsed.filter((p) => issuers.has(p.issuer));
   if (ours.length === 0) return parsed.length ? { state: 'other-ca', issuers: [...new Set(parsed.map((p) => p.issuer))] } : { state: 'missing' };
   const bound = ours.filter((p) => want.accountUri !== null && p.accountUri === want.accountUri);
-  if (bound.length === 0) return { state: 'other-account', accounts: [...new Set(ours.map((p) => p.accountUri ?? '(no accounturi)'))] };
+  if (bound.length === 0) return { state: 'other-account', accounts: [...new Set(ours.map((p) => p.accountUri!))] };
   const live = bound.filter((p) => p.persistUntil === undefined || p.persistUntil * 1000 > now.getTime());
   if (live.length === 0) return { state: 'expired' };
   if (want.wildcard && !live.some((p) => p.wildcard)) return { state: 'not-wildcard' };
