@@ -34,7 +34,7 @@ export async function checkAsCa(options: IssuingAcmeDoubleCaChecks, challenge: C
   const recursive = resolverAt(options.resolver);
   try {
     if (options.checks.includes('caa')) {
-      const caa = await caaRefusal(recursive, options.caaIdentity, challenge);
+      const caa = await caaRefusal(recursive, options.caaIdentity, challenge, 'http-01');
       if (caa) return caa;
     }
     const addresses = options.checks.includes('perspectives')
@@ -47,6 +47,19 @@ export async function checkAsCa(options: IssuingAcmeDoubleCaChecks, challenge: C
       if (failure) return `${failure} (address ${address} from ${from})`;
     }
     return null;
+  } catch (error) {
+    return `DNS: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * Null when CAA lets this CA issue for `name` to the account over `method` (any method: CAA binds them all), else
+ * why not. Only with 'caa' among the checks.
+ */
+export async function caaAsCa(options: IssuingAcmeDoubleCaChecks, name: string, accountUri: string, method: string): Promise<string | null> {
+  if (!options.checks.includes('caa')) return null;
+  try {
+    return await caaRefusal(resolverAt(options.resolver), options.caaIdentity, { name, accountUri }, method);
   } catch (error) {
     return `DNS: ${(error as Error).message}`;
   }
@@ -77,7 +90,12 @@ async function addressesOf(resolver: Resolver, name: string): Promise<string[]> 
  * RFC 8659 section 3: the CAA RRset of the name or of its closest ancestor that has one (the recursive resolver
  * follows CNAMEs); RFC 8657: a record that names this CA may bind it to an account and to validation methods.
  */
-async function caaRefusal(resolver: Resolver, identity: string, challenge: CaCheckedChallenge): Promise<string | null> {
+async function caaRefusal(
+  resolver: Resolver,
+  identity: string,
+  challenge: Pick<CaCheckedChallenge, 'name' | 'accountUri'>,
+  method: string,
+): Promise<string | null> {
   const labels = challenge.name.toLowerCase().replace(/\.$/, '').split('.');
   for (let i = 0; i < labels.length - 1; i++) {
     const at = labels.slice(i).join('.');
@@ -90,13 +108,13 @@ async function caaRefusal(resolver: Resolver, identity: string, challenge: CaChe
     }
     const issues = records.flatMap((record) => (record.issue === undefined ? [] : [record.issue]));
     if (issues.length === 0) return null;
-    const permits = issues.some((value) => permitsUs(value, identity, challenge.accountUri));
-    return permits ? null : `CAA at ${at} (${issues.map((v) => `issue "${v}"`).join(', ')}) does not let ${identity} issue for this account over http-01`;
+    const permits = issues.some((value) => permitsUs(value, identity, challenge.accountUri, method));
+    return permits ? null : `CAA at ${at} (${issues.map((v) => `issue "${v}"`).join(', ')}) does not let ${identity} issue for this account over ${method}`;
   }
   return null;
 }
 
-function permitsUs(value: string, identity: string, accountUri: string): boolean {
+function permitsUs(value: string, identity: string, accountUri: string, method: string): boolean {
   const [domain, ...parameters] = value.split(';').map((part) => part.trim());
   if (domain?.toLowerCase() !== identity.toLowerCase()) return false;
   for (const parameter of parameters.filter(Boolean)) {
@@ -108,7 +126,7 @@ function permitsUs(value: string, identity: string, accountUri: string): boolean
       !v
         .split(',')
         .map((m) => m.trim())
-        .includes('http-01')
+        .includes(method)
     )
       return false;
   }

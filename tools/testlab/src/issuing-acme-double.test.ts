@@ -291,4 +291,38 @@ describe('the issuing ACME test double', () => {
     );
     expect((await attempt('p4.example.test')).detail).toBe('no TXT record at _validation-persist.p4.example.test');
   });
+
+  it('with caChecks, refuses a standing record where CAA does not let the CA issue over dns-persist-01', async () => {
+    double.behave({
+      validation: { dnsPersist01: { issuerDomainNames: ['double-ca.test'], server: { address: dns.addresses.primary } } },
+      // BIND's primary answers for example.test, all the CAA climb of a name below it asks.
+      caChecks: { checks: ['caa'], resolver: dns.addresses.primary, caaIdentity: 'double-ca.test' },
+    });
+    const client = new RawClient();
+    await client.start();
+    await dns.updateExampleZone([
+      ...['p5', 'p6'].map((label) => `update add _validation-persist.${label}.example.test. 60 TXT "double-ca.test; accounturi=${client.kid}"`),
+      'update add p5.example.test. 60 CAA 0 issue "double-ca.test; validationmethods=http-01"',
+      'update add p6.example.test. 60 CAA 0 issue "double-ca.test; validationmethods=dns-persist-01"',
+    ]);
+    const attempt = async (name: string) => {
+      const created = await client.post(client.dir.newOrder!, { identifiers: [{ type: 'dns', value: name }] });
+      const authzUrl = (created.json.authorizations as string[])[0]!;
+      const authz = (await client.post(authzUrl, undefined)).json as { challenges: { url: string }[] };
+      await client.post(authz.challenges[0]!.url, {});
+      for (let i = 0; i < 100; i++) {
+        const after = (await client.post(authzUrl, undefined)).json as { status: string; challenges: { error?: { detail: string } }[] };
+        if (after.status !== 'pending') return { status: after.status, detail: after.challenges[0]!.error?.detail };
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`${name}: the authorization stayed pending`);
+    };
+    expect(await attempt('p5.example.test')).toEqual({
+      status: 'invalid',
+      detail:
+        'CAA at p5.example.test (issue "double-ca.test; validationmethods=http-01") does not let double-ca.test issue for this account over dns-persist-01',
+    });
+    expect(await attempt('p6.example.test')).toEqual({ status: 'valid', detail: undefined });
+    double.behave({ caChecks: undefined });
+  });
 });

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { createCa } from './certs.js';
 import { DoubleCa, readCsr } from './issuing-acme-double-ca.js';
-import { checkAsCa, type IssuingAcmeDoubleCaChecks } from './issuing-acme-double-ca-checks.js';
+import { caaAsCa, checkAsCa, type IssuingAcmeDoubleCaChecks } from './issuing-acme-double-ca-checks.js';
 import { checkDnsPersist01, type DnsPersistCheck } from './issuing-acme-double-dns-persist.js';
 import { checkHttp01 } from './issuing-acme-double-http01.js';
 import { decodeJws, jwkThumbprint } from './issuing-acme-double-jws.js';
@@ -46,7 +46,7 @@ export interface IssuingAcmeDoubleOptions {
    * `issuer-domain-names`, and asks that DNS server for the standing record (see checkDnsPersist01).
    */
   validation?: 'none' | { http01?: { address: string; port?: number }; dnsPersist01?: DnsPersistCheck };
-  /** With `validation.http01`: a real CA's checks of an http-01 answer (CAA; every perspective instead of that address). */
+  /** A real CA's checks: CAA for every challenge; for http-01, every perspective instead of that address. */
   caChecks?: IssuingAcmeDoubleCaChecks;
   /**
    * `renewalInfo` (RFC 9773): 'lifetime' (default) suggests a short window around two thirds of the certificate's
@@ -498,8 +498,12 @@ class DoubleState {
       const keyAuthorization = `${challenge.token}.${authz.order.account.thumbprint}`;
       return checkAsCa(caChecks, { name: authz.name, token: challenge.token, keyAuthorization, accountUri: `${this.base}/acct/${authz.order.account.id}` });
     }
-    if (challenge.type === 'dns-persist-01')
-      return checkDnsPersist01(validation.dnsPersist01!, authz.name, `${this.base}/acct/${authz.order.account.id}`, this.options.now?.() ?? new Date());
+    if (challenge.type === 'dns-persist-01') {
+      const accountUri = `${this.base}/acct/${authz.order.account.id}`;
+      // CAA binds every method: a real CA checks it for a standing record too.
+      const caa = caChecks ? await caaAsCa(caChecks, authz.name, accountUri, challenge.type) : null;
+      return caa ?? checkDnsPersist01(validation.dnsPersist01!, authz.name, accountUri, this.options.now?.() ?? new Date());
+    }
     return validation.http01
       ? checkHttp01(validation.http01, authz.name, challenge.token, `${challenge.token}.${authz.order.account.thumbprint}`)
       : 'http-01 is not offered';
