@@ -17,6 +17,19 @@ describe('IterativeResolver with DNSSEC validation', () => {
     await lab?.stop();
   });
 
+  it("validates a zone again after another lookup's abort cut its walk short (an abort is not remembered)", async () => {
+    const trustAnchors = lab.trustAnchors.map((ds) => ({ ...ds, digest: Buffer.from(ds.digest, 'hex') }));
+    const first = new AbortController();
+    let toRoot = 0;
+    // The second question to the root is the walk's DNSKEY of the root, after the answer: the first lookup aborts there.
+    const abortAtWalk = {
+      refusal: (address: string) => (address === lab.rootHints[0]!.addresses[0] && ++toRoot === 2 && first.abort(new Error('first cancelled')), null),
+    };
+    const fresh = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 1_000, retries: 0, addressPolicy: abortAtWalk, dnssec: { trustAnchors } });
+    await expect(fresh.lookup(`www.${Z.good}`, 'A', first.signal)).rejects.toThrow('first cancelled');
+    expect(await fresh.lookup(`www.${Z.good}`, 'A', signal())).toMatchObject({ outcome: 'ok', dnssec: { status: 'secure' } });
+  });
+
   it('calls the good chains secure: ECDSA P-256 and RSA/SHA-256', async () => {
     for (const zone of [Z.good, Z.rsa]) {
       const r = await resolver.resolveAddresses(`www.${zone}`, signal());

@@ -430,6 +430,7 @@ export class IterativeResolver implements Resolver {
         return { failure: `${fqdn(zone)} DNSKEY: ${step.kind === 'nodata' ? 'no DNSKEY record' : step.kind}` };
       });
       this.zoneKeys.set(zone, fetched);
+      forgetIfRejected(this.zoneKeys, zone, fetched);
     }
     return fetched;
   }
@@ -448,6 +449,7 @@ export class IterativeResolver implements Resolver {
         return { failure: step.kind === 'fail' ? step.detail : `${fqdn(name)} DS: a CNAME` };
       });
       this.dsAnswers.set(name, fetched);
+      forgetIfRejected(this.dsAnswers, name, fetched);
     }
     return fetched;
   }
@@ -712,6 +714,16 @@ function cnameEvidence(step: Exclude<Step, { kind: 'referral' | 'lame' }>): Sign
     server: step.server ?? '?',
     authority: step.authority,
   }));
+}
+
+/**
+ * Drops a remembered question's promise when it rejects (its asker's signal aborted, e.g. a per-name deadline): the
+ * next asker, with its own signal, asks again instead of inheriting another's abort for the rest of the run.
+ */
+function forgetIfRejected<K, V>(memory: Map<K, Promise<V>>, key: K, promise: Promise<V>): void {
+  promise.catch(() => {
+    if (memory.get(key) === promise) memory.delete(key);
+  });
 }
 
 /** `result`, or this caller's abort if it comes first: a question shared with another caller ends with either's signal. */

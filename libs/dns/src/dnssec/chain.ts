@@ -87,8 +87,11 @@ export function zoneKeysOf(target: string, context: ChainContext, unsignedOwner 
   const key = unsignedOwner ? `unsigned|${target}` : target;
   let walk = walks.get(key);
   if (!walk) {
-    walk = walkToZone(target, context, unsignedOwner);
-    walks.set(key, walk);
+    const made = walkToZone(target, context, unsignedOwner);
+    walks.set(key, made);
+    // A walk that threw (its asker's signal aborted) is not the zone's verdict: the next answer walks again.
+    made.catch(() => walks.get(key) === made && walks.delete(key));
+    walk = made;
   }
   return walk;
 }
