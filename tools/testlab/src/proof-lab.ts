@@ -11,6 +11,7 @@ import { startPebble, type Pebble } from './pebble.js';
 import { mustRun } from './process.js';
 import { startValidatingUnbound } from './proof-lab-unbound.js';
 import { makeStaleSecondary } from './stale-secondary.js';
+import { startBoth } from './start-together.js';
 import { startUnbound } from './unbound.js';
 
 /** The CAA issuer domain name of the proof's CA (the double checks it; Pebble has none). */
@@ -80,7 +81,7 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
   };
   try {
     const plan = webPlan();
-    const [acme, signed] = await Promise.all([
+    const [acme, signed] = await startBoth(
       startAcmeLab({
         name: 'proof',
         webAddress: plan.web,
@@ -92,14 +93,14 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
         pebble: false,
       }),
       startDnssecLab({ webAddress: plan.web }),
-    ]);
+    );
     stops.push(acme.stop, signed.stop);
     const others = await startOtherServers(acme, plan);
     stops.push(others.stop);
-    const [unbound, validating] = await Promise.all([
+    const [unbound, validating] = await startBoth(
       startUnbound({ rootHintsFile: acme.dns.rootHintsFile, cacheMaxTtl: 1 }),
       startValidatingUnbound({ rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile }),
-    ]);
+    );
     stops.push(unbound.stop, validating.stop);
     const web: ProofWorld = { rootHintsFile: acme.dns.rootHintsFile, resolver: unbound.address };
     const dnssec: ProofWorld = { rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile, resolver: validating.address };
@@ -134,10 +135,10 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
 
 /** The stale secondary's old address, where another nginx serves the same docroot, and `other`: a server with nothing in its docroot. */
 async function startOtherServers(acme: AcmeLab, plan: ReturnType<typeof webPlan>): Promise<{ stale: string; stop: () => Promise<void> }> {
-  const [stale, other] = await Promise.all([
+  const [stale, other] = await startBoth(
     startNginx({ address: randomLoopback(), sites: [{ serverNames: ['_'], docroot: acme.docroot }] }),
     startNginx({ address: plan.other, sites: [{ serverNames: ['_'], docroot: join(acme.dir, 'other-server') }] }),
-  ]);
+  );
   const stop = async () => void (await Promise.all([stale.stop(), other.stop()]));
   try {
     await makeStaleSecondary(acme.dns, {
