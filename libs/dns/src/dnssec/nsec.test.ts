@@ -33,6 +33,12 @@ describe('NSEC proofs', () => {
     expect(nsecNxdomain([at('alias.ex.test')], 'a.ex.test', ZONE)).toEqual({ status: 'bogus', reason: 'no NSEC proves that a.ex.test does not exist' });
     // Below an existing name the closest encloser is that name: the wildcard to deny is *.a.ex.test.
     expect(nsecNxdomain([at('a.ex.test')], 'q.a.ex.test', ZONE)).toEqual({ status: 'secure' });
+    // y.ex.test is an empty non-terminal: the NSEC covering it, whose next name is below it, says it exists.
+    expect(nsecNxdomain([...covering('y.ex.test'), ...covering('*.ex.test')], 'y.ex.test', ZONE)).toEqual({
+      status: 'bogus',
+      reason: 'an NSEC shows that y.ex.test exists, which the NXDOMAIN denies',
+    });
+    expect(nsecNxdomain([at('a.ex.test'), ...covering('b.ex.test'), ...covering('*.ex.test')], 'a.ex.test', ZONE)).toMatchObject({ status: 'bogus' });
   });
 
   it('proves NODATA at the name, at an empty non-terminal and from a wildcard; refuses an NSEC listing the type or CNAME', () => {

@@ -31,6 +31,9 @@ const plain = (name: string) => name || '.';
  */
 export function nsecNxdomain(all: Nsec[], qname: string, zone: string): ProofResult {
   const records = all.filter((n) => !isAncestorDelegation(n, qname));
+  // An NSEC at the name, or one whose next name is below it (an empty non-terminal), says that it exists.
+  if (records.some((n) => n.owner === qname || (nsecCovers(n, qname) && isWithin(n.next, qname))))
+    return { status: 'bogus', reason: `an NSEC shows that ${plain(qname)} exists, which the NXDOMAIN denies` };
   const covering = records.find((n) => nsecCovers(n, qname));
   if (!covering) return { status: 'bogus', reason: `no NSEC proves that ${plain(qname)} does not exist` };
   const encloser = closestEncloser(qname, covering, zone);
