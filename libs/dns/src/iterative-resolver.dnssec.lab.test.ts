@@ -30,6 +30,16 @@ describe('IterativeResolver with DNSSEC validation', () => {
     expect(await fresh.lookup(`www.${Z.good}`, 'A', signal())).toMatchObject({ outcome: 'ok', dnssec: { status: 'secure' } });
   });
 
+  it('asks a zone for its DNSKEY again after a question no server answered (one lost datagram is not the zone verdict)', async () => {
+    const trustAnchors = lab.trustAnchors.map((ds) => ({ ...ds, digest: Buffer.from(ds.digest, 'hex') }));
+    let toZones = 0;
+    // The zone server's second question is good.test's DNSKEY, after the answer: refused once, as if the datagram were lost.
+    const dropOnce = { refusal: (address: string) => (address === lab.addresses.zones && ++toZones === 2 ? 'dropped once (test)' : null) };
+    const fresh = new IterativeResolver({ rootHints: lab.rootHints, timeoutMs: 1_000, retries: 0, addressPolicy: dropOnce, dnssec: { trustAnchors } });
+    expect(await fresh.lookup(`www.${Z.good}`, 'A', signal())).toMatchObject({ outcome: 'error', dnssec: { status: 'bogus' } });
+    expect(await fresh.lookup(`www.${Z.good}`, 'A', signal())).toMatchObject({ outcome: 'ok', dnssec: { status: 'secure' } });
+  });
+
   it('calls the good chains secure: ECDSA P-256 and RSA/SHA-256', async () => {
     for (const zone of [Z.good, Z.rsa]) {
       const r = await resolver.resolveAddresses(`www.${zone}`, signal());

@@ -426,11 +426,12 @@ export class IterativeResolver implements Resolver {
     if (!fetched) {
       fetched = this.resolveOne(zone, 'DNSKEY', { signal, path: [], stack: new Set(), depth: 0 }).then((step): FetchedKeys => {
         if (step.kind === 'answer') return { records: [...step.records, ...(step.signatures ?? [])], server: step.server ?? '?' };
-        if (step.kind === 'fail') return { failure: step.detail };
+        if (step.kind === 'fail') return { failure: step.detail, transient: true };
         return { failure: `${fqdn(zone)} DNSKEY: ${step.kind === 'nodata' ? 'no DNSKEY record' : step.kind}` };
       });
       this.zoneKeys.set(zone, fetched);
       forgetIfRejected(this.zoneKeys, zone, fetched);
+      forgetIfTransient(this.zoneKeys, zone, fetched);
     }
     return fetched;
   }
@@ -446,10 +447,11 @@ export class IterativeResolver implements Resolver {
         const server = step.kind === 'fail' ? '?' : (step.server ?? '?');
         if (step.kind === 'answer') return { ds: step.records, signatures: step.signatures ?? [], authority: step.authority ?? [], server };
         if (step.kind === 'nodata' || step.kind === 'nxdomain') return { ds: [], signatures: [], authority: step.authority ?? [], server };
-        return { failure: step.kind === 'fail' ? step.detail : `${fqdn(name)} DS: a CNAME` };
+        return step.kind === 'fail' ? { failure: step.detail, transient: true } : { failure: `${fqdn(name)} DS: a CNAME` };
       });
       this.dsAnswers.set(name, fetched);
       forgetIfRejected(this.dsAnswers, name, fetched);
+      forgetIfTransient(this.dsAnswers, name, fetched);
     }
     return fetched;
   }
@@ -720,6 +722,16 @@ function cnameEvidence(step: Exclude<Step, { kind: 'referral' | 'lame' }>): Sign
  * Drops a remembered question's promise when it rejects (its asker's signal aborted, e.g. a per-name deadline): the
  * next asker, with its own signal, asks again instead of inheriting another's abort for the rest of the run.
  */
+/** A failure no server gave as an answer (a timeout under load) is this asker's: the next one asks again. */
+function forgetIfTransient<K, V extends object>(memory: Map<K, Promise<V>>, key: K, promise: Promise<V>): void {
+  void promise.then(
+    (value) => {
+      if ('transient' in value && value.transient === true && memory.get(key) === promise) memory.delete(key);
+    },
+    () => undefined,
+  );
+}
+
 function forgetIfRejected<K, V>(memory: Map<K, Promise<V>>, key: K, promise: Promise<V>): void {
   promise.catch(() => {
     if (memory.get(key) === promise) memory.delete(key);

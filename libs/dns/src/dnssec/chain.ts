@@ -48,7 +48,8 @@ export interface SignedDenial {
 }
 
 /** A zone's DNSKEY RRset with its RRSIGs (the answer section), or why it could not be had. */
-export type FetchedKeys = { records: DnsRecord[]; server: string } | { failure: string };
+/** `transient`: no server answered this time (a timeout, SERVFAIL); another ask may get the keys. */
+export type FetchedKeys = { records: DnsRecord[]; server: string } | { failure: string; transient?: boolean };
 
 export interface ChainContext {
   trustAnchors: DsData[];
@@ -87,10 +88,19 @@ export function zoneKeysOf(target: string, context: ChainContext, unsignedOwner 
   const key = unsignedOwner ? `unsigned|${target}` : target;
   let walk = walks.get(key);
   if (!walk) {
-    const made = walkToZone(target, context, unsignedOwner);
+    let transient = false;
+    const note = <T extends object>(fetched: T): T => ((transient ||= 'transient' in fetched && fetched.transient === true), fetched);
+    const noting: ChainContext = {
+      ...context,
+      fetchKeys: async (zone) => note(await context.fetchKeys(zone)),
+      ...(context.fetchDs ? { fetchDs: async (name: string) => note(await context.fetchDs!(name)) } : {}),
+    };
+    const made = walkToZone(target, noting, unsignedOwner);
     walks.set(key, made);
-    // A walk that threw (its asker's signal aborted) is not the zone's verdict: the next answer walks again.
-    made.catch(() => walks.get(key) === made && walks.delete(key));
+    // A walk that threw (its asker's signal aborted), or that met a question no server answered this time, is not the
+    // zone's verdict: the next answer walks again.
+    const forget = () => walks.get(key) === made && walks.delete(key);
+    made.then(() => transient && forget(), forget);
     walk = made;
   }
   return walk;

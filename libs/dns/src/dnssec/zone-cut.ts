@@ -7,7 +7,8 @@ import type { DnskeyData, DsData } from './types.js';
  * A name's DS RRset as the servers of the zone above it answered a DS question (RFC 4035 section 3.1.4.1: the parent
  * side answers it), with its RRSIGs; empty: a NODATA or NXDOMAIN whose authority section should prove why.
  */
-export type FetchedDs = { ds: DnsRecord[]; signatures: DnsRecord[]; authority: DnsRecord[]; server: string } | { failure: string };
+/** `transient`: no server answered this time (a timeout, SERVFAIL); another ask may get the answer. */
+export type FetchedDs = { ds: DnsRecord[]; signatures: DnsRecord[]; authority: DnsRecord[]; server: string } | { failure: string; transient?: boolean };
 
 /**
  * Whether a name below `zone` is a zone cut that no referral showed (a server of both zones answers from the child):
