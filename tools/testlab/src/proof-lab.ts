@@ -9,7 +9,6 @@ import { randomLoopback } from './loopback.js';
 import { startNginx } from './nginx.js';
 import { startPebble, type Pebble } from './pebble.js';
 import { mustRun } from './process.js';
-import { startValidatingUnbound } from './proof-lab-unbound.js';
 import { makeStaleSecondary } from './stale-secondary.js';
 import { startBoth } from './start-together.js';
 import { startUnbound } from './unbound.js';
@@ -99,7 +98,7 @@ export async function startProofLab(options: ProofLabOptions = {}): Promise<Proo
     stops.push(others.stop);
     const [unbound, validating] = await startBoth(
       startUnbound({ rootHintsFile: acme.dns.rootHintsFile, cacheMaxTtl: 1 }),
-      startValidatingUnbound({ rootHintsFile: signed.rootHintsFile, trustAnchorDsFile: signed.trustAnchorDsFile }),
+      startUnbound({ rootHintsFile: signed.rootHintsFile, trustAnchorFile: signed.trustAnchorDsFile, cacheMaxTtl: 1 }),
     );
     stops.push(unbound.stop, validating.stop);
     const web: ProofWorld = { rootHintsFile: acme.dns.rootHintsFile, resolver: unbound.address };

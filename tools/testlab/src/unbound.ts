@@ -13,6 +13,11 @@ export interface UnboundOptions {
   port?: number;
   /** Upper bound of cached TTLs, so that records changed by a test show soon (README.md#unbound: 5 s). */
   cacheMaxTtl?: number;
+  /**
+   * A root DS file: Unbound then validates DNSSEC from it as its only trust anchor, as a CA's resolver does, and a
+   * bogus answer is SERVFAIL to its clients (Pebble's VA, the ACME double).
+   */
+  trustAnchorFile?: string;
 }
 
 export interface Unbound {
@@ -56,8 +61,8 @@ export async function startUnbound(options: UnboundOptions): Promise<Unbound> {
   root-hints: "${options.rootHintsFile}"
   # the lab's servers live on 127.0.0.0/8, which Unbound refuses to ask by default
   do-not-query-localhost: no
-  module-config: "iterator"
-  # "test." is one of Unbound's built-in local zones (NXDOMAIN): let it be resolved
+  module-config: "${options.trustAnchorFile ? 'validator iterator' : 'iterator'}"
+${options.trustAnchorFile ? `  trust-anchor-file: "${options.trustAnchorFile}"\n  val-log-level: 2\n` : ''}  # "test." is one of Unbound's built-in local zones (NXDOMAIN): let it be resolved
   local-zone: "test." nodefault
   cache-max-ttl: ${options.cacheMaxTtl ?? 5}
   cache-max-negative-ttl: 1
