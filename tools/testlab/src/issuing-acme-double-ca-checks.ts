@@ -1,6 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import { request } from 'node:http';
-import { isIPv6 } from 'node:net';
+import { getOver } from './issuing-acme-double-http01.js';
 
 /**
  * What a real CA checks that Debian's Pebble 2.4 does not, as the issuing double's option: CAA with the RFC 8657
@@ -179,8 +178,8 @@ async function fetchToken(recursive: Resolver, port: number, address: string, ch
   let url = new URL(`http://${challenge.name}/.well-known/acme-challenge/${challenge.token}`);
   let at = address;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const answer = await get(at, port, url);
-    if (typeof answer === 'string') return `${url.href}: ${answer}`;
+    const answer = await getOver(at, port, url);
+    if (typeof answer === 'string') return `${url.href}: cannot fetch from ${at}: ${answer}`;
     if (answer.status >= 300 && answer.status < 400 && answer.location) {
       const next = new URL(answer.location, url);
       if (next.protocol !== 'http:' || (next.port !== '' && next.port !== '80')) return `${url.href} redirects to ${next.href}, which this CA does not follow`;
@@ -193,30 +192,4 @@ async function fetchToken(recursive: Resolver, port: number, address: string, ch
     return answer.body.trim() === challenge.keyAuthorization ? null : `${url.href} is not the key authorization`;
   }
   return `more than ${MAX_REDIRECTS} redirects from http://${challenge.name}/`;
-}
-
-function get(address: string, port: number, url: URL): Promise<{ status: number; location?: string; body: string } | string> {
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: address,
-        family: isIPv6(address) ? 6 : 4,
-        port,
-        path: url.pathname,
-        headers: { host: url.hostname, 'user-agent': 'certsmith-issuing-acme-double' },
-        timeout: 5_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (body.length < 16_384) body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error) => resolve(`cannot fetch from ${address}: ${error.message}`));
-    req.end();
-  });
 }
