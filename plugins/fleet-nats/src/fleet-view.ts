@@ -4,6 +4,7 @@ import type { Ask } from './fleet-connection.js';
 import { openClients } from './nats-clients.js';
 import type { FleetSettings } from './options.js';
 import { SharedLedger } from './shared-ledger.js';
+import { headOf, headProblem, hostKeyOf, isPartKey, joinParts, partKeysOf, type StatusHead } from './status-parts.js';
 import { WaitBudget } from './wait-budget.js';
 import { OnceWarnings } from './warnings.js';
 
@@ -41,28 +42,94 @@ export async function readFleetView(settings: FleetSettings, now: () => Date, si
   }
 }
 
-async function readHosts(ask: Ask, bucketName: string, warnings: OnceWarnings): Promise<FleetHostReport[]> {
+/** One key's entry in the status bucket, or null when it is absent. */
+type ReadKey = (key: string) => Promise<KvEntry | null>;
+
+export async function readHosts(ask: Ask, bucketName: string, warnings: OnceWarnings): Promise<FleetHostReport[]> {
   const keys = await ask(async ({ bucket }) => {
     const found: string[] = [];
     for await (const key of await (await bucket(bucketName)).keys()) found.push(key);
     return found;
   });
-  const entries = await Promise.all(keys.map((key) => ask(async ({ bucket }) => (await bucket(bucketName)).get(key))));
-  return entries.flatMap((entry) => (entry ? hostReportOf(entry, bucketName, warnings) : []));
+  const read: ReadKey = (key) => ask(async ({ bucket }) => (await bucket(bucketName)).get(key));
+  // Parts are read through the head that names them, never as hosts.
+  const entries = await Promise.all(keys.filter((key) => !isPartKey(key)).map(read));
+  warnStrayParts(keys, entries, bucketName, warnings);
+  const reports = await Promise.all(entries.map((entry) => (entry ? hostReportOf(entry, { read, bucketName, warnings }, true) : [])));
+  return reports.flat();
 }
 
-function hostReportOf(entry: KvEntry, bucketName: string, warnings: OnceWarnings): FleetHostReport[] {
+/**
+ * A part under a host key that holds nothing is a leftover (a write that never reached its head): said and ignored.
+ * Parts under a key that holds a value are another generation, being written or about to be purged: not a fault.
+ */
+function warnStrayParts(keys: string[], entries: (KvEntry | null)[], bucketName: string, warnings: OnceWarnings): void {
+  const held = new Set(entries.flatMap((entry) => (entry?.operation === 'PUT' ? [entry.key] : [])));
+  for (const key of keys) if (isPartKey(key) && !held.has(hostKeyOf(key))) warnings.add(`the part ${key} in bucket ${bucketName} has no head: ignored`);
+}
+
+interface HostReading {
+  read: ReadKey;
+  bucketName: string;
+  warnings: OnceWarnings;
+}
+
+async function hostReportOf(entry: KvEntry, reading: HostReading, firstLook: boolean): Promise<FleetHostReport[]> {
   if (entry.operation !== 'PUT') return [];
-  let value: Partial<FleetHostReport> | null = null;
-  try {
-    value = JSON.parse(entry.string()) as Partial<FleetHostReport> | null;
-  } catch {
-    // said below
+  const value = parsed(entry.string());
+  const head = headOf(value);
+  if (head) return partedReportOf(entry, head, reading, firstLook);
+  return statusDocumentOf(value, entry.key, reading);
+}
+
+/**
+ * The status a head names, joined from its parts and checked against the head's size and SHA-256. A part missing may
+ * mean the host wrote a new generation meanwhile (and purged this one): the head is read once again.
+ */
+async function partedReportOf(entry: KvEntry, head: StatusHead, reading: HostReading, firstLook: boolean): Promise<FleetHostReport[]> {
+  const { read, bucketName, warnings } = reading;
+  const problem = headProblem(head);
+  if (problem) {
+    warnings.add(`the status head under ${entry.key} in bucket ${bucketName} is not sound (${problem}): left out`);
+    return [];
   }
+  const keys = partKeysOf(entry.key, head);
+  const parts = await Promise.all(keys.map(read));
+  const missing = keys.find((_, i) => parts[i]?.operation !== 'PUT');
+  if (missing) {
+    if (firstLook) {
+      const again = await read(entry.key);
+      if (!again) return [];
+      if (again.revision !== entry.revision) return hostReportOf(again, reading, false);
+    }
+    warnings.add(`the status under ${entry.key} in bucket ${bucketName} names the part ${missing}, which is missing: left out`);
+    return [];
+  }
+  const joined = joinParts(
+    head,
+    parts.map((part) => part!.value),
+  );
+  if ('problem' in joined) {
+    warnings.add(`the status under ${entry.key} in bucket ${bucketName} is not whole (${joined.problem}): left out`);
+    return [];
+  }
+  return statusDocumentOf(parsed(joined.text), entry.key, reading);
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function statusDocumentOf(parsedValue: unknown, key: string, { bucketName, warnings }: HostReading): FleetHostReport[] {
+  const value = parsedValue as Partial<FleetHostReport> | null;
   const status = value?.status;
   if (typeof value?.host === 'string' && typeof value.reportedAt === 'string' && isStatusReport(status))
     return [{ host: value.host, reportedAt: value.reportedAt, status }];
-  warnings.add(`the value under ${entry.key} in bucket ${bucketName} is not a status document: left out`);
+  warnings.add(`the value under ${key} in bucket ${bucketName} is not a status document: left out`);
   return [];
 }
 

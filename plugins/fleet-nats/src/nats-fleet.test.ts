@@ -130,19 +130,16 @@ describe('NatsFleet against a real nats-server', () => {
     expect(view.hosts.map((h) => h.host)).not.toContain('forged_host');
   });
 
-  it("says a status over the server's max_payload in one warning, and neither sends nor spools it", async () => {
-    // About 1.2 MB of targets: over nats-server's default max_payload (1 MB), which the server refuses on every run.
+  it("writes a status over the server's max_payload in parts, and fleet status sees the host whole", async () => {
+    // About 1.2 MB of targets: over nats-server's default max_payload (1 MB), which the server would refuse as one message.
     const targets = Array.from({ length: 1_200 }, (_, i) => ({ id: `t${i}`, note: 'x'.repeat(1_000) }));
     const big = { ...status('big.example.test'), targets } as unknown as StatusReport;
     const host = await hostOf(nats, 'big.example.test');
     const outcome = await host.publish(big, report, signal());
-    expect(outcome.warnings).toEqual([
-      expect.stringMatching(
-        /^FLEET_MESSAGE_TOO_LARGE: the status under certsmith-status\/big_example_test is \d+ bytes, over the NATS server's max_payload of 1048576/,
-      ),
-    ]);
-    expect(outcome.detail).toBe('0 messages sent');
-    expect(await (await new Kvm(nc).open('certsmith-status')).get('big_example_test')).toBeNull();
+    expect(outcome).toEqual({ detail: '1 messages sent', warnings: [] });
+    expect((await (await new Kvm(nc).open('certsmith-status')).get('big_example_test'))?.json()).toMatchObject({ statusParts: 1, parts: 2 });
+    const seen = (await host.view(signal())).hosts.find((h) => h.host === 'big.example.test');
+    expect(seen?.status.targets).toHaveLength(1_200);
   });
 
   it('says the event stream it cannot create, keeps the events in the spool, and still writes the status', async () => {

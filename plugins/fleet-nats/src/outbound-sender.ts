@@ -3,6 +3,7 @@ import type { Ask } from './fleet-connection.js';
 import { isApiError, isNoStream, isStreamNotFound } from './js-errors.js';
 import { EVENT_SUBJECTS, kvStream, kvSubject } from './names.js';
 import { DUPLICATE_WINDOW_NS, type Outbound } from './outbound.js';
+import { newGeneration, staleFilters, statusWrite } from './status-parts.js';
 
 /** The stream could not be found or made (no permission, no JetStream): its events wait in the spool. */
 export class StreamUnavailable extends Error {
@@ -36,35 +37,69 @@ export interface SendOutcome {
   unavailable?: StreamUnavailable;
 }
 
+export interface SendOptions {
+  /** The server's max_payload: a status over it (less HEADER_ROOM) is written in parts. Unknown: as it is. */
+  maxPayload?: number;
+  /** Told when a status was written but its old parts could not be removed (the next report tries again). */
+  staleParts?: (key: string, error: unknown) => void;
+}
+
 /**
  * Sends the messages side by side, each straight to its subject with the stream that must store it expected (an event
  * to the event stream, a status to its key's subject in the bucket's stream, as a KV put does): no round trip looks a
  * stream up first. Only when no stream took a message (the stream or the bucket is missing) is it made, and the
  * message sent again.
  */
-export async function sendOutbound(ask: Ask, stream: string, messages: Outbound[]): Promise<SendOutcome> {
-  const outcomes = await publishAll(ask, stream, messages);
+export async function sendOutbound(ask: Ask, stream: string, messages: Outbound[], options: SendOptions = {}): Promise<SendOutcome> {
+  const outcomes = await publishAll(ask, stream, messages, options);
   const missing = messages.filter((_, i) => isNoStream(outcomes[i]));
   let unavailable: StreamUnavailable | undefined;
   if (missing.length > 0) {
     const made = await makeStreams(ask, stream, missing);
     unavailable = made.unavailable;
-    const again = made.ready.length > 0 ? await publishAll(ask, stream, made.ready) : [];
+    const again = made.ready.length > 0 ? await publishAll(ask, stream, made.ready, options) : [];
     made.ready.forEach((m, i) => (outcomes[messages.indexOf(m)] = again[i]));
   }
   return { refused: messages.filter((_, i) => outcomes[i] !== undefined), unavailable };
 }
 
 /** Each message's failure, or undefined when it was acknowledged. */
-async function publishAll(ask: Ask, stream: string, messages: Outbound[]): Promise<unknown[]> {
+async function publishAll(ask: Ask, stream: string, messages: Outbound[], options: SendOptions): Promise<unknown[]> {
   const outcomes = await Promise.allSettled(
     messages.map((m) =>
-      m.kind === 'event'
-        ? ask(({ js }) => js.publish(m.subject, m.data, { msgID: m.msgID, expect: { streamName: stream } }))
-        : ask(({ js }) => js.publish(kvSubject(m.bucket, m.key), m.value, { expect: { streamName: kvStream(m.bucket) } })),
+      m.kind === 'event' ? ask(({ js }) => js.publish(m.subject, m.data, { msgID: m.msgID, expect: { streamName: stream } })) : writeStatus(ask, m, options),
     ),
   );
   return outcomes.map((o) => (o.status === 'rejected' ? ((o.reason as unknown) ?? new Error('refused')) : undefined));
+}
+
+type StatusOutbound = Extract<Outbound, { kind: 'status' }>;
+
+/**
+ * Writes a status under its key: as one value when it fits, else its parts, each acknowledged, and only then the head
+ * that names them, so that a reader always finds a head whose parts are there. Once the host's key is acknowledged,
+ * the parts of any other generation (the previous one, or all when the status fits again) are purged: the bucket keeps
+ * no tombstone of them. Rejects with the first failure of a part or the head; a failed purge is only told.
+ */
+async function writeStatus(ask: Ask, m: StatusOutbound, options: SendOptions): Promise<void> {
+  const put = (key: string, value: Uint8Array) => ask(({ js }) => js.publish(kvSubject(m.bucket, key), value, { expect: { streamName: kvStream(m.bucket) } }));
+  const write = statusWrite(m.key, m.value, options.maxPayload, newGeneration());
+  if ('value' in write) await put(m.key, write.value);
+  else {
+    await Promise.all(write.parts.map((part) => put(part.key, part.value)));
+    await put(m.key, new TextEncoder().encode(JSON.stringify(write.head)));
+  }
+  const keep = 'head' in write ? write.head.generation : undefined;
+  await purgeStaleParts(ask, m, keep).catch((error: unknown) => options.staleParts?.(m.key, error));
+}
+
+/** Purges the parts under the status's key but those of `keep`: one look at the subjects there, a purge per generation. */
+async function purgeStaleParts(ask: Ask, m: StatusOutbound, keep: string | undefined): Promise<void> {
+  const streamName = kvStream(m.bucket);
+  const prefix = `${kvSubject(m.bucket, m.key)}.`;
+  const info = await ask(async ({ manager }) => (await manager()).streams.info(streamName, { subjects_filter: `${prefix}>` }));
+  const filters = staleFilters(prefix, Object.keys(info.state.subjects ?? {}), keep);
+  await Promise.all(filters.map((filter) => ask(async ({ manager }) => (await manager()).streams.purge(streamName, { filter }))));
 }
 
 /** Makes the event stream and the buckets the messages need; returns the messages whose stream is there now. */

@@ -1,8 +1,9 @@
-import type { Ask, FleetConnection } from './fleet-connection.js';
+import type { FleetConnection } from './fleet-connection.js';
 import type { FleetSettings } from './options.js';
 import type { Outbound } from './outbound.js';
 import { sendOutbound } from './outbound-sender.js';
 import type { Spool } from './spool.js';
+import { HEADER_ROOM } from './status-parts.js';
 import type { OnceWarnings } from './warnings.js';
 
 /** Only the newest status per key: an older one sent beside it could land last. */
@@ -14,7 +15,8 @@ export function latestStatuses(messages: Outbound[]): Outbound[] {
 
 /**
  * Sends what the spool kept and this run's messages; what is not acknowledged (NATS unusable, the stream refused)
- * goes back to the spool. Returns how many were sent, and what was not.
+ * goes back to the spool. A status over the server's max_payload is split into parts here, at sending: the spool keeps
+ * it whole, since the limit is known only once connected. Returns how many were sent, and what was not.
  */
 export async function sendWithSpool(
   connection: FleetConnection,
@@ -30,9 +32,16 @@ export async function sendWithSpool(
   await connection.use(
     undefined,
     async (ask) => {
-      const fitting = await withinMaxPayload(ask, batch, warnings);
+      const maxPayload = await ask(async ({ nc }) => nc.info?.max_payload);
+      const fitting = eventsWithin(maxPayload, batch, warnings);
       dropped = batch.length - fitting.length;
-      const { refused, unavailable } = await sendOutbound(ask, settings.stream, fitting);
+      const { refused, unavailable } = await sendOutbound(ask, settings.stream, fitting, {
+        maxPayload,
+        staleParts: (key, error) =>
+          warnings.add(
+            `the old parts of the status under ${key} cannot be removed (${error instanceof Error ? error.message : String(error)}): the next report tries again`,
+          ),
+      });
       if (unavailable) warnings.add(`${unavailable.message}: the events wait in ${spool.file}`);
       left = refused;
     },
@@ -43,18 +52,17 @@ export async function sendWithSpool(
 }
 
 /**
- * The messages the server can take: one over its max_payload (a status of thousands of targets) would be refused on
- * every run and spooled again, so that the host looked silent to the fleet. It is said in one warning and not sent.
+ * The messages the server can take: an event over its max_payload (with room for the headers) would be refused on
+ * every run and spooled again; it is said in one warning and not sent. A status of any size goes, in parts if need be.
  */
-async function withinMaxPayload(ask: Ask, batch: Outbound[], warnings: OnceWarnings): Promise<Outbound[]> {
-  const max = await ask(async ({ nc }) => nc.info?.max_payload);
+function eventsWithin(max: number | undefined, batch: Outbound[], warnings: OnceWarnings): Outbound[] {
   if (!max) return batch;
   return batch.filter((m) => {
-    const size = Buffer.byteLength(m.kind === 'event' ? m.data : m.value);
-    if (size <= max) return true;
-    const what = m.kind === 'event' ? `the event ${m.subject}` : `the status under ${m.bucket}/${m.key}`;
+    if (m.kind !== 'event') return true;
+    const size = Buffer.byteLength(m.data);
+    if (size + HEADER_ROOM <= max) return true;
     warnings.add(
-      `FLEET_MESSAGE_TOO_LARGE: ${what} is ${size} bytes, over the NATS server's max_payload of ${max}: not sent (raise max_payload in its configuration)`,
+      `FLEET_MESSAGE_TOO_LARGE: the event ${m.subject} is ${size} bytes, over the NATS server's max_payload of ${max} (less ${HEADER_ROOM} for headers): not sent (raise max_payload in its configuration)`,
     );
     return false;
   });

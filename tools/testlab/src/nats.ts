@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LabError, ServerProcess, labDir, portOpen } from './process.js';
 import { freePort } from './ocsp.js';
 
@@ -10,6 +12,8 @@ export interface NatsOptions {
   address?: string;
   /** Its client port (default a free one). */
   port?: number;
+  /** The largest message a client may publish, headers included (nats-server's `max_payload`; default 1 MB). */
+  maxPayload?: number;
 }
 
 export interface Nats {
@@ -34,6 +38,12 @@ export async function startNats(options: NatsOptions = {}): Promise<Nats> {
   const address = options.address ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const args = ['-a', address, '-p', String(port), ...(options.jetstream ? ['-js', '-sd', lab.path] : [])];
+  if (options.maxPayload !== undefined) {
+    // max_payload has no command-line flag: it comes from a configuration file, the flags still override the rest.
+    const config = join(lab.path, 'nats.conf');
+    await writeFile(config, `max_payload: ${options.maxPayload}\n`);
+    args.push('-c', config);
+  }
   let server: ServerProcess;
   const start = async () => {
     server = new ServerProcess(`nats-server on ${address}:${port}`, NATS_SERVER, args, { cwd: lab.path });
