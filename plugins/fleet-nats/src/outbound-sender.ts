@@ -90,7 +90,11 @@ async function writeStatus(ask: Ask, m: StatusOutbound, options: SendOptions): P
     await put(m.key, new TextEncoder().encode(JSON.stringify(write.head)));
   }
   const keep = 'head' in write ? write.head.generation : undefined;
-  await purgeStaleParts(ask, m, keep).catch((error: unknown) => options.staleParts?.(m.key, error));
+  await purgeStaleParts(ask, m, keep).catch((error: unknown) => {
+    // A host without the right to look (a fleet that gave it KV puts only) and whose status fits is not told at every
+    // report: parts it may have left beside its value are ignored by readers. One that writes parts is told.
+    if (keep !== undefined || !isPermissionViolation(error)) options.staleParts?.(m.key, error);
+  });
 }
 
 /** Purges the parts under the status's key but those of `keep`: one look at the subjects there, a purge per generation. */
@@ -118,4 +122,9 @@ async function makeStreams(ask: Ask, stream: string, missing: Outbound[]): Promi
   const madeBuckets = new Set(buckets.filter((_, i) => made[i]!.status === 'fulfilled'));
   const ready = missing.filter((m) => (m.kind === 'event' ? events!.status === 'fulfilled' : madeBuckets.has(m.bucket)));
   return { ready, unavailable };
+}
+
+/** The server refused the subject to this user (told apart by name: nothing of the clients is loaded for it). */
+function isPermissionViolation(error: unknown): boolean {
+  return error instanceof Error && error.name === 'PermissionViolationError';
 }

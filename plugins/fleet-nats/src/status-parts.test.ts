@@ -19,6 +19,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ask } from './fleet-connection.js';
 import { readHosts } from './fleet-view.js';
+import { sendOutbound } from './outbound-sender.js';
 import { manifest } from './index.js';
 import type { NatsClients } from './nats-clients.js';
 import { OnceWarnings } from './warnings.js';
@@ -213,5 +214,31 @@ describe('a status over max_payload against a real nats-server (max_payload 16 K
       ),
     ]);
     expect(outcome.detail).toBe('1 messages sent');
+  });
+});
+
+describe('sendOutbound when the host may not look at the bucket stream', () => {
+  const statusMessage = (value: string) => ({ kind: 'status' as const, bucket: 'b', key: 'web', value });
+  const denied = Object.assign(new Error("Permissions Violation for Publish to '$JS.API.STREAM.INFO.KV_b'"), { name: 'PermissionViolationError' });
+  function fakeAsk(published: string[]): Ask {
+    const clients = {
+      js: { publish: async (subject: string) => void published.push(subject) },
+      manager: async () => ({ streams: { info: () => Promise.reject(denied) } }),
+    } as unknown as NatsClients;
+    return (call) => call(clients);
+  }
+
+  it('says nothing of old parts when its status fits, and says it when it wrote parts it cannot purge', async () => {
+    const told: string[] = [];
+    const options = { maxPayload: 4_096, staleParts: (key: string) => told.push(key) };
+    const published: string[] = [];
+    expect(await sendOutbound(fakeAsk(published), 'S', [statusMessage('{}')], options)).toEqual({ refused: [], unavailable: undefined });
+    expect(published).toEqual(['$KV.b.web']);
+    expect(told).toEqual([]);
+    const big = JSON.stringify({ text: 'x'.repeat(5_000) });
+    expect((await sendOutbound(fakeAsk(published), 'S', [statusMessage(big)], options)).refused).toEqual([]);
+    // Its two parts, then its head.
+    expect(published.slice(1)).toEqual([expect.stringMatching(/^\$KV\.b\.web\.[0-9a-f]{12}\.0$/), expect.stringMatching(/\.1$/), '$KV.b.web']);
+    expect(told).toEqual(['web']);
   });
 });
