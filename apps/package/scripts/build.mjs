@@ -30,26 +30,37 @@ const fail = (message) => {
 rmSync(dist, { recursive: true, force: true });
 
 // The core (ajv) and @certsmith/x509 (tldts) load a dependency on first use through createRequire(import.meta.url),
-// which a bundler cannot follow. Each such package is bundled on its own into dist/lib/vendor/<group>.cjs, and in
-// first-party files only, the require() names that file: still loaded on first use only, and not parsed by every run
-// as part of a chunk (ajv and tldts are ~0.47 MB of source). One group shares one copy (ajv's codegen classes are
-// checked with instanceof across ajv and ajv-formats). createRequire(<a path>) of a third party's file is untouched.
+// which a bundler cannot follow; the fleet plugin imports the NATS clients with import() on its first connection.
+// Each such package is bundled on its own into dist/lib/vendor/<group>.cjs, and in first-party files only, the
+// require() or import() loads that file through dist/lib/code-cache.cjs: still on first use only, not parsed by every
+// run as part of a chunk (ajv, tldts and the NATS clients are ~0.9 MB of source), and with a V8 code cache
+// (src/code-cache.ts), so a run that uses one does not compile it again. One group shares one copy (ajv's codegen
+// classes are checked with instanceof across ajv and ajv-formats). createRequire(<a path>) of a third party's file is
+// untouched.
 const LAZY_GROUPS = { ajv: 'ajv', 'ajv-formats': 'ajv', 'ajv/dist/standalone': 'ajv', tldts: 'tldts' };
+const IMPORTED_GROUPS = { '@nats-io/transport-node': 'nats', '@nats-io/jetstream': 'nats', '@nats-io/kv': 'nats' };
+const vendorCall = (group, spec) => `require("./code-cache.cjs").requireVendor(${JSON.stringify(group)})[${JSON.stringify(spec)}]`;
 const lazyRequires = {
   name: 'lazy-requires',
   setup(b) {
-    b.onResolve({ filter: /^\.\/vendor\// }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^\.\/(vendor\/|code-cache\.cjs$)/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /\.js$/ }, (args) => {
       if (args.path.includes(`${'/'}node_modules${'/'}`) || !args.path.startsWith(repo)) return undefined;
       const text = readFileSync(args.path, 'utf8');
-      if (!text.includes('createRequire(import.meta.url)')) return undefined;
+      const requires = text.includes('createRequire(import.meta.url)');
+      const imports = /\bimport\('@nats-io\//.test(text);
+      if (!requires && !imports) return undefined;
       const where = relative(repo, args.path);
       const contents = text
         .replace(/^const require = createRequire\(import\.meta\.url\);$/m, '')
         .replace(/createRequire\(import\.meta\.url\)\(/g, 'require(')
         .replace(/\brequire\('([^']+)'\)/g, (_, spec) => {
           if (!Object.hasOwn(LAZY_GROUPS, spec)) fail(`${where}: require('${spec}') is not in the build's LAZY_GROUPS`);
-          return `require(${JSON.stringify(`./vendor/${LAZY_GROUPS[spec]}.cjs`)})[${JSON.stringify(spec)}]`;
+          return vendorCall(LAZY_GROUPS[spec], spec);
+        })
+        .replace(/\bimport\('(@nats-io\/[^']+)'\)/g, (_, spec) => {
+          if (!Object.hasOwn(IMPORTED_GROUPS, spec)) fail(`${where}: import('${spec}') is not in the build's IMPORTED_GROUPS`);
+          return `Promise.resolve().then(() => ${vendorCall(IMPORTED_GROUPS[spec], spec)})`;
         });
       if (contents.includes('createRequire(import.meta.url)')) fail(`${where}: a createRequire(import.meta.url) the build does not know`);
       return { contents, loader: 'js', resolveDir: dirname(args.path) };
@@ -124,7 +135,9 @@ if (inputs.filter((i) => /reflect-metadata\/Reflect\.js$/.test(i)).length !== 1)
 const strayInversify = inputs.filter((i) => /node_modules\/(inversify|@inversifyjs)\//.test(i));
 if (strayInversify.length > 0) fail(`inversify bundled again from ${strayInversify[0]}`);
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  const external = output.imports.filter((i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path) && !i.path.startsWith('./vendor/'));
+  const external = output.imports.filter(
+    (i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path) && !i.path.startsWith('./vendor/') && i.path !== './code-cache.cjs',
+  );
   if (external.length > 0) fail(`${file} imports ${external.map((i) => i.path).join(', ')} at run time`);
 }
 
@@ -134,8 +147,9 @@ for (const file of Object.keys(result.metafile.outputs)) {
 }
 
 // The lazily required packages, one CommonJS file per group: an object of specifier -> module.
-for (const group of new Set(Object.values(LAZY_GROUPS))) {
-  const specs = Object.keys(LAZY_GROUPS).filter((spec) => LAZY_GROUPS[spec] === group);
+const VENDOR_GROUPS = { ...LAZY_GROUPS, ...IMPORTED_GROUPS };
+for (const group of new Set(Object.values(VENDOR_GROUPS))) {
+  const specs = Object.keys(VENDOR_GROUPS).filter((spec) => VENDOR_GROUPS[spec] === group);
   await build({
     stdin: {
       contents: `module.exports = { ${specs.map((s) => `${JSON.stringify(s)}: require(${JSON.stringify(s)})`).join(', ')} };`,
@@ -150,6 +164,17 @@ for (const group of new Set(Object.values(LAZY_GROUPS))) {
     logLevel: 'warning',
   });
 }
+
+// The vendored groups' loader, with its code cache (src/code-cache.ts).
+await build({
+  entryPoints: [join(here, 'src/code-cache.ts')],
+  outfile: join(dist, 'lib/code-cache.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});
 
 // The generated validators, each one self-contained CommonJS file (ajv's runtime helpers inlined).
 async function bundleValidator(from, to) {

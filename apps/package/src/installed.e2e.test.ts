@@ -1,6 +1,6 @@
 // The package as an administrator gets it: `npm pack`, then `npm install -g` of the tarball into a temporary prefix
 // with no network (the package has no dependencies to fetch), then the installed commands on a sandbox config.
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,24 @@ describe('the installed package', () => {
       expect(await readFile(metrics, 'utf8')).toContain('certsmith_last_run_exit_code 0');
       const fleet = await certsmith('certsmith', ['fleet', 'status', '--config', config]);
       expect(fleet.stdout).toMatch(/^1 hosts, \d+ certificates: 0 expired/);
+
+      // The NATS clients were compiled once, and their code cache kept beside the package's code for the next run.
+      const cacheDir = join(bin, '../lib/node_modules/certsmith/dist/cache');
+      const [cache, ...others] = (await readdir(cacheDir)).filter((f) => f.startsWith('nats.cjs.'));
+      expect(others).toEqual([]);
+      const compiled = await stat(join(cacheDir, cache!));
+      // The next run that reports (its last report forgotten) loads them from that cache, and leaves it as it was.
+      await rm(join(dir.path, 'sandbox/state/fleet-report.json'));
+      const again = await certsmith('certsmith', ['check', '--config', config]);
+      expect(again.stdout).toMatch(/Status \(nats\): \d+ messages sent\n/);
+      expect((await stat(join(cacheDir, cache!))).mtimeMs).toBe(compiled.mtimeMs);
+      // A cache damaged on disk is compiled past and made again: the run still reports.
+      await writeFile(join(cacheDir, cache!), 'damaged');
+      await rm(join(dir.path, 'sandbox/state/fleet-report.json'));
+      const damaged = await certsmith('certsmith', ['check', '--config', config]);
+      expect(damaged.stderr).toBe('');
+      expect(damaged.stdout).toMatch(/Status \(nats\): \d+ messages sent\n/);
+      expect((await readFile(join(cacheDir, cache!))).length).toBeGreaterThan(100_000);
     } finally {
       await nats.stop();
     }
