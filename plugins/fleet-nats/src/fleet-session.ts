@@ -6,7 +6,7 @@ import type { Outbound } from './outbound.js';
 import { OrderSlots } from './order-slots.js';
 import { SharedLedger } from './shared-ledger.js';
 import type { Spool } from './spool.js';
-import { sendWithSpool } from './status-publication.js';
+import { sendWithSpool, type SpoolSendOutcome } from './status-publication.js';
 import type { OnceWarnings } from './warnings.js';
 
 /**
@@ -46,8 +46,8 @@ export class FleetSession {
     return this.slots.acquire(issuer, signal);
   }
 
-  send(spool: Spool, messages: Outbound[], signal: AbortSignal): Promise<{ sent: number; unsent: Outbound[] }> {
-    return sendWithSpool(this.connection, spool, this.settings, messages, this.warnings, signal);
+  send(spool: Spool, outgoing: { messages: Outbound[]; partsMayRemain: boolean }, signal: AbortSignal): Promise<SpoolSendOutcome> {
+    return sendWithSpool(this.connection, spool, this.settings, outgoing, this.warnings, signal);
   }
 
   /** The run is over: the connection goes and is not opened again (a slot still held lapses at its TTL). */

@@ -14,6 +14,8 @@ export interface ReportRecord {
   version: 1;
   digest: string;
   reportedAt: string;
+  /** The status went in parts (or old parts could not be removed): the next report looks for parts to remove. */
+  parts?: boolean;
 }
 
 /** Where the status goes: a report acknowledged by another server or bucket, or under another key, is not one here. */
@@ -73,8 +75,8 @@ export class LastReport {
     return null;
   }
 
-  write(digest: string, reportedAt: Date): Promise<void> {
-    const record: ReportRecord = { version: 1, digest, reportedAt: reportedAt.toISOString() };
+  write(digest: string, reportedAt: Date, parts = false): Promise<void> {
+    const record: ReportRecord = { version: 1, digest, reportedAt: reportedAt.toISOString(), ...(parts && { parts: true }) };
     return writePrivateFileAtomic(this.file, `${JSON.stringify(record)}\n`);
   }
 }

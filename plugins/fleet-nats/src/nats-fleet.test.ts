@@ -142,6 +142,35 @@ describe('NatsFleet against a real nats-server', () => {
     expect(seen?.status.targets).toHaveLength(1_200);
   });
 
+  it('looks for old parts in the bucket only when its last report was in parts (or no record says): a report that fits saves that round trip', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-'));
+    // The JetStream API requests that look at the status bucket's stream (a plain subscription sees each one).
+    const looks: string[] = [];
+    const watcher = nc.subscribe('$JS.API.STREAM.INFO.KV_certsmith-status', { callback: (_, m) => void looks.push(m.subject) });
+    await nc.flush();
+    const targets = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `t${i}`, note: 'x'.repeat(1_000) }));
+    const runWith = async (n: number, hours: number) => {
+      const host = await hostOf(nats, 'shrinking.example.test', {}, { stateDir, now: later(hours) });
+      const outcome = await host.publish({ ...status('shrinking.example.test'), targets: targets(n) } as unknown as StatusReport, report, signal());
+      await nc.flush();
+      return { outcome, looks: looks.splice(0).length };
+    };
+    try {
+      // In parts: it looks for an older generation to remove.
+      expect(await runWith(1_200, 0)).toEqual({ outcome: { detail: '1 messages sent', warnings: [] }, looks: 1 });
+      // One value again: its parts are removed, which needs the look.
+      expect(await runWith(2, 1)).toMatchObject({ looks: 1 });
+      const kv = await new Kvm(nc).open('certsmith-status');
+      const keys: string[] = [];
+      for await (const key of await kv.keys('shrinking_example_test.>')) keys.push(key);
+      expect(keys).toEqual([]);
+      // One value after one value: no look.
+      expect(await runWith(3, 2)).toEqual({ outcome: { detail: '1 messages sent', warnings: [] }, looks: 0 });
+    } finally {
+      watcher.unsubscribe();
+    }
+  });
+
   it('says the event stream it cannot create, keeps the events in the spool, and still writes the status', async () => {
     // A stream (the default one) already holds the subjects: the server refuses to create another over them.
     const jsm = await jetstreamManager(nc);

@@ -76,8 +76,10 @@ export class NatsFleet implements StatusSink, FleetLink {
         return { detail: `nothing new since the report of ${last!.reportedAt}: not sent`, warnings: this.warnings.take() };
       const report = statusMessage(this.settings, status, now);
       const messages = [...events, report];
-      const { sent, unsent } = await (await this.online()).send(this.spool, messages, signal);
-      if (!unsent.includes(report)) await this.remember(digest, now);
+      // With no record (a first report, or one lost) parts of an earlier status may be in the bucket: look once.
+      const partsMayRemain = !last || last.parts === true;
+      const { sent, unsent, partsRemain } = await (await this.online()).send(this.spool, { messages, partsMayRemain }, signal);
+      if (!unsent.includes(report)) await this.remember(digest, now, partsRemain);
       const sentText = `${sent} messages sent`;
       return { detail: unsent.length === 0 ? sentText : `${sentText}, ${unsent.length} spooled to ${this.spool.file}`, warnings: this.warnings.take() };
     } catch (error) {
@@ -99,8 +101,8 @@ export class NatsFleet implements StatusSink, FleetLink {
     return this.session;
   }
 
-  private async remember(digest: string, at: Date): Promise<void> {
-    await this.lastReport.write(digest, at).catch((error: unknown) => {
+  private async remember(digest: string, at: Date, parts: boolean): Promise<void> {
+    await this.lastReport.write(digest, at, parts).catch((error: unknown) => {
       this.warnings.add(`the record ${this.lastReport.file} cannot be written (${(error as Error).message}): the next run reports again`);
     });
   }

@@ -40,8 +40,15 @@ export interface SendOutcome {
 export interface SendOptions {
   /** The server's max_payload: a status over it (less HEADER_ROOM) is written in parts. Unknown: as it is. */
   maxPayload?: number;
+  /**
+   * Whether parts of an earlier status may be under a key though this status fits (the last report was in parts, or
+   * no record says): only then is the bucket's stream looked at for them, a round trip a report otherwise saves.
+   */
+  partsMayRemain?: boolean;
   /** Told when a status was written but its old parts could not be removed (the next report tries again). */
   staleParts?: (key: string, error: unknown) => void;
+  /** Told of each status acknowledged: written in parts or as one value. */
+  written?: (key: string, inParts: boolean) => void;
 }
 
 /**
@@ -90,6 +97,8 @@ async function writeStatus(ask: Ask, m: StatusOutbound, options: SendOptions): P
     await put(m.key, new TextEncoder().encode(JSON.stringify(write.head)));
   }
   const keep = 'head' in write ? write.head.generation : undefined;
+  options.written?.(m.key, keep !== undefined);
+  if (keep === undefined && !options.partsMayRemain) return;
   await purgeStaleParts(ask, m, keep).catch((error: unknown) => {
     // A host without the right to look (a fleet that gave it KV puts only) and whose status fits is not told at every
     // report: parts it may have left beside its value are ignored by readers. One that writes parts is told.

@@ -13,6 +13,13 @@ export function latestStatuses(messages: Outbound[]): Outbound[] {
   return messages.filter((m, i) => m.kind !== 'status' || last.get(`${m.bucket}/${m.key}`) === i);
 }
 
+export interface SpoolSendOutcome {
+  sent: number;
+  unsent: Outbound[];
+  /** A status was written in parts, or old parts could not be removed: the next report looks for parts to remove. */
+  partsRemain: boolean;
+}
+
 /**
  * Sends what the spool kept and this run's messages; what is not acknowledged (NATS unusable, the stream refused)
  * goes back to the spool. A status over the server's max_payload is split into parts here, at sending: the spool keeps
@@ -22,13 +29,17 @@ export async function sendWithSpool(
   connection: FleetConnection,
   spool: Spool,
   settings: Pick<FleetSettings, 'stream'>,
-  messages: Outbound[],
+  outgoing: { messages: Outbound[]; partsMayRemain: boolean },
   warnings: OnceWarnings,
   signal: AbortSignal,
-): Promise<{ sent: number; unsent: Outbound[] }> {
-  const batch = latestStatuses([...(await spool.read()), ...messages]);
+): Promise<SpoolSendOutcome> {
+  const spooled = await spool.read();
+  const batch = latestStatuses([...spooled, ...outgoing.messages]);
+  // A status in the spool is one whose write failed, perhaps after some of its parts were written.
+  const partsMayRemain = outgoing.partsMayRemain || spooled.some((m) => m.kind === 'status');
   let left = batch;
   let dropped = 0;
+  let partsRemain = false;
   await connection.use(
     undefined,
     async (ask) => {
@@ -37,10 +48,14 @@ export async function sendWithSpool(
       dropped = batch.length - fitting.length;
       const { refused, unavailable } = await sendOutbound(ask, settings.stream, fitting, {
         maxPayload,
-        staleParts: (key, error) =>
+        partsMayRemain,
+        written: (_key, inParts) => (partsRemain ||= inParts),
+        staleParts: (key, error) => {
+          partsRemain = true;
           warnings.add(
             `the old parts of the status under ${key} cannot be removed (${error instanceof Error ? error.message : String(error)}): the next report tries again`,
-          ),
+          );
+        },
       });
       if (unavailable) warnings.add(`${unavailable.message}: the events wait in ${spool.file}`);
       left = refused;
@@ -48,7 +63,7 @@ export async function sendWithSpool(
     signal,
   );
   await spool.replace(left);
-  return { sent: batch.length - left.length - dropped, unsent: left };
+  return { sent: batch.length - left.length - dropped, unsent: left, partsRemain };
 }
 
 /**
