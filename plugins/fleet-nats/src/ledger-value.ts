@@ -6,11 +6,22 @@ export type FleetRateLimit = RateLimitEntry & { host: string };
 /** The value under one issuer's key of the ledger bucket. */
 export interface LedgerValue {
   version: 1;
-  entries: FleetRateLimit[];
+  /** This version's entries, and any it does not understand (another version's), kept as they were. */
+  entries: unknown[];
 }
 
-/** The entries of a ledger value, or null when the value is not one (edited, forged, another program's). */
-export function ledgerEntriesOf(text: string): FleetRateLimit[] | null {
+/** A ledger value as this version reads it: the entries it can use, and the others, kept for the next write. */
+export interface ReadLedger {
+  entries: FleetRateLimit[];
+  /** Entries it cannot use (a scope a newer version writes, an edited entry): never dropped by a merge. */
+  foreign: unknown[];
+}
+
+/**
+ * The entries of a ledger value, each judged on its own; null when the value is not a ledger at all (not JSON, no
+ * list of entries: edited, forged, another program's).
+ */
+export function ledgerOf(text: string): ReadLedger | null {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -18,8 +29,8 @@ export function ledgerEntriesOf(text: string): FleetRateLimit[] | null {
     return null;
   }
   const entries = (value as Partial<LedgerValue> | null)?.entries;
-  if (!Array.isArray(entries) || !entries.every(isFleetRateLimit)) return null;
-  return entries;
+  if (!Array.isArray(entries)) return null;
+  return { entries: entries.filter(isFleetRateLimit), foreign: entries.filter((e) => !isFleetRateLimit(e)) };
 }
 
 function isFleetRateLimit(value: unknown): value is FleetRateLimit {
@@ -30,16 +41,26 @@ function isFleetRateLimit(value: unknown): value is FleetRateLimit {
   return strings && optional && (e.scope === 'name' || e.scope === 'account') && !Number.isNaN(Date.parse(e.until as string));
 }
 
+/** Whether an entry this version cannot use has run out: only one whose `until` is a date past now. */
+function foreignRanOut(entry: unknown, now: Date): boolean {
+  const until = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).until : undefined;
+  return typeof until === 'string' && Date.parse(until) <= now.getTime();
+}
+
 export function isLive(entry: RateLimitEntry, now: Date): boolean {
   return Date.parse(entry.until) > now.getTime();
 }
 
-/** The ledger after this host's new entries: what ran out goes, and a host's newer entry replaces its older one. */
-export function mergedLedger(current: FleetRateLimit[], added: FleetRateLimit[], now: Date): LedgerValue {
+/**
+ * The ledger after this host's new entries: what ran out goes, and a host's newer entry replaces its older one. The
+ * entries this version cannot use stay as they were (unless their `until` has passed): another host's limit is never
+ * lost to a host that does not understand it.
+ */
+export function mergedLedger(current: ReadLedger, added: FleetRateLimit[], now: Date): LedgerValue {
   const identity = (e: FleetRateLimit) => [e.host, e.issuer, e.scope, e.name ?? '', e.account ?? ''].join('\u0000');
   const byIdentity = new Map<string, FleetRateLimit>();
-  for (const entry of [...current, ...added]) if (isLive(entry, now)) byIdentity.set(identity(entry), entry);
-  return { version: 1, entries: [...byIdentity.values()] };
+  for (const entry of [...current.entries, ...added]) if (isLive(entry, now)) byIdentity.set(identity(entry), entry);
+  return { version: 1, entries: [...byIdentity.values(), ...current.foreign.filter((e) => !foreignRanOut(e, now))] };
 }
 
 /** The core's entry, without the fleet's host. */

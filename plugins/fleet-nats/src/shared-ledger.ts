@@ -2,12 +2,18 @@ import type { RateLimitEntry } from '@certsmith/core';
 import type { KvEntry } from '@nats-io/kv';
 import type { Ask } from './fleet-connection.js';
 import { isConflict } from './js-errors.js';
-import { ledgerEntriesOf, mergedLedger, isLive, type FleetRateLimit } from './ledger-value.js';
+import { ledgerOf, mergedLedger, isLive, type FleetRateLimit, type ReadLedger } from './ledger-value.js';
 import { RATE_LIMIT_KEYS, rateLimitKey } from './names.js';
 import type { OnceWarnings } from './warnings.js';
 
-/** Tries of a compare-and-set before giving up for this run (each loser re-reads and merges again). */
-const CAS_ATTEMPTS = 8;
+/**
+ * Tries of a compare-and-set before giving up for this run. Each loser re-reads and merges again after a short random
+ * pause that grows with its tries: hosts that met a limit at once (a migration) spread out instead of colliding again.
+ */
+const CAS_ATTEMPTS = 16;
+const CAS_PAUSE_MS = 5;
+
+const NO_LEDGER: ReadLedger = { entries: [], foreign: [] };
 
 /** The fleet's rate limits: one KV key per issuer id, each a list updated by compare-and-set. */
 export class SharedLedger {
@@ -26,7 +32,7 @@ export class SharedLedger {
     });
     const values = await Promise.all(keys.map((key) => ask(async ({ bucket }) => (await bucket(this.bucketName)).get(key))));
     const now = this.now();
-    return values.flatMap((entry) => (entry ? this.entriesOf(entry) : [])).filter((e) => isLive(e, now));
+    return values.flatMap((entry) => (entry ? this.ledgerOf(entry).entries : [])).filter((e) => isLive(e, now));
   }
 
   /** Adds this host's entries under their issuers' keys. */
@@ -39,7 +45,7 @@ export class SharedLedger {
   private async merge(ask: Ask, key: string, added: FleetRateLimit[]): Promise<void> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const current = await ask(async ({ bucket }) => (await bucket(this.bucketName)).get(key));
-      const value = JSON.stringify(mergedLedger(current ? this.entriesOf(current) : [], added, this.now()));
+      const value = JSON.stringify(mergedLedger(current ? this.ledgerOf(current) : NO_LEDGER, added, this.now()));
       const written = await ask(async ({ bucket }) => {
         const kv = await bucket(this.bucketName);
         return (current ? kv.update(key, value, current.revision) : kv.create(key, value)).then(
@@ -51,14 +57,22 @@ export class SharedLedger {
         );
       });
       if (written) return;
+      await pause(Math.random() * CAS_PAUSE_MS * 2 ** Math.min(attempt, 4));
     }
     this.warnings.add(`the fleet's rate limits under ${key} kept changing: this host's limit was not shared this run`);
   }
 
-  private entriesOf(entry: KvEntry): FleetRateLimit[] {
-    if (entry.operation !== 'PUT') return [];
-    const entries = ledgerEntriesOf(entry.string());
-    if (entries === null) this.warnings.add(`the fleet's rate-limit value under ${entry.key} in bucket ${this.bucketName} is malformed: ignored`);
-    return entries ?? [];
+  /** The value's entries; what cannot be used is said once, naming the key (and kept by a merge when it is an entry). */
+  private ledgerOf(entry: KvEntry): ReadLedger {
+    if (entry.operation !== 'PUT') return NO_LEDGER;
+    const ledger = ledgerOf(entry.string());
+    const where = `the fleet's rate-limit value under ${entry.key} in bucket ${this.bucketName}`;
+    if (ledger === null) this.warnings.add(`${where} is malformed: ignored`);
+    else if (ledger.foreign.length > 0) this.warnings.add(`${where} has ${ledger.foreign.length} entries this version cannot use: ignored, kept`);
+    return ledger ?? NO_LEDGER;
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
