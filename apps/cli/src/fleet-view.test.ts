@@ -1,4 +1,4 @@
-import type { FleetView, ServiceStatus, StatusReport, TargetStatus } from '@certsmith/core';
+import type { FleetView, LastRunTarget, PendingStatus, ServiceStatus, StatusReport, TargetStatus } from '@certsmith/core';
 import { describe, expect, it } from 'vitest';
 import { fleetLines, fleetReport } from './fleet-view.js';
 
@@ -102,11 +102,94 @@ describe('fleetReport', () => {
     (forged.status.targets as unknown[]).push({ target: 'bad' }, null);
     const report = fleetReport({ hosts: [forged], rateLimits: [], warnings: [] }, NOW);
     expect(report.items.map((i) => i.target)).toEqual(['ok']);
-    expect(report.warnings).toEqual(['host x: 2 target(s) in its status are not status entries: left out']);
+    expect(report.warnings).toEqual(['host x: 2 entries of its status are not sound: left out']);
+  });
+
+  it('leaves out malformed pending orders, failures and services of a view, in one warning, and lists the rest', () => {
+    const forged = host('x', '2026-12-06T11:00:00Z', [
+      target('ok', [service(3), { service: 'mail' } as ServiceStatus], {
+        pending: [null, {}, { issuer: 'le', createdAt: '2026-12-06T10:00:00Z' }] as unknown as PendingStatus[],
+        lastRun: { at: '2026-12-06T10:00:00Z', result: 'failed', actions: [], dropped: [], failures: [{}, null] as unknown as LastRunTarget['failures'] },
+      }),
+    ]);
+    const report = fleetReport({ hosts: [forged], rateLimits: [], warnings: [] }, NOW);
+    expect(report.items.map((i) => [i.kind, i.detail])).toEqual([
+      ['expiring', `expires ${forged.status.targets[0]!.services[0]!.certificate!.notAfter} (a third of its lifetime left)`],
+      ['pending', 'order at "le" pending for 2 h'],
+    ]);
+    expect(report.warnings).toEqual(['host x: 5 entries of its status are not sound: left out']);
+  });
+
+  it('takes days left and waits again against now: a silent host\'s "2 days left" has expired since', () => {
+    const threeDaysAgo = new Date(NOW.getTime() - 3 * 86_400_000).toISOString();
+    const stale = service(2);
+    // What the host saw three days ago: two days left, a certificate that has expired since.
+    const then = new Date(NOW.getTime() - 86_400_000).toISOString();
+    stale.certificate = { ...stale.certificate!, notAfter: then };
+    const waiting = (order: string, createdAt: string, waitedSeconds: number): PendingStatus => ({
+      issuer: 'le',
+      order,
+      names: [],
+      createdAt,
+      waitedSeconds,
+      heldBy: '',
+    });
+    const report = fleetReport(
+      {
+        hosts: [
+          host('old', threeDaysAgo, [target('shop', [stale])]),
+          // Reported long ago: its order's wait was a few minutes then, a day and more now.
+          host('slow', '2026-12-05T11:50:00Z', [target('a', [service(60)], { pending: [waiting('o1', '2026-12-05T11:40:00Z', 600)] })]),
+          // Reported just now: an order placed twenty hours ago.
+          host('fast', '2026-12-06T11:59:00Z', [target('b', [service(60)], { pending: [waiting('o2', '2026-12-05T16:00:00Z', 72_000)] })]),
+          host('new', '2026-12-06T11:59:00Z', [target('c', [service(60)], { pending: [waiting('o3', '2026-12-06T11:50:00Z', 0)] })]),
+        ],
+        rateLimits: [],
+        warnings: [],
+      },
+      NOW,
+    );
+    expect(report.items.map((i) => [i.kind, i.host, i.days, i.seconds])).toEqual([
+      ['expired', 'old', -1, -86_400],
+      ['silent', 'old', 3, 3 * 86_400],
+      ['pending', 'slow', 1, 86_400 + 20 * 60],
+      ['pending', 'fast', 0, 20 * 3_600],
+      ['pending', 'new', 0, 600],
+    ]);
+    expect(report.items.at(-1)!.detail).toBe('order at "le" pending for 10 min');
+  });
+
+  it('calls a certificate due once the date it was due by has passed, though the host said not yet', () => {
+    const later = service(20, { renewal: { due: false, rule: 'lifetime', dueAt: '2026-12-06T00:00:00Z', reason: 'due in 1 day' } });
+    const report = fleetReport({ hosts: [host('x', '2026-12-06T11:00:00Z', [target('t', [later])])], rateLimits: [], warnings: [] }, NOW);
+    expect(report.items.map((i) => [i.kind, i.detail])).toEqual([['due', 'due since 2026-12-06T00:00:00Z']]);
+  });
+
+  it('judges silence by when the store received the report, and says a host clock that runs ahead', () => {
+    const ahead = { ...host('ahead', '2026-12-06T11:00:00Z', []), receivedAt: '2026-12-03T11:00:00Z' };
+    const late = { ...host('late', '2026-12-03T11:00:00Z', []), receivedAt: '2026-12-06T11:00:00Z' };
+    const report = fleetReport({ hosts: [ahead, late], rateLimits: [], warnings: [] }, NOW);
+    expect(report.items).toEqual([
+      {
+        kind: 'silent',
+        host: 'ahead',
+        days: 3,
+        seconds: 3 * 86_400 + 3_600,
+        detail: 'no report since 2026-12-03T11:00:00Z (written at 2026-12-06T11:00:00Z by its clock)',
+      },
+    ]);
+    expect(report.hosts.map((h) => [h.host, h.silent])).toEqual([
+      ['ahead', true],
+      ['late', false],
+    ]);
+    expect(report.warnings).toEqual([
+      'host ahead: its report says it was written at 2026-12-06T11:00:00Z, 3 d after the fleet received it (2026-12-03T11:00:00Z): its clock runs ahead',
+    ]);
   });
 
   it('says a host with an unreadable report time is silent rather than fresh', () => {
     const report = fleetReport({ hosts: [host('x', 'yesterday', [])], rateLimits: [], warnings: [] }, NOW);
     expect(report.items).toEqual([{ kind: 'silent', host: 'x', days: undefined, detail: 'no report since yesterday' }]);
+    expect(report.hosts).toEqual([{ host: 'x', reportedAt: 'yesterday', targets: 0, silent: true }]);
   });
 });

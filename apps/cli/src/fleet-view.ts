@@ -1,10 +1,12 @@
-import type { FleetView, RateLimitEntry, StatusReport, TargetStatus } from '@certsmith/core';
+import type { FleetHostReport, FleetView, LastRunTarget, PendingStatus, RateLimitEntry, ServiceStatus, StatusReport, TargetStatus } from '@certsmith/core';
 
 const DAY = 86_400_000;
 /** A host that has not reported for longer than this is said to be silent: its timer or its link may be broken. */
 export const SILENT_AFTER_MS = 2 * DAY;
 /** A certificate with fewer days left than this is listed even when renewal is not due yet by its own rule. */
 const EXPIRING_DAYS = 7;
+/** How far ahead of the store's clock a host's may be before its report is said to come from the future. */
+const CLOCK_AHEAD_MS = 5 * 60_000;
 
 export type FleetItemKind = 'expired' | 'silent' | 'defective' | 'expiring' | 'due' | 'held' | 'pending';
 
@@ -16,6 +18,8 @@ export interface FleetItem {
   service?: string;
   /** Days left of the certificate, or how long the order has waited / the host has been silent, in days. */
   days?: number;
+  /** The same in seconds, by the viewer's clock: what items of a kind are sorted by. */
+  seconds?: number;
   detail: string;
 }
 
@@ -37,70 +41,125 @@ export interface FleetReport {
 
 const ORDER: FleetItemKind[] = ['expired', 'silent', 'defective', 'expiring', 'due', 'held', 'pending'];
 
-/** What a fleet's view says, sorted so that the worst is on top; `now` decides what is silent or expired. */
+/**
+ * What a fleet's view says, sorted so that the worst is on top. Every figure is taken again against `now` (the
+ * viewer's clock) from the dates the host reported, not from the figures it worked out when it reported: a silent
+ * host's "2 days left" may be long gone. Silence is judged by when the store received the report, when it says so.
+ */
 export function fleetReport(view: FleetView, now: Date): FleetReport {
   const items: FleetItem[] = [];
   const warnings = [...view.warnings];
   let certificates = 0;
-  for (const { host, reportedAt, status: reported } of view.hosts) {
-    const status = wellFormed(host, reported, warnings);
-    const silentMs = now.getTime() - Date.parse(reportedAt);
-    if (!(silentMs <= SILENT_AFTER_MS)) {
-      const days = Number.isFinite(silentMs) ? Math.floor(silentMs / DAY) : undefined;
-      items.push({ kind: 'silent', host, days, detail: `no report since ${reportedAt}` });
-    }
+  const hosts: FleetReport['hosts'] = [];
+  for (const reported of view.hosts) {
+    const { host, reportedAt } = reported;
+    const status = wellFormed(host, reported.status, warnings);
+    const silence = silenceOf(reported, now, warnings);
+    if (silence) items.push(silence);
     certificates += status.targets.reduce((n, t) => n + t.services.filter((s) => s.certificate).length, 0);
-    items.push(...certificateItems(host, status), ...pendingItems(host, status), ...heldItems(host, status));
+    items.push(...certificateItems(host, status, now), ...pendingItems(host, status, now), ...heldItems(host, status));
+    hosts.push({ host, reportedAt, targets: status.targets.length, silent: silence !== null });
   }
   const rank = (item: FleetItem) => ORDER.indexOf(item.kind);
-  // Within a kind: the fewest days left first; for waits and silence the longest first.
-  const byDays = (a: FleetItem, b: FleetItem) => (a.kind === 'silent' || a.kind === 'pending' ? (b.days ?? 0) - (a.days ?? 0) : (a.days ?? 0) - (b.days ?? 0));
-  items.sort((a, b) => rank(a) - rank(b) || byDays(a, b) || a.host.localeCompare(b.host) || (a.target ?? '').localeCompare(b.target ?? ''));
+  // Within a kind: the least time left first (no certificate at all before any); for waits and silence the longest first.
+  const bySeconds = (a: FleetItem, b: FleetItem) =>
+    a.kind === 'silent' || a.kind === 'pending' ? (b.seconds ?? 0) - (a.seconds ?? 0) : (a.seconds ?? -Infinity) - (b.seconds ?? -Infinity);
+  items.sort((a, b) => rank(a) - rank(b) || bySeconds(a, b) || a.host.localeCompare(b.host) || (a.target ?? '').localeCompare(b.target ?? ''));
   const counts = Object.fromEntries(ORDER.map((k) => [k, items.filter((i) => i.kind === k).length])) as Record<FleetItemKind, number>;
   return {
     summary: { hosts: view.hosts.length, certificates, counts, rateLimits: view.rateLimits.length },
     items,
-    hosts: view.hosts
-      .map((h) => ({
-        host: h.host,
-        reportedAt: h.reportedAt,
-        targets: h.status.targets.length,
-        silent: !(now.getTime() - Date.parse(h.reportedAt) <= SILENT_AFTER_MS),
-      }))
-      .sort((a, b) => a.host.localeCompare(b.host)),
+    hosts: hosts.sort((a, b) => a.host.localeCompare(b.host)),
     rateLimits: [...view.rateLimits].sort((a, b) => a.until.localeCompare(b.until)),
     warnings,
   };
 }
 
-/** The host's status with the targets a person can read; one that is not shaped like a status entry is said, not fatal. */
-function wellFormed(host: string, status: StatusReport, warnings: string[]): StatusReport {
-  const entry = (t: TargetStatus | null | undefined): boolean =>
-    !!t &&
-    typeof t.target === 'string' &&
-    Array.isArray(t.pending) &&
-    (!t.lastRun || Array.isArray(t.lastRun.failures)) &&
-    Array.isArray(t.services) &&
-    t.services.every((s) => !!s && !!s.renewal && Array.isArray(s.missingNames));
-  const targets = status.targets.filter(entry);
-  const left = status.targets.length - targets.length;
-  if (left) warnings.push(`host ${host}: ${left} target(s) in its status are not status entries: left out`);
-  return left ? { ...status, targets } : status;
+/**
+ * The silent item of a host whose last report arrived more than two days before `now`, else null. The store's time
+ * of arrival rules (a host whose clock runs ahead would never look silent by its own); a host clock ahead of the
+ * store's by more than a few minutes is said. An unreadable time counts as silent rather than fresh.
+ */
+function silenceOf({ host, reportedAt, receivedAt }: FleetHostReport, now: Date, warnings: string[]): FleetItem | null {
+  const arrivedAt = receivedAt ?? reportedAt;
+  const ahead = receivedAt === undefined ? 0 : Date.parse(reportedAt) - Date.parse(receivedAt);
+  if (ahead > CLOCK_AHEAD_MS)
+    warnings.push(
+      `host ${host}: its report says it was written at ${reportedAt}, ${formatWait(ahead / 1000)} after the fleet received it (${receivedAt}): its clock runs ahead`,
+    );
+  const silentMs = now.getTime() - Date.parse(arrivedAt);
+  if (silentMs <= SILENT_AFTER_MS) return null;
+  const known = Number.isFinite(silentMs);
+  const since = arrivedAt === reportedAt ? arrivedAt : `${arrivedAt} (written at ${reportedAt} by its clock)`;
+  return {
+    kind: 'silent',
+    host,
+    days: known ? Math.floor(silentMs / DAY) : undefined,
+    ...(known ? { seconds: Math.floor(silentMs / 1000) } : {}),
+    detail: `no report since ${since}`,
+  };
 }
 
-function certificateItems(host: string, status: StatusReport): FleetItem[] {
+type Failure = LastRunTarget['failures'][number];
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object';
+const isDate = (v: unknown): v is string => typeof v === 'string' && Number.isFinite(Date.parse(v));
+
+function isSoundService(s: ServiceStatus | null | undefined): boolean {
+  if (!s || typeof s.service !== 'string' || !Array.isArray(s.missingNames) || !isObject(s.renewal)) return false;
+  const { certificate, renewal } = s;
+  if (typeof renewal.reason !== 'string' || (renewal.dueAt != null && !isDate(renewal.dueAt))) return false;
+  return certificate === null || (isObject(certificate) && isDate(certificate.notAfter));
+}
+
+const isSoundPending = (p: PendingStatus | null | undefined): boolean =>
+  !!p && typeof p.issuer === 'string' && isDate(p.createdAt) && (p.heldBy === undefined || typeof p.heldBy === 'string');
+
+const isSoundFailure = (f: Failure | null | undefined): boolean => !!f && typeof f.code === 'string' && typeof f.message === 'string';
+
+/**
+ * The host's status with only what this view can read: a fleet plugin checks what it reads, but a view from another
+ * must not crash `fleet status` either. What is left out is said once for the host.
+ */
+function wellFormed(host: string, status: StatusReport, warnings: string[]): StatusReport {
+  let left = 0;
+  const keep = <T>(items: T[], sound: (item: T) => boolean): T[] => {
+    const kept = items.filter(sound);
+    left += items.length - kept.length;
+    return kept;
+  };
+  const targets = keep(
+    status.targets,
+    (t: TargetStatus | null) =>
+      isObject(t) && typeof t.target === 'string' && Array.isArray(t.pending) && Array.isArray(t.services) && (!t.lastRun || Array.isArray(t.lastRun.failures)),
+  ).map((t) => ({
+    ...t,
+    services: keep(t.services, isSoundService),
+    pending: keep(t.pending, isSoundPending),
+    lastRun: t.lastRun ? { ...t.lastRun, failures: keep(t.lastRun.failures, isSoundFailure) } : null,
+  }));
+  if (left) warnings.push(`host ${host}: ${left} entries of its status are not sound: left out`);
+  return { ...status, targets };
+}
+
+function certificateItems(host: string, status: StatusReport, now: Date): FleetItem[] {
   const items: FleetItem[] = [];
   for (const target of status.targets) {
     for (const service of target.services) {
       const at = { host, target: target.target, service: service.service };
-      const { certificate, daysLeft, renewal } = service;
-      if (!certificate) items.push({ ...at, kind: 'defective', detail: renewal.reason || 'no certificate' });
-      else if (daysLeft !== null && daysLeft <= 0) items.push({ ...at, kind: 'expired', days: daysLeft, detail: `expired ${certificate.notAfter}` });
+      const { certificate, renewal } = service;
+      if (!certificate) {
+        items.push({ ...at, kind: 'defective', detail: renewal.reason || 'no certificate' });
+        continue;
+      }
+      const leftMs = Date.parse(certificate.notAfter) - now.getTime();
+      const left = { days: Math.floor(leftMs / DAY), seconds: Math.floor(leftMs / 1000) };
+      const dueSince = renewal.dueAt !== null && renewal.dueAt !== undefined && Date.parse(renewal.dueAt) <= now.getTime();
+      if (leftMs <= 0) items.push({ ...at, kind: 'expired', ...left, detail: `expired ${certificate.notAfter}` });
       else if (certificate.selfSigned || service.missingNames.length)
-        items.push({ ...at, kind: 'defective', days: daysLeft ?? undefined, detail: defectOf(service.missingNames, certificate.selfSigned) });
-      else if (daysLeft !== null && daysLeft < EXPIRING_DAYS)
-        items.push({ ...at, kind: 'expiring', days: daysLeft, detail: `expires ${certificate.notAfter} (${renewal.reason})` });
-      else if (renewal.due) items.push({ ...at, kind: 'due', days: daysLeft ?? undefined, detail: renewal.reason });
+        items.push({ ...at, kind: 'defective', ...left, detail: defectOf(service.missingNames, certificate.selfSigned) });
+      else if (leftMs < EXPIRING_DAYS * DAY) items.push({ ...at, kind: 'expiring', ...left, detail: `expires ${certificate.notAfter} (${renewal.reason})` });
+      else if (renewal.due || dueSince) items.push({ ...at, kind: 'due', ...left, detail: renewal.due ? renewal.reason : `due since ${renewal.dueAt}` });
     }
   }
   return items;
@@ -111,15 +170,20 @@ function defectOf(missingNames: string[], selfSigned: boolean): string {
   return [selfSigned ? 'self-signed' : '', missing].filter(Boolean).join('; ');
 }
 
-function pendingItems(host: string, status: StatusReport): FleetItem[] {
+/** Each pending order with how long it has waited by now, from when it was placed (not the wait the host last saw). */
+function pendingItems(host: string, status: StatusReport, now: Date): FleetItem[] {
   return status.targets.flatMap((target) =>
-    target.pending.map((p) => ({
-      kind: 'pending' as const,
-      host,
-      target: target.target,
-      days: Math.floor(p.waitedSeconds / 86_400),
-      detail: `order at "${p.issuer}" pending for ${formatWait(p.waitedSeconds)}${p.heldBy ? `: ${p.heldBy}` : ''}`,
-    })),
+    target.pending.map((p) => {
+      const seconds = Math.max(0, Math.floor((now.getTime() - Date.parse(p.createdAt)) / 1000));
+      return {
+        kind: 'pending' as const,
+        host,
+        target: target.target,
+        days: Math.floor(seconds / 86_400),
+        seconds,
+        detail: `order at "${p.issuer}" pending for ${formatWait(seconds)}${p.heldBy ? `: ${p.heldBy}` : ''}`,
+      };
+    }),
   );
 }
 

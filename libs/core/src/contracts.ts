@@ -481,8 +481,10 @@ export interface FleetLink {
 /** One host's last report to the fleet. */
 export interface FleetHostReport {
   host: string;
-  /** When the host wrote it (ISO 8601). */
+  /** When the host wrote it (ISO 8601), by the host's own clock. */
   reportedAt: string;
+  /** When the fleet's store received it (ISO 8601), by the store's clock: what silence is judged by, when known. */
+  receivedAt?: string;
   status: StatusReport;
 }
 

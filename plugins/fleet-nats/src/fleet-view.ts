@@ -4,6 +4,7 @@ import type { Ask } from './fleet-connection.js';
 import { openClients } from './nats-clients.js';
 import type { FleetSettings } from './options.js';
 import { SharedLedger } from './shared-ledger.js';
+import { checkedStatus } from './status-check.js';
 import { headOf, headProblem, hostKeyOf, isPartKey, joinParts, partKeysOf, type StatusHead } from './status-parts.js';
 import { WaitBudget } from './wait-budget.js';
 import { OnceWarnings } from './warnings.js';
@@ -79,7 +80,7 @@ async function hostReportOf(entry: KvEntry, reading: HostReading, firstLook: boo
   const value = parsed(entry.string());
   const head = headOf(value);
   if (head) return partedReportOf(entry, head, reading, firstLook);
-  return statusDocumentOf(value, entry.key, reading);
+  return statusDocumentOf(value, entry, reading);
 }
 
 /**
@@ -113,7 +114,7 @@ async function partedReportOf(entry: KvEntry, head: StatusHead, reading: HostRea
     warnings.add(`the status under ${entry.key} in bucket ${bucketName} is not whole (${joined.problem}): left out`);
     return [];
   }
-  return statusDocumentOf(parsed(joined.text), entry.key, reading);
+  return statusDocumentOf(parsed(joined.text), entry, reading);
 }
 
 function parsed(text: string): unknown {
@@ -124,16 +125,27 @@ function parsed(text: string): unknown {
   }
 }
 
-function statusDocumentOf(parsedValue: unknown, key: string, { bucketName, warnings }: HostReading): FleetHostReport[] {
-  const value = parsedValue as Partial<FleetHostReport> | null;
-  const status = value?.status;
-  if (typeof value?.host === 'string' && typeof value.reportedAt === 'string' && isStatusReport(status))
-    return [{ host: value.host, reportedAt: value.reportedAt, status }];
-  warnings.add(`the value under ${key} in bucket ${bucketName} is not a status document: left out`);
-  return [];
-}
+/** How many of the paths left out a warning names before it only counts the rest. */
+const NAMED_LEFT_OUT = 5;
 
-function isStatusReport(value: unknown): value is FleetHostReport['status'] {
-  const v = value as Partial<FleetHostReport['status']> | null | undefined;
-  return !!v && typeof v === 'object' && typeof v.hostname === 'string' && typeof v.now === 'string' && Array.isArray(v.targets);
+/**
+ * The host's report from its (joined) document, with the time the server stored it (the head, for a status in parts:
+ * written last). What is not sound is left out with one warning naming the key: the entries when the rest stands, the
+ * whole host when the document itself is not a status.
+ */
+function statusDocumentOf(parsedValue: unknown, entry: KvEntry, { bucketName, warnings }: HostReading): FleetHostReport[] {
+  const value = parsedValue as Partial<Record<keyof FleetHostReport, unknown>> | null;
+  const checked = checkedStatus(value?.status);
+  const reportedAt = value?.reportedAt;
+  if (typeof value?.host !== 'string' || typeof reportedAt !== 'string' || !checked) {
+    warnings.add(`the value under ${entry.key} in bucket ${bucketName} is not a status document: left out`);
+    return [];
+  }
+  const { status, leftOut } = checked;
+  if (leftOut.length) {
+    const named = leftOut.slice(0, NAMED_LEFT_OUT).join(', ');
+    const more = leftOut.length > NAMED_LEFT_OUT ? ` and ${leftOut.length - NAMED_LEFT_OUT} more` : '';
+    warnings.add(`the status under ${entry.key} in bucket ${bucketName} has entries that are not sound: ${named}${more} left out`);
+  }
+  return [{ host: value.host, reportedAt, receivedAt: entry.created.toISOString(), status }];
 }

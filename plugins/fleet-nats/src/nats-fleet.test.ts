@@ -132,7 +132,7 @@ describe('NatsFleet against a real nats-server', () => {
 
   it("writes a status over the server's max_payload in parts, and fleet status sees the host whole", async () => {
     // About 1.2 MB of targets: over nats-server's default max_payload (1 MB), which the server would refuse as one message.
-    const targets = Array.from({ length: 1_200 }, (_, i) => ({ id: `t${i}`, note: 'x'.repeat(1_000) }));
+    const targets = Array.from({ length: 1_200 }, (_, i) => ({ target: `t${i}`, services: [], pending: [], note: 'x'.repeat(1_000) }));
     const big = { ...status('big.example.test'), targets } as unknown as StatusReport;
     const host = await hostOf(nats, 'big.example.test');
     const outcome = await host.publish(big, report, signal());

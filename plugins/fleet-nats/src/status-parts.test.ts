@@ -34,7 +34,7 @@ const statusOf = (hostname: string, targets: number): StatusReport =>
     config: '/etc/certsmith.json',
     now: NOW.toISOString(),
     lastRun: null,
-    targets: Array.from({ length: targets }, (_, i) => ({ target: `t${i}`, note: 'é'.repeat(250) })),
+    targets: Array.from({ length: targets }, (_, i) => ({ target: `t${i}`, services: [], pending: [], lastRun: null, note: 'é'.repeat(250) })),
   }) as unknown as StatusReport;
 
 describe('statusWrite and joinParts', () => {
@@ -92,7 +92,7 @@ describe('readHosts while a host writes a new generation', () => {
     // The bucket as a reader finds it: the old head, whose parts the writer purged after it wrote the new generation.
     const store = new Map<string, KvEntry>();
     const put = (key: string, value: Uint8Array, revision: number) =>
-      store.set(key, { key, value, revision, operation: 'PUT', string: () => Buffer.from(value).toString('utf8') } as unknown as KvEntry);
+      store.set(key, { key, value, revision, operation: 'PUT', created: NOW, string: () => Buffer.from(value).toString('utf8') } as unknown as KvEntry);
     put('web', Buffer.from(JSON.stringify(old.head)), 1);
     const reads: string[] = [];
     const bucket = {
