@@ -2,6 +2,9 @@ import { resolveConfigPath, type CertsmithConfig, type OptionsOf } from '@certsm
 import { join } from 'node:path';
 import { subjectToken } from './names.js';
 
+/** What the event stream keeps an event when the plugin makes it (never less than its 48 h duplicate window). */
+export const DEFAULT_EVENT_RETENTION_DAYS = 30;
+
 export const OPTIONS_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -24,6 +27,12 @@ export const OPTIONS_SCHEMA = {
       },
     },
     stream: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'JetStream stream of the lifecycle events (default CERTSMITH_EVENTS).' },
+    eventRetentionDays: {
+      type: 'integer',
+      minimum: 2,
+      maximum: 3650,
+      description: 'Days the event stream keeps an event, set when the plugin makes the stream (default 30; at least the 2 days of its duplicate window).',
+    },
     statusBucket: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: "KV bucket of every host's status (default certsmith-status)." },
     ledgerBucket: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'KV bucket of the shared rate limits (default certsmith-ledger).' },
     leaseBucket: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'KV bucket of the order slots (default certsmith-leases).' },
@@ -40,6 +49,7 @@ export interface FleetSettings {
   credentialsFile?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
   stream: string;
+  eventRetentionDays: number;
   statusBucket: string;
   ledgerBucket: string;
   leaseBucket: string;
@@ -64,6 +74,7 @@ export function settingsOf(raw: RawFleetOptions, config: Pick<CertsmithConfig, '
     credentialsFile: path(raw.credentialsFile),
     tls,
     stream: raw.stream ?? 'CERTSMITH_EVENTS',
+    eventRetentionDays: raw.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS,
     statusBucket: raw.statusBucket ?? 'certsmith-status',
     ledgerBucket: raw.ledgerBucket ?? 'certsmith-ledger',
     leaseBucket: raw.leaseBucket ?? 'certsmith-leases',

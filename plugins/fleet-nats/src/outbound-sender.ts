@@ -2,6 +2,7 @@ import type { StorageType } from '@nats-io/jetstream';
 import type { Ask } from './fleet-connection.js';
 import { isApiError, isNoStream, isStreamNotFound } from './js-errors.js';
 import { EVENT_SUBJECTS, kvStream, kvSubject } from './names.js';
+import { DEFAULT_EVENT_RETENTION_DAYS } from './options.js';
 import { DUPLICATE_WINDOW_NS, type Outbound } from './outbound.js';
 import { newGeneration, staleFilters, statusWrite } from './status-parts.js';
 
@@ -13,14 +14,26 @@ export class StreamUnavailable extends Error {
   }
 }
 
-/** Makes the event stream when it is missing, with the duplicate window that makes a re-send harmless. */
-export async function ensureStream(ask: Ask, stream: string): Promise<void> {
+const DAY_NS = 86_400 * 1_000_000_000;
+
+/**
+ * Makes the event stream when it is missing, with the duplicate window that makes a re-send harmless, and a maximum
+ * age (`retentionDays`): the stream does not grow without end. A stream already there is left as it is.
+ */
+export async function ensureStream(ask: Ask, stream: string, retentionDays = DEFAULT_EVENT_RETENTION_DAYS): Promise<void> {
+  const maxAge = Math.max(retentionDays * DAY_NS, DUPLICATE_WINDOW_NS);
   try {
     await ask(async ({ manager }) => {
       const jsm = await manager();
       return jsm.streams.info(stream).catch(async (error: unknown) => {
         if (!isStreamNotFound(error)) throw error;
-        return jsm.streams.add({ name: stream, subjects: [EVENT_SUBJECTS], duplicate_window: DUPLICATE_WINDOW_NS, storage: 'file' as StorageType });
+        return jsm.streams.add({
+          name: stream,
+          subjects: [EVENT_SUBJECTS],
+          duplicate_window: DUPLICATE_WINDOW_NS,
+          max_age: maxAge,
+          storage: 'file' as StorageType,
+        });
       });
     });
   } catch (error) {
@@ -47,6 +60,8 @@ export interface SendOptions {
   partsMayRemain?: boolean;
   /** Told when a status was written but its old parts could not be removed (the next report tries again). */
   staleParts?: (key: string, error: unknown) => void;
+  /** How many days the event stream keeps an event, should it have to be made (default 30). */
+  eventRetentionDays?: number;
   /** Told of each status acknowledged: written in parts or as one value. */
   written?: (key: string, inParts: boolean) => void;
 }
@@ -62,7 +77,7 @@ export async function sendOutbound(ask: Ask, stream: string, messages: Outbound[
   const missing = messages.filter((_, i) => isNoStream(outcomes[i]));
   let unavailable: StreamUnavailable | undefined;
   if (missing.length > 0) {
-    const made = await makeStreams(ask, stream, missing);
+    const made = await makeStreams(ask, stream, missing, options.eventRetentionDays);
     unavailable = made.unavailable;
     const again = made.ready.length > 0 ? await publishAll(ask, stream, made.ready, options) : [];
     made.ready.forEach((m, i) => (outcomes[messages.indexOf(m)] = again[i]));
@@ -116,11 +131,16 @@ async function purgeStaleParts(ask: Ask, m: StatusOutbound, keep: string | undef
 }
 
 /** Makes the event stream and the buckets the messages need; returns the messages whose stream is there now. */
-async function makeStreams(ask: Ask, stream: string, missing: Outbound[]): Promise<{ ready: Outbound[]; unavailable?: StreamUnavailable }> {
+async function makeStreams(
+  ask: Ask,
+  stream: string,
+  missing: Outbound[],
+  retentionDays?: number,
+): Promise<{ ready: Outbound[]; unavailable?: StreamUnavailable }> {
   const buckets = [...new Set(missing.flatMap((m) => (m.kind === 'status' ? [m.bucket] : [])))];
   let unavailable: StreamUnavailable | undefined;
   const [events, ...made] = await Promise.allSettled([
-    missing.some((m) => m.kind === 'event') ? ensureStream(ask, stream) : Promise.resolve(),
+    missing.some((m) => m.kind === 'event') ? ensureStream(ask, stream, retentionDays) : Promise.resolve(),
     // Opening a bucket with the KV client makes it when it is missing.
     ...buckets.map((name) => ask(({ bucket }) => bucket(name))),
   ]);

@@ -28,7 +28,7 @@ export interface SpoolSendOutcome {
 export async function sendWithSpool(
   connection: FleetConnection,
   spool: Spool,
-  settings: Pick<FleetSettings, 'stream'>,
+  settings: Pick<FleetSettings, 'stream' | 'eventRetentionDays'>,
   outgoing: { messages: Outbound[]; partsMayRemain: boolean },
   warnings: OnceWarnings,
   signal: AbortSignal,
@@ -49,6 +49,7 @@ export async function sendWithSpool(
       const { refused, unavailable } = await sendOutbound(ask, settings.stream, fitting, {
         maxPayload,
         partsMayRemain,
+        eventRetentionDays: settings.eventRetentionDays,
         written: (_key, inParts) => (partsRemain ||= inParts),
         staleParts: (key, error) => {
           partsRemain = true;
