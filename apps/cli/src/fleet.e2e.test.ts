@@ -3,14 +3,17 @@
 // when each request arrived) and the lab's BIND and nginx. What is asserted is what the CA saw and what each host did:
 // the fleet's bound on orders in flight, a rate limit met by one host holding the others back, a renewal that goes on
 // when NATS dies, its spool sent once NATS is back, a dead host's lease freed by its TTL, and `fleet status`.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CLI_UNDER_TEST_PATH,
+  cliNodeFlags,
   runCli,
   startAcmeLab,
   startIssuingAcmeDouble,
@@ -38,7 +41,7 @@ let nats: Nats;
 let nc: NatsConnection | undefined;
 
 beforeAll(async () => {
-  const webNames = [...['a', 'b', 'c', 'f', 'g'].flatMap((h) => [...siteNames(h, 0), ...siteNames(h, 1)]), ...MOVED];
+  const webNames = [...['a', 'b', 'c', 'f', 'g', 'h'].flatMap((h) => [...siteNames(h, 0), ...siteNames(h, 1)]), ...MOVED];
   [lab, double, limiting, nats] = await Promise.all([
     startAcmeLab({ name: 'fleet-e2e', webNames, pebble: false }),
     startIssuingAcmeDouble({ ari: false }),
@@ -96,6 +99,25 @@ function mostInFlight(requests: IssuingAcmeDoubleRequest[]): number {
   for (const { step } of steps) most = Math.max(most, (now += step));
   return most;
 }
+
+/** Starts a host's `check` run that the test may kill (SIGKILL, as a host dies); `ended` gives the signal that ended it. */
+function startRun(config: string): { kill: () => void; ended: Promise<NodeJS.Signals | null> } {
+  const child = spawn(process.execPath, [...cliNodeFlags(CLI_UNDER_TEST_PATH), CLI_UNDER_TEST_PATH, 'check', '--config', config], {
+    env: { ...process.env, ...env() },
+    stdio: 'ignore',
+  });
+  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+  return { kill: () => child.kill('SIGKILL'), ended };
+}
+
+/** The message ids of the events a spool file holds (one JSON message a line). */
+const spooledEventIds = (spool: string): string[] =>
+  spool
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { kind: string; msgID?: string })
+    .filter((m) => m.kind === 'event')
+    .map((m) => m.msgID!);
 
 async function natsClient(): Promise<NatsConnection> {
   nc ??= await connect({ servers: nats.url });
@@ -188,7 +210,10 @@ describe('a fleet of certsmith hosts on one NATS', { timeout: 180_000 }, () => {
     expect(first.stdout).toContain('Warning (nats):');
     const spool = (await readdir(f.state)).find((file) => file.startsWith('fleet-spool'));
     expect(spool).toBeDefined();
-    expect((await stat(join(f.state, spool!))).mode & 0o777).toBe(0o600);
+    const spoolFile = join(f.state, spool!);
+    expect((await stat(spoolFile)).mode & 0o777).toBe(0o600);
+    const spooled = await readFile(spoolFile, 'utf8');
+    const spooledIds = spooledEventIds(spooled);
 
     // Asked while NATS is down, fleet status says so in one line and exits 1.
     const unreachable = await runCli(['fleet', 'status', '--config', f.config]);
@@ -201,30 +226,57 @@ describe('a fleet of certsmith hosts on one NATS', { timeout: 180_000 }, () => {
     expect(second.code).toBe(0);
     expect(second.stdout).not.toContain('Warning (nats):');
     expect((await readdir(f.state)).some((file) => file.startsWith('fleet-spool'))).toBe(false);
-    const events = await eventsOf(`host-f_${ZONE.replace(/\./g, '_')}`);
-    const ids = events.map((e) => e.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    // The first run's two installs reached the stream, each once.
-    expect(events.filter((e) => e.subject.endsWith('.installed')).length).toBeGreaterThanOrEqual(2);
-    // Only the first run's: the second, healthy, sent the spool and its status, not its routine inspections.
-    const runsSeen = new Set(events.map((e) => e.id.split('.')[1]));
-    expect(runsSeen.size).toBe(1);
+    const host = `host-f_${ZONE.replace(/\./g, '_')}`;
+    const events = await eventsOf(host);
+    // Exactly the spooled events reached the stream, each once: the first run's, with its two installs. The second
+    // run, healthy, sent the spool and its status, not its routine inspections.
+    expect(events.map((e) => e.id).sort()).toEqual([...spooledIds].sort());
+    expect(new Set(spooledIds).size).toBe(spooledIds.length);
+    expect(events.filter((e) => e.subject.endsWith('.installed'))).toHaveLength(2);
+    expect(new Set(events.map((e) => e.id.split('.')[1])).size).toBe(1);
+
+    // The spool sent again, as by a run that died after sending it and before removing it: every event goes out a
+    // second time with its message id, and the stream stores none of them twice.
+    await writeFile(spoolFile, spooled, { mode: 0o600 });
+    const third = await runCli(['check', '--config', f.config], { env: env() });
+    expect(third.code).toBe(0);
+    expect(third.stdout).not.toContain('Warning (nats):');
+    expect(third.stdout).toContain(`Status (nats): ${spooledIds.length + 1} messages sent`);
+    expect((await readdir(f.state)).some((file) => file.startsWith('fleet-spool'))).toBe(false);
+    expect(await eventsOf(host)).toEqual(events);
   });
 
-  it("a lease a dead host left holds the slot until its TTL frees it; then the next host's order goes through", async () => {
-    const kv = await new Kvm(await natsClient()).open('certsmith-leases');
-    // What a host killed in the middle of an order leaves: its slot taken, never released.
-    const left = Date.now();
-    await kv.put('lease.acme.0', JSON.stringify({ host: `dead.${ZONE}`, at: new Date(left).toISOString() }));
+  it("a host killed in the middle of an order holds its slot until the lease's TTL frees it; then the next host's order goes through", async () => {
     const g = await hostConfig('g', { names: [siteNames('g', 0)], ordersInFlight: 1 });
+    const h = await hostConfig('h', { names: [siteNames('h', 0)], ordersInFlight: 1 });
+    // The CA holds host g's finalization: by then g has taken the fleet's one slot and placed its order. It dies there.
+    let finalizing!: () => void;
+    const held = new Promise<void>((resolve) => (finalizing = resolve));
+    double.behave({ delay: { path: /^\/finalize\//, ms: 2_000, onHold: () => finalizing() } });
     const from = double.requests.length;
-    const run = await runCli(['check', '--config', g.config], { env: env() });
+    const dying = startRun(g.config);
+    await held;
+    dying.kill();
+    expect(await dying.ended).toBe('SIGKILL');
+    double.behave({ delay: undefined });
+    const leases = await new Kvm(await natsClient()).open('certsmith-leases');
+    const left = await leases.get('lease.acme.0');
+    expect(left?.operation).toBe('PUT');
+    expect(left?.json()).toMatchObject({ host: `host-g.${ZONE}` });
+
+    const run = await runCli(['check', '--config', h.config], { env: env() });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Issued by "acme"');
-    const order = double.requests.slice(from).find((r) => r.path === '/new-order' && r.method === 'POST')!;
-    // The order came only once the dead host's key had expired (the bucket's TTL is the lease time).
-    expect(order.at - left).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000 - 500);
+    const requests = double.requests.slice(from);
+    const orderFor = (name: string) =>
+      requests.filter((r) => r.path === '/new-order' && r.method === 'POST' && JSON.stringify(r.payload).includes(`"${name}"`));
+    expect(orderFor(siteNames('g', 0)[0]!)).toHaveLength(1);
+    const [order] = orderFor(siteNames('h', 0)[0]!);
+    // Host h's order reached the CA only once the dead host's lease had lapsed (the bucket's TTL is the lease time).
+    expect(order!.at).toBeGreaterThanOrEqual(left!.created.getTime() + LEASE_SECONDS * 1000);
+    // And host h gave its slot back when its order was done.
+    expect((await leases.get('lease.acme.0'))?.operation).not.toBe('PUT');
   });
 
   it('publishes no private key, EAB secret or credential: the whole stream and every bucket are searched', async () => {
