@@ -15,7 +15,10 @@ export interface NatsClients {
   bucket(name: string, options?: Partial<KvOptions>): Promise<KV>;
 }
 
-/** Why the fleet cannot be used this run, found before any connection is tried (a credentials file's mode). */
+/**
+ * Why the fleet cannot be used this run, naming the file at fault: a credentials file (or a TLS key) missing or
+ * readable by others, found before any connection is tried, or credentials the server refused.
+ */
 export class CredentialsRefused extends Error {
   constructor(message: string) {
     super(message);
@@ -40,9 +43,14 @@ export async function openClients(settings: ConnectSettings, timeoutMs: number):
     maxReconnectAttempts: 1,
     reconnectTimeWait: 250,
   };
-  if (settings.credentialsFile) options.authenticator = credsAuthenticator(await privateCredentials(settings.credentialsFile));
+  if (settings.credentialsFile) options.authenticator = credsAuthenticator(await privateFile(settings.credentialsFile, 'credentials file'));
+  if (settings.tls?.keyFile) await privateFile(settings.tls.keyFile, 'TLS key file');
   if (settings.tls) options.tls = { ...settings.tls };
-  const nc = await connect(options);
+  const nc = await connect(options).catch((error: unknown) => {
+    throw settings.credentialsFile && isAuthRefusal(error)
+      ? new CredentialsRefused(`credentials file ${settings.credentialsFile} refused by the server: ${error.message}`)
+      : error;
+  });
   const js = jetstream(nc, { timeout });
   // No API check: the first call to the manager says soon enough whether JetStream answers.
   const manager = once(() => jetstreamManager(nc, { timeout, checkAPI: false }));
@@ -77,14 +85,22 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** The credentials, refused when others may read them: the seed in them is the host's identity in the fleet. */
-async function privateCredentials(file: string): Promise<Uint8Array> {
+/**
+ * The file's bytes, refused when others may read it: the seed in a credentials file is the host's identity in the
+ * fleet, as a TLS key is.
+ */
+async function privateFile(file: string, what: string): Promise<Uint8Array> {
   let mode: number;
   try {
     mode = (await stat(file)).mode & 0o777;
   } catch (error) {
-    throw new CredentialsRefused(`credentials file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new CredentialsRefused(`${what} ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  if ((mode & 0o077) !== 0) throw new CredentialsRefused(`credentials file ${file} has mode ${mode.toString(8).padStart(4, '0')}: it must be 0600 or stricter`);
+  if ((mode & 0o077) !== 0) throw new CredentialsRefused(`${what} ${file} has mode ${mode.toString(8).padStart(4, '0')}: it must be 0600 or stricter`);
   return new Uint8Array(await readFile(file));
+}
+
+/** The server refused the connection's credentials (told apart by name: the error classes load with the clients). */
+function isAuthRefusal(error: unknown): error is Error {
+  return error instanceof Error && (error.name === 'AuthorizationError' || error.name === 'UserAuthenticationExpiredError');
 }
