@@ -187,6 +187,13 @@ describe('fleetReport', () => {
     ]);
   });
 
+  it('lists a host whose status has no list of targets with none, and says so', () => {
+    const hollow = { ...host('x', '2026-12-06T11:00:00Z', []), status: null as unknown as StatusReport };
+    const report = fleetReport({ hosts: [hollow], rateLimits: [], warnings: [] }, NOW);
+    expect(report.hosts).toEqual([{ host: 'x', reportedAt: '2026-12-06T11:00:00Z', targets: 0, silent: false }]);
+    expect(report.warnings).toEqual(['host x: its status has no list of targets: none listed']);
+  });
+
   it('says a host with an unreadable report time is silent rather than fresh', () => {
     const report = fleetReport({ hosts: [host('x', 'yesterday', [])], rateLimits: [], warnings: [] }, NOW);
     expect(report.items).toEqual([{ kind: 'silent', host: 'x', days: undefined, detail: 'no report since yesterday' }]);

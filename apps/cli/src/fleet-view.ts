@@ -122,6 +122,10 @@ const isSoundFailure = (f: Failure | null | undefined): boolean => !!f && typeof
  * must not crash `fleet status` either. What is left out is said once for the host.
  */
 function wellFormed(host: string, status: StatusReport, warnings: string[]): StatusReport {
+  if (!isObject(status) || !Array.isArray(status.targets)) {
+    warnings.push(`host ${host}: its status has no list of targets: none listed`);
+    return { ...(status as StatusReport | null), targets: [] } as StatusReport;
+  }
   let left = 0;
   const keep = <T>(items: T[], sound: (item: T) => boolean): T[] => {
     const kept = items.filter(sound);
