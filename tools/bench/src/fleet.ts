@@ -4,15 +4,18 @@
 // fixture alone and with the fleet plugin, CPU of each (aim: the fleet's share under 5 %), in the two runs a host in a
 // fleet makes: one with nothing new (the fleet has its status: nothing is sent) and one that reports (its heartbeat is
 // due: the record of the last report is made 13 hours old before it). Medians over runs, each with the 1-minute load average.
+// Two hosts, measured taking turns: the files host (the healthy fixture: self-signed files, no live inspection, the
+// cheapest run there is) and a web host (the same sites' names, a certificate from the bench CA, served by nginx on
+// loopback; live inspection on: each target's name resolved from the lab's BIND root and its TLS handshake made).
 //   npm run bench -- fleet [--hosts 100] [--targets 10] [--runs 5] [--cli <path>]
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunReport, StatusReport, TargetStatus } from '@certsmith/core';
 import { HEARTBEAT_MS, NatsFleet, settingsOf } from '@certsmith/fleet-nats';
-import { CLI_PATH, cliNodeFlags, labDir, startNats, type Nats } from '@certsmith/testlab';
-import { prepareHealthy } from './healthy.js';
+import { CLI_PATH, cliNodeFlags, labDir, randomLoopback, startDnsLab, startNats, startNginx, type Nats } from '@certsmith/testlab';
+import { prepareHealthy, prepareWebHost } from './healthy.js';
 import { timed } from './renewal.js';
 import { formatKb, formatMs, loadAverage, writeResults } from './report.js';
 
@@ -91,14 +94,14 @@ async function reportHosts(nats: Nats, dir: string, hosts: number, targets: numb
 const CPU_AT_EXIT = fileURLToPath(new URL('../cpu-at-exit.mjs', import.meta.url));
 
 /** One run of the CLI; `says` is what its output must show (that the run did what its row claims). */
-async function measure(cli: string, what: string, args: string[], dir: string, says?: RegExp): Promise<Figure> {
+async function measure(cli: string, what: string, args: string[], dir: string, says?: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Figure> {
   const load = loadAverage();
   const cpuFile = join(dir, 'cpu.txt');
   await rm(cpuFile, { force: true });
   const m = await timed(process.execPath, ['--import', CPU_AT_EXIT, ...cliNodeFlags(cli), cli, ...args], {
     cwd: dir,
     timeFile: join(dir, 'time.txt'),
-    env: { CERTSMITH_BENCH_CPU_FILE: cpuFile },
+    env: { ...env, CERTSMITH_BENCH_CPU_FILE: cpuFile },
   });
   if (m.code !== 0 && m.code !== 1) throw new Error(`fleet: ${what} exited ${m.code}: ${m.stderr.slice(0, 2000)}`);
   if (says && !says.test(m.stdout)) throw new Error(`fleet: ${what} did not say ${says}: ${m.stdout.slice(-2000)}`);
@@ -123,6 +126,101 @@ function medianOf(figures: Figure[]): Figure {
   };
 }
 
+/** One measured host: its config alone and in the fleet, what its runs need, and what proves a run did its work. */
+interface Host {
+  label: string;
+  dir: string;
+  alone: string;
+  inFleet: string;
+  /** The fleet plugin's record of the last acknowledged report, in the host's state directory. */
+  record: string;
+  env: NodeJS.ProcessEnv;
+  /** Throws unless the run whose event log is new since `before` did what the row claims. */
+  verify?: (what: string, before: Set<string>) => Promise<void>;
+  logDir: string;
+}
+
+/** The config `alone` with the fleet plugin added, beside it. */
+async function inTheFleet(alone: string, nats: Nats): Promise<string> {
+  const inFleet = join(alone, '..', 'in-fleet.json');
+  const config = JSON.parse(await readFile(alone, 'utf8')) as { plugins: unknown[] };
+  await writeFile(inFleet, JSON.stringify({ ...config, plugins: [...config.plugins, { module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }] }));
+  return inFleet;
+}
+
+/** The files host: the healthy fixture (self-signed files, no live inspection), the first rows' host. */
+async function prepareFilesHost(dir: string, targets: number, nats: Nats): Promise<Host> {
+  const alone = await prepareHealthy(dir, targets);
+  const state = join(dir, 'state');
+  return { label: '', dir, alone, inFleet: await inTheFleet(alone, nats), record: join(state, 'fleet-report.json'), env: {}, logDir: join(state, 'logs') };
+}
+
+/**
+ * The web host: the healthy set's sites served by nginx on a loopback address with one certificate from the bench CA,
+ * their names resolved by the lab's BIND hierarchy (a wildcard under healthy.test to that address), live inspection on.
+ */
+async function startWebHost(dir: string, targets: number, nats: Nats): Promise<{ host: Host; stop: () => Promise<void> }> {
+  const address = randomLoopback();
+  const zone = `$TTL 300\n@ IN SOA ns1.example.test. hostmaster.healthy.test. 1 300 60 86400 60\n@ IN NS ns1.example.test.\n* IN A ${address}\n`;
+  const dns = await startDnsLab({ extraZones: { 'healthy.test': zone } });
+  try {
+    const set = await prepareWebHost(dir, targets, { hostname: 'web.healthy.test', address, port: 443, rootHints: dns.rootHintsFile });
+    const nginx = await startNginx({
+      address,
+      tlsPort: 443,
+      sites: [{ serverNames: set.names, docroot: join(dir, 'docroot'), tls: { certFile: set.certFile, keyFile: set.keyFile } }],
+    });
+    const state = join(dir, 'state');
+    const logDir = join(state, 'logs');
+    const host: Host = {
+      label: 'web host: ',
+      dir,
+      alone: set.config,
+      inFleet: await inTheFleet(set.config, nats),
+      record: join(state, 'fleet-report.json'),
+      env: { SSL_CERT_FILE: set.rootFile },
+      logDir,
+      verify: (what, before) => assertLiveInspected(what, logDir, before, set.targetIds),
+    };
+    return { host, stop: async () => (await nginx.stop(), await dns.stop()) };
+  } catch (error) {
+    await dns.stop();
+    throw error;
+  }
+}
+
+/** One `certsmith check` on a host; its event log must show what the host's rows claim. */
+async function checkOn(cli: string, host: Host, what: string, config: string, says?: RegExp): Promise<Figure> {
+  const before = new Set(await readdir(host.logDir).catch(() => []));
+  const figure = await measure(cli, what, ['check', '--no-retry', '--config', config], host.dir, says, host.env);
+  await host.verify?.(what, before);
+  return figure;
+}
+
+interface LoggedInspection {
+  type: string;
+  event: { target: string; service: string; live: { ok: boolean }[]; status: string; defects: { code: string; severity: string }[] };
+}
+
+/**
+ * The run's event log (the one file new since `before`) must show, for every target, the web service inspected live:
+ * a handshake that saw the files' certificate (else STALE_LIVE), its name resolved (else HOSTNAME_*), nothing to report.
+ */
+async function assertLiveInspected(what: string, logDir: string, before: Set<string>, targetIds: string[]): Promise<void> {
+  const fresh = (await readdir(logDir)).filter((f) => !before.has(f));
+  if (fresh.length !== 1) throw new Error(`fleet: ${what}: expected one new event log in ${logDir}, found ${fresh.length}`);
+  const lines = (await readFile(join(logDir, fresh[0]!), 'utf8')).split('\n').filter(Boolean);
+  const inspections = lines.map((l) => JSON.parse(l) as LoggedInspection).filter((r) => r.type === 'inspect' && r.event.service === 'web');
+  const problems = targetIds.flatMap((id) => {
+    const found = inspections.find((r) => r.event.target === id)?.event;
+    if (!found) return [`${id}: no inspection of its web service`];
+    const said = found.defects.filter((d) => d.severity !== 'info').map((d) => d.code);
+    if (found.live.length === 0 || !found.live.every((o) => o.ok)) return [`${id}: no live handshake (${JSON.stringify(found.live)})`];
+    return found.status === 'OK' && said.length === 0 ? [] : [`${id}: ${found.status} ${said.join(', ')}`];
+  });
+  if (problems.length > 0) throw new Error(`fleet: ${what}: the run did not inspect every target live: ${problems.join('; ')}`);
+}
+
 export async function main(args: string[]): Promise<Figure[]> {
   const { values } = parseArgs({
     args,
@@ -137,6 +235,7 @@ export async function main(args: string[]): Promise<Figure[]> {
   const [hosts, targets, runs] = [Number(values.hosts), Number(values.targets), Number(values.runs)];
   const dir = await labDir('bench-fleet');
   const nats = await startNats({ jetstream: true });
+  const stops: (() => Promise<void>)[] = [];
   try {
     process.stderr.write(`fleet: ${hosts} hosts of ${targets} targets report their status ...\n`);
     await reportHosts(nats, dir.path, hosts, targets);
@@ -148,44 +247,45 @@ export async function main(args: string[]): Promise<Figure[]> {
     const status: Figure[] = [];
     for (let r = 0; r < runs; r++) status.push(await measure(cli, 'fleet status --json', ['fleet', 'status', '--json', '--config', viewer], dir.path));
 
-    process.stderr.write(`fleet: one host's check over ${targets} targets, alone and in the fleet ...\n`);
-    const alone = await prepareHealthy(join(dir.path, 'host'), targets);
-    const inFleet = join(dir.path, 'host', 'in-fleet.json');
-    const config = JSON.parse(await readFile(alone, 'utf8')) as { plugins: unknown[] };
-    await writeFile(
-      inFleet,
-      JSON.stringify({ ...config, plugins: [...config.plugins, { module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }] }),
-    );
-    const hostDir = join(dir.path, 'host');
-    const check = (what: string, config: string, says?: RegExp) => measure(cli, what, ['check', '--no-retry', '--config', config], hostDir, says);
-    // The fleet plugin's record of the last acknowledged report, in the fixture's state directory.
-    const record = join(hostDir, 'state', 'fleet-report.json');
-    const checks: Figure[][] = [[], [], []];
-    // Taking turns, so that a change of load falls on all three.
+    process.stderr.write(`fleet: one host's check over ${targets} targets, alone and in the fleet: a files host and a web host ...\n`);
+    const filesHost = await prepareFilesHost(join(dir.path, 'host'), targets, nats);
+    const { host: webHost, stop: stopWebHost } = await startWebHost(join(dir.path, 'web-host'), targets, nats);
+    stops.push(stopWebHost);
+    const checks: Figure[][] = [[], [], [], [], [], []];
+    // Taking turns, host after host, so that a change of load falls on all six.
     for (let r = 0; r < runs; r++) {
-      checks[0]!.push(await check('check, alone', alone));
-      await ageRecord(record, HEARTBEAT_MS + 3_600_000);
-      checks[1]!.push(await check('check, in the fleet, reporting', inFleet, /Status \(nats\): \d+ messages sent\n/));
-      checks[2]!.push(await check('check, in the fleet, nothing new', inFleet, /Status \(nats\): nothing new since/));
+      for (const [h, host] of [filesHost, webHost].entries()) {
+        const check = (what: string, config: string, says?: RegExp) => checkOn(cli, host, `${host.label}${what}`, config, says);
+        checks[h * 3]!.push(await check('check, alone', host.alone));
+        await ageRecord(host.record, HEARTBEAT_MS + 3_600_000);
+        checks[h * 3 + 1]!.push(await check('check, in the fleet, reporting', host.inFleet, /Status \(nats\): \d+ messages sent\n/));
+        checks[h * 3 + 2]!.push(await check('check, in the fleet, nothing new', host.inFleet, /Status \(nats\): nothing new since/));
+      }
     }
     const figures = [medianOf(status), ...checks.map(medianOf)];
     print(figures, { hosts, targets, runs });
     await writeResults('fleet', figures);
     return figures;
   } finally {
+    for (const stop of stops) await stop();
     await nats.stop();
     await dir.cleanup();
   }
 }
 
 function print(figures: Figure[], at: { hosts: number; targets: number; runs: number }): void {
-  const [status, alone, reporting, quiet] = figures as [Figure, Figure, Figure, Figure];
-  const share = (inFleet: Figure) => `${(((inFleet.cpuMs - alone.cpuMs) / inFleet.cpuMs) * 100).toFixed(1)} %`;
+  const [status, ...checks] = figures as [Figure, ...Figure[]];
+  // NATS's share of a host's run: in the fleet against the same host alone, for the quiet run and the one that reports.
+  const shares = (h: number) => {
+    const [alone, reporting, quiet] = checks.slice(h * 3, h * 3 + 3) as [Figure, Figure, Figure];
+    const share = (inFleet: Figure) => `${(((inFleet.cpuMs - alone.cpuMs) / inFleet.cpuMs) * 100).toFixed(1)} %`;
+    return `${share(quiet)} with nothing new, ${share(reporting)} in a run that reports`;
+  };
   process.stdout.write(
     `\n### The fleet on one NATS: ${at.hosts} hosts of ${at.targets} targets (medians of ${at.runs} runs)\n\n` +
       `| what | wall | CPU (user+sys) | peak RSS | load (1 min) |\n| --- | ---: | ---: | ---: | ---: |\n` +
       figures.map((f) => `| ${f.what} | ${formatMs(f.wallMs)} | ${formatMs(f.cpuMs)} | ${formatKb(f.maxRssKb)} | ${f.load.toFixed(2)} |`).join('\n') +
       `\n\nfleet status over ${at.hosts} hosts: ${formatMs(status.wallMs)} (aim under 1 s); NATS's share of a run's CPU (aim under 5 %): ` +
-      `${share(quiet)} with nothing new, ${share(reporting)} in a run that reports\n`,
+      `${shares(0)}; on the web host (live TLS), ${shares(1)}\n`,
   );
 }

@@ -2,14 +2,18 @@
 // are: every target healthy through the CLI, the chain set's leaves issued by the bench intermediate and trusted only
 // through the root the benchmark hands the run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, cliNodeFlags, labDir } from '@certsmith/testlab';
-import { benchRootFile, healthyTable, prepareHealthy, type HealthyResult } from './healthy.js';
+import { CLI_PATH, cliNodeFlags, labDir, randomLoopback, startDnsLab, startNginx } from '@certsmith/testlab';
+import { benchRootFile, healthyTable, prepareHealthy, prepareWebHost, type HealthyResult } from './healthy.js';
 import { timed } from './renewal.js';
 import { join } from 'node:path';
 
 interface Report {
   exitCode: number;
-  targets: { target: string; result: string; services: { inspect: { chain: { subject: string }[]; defects: { code: string }[] } }[] }[];
+  targets: {
+    target: string;
+    result: string;
+    services: { service: string; inspect: { chain: { subject: string }[]; defects: { code: string }[]; live: { endpoint: string; ok: boolean }[] } }[];
+  }[];
 }
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -49,6 +53,38 @@ describe('healthy benchmark sets', () => {
     const codes = untrusted.targets.find((t) => t.target === 't0')!.services[0]!.inspect.defects.map((d) => d.code);
     expect(codes.some((c) => c.startsWith('OPENSSL_VERIFY:1:'))).toBe(true);
   }, 60_000);
+
+  it('web host: every target is healthy after a live handshake with nginx and its name resolved (BIND); not once nginx is gone', async () => {
+    const base = join(dir.path, 'web');
+    const address = randomLoopback();
+    const zone = `$TTL 300\n@ IN SOA ns1.example.test. hostmaster.healthy.test. 1 300 60 86400 60\n@ IN NS ns1.example.test.\n* IN A ${address}\n`;
+    const dns = await startDnsLab({ extraZones: { 'healthy.test': zone } });
+    try {
+      const set = await prepareWebHost(base, 3, { hostname: 'web.healthy.test', address, port: 443, rootHints: dns.rootHintsFile });
+      const nginx = await startNginx({
+        address,
+        sites: [{ serverNames: set.names, docroot: join(base, 'docroot'), tls: { certFile: set.certFile, keyFile: set.keyFile } }],
+      });
+      let report: Report;
+      try {
+        report = await check(set.config, { SSL_CERT_FILE: set.rootFile });
+      } finally {
+        await nginx.stop();
+      }
+      expect(report.targets.map((t) => [t.target, t.result])).toEqual(set.targetIds.map((id) => [id, 'healthy']));
+      for (const target of report.targets) {
+        const [web] = target.services;
+        expect(web!.service).toBe('web');
+        expect(web!.inspect.live).toEqual([expect.objectContaining({ endpoint: `${address}:443`, ok: true })]);
+        expect(web!.inspect.defects).toEqual([]);
+      }
+      // Nothing listens any more: the inspection really asks the server, and says so for every target.
+      const gone = await check(set.config, { SSL_CERT_FILE: set.rootFile });
+      for (const target of gone.targets) expect(target.services[0]!.inspect.live.map((o) => o.ok)).toEqual([false]);
+    } finally {
+      await dns.stop();
+    }
+  }, 120_000);
 });
 
 describe('healthy table', () => {

@@ -90,6 +90,19 @@ export function benchRootFile(dir: string): string {
   return join(dir, 'bench-root.pem');
 }
 
+/** The names of the healthy set's target i: a site and three names under it. */
+function healthyNames(i: number): string[] {
+  const host = `site${i}.healthy.test`;
+  return [host, `www.${host}`, `mail.${host}`, `shop.${host}`];
+}
+
+async function pkcs8Pem(keys: webcrypto.CryptoKeyPair): Promise<string> {
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
+    .toString('base64')
+    .replace(/.{64}/g, '$&\n');
+  return `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`.replace('\n\n', '\n');
+}
+
 /**
  * Writes n targets' files (one shared key: the run reads and checks each pair, whatever key it is) and the config.
  * `chain`: leaves signed by an intermediate (leaf + intermediate in fullchain.pem), root in benchRootFile(dir).
@@ -98,10 +111,7 @@ export async function prepareHealthy(dir: string, n: number, kind: HealthyResult
   await mkdir(dir, { recursive: true });
   const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const signByCa = kind === 'chain' ? await benchCa(benchRootFile(dir)) : null;
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
-    .toString('base64')
-    .replace(/.{64}/g, '$&\n');
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`.replace('\n\n', '\n');
+  const keyPem = await pkcs8Pem(keys);
   const now = new Date();
   const targets: { id: string; names: string[]; services: string[] }[] = [];
   const batch = 200;
@@ -109,8 +119,7 @@ export async function prepareHealthy(dir: string, n: number, kind: HealthyResult
     await Promise.all(
       Array.from({ length: Math.min(batch, n - start) }, async (_, k) => {
         const i = start + k;
-        const host = `site${i}.healthy.test`;
-        const names = [host, `www.${host}`, `mail.${host}`, `shop.${host}`];
+        const names = healthyNames(i);
         const pem = signByCa
           ? await signByCa(names, keys, i, now)
           : await createSelfSigned({ names, keys, spec: { type: 'ecdsa-p256' }, validityDays: 80, now });
@@ -139,6 +148,59 @@ export async function prepareHealthy(dir: string, n: number, kind: HealthyResult
     }),
   );
   return config;
+}
+
+/** A web host's set (prepareWebHost): its config and the certificate its web server must serve. */
+export interface WebHostSet {
+  config: string;
+  /** The root the run must trust (SSL_CERT_FILE). */
+  rootFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Every name the certificate covers: the host's and every site's. */
+  names: string[];
+  /** The targets whose inspection must show a live handshake: the hostname target and every site. */
+  targetIds: string[];
+}
+
+/**
+ * The healthy set's n sites on a web host whose live inspection is on: every target (the hostname's and each site's)
+ * is served by the `web` service at `at` (nginx), and the run handshakes with it under each target's first name and
+ * resolves that name from `at.rootHints` (it must point at `at.address`, this server's own address). The web
+ * service has one certificate file (the hostname vhost's) for every target that names it, so the sites share one
+ * certificate: leaf + intermediate from the bench CA, covering every name.
+ */
+export async function prepareWebHost(dir: string, n: number, at: { hostname: string; address: string; port: number; rootHints: string }): Promise<WebHostSet> {
+  await mkdir(join(dir, 'web'), { recursive: true });
+  const rootFile = benchRootFile(dir);
+  const signByCa = await benchCa(rootFile);
+  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const targets = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, names: healthyNames(i), services: ['web'] }));
+  const names = [at.hostname, ...targets.flatMap((t) => t.names)];
+  const [certFile, keyFile] = [join(dir, 'web', 'sites.crt'), join(dir, 'web', 'sites.key')];
+  await writeFile(certFile, await signByCa(names, keys, 0, new Date()));
+  await writeFile(keyFile, await pkcs8Pem(keys), { mode: 0o600 });
+  const config = join(dir, 'web-host.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      hostname: at.hostname,
+      paths: { stateDir: './state', sslDir: './ssl' },
+      server: { addresses: [at.address] },
+      dns: { rootHints: at.rootHints },
+      inspection: { live: true },
+      services: {
+        cpanel: false,
+        dovecot: false,
+        exim: false,
+        ftp: false,
+        web: { certFile, keyFile, endpoints: [{ host: at.address, port: at.port }], reload: false },
+      },
+      plugins: [{ module: '@certsmith/installer-web' }],
+      targets,
+    }),
+  );
+  return { config, rootFile, certFile, keyFile, names, targetIds: ['hostname', ...targets.map((t) => t.id)] };
 }
 
 export async function main(args: string[]): Promise<HealthyResult[]> {
