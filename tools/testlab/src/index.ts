@@ -21,7 +21,7 @@ export {
 } from './dnssec-lab.js';
 export { startAcmeLab, type AcmeLab, type AcmeLabOptions, type ConfigFields, type LabCaEndpoint } from './acme-lab.js';
 export { startUnbound, type Unbound, type UnboundOptions } from './unbound.js';
-export { startNats, type Nats, type NatsOptions } from './nats.js';
+export { startNats, type Nats, type NatsOptions, type NatsUser } from './nats.js';
 export { createCa, selfSignedCert, privateKey, type LabCa, type LabCert, type IssueOptions } from './certs.js';
 export { startDovecot, type Dovecot, type DovecotOptions } from './dovecot.js';
 export { startExim, type Exim, type EximOptions } from './exim.js';
