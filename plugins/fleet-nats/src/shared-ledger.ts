@@ -68,7 +68,7 @@ export class SharedLedger {
     const ledger = ledgerOf(entry.string());
     const where = `the fleet's rate-limit value under ${entry.key} in bucket ${this.bucketName}`;
     if (ledger === null) this.warnings.add(`${where} is malformed: ignored`);
-    else if (ledger.foreign.length > 0) this.warnings.add(`${where} has ${ledger.foreign.length} entries this version cannot use: ignored, kept`);
+    else if (ledger.foreign.length > 0) this.warnings.add(`${where} has entries this version cannot use (${ledger.foreign.length}): ignored, kept`);
     return ledger ?? NO_LEDGER;
   }
 }
