@@ -22,7 +22,8 @@ export class FleetConnection {
   constructor(
     private readonly settings: FleetSettings,
     private readonly warnings: OnceWarnings,
-    elapsed?: () => number,
+    /** A monotonic clock in ms (the run's Clock may stand still). */
+    readonly elapsed: () => number = () => performance.now(),
   ) {
     this.budget = new WaitBudget(settings.maxWaitMs, elapsed);
   }
@@ -34,16 +35,39 @@ export class FleetConnection {
   /** `work`'s result, or `fallback` when NATS is (or turns out to be) unreachable or slow. */
   async use<T>(fallback: T, work: (ask: Ask) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.offline || this.finished) return fallback;
-    const ask: Ask = async (call) => {
-      const clients = await this.budget.bound(() => this.connect(), signal);
-      return this.budget.bound(() => call(clients), signal);
-    };
     try {
-      return await work(ask);
+      return await work(this.askWithin(this.budget, signal));
     } catch (error) {
       this.goOffline(error);
       return fallback;
     }
+  }
+
+  /**
+   * Like `use`, for a look whose answer may be "not yet" (every order slot taken): an answer is not NATS being
+   * unreachable or slow, so a host may look again and again while the fleet is busy. Each look is bounded on its own by
+   * what is left of the run's budget, and charged to it only when it fails or `charged(result)` (it took something).
+   */
+  async look<T>(fallback: T, work: (ask: Ask) => Promise<T>, charged: (result: T) => boolean, signal?: AbortSignal): Promise<T> {
+    if (this.offline || this.finished) return fallback;
+    if (this.budget.remainingMs <= 0) return this.use(fallback, work, signal); // out of time: offline, as any call
+    const own = new WaitBudget(this.budget.remainingMs, this.elapsed);
+    try {
+      const result = await work(this.askWithin(own, signal));
+      if (charged(result)) this.budget.charge(own.spentMs);
+      return result;
+    } catch (error) {
+      this.budget.charge(own.spentMs);
+      this.goOffline(error);
+      return fallback;
+    }
+  }
+
+  private askWithin(budget: WaitBudget, signal: AbortSignal | undefined): Ask {
+    return async (call) => {
+      const clients = await budget.bound(() => this.connect(budget), signal);
+      return budget.bound(() => call(clients), signal);
+    };
   }
 
   /** The run is over: the connection goes and is not opened again (a slot still held lapses at its TTL). */
@@ -75,9 +99,9 @@ export class FleetConnection {
     void this.close();
   }
 
-  private connect(): Promise<NatsClients> {
+  private connect(budget: WaitBudget): Promise<NatsClients> {
     if (!this.clients) {
-      this.clients = openClients(this.settings, this.budget.remainingMs);
+      this.clients = openClients(this.settings, budget.remainingMs);
       this.clients.catch(() => undefined);
     }
     return this.clients;

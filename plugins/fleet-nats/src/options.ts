@@ -38,7 +38,13 @@ export const OPTIONS_SCHEMA = {
     leaseBucket: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'KV bucket of the order slots (default certsmith-leases).' },
     ordersInFlight: { type: 'integer', minimum: 1, maximum: 1000, description: 'Orders in flight per CA account across the fleet (default 10).' },
     leaseSeconds: { type: 'integer', minimum: 1, maximum: 86_400, description: "A slot's lease: a host that dies frees it after this (default 300)." },
-    maxWaitMs: { type: 'integer', minimum: 100, maximum: 600_000, description: 'Most a run waits on NATS in all (default 2000).' },
+    maxWaitMs: { type: 'integer', minimum: 100, maximum: 600_000, description: 'Most a run waits on NATS unreachable or slow, in all (default 2000).' },
+    slotWaitSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 86_400,
+      description: 'Most an order waits for a free slot while the fleet answers that all are taken; then it goes without one (default 900).',
+    },
   },
 } as const;
 
@@ -56,6 +62,7 @@ export interface FleetSettings {
   ordersInFlight: number;
   leaseSeconds: number;
   maxWaitMs: number;
+  slotWaitSeconds: number;
   /** The config's hostname, as the status and the rate limits name it. */
   hostname: string;
   /** The hostname as one subject token and KV key part (dots separate tokens). */
@@ -81,6 +88,7 @@ export function settingsOf(raw: RawFleetOptions, config: Pick<CertsmithConfig, '
     ordersInFlight: raw.ordersInFlight ?? 10,
     leaseSeconds: raw.leaseSeconds ?? 300,
     maxWaitMs: raw.maxWaitMs ?? 2_000,
+    slotWaitSeconds: raw.slotWaitSeconds ?? 900,
     hostname: config.hostname,
     host: subjectToken(config.hostname),
     spoolFile: join(config.paths.stateDir, 'fleet-spool.jsonl'),

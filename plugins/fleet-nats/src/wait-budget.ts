@@ -21,8 +21,17 @@ export class WaitBudget {
   ) {}
 
   get remainingMs(): number {
-    const running = this.outstanding > 0 ? this.elapsed() - this.busySince : 0;
-    return Math.max(0, this.totalMs - this.spent - running);
+    return Math.max(0, this.totalMs - this.spentMs);
+  }
+
+  /** What the calls took so far, those still out included. */
+  get spentMs(): number {
+    return this.spent + (this.outstanding > 0 ? this.elapsed() - this.busySince : 0);
+  }
+
+  /** Charges time spent outside this budget's own calls (a look bounded on its own, see FleetConnection.look). */
+  charge(ms: number): void {
+    this.spent += ms;
   }
 
   /** The call's outcome, or OutOfTime when the budget runs out (or the signal aborts) first. */
