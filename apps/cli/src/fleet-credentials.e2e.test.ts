@@ -9,17 +9,30 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startAcmeLab, startIssuingAcmeDouble, startNats, type AcmeLab, type IssuingAcmeDouble, type Nats, type NatsUser } from '@certsmith/testlab';
+import {
+  createCa,
+  runCli,
+  startAcmeLab,
+  startIssuingAcmeDouble,
+  startNats,
+  type AcmeLab,
+  type IssuingAcmeDouble,
+  type Nats,
+  type NatsUser,
+} from '@certsmith/testlab';
 
 const ZONE = `fleet-creds-${randomBytes(3).toString('hex')}.example.test`;
 const EAB = { kid: 'kid-1', hmacKey: randomBytes(32).toString('base64url') };
-const HOSTS = ['good', 'missing', 'open', 'refused'];
+const HOSTS = ['good', 'missing', 'open', 'refused', 'tls'];
 const siteOf = (host: string) => `www.${host}.${ZONE}`;
 const DAY_NS = 86_400 * 1e9;
 
 let lab: AcmeLab;
 let double: IssuingAcmeDouble;
 let nats: Nats;
+/** A second NATS that speaks TLS only, with a certificate of the lab's own CA. */
+let tlsNats: Nats;
+let caFile: string;
 let nc: NatsConnection | undefined;
 /** The good host's credentials: what must never reach the stream or a bucket. */
 let user: NatsUser;
@@ -33,11 +46,16 @@ beforeAll(async () => {
   ]);
   goodCredentials = join(lab.dir, 'good.creds');
   user = await nats.credentials(goodCredentials);
+  const ca = await createCa(join(lab.dir, 'nats-ca'));
+  // localhost: the name the NATS client checks in the certificate of a server it reaches on 127.0.0.1.
+  const server = await ca.issue('localhost');
+  caFile = ca.certFile;
+  tlsNats = await startNats({ jetstream: true, tls: { certFile: server.certFile, keyFile: server.keyFile } });
 }, 120_000);
 
 afterAll(async () => {
   await nc?.close();
-  await Promise.all([double?.stop(), nats?.stop()]);
+  await Promise.all([double?.stop(), nats?.stop(), tlsNats?.stop()]);
   await lab?.stop();
 });
 
@@ -54,7 +72,7 @@ async function hostConfig(host: string, fleet: Record<string, unknown>): Promise
         options: { ...(await lab.acmeIssuerOptions(name, { ca: double, eab: EAB })), issuerPatterns: [double.issuerPattern] },
       },
       { module: '@certsmith/installer-files' },
-      { module: '@certsmith/fleet-nats', options: { servers: [nats.url], ...fleet } },
+      { module: '@certsmith/fleet-nats', options: { servers: [(host === 'tls' ? tlsNats : nats).url], ...fleet } },
     ],
     issuers: ['acme'],
     targets: [{ id: 'site0', names: [siteOf(host)], services: ['files'] }],
@@ -112,6 +130,19 @@ describe('a fleet on a NATS that asks for credentials', { timeout: 180_000 }, ()
     expect(run.stdout).toContain('Issued by "acme"');
     expect(run.stdout).toContain(`installed a certificate from "acme" for files`);
     expect(natsWarnings(run.stdout)).toEqual([expect.stringContaining(why(file))]);
+  });
+
+  it('reports over TLS to a server whose certificate the configured CA file vouches for', async () => {
+    const config = await hostConfig('tls', { tls: { caFile } });
+    const run = await runCli(['check', '--config', config], { env: env() });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(natsWarnings(run.stdout)).toEqual([]);
+    expect(run.stdout).toMatch(/Status \(nats\): \d+ messages sent/);
+    const client = await connect({ servers: tlsNats.url, tls: { caFile } });
+    const kv = await new Kvm(client).open('certsmith-status');
+    expect((await kv.get(`host-tls_${ZONE.replace(/\./g, '_')}`))?.json()).toMatchObject({ host: `host-tls.${ZONE}` });
+    await client.close();
   });
 
   it('refuses an event retention under the duplicate window with exit 2 and one line naming the field', async () => {
