@@ -20,6 +20,7 @@ import {
   type Nats,
   type NatsUser,
 } from '@certsmith/testlab';
+import { acmeFleetHostConfig, eventStreamTexts } from '../testing/fleet-hosts.js';
 
 const ZONE = `fleet-creds-${randomBytes(3).toString('hex')}.example.test`;
 const EAB = { kid: 'kid-1', hmacKey: randomBytes(32).toString('base64url') };
@@ -60,24 +61,16 @@ afterAll(async () => {
 });
 
 /** One host's config: its site, the ACME issuer at the CA, files installed, the fleet on NATS with these options. */
-async function hostConfig(host: string, fleet: Record<string, unknown>): Promise<string> {
-  const name = `host-${host}`;
-  return lab.writeConfig(name, {
-    hostname: `${name}.${ZONE}`,
-    services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-    plugins: [
-      lab.httpDcvPlugin,
-      {
-        module: '@certsmith/issuer-acme',
-        options: { ...(await lab.acmeIssuerOptions(name, { ca: double, eab: EAB })), issuerPatterns: [double.issuerPattern] },
-      },
-      { module: '@certsmith/installer-files' },
-      { module: '@certsmith/fleet-nats', options: { servers: [(host === 'tls' ? tlsNats : nats).url], ...fleet } },
-    ],
-    issuers: ['acme'],
-    targets: [{ id: 'site0', names: [siteOf(host)], services: ['files'] }],
+const hostConfig = (host: string, fleet: Record<string, unknown>): Promise<string> =>
+  acmeFleetHostConfig(lab, {
+    name: `host-${host}`,
+    zone: ZONE,
+    targets: [{ id: 'site0', names: [siteOf(host)] }],
+    ca: double,
+    eab: EAB,
+    issuerPatterns: [double.issuerPattern],
+    fleet: { servers: [(host === 'tls' ? tlsNats : nats).url], ...fleet },
   });
-}
 
 const env = () => ({ SSL_CERT_FILE: double.rootFile });
 const natsWarnings = (stdout: string) => stdout.split('\n').filter((line) => line.includes('Warning (nats):'));
@@ -154,13 +147,7 @@ describe('a fleet on a NATS that asks for credentials', { timeout: 180_000 }, ()
 
   it('publishes no credential, private key or EAB secret: the stream and every bucket are searched for the seed', async () => {
     const client = await natsClient();
-    const jsm = await jetstreamManager(client);
-    const info = await jsm.streams.info('CERTSMITH_EVENTS');
-    const texts: string[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const message = await jsm.streams.getMessage('CERTSMITH_EVENTS', { seq }).catch(() => null);
-      if (message) texts.push(message.string());
-    }
+    const texts = await eventStreamTexts(client);
     const kvm = new Kvm(client);
     for await (const bucket of kvm.list()) {
       const kv = await kvm.open(bucket.bucket);

@@ -3,15 +3,12 @@
 // default 1 MB), then `fleet status --json`. The targets are healthy from files (self-signed certificates, no issuer):
 // no order is placed. Over several runs: the status written in parts and seen whole, replaced by a new generation
 // whose predecessor leaves no key, back to one value once it fits, and a forged part said and its host left out.
-import { webcrypto } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createSelfSigned } from '@certsmith/x509';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDir, runCli, startNats, type Nats } from '@certsmith/testlab';
+import { fileKey, filesFleetHostConfig, type FileKey } from '../testing/fleet-hosts.js';
 
 const MAX_PAYLOAD = 16_384;
 const BUCKET = 'certsmith-status';
@@ -19,16 +16,13 @@ const BUCKET = 'certsmith-status';
 let nats: Nats;
 let dir: { path: string; cleanup: () => Promise<void> };
 let nc: NatsConnection;
-let keyPem: string;
-let keys: webcrypto.CryptoKeyPair;
+let key: FileKey;
 
 beforeAll(async () => {
   [nats, dir] = await Promise.all([startNats({ jetstream: true, maxPayload: MAX_PAYLOAD }), labDir('fleet-parts')]);
   nc = await connect({ servers: nats.url });
   // One key for every target: the run checks that each certificate matches it, whichever key it is.
-  keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+  key = await fileKey();
 }, 60_000);
 
 afterAll(async () => {
@@ -38,37 +32,14 @@ afterAll(async () => {
 });
 
 /** Host `name`'s config with `count` healthy targets (their certificates written once), reporting to the fleet. */
-async function hostConfig(name: string, count: number): Promise<string> {
-  const root = join(dir.path, name);
-  const targets = await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const names = [`site${i}.${name}.fleet.test`, `www.site${i}.${name}.fleet.test`];
-      const live = join(root, 'ssl', 'live', `t${i}`);
-      await mkdir(live, { recursive: true });
-      const pem = await createSelfSigned({ names, keys, spec: { type: 'ecdsa-p256' }, validityDays: 80, now: new Date() });
-      await Promise.all([
-        writeFile(join(live, 'fullchain.pem'), pem),
-        writeFile(join(live, 'cert.pem'), pem),
-        writeFile(join(live, 'chain.pem'), ''),
-        writeFile(join(live, 'privkey.pem'), keyPem, { mode: 0o600 }),
-      ]);
-      return { id: `t${i}`, names, services: ['files'] };
-    }),
+const hostConfig = (name: string, count: number): Promise<string> =>
+  filesFleetHostConfig(
+    dir.path,
+    name,
+    nats.url,
+    Array.from({ length: count }, (_, i) => ({ id: `t${i}`, names: [`site${i}.${name}.fleet.test`, `www.site${i}.${name}.fleet.test`] })),
+    key,
   );
-  const config = join(root, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      hostname: `${name}.fleet.test`,
-      paths: { stateDir: './state', sslDir: './ssl' },
-      inspection: { live: false },
-      services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-      plugins: [{ module: '@certsmith/installer-files' }, { module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }],
-      targets,
-    }),
-  );
-  return config;
-}
 
 async function check(config: string): Promise<string> {
   const run = await runCli(['check', '--config', config]);

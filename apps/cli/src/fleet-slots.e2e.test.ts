@@ -2,22 +2,12 @@
 // other than certsmith): a host killed in the middle of an order leaves its lease there for ever, as no TTL takes it.
 // The next host says the bucket has no TTL and takes the lease over once it is older than the lease, by the server's
 // time of its write. Debian's nats-server, the testlab's ACME double and the lab's BIND and nginx; the built CLI.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI_UNDER_TEST_PATH,
-  cliNodeFlags,
-  runCli,
-  startAcmeLab,
-  startIssuingAcmeDouble,
-  startNats,
-  type AcmeLab,
-  type IssuingAcmeDouble,
-  type Nats,
-} from '@certsmith/testlab';
+import { runCli, startAcmeLab, startIssuingAcmeDouble, startNats, type AcmeLab, type IssuingAcmeDouble, type Nats } from '@certsmith/testlab';
+import { acmeFleetHostConfig, startCheck } from '../testing/fleet-hosts.js';
 
 const ZONE = `slots-${randomBytes(3).toString('hex')}.example.test`;
 const EAB = { kid: 'kid-1', hmacKey: randomBytes(32).toString('base64url') };
@@ -46,36 +36,21 @@ afterAll(async () => {
 });
 
 /** One host's config: one site, the ACME issuer at the double, files installed, one fleet slot in the TTL-less bucket. */
-async function hostConfig(host: string): Promise<string> {
-  const name = `host-${host}`;
-  return lab.writeConfig(name, {
-    hostname: `${name}.${ZONE}`,
-    services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-    plugins: [
-      lab.httpDcvPlugin,
-      {
-        module: '@certsmith/issuer-acme',
-        options: { ...(await lab.acmeIssuerOptions(name, { ca: double, eab: EAB })), issuerPatterns: [double.issuerPattern] },
-      },
-      { module: '@certsmith/installer-files' },
-      { module: '@certsmith/fleet-nats', options: { servers: [nats.url], ordersInFlight: 1, leaseSeconds: LEASE_SECONDS, leaseBucket: BUCKET } },
-    ],
-    issuers: ['acme'],
-    targets: [{ id: 'site', names: [siteName(host)], services: ['files'] }],
+const hostConfig = (host: string): Promise<string> =>
+  acmeFleetHostConfig(lab, {
+    name: `host-${host}`,
+    zone: ZONE,
+    targets: [{ id: 'site', names: [siteName(host)] }],
+    ca: double,
+    eab: EAB,
+    issuerPatterns: [double.issuerPattern],
+    fleet: { servers: [nats.url], ordersInFlight: 1, leaseSeconds: LEASE_SECONDS, leaseBucket: BUCKET },
   });
-}
 
 const env = () => ({ SSL_CERT_FILE: double.rootFile });
 
-/** Starts a host's `check` run that the test kills (SIGKILL, as a host dies); `ended` gives the signal that ended it. */
-function startRun(config: string): { kill: () => void; ended: Promise<NodeJS.Signals | null> } {
-  const child = spawn(process.execPath, [...cliNodeFlags(CLI_UNDER_TEST_PATH), CLI_UNDER_TEST_PATH, 'check', '--config', config], {
-    env: { ...process.env, ...env() },
-    stdio: 'ignore',
-  });
-  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-  return { kill: () => child.kill('SIGKILL'), ended };
-}
+/** Starts a host's `check` run that the test kills (SIGKILL, as a host dies). */
+const startRun = (config: string) => startCheck(config, env());
 
 describe('order slots in a lease bucket made without a TTL', { timeout: 120_000 }, () => {
   it('a host killed in the middle of an order leaves its lease; the next host, past the lease, names the bucket and takes the slot over', async () => {

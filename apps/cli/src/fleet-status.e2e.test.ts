@@ -2,14 +2,11 @@
 // reports through `check`; the others are values put into the status bucket with a KV client, as a host of another
 // version, a bug or a hand-written put would leave them. Two views: one now, one with the viewer's clock moved three
 // days on (CERTSMITH_FAKE_NOW), while the server's own time of each report stays when it was written.
-import { webcrypto } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createSelfSigned } from '@certsmith/x509';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDir, runCli, startNats, type Nats } from '@certsmith/testlab';
+import { fileKey, filesFleetHostConfig } from '../testing/fleet-hosts.js';
 
 const BUCKET = 'certsmith-status';
 const DAY = 86_400_000;
@@ -30,35 +27,8 @@ afterAll(async () => {
 });
 
 /** A host with one healthy target (a self-signed certificate from files: nothing is ordered), reporting to the fleet. */
-async function realHost(name: string): Promise<string> {
-  const root = join(dir.path, name);
-  const live = join(root, 'ssl', 'live', 'site');
-  await mkdir(live, { recursive: true });
-  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
-  const names = [`site.${name}.fleet.test`];
-  const pem = await createSelfSigned({ names, keys, spec: { type: 'ecdsa-p256' }, validityDays: 80, now: new Date() });
-  await Promise.all([
-    writeFile(join(live, 'fullchain.pem'), pem),
-    writeFile(join(live, 'cert.pem'), pem),
-    writeFile(join(live, 'chain.pem'), ''),
-    writeFile(join(live, 'privkey.pem'), keyPem, { mode: 0o600 }),
-  ]);
-  const config = join(root, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      hostname: `${name}.fleet.test`,
-      paths: { stateDir: './state', sslDir: './ssl' },
-      inspection: { live: false },
-      services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-      plugins: [{ module: '@certsmith/installer-files' }, { module: '@certsmith/fleet-nats', options: { servers: [nats.url] } }],
-      targets: [{ id: 'site', names, services: ['files'] }],
-    }),
-  );
-  return config;
-}
+const realHost = async (name: string): Promise<string> =>
+  filesFleetHostConfig(dir.path, name, nats.url, [{ id: 'site', names: [`site.${name}.fleet.test`] }], await fileKey());
 
 // A status document as a host writes it, with only what the view reads filled in.
 const service = (notAfter: Date) => ({

@@ -3,7 +3,6 @@
 // when each request arrived) and the lab's BIND and nginx. What is asserted is what the CA saw and what each host did:
 // the fleet's bound on orders in flight, a rate limit met by one host holding the others back, a renewal that goes on
 // when NATS dies, its spool sent once NATS is back, a dead host's lease freed by its TTL, and `fleet status`.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,8 +11,6 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLI_UNDER_TEST_PATH,
-  cliNodeFlags,
   runCli,
   startAcmeLab,
   startIssuingAcmeDouble,
@@ -25,6 +22,7 @@ import {
   type Nats,
   type RateLimitingAcmeDouble,
 } from '@certsmith/testlab';
+import { acmeFleetHostConfig, eventStreamTexts, startCheck } from '../testing/fleet-hosts.js';
 
 const ZONE = `fleet-${randomBytes(3).toString('hex')}.example.test`;
 const EAB = { kid: 'kid-1', hmacKey: randomBytes(32).toString('base64url') };
@@ -65,24 +63,19 @@ interface HostSetup {
 /** One host's config: its two sites (or `names`), the ACME issuer at the CA, files installed, the fleet on NATS. */
 async function hostConfig(host: string, setup: HostSetup = {}): Promise<{ config: string; state: string }> {
   const name = `host-${host}`;
-  const ca = setup.ca === 'limiting' ? limiting : double;
   const names = setup.names ?? [siteNames(host, 0), siteNames(host, 1)];
-  const config = await lab.writeConfig(name, {
-    hostname: `${name}.${ZONE}`,
-    services: { cpanel: false, dovecot: false, exim: false, ftp: false },
-    plugins: [
-      lab.httpDcvPlugin,
-      { module: '@certsmith/issuer-acme', options: { ...(await lab.acmeIssuerOptions(name, { ca, eab: EAB })), ...issuerPatterns(setup) } },
-      { module: '@certsmith/installer-files' },
-      { module: '@certsmith/fleet-nats', options: { servers: [nats.url], ordersInFlight: setup.ordersInFlight ?? 2, leaseSeconds: LEASE_SECONDS } },
-    ],
-    issuers: ['acme'],
-    targets: names.map((n, i) => ({ id: `site${i}`, names: n, services: ['files'] })),
+  const config = await acmeFleetHostConfig(lab, {
+    name,
+    zone: ZONE,
+    targets: names.map((n, i) => ({ id: `site${i}`, names: n })),
+    ca: setup.ca === 'limiting' ? limiting : double,
+    eab: EAB,
+    issuerPatterns: setup.ca === 'limiting' ? undefined : [double.issuerPattern],
+    fleet: { servers: [nats.url], ordersInFlight: setup.ordersInFlight ?? 2, leaseSeconds: LEASE_SECONDS },
   });
   return { config, state: join(lab.dir, `state-${name}`) };
 }
 
-const issuerPatterns = (setup: HostSetup) => (setup.ca === 'limiting' ? {} : { issuerPatterns: [double.issuerPattern] });
 const env = () => ({ SSL_CERT_FILE: double.rootFile });
 
 /**
@@ -100,15 +93,8 @@ function mostInFlight(requests: IssuingAcmeDoubleRequest[]): number {
   return most;
 }
 
-/** Starts a host's `check` run that the test may kill (SIGKILL, as a host dies); `ended` gives the signal that ended it. */
-function startRun(config: string): { kill: () => void; ended: Promise<NodeJS.Signals | null> } {
-  const child = spawn(process.execPath, [...cliNodeFlags(CLI_UNDER_TEST_PATH), CLI_UNDER_TEST_PATH, 'check', '--config', config], {
-    env: { ...process.env, ...env() },
-    stdio: 'ignore',
-  });
-  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-  return { kill: () => child.kill('SIGKILL'), ended };
-}
+/** Starts a host's `check` run that the test may kill (SIGKILL, as a host dies). */
+const startRun = (config: string) => startCheck(config, env());
 
 /** The message ids of the events a spool file holds (one JSON message a line). */
 const spooledEventIds = (spool: string): string[] =>
@@ -281,13 +267,7 @@ describe('a fleet of certsmith hosts on one NATS', { timeout: 180_000 }, () => {
 
   it('publishes no private key, EAB secret or credential: the whole stream and every bucket are searched', async () => {
     const client = await natsClient();
-    const jsm = await jetstreamManager(client);
-    const info = await jsm.streams.info('CERTSMITH_EVENTS');
-    const texts: string[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const message = await jsm.streams.getMessage('CERTSMITH_EVENTS', { seq }).catch(() => null);
-      if (message) texts.push(message.string());
-    }
+    const texts = await eventStreamTexts(client);
     for (const bucket of ['certsmith-status', 'certsmith-ledger', 'certsmith-leases']) {
       const kv = await new Kvm(client).open(bucket);
       for await (const key of await kv.keys()) texts.push((await kv.get(key))?.string() ?? '');
