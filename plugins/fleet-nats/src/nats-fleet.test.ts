@@ -1,25 +1,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Container,
-  TOKENS,
-  contributionsOf,
-  createBus,
-  type CertsmithConfig,
-  type FleetLink,
-  type LifecycleEvents,
-  type RateLimitEntry,
-  type RunReport,
-  type StatusReport,
-  type StatusSink,
-} from '@certsmith/core';
+import { createBus, type FleetLink, type LifecycleEvents, type RateLimitEntry, type RunReport, type StatusReport, type StatusSink } from '@certsmith/core';
 import { startNats, type Nats } from '@certsmith/testlab';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifest } from './index.js';
+import { hostContributions } from '../testing/nats-hosts.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const status = (hostname: string): StatusReport => ({ hostname, config: '/etc/certsmith.json', now: NOW.toISOString(), lastRun: null, targets: [] });
@@ -35,12 +23,7 @@ async function hostOf(
   options: Record<string, unknown> = {},
   run: { stateDir?: string; now?: Date } = {},
 ): Promise<FleetLink & StatusSink> {
-  const stateDir = run.stateDir ?? (await mkdtemp(join(tmpdir(), 'certsmith-fleet-nats-')));
-  const config = { file: join(stateDir, 'certsmith.json'), hostname, paths: { stateDir } } as unknown as CertsmithConfig;
-  const root = new Container();
-  root.bind(TOKENS.Config).toConstantValue(config);
-  root.bind(TOKENS.Clock).toConstantValue({ now: () => run.now ?? NOW });
-  const contributed = await contributionsOf(manifest, { servers: [nats.url], ...options }, config, root, createBus());
+  const contributed = await hostContributions(nats.url, hostname, options, { stateDir: run.stateDir, now: run.now ?? NOW });
   expect(contributed.fleet[0]).toBe(contributed.statusSinks[0]);
   return contributed.fleet[0] as FleetLink & StatusSink;
 }

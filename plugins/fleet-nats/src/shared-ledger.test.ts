@@ -1,14 +1,13 @@
 // The fleet's rate-limit ledger against a real nats-server: entries another version wrote survive this one's writes,
 // hosts sharing at once all end in the value (compare-and-set retries), and an account-wide limit holds others back.
 import { RateLimitLedger, type RateLimitEntry } from '@certsmith/core';
-import { startNats, type Nats } from '@certsmith/testlab';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { natsWithClients } from '../testing/nats-hosts.js';
 import type { Ask } from './fleet-connection.js';
 import { ledgerOf, withoutHost } from './ledger-value.js';
-import { openClients, type NatsClients } from './nats-clients.js';
 import { rateLimitKey } from './names.js';
 import { SharedLedger } from './shared-ledger.js';
 import { OnceWarnings } from './warnings.js';
@@ -28,28 +27,18 @@ const limit = (issuer: string, name: string): RateLimitEntry => ({
 });
 
 describe('SharedLedger against a real nats-server', () => {
-  let nats: Nats;
-  let clients: NatsClients;
-  const ask: Ask = (call) => call(clients);
+  const lab = natsWithClients();
+  const ask: Ask = (call) => call(lab.clients);
   /** Each test its own bucket: nothing of one test's ledger is seen by another. */
   let bucket = 0;
   const ledgerOfHost = (warnings = new OnceWarnings()) => new SharedLedger(`ledger-${bucket}`, warnings, () => NOW);
-  const rawValue = async (issuer: string) => (await (await clients.bucket(`ledger-${bucket}`)).get(rateLimitKey(issuer)))!.string();
-
-  beforeAll(async () => {
-    nats = await startNats({ jetstream: true });
-    clients = await openClients({ servers: [nats.url], hostname: 'test' }, 5_000);
-  }, 30_000);
-  afterAll(async () => {
-    await clients?.nc.close();
-    await nats?.stop();
-  });
+  const rawValue = async (issuer: string) => (await (await lab.clients.bucket(`ledger-${bucket}`)).get(rateLimitKey(issuer)))!.string();
 
   it("keeps an entry it cannot use (another version's scope) and every other host's limit when it shares its own", async () => {
     bucket++;
     const known = { ...limit('acme', 'www.example.test'), host: 'a.example.test' };
     const newer = { ...limit('acme', 'mail.example.test'), scope: 'certificate-profile', profile: 'short', host: 'n.example.test' };
-    const kv = await clients.bucket(`ledger-${bucket}`);
+    const kv = await lab.clients.bucket(`ledger-${bucket}`);
     await kv.put(rateLimitKey('acme'), JSON.stringify({ version: 1, entries: [known, newer] }));
 
     const warnings = new OnceWarnings();

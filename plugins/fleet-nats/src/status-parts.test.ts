@@ -1,26 +1,16 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Container,
-  TOKENS,
-  contributionsOf,
-  createBus,
-  type CertsmithConfig,
-  type FleetLink,
-  type RunReport,
-  type StatusReport,
-  type StatusSink,
-} from '@certsmith/core';
+import { createBus, type FleetLink, type RunReport, type StatusReport, type StatusSink } from '@certsmith/core';
 import { startNats, type Nats } from '@certsmith/testlab';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KvEntry } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostContributions } from '../testing/nats-hosts.js';
 import type { Ask } from './fleet-connection.js';
 import { readHosts } from './fleet-view.js';
 import { sendOutbound } from './outbound-sender.js';
-import { manifest } from './index.js';
 import type { NatsClients } from './nats-clients.js';
 import { OnceWarnings } from './warnings.js';
 import { HEADER_ROOM, MAX_PARTS, headProblem, joinParts, partKeysOf, staleFilters, statusWrite, type StatusHead } from './status-parts.js';
@@ -131,12 +121,7 @@ describe('a status over max_payload against a real nats-server (max_payload 16 K
   });
 
   async function hostOf(hostname: string, stateDir?: string): Promise<FleetLink & StatusSink> {
-    const dir = stateDir ?? (await mkdtemp(join(tmpdir(), 'certsmith-fleet-parts-')));
-    const config = { file: join(dir, 'certsmith.json'), hostname, paths: { stateDir: dir } } as unknown as CertsmithConfig;
-    const root = new Container();
-    root.bind(TOKENS.Config).toConstantValue(config);
-    root.bind(TOKENS.Clock).toConstantValue({ now: () => NOW });
-    return (await contributionsOf(manifest, { servers: [nats.url] }, config, root, createBus())).fleet[0] as FleetLink & StatusSink;
+    return (await hostContributions(nats.url, hostname, {}, { stateDir, now: NOW })).fleet[0] as FleetLink & StatusSink;
   }
   const keysOf = async () => {
     const found: string[] = [];
