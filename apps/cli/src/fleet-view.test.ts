@@ -140,9 +140,9 @@ describe('fleetReport', () => {
           host('old', threeDaysAgo, [target('shop', [stale])]),
           // Reported long ago: its order's wait was a few minutes then, a day and more now.
           host('slow', '2026-12-05T11:50:00Z', [target('a', [service(60)], { pending: [waiting('o1', '2026-12-05T11:40:00Z', 600)] })]),
-          // Reported just now: an order placed twenty hours ago.
-          host('fast', '2026-12-06T11:59:00Z', [target('b', [service(60)], { pending: [waiting('o2', '2026-12-05T16:00:00Z', 72_000)] })]),
-          host('new', '2026-12-06T11:59:00Z', [target('c', [service(60)], { pending: [waiting('o3', '2026-12-06T11:50:00Z', 0)] })]),
+          // Reported a minute ago: an order placed twenty hours ago.
+          host('fast', '2026-12-06T11:59:00Z', [target('b', [service(60)], { pending: [waiting('o2', '2026-12-05T16:00:00Z', 71_940)] })]),
+          host('new', '2026-12-06T11:59:00Z', [target('c', [service(60)], { pending: [waiting('o3', '2026-12-06T11:50:00Z', 540)] })]),
         ],
         rateLimits: [],
         warnings: [],
@@ -157,6 +157,29 @@ describe('fleetReport', () => {
       ['pending', 'new', 0, 600],
     ]);
     expect(report.items.at(-1)!.detail).toBe('order at "le" pending for 10 min');
+  });
+
+  it("measures a wait by the host's own measure and the store's time of arrival, not by the host's clock", () => {
+    const waiting = (order: string, createdAt: string, waitedSeconds?: number) =>
+      ({ issuer: 'le', order, names: [], createdAt, waitedSeconds, heldBy: '' }) as PendingStatus;
+    // Three days ahead: its order, placed twenty hours before it reported an hour ago, is stamped in the viewer's future.
+    const ahead = {
+      ...host('ahead', '2026-12-09T11:00:00Z', [target('a', [service(60)], { pending: [waiting('o1', '2026-12-08T15:00:00Z', 72_000)] })]),
+      receivedAt: '2026-12-06T11:00:00Z',
+    };
+    // Three days behind: its order of ten minutes, reported ten minutes ago, would look three days old by its stamp.
+    const behind = {
+      ...host('behind', '2026-12-03T11:50:00Z', [target('b', [service(60)], { pending: [waiting('o2', '2026-12-03T11:40:00Z', 600)] })]),
+      receivedAt: '2026-12-06T11:50:00Z',
+    };
+    // A host that gave no wait of its own: counted from its createdAt.
+    const bare = host('bare', '2026-12-06T11:00:00Z', [target('c', [service(60)], { pending: [waiting('o3', '2026-12-06T07:00:00Z')] })]);
+    const report = fleetReport({ hosts: [behind, bare, ahead], rateLimits: [], warnings: [] }, NOW);
+    expect(report.items.map((i) => [i.host, i.days, i.seconds, i.detail])).toEqual([
+      ['ahead', 0, 21 * 3_600, 'order at "le" pending for 21 h'],
+      ['bare', 0, 5 * 3_600, 'order at "le" pending for 5 h'],
+      ['behind', 0, 1_200, 'order at "le" pending for 20 min'],
+    ]);
   });
 
   it('calls a certificate due once the date it was due by has passed, though the host said not yet', () => {

@@ -44,7 +44,8 @@ const ORDER: FleetItemKind[] = ['expired', 'silent', 'defective', 'expiring', 'd
 /**
  * What a fleet's view says, sorted so that the worst is on top. Every figure is taken again against `now` (the
  * viewer's clock) from the dates the host reported, not from the figures it worked out when it reported: a silent
- * host's "2 days left" may be long gone. Silence is judged by when the store received the report, when it says so.
+ * host's "2 days left" may be long gone. Silence, and what an order has waited since the host measured it, are
+ * judged by when the store received the report, when it says so.
  */
 export function fleetReport(view: FleetView, now: Date): FleetReport {
   const items: FleetItem[] = [];
@@ -57,7 +58,7 @@ export function fleetReport(view: FleetView, now: Date): FleetReport {
     const silence = silenceOf(reported, now, warnings);
     if (silence) items.push(silence);
     certificates += status.targets.reduce((n, t) => n + t.services.filter((s) => s.certificate).length, 0);
-    items.push(...certificateItems(host, status, now), ...pendingItems(host, status, now), ...heldItems(host, status));
+    items.push(...certificateItems(host, status, now), ...pendingItems(reported, status, now), ...heldItems(host, status));
     hosts.push({ host, reportedAt, targets: status.targets.length, silent: silence !== null });
   }
   const rank = (item: FleetItem) => ORDER.indexOf(item.kind);
@@ -174,11 +175,21 @@ function defectOf(missingNames: string[], selfSigned: boolean): string {
   return [selfSigned ? 'self-signed' : '', missing].filter(Boolean).join('; ');
 }
 
-/** Each pending order with how long it has waited by now, from when it was placed (not the wait the host last saw). */
-function pendingItems(host: string, status: StatusReport, now: Date): FleetItem[] {
+/**
+ * Each pending order with how long it has waited by now: the wait the host measured when it reported, plus the time
+ * since the store received that report (the viewer's clock against the store's, never the host's). A host's clock
+ * that runs ahead or behind would shorten or lengthen a wait counted from its `createdAt`; that is used only when the
+ * host gave no wait of its own or the report's time is unreadable.
+ */
+function pendingItems({ host, reportedAt, receivedAt }: FleetHostReport, status: StatusReport, now: Date): FleetItem[] {
+  const sinceReportMs = now.getTime() - Date.parse(receivedAt ?? reportedAt);
+  const waitOf = (p: PendingStatus): number =>
+    Number.isFinite(p.waitedSeconds) && Number.isFinite(sinceReportMs)
+      ? p.waitedSeconds + sinceReportMs / 1000
+      : (now.getTime() - Date.parse(p.createdAt)) / 1000;
   return status.targets.flatMap((target) =>
     target.pending.map((p) => {
-      const seconds = Math.max(0, Math.floor((now.getTime() - Date.parse(p.createdAt)) / 1000));
+      const seconds = Math.max(0, Math.floor(waitOf(p)));
       return {
         kind: 'pending' as const,
         host,
