@@ -48,7 +48,7 @@ const lazyRequires = {
       if (args.path.includes(`${'/'}node_modules${'/'}`) || !args.path.startsWith(repo)) return undefined;
       const text = readFileSync(args.path, 'utf8');
       const requires = text.includes('createRequire(import.meta.url)');
-      const imports = /\bimport\('@nats-io\//.test(text);
+      const imports = /\bimport\(['"]@nats-io\//.test(text);
       if (!requires && !imports) return undefined;
       const where = relative(repo, args.path);
       const contents = text
@@ -58,7 +58,7 @@ const lazyRequires = {
           if (!Object.hasOwn(LAZY_GROUPS, spec)) fail(`${where}: require('${spec}') is not in the build's LAZY_GROUPS`);
           return vendorCall(LAZY_GROUPS[spec], spec);
         })
-        .replace(/\bimport\('(@nats-io\/[^']+)'\)/g, (_, spec) => {
+        .replace(/\bimport\((['"])(@nats-io\/[^'"]+)\1\)/g, (_, _quote, spec) => {
           if (!Object.hasOwn(IMPORTED_GROUPS, spec)) fail(`${where}: import('${spec}') is not in the build's IMPORTED_GROUPS`);
           return `Promise.resolve().then(() => ${vendorCall(IMPORTED_GROUPS[spec], spec)})`;
         });
@@ -163,6 +163,18 @@ for (const group of new Set(Object.values(VENDOR_GROUPS))) {
     target: 'node20',
     logLevel: 'warning',
   });
+}
+
+// The loader runs a vendored group as a classic script, which has no import(): a group must not use it. And no chunk
+// may reach a vendored package but through the loader (a second copy of it, compiled by every run).
+for (const group of new Set(Object.values(VENDOR_GROUPS))) {
+  if (/\bimport\(/.test(readFileSync(join(dist, 'lib/vendor', `${group}.cjs`), 'utf8'))) fail(`dist/lib/vendor/${group}.cjs uses import()`);
+}
+for (const file of Object.keys(result.metafile.outputs)) {
+  const reached = Object.keys(VENDOR_GROUPS).find((spec) =>
+    new RegExp(`\\b(import|require)\\(["']${spec}["']\\)`).test(readFileSync(join(repo, file), 'utf8')),
+  );
+  if (reached) fail(`${file} reaches ${reached} without dist/lib/code-cache.cjs`);
 }
 
 // The vendored groups' loader, with its code cache (src/code-cache.ts).

@@ -1,7 +1,7 @@
 // Each load is a process of its own, as each run is: within one process V8 finds a script it compiled before in its
 // own compilation cache and never looks at the code cache it is given.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,9 @@ afterAll(async () => {
 });
 
 /** A new node process that loads lib.cjs through the loader and prints its exports; the loader writes at exit. */
-async function loadInNewProcess(): Promise<Record<string, unknown>> {
-  const script = `const { requireCached } = require(${JSON.stringify(join(loaderDir, 'code-cache.cjs'))});
+async function loadInNewProcess(options: { umask?: number } = {}): Promise<Record<string, unknown>> {
+  const script = `${options.umask === undefined ? '' : `process.umask(${options.umask});`}
+const { requireCached } = require(${JSON.stringify(join(loaderDir, 'code-cache.cjs'))});
 const lib = requireCached(${JSON.stringify(join(dir, 'lib.cjs'))}, ${JSON.stringify(join(dir, 'cache'))});
 if (requireCached(${JSON.stringify(join(dir, 'lib.cjs'))}, ${JSON.stringify(join(dir, 'cache'))}) !== lib) throw new Error('loaded twice');
 process.stdout.write(JSON.stringify(lib));`;
@@ -53,7 +54,7 @@ describe('requireCached', () => {
   it('writes the cache at the end of the first run, and a later run uses it without writing it again', async () => {
     await loadInNewProcess();
     const [written] = await cacheFiles();
-    expect(written).toMatch(new RegExp(`^lib\\.cjs\\.[0-9a-f]{32}\\.${process.version.replace(/\./g, '\\.')}\\.${process.arch}\\.v8$`));
+    expect(written).toMatch(new RegExp(`^lib\\.cjs\\.[0-9a-f]{32}\\.${process.version.replace(/\./g, '\\.')}\\.${process.arch}\\.[0-9a-f]{8}\\.v8$`));
     const before = await stat(join(dir, 'cache', written!));
 
     expect((await loadInNewProcess()).answer).toBe(42);
@@ -68,6 +69,31 @@ describe('requireCached', () => {
 
     expect((await loadInNewProcess()).answer).toBe(42);
     expect(await readFile(join(dir, 'cache', written!), 'utf8')).not.toBe('not a V8 code cache');
+  });
+
+  it('a cache damaged on disk past its header (zeros where a crash left them) is compiled past, not run, and written again', async () => {
+    await loadInNewProcess();
+    const [written] = await cacheFiles();
+    const bytes = await readFile(join(dir, 'cache', written!));
+    bytes.fill(0, Math.floor(bytes.length / 2));
+    await writeFile(join(dir, 'cache', written!), bytes);
+
+    expect((await loadInNewProcess()).answer).toBe(42);
+    expect((await readFile(join(dir, 'cache', written!))).equals(bytes)).toBe(false);
+  });
+
+  it('whatever the umask, the cache is 0755/0644; one that others could have written is not used but made again', async () => {
+    await loadInNewProcess({ umask: 0 });
+    const [written] = await cacheFiles();
+    const file = join(dir, 'cache', written!);
+    expect([(await stat(join(dir, 'cache'))).mode & 0o777, (await stat(file)).mode & 0o777]).toEqual([0o755, 0o644]);
+    await chmod(file, 0o666);
+    const planted = (await stat(file)).ino;
+
+    expect((await loadInNewProcess()).answer).toBe(42);
+    const after = await stat(file);
+    expect(after.ino).not.toBe(planted);
+    expect(after.mode & 0o777).toBe(0o644);
   });
 
   it('a changed file never runs with the old cache: a new cache is written and the old one removed', async () => {
