@@ -10,11 +10,13 @@ export interface LedgerValue {
   entries: unknown[];
 }
 
-/** A ledger value as this version reads it: the entries it can use, and the others, kept for the next write. */
+/** A ledger value as this version reads it: the entries it can use, the others that look like entries, and the rest. */
 export interface ReadLedger {
   entries: FleetRateLimit[];
-  /** Entries it cannot use (a scope a newer version writes, an edited entry): never dropped by a merge. */
+  /** Entries it cannot use that have an `until` (a scope a newer version writes): kept by a merge until then. */
   foreign: unknown[];
+  /** How many are no entry at all (not an object, no date in `until`): dropped by the next merge. */
+  malformed: number;
 }
 
 /**
@@ -30,7 +32,9 @@ export function ledgerOf(text: string): ReadLedger | null {
   }
   const entries = (value as Partial<LedgerValue> | null)?.entries;
   if (!Array.isArray(entries)) return null;
-  return { entries: entries.filter(isFleetRateLimit), foreign: entries.filter((e) => !isFleetRateLimit(e)) };
+  const unusable = entries.filter((e) => !isFleetRateLimit(e));
+  const foreign = unusable.filter((e) => !Number.isNaN(untilOf(e)));
+  return { entries: entries.filter(isFleetRateLimit), foreign, malformed: unusable.length - foreign.length };
 }
 
 function isFleetRateLimit(value: unknown): value is FleetRateLimit {
@@ -41,10 +45,11 @@ function isFleetRateLimit(value: unknown): value is FleetRateLimit {
   return strings && optional && (e.scope === 'name' || e.scope === 'account') && !Number.isNaN(Date.parse(e.until as string));
 }
 
-/** Whether an entry this version cannot use has run out: only one whose `until` is a date past now. */
-function foreignRanOut(entry: unknown, now: Date): boolean {
-  const until = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).until : undefined;
-  return typeof until === 'string' && Date.parse(until) <= now.getTime();
+/** An entry's `until` in ms, NaN when it is not an object with a date there. */
+function untilOf(entry: unknown): number {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return Number.NaN;
+  const until = (entry as Record<string, unknown>).until;
+  return typeof until === 'string' ? Date.parse(until) : Number.NaN;
 }
 
 export function isLive(entry: RateLimitEntry, now: Date): boolean {
@@ -52,15 +57,16 @@ export function isLive(entry: RateLimitEntry, now: Date): boolean {
 }
 
 /**
- * The ledger after this host's new entries: what ran out goes, and a host's newer entry replaces its older one. The
- * entries this version cannot use stay as they were (unless their `until` has passed): another host's limit is never
- * lost to a host that does not understand it.
+ * The ledger after this host's new entries: what ran out goes, and a host's newer entry replaces its older one. An
+ * entry this version cannot use stays as it was while its `until` is to come: another host's limit is never lost to a
+ * host that does not understand it. One with no date in `until` could never run out: it goes, or no host could ever
+ * clear it.
  */
 export function mergedLedger(current: ReadLedger, added: FleetRateLimit[], now: Date): LedgerValue {
   const identity = (e: FleetRateLimit) => [e.host, e.issuer, e.scope, e.name ?? '', e.account ?? ''].join('\u0000');
   const byIdentity = new Map<string, FleetRateLimit>();
   for (const entry of [...current.entries, ...added]) if (isLive(entry, now)) byIdentity.set(identity(entry), entry);
-  return { version: 1, entries: [...byIdentity.values(), ...current.foreign.filter((e) => !foreignRanOut(e, now))] };
+  return { version: 1, entries: [...byIdentity.values(), ...current.foreign.filter((e) => untilOf(e) > now.getTime())] };
 }
 
 /** The core's entry, without the fleet's host. */

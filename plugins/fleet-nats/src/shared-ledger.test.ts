@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { natsWithClients } from '../testing/nats-hosts.js';
 import type { Ask } from './fleet-connection.js';
-import { ledgerOf, withoutHost } from './ledger-value.js';
+import { ledgerOf, mergedLedger, withoutHost } from './ledger-value.js';
 import { rateLimitKey } from './names.js';
 import { SharedLedger } from './shared-ledger.js';
 import { OnceWarnings } from './warnings.js';
@@ -48,19 +48,32 @@ describe('SharedLedger against a real nats-server', () => {
     const value = JSON.parse(await rawValue('acme')) as { entries: unknown[] };
     expect(value.entries).toHaveLength(3);
     expect(value.entries).toEqual(expect.arrayContaining([known, newer, { ...limit('acme', 'ftp.example.test'), host: 'b.example.test' }]));
-    // What it can use is read; the other entry is said once, naming the key, and not used.
+    // What it can use is read; the newer version's entry is not used, and not warned about at every run.
     const read = await host.read(ask);
     expect(read.map((e) => e.name).sort()).toEqual(['ftp.example.test', 'www.example.test']);
-    expect(warnings.take()).toEqual([
-      expect.stringMatching(/under ratelimit\.acme in bucket ledger-\d+ has entries this version cannot use \(1\): ignored, kept$/),
-    ]);
+    expect(warnings.take()).toEqual([]);
   });
 
-  it('drops an entry it cannot use once its until has passed, as it drops its own', () => {
+  it('drops at its next write an entry it cannot use once its until has passed, and one with no date in until', async () => {
+    bucket++;
     const ranOut = { scope: 'other', until: '2026-03-01T09:00:00Z' };
     const live = { scope: 'other', until: UNTIL };
-    const read = ledgerOf(JSON.stringify({ version: 1, entries: [ranOut, live, 'not an entry'] }));
-    expect(read).toEqual({ entries: [], foreign: [ranOut, live, 'not an entry'] });
+    const malformed = ['not an entry', {}, { scope: 'other', until: 'soon' }, [UNTIL]];
+    const kv = await lab.clients.bucket(`ledger-${bucket}`);
+    await kv.put(rateLimitKey('acme'), JSON.stringify({ version: 1, entries: [ranOut, live, ...malformed] }));
+
+    const warnings = new OnceWarnings();
+    await ledgerOfHost(warnings).share(ask, 'b.example.test', [limit('acme', 'ftp.example.test')]);
+    expect(warnings.take()).toEqual([expect.stringMatching(/under ratelimit\.acme in bucket ledger-\d+ has malformed entries \(4\): ignored, dropped/)]);
+    const value = JSON.parse(await rawValue('acme')) as { entries: unknown[] };
+    expect(value.entries).toEqual([{ ...limit('acme', 'ftp.example.test'), host: 'b.example.test' }, live]);
+    // Gone from the value, they are said no more: the next run of any host reads it without a warning.
+    await ledgerOfHost(warnings).read(ask);
+    expect(warnings.take()).toEqual([]);
+    // The merge alone: a newer version's entry stays while its until is to come.
+    const read = ledgerOf(JSON.stringify({ version: 1, entries: [ranOut, live, ...malformed] }))!;
+    expect(mergedLedger(read, [], NOW).entries).toEqual([live]);
+    expect(mergedLedger(read, [], new Date(UNTIL)).entries).toEqual([]);
     expect(ledgerOf('{"entries":3}')).toBeNull();
     expect(ledgerOf('not json')).toBeNull();
   });

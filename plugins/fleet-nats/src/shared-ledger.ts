@@ -13,7 +13,7 @@ import type { OnceWarnings } from './warnings.js';
 const CAS_ATTEMPTS = 16;
 const CAS_PAUSE_MS = 5;
 
-const NO_LEDGER: ReadLedger = { entries: [], foreign: [] };
+const NO_LEDGER: ReadLedger = { entries: [], foreign: [], malformed: 0 };
 
 /** The fleet's rate limits: one KV key per issuer id, each a list updated by compare-and-set. */
 export class SharedLedger {
@@ -62,13 +62,16 @@ export class SharedLedger {
     this.warnings.add(`the fleet's rate limits under ${key} kept changing: this host's limit was not shared this run`);
   }
 
-  /** The value's entries; what cannot be used is said once, naming the key (and kept by a merge when it is an entry). */
+  /**
+   * The value's entries; a malformed value or entry is said once, naming the key. A newer version's entry (one with
+   * an `until`) is not: a fleet part-way through an upgrade has them at every run, and a merge keeps them until then.
+   */
   private ledgerOf(entry: KvEntry): ReadLedger {
     if (entry.operation !== 'PUT') return NO_LEDGER;
     const ledger = ledgerOf(entry.string());
     const where = `the fleet's rate-limit value under ${entry.key} in bucket ${this.bucketName}`;
     if (ledger === null) this.warnings.add(`${where} is malformed: ignored`);
-    else if (ledger.foreign.length > 0) this.warnings.add(`${where} has entries this version cannot use (${ledger.foreign.length}): ignored, kept`);
+    else if (ledger.malformed > 0) this.warnings.add(`${where} has malformed entries (${ledger.malformed}): ignored, dropped at its next write`);
     return ledger ?? NO_LEDGER;
   }
 }
