@@ -2,11 +2,10 @@ import type { FleetSlot, RateLimitEntry } from '@certsmith/core';
 import { FleetConnection } from './fleet-connection.js';
 import { withoutHost } from './ledger-value.js';
 import type { FleetSettings } from './options.js';
-import type { Outbound } from './outbound.js';
 import { OrderSlots } from './order-slots.js';
 import { SharedLedger } from './shared-ledger.js';
 import type { Spool } from './spool.js';
-import { sendWithSpool, type SpoolSendOutcome } from './status-publication.js';
+import { sendWithSpool, type Outgoing, type SpoolSendOutcome } from './status-publication.js';
 import type { OnceWarnings } from './warnings.js';
 
 /**
@@ -46,7 +45,7 @@ export class FleetSession {
     return this.slots.acquire(issuer, signal);
   }
 
-  send(spool: Spool, outgoing: { messages: Outbound[]; partsMayRemain: boolean }, signal: AbortSignal): Promise<SpoolSendOutcome> {
+  send(spool: Spool, outgoing: Outgoing, signal: AbortSignal): Promise<SpoolSendOutcome> {
     return sendWithSpool(this.connection, spool, this.settings, outgoing, this.warnings, signal);
   }
 

@@ -61,12 +61,21 @@ export async function readHosts(ask: Ask, bucketName: string, warnings: OnceWarn
 }
 
 /**
- * A part under a host key that holds nothing is a leftover (a write that never reached its head): said and ignored.
- * Parts under a key that holds a value are another generation, being written or about to be purged: not a fault.
+ * Parts under a host key that holds nothing are leftovers (a write that never reached its head, or a host whose key
+ * was deleted): said once per host key, with the purge that removes them (no host looks under a key it does not
+ * write), and ignored. Parts under a key that holds a value are another generation, being written or about to be
+ * purged: not a fault.
  */
 function warnStrayParts(keys: string[], entries: (KvEntry | null)[], bucketName: string, warnings: OnceWarnings): void {
   const held = new Set(entries.flatMap((entry) => (entry?.operation === 'PUT' ? [entry.key] : [])));
-  for (const key of keys) if (isPartKey(key) && !held.has(hostKeyOf(key))) warnings.add(`the part ${key} in bucket ${bucketName} has no head: ignored`);
+  const stray = new Map<string, string[]>();
+  for (const key of keys) if (isPartKey(key) && !held.has(hostKeyOf(key))) stray.set(hostKeyOf(key), [...(stray.get(hostKeyOf(key)) ?? []), key]);
+  for (const [hostKey, parts] of stray) {
+    const named = parts.length === 1 ? `the part ${parts[0]}` : `${parts.length} parts (${parts.sort()[0]} ...)`;
+    warnings.add(
+      `${named} in bucket ${bucketName} under ${hostKey}, which holds no status, ignored: if no host writes ${hostKey} any more, remove them with a purge of the stream KV_${bucketName} filtered to the subject $KV.${bucketName}.${hostKey}.>`,
+    );
+  }
 }
 
 interface HostReading {

@@ -75,6 +75,11 @@ export class LastReport {
     return null;
   }
 
+  /** The same record saying parts may remain: written before a status's parts, as a run may die before its head. */
+  markParts(record: ReportRecord): Promise<void> {
+    return writePrivateFileAtomic(this.file, `${JSON.stringify({ ...record, parts: true })}\n`);
+  }
+
   write(digest: string, reportedAt: Date, parts = false): Promise<void> {
     const record: ReportRecord = { version: 1, digest, reportedAt: reportedAt.toISOString(), ...(parts && { parts: true }) };
     return writePrivateFileAtomic(this.file, `${JSON.stringify(record)}\n`);

@@ -78,8 +78,11 @@ export class NatsFleet implements StatusSink, FleetLink {
       const messages = [...events, report];
       // With no record (a first report, or one lost) parts of an earlier status may be in the bucket: look once.
       const partsMayRemain = !last || last.parts === true;
-      const { sent, unsent, partsRemain } = await (await this.online()).send(this.spool, { messages, partsMayRemain }, signal);
-      if (!unsent.includes(report)) await this.remember(digest, now, partsRemain);
+      // A record that says no parts must say otherwise before any is written: this run may die before its head.
+      const partsStarting = partsMayRemain ? undefined : () => this.lastReport.markParts(last!);
+      const outgoing = { messages, partsMayRemain, partsStarting };
+      const { sent, unsent, dropped, partsRemain } = await (await this.online()).send(this.spool, outgoing, signal);
+      if (!unsent.includes(report) && !dropped.includes(report)) await this.remember(digest, now, partsRemain);
       const sentText = `${sent} messages sent`;
       return { detail: unsent.length === 0 ? sentText : `${sentText}, ${unsent.length} spooled to ${this.spool.file}`, warnings: this.warnings.take() };
     } catch (error) {

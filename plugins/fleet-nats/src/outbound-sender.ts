@@ -64,6 +64,11 @@ export interface SendOptions {
   eventRetentionDays?: number;
   /** Told of each status acknowledged: written in parts or as one value. */
   written?: (key: string, inParts: boolean) => void;
+  /**
+   * Awaited before the first part of a status is written: a run killed between its parts and its head must leave a
+   * record saying that parts may remain, or nobody would look for them. Its failure fails the write.
+   */
+  partsStarting?: (key: string) => Promise<void>;
 }
 
 /**
@@ -100,34 +105,41 @@ type StatusOutbound = Extract<Outbound, { kind: 'status' }>;
 /**
  * Writes a status under its key: as one value when it fits, else its parts, each acknowledged, and only then the head
  * that names them, so that a reader always finds a head whose parts are there. Once the host's key is acknowledged,
- * the parts of any other generation (the previous one, or all when the status fits again) are purged: the bucket keeps
- * no tombstone of them. Rejects with the first failure of a part or the head; a failed purge is only told.
+ * the parts of any other generation (the previous one, or all when the status fits again) stored before that key are
+ * purged: the bucket keeps no tombstone of them. Rejects with the first failure of a part or the head; a failed purge
+ * is only told.
  */
 async function writeStatus(ask: Ask, m: StatusOutbound, options: SendOptions): Promise<void> {
   const put = (key: string, value: Uint8Array) => ask(({ js }) => js.publish(kvSubject(m.bucket, key), value, { expect: { streamName: kvStream(m.bucket) } }));
   const write = statusWrite(m.key, m.value, options.maxPayload, newGeneration());
-  if ('value' in write) await put(m.key, write.value);
+  let stored: { seq: number };
+  if ('value' in write) stored = await put(m.key, write.value);
   else {
+    await options.partsStarting?.(m.key);
     await Promise.all(write.parts.map((part) => put(part.key, part.value)));
-    await put(m.key, new TextEncoder().encode(JSON.stringify(write.head)));
+    stored = await put(m.key, new TextEncoder().encode(JSON.stringify(write.head)));
   }
   const keep = 'head' in write ? write.head.generation : undefined;
   options.written?.(m.key, keep !== undefined);
   if (keep === undefined && !options.partsMayRemain) return;
-  await purgeStaleParts(ask, m, keep).catch((error: unknown) => {
+  await purgeStaleParts(ask, m, keep, stored.seq).catch((error: unknown) => {
     // A host without the right to look (a fleet that gave it KV puts only) and whose status fits is not told at every
     // report: parts it may have left beside its value are ignored by readers. One that writes parts is told.
     if (keep !== undefined || !isPermissionViolation(error)) options.staleParts?.(m.key, error);
   });
 }
 
-/** Purges the parts under the status's key but those of `keep`: one look at the subjects there, a purge per generation. */
-async function purgeStaleParts(ask: Ask, m: StatusOutbound, keep: string | undefined): Promise<void> {
+/**
+ * Purges the parts under the status's key but those of `keep`: one look at the subjects there, a purge per generation.
+ * Only what the stream stored before `below` (the sequence of this write's key) goes: parts another run of this host
+ * writes meanwhile (a manual check beside a timer's run) are newer than this head and are left to the head they wait for.
+ */
+async function purgeStaleParts(ask: Ask, m: StatusOutbound, keep: string | undefined, below: number): Promise<void> {
   const streamName = kvStream(m.bucket);
   const prefix = `${kvSubject(m.bucket, m.key)}.`;
   const info = await ask(async ({ manager }) => (await manager()).streams.info(streamName, { subjects_filter: `${prefix}>` }));
   const filters = staleFilters(prefix, Object.keys(info.state.subjects ?? {}), keep);
-  await Promise.all(filters.map((filter) => ask(async ({ manager }) => (await manager()).streams.purge(streamName, { filter }))));
+  await Promise.all(filters.map((filter) => ask(async ({ manager }) => (await manager()).streams.purge(streamName, { filter, seq: below }))));
 }
 
 /** Makes the event stream and the buckets the messages need; returns the messages whose stream is there now. */
@@ -153,7 +165,11 @@ async function makeStreams(
   return { ready, unavailable };
 }
 
-/** The server refused the subject to this user (told apart by name: nothing of the clients is loaded for it). */
-function isPermissionViolation(error: unknown): boolean {
-  return error instanceof Error && error.name === 'PermissionViolationError';
+/**
+ * The server refused the subject to this user (told apart by name: nothing of the clients is loaded for it). A request
+ * (a stream info, a purge) is refused with a RequestError whose cause is the violation.
+ */
+export function isPermissionViolation(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (e.name === 'PermissionViolationError') return true;
+  return false;
 }

@@ -1,19 +1,20 @@
-import { mkdtemp } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBus, type FleetLink, type RunReport, type StatusReport, type StatusSink } from '@certsmith/core';
 import { startNats, type Nats } from '@certsmith/testlab';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KvEntry } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { PermissionViolationError, RequestError, connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostContributions } from '../testing/nats-hosts.js';
 import type { Ask } from './fleet-connection.js';
 import { readHosts } from './fleet-view.js';
 import { sendOutbound } from './outbound-sender.js';
-import type { NatsClients } from './nats-clients.js';
+import { openClients, type NatsClients } from './nats-clients.js';
 import { OnceWarnings } from './warnings.js';
-import { HEADER_ROOM, MAX_PARTS, headProblem, joinParts, partKeysOf, staleFilters, statusWrite, type StatusHead } from './status-parts.js';
+import { HEADER_ROOM, MAX_PARTS, headProblem, joinParts, partCount, partKeysOf, staleFilters, statusWrite, type StatusHead } from './status-parts.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const report = {} as RunReport;
@@ -173,11 +174,13 @@ describe('a status over max_payload against a real nats-server (max_payload 16 K
     const forgedPart = partKeysOf('forged_example_test', head)[1]!;
     await kv.put(forgedPart, 'x'.repeat(100));
     await kv.put('nobody.abc.0', 'left over');
+    await kv.put('nobody.abc.1', 'left over');
     await kv.put('badhead', JSON.stringify({ ...head, generation: 'fine_example_test.x' }));
     const view = await (await hostOf('viewer.example.test')).view(signal());
     const mine = view.warnings.filter((w) => /forged_example_test|nobody|badhead|fine_example_test/.test(w));
     expect(mine).toEqual([
-      expect.stringMatching(/^the part nobody\.abc\.0 in bucket certsmith-status has no head: ignored$/),
+      // Once per host key, with the purge that removes them (no host looks under a key that is gone).
+      '2 parts (nobody.abc.0 ...) in bucket certsmith-status under nobody, which holds no status, ignored: if no host writes nobody any more, remove them with a purge of the stream KV_certsmith-status filtered to the subject $KV.certsmith-status.nobody.>',
       expect.stringMatching(/^the status head under badhead in bucket certsmith-status is not sound \(its generation is not one key token\): left out$/),
       expect.stringMatching(
         /^the status under forged_example_test in bucket certsmith-status is not whole \(its parts hold \d+ bytes, not the \d+ its head names\): left out$/,
@@ -185,6 +188,53 @@ describe('a status over max_payload against a real nats-server (max_payload 16 K
     ]);
     expect(view.hosts.map((h) => h.host)).not.toContain('forged.example.test');
     expect(view.hosts.find((h) => h.host === 'fine.example.test')?.status.targets).toHaveLength(50);
+  });
+
+  it('makes its record say parts may remain before it writes the first part: a run killed before its head leaves a trace', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-parts-'));
+    const recordFile = join(stateDir, 'fleet-report.json');
+    await (await hostOf('killed.example.test', stateDir)).publish(statusOf('killed.example.test', 1), report, signal());
+    const fitting = JSON.parse(await readFile(recordFile, 'utf8')) as Record<string, unknown>;
+    expect(fitting).not.toHaveProperty('parts');
+    // What the record says when the first part reaches the server: all a run killed then would leave.
+    let atFirstPart: unknown;
+    const sub = nc.subscribe('$KV.certsmith-status.killed_example_test.>', { max: 1, callback: () => void (atFirstPart = readFileSync(recordFile, 'utf8')) });
+    await nc.flush();
+    await (await hostOf('killed.example.test', stateDir)).publish(statusOf('killed.example.test', 60), report, signal());
+    await nc.flush();
+    await sub.closed;
+    expect(JSON.parse(atFirstPart as string)).toEqual({ ...fitting, parts: true });
+  });
+
+  it('leaves the parts another run of the host writes while it purges, and purges those older than its head', async () => {
+    const clients = await openClients({ servers: [nats.url], hostname: 'test' }, 5_000);
+    const kv = await clients.bucket('certsmith-status');
+    await kv.put('twice.old.0', 'left by a run that died');
+    let newer: string[] = [];
+    // The other run (a manual check beside the timer's) writes its parts after this run's head, before it purges.
+    const ask: Ask = (call) =>
+      call({
+        ...clients,
+        manager: async () => {
+          if (newer.length === 0) {
+            newer = ['twice.newer.0', 'twice.newer.1'];
+            for (const key of newer) await kv.put(key, 'part');
+          }
+          return clients.manager();
+        },
+      });
+    const status = { kind: 'status' as const, bucket: 'certsmith-status', key: 'twice', value: '{}' };
+    const outcome = await sendOutbound(ask, 'certsmith-events', [status], {
+      maxPayload: 16_384,
+      partsMayRemain: true,
+      staleParts: (_k, e) => {
+        throw e;
+      },
+    });
+    expect(outcome.refused).toEqual([]);
+    expect(newer).toHaveLength(2);
+    expect((await subjectsUnder('twice')).sort()).toEqual(newer.map((k) => `$KV.certsmith-status.${k}`));
+    await clients.nc.close();
   });
 
   it('still says an event over max_payload in one warning, and sends the status', async () => {
@@ -204,10 +254,14 @@ describe('a status over max_payload against a real nats-server (max_payload 16 K
 
 describe('sendOutbound when the host may not look at the bucket stream', () => {
   const statusMessage = (value: string) => ({ kind: 'status' as const, bucket: 'b', key: 'web', value });
-  const denied = Object.assign(new Error("Permissions Violation for Publish to '$JS.API.STREAM.INFO.KV_b'"), { name: 'PermissionViolationError' });
+  // As the client refuses a request to a subject the user may not publish to: a RequestError, the violation its cause.
+  const subject = '$JS.API.STREAM.INFO.KV_b';
+  const denied = new RequestError('request failed', {
+    cause: new PermissionViolationError(`Permissions Violation for Publish to "${subject}"`, 'publish', subject),
+  });
   function fakeAsk(published: string[]): Ask {
     const clients = {
-      js: { publish: async (subject: string) => void published.push(subject) },
+      js: { publish: async (subject: string) => (published.push(subject), { seq: published.length }) },
       manager: async () => ({ streams: { info: () => Promise.reject(denied) } }),
     } as unknown as NatsClients;
     return (call) => call(clients);
@@ -215,7 +269,8 @@ describe('sendOutbound when the host may not look at the bucket stream', () => {
 
   it('says nothing of old parts when its status fits, and says it when it wrote parts it cannot purge', async () => {
     const told: string[] = [];
-    const options = { maxPayload: 4_096, staleParts: (key: string) => told.push(key) };
+    // No record: parts of an earlier status may remain, so it looks, and is refused.
+    const options = { maxPayload: 4_096, partsMayRemain: true, staleParts: (key: string) => told.push(key) };
     const published: string[] = [];
     expect(await sendOutbound(fakeAsk(published), 'S', [statusMessage('{}')], options)).toEqual({ refused: [], unavailable: undefined });
     expect(published).toEqual(['$KV.b.web']);
@@ -225,5 +280,71 @@ describe('sendOutbound when the host may not look at the bucket stream', () => {
     // Its two parts, then its head.
     expect(published.slice(1)).toEqual([expect.stringMatching(/^\$KV\.b\.web\.[0-9a-f]{12}\.0$/), expect.stringMatching(/\.1$/), '$KV.b.web']);
     expect(told).toEqual(['web']);
+  });
+});
+
+describe('a host whose user may not look at the bucket stream (real nats-server, a user denied $JS.API.STREAM.INFO.>)', () => {
+  let nats: Nats;
+  let credentialsFile: string;
+  beforeAll(async () => {
+    nats = await startNats({ jetstream: true, auth: true, maxPayload: 16_384 });
+    const dir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-denied-'));
+    credentialsFile = join(dir, 'host.creds');
+    await nats.credentials(credentialsFile, { denyPublish: ['$JS.API.STREAM.INFO.>'] });
+    // The fleet's administrator made the bucket: the host could not (making one looks at the stream).
+    await nats.credentials(join(dir, 'admin.creds'));
+    const admin = await openClients({ servers: [nats.url], hostname: 'admin', credentialsFile: join(dir, 'admin.creds') }, 5_000);
+    await admin.bucket('certsmith-status');
+    await admin.nc.close();
+  }, 30_000);
+  afterAll(async () => {
+    await nats?.stop();
+  });
+  const publish = async (stateDir: string, targets: number) =>
+    ((await hostContributions(nats.url, 'quiet.example.test', { credentialsFile }, { stateDir, now: NOW })).fleet[0] as FleetLink & StatusSink).publish(
+      statusOf('quiet.example.test', targets),
+      report,
+      AbortSignal.timeout(10_000),
+    );
+
+  it('says nothing while its status fits and records no parts, so it does not look again; says it once it writes parts', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-denied-'));
+    expect(await publish(stateDir, 2)).toEqual({ detail: '1 messages sent', warnings: [] });
+    expect(JSON.parse(await readFile(join(stateDir, 'fleet-report.json'), 'utf8'))).not.toHaveProperty('parts');
+    const inParts = await publish(stateDir, 60);
+    expect(inParts.detail).toBe('1 messages sent');
+    expect(inParts.warnings).toEqual([
+      expect.stringMatching(/^the old parts of the status under quiet_example_test cannot be removed \(.*\): the next report tries again$/),
+    ]);
+    expect(JSON.parse(await readFile(join(stateDir, 'fleet-report.json'), 'utf8'))).toHaveProperty('parts', true);
+  });
+});
+
+describe('a status that would need more parts than a reader takes (real nats-server, max_payload 1,100)', () => {
+  let nats: Nats;
+  beforeAll(async () => {
+    nats = await startNats({ jetstream: true, maxPayload: 1_100 });
+  }, 30_000);
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
+  it('is not written, says why in one warning naming the key, and is not recorded as reported', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certsmith-fleet-tiny-'));
+    const status = statusOf('huge.example.test', 2_000);
+    const size = Buffer.byteLength(JSON.stringify({ host: 'huge.example.test', reportedAt: NOW.toISOString(), status }));
+    expect(partCount(size, 1_100)).toBeGreaterThan(MAX_PARTS);
+    const host = (await hostContributions(nats.url, 'huge.example.test', {}, { stateDir, now: NOW })).fleet[0] as FleetLink & StatusSink;
+    const outcome = await host.publish(status, report, AbortSignal.timeout(10_000));
+    expect(outcome).toEqual({
+      detail: '0 messages sent',
+      warnings: [
+        `FLEET_MESSAGE_TOO_LARGE: the status under huge_example_test in bucket certsmith-status is ${size} bytes, which at the NATS server's max_payload of 1100 (less ${HEADER_ROOM} for headers) takes ${partCount(size, 1_100)} parts, over the ${MAX_PARTS} a reader takes: not sent (raise max_payload in its configuration)`,
+      ],
+    });
+    await expect(readFile(join(stateDir, 'fleet-report.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+    const clients = await openClients({ servers: [nats.url], hostname: 'test' }, 5_000);
+    await expect((await clients.manager()).streams.info('KV_certsmith-status')).rejects.toThrow(/stream not found/);
+    await clients.nc.close();
   });
 });

@@ -47,6 +47,12 @@ export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** How many parts a status of `size` bytes takes under `maxPayload`: 0 when it fits as one value (or the max is unknown). */
+export function partCount(size: number, maxPayload: number | undefined): number {
+  if (!maxPayload || size + HEADER_ROOM <= maxPayload) return 0;
+  return Math.ceil(size / Math.max(1, maxPayload - HEADER_ROOM));
+}
+
 /**
  * How `value` is written under `hostKey` when no message may exceed `maxPayload`: as it is when it fits (the format
  * every reader knows), else in parts of at most `maxPayload - HEADER_ROOM` bytes and a head. Unknown max: as it is.

@@ -47,9 +47,10 @@ export interface Nats {
   log(): string;
   /**
    * Writes a user's credentials file (mode 0600) for a server started with `auth`: a user of the account the server
-   * knows, or (`refused`) one signed by an account it does not, which it refuses.
+   * knows, or (`refused`) one signed by an account it does not, which it refuses. `denyPublish`: subjects the user may
+   * not publish to (a fleet that withholds some JetStream API, e.g. `$JS.API.STREAM.INFO.>`).
    */
-  credentials(file: string, options?: { refused?: boolean }): Promise<NatsUser>;
+  credentials(file: string, options?: { refused?: boolean; denyPublish?: string[] }): Promise<NatsUser>;
 }
 
 /** Debian's nats-server (README.md#nats), in the foreground, on loopback, with its own store directory. */
@@ -100,10 +101,15 @@ export async function startNats(options: NatsOptions = {}): Promise<Nats> {
       await start();
     },
     log: () => server.log,
-    async credentials(file, { refused = false } = {}) {
+    async credentials(file, { refused = false, denyPublish } = {}) {
       if (!operator) throw new LabError('credentials() needs a server started with auth');
       const user = createUser();
-      const jwt = signedJwt(refused ? createAccount() : operator.account, user.getPublicKey(), 'certsmith-host', { type: 'user', ...UNLIMITED_USER });
+      const permissions = denyPublish ? { pub: { deny: denyPublish } } : {};
+      const jwt = signedJwt(refused ? createAccount() : operator.account, user.getPublicKey(), 'certsmith-host', {
+        type: 'user',
+        ...UNLIMITED_USER,
+        ...permissions,
+      });
       const seed = new TextDecoder().decode(user.getSeed());
       const text = `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`;
       await writeFile(file, text, { mode: 0o600 });
