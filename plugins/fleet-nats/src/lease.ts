@@ -2,20 +2,44 @@ import type { FleetSlot } from '@certsmith/core';
 import type { FleetConnection } from './fleet-connection.js';
 import { isConflict } from './js-errors.js';
 
+/** The longest lease a host may hold (leaseSeconds' bound): a value saying more is not a lease. */
+const MAX_LEASE_SECONDS = 86_400;
+
 /** What a slot's key holds while a host has it. */
 export interface LeaseValue {
   host: string;
   /** When the host took or last refreshed it (ISO 8601). */
   at: string;
+  /**
+   * The holder's lease: it refreshes every third of it, so no other host takes it over sooner. Absent in a value an
+   * earlier version wrote: that one is judged by the lease of the host that looks.
+   */
+  leaseSeconds?: number;
+}
+
+function leaseValueOf(text: string): LeaseValue | null {
+  try {
+    const value = JSON.parse(text) as Partial<LeaseValue> | null;
+    const { host, at, leaseSeconds } = value ?? {};
+    const lease = leaseSeconds === undefined || (Number.isInteger(leaseSeconds) && leaseSeconds >= 1 && leaseSeconds <= MAX_LEASE_SECONDS);
+    return typeof host === 'string' && typeof at === 'string' && lease ? (value as LeaseValue) : null;
+  } catch {
+    return null;
+  }
 }
 
 export function isLeaseValue(text: string): boolean {
-  try {
-    const value = JSON.parse(text) as Partial<LeaseValue> | null;
-    return typeof value?.host === 'string' && typeof value.at === 'string';
-  } catch {
-    return false;
-  }
+  return leaseValueOf(text) !== null;
+}
+
+/** The lease its holder said it keeps, if its value says one. */
+export function holderLeaseSeconds(text: string): number | undefined {
+  return leaseValueOf(text)?.leaseSeconds;
+}
+
+/** The value a host writes when it takes or refreshes a slot. */
+export function leaseValue(host: string, leaseSeconds: number, now: Date): string {
+  return JSON.stringify({ host, at: now.toISOString(), leaseSeconds } satisfies LeaseValue);
 }
 
 export interface LeaseTerms {
@@ -59,8 +83,8 @@ export class HeldLease implements FleetSlot {
   }
 
   private async refresh(): Promise<void> {
-    const { bucket, key, host, now } = this.terms;
-    const value = JSON.stringify({ host, at: now().toISOString() } satisfies LeaseValue);
+    const { bucket, key, host, leaseSeconds, now } = this.terms;
+    const value = leaseValue(host, leaseSeconds, now());
     await this.connection.use(undefined, async (ask) => {
       const revision = await ask(async (c) => (await c.bucket(bucket)).update(key, value, this.revision).catch(ignoreConflict));
       if (revision === undefined)

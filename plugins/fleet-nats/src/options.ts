@@ -43,7 +43,8 @@ export const OPTIONS_SCHEMA = {
       type: 'integer',
       minimum: 1,
       maximum: 86_400,
-      description: 'Most an order waits for a free slot while the fleet answers that all are taken; then it goes without one (default 900).',
+      description:
+        "Most a run waits for a CA account's free slot while the fleet answers that all are taken, from its first wait; then orders go without one (default 900).",
     },
   },
 } as const;

@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +35,47 @@ async function hostWithClocks(nats: Nats, hostname: string, options: Partial<Raw
 function creepingClock(step: number) {
   const clock = { ms: 0, read: () => (clock.ms += step) };
   return clock;
+}
+
+/** A monotonic clock that stands where the test puts it. */
+function handClock() {
+  const clock = { ms: 0, read: () => clock.ms };
+  return clock;
+}
+
+/**
+ * A TCP relay to the server that can hold back what its clients send (`holding`): a call made through it then gets no
+ * answer, as from a server that stopped answering, while the connection stays up. `held` counts the bytes held back.
+ */
+async function relayTo(nats: Nats) {
+  const state = { holding: false, held: 0 };
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connectTcp(nats.port, nats.address);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => [client, upstream].forEach((s) => s.destroy()));
+    }
+    client.on('data', (chunk: Buffer) => (state.holding ? (state.held += chunk.length) : upstream.write(chunk)));
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    nats: { ...nats, url: `nats://127.0.0.1:${port}` },
+    state,
+    close: () => {
+      sockets.forEach((s) => s.destroy());
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Waits for `done`, at most `ms` (a bound on a test that would otherwise hang, not a measure). */
+async function until(done: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await sleep(50);
 }
 
 const issuer = (id: string) => ({ id }) as Issuer;
@@ -150,6 +192,83 @@ describe('the fleet bound on orders in flight', () => {
     expect(await b.orderSlot(issuer('letsencrypt'), signal)).toBeNull();
     expect(signal.aborted).toBe(false);
     expect(b.takeWarnings()).toEqual([expect.stringMatching(/^no order slot for letsencrypt came free in 1 s \(slotWaitSeconds/)]);
+    await held!.release();
+  });
+
+  it("waits once a run for an issuer's slots: past slotWaitSeconds from the first wait, a later order goes without one at once", async () => {
+    const options = { ordersInFlight: 1, leaseBucket: 'run-wait-leases', slotWaitSeconds: 1 };
+    const a = await hostOf(nats, 'a.test', options);
+    const held = await a.orderSlot(issuer('letsencrypt'), AbortSignal.timeout(10_000));
+    expect(held).not.toBeNull();
+    const clock = handClock();
+    const b = await hostWithClocks(nats, 'b.test', options, { elapsed: clock.read });
+    const first = settled(b.orderSlot(issuer('letsencrypt'), AbortSignal.timeout(10_000)));
+    await until(() => first.done, 1_500); // a look or more: all taken
+    expect(first.done).toBe(false);
+    clock.ms = 1_000; // the wait has lasted slotWaitSeconds
+    await until(() => first.done);
+    expect(first).toEqual({ done: true, value: null });
+    expect(b.takeWarnings()).toEqual([
+      expect.stringMatching(/^no order slot for letsencrypt came free in 1 s .*: orders of this run that find none free go without one$/),
+    ]);
+    // The next order of the run looks once and does not wait again (the clock stands still: a new wait would not end).
+    const signal = AbortSignal.timeout(5_000);
+    expect(await b.orderSlot(issuer('letsencrypt'), signal)).toBeNull();
+    expect(signal.aborted).toBe(false);
+    expect(b.takeWarnings()).toEqual([]);
+    // Another CA account's wait is its own; and a slot free at the first look is still taken.
+    expect(await b.orderSlot(issuer('other-ca'), signal)).not.toBeNull();
+    await held!.release();
+    expect(await b.orderSlot(issuer('letsencrypt'), signal)).not.toBeNull();
+  });
+
+  it('ends a look for a slot that NATS does not answer when the run is stopped, long before the budget', async () => {
+    const options = { ordersInFlight: 1, leaseBucket: 'unanswered-leases', maxWaitMs: 600_000, slotWaitSeconds: 86_400 };
+    const a = await hostOf(nats, 'a.test', options);
+    const held = await a.orderSlot(issuer('letsencrypt'), AbortSignal.timeout(10_000));
+    expect(held).not.toBeNull();
+    const relay = await relayTo(nats);
+    try {
+      const clock = creepingClock(20);
+      const b = await hostWithClocks(relay.nats, 'b.test', options, { elapsed: clock.read });
+      const stop = new AbortController();
+      const waiting = settled(b.orderSlot(issuer('letsencrypt'), stop.signal));
+      await until(() => clock.ms >= 600 || waiting.done); // a few looks: all taken
+      expect(waiting.done).toBe(false);
+      relay.state.holding = true;
+      await until(() => relay.state.held > 0); // the next look is out, and will get no answer
+      expect(relay.state.held).toBeGreaterThan(0);
+      stop.abort();
+      await until(() => waiting.done);
+      expect(waiting).toEqual({ done: true, value: null });
+    } finally {
+      await relay.close();
+      await held!.release();
+    }
+  });
+
+  it("takes over a lease only when older than the longer of its own lease and the holder's", async () => {
+    const kv = await new Kvm(nc).create('mixed-leases', { history: 1 });
+    // The holder keeps 900 s and refreshes every 300 s; the bucket has no TTL.
+    const holder = await hostOf(nats, 'a.test', { ordersInFlight: 1, leaseBucket: 'mixed-leases', leaseSeconds: 900 });
+    const held = await holder.orderSlot(issuer('letsencrypt'), AbortSignal.timeout(10_000));
+    const written = (await kv.get('lease.letsencrypt.0'))!;
+    expect(written.json<{ leaseSeconds: number }>().leaseSeconds).toBe(900);
+    const looker = (seconds: number) =>
+      hostWithClocks(
+        nats,
+        'b.test',
+        { ordersInFlight: 1, leaseBucket: 'mixed-leases', leaseSeconds: 300, slotWaitSeconds: 1 },
+        { now: () => new Date(written.created.getTime() + seconds * 1000), elapsed: creepingClock(100).read },
+      );
+    // Past this host's 300 s, within the holder's 900 s: the holder is live (its refresh is due at 300 s).
+    const early = await looker(301);
+    expect(await early.orderSlot(issuer('letsencrypt'), AbortSignal.timeout(10_000))).toBeNull();
+    expect((await kv.get('lease.letsencrypt.0'))?.revision).toBe(written.revision);
+    const late = await looker(901);
+    const taken = await late.orderSlot(issuer('letsencrypt'), AbortSignal.timeout(10_000));
+    expect(Number(taken?.token)).toBeGreaterThan(written.revision);
+    await taken!.release();
     await held!.release();
   });
 

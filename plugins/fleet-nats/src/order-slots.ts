@@ -3,7 +3,7 @@ import type { FleetSlot } from '@certsmith/core';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { Ask, FleetConnection } from './fleet-connection.js';
 import { isConflict } from './js-errors.js';
-import { HeldLease, isLeaseValue, type LeaseValue } from './lease.js';
+import { HeldLease, holderLeaseSeconds, isLeaseValue, leaseValue } from './lease.js';
 import { leaseKeys } from './names.js';
 import type { FleetSettings } from './options.js';
 import type { OnceWarnings } from './warnings.js';
@@ -20,6 +20,8 @@ type SlotSettings = Pick<FleetSettings, 'leaseBucket' | 'leaseSeconds' | 'orders
  */
 export class OrderSlots {
   private bucketChecked = false;
+  /** Per issuer, when this run's wait for a slot ends (elapsed ms): counted from its first wait, once a run. */
+  private readonly waitEnds = new Map<string, number>();
 
   constructor(
     private readonly settings: SlotSettings,
@@ -30,20 +32,22 @@ export class OrderSlots {
 
   /**
    * A slot, waiting while all are taken. The looks that answer "all taken" are not charged to the run's wait budget
-   * (the fleet is busy, not unreachable): the wait ends with a slot, the signal, or `slotWaitSeconds`. Null when NATS
-   * is unusable, the signal aborts, or no slot came free in time (the order goes without one, with a warning).
+   * (the fleet is busy, not unreachable): the wait ends with a slot, the signal, or `slotWaitSeconds` after the run
+   * first waited for that issuer (one wait a run, not one an order: a run of many orders ends in time). Null when NATS
+   * is unusable, the signal aborts, or no slot came free in time (the order goes without one, with a warning); once
+   * that time has passed, an order takes a free slot if it finds one at its first look, or goes without one at once.
    */
   async acquire(issuer: string, signal: AbortSignal): Promise<FleetSlot | null> {
     const keys = leaseKeys(issuer, this.settings.ordersInFlight);
-    const started = this.connection.elapsed();
     for (;;) {
       const taken = await this.connection.look<FleetSlot | null | 'full'>(
         null,
         (ask) => this.takeFree(ask, keys),
         (r) => r !== 'full',
+        signal,
       );
       if (taken !== 'full') return taken;
-      if (this.connection.elapsed() - started >= this.settings.slotWaitSeconds * 1000) return this.waitedTooLong(issuer);
+      if (this.connection.elapsed() >= this.waitEnd(issuer)) return this.waitedTooLong(issuer);
       try {
         await sleep(SLOT_POLL_MS, undefined, { signal });
       } catch {
@@ -63,7 +67,7 @@ export class OrderSlots {
     for (const [i, key] of keys.entries()) {
       const previous = entries[i];
       if (previous?.operation === 'PUT' && !this.expired(previous)) continue;
-      const value = JSON.stringify({ host: this.settings.hostname, at: this.now().toISOString() } satisfies LeaseValue);
+      const value = leaseValue(this.settings.hostname, this.settings.leaseSeconds, this.now());
       // Over a deleted or expired lease, at its revision: of two hosts taking it, one wins; a holder that comes back
       // later can neither refresh nor release it (the revision is the fencing token).
       const revision = await ask(async ({ bucket: open }) => {
@@ -79,12 +83,22 @@ export class OrderSlots {
     return 'full';
   }
 
+  /** When this run's wait for the issuer's slots ends: set at its first wait. */
+  private waitEnd(issuer: string): number {
+    let end = this.waitEnds.get(issuer);
+    if (end === undefined) this.waitEnds.set(issuer, (end = this.connection.elapsed() + this.settings.slotWaitSeconds * 1000));
+    return end;
+  }
+
   /**
-   * A lease its holder has not written for longer than the lease: it refreshes every third of it, so it is gone.
-   * The age is counted from the server's time of the write, not from the time the holder put in the value.
+   * A lease its holder has not written for longer than the lease: it refreshes every third of it, so it is gone. The
+   * lease is the longer of this host's and the one the holder wrote in the value (hosts may differ: one with a shorter
+   * lease would take a live lease before its holder refreshes). The age is counted from the server's time of the
+   * write, not from the time the holder put in the value.
    */
   private expired(entry: KvEntry): boolean {
-    return this.now().getTime() - entry.created.getTime() > this.settings.leaseSeconds * 1000;
+    const leaseSeconds = Math.max(this.settings.leaseSeconds, holderLeaseSeconds(entry.string()) ?? 0);
+    return this.now().getTime() - entry.created.getTime() > leaseSeconds * 1000;
   }
 
   /** Once a run: a bucket made beforehand keeps its own TTL (none, or another), which the plugin never changes. */
@@ -103,7 +117,7 @@ export class OrderSlots {
   private waitedTooLong(issuer: string): null {
     this.warnings.add(
       `no order slot for ${issuer} came free in ${this.settings.slotWaitSeconds} s (slotWaitSeconds; bucket ${this.settings.leaseBucket}): ` +
-        `this order goes without one`,
+        `orders of this run that find none free go without one`,
     );
     return null;
   }
