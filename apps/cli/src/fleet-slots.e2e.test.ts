@@ -3,6 +3,8 @@
 // The next host says the bucket has no TTL and takes the lease over once it is older than the lease, by the server's
 // time of its write. Debian's nats-server, the testlab's ACME double and the lab's BIND and nginx; the built CLI.
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +79,9 @@ describe('order slots in a lease bucket made without a TTL', { timeout: 120_000 
     expect(run.stdout).toContain('Issued by "acme"');
     expect(run.stdout.match(new RegExp(`lease bucket ${BUCKET} has no TTL`, 'g'))).toHaveLength(1);
     expect(run.stdout).not.toContain('is not usable');
+    // On the run's bus (its event log) the warning keeps its own code: NATS was never unreachable.
+    const codes = (await failedCodes(join(dirname(h), `state-${basename(h, '.json')}`, 'logs'))).filter((c) => c.startsWith('FLEET_'));
+    expect(codes).toEqual(['FLEET_LEASE_BUCKET_TTL']);
     const orders = double.requests.slice(from).filter((r) => r.path === '/new-order' && r.method === 'POST');
     expect(orders).toHaveLength(1);
     // Host h took the dead lease over at its revision, then gave the slot back when its order was done.
@@ -85,3 +90,10 @@ describe('order slots in a lease bucket made without a TTL', { timeout: 120_000 
     expect(after?.operation).not.toBe('PUT');
   });
 });
+
+/** The codes of the `failed` events in the event logs under `dir`. */
+async function failedCodes(dir: string): Promise<string[]> {
+  const logs = await Promise.all((await readdir(dir)).map((name) => readFile(join(dir, name), 'utf8')));
+  const events = logs.flatMap((text) => text.split('\n').filter(Boolean)).map((line) => JSON.parse(line) as { type: string; event: { code?: string } });
+  return events.filter((e) => e.type === 'failed').map((e) => e.event.code ?? '');
+}

@@ -36,8 +36,12 @@ export async function publishStatus(composition: Composition, result: RunReport,
   }
 }
 
+/** A warning that starts with its own code (`FLEET_SLOT_WAIT: ...`) keeps it on the bus; others get the caller's. */
+const OWN_CODE = /^([A-Z][A-Z0-9_]{2,}): /;
+
 function warner(bus: Bus, say: (line: string) => void) {
-  return (who: string, code: string, message: string, next: string) => {
+  return (who: string, fallbackCode: string, message: string, next: string) => {
+    const code = OWN_CODE.exec(message)?.[1] ?? fallbackCode;
     bus.emit('failed', { stage: 'fleet', target: '(run)', code, message: `${who}: ${message}`, next, severity: 'warning' });
     say(`Warning (${who}): ${message}`);
   };

@@ -191,7 +191,7 @@ describe('the fleet bound on orders in flight', () => {
     const b = await hostWithClocks(nats, 'b.test', options, { elapsed: creepingClock(100).read });
     expect(await b.orderSlot(issuer('letsencrypt'), signal)).toBeNull();
     expect(signal.aborted).toBe(false);
-    expect(b.takeWarnings()).toEqual([expect.stringMatching(/^no order slot for letsencrypt came free in 1 s \(slotWaitSeconds/)]);
+    expect(b.takeWarnings()).toEqual([expect.stringMatching(/^FLEET_SLOT_WAIT: no order slot for letsencrypt came free in 1 s \(slotWaitSeconds/)]);
     await held!.release();
   });
 
@@ -209,7 +209,7 @@ describe('the fleet bound on orders in flight', () => {
     await until(() => first.done);
     expect(first).toEqual({ done: true, value: null });
     expect(b.takeWarnings()).toEqual([
-      expect.stringMatching(/^no order slot for letsencrypt came free in 1 s .*: orders of this run that find none free go without one$/),
+      expect.stringMatching(/^FLEET_SLOT_WAIT: no order slot for letsencrypt came free in 1 s .*: orders of this run that find none free go without one$/),
     ]);
     // The next order of the run looks once and does not wait again (the clock stands still: a new wait would not end).
     const signal = AbortSignal.timeout(5_000);

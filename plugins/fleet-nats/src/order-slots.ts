@@ -109,14 +109,14 @@ export class OrderSlots {
     if (ttlMs === leaseMs) return;
     const kept = ttlMs === 0 ? 'no TTL' : `a TTL of ${ttlMs / 1000} s`;
     this.warnings.add(
-      `the lease bucket ${this.settings.leaseBucket} has ${kept}, not leaseSeconds (${this.settings.leaseSeconds} s): ` +
+      `FLEET_LEASE_BUCKET_TTL: the lease bucket ${this.settings.leaseBucket} has ${kept}, not leaseSeconds (${this.settings.leaseSeconds} s): ` +
         `a lease not refreshed for ${this.settings.leaseSeconds} s is taken over; make the bucket again with that TTL`,
     );
   }
 
   private waitedTooLong(issuer: string): null {
     this.warnings.add(
-      `no order slot for ${issuer} came free in ${this.settings.slotWaitSeconds} s (slotWaitSeconds; bucket ${this.settings.leaseBucket}): ` +
+      `FLEET_SLOT_WAIT: no order slot for ${issuer} came free in ${this.settings.slotWaitSeconds} s (slotWaitSeconds; bucket ${this.settings.leaseBucket}): ` +
         `orders of this run that find none free go without one`,
     );
     return null;
