@@ -5,6 +5,7 @@ import { createBus, type Challenge, type DcvMethod, type LifecycleEvents, type N
 import type { AcmeChallenge, AcmeClient, Authorization, Order } from './client.js';
 import { AccountKey } from './jws.js';
 import { driveOrder, type ChallengeType } from './order-flow.js';
+import { fakeOrder } from '../testing/fake-order.js';
 import { AcmeError } from './problem.js';
 
 const ACCOUNT = 'https://ca.test/acct/7';
@@ -13,14 +14,7 @@ const ACCOUNT = 'https://ca.test/acct/7';
 function scriptedCa(names: string[], offered: (name: string) => AcmeChallenge[], wildcard = false) {
   const responded: string[] = [];
   let finalized = false;
-  const order = (status: Order['status']): Order => ({
-    url: 'https://ca.test/order/1',
-    status,
-    identifiers: names.map((value) => ({ type: 'dns', value })),
-    authorizations: names.map((n) => `https://ca.test/authz/${n}`),
-    finalize: 'https://ca.test/finalize/1',
-    ...(status === 'valid' ? { certificate: 'https://ca.test/cert/1' } : {}),
-  });
+  const order = (status: Order['status']): Order => fakeOrder('https://ca.test/order/1', names, status);
   const client = {
     accountUrl: ACCOUNT,
     getAuthorization: async (url: string): Promise<Authorization> => {

@@ -4,6 +4,7 @@ import { createBus, type Challenge, type DcvMethod, type Published } from '@cert
 import type { AcmeClient, Authorization, Order } from './client.js';
 import { AccountKey } from './jws.js';
 import { driveOrder } from './order-flow.js';
+import { fakeOrder } from '../testing/fake-order.js';
 import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_START_MS, PollSchedule, ValidationPace, type PollTiming } from './poll-schedule.js';
 
 const at = (ms: number) => new Date(ms);
@@ -50,14 +51,7 @@ function scriptedCa(options: { pendingPolls: number; retryAfterMs?: number; chal
   let looks = 0;
   let finalized = false;
   const retryAfter = (ms: number | undefined) => (ms === undefined ? {} : { retryAfter: at(options.timing.now() + ms) });
-  const order = (status: Order['status']): Order => ({
-    url,
-    status,
-    identifiers: names.map((value) => ({ type: 'dns', value })),
-    authorizations: names.map((n) => `https://ca.test/authz/${n}`),
-    finalize: 'https://ca.test/finalize/1',
-    ...(status === 'valid' ? { certificate: 'https://ca.test/cert/1' } : {}),
-  });
+  const order = (status: Order['status']): Order => fakeOrder(url, names, status);
   const client = {
     getAuthorization: async (authzUrl: string): Promise<Authorization> => {
       const name = authzUrl.split('/').pop()!;

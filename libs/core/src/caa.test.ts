@@ -262,6 +262,20 @@ describe('caaPrecheck', () => {
     return { kept, events };
   };
   const forbid = (name: string): CaaLookup => ({ ...found([rec(0, 'issue', 'other.example')]), name, level: 'example.test', owner: 'example.test' });
+  /** The pre-check of the target's names for an ACME issuer whose state directory holds its account. */
+  const boundPrecheck = (bus: ReturnType<typeof createBus>, resolver: Resolver, iss: Issuer, extra: Partial<Parameters<typeof caaPrecheck>[0]> = {}) =>
+    caaPrecheck({
+      bus,
+      resolver,
+      issuer: iss,
+      target,
+      names: target.names,
+      signal: new AbortController().signal,
+      next: 'try issuer "selfsigned"',
+      requireAllNames: false,
+      issuerStateDir: '/var/lib/certsmith/issuers/acme',
+      ...extra,
+    });
 
   it('weighs validationmethods against the method of the family the local DCV proved the names over', async () => {
     const binding = { accountUri: null, methods: ['http-01', 'dns-01'], methodOver: { http: 'http-01', dns: 'dns-01' } };
@@ -270,18 +284,12 @@ describe('caaPrecheck', () => {
       const bus = createBus();
       const said: string[] = [];
       bus.on('validated', (e) => said.push(...(e.ok ? [] : [e.reason ?? ''])));
-      const kept = await caaPrecheck({
+      const kept = await boundPrecheck(
         bus,
-        resolver: resolverOf({ 'shop.example.test': dnsOnly('shop.example.test') }),
-        issuer: { ...issuer(), caaBinding: async () => binding } as Issuer,
-        target,
-        names: target.names,
-        signal: new AbortController().signal,
-        next: 'try issuer "selfsigned"',
-        requireAllNames: false,
-        issuerStateDir: '/var/lib/certsmith/issuers/acme',
-        provedOver,
-      });
+        resolverOf({ 'shop.example.test': dnsOnly('shop.example.test') }),
+        { ...issuer(), caaBinding: async () => binding } as Issuer,
+        { provedOver },
+      );
       return { kept, said };
     };
     expect((await over('dns')).kept).toEqual(target.names);
@@ -297,17 +305,7 @@ describe('caaPrecheck', () => {
     const binding = { caaBinding: async (dir: string) => (asked.push(dir), { accountUri: 'https://ca.test/acct/1', methods: ['http-01'] }) };
     const bound = (name: string): CaaLookup => ({ ...found([rec(0, 'issue', 'letsencrypt.org; accounturi=https://ca.test/acct/2')]), name });
     const bus = createBus();
-    const kept = await caaPrecheck({
-      bus,
-      resolver: resolverOf({ 'shop.example.test': bound('shop.example.test') }),
-      issuer: { ...issuer(), ...binding } as Issuer,
-      target,
-      names: target.names,
-      signal: new AbortController().signal,
-      next: 'try issuer "selfsigned"',
-      requireAllNames: false,
-      issuerStateDir: '/var/lib/certsmith/issuers/acme',
-    });
+    const kept = await boundPrecheck(bus, resolverOf({ 'shop.example.test': bound('shop.example.test') }), { ...issuer(), ...binding } as Issuer);
     expect(asked).toEqual(['/var/lib/certsmith/issuers/acme']);
     expect(kept).toEqual(['host.example.test', 'www.example.test']);
   });

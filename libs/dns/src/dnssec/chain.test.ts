@@ -7,52 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsRecord } from '../wire.js';
 import { validateChain, validateDenial, type ChainContext, type SignedAnswer } from './chain.js';
+import { dsData, signzoneRecord } from '../../testing/signzone-records.js';
 import type { DsData, RrsigData } from './types.js';
 import type { FetchedDs } from './zone-cut.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certsmith-cut-'));
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, encoding: 'utf8' });
-const seconds = (t: string) => Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(8, 10), +t.slice(10, 12), +t.slice(12, 14)) / 1000;
-
-/** The records of `dnssec-signzone -O full` output that the walk reads, as dns-packet decodes them. */
-function parseLine(line: string): DnsRecord | null {
-  const [owner, ttl, , type, ...rest] = line.trim().split(/\s+/);
-  if (!owner || !type || owner.startsWith(';')) return null;
-  const base = { name: owner.replace(/\.$/, '').toLowerCase(), type, class: 'IN', ttl: Number(ttl) };
-  const tail = (from: number) => Buffer.from(rest.slice(from).join(''), 'base64');
-  switch (type) {
-    case 'A':
-      return { ...base, data: rest[0] };
-    case 'DNSKEY':
-      return { ...base, data: { flags: Number(rest[0]), algorithm: Number(rest[2]), key: tail(3) } };
-    case 'DS':
-      return { ...base, data: dsData(rest) };
-    case 'NSEC':
-      // dns-packet decodes the root as '.'.
-      return { ...base, data: { nextDomain: rest[0] === '.' ? '.' : rest[0]!.replace(/\.$/, ''), rrtypes: rest.slice(1) } };
-    case 'RRSIG': {
-      const [covered, alg, labels, original, expiration, inception, tag, signer] = rest;
-      const data: RrsigData = {
-        typeCovered: covered!,
-        algorithm: Number(alg),
-        labels: Number(labels),
-        originalTTL: Number(original),
-        expiration: seconds(expiration!),
-        inception: seconds(inception!),
-        keyTag: Number(tag),
-        signersName: signer!.replace(/\.$/, ''),
-        signature: tail(8),
-      };
-      return { ...base, data };
-    }
-    default:
-      return null;
-  }
-}
-
-function dsData([tag, alg, digestType, ...digest]: string[]): DsData {
-  return { keyTag: Number(tag), algorithm: Number(alg), digestType: Number(digestType), digest: Buffer.from(digest.join(''), 'hex') };
-}
 
 /** Signs `text` as `zone` with a new ECDSA key; returns its records and its DS line's fields. */
 function signed(zone: string, text: string): { records: DnsRecord[]; ds: string[] } {
@@ -66,7 +26,7 @@ function signed(zone: string, text: string): { records: DnsRecord[]; ds: string[
   run('dnssec-signzone', ['-P', '-z', '-O', 'full', '-K', dir, '-d', dir, '-o', zone, '-f', `${file}.signed`, file, join(dir, base)]);
   const records = readFileSync(`${file}.signed`, 'utf8')
     .split('\n')
-    .map(parseLine)
+    .map(signzoneRecord)
     .filter((r): r is DnsRecord => r !== null);
   return {
     records,

@@ -12,6 +12,7 @@ import { verifyRrset, verifyRrsetAsync, type SignedRrset } from './rrset.js';
 import type { DnskeyData, DsData, RrsigData } from './types.js';
 import { rrsigTime } from './validity.js';
 import { validateZoneKeys } from './zone-keys.js';
+import { dsData, signzoneRecord } from '../../testing/signzone-records.js';
 
 const ZONE = 'ex.test';
 const ALGORITHMS = { RSASHA256: 8, ECDSAP256SHA256: 13, ECDSAP384SHA384: 14, ED25519: 15 } as const;
@@ -26,47 +27,8 @@ const dir = mkdtempSync(join(tmpdir(), 'certsmith-dnssec-'));
 const fixtures = new Map<string, Fixture>();
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, encoding: 'utf8' });
 
-/** YYYYMMDDHHMMSS (UTC) to seconds since the epoch. */
-const seconds = (t: string) => Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(8, 10), +t.slice(10, 12), +t.slice(12, 14)) / 1000;
-
-/** One line of `dnssec-signzone -O full` output as dns-packet would decode the record. */
-function parseLine(line: string): DnsRecord | null {
-  const [owner, ttl, , type, ...rest] = line.trim().split(/\s+/);
-  if (!owner || !type || owner.startsWith(';')) return null;
-  const name = owner.replace(/\.$/, '').toLowerCase();
-  const base = { name, type, class: 'IN', ttl: Number(ttl) };
-  const tail = (from: number) => Buffer.from(rest.slice(from).join(''), 'base64');
-  switch (type) {
-    case 'A':
-      return { ...base, data: rest[0] };
-    case 'MX':
-      return { ...base, data: { preference: Number(rest[0]), exchange: rest[1]!.replace(/\.$/, '') } };
-    case 'DNSKEY':
-      return { ...base, data: { flags: Number(rest[0]), algorithm: Number(rest[2]), key: tail(3) } };
-    case 'RRSIG': {
-      const [covered, alg, labels, original, expiration, inception, tag, signer] = rest;
-      const data: RrsigData = {
-        typeCovered: covered!,
-        algorithm: Number(alg),
-        labels: Number(labels),
-        originalTTL: Number(original),
-        expiration: seconds(expiration!),
-        inception: seconds(inception!),
-        keyTag: Number(tag),
-        signersName: signer!.replace(/\.$/, ''),
-        signature: tail(8),
-      };
-      return { ...base, data };
-    }
-    default:
-      return null;
-  }
-}
-
-function dsOf(line: string): DsData {
-  const [, , , keyTagText, alg, digestType, ...digest] = line.trim().split(/\s+/);
-  return { keyTag: Number(keyTagText), algorithm: Number(alg), digestType: Number(digestType), digest: Buffer.from(digest.join(''), 'hex') };
-}
+/** A `dnssec-dsfromkey` line (`<owner> IN DS <fields>`). */
+const dsOf = (line: string): DsData => dsData(line.trim().split(/\s+/).slice(3));
 
 function makeFixture(algorithm: string): Fixture {
   const size = algorithm === 'RSASHA256' ? ['-b', '2048'] : [];
@@ -90,7 +52,7 @@ ${dnskey}
   run('dnssec-signzone', ['-P', '-z', '-O', 'full', '-K', dir, '-o', ZONE, '-f', `${file}.signed`, file, join(dir, base)]);
   const records = readFileSync(`${file}.signed`, 'utf8')
     .split('\n')
-    .map(parseLine)
+    .map(signzoneRecord)
     .filter((r): r is DnsRecord => r !== null);
   const keyFile = join(dir, `${base}.key`);
   const ds = [dsOf(run('dnssec-dsfromkey', ['-2', keyFile])), dsOf(run('dnssec-dsfromkey', ['-a', 'SHA-384', keyFile]))];
